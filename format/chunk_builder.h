@@ -1,0 +1,121 @@
+// ChunkBuilder: the column buffers of the chunk being recorded.
+//
+// One thread (the producer: the recorded program) appends events; another (the
+// writer's encoder thread) may read every event the producer has published
+// while the producer keeps appending. That is what lets the encoder seal the
+// events of a slow program after `flush_ms` without the producer taking a lock
+// per event.
+//
+// Invariant: buffers are allocated once, at full capacity, and never move;
+// entries below count() are never written again until Reset().
+
+#ifndef TAPE_FORMAT_CHUNK_BUILDER_H_
+#define TAPE_FORMAT_CHUNK_BUILDER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+
+#include "format/bytes.h"
+
+namespace tape::format {
+
+// Per-event flags kept beside the columns.
+inline constexpr uint8_t kArgsSpilled = 1;
+inline constexpr uint8_t kResultSpilled = 2;
+
+// The 24 bytes a spilled payload occupies in a builder heap: the payload's
+// XXH3-64, the file offset of its first BLOB record and its length. The
+// encoder splits them into the heap entry, the BLOB_REFS section and the
+// length column (§7.4).
+inline constexpr size_t kBuilderSpillEntry = 24;
+
+class ChunkBuilder {
+ public:
+  ChunkBuilder(uint32_t max_events, uint32_t heap_capacity)
+      : max_events_(max_events),
+        heap_capacity_(heap_capacity),
+        kinds_(new uint8_t[max_events]),
+        flags_(new uint8_t[max_events]),
+        sites_(new uint64_t[max_events]),
+        arg_ends_(new uint32_t[max_events]),
+        result_ends_(new uint32_t[max_events]),
+        arg_heap_(new uint8_t[heap_capacity]),
+        result_heap_(new uint8_t[heap_capacity]) {}
+
+  // --- producer side ---------------------------------------------------------
+
+  // True if an event with payloads of these sizes fits.
+  bool HasRoom(size_t args_size, size_t result_size) const {
+    return used_ < max_events_ && args_size <= heap_capacity_ - arg_used_ &&
+           result_size <= heap_capacity_ - result_used_;
+  }
+
+  // REQUIRES: HasRoom(args.size(), result.size()).
+  void Append(uint64_t site, uint8_t kind, Bytes args, Bytes result, uint8_t flags = 0) {
+    uint32_t i = used_;
+    kinds_[i] = kind;
+    flags_[i] = flags;
+    sites_[i] = site;
+    if (!args.empty()) std::memcpy(arg_heap_.get() + arg_used_, args.data(), args.size());
+    arg_used_ += uint32_t(args.size());
+    arg_ends_[i] = arg_used_;
+    if (!result.empty()) std::memcpy(result_heap_.get() + result_used_, result.data(), result.size());
+    result_used_ += uint32_t(result.size());
+    result_ends_[i] = result_used_;
+    used_ = i + 1;
+    published_.store(used_, std::memory_order_release);
+  }
+
+  // Producer-side view of the count (no synchronisation needed).
+  uint32_t producer_count() const { return used_; }
+  bool full() const { return used_ == max_events_; }
+
+  // Empties the builder for events starting at `first_seq`.
+  // REQUIRES: no other thread reads the builder.
+  void Reset(uint64_t first_seq) {
+    first_seq_ = first_seq;
+    used_ = 0;
+    arg_used_ = result_used_ = 0;
+    published_.store(0, std::memory_order_release);
+  }
+
+  // --- reader side -----------------------------------------------------------
+
+  // The number of events whose columns are complete and visible.
+  uint32_t published() const { return published_.load(std::memory_order_acquire); }
+  uint64_t first_seq() const { return first_seq_; }
+  uint32_t max_events() const { return max_events_; }
+  uint32_t heap_capacity() const { return heap_capacity_; }
+
+  const uint8_t* kinds() const { return kinds_.get(); }
+  const uint8_t* flags() const { return flags_.get(); }
+  const uint64_t* sites() const { return sites_.get(); }
+  const uint32_t* arg_ends() const { return arg_ends_.get(); }
+  const uint32_t* result_ends() const { return result_ends_.get(); }
+  const uint8_t* arg_heap() const { return arg_heap_.get(); }
+  const uint8_t* result_heap() const { return result_heap_.get(); }
+
+ private:
+  const uint32_t max_events_;
+  const uint32_t heap_capacity_;
+  uint64_t first_seq_ = 0;
+  // Producer-private cursors.
+  uint32_t used_ = 0;
+  uint32_t arg_used_ = 0;
+  uint32_t result_used_ = 0;
+  std::atomic<uint32_t> published_{0};
+
+  std::unique_ptr<uint8_t[]> kinds_;
+  std::unique_ptr<uint8_t[]> flags_;
+  std::unique_ptr<uint64_t[]> sites_;
+  std::unique_ptr<uint32_t[]> arg_ends_;  // heap offset just past event i's args
+  std::unique_ptr<uint32_t[]> result_ends_;
+  std::unique_ptr<uint8_t[]> arg_heap_;
+  std::unique_ptr<uint8_t[]> result_heap_;
+};
+
+}  // namespace tape::format
+
+#endif  // TAPE_FORMAT_CHUNK_BUILDER_H_

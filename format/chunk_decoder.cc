@@ -1,0 +1,337 @@
+#include "format/chunk_decoder.h"
+
+#define XXH_STATIC_LINKING_ONLY  // XXH3_state_t on the stack
+#include <xxhash.h>
+#include <zstd.h>
+
+#include "format/layout.h"
+
+namespace tape::format {
+
+const char* SectionName(uint8_t id) {
+  switch (SectionId(id)) {
+    case SectionId::kSiteDict: return "SITE_DICT";
+    case SectionId::kSiteIndex: return "SITE_INDEX";
+    case SectionId::kKinds: return "KINDS";
+    case SectionId::kArgLens: return "ARG_LENS";
+    case SectionId::kArgHeap: return "ARG_HEAP";
+    case SectionId::kResultLens: return "RESULT_LENS";
+    case SectionId::kResultHeap: return "RESULT_HEAP";
+    case SectionId::kIntKinds: return "INT_KINDS";
+    case SectionId::kIntResults: return "INT_RESULTS";
+    case SectionId::kNewSites: return "NEW_SITES";
+    case SectionId::kBlobRefs: return "BLOB_REFS";
+  }
+  return "unknown section";
+}
+
+PayloadView DecodedChunk::View(const Heap& heap, Slot slot) {
+  PayloadView v;
+  if (slot.size == kSpilled) {
+    const Spill& s = heap.spills[slot.offset];
+    v.size = s.size;
+    v.spill_hash = s.hash;
+    v.blob_offset = s.blob_offset;
+  } else {
+    v.data = heap.bytes.data() + slot.offset;
+    v.size = slot.size;
+  }
+  return v;
+}
+
+EventView DecodedChunk::event(uint32_t i) const {
+  EventView e;
+  e.seq = first_seq_ + i;
+  if (parts_ & kDecodeSites) e.site = sites_[i];
+  if (parts_ & kDecodeKinds) e.kind = kinds_[i];
+  if ((parts_ & kDecodePayloads) == kDecodePayloads) {
+    e.args = args(i);
+    e.result = result(i);
+  }
+  return e;
+}
+
+Status ParseChunkHeader(Bytes body, uint64_t file_offset, ChunkHeader* out) {
+  if (body.size() < kChunkFixedSize) {
+    return Status::Corrupt("chunk at byte " + std::to_string(file_offset) + ": body of " +
+                           std::to_string(body.size()) + " bytes is shorter than its fixed fields");
+  }
+  out->chunk_number = LoadU32(body.data());
+  out->first_seq = LoadU64(body.data() + 4);
+  out->event_count = LoadU32(body.data() + 12);
+  if (out->event_count == 0 || out->event_count > kMaxChunkEvents) {
+    return Status::Corrupt("chunk " + std::to_string(out->chunk_number) + " at byte " +
+                           std::to_string(file_offset) + ": event count " +
+                           std::to_string(out->event_count) + " is outside 1.." +
+                           std::to_string(kMaxChunkEvents));
+  }
+  return Status::Ok();
+}
+
+ChunkDecoder::ChunkDecoder() : dctx_(ZSTD_createDCtx()) {}
+ChunkDecoder::~ChunkDecoder() { ZSTD_freeDCtx(dctx_); }
+
+Status ChunkDecoder::Fail(const std::string& what) const {
+  return Status::Corrupt("chunk " + std::to_string(header_.chunk_number) + " at byte " +
+                         std::to_string(file_offset_) + ": " + what);
+}
+
+Status ChunkDecoder::ParseTable(Bytes body, uint64_t file_offset) {
+  file_offset_ = file_offset;
+  TAPE_RETURN_IF_ERROR(ParseChunkHeader(body, file_offset, &header_));
+  width_ = body[16];
+  if (width_ != 1 && width_ != 2 && width_ != 4) {
+    return Fail("site index width " + std::to_string(width_) + " is not 1, 2 or 4");
+  }
+  if (body[17] != 0) return Fail("reserved byte 17 is not zero");
+  uint16_t count = LoadU16(body.data() + 18);
+  size_t table_end = kChunkFixedSize + size_t(count) * kSectionEntrySize;
+  if (table_end > body.size()) return Fail("section table of " + std::to_string(count) +
+                                           " entries does not fit in the chunk");
+  for (auto& s : sections_) s = SectionRef();
+  const uint8_t* entry = body.data() + kChunkFixedSize;
+  uint64_t data_at = table_end;
+  int previous_id = 0;
+  for (uint16_t i = 0; i < count; ++i, entry += kSectionEntrySize) {
+    uint8_t id = entry[0];
+    uint8_t codec = entry[1];
+    uint32_t stored = LoadU32(entry + 4);
+    uint32_t raw = LoadU32(entry + 8);
+    std::string name = std::string("section ") + std::to_string(id) + " (" + SectionName(id) + ")";
+    if (id <= previous_id) return Fail(name + " is out of order or repeated");
+    previous_id = id;
+    if (LoadU16(entry + 2) != 0) return Fail(name + ": reserved field is not zero");
+    if (codec > uint8_t(Codec::kZstd)) return Fail(name + ": unknown codec " + std::to_string(codec));
+    if (codec == uint8_t(Codec::kRaw) && stored != raw) {
+      return Fail(name + ": raw section with stored size " + std::to_string(stored) +
+                  " != decoded size " + std::to_string(raw));
+    }
+    if (stored > body.size() - data_at) return Fail(name + " runs past the end of the chunk");
+    if (id > kLastCriticalSection && id < kFirstAncillarySection) {
+      return Status::Unsupported("chunk " + std::to_string(header_.chunk_number) +
+                                 " uses section " + std::to_string(id) +
+                                 ", which this version of tape does not know");
+    }
+    sections_[id] = {true, codec, Bytes(body.data() + data_at, stored), raw};
+    data_at += stored;
+  }
+  if (data_at != body.size()) {
+    return Fail(std::to_string(body.size() - data_at) + " bytes after the last section");
+  }
+  if (!sections_[uint8_t(SectionId::kKinds)].present ||
+      !sections_[uint8_t(SectionId::kSiteDict)].present ||
+      !sections_[uint8_t(SectionId::kSiteIndex)].present ||
+      !sections_[uint8_t(SectionId::kArgLens)].present ||
+      !sections_[uint8_t(SectionId::kResultLens)].present) {
+    return Fail("a required section (SITE_DICT, SITE_INDEX, KINDS, ARG_LENS, RESULT_LENS) is missing");
+  }
+  return Status::Ok();
+}
+
+Status ChunkDecoder::Inflate(uint8_t id, uint32_t max_raw, std::vector<uint8_t>* out) {
+  const SectionRef& s = sections_[id];
+  out->clear();
+  if (!s.present) return Status::Ok();
+  if (s.raw_size > max_raw) {
+    return Fail(std::string(SectionName(id)) + " declares " + std::to_string(s.raw_size) +
+                " decoded bytes, more than the limit of " + std::to_string(max_raw));
+  }
+  if (s.codec == uint8_t(Codec::kRaw)) {
+    out->assign(s.stored.begin(), s.stored.end());
+    return Status::Ok();
+  }
+  unsigned long long declared = ZSTD_getFrameContentSize(s.stored.data(), s.stored.size());
+  if (declared != s.raw_size) {
+    return Fail(std::string(SectionName(id)) + ": zstd frame does not declare the section's " +
+                std::to_string(s.raw_size) + " decoded bytes");
+  }
+  size_t frame = ZSTD_findFrameCompressedSize(s.stored.data(), s.stored.size());
+  if (ZSTD_isError(frame) || frame != s.stored.size()) {
+    return Fail(std::string(SectionName(id)) + ": zstd frame does not fill the section exactly");
+  }
+  out->resize(s.raw_size);
+  size_t got = ZSTD_decompressDCtx(dctx_, out->data(), out->size(), s.stored.data(), s.stored.size());
+  if (ZSTD_isError(got) || got != s.raw_size) {
+    return Fail(std::string(SectionName(id)) + ": zstd data is damaged (" +
+                (ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short output") + ")");
+  }
+  return Status::Ok();
+}
+
+Status ChunkDecoder::DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results,
+                                DecodedChunk::Heap* heap, std::vector<DecodedChunk::Slot>* slots) {
+  uint32_t n = header_.event_count;
+  TAPE_RETURN_IF_ERROR(Inflate(lens_id, n * kMaxVarintBytes, &lens_));
+  const SectionRef& heap_ref = sections_[heap_id];
+  uint64_t heap_size = heap_ref.present ? heap_ref.raw_size : 0;
+  if (heap_size > kMaxHeapBytes) {
+    return Fail(std::string(SectionName(heap_id)) + " declares " + std::to_string(heap_size) +
+                " bytes, more than the limit of " + std::to_string(kMaxHeapBytes));
+  }
+  bool int_kind[256] = {};
+  for (uint8_t k : int_kinds_) int_kind[k] = true;
+  slots->resize(n);
+  heap->spills.clear();
+  int_coded_.clear();
+  spill_heap_at_.clear();
+  const uint8_t* p = lens_.data();
+  const uint8_t* end = p + lens_.size();
+  uint64_t at = 0;  // running heap offset
+  uint32_t ints = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    uint64_t v;
+    if (!ParseVarint(&p, end, &v)) {
+      return Fail(std::string(SectionName(lens_id)) + " ends after " + std::to_string(i) + " of " +
+                  std::to_string(n) + " lengths");
+    }
+    uint64_t len = v >> 1;
+    DecodedChunk::Slot& slot = (*slots)[i];
+    if (v & kSpilledBit) {
+      if (len > kMaxPayloadBytes) return Fail("a spilled payload declares " + std::to_string(len) + " bytes");
+      if (heap_size - at < kSpilledHeapEntry) return Fail(std::string(SectionName(heap_id)) + " is shorter than its lengths");
+      spill_heap_at_.push_back(uint32_t(at));
+      heap->spills.push_back({len, 0, 0});
+      slot = {uint32_t(heap->spills.size() - 1), DecodedChunk::kSpilled};
+      at += kSpilledHeapEntry;
+    } else if (results && len == 8 && int_kind[current_->kinds_[i]]) {
+      slot = {0, 8};  // offset fixed below, once the heap size is known
+      int_coded_.push_back(1);
+      ++ints;
+      continue;
+    } else {
+      if (len > heap_size - at) {
+        return Fail(std::string(SectionName(heap_id)) + " is shorter than its lengths (event " +
+                    std::to_string(header_.first_seq + i) + ")");
+      }
+      slot = {uint32_t(at), uint32_t(len)};
+      at += len;
+    }
+    int_coded_.push_back(0);
+  }
+  if (p != end) return Fail(std::string(SectionName(lens_id)) + " has bytes after the last length");
+  if (at != heap_size) {
+    return Fail(std::string(SectionName(heap_id)) + " holds " + std::to_string(heap_size) +
+                " bytes but its lengths account for " + std::to_string(at));
+  }
+  TAPE_RETURN_IF_ERROR(Inflate(heap_id, kMaxHeapBytes, &heap->bytes));
+  for (size_t k = 0; k < spill_heap_at_.size(); ++k) {
+    heap->spills[k].hash = LoadU64(heap->bytes.data() + spill_heap_at_[k]);
+  }
+  if (results) {
+    // Integer-coded results (§7.5) are appended after the heap bytes.
+    TAPE_RETURN_IF_ERROR(Inflate(uint8_t(SectionId::kIntResults), n * kMaxVarintBytes, &int_results_));
+    heap->bytes.resize(heap_size + uint64_t(ints) * 8);
+    const uint8_t* q = int_results_.data();
+    const uint8_t* qend = q + int_results_.size();
+    int64_t prev[256] = {};
+    uint32_t j = 0;
+    for (uint32_t i = 0; i < n && j < ints; ++i) {
+      if (int_coded_[i] == 0) continue;
+      uint64_t z;
+      if (!ParseVarint(&q, qend, &z)) return Fail("INT_RESULTS ends before its last value");
+      uint8_t k = current_->kinds_[i];
+      int64_t value = int64_t(uint64_t(prev[k]) + uint64_t(UnZigZag(z)));
+      prev[k] = value;
+      uint32_t off = uint32_t(heap_size + uint64_t(j) * 8);
+      StoreU64(heap->bytes.data() + off, uint64_t(value));
+      (*slots)[i] = {off, 8};
+      ++j;
+    }
+    if (q != qend) return Fail("INT_RESULTS has bytes after its last value");
+  }
+  return Status::Ok();
+}
+
+Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, DecodedChunk* out) {
+  TAPE_RETURN_IF_ERROR(ParseTable(body, file_offset));
+  uint32_t n = header_.event_count;
+  out->chunk_number_ = header_.chunk_number;
+  out->first_seq_ = header_.first_seq;
+  out->count_ = n;
+  out->parts_ = 0;
+  current_ = out;
+
+  if (parts & kDecodeKinds) {
+    TAPE_RETURN_IF_ERROR(Inflate(uint8_t(SectionId::kKinds), n, &out->kinds_));
+    if (out->kinds_.size() != n) return Fail("KINDS holds " + std::to_string(out->kinds_.size()) +
+                                             " entries for " + std::to_string(n) + " events");
+  }
+  if (parts & kDecodeSites) {
+    TAPE_RETURN_IF_ERROR(Inflate(uint8_t(SectionId::kSiteDict), n * 8, &dict_));
+    if (dict_.empty() || dict_.size() % 8 != 0) return Fail("SITE_DICT size is not a positive multiple of 8");
+    TAPE_RETURN_IF_ERROR(Inflate(uint8_t(SectionId::kSiteIndex), n * width_, &index_));
+    if (index_.size() != size_t(n) * width_) return Fail("SITE_INDEX does not hold one entry per event");
+    size_t distinct = dict_.size() / 8;
+    out->sites_.resize(n);
+    const uint8_t* ix = index_.data();
+    for (uint32_t i = 0; i < n; ++i) {
+      uint32_t k = width_ == 1 ? ix[i] : width_ == 2 ? LoadU16(ix + 2 * i) : LoadU32(ix + 4 * i);
+      if (k >= distinct) return Fail("SITE_INDEX entry " + std::to_string(k) + " is outside the dictionary of " +
+                                     std::to_string(distinct));
+      out->sites_[i] = LoadU64(dict_.data() + 8 * size_t(k));
+    }
+  }
+  if ((parts & kDecodePayloads) == kDecodePayloads) {
+    TAPE_RETURN_IF_ERROR(Inflate(uint8_t(SectionId::kIntKinds), 256, &int_kinds_));
+    for (size_t i = 1; i < int_kinds_.size(); ++i) {
+      if (int_kinds_[i] <= int_kinds_[i - 1]) return Fail("INT_KINDS is not strictly increasing");
+    }
+    TAPE_RETURN_IF_ERROR(DecodeLens(uint8_t(SectionId::kArgLens), uint8_t(SectionId::kArgHeap),
+                                    false, &out->args_, &out->arg_slots_));
+    TAPE_RETURN_IF_ERROR(DecodeLens(uint8_t(SectionId::kResultLens),
+                                    uint8_t(SectionId::kResultHeap), true, &out->results_,
+                                    &out->result_slots_));
+    // BLOB_REFS (§7.4): every spilled arg in event order, then every spilled result.
+    TAPE_RETURN_IF_ERROR(Inflate(uint8_t(SectionId::kBlobRefs), n * 16, &scratch_));
+    size_t arg_spills = out->args_.spills.size();
+    size_t result_spills = out->results_.spills.size();
+    if (scratch_.size() != 8 * (arg_spills + result_spills)) {
+      return Fail("BLOB_REFS holds " + std::to_string(scratch_.size()) + " bytes for " +
+                  std::to_string(arg_spills + result_spills) + " spilled payloads");
+    }
+    const uint8_t* ref = scratch_.data();
+    for (auto* heap : {&out->args_, &out->results_}) {
+      for (auto& spill : heap->spills) {
+        spill.blob_offset = LoadU64(ref);
+        ref += 8;
+        if (spill.blob_offset < kPreludeSize || spill.blob_offset >= file_offset) {
+          return Fail("a spilled payload refers to byte " + std::to_string(spill.blob_offset) +
+                      ", which is not before the chunk");
+        }
+      }
+    }
+  }
+  if (parts & kDecodeNewSites) {
+    TAPE_RETURN_IF_ERROR(Inflate(uint8_t(SectionId::kNewSites), kMaxNewSitesBytes, &scratch_));
+    out->new_sites_.clear();
+    ByteReader r(scratch_);
+    while (r.remaining() > 0) {
+      uint64_t id;
+      std::string text;
+      if (!r.GetU64(&id) || !r.GetString(kMaxSiteText, &text)) return Fail("NEW_SITES entry is truncated");
+      out->new_sites_.emplace_back(id, std::move(text));
+    }
+  }
+  out->parts_ = parts;
+  return Status::Ok();
+}
+
+Result<uint64_t> ChunkDecoder::ContentHash(Bytes body, uint64_t file_offset) {
+  TAPE_RETURN_IF_ERROR(ParseTable(body, file_offset));
+  XXH3_state_t state;
+  XXH3_64bits_reset(&state);
+  uint8_t fixed[12];
+  StoreU64(fixed, header_.first_seq);
+  StoreU32(fixed + 8, header_.event_count);
+  XXH3_64bits_update(&state, fixed, 12);
+  for (uint8_t id = 1; id <= uint8_t(SectionId::kIntResults); ++id) {
+    TAPE_RETURN_IF_ERROR(Inflate(id, kMaxHeapBytes, &scratch_));
+    uint8_t len[4];
+    StoreU32(len, uint32_t(scratch_.size()));
+    XXH3_64bits_update(&state, len, 4);
+    if (!scratch_.empty()) XXH3_64bits_update(&state, scratch_.data(), scratch_.size());
+  }
+  return uint64_t(XXH3_64bits_digest(&state));
+}
+
+}  // namespace tape::format

@@ -1,0 +1,145 @@
+// ChunkDecoder: validates a CHNK body (§7) and decodes the columns a caller
+// asks for into flat arrays. Payload heaps are decompressed only when args or
+// results are asked for, so `stats` and `diff` touch kinds and sites alone.
+//
+// Every length and count in the body is checked against the body and the
+// limits of §11 before it is used; a damaged chunk yields a Corrupt status
+// that names the chunk, its byte offset and the section.
+
+#ifndef TAPE_FORMAT_CHUNK_DECODER_H_
+#define TAPE_FORMAT_CHUNK_DECODER_H_
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "format/bytes.h"
+#include "format/status.h"
+
+struct ZSTD_DCtx_s;
+
+namespace tape::format {
+
+// A payload (args or result) of a decoded event.
+struct PayloadView {
+  const uint8_t* data = nullptr;  // inline bytes; nullptr when spilled
+  uint64_t size = 0;              // the payload's full length
+  uint64_t spill_hash = 0;        // spilled: XXH3-64 of the whole payload
+  uint64_t blob_offset = 0;       // spilled: file offset of its first BLOB record
+  bool spilled() const { return blob_offset != 0; }
+  Bytes bytes() const { return {data, size_t(size)}; }  // REQUIRES: !spilled()
+};
+
+struct EventView {
+  uint64_t seq = 0;
+  uint64_t site = 0;
+  uint8_t kind = 0;
+  PayloadView args;
+  PayloadView result;
+};
+
+// Which columns to decode.
+enum DecodeParts : unsigned {
+  kDecodeSites = 1,
+  kDecodeKinds = 2,
+  kDecodePayloads = 4 | kDecodeKinds,  // args and results; integer-coded results need kinds
+  kDecodeNewSites = 8,
+  kDecodeAll = 15,
+};
+
+class DecodedChunk {
+ public:
+  uint32_t chunk_number() const { return chunk_number_; }
+  uint64_t first_seq() const { return first_seq_; }
+  uint32_t size() const { return count_; }
+  unsigned parts() const { return parts_; }
+
+  // REQUIRES: the part was decoded and i < size().
+  uint8_t kind(uint32_t i) const { return kinds_[i]; }
+  uint64_t site(uint32_t i) const { return sites_[i]; }
+  PayloadView args(uint32_t i) const { return View(args_, arg_slots_[i]); }
+  PayloadView result(uint32_t i) const { return View(results_, result_slots_[i]); }
+  EventView event(uint32_t i) const;
+
+  const uint8_t* kinds() const { return kinds_.data(); }
+  const uint64_t* sites() const { return sites_.data(); }
+  const std::vector<std::pair<uint64_t, std::string>>& new_sites() const { return new_sites_; }
+
+ private:
+  friend class ChunkDecoder;
+  struct Slot {
+    uint32_t offset;  // into the heap, or into spills_ when size == kSpilled
+    uint32_t size;
+  };
+  struct Spill {
+    uint64_t size, hash, blob_offset;
+  };
+  struct Heap {
+    std::vector<uint8_t> bytes;  // decoded heap, then integer-coded values
+    std::vector<Spill> spills;
+  };
+  static constexpr uint32_t kSpilled = UINT32_MAX;
+  static PayloadView View(const Heap& heap, Slot slot);
+
+  uint32_t chunk_number_ = 0;
+  uint64_t first_seq_ = 0;
+  uint32_t count_ = 0;
+  unsigned parts_ = 0;
+  std::vector<uint8_t> kinds_;
+  std::vector<uint64_t> sites_;
+  std::vector<Slot> arg_slots_, result_slots_;
+  Heap args_, results_;
+  std::vector<std::pair<uint64_t, std::string>> new_sites_;
+};
+
+// The fixed fields of a chunk, readable without decoding any section.
+struct ChunkHeader {
+  uint32_t chunk_number = 0;
+  uint64_t first_seq = 0;
+  uint32_t event_count = 0;
+};
+Status ParseChunkHeader(Bytes body, uint64_t file_offset, ChunkHeader* out);
+
+class ChunkDecoder {
+ public:
+  ChunkDecoder();
+  ~ChunkDecoder();
+  ChunkDecoder(const ChunkDecoder&) = delete;
+  ChunkDecoder& operator=(const ChunkDecoder&) = delete;
+
+  // Decodes `body` (a verified CHNK record body that starts at `file_offset`).
+  Status Decode(Bytes body, uint64_t file_offset, unsigned parts, DecodedChunk* out);
+
+  // §7.6: recomputes the content hash of `body` (decodes sites to payloads).
+  Result<uint64_t> ContentHash(Bytes body, uint64_t file_offset);
+
+ private:
+  struct SectionRef {
+    bool present = false;
+    uint8_t codec = 0;
+    Bytes stored;
+    uint32_t raw_size = 0;
+  };
+  Status ParseTable(Bytes body, uint64_t file_offset);
+  // Decompresses section `id` (after checking raw_size <= max_raw) into `out`.
+  Status Inflate(uint8_t id, uint32_t max_raw, std::vector<uint8_t>* out);
+  Status DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results, DecodedChunk::Heap* heap,
+                    std::vector<DecodedChunk::Slot>* slots);
+  Status Fail(const std::string& what) const;
+
+  ZSTD_DCtx_s* dctx_;
+  SectionRef sections_[256];
+  ChunkHeader header_;
+  uint8_t width_ = 1;
+  uint64_t file_offset_ = 0;
+  const DecodedChunk* current_ = nullptr;
+  std::vector<uint8_t> scratch_, lens_, dict_, index_, int_kinds_, int_results_, int_coded_;
+  std::vector<uint32_t> spill_heap_at_;
+};
+
+const char* SectionName(uint8_t id);
+
+}  // namespace tape::format
+
+#endif  // TAPE_FORMAT_CHUNK_DECODER_H_

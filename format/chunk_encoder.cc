@@ -1,0 +1,291 @@
+#include "format/chunk_encoder.h"
+
+#define XXH_STATIC_LINKING_ONLY  // XXH3_state_t on the stack
+#include <xxhash.h>
+#include <zstd.h>
+
+#include <cassert>
+
+#include "format/layout.h"
+#include "format/records.h"
+
+namespace tape::format {
+
+namespace {
+
+// Sections shorter than this are stored raw: a zstd frame costs more than it
+// could save.
+constexpr size_t kMinCompressBytes = 64;
+
+void PutVarint(std::vector<uint8_t>* out, uint64_t v) {
+  uint8_t tmp[kMaxVarintBytes];
+  out->insert(out->end(), tmp, tmp + StoreVarint(tmp, v));
+}
+
+uint64_t Mix(uint64_t v) {  // a cheap, good-enough bit mixer for table slots
+  v ^= v >> 33;
+  v *= 0xff51afd7ed558ccdULL;
+  v ^= v >> 33;
+  return v;
+}
+
+}  // namespace
+
+ChunkEncoder::ChunkEncoder(int zstd_level) : level_(zstd_level), cctx_(ZSTD_createCCtx()) {}
+
+ChunkEncoder::~ChunkEncoder() { ZSTD_freeCCtx(cctx_); }
+
+void ChunkEncoder::BuildSiteColumns(const ChunkBuilder& b, uint32_t begin, uint32_t end,
+                                    uint8_t* width) {
+  uint32_t n = end - begin;
+  size_t capacity = 64;
+  while (capacity < size_t(n) * 2) capacity *= 2;
+  if (map_keys_.size() < capacity) {
+    map_keys_.assign(capacity, 0);
+    map_values_.assign(capacity, 0);
+    map_generation_.assign(capacity, 0);
+    generation_ = 0;
+  }
+  ++generation_;
+  size_t mask = capacity - 1;
+  // Two passes: the first builds the dictionary (first-appearance order) and
+  // remembers each event's index; the second writes them at the final width.
+  std::vector<uint32_t>& idx = event_index_;
+  idx.resize(n);
+  dict_.clear();
+  uint32_t distinct = 0;
+  uint64_t last_site = 0;
+  uint32_t last_index = UINT32_MAX;
+  const uint64_t* sites = b.sites();
+  for (uint32_t i = 0; i < n; ++i) {
+    uint64_t site = sites[begin + i];
+    if (site == last_site && last_index != UINT32_MAX) {
+      idx[i] = last_index;
+      continue;
+    }
+    size_t slot = Mix(site) & mask;
+    while (map_generation_[slot] == generation_ && map_keys_[slot] != site) slot = (slot + 1) & mask;
+    if (map_generation_[slot] != generation_) {
+      map_generation_[slot] = generation_;
+      map_keys_[slot] = site;
+      map_values_[slot] = distinct++;
+      uint8_t le[8];
+      StoreU64(le, site);
+      dict_.insert(dict_.end(), le, le + 8);
+    }
+    last_site = site;
+    last_index = idx[i] = map_values_[slot];
+  }
+  *width = distinct <= 256 ? 1 : distinct <= 65536 ? 2 : 4;
+  index_.resize(size_t(n) * *width);
+  uint8_t* out = index_.data();
+  for (uint32_t i = 0; i < n; ++i) {
+    uint32_t v = idx[i];
+    for (int k = 0; k < *width; ++k) *out++ = uint8_t(v >> (8 * k));
+  }
+}
+
+void ChunkEncoder::BuildPayloadColumns(const ChunkBuilder& b, uint32_t begin, uint32_t end,
+                                       bool args, const uint8_t** heap, size_t* heap_size) {
+  const uint32_t* ends = args ? b.arg_ends() : b.result_ends();
+  const uint8_t* builder_heap = args ? b.arg_heap() : b.result_heap();
+  uint8_t spill_flag = args ? kArgsSpilled : kResultSpilled;
+  std::vector<uint8_t>& lens = args ? arg_lens_ : result_lens_;
+  std::vector<uint8_t>& copy = args ? arg_heap_ : result_heap_;
+  lens.clear();
+  uint32_t start = begin == 0 ? 0 : ends[begin - 1];
+  uint32_t prev = start;
+  bool any_spilled = false;
+  const uint8_t* flags = b.flags();
+  for (uint32_t i = begin; i < end; ++i) {
+    if (flags[i] & spill_flag) {
+      any_spilled = true;
+      uint64_t len = LoadU64(builder_heap + prev + 16);
+      PutVarint(&lens, len << 1 | kSpilledBit);
+    } else {
+      PutVarint(&lens, uint64_t(ends[i] - prev) << 1);
+    }
+    prev = ends[i];
+  }
+  if (!any_spilled) {
+    *heap = builder_heap + start;
+    *heap_size = prev - start;
+    return;
+  }
+  // Rare path: rewrite spilled entries as their 8-byte hash and collect the
+  // BLOB offsets (args before results, in event order).
+  copy.clear();
+  prev = start;
+  for (uint32_t i = begin; i < end; ++i) {
+    const uint8_t* p = builder_heap + prev;
+    if (flags[i] & spill_flag) {
+      copy.insert(copy.end(), p, p + kSpilledHeapEntry);
+      blob_refs_.insert(blob_refs_.end(), p + 8, p + 16);
+    } else {
+      copy.insert(copy.end(), p, builder_heap + ends[i]);
+    }
+    prev = ends[i];
+  }
+  *heap = copy.data();
+  *heap_size = copy.size();
+}
+
+void ChunkEncoder::ChooseIntKinds(const ChunkBuilder& b, uint32_t begin, uint32_t end) {
+  // An 8-byte result is integer-coded (§7.5) for a kind when delta coding its
+  // values saves at least a quarter of their bytes: clock readings compress
+  // to one or two bytes, random bytes would grow and are left alone.
+  uint64_t count[256] = {}, varint_bytes[256] = {};
+  int64_t prev[256] = {};
+  const uint32_t* ends = b.result_ends();
+  const uint8_t* heap = b.result_heap();
+  const uint8_t* kinds = b.kinds();
+  const uint8_t* flags = b.flags();
+  uint32_t start = begin == 0 ? 0 : ends[begin - 1];
+  for (uint32_t i = begin; i < end; ++i) {
+    uint32_t len = ends[i] - start;
+    if (len == 8 && !(flags[i] & kResultSpilled)) {
+      uint8_t k = kinds[i];
+      int64_t v = int64_t(LoadU64(heap + start));
+      varint_bytes[k] += VarintSize(ZigZag(int64_t(uint64_t(v) - uint64_t(prev[k]))));
+      prev[k] = v;
+      ++count[k];
+    }
+    start = ends[i];
+  }
+  int_kinds_.clear();
+  for (int k = 0; k < 256; ++k) {
+    int_kind_[k] = count[k] > 0 && varint_bytes[k] * 4 < count[k] * 8 * 3;
+    if (int_kind_[k]) int_kinds_.push_back(uint8_t(k));
+  }
+}
+
+void ChunkEncoder::BuildIntResults(const ChunkBuilder& b, uint32_t begin, uint32_t end,
+                                   const uint8_t** heap, size_t* heap_size) {
+  // `*heap` is the result heap as built so far (spilled entries already
+  // rewritten); int-coded results move from it to INT_RESULTS.
+  int_results_.clear();
+  std::vector<uint8_t>& rebuilt = int_heap_;
+  rebuilt.clear();
+  int64_t prev[256] = {};
+  const uint32_t* ends = b.result_ends();
+  const uint8_t* kinds = b.kinds();
+  const uint8_t* flags = b.flags();
+  const uint8_t* src = *heap;
+  uint32_t prev_end = begin == 0 ? 0 : ends[begin - 1];
+  for (uint32_t i = begin; i < end; ++i) {
+    size_t len = (flags[i] & kResultSpilled) ? kSpilledHeapEntry : ends[i] - prev_end;
+    if (len == 8 && !(flags[i] & kResultSpilled) && int_kind_[kinds[i]]) {
+      int64_t v = int64_t(LoadU64(src));
+      PutVarint(&int_results_, ZigZag(int64_t(uint64_t(v) - uint64_t(prev[kinds[i]]))));
+      prev[kinds[i]] = v;
+    } else {
+      rebuilt.insert(rebuilt.end(), src, src + len);
+    }
+    src += len;
+    prev_end = ends[i];
+  }
+  *heap = rebuilt.data();
+  *heap_size = rebuilt.size();
+}
+
+void ChunkEncoder::Encode(const ChunkBuilder& b, uint32_t begin, uint32_t end,
+                          uint32_t chunk_number, const SiteDefinitions& new_sites,
+                          std::vector<uint8_t>* record, uint64_t* content_hash) {
+  assert(begin < end && end <= b.published());
+  uint32_t n = end - begin;
+  uint64_t first_seq = b.first_seq() + begin;
+  blob_refs_.clear();
+  int_results_.clear();
+
+  uint8_t width;
+  BuildSiteColumns(b, begin, end, &width);
+  const uint8_t *arg_heap, *result_heap;
+  size_t arg_heap_size, result_heap_size;
+  BuildPayloadColumns(b, begin, end, /*args=*/true, &arg_heap, &arg_heap_size);
+  BuildPayloadColumns(b, begin, end, /*args=*/false, &result_heap, &result_heap_size);
+  ChooseIntKinds(b, begin, end);
+  if (!int_kinds_.empty()) BuildIntResults(b, begin, end, &result_heap, &result_heap_size);
+
+  new_sites_.clear();
+  for (const auto& [id, text] : new_sites) {
+    uint8_t le[8];
+    StoreU64(le, id);
+    new_sites_.insert(new_sites_.end(), le, le + 8);
+    PutVarint(&new_sites_, text.size());
+    new_sites_.insert(new_sites_.end(), text.begin(), text.end());
+  }
+
+  const Section sections[] = {
+      {uint8_t(SectionId::kSiteDict), dict_.data(), dict_.size()},
+      {uint8_t(SectionId::kSiteIndex), index_.data(), index_.size()},
+      {uint8_t(SectionId::kKinds), b.kinds() + begin, n},
+      {uint8_t(SectionId::kArgLens), arg_lens_.data(), arg_lens_.size()},
+      {uint8_t(SectionId::kArgHeap), arg_heap, arg_heap_size},
+      {uint8_t(SectionId::kResultLens), result_lens_.data(), result_lens_.size()},
+      {uint8_t(SectionId::kResultHeap), result_heap, result_heap_size},
+      {uint8_t(SectionId::kIntKinds), int_kinds_.data(), int_kinds_.size()},
+      {uint8_t(SectionId::kIntResults), int_results_.data(), int_results_.size()},
+      {uint8_t(SectionId::kNewSites), new_sites_.data(), new_sites_.size()},
+      {uint8_t(SectionId::kBlobRefs), blob_refs_.data(), blob_refs_.size()},
+  };
+
+  // §7.6 content hash: first_seq, count, then sections 1..9 as (u32 length, bytes).
+  XXH3_state_t hash_state;
+  XXH3_64bits_reset(&hash_state);
+  uint8_t fixed[12];
+  StoreU64(fixed, first_seq);
+  StoreU32(fixed + 8, n);
+  XXH3_64bits_update(&hash_state, fixed, 12);
+  for (const Section& s : sections) {
+    if (s.id > uint8_t(SectionId::kIntResults)) break;
+    uint8_t len[4];
+    StoreU32(len, uint32_t(s.size));
+    XXH3_64bits_update(&hash_state, len, 4);
+    if (s.size) XXH3_64bits_update(&hash_state, s.data, s.size);
+  }
+  *content_hash = XXH3_64bits_digest(&hash_state);
+
+  // Assemble: record header (filled last), fixed fields, section table, data.
+  uint16_t present = 0;
+  for (const Section& s : sections) present += s.size > 0;
+  std::vector<uint8_t>& out = *record;
+  out.assign(kRecordHeaderSize + kChunkFixedSize + present * kSectionEntrySize, 0);
+  uint8_t* p = out.data() + kRecordHeaderSize;
+  StoreU32(p, chunk_number);
+  StoreU64(p + 4, first_seq);
+  StoreU32(p + 12, n);
+  p[16] = width;
+  p[17] = 0;  // reserved
+  StoreU16(p + 18, present);
+  size_t table_at = kRecordHeaderSize + kChunkFixedSize;
+  for (const Section& s : sections) {
+    if (s.size == 0) continue;
+    Codec codec = Codec::kRaw;
+    size_t stored = s.size;
+    if (s.size >= kMinCompressBytes) {
+      compressed_.resize(ZSTD_compressBound(s.size));
+      size_t z = ZSTD_compressCCtx(cctx_, compressed_.data(), compressed_.size(), s.data, s.size,
+                                   level_);
+      if (!ZSTD_isError(z) && z < s.size) {
+        codec = Codec::kZstd;
+        stored = z;
+      }
+    }
+    if (codec == Codec::kZstd) {
+      out.insert(out.end(), compressed_.data(), compressed_.data() + stored);
+    } else {
+      out.insert(out.end(), s.data, s.data + s.size);
+    }
+    uint8_t* entry = out.data() + table_at;
+    entry[0] = s.id;
+    entry[1] = uint8_t(codec);
+    StoreU16(entry + 2, 0);  // reserved
+    StoreU32(entry + 4, uint32_t(stored));
+    StoreU32(entry + 8, uint32_t(s.size));
+    table_at += kSectionEntrySize;
+  }
+  Bytes body{out.data() + kRecordHeaderSize, out.size() - kRecordHeaderSize};
+  EncodeRecordHeader(kTagChunk, body, out.data());
+}
+
+}  // namespace tape::format

@@ -1,0 +1,68 @@
+// ChunkEncoder: turns a range of a ChunkBuilder into one CHNK record (§7).
+//
+// Runs on the writer's encoder thread, never on the recorded program's: this
+// is where dictionary coding of sites, integer coding of 8-byte results,
+// zstd and the content hash happen. Scratch buffers are reused from chunk to
+// chunk, so steady-state encoding does not allocate.
+
+#ifndef TAPE_FORMAT_CHUNK_ENCODER_H_
+#define TAPE_FORMAT_CHUNK_ENCODER_H_
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "format/chunk_builder.h"
+
+struct ZSTD_CCtx_s;
+
+namespace tape::format {
+
+using SiteDefinitions = std::vector<std::pair<uint64_t, std::string>>;
+
+class ChunkEncoder {
+ public:
+  explicit ChunkEncoder(int zstd_level);
+  ~ChunkEncoder();
+  ChunkEncoder(const ChunkEncoder&) = delete;
+  ChunkEncoder& operator=(const ChunkEncoder&) = delete;
+
+  // Encodes events [begin, end) of `builder` as a complete CHNK record
+  // (record header included) into `record`, which is overwritten.
+  // `new_sites` are the sites this chunk defines (§7.3, NEW_SITES).
+  // REQUIRES: begin < end <= builder.published().
+  void Encode(const ChunkBuilder& builder, uint32_t begin, uint32_t end, uint32_t chunk_number,
+              const SiteDefinitions& new_sites, std::vector<uint8_t>* record,
+              uint64_t* content_hash);
+
+ private:
+  struct Section {
+    uint8_t id;
+    const uint8_t* data;
+    size_t size;
+  };
+  void BuildSiteColumns(const ChunkBuilder& b, uint32_t begin, uint32_t end, uint8_t* width);
+  void BuildPayloadColumns(const ChunkBuilder& b, uint32_t begin, uint32_t end, bool args,
+                           const uint8_t** heap, size_t* heap_size);
+  void ChooseIntKinds(const ChunkBuilder& b, uint32_t begin, uint32_t end);
+  void BuildIntResults(const ChunkBuilder& b, uint32_t begin, uint32_t end,
+                       const uint8_t** heap, size_t* heap_size);
+
+  int level_;
+  ZSTD_CCtx_s* cctx_;
+  // Open-addressing site id -> dictionary index, cleared by generation.
+  std::vector<uint64_t> map_keys_;
+  std::vector<uint32_t> map_values_;
+  std::vector<uint32_t> map_generation_;
+  uint32_t generation_ = 0;
+  std::vector<uint32_t> event_index_;  // dictionary index of each event
+
+  std::vector<uint8_t> dict_, index_, arg_lens_, result_lens_, arg_heap_, result_heap_,
+      int_kinds_, int_results_, int_heap_, new_sites_, blob_refs_, compressed_;
+  bool int_kind_[256] = {};
+};
+
+}  // namespace tape::format
+
+#endif  // TAPE_FORMAT_CHUNK_ENCODER_H_

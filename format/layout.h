@@ -1,0 +1,88 @@
+// Constants of the trace file format. Each cites the section of
+// specs/trace-format.md that defines it; change both together, and bump the
+// format version (kFormatMajor/kFormatMinor) when the layout changes.
+
+#ifndef TAPE_FORMAT_LAYOUT_H_
+#define TAPE_FORMAT_LAYOUT_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace tape::format {
+
+// §4 Prelude: the first 16 bytes of every trace.
+inline constexpr uint8_t kFileMagic[8] = {0x89, 'T', 'A', 'P', 'E', '\r', '\n', 0x1a};
+inline constexpr uint16_t kFormatMajor = 1;  // readers reject any other major
+inline constexpr uint16_t kFormatMinor = 0;  // readers accept any minor
+inline constexpr size_t kPreludeSize = 16;
+
+// §5 Records: tag (4) | body length (4) | checksum (8) | body.
+inline constexpr size_t kRecordHeaderSize = 16;
+constexpr uint32_t MakeTag(char a, char b, char c, char d) {
+  return uint32_t(uint8_t(a)) | uint32_t(uint8_t(b)) << 8 | uint32_t(uint8_t(c)) << 16 |
+         uint32_t(uint8_t(d)) << 24;
+}
+inline constexpr uint32_t kTagHeader = MakeTag('H', 'E', 'A', 'D');  // §6
+inline constexpr uint32_t kTagChunk = MakeTag('C', 'H', 'N', 'K');   // §7
+inline constexpr uint32_t kTagBlob = MakeTag('B', 'L', 'O', 'B');    // §8
+inline constexpr uint32_t kTagFooter = MakeTag('F', 'O', 'O', 'T');  // §9
+// §5: a tag whose first byte is a lower-case ASCII letter is ancillary: a
+// reader that does not know it skips it. Any other unknown tag is critical.
+constexpr bool IsAncillaryTag(uint32_t tag) {
+  uint8_t first = uint8_t(tag);
+  return first >= 'a' && first <= 'z';
+}
+inline constexpr uint32_t kMaxRecordBody = 1u << 30;  // §5, 1 GiB
+
+// §6 HEAD limits.
+inline constexpr size_t kMaxShortString = 4096;        // recorder, program name
+inline constexpr size_t kMaxCodeHash = 64;
+inline constexpr size_t kMaxScriptSource = 64u << 20;  // 64 MiB
+
+// §7 CHNK.
+inline constexpr uint32_t kMaxChunkEvents = 1u << 20;
+inline constexpr size_t kChunkFixedSize = 20;  // number..section_count
+inline constexpr size_t kSectionEntrySize = 12;
+inline constexpr uint32_t kMaxHeapBytes = 64u << 20;   // per heap section, decoded
+inline constexpr uint32_t kMaxNewSitesBytes = 16u << 20;
+inline constexpr size_t kMaxSiteText = 4096;
+
+enum class SectionId : uint8_t {  // §7.3, in the order they must appear
+  kSiteDict = 1,
+  kSiteIndex = 2,
+  kKinds = 3,
+  kArgLens = 4,
+  kArgHeap = 5,
+  kResultLens = 6,
+  kResultHeap = 7,
+  kIntKinds = 8,
+  kIntResults = 9,
+  kNewSites = 10,
+  kBlobRefs = 11,
+};
+inline constexpr uint8_t kLastCriticalSection = 11;
+inline constexpr uint8_t kFirstAncillarySection = 128;  // ids >= 128 are skipped when unknown
+
+enum class Codec : uint8_t { kRaw = 0, kZstd = 1 };  // §7.2
+
+// §7.4: a payload whose length column entry has this bit set is stored
+// outside the chunk, in BLOB records; the heap holds its 8-byte checksum.
+inline constexpr uint64_t kSpilledBit = 1;
+inline constexpr size_t kSpilledHeapEntry = 8;
+
+// §8 BLOB.
+inline constexpr size_t kBlobFixedSize = 32;
+inline constexpr uint32_t kBlobFrameBytes = 4u << 20;  // what the writer puts in one BLOB record
+inline constexpr uint32_t kMaxBlobFrame = 16u << 20;  // decoded bytes per BLOB record
+inline constexpr uint64_t kMaxPayloadBytes = uint64_t(1) << 40;
+
+// §9 FOOT.
+inline constexpr size_t kIndexEntrySize = 32;
+
+// §10 Trailer: the last 16 bytes of a finalized trace.
+inline constexpr uint8_t kEndMagic[8] = {'T', 'A', 'P', 'E', '-', 'E', 'N', 'D'};
+inline constexpr size_t kTrailerSize = 16;
+
+}  // namespace tape::format
+
+#endif  // TAPE_FORMAT_LAYOUT_H_

@@ -1,0 +1,227 @@
+#include "format/records.h"
+
+#include <xxhash.h>
+
+#include <cstdio>
+
+#include "format/layout.h"
+
+namespace tape::format {
+
+uint64_t RecordChecksum(uint32_t tag, Bytes body) {
+  uint64_t seed = uint64_t(tag) << 32 | uint64_t(uint32_t(body.size()));
+  return XXH3_64bits_withSeed(body.data(), body.size(), seed);
+}
+
+void EncodeRecordHeader(uint32_t tag, Bytes body, uint8_t out[16]) {
+  StoreU32(out, tag);
+  StoreU32(out + 4, uint32_t(body.size()));
+  StoreU64(out + 8, RecordChecksum(tag, body));
+}
+
+void AppendRecord(uint32_t tag, Bytes body, std::vector<uint8_t>* out) {
+  uint8_t header[kRecordHeaderSize];
+  EncodeRecordHeader(tag, body, header);
+  out->insert(out->end(), header, header + kRecordHeaderSize);
+  out->insert(out->end(), body.begin(), body.end());
+}
+
+std::string TagName(uint32_t tag) {
+  std::string name;
+  for (int i = 0; i < 4; ++i) {
+    unsigned char c = uint8_t(tag >> (8 * i));
+    if (c >= 0x20 && c < 0x7f) {
+      name.push_back(char(c));
+    } else {
+      char buf[5];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      name += buf;
+    }
+  }
+  return name;
+}
+
+Status ReadRecord(Bytes file, uint64_t offset, RecordView* out) {
+  auto at = [&](const std::string& what) {
+    return Status::Corrupt("record at byte " + std::to_string(offset) + ": " + what);
+  };
+  if (offset > file.size() || file.size() - offset < kRecordHeaderSize) {
+    return at("truncated header (" + std::to_string(file.size() - std::min<uint64_t>(offset, file.size())) +
+              " of 16 bytes present)");
+  }
+  const uint8_t* p = file.data() + offset;
+  uint32_t tag = LoadU32(p);
+  uint32_t len = LoadU32(p + 4);
+  uint64_t stored = LoadU64(p + 8);
+  if (len > kMaxRecordBody) {
+    return at("body length " + std::to_string(len) + " exceeds the 1 GiB limit");
+  }
+  uint64_t available = file.size() - offset - kRecordHeaderSize;
+  if (len > available) {
+    return at(TagName(tag) + " body of " + std::to_string(len) + " bytes is truncated (" +
+              std::to_string(available) + " bytes remain in the file)");
+  }
+  Bytes body{p + kRecordHeaderSize, len};
+  uint64_t computed = RecordChecksum(tag, body);
+  if (computed != stored) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "checksum mismatch (stored %016llx, computed %016llx)",
+                  (unsigned long long)stored, (unsigned long long)computed);
+    return at(TagName(tag) + " " + buf);
+  }
+  *out = {tag, offset, body};
+  return Status::Ok();
+}
+
+void AppendPrelude(std::vector<uint8_t>* out) {
+  uint8_t prelude[kPreludeSize];
+  std::memcpy(prelude, kFileMagic, 8);
+  StoreU16(prelude + 8, kFormatMajor);
+  StoreU16(prelude + 10, kFormatMinor);
+  StoreU32(prelude + 12, 0);  // reserved flags
+  out->insert(out->end(), prelude, prelude + kPreludeSize);
+}
+
+Status CheckPrelude(Bytes file, uint16_t* major, uint16_t* minor) {
+  if (file.size() < kPreludeSize || std::memcmp(file.data(), kFileMagic, 8) != 0) {
+    if (file.size() >= 5 && std::memcmp(file.data() + 1, "TAPE", 4) == 0 &&
+        std::memcmp(file.data(), kFileMagic, 8) != 0) {
+      return Status::Corrupt(
+          "the file magic at byte 0 is damaged (was the file transferred in text mode?)");
+    }
+    return Status::Corrupt("not a tape trace (no trace magic at byte 0; " +
+                           std::to_string(file.size()) + " bytes)");
+  }
+  *major = LoadU16(file.data() + 8);
+  *minor = LoadU16(file.data() + 10);
+  if (*major != kFormatMajor) {
+    return Status::Unsupported("trace format version " + std::to_string(*major) + "." +
+                               std::to_string(*minor) + " is not supported: this tape reads " +
+                               std::to_string(kFormatMajor) + ".x; use a tape release that reads " +
+                               std::to_string(*major) + ".x");
+  }
+  uint32_t flags = LoadU32(file.data() + 12);
+  if (flags != 0) {
+    return Status::Corrupt("reserved prelude flags at byte 12 are " + std::to_string(flags) +
+                           ", must be 0");
+  }
+  return Status::Ok();
+}
+
+std::vector<uint8_t> EncodeHeaderBody(const TraceHeader& h) {
+  ByteWriter w;
+  w.PutU64(h.created_unix_ns);
+  w.PutString(h.recorder);
+  w.PutU8(uint8_t(h.program_kind));
+  w.PutString(h.program_name);
+  w.PutString(h.code_hash);
+  w.PutString(h.script_source);
+  w.PutU32(h.chunk_max_events);
+  w.PutU32(h.chunk_max_payload);
+  w.PutU32(h.flush_ms);
+  return std::move(w.buffer());
+}
+
+Status ParseHeaderBody(Bytes body, TraceHeader* h) {
+  ByteReader r(body);
+  uint8_t kind;
+  auto bad = [](const char* field) {
+    return Status::Corrupt(std::string("HEAD record at byte 16: bad or truncated field '") +
+                           field + "'");
+  };
+  if (!r.GetU64(&h->created_unix_ns)) return bad("created");
+  if (!r.GetString(kMaxShortString, &h->recorder)) return bad("recorder");
+  if (!r.GetU8(&kind) || kind > uint8_t(ProgramKind::kEmbedded)) return bad("program kind");
+  h->program_kind = ProgramKind(kind);
+  if (!r.GetString(kMaxShortString, &h->program_name)) return bad("program name");
+  if (!r.GetString(kMaxCodeHash, &h->code_hash)) return bad("code hash");
+  if (!r.GetString(kMaxScriptSource, &h->script_source)) return bad("script source");
+  if (!r.GetU32(&h->chunk_max_events)) return bad("chunk max events");
+  if (!r.GetU32(&h->chunk_max_payload)) return bad("chunk max payload");
+  if (!r.GetU32(&h->flush_ms)) return bad("flush ms");
+  // Bytes after the known fields belong to a later minor version: ignored.
+  return Status::Ok();
+}
+
+std::vector<uint8_t> EncodeFooterBody(const Footer& f) {
+  ByteWriter w;
+  w.PutU64(f.event_count);
+  w.PutU64(f.finished_unix_ns);
+  w.PutU8(uint8_t(f.outcome.kind));
+  w.PutU32(uint32_t(f.outcome.code));
+  w.PutString(f.outcome.message.substr(0, kMaxShortString));
+  w.PutU32(uint32_t(f.chunks.size()));
+  for (const ChunkIndexEntry& c : f.chunks) {
+    w.PutU64(c.file_offset);
+    w.PutU64(c.first_seq);
+    w.PutU32(c.event_count);
+    w.PutU32(c.record_size);
+    w.PutU64(c.content_hash);
+  }
+  w.PutU32(uint32_t(f.sites.size()));
+  for (const auto& [id, text] : f.sites) {
+    w.PutU64(id);
+    w.PutString(text);
+  }
+  return std::move(w.buffer());
+}
+
+Status ParseFooterBody(Bytes body, Footer* f) {
+  ByteReader r(body);
+  auto bad = [](const std::string& what) {
+    return Status::Corrupt("FOOT record: " + what);
+  };
+  uint8_t kind;
+  uint32_t code, chunk_count, site_count;
+  if (!r.GetU64(&f->event_count) || !r.GetU64(&f->finished_unix_ns)) return bad("truncated totals");
+  if (!r.GetU8(&kind) || kind > uint8_t(OutcomeKind::kError)) return bad("bad outcome kind");
+  if (!r.GetU32(&code) || !r.GetString(kMaxShortString, &f->outcome.message)) {
+    return bad("truncated outcome");
+  }
+  f->outcome.kind = OutcomeKind(kind);
+  f->outcome.code = int32_t(code);
+  if (!r.GetU32(&chunk_count)) return bad("truncated chunk count");
+  // Bound the allocation by what the body can actually hold.
+  if (uint64_t(chunk_count) * kIndexEntrySize > r.remaining()) {
+    return bad("chunk count " + std::to_string(chunk_count) + " does not fit in the record");
+  }
+  f->chunks.resize(chunk_count);
+  for (ChunkIndexEntry& c : f->chunks) {
+    r.GetU64(&c.file_offset);
+    r.GetU64(&c.first_seq);
+    r.GetU32(&c.event_count);
+    r.GetU32(&c.record_size);
+    r.GetU64(&c.content_hash);
+  }
+  if (!r.GetU32(&site_count)) return bad("truncated site count");
+  if (uint64_t(site_count) * 9 > r.remaining()) {
+    return bad("site count " + std::to_string(site_count) + " does not fit in the record");
+  }
+  f->sites.reserve(site_count);
+  for (uint32_t i = 0; i < site_count; ++i) {
+    uint64_t id;
+    std::string text;
+    if (!r.GetU64(&id) || !r.GetString(kMaxSiteText, &text)) {
+      return bad("site " + std::to_string(i) + " is truncated");
+    }
+    f->sites.emplace(id, std::move(text));
+  }
+  return Status::Ok();
+}
+
+void AppendTrailer(uint64_t footer_offset, std::vector<uint8_t>* out) {
+  uint8_t t[kTrailerSize];
+  StoreU64(t, footer_offset);
+  std::memcpy(t + 8, kEndMagic, 8);
+  out->insert(out->end(), t, t + kTrailerSize);
+}
+
+bool ReadTrailer(Bytes file, uint64_t* footer_offset) {
+  if (file.size() < kPreludeSize + kTrailerSize) return false;
+  const uint8_t* t = file.data() + file.size() - kTrailerSize;
+  if (std::memcmp(t + 8, kEndMagic, 8) != 0) return false;
+  *footer_offset = LoadU64(t);
+  return true;
+}
+
+}  // namespace tape::format

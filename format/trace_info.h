@@ -1,0 +1,80 @@
+// The metadata a trace carries besides its events: who recorded what program
+// (HEAD, §6), how the program ended and where the chunks are (FOOT, §9).
+
+#ifndef TAPE_FORMAT_TRACE_INFO_H_
+#define TAPE_FORMAT_TRACE_INFO_H_
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace tape::format {
+
+enum class ProgramKind : uint8_t {
+  kBuiltin = 0,   // a demo program compiled into tape
+  kScript = 1,    // a .tape script; its source is embedded in the header
+  kEmbedded = 2,  // a user's C++ program linking the tape library
+};
+const char* ProgramKindName(ProgramKind kind);
+
+struct TraceHeader {
+  uint16_t format_major = 0;  // filled by the reader from the prelude
+  uint16_t format_minor = 0;
+  uint64_t created_unix_ns = 0;
+  std::string recorder;  // e.g. "tape 0.1.0"
+  ProgramKind program_kind = ProgramKind::kBuiltin;
+  std::string program_name;
+  std::string code_hash;  // raw bytes; shown as hex
+  std::string script_source;
+  uint32_t chunk_max_events = 0;  // the writer's settings, informational
+  uint32_t chunk_max_payload = 0;
+  uint32_t flush_ms = 0;
+};
+
+// How the recorded program ended (§9.1).
+enum class OutcomeKind : uint8_t {
+  kExited = 0,       // code = exit status
+  kException = 1,    // message = "type: what()"
+  kSignal = 2,       // code = signal number, message = its name
+  kInterrupted = 3,  // the recording stopped before the program ended
+  kError = 4,        // the runtime stopped the program (e.g. a script error)
+};
+const char* OutcomeKindName(OutcomeKind kind);
+
+struct Outcome {
+  OutcomeKind kind = OutcomeKind::kInterrupted;
+  int32_t code = 0;
+  std::string message;
+
+  static Outcome Exited(int code) { return {OutcomeKind::kExited, code, ""}; }
+  bool operator==(const Outcome&) const = default;
+  // "exited with code 1", "killed by signal 11 (SIGSEGV)", ...
+  std::string Describe() const;
+};
+
+struct ChunkIndexEntry {
+  uint64_t file_offset = 0;  // of the CHNK record header
+  uint64_t first_seq = 0;
+  uint32_t event_count = 0;
+  uint32_t record_size = 0;  // header + body
+  uint64_t content_hash = 0;  // §7.6
+  bool content_hash_known = true;  // false when the index was rebuilt by scanning
+};
+
+using SiteTable = std::unordered_map<uint64_t, std::string>;
+
+struct Footer {
+  uint64_t event_count = 0;
+  uint64_t finished_unix_ns = 0;
+  Outcome outcome;
+  std::vector<ChunkIndexEntry> chunks;
+  SiteTable sites;
+};
+
+// Lower-case hex of raw bytes ("" for none).
+std::string ToHex(const std::string& bytes);
+
+}  // namespace tape::format
+
+#endif  // TAPE_FORMAT_TRACE_INFO_H_

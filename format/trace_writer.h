@@ -1,0 +1,157 @@
+// TraceWriter: streams a trace to a file, append-only, in bounded memory.
+//
+// The recorded program's thread calls Append(), which copies the event into
+// the current ChunkBuilder: no lock, no system call, no allocation. An encoder
+// thread seals chunks (when a builder fills, and every flush_ms for a slow
+// program), compresses them and writes them. Two builders alternate, so the
+// writer holds at most two chunks of events whatever the recording's length.
+//
+// Errors (disk full, EFBIG, EIO) are sticky: the first one stops all further
+// writing, ok() turns false and status() says what happened. The file stays a
+// valid trace up to the last chunk written before the error (§12).
+
+#ifndef TAPE_FORMAT_TRACE_WRITER_H_
+#define TAPE_FORMAT_TRACE_WRITER_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <pthread.h>
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "format/chunk_builder.h"
+#include "format/chunk_encoder.h"
+#include "format/status.h"
+#include "format/trace_info.h"
+
+namespace tape::format {
+
+struct WriterOptions {
+  uint32_t chunk_max_events = 65536;   // events per chunk (at most kMaxChunkEvents)
+  uint32_t chunk_max_payload = 1u << 20;  // bytes per payload heap per chunk
+  uint32_t flush_ms = 100;  // a recorded event reaches the file within this time
+  int zstd_level = 1;
+  // Payloads larger than this go to BLOB records (§8). At most chunk_max_payload.
+  uint32_t spill_threshold = 256u << 10;
+
+  // Checks the limits above; names the offending option.
+  Status Validate() const;
+};
+
+class TraceWriter {
+ public:
+  // Creates (or truncates) `path` and writes the prelude and HEAD record.
+  static Result<std::unique_ptr<TraceWriter>> Create(const std::string& path,
+                                                     const TraceHeader& header,
+                                                     const WriterOptions& options);
+  // Without Finish(), the encoder thread stops and the file is left as an
+  // interrupted trace holding what was sealed.
+  ~TraceWriter();
+  TraceWriter(const TraceWriter&) = delete;
+  TraceWriter& operator=(const TraceWriter&) = delete;
+
+  // Records the next event (seq = events so far). Hot path.
+  void Append(uint64_t site, uint8_t kind, Bytes args, Bytes result) {
+    if (args.size() > spill_threshold_ || result.size() > spill_threshold_) {
+      AppendLarge(site, kind, args, result);
+      return;
+    }
+    if (!current_->HasRoom(args.size(), result.size())) Rotate();
+    current_->Append(site, kind, args, result);
+    ++next_seq_;
+  }
+
+  // Declares the source location of a site. Must precede the first Append
+  // that uses `id`; later calls for the same id are ignored. Thread-safe.
+  void DefineSite(uint64_t id, std::string_view location);
+
+  uint64_t events() const { return next_seq_; }
+  bool ok() const { return !failed_.load(std::memory_order_relaxed); }
+  Status status() const;
+  const std::string& path() const { return path_; }
+
+  // Seals the remaining events, writes the footer (index, sites, outcome) and
+  // the trailer, and closes the file. Returns the first error, if any.
+  Status Finish(const Outcome& outcome);
+
+  // Async-signal-safe: asks the encoder thread to finish the trace with
+  // `outcome` and waits up to `timeout_ms` for it. For fatal-signal handlers
+  // while the program's thread is stopped inside the handler. `message` must
+  // be a string literal.
+  bool FinishFromSignal(OutcomeKind kind, int code, const char* message, int timeout_ms);
+
+ private:
+  TraceWriter(int fd, std::string path, const WriterOptions& options, uint64_t data_start);
+  enum class BuilderState { kCurrent, kFull, kFree };
+
+  void AppendLarge(uint64_t site, uint8_t kind, Bytes args, Bytes result);
+  void Rotate();  // hands the full current builder to the encoder
+  void EncoderLoop();
+  void EncodeRange(int b, uint32_t end);  // seals builders_[b] up to `end`
+  bool WriteAll(const uint8_t* data, size_t size);
+  void Fail(Status status);
+  void WriteFooter(const Outcome& outcome);
+  // Runs on the encoder thread: writes `payload` as BLOB records.
+  void WriteBlob();
+
+  const int fd_;
+  const std::string path_;
+  const WriterOptions options_;
+  const uint32_t spill_threshold_;
+
+  // Producer-side (the recorded program's thread).
+  ChunkBuilder* current_;
+  uint64_t next_seq_ = 0;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::unique_ptr<ChunkBuilder> builders_[2];
+  BuilderState state_[2] = {BuilderState::kCurrent, BuilderState::kFree};  // guarded by mu_
+  int current_index_ = 0;  // guarded by mu_
+  bool stop_ = false;      // guarded by mu_
+  Outcome final_outcome_;  // guarded by mu_
+  struct BlobJob {
+    Bytes payload;
+    bool pending = false;
+    bool done = false;
+    uint64_t offset = 0;
+    uint64_t hash = 0;
+  } blob_;  // guarded by mu_
+
+  // Async-signal path: set by FinishFromSignal, polled by the encoder thread.
+  std::atomic<bool> signal_stop_{false};
+  std::atomic<bool> finished_{false};
+  std::atomic<int> signal_kind_{0};
+  std::atomic<int> signal_code_{0};
+  std::atomic<const char*> signal_message_{nullptr};
+
+  // Encoder-thread state.
+  ChunkEncoder encoder_;
+  uint32_t encoded_[2] = {0, 0};  // events of each builder already sealed
+  uint64_t file_offset_;
+  std::vector<uint8_t> record_;
+  std::vector<ChunkIndexEntry> index_;
+  SiteTable sites_written_;
+  uint64_t events_written_ = 0;
+
+  std::mutex sites_mu_;
+  std::unordered_set<uint64_t> sites_known_;  // guarded by sites_mu_
+  SiteDefinitions sites_pending_;             // guarded by sites_mu_
+
+  std::atomic<bool> failed_{false};
+  mutable std::mutex error_mu_;
+  Status error_;  // guarded by error_mu_
+
+  std::thread thread_;
+  pthread_t encoder_thread_{};  // so a fatal signal on it does not wait for itself
+  bool joined_ = false;
+};
+
+}  // namespace tape::format
+
+#endif  // TAPE_FORMAT_TRACE_WRITER_H_
