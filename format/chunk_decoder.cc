@@ -42,7 +42,7 @@ PayloadView DecodedChunk::View(const Heap& heap, Slot slot) {
 EventView DecodedChunk::event(uint32_t i) const {
   EventView e;
   e.seq = first_seq_ + i;
-  if (parts_ & kDecodeSites) e.site = sites_[i];
+  if (parts_ & kDecodeSites) e.site = site(i);
   if (parts_ & kDecodeKinds) e.kind = kinds_[i];
   if ((parts_ & kDecodePayloads) == kDecodePayloads) {
     e.args = args(i);
@@ -158,7 +158,7 @@ Status ChunkDecoder::Inflate(uint8_t id, uint32_t max_raw, std::vector<uint8_t>*
   return Status::Ok();
 }
 
-Status ChunkDecoder::DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results,
+Status ChunkDecoder::DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results, bool sizes_only,
                                 DecodedChunk::Heap* heap, std::vector<DecodedChunk::Slot>* slots) {
   uint32_t n = header_.event_count;
   TAPE_RETURN_IF_ERROR(Inflate(lens_id, n * kMaxVarintBytes, &lens_));
@@ -213,6 +213,7 @@ Status ChunkDecoder::DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results,
     return Fail(std::string(SectionName(heap_id)) + " holds " + std::to_string(heap_size) +
                 " bytes but its lengths account for " + std::to_string(at));
   }
+  if (sizes_only) return Status::Ok();
   TAPE_RETURN_IF_ERROR(Inflate(heap_id, kMaxHeapBytes, &heap->bytes));
   for (size_t k = 0; k < spill_heap_at_.size(); ++k) {
     heap->spills[k].hash = LoadU64(heap->bytes.data() + spill_heap_at_[k]);
@@ -262,24 +263,36 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
     TAPE_RETURN_IF_ERROR(Inflate(uint8_t(SectionId::kSiteIndex), n * width_, &index_));
     if (index_.size() != size_t(n) * width_) return Fail("SITE_INDEX does not hold one entry per event");
     size_t distinct = dict_.size() / 8;
-    out->sites_.resize(n);
+    out->site_dict_.resize(distinct);
+    for (size_t k = 0; k < distinct; ++k) out->site_dict_[k] = LoadU64(dict_.data() + 8 * k);
+    out->site_index_.resize(n);
     const uint8_t* ix = index_.data();
     for (uint32_t i = 0; i < n; ++i) {
       uint32_t k = width_ == 1 ? ix[i] : width_ == 2 ? LoadU16(ix + 2 * i) : LoadU32(ix + 4 * i);
       if (k >= distinct) return Fail("SITE_INDEX entry " + std::to_string(k) + " is outside the dictionary of " +
                                      std::to_string(distinct));
-      out->sites_[i] = LoadU64(dict_.data() + 8 * size_t(k));
+      out->site_index_[i] = k;
     }
   }
-  if ((parts & kDecodePayloads) == kDecodePayloads) {
+  bool payloads = (parts & kDecodePayloads) == kDecodePayloads;
+  bool sizes = !payloads && (parts & kDecodeSizes) == kDecodeSizes;
+  if (sizes) {
+    TAPE_RETURN_IF_ERROR(Inflate(uint8_t(SectionId::kIntKinds), 256, &int_kinds_));
+    TAPE_RETURN_IF_ERROR(DecodeLens(uint8_t(SectionId::kArgLens), uint8_t(SectionId::kArgHeap),
+                                    false, true, &out->args_, &out->arg_slots_));
+    TAPE_RETURN_IF_ERROR(DecodeLens(uint8_t(SectionId::kResultLens),
+                                    uint8_t(SectionId::kResultHeap), true, true, &out->results_,
+                                    &out->result_slots_));
+  }
+  if (payloads) {
     TAPE_RETURN_IF_ERROR(Inflate(uint8_t(SectionId::kIntKinds), 256, &int_kinds_));
     for (size_t i = 1; i < int_kinds_.size(); ++i) {
       if (int_kinds_[i] <= int_kinds_[i - 1]) return Fail("INT_KINDS is not strictly increasing");
     }
     TAPE_RETURN_IF_ERROR(DecodeLens(uint8_t(SectionId::kArgLens), uint8_t(SectionId::kArgHeap),
-                                    false, &out->args_, &out->arg_slots_));
+                                    false, false, &out->args_, &out->arg_slots_));
     TAPE_RETURN_IF_ERROR(DecodeLens(uint8_t(SectionId::kResultLens),
-                                    uint8_t(SectionId::kResultHeap), true, &out->results_,
+                                    uint8_t(SectionId::kResultHeap), true, false, &out->results_,
                                     &out->result_slots_));
     // BLOB_REFS (§7.4): every spilled arg in event order, then every spilled result.
     TAPE_RETURN_IF_ERROR(Inflate(uint8_t(SectionId::kBlobRefs), n * 16, &scratch_));

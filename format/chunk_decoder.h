@@ -46,6 +46,8 @@ enum DecodeParts : unsigned {
   kDecodePayloads = 4 | kDecodeKinds,  // args and results; integer-coded results need kinds
   kDecodeNewSites = 8,
   kDecodeAll = 15,
+  // Payload sizes only (payload views have no data): heaps stay compressed.
+  kDecodeSizes = 16 | kDecodeKinds,
 };
 
 class DecodedChunk {
@@ -57,13 +59,18 @@ class DecodedChunk {
 
   // REQUIRES: the part was decoded and i < size().
   uint8_t kind(uint32_t i) const { return kinds_[i]; }
-  uint64_t site(uint32_t i) const { return sites_[i]; }
+  uint64_t site(uint32_t i) const { return site_dict_[site_index_[i]]; }
   PayloadView args(uint32_t i) const { return View(args_, arg_slots_[i]); }
   PayloadView result(uint32_t i) const { return View(results_, result_slots_[i]); }
+  // REQUIRES: payloads or sizes were decoded.
+  uint64_t args_size(uint32_t i) const { return Size(args_, arg_slots_[i]); }
+  uint64_t result_size(uint32_t i) const { return Size(results_, result_slots_[i]); }
   EventView event(uint32_t i) const;
 
   const uint8_t* kinds() const { return kinds_.data(); }
-  const uint64_t* sites() const { return sites_.data(); }
+  // The chunk's distinct sites, and each event's position in that list.
+  const std::vector<uint64_t>& site_dict() const { return site_dict_; }
+  const uint32_t* site_index() const { return site_index_.data(); }
   const std::vector<std::pair<uint64_t, std::string>>& new_sites() const { return new_sites_; }
 
  private:
@@ -81,13 +88,17 @@ class DecodedChunk {
   };
   static constexpr uint32_t kSpilled = UINT32_MAX;
   static PayloadView View(const Heap& heap, Slot slot);
+  static uint64_t Size(const Heap& heap, Slot slot) {
+    return slot.size == kSpilled ? heap.spills[slot.offset].size : slot.size;
+  }
 
   uint32_t chunk_number_ = 0;
   uint64_t first_seq_ = 0;
   uint32_t count_ = 0;
   unsigned parts_ = 0;
   std::vector<uint8_t> kinds_;
-  std::vector<uint64_t> sites_;
+  std::vector<uint64_t> site_dict_;
+  std::vector<uint32_t> site_index_;
   std::vector<Slot> arg_slots_, result_slots_;
   Heap args_, results_;
   std::vector<std::pair<uint64_t, std::string>> new_sites_;
@@ -124,8 +135,10 @@ class ChunkDecoder {
   Status ParseTable(Bytes body, uint64_t file_offset);
   // Decompresses section `id` (after checking raw_size <= max_raw) into `out`.
   Status Inflate(uint8_t id, uint32_t max_raw, std::vector<uint8_t>* out);
-  Status DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results, DecodedChunk::Heap* heap,
-                    std::vector<DecodedChunk::Slot>* slots);
+  // With `sizes_only`, checks the lengths against the heap's declared size
+  // without decompressing the heap.
+  Status DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results, bool sizes_only,
+                    DecodedChunk::Heap* heap, std::vector<DecodedChunk::Slot>* slots);
   Status Fail(const std::string& what) const;
 
   ZSTD_DCtx_s* dctx_;

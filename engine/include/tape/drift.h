@@ -1,0 +1,51 @@
+// Drift: the ways a replay can diverge from its recording. Replay stops at
+// the first one, with everything a person needs to find it.
+
+#ifndef TAPE_DRIFT_H_
+#define TAPE_DRIFT_H_
+
+#include <cstdint>
+#include <string>
+
+namespace tape {
+
+enum class DriftKind {
+  kEndOfTrace,        // the program made more effect calls than recorded
+  kSiteMismatch,      // the call came from another place in the program
+  kKindMismatch,      // same place, another effect
+  kArgsMismatch,      // same place and effect, other arguments
+  kCodeHashMismatch,  // the program's code changed since the recording
+  kUnsupportedSchema, // the trace was written by another format version
+  kTraceNotExhausted, // the program ended before its recorded calls ran out
+  kOutcomeMismatch,   // the program ended differently (exit code, exception)
+  kProgramMismatch,   // the trace records another program
+};
+
+// "EndOfTrace", "SiteMismatch", ...
+const char* DriftKindName(DriftKind kind);
+
+struct DriftInfo {
+  DriftKind kind = DriftKind::kEndOfTrace;
+  uint64_t seq = 0;          // the call (or event count) where it happened
+  std::string expected;      // what the recording holds, e.g. "random.bits(8) at dice.cc:14:30"
+  std::string got;           // what the program did now
+  std::string hint;          // what it means and what to do
+  // The multi-line report printed by the CLI.
+  std::string Describe() const;
+};
+
+// Thrown from an effect call when replay drifts. Deliberately not derived
+// from std::exception, so that `catch (const std::exception&)` in a program
+// does not swallow it.
+class DriftError {
+ public:
+  explicit DriftError(DriftInfo info) : info_(std::move(info)) {}
+  const DriftInfo& info() const { return info_; }
+
+ private:
+  DriftInfo info_;
+};
+
+}  // namespace tape
+
+#endif  // TAPE_DRIFT_H_

@@ -1,0 +1,81 @@
+// Replayer: a Runtime that answers each effect call with the recorded
+// result, after checking that the call is the one the recording holds.
+//
+// The match is, in order: is there a next event (EndOfTrace), does it come
+// from the same site (SiteMismatch), is it the same effect (KindMismatch),
+// with the same args (ArgsMismatch). The first failure is kept (sticky) and
+// thrown as tape::DriftError from this and every later call.
+
+#ifndef TAPE_ENGINE_REPLAYER_H_
+#define TAPE_ENGINE_REPLAYER_H_
+
+#include <optional>
+#include <string>
+
+#include "format/trace_reader.h"
+#include "tape/drift.h"
+#include "tape/runtime.h"
+
+namespace tape::engine {
+
+// Thrown when a chunk cannot be read during replay (a damaged trace).
+struct TraceReadFailed {
+  Status status;
+};
+
+class Replayer final : public Runtime {
+ public:
+  // `reader` must outlive the replayer.
+  Replayer(const format::TraceReader* reader, int stdout_fd);
+
+  int64_t ClockNowAt(const Site& site) override;
+  std::string RandomBitsAt(const Site& site, uint32_t n) override;
+  int IoWriteAt(const Site& site, std::string_view bytes) override;
+  FsReadResult FsReadAt(const Site& site, std::string_view path) override;
+  int FsWriteAt(const Site& site, std::string_view path, std::string_view data) override;
+  std::optional<std::string> EnvGetAt(const Site& site, std::string_view name) override;
+  std::vector<std::string> ArgsGetAt(const Site& site) override;
+  void TimeSleepAt(const Site& site, uint64_t ms) override;
+  uint64_t seq() const override { return seq_; }
+
+  const std::optional<DriftInfo>& drift() const { return drift_; }
+
+ private:
+  // Matches the next event against (site, kind, args) and returns it.
+  format::EventView Match(const Site& site, EffectKind kind, format::Bytes args) {
+    if (drift_ || index_ >= chunk_.size()) return MatchSlow(site, kind, args);
+    uint32_t i = index_;
+    if (chunk_.site(i) != site.id || chunk_.kind(i) != uint8_t(kind)) return MatchSlow(site, kind, args);
+    format::PayloadView recorded = chunk_.args(i);
+    if (recorded.spilled() || recorded.size != args.size() ||
+        (args.size() && std::memcmp(recorded.data, args.data(), args.size()) != 0)) {
+      return MatchSlow(site, kind, args);
+    }
+    ++index_;
+    format::EventView e;
+    e.seq = seq_++;
+    e.result = chunk_.result(i);
+    return e;
+  }
+  format::EventView MatchSlow(const Site& site, EffectKind kind, format::Bytes args);
+  [[noreturn]] void Drift(DriftInfo info);
+  void LoadNextChunk();
+  // The result's bytes, reading a spilled payload from its BLOB records.
+  format::Bytes ResultBytes(const format::PayloadView& result);
+  std::string RecordedCall(uint32_t i) const;
+  [[noreturn]] void BadResult(EffectKind kind);
+
+  const format::TraceReader* reader_;
+  int stdout_fd_;
+  format::ChunkDecoder decoder_;
+  format::DecodedChunk chunk_;
+  size_t next_chunk_ = 0;
+  uint32_t index_ = 0;
+  uint64_t seq_ = 0;
+  std::optional<DriftInfo> drift_;
+  std::string scratch_, spilled_;
+};
+
+}  // namespace tape::engine
+
+#endif  // TAPE_ENGINE_REPLAYER_H_

@@ -1,0 +1,223 @@
+// Record() and Replay(): run a Program against a Recorder or a Replayer and
+// turn every way it can end into a RunReport.
+
+#include "tape/session.h"
+
+#include <cxxabi.h>
+#include <time.h>
+
+#include <cstdlib>
+#include <memory>
+#include <typeinfo>
+
+#include "engine/src/recorder.h"
+#include "engine/src/replayer.h"
+#include "engine/src/signals.h"
+#include "format/trace_reader.h"
+#include "format/trace_writer.h"
+
+#ifndef TAPE_VERSION
+#define TAPE_VERSION "0.0.0"
+#endif
+
+namespace tape {
+
+namespace {
+
+using format::Outcome;
+using format::OutcomeKind;
+
+format::ProgramKind ToFormat(ProgramKind kind) {
+  switch (kind) {
+    case ProgramKind::kBuiltin: return format::ProgramKind::kBuiltin;
+    case ProgramKind::kScript: return format::ProgramKind::kScript;
+    case ProgramKind::kEmbedded: return format::ProgramKind::kEmbedded;
+  }
+  return format::ProgramKind::kEmbedded;
+}
+
+uint64_t NowUnixNs() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
+}
+
+std::string Demangle(const char* name) {
+  int status = 0;
+  char* d = abi::__cxa_demangle(name, nullptr, nullptr, &status);
+  std::string out = status == 0 && d ? d : name;
+  std::free(d);
+  return out;
+}
+
+// Exit code the process reports for an outcome that is not a plain exit.
+constexpr int kFailedExitCode = 1;
+
+struct ProgramRun {
+  Outcome outcome;
+  int exit_code = 0;
+  std::optional<DriftInfo> drift;
+  std::optional<Status> trace_error;
+  bool write_failed = false;
+};
+
+// Runs the program, mapping every way out of it to an outcome.
+ProgramRun RunProgram(const Program& program, Runtime& rt) {
+  ProgramRun run;
+  try {
+    run.exit_code = program.main(rt);
+    run.outcome = Outcome::Exited(run.exit_code);
+  } catch (const DriftError& e) {
+    run.drift = e.info();
+  } catch (const engine::TraceWriteFailed&) {
+    run.write_failed = true;
+  } catch (const engine::TraceReadFailed& e) {
+    run.trace_error = e.status;
+  } catch (const ProgramError& e) {
+    run.outcome = {OutcomeKind::kError, 0, e.what()};
+    run.exit_code = kFailedExitCode;
+  } catch (const std::exception& e) {
+    run.outcome = {OutcomeKind::kException, 0, Demangle(typeid(e).name()) + ": " + e.what()};
+    run.exit_code = kFailedExitCode;
+  } catch (...) {
+    run.outcome = {OutcomeKind::kException, 0, "an exception that is not a std::exception"};
+    run.exit_code = kFailedExitCode;
+  }
+  return run;
+}
+
+}  // namespace
+
+RunReport Record(const Program& program, const RecordOptions& options) {
+  RunReport report;
+  format::TraceHeader header;
+  header.created_unix_ns = NowUnixNs();
+  header.recorder = "tape " TAPE_VERSION;
+  header.program_kind = ToFormat(program.kind);
+  header.program_name = program.name;
+  header.code_hash = program.code_hash;
+  header.script_source = program.script_source;
+  format::WriterOptions wo;
+  wo.flush_ms = options.flush_ms;
+  wo.chunk_max_events = options.chunk_events;
+  wo.zstd_level = options.zstd_level;
+  auto writer = format::TraceWriter::Create(options.trace_path, header, wo);
+  if (!writer.has_value()) {
+    report.status = RunReport::Status::kTraceError;
+    report.error = writer.error().message();
+    return report;
+  }
+  engine::Recorder recorder(writer->get(), options.args, options.stdout_fd);
+  ProgramRun run;
+  {
+    std::unique_ptr<engine::SignalGuard> guard;
+    if (options.handle_signals) guard = std::make_unique<engine::SignalGuard>(writer->get(), &recorder);
+    run = RunProgram(program, recorder);
+  }
+  report.events = recorder.seq();
+  if (run.write_failed) {
+    Status why = (*writer)->status();
+    (void)(*writer)->Finish({OutcomeKind::kInterrupted, 0, "the trace could not be written"});
+    report.status = RunReport::Status::kTraceError;
+    report.error = why.message() + "; the trace keeps the events written before the error and "
+                                   "reads as interrupted";
+    return report;
+  }
+  Status s = (*writer)->Finish(run.outcome);
+  report.exit_code = run.exit_code;
+  report.outcome = run.outcome.Describe();
+  if (!s.ok()) {
+    report.status = RunReport::Status::kTraceError;
+    report.error = s.message();
+  }
+  return report;
+}
+
+namespace {
+
+std::string OutcomeOf(const ProgramRun& run) { return run.outcome.Describe(); }
+
+}  // namespace
+
+RunReport Replay(const Program& program, const ReplayOptions& options) {
+  RunReport report;
+  auto opened = format::TraceReader::Open(options.trace_path);
+  if (!opened.has_value()) {
+    const Status& e = opened.error();
+    if (e.code() == StatusCode::kUnsupported) {
+      report.status = RunReport::Status::kDrift;
+      report.drift = DriftInfo{DriftKind::kUnsupportedSchema, 0,
+                               "a trace in another format version", "tape " TAPE_VERSION,
+                               e.message()};
+    } else {
+      report.status = RunReport::Status::kTraceError;
+      report.error = e.message();
+    }
+    return report;
+  }
+  const format::TraceReader& reader = **opened;
+  const format::TraceHeader& h = reader.header();
+  if (!reader.finalized()) report.note = reader.recovery_note();
+
+  auto drift = [&](DriftInfo info) {
+    report.status = RunReport::Status::kDrift;
+    report.drift = std::move(info);
+    return report;
+  };
+  if (h.program_kind != ToFormat(program.kind) || h.program_name != program.name) {
+    return drift({DriftKind::kProgramMismatch, 0,
+                  std::string(format::ProgramKindName(h.program_kind)) + " program '" +
+                      h.program_name + "'",
+                  std::string(format::ProgramKindName(ToFormat(program.kind))) + " program '" +
+                      program.name + "'",
+                  "the trace records another program"});
+  }
+  if (!options.ignore_code_hash && h.code_hash != program.code_hash) {
+    return drift({DriftKind::kCodeHashMismatch, 0, "code hash " + format::ToHex(h.code_hash),
+                  "code hash " + format::ToHex(program.code_hash),
+                  "the program's code changed since the recording"});
+  }
+
+  engine::Replayer replayer(&reader, options.stdout_fd);
+  Outcome recorded = reader.outcome();
+  ProgramRun run;
+  {
+    std::unique_ptr<engine::SignalGuard> guard;
+    if (options.handle_signals) {
+      guard = std::make_unique<engine::SignalGuard>(&replayer, recorded.Describe());
+    }
+    run = RunProgram(program, replayer);
+  }
+  report.events = replayer.seq();
+  if (run.trace_error) {
+    report.status = RunReport::Status::kTraceError;
+    report.error = run.trace_error->message();
+    return report;
+  }
+  // A program that caught the DriftError still drifted.
+  if (replayer.drift()) return drift(*replayer.drift());
+  if (run.drift) return drift(*run.drift);
+  report.exit_code = run.exit_code;
+  report.outcome = OutcomeOf(run);
+  if (replayer.seq() < reader.event_count()) {
+    return drift({DriftKind::kTraceNotExhausted, replayer.seq(),
+                  std::to_string(reader.event_count()) + " effect calls",
+                  "the program ended after " + std::to_string(replayer.seq()) + " (" +
+                      report.outcome + ")",
+                  "the program ended at seq " + std::to_string(replayer.seq()) + " of " +
+                      std::to_string(reader.event_count())});
+  }
+  if (recorded.kind != OutcomeKind::kInterrupted && !(recorded == run.outcome)) {
+    return drift({DriftKind::kOutcomeMismatch, replayer.seq(), recorded.Describe(),
+                  run.outcome.Describe(), "the program ended differently than when recorded"});
+  }
+  if (recorded.kind == OutcomeKind::kInterrupted) {
+    std::string note = "the recording was interrupted after " +
+                       std::to_string(reader.event_count()) +
+                       " effect calls; the replay ran to the program's end";
+    report.note = report.note.empty() ? note : report.note + "; " + note;
+  }
+  return report;
+}
+
+}  // namespace tape

@@ -1,0 +1,138 @@
+#include "engine/src/signals.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+
+namespace tape::engine {
+
+namespace {
+
+constexpr int kFatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+constexpr int kTerminating[] = {SIGINT, SIGTERM, SIGHUP};
+constexpr int kAll[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGINT, SIGTERM, SIGHUP};
+
+// The active guard's state (see the header for why it is global).
+std::atomic<format::TraceWriter*> g_writer{nullptr};
+std::atomic<const Runtime*> g_runtime{nullptr};
+char g_recorded_outcome[256];
+struct sigaction g_previous[sizeof kAll / sizeof kAll[0]];
+char g_alt_stack[1 << 16];  // room to run the handler after a stack overflow
+
+bool IsFatal(int sig) {
+  for (int s : kFatal) {
+    if (s == sig) return true;
+  }
+  return false;
+}
+
+// Async-signal-safe output helpers.
+void Put(const char* s) {
+  ssize_t ignored = ::write(2, s, std::strlen(s));
+  (void)ignored;
+}
+void PutNumber(unsigned long long v) {
+  char buf[24];
+  int n = 0;
+  do {
+    buf[n++] = char('0' + v % 10);
+    v /= 10;
+  } while (v);
+  char out[24];
+  for (int i = 0; i < n; ++i) out[i] = buf[n - 1 - i];
+  out[n] = 0;
+  Put(out);
+}
+
+void Handler(int sig) {
+  const Runtime* rt = g_runtime.load();
+  unsigned long long seq = rt ? rt->seq() : 0;
+  const char* name = SignalName(sig);
+  if (format::TraceWriter* w = g_writer.load()) {
+    bool fatal = IsFatal(sig);
+    bool saved = w->FinishFromSignal(
+        fatal ? format::OutcomeKind::kSignal : format::OutcomeKind::kInterrupted, sig, name, 3000);
+    Put(fatal ? "tape record: the program was killed by " : "tape record: interrupted by ");
+    Put(name);
+    Put(" after ");
+    PutNumber(seq);
+    Put(saved ? " effect calls; the trace holds all of them: " : " effect calls; the trace could not be finalized (it still opens): ");
+    Put(w->path().c_str());
+    Put("\n");
+  } else {
+    Put("tape replay: the program was killed by ");
+    Put(name);
+    Put(" at seq ");
+    PutNumber(seq);
+    Put(" (the recording: ");
+    Put(g_recorded_outcome);
+    Put(")\n");
+  }
+  // End the way the program did: default action, then the same signal.
+  struct sigaction dfl;
+  std::memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  sigaction(sig, &dfl, nullptr);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, sig);
+  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+  raise(sig);
+}
+
+}  // namespace
+
+const char* SignalName(int sig) {
+  switch (sig) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGBUS: return "SIGBUS";
+    case SIGFPE: return "SIGFPE";
+    case SIGILL: return "SIGILL";
+    case SIGABRT: return "SIGABRT";
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    case SIGHUP: return "SIGHUP";
+    case SIGKILL: return "SIGKILL";
+  }
+  return "";
+}
+
+SignalGuard::SignalGuard(format::TraceWriter* writer, const Runtime* runtime) {
+  g_writer.store(writer);
+  g_runtime.store(runtime);
+  Install();
+}
+
+SignalGuard::SignalGuard(const Runtime* replayer, const std::string& recorded_outcome) {
+  g_writer.store(nullptr);
+  g_runtime.store(replayer);
+  std::strncpy(g_recorded_outcome, recorded_outcome.c_str(), sizeof g_recorded_outcome - 1);
+  Install();
+}
+
+void SignalGuard::Install() {
+  stack_t ss;
+  std::memset(&ss, 0, sizeof ss);
+  ss.ss_sp = g_alt_stack;
+  ss.ss_size = sizeof g_alt_stack;
+  sigaltstack(&ss, nullptr);
+  for (size_t i = 0; i < sizeof kAll / sizeof kAll[0]; ++i) {
+    struct sigaction sa;
+    std::memset(&sa, 0, sizeof sa);
+    sa.sa_handler = Handler;
+    sa.sa_flags = SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    for (int s : kTerminating) sigaddset(&sa.sa_mask, s);
+    sigaction(kAll[i], &sa, &g_previous[i]);
+  }
+}
+
+SignalGuard::~SignalGuard() {
+  for (size_t i = 0; i < sizeof kAll / sizeof kAll[0]; ++i) sigaction(kAll[i], &g_previous[i], nullptr);
+  g_writer.store(nullptr);
+  g_runtime.store(nullptr);
+}
+
+}  // namespace tape::engine

@@ -1,0 +1,101 @@
+#include "tools/cli.h"
+
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+
+#include "format/layout.h"
+
+namespace tape::cli {
+
+void Error(const std::string& verb, const std::string& message) {
+  std::cerr << "tape " << verb << ": " << message << "\n";
+}
+
+int Fail(const std::string& verb, int code, const std::string& message) {
+  Error(verb, message);
+  return code;
+}
+
+std::unique_ptr<format::TraceReader> OpenTrace(const std::string& verb, const std::string& path) {
+  auto reader = format::TraceReader::Open(path);
+  if (!reader.has_value()) {
+    Error(verb, reader.error().message());
+    return nullptr;
+  }
+  return std::move(reader).value();
+}
+
+bool LooksLikeTrace(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[8];
+  return in.read(magic, 8) && std::memcmp(magic, format::kFileMagic, 8) == 0;
+}
+
+Status CheckOutputPath(const std::string& path, bool force) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return Status::Ok();  // a new file
+  if (S_ISDIR(st.st_mode)) {
+    return Status::InvalidArgument(path + " is a directory; name a file to write the trace to");
+  }
+  if (!force && st.st_size > 0 && !LooksLikeTrace(path)) {
+    return Status::InvalidArgument("refusing to overwrite " + path +
+                                   ": it exists and is not a tape trace (use --force to replace it)");
+  }
+  return Status::Ok();
+}
+
+bool StderrIsTerminal() { return ::isatty(2) == 1; }
+
+namespace {
+uint64_t MonotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
+}
+}  // namespace
+
+Progress::Progress(std::string label, uint64_t total)
+    : label_(std::move(label)), total_(total), enabled_(StderrIsTerminal()) {}
+
+Progress::~Progress() { Finish(); }
+
+void Progress::Update(uint64_t done) {
+  if (!enabled_) return;
+  uint64_t now = MonotonicNs();
+  if (now - last_ns_ < 100000000) return;
+  last_ns_ = now;
+  double pct = total_ ? 100.0 * double(done) / double(total_) : 0;
+  std::fprintf(stderr, "\r%s: %llu / %llu (%.0f%%)", label_.c_str(), (unsigned long long)done,
+               (unsigned long long)total_, pct);
+  std::fflush(stderr);
+  drawn_ = true;
+}
+
+void Progress::Finish() {
+  if (drawn_) std::fprintf(stderr, "\r\033[K");
+  drawn_ = false;
+}
+
+std::string FormatTime(uint64_t unix_ns) {
+  time_t secs = time_t(unix_ns / 1000000000u);
+  tm t;
+  gmtime_r(&secs, &t);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &t);
+  return buf;
+}
+
+std::string SiteHex(uint64_t site) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)site);
+  return buf;
+}
+
+}  // namespace tape::cli

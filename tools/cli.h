@@ -1,0 +1,124 @@
+// Shared by the `tape` verbs: exit codes, diagnostics, trace and output files.
+
+#ifndef TAPE_TOOLS_CLI_H_
+#define TAPE_TOOLS_CLI_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "format/status.h"
+#include "format/trace_reader.h"
+
+namespace tape::cli {
+
+// Exit codes. `record`, `replay` and `run` otherwise exit with the program's
+// own code; these are chosen to be unlikely program codes.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitDifferent = 1;  // diff: traces differ; verify: problems found
+inline constexpr int kExitUsage = 2;      // bad flags or values
+inline constexpr int kExitDrift = 80;     // replay diverged from the recording
+inline constexpr int kExitTrace = 81;     // a trace could not be read or written
+inline constexpr int kExitScript = 82;    // a script does not compile
+
+// Prints "tape <verb>: <message>" to stderr.
+void Error(const std::string& verb, const std::string& message);
+// Same, and returns `code`.
+int Fail(const std::string& verb, int code, const std::string& message);
+
+// Opens a trace, printing the error (and returning nullptr) when it cannot.
+std::unique_ptr<format::TraceReader> OpenTrace(const std::string& verb, const std::string& path);
+
+// True if the file starts with the trace magic.
+bool LooksLikeTrace(const std::string& path);
+
+// Refuses to overwrite an existing file that is not a trace unless `force`.
+Status CheckOutputPath(const std::string& path, bool force);
+
+// True when stderr is a terminal (progress lines and summaries go there).
+bool StderrIsTerminal();
+
+// A progress line on stderr, redrawn at most ~10 times a second, only on a
+// terminal. Finish() clears it.
+class Progress {
+ public:
+  Progress(std::string label, uint64_t total);
+  ~Progress();
+  void Update(uint64_t done);
+  void Finish();
+
+ private:
+  std::string label_;
+  uint64_t total_;
+  bool enabled_;
+  uint64_t last_ns_ = 0;
+  bool drawn_ = false;
+};
+
+// "2026-11-25 13:27:27 UTC".
+std::string FormatTime(uint64_t unix_ns);
+// A site id as 16 hex digits.
+std::string SiteHex(uint64_t site);
+
+// --- verbs (one file each) ---------------------------------------------------
+
+struct RecordArgs {
+  std::string program;
+  std::string out = "trace.bin";
+  bool force = false;
+  uint32_t flush_ms = 100;
+  std::vector<std::string> args;
+};
+struct ReplayArgs {
+  std::string program;  // empty: the program named in the trace
+  std::string trace;
+};
+struct InspectArgs {
+  std::string file;
+  std::string filter;  // effect name
+  std::string site;    // hex
+  uint64_t since = 0;
+  std::optional<uint64_t> limit;
+  bool json = false;
+};
+struct StatsArgs {
+  std::string file;
+  bool json = false;
+  uint32_t top = 10;
+};
+struct DiffArgs {
+  std::string a, b;
+  bool json = false;
+};
+struct BenchArgs {
+  uint64_t events = 1000000;
+  std::string effect = "clock";
+  bool json = false;
+  std::string out;  // keep the trace here; default: a temporary file
+};
+struct VerifyArgs {
+  std::string file;
+  bool json = false;
+};
+struct RecoverArgs {
+  std::string file;
+  std::string out;
+  bool force = false;
+};
+
+int RunList();
+int RunRecord(const RecordArgs& args);
+int RunScript(const RecordArgs& args);  // `tape run`
+int RunReplay(const ReplayArgs& args);
+int RunInspect(const InspectArgs& args);
+int RunStats(const StatsArgs& args);
+int RunDiff(const DiffArgs& args);
+int RunBench(const BenchArgs& args);
+int RunVerify(const VerifyArgs& args);
+int RunRecover(const RecoverArgs& args);
+
+}  // namespace tape::cli
+
+#endif  // TAPE_TOOLS_CLI_H_

@@ -1,0 +1,244 @@
+// tape diff A B [--json]: the first divergence between two traces.
+//
+// Chunks that cover the same seqs in both traces are compared by the content
+// hashes in their indexes; only where hashes differ (or chunk boundaries do
+// not line up) are columns decoded, sites and kinds first, payloads last. Two
+// long recordings that differ near the end cost little more than reading
+// their indexes.
+
+#include <xxhash.h>
+
+#include <cstdio>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "tools/cli.h"
+#include "tools/event_text.h"
+
+namespace tape::cli {
+
+namespace {
+
+enum class Divergence { kNone, kSite, kKind, kArgs, kResult, kLength, kOutcome };
+
+const char* ClassName(Divergence d) {
+  switch (d) {
+    case Divergence::kSite: return "site";
+    case Divergence::kKind: return "kind";
+    case Divergence::kArgs: return "args";
+    case Divergence::kResult: return "result";
+    case Divergence::kLength: return "length";
+    case Divergence::kOutcome: return "outcome";
+    case Divergence::kNone: break;
+  }
+  return "none";
+}
+
+const char* Explain(Divergence d) {
+  switch (d) {
+    case Divergence::kSite:
+      return "the call came from another place: the program took a different path";
+    case Divergence::kKind:
+      return "same place, different effect: the program took a different path";
+    case Divergence::kArgs:
+      return "same site and effect, different args: the program passed other inputs";
+    case Divergence::kResult:
+      return "same site, effect and args, different result: the outside world answered "
+             "differently";
+    case Divergence::kLength: return "one trace is a prefix of the other";
+    case Divergence::kOutcome: return "the same effect calls, but the programs ended differently";
+    case Divergence::kNone: break;
+  }
+  return "identical";
+}
+
+bool SamePayload(const format::PayloadView& a, const format::PayloadView& b) {
+  if (a.size != b.size) return false;
+  if (a.spilled() && b.spilled()) return a.spill_hash == b.spill_hash;
+  if (a.spilled() != b.spilled()) {
+    const format::PayloadView& in = a.spilled() ? b : a;
+    const format::PayloadView& out = a.spilled() ? a : b;
+    return XXH3_64bits(in.data, size_t(in.size)) == out.spill_hash;
+  }
+  return a.size == 0 || std::memcmp(a.data, b.data, size_t(a.size)) == 0;
+}
+
+// One side of the comparison: a trace and the chunk decoded from it.
+struct Side {
+  explicit Side(const format::TraceReader* r) : reader(r) {}
+  const format::TraceReader* reader;
+  format::ChunkDecoder decoder;
+  format::DecodedChunk chunk;
+  size_t decoded = SIZE_MAX;
+  unsigned parts = 0;
+
+  Status Load(size_t c, unsigned want) {
+    if (decoded == c && (parts & want) == want) return Status::Ok();
+    TAPE_RETURN_IF_ERROR(reader->ReadChunk(c, want, &decoder, &chunk));
+    decoded = c;
+    parts = want;
+    return Status::Ok();
+  }
+};
+
+struct Found {
+  Divergence what = Divergence::kNone;
+  uint64_t seq = 0;
+};
+
+// Compares events [from, to) of chunk ca of `a` and chunk cb of `b`.
+Result<Found> CompareRange(Side& a, size_t ca, Side& b, size_t cb, uint64_t from, uint64_t to) {
+  const unsigned kColumns = format::kDecodeKinds | format::kDecodeSites;
+  TAPE_RETURN_IF_ERROR(a.Load(ca, kColumns));
+  TAPE_RETURN_IF_ERROR(b.Load(cb, kColumns));
+  uint64_t first_path = to;
+  Divergence path_kind = Divergence::kNone;
+  for (uint64_t s = from; s < to; ++s) {
+    uint32_t i = uint32_t(s - a.chunk.first_seq()), j = uint32_t(s - b.chunk.first_seq());
+    if (a.chunk.site(i) != b.chunk.site(j)) {
+      first_path = s;
+      path_kind = Divergence::kSite;
+      break;
+    }
+    if (a.chunk.kind(i) != b.chunk.kind(j)) {
+      first_path = s;
+      path_kind = Divergence::kKind;
+      break;
+    }
+  }
+  if (first_path > from) {
+    // Payloads can only differ before the first path divergence matters.
+    TAPE_RETURN_IF_ERROR(a.Load(ca, format::kDecodeAll));
+    TAPE_RETURN_IF_ERROR(b.Load(cb, format::kDecodeAll));
+    for (uint64_t s = from; s < first_path; ++s) {
+      uint32_t i = uint32_t(s - a.chunk.first_seq()), j = uint32_t(s - b.chunk.first_seq());
+      if (!SamePayload(a.chunk.args(i), b.chunk.args(j))) return Found{Divergence::kArgs, s};
+      if (!SamePayload(a.chunk.result(i), b.chunk.result(j))) return Found{Divergence::kResult, s};
+    }
+  }
+  return Found{path_kind, first_path};
+}
+
+Result<Found> FirstDivergence(Side& a, Side& b, Progress& progress) {
+  const auto& ia = a.reader->chunks();
+  const auto& ib = b.reader->chunks();
+  uint64_t end = std::min(a.reader->event_count(), b.reader->event_count());
+  size_t ca = 0, cb = 0;
+  uint64_t seq = 0;
+  while (seq < end) {
+    const format::ChunkIndexEntry& x = ia[ca];
+    const format::ChunkIndexEntry& y = ib[cb];
+    uint64_t x_end = x.first_seq + x.event_count, y_end = y.first_seq + y.event_count;
+    bool aligned = x.first_seq == seq && y.first_seq == seq && x.event_count == y.event_count;
+    bool equal = false;
+    if (aligned) {
+      TAPE_ASSIGN_OR_RETURN(uint64_t hx, a.reader->ChunkContentHash(ca, &a.decoder));
+      TAPE_ASSIGN_OR_RETURN(uint64_t hy, b.reader->ChunkContentHash(cb, &b.decoder));
+      a.decoded = b.decoded = SIZE_MAX;  // the decoders were used for hashing
+      equal = hx == hy;
+    }
+    uint64_t upto = std::min({x_end, y_end, end});
+    if (!equal) {
+      TAPE_ASSIGN_OR_RETURN(Found f, CompareRange(a, ca, b, cb, seq, upto));
+      if (f.what != Divergence::kNone) return f;
+    }
+    seq = upto;
+    if (seq == x_end) ++ca;
+    if (seq == y_end) ++cb;
+    progress.Update(seq);
+  }
+  if (a.reader->event_count() != b.reader->event_count()) return Found{Divergence::kLength, end};
+  if (!(a.reader->outcome() == b.reader->outcome())) return Found{Divergence::kOutcome, end};
+  return Found{};
+}
+
+// The event at `seq` of a side, decoded whole, or nothing past its end.
+std::optional<format::EventView> EventAt(Side& s, uint64_t seq) {
+  if (seq >= s.reader->event_count()) return std::nullopt;
+  if (!s.Load(s.reader->ChunkFor(seq), format::kDecodeAll).ok()) return std::nullopt;
+  return s.chunk.event(uint32_t(seq - s.chunk.first_seq()));
+}
+
+}  // namespace
+
+int RunDiff(const DiffArgs& args) {
+  std::unique_ptr<format::TraceReader> ra = OpenTrace("diff", args.a);
+  if (!ra) return kExitTrace;
+  std::unique_ptr<format::TraceReader> rb = OpenTrace("diff", args.b);
+  if (!rb) return kExitTrace;
+  Side a(ra.get()), b(rb.get());
+  Progress progress("diff", std::min(ra->event_count(), rb->event_count()));
+  Result<Found> found = FirstDivergence(a, b, progress);
+  progress.Finish();
+  if (!found.has_value()) return Fail("diff", kExitTrace, found.error().message());
+  Found f = *found;
+
+  std::optional<format::EventView> ea = EventAt(a, f.seq);
+  std::string line_a = ea ? EventCall(*ra, *ea) + "  at " + ra->SiteLocation(ea->site) : "(end of trace)";
+  nlohmann::json json_a = ea ? EventJson(*ra, *ea) : nlohmann::json(nullptr);
+  std::optional<format::EventView> eb = EventAt(b, f.seq);
+  std::string line_b = eb ? EventCall(*rb, *eb) + "  at " + rb->SiteLocation(eb->site) : "(end of trace)";
+  nlohmann::json json_b = eb ? EventJson(*rb, *eb) : nlohmann::json(nullptr);
+
+  if (args.json) {
+    nlohmann::json j;
+    j["a"] = args.a;
+    j["b"] = args.b;
+    j["events_a"] = ra->event_count();
+    j["events_b"] = rb->event_count();
+    j["identical"] = f.what == Divergence::kNone;
+    if (f.what != Divergence::kNone) {
+      j["divergence"] = {{"seq", f.seq},
+                         {"class", ClassName(f.what)},
+                         {"explanation", Explain(f.what)},
+                         {"outcome_a", ra->outcome().Describe()},
+                         {"outcome_b", rb->outcome().Describe()},
+                         {"event_a", json_a},
+                         {"event_b", json_b}};
+    }
+    std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    return f.what == Divergence::kNone ? kExitOk : kExitDifferent;
+  }
+
+  if (ra->header().program_name != rb->header().program_name) {
+    std::printf("note: %s records '%s', %s records '%s'\n", args.a.c_str(),
+                ra->header().program_name.c_str(), args.b.c_str(), rb->header().program_name.c_str());
+  }
+  size_t width = std::max(args.a.size(), args.b.size());
+  switch (f.what) {
+    case Divergence::kNone:
+      std::printf("identical: %llu events; the program %s\n", (unsigned long long)ra->event_count(),
+                  ra->outcome().Describe().c_str());
+      return kExitOk;
+    case Divergence::kOutcome:
+      std::printf("the same %llu events, but the programs ended differently:\n",
+                  (unsigned long long)ra->event_count());
+      std::printf("  %-*s  %s\n  %-*s  %s\n", int(width), args.a.c_str(),
+                  ra->outcome().Describe().c_str(), int(width), args.b.c_str(),
+                  rb->outcome().Describe().c_str());
+      return kExitDifferent;
+    case Divergence::kLength: {
+      bool a_shorter = ra->event_count() < rb->event_count();
+      const std::string& shorter = a_shorter ? args.a : args.b;
+      const std::string& longer = a_shorter ? args.b : args.a;
+      uint64_t more = a_shorter ? rb->event_count() - ra->event_count()
+                                : ra->event_count() - rb->event_count();
+      std::printf("%s is a prefix of %s: they agree on the first %llu events, then %s has %llu more\n",
+                  shorter.c_str(), longer.c_str(), (unsigned long long)f.seq, longer.c_str(),
+                  (unsigned long long)more);
+      std::printf("  next in %s: %s\n", longer.c_str(), (a_shorter ? line_b : line_a).c_str());
+      std::printf("  %s: the program %s\n", shorter.c_str(),
+                  (a_shorter ? ra : rb)->outcome().Describe().c_str());
+      return kExitDifferent;
+    }
+    default:
+      break;
+  }
+  std::printf("first divergence at seq %llu:\n", (unsigned long long)f.seq);
+  std::printf("  %-*s  %s\n", int(width), args.a.c_str(), line_a.c_str());
+  std::printf("  %-*s  %s\n", int(width), args.b.c_str(), line_b.c_str());
+  std::printf("  (%s)\n", Explain(f.what));
+  return kExitDifferent;
+}
+
+}  // namespace tape::cli

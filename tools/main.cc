@@ -1,0 +1,142 @@
+// The `tape` command: parses the command line (the only file that includes
+// CLI11, which is slow to compile) and hands each verb its arguments.
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "tools/cli.h"
+
+#ifndef TAPE_VERSION
+#define TAPE_VERSION "0.0.0"
+#endif
+
+namespace tape::cli {
+namespace {
+
+const char kDescription[] =
+    "tape: deterministic record + replay.\n"
+    "Record a program's effects (clock, random, files, env, output) into a trace;\n"
+    "replay it later, byte for byte, and stop at the first call that differs.";
+
+const char kExitCodes[] =
+    "\nExit codes: record/replay/run exit with the program's own code; 2 bad usage,\n"
+    "80 replay drifted from the recording, 81 a trace could not be read or written,\n"
+    "82 a script does not compile; diff/verify exit 1 when traces differ / are damaged.";
+
+int Main(int argc, char** argv) {
+  CLI::App app(kDescription, "tape");
+  app.set_version_flag("--version", "tape " TAPE_VERSION " (trace format 1.0)");
+  app.require_subcommand(1);
+  app.footer(kExitCodes);
+
+  app.add_subcommand("list", "Show the built-in demo programs");
+
+  RecordArgs record;
+  CLI::App* rec = app.add_subcommand("record", "Run a built-in program and record it");
+  rec->add_option("program", record.program, "Built-in program (see tape list)")->required();
+  rec->add_option("--out,-o", record.out, "Trace file to write")->capture_default_str();
+  rec->add_flag("--force", record.force, "Overwrite --out even if it is not a trace");
+  rec->add_option("--flush-ms", record.flush_ms,
+                  "Seal recorded events to the file at least this often")
+      ->check(CLI::Range(1, 3600000))
+      ->capture_default_str();
+  rec->add_option("args", record.args, "Arguments for the program (after --)");
+
+  RecordArgs run;
+  CLI::App* runc = app.add_subcommand("run", "Interpret a .tape script and record it");
+  runc->add_option("script", run.program, "The .tape script")->required();
+  runc->add_option("--out,-o", run.out, "Trace file to write")->capture_default_str();
+  runc->add_flag("--force", run.force, "Overwrite --out even if it is not a trace");
+  runc->add_option("--flush-ms", run.flush_ms,
+                   "Seal recorded events to the file at least this often")
+      ->check(CLI::Range(1, 3600000))
+      ->capture_default_str();
+  runc->add_option("args", run.args, "Arguments for the script's args.get() (after --)");
+
+  ReplayArgs replay;
+  CLI::App* rep = app.add_subcommand(
+      "replay", "Replay a program (built-in or .tape) against a trace");
+  rep->add_option("program", replay.program,
+                  "Built-in program or .tape script (default: the one named in the trace)");
+  rep->add_option("--trace,-t", replay.trace, "Trace file to replay");
+
+  InspectArgs inspect;
+  CLI::App* ins = app.add_subcommand("inspect", "Print the events of a trace");
+  ins->add_option("file", inspect.file, "Trace file")->required();
+  ins->add_option("--filter", inspect.filter, "Only events of this effect (e.g. clock.now)");
+  ins->add_option("--site", inspect.site, "Only events at this site (hex id)");
+  ins->add_option("--since", inspect.since, "Start at this seq")->check(CLI::NonNegativeNumber);
+  ins->add_option("--limit", inspect.limit, "Show at most this many events")
+      ->check(CLI::PositiveNumber);
+  ins->add_flag("--json", inspect.json, "One JSON object per line");
+
+  StatsArgs stats;
+  CLI::App* sta = app.add_subcommand("stats", "Summarize a trace: kinds, hot sites, sizes, outcome");
+  sta->add_option("file", stats.file, "Trace file")->required();
+  sta->add_option("--top", stats.top, "How many hot sites to list")->check(CLI::Range(1, 1000));
+  sta->add_flag("--json", stats.json, "One JSON object");
+
+  DiffArgs diff;
+  CLI::App* dif = app.add_subcommand("diff", "Show the first divergence between two traces");
+  dif->add_option("a", diff.a, "First trace")->required();
+  dif->add_option("b", diff.b, "Second trace")->required();
+  dif->add_flag("--json", diff.json, "One JSON object");
+
+  BenchArgs bench;
+  CLI::App* ben = app.add_subcommand("bench", "Measure record and replay cost per event");
+  ben->add_option("--events,-n", bench.events, "Events to record")
+      ->check(CLI::Range(uint64_t(1), uint64_t(10000000000)))
+      ->capture_default_str();
+  ben->add_option("--effect", bench.effect, "clock, random or write")
+      ->check(CLI::IsMember({"clock", "random", "write"}))
+      ->capture_default_str();
+  ben->add_option("--out", bench.out, "Keep the trace in this file");
+  ben->add_flag("--json", bench.json, "One JSON object");
+
+  VerifyArgs verify;
+  CLI::App* ver = app.add_subcommand("verify", "Check every structure of a trace");
+  ver->add_option("file", verify.file, "Trace file")->required();
+  ver->add_flag("--json", verify.json, "One JSON object");
+
+  RecoverArgs recover;
+  CLI::App* recv = app.add_subcommand(
+      "recover", "Write a finalized trace holding every recoverable event of a damaged one");
+  recv->add_option("file", recover.file, "Damaged or interrupted trace")->required();
+  recv->add_option("--out,-o", recover.out, "Trace file to write")->required();
+  recv->add_flag("--force", recover.force, "Overwrite --out even if it is not a trace");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string verb = "usage";
+    for (CLI::App* sub : app.get_subcommands()) verb = sub->get_name();
+    std::cerr << "tape " << verb << ": " << e.what() << "\n"
+              << "Run 'tape " << (verb == "usage" ? "" : verb + " ") << "--help' for usage.\n";
+    return kExitUsage;
+  }
+
+  CLI::App* chosen = app.get_subcommands().front();
+  const std::string& verb = chosen->get_name();
+  if (verb == "list") return RunList();
+  if (verb == "record") return RunRecord(record);
+  if (verb == "run") return RunScript(run);
+  if (verb == "replay") return RunReplay(replay);
+  if (verb == "inspect") return RunInspect(inspect);
+  if (verb == "stats") return RunStats(stats);
+  if (verb == "diff") return RunDiff(diff);
+  if (verb == "bench") return RunBench(bench);
+  if (verb == "verify") return RunVerify(verify);
+  if (verb == "recover") return RunRecover(recover);
+  return kExitUsage;
+}
+
+}  // namespace
+}  // namespace tape::cli
+
+int main(int argc, char** argv) { return tape::cli::Main(argc, argv); }

@@ -1,0 +1,27 @@
+// Finding the Program to record or replay: a built-in by name, a .tape script
+// by path, or the program a trace names.
+
+#ifndef TAPE_TOOLS_PROGRAM_LOADER_H_
+#define TAPE_TOOLS_PROGRAM_LOADER_H_
+
+#include <string>
+
+#include "format/status.h"
+#include "format/trace_info.h"
+#include "tape/program.h"
+
+namespace tape::cli {
+
+// A built-in program, or an error listing the ones there are.
+Result<Program> LoadBuiltin(const std::string& name);
+// Compiles the script at `path`; errors are ScriptError with the compiler's message.
+Result<Program> LoadScript(const std::string& path);
+// The program named by a trace's header: a built-in, or the embedded script.
+Result<Program> LoadFromTrace(const format::TraceHeader& header);
+// For a script CodeHashMismatch: which line changed since the recording.
+std::string DescribeScriptChange(const std::string& recorded_source,
+                                 const std::string& current_source);
+
+}  // namespace tape::cli
+
+#endif  // TAPE_TOOLS_PROGRAM_LOADER_H_

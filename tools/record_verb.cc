@@ -1,0 +1,51 @@
+// tape record <program> and tape run <script>: record a run into a trace.
+
+#include <iostream>
+
+#include "tape/session.h"
+#include "tools/cli.h"
+#include "tools/program_loader.h"
+
+namespace tape::cli {
+
+namespace {
+
+int RecordProgram(const std::string& verb, const Program& program, const RecordArgs& args) {
+  Status out_ok = CheckOutputPath(args.out, args.force);
+  if (!out_ok.ok()) return Fail(verb, kExitUsage, out_ok.message());
+  RecordOptions options;
+  options.trace_path = args.out;
+  options.args = args.args;
+  options.flush_ms = args.flush_ms;
+  options.handle_signals = true;
+  RunReport report = Record(program, options);
+  if (report.status == RunReport::Status::kTraceError) return Fail(verb, kExitTrace, report.error);
+  if (StderrIsTerminal()) {
+    std::cerr << "tape " << verb << ": " << report.events << " effect calls recorded to "
+              << args.out << " (the program " << report.outcome << ")\n";
+  }
+  return report.exit_code & 0xff;
+}
+
+}  // namespace
+
+int RunRecord(const RecordArgs& args) {
+  Result<Program> program = LoadBuiltin(args.program);
+  if (!program.has_value()) return Fail("record", kExitUsage, program.error().message());
+  return RecordProgram("record", *program, args);
+}
+
+int RunScript(const RecordArgs& args) {
+  Result<Program> program = LoadScript(args.program);
+  if (!program.has_value()) {
+    const Status& e = program.error();
+    if (e.code() == StatusCode::kScriptError) {
+      std::cerr << e.message() << (e.message().ends_with("\n") ? "" : "\n");
+      return kExitScript;
+    }
+    return Fail("run", kExitUsage, e.message());
+  }
+  return RecordProgram("run", *program, args);
+}
+
+}  // namespace tape::cli

@@ -1,0 +1,69 @@
+// tape replay [<program>] --trace FILE: run the program again on the recorded answers.
+
+#include <iostream>
+
+#include "engine/programs/programs.h"
+#include "tape/session.h"
+#include "tools/cli.h"
+#include "tools/program_loader.h"
+
+namespace tape::cli {
+
+int RunReplay(const ReplayArgs& in) {
+  ReplayArgs args = in;
+  // `tape replay trace.bin` names the trace itself (recognised by its magic).
+  if (args.trace.empty() && !args.program.empty() && LooksLikeTrace(args.program)) {
+    args.trace = args.program;
+    args.program.clear();
+  }
+  if (args.trace.empty()) {
+    return Fail("replay", kExitUsage, "--trace FILE is required (the trace to replay)");
+  }
+  std::unique_ptr<format::TraceReader> reader = OpenTrace("replay", args.trace);
+  if (!reader) return kExitTrace;
+
+  Result<Program> program = Status::InvalidArgument("no program");
+  if (args.program.empty()) {
+    program = LoadFromTrace(reader->header());
+  } else if (programs::FindBuiltin(args.program)) {
+    program = LoadBuiltin(args.program);
+  } else {
+    program = LoadScript(args.program);
+  }
+  if (!program.has_value()) {
+    const Status& e = program.error();
+    if (e.code() == StatusCode::kScriptError) {
+      std::cerr << e.message() << (e.message().ends_with("\n") ? "" : "\n");
+      return kExitScript;
+    }
+    return Fail("replay", kExitUsage, e.message());
+  }
+
+  ReplayOptions options;
+  options.trace_path = args.trace;
+  options.handle_signals = true;
+  RunReport report = Replay(*program, options);
+  switch (report.status) {
+    case RunReport::Status::kTraceError:
+      return Fail("replay", kExitTrace, report.error);
+    case RunReport::Status::kDrift: {
+      DriftInfo d = *report.drift;
+      if (d.kind == DriftKind::kCodeHashMismatch && program->kind == ProgramKind::kScript) {
+        std::string change =
+            DescribeScriptChange(reader->header().script_source, program->script_source);
+        if (!change.empty()) d.hint += ": " + change;
+      }
+      return Fail("replay", kExitDrift, "drift: " + d.Describe());
+    }
+    case RunReport::Status::kOk:
+      break;
+  }
+  if (!report.note.empty()) Error("replay", "note: " + report.note);
+  if (StderrIsTerminal()) {
+    std::cerr << "tape replay: " << report.events << " effect calls replayed; the program "
+              << report.outcome << ", as recorded\n";
+  }
+  return report.exit_code & 0xff;
+}
+
+}  // namespace tape::cli

@@ -1,0 +1,127 @@
+// tape verify FILE [--json]: checks the prelude and header, every record's
+// checksum, every chunk against the index (position, counts, content hash),
+// every spilled payload, and the footer. Exit 0 only for a sound, finalized
+// trace.
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "format/layout.h"
+#include "format/records.h"
+#include "tools/cli.h"
+
+namespace tape::cli {
+
+namespace {
+
+struct Report {
+  uint64_t events = 0;
+  size_t chunks = 0;
+  std::string outcome;
+  bool finalized = false;
+  std::vector<std::string> problems;
+};
+
+void Check(const format::TraceReader& r, Report* out, Progress* progress) {
+  out->events = r.event_count();
+  out->chunks = r.chunks().size();
+  out->outcome = r.outcome().Describe();
+  out->finalized = r.finalized();
+  if (!r.finalized()) out->problems.push_back(r.recovery_note());
+
+  // Every record between the header and the footer must verify and every
+  // chunk must be the one the index names, in order.
+  format::Bytes file = r.file();
+  format::RecordView head;
+  if (!format::ReadRecord(file, format::kPreludeSize, &head).ok()) return;
+  uint64_t offset = format::kPreludeSize + head.size();
+  uint64_t end = r.finalized() ? file.size() - format::kTrailerSize : r.valid_bytes();
+  size_t next_chunk = 0;
+  while (offset < end) {
+    format::RecordView rec;
+    Status s = format::ReadRecord(file.first(size_t(end)), offset, &rec);
+    if (!s.ok()) {
+      out->problems.push_back(s.message());
+      break;
+    }
+    if (rec.tag == format::kTagChunk) {
+      if (next_chunk >= r.chunks().size() || r.chunks()[next_chunk].file_offset != offset) {
+        out->problems.push_back("chunk record at byte " + std::to_string(offset) +
+                                " is not in the index");
+        break;
+      }
+      ++next_chunk;
+    }
+    offset += rec.size();
+  }
+  if (next_chunk != r.chunks().size()) {
+    out->problems.push_back("the index lists " + std::to_string(r.chunks().size()) +
+                            " chunks but the file holds " + std::to_string(next_chunk));
+  }
+
+  format::ChunkDecoder decoder;
+  format::DecodedChunk chunk;
+  std::string payload;
+  for (size_t c = 0; c < r.chunks().size(); ++c) {
+    const format::ChunkIndexEntry& entry = r.chunks()[c];
+    Status s = r.ReadChunk(c, format::kDecodeAll, &decoder, &chunk);
+    if (!s.ok()) {
+      out->problems.push_back(s.message());
+      continue;
+    }
+    if (entry.content_hash_known) {
+      format::RecordView rec;
+      (void)format::ReadRecord(file, entry.file_offset, &rec);
+      auto hash = decoder.ContentHash(rec.body, entry.file_offset);
+      if (!hash.has_value() || *hash != entry.content_hash) {
+        out->problems.push_back("chunk " + std::to_string(c) + " at byte " +
+                                std::to_string(entry.file_offset) +
+                                ": content hash differs from the index");
+      }
+    }
+    for (uint32_t i = 0; i < chunk.size(); ++i) {
+      for (const format::PayloadView& p : {chunk.args(i), chunk.result(i)}) {
+        if (!p.spilled()) continue;
+        Status ps = r.ReadPayload(p, UINT64_MAX, &payload);
+        if (!ps.ok()) out->problems.push_back("seq " + std::to_string(chunk.first_seq() + i) + ": " + ps.message());
+      }
+    }
+    progress->Update(entry.first_seq + entry.event_count);
+  }
+}
+
+}  // namespace
+
+int RunVerify(const VerifyArgs& args) {
+  auto opened = format::TraceReader::Open(args.file);
+  Report report;
+  if (!opened.has_value()) {
+    StatusCode code = opened.error().code();
+    if (code == StatusCode::kNotFound || code == StatusCode::kIoError ||
+        code == StatusCode::kInvalidArgument) {
+      return Fail("verify", kExitTrace, opened.error().message());
+    }
+    report.problems.push_back(opened.error().message());
+  } else {
+    Progress progress("verify", (*opened)->event_count());
+    Check(**opened, &report, &progress);
+  }
+  bool sound = report.problems.empty();
+  if (args.json) {
+    nlohmann::json j = {{"file", args.file},       {"sound", sound},
+                        {"finalized", report.finalized}, {"events", report.events},
+                        {"chunks", report.chunks}, {"outcome", report.outcome},
+                        {"problems", report.problems}};
+    std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  } else {
+    std::printf("%s: %s\n", args.file.c_str(), sound ? "ok" : "NOT SOUND");
+    std::printf("  events:   %llu in %zu chunks\n", (unsigned long long)report.events, report.chunks);
+    std::printf("  finalized: %s\n", report.finalized ? "yes" : "no (interrupted or damaged)");
+    if (!report.outcome.empty()) std::printf("  outcome:  the program %s\n", report.outcome.c_str());
+    for (const std::string& p : report.problems) std::printf("  problem:  %s\n", p.c_str());
+    if (!sound) std::printf("  to keep what can be kept: tape recover %s --out FIXED\n", args.file.c_str());
+  }
+  return sound ? kExitOk : kExitDifferent;
+}
+
+}  // namespace tape::cli
