@@ -17,7 +17,7 @@ function(tape_code_hash target)
     get_filename_component(abs ${src} ABSOLUTE)
     list(APPEND files ${abs})
   endforeach()
-  string(REPLACE ";" "\\;" files_arg "${files}")
+  string(REPLACE ";" "|" files_arg "${files}")
   add_custom_command(
     OUTPUT ${out}
     COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DMODE=header "-DFILES=${files_arg}" -P ${TAPE_HASH_SCRIPT}
@@ -26,4 +26,24 @@ function(tape_code_hash target)
     VERBATIM)
   target_sources(${target} PRIVATE ${out})
   target_include_directories(${target} PRIVATE ${dir})
+endfunction()
+
+# tape_program(<target>)
+#   Prepares an executable that links tape::tape: TAPE_CODE_HASH covers the
+#   target's own source files, and source paths in its site table are made
+#   relative to the project (so traces do not depend on the checkout path).
+function(tape_program target)
+  get_target_property(sources ${target} SOURCES)
+  get_target_property(source_dir ${target} SOURCE_DIR)
+  set(files "")
+  foreach(src IN LISTS sources)
+    if(NOT IS_ABSOLUTE ${src})
+      set(src ${source_dir}/${src})
+    endif()
+    if(EXISTS ${src})
+      list(APPEND files ${src})
+    endif()
+  endforeach()
+  tape_code_hash(${target} SOURCES ${files})
+  target_compile_options(${target} PRIVATE -ffile-prefix-map=${CMAKE_SOURCE_DIR}/=)
 endfunction()

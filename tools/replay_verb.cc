@@ -19,8 +19,16 @@ int RunReplay(const ReplayArgs& in) {
   if (args.trace.empty()) {
     return Fail("replay", kExitUsage, "--trace FILE is required (the trace to replay)");
   }
-  std::unique_ptr<format::TraceReader> reader = OpenTrace("replay", args.trace);
-  if (!reader) return kExitTrace;
+  auto opened = format::TraceReader::Open(args.trace);
+  if (!opened.has_value()) {
+    if (opened.error().code() == StatusCode::kUnsupported) {
+      DriftInfo d{DriftKind::kUnsupportedSchema, 0, "a trace in another format version",
+                  "tape " TAPE_VERSION " (trace format 1.x)", opened.error().message()};
+      return Fail("replay", kExitDrift, "drift: " + d.Describe());
+    }
+    return Fail("replay", kExitTrace, opened.error().message());
+  }
+  std::unique_ptr<format::TraceReader> reader = std::move(opened).value();
 
   Result<Program> program = Status::InvalidArgument("no program");
   if (args.program.empty()) {

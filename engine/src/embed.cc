@@ -1,0 +1,88 @@
+#include "tape/embed.h"
+
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace tape {
+
+namespace {
+
+constexpr int kExitUsage = 2;
+constexpr int kExitDrift = 80;
+constexpr int kExitTrace = 81;
+
+int Usage(const char* prog, const std::string& problem) {
+  if (!problem.empty()) std::fprintf(stderr, "%s: %s\n", prog, problem.c_str());
+  std::fprintf(problem.empty() ? stdout : stderr,
+               "usage: %s record [--out FILE] [--flush-ms N] [-- ARGS...]\n"
+               "       %s replay [--trace FILE]\n"
+               "FILE defaults to trace.bin.\n",
+               prog, prog);
+  return problem.empty() ? 0 : kExitUsage;
+}
+
+}  // namespace
+
+int Main(int argc, char** argv, const Program& program) {
+  const char* prog = argc > 0 ? argv[0] : program.name.c_str();
+  if (argc < 2) return Usage(prog, "expected 'record' or 'replay'");
+  std::string_view verb = argv[1];
+  if (verb == "--help" || verb == "-h") return Usage(prog, "");
+  if (verb != "record" && verb != "replay") {
+    return Usage(prog, "unknown command '" + std::string(verb) + "'");
+  }
+  RecordOptions rec;
+  ReplayOptions rep;
+  rec.handle_signals = rep.handle_signals = true;
+  for (int i = 2; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    auto value = [&](const char* flag) -> const char* {
+      if (i + 1 >= argc) return nullptr;
+      (void)flag;
+      return argv[++i];
+    };
+    if (arg == "--") {
+      if (verb != "record") return Usage(prog, "program arguments are only taken by 'record'");
+      for (++i; i < argc; ++i) rec.args.push_back(argv[i]);
+    } else if (arg == "--help" || arg == "-h") {
+      return Usage(prog, "");
+    } else if (verb == "record" && (arg == "--out" || arg == "-o")) {
+      const char* v = value("--out");
+      if (!v) return Usage(prog, "--out needs a file name");
+      rec.trace_path = v;
+    } else if (verb == "record" && arg == "--flush-ms") {
+      const char* v = value("--flush-ms");
+      uint32_t ms = 0;
+      if (!v || std::from_chars(v, v + std::strlen(v), ms).ec != std::errc() || ms == 0 ||
+          ms > 3600000) {
+        return Usage(prog, "--flush-ms needs a number of milliseconds from 1 to 3600000");
+      }
+      rec.flush_ms = ms;
+    } else if (verb == "replay" && (arg == "--trace" || arg == "-t")) {
+      const char* v = value("--trace");
+      if (!v) return Usage(prog, "--trace needs a file name");
+      rep.trace_path = v;
+    } else {
+      return Usage(prog, "unexpected argument '" + std::string(arg) + "'");
+    }
+  }
+
+  RunReport report = verb == "record" ? Record(program, rec) : Replay(program, rep);
+  switch (report.status) {
+    case RunReport::Status::kTraceError:
+      std::fprintf(stderr, "%s %s: %s\n", prog, argv[1], report.error.c_str());
+      return kExitTrace;
+    case RunReport::Status::kDrift:
+      std::fprintf(stderr, "%s replay: drift: %s\n", prog, report.drift->Describe().c_str());
+      return kExitDrift;
+    case RunReport::Status::kOk:
+      break;
+  }
+  if (!report.note.empty()) std::fprintf(stderr, "%s %s: note: %s\n", prog, argv[1], report.note.c_str());
+  return report.exit_code & 0xff;
+}
+
+}  // namespace tape

@@ -1,0 +1,64 @@
+# inspect, stats and diff on real recordings.
+. "$(dirname "$0")/lib.sh"
+
+tape record dice --out dice.bin > /dev/null
+run tape inspect dice.bin
+expect_code 0
+expect_out "builtin program 'dice'"
+expect_out "3 events in 1 chunks; the program exited with code 0"
+expect_out "clock.now() -> "
+expect_out "random.bits(1) -> 1 bytes "
+expect_out "engine/programs/dice.cc:"
+expect_out "io.write(\"at "
+
+run tape inspect dice.bin --filter random.bits
+expect_out "random.bits(1)"
+expect_no_out "clock.now() ->"
+site=$(tape inspect dice.bin --filter io.write | grep -o 'site [0-9a-f]*' | head -1 | cut -d' ' -f2)
+run tape inspect dice.bin --site "$site"
+expect_out "io.write("
+expect_no_out "random.bits(1) ->"
+run tape inspect dice.bin --since 1 --limit 1
+expect_out "      1  random.bits"
+expect_no_out "      2  io.write"
+run tape inspect dice.bin --json
+expect_code 0
+[ "$(printf '%s\n' "$OUT" | wc -l)" = 3 ] || fail "--json should print one line per event"
+expect_out '"kind":"clock.now"'
+expect_out '"seq":2'
+expect_out '"location":"engine/programs/dice.cc:'
+
+run tape stats dice.bin
+expect_code 0
+expect_out "events:    3 in 1 chunks"
+expect_out "clock.now"
+expect_out "hot sites:"
+run tape stats dice.bin --json
+expect_out '"events":3'
+expect_out '"hot_sites":'
+
+# diff: identical, a different result, a prefix.
+run tape diff dice.bin dice.bin
+expect_code 0
+expect_out "identical: 3 events"
+tape record dice --out dice2.bin > /dev/null
+run tape diff dice.bin dice2.bin
+expect_code 1
+expect_out "first divergence at seq 0:"
+expect_out "the outside world answered differently"
+run tape diff dice.bin dice2.bin --json
+expect_code 1
+expect_out '"class":"result"'
+expect_out '"seq":0'
+tape record counter --out counter.bin > /dev/null
+run tape diff dice.bin counter.bin
+expect_code 1
+expect_out "first divergence at seq 0:"
+expect_out "the program took a different path"
+NAME=x tape record greet --out g1.bin > /dev/null
+NAME=y tape record greet --out g2.bin > /dev/null
+run tape diff g1.bin g2.bin
+expect_out "first divergence at seq 0"
+expect_out "answered differently"
+
+finish

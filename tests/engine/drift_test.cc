@@ -1,0 +1,161 @@
+// Each kind of drift, provoked on purpose: replay must stop at the first
+// diverging call with the right kind, seq and both sides described.
+
+#include <gtest/gtest.h>
+
+#include "format/bytes.h"
+#include "tests/engine/session_fixture.h"
+
+namespace tape::testing {
+namespace {
+
+// A program whose behaviour depends on `mode`, so that the recording and the
+// replay can differ in one controlled way.
+struct Modal {
+  std::string mode;
+  Program program() {
+    return TestProgram("modal", [this](Runtime& rt) {
+      rt.ClockNow();
+      if (mode == "other-site") {
+        rt.RandomBits(8);  // the recording made this call on the line below
+      } else {
+        rt.RandomBits(mode == "other-args" ? 100 : 8);
+      }
+      Site shared{0x5151, "shared-site"};
+      if (mode == "other-kind") {
+        rt.ClockNowAt(shared);
+      } else {
+        rt.EnvGetAt(shared, "HOME");
+      }
+      int writes = mode == "more-calls" ? 4 : mode == "fewer-calls" ? 1 : 2;
+      for (int i = 0; i < writes; ++i) rt.IoWrite("line\n");
+      return mode == "other-exit" ? 7 : 0;
+    });
+  }
+};
+
+class DriftTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Captured rec = RecordCaptured(dir_, modal_.program(), "t");
+    ASSERT_EQ(rec.report.status, RunReport::Status::kOk) << rec.report.error;
+  }
+  RunReport ReplayWith(const std::string& mode) {
+    modal_.mode = mode;
+    return ReplayCaptured(dir_, modal_.program(), "t").report;
+  }
+  void ExpectDrift(const RunReport& r, DriftKind kind, uint64_t seq) {
+    ASSERT_EQ(r.status, RunReport::Status::kDrift) << r.error;
+    ASSERT_TRUE(r.drift.has_value());
+    EXPECT_EQ(r.drift->kind, kind) << r.drift->Describe();
+    EXPECT_EQ(r.drift->seq, seq) << r.drift->Describe();
+  }
+  TempDir dir_;
+  Modal modal_;
+};
+
+TEST_F(DriftTest, SameProgramReplaysCleanly) {
+  RunReport r = ReplayWith("");
+  EXPECT_EQ(r.status, RunReport::Status::kOk);
+  EXPECT_EQ(r.events, 5u);
+}
+
+TEST_F(DriftTest, ACallFromAnotherLineIsSiteMismatch) {
+  RunReport r = ReplayWith("other-site");
+  ExpectDrift(r, DriftKind::kSiteMismatch, 1);
+  EXPECT_NE(r.drift->expected.find("random.bits(8) at tests/engine/drift_test.cc:"), std::string::npos)
+      << r.drift->expected;
+  EXPECT_NE(r.drift->got.find("random.bits(8) at tests/engine/drift_test.cc:"), std::string::npos);
+  EXPECT_NE(r.drift->expected, r.drift->got);
+}
+
+TEST_F(DriftTest, AnotherEffectAtTheSameSiteIsKindMismatch) {
+  RunReport r = ReplayWith("other-kind");
+  ExpectDrift(r, DriftKind::kKindMismatch, 2);
+  EXPECT_NE(r.drift->expected.find("env.get(\"HOME\") at shared-site"), std::string::npos)
+      << r.drift->expected;
+  EXPECT_NE(r.drift->got.find("clock.now() at shared-site"), std::string::npos) << r.drift->got;
+}
+
+TEST_F(DriftTest, OtherArgumentsAreArgsMismatchShowingBoth) {
+  RunReport r = ReplayWith("other-args");
+  ExpectDrift(r, DriftKind::kArgsMismatch, 1);
+  EXPECT_NE(r.drift->expected.find("random.bits(8)"), std::string::npos);
+  EXPECT_NE(r.drift->got.find("random.bits(100)"), std::string::npos);
+  std::string text = r.drift->Describe();
+  EXPECT_NE(text.find("ArgsMismatch at seq 1"), std::string::npos) << text;
+}
+
+TEST_F(DriftTest, AnExtraCallIsEndOfTrace) {
+  RunReport r = ReplayWith("more-calls");
+  ExpectDrift(r, DriftKind::kEndOfTrace, 5);
+  EXPECT_NE(r.drift->got.find("io.write(\"line\\n\")"), std::string::npos) << r.drift->got;
+}
+
+TEST_F(DriftTest, EndingEarlyIsTraceNotExhausted) {
+  RunReport r = ReplayWith("fewer-calls");
+  ExpectDrift(r, DriftKind::kTraceNotExhausted, 4);
+  EXPECT_NE(r.drift->Describe().find("ended at seq 4 of 5"), std::string::npos)
+      << r.drift->Describe();
+}
+
+TEST_F(DriftTest, AnotherExitCodeIsOutcomeMismatch) {
+  RunReport r = ReplayWith("other-exit");
+  ExpectDrift(r, DriftKind::kOutcomeMismatch, 5);
+  EXPECT_EQ(r.drift->expected, "exited with code 0");
+  EXPECT_EQ(r.drift->got, "exited with code 7");
+}
+
+TEST_F(DriftTest, ChangedCodeHashIsRefusedBeforeRunning) {
+  bool ran = false;
+  Program p = modal_.program();
+  p.code_hash = "edited";
+  p.main = [&](Runtime&) {
+    ran = true;
+    return 0;
+  };
+  RunReport r = ReplayCaptured(dir_, p, "t").report;
+  ExpectDrift(r, DriftKind::kCodeHashMismatch, 0);
+  EXPECT_FALSE(ran);
+  EXPECT_NE(r.drift->expected.find(format::ToHex("test-hash")), std::string::npos);
+  EXPECT_NE(r.drift->got.find(format::ToHex("edited")), std::string::npos);
+}
+
+TEST_F(DriftTest, AnotherProgramIsProgramMismatch) {
+  Program p = modal_.program();
+  p.name = "someone-else";
+  ExpectDrift(ReplayCaptured(dir_, p, "t").report, DriftKind::kProgramMismatch, 0);
+}
+
+TEST_F(DriftTest, FutureFormatIsUnsupportedSchema) {
+  std::string bytes = ReadFile(dir_.File("t"));
+  format::StoreU16(reinterpret_cast<uint8_t*>(bytes.data()) + 8, 9);
+  format::testing::WriteFile(dir_.File("t"), bytes);
+  RunReport r = ReplayWith("");
+  ExpectDrift(r, DriftKind::kUnsupportedSchema, 0);
+  EXPECT_NE(r.drift->hint.find("version 9.0"), std::string::npos) << r.drift->hint;
+}
+
+TEST_F(DriftTest, AProgramThatSwallowsTheDriftStillDrifts) {
+  Program p = modal_.program();
+  p.main = [](Runtime& rt) {
+    try {
+      rt.RandomBits(3);  // seq 0 was a clock.now
+    } catch (...) {
+    }
+    return 0;
+  };
+  ExpectDrift(ReplayCaptured(dir_, p, "t").report, DriftKind::kSiteMismatch, 0);
+}
+
+TEST(DriftReport, DescribeNamesKindSeqAndBothSides) {
+  DriftInfo d{DriftKind::kArgsMismatch, 12, "random.bits(8) at a.cc:1:2", "random.bits(100) at a.cc:1:2",
+              "the program passed different arguments"};
+  EXPECT_EQ(d.Describe(),
+            "ArgsMismatch at seq 12: the program passed different arguments\n"
+            "  recorded: random.bits(8) at a.cc:1:2\n"
+            "  replay:   random.bits(100) at a.cc:1:2");
+}
+
+}  // namespace
+}  // namespace tape::testing
