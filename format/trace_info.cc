@@ -27,12 +27,12 @@ std::string Outcome::Describe() const {
     case OutcomeKind::kExited: return "exited with code " + std::to_string(code);
     case OutcomeKind::kException: return "threw " + message;
     case OutcomeKind::kSignal:
-      return "killed by signal " + std::to_string(code) +
+      return "was killed by signal " + std::to_string(code) +
              (message.empty() ? "" : " (" + message + ")");
     case OutcomeKind::kInterrupted:
-      return message.empty() ? "interrupted (the recording did not finish)"
-                             : "interrupted (" + message + ")";
-    case OutcomeKind::kError: return "stopped by an error: " + message;
+      return message.empty() ? "was interrupted (the recording did not finish)"
+                             : "was interrupted (" + message + ")";
+    case OutcomeKind::kError: return "was stopped by an error: " + message;
   }
   return "unknown outcome";
 }

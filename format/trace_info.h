@@ -49,7 +49,7 @@ struct Outcome {
 
   static Outcome Exited(int code) { return {OutcomeKind::kExited, code, ""}; }
   bool operator==(const Outcome&) const = default;
-  // "exited with code 1", "killed by signal 11 (SIGSEGV)", ...
+  // "exited with code 1", "was killed by signal 11 (SIGSEGV)", ... (reads after "the program").
   std::string Describe() const;
 };
 

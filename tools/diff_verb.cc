@@ -148,7 +148,12 @@ Result<Found> FirstDivergence(Side& a, Side& b, Progress& progress) {
     progress.Update(seq);
   }
   if (a.reader->event_count() != b.reader->event_count()) return Found{Divergence::kLength, end};
-  if (!(a.reader->outcome() == b.reader->outcome())) return Found{Divergence::kOutcome, end};
+  // Two interrupted recordings ended the same way, whatever their notes say.
+  const format::Outcome& oa = a.reader->outcome();
+  const format::Outcome& ob = b.reader->outcome();
+  bool both_interrupted =
+      oa.kind == format::OutcomeKind::kInterrupted && ob.kind == format::OutcomeKind::kInterrupted;
+  if (!both_interrupted && !(oa == ob)) return Found{Divergence::kOutcome, end};
   return Found{};
 }
 

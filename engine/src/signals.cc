@@ -66,7 +66,7 @@ void Handler(int sig) {
     Put(name);
     Put(" at seq ");
     PutNumber(seq);
-    Put(" (the recording: ");
+    Put(" (the recorded program ");
     Put(g_recorded_outcome);
     Put(")\n");
   }

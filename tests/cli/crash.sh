@@ -1,0 +1,49 @@
+# A program that crashes or is interrupted: the trace is finalized with that
+# outcome, verifies, and replay reproduces the run up to the crash.
+. "$(dirname "$0")/lib.sh"
+CRASH=${TAPE_CRASH_PROGRAM:?}
+
+for mode in segv abort terminate; do
+  case $mode in segv) sig=11 name=SIGSEGV ;; *) sig=6 name=SIGABRT ;; esac
+  TAPE_TEST_MODE=$mode run "$CRASH" record --out $mode.bin
+  expect_code $((128 + sig))
+  expect_out "before the crash"
+  expect_err "killed by $name after 2 effect calls"
+  run tape verify $mode.bin
+  expect_code 0
+  expect_out "finalized: yes"
+  expect_out "killed by signal $sig ($name)"
+  TAPE_TEST_MODE=$mode run "$CRASH" replay --trace $mode.bin
+  expect_code $((128 + sig))
+  expect_out "before the crash"
+  expect_err "killed by $name at seq 2 (the recorded program was killed by signal $sig ($name))"
+done
+
+TAPE_TEST_MODE=throw run "$CRASH" record --out throw.bin
+expect_code 1
+run tape inspect throw.bin
+expect_out "the program threw std::runtime_error: the program gave up"
+TAPE_TEST_MODE=throw run "$CRASH" replay --trace throw.bin
+expect_code 1
+
+# SIGINT and SIGTERM: the trace is finalized as interrupted.
+for sig in INT TERM; do
+  TAPE_TEST_MODE=slow "$CRASH" record --out $sig.bin > $sig.out 2> $sig.err &
+  pid=$!
+  sleep 0.3
+  kill -$sig $pid
+  wait $pid
+  CODE=$?
+  LAST="kill -$sig"
+  ERR=$(cat $sig.err)
+  [ $CODE -gt 128 ] || fail "record was not ended by SIG$sig"
+  expect_err "interrupted by SIG$sig"
+  run tape verify $sig.bin
+  expect_code 0
+  expect_out "interrupted (SIG$sig)"
+  TAPE_TEST_MODE=slow run "$CRASH" replay --trace $sig.bin
+  expect_code 80
+  expect_err "the recording was interrupted"
+done
+
+finish

@@ -1,0 +1,54 @@
+// A test program built on tape::Main whose behaviour is chosen by the
+// TAPE_TEST_MODE environment variable (read directly, not through the
+// runtime, so that record and replay run the same mode):
+//   segv      a few effects, then a null pointer write (SIGSEGV)
+//   abort     a few effects, then std::abort() (SIGABRT)
+//   terminate a few effects, then an exception escaping a noexcept function
+//   throw     a few effects, then an uncaught std::runtime_error
+//   slow      forever: sleep 5 ms, clock, write a line (a slow program to kill)
+//   fast      forever: clock readings in a tight loop, a line every 4096
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+
+#include "tape/embed.h"
+
+namespace {
+
+void Escapes() noexcept { throw std::runtime_error("escaped a noexcept function"); }
+
+int Crash(tape::Runtime& rt) {
+  const char* env = std::getenv("TAPE_TEST_MODE");
+  std::string mode = env ? env : "";
+  if (mode == "slow") {
+    for (long i = 0;; ++i) {
+      rt.TimeSleep(5);
+      rt.IoWrite("tick " + std::to_string(i) + " " + std::to_string(rt.ClockNow()) + "\n");
+    }
+  }
+  if (mode == "fast") {
+    for (long i = 0;; ++i) {
+      int64_t now = rt.ClockNow();
+      if ((i & 4095) == 0) rt.IoWrite("at " + std::to_string(i) + " " + std::to_string(now) + "\n");
+    }
+  }
+  rt.IoWrite("before the crash\n");
+  rt.RandomBits(4);
+  if (mode == "segv") {
+    volatile int* nowhere = nullptr;
+    *nowhere = 1;
+  } else if (mode == "abort") {
+    std::abort();
+  } else if (mode == "terminate") {
+    Escapes();
+  } else if (mode == "throw") {
+    throw std::runtime_error("the program gave up");
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return tape::Main(argc, argv, {tape::ProgramKind::kEmbedded, "crash", "crash-v1", "", Crash});
+}
