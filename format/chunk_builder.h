@@ -58,10 +58,10 @@ class ChunkBuilder {
     kinds_[i] = kind;
     flags_[i] = flags;
     sites_[i] = site;
-    if (!args.empty()) std::memcpy(arg_heap_.get() + arg_used_, args.data(), args.size());
+    CopyPayload(arg_heap_.get() + arg_used_, args);
     arg_used_ += uint32_t(args.size());
     arg_ends_[i] = arg_used_;
-    if (!result.empty()) std::memcpy(result_heap_.get() + result_used_, result.data(), result.size());
+    CopyPayload(result_heap_.get() + result_used_, result);
     result_used_ += uint32_t(result.size());
     result_ends_[i] = result_used_;
     used_ = i + 1;
@@ -98,6 +98,25 @@ class ChunkBuilder {
   const uint8_t* result_heap() const { return result_heap_.get(); }
 
  private:
+  // Effect payloads are mostly a few bytes; copying them with fixed-size
+  // moves avoids a call into memcpy per event. Overlapping moves never read
+  // or write outside [src, src + n) and [dst, dst + n).
+  static void CopyPayload(uint8_t* dst, Bytes src) {
+    size_t n = src.size();
+    const uint8_t* s = src.data();
+    if (n >= 8 && n <= 16) {
+      std::memcpy(dst, s, 8);
+      std::memcpy(dst + n - 8, s + n - 8, 8);
+    } else if (n >= 4 && n < 8) {
+      std::memcpy(dst, s, 4);
+      std::memcpy(dst + n - 4, s + n - 4, 4);
+    } else if (n > 16) {
+      std::memcpy(dst, s, n);
+    } else {
+      for (size_t k = 0; k < n; ++k) dst[k] = s[k];
+    }
+  }
+
   const uint32_t max_events_;
   const uint32_t heap_capacity_;
   uint64_t first_seq_ = 0;

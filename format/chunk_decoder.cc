@@ -4,6 +4,8 @@
 #include <xxhash.h>
 #include <zstd.h>
 
+#include <algorithm>
+
 #include "format/layout.h"
 
 namespace tape::format {
@@ -23,20 +25,6 @@ const char* SectionName(uint8_t id) {
     case SectionId::kBlobRefs: return "BLOB_REFS";
   }
   return "unknown section";
-}
-
-PayloadView DecodedChunk::View(const Heap& heap, Slot slot) {
-  PayloadView v;
-  if (slot.size == kSpilled) {
-    const Spill& s = heap.spills[slot.offset];
-    v.size = s.size;
-    v.spill_hash = s.hash;
-    v.blob_offset = s.blob_offset;
-  } else {
-    v.data = heap.bytes.data() + slot.offset;
-    v.size = slot.size;
-  }
-  return v;
 }
 
 EventView DecodedChunk::event(uint32_t i) const {
@@ -128,16 +116,17 @@ Status ChunkDecoder::ParseTable(Bytes body, uint64_t file_offset) {
   return Status::Ok();
 }
 
-Status ChunkDecoder::Inflate(uint8_t id, uint32_t max_raw, std::vector<uint8_t>* out) {
+Status ChunkDecoder::Inflate(uint8_t id, uint32_t max_raw, std::vector<uint8_t>* buffer,
+                             Bytes* out) {
   const SectionRef& s = sections_[id];
-  out->clear();
+  *out = {};
   if (!s.present) return Status::Ok();
   if (s.raw_size > max_raw) {
     return Fail(std::string(SectionName(id)) + " declares " + std::to_string(s.raw_size) +
                 " decoded bytes, more than the limit of " + std::to_string(max_raw));
   }
   if (s.codec == uint8_t(Codec::kRaw)) {
-    out->assign(s.stored.begin(), s.stored.end());
+    *out = s.stored;  // no copy: the chunk's own bytes
     return Status::Ok();
   }
   unsigned long long declared = ZSTD_getFrameContentSize(s.stored.data(), s.stored.size());
@@ -149,64 +138,77 @@ Status ChunkDecoder::Inflate(uint8_t id, uint32_t max_raw, std::vector<uint8_t>*
   if (ZSTD_isError(frame) || frame != s.stored.size()) {
     return Fail(std::string(SectionName(id)) + ": zstd frame does not fill the section exactly");
   }
-  out->resize(s.raw_size);
-  size_t got = ZSTD_decompressDCtx(dctx_, out->data(), out->size(), s.stored.data(), s.stored.size());
+  buffer->resize(s.raw_size);
+  size_t got = ZSTD_decompressDCtx(dctx_, buffer->data(), buffer->size(), s.stored.data(),
+                                   s.stored.size());
   if (ZSTD_isError(got) || got != s.raw_size) {
     return Fail(std::string(SectionName(id)) + ": zstd data is damaged (" +
                 (ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short output") + ")");
   }
+  *out = Bytes(buffer->data(), buffer->size());
   return Status::Ok();
 }
 
 Status ChunkDecoder::DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results, bool sizes_only,
                                 DecodedChunk::Heap* heap, std::vector<DecodedChunk::Slot>* slots) {
   uint32_t n = header_.event_count;
-  TAPE_RETURN_IF_ERROR(Inflate(lens_id, n * kMaxVarintBytes, &lens_));
+  Bytes lens;
+  DecodedChunk::Columns& columns = current_->columns_;
+  TAPE_RETURN_IF_ERROR(Inflate(
+      lens_id, n * kMaxVarintBytes,
+      results ? &current_->result_lens_storage_ : &current_->arg_lens_storage_, &lens));
+  (results ? columns.result_lens : columns.arg_lens) = lens;
   const SectionRef& heap_ref = sections_[heap_id];
   uint64_t heap_size = heap_ref.present ? heap_ref.raw_size : 0;
   if (heap_size > kMaxHeapBytes) {
     return Fail(std::string(SectionName(heap_id)) + " declares " + std::to_string(heap_size) +
                 " bytes, more than the limit of " + std::to_string(kMaxHeapBytes));
   }
-  bool int_kind[256] = {};
+  bool* int_kind = columns.int_kind;
+  std::fill(int_kind, int_kind + 256, false);
   for (uint8_t k : int_kinds_) int_kind[k] = true;
+  const uint8_t* kinds = current_->kinds_.data();
   slots->resize(n);
+  DecodedChunk::Slot* slot = slots->data();
   heap->spills.clear();
-  int_coded_.clear();
+  int_coded_.assign(results ? n : 0, 0);
   spill_heap_at_.clear();
-  const uint8_t* p = lens_.data();
-  const uint8_t* end = p + lens_.size();
+  const uint8_t* p = lens.data();
+  const uint8_t* end = p + lens.size();
   uint64_t at = 0;  // running heap offset
   uint32_t ints = 0;
   for (uint32_t i = 0; i < n; ++i) {
     uint64_t v;
-    if (!ParseVarint(&p, end, &v)) {
+    if (p < end && *p < 0x80) {
+      v = *p++;  // the common one-byte length
+    } else if (!ParseVarint(&p, end, &v)) {
       return Fail(std::string(SectionName(lens_id)) + " ends after " + std::to_string(i) + " of " +
                   std::to_string(n) + " lengths");
     }
     uint64_t len = v >> 1;
-    DecodedChunk::Slot& slot = (*slots)[i];
     if (v & kSpilledBit) {
-      if (len > kMaxPayloadBytes) return Fail("a spilled payload declares " + std::to_string(len) + " bytes");
-      if (heap_size - at < kSpilledHeapEntry) return Fail(std::string(SectionName(heap_id)) + " is shorter than its lengths");
+      if (len > kMaxPayloadBytes) {
+        return Fail("a spilled payload declares " + std::to_string(len) + " bytes");
+      }
+      if (heap_size - at < kSpilledHeapEntry) {
+        return Fail(std::string(SectionName(heap_id)) + " is shorter than its lengths");
+      }
       spill_heap_at_.push_back(uint32_t(at));
       heap->spills.push_back({len, 0, 0});
-      slot = {uint32_t(heap->spills.size() - 1), DecodedChunk::kSpilled};
+      slot[i] = {uint32_t(heap->spills.size() - 1), DecodedChunk::kSpilled};
       at += kSpilledHeapEntry;
-    } else if (results && len == 8 && int_kind[current_->kinds_[i]]) {
-      slot = {0, 8};  // offset fixed below, once the heap size is known
-      int_coded_.push_back(1);
+    } else if (results && len == 8 && int_kind[kinds[i]]) {
+      slot[i] = {uint32_t(heap_size + uint64_t(ints) * 8), 8};
+      int_coded_[i] = 1;
       ++ints;
-      continue;
     } else {
       if (len > heap_size - at) {
         return Fail(std::string(SectionName(heap_id)) + " is shorter than its lengths (event " +
                     std::to_string(header_.first_seq + i) + ")");
       }
-      slot = {uint32_t(at), uint32_t(len)};
+      slot[i] = {uint32_t(at), uint32_t(len)};
       at += len;
     }
-    int_coded_.push_back(0);
   }
   if (p != end) return Fail(std::string(SectionName(lens_id)) + " has bytes after the last length");
   if (at != heap_size) {
@@ -214,32 +216,37 @@ Status ChunkDecoder::DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results, 
                 " bytes but its lengths account for " + std::to_string(at));
   }
   if (sizes_only) return Status::Ok();
-  TAPE_RETURN_IF_ERROR(Inflate(heap_id, kMaxHeapBytes, &heap->bytes));
+  TAPE_RETURN_IF_ERROR(Inflate(heap_id, kMaxHeapBytes, &heap->storage, &heap->bytes));
+  (results ? columns.result_heap : columns.arg_heap) = heap->bytes;
   for (size_t k = 0; k < spill_heap_at_.size(); ++k) {
     heap->spills[k].hash = LoadU64(heap->bytes.data() + spill_heap_at_[k]);
   }
-  if (results) {
-    // Integer-coded results (§7.5) are appended after the heap bytes.
-    TAPE_RETURN_IF_ERROR(Inflate(uint8_t(SectionId::kIntResults), n * kMaxVarintBytes, &int_results_));
-    heap->bytes.resize(heap_size + uint64_t(ints) * 8);
-    const uint8_t* q = int_results_.data();
-    const uint8_t* qend = q + int_results_.size();
-    int64_t prev[256] = {};
-    uint32_t j = 0;
-    for (uint32_t i = 0; i < n && j < ints; ++i) {
-      if (int_coded_[i] == 0) continue;
-      uint64_t z;
-      if (!ParseVarint(&q, qend, &z)) return Fail("INT_RESULTS ends before its last value");
-      uint8_t k = current_->kinds_[i];
-      int64_t value = int64_t(uint64_t(prev[k]) + uint64_t(UnZigZag(z)));
-      prev[k] = value;
-      uint32_t off = uint32_t(heap_size + uint64_t(j) * 8);
-      StoreU64(heap->bytes.data() + off, uint64_t(value));
-      (*slots)[i] = {off, 8};
-      ++j;
+  heap->ints.resize(uint64_t(ints) * 8);
+  if (!results) return Status::Ok();
+  // Integer-coded results (§7.5): per-kind running values, zigzag deltas.
+  Bytes coded;
+  TAPE_RETURN_IF_ERROR(Inflate(uint8_t(SectionId::kIntResults), n * kMaxVarintBytes,
+                               &current_->int_results_storage_, &coded));
+  columns.int_results = coded;
+  const uint8_t* q = coded.data();
+  const uint8_t* qend = q + coded.size();
+  int64_t prev[256] = {};
+  uint8_t* out = heap->ints.data();
+  for (uint32_t i = 0; i < n && ints > 0; ++i) {
+    if (!int_coded_[i]) continue;
+    uint64_t z;
+    if (q < qend && *q < 0x80) {
+      z = *q++;
+    } else if (!ParseVarint(&q, qend, &z)) {
+      return Fail("INT_RESULTS ends before its last value");
     }
-    if (q != qend) return Fail("INT_RESULTS has bytes after its last value");
+    uint8_t k = kinds[i];
+    int64_t value = int64_t(uint64_t(prev[k]) + uint64_t(UnZigZag(z)));
+    prev[k] = value;
+    StoreU64(out, uint64_t(value));
+    out += 8;
   }
+  if (q != qend) return Fail("INT_RESULTS has bytes after its last value");
   return Status::Ok();
 }
 
@@ -253,20 +260,29 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
   current_ = out;
 
   if (parts & kDecodeKinds) {
-    TAPE_RETURN_IF_ERROR(Inflate(uint8_t(SectionId::kKinds), n, &out->kinds_));
+    TAPE_RETURN_IF_ERROR(
+        Inflate(uint8_t(SectionId::kKinds), n, &out->kinds_storage_, &out->kinds_));
     if (out->kinds_.size() != n) return Fail("KINDS holds " + std::to_string(out->kinds_.size()) +
                                              " entries for " + std::to_string(n) + " events");
   }
   if (parts & kDecodeSites) {
-    TAPE_RETURN_IF_ERROR(Inflate(uint8_t(SectionId::kSiteDict), n * 8, &dict_));
-    if (dict_.empty() || dict_.size() % 8 != 0) return Fail("SITE_DICT size is not a positive multiple of 8");
-    TAPE_RETURN_IF_ERROR(Inflate(uint8_t(SectionId::kSiteIndex), n * width_, &index_));
-    if (index_.size() != size_t(n) * width_) return Fail("SITE_INDEX does not hold one entry per event");
-    size_t distinct = dict_.size() / 8;
+    Bytes dict, index;
+    TAPE_RETURN_IF_ERROR(Inflate(uint8_t(SectionId::kSiteDict), n * 8, &dict_buffer_, &dict));
+    if (dict.empty() || dict.size() % 8 != 0) {
+      return Fail("SITE_DICT size is not a positive multiple of 8");
+    }
+    TAPE_RETURN_IF_ERROR(
+        Inflate(uint8_t(SectionId::kSiteIndex), n * width_, &out->index_storage_, &index));
+    out->columns_.site_index = index;
+    out->columns_.site_width = width_;
+    if (index.size() != size_t(n) * width_) {
+      return Fail("SITE_INDEX does not hold one entry per event");
+    }
+    size_t distinct = dict.size() / 8;
     out->site_dict_.resize(distinct);
-    for (size_t k = 0; k < distinct; ++k) out->site_dict_[k] = LoadU64(dict_.data() + 8 * k);
+    for (size_t k = 0; k < distinct; ++k) out->site_dict_[k] = LoadU64(dict.data() + 8 * k);
     out->site_index_.resize(n);
-    const uint8_t* ix = index_.data();
+    const uint8_t* ix = index.data();
     for (uint32_t i = 0; i < n; ++i) {
       uint32_t k = width_ == 1 ? ix[i] : width_ == 2 ? LoadU16(ix + 2 * i) : LoadU32(ix + 4 * i);
       if (k >= distinct) return Fail("SITE_INDEX entry " + std::to_string(k) + " is outside the dictionary of " +
@@ -277,7 +293,8 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
   bool payloads = (parts & kDecodePayloads) == kDecodePayloads;
   bool sizes = !payloads && (parts & kDecodeSizes) == kDecodeSizes;
   if (sizes) {
-    TAPE_RETURN_IF_ERROR(Inflate(uint8_t(SectionId::kIntKinds), 256, &int_kinds_));
+    TAPE_RETURN_IF_ERROR(
+        Inflate(uint8_t(SectionId::kIntKinds), 256, &int_kinds_buffer_, &int_kinds_));
     TAPE_RETURN_IF_ERROR(DecodeLens(uint8_t(SectionId::kArgLens), uint8_t(SectionId::kArgHeap),
                                     false, true, &out->args_, &out->arg_slots_));
     TAPE_RETURN_IF_ERROR(DecodeLens(uint8_t(SectionId::kResultLens),
@@ -285,7 +302,8 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
                                     &out->result_slots_));
   }
   if (payloads) {
-    TAPE_RETURN_IF_ERROR(Inflate(uint8_t(SectionId::kIntKinds), 256, &int_kinds_));
+    TAPE_RETURN_IF_ERROR(
+        Inflate(uint8_t(SectionId::kIntKinds), 256, &int_kinds_buffer_, &int_kinds_));
     for (size_t i = 1; i < int_kinds_.size(); ++i) {
       if (int_kinds_[i] <= int_kinds_[i - 1]) return Fail("INT_KINDS is not strictly increasing");
     }
@@ -295,14 +313,15 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
                                     uint8_t(SectionId::kResultHeap), true, false, &out->results_,
                                     &out->result_slots_));
     // BLOB_REFS (§7.4): every spilled arg in event order, then every spilled result.
-    TAPE_RETURN_IF_ERROR(Inflate(uint8_t(SectionId::kBlobRefs), n * 16, &scratch_));
+    Bytes refs;
+    TAPE_RETURN_IF_ERROR(Inflate(uint8_t(SectionId::kBlobRefs), n * 16, &scratch_, &refs));
     size_t arg_spills = out->args_.spills.size();
     size_t result_spills = out->results_.spills.size();
-    if (scratch_.size() != 8 * (arg_spills + result_spills)) {
-      return Fail("BLOB_REFS holds " + std::to_string(scratch_.size()) + " bytes for " +
+    if (refs.size() != 8 * (arg_spills + result_spills)) {
+      return Fail("BLOB_REFS holds " + std::to_string(refs.size()) + " bytes for " +
                   std::to_string(arg_spills + result_spills) + " spilled payloads");
     }
-    const uint8_t* ref = scratch_.data();
+    const uint8_t* ref = refs.data();
     for (auto* heap : {&out->args_, &out->results_}) {
       for (auto& spill : heap->spills) {
         spill.blob_offset = LoadU64(ref);
@@ -315,9 +334,11 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
     }
   }
   if (parts & kDecodeNewSites) {
-    TAPE_RETURN_IF_ERROR(Inflate(uint8_t(SectionId::kNewSites), kMaxNewSitesBytes, &scratch_));
+    Bytes defs;
+    TAPE_RETURN_IF_ERROR(
+        Inflate(uint8_t(SectionId::kNewSites), kMaxNewSitesBytes, &scratch_, &defs));
     out->new_sites_.clear();
-    ByteReader r(scratch_);
+    ByteReader r(defs);
     while (r.remaining() > 0) {
       uint64_t id;
       std::string text;
@@ -338,11 +359,12 @@ Result<uint64_t> ChunkDecoder::ContentHash(Bytes body, uint64_t file_offset) {
   StoreU32(fixed + 8, header_.event_count);
   XXH3_64bits_update(&state, fixed, 12);
   for (uint8_t id = 1; id <= uint8_t(SectionId::kIntResults); ++id) {
-    TAPE_RETURN_IF_ERROR(Inflate(id, kMaxHeapBytes, &scratch_));
+    Bytes section;
+    TAPE_RETURN_IF_ERROR(Inflate(id, kMaxHeapBytes, &scratch_, &section));
     uint8_t len[4];
-    StoreU32(len, uint32_t(scratch_.size()));
+    StoreU32(len, uint32_t(section.size()));
     XXH3_64bits_update(&state, len, 4);
-    if (!scratch_.empty()) XXH3_64bits_update(&state, scratch_.data(), scratch_.size());
+    if (!section.empty()) XXH3_64bits_update(&state, section.data(), section.size());
   }
   return uint64_t(XXH3_64bits_digest(&state));
 }

@@ -73,6 +73,17 @@ class DecodedChunk {
   const uint32_t* site_index() const { return site_index_.data(); }
   const std::vector<std::pair<uint64_t, std::string>>& new_sites() const { return new_sites_; }
 
+  // The columns as decompressed (§7.3), for ChunkCursor's sequential walk.
+  // Valid when payloads and sites were decoded.
+  struct Columns {
+    Bytes site_index;
+    uint8_t site_width = 1;
+    Bytes arg_lens, result_lens, int_results;
+    Bytes arg_heap, result_heap;
+    bool int_kind[256] = {};
+  };
+  const Columns& columns() const { return columns_; }
+
  private:
   friend class ChunkDecoder;
   struct Slot {
@@ -83,11 +94,27 @@ class DecodedChunk {
     uint64_t size, hash, blob_offset;
   };
   struct Heap {
-    std::vector<uint8_t> bytes;  // decoded heap, then integer-coded values
+    Bytes bytes;                   // the decoded heap: in the chunk itself, or `storage`
+    std::vector<uint8_t> storage;  // a decompressed heap
+    std::vector<uint8_t> ints;     // integer-coded results, 8 bytes each (§7.5)
     std::vector<Spill> spills;
   };
   static constexpr uint32_t kSpilled = UINT32_MAX;
-  static PayloadView View(const Heap& heap, Slot slot);
+  static PayloadView View(const Heap& heap, Slot slot) {
+    PayloadView v;
+    if (slot.size == kSpilled) [[unlikely]] {
+      const Spill& s = heap.spills[slot.offset];
+      v.size = s.size;
+      v.spill_hash = s.hash;
+      v.blob_offset = s.blob_offset;
+    } else {
+      v.data = slot.offset < heap.bytes.size()
+                   ? heap.bytes.data() + slot.offset
+                   : heap.ints.data() + (slot.offset - heap.bytes.size());
+      v.size = slot.size;
+    }
+    return v;
+  }
   static uint64_t Size(const Heap& heap, Slot slot) {
     return slot.size == kSpilled ? heap.spills[slot.offset].size : slot.size;
   }
@@ -96,12 +123,16 @@ class DecodedChunk {
   uint64_t first_seq_ = 0;
   uint32_t count_ = 0;
   unsigned parts_ = 0;
-  std::vector<uint8_t> kinds_;
+  Bytes kinds_;
+  std::vector<uint8_t> kinds_storage_;
   std::vector<uint64_t> site_dict_;
   std::vector<uint32_t> site_index_;
   std::vector<Slot> arg_slots_, result_slots_;
   Heap args_, results_;
   std::vector<std::pair<uint64_t, std::string>> new_sites_;
+  Columns columns_;
+  std::vector<uint8_t> index_storage_, arg_lens_storage_, result_lens_storage_,
+      int_results_storage_;
 };
 
 // The fixed fields of a chunk, readable without decoding any section.
@@ -133,8 +164,10 @@ class ChunkDecoder {
     uint32_t raw_size = 0;
   };
   Status ParseTable(Bytes body, uint64_t file_offset);
-  // Decompresses section `id` (after checking raw_size <= max_raw) into `out`.
-  Status Inflate(uint8_t id, uint32_t max_raw, std::vector<uint8_t>* out);
+  // The decoded bytes of section `id` (empty when absent), after checking its
+  // size against `max_raw`: a view of the chunk for a raw section, else
+  // decompressed into `buffer`.
+  Status Inflate(uint8_t id, uint32_t max_raw, std::vector<uint8_t>* buffer, Bytes* out);
   // With `sizes_only`, checks the lengths against the heap's declared size
   // without decompressing the heap.
   Status DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results, bool sizes_only,
@@ -146,8 +179,9 @@ class ChunkDecoder {
   ChunkHeader header_;
   uint8_t width_ = 1;
   uint64_t file_offset_ = 0;
-  const DecodedChunk* current_ = nullptr;
-  std::vector<uint8_t> scratch_, lens_, dict_, index_, int_kinds_, int_results_, int_coded_;
+  DecodedChunk* current_ = nullptr;
+  std::vector<uint8_t> scratch_, dict_buffer_, int_kinds_buffer_, int_coded_;
+  Bytes int_kinds_;
   std::vector<uint32_t> spill_heap_at_;
 };
 

@@ -92,21 +92,29 @@ void ChunkEncoder::BuildPayloadColumns(const ChunkBuilder& b, uint32_t begin, ui
   uint8_t spill_flag = args ? kArgsSpilled : kResultSpilled;
   std::vector<uint8_t>& lens = args ? arg_lens_ : result_lens_;
   std::vector<uint8_t>& copy = args ? arg_heap_ : result_heap_;
-  lens.clear();
+  // Varints are written in place: this loop runs once per event.
+  lens.resize(size_t(end - begin) * kMaxVarintBytes);
+  uint8_t* out = lens.data();
   uint32_t start = begin == 0 ? 0 : ends[begin - 1];
   uint32_t prev = start;
   bool any_spilled = false;
   const uint8_t* flags = b.flags();
   for (uint32_t i = begin; i < end; ++i) {
+    uint64_t v;
     if (flags[i] & spill_flag) {
       any_spilled = true;
-      uint64_t len = LoadU64(builder_heap + prev + 16);
-      PutVarint(&lens, len << 1 | kSpilledBit);
+      v = LoadU64(builder_heap + prev + 16) << 1 | kSpilledBit;
     } else {
-      PutVarint(&lens, uint64_t(ends[i] - prev) << 1);
+      v = uint64_t(ends[i] - prev) << 1;
+    }
+    if (v < 0x80) {
+      *out++ = uint8_t(v);
+    } else {
+      out += StoreVarint(out, v);
     }
     prev = ends[i];
   }
+  lens.resize(size_t(out - lens.data()));
   if (!any_spilled) {
     *heap = builder_heap + start;
     *heap_size = prev - start;
@@ -163,7 +171,8 @@ void ChunkEncoder::BuildIntResults(const ChunkBuilder& b, uint32_t begin, uint32
                                    const uint8_t** heap, size_t* heap_size) {
   // `*heap` is the result heap as built so far (spilled entries already
   // rewritten); int-coded results move from it to INT_RESULTS.
-  int_results_.clear();
+  int_results_.resize(size_t(end - begin) * kMaxVarintBytes);
+  uint8_t* coded = int_results_.data();
   std::vector<uint8_t>& rebuilt = int_heap_;
   rebuilt.clear();
   int64_t prev[256] = {};
@@ -176,7 +185,12 @@ void ChunkEncoder::BuildIntResults(const ChunkBuilder& b, uint32_t begin, uint32
     size_t len = (flags[i] & kResultSpilled) ? kSpilledHeapEntry : ends[i] - prev_end;
     if (len == 8 && !(flags[i] & kResultSpilled) && int_kind_[kinds[i]]) {
       int64_t v = int64_t(LoadU64(src));
-      PutVarint(&int_results_, ZigZag(int64_t(uint64_t(v) - uint64_t(prev[kinds[i]]))));
+      uint64_t z = ZigZag(int64_t(uint64_t(v) - uint64_t(prev[kinds[i]])));
+      if (z < 0x80) {
+        *coded++ = uint8_t(z);
+      } else {
+        coded += StoreVarint(coded, z);
+      }
       prev[kinds[i]] = v;
     } else {
       rebuilt.insert(rebuilt.end(), src, src + len);
@@ -184,6 +198,7 @@ void ChunkEncoder::BuildIntResults(const ChunkBuilder& b, uint32_t begin, uint32
     src += len;
     prev_end = ends[i];
   }
+  int_results_.resize(size_t(coded - int_results_.data()));
   *heap = rebuilt.data();
   *heap_size = rebuilt.size();
 }

@@ -13,8 +13,17 @@ namespace tape::engine {
 using format::AsBytes;
 using format::Bytes;
 
+namespace {
+const format::DecodedChunk kNoChunk;
+}  // namespace
+
 Replayer::Replayer(const format::TraceReader* reader, int stdout_fd)
-    : reader_(reader), stdout_fd_(stdout_fd) {}
+    : reader_(reader),
+      stdout_fd_(stdout_fd),
+      stream_(reader, format::kDecodePayloads | format::kDecodeSites),
+      chunk_(&kNoChunk) {
+  cursor_.Reset(chunk_);
+}
 
 void Replayer::Drift(DriftInfo info) {
   if (!drift_) drift_ = std::move(info);
@@ -22,26 +31,29 @@ void Replayer::Drift(DriftInfo info) {
 }
 
 void Replayer::LoadNextChunk() {
-  Status s = reader_->ReadChunk(next_chunk_, format::kDecodePayloads | format::kDecodeSites,
-                                &decoder_, &chunk_);
-  if (!s.ok()) throw TraceReadFailed{s};
-  ++next_chunk_;
-  index_ = 0;
+  Result<const format::DecodedChunk*> next = stream_.Next();
+  if (!next.has_value()) throw TraceReadFailed{next.error()};
+  if (*next == nullptr) {
+    throw TraceReadFailed{Status::Corrupt(reader_->path() + ": the chunks end before event " +
+                                          std::to_string(seq_))};
+  }
+  chunk_ = *next;
+  cursor_.Reset(chunk_);
 }
 
 std::string Replayer::RecordedCall(uint32_t i) const {
-  format::PayloadView args = chunk_.args(i);
+  format::PayloadView args = chunk_->args(i);
   std::string call = args.spilled()
-                         ? KindName(chunk_.kind(i)) + "(" + std::to_string(args.size) + " bytes)"
-                         : DescribeCall(chunk_.kind(i), args.bytes());
-  std::string where = reader_->SiteLocation(chunk_.site(i));
-  return call + " at " + (where.empty() ? "site " + std::to_string(chunk_.site(i)) : where);
+                         ? KindName(chunk_->kind(i)) + "(" + std::to_string(args.size) + " bytes)"
+                         : DescribeCall(chunk_->kind(i), args.bytes());
+  std::string where = reader_->SiteLocation(chunk_->site(i));
+  return call + " at " + (where.empty() ? "site " + std::to_string(chunk_->site(i)) : where);
 }
 
-format::EventView Replayer::MatchSlow(const Site& site, EffectKind kind, Bytes args) {
+format::PayloadView Replayer::MatchSlow(const Site& site, EffectKind kind, Bytes args) {
   if (drift_) throw DriftError(*drift_);
   std::string got = DescribeCall(uint8_t(kind), args) + " at " + std::string(site.location);
-  if (index_ >= chunk_.size()) {
+  if (cursor_.at_end()) {
     if (seq_ >= reader_->event_count()) {
       DriftInfo d{DriftKind::kEndOfTrace, seq_, "no more calls (the recording has " +
                   std::to_string(reader_->event_count()) + ")", got, ""};
@@ -55,31 +67,35 @@ format::EventView Replayer::MatchSlow(const Site& site, EffectKind kind, Bytes a
     }
     LoadNextChunk();
   }
-  uint32_t i = index_;
-  if (chunk_.site(i) != site.id) {
+  uint32_t i = cursor_.index();
+  if (cursor_.site() != site.id) {
     Drift({DriftKind::kSiteMismatch, seq_, RecordedCall(i), got,
            "the program took a different path than the recording"});
   }
-  if (chunk_.kind(i) != uint8_t(kind)) {
+  if (cursor_.kind() != uint8_t(kind)) {
     Drift({DriftKind::kKindMismatch, seq_, RecordedCall(i), got,
            "the same place in the program now calls a different effect"});
   }
-  format::PayloadView recorded = chunk_.args(i);
-  bool same = recorded.size == args.size();
-  if (same && recorded.spilled()) {
-    same = XXH3_64bits(args.data(), args.size()) == recorded.spill_hash;
-  } else if (same && !args.empty()) {
-    same = std::memcmp(recorded.data, args.data(), args.size()) == 0;
+  format::PayloadView recorded, result;
+  cursor_.Take(&recorded, &result);
+  bool same = recorded.size == args.size() &&
+              (recorded.spilled() ? XXH3_64bits(args.data(), args.size()) == recorded.spill_hash
+                                  : args.empty() ||
+                                        std::memcmp(recorded.data, args.data(), args.size()) == 0);
+  if (!same) ArgsDrift(i, site, kind, args);
+  ++seq_;
+  return result;
+}
+
+void Replayer::ArgsDrift(uint32_t i, const Site& site, EffectKind kind, Bytes args) {
+  format::PayloadView recorded = chunk_->args(i);
+  if (recorded.spilled() && recorded.size == args.size() &&
+      XXH3_64bits(args.data(), args.size()) == recorded.spill_hash) {
+    return;  // the same large argument, stored outside the chunk
   }
-  if (!same) {
-    Drift({DriftKind::kArgsMismatch, seq_, RecordedCall(i), got,
-           "the program passed different arguments than when recorded"});
-  }
-  ++index_;
-  format::EventView e;
-  e.seq = seq_++;
-  e.result = chunk_.result(i);
-  return e;
+  Drift({DriftKind::kArgsMismatch, seq_, RecordedCall(i),
+         DescribeCall(uint8_t(kind), args) + " at " + std::string(site.location),
+         "the program passed different arguments than when recorded"});
 }
 
 Bytes Replayer::ResultBytes(const format::PayloadView& result) {
@@ -96,25 +112,25 @@ void Replayer::BadResult(EffectKind kind) {
 }
 
 int64_t Replayer::ClockNowAt(const Site& site) {
-  format::EventView e = Match(site, EffectKind::kClockNow, {});
+  format::PayloadView e = Match(site, EffectKind::kClockNow, {});
   int64_t ns;
-  if (!DecodeI64(ResultBytes(e.result), &ns)) BadResult(EffectKind::kClockNow);
+  if (!DecodeI64(ResultBytes(e), &ns)) BadResult(EffectKind::kClockNow);
   return ns;
 }
 
 std::string Replayer::RandomBitsAt(const Site& site, uint32_t n) {
   uint8_t args[4];
   format::StoreU32(args, n);
-  format::EventView e = Match(site, EffectKind::kRandomBits, {args, 4});
-  Bytes r = ResultBytes(e.result);
+  format::PayloadView e = Match(site, EffectKind::kRandomBits, {args, 4});
+  Bytes r = ResultBytes(e);
   if (r.size() != n) BadResult(EffectKind::kRandomBits);
   return std::string(format::AsChars(r));
 }
 
 int Replayer::IoWriteAt(const Site& site, std::string_view bytes) {
-  format::EventView e = Match(site, EffectKind::kIoWrite, AsBytes(bytes));
+  format::PayloadView e = Match(site, EffectKind::kIoWrite, AsBytes(bytes));
   int32_t err;
-  if (!DecodeI32(ResultBytes(e.result), &err)) BadResult(EffectKind::kIoWrite);
+  if (!DecodeI32(ResultBytes(e), &err)) BadResult(EffectKind::kIoWrite);
   // Re-emit the same bytes; the program sees the recorded result either way.
   while (!bytes.empty()) {
     ssize_t n = ::write(stdout_fd_, bytes.data(), bytes.size());
@@ -126,10 +142,10 @@ int Replayer::IoWriteAt(const Site& site, std::string_view bytes) {
 }
 
 FsReadResult Replayer::FsReadAt(const Site& site, std::string_view path) {
-  format::EventView e = Match(site, EffectKind::kFsRead, AsBytes(path));
+  format::PayloadView e = Match(site, EffectKind::kFsRead, AsBytes(path));
   FsReadResult r;
   std::string_view data;
-  if (!DecodeFsReadResult(ResultBytes(e.result), &r.error, &data)) BadResult(EffectKind::kFsRead);
+  if (!DecodeFsReadResult(ResultBytes(e), &r.error, &data)) BadResult(EffectKind::kFsRead);
   r.data.assign(data);
   return r;
 }
@@ -137,31 +153,31 @@ FsReadResult Replayer::FsReadAt(const Site& site, std::string_view path) {
 int Replayer::FsWriteAt(const Site& site, std::string_view path, std::string_view data) {
   scratch_.clear();
   EncodeFsWriteArgs(&scratch_, path, data);
-  format::EventView e = Match(site, EffectKind::kFsWrite, AsBytes(scratch_));
+  format::PayloadView e = Match(site, EffectKind::kFsWrite, AsBytes(scratch_));
   int32_t err;
-  if (!DecodeI32(ResultBytes(e.result), &err)) BadResult(EffectKind::kFsWrite);
+  if (!DecodeI32(ResultBytes(e), &err)) BadResult(EffectKind::kFsWrite);
   return err;  // the disk is not touched
 }
 
 std::optional<std::string> Replayer::EnvGetAt(const Site& site, std::string_view name) {
-  format::EventView e = Match(site, EffectKind::kEnvGet, AsBytes(name));
+  format::PayloadView e = Match(site, EffectKind::kEnvGet, AsBytes(name));
   std::optional<std::string> value;
-  if (!DecodeEnvResult(ResultBytes(e.result), &value)) BadResult(EffectKind::kEnvGet);
+  if (!DecodeEnvResult(ResultBytes(e), &value)) BadResult(EffectKind::kEnvGet);
   return value;
 }
 
 std::vector<std::string> Replayer::ArgsGetAt(const Site& site) {
-  format::EventView e = Match(site, EffectKind::kArgsGet, {});
+  format::PayloadView e = Match(site, EffectKind::kArgsGet, {});
   std::vector<std::string> args;
-  if (!DecodeArgsResult(ResultBytes(e.result), &args)) BadResult(EffectKind::kArgsGet);
+  if (!DecodeArgsResult(ResultBytes(e), &args)) BadResult(EffectKind::kArgsGet);
   return args;
 }
 
 void Replayer::TimeSleepAt(const Site& site, uint64_t ms) {
   uint8_t args[8];
   format::StoreU64(args, ms);
-  format::EventView e = Match(site, EffectKind::kTimeSleep, {args, 8});
-  if (!ResultBytes(e.result).empty()) BadResult(EffectKind::kTimeSleep);
+  format::PayloadView e = Match(site, EffectKind::kTimeSleep, {args, 8});
+  if (!ResultBytes(e).empty()) BadResult(EffectKind::kTimeSleep);
 }
 
 }  // namespace tape::engine

@@ -12,6 +12,8 @@
 #include <optional>
 #include <string>
 
+#include "format/chunk_cursor.h"
+#include "format/chunk_stream.h"
 #include "format/trace_reader.h"
 #include "tape/drift.h"
 #include "tape/runtime.h"
@@ -41,23 +43,26 @@ class Replayer final : public Runtime {
   const std::optional<DriftInfo>& drift() const { return drift_; }
 
  private:
-  // Matches the next event against (site, kind, args) and returns it.
-  format::EventView Match(const Site& site, EffectKind kind, format::Bytes args) {
-    if (drift_ || index_ >= chunk_.size()) return MatchSlow(site, kind, args);
-    uint32_t i = index_;
-    if (chunk_.site(i) != site.id || chunk_.kind(i) != uint8_t(kind)) return MatchSlow(site, kind, args);
-    format::PayloadView recorded = chunk_.args(i);
-    if (recorded.spilled() || recorded.size != args.size() ||
-        (args.size() && std::memcmp(recorded.data, args.data(), args.size()) != 0)) {
+  // Matches the next event against (site, kind, args); returns its result.
+  format::PayloadView Match(const Site& site, EffectKind kind, format::Bytes args) {
+    if (drift_ || cursor_.at_end() || cursor_.site() != site.id ||
+        cursor_.kind() != uint8_t(kind)) [[unlikely]] {
       return MatchSlow(site, kind, args);
     }
-    ++index_;
-    format::EventView e;
-    e.seq = seq_++;
-    e.result = chunk_.result(i);
-    return e;
+    uint32_t i = cursor_.index();
+    format::PayloadView recorded, result;
+    cursor_.Take(&recorded, &result);
+    if (recorded.spilled() || recorded.size != args.size() ||
+        (!args.empty() && std::memcmp(recorded.data, args.data(), args.size()) != 0))
+        [[unlikely]] {
+      ArgsDrift(i, site, kind, args);
+    }
+    ++seq_;
+    return result;
   }
-  format::EventView MatchSlow(const Site& site, EffectKind kind, format::Bytes args);
+  format::PayloadView MatchSlow(const Site& site, EffectKind kind, format::Bytes args);
+  // Checks spilled args by checksum; drifts unless they are the recorded ones.
+  void ArgsDrift(uint32_t i, const Site& site, EffectKind kind, format::Bytes args);
   [[noreturn]] void Drift(DriftInfo info);
   void LoadNextChunk();
   // The result's bytes, reading a spilled payload from its BLOB records.
@@ -67,10 +72,10 @@ class Replayer final : public Runtime {
 
   const format::TraceReader* reader_;
   int stdout_fd_;
-  format::ChunkDecoder decoder_;
-  format::DecodedChunk chunk_;
-  size_t next_chunk_ = 0;
-  uint32_t index_ = 0;
+  // Chunks are decoded one ahead on the stream's thread.
+  format::ChunkStream stream_;
+  const format::DecodedChunk* chunk_;  // the chunk being replayed (empty before the first)
+  format::ChunkCursor cursor_;
   uint64_t seq_ = 0;
   std::optional<DriftInfo> drift_;
   std::string scratch_, spilled_;

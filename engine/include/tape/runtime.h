@@ -101,6 +101,7 @@ class Runtime {
   Site SiteOf(const SourceLocation& loc);
 
  private:
+  Site SiteOfSlow(const SourceLocation& loc, uintptr_t key, void* entry);
   struct SiteCache;
   std::unique_ptr<SiteCache> site_cache_;
 };

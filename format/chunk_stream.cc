@@ -1,0 +1,61 @@
+#include "format/chunk_stream.h"
+
+namespace tape::format {
+
+ChunkStream::ChunkStream(const TraceReader* reader, unsigned parts, size_t first_chunk)
+    : reader_(reader),
+      parts_(parts),
+      end_(reader->chunks().size()),
+      next_to_decode_(first_chunk),
+      next_to_return_(first_chunk) {
+  if (first_chunk < end_) thread_ = std::thread([this] { DecodeLoop(); });
+}
+
+ChunkStream::~ChunkStream() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void ChunkStream::DecodeLoop() {
+  ChunkDecoder decoder;
+  std::unique_lock lock(mu_);
+  while (!stop_ && next_to_decode_ < end_) {
+    size_t c = next_to_decode_;
+    Slot& slot = slots_[c % 2];
+    // Slot c % 2 is free once the consumer has moved past chunk c - 2.
+    cv_.wait(lock, [&] {
+      return stop_ || (!slot.ready && !(holding_ && (next_to_return_ - 1) % 2 == c % 2));
+    });
+    if (stop_) return;
+    lock.unlock();
+    slot.status = reader_->ReadChunk(c, parts_, &decoder, &slot.chunk);
+    lock.lock();
+    slot.ready = true;
+    ++next_to_decode_;
+    cv_.notify_all();
+    if (!slot.status.ok()) return;  // the consumer stops at the error
+  }
+}
+
+Result<const DecodedChunk*> ChunkStream::Next() {
+  std::unique_lock lock(mu_);
+  holding_ = false;  // release the previous chunk
+  cv_.notify_all();
+  if (next_to_return_ >= end_) return static_cast<const DecodedChunk*>(nullptr);
+  Slot& slot = slots_[next_to_return_ % 2];
+  cv_.wait(lock, [&] { return slot.ready; });
+  slot.ready = false;
+  holding_ = true;
+  ++next_to_return_;
+  if (!slot.status.ok()) {
+    next_to_return_ = end_;
+    return slot.status;
+  }
+  return static_cast<const DecodedChunk*>(&slot.chunk);
+}
+
+}  // namespace tape::format

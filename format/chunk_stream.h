@@ -1,0 +1,53 @@
+// ChunkStream: the chunks of a trace in order, decoded one chunk ahead on a
+// helper thread, so that a sequential reader (replay) overlaps decoding with
+// its own work.
+
+#ifndef TAPE_FORMAT_CHUNK_STREAM_H_
+#define TAPE_FORMAT_CHUNK_STREAM_H_
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "format/chunk_decoder.h"
+#include "format/trace_reader.h"
+
+namespace tape::format {
+
+class ChunkStream {
+ public:
+  // Decodes `parts` of chunks first_chunk, first_chunk + 1, ... of `reader`,
+  // which must outlive the stream.
+  ChunkStream(const TraceReader* reader, unsigned parts, size_t first_chunk = 0);
+  ~ChunkStream();
+  ChunkStream(const ChunkStream&) = delete;
+  ChunkStream& operator=(const ChunkStream&) = delete;
+
+  // The next chunk, or nullptr after the last one. The chunk returned by the
+  // previous call is released (its memory is reused).
+  Result<const DecodedChunk*> Next();
+
+ private:
+  struct Slot {
+    DecodedChunk chunk;
+    Status status;
+    bool ready = false;  // decoded, waiting for the consumer
+  };
+  void DecodeLoop();
+
+  const TraceReader* reader_;
+  const unsigned parts_;
+  const size_t end_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  Slot slots_[2];
+  size_t next_to_decode_;   // guarded by mu_
+  size_t next_to_return_;   // consumer side
+  bool holding_ = false;    // the consumer holds slots_[(next_to_return_ - 1) % 2]
+  bool stop_ = false;       // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace tape::format
+
+#endif  // TAPE_FORMAT_CHUNK_STREAM_H_
