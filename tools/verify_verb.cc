@@ -20,6 +20,7 @@ struct Report {
   std::string outcome;
   bool finalized = false;
   std::vector<std::string> problems;
+  bool unreadable = false;  // not a trace, or not one this tape can read
 };
 
 void Check(const format::TraceReader& r, Report* out, Progress* progress) {
@@ -29,32 +30,44 @@ void Check(const format::TraceReader& r, Report* out, Progress* progress) {
   out->finalized = r.finalized();
   if (!r.finalized()) out->problems.push_back(r.recovery_note());
 
-  // Every record between the header and the footer must verify and every
-  // chunk must be the one the index names, in order.
+  // Walk every record between the header and the footer: each must verify,
+  // and the chunks must be exactly the ones the index lists, in order. A
+  // damaged chunk is reported by the chunk pass below; the walk resumes at
+  // the next indexed chunk.
   format::Bytes file = r.file();
   format::RecordView head;
   if (!format::ReadRecord(file, format::kPreludeSize, &head).ok()) return;
   uint64_t offset = format::kPreludeSize + head.size();
   uint64_t end = r.finalized() ? file.size() - format::kTrailerSize : r.valid_bytes();
   size_t next_chunk = 0;
+  bool walk_complete = true;
   while (offset < end) {
     format::RecordView rec;
     Status s = format::ReadRecord(file.first(size_t(end)), offset, &rec);
-    if (!s.ok()) {
-      out->problems.push_back(s.message());
-      break;
-    }
-    if (rec.tag == format::kTagChunk) {
-      if (next_chunk >= r.chunks().size() || r.chunks()[next_chunk].file_offset != offset) {
-        out->problems.push_back("chunk record at byte " + std::to_string(offset) +
-                                " is not in the index");
-        break;
+    bool indexed = next_chunk < r.chunks().size() && r.chunks()[next_chunk].file_offset == offset;
+    if (!s.ok() || (rec.tag == format::kTagChunk && !indexed)) {
+      if (!indexed) {
+        out->problems.push_back(s.ok() ? "chunk record at byte " + std::to_string(offset) +
+                                             " is not in the index"
+                                       : s.message());
       }
-      ++next_chunk;
+      // Resume at the next chunk the index knows, if any.
+      uint64_t resume = end;
+      for (size_t c = next_chunk; c < r.chunks().size(); ++c) {
+        if (r.chunks()[c].file_offset > offset) {
+          resume = r.chunks()[c].file_offset;
+          next_chunk = c;
+          break;
+        }
+      }
+      if (resume == end) walk_complete = false;
+      offset = resume;
+      continue;
     }
+    if (rec.tag == format::kTagChunk) ++next_chunk;
     offset += rec.size();
   }
-  if (next_chunk != r.chunks().size()) {
+  if (walk_complete && next_chunk != r.chunks().size()) {
     out->problems.push_back("the index lists " + std::to_string(r.chunks().size()) +
                             " chunks but the file holds " + std::to_string(next_chunk));
   }
@@ -102,6 +115,7 @@ int RunVerify(const VerifyArgs& args) {
       return Fail("verify", kExitTrace, opened.error().message());
     }
     report.problems.push_back(opened.error().message());
+    report.unreadable = true;
   } else {
     Progress progress("verify", (*opened)->event_count());
     Check(**opened, &report, &progress);
@@ -111,15 +125,22 @@ int RunVerify(const VerifyArgs& args) {
     nlohmann::json j = {{"file", args.file},       {"sound", sound},
                         {"finalized", report.finalized}, {"events", report.events},
                         {"chunks", report.chunks}, {"outcome", report.outcome},
+                        {"readable", !report.unreadable},
                         {"problems", report.problems}};
     std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::printf("%s: %s\n", args.file.c_str(), sound ? "ok" : "NOT SOUND");
-    std::printf("  events:   %llu in %zu chunks\n", (unsigned long long)report.events, report.chunks);
-    std::printf("  finalized: %s\n", report.finalized ? "yes" : "no (interrupted or damaged)");
-    if (!report.outcome.empty()) std::printf("  outcome:  the program %s\n", report.outcome.c_str());
-    for (const std::string& p : report.problems) std::printf("  problem:  %s\n", p.c_str());
-    if (!sound) std::printf("  to keep what can be kept: tape recover %s --out FIXED\n", args.file.c_str());
+    if (!report.unreadable) {
+      std::printf("  events:    %llu in %zu chunks\n", (unsigned long long)report.events,
+                  report.chunks);
+      std::printf("  finalized: %s\n", report.finalized ? "yes" : "no (interrupted or damaged)");
+      std::printf("  outcome:   the program %s\n", report.outcome.c_str());
+    }
+    for (const std::string& p : report.problems) std::printf("  problem:   %s\n", p.c_str());
+    if (!sound && !report.unreadable) {
+      std::printf("  to keep every readable event: tape recover %s --out FIXED\n",
+                  args.file.c_str());
+    }
   }
   return sound ? kExitOk : kExitDifferent;
 }

@@ -1,0 +1,156 @@
+// The committed traces of tests/golden/ must keep reading as they always did
+// (see tests/golden/README.md).
+
+#include <gtest/gtest.h>
+
+#include "format/records.h"
+#include "tests/format/trace_fixture.h"
+
+#ifndef TAPE_GOLDEN_DIR
+#error "TAPE_GOLDEN_DIR must name tests/golden"
+#endif
+
+namespace tape::format::testing {
+namespace {
+
+std::string Golden(const std::string& name) { return std::string(TAPE_GOLDEN_DIR) + "/" + name; }
+
+std::unique_ptr<TraceReader> Open(const std::string& name) {
+  auto r = TraceReader::Open(Golden(name));
+  EXPECT_TRUE(r.has_value()) << name << ": " << r.error().message();
+  return r.has_value() ? std::move(r).value() : nullptr;
+}
+
+TEST(Golden, SmallChunksReadsWhole) {
+  auto r = Open("small-chunks.trace");
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->finalized());
+  EXPECT_EQ(r->event_count(), 41u);
+  EXPECT_EQ(r->chunks().size(), 9u);
+  EXPECT_EQ(r->outcome(), Outcome::Exited(3));
+  EXPECT_EQ(r->header().program_name, "golden");
+  EXPECT_EQ(r->SiteLocation(0x2000), "golden.cc:30:9");
+  std::vector<TestEvent> events;
+  ASSERT_TRUE(ReadAll(*r, &events).ok());
+  ASSERT_EQ(events.size(), 41u);
+  EXPECT_EQ(events[0].kind, 1);
+  EXPECT_EQ(LoadU64(reinterpret_cast<const uint8_t*>(events[0].result.data())),
+            1764000000000001000ull);
+  EXPECT_EQ(events[1].args, "line 1\n");
+  EXPECT_EQ(events[22].kind, 4);  // the spilled fs.read
+  EXPECT_EQ(events[22].args, "big.txt");
+  EXPECT_EQ(events[22].result.size(), 3004u);
+  EXPECT_EQ(events[22].result.substr(4, 5), "abcde");
+  ChunkDecoder decoder;
+  for (size_t c = 0; c < r->chunks().size(); ++c) {
+    const ChunkIndexEntry& e = r->chunks()[c];
+    auto hash = decoder.ContentHash(r->file().subspan(e.file_offset + 16, e.record_size - 16),
+                                    e.file_offset);
+    ASSERT_TRUE(hash.has_value());
+    EXPECT_EQ(*hash, e.content_hash) << "chunk " << c;
+  }
+}
+
+TEST(Golden, SpecExampleChunkIsTheOneInTheSpec) {
+  auto r = Open("spec-example.trace");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->chunks().size(), 1u);
+  const ChunkIndexEntry& e = r->chunks()[0];
+  Bytes body = r->file().subspan(e.file_offset + 16, e.record_size - 16);
+  // specs/trace-format.md §14, fixed fields, section table and data.
+  const uint8_t expected[] = {
+      0, 0, 0, 0,              // chunk_number 0
+      0, 0, 0, 0, 0, 0, 0, 0,  // first_seq 0
+      1, 0, 0, 0,              // event_count 1
+      1, 0,                    // width 1, reserved
+      6, 0,                    // 6 sections
+      1, 0, 0, 0, 8, 0, 0, 0, 8, 0, 0, 0,  // SITE_DICT raw 8
+      2, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0,  // SITE_INDEX raw 1
+      3, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0,  // KINDS raw 1
+      4, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0,  // ARG_LENS raw 1
+      6, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0,  // RESULT_LENS raw 1
+      7, 0, 0, 0, 8, 0, 0, 0, 8, 0, 0, 0,  // RESULT_HEAP raw 8
+      0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,  // the site id
+      0x00,                                            // event 0 -> dict[0]
+      0x01,                                            // clock.now
+      0x00,                                            // args: length 0
+      0x10,                                            // result: length 8
+      0x7b, 0x00, 0x2a, 0x36, 0xfe, 0x9c, 0x97, 0x17,  // 1700000000000000123
+  };
+  ASSERT_EQ(body.size(), sizeof expected);
+  EXPECT_EQ(std::memcmp(body.data(), expected, sizeof expected), 0);
+  // The file starts with the prelude of §4.
+  const uint8_t prelude[] = {0x89, 'T', 'A', 'P', 'E', 0x0d, 0x0a, 0x1a, 1, 0, 0, 0, 0, 0, 0, 0};
+  EXPECT_EQ(std::memcmp(r->file().data(), prelude, sizeof prelude), 0);
+  // ... and ends with the trailer of §10.
+  EXPECT_EQ(std::memcmp(r->file().data() + r->file_size() - 8, "TAPE-END", 8), 0);
+}
+
+TEST(Golden, EmptyTrace) {
+  auto r = Open("empty.trace");
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->finalized());
+  EXPECT_EQ(r->event_count(), 0u);
+  EXPECT_EQ(r->outcome(), Outcome::Exited(0));
+}
+
+TEST(Golden, InterruptedTraceKeepsItsChunks) {
+  auto r = Open("interrupted.trace");
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->finalized());
+  EXPECT_EQ(r->event_count(), 20u);
+  EXPECT_EQ(r->outcome().kind, OutcomeKind::kInterrupted);
+  EXPECT_NE(r->recovery_note().find("no footer"), std::string::npos);
+  std::vector<TestEvent> events;
+  EXPECT_TRUE(ReadAll(*r, &events).ok());
+  EXPECT_EQ(events.size(), 20u);
+}
+
+TEST(Golden, TornTailIsACleanPrefix) {
+  auto r = Open("torn-tail.trace");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->event_count(), 25u);
+  EXPECT_NE(r->recovery_note().find("truncated"), std::string::npos) << r->recovery_note();
+}
+
+TEST(Golden, BadChunkIsReportedAndTheOthersRead) {
+  auto r = Open("bad-chunk.trace");
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->finalized());
+  ChunkDecoder decoder;
+  DecodedChunk chunk;
+  for (size_t c = 0; c < r->chunks().size(); ++c) {
+    Status s = r->ReadChunk(c, kDecodeAll, &decoder, &chunk);
+    if (c == 2) {
+      ASSERT_FALSE(s.ok());
+      EXPECT_NE(s.message().find("chunk 2"), std::string::npos);
+      EXPECT_NE(s.message().find("checksum mismatch"), std::string::npos);
+    } else {
+      EXPECT_TRUE(s.ok()) << s.message();
+    }
+  }
+}
+
+TEST(Golden, BadFooterFallsBackToScanning) {
+  auto r = Open("bad-footer.trace");
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->finalized());
+  EXPECT_EQ(r->event_count(), 41u);
+  EXPECT_NE(r->recovery_note().find("footer is damaged"), std::string::npos);
+}
+
+TEST(Golden, FutureVersionIsRefused) {
+  auto r = TraceReader::Open(Golden("future-version.trace"));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), StatusCode::kUnsupported);
+  EXPECT_NE(r.error().message().find("version 2.0"), std::string::npos);
+}
+
+TEST(Golden, TextFileIsNotATrace) {
+  auto r = TraceReader::Open(Golden("not-a-trace.txt"));
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message().find("not a tape trace"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tape::format::testing
