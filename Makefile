@@ -1,14 +1,19 @@
 # tape: two commands set everything up on a fresh Debian 12 machine.
 #   make demo   install what is missing, build, record and replay a demo
 #   make test   install what is missing, build, run the test suite
-# Other targets: make build, make asan-test, make long-test, make bench, make clean.
+# Other targets: make build, make asan-test, make fuzz-smoke, make fuzz (long runs),
+# make long-test, make bench, make clean.
 
 PACKAGES := build-essential cmake pkg-config libboost-dev libzstd-dev libxxhash-dev \
-            libbenchmark-dev libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev
+            libbenchmark-dev libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev \
+            clang libclang-rt-14-dev
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 TAPE := build/release/tools/tape
 
-.PHONY: all deps configure build demo test asan-test long-test bench clean
+.PHONY: all deps configure build demo test unit-test asan-test fuzz-build fuzz-smoke fuzz \
+        long-test bench clean
+FUZZ_SECONDS ?= 15
+FUZZ_TARGETS := trace_reader_fuzz script_fuzz
 
 all: build
 
@@ -38,8 +43,24 @@ build: configure
 demo: build
 	@bash examples/demo.sh $(TAPE)
 
-test: build
+# The whole default suite: unit, golden, end-to-end and kill tests, then a
+# short fuzz run of each fuzz target.
+test: unit-test fuzz-smoke
+
+unit-test: build
 	@ctest --preset release
+
+fuzz-build: deps
+	@cmake --preset fuzz > /dev/null
+	@cmake --build --preset fuzz -j $(JOBS) --target $(FUZZ_TARGETS)
+
+# Replays every regression input, then fuzzes each target for FUZZ_SECONDS
+# from its seed corpus (new inputs go to a scratch directory).
+fuzz-smoke: fuzz-build
+	@bash tests/fuzz/run.sh build/fuzz/tests/fuzz $(FUZZ_SECONDS)
+
+fuzz: fuzz-build
+	@bash tests/fuzz/run.sh build/fuzz/tests/fuzz 600
 
 asan-test: deps
 	@cmake --preset asan > /dev/null

@@ -233,3 +233,18 @@ TEST_F(DamageTest, FooterIndexPointingOutsideTheFileFallsBackToScanning) {
 
 }  // namespace
 }  // namespace tape::format::testing
+
+namespace tape::format::testing {
+namespace {
+
+// Found by the trace reader fuzzer: the first 5 bytes of the magic alone made
+// the "damaged magic" check read 8 bytes.
+TEST(FuzzRegression, FiveBytesOfMagicAreNotATrace) {
+  const uint8_t bytes[] = {0x89, 'T', 'A', 'P', 'E'};
+  auto r = TraceReader::OpenBytes({bytes, sizeof bytes});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message().find("not a tape trace"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tape::format::testing

@@ -1,0 +1,49 @@
+// libFuzzer target: any bytes, opened as a trace and read every way a tool
+// does (open, iterate, seek, decode all parts, the replay cursor, spilled
+// payloads, content hashes). Must never crash, hang or allocate without bound.
+//
+//   make fuzz-smoke                       (a short run, part of `make test`)
+//   build/fuzz/tests/fuzz/trace_reader_fuzz tests/fuzz/corpus/trace -max_total_time=600
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "format/chunk_cursor.h"
+#include "format/trace_reader.h"
+
+using namespace tape::format;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  auto reader = TraceReader::OpenBytes(Bytes(data, size), "fuzz");
+  if (!reader.has_value()) return 0;
+  const TraceReader& r = **reader;
+  ChunkDecoder decoder;
+  DecodedChunk chunk;
+  ChunkCursor cursor;
+  std::string payload;
+  for (size_t c = 0; c < r.chunks().size(); ++c) {
+    for (unsigned parts : {unsigned(kDecodeKinds), unsigned(kDecodeSites | kDecodeSizes),
+                           unsigned(kDecodeNewSites)}) {
+      (void)r.ReadChunk(c, parts, &decoder, &chunk);
+    }
+    (void)r.ChunkContentHash(c, &decoder);
+    if (!r.ReadChunk(c, kDecodeAll, &decoder, &chunk).ok()) continue;
+    cursor.Reset(&chunk);
+    for (uint32_t i = 0; i < chunk.size(); ++i) {
+      EventView e = chunk.event(i);
+      (void)r.ReadPayload(e.args, 1 << 16, &payload);
+      (void)r.ReadPayload(e.result, 1 << 16, &payload);
+      (void)r.SiteLocation(e.site);
+      PayloadView a, res;
+      (void)cursor.site();
+      cursor.Take(&a, &res);
+    }
+  }
+  if (r.event_count() > 0) {
+    EventCursor seek(&r, kDecodeAll);
+    (void)seek.Seek(r.event_count() / 2);
+    (void)seek.Seek(r.event_count() - 1);
+  }
+  return 0;
+}
