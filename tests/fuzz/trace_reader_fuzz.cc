@@ -3,7 +3,7 @@
 // payloads, content hashes). Must never crash, hang or allocate without bound.
 //
 //   make fuzz-smoke                       (a short run, part of `make test`)
-//   build/fuzz/tests/fuzz/trace_reader_fuzz tests/fuzz/corpus/trace -max_total_time=600
+//   build/fuzz/tests/fuzz/trace_reader_fuzz tests/fuzz/corpus/trace_reader -max_total_time=600
 
 #include <cstddef>
 #include <cstdint>

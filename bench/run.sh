@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# `make bench`: measures what the README's performance table reports, on this
+# machine, with the commands that reproduce each number.
+#   EVENTS=10000000   events per `tape bench` run
+#   BIG=100000000     events in the traces the tools are timed on
+#   HUGE=1            also record 1,000,000,000 clock events (minutes, ~GBs of disk)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TAPE=build/release/tools/tape
+B=build/release/bench
+EVENTS=${EVENTS:-10000000}
+BIG=${BIG:-100000000}
+WORK=${WORK:-$(mktemp -d)}
+trap 'rm -rf "$WORK"' EXIT
+
+echo "## machine"
+echo "$(nproc) cores, $(awk '/model name/{$1=$2=$3="";print;exit}' /proc/cpuinfo | sed 's/^ *//'),"\
+     "$(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr)"
+echo
+
+measure() {  # measure LABEL CMD...: wall seconds and peak RSS of one command
+  local label=$1 status=0
+  shift
+  /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" > "$WORK/out" 2>&1 || status=$?
+  if [ "$status" -gt 1 ]; then  # diff and verify exit 1 for "different"
+    echo "bench: '$*' failed:"; cat "$WORK/out"; exit 1
+  fi
+  read -r secs kb < "$WORK/time"
+  printf '| %-58s | %8.3f s | %7.1f MB |\n' "$label" "$secs" "$(awk "BEGIN{print $kb/1024}")"
+}
+
+echo "## tape bench (record + replay from a real file, $EVENTS events)"
+for effect in clock random write; do
+  "$TAPE" bench --events "$EVENTS" --effect "$effect" | head -2 | tail -1
+done
+echo
+
+echo "## memory while recording"
+echo "| command | wall | peak RSS |"
+echo "|---|---|---|"
+measure "tape bench --events $BIG --effect clock" "$TAPE" bench --events "$BIG" --effect clock
+measure "tape bench --events $((BIG / 10)) --effect random" "$TAPE" bench --events $((BIG / 10)) --effect random
+echo
+
+echo "## tools on large traces (synthetic clock traces from bench/make_trace)"
+echo "| command | wall | peak RSS |"
+echo "|---|---|---|"
+for n in 1000000 10000000 "$BIG"; do
+  "$B/make_trace" "$WORK/t$n.bin" "$n"
+  measure "tape inspect (${n} events) --since $((n - 10)) --limit 10" \
+    "$TAPE" inspect "$WORK/t$n.bin" --since $((n - 10)) --limit 10
+done
+measure "tape stats ($BIG events)" "$TAPE" stats "$WORK/t$BIG.bin"
+"$B/make_trace" "$WORK/u$BIG.bin" "$BIG" last
+measure "tape diff ($BIG events, differing at the last event)" \
+  "$TAPE" diff "$WORK/t$BIG.bin" "$WORK/u$BIG.bin"
+measure "tape verify ($BIG events)" "$TAPE" verify "$WORK/t$BIG.bin"
+echo "trace of $BIG events: $(stat -c %s "$WORK/t$BIG.bin") bytes"
+rm -f "$WORK"/t*.bin "$WORK"/u*.bin
+echo
+
+if [ "${HUGE:-0}" = 1 ]; then
+  echo "## one billion events"
+  measure "tape bench --events 1000000000 --effect clock --out FILE" \
+    "$TAPE" bench --events 1000000000 --effect clock --out "$WORK/huge.bin"
+  cat "$WORK/out"
+  echo "trace: $(stat -c %s "$WORK/huge.bin") bytes"
+  rm -f "$WORK/huge.bin"
+  echo
+fi
+
+echo "## Google Benchmark suites (Debian's libbenchmark is a DEBUG build; numbers are still usable)"
+"$B/format_bench" --benchmark_min_time=0.2 2>&1 | grep -E "^BM_|^-|^Benchmark"
+for suite in "$B"/lang/*_bench; do
+  [ -x "$suite" ] && "$suite" --benchmark_min_time=0.2 2>&1 | grep -E "^BM_|^-|^Benchmark"
+done
