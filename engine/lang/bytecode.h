@@ -1,0 +1,97 @@
+// Bytecode: what the compiler makes of the syntax tree and the VM runs.
+//
+// A stack machine. Each function has a frame of `num_slots` local slots
+// (parameters first) followed by its temporaries; names were resolved to
+// slot numbers at compile time, so running a script never looks up a name.
+// Every instruction has a source position for error messages.
+
+#ifndef TAPE_LANG_BYTECODE_H_
+#define TAPE_LANG_BYTECODE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/lang/ast.h"
+
+namespace tape::lang {
+
+// Keep vm.cc's dispatch table (kDispatch) in this order.
+enum class Op : uint8_t {
+  kConstInt,     // push a
+  kConstBig,     // push int_constants[a]
+  kConstString,  // push string_constants[a]
+  kNil,
+  kTrue,
+  kFalse,
+  kGetLocal,   // push slot a
+  kSetLocal,   // pop into slot a
+  kGetGlobal,  // push global a (faults if its 'let' has not run yet)
+  kDefineGlobal,  // pop into global a (its top-level 'let')
+  kSetGlobal,     // pop into global a (faults if its 'let' has not run yet)
+  kPop,
+  kClearLocals,  // set slots a .. a+c-1 to nil (end of a block: drop references early)
+  kAdd, kSub, kMul, kDiv, kMod, kEq, kNe, kLt, kLe, kGt, kGe,
+  kNeg,
+  kNot,
+  kJump,              // ip += a
+  kLoop,              // ip += a (backwards; counts a step)
+  kJumpIfFalse,       // pop a bool; if false ip += a
+  kJumpIfFalseKeep,   // 'and': peek a bool; if false ip += a, else pop
+  kJumpIfTrueKeep,    // 'or': peek a bool; if true ip += a, else pop
+  kCheckBool,         // the right operand of 'and'/'or' must be a bool
+  kList,              // pop c values, push a list
+  kMap,               // pop c key/value pairs, push a map
+  kIndex,             // pop key, container; push the element
+  // Places: root variable (b = 0 local, 1 global) slot a, c keys on the stack.
+  kSetPath,     // keys..., value: root[k1]..[kc] = value
+  kPushPath,    // keys..., value: push(root[k1]..[kc], value)
+  kPopPath,     // keys...: push(pop(root[k1]..[kc]))
+  kRemovePath,  // keys..., key: push(remove(root[k1]..[kc], key))
+  kCall,     // call function a with c arguments
+  kBuiltin,  // call builtin a with c arguments
+  kHost,     // host call b at site a with c arguments
+  kHostDrop,  // the same, discarding the result (an expression statement)
+  kReturn,   // return the top of the stack
+  kExit,     // top level 'return': end the script with the top of the stack
+  kRangePrep,  // slots c, c+1 hold lo, hi: check they are ints
+  kRangeLoop,  // if slot c < slot c+1: slot c+2 = slot c, ++slot c, ip += a (a step)
+  kEachPrep,   // slot c holds the list: check it is one; slot c+1 = 0
+  kEachLoop,   // if slot c+1 < len(slot c): slot c+2 = element, ++slot c+1, ip += a (a step)
+};
+
+struct Instr {
+  Op op;
+  uint8_t b = 0;
+  uint16_t c = 0;
+  int32_t a = 0;
+};
+
+struct Function {
+  std::string name;  // empty for the top level
+  Pos pos;
+  int arity = 0;
+  int num_slots = 0;   // parameters and locals
+  int max_stack = 0;   // temporaries above the slots, at most
+  std::vector<Instr> code;
+  std::vector<Pos> positions;  // one per instruction
+};
+
+// A call site of an effect (specs/language.md §11.2).
+struct SiteInfo {
+  uint64_t id = 0;
+  std::string location;  // "name.tape:line:col"
+  Pos pos;
+};
+
+struct Module {
+  std::vector<Function> functions;  // [0] is the top level
+  std::vector<int64_t> int_constants;
+  std::vector<std::string> string_constants;
+  std::vector<std::string> global_names;
+  std::vector<SiteInfo> sites;
+};
+
+}  // namespace tape::lang
+
+#endif  // TAPE_LANG_BYTECODE_H_

@@ -1,0 +1,123 @@
+#include "engine/lang/host_calls.h"
+
+#include <string>
+#include <vector>
+
+#include "engine/lang/limits.h"
+
+namespace tape::lang {
+namespace {
+
+constexpr HostInfo kHosts[] = {
+    {"clock", "now", Host::kClockNow, 0, "clock.now"},
+    {"random", "bits", Host::kRandomBits, 1, "random.bits"},
+    {"io", "write", Host::kIoWrite, 1, "io.write"},
+    {"fs", "read", Host::kFsRead, 1, "fs.read"},
+    {"fs", "write", Host::kFsWrite, 2, "fs.write"},
+    {"fs", "last_error", Host::kFsLastError, 0, ""},
+    {"env", "get", Host::kEnvGet, 1, "env.get"},
+    {"args", "get", Host::kArgsGet, 0, "args.get"},
+    {"time", "sleep", Host::kTimeSleep, 1, "time.sleep"},
+    {"", "print", Host::kPrint, 1, "io.write"},
+};
+
+const std::string& StringArg(const char* call, const Value& v, const char* what) {
+  if (!v.is_string()) {
+    Fault(std::string(call) + "() expects " + what + ", got " + TypeName(v.type()));
+  }
+  return v.str();
+}
+
+// Paths and variable names travel to C APIs that stop at a NUL byte; refuse
+// them rather than act on a different name than the script wrote.
+const std::string& NameArg(const char* call, const Value& v, const char* what) {
+  const std::string& s = StringArg(call, v, what);
+  if (s.find('\0') != std::string::npos) {
+    Fault(std::string(call) + "(): the " + what + " contains a NUL byte");
+  }
+  return s;
+}
+
+int64_t IntRangeArg(const char* call, const Value& v, int64_t max, const char* unit) {
+  if (!v.is_int()) {
+    Fault(std::string(call) + "() expects an int, got " + TypeName(v.type()));
+  }
+  int64_t n = v.as_int();
+  if (n < 0 || n > max) {
+    Fault(std::string(call) + "(): " + std::to_string(n) + " " + unit + " is out of range (0.." +
+          std::to_string(max) + ")");
+  }
+  return n;
+}
+
+}  // namespace
+
+const HostInfo* FindHost(std::string_view module, std::string_view function) {
+  for (const HostInfo& h : kHosts) {
+    if (h.module == module && h.function == function) return &h;
+  }
+  return nullptr;
+}
+
+std::string HostCallList() {
+  std::string out;
+  for (const HostInfo& h : kHosts) {
+    if (h.module.empty()) continue;
+    if (!out.empty()) out += ", ";
+    out.append(h.module).append(".").append(h.function);
+  }
+  return out;
+}
+
+Value CallHost(Host id, Runtime& rt, const Site& site, Value* args, HostState* state) {
+  switch (id) {
+    case Host::kClockNow:
+      return Value::Int(rt.ClockNowAt(site));
+    case Host::kRandomBits: {
+      int64_t n = IntRangeArg("random.bits", args[0], kMaxRandomBits, "bytes");
+      return Value::String(rt.RandomBitsAt(site, static_cast<uint32_t>(n)));
+    }
+    case Host::kIoWrite:
+      return Value::Int(rt.IoWriteAt(site, StringArg("io.write", args[0], "a string")));
+    case Host::kPrint: {
+      std::string line = ToString(args[0]);
+      line.push_back('\n');
+      rt.IoWriteAt(site, line);
+      return Value();
+    }
+    case Host::kFsRead: {
+      FsReadResult r = rt.FsReadAt(site, NameArg("fs.read", args[0], "path"));
+      state->fs_errno = r.error;
+      if (!r.ok()) return Value();
+      return Value::String(std::move(r.data));
+    }
+    case Host::kFsWrite: {
+      const std::string& path = NameArg("fs.write", args[0], "path");
+      const std::string& data = StringArg("fs.write", args[1], "a string of data");
+      state->fs_errno = rt.FsWriteAt(site, path, data);
+      return Value::Bool(state->fs_errno == 0);
+    }
+    case Host::kFsLastError:
+      return Value::Int(state->fs_errno);
+    case Host::kEnvGet: {
+      std::optional<std::string> v = rt.EnvGetAt(site, NameArg("env.get", args[0], "name"));
+      if (!v.has_value()) return Value();
+      return Value::String(std::move(*v));
+    }
+    case Host::kArgsGet: {
+      std::vector<std::string> argv = rt.ArgsGetAt(site);
+      CheckElements(static_cast<int64_t>(argv.size()));
+      std::vector<Value> items;
+      items.reserve(argv.size());
+      for (std::string& a : argv) items.push_back(Value::String(std::move(a)));
+      return Value::NewList(std::move(items));
+    }
+    case Host::kTimeSleep:
+      rt.TimeSleepAt(site, static_cast<uint64_t>(
+                               IntRangeArg("time.sleep", args[0], kMaxSleepMs, "milliseconds")));
+      return Value();
+  }
+  Fault("internal error: unknown host call");
+}
+
+}  // namespace tape::lang

@@ -1,0 +1,54 @@
+// The limits a script runs within (specs/language.md §10). They keep a
+// hostile or buggy script from crashing, hanging in the parser or exhausting
+// memory: each one ends the script with an error that names it.
+
+#ifndef TAPE_LANG_LIMITS_H_
+#define TAPE_LANG_LIMITS_H_
+
+#include <cstdint>
+
+namespace tape::lang {
+
+// Source text larger than this is refused before lexing.
+inline constexpr int64_t kMaxSourceBytes = 1 << 20;
+// Compile errors reported before giving up; later ones are usually echoes.
+inline constexpr int kMaxReportedErrors = 5;
+// Nesting of expressions (each operator, call, index, bracket is a level) and,
+// separately, of blocks. Bounds the parser's and compiler's native recursion.
+inline constexpr int kMaxExprDepth = 256;
+inline constexpr int kMaxBlockDepth = 256;
+// Parameters of a function and arguments of a call.
+inline constexpr int kMaxArgs = 255;
+// Script function calls in progress. The interpreter keeps its own call stack,
+// so this bounds memory, not native stack.
+inline constexpr int kMaxCallDepth = 1000;
+// Values on the interpreter's stack (locals and temporaries of all frames).
+inline constexpr int64_t kMaxStackValues = 4 << 20;
+// Lists inside lists (or maps) deeper than this are refused: printing,
+// comparing and freeing a value recurse over its nesting.
+inline constexpr int kMaxNesting = 100;
+// One string, in bytes; one list or map, in elements.
+inline constexpr int64_t kMaxStringBytes = 256 << 20;
+inline constexpr int64_t kMaxElements = 16 << 20;
+// Bytes held by all live strings, lists and maps of one run (approximate).
+inline constexpr int64_t kDefaultMaxMemory = int64_t{1} << 30;
+// Elements one == (or one contains()) may visit. Lists that share elements
+// can describe exponentially large trees in little memory (l = [l, l] a
+// hundred times); comparing two such trees must end.
+inline constexpr int64_t kMaxCompared = int64_t{1} << 26;
+// random.bits(n) accepts n up to this.
+inline constexpr int64_t kMaxRandomBits = 1 << 20;
+// time.sleep(ms) accepts ms up to one day.
+inline constexpr int64_t kMaxSleepMs = 86'400'000;
+
+// Per-run limits a host may tighten (the fuzzers and tests do).
+struct RunLimits {
+  // Loop iterations plus function calls; 0 means unlimited. A script may
+  // legitimately run forever (a service loop), so the default is unlimited.
+  uint64_t max_steps = 0;
+  int64_t max_memory = kDefaultMaxMemory;  // bytes, see MemoryBudget
+};
+
+}  // namespace tape::lang
+
+#endif  // TAPE_LANG_LIMITS_H_

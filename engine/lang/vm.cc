@@ -1,0 +1,511 @@
+#include "engine/lang/vm.h"
+
+#include <memory>
+#include <string>
+
+#include "engine/lang/builtins.h"
+#include "engine/lang/diagnostics.h"
+#include "engine/lang/host_calls.h"
+#include "engine/lang/ops.h"
+#include "engine/lang/value.h"
+#include "tape/program.h"
+
+namespace tape::lang {
+namespace {
+
+// Call stacks longer than this are shown as their innermost and outermost
+// frames with a count in between.
+constexpr size_t kShownFramesInner = 8;
+constexpr size_t kShownFramesOuter = 3;
+
+class Vm {
+ public:
+  Vm(const Module& m, const std::vector<Site>& sites, std::string_view name,
+     std::string_view source, Runtime& rt, const RunLimits& limits)
+      : module_(m), sites_(sites), name_(name), source_(source), rt_(rt), limits_(limits) {}
+
+  int Run() {
+    globals_.resize(module_.global_names.size());
+    global_set_.assign(module_.global_names.size(), 0);
+    strings_.reserve(module_.string_constants.size());
+    for (const std::string& s : module_.string_constants) strings_.push_back(Value::String(s));
+    frames_.reserve(64);
+    const Function& top = module_.functions[0];
+    Reserve(static_cast<size_t>(top.num_slots + top.max_stack));
+    frames_.push_back(Frame{&top, top.code.data(), 0});
+    return Loop();
+  }
+
+ private:
+  struct Frame {
+    const Function* fn;
+    const Instr* ip;  // the next instruction (saved while a callee runs)
+    size_t base;      // index of slot 0 in the value stack
+  };
+
+  // Grows the value stack to hold at least `needed` values (indices stay
+  // valid; pointers into the stack do not).
+  void Reserve(size_t needed) {
+    if (needed <= capacity_) return;
+    if (needed > static_cast<size_t>(kMaxStackValues)) {
+      Fault("stack overflow: the calls in progress hold more than " +
+            std::to_string(kMaxStackValues) + " values");
+    }
+    size_t cap = std::max<size_t>(capacity_ * 2, 256);
+    while (cap < needed) cap *= 2;
+    auto grown = std::make_unique<Value[]>(cap);
+    for (size_t i = 0; i < capacity_; ++i) grown[i] = std::move(stack_[i]);
+    stack_ = std::move(grown);
+    capacity_ = cap;
+  }
+
+  [[noreturn]] void FaultUnset(int global) {
+    Fault("'" + module_.global_names[global] + "' is used before its 'let' ran");
+  }
+
+  int Loop();
+  std::string FormatError(const std::string& message) const;
+
+  const Module& module_;
+  const std::vector<Site>& sites_;
+  std::string_view name_, source_;
+  Runtime& rt_;
+  RunLimits limits_;
+
+  std::unique_ptr<Value[]> stack_;
+  size_t capacity_ = 0;
+  std::vector<Frame> frames_;
+  std::vector<Value> globals_;
+  std::vector<uint8_t> global_set_;  // bytes, not vector<bool>: read on every global access
+  std::vector<Value> strings_;  // the string constants, as values
+  HostState host_;
+  uint64_t steps_ = 0;
+};
+
+[[noreturn]] void NotBool(const char* what, const Value& v) {
+  Fault(std::string(what) + " must be a bool, got " + TypeName(v.type()) +
+        (v.is_int() ? " (compare it: x != 0)" : v.is_nil() ? " (compare it: x != nil)" : ""));
+}
+
+int Vm::Loop() {
+  const Function* top = frames_.back().fn;
+  const Instr* ip = top->code.data();
+  Value* slots = stack_.get();
+  Value* sp = slots + top->num_slots;
+  const uint64_t max_steps = limits_.max_steps;
+
+  // Pops `n` values (they must be reset: a stale copy would keep a count up
+  // and force copy-on-write copies).
+  auto pop_n = [&sp](int n) {
+    for (int i = 0; i < n; ++i) (--sp)->Reset();
+  };
+  // Loop iterations and calls count against RunLimits::max_steps.
+  auto count_step = [this, max_steps] {
+    if (max_steps != 0 && ++steps_ > max_steps) {
+      Fault("step limit reached: more than " + std::to_string(max_steps) +
+            " loop iterations and calls");
+    }
+  };
+
+  // Dispatch: with GCC and Clang each handler jumps straight to the next
+  // one through a table (labels as values), which predicts far better than
+  // the one shared jump of a switch; elsewhere NEXT() re-enters the switch.
+  // A computed goto runs no destructors: every handler ends the scope of
+  // its local objects before NEXT().
+#if defined(__GNUC__)
+#define TARGET(op) \
+  case Op::op:     \
+  L_##op:
+#define NEXT()                                       \
+  do {                                               \
+    in = *ip++;                                      \
+    goto* kDispatch[static_cast<size_t>(in.op)];     \
+  } while (0)
+  static const void* const kDispatch[] = {
+      &&L_kConstInt,
+      &&L_kConstBig,
+      &&L_kConstString,
+      &&L_kNil,
+      &&L_kTrue,
+      &&L_kFalse,
+      &&L_kGetLocal,
+      &&L_kSetLocal,
+      &&L_kGetGlobal,
+      &&L_kDefineGlobal,
+      &&L_kSetGlobal,
+      &&L_kPop,
+      &&L_kClearLocals,
+      &&L_kAdd,
+      &&L_kSub,
+      &&L_kMul,
+      &&L_kDiv,
+      &&L_kMod,
+      &&L_kEq,
+      &&L_kNe,
+      &&L_kLt,
+      &&L_kLe,
+      &&L_kGt,
+      &&L_kGe,
+      &&L_kNeg,
+      &&L_kNot,
+      &&L_kJump,
+      &&L_kLoop,
+      &&L_kJumpIfFalse,
+      &&L_kJumpIfFalseKeep,
+      &&L_kJumpIfTrueKeep,
+      &&L_kCheckBool,
+      &&L_kList,
+      &&L_kMap,
+      &&L_kIndex,
+      &&L_kSetPath,
+      &&L_kPushPath,
+      &&L_kPopPath,
+      &&L_kRemovePath,
+      &&L_kCall,
+      &&L_kBuiltin,
+      &&L_kHost,
+      &&L_kHostDrop,
+      &&L_kReturn,
+      &&L_kExit,
+      &&L_kRangePrep,
+      &&L_kRangeLoop,
+      &&L_kEachPrep,
+      &&L_kEachLoop,
+  };
+  static_assert(sizeof kDispatch / sizeof *kDispatch == static_cast<size_t>(Op::kEachLoop) + 1,
+                "kDispatch must list every Op, in order");
+#else
+#define TARGET(op) case Op::op:
+#define NEXT() break
+#endif
+
+  Instr in;
+  try {
+    for (;;) {
+      in = *ip++;
+      switch (in.op) {
+        TARGET(kConstInt)
+          (sp++)->SetInt(in.a);
+          NEXT();
+        TARGET(kConstBig)
+          (sp++)->SetInt(module_.int_constants[in.a]);
+          NEXT();
+        TARGET(kConstString)
+          *sp++ = strings_[in.a];
+          NEXT();
+        TARGET(kNil)
+          ++sp;
+          NEXT();
+        TARGET(kTrue)
+        TARGET(kFalse)
+          (sp++)->SetBool(in.op == Op::kTrue);
+          NEXT();
+        TARGET(kGetLocal)
+          *sp++ = slots[in.a];
+          NEXT();
+        TARGET(kSetLocal)
+          slots[in.a] = std::move(*--sp);
+          NEXT();
+        TARGET(kGetGlobal)
+          if (!global_set_[in.a]) FaultUnset(in.a);
+          *sp++ = globals_[in.a];
+          NEXT();
+        TARGET(kSetGlobal)
+          if (!global_set_[in.a]) FaultUnset(in.a);
+          globals_[in.a] = std::move(*--sp);
+          NEXT();
+        TARGET(kDefineGlobal)
+          globals_[in.a] = std::move(*--sp);
+          global_set_[in.a] = 1;
+          NEXT();
+        TARGET(kPop)
+          (--sp)->Reset();
+          NEXT();
+        TARGET(kClearLocals)
+          for (int i = 0; i < in.c; ++i) slots[in.a + i].Reset();
+          NEXT();
+        TARGET(kAdd)
+        TARGET(kSub)
+        TARGET(kMul)
+        TARGET(kDiv)
+        TARGET(kMod) {
+          Value& x = sp[-2];
+          Value& y = sp[-1];
+          if (x.is_int() && y.is_int()) {
+            int64_t r;
+            bool overflow = in.op == Op::kAdd   ? __builtin_add_overflow(x.as_int(), y.as_int(), &r)
+                            : in.op == Op::kSub ? __builtin_sub_overflow(x.as_int(), y.as_int(), &r)
+                                                : true;
+            // Overflow, * / and % take the checked path, which faults or computes.
+            if (overflow) r = IntArith(in.op, x.as_int(), y.as_int());
+            x.SetInt(r);
+          } else {
+            x = Arith(in.op, x, y);
+          }
+          (--sp)->Reset();
+          NEXT();
+        }
+        TARGET(kEq)
+        TARGET(kNe) {
+          bool eq = Equal(sp[-2], sp[-1]);
+          (--sp)->Reset();
+          sp[-1].SetBool(eq == (in.op == Op::kEq));
+          NEXT();
+        }
+        TARGET(kLt)
+        TARGET(kLe)
+        TARGET(kGt)
+        TARGET(kGe) {
+          Value& x = sp[-2];
+          Value& y = sp[-1];
+          bool r;
+          if (x.is_int() && y.is_int()) {
+            int64_t a = x.as_int(), b = y.as_int();
+            r = in.op == Op::kLt ? a < b : in.op == Op::kLe ? a <= b : in.op == Op::kGt ? a > b
+                                                                                       : a >= b;
+          } else {
+            r = Compare(in.op, x, y);
+          }
+          (--sp)->Reset();
+          sp[-1].SetBool(r);
+          NEXT();
+        }
+        TARGET(kNeg)
+          sp[-1] = Negate(sp[-1]);
+          NEXT();
+        TARGET(kNot)
+          if (!sp[-1].is_bool()) NotBool("the operand of 'not'", sp[-1]);
+          sp[-1].SetBool(!sp[-1].as_bool());
+          NEXT();
+        TARGET(kJump)
+          ip += in.a;
+          NEXT();
+        TARGET(kLoop)
+          count_step();
+          ip += in.a;
+          NEXT();
+        TARGET(kJumpIfFalse) {
+          Value& c = sp[-1];
+          if (!c.is_bool()) NotBool("a condition", c);
+          bool truth = c.as_bool();
+          (--sp)->Reset();
+          if (!truth) ip += in.a;
+          NEXT();
+        }
+        TARGET(kJumpIfFalseKeep)
+        TARGET(kJumpIfTrueKeep) {
+          Value& c = sp[-1];
+          const char* what = in.op == Op::kJumpIfFalseKeep ? "the left operand of 'and'"
+                                                           : "the left operand of 'or'";
+          if (!c.is_bool()) NotBool(what, c);
+          if (c.as_bool() == (in.op == Op::kJumpIfTrueKeep)) {
+            ip += in.a;
+          } else {
+            (--sp)->Reset();
+          }
+          NEXT();
+        }
+        TARGET(kCheckBool)
+          if (!sp[-1].is_bool()) NotBool("the right operand of 'and'/'or'", sp[-1]);
+          NEXT();
+        TARGET(kList) {
+          {
+            std::vector<Value> items;
+            items.reserve(static_cast<size_t>(in.a));
+            for (Value* v = sp - in.a; v < sp; ++v) items.push_back(std::move(*v));
+            sp -= in.a;
+            *sp++ = Value::NewList(std::move(items));
+          }
+          NEXT();
+        }
+        TARGET(kMap) {
+          {
+            Value m = MakeMap(sp - 2 * in.a, in.a);
+            pop_n(2 * in.a);
+            *sp++ = std::move(m);
+          }
+          NEXT();
+        }
+        TARGET(kIndex)
+          sp[-2] = IndexGet(sp[-2], sp[-1]);  // the element is copied before the container goes
+          (--sp)->Reset();
+          NEXT();
+        TARGET(kSetPath)
+        TARGET(kPushPath)
+        TARGET(kPopPath)
+        TARGET(kRemovePath) {
+          if (in.b == 1 && !global_set_[in.a]) FaultUnset(in.a);
+          Value* root = in.b == 1 ? &globals_[in.a] : &slots[in.a];
+          int extra = in.op == Op::kPopPath ? 0 : 1;  // the value or key above the keys
+          Value* keys = sp - in.c - extra;
+          {
+            Value result;
+            switch (in.op) {
+              case Op::kSetPath: SetPath(root, keys, in.c, std::move(sp[-1])); break;
+              case Op::kPushPath: PushPath(root, keys, in.c, std::move(sp[-1])); break;
+              case Op::kPopPath: result = PopPath(root, keys, in.c); break;
+              default: result = Value::Bool(RemovePath(root, keys, in.c, sp[-1])); break;
+            }
+            pop_n(in.c + extra);
+            if (in.op != Op::kSetPath) *sp++ = std::move(result);
+          }
+          NEXT();
+        }
+        TARGET(kCall) {
+          count_step();
+          if (frames_.size() >= static_cast<size_t>(kMaxCallDepth)) {
+            Fault("too many nested calls (more than " + std::to_string(kMaxCallDepth) +
+                  "): is the recursion missing a base case?");
+          }
+          const Function* callee = &module_.functions[in.a];
+          size_t base = static_cast<size_t>(sp - stack_.get()) - in.c;
+          frames_.back().ip = ip;
+          Reserve(base + static_cast<size_t>(callee->num_slots + callee->max_stack));
+          frames_.push_back(Frame{callee, callee->code.data(), base});
+          ip = callee->code.data();
+          slots = stack_.get() + base;
+          sp = slots + callee->num_slots;
+          NEXT();
+        }
+        TARGET(kReturn) {
+          {
+            Value result = std::move(sp[-1]);
+            while (sp > slots) (--sp)->Reset();
+            // The callee's slots began where the caller's arguments were.
+            *sp++ = std::move(result);
+          }
+          frames_.pop_back();
+          const Frame& caller = frames_.back();
+          ip = caller.ip;
+          slots = stack_.get() + caller.base;
+          NEXT();
+        }
+        TARGET(kExit) {
+          const Value& code = sp[-1];
+          if (!code.is_int() || code.as_int() < 0 || code.as_int() > 255) {
+            Fault("the exit code must be an int in 0..255, got " + Describe(code));
+          }
+          return static_cast<int>(code.as_int());
+        }
+        TARGET(kBuiltin) {
+          {
+            Value r = CallBuiltin(static_cast<Builtin>(in.a), sp - in.c);
+            pop_n(in.c);
+            *sp++ = std::move(r);
+          }
+          NEXT();
+        }
+        TARGET(kHost)
+        TARGET(kHostDrop) {
+          Host id = static_cast<Host>(in.b);
+          if (id == Host::kClockNow) {
+            // The hottest effect: no arguments to check, an int result.
+            int64_t now = rt_.ClockNowAt(sites_[in.a]);
+            if (in.op == Op::kHost) (sp++)->SetInt(now);
+            NEXT();
+          }
+          {
+            static const Site kNoSite{};
+            const Site& site = in.a >= 0 ? sites_[in.a] : kNoSite;
+            Value r = CallHost(id, rt_, site, sp - in.c, &host_);
+            pop_n(in.c);
+            if (in.op == Op::kHost) *sp++ = std::move(r);
+          }
+          NEXT();
+        }
+        TARGET(kRangePrep) {
+          const Value& lo = slots[in.c];
+          const Value& hi = slots[in.c + 1];
+          if (!lo.is_int() || !hi.is_int()) {
+            Fault(std::string("a range lo..hi needs ints, got ") + TypeName(lo.type()) + ".." +
+                  TypeName(hi.type()));
+          }
+          NEXT();
+        }
+        TARGET(kRangeLoop) {
+          Value* s = slots + in.c;
+          if (s[0].as_int() < s[1].as_int()) {
+            count_step();
+            s[2].SetInt(s[0].as_int());
+            s[0].IncrementInt();  // < hi, so cannot overflow
+            ip += in.a;
+          }
+          NEXT();
+        }
+        TARGET(kEachPrep) {
+          const Value& list = slots[in.c];
+          if (!list.is_list()) {
+            Fault(std::string("for ... in needs a list or a range lo..hi, got ") +
+                  TypeName(list.type()) + (list.is_map() ? " (iterate over keys(m))" : ""));
+          }
+          slots[in.c + 1].SetInt(0);
+          NEXT();
+        }
+        TARGET(kEachLoop) {
+          Value* s = slots + in.c;
+          const std::vector<Value>& items = s[0].list();
+          if (static_cast<size_t>(s[1].as_int()) < items.size()) {
+            count_step();
+            s[2] = items[static_cast<size_t>(s[1].as_int())];
+            s[1].IncrementInt();
+            ip += in.a;
+          }
+          NEXT();
+        }
+      }
+    }
+  } catch (const RuntimeFault& fault) {
+    frames_.back().ip = ip;
+    throw ProgramError(FormatError(fault.message));
+  }
+#undef TARGET
+#undef NEXT
+}
+
+std::string Vm::FormatError(const std::string& message) const {
+  // Each frame's current instruction is the one before its saved ip.
+  auto pos_of = [](const Frame& f) {
+    size_t at = static_cast<size_t>(f.ip - f.fn->code.data());
+    return f.fn->positions[at > 0 ? at - 1 : 0];
+  };
+  Pos where = pos_of(frames_.back());
+  std::string out = FormatDiagnostic(name_, source_, "runtime error",
+                                     Diagnostic{where.line, where.col, message});
+  if (frames_.size() == 1) return out;
+  size_t n = frames_.size();
+  for (size_t k = 0; k < n; ++k) {
+    size_t i = n - 1 - k;  // innermost first
+    if (n > kShownFramesInner + kShownFramesOuter && k == kShownFramesInner) {
+      out += "\n  ... " + std::to_string(n - kShownFramesInner - kShownFramesOuter) +
+             " more calls ...";
+      k = n - kShownFramesOuter - 1;
+      continue;
+    }
+    const Frame& f = frames_[i];
+    std::string line = std::to_string(pos_of(f).line);
+    if (f.fn->name.empty()) {
+      out += "\n  in top-level code (" + std::string(name_) + ":" + line + ")";
+    } else {
+      out += "\n  in fn " + f.fn->name + " (" + std::string(name_) + ":" + line + ")";
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+int Execute(const Module& module, const std::vector<Site>& sites, std::string_view name,
+            std::string_view source, Runtime& rt, const RunLimits& limits) {
+  // The budget outlives the VM, so every value the run made is freed (and
+  // refunded) while it is still installed.
+  MemoryBudget budget(limits.max_memory);
+  Vm vm(module, sites, name, source, rt, limits);
+  try {
+    return vm.Run();
+  } catch (const RuntimeFault& fault) {
+    // Before the loop runs (materialising constants): no position.
+    throw ProgramError(std::string(name) + ": runtime error: " + fault.message);
+  }
+}
+
+}  // namespace tape::lang
