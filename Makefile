@@ -13,7 +13,7 @@ TAPE := build/release/tools/tape
 .PHONY: all deps configure build demo test unit-test asan-test fuzz-build fuzz-smoke fuzz \
         long-test bench clean
 FUZZ_SECONDS ?= 15
-FUZZ_TARGETS := trace_reader_fuzz
+FUZZ_TARGETS := trace_reader_fuzz script_fuzz
 
 all: build
 

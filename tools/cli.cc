@@ -23,6 +23,15 @@ int Fail(const std::string& verb, int code, const std::string& message) {
   return code;
 }
 
+void PrintProgramError(const std::string& verb, const std::string& error) {
+  if (error.empty()) return;
+  if (error.find('\n') != std::string::npos) {
+    std::cerr << error << (error.ends_with("\n") ? "" : "\n");
+  } else {
+    Error(verb, "the program stopped: " + error);
+  }
+}
+
 std::unique_ptr<format::TraceReader> OpenTrace(const std::string& verb, const std::string& path) {
   auto reader = format::TraceReader::Open(path);
   if (!reader.has_value()) {

@@ -28,6 +28,11 @@ void Error(const std::string& verb, const std::string& message);
 // Same, and returns `code`.
 int Fail(const std::string& verb, int code, const std::string& message);
 
+// Shows what a recorded or replayed program stopped with: a script's runtime
+// error as formatted by the interpreter (location, line, caret), or an
+// exception as one line. Nothing when `error` is empty.
+void PrintProgramError(const std::string& verb, const std::string& error);
+
 // Opens a trace, printing the error (and returning nullptr) when it cannot.
 std::unique_ptr<format::TraceReader> OpenTrace(const std::string& verb, const std::string& path);
 
@@ -74,6 +79,7 @@ struct RecordArgs {
 struct ReplayArgs {
   std::string program;  // empty: the program named in the trace
   std::string trace;
+  bool ignore_code_hash = false;
 };
 struct InspectArgs {
   std::string file;

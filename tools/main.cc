@@ -59,6 +59,9 @@ int Main(int argc, char** argv) {
   rep->add_option("program", replay.program,
                   "Built-in program or .tape script (default: the one named in the trace)");
   rep->add_option("--trace,-t", replay.trace, "Trace file to replay");
+  rep->add_flag("--ignore-code-hash", replay.ignore_code_hash,
+                "Replay a program that changed since the recording; drift is then reported "
+                "at the first call that differs");
 
   InspectArgs inspect;
   CLI::App* ins = app.add_subcommand("inspect", "Print the events of a trace");

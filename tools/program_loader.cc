@@ -18,7 +18,6 @@ namespace tape::cli {
 
 namespace {
 
-constexpr size_t kMaxScriptBytes = 16u << 20;
 
 Result<Program> FromScriptSource(std::string name, std::string source) {
 #ifdef TAPE_HAVE_LANG
@@ -64,10 +63,13 @@ Result<Program> LoadScript(const std::string& path) {
     return Status::FromErrno("cannot read script " + path, err);
   }
   if (S_ISDIR(st.st_mode)) return Status::InvalidArgument(path + " is a directory, not a script");
-  if (uint64_t(st.st_size) > kMaxScriptBytes) {
+#ifdef TAPE_HAVE_LANG
+  if (st.st_size > lang::kMaxSourceBytes) {
     return Status::InvalidArgument(path + " is " + std::to_string(st.st_size) +
-                                   " bytes; scripts are limited to 16 MiB");
+                                   " bytes; scripts are limited to " +
+                                   std::to_string(lang::kMaxSourceBytes >> 20) + " MiB");
   }
+#endif
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::FromErrno("cannot read script " + path, errno);
   std::ostringstream text;

@@ -20,6 +20,7 @@ int RecordProgram(const std::string& verb, const Program& program, const RecordA
   options.handle_signals = true;
   RunReport report = Record(program, options);
   if (report.status == RunReport::Status::kTraceError) return Fail(verb, kExitTrace, report.error);
+  PrintProgramError(verb, report.program_error);
   if (StderrIsTerminal()) {
     std::cerr << "tape " << verb << ": " << report.events << " effect calls recorded to "
               << args.out << " (the program " << report.outcome << ")\n";

@@ -50,6 +50,7 @@ int RunReplay(const ReplayArgs& in) {
   ReplayOptions options;
   options.trace_path = args.trace;
   options.handle_signals = true;
+  options.ignore_code_hash = args.ignore_code_hash;
   RunReport report = Replay(*program, options);
   switch (report.status) {
     case RunReport::Status::kTraceError:
@@ -61,11 +62,16 @@ int RunReplay(const ReplayArgs& in) {
             DescribeScriptChange(reader->header().script_source, program->script_source);
         if (!change.empty()) d.hint += ": " + change;
       }
+      if (d.kind == DriftKind::kCodeHashMismatch) {
+        d.hint += " (to replay the changed program anyway and see where it diverges: "
+                  "--ignore-code-hash)";
+      }
       return Fail("replay", kExitDrift, "drift: " + d.Describe());
     }
     case RunReport::Status::kOk:
       break;
   }
+  PrintProgramError("replay", report.program_error);
   if (!report.note.empty()) Error("replay", "note: " + report.note);
   if (StderrIsTerminal()) {
     std::cerr << "tape replay: " << report.events << " effect calls replayed; the program "

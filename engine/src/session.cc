@@ -86,6 +86,11 @@ ProgramRun RunProgram(const Program& program, Runtime& rt) {
   return run;
 }
 
+std::string ProgramErrorOf(const Outcome& outcome) {
+  bool failed = outcome.kind == OutcomeKind::kError || outcome.kind == OutcomeKind::kException;
+  return failed ? outcome.message : std::string();
+}
+
 }  // namespace
 
 RunReport Record(const Program& program, const RecordOptions& options) {
@@ -126,6 +131,7 @@ RunReport Record(const Program& program, const RecordOptions& options) {
   Status s = (*writer)->Finish(run.outcome);
   report.exit_code = run.exit_code;
   report.outcome = run.outcome.Describe();
+  report.program_error = ProgramErrorOf(run.outcome);
   if (!s.ok()) {
     report.status = RunReport::Status::kTraceError;
     report.error = s.message();
@@ -199,6 +205,7 @@ RunReport Replay(const Program& program, const ReplayOptions& options) {
   if (run.drift) return drift(*run.drift);
   report.exit_code = run.exit_code;
   report.outcome = OutcomeOf(run);
+  report.program_error = ProgramErrorOf(run.outcome);
   if (replayer.seq() < reader.event_count()) {
     return drift({DriftKind::kTraceNotExhausted, replayer.seq(),
                   std::to_string(reader.event_count()) + " effect calls",

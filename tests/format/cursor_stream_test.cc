@@ -88,8 +88,12 @@ TEST(ChunkCursor, AgreesWithRandomAccessOnEveryEvent) {
         ASSERT_EQ(a.spilled(), want_a.spilled());
         ASSERT_EQ(r.size, want_r.size);
         ASSERT_EQ(r.spilled(), want_r.spilled());
-        if (!a.spilled()) EXPECT_EQ(AsChars(a.bytes()), AsChars(want_a.bytes()));
-        if (!r.spilled()) EXPECT_EQ(AsChars(r.bytes()), AsChars(want_r.bytes()));
+        if (!a.spilled()) {
+          EXPECT_EQ(AsChars(a.bytes()), AsChars(want_a.bytes()));
+        }
+        if (!r.spilled()) {
+          EXPECT_EQ(AsChars(r.bytes()), AsChars(want_r.bytes()));
+        }
       }
       EXPECT_TRUE(cursor.at_end());
     }

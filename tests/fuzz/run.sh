@@ -8,7 +8,7 @@ seconds=${2:-15}
 here=$(cd "$(dirname "$0")" && pwd)
 findings=$(pwd)/build/fuzz/findings
 mkdir -p "$findings"
-for target in ${FUZZ_NAMES:-trace_reader}; do
+for target in ${FUZZ_NAMES:-trace_reader script}; do
   exe="$bin/${target}_fuzz"
   corpus="$here/corpus/$target"
   regressions="$here/regressions/$target"

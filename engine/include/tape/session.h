@@ -51,6 +51,10 @@ struct RunReport {
   Status status = Status::kOk;
   int exit_code = 0;            // the program's exit code (kOk)
   std::string outcome;          // "exited with code 1", "threw std::runtime_error: x", ...
+  // What the program stopped with, for the user to see: a script's runtime
+  // error (file:line:col, the line, a caret) or "type: what()" of an
+  // uncaught exception. Empty when the program exited normally.
+  std::string program_error;
   std::optional<DriftInfo> drift;
   std::string error;            // kTraceError: what went wrong, naming the file
   uint64_t events = 0;          // effect calls recorded or replayed

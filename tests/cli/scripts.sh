@@ -1,0 +1,114 @@
+# .tape scripts under `tape run` and `tape replay`: every example replays
+# byte-identically; traces do not depend on the path spelling or working
+# directory; edits are fenced by the code hash; drift in an edited script is
+# found at the exact call.
+. "$(dirname "$0")/lib.sh"
+EX="$SRC/examples/scripts"
+
+printf 'one fish two fish\nred fish blue fish\n' > fish.txt
+cp "$EX"/*.tape .
+for script in hello coinflip flaky wordfreq retry; do
+  NAME=ada run tape run "$script.tape" --out "$script.bin" -- fish.txt
+  record_code=$CODE
+  recorded=$OUT
+  [ -n "$recorded" ] || fail "$script printed nothing"
+  run tape replay "$script.tape" --trace "$script.bin"
+  expect_code "$record_code"
+  [ "$OUT" = "$recorded" ] || fail "$script: replay output differs"
+done
+NAME=ada run tape replay hello.tape --trace hello.bin
+expect_out "hello, ada"
+run tape replay wordfreq.tape --trace wordfreq.bin
+expect_out "fish"
+
+# Recorded as ./hello.tape here, replayed as hello.tape from elsewhere, and
+# from the trace alone in a directory without the script.
+NAME=bob tape run ./hello.tape --out spelled.bin > /dev/null
+mkdir -p elsewhere/deeper
+(cd elsewhere/deeper && run tape replay ../../hello.tape --trace ../../spelled.bin
+ expect_code 0
+ expect_out "hello, bob"
+ cp ../../spelled.bin alone.bin
+ run tape replay --trace alone.bin
+ expect_code 0
+ expect_out "hello, bob"
+ finish) || FAILURES=$((FAILURES + 1))
+
+# Whitespace and comments do not change the code hash.
+mkdir -p reformatted
+{ echo "# a new comment"; sed 's/^/  /' hello.tape; echo; } > reformatted/hello.tape
+run tape replay reformatted/hello.tape --trace spelled.bin
+expect_code 0
+expect_out "hello, bob"
+
+# A real edit is CodeHashMismatch, naming the line that changed.
+mkdir -p edited
+sed 's/hello, /howdy, /' hello.tape > edited/hello.tape
+run tape replay edited/hello.tape --trace spelled.bin
+expect_code 80
+expect_err "CodeHashMismatch"
+expect_err "changed"
+expect_err "howdy"
+
+# Another script with another name is ProgramMismatch.
+run tape replay flaky.tape --trace spelled.bin
+expect_code 80
+expect_err "ProgramMismatch"
+
+# Drift in edited scripts, replayed with --ignore-code-hash.
+mkdir -p drift
+cat > drift/calls.tape <<'TAPE'
+let t = clock.now();
+let r = random.bits(4);
+print("first");
+print("second");
+TAPE
+tape run drift/calls.tape --out calls.bin > /dev/null
+drift_case() {  # drift_case NAME KIND SEQ: replays drift/NAME/calls.tape
+  run tape replay "drift/$1/calls.tape" --trace calls.bin --ignore-code-hash
+  expect_code 80
+  expect_err "$2 at seq $3"
+}
+mkdir -p drift/swap drift/arg drift/add drift/delete
+sed -e '1{h;d}' -e '2{p;x}' drift/calls.tape > drift/swap/calls.tape  # random.bits before clock.now
+sed 's/random.bits(4)/random.bits(8)/' drift/calls.tape > drift/arg/calls.tape
+{ cat drift/calls.tape; echo 'print("third");'; } > drift/add/calls.tape
+sed '$d' drift/calls.tape > drift/delete/calls.tape
+drift_case swap SiteMismatch 0
+drift_case arg ArgsMismatch 1
+expect_err "random.bits(8)"
+expect_err "random.bits(4)"
+drift_case add EndOfTrace 4
+drift_case delete TraceNotExhausted 3
+run tape replay drift/calls.tape --trace calls.bin
+expect_code 0
+
+# A runtime error is recorded as the outcome and reproduced by replay.
+printf 'print("before");\nlet x = 1 / 0;\n' > boom.tape
+run tape run boom.tape --out boom.bin
+expect_code 1
+expect_out "before"
+expect_err "boom.tape:2:11: runtime error: division by zero"
+run tape replay boom.tape --trace boom.bin
+expect_code 1
+expect_err "boom.tape:2:11: runtime error"
+run tape inspect boom.bin
+expect_out "stopped by an error"
+
+# Script arguments reach args.get(); a script that does not compile is exit 82.
+printf 'print(join(args.get(), "+"));\n' > args.tape
+run tape run args.tape --out args.bin -- a "b c" d
+expect_out "a+b c+d"
+printf 'let x = (;\n' > broken.tape
+run tape run broken.tape --out broken.bin
+expect_code 82
+expect_err "broken.tape:1:10: error:"
+[ ! -e broken.bin ] || fail "a script that does not compile left a trace"
+head -c 2000 /dev/urandom > garbage.tape
+run tape run garbage.tape --out g.bin
+expect_code 82
+run tape run nosuch.tape
+expect_code 2
+expect_err "nosuch.tape"
+
+finish
