@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
     StoreU64(r, (change_last && i + 1 == n) ? t + 1 : t);
     (*w)->Append(0xc10c, 1, {}, {r, 8});
   }
-  Status s = (*w)->Finish(Outcome::Exited(0));
+  tape::Status s = (*w)->Finish(Outcome::Exited(0));
   if (!s.ok()) {
     std::fprintf(stderr, "make_trace: %s\n", s.message().c_str());
     return 1;

@@ -25,10 +25,10 @@ void ChunkStream::DecodeLoop() {
   std::unique_lock lock(mu_);
   while (!stop_ && next_to_decode_ < end_) {
     size_t c = next_to_decode_;
-    Slot& slot = slots_[c % 2];
-    // Slot c % 2 is free once the consumer has moved past chunk c - 2.
+    Slot& slot = slots_[c % kSlots];
+    // Slot c % kSlots is free once the consumer has moved past chunk c - kSlots.
     cv_.wait(lock, [&] {
-      return stop_ || (!slot.ready && !(holding_ && (next_to_return_ - 1) % 2 == c % 2));
+      return stop_ || (!slot.ready && !(holding_ && (next_to_return_ - 1) % kSlots == c % kSlots));
     });
     if (stop_) return;
     lock.unlock();
@@ -46,7 +46,7 @@ Result<const DecodedChunk*> ChunkStream::Next() {
   holding_ = false;  // release the previous chunk
   cv_.notify_all();
   if (next_to_return_ >= end_) return static_cast<const DecodedChunk*>(nullptr);
-  Slot& slot = slots_[next_to_return_ % 2];
+  Slot& slot = slots_[next_to_return_ % kSlots];
   cv_.wait(lock, [&] { return slot.ready; });
   slot.ready = false;
   holding_ = true;

@@ -34,16 +34,18 @@ class ChunkStream {
     bool ready = false;  // decoded, waiting for the consumer
   };
   void DecodeLoop();
+  // Chunks decoded ahead of the consumer, plus the one it holds.
+  static constexpr size_t kSlots = 3;
 
   const TraceReader* reader_;
   const unsigned parts_;
   const size_t end_;
   std::mutex mu_;
   std::condition_variable cv_;
-  Slot slots_[2];
+  Slot slots_[kSlots];
   size_t next_to_decode_;   // guarded by mu_
   size_t next_to_return_;   // consumer side
-  bool holding_ = false;    // the consumer holds slots_[(next_to_return_ - 1) % 2]
+  bool holding_ = false;    // the consumer holds slots_[(next_to_return_ - 1) % kSlots]
   bool stop_ = false;       // guarded by mu_
   std::thread thread_;
 };

@@ -98,8 +98,7 @@ void Replayer::ArgsDrift(uint32_t i, const Site& site, EffectKind kind, Bytes ar
          "the program passed different arguments than when recorded"});
 }
 
-Bytes Replayer::ResultBytes(const format::PayloadView& result) {
-  if (!result.spilled()) return result.bytes();
+Bytes Replayer::SpilledBytes(const format::PayloadView& result) {
   Status s = reader_->ReadPayload(result, UINT64_MAX, &spilled_);
   if (!s.ok()) throw TraceReadFailed{s};
   return AsBytes(spilled_);

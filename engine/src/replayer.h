@@ -66,7 +66,11 @@ class Replayer final : public Runtime {
   [[noreturn]] void Drift(DriftInfo info);
   void LoadNextChunk();
   // The result's bytes, reading a spilled payload from its BLOB records.
-  format::Bytes ResultBytes(const format::PayloadView& result);
+  format::Bytes ResultBytes(const format::PayloadView& result) {
+    if (!result.spilled()) [[likely]] return result.bytes();
+    return SpilledBytes(result);
+  }
+  format::Bytes SpilledBytes(const format::PayloadView& result);
   std::string RecordedCall(uint32_t i) const;
   [[noreturn]] void BadResult(EffectKind kind);
 

@@ -97,13 +97,51 @@ class Runtime {
   virtual uint64_t seq() const = 0;
 
   // The site of a C++ source location: id = XXH3-64 of "file:line:col".
-  // Cached, so repeated calls from one place cost a table lookup.
-  Site SiteOf(const SourceLocation& loc);
+  // Cached, so repeated calls from one place cost one compare.
+  Site SiteOf(const SourceLocation& loc) {
+    uintptr_t key = SiteKey(loc);
+    CachedSite& e = site_slots_[(key >> 4) & (kSiteSlots - 1)];
+    if (e.key == key && SameLocation(e, loc)) [[likely]] return e.site;
+    return SiteOfSlow(loc, key, &e);
+  }
 
  private:
-  Site SiteOfSlow(const SourceLocation& loc, uintptr_t key, void* entry);
-  struct SiteCache;
-  std::unique_ptr<SiteCache> site_cache_;
+  // A direct-mapped cache of sites in front of a stable store of location
+  // strings (SiteStore). With libstdc++, std::source_location is a pointer to
+  // a per-call-site record, so that pointer is the key; the clang shim mixes
+  // file pointer, line and column. File names are string literals, so equal
+  // pointers mean equal files.
+  struct CachedSite {
+    uintptr_t key = 0;
+    const char* file = nullptr;
+    unsigned line = 0, column = 0;
+    Site site;
+  };
+  static constexpr size_t kSiteSlots = 256;
+  static uintptr_t SiteKey(const SourceLocation& loc) {
+#if defined(__GLIBCXX__) && defined(__cpp_lib_source_location)
+    static_assert(sizeof(SourceLocation) == sizeof(uintptr_t));
+    uintptr_t key;
+    __builtin_memcpy(&key, &loc, sizeof key);
+    return key;
+#else
+    return reinterpret_cast<uintptr_t>(loc.file_name()) ^ (uintptr_t(loc.line()) << 8) ^
+           (uintptr_t(loc.column()) << 20);
+#endif
+  }
+  static bool SameLocation(const CachedSite& e, const SourceLocation& loc) {
+#if defined(__GLIBCXX__) && defined(__cpp_lib_source_location)
+    (void)loc;  // the key alone identifies the call site
+    return e.key != 0;
+#else
+    return e.file == loc.file_name() && e.line == loc.line() && e.column == loc.column();
+#endif
+  }
+  Site SiteOfSlow(const SourceLocation& loc, uintptr_t key, CachedSite* entry);
+
+  CachedSite site_slots_[kSiteSlots];
+  struct SiteStore;
+  std::unique_ptr<SiteStore> site_store_;
 };
 
 // Hashes a site's location text the way SiteOf does (§13.1 of the format).
