@@ -18,28 +18,38 @@ echo "$(nproc) cores, $(awk '/model name/{$1=$2=$3="";print;exit}' /proc/cpuinfo
      "$(free -g | awk '/Mem:/{print $2}') GiB, $(uname -sr)"
 echo
 
-measure() {  # measure LABEL CMD...: wall seconds and peak RSS of one command
-  local label=$1 status=0
+measure() {  # measure LABEL CMD...: wall time and peak RSS of one command
+  local label=$1 status=0 start end
   shift
-  /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" > "$WORK/out" 2>&1 || status=$?
+  start=$(date +%s%N)
+  /usr/bin/time -f "%M" -o "$WORK/time" "$@" > "$WORK/out" 2>&1 || status=$?
+  end=$(date +%s%N)
   if [ "$status" -gt 1 ]; then  # diff and verify exit 1 for "different"
     echo "bench: '$*' failed:"; cat "$WORK/out"; exit 1
   fi
-  read -r secs kb < "$WORK/time"
-  printf '| %-58s | %8.3f s | %7.1f MB |\n' "$label" "$secs" "$(awk "BEGIN{print $kb/1024}")"
+  kb=$(tail -n 1 "$WORK/time")
+  printf '| %-60s | %9.1f ms | %7.1f MB |\n' "$label" "$(awk "BEGIN{print ($end - $start) / 1e6}")" \
+    "$(awk "BEGIN{print $kb / 1024}")"
 }
 
-echo "## tape bench (record + replay from a real file, $EVENTS events)"
+echo "## tape bench (record + replay from a real file, $EVENTS events, 3 runs each)"
+"$TAPE" bench --events 1000 | head -1
 for effect in clock random write; do
-  "$TAPE" bench --events "$EVENTS" --effect "$effect" | head -2 | tail -1
+  for run in 1 2 3; do
+    "$TAPE" bench --events "$EVENTS" --effect "$effect" | head -2 | tail -1
+  done
 done
 echo
 
-echo "## memory while recording"
+echo "## memory while recording (the trace is written, not kept in memory)"
 echo "| command | wall | peak RSS |"
 echo "|---|---|---|"
-measure "tape bench --events $BIG --effect clock" "$TAPE" bench --events "$BIG" --effect clock
-measure "tape bench --events $((BIG / 10)) --effect random" "$TAPE" bench --events $((BIG / 10)) --effect random
+for n in 1000000 10000000 "$BIG"; do
+  measure "tape bench --events $n --effect clock --record-only" \
+    "$TAPE" bench --events "$n" --effect clock --record-only
+done
+measure "tape bench --events $((BIG / 10)) --effect random --record-only" \
+  "$TAPE" bench --events $((BIG / 10)) --effect random --record-only
 echo
 
 echo "## tools on large traces (synthetic clock traces from bench/make_trace)"

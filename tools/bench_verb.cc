@@ -121,15 +121,18 @@ int RunBench(const BenchArgs& args) {
   }
   uint64_t trace_bytes = std::filesystem::file_size(path);
 
-  Progress replay_progress("replaying", args.events);
-  program = BenchProgram(args.effect, args.events, &replay_progress);
-  ReplayOptions rp;
-  rp.trace_path = path;
-  rp.stdout_fd = devnull;
-  uint64_t t2 = MonotonicNs();
-  RunReport replayed = Replay(program, rp);
-  uint64_t t3 = MonotonicNs();
-  replay_progress.Finish();
+  RunReport replayed;
+  uint64_t t2 = 0, t3 = 0;
+  if (!args.record_only) {
+    Progress replay_progress("replaying", args.events);
+    program = BenchProgram(args.effect, args.events, &replay_progress);
+    ReplayOptions rp;
+    rp.trace_path = path;
+    rp.stdout_fd = devnull;
+    t2 = MonotonicNs();
+    replayed = Replay(program, rp);
+    t3 = MonotonicNs();
+  }
   ::close(devnull);
   if (args.out.empty()) std::filesystem::remove(path);
   if (replayed.status != RunReport::Status::kOk) {
@@ -138,11 +141,11 @@ int RunBench(const BenchArgs& args) {
   }
 
   double n = double(args.events);
-  double record_ns = double(t1 - t0) / n, replay_ns = double(t3 - t2) / n;
+  double record_ns = double(t1 - t0) / n, replay_ns = double(t3 - t2) / n;  // 0: not replayed
   double bytes = double(trace_bytes) / n;
   std::string effect = args.effect == "clock" ? "clock.now" : args.effect == "random" ? "random.bits(8)" : "io.write(5 bytes)";
   if (args.json) {
-    nlohmann::json j = {{"effect", args.effect},
+    nlohmann::ordered_json j = {{"effect", args.effect},
                         {"events", args.events},
                         {"record_ns_per_event", record_ns},
                         {"replay_ns_per_event", replay_ns},

@@ -101,6 +101,20 @@ std::string FormatTime(uint64_t unix_ns) {
   return buf;
 }
 
+std::string Count(uint64_t n, const char* singular, const char* plural) {
+  return std::to_string(n) + " " + (n == 1 ? singular : plural);
+}
+
+std::string Duration(uint64_t ns) {
+  char buf[32];
+  if (ns < 1000000000) {
+    std::snprintf(buf, sizeof buf, "%.2f ms", double(ns) / 1e6);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.3f s", double(ns) / 1e9);
+  }
+  return buf;
+}
+
 std::string SiteHex(uint64_t site) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)site);

@@ -64,6 +64,10 @@ class Progress {
 
 // "2026-11-25 13:27:27 UTC".
 std::string FormatTime(uint64_t unix_ns);
+// "1 chunk", "3 chunks".
+std::string Count(uint64_t n, const char* singular, const char* plural);
+// "0.41 ms", "2.503 s".
+std::string Duration(uint64_t ns);
 // A site id as 16 hex digits.
 std::string SiteHex(uint64_t site);
 
@@ -103,6 +107,7 @@ struct BenchArgs {
   std::string effect = "clock";
   bool json = false;
   std::string out;  // keep the trace here; default: a temporary file
+  bool record_only = false;  // skip the replay (to measure recording alone)
 };
 struct VerifyArgs {
   std::string file;

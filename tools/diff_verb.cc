@@ -180,13 +180,13 @@ int RunDiff(const DiffArgs& args) {
 
   std::optional<format::EventView> ea = EventAt(a, f.seq);
   std::string line_a = ea ? EventCall(*ra, *ea) + "  at " + ra->SiteLocation(ea->site) : "(end of trace)";
-  nlohmann::json json_a = ea ? EventJson(*ra, *ea) : nlohmann::json(nullptr);
+  nlohmann::ordered_json json_a = ea ? EventJson(*ra, *ea) : nlohmann::ordered_json(nullptr);
   std::optional<format::EventView> eb = EventAt(b, f.seq);
   std::string line_b = eb ? EventCall(*rb, *eb) + "  at " + rb->SiteLocation(eb->site) : "(end of trace)";
-  nlohmann::json json_b = eb ? EventJson(*rb, *eb) : nlohmann::json(nullptr);
+  nlohmann::ordered_json json_b = eb ? EventJson(*rb, *eb) : nlohmann::ordered_json(nullptr);
 
   if (args.json) {
-    nlohmann::json j;
+    nlohmann::ordered_json j;
     j["a"] = args.a;
     j["b"] = args.b;
     j["events_a"] = ra->event_count();
@@ -201,7 +201,7 @@ int RunDiff(const DiffArgs& args) {
                          {"event_a", json_a},
                          {"event_b", json_b}};
     }
-    std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
     return f.what == Divergence::kNone ? kExitOk : kExitDifferent;
   }
 

@@ -57,9 +57,9 @@ std::string Hex(std::string_view s) {
 }
 
 // Text as a JSON string; other bytes as {"hex": "..."}.
-nlohmann::json BytesJson(std::string_view s, bool truncated) {
-  nlohmann::json j = IsUtf8Text(s) ? nlohmann::json(std::string(s))
-                                   : nlohmann::json{{"hex", Hex(s)}};
+nlohmann::ordered_json BytesJson(std::string_view s, bool truncated) {
+  nlohmann::ordered_json j = IsUtf8Text(s) ? nlohmann::ordered_json(std::string(s))
+                                   : nlohmann::ordered_json{{"hex", Hex(s)}};
   if (truncated) j = {{"truncated", true}, {"prefix", j}};
   return j;
 }
@@ -84,17 +84,17 @@ std::string EventLine(const format::TraceReader& reader, const format::EventView
          (where.empty() ? "?" : where) + " [site " + SiteHex(e.site) + "]";
 }
 
-nlohmann::json EventJson(const format::TraceReader& reader, const format::EventView& e) {
+nlohmann::ordered_json EventJson(const format::TraceReader& reader, const format::EventView& e) {
   bool args_cut = false, result_cut = false;
   std::string args = Payload(reader, e.args, kJsonBytes, &args_cut);
   std::string result = Payload(reader, e.result, kJsonBytes, &result_cut);
-  nlohmann::json j;
+  nlohmann::ordered_json j;
   j["seq"] = e.seq;
   j["kind"] = engine::KindName(e.kind);
   j["site"] = SiteHex(e.site);
   j["location"] = reader.SiteLocation(e.site);
   Bytes a = AsBytes(args), r = AsBytes(result);
-  nlohmann::json ja = BytesJson(args, args_cut), jr = BytesJson(result, result_cut);
+  nlohmann::ordered_json ja = BytesJson(args, args_cut), jr = BytesJson(result, result_cut);
   switch (EffectKind(e.kind)) {
     case EffectKind::kClockNow: {
       ja = nullptr;
@@ -136,7 +136,7 @@ nlohmann::json EventJson(const format::TraceReader& reader, const format::EventV
       ja = nullptr;
       std::vector<std::string> list;
       if (engine::DecodeArgsResult(r, &list)) {
-        jr = nlohmann::json::array();
+        jr = nlohmann::ordered_json::array();
         for (const std::string& s : list) jr.push_back(BytesJson(s, false));
       }
       break;

@@ -15,7 +15,7 @@ std::string EventLine(const format::TraceReader& reader, const format::EventView
 // The call and result parts alone: "random.bits(8) -> 8 bytes 1f2e…".
 std::string EventCall(const format::TraceReader& reader, const format::EventView& e);
 // {"seq":…, "kind":…, "site":…, "location":…, "args":…, "result":…}.
-nlohmann::json EventJson(const format::TraceReader& reader, const format::EventView& e);
+nlohmann::ordered_json EventJson(const format::TraceReader& reader, const format::EventView& e);
 
 }  // namespace tape::cli
 

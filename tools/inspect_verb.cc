@@ -21,8 +21,8 @@ void PrintSummary(const format::TraceReader& r) {
   std::printf("%s: %s program '%s', recorded %s by %s\n", r.path().c_str(),
               format::ProgramKindName(h.program_kind), h.program_name.c_str(),
               FormatTime(h.created_unix_ns).c_str(), h.recorder.c_str());
-  std::printf("%llu events in %zu chunks; the program %s\n", (unsigned long long)r.event_count(),
-              r.chunks().size(), r.outcome().Describe().c_str());
+  std::printf("%s in %s; the program %s\n", Count(r.event_count(), "event", "events").c_str(),
+              Count(r.chunks().size(), "chunk", "chunks").c_str(), r.outcome().Describe().c_str());
   if (!r.finalized()) std::printf("note: %s\n", r.recovery_note().c_str());
 }
 
@@ -92,7 +92,7 @@ int RunInspect(const InspectArgs& args) {
       if (!matches(i)) continue;
       format::EventView e = chunk->event(i);
       line = args.json ? EventJson(r, e).dump(-1, ' ', false,
-                                              nlohmann::json::error_handler_t::replace)
+                                              nlohmann::ordered_json::error_handler_t::replace)
                        : EventLine(r, e);
       line += '\n';
       std::fwrite(line.data(), 1, line.size(), stdout);

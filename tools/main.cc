@@ -94,6 +94,8 @@ int Main(int argc, char** argv) {
       ->check(CLI::IsMember({"clock", "random", "write"}))
       ->capture_default_str();
   ben->add_option("--out", bench.out, "Keep the trace in this file");
+  ben->add_flag("--record-only", bench.record_only,
+                "Record only (e.g. to measure the recorder's memory alone)");
   ben->add_flag("--json", bench.json, "One JSON object");
 
   VerifyArgs verify;

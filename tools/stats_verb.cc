@@ -84,11 +84,10 @@ int RunStats(const StatsArgs& args) {
 
   const format::TraceHeader& h = r.header();
   uint64_t n = r.event_count();
-  double duration_s = r.finished_unix_ns() > h.created_unix_ns
-                          ? double(r.finished_unix_ns() - h.created_unix_ns) / 1e9
-                          : 0;
+  uint64_t duration_ns =
+      r.finished_unix_ns() > h.created_unix_ns ? r.finished_unix_ns() - h.created_unix_ns : 0;
   if (args.json) {
-    nlohmann::json j;
+    nlohmann::ordered_json j;
     j["file"] = r.path();
     j["program"] = {{"kind", format::ProgramKindName(h.program_kind)},
                     {"name", h.program_name},
@@ -106,7 +105,7 @@ int RunStats(const StatsArgs& args) {
                     {"code", r.outcome().code},
                     {"message", r.outcome().message},
                     {"text", r.outcome().Describe()}};
-    nlohmann::json jk = nlohmann::json::object();
+    nlohmann::ordered_json jk = nlohmann::ordered_json::object();
     for (int k = 0; k < 256; ++k) {
       if (!kinds[k].events) continue;
       jk[engine::KindName(uint8_t(k))] = {{"events", kinds[k].events},
@@ -114,7 +113,7 @@ int RunStats(const StatsArgs& args) {
                                           {"result_bytes", kinds[k].result_bytes}};
     }
     j["kinds"] = jk;
-    nlohmann::json js = nlohmann::json::array();
+    nlohmann::ordered_json js = nlohmann::ordered_json::array();
     for (const auto& [id, st] : hot) {
       js.push_back({{"site", SiteHex(id)},
                     {"location", r.SiteLocation(id)},
@@ -122,7 +121,7 @@ int RunStats(const StatsArgs& args) {
                     {"events", st.events}});
     }
     j["hot_sites"] = js;
-    std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
     return kExitOk;
   }
 
@@ -131,8 +130,9 @@ int RunStats(const StatsArgs& args) {
               FormatTime(h.created_unix_ns).c_str(), h.recorder.c_str());
   std::printf("outcome:   the program %s\n", r.outcome().Describe().c_str());
   if (!r.finalized()) std::printf("note:      %s\n", r.recovery_note().c_str());
-  if (duration_s > 0) std::printf("duration:  %.3f s\n", duration_s);
-  std::printf("events:    %llu in %zu chunks\n", (unsigned long long)n, r.chunks().size());
+  if (duration_ns > 0) std::printf("duration:  %s\n", Duration(duration_ns).c_str());
+  std::printf("events:    %llu in %s\n", (unsigned long long)n,
+              Count(r.chunks().size(), "chunk", "chunks").c_str());
   std::printf("size:      %s (%.2f bytes/event)\n", Bytes(r.file_size()).c_str(),
               n ? double(r.file_size()) / double(n) : 0.0);
   std::printf("\n%-12s %12s %7s %12s %12s\n", "kind", "events", "share", "args", "results");

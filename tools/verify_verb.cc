@@ -122,17 +122,17 @@ int RunVerify(const VerifyArgs& args) {
   }
   bool sound = report.problems.empty();
   if (args.json) {
-    nlohmann::json j = {{"file", args.file},       {"sound", sound},
+    nlohmann::ordered_json j = {{"file", args.file},       {"sound", sound},
                         {"finalized", report.finalized}, {"events", report.events},
                         {"chunks", report.chunks}, {"outcome", report.outcome},
                         {"readable", !report.unreadable},
                         {"problems", report.problems}};
-    std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
   } else {
     std::printf("%s: %s\n", args.file.c_str(), sound ? "ok" : "NOT SOUND");
     if (!report.unreadable) {
-      std::printf("  events:    %llu in %zu chunks\n", (unsigned long long)report.events,
-                  report.chunks);
+      std::printf("  events:    %llu in %s\n", (unsigned long long)report.events,
+                  Count(report.chunks, "chunk", "chunks").c_str());
       std::printf("  finalized: %s\n", report.finalized ? "yes" : "no (interrupted or damaged)");
       std::printf("  outcome:   the program %s\n", report.outcome.c_str());
     }

@@ -5,7 +5,7 @@ tape record dice --out dice.bin > /dev/null
 run tape inspect dice.bin
 expect_code 0
 expect_out "builtin program 'dice'"
-expect_out "3 events in 1 chunks; the program exited with code 0"
+expect_out "3 events in 1 chunk; the program exited with code 0"
 expect_out "clock.now() -> "
 expect_out "random.bits(1) -> 1 bytes "
 expect_out "engine/programs/dice.cc:"
@@ -30,7 +30,7 @@ expect_out '"location":"engine/programs/dice.cc:'
 
 run tape stats dice.bin
 expect_code 0
-expect_out "events:    3 in 1 chunks"
+expect_out "events:    3 in 1 chunk"
 expect_out "clock.now"
 expect_out "hot sites:"
 run tape stats dice.bin --json
