@@ -49,7 +49,7 @@ int RunRecover(const RecoverArgs& args) {
   }
   Status s = (*writer)->Finish(outcome);
   if (!s.ok()) return Fail("recover", kExitTrace, s.message());
-  std::printf("recovered %llu events into %s (the program %s)\n", (unsigned long long)kept,
+  std::printf("recovered %llu events into %s; the program %s\n", (unsigned long long)kept,
               args.out.c_str(), outcome.Describe().c_str());
   if (!r.finalized()) std::printf("  source: %s\n", r.recovery_note().c_str());
   if (!stopped.empty()) std::printf("  stopped at the first unreadable chunk: %s\n", stopped.c_str());
