@@ -80,7 +80,9 @@ if [ "${HUGE:-0}" = 1 ]; then
 fi
 
 echo "## Google Benchmark suites (Debian's libbenchmark is a DEBUG build; numbers are still usable)"
-"$B/format_bench" --benchmark_min_time=0.2 2>&1 | grep -E "^BM_|^-|^Benchmark"
+for suite in format_bench engine_bench; do
+  "$B/$suite" --benchmark_min_time=0.2 2>&1 | grep -E "^BM_|^-|^Benchmark"
+done
 for suite in "$B"/lang/*_bench; do
   [ -x "$suite" ] && "$suite" --benchmark_min_time=0.2 2>&1 | grep -E "^BM_|^-|^Benchmark"
 done

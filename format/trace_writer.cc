@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <pthread.h>
-#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 #include <zstd.h>
@@ -11,20 +10,11 @@
 #include <chrono>
 
 #include "format/blob.h"
+#include "format/clock.h"
 #include "format/layout.h"
 #include "format/records.h"
 
 namespace tape::format {
-
-namespace {
-
-uint64_t NowUnixNs() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
-}
-
-}  // namespace
 
 Status WriterOptions::Validate() const {
   if (chunk_max_events == 0 || chunk_max_events > kMaxChunkEvents) {
@@ -210,7 +200,7 @@ void TraceWriter::EncodeRange(int b, uint32_t end) {
 void TraceWriter::WriteFooter(const Outcome& outcome) {
   Footer footer;
   footer.event_count = events_written_;
-  footer.finished_unix_ns = NowUnixNs();
+  footer.finished_unix_ns = WallClockNs();
   footer.outcome = outcome;
   footer.chunks = index_;
   footer.sites = sites_written_;

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "format/clock.h"
 #include "tape/session.h"
 #include "tools/cli.h"
 
@@ -22,11 +23,6 @@ namespace tape::cli {
 
 namespace {
 
-uint64_t MonotonicNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
-}
 
 Program BenchProgram(const std::string& effect, uint64_t events, Progress* progress) {
   Program p;

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "format/clock.h"
 #include "format/layout.h"
 
 namespace tape::cli {
@@ -61,14 +62,6 @@ Status CheckOutputPath(const std::string& path, bool force) {
 }
 
 bool StderrIsTerminal() { return ::isatty(2) == 1; }
-
-namespace {
-uint64_t MonotonicNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
-}
-}  // namespace
 
 Progress::Progress(std::string label, uint64_t total)
     : label_(std::move(label)), total_(total), enabled_(StderrIsTerminal()) {}

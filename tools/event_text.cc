@@ -69,10 +69,10 @@ nlohmann::ordered_json BytesJson(std::string_view s, bool truncated) {
 std::string EventCall(const format::TraceReader& reader, const format::EventView& e) {
   std::string args = Payload(reader, e.args, kShownBytes * 4);
   std::string result = Payload(reader, e.result, kShownBytes * 4);
-  std::string call = engine::DescribeCall(e.kind, AsBytes(args), kShownBytes);
-  if (e.args.size > args.size()) call += " (" + std::to_string(e.args.size) + " bytes)";
-  std::string shown = engine::DescribeResult(e.kind, AsBytes(result), kShownBytes);
-  if (e.result.size > result.size()) shown += " (" + std::to_string(e.result.size) + " bytes)";
+  std::string call =
+      engine::DescribeCall(e.kind, AsBytes(args), kShownBytes, e.args.size - args.size());
+  std::string shown =
+      engine::DescribeResult(e.kind, AsBytes(result), kShownBytes, e.result.size - result.size());
   return call + " -> " + shown;
 }
 

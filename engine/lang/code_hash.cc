@@ -32,15 +32,4 @@ uint64_t ScriptSiteId(std::string_view scope, std::string_view effect, int ordin
   return XXH3_64bits(text.data(), text.size());
 }
 
-std::string Hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
-
 }  // namespace tape::lang

@@ -28,9 +28,6 @@ std::string CodeHash(const std::vector<Token>& tokens);
 // the scope from 0 in source order.
 uint64_t ScriptSiteId(std::string_view scope, std::string_view effect, int ordinal);
 
-// Lower-case hex of raw bytes.
-std::string Hex(std::string_view bytes);
-
 }  // namespace tape::lang
 
 #endif  // TAPE_LANG_CODE_HASH_H_

@@ -96,7 +96,9 @@ bool IsPrintableText(Bytes b) {
   return true;
 }
 
-std::string Quote(std::string_view s, size_t limit) {
+// `missing`: bytes of the value that the caller did not pass (it holds only
+// a prefix); they count towards the size shown.
+std::string Quote(std::string_view s, size_t limit, uint64_t missing) {
   std::string out = "\"";
   size_t shown = 0;
   for (char c : s) {
@@ -112,7 +114,7 @@ std::string Quote(std::string_view s, size_t limit) {
     ++shown;
   }
   out += '"';
-  if (s.size() > limit) out += "… (" + std::to_string(s.size()) + " bytes)";
+  if (s.size() > limit || missing > 0) out += "… (" + std::to_string(s.size() + missing) + " bytes)";
   return out;
 }
 
@@ -135,9 +137,11 @@ std::string Errno(int err) {
 
 }  // namespace
 
-std::string Printable(Bytes bytes, size_t limit) {
-  if (IsPrintableText(bytes)) return Quote(format::AsChars(bytes), limit);
-  return std::to_string(bytes.size()) + " bytes " + Hex(bytes, limit);
+std::string Printable(Bytes bytes, size_t limit, uint64_t missing) {
+  if (IsPrintableText(bytes)) return Quote(format::AsChars(bytes), limit, missing);
+  std::string hex = Hex(bytes, limit);
+  if (missing > 0 && hex.find("…") == std::string::npos) hex += "…";
+  return std::to_string(bytes.size() + missing) + " bytes " + hex;
 }
 
 std::string KindName(uint8_t kind) {
@@ -145,7 +149,7 @@ std::string KindName(uint8_t kind) {
   return "kind " + std::to_string(kind);
 }
 
-std::string DescribeCall(uint8_t kind, Bytes args, size_t limit) {
+std::string DescribeCall(uint8_t kind, Bytes args, size_t limit, uint64_t missing) {
   std::string name = KindName(kind);
   switch (EffectKind(kind)) {
     case EffectKind::kClockNow:
@@ -161,19 +165,19 @@ std::string DescribeCall(uint8_t kind, Bytes args, size_t limit) {
     case EffectKind::kIoWrite:
     case EffectKind::kFsRead:
     case EffectKind::kEnvGet:
-      return name + "(" + Printable(args, limit) + ")";
+      return name + "(" + Printable(args, limit, missing) + ")";
     case EffectKind::kFsWrite:
       if (args.size() >= 4 && LoadU32(args.data()) <= args.size() - 4) {
         uint32_t path_len = LoadU32(args.data());
-        return name + "(" + Printable(args.subspan(4, path_len), limit) + ", " +
-               Printable(args.subspan(4 + path_len), limit) + ")";
+        return name + "(" + Printable(args.subspan(4, path_len), limit, 0) + ", " +
+               Printable(args.subspan(4 + path_len), limit, missing) + ")";
       }
       break;
   }
-  return name + "(" + Printable(args, limit) + ")";
+  return name + "(" + Printable(args, limit, missing) + ")";
 }
 
-std::string DescribeResult(uint8_t kind, Bytes result, size_t limit) {
+std::string DescribeResult(uint8_t kind, Bytes result, size_t limit, uint64_t missing) {
   switch (EffectKind(kind)) {
     case EffectKind::kClockNow: {
       int64_t ns;
@@ -194,12 +198,12 @@ std::string DescribeResult(uint8_t kind, Bytes result, size_t limit) {
       std::string_view data;
       if (!DecodeFsReadResult(result, &err, &data)) break;
       if (err != 0) return Errno(err);
-      return Printable(format::AsBytes(data), limit);
+      return Printable(format::AsBytes(data), limit, missing);
     }
     case EffectKind::kEnvGet: {
       std::optional<std::string> value;
       if (!DecodeEnvResult(result, &value)) break;
-      return value ? Printable(format::AsBytes(*value), limit) : "unset";
+      return value ? Printable(format::AsBytes(*value), limit, missing) : "unset";
     }
     case EffectKind::kArgsGet: {
       std::vector<std::string> args;
@@ -207,7 +211,7 @@ std::string DescribeResult(uint8_t kind, Bytes result, size_t limit) {
       std::string out = "[";
       for (size_t i = 0; i < args.size(); ++i) {
         if (i) out += ", ";
-        out += Printable(format::AsBytes(args[i]), limit);
+        out += Printable(format::AsBytes(args[i]), limit, 0);
       }
       return out + "]";
     }
@@ -215,9 +219,10 @@ std::string DescribeResult(uint8_t kind, Bytes result, size_t limit) {
       if (result.empty()) return "done";
       break;
     case EffectKind::kRandomBits:
-      return std::to_string(result.size()) + " bytes " + Hex(result, limit);
+      return std::to_string(result.size() + missing) + " bytes " + Hex(result, limit) +
+             (missing && result.size() * 2 <= limit ? "…" : "");
   }
-  return Printable(result, limit);
+  return Printable(result, limit, missing);
 }
 
 }  // namespace tape::engine

@@ -43,12 +43,15 @@ bool DecodeArgsResult(Bytes b, std::vector<std::string>* args);
 
 // A payload as text when it is printable (quoted, escaped), else as hex;
 // shortened to about `limit` characters with the total length noted.
-std::string Printable(Bytes bytes, size_t limit = 48);
+// `missing` counts bytes of the payload left out of `bytes` (the caller
+// passed a prefix of a long payload).
+std::string Printable(Bytes bytes, size_t limit = 48, uint64_t missing = 0);
 
 // "random.bits(8)", "fs.read(\"data.txt\")", "io.write(\"hello\\n\")".
-std::string DescribeCall(uint8_t kind, Bytes args, size_t limit = 48);
+// `missing` as for Printable: the payload was cut at its end.
+std::string DescribeCall(uint8_t kind, Bytes args, size_t limit = 48, uint64_t missing = 0);
 // "1700000000.123456789", "8 bytes 1f2e…", "errno 2 (No such file or directory)".
-std::string DescribeResult(uint8_t kind, Bytes result, size_t limit = 48);
+std::string DescribeResult(uint8_t kind, Bytes result, size_t limit = 48, uint64_t missing = 0);
 // The name of an effect kind byte, "kind 42" for an unknown one.
 std::string KindName(uint8_t kind);
 

@@ -4,7 +4,6 @@
 #include "tape/session.h"
 
 #include <cxxabi.h>
-#include <time.h>
 
 #include <cstdlib>
 #include <memory>
@@ -13,6 +12,7 @@
 #include "engine/src/recorder.h"
 #include "engine/src/replayer.h"
 #include "engine/src/signals.h"
+#include "format/clock.h"
 #include "format/trace_reader.h"
 #include "format/trace_writer.h"
 
@@ -36,11 +36,6 @@ format::ProgramKind ToFormat(ProgramKind kind) {
   return format::ProgramKind::kEmbedded;
 }
 
-uint64_t NowUnixNs() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
-}
 
 std::string Demangle(const char* name) {
   int status = 0;
@@ -96,7 +91,7 @@ std::string ProgramErrorOf(const Outcome& outcome) {
 RunReport Record(const Program& program, const RecordOptions& options) {
   RunReport report;
   format::TraceHeader header;
-  header.created_unix_ns = NowUnixNs();
+  header.created_unix_ns = WallClockNs();
   header.recorder = "tape " TAPE_VERSION;
   header.program_kind = ToFormat(program.kind);
   header.program_name = program.name;
@@ -138,12 +133,6 @@ RunReport Record(const Program& program, const RecordOptions& options) {
   }
   return report;
 }
-
-namespace {
-
-std::string OutcomeOf(const ProgramRun& run) { return run.outcome.Describe(); }
-
-}  // namespace
 
 RunReport Replay(const Program& program, const ReplayOptions& options) {
   RunReport report;
@@ -204,7 +193,7 @@ RunReport Replay(const Program& program, const ReplayOptions& options) {
   if (replayer.drift()) return drift(*replayer.drift());
   if (run.drift) return drift(*run.drift);
   report.exit_code = run.exit_code;
-  report.outcome = OutcomeOf(run);
+  report.outcome = run.outcome.Describe();
   report.program_error = ProgramErrorOf(run.outcome);
   if (replayer.seq() < reader.event_count()) {
     return drift({DriftKind::kTraceNotExhausted, replayer.seq(),
