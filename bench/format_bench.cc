@@ -63,6 +63,15 @@ void FillPayloads(ChunkBuilder* b, uint32_t n) {
   }
 }
 
+// range(0) == 0: the clock-like stream; otherwise the payload-heavy one.
+void FillFor(int64_t payloads, ChunkBuilder* b) {
+  if (payloads == 0) {
+    FillClock(b, 65536);
+  } else {
+    FillPayloads(b, 65536);
+  }
+}
+
 void BM_AppendClock(benchmark::State& state) {
   std::string path = TempPath("append-clock");
   auto writer = TraceWriter::Create(path, BenchHeader(), WriterOptions());
@@ -97,11 +106,7 @@ BENCHMARK(BM_AppendPayload)->Arg(16)->Arg(256)->Arg(4096);
 
 void BM_EncodeChunk(benchmark::State& state) {
   ChunkBuilder b(65536, 8u << 20);
-  if (state.range(0) == 0) {
-    FillClock(&b, 65536);
-  } else {
-    FillPayloads(&b, 65536);
-  }
+  FillFor(state.range(0), &b);
   ChunkEncoder encoder(1);
   std::vector<uint8_t> record;
   uint64_t hash;
@@ -117,11 +122,7 @@ BENCHMARK(BM_EncodeChunk)->Arg(1)->ArgName("payloads");
 
 void BM_DecodeChunk(benchmark::State& state) {
   ChunkBuilder b(65536, 8u << 20);
-  if (state.range(0) == 0) {
-    FillClock(&b, 65536);
-  } else {
-    FillPayloads(&b, 65536);
-  }
+  FillFor(state.range(0), &b);
   ChunkEncoder encoder(1);
   std::vector<uint8_t> record;
   uint64_t hash;

@@ -23,6 +23,17 @@ const char kExitCodes[] =
     "80 replay drifted from the recording, 81 a trace could not be read or written,\n"
     "82 a script does not compile; diff/verify exit 1 when traces differ / are damaged.";
 
+// The options `record` and `run` share.
+void AddRecordingOptions(CLI::App* verb, RecordArgs* args) {
+  verb->add_option("--out,-o", args->out, "Trace file to write")->capture_default_str();
+  verb->add_flag("--force", args->force, "Overwrite --out even if it is not a trace");
+  verb->add_option("--flush-ms", args->flush_ms,
+                   "Seal recorded events to the file at least this often")
+      ->check(CLI::Range(1, 3600000))
+      ->capture_default_str();
+  verb->add_option("args", args->args, "Arguments for the program's args.get() (after --)");
+}
+
 int Main(int argc, char** argv) {
   CLI::App app(kDescription, "tape");
   app.set_version_flag("--version", "tape " TAPE_VERSION " (trace format 1.0)");
@@ -34,24 +45,12 @@ int Main(int argc, char** argv) {
   RecordArgs record;
   CLI::App* rec = app.add_subcommand("record", "Run a built-in program and record it");
   rec->add_option("program", record.program, "Built-in program (see tape list)")->required();
-  rec->add_option("--out,-o", record.out, "Trace file to write")->capture_default_str();
-  rec->add_flag("--force", record.force, "Overwrite --out even if it is not a trace");
-  rec->add_option("--flush-ms", record.flush_ms,
-                  "Seal recorded events to the file at least this often")
-      ->check(CLI::Range(1, 3600000))
-      ->capture_default_str();
-  rec->add_option("args", record.args, "Arguments for the program (after --)");
+  AddRecordingOptions(rec, &record);
 
   RecordArgs run;
   CLI::App* runc = app.add_subcommand("run", "Interpret a .tape script and record it");
   runc->add_option("script", run.program, "The .tape script")->required();
-  runc->add_option("--out,-o", run.out, "Trace file to write")->capture_default_str();
-  runc->add_flag("--force", run.force, "Overwrite --out even if it is not a trace");
-  runc->add_option("--flush-ms", run.flush_ms,
-                   "Seal recorded events to the file at least this often")
-      ->check(CLI::Range(1, 3600000))
-      ->capture_default_str();
-  runc->add_option("args", run.args, "Arguments for the script's args.get() (after --)");
+  AddRecordingOptions(runc, &run);
 
   ReplayArgs replay;
   CLI::App* rep = app.add_subcommand(
