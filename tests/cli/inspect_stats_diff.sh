@@ -61,4 +61,13 @@ run tape diff g1.bin g2.bin
 expect_out "first divergence at seq 0"
 expect_out "answered differently"
 
+# Progress lines go to stderr on a terminal only (script(1) provides one).
+if command -v script > /dev/null; then
+  script -qec "$TAPE verify dice.bin" /dev/null > tty.out 2>&1
+  grep -q "verify: 3 / 3 (100%)" tty.out || fail "no progress line on a terminal: $(cat tty.out)"
+  run tape verify dice.bin
+  expect_code 0
+  [[ "$ERR" != *"verify:"* ]] || fail "a progress line went to a pipe"
+fi
+
 finish
