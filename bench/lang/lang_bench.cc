@@ -43,9 +43,10 @@ std::shared_ptr<const tape::lang::Script> MustCompile(const std::string& source)
   return *script;
 }
 
-void BM_ClockNowLoop(benchmark::State& state) {
+// Runs `source`, a loop of n effect calls, and reports the cost per call.
+void RunEffectLoop(benchmark::State& state, const std::string& source) {
   const int64_t n = state.range(0);
-  auto script = MustCompile("for i in 0.." + std::to_string(n) + " { clock.now(); }");
+  auto script = MustCompile(source);
   NoopRuntime rt;
   for (auto _ : state) benchmark::DoNotOptimize(script->Run(rt));
   state.SetItemsProcessed(state.iterations() * n);
@@ -53,19 +54,17 @@ void BM_ClockNowLoop(benchmark::State& state) {
       static_cast<double>(state.iterations() * n),
       benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
+
+void BM_ClockNowLoop(benchmark::State& state) {
+  RunEffectLoop(state, "for i in 0.." + std::to_string(state.range(0)) + " { clock.now(); }");
+}
 BENCHMARK(BM_ClockNowLoop)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
 
 // The same loop, keeping each reading: a typical "measure elapsed" pattern.
 void BM_ClockNowElapsed(benchmark::State& state) {
-  const int64_t n = state.range(0);
-  auto script = MustCompile("let t0 = clock.now();\nlet total = 0;\nfor i in 0.." +
-                            std::to_string(n) + " {\n  total = total + (clock.now() - t0);\n}\n");
-  NoopRuntime rt;
-  for (auto _ : state) benchmark::DoNotOptimize(script->Run(rt));
-  state.SetItemsProcessed(state.iterations() * n);
-  state.counters["ns_per_call"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * n),
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  RunEffectLoop(state, "let t0 = clock.now();\nlet total = 0;\nfor i in 0.." +
+                           std::to_string(state.range(0)) +
+                           " {\n  total = total + (clock.now() - t0);\n}\n");
 }
 BENCHMARK(BM_ClockNowElapsed)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
 

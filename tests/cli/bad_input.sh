@@ -42,6 +42,13 @@ run tape record dice --out notes.txt
 expect_code 2
 expect_err "refusing to overwrite notes.txt"
 [ "$(cat notes.txt)" = "precious notes" ] || fail "notes.txt was modified"
+run tape bench --events 10 --out notes.txt
+expect_code 2
+expect_err "refusing to overwrite notes.txt"
+run tape recover missing.bin --out notes.txt
+expect_code 2
+expect_err "refusing to overwrite notes.txt"
+[ "$(cat notes.txt)" = "precious notes" ] || fail "notes.txt was modified"
 run tape record dice --out notes.txt --force
 expect_code 0
 run tape inspect notes.txt
@@ -98,6 +105,13 @@ expect_code 2
 expect_err "the trace has 3 events"
 run tape inspect dice.bin --limit 0
 expect_code 2
+
+run tape recover dice.bin --out dice.bin
+expect_code 2
+expect_err "not the damaged trace itself"
+run tape recover missing.bin --out fixed.bin
+expect_code 81
+expect_err "missing.bin"
 
 # A future format version is UnsupportedSchema.
 cp dice.bin future.bin

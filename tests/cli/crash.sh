@@ -19,6 +19,13 @@ for mode in segv abort terminate; do
   expect_err "killed by $name at seq 2 (the recorded program was killed by signal $sig ($name))"
 done
 
+# tape::Main's own usage errors.
+for bad in "record --flush-ms abc" "record --flush-ms 0" "record --out" "replay --trace" "bogus" ""; do
+  run "$CRASH" $bad
+  expect_code 2
+  expect_err "usage:"
+done
+
 TAPE_TEST_MODE=throw run "$CRASH" record --out throw.bin
 expect_code 1
 run tape inspect throw.bin
