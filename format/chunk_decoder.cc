@@ -24,6 +24,7 @@ const char* SectionName(uint8_t id) {
     case SectionId::kNewSites: return "NEW_SITES";
     case SectionId::kBlobRefs: return "BLOB_REFS";
   }
+  if (id == kKindNamesSection) return "KIND_NAMES";
   return "unknown section";
 }
 
@@ -344,6 +345,18 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
       std::string text;
       if (!r.GetU64(&id) || !r.GetString(kMaxSiteText, &text)) return Fail("NEW_SITES entry is truncated");
       out->new_sites_.emplace_back(id, std::move(text));
+    }
+    Bytes kinds;
+    TAPE_RETURN_IF_ERROR(Inflate(kKindNamesSection, 256 * (kMaxKindName + 3), &scratch_, &kinds));
+    out->new_kinds_.clear();
+    ByteReader k(kinds);
+    while (k.remaining() > 0) {
+      uint8_t kind;
+      std::string name;
+      if (!k.GetU8(&kind) || !k.GetString(kMaxKindName, &name) || name.empty()) {
+        return Fail("KIND_NAMES entry is truncated or empty");
+      }
+      out->new_kinds_.emplace_back(kind, std::move(name));
     }
   }
   out->parts_ = parts;

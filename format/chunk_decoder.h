@@ -72,6 +72,8 @@ class DecodedChunk {
   const std::vector<uint64_t>& site_dict() const { return site_dict_; }
   const uint32_t* site_index() const { return site_index_.data(); }
   const std::vector<std::pair<uint64_t, std::string>>& new_sites() const { return new_sites_; }
+  // KIND_NAMES (decoded with the new sites): kind names this chunk defines.
+  const std::vector<std::pair<uint8_t, std::string>>& new_kinds() const { return new_kinds_; }
 
   // The columns as decompressed (§7.3), for ChunkCursor's sequential walk.
   // Valid when payloads and sites were decoded.
@@ -130,6 +132,7 @@ class DecodedChunk {
   std::vector<Slot> arg_slots_, result_slots_;
   Heap args_, results_;
   std::vector<std::pair<uint64_t, std::string>> new_sites_;
+  std::vector<std::pair<uint8_t, std::string>> new_kinds_;
   Columns columns_;
   std::vector<uint8_t> index_storage_, arg_lens_storage_, result_lens_storage_,
       int_results_storage_;

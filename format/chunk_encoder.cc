@@ -205,7 +205,8 @@ void ChunkEncoder::BuildIntResults(const ChunkBuilder& b, uint32_t begin, uint32
 
 void ChunkEncoder::Encode(const ChunkBuilder& b, uint32_t begin, uint32_t end,
                           uint32_t chunk_number, const SiteDefinitions& new_sites,
-                          std::vector<uint8_t>* record, uint64_t* content_hash) {
+                          std::vector<uint8_t>* record, uint64_t* content_hash,
+                          const KindDefinitions* new_kinds) {
   assert(begin < end && end <= b.published());
   uint32_t n = end - begin;
   uint64_t first_seq = b.first_seq() + begin;
@@ -230,6 +231,15 @@ void ChunkEncoder::Encode(const ChunkBuilder& b, uint32_t begin, uint32_t end,
     new_sites_.insert(new_sites_.end(), text.begin(), text.end());
   }
 
+  kind_names_.clear();
+  if (new_kinds) {
+    for (const auto& [kind, name] : *new_kinds) {
+      kind_names_.push_back(kind);
+      PutVarint(&kind_names_, name.size());
+      kind_names_.insert(kind_names_.end(), name.begin(), name.end());
+    }
+  }
+
   const Section sections[] = {
       {uint8_t(SectionId::kSiteDict), dict_.data(), dict_.size()},
       {uint8_t(SectionId::kSiteIndex), index_.data(), index_.size()},
@@ -242,6 +252,7 @@ void ChunkEncoder::Encode(const ChunkBuilder& b, uint32_t begin, uint32_t end,
       {uint8_t(SectionId::kIntResults), int_results_.data(), int_results_.size()},
       {uint8_t(SectionId::kNewSites), new_sites_.data(), new_sites_.size()},
       {uint8_t(SectionId::kBlobRefs), blob_refs_.data(), blob_refs_.size()},
+      {kKindNamesSection, kind_names_.data(), kind_names_.size()},
   };
 
   // §7.6 content hash: first_seq, count, then sections 1..9 as (u32 length, bytes).

@@ -20,6 +20,7 @@ struct ZSTD_CCtx_s;
 namespace tape::format {
 
 using SiteDefinitions = std::vector<std::pair<uint64_t, std::string>>;
+using KindDefinitions = std::vector<std::pair<uint8_t, std::string>>;
 
 class ChunkEncoder {
  public:
@@ -30,11 +31,12 @@ class ChunkEncoder {
 
   // Encodes events [begin, end) of `builder` as a complete CHNK record
   // (record header included) into `record`, which is overwritten.
-  // `new_sites` are the sites this chunk defines (§7.3, NEW_SITES).
+  // `new_sites` are the sites this chunk defines (§7.3, NEW_SITES),
+  // `new_kinds` the kind names (KIND_NAMES; nullptr for none).
   // REQUIRES: begin < end <= builder.published().
   void Encode(const ChunkBuilder& builder, uint32_t begin, uint32_t end, uint32_t chunk_number,
               const SiteDefinitions& new_sites, std::vector<uint8_t>* record,
-              uint64_t* content_hash);
+              uint64_t* content_hash, const KindDefinitions* new_kinds = nullptr);
 
  private:
   struct Section {
@@ -59,7 +61,7 @@ class ChunkEncoder {
   std::vector<uint32_t> event_index_;  // dictionary index of each event
 
   std::vector<uint8_t> dict_, index_, arg_lens_, result_lens_, arg_heap_, result_heap_,
-      int_kinds_, int_results_, int_heap_, new_sites_, blob_refs_, compressed_;
+      int_kinds_, int_results_, int_heap_, new_sites_, blob_refs_, kind_names_, compressed_;
   bool int_kind_[256] = {};
 };
 

@@ -13,7 +13,7 @@ namespace tape::format {
 // §4 Prelude: the first 16 bytes of every trace.
 inline constexpr uint8_t kFileMagic[8] = {0x89, 'T', 'A', 'P', 'E', '\r', '\n', 0x1a};
 inline constexpr uint16_t kFormatMajor = 1;  // readers reject any other major
-inline constexpr uint16_t kFormatMinor = 0;  // readers accept any minor
+inline constexpr uint16_t kFormatMinor = 1;  // readers accept any minor
 inline constexpr size_t kPreludeSize = 16;
 
 // §5 Records: tag (4) | body length (4) | checksum (8) | body.
@@ -62,6 +62,9 @@ enum class SectionId : uint8_t {  // §7.3, in the order they must appear
 };
 inline constexpr uint8_t kLastCriticalSection = 11;
 inline constexpr uint8_t kFirstAncillarySection = 128;  // ids >= 128 are skipped when unknown
+// §7.3 ancillary sections (format 1.1).
+inline constexpr uint8_t kKindNamesSection = 128;
+inline constexpr size_t kMaxKindName = 255;
 
 enum class Codec : uint8_t { kRaw = 0, kZstd = 1 };  // §7.2
 

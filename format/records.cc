@@ -167,6 +167,15 @@ std::vector<uint8_t> EncodeFooterBody(const Footer& f) {
     w.PutU64(id);
     w.PutString(text);
   }
+  // Format 1.1: the kind-name table.
+  uint32_t named = 0;
+  for (const std::string& name : f.kind_names) named += !name.empty();
+  w.PutU32(named);
+  for (int k = 0; k < 256; ++k) {
+    if (f.kind_names[k].empty()) continue;
+    w.PutU8(uint8_t(k));
+    w.PutString(f.kind_names[k]);
+  }
   return std::move(w.buffer());
 }
 
@@ -210,6 +219,19 @@ Status ParseFooterBody(Bytes body, Footer* f) {
     }
     f->sites.emplace(id, std::move(text));
   }
+  // Format 1.1 appends the kind-name table; a 1.0 footer ends here.
+  if (r.remaining() == 0) return Status::Ok();
+  uint32_t named;
+  if (!r.GetU32(&named) || named > 256) return bad("bad kind-name count");
+  for (uint32_t i = 0; i < named; ++i) {
+    uint8_t kind;
+    std::string name;
+    if (!r.GetU8(&kind) || !r.GetString(kMaxKindName, &name) || name.empty()) {
+      return bad("kind name " + std::to_string(i) + " is truncated or empty");
+    }
+    f->kind_names[kind] = std::move(name);
+  }
+  // Bytes after the known fields belong to a later minor version: ignored.
   return Status::Ok();
 }
 

@@ -4,6 +4,7 @@
 #ifndef TAPE_FORMAT_TRACE_INFO_H_
 #define TAPE_FORMAT_TRACE_INFO_H_
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -63,6 +64,9 @@ struct ChunkIndexEntry {
 };
 
 using SiteTable = std::unordered_map<uint64_t, std::string>;
+// Names of the kind bytes a trace defines itself (§7.3 KIND_NAMES): index =
+// kind byte, "" where none.
+using KindNames = std::array<std::string, 256>;
 
 struct Footer {
   uint64_t event_count = 0;
@@ -70,6 +74,7 @@ struct Footer {
   Outcome outcome;
   std::vector<ChunkIndexEntry> chunks;
   SiteTable sites;
+  KindNames kind_names;  // format 1.1; all empty in older traces
 };
 
 // Lower-case hex of raw bytes ("" for none).

@@ -146,6 +146,7 @@ Status TraceReader::ParseFooter(uint64_t footer_offset) {
   outcome_ = std::move(footer.outcome);
   chunks_ = std::move(footer.chunks);
   sites_ = std::move(footer.sites);
+  kind_names_ = std::move(footer.kind_names);
   return Status::Ok();
 }
 
@@ -153,6 +154,7 @@ void TraceReader::Scan(uint64_t from, const std::string& why) {
   finalized_ = false;
   chunks_.clear();
   sites_.clear();
+  kind_names_ = {};
   event_count_ = 0;
   outcome_ = {OutcomeKind::kInterrupted, 0, ""};
   ChunkDecoder decoder;
@@ -188,6 +190,7 @@ void TraceReader::Scan(uint64_t from, const std::string& why) {
         break;
       }
       for (const auto& [id, text] : chunk.new_sites()) sites_.emplace(id, text);
+      for (const auto& [kind, name] : chunk.new_kinds()) kind_names_[kind] = name;
       chunks_.push_back({offset, h.first_seq, h.event_count, uint32_t(rec.size()), 0, false});
       event_count_ += h.event_count;
     } else if (rec.tag == kTagFooter) {

@@ -52,6 +52,8 @@ class TraceReader {
   uint64_t event_count() const { return event_count_; }
   const std::vector<ChunkIndexEntry>& chunks() const { return chunks_; }
   const SiteTable& sites() const { return sites_; }
+  // Names of the kinds the trace defines itself (user-defined effects).
+  const KindNames& kind_names() const { return kind_names_; }
   // "file:line:col" of a site, or "" when the trace does not name it.
   std::string SiteLocation(uint64_t site) const;
 
@@ -85,6 +87,7 @@ class TraceReader {
   uint64_t event_count_ = 0;
   std::vector<ChunkIndexEntry> chunks_;
   SiteTable sites_;
+  KindNames kind_names_;
 };
 
 // Walks events in order, one decoded chunk at a time.

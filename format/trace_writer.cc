@@ -41,8 +41,8 @@ Result<std::unique_ptr<TraceWriter>> TraceWriter::Create(const std::string& path
                                                          const TraceHeader& header,
                                                          const WriterOptions& options) {
   TAPE_RETURN_IF_ERROR(options.Validate());
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::FromErrno("cannot create trace " + path, errno);
+  TAPE_ASSIGN_OR_RETURN(std::unique_ptr<TraceOutput> output, TraceOutput::Claim(path, options.force));
+  int fd = output->fd();
 
   TraceHeader h = header;
   h.chunk_max_events = options.chunk_max_events;
@@ -56,21 +56,18 @@ Result<std::unique_ptr<TraceWriter>> TraceWriter::Create(const std::string& path
   while (left > 0) {
     ssize_t n = ::write(fd, p, left);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return Status::FromErrno("cannot write trace " + path, err);
-    }
+    if (n < 0) return Status::FromErrno("cannot write trace " + path, errno);
     p += n;
     left -= size_t(n);
   }
-  return std::unique_ptr<TraceWriter>(new TraceWriter(fd, path, options, head.size()));
+  return std::unique_ptr<TraceWriter>(new TraceWriter(std::move(output), options, head.size()));
 }
 
-TraceWriter::TraceWriter(int fd, std::string path, const WriterOptions& options,
+TraceWriter::TraceWriter(std::unique_ptr<TraceOutput> output, const WriterOptions& options,
                          uint64_t data_start)
-    : fd_(fd),
-      path_(std::move(path)),
+    : output_(std::move(output)),
+      fd_(output_->fd()),
+      path_(output_->path()),
       options_(options),
       spill_threshold_(options.spill_threshold),
       encoder_(options.zstd_level),
@@ -95,6 +92,11 @@ void TraceWriter::DefineSite(uint64_t id, std::string_view location) {
   if (sites_known_.insert(id).second) {
     sites_pending_.emplace_back(id, std::string(location.substr(0, kMaxSiteText)));
   }
+}
+
+void TraceWriter::DefineKind(uint8_t kind, std::string_view name) {
+  std::lock_guard lock(sites_mu_);
+  kinds_pending_.emplace_back(kind, std::string(name.substr(0, kMaxKindName)));
 }
 
 Status TraceWriter::status() const {
@@ -180,21 +182,31 @@ void TraceWriter::EncodeRange(int b, uint32_t end) {
   uint32_t begin = encoded_[b];
   if (begin >= end) return;
   SiteDefinitions defs;
+  KindDefinitions kinds;
   {
     std::lock_guard lock(sites_mu_);
     defs.swap(sites_pending_);
+    kinds.swap(kinds_pending_);
   }
   const ChunkBuilder& builder = *builders_[b];
   uint64_t hash = 0;
-  encoder_.Encode(builder, begin, end, uint32_t(index_.size()), defs, &record_, &hash);
+  encoder_.Encode(builder, begin, end, uint32_t(index_.size()), defs, &record_, &hash, &kinds);
   encoded_[b] = end;
   uint64_t offset = file_offset_;
   if (!WriteAll(record_.data(), record_.size())) return;
   file_offset_ += record_.size();
   index_.push_back({offset, builder.first_seq() + begin, end - begin, uint32_t(record_.size()),
                     hash, true});
+  Publish();
   events_written_ += end - begin;
   for (auto& [id, text] : defs) sites_written_.emplace(id, std::move(text));
+  for (auto& [kind, name] : kinds) kinds_written_[kind] = std::move(name);
+}
+
+void TraceWriter::Publish() {
+  if (output_->published()) return;
+  Status s = output_->Publish();
+  if (!s.ok()) Fail(s);
 }
 
 void TraceWriter::WriteFooter(const Outcome& outcome) {
@@ -204,11 +216,13 @@ void TraceWriter::WriteFooter(const Outcome& outcome) {
   footer.outcome = outcome;
   footer.chunks = index_;
   footer.sites = sites_written_;
+  footer.kind_names = kinds_written_;
   std::vector<uint8_t> tail;
   uint64_t footer_offset = file_offset_;
   AppendRecord(kTagFooter, EncodeFooterBody(footer), &tail);
   AppendTrailer(footer_offset, &tail);
   if (WriteAll(tail.data(), tail.size())) file_offset_ += tail.size();
+  Publish();
 }
 
 void TraceWriter::EncoderLoop() {
@@ -292,7 +306,11 @@ Status TraceWriter::Finish(const Outcome& outcome) {
   cv_.notify_all();
   thread_.join();
   joined_ = true;
-  if (::close(fd_) != 0 && ok()) Fail(Status::FromErrno("cannot close trace " + path_, errno));
+  // A trace deleted or replaced during the recording is lost: say so.
+  Status at_path = output_->CheckStillAtPath();
+  if (!at_path.ok()) Fail(at_path);
+  Status closed = output_->Close();
+  if (!closed.ok()) Fail(closed);
   return status();
 }
 

@@ -28,6 +28,7 @@
 #include "format/chunk_encoder.h"
 #include "format/status.h"
 #include "format/trace_info.h"
+#include "format/trace_output.h"
 
 namespace tape::format {
 
@@ -38,6 +39,9 @@ struct WriterOptions {
   int zstd_level = 1;
   // Payloads larger than this go to BLOB records (§8). At most chunk_max_payload.
   uint32_t spill_threshold = 256u << 10;
+  // Write the trace even over a file that is not a trace, or not a regular
+  // file (see TraceOutput::Claim).
+  bool force = false;
 
   // Checks the limits above; names the offending option.
   Status Validate() const;
@@ -45,7 +49,8 @@ struct WriterOptions {
 
 class TraceWriter {
  public:
-  // Creates (or truncates) `path` and writes the prelude and HEAD record.
+  // Claims `path` (TraceOutput: locked, an old trace kept whole until the new
+  // one has its first chunk) and writes the prelude and HEAD record.
   static Result<std::unique_ptr<TraceWriter>> Create(const std::string& path,
                                                      const TraceHeader& header,
                                                      const WriterOptions& options);
@@ -69,8 +74,14 @@ class TraceWriter {
   // Declares the source location of a site. Must precede the first Append
   // that uses `id`; later calls for the same id are ignored. Thread-safe.
   void DefineSite(uint64_t id, std::string_view location);
+  // Names a kind byte the trace defines itself (§7.3 KIND_NAMES), e.g. a
+  // user-defined effect. Must precede the first Append of that kind.
+  void DefineKind(uint8_t kind, std::string_view name);
 
   uint64_t events() const { return next_seq_; }
+  // The file written, and the old trace it replaces: writing either from the
+  // recorded program would destroy a recording.
+  bool IsOwnFile(dev_t dev, ino_t ino) const { return output_->IsOwnFile(dev, ino); }
   bool ok() const { return !failed_.load(std::memory_order_relaxed); }
   Status status() const;
   const std::string& path() const { return path_; }
@@ -86,7 +97,8 @@ class TraceWriter {
   bool FinishFromSignal(OutcomeKind kind, int code, const char* message, int timeout_ms);
 
  private:
-  TraceWriter(int fd, std::string path, const WriterOptions& options, uint64_t data_start);
+  TraceWriter(std::unique_ptr<TraceOutput> output, const WriterOptions& options,
+              uint64_t data_start);
   enum class BuilderState { kCurrent, kFull, kFree };
 
   void AppendLarge(uint64_t site, uint8_t kind, Bytes args, Bytes result);
@@ -96,9 +108,13 @@ class TraceWriter {
   bool WriteAll(const uint8_t* data, size_t size);
   void Fail(Status status);
   void WriteFooter(const Outcome& outcome);
+  // Encoder thread: makes the new trace visible at its path once it holds a
+  // chunk (or at the end).
+  void Publish();
   // Runs on the encoder thread: writes `payload` as BLOB records.
   void WriteBlob();
 
+  std::unique_ptr<TraceOutput> output_;
   const int fd_;
   const std::string path_;
   const WriterOptions options_;
@@ -142,6 +158,8 @@ class TraceWriter {
   std::mutex sites_mu_;
   std::unordered_set<uint64_t> sites_known_;  // guarded by sites_mu_
   SiteDefinitions sites_pending_;             // guarded by sites_mu_
+  KindDefinitions kinds_pending_;             // guarded by sites_mu_
+  KindNames kinds_written_;                   // encoder thread
 
   std::atomic<bool> failed_{false};
   mutable std::mutex error_mu_;

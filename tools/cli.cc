@@ -1,5 +1,6 @@
 #include "tools/cli.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,9 +44,15 @@ std::unique_ptr<format::TraceReader> OpenTrace(const std::string& verb, const st
 }
 
 bool LooksLikeTrace(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  // Non-blocking, regular files only: a FIFO named here must not hang us.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return false;
+  struct stat st;
   char magic[8];
-  return in.read(magic, 8) && std::memcmp(magic, format::kFileMagic, 8) == 0;
+  bool trace = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+               ::pread(fd, magic, 8, 0) == 8 && std::memcmp(magic, format::kFileMagic, 8) == 0;
+  ::close(fd);
+  return trace;
 }
 
 Status CheckOutputPath(const std::string& path, bool force) {
@@ -53,6 +60,11 @@ Status CheckOutputPath(const std::string& path, bool force) {
   if (::stat(path.c_str(), &st) != 0) return Status::Ok();  // a new file
   if (S_ISDIR(st.st_mode)) {
     return Status::InvalidArgument(path + " is a directory; name a file to write the trace to");
+  }
+  if (!force && !S_ISREG(st.st_mode)) {
+    return Status::InvalidArgument("refusing to write a trace to " + path +
+                                   ": it is not a regular file (a device, FIFO or socket); use "
+                                   "--force to write there anyway");
   }
   if (!force && st.st_size > 0 && !LooksLikeTrace(path)) {
     return Status::InvalidArgument("refusing to overwrite " + path +

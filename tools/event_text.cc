@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "engine/src/effect_codec.h"
+#include "engine/src/effect_text.h"
 #include "tape/effects.h"
 #include "tools/cli.h"
 
@@ -64,13 +64,70 @@ nlohmann::ordered_json BytesJson(std::string_view s, bool truncated) {
   return j;
 }
 
+// A parsed field as JSON (the shapes of specs/trace-format.md §13 in JSON:
+// numbers, strings or {"hex": ...}, {"errno": n}, lists, null for unset).
+nlohmann::ordered_json FieldJson(const engine::FieldValue& v, bool cut) {
+  using engine::FieldType;
+  switch (v.type) {
+    case FieldType::kU32:
+    case FieldType::kU64:
+      return v.number;
+    case FieldType::kTimeNs:
+      return int64_t(v.number);
+    case FieldType::kErrno:
+      return {{"errno", int32_t(v.number)}};
+    case FieldType::kFlag:
+      return v.number != 0;
+    case FieldType::kText:
+    case FieldType::kSizedText:
+      return BytesJson(format::AsChars(v.bytes), cut);
+    case FieldType::kHex:
+      return {{"hex", Hex(format::AsChars(v.bytes))}};
+    case FieldType::kOptText:
+      return v.number ? BytesJson(format::AsChars(v.bytes), cut) : nlohmann::ordered_json(nullptr);
+    case FieldType::kErrnoData: {
+      nlohmann::ordered_json j = {{"errno", int32_t(v.number)}};
+      if (v.number == 0) j["data"] = BytesJson(format::AsChars(v.bytes), cut);
+      return j;
+    }
+    case FieldType::kTextList: {
+      nlohmann::ordered_json j = nlohmann::ordered_json::array();
+      for (Bytes b : v.list) j.push_back(BytesJson(format::AsChars(b), false));
+      return j;
+    }
+    case FieldType::kUserResult:
+      if (v.number == 0) return {{"value", BytesJson(format::AsChars(v.bytes), cut)}};
+      return {{"threw", BytesJson(format::AsChars(v.bytes), false)},
+              {"message", BytesJson(format::AsChars(v.message), cut)}};
+  }
+  return nullptr;
+}
+
+// A payload as JSON: null when its layout has no fields, the field itself
+// when it has one, an object keyed by field name otherwise. A payload that
+// does not have its layout (a damaged trace) is shown as bytes.
+nlohmann::ordered_json PayloadJson(const engine::Layout* layout, const std::string& bytes,
+                                   bool cut) {
+  engine::ParsedPayload parsed;
+  if (layout == nullptr || !engine::ParsePayload(*layout, AsBytes(bytes), &parsed).empty()) {
+    return BytesJson(bytes, cut);
+  }
+  if (parsed.count == 0) return nullptr;
+  if (parsed.count == 1) return FieldJson(parsed.fields[0], cut);
+  nlohmann::ordered_json j;
+  for (uint8_t i = 0; i < parsed.count; ++i) {
+    j[layout->fields[i].name] = FieldJson(parsed.fields[i], cut && i + 1 == parsed.count);
+  }
+  return j;
+}
+
 }  // namespace
 
 std::string EventCall(const format::TraceReader& reader, const format::EventView& e) {
   std::string args = Payload(reader, e.args, kShownBytes * 4);
   std::string result = Payload(reader, e.result, kShownBytes * 4);
-  std::string call =
-      engine::DescribeCall(e.kind, AsBytes(args), kShownBytes, e.args.size - args.size());
+  std::string call = engine::DescribeCall(engine::KindName(e.kind, &reader.kind_names()), e.kind,
+                                          AsBytes(args), kShownBytes, e.args.size - args.size());
   std::string shown =
       engine::DescribeResult(e.kind, AsBytes(result), kShownBytes, e.result.size - result.size());
   return call + " -> " + shown;
@@ -90,67 +147,28 @@ nlohmann::ordered_json EventJson(const format::TraceReader& reader, const format
   std::string result = Payload(reader, e.result, kJsonBytes, &result_cut);
   nlohmann::ordered_json j;
   j["seq"] = e.seq;
-  j["kind"] = engine::KindName(e.kind);
+  j["kind"] = engine::KindName(e.kind, &reader.kind_names());
   j["site"] = SiteHex(e.site);
   j["location"] = reader.SiteLocation(e.site);
-  Bytes a = AsBytes(args), r = AsBytes(result);
-  nlohmann::ordered_json ja = BytesJson(args, args_cut), jr = BytesJson(result, result_cut);
-  switch (EffectKind(e.kind)) {
-    case EffectKind::kClockNow: {
-      ja = nullptr;
-      int64_t ns;
-      if (engine::DecodeI64(r, &ns)) jr = ns;
-      break;
-    }
-    case EffectKind::kRandomBits:
-      if (a.size() == 4) ja = format::LoadU32(a.data());
-      jr = {{"hex", Hex(result)}};
-      break;
-    case EffectKind::kIoWrite:
-    case EffectKind::kFsWrite: {
-      int32_t err;
-      if (engine::DecodeI32(r, &err)) jr = {{"errno", err}};
-      if (EffectKind(e.kind) == EffectKind::kFsWrite && a.size() >= 4 &&
-          format::LoadU32(a.data()) <= a.size() - 4) {
-        uint32_t n = format::LoadU32(a.data());
-        ja = {{"path", BytesJson(args.substr(4, n), false)},
-              {"data", BytesJson(args.substr(4 + n), args_cut)}};
-      }
-      break;
-    }
-    case EffectKind::kFsRead: {
-      int err;
-      std::string_view data;
-      if (engine::DecodeFsReadResult(r, &err, &data)) {
-        jr = {{"errno", err}};
-        if (err == 0) jr["data"] = BytesJson(data, result_cut);
-      }
-      break;
-    }
-    case EffectKind::kEnvGet: {
-      std::optional<std::string> value;
-      if (engine::DecodeEnvResult(r, &value)) jr = value ? BytesJson(*value, false) : nullptr;
-      break;
-    }
-    case EffectKind::kArgsGet: {
-      ja = nullptr;
-      std::vector<std::string> list;
-      if (engine::DecodeArgsResult(r, &list)) {
-        jr = nlohmann::ordered_json::array();
-        for (const std::string& s : list) jr.push_back(BytesJson(s, false));
-      }
-      break;
-    }
-    case EffectKind::kTimeSleep: {
-      uint64_t ms = a.size() == 8 ? format::LoadU64(a.data()) : 0;
-      ja = ms;
-      jr = nullptr;
-      break;
+  // A cut payload keeps its layout when only its last field was cut.
+  j["args"] = PayloadJson(engine::ArgsLayout(e.kind), args, args_cut);
+  j["result"] = PayloadJson(engine::ResultLayout(e.kind), result, result_cut);
+  return j;
+}
+
+bool ParseKind(const format::TraceReader& reader, std::string_view name, uint8_t* kind) {
+  EffectKind builtin;
+  if (ParseEffectName(name, &builtin)) {
+    *kind = uint8_t(builtin);
+    return true;
+  }
+  for (int k = kFirstUserKind; k < 256; ++k) {
+    if (!reader.kind_names()[k].empty() && reader.kind_names()[k] == name) {
+      *kind = uint8_t(k);
+      return true;
     }
   }
-  j["args"] = ja;
-  j["result"] = jr;
-  return j;
+  return false;
 }
 
 }  // namespace tape::cli

@@ -16,6 +16,9 @@ std::string EventLine(const format::TraceReader& reader, const format::EventView
 std::string EventCall(const format::TraceReader& reader, const format::EventView& e);
 // {"seq":…, "kind":…, "site":…, "location":…, "args":…, "result":…}.
 nlohmann::ordered_json EventJson(const format::TraceReader& reader, const format::EventView& e);
+// The kind byte an effect name stands for in `reader`'s trace: a built-in
+// effect ("clock.now", or "clock") or a user-defined one ("db.query").
+bool ParseKind(const format::TraceReader& reader, std::string_view name, uint8_t* kind);
 
 }  // namespace tape::cli
 

@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <iostream>
 
-#include "engine/src/effect_codec.h"
+#include "engine/src/effect_text.h"
 #include "tape/effects.h"
 #include "tools/cli.h"
 #include "tools/event_text.h"
@@ -39,13 +39,6 @@ bool ParseSite(const std::string& text, uint64_t* site) {
 }  // namespace
 
 int RunInspect(const InspectArgs& args) {
-  EffectKind kind{};
-  if (!args.filter.empty() && !ParseEffectName(args.filter, &kind)) {
-    return Fail("inspect", kExitUsage,
-                "--filter " + args.filter +
-                    ": not an effect (clock.now, random.bits, io.write, fs.read, fs.write, "
-                    "env.get, args.get, time.sleep)");
-  }
   uint64_t site = 0;
   if (!args.site.empty() && !ParseSite(args.site, &site)) {
     return Fail("inspect", kExitUsage, "--site " + args.site + ": expected up to 16 hex digits");
@@ -53,6 +46,12 @@ int RunInspect(const InspectArgs& args) {
   std::unique_ptr<format::TraceReader> reader = OpenTrace("inspect", args.file);
   if (!reader) return kExitTrace;
   const format::TraceReader& r = *reader;
+  uint8_t kind = 0;
+  if (!args.filter.empty() && !ParseKind(r, args.filter, &kind)) {
+    return Fail("inspect", kExitUsage,
+                "--filter " + args.filter + ": not an effect (" + engine::EffectNameList() +
+                    ", or the name of a user-defined effect in this trace)");
+  }
   if (!args.json) PrintSummary(r);
   if (args.since >= r.event_count()) {
     if (r.event_count() == 0) return kExitOk;
@@ -78,7 +77,7 @@ int RunInspect(const InspectArgs& args) {
     const format::DecodedChunk& probe = filtering ? columns : full;
     uint32_t begin = c == r.ChunkFor(args.since) ? uint32_t(args.since - probe.first_seq()) : 0;
     auto matches = [&](uint32_t i) {
-      return (args.filter.empty() || probe.kind(i) == uint8_t(kind)) &&
+      return (args.filter.empty() || probe.kind(i) == kind) &&
              (args.site.empty() || probe.site(i) == site);
     };
     if (filtering) {

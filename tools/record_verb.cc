@@ -17,6 +17,7 @@ int RecordProgram(const std::string& verb, const Program& program, const RecordA
   options.trace_path = args.out;
   options.args = args.args;
   options.flush_ms = args.flush_ms;
+  options.force = args.force;
   options.handle_signals = true;
   RunReport report = Record(program, options);
   if (report.status == RunReport::Status::kTraceError) return Fail(verb, kExitTrace, report.error);

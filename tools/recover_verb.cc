@@ -21,7 +21,9 @@ int RunRecover(const RecoverArgs& args) {
   if (!reader) return kExitTrace;
   const format::TraceReader& r = *reader;
 
-  auto writer = format::TraceWriter::Create(args.out, r.header(), format::WriterOptions());
+  format::WriterOptions wo;
+  wo.force = args.force;
+  auto writer = format::TraceWriter::Create(args.out, r.header(), wo);
   if (!writer.has_value()) return Fail("recover", kExitTrace, writer.error().message());
   format::ChunkDecoder decoder;
   format::DecodedChunk chunk;

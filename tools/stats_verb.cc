@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
-#include "engine/src/effect_codec.h"
+#include "engine/src/effect_text.h"
 #include "tools/cli.h"
 
 namespace tape::cli {
@@ -108,7 +108,7 @@ int RunStats(const StatsArgs& args) {
     nlohmann::ordered_json jk = nlohmann::ordered_json::object();
     for (int k = 0; k < 256; ++k) {
       if (!kinds[k].events) continue;
-      jk[engine::KindName(uint8_t(k))] = {{"events", kinds[k].events},
+      jk[engine::KindName(uint8_t(k), &r.kind_names())] = {{"events", kinds[k].events},
                                           {"args_bytes", kinds[k].args_bytes},
                                           {"result_bytes", kinds[k].result_bytes}};
     }
@@ -117,7 +117,7 @@ int RunStats(const StatsArgs& args) {
     for (const auto& [id, st] : hot) {
       js.push_back({{"site", SiteHex(id)},
                     {"location", r.SiteLocation(id)},
-                    {"kind", engine::KindName(st.kind)},
+                    {"kind", engine::KindName(st.kind, &r.kind_names())},
                     {"events", st.events}});
     }
     j["hot_sites"] = js;
@@ -138,7 +138,7 @@ int RunStats(const StatsArgs& args) {
   std::printf("\n%-12s %12s %7s %12s %12s\n", "kind", "events", "share", "args", "results");
   for (int k = 0; k < 256; ++k) {
     if (!kinds[k].events) continue;
-    std::printf("%-12s %12llu %6.1f%% %12s %12s\n", engine::KindName(uint8_t(k)).c_str(),
+    std::printf("%-12s %12llu %6.1f%% %12s %12s\n", engine::KindName(uint8_t(k), &r.kind_names()).c_str(),
                 (unsigned long long)kinds[k].events, 100.0 * double(kinds[k].events) / double(n),
                 Bytes(kinds[k].args_bytes).c_str(), Bytes(kinds[k].result_bytes).c_str());
   }
@@ -147,7 +147,7 @@ int RunStats(const StatsArgs& args) {
     for (const auto& [id, st] : hot) {
       std::string where = r.SiteLocation(id);
       std::printf("%12llu  %-12s %s [site %s]\n", (unsigned long long)st.events,
-                  engine::KindName(st.kind).c_str(), where.empty() ? "?" : where.c_str(),
+                  engine::KindName(st.kind, &r.kind_names()).c_str(), where.empty() ? "?" : where.c_str(),
                   SiteHex(id).c_str());
     }
   }

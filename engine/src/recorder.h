@@ -8,6 +8,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "engine/src/effect_table.h"
+#include "engine/src/live_effects.h"
 #include "format/trace_writer.h"
 #include "tape/runtime.h"
 
@@ -23,31 +25,35 @@ class Recorder final : public Runtime {
   // `writer` must outlive the recorder.
   Recorder(format::TraceWriter* writer, std::vector<std::string> args, int stdout_fd);
 
-  int64_t ClockNowAt(const Site& site) override;
-  std::string RandomBitsAt(const Site& site, uint32_t n) override;
-  int IoWriteAt(const Site& site, std::string_view bytes) override;
-  FsReadResult FsReadAt(const Site& site, std::string_view path) override;
-  int FsWriteAt(const Site& site, std::string_view path, std::string_view data) override;
-  std::optional<std::string> EnvGetAt(const Site& site, std::string_view name) override;
-  std::vector<std::string> ArgsGetAt(const Site& site) override;
-  void TimeSleepAt(const Site& site, uint64_t ms) override;
+  std::string_view Perform(const Site& site, EffectKind kind, std::string_view args,
+                           const LiveCall& live) override;
   uint64_t seq() const override { return writer_->events(); }
 
+ protected:
+  void OnUserKind(EffectKind kind, std::string_view name) override;
+  [[noreturn]] void Misuse(const std::string& message) override;
+
  private:
-  void Append(const Site& site, EffectKind kind, format::Bytes args, format::Bytes result) {
+  void Append(const Site& site, EffectKind kind, Bytes args, Bytes result) {
     if (known_sites_[site.id & (kKnownSlots - 1)] != site.id) DefineSite(site);
     writer_->Append(site.id, uint8_t(kind), args, result);
     if (!writer_->ok()) throw TraceWriteFailed{};
   }
   void DefineSite(const Site& site);
+  // Perform for a user effect (runs the user's function), or an effect called
+  // from inside one (misuse).
+  std::string_view PerformUser(const Site& site, EffectKind kind, std::string_view args,
+                               const LiveCall& live);
+  [[noreturn]] void NestedEffect(EffectKind kind);
 
   static constexpr size_t kKnownSlots = 64;
   format::TraceWriter* writer_;
   std::vector<std::string> args_;
-  int stdout_fd_;
+  LiveEnv env_;
   uint64_t known_sites_[kKnownSlots] = {};  // direct-mapped cache of defined sites
   std::unordered_set<uint64_t> defined_;
-  std::string args_scratch_, result_scratch_;
+  std::string result_;
+  EffectKind in_user_fn_{};  // the user effect whose function is running, or 0
 };
 
 }  // namespace tape::engine

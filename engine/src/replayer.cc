@@ -1,12 +1,10 @@
 #include "engine/src/replayer.h"
 
-#include <unistd.h>
 #include <xxhash.h>
 
-#include <cerrno>
 #include <cstring>
 
-#include "engine/src/effect_codec.h"
+#include "engine/src/effect_text.h"
 
 namespace tape::engine {
 
@@ -19,10 +17,23 @@ const format::DecodedChunk kNoChunk;
 
 Replayer::Replayer(const format::TraceReader* reader, int stdout_fd)
     : reader_(reader),
-      stdout_fd_(stdout_fd),
       stream_(reader, format::kDecodePayloads | format::kDecodeSites),
       chunk_(&kNoChunk) {
+  env_.stdout_fd = stdout_fd;
   cursor_.Reset(chunk_);
+  const format::KindNames& names = reader->kind_names();
+  for (int k = kFirstUserKind; k < 256; ++k) {
+    if (!names[k].empty()) SetUserKind(EffectKind(k), names[k]);
+  }
+}
+
+std::string_view Replayer::Perform(const Site& site, EffectKind kind, std::string_view args,
+                                   const LiveCall&) {
+  CheckThread(site);
+  format::PayloadView e = Match(site, kind, AsBytes(args));
+  const EffectSpec* spec = FindEffect(uint8_t(kind));
+  if (spec != nullptr && spec->reenact != nullptr) [[unlikely]] spec->reenact(env_, AsBytes(args));
+  return format::AsChars(ResultBytes(e));
 }
 
 void Replayer::Drift(DriftInfo info) {
@@ -42,21 +53,25 @@ void Replayer::LoadNextChunk() {
 }
 
 std::string Replayer::RecordedCall(uint32_t i) const {
+  uint8_t kind = chunk_->kind(i);
+  std::string name = KindName(kind, &reader_->kind_names());
   format::PayloadView args = chunk_->args(i);
-  std::string call = args.spilled()
-                         ? KindName(chunk_->kind(i)) + "(" + std::to_string(args.size) + " bytes)"
-                         : DescribeCall(chunk_->kind(i), args.bytes());
+  std::string call = args.spilled() ? name + "(" + std::to_string(args.size) + " bytes)"
+                                    : DescribeCall(name, kind, args.bytes());
   std::string where = reader_->SiteLocation(chunk_->site(i));
   return call + " at " + (where.empty() ? "site " + std::to_string(chunk_->site(i)) : where);
 }
 
+std::string Replayer::CallNow(const Site& site, EffectKind kind, Bytes args) const {
+  return DescribeCall(KindLabel(kind), uint8_t(kind), args) + " at " + std::string(site.location);
+}
+
 format::PayloadView Replayer::MatchSlow(const Site& site, EffectKind kind, Bytes args) {
   if (drift_) throw DriftError(*drift_);
-  std::string got = DescribeCall(uint8_t(kind), args) + " at " + std::string(site.location);
   if (cursor_.at_end()) {
     if (seq_ >= reader_->event_count()) {
       DriftInfo d{DriftKind::kEndOfTrace, seq_, "no more calls (the recording has " +
-                  std::to_string(reader_->event_count()) + ")", got, ""};
+                  std::to_string(reader_->event_count()) + ")", CallNow(site, kind, args), ""};
       if (!reader_->finalized() || reader_->outcome().kind == format::OutcomeKind::kInterrupted) {
         d.hint = "trace ends at seq " + std::to_string(seq_) +
                  ": the recording was interrupted, so replay stops where it stopped";
@@ -69,11 +84,11 @@ format::PayloadView Replayer::MatchSlow(const Site& site, EffectKind kind, Bytes
   }
   uint32_t i = cursor_.index();
   if (cursor_.site() != site.id) {
-    Drift({DriftKind::kSiteMismatch, seq_, RecordedCall(i), got,
+    Drift({DriftKind::kSiteMismatch, seq_, RecordedCall(i), CallNow(site, kind, args),
            "the program took a different path than the recording"});
   }
   if (cursor_.kind() != uint8_t(kind)) {
-    Drift({DriftKind::kKindMismatch, seq_, RecordedCall(i), got,
+    Drift({DriftKind::kKindMismatch, seq_, RecordedCall(i), CallNow(site, kind, args),
            "the same place in the program now calls a different effect"});
   }
   format::PayloadView recorded, result;
@@ -93,9 +108,9 @@ void Replayer::ArgsDrift(uint32_t i, const Site& site, EffectKind kind, Bytes ar
       XXH3_64bits(args.data(), args.size()) == recorded.spill_hash) {
     return;  // the same large argument, stored outside the chunk
   }
-  Drift({DriftKind::kArgsMismatch, seq_, RecordedCall(i),
-         DescribeCall(uint8_t(kind), args) + " at " + std::string(site.location),
-         "the program passed different arguments than when recorded"});
+  std::string hint = "the program passed different arguments than when recorded";
+  if (!recorded.spilled()) hint += "; " + FirstDifference(recorded.bytes(), args);
+  Drift({DriftKind::kArgsMismatch, seq_, RecordedCall(i), CallNow(site, kind, args), hint});
 }
 
 Bytes Replayer::SpilledBytes(const format::PayloadView& result) {
@@ -106,77 +121,8 @@ Bytes Replayer::SpilledBytes(const format::PayloadView& result) {
 
 void Replayer::BadResult(EffectKind kind) {
   throw TraceReadFailed{Status::Corrupt(
-      reader_->path() + ": the recorded result of " + std::string(EffectName(kind)) + " at seq " +
-      std::to_string(seq_ - 1) + " does not have that effect's layout")};
-}
-
-int64_t Replayer::ClockNowAt(const Site& site) {
-  format::PayloadView e = Match(site, EffectKind::kClockNow, {});
-  int64_t ns;
-  if (!DecodeI64(ResultBytes(e), &ns)) BadResult(EffectKind::kClockNow);
-  return ns;
-}
-
-std::string Replayer::RandomBitsAt(const Site& site, uint32_t n) {
-  uint8_t args[4];
-  format::StoreU32(args, n);
-  format::PayloadView e = Match(site, EffectKind::kRandomBits, {args, 4});
-  Bytes r = ResultBytes(e);
-  if (r.size() != n) BadResult(EffectKind::kRandomBits);
-  return std::string(format::AsChars(r));
-}
-
-int Replayer::IoWriteAt(const Site& site, std::string_view bytes) {
-  format::PayloadView e = Match(site, EffectKind::kIoWrite, AsBytes(bytes));
-  int32_t err;
-  if (!DecodeI32(ResultBytes(e), &err)) BadResult(EffectKind::kIoWrite);
-  // Re-emit the same bytes; the program sees the recorded result either way.
-  while (!bytes.empty()) {
-    ssize_t n = ::write(stdout_fd_, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    bytes.remove_prefix(size_t(n));
-  }
-  return err;
-}
-
-FsReadResult Replayer::FsReadAt(const Site& site, std::string_view path) {
-  format::PayloadView e = Match(site, EffectKind::kFsRead, AsBytes(path));
-  FsReadResult r;
-  std::string_view data;
-  if (!DecodeFsReadResult(ResultBytes(e), &r.error, &data)) BadResult(EffectKind::kFsRead);
-  r.data.assign(data);
-  return r;
-}
-
-int Replayer::FsWriteAt(const Site& site, std::string_view path, std::string_view data) {
-  scratch_.clear();
-  EncodeFsWriteArgs(&scratch_, path, data);
-  format::PayloadView e = Match(site, EffectKind::kFsWrite, AsBytes(scratch_));
-  int32_t err;
-  if (!DecodeI32(ResultBytes(e), &err)) BadResult(EffectKind::kFsWrite);
-  return err;  // the disk is not touched
-}
-
-std::optional<std::string> Replayer::EnvGetAt(const Site& site, std::string_view name) {
-  format::PayloadView e = Match(site, EffectKind::kEnvGet, AsBytes(name));
-  std::optional<std::string> value;
-  if (!DecodeEnvResult(ResultBytes(e), &value)) BadResult(EffectKind::kEnvGet);
-  return value;
-}
-
-std::vector<std::string> Replayer::ArgsGetAt(const Site& site) {
-  format::PayloadView e = Match(site, EffectKind::kArgsGet, {});
-  std::vector<std::string> args;
-  if (!DecodeArgsResult(ResultBytes(e), &args)) BadResult(EffectKind::kArgsGet);
-  return args;
-}
-
-void Replayer::TimeSleepAt(const Site& site, uint64_t ms) {
-  uint8_t args[8];
-  format::StoreU64(args, ms);
-  format::PayloadView e = Match(site, EffectKind::kTimeSleep, {args, 8});
-  if (!ResultBytes(e).empty()) BadResult(EffectKind::kTimeSleep);
+      reader_->path() + ": the recorded result of " + KindName(uint8_t(kind), &reader_->kind_names()) +
+      " at seq " + std::to_string(seq_ - 1) + " does not have that effect's layout")};
 }
 
 }  // namespace tape::engine

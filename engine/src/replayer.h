@@ -9,9 +9,12 @@
 #ifndef TAPE_ENGINE_REPLAYER_H_
 #define TAPE_ENGINE_REPLAYER_H_
 
+#include <deque>
 #include <optional>
 #include <string>
 
+#include "engine/src/effect_table.h"
+#include "engine/src/live_effects.h"
 #include "format/chunk_cursor.h"
 #include "format/chunk_stream.h"
 #include "format/trace_reader.h"
@@ -30,17 +33,15 @@ class Replayer final : public Runtime {
   // `reader` must outlive the replayer.
   Replayer(const format::TraceReader* reader, int stdout_fd);
 
-  int64_t ClockNowAt(const Site& site) override;
-  std::string RandomBitsAt(const Site& site, uint32_t n) override;
-  int IoWriteAt(const Site& site, std::string_view bytes) override;
-  FsReadResult FsReadAt(const Site& site, std::string_view path) override;
-  int FsWriteAt(const Site& site, std::string_view path, std::string_view data) override;
-  std::optional<std::string> EnvGetAt(const Site& site, std::string_view name) override;
-  std::vector<std::string> ArgsGetAt(const Site& site) override;
-  void TimeSleepAt(const Site& site, uint64_t ms) override;
+  std::string_view Perform(const Site& site, EffectKind kind, std::string_view args,
+                           const LiveCall& live) override;
   uint64_t seq() const override { return seq_; }
 
   const std::optional<DriftInfo>& drift() const { return drift_; }
+
+ protected:
+  void OnUserKind(EffectKind, std::string_view) override {}
+  [[noreturn]] void BadResult(EffectKind kind) override;
 
  private:
   // Matches the next event against (site, kind, args); returns its result.
@@ -72,17 +73,17 @@ class Replayer final : public Runtime {
   }
   format::Bytes SpilledBytes(const format::PayloadView& result);
   std::string RecordedCall(uint32_t i) const;
-  [[noreturn]] void BadResult(EffectKind kind);
+  std::string CallNow(const Site& site, EffectKind kind, format::Bytes args) const;
 
   const format::TraceReader* reader_;
-  int stdout_fd_;
+  LiveEnv env_;
   // Chunks are decoded one ahead on the stream's thread.
   format::ChunkStream stream_;
   const format::DecodedChunk* chunk_;  // the chunk being replayed (empty before the first)
   format::ChunkCursor cursor_;
   uint64_t seq_ = 0;
   std::optional<DriftInfo> drift_;
-  std::string scratch_, spilled_;
+  std::string spilled_;
 };
 
 }  // namespace tape::engine

@@ -1,12 +1,30 @@
+// The typed effect methods of tape::Runtime: each encodes its args per the
+// effect's layout (specs/trace-format.md §13), goes through Perform(), and
+// decodes the result. A result that does not have its effect's layout comes
+// from a damaged trace: BadResult turns it into a trace error.
+
 #include "tape/runtime.h"
 
+#include <cxxabi.h>
+#include <unistd.h>
 #include <xxhash.h>
 
+#include <cstdio>
 #include <cstring>
 #include <deque>
+#include <stdexcept>
 #include <string>
+#include <typeinfo>
+#include <unordered_map>
+
+#include "engine/src/effect_table.h"
+#include "format/bytes.h"
 
 namespace tape {
+
+using format::AsBytes;
+using format::LoadU32;
+using format::LoadU64;
 
 uint64_t SiteIdOf(std::string_view location) {
   return XXH3_64bits(location.data(), location.size());
@@ -18,7 +36,25 @@ struct Runtime::SiteStore {
   std::deque<std::string> locations;
 };
 
-Runtime::Runtime() : site_store_(std::make_unique<SiteStore>()) {}
+// User effect names and their kind bytes (kFirstUserKind..255).
+struct Runtime::UserKinds {
+  std::unordered_map<std::string, EffectKind> by_name;
+  std::string names[kMaxUserEffectNames];
+  int next = 0;  // the next kind to hand out is kFirstUserKind + next
+  // A small cache in front of by_name, keyed by the name's bytes' address:
+  // names are usually string literals. Entries are verified by content.
+  struct Cached {
+    const char* data = nullptr;
+    size_t size = 0;
+    EffectKind kind{};
+  };
+  Cached cache[16];
+};
+
+Runtime::Runtime()
+    : owner_(ThreadToken()),
+      site_store_(std::make_unique<SiteStore>()),
+      user_kinds_(std::make_unique<UserKinds>()) {}
 Runtime::~Runtime() = default;
 
 Site Runtime::SiteOfSlow(const SourceLocation& loc, uintptr_t key, CachedSite* entry) {
@@ -27,6 +63,214 @@ Site Runtime::SiteOfSlow(const SourceLocation& loc, uintptr_t key, CachedSite* e
       std::to_string(loc.column()));
   *entry = {key, loc.file_name(), loc.line(), loc.column(), Site{SiteIdOf(text), text}};
   return entry->site;
+}
+
+namespace {
+
+// "" for a good user effect name, else what is wrong with it.
+std::string CheckEffectName(std::string_view name) {
+  if (name.empty()) return "a user effect needs a name (e.g. \"db.query\")";
+  std::string shown(name.substr(0, 40));
+  for (char& c : shown) {
+    if (uint8_t(c) < 0x20 || uint8_t(c) >= 0x7f) c = '?';
+  }
+  if (name.size() > kMaxEffectNameBytes) {
+    return "user effect name '" + shown + "...' is " + std::to_string(name.size()) +
+           " bytes; names are at most " + std::to_string(kMaxEffectNameBytes);
+  }
+  for (char c : name) {
+    if (uint8_t(c) <= 0x20 || uint8_t(c) >= 0x7f) {
+      return "user effect name '" + shown +
+             "' has a space or control byte; use printable ASCII such as \"db.query\"";
+    }
+  }
+  if (const engine::EffectSpec* e = engine::FindEffectByName(name); e && e->name == name) {
+    return "'" + std::string(name) + "' is a built-in effect; give the user effect another name";
+  }
+  return "";
+}
+
+}  // namespace
+
+void Runtime::BadResult(EffectKind kind) {
+  throw std::logic_error("the result of " + KindLabel(kind) +
+                         " does not have that effect's layout");
+}
+
+// --- misuse --------------------------------------------------------------
+
+void Runtime::Misuse(const std::string& message) {
+  std::string line = "tape: " + message + "\n";
+  ssize_t ignored = ::write(2, line.data(), line.size());
+  (void)ignored;
+  ::_exit(kMisuseExitCode);
+}
+
+void Runtime::ForeignThread(const SourceLocation& loc) {
+  ForeignThread(Site{0, std::string(loc.file_name()) + ":" + std::to_string(loc.line()) + ":" +
+                            std::to_string(loc.column())});
+}
+
+void Runtime::ForeignThread(const Site& site) {
+  // Nothing of this runtime is touched from here: its state belongs to the
+  // program's thread, which may be using it right now.
+  Misuse("an effect was called at " + std::string(site.location) +
+         " from a thread tape does not know; effects may only be called from the thread that "
+         "runs the program (tape records a single-threaded program; see README, \"Threads\")");
+  std::abort();  // Misuse does not return
+}
+
+// --- user effects ----------------------------------------------------------
+
+EffectKind Runtime::UserKind(std::string_view name) {
+  UserKinds& u = *user_kinds_;
+  UserKinds::Cached& c = u.cache[(reinterpret_cast<uintptr_t>(name.data()) >> 3) & 15];
+  if (c.data == name.data() && c.size == name.size() && c.kind != EffectKind{} &&
+      u.names[uint8_t(c.kind) - kFirstUserKind] == name) [[likely]] {
+    return c.kind;
+  }
+  auto it = u.by_name.find(std::string(name));
+  EffectKind kind;
+  if (it != u.by_name.end()) {
+    kind = it->second;
+  } else {
+    std::string problem = CheckEffectName(name);
+    if (!problem.empty()) throw std::invalid_argument(problem);
+    if (u.next == kMaxUserEffectNames) {
+      throw std::invalid_argument("user effect '" + std::string(name) + "': a recording holds at most " +
+                                  std::to_string(kMaxUserEffectNames) +
+                                  " distinct effect names; put what varies in the effect's args");
+    }
+    kind = EffectKind(kFirstUserKind + u.next++);
+    SetUserKind(kind, name);
+    OnUserKind(kind, name);
+  }
+  c = {name.data(), name.size(), kind};
+  return kind;
+}
+
+void Runtime::SetUserKind(EffectKind kind, std::string_view name) {
+  UserKinds& u = *user_kinds_;
+  int i = uint8_t(kind) - kFirstUserKind;
+  u.names[i] = std::string(name);
+  u.by_name[u.names[i]] = kind;
+  if (i >= u.next) u.next = i + 1;
+}
+
+std::string_view Runtime::UserKindName(EffectKind kind) const {
+  if (uint8_t(kind) < kFirstUserKind) return "";
+  return user_kinds_->names[uint8_t(kind) - kFirstUserKind];
+}
+
+std::string Runtime::KindLabel(EffectKind kind) const {
+  if (uint8_t(kind) >= kFirstUserKind && !UserKindName(kind).empty()) {
+    return std::string(UserKindName(kind));
+  }
+  return EffectName(kind);
+}
+
+void Runtime::StoreThrown(std::exception_ptr e, std::string* result) {
+  std::string type = "unknown exception", message;
+  try {
+    std::rethrow_exception(e);
+  } catch (const EffectError& err) {
+    type = err.type();
+    message = err.message();
+  } catch (const std::exception& err) {
+    int status = 0;
+    const char* mangled = typeid(err).name();
+    char* d = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
+    type = status == 0 && d ? d : mangled;
+    std::free(d);
+    message = err.what();
+  } catch (...) {
+  }
+  result->push_back(1);
+  Codec<std::string>::Encode(type, result);
+  result->append(message);
+}
+
+std::string_view Runtime::EffectAt(const Site& site, std::string_view name, std::string_view args,
+                                   const LiveCall& live) {
+  EffectKind kind = UserKind(name);
+  std::string_view r = Perform(site, kind, args, live);
+  engine::ParsedPayload parsed;
+  if (!engine::ParsePayload(engine::UserResultLayout(), AsBytes(r), &parsed).empty()) {
+    BadResult(kind);
+  }
+  const engine::FieldValue& v = parsed.fields[0];
+  if (v.number == 1) {
+    throw EffectError(std::string(name), std::string(format::AsChars(v.bytes)),
+                      std::string(format::AsChars(v.message)));
+  }
+  return format::AsChars(v.bytes);
+}
+
+// --- built-in effects ------------------------------------------------------
+
+std::string Runtime::RandomBitsAt(const Site& site, uint32_t n) {
+  uint8_t args[4];
+  format::StoreU32(args, n);
+  std::string_view r =
+      Perform(site, EffectKind::kRandomBits, {reinterpret_cast<char*>(args), 4}, {});
+  if (r.size() != n) [[unlikely]] BadResult(EffectKind::kRandomBits);
+  return std::string(r);
+}
+
+int Runtime::IoWriteAt(const Site& site, std::string_view bytes) {
+  std::string_view r = Perform(site, EffectKind::kIoWrite, bytes, {});
+  if (r.size() != 4) [[unlikely]] BadResult(EffectKind::kIoWrite);
+  return int32_t(LoadU32(reinterpret_cast<const uint8_t*>(r.data())));
+}
+
+FsReadResult Runtime::FsReadAt(const Site& site, std::string_view path) {
+  std::string_view r = Perform(site, EffectKind::kFsRead, path, {});
+  FsReadResult out;
+  if (r.size() < 4) [[unlikely]] BadResult(EffectKind::kFsRead);
+  out.error = int32_t(LoadU32(reinterpret_cast<const uint8_t*>(r.data())));
+  if (out.error != 0 && r.size() != 4) BadResult(EffectKind::kFsRead);
+  out.data.assign(r.substr(4));
+  return out;
+}
+
+int Runtime::FsWriteAt(const Site& site, std::string_view path, std::string_view data) {
+  std::string args;
+  args.reserve(4 + path.size() + data.size());
+  Codec<std::string_view>::Encode(path, &args);
+  args.append(data);
+  std::string_view r = Perform(site, EffectKind::kFsWrite, args, {});
+  if (r.size() != 4) [[unlikely]] BadResult(EffectKind::kFsWrite);
+  return int32_t(LoadU32(reinterpret_cast<const uint8_t*>(r.data())));
+}
+
+std::optional<std::string> Runtime::EnvGetAt(const Site& site, std::string_view name) {
+  std::string_view r = Perform(site, EffectKind::kEnvGet, name, {});
+  if (r.empty() || uint8_t(r[0]) > 1 || (r[0] == 0 && r.size() != 1)) {
+    BadResult(EffectKind::kEnvGet);
+  }
+  if (r[0] == 0) return std::nullopt;
+  return std::string(r.substr(1));
+}
+
+std::vector<std::string> Runtime::ArgsGetAt(const Site& site) {
+  std::string_view r = Perform(site, EffectKind::kArgsGet, {}, {});
+  engine::ParsedPayload parsed;
+  if (!engine::ParsePayload(engine::FindEffect(uint8_t(EffectKind::kArgsGet))->result,
+                            AsBytes(r), &parsed)
+           .empty()) {
+    BadResult(EffectKind::kArgsGet);
+  }
+  std::vector<std::string> out;
+  for (format::Bytes b : parsed.fields[0].list) out.emplace_back(format::AsChars(b));
+  return out;
+}
+
+void Runtime::TimeSleepAt(const Site& site, uint64_t ms) {
+  uint8_t args[8];
+  format::StoreU64(args, ms);
+  std::string_view r =
+      Perform(site, EffectKind::kTimeSleep, {reinterpret_cast<char*>(args), 8}, {});
+  if (!r.empty()) [[unlikely]] BadResult(EffectKind::kTimeSleep);
 }
 
 }  // namespace tape

@@ -101,6 +101,7 @@ RunReport Record(const Program& program, const RecordOptions& options) {
   wo.flush_ms = options.flush_ms;
   wo.chunk_max_events = options.chunk_events;
   wo.zstd_level = options.zstd_level;
+  wo.force = options.force;
   auto writer = format::TraceWriter::Create(options.trace_path, header, wo);
   if (!writer.has_value()) {
     report.status = RunReport::Status::kTraceError;

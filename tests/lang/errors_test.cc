@@ -218,7 +218,7 @@ TEST(CompileErrors, SeveralAreReportedInSourceOrder) {
 // A runtime whose effects throw DriftError, as a replay that diverged does.
 class DriftingRuntime : public FakeRuntime {
  public:
-  int64_t ClockNowAt(const Site&) override {
+  std::string_view Perform(const Site&, EffectKind, std::string_view, const LiveCall&) override {
     DriftInfo info;
     info.kind = DriftKind::kSiteMismatch;
     info.seq = 3;

@@ -41,54 +41,93 @@ class FakeRuntime : public Runtime {
   std::vector<uint64_t> sleeps_ms;
   int64_t now = kClockStart;
 
-  int64_t ClockNowAt(const Site& site) override {
-    Log(EffectKind::kClockNow, site);
-    now += kClockStep;
-    return now - kClockStep;
-  }
-  std::string RandomBitsAt(const Site& site, uint32_t n) override {
-    Log(EffectKind::kRandomBits, site);
-    std::string bytes;
-    for (uint32_t i = 0; i < n; ++i) bytes.push_back(static_cast<char>(NextRandomByte()));
-    return bytes;
-  }
-  int IoWriteAt(const Site& site, std::string_view bytes) override {
-    Log(EffectKind::kIoWrite, site);
-    out.append(bytes);
-    return 0;
-  }
-  FsReadResult FsReadAt(const Site& site, std::string_view path) override {
-    Log(EffectKind::kFsRead, site);
-    auto it = files.find(std::string(path));
-    if (it == files.end()) return FsReadResult{ENOENT, ""};
-    return FsReadResult{0, it->second};
-  }
-  int FsWriteAt(const Site& site, std::string_view path, std::string_view data) override {
-    Log(EffectKind::kFsWrite, site);
-    if (path.substr(0, kDeniedPrefix.size()) == kDeniedPrefix) return EACCES;
-    files[std::string(path)] = std::string(data);
-    return 0;
-  }
-  std::optional<std::string> EnvGetAt(const Site& site, std::string_view name) override {
-    Log(EffectKind::kEnvGet, site);
-    auto it = env.find(std::string(name));
-    if (it == env.end()) return std::nullopt;
-    return it->second;
-  }
-  std::vector<std::string> ArgsGetAt(const Site& site) override {
-    Log(EffectKind::kArgsGet, site);
-    return args;
-  }
-  void TimeSleepAt(const Site& site, uint64_t ms) override {
-    Log(EffectKind::kTimeSleep, site);
-    sleeps_ms.push_back(ms);
-    now += static_cast<int64_t>(ms) * 1'000'000;
+  // Answers each effect from the fields above, with the effect's encoded
+  // result (specs/trace-format.md §13), as a recorder would.
+  std::string_view Perform(const Site& site, EffectKind kind, std::string_view in,
+                           const LiveCall& live) override {
+    events.push_back(Event{kind, site.id, std::string(site.location)});
+    result_.clear();
+    switch (kind) {
+      case EffectKind::kClockNow:
+        PutU64(uint64_t(now));
+        now += kClockStep;
+        break;
+      case EffectKind::kRandomBits:
+        for (uint32_t i = 0, n = GetU32(in); i < n; ++i) {
+          result_.push_back(static_cast<char>(NextRandomByte()));
+        }
+        break;
+      case EffectKind::kIoWrite:
+        out.append(in);
+        PutU32(0);
+        break;
+      case EffectKind::kFsRead: {
+        auto it = files.find(std::string(in));
+        if (it == files.end()) {
+          PutU32(ENOENT);
+        } else {
+          PutU32(0);
+          result_.append(it->second);
+        }
+        break;
+      }
+      case EffectKind::kFsWrite: {
+        uint32_t n = GetU32(in);
+        std::string path(in.substr(4, n));
+        if (path.substr(0, kDeniedPrefix.size()) == kDeniedPrefix) {
+          PutU32(EACCES);
+        } else {
+          files[path] = std::string(in.substr(4 + n));
+          PutU32(0);
+        }
+        break;
+      }
+      case EffectKind::kEnvGet: {
+        auto it = env.find(std::string(in));
+        if (it == env.end()) {
+          result_.push_back(0);
+        } else {
+          result_.push_back(1);
+          result_.append(it->second);
+        }
+        break;
+      }
+      case EffectKind::kArgsGet:
+        PutU32(uint32_t(args.size()));
+        for (const std::string& a : args) {
+          PutU32(uint32_t(a.size()));
+          result_.append(a);
+        }
+        break;
+      case EffectKind::kTimeSleep: {
+        uint64_t ms = 0;
+        for (int i = 0; i < 8; ++i) ms |= uint64_t(uint8_t(in[i])) << (8 * i);
+        sleeps_ms.push_back(ms);
+        now += static_cast<int64_t>(ms) * 1'000'000;
+        break;
+      }
+      default:
+        if (live.fn) live.fn(live.context, nullptr, in, &result_);  // user effects run live
+        break;
+    }
+    return result_;
   }
   uint64_t seq() const override { return events.size(); }
 
+ protected:
+  void OnUserKind(EffectKind, std::string_view) override {}
+
  private:
-  void Log(EffectKind kind, const Site& site) {
-    events.push_back(Event{kind, site.id, std::string(site.location)});
+  void PutU32(uint32_t v) {
+    for (int i = 0; i < 4; ++i) result_.push_back(char(v >> (8 * i)));
+  }
+  void PutU64(uint64_t v) {
+    for (int i = 0; i < 8; ++i) result_.push_back(char(v >> (8 * i)));
+  }
+  static uint32_t GetU32(std::string_view b) {
+    uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) v |= uint32_t(uint8_t(b[i])) << (8 * i);
+    return v;
   }
   uint8_t NextRandomByte() {
     if (!random_queue.empty()) {
@@ -104,6 +143,7 @@ class FakeRuntime : public Runtime {
     return static_cast<uint8_t>((z ^ (z >> 31)) >> 56);
   }
   uint64_t rng_ = 42;
+  std::string result_;
 };
 
 }  // namespace tape::lang::testing

@@ -5,12 +5,16 @@
 #define TAPE_EFFECTS_H_
 
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 #include <string_view>
 
 namespace tape {
 
 // The byte stored in a trace's KINDS column (specs/trace-format.md §13).
-// Append only: the numbers are part of the trace format.
+// Append only: the numbers are part of the trace format. Each kind is
+// declared once, with its layout and live implementation, in the engine's
+// effect table (engine/src/effect_table.cc).
 enum class EffectKind : uint8_t {
   kClockNow = 1,
   kRandomBits = 2,
@@ -21,14 +25,41 @@ enum class EffectKind : uint8_t {
   kArgsGet = 7,
   kTimeSleep = 8,
 };
-inline constexpr int kEffectKindCount = 8;
 
-// "clock.now", "random.bits", ...; "kind N" for a byte that names no effect.
-std::string_view EffectName(EffectKind kind);
-// True if `kind` is one of the effects above.
+// Kinds kFirstUserKind..255 are user-defined effects (Runtime::Effect): each
+// trace maps them to effect names ("db.query") in its kind-name table.
+inline constexpr uint8_t kFirstUserKind = 128;
+inline constexpr int kMaxUserEffectNames = 256 - kFirstUserKind;
+// An effect name: 1 to kMaxEffectNameBytes printable ASCII bytes.
+inline constexpr size_t kMaxEffectNameBytes = 128;
+
+// "clock.now", "random.bits", ...; "kind N" for a byte that names no
+// built-in effect (including user kinds, whose names live in each trace).
+std::string EffectName(EffectKind kind);
+// True if `kind` is one of tape's built-in effects.
 bool IsKnownEffect(uint8_t kind);
-// Parses "clock.now" (also "clock") into a kind.
+// Parses "clock.now" (also "clock") into a built-in kind.
 bool ParseEffectName(std::string_view name, EffectKind* kind);
+
+// Thrown by Runtime::Effect when the effect's function threw: on record (the
+// function's exception is stored in the trace, then this is thrown) and on
+// replay (at the same call, from the stored type name and message), so a
+// program's error path runs the same way in both.
+class EffectError : public std::runtime_error {
+ public:
+  EffectError(std::string effect, std::string type, std::string message)
+      : std::runtime_error(effect + " failed: " + type + ": " + message),
+        effect_(std::move(effect)),
+        type_(std::move(type)),
+        message_(std::move(message)) {}
+  const std::string& effect() const { return effect_; }
+  // The demangled type name of the exception the function threw.
+  const std::string& type() const { return type_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  std::string effect_, type_, message_;
+};
 
 }  // namespace tape
 

@@ -8,6 +8,7 @@
 //     int64_t now = rt.ClockNow();
 //     std::string bytes = rt.RandomBits(8);
 //     rt.IoWrite("hello\n");
+//     std::string rows = rt.Effect("db.query", sql, [&] { return db.Query(sql); });
 //     return 0;
 //   }
 //
@@ -15,19 +16,27 @@
 // its site. Interpreters call the *At() methods with sites of their own.
 //
 // When a replay drifts, the effect call throws tape::DriftError (see
-// replay.h). The runtime stays failed: later calls throw again, so a program
+// drift.h). The runtime stays failed: later calls throw again, so a program
 // that swallows the exception cannot hide the drift.
+//
+// Threads: a runtime serves the thread that runs the program. An effect called
+// from any other thread is misuse: tape finishes the trace with that error and
+// ends the process with exit code 83 (see README, "Threads").
 
 #ifndef TAPE_RUNTIME_H_
 #define TAPE_RUNTIME_H_
 
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
+#include "tape/codec.h"
 #include "tape/effects.h"
 #include "tape/site.h"
 
@@ -38,6 +47,24 @@ struct FsReadResult {
   int error = 0;  // 0, or an errno value such as ENOENT
   std::string data;
   bool ok() const { return error == 0; }
+};
+
+// fs.read reads at most this many bytes; a larger file (or an endless one,
+// such as /dev/zero) reads as EFBIG.
+inline constexpr uint64_t kMaxFsReadBytes = uint64_t(1) << 30;
+
+// The exit code of a process that misused tape in a way that would corrupt the
+// run, e.g. called an effect from a thread tape does not know.
+inline constexpr int kMisuseExitCode = 83;
+
+struct LiveEnv;  // what live effects need from their runtime (engine-internal)
+
+// How an effect is performed for real, when the runtime performs it: `fn`
+// appends the encoded result for the encoded `args` to `result`. Built-in
+// effects pass a null `fn` (the effect table's implementation is used).
+struct LiveCall {
+  void (*fn)(void* context, LiveEnv* env, std::string_view args, std::string* result) = nullptr;
+  void* context = nullptr;
 };
 
 class Runtime {
@@ -59,7 +86,7 @@ class Runtime {
   int IoWrite(std::string_view bytes, SourceLocation loc = SourceLocation::current()) {
     return IoWriteAt(SiteOf(loc), bytes);
   }
-  // Reads a whole file.
+  // Reads a whole file (at most kMaxFsReadBytes: a larger file reads as EFBIG).
   FsReadResult FsRead(std::string_view path, SourceLocation loc = SourceLocation::current()) {
     return FsReadAt(SiteOf(loc), path);
   }
@@ -83,27 +110,91 @@ class Runtime {
     TimeSleepAt(SiteOf(loc), ms);
   }
 
+  // A user-defined effect: on record, calls `fn` and stores its result; on
+  // replay, checks `name` and `args` like any effect and returns the stored
+  // result without calling `fn`. `R` (the result) and `A` (the args) cross
+  // the trace through tape::Codec (codec.h): strings, byte vectors, integers,
+  // floating point, optionals, vectors, and your own types.
+  //
+  // If `fn` throws, the exception's type and message are stored and
+  // tape::EffectError is thrown, on record and again on replay at the same
+  // call. `fn` must not call effects itself (replay does not run it).
+  // `name`: 1 to kMaxEffectNameBytes printable ASCII bytes, not a built-in
+  // effect's name; at most kMaxUserEffectNames distinct names per recording.
+  template <typename R = void, typename A, typename F>
+  auto Effect(std::string_view name, const A& args, F&& fn,
+              SourceLocation loc = SourceLocation::current());
+
   // The same effects at an explicit site (for interpreters).
-  virtual int64_t ClockNowAt(const Site& site) = 0;
-  virtual std::string RandomBitsAt(const Site& site, uint32_t n) = 0;
-  virtual int IoWriteAt(const Site& site, std::string_view bytes) = 0;
-  virtual FsReadResult FsReadAt(const Site& site, std::string_view path) = 0;
-  virtual int FsWriteAt(const Site& site, std::string_view path, std::string_view data) = 0;
-  virtual std::optional<std::string> EnvGetAt(const Site& site, std::string_view name) = 0;
-  virtual std::vector<std::string> ArgsGetAt(const Site& site) = 0;
-  virtual void TimeSleepAt(const Site& site, uint64_t ms) = 0;
+  int64_t ClockNowAt(const Site& site) {
+    std::string_view r = Perform(site, EffectKind::kClockNow, {}, {});
+    if (r.size() != 8) [[unlikely]] BadResult(EffectKind::kClockNow);
+    uint64_t v = 0;  // §13: i64, little-endian
+    for (int i = 0; i < 8; ++i) v |= uint64_t(uint8_t(r[i])) << (8 * i);
+    return int64_t(v);
+  }
+  std::string RandomBitsAt(const Site& site, uint32_t n);
+  int IoWriteAt(const Site& site, std::string_view bytes);
+  FsReadResult FsReadAt(const Site& site, std::string_view path);
+  int FsWriteAt(const Site& site, std::string_view path, std::string_view data);
+  std::optional<std::string> EnvGetAt(const Site& site, std::string_view name);
+  std::vector<std::string> ArgsGetAt(const Site& site);
+  void TimeSleepAt(const Site& site, uint64_t ms);
+  // A user-defined effect with encoded args and result (see Effect). Throws
+  // tape::EffectError when the recorded call threw.
+  std::string_view EffectAt(const Site& site, std::string_view name, std::string_view args,
+                            const LiveCall& live);
+
+  // The generic core every effect goes through: performs effect `kind` at
+  // `site` with `args` encoded per the effect's layout (specs/trace-format.md
+  // §13), and returns the encoded result, valid until the next effect call.
+  // A recorder calls `live` (or the effect table's implementation) and stores
+  // the event; a replayer checks the call against the trace and returns the
+  // recorded result.
+  virtual std::string_view Perform(const Site& site, EffectKind kind, std::string_view args,
+                                   const LiveCall& live) = 0;
 
   // The number of effect calls made so far (the next call's seq).
   virtual uint64_t seq() const = 0;
 
+  // The kind byte standing for user effect `name` in this run's trace;
+  // throws std::invalid_argument for a bad or one-too-many name.
+  EffectKind UserKind(std::string_view name);
+  // The name of user kind `kind` ("" if none).
+  std::string_view UserKindName(EffectKind kind) const;
+  // The name of any kind: a built-in effect's, or a user effect's.
+  std::string KindLabel(EffectKind kind) const;
+
   // The site of a C++ source location: id = XXH3-64 of "file:line:col".
   // Cached, so repeated calls from one place cost one compare.
   Site SiteOf(const SourceLocation& loc) {
+    if (ThreadToken() != owner_) [[unlikely]] ForeignThread(loc);
     uintptr_t key = SiteKey(loc);
     CachedSite& e = site_slots_[(key >> 4) & (kSiteSlots - 1)];
     if (e.key == key && SameLocation(e, loc)) [[likely]] return e.site;
     return SiteOfSlow(loc, key, &e);
   }
+
+ protected:
+  // Effects may only come from the thread that created the runtime (the one
+  // that runs the program). Anything else is misuse (see Misuse).
+  void CheckThread(const Site& site) {
+    if (ThreadToken() != owner_) [[unlikely]] ForeignThread(site);
+  }
+  // Ends the process after misuse that would corrupt the run (an effect from
+  // a thread tape does not know): prints `message` and exits with code 83. A
+  // recorder first finishes its trace with the misuse as the outcome.
+  [[noreturn]] virtual void Misuse(const std::string& message);
+
+  // Called when a recorded result does not have its effect's layout (a
+  // damaged trace). Replayers report it as a trace error.
+  [[noreturn]] virtual void BadResult(EffectKind kind);
+
+  // Called when UserKind gives `name` its kind byte (record: declare it in
+  // the trace). The base class keeps the name table.
+  virtual void OnUserKind(EffectKind kind, std::string_view name) = 0;
+  // Installs a name table read from a trace (replay).
+  void SetUserKind(EffectKind kind, std::string_view name);
 
  private:
   // A direct-mapped cache of sites in front of a stable store of location
@@ -138,14 +229,95 @@ class Runtime {
 #endif
   }
   Site SiteOfSlow(const SourceLocation& loc, uintptr_t key, CachedSite* entry);
+  // A per-thread address: equal tokens mean the same thread.
+  static const void* ThreadToken() {
+    // initial-exec: one %fs-relative address, no call (tape is linked into
+    // the program, never loaded later with dlopen).
+    static thread_local char token __attribute__((tls_model("initial-exec")));
+    return &token;
+  }
+  [[noreturn]] void ForeignThread(const SourceLocation& loc);
+  [[noreturn]] void ForeignThread(const Site& site);
 
+  // For Effect(): runs the user's function on record and encodes what it
+  // returned or threw (u8 0 + value, or u8 1 + type + message).
+  template <typename F>
+  static void RunUserFn(void* context, LiveEnv*, std::string_view, std::string* result);
+  static void StoreThrown(std::exception_ptr e, std::string* result);
+
+  const void* owner_;  // ThreadToken() of the thread that created the runtime
   CachedSite site_slots_[kSiteSlots];
   struct SiteStore;
   std::unique_ptr<SiteStore> site_store_;
+  struct UserKinds;
+  std::unique_ptr<UserKinds> user_kinds_;
 };
 
 // Hashes a site's location text the way SiteOf does (§13.1 of the format).
 uint64_t SiteIdOf(std::string_view location);
+
+// --- implementation of the template members ---------------------------------
+
+template <typename F>
+void Runtime::RunUserFn(void* context, LiveEnv*, std::string_view, std::string* result) {
+  F& fn = *static_cast<F*>(context);
+  using R = std::decay_t<decltype(fn())>;
+  try {
+    if constexpr (std::is_void_v<R>) {
+      fn();
+      result->push_back('\0');
+    } else if constexpr (std::is_same_v<R, std::string>) {
+      R value = fn();
+      result->push_back('\0');
+      result->append(value);  // strings are stored as their bytes, whole
+    } else {
+      R value = fn();
+      result->push_back('\0');
+      Codec<R>::Encode(value, result);
+    }
+  } catch (...) {
+    result->clear();
+    StoreThrown(std::current_exception(), result);
+  }
+}
+
+template <typename R, typename A, typename F>
+auto Runtime::Effect(std::string_view name, const A& args, F&& fn, SourceLocation loc) {
+  using Returned = std::decay_t<decltype(fn())>;
+  using Result = std::conditional_t<std::is_void_v<R>, Returned, R>;
+  static_assert(std::is_void_v<R> || std::is_convertible_v<Returned, R>,
+                "the effect's function must return R");
+  Site site = SiteOf(loc);
+  std::string encoded;
+  if constexpr (std::is_convertible_v<const A&, std::string_view>) {
+    encoded.assign(std::string_view(args));  // bytes pass through as they are
+  } else {
+    Codec<std::decay_t<A>>::Encode(args, &encoded);
+  }
+  auto call = [&fn]() -> Result {
+    if constexpr (std::is_void_v<Result>) {
+      fn();
+    } else {
+      return Result(fn());
+    }
+  };
+  LiveCall live{&RunUserFn<decltype(call)>, &call};
+  std::string_view value = EffectAt(site, name, encoded, live);
+  if constexpr (std::is_void_v<Result>) {
+    return;
+  } else if constexpr (std::is_same_v<Result, std::string>) {
+    // Strings are stored as their bytes (no length prefix): the whole value.
+    return std::string(value);
+  } else {
+    Result out{};
+    std::string_view rest = value;
+    if (!Codec<Result>::Decode(&rest, &out) || !rest.empty()) {
+      throw EffectError(std::string(name), "tape::BadResult",
+                        "the recorded result does not decode as the type the program asks for");
+    }
+    return out;
+  }
+}
 
 }  // namespace tape
 

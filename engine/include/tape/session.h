@@ -29,8 +29,11 @@ struct RecordOptions {
   int zstd_level = 1;
   int stdout_fd = 1;  // where io.write goes
   // Finalize the trace and re-raise on fatal signals (SIGSEGV, SIGABRT, ...)
-  // and on SIGINT/SIGTERM/SIGHUP. Off for in-process tests.
+  // and on SIGINT/SIGTERM/SIGHUP/SIGPIPE. Off for in-process tests.
   bool handle_signals = false;
+  // Write the trace even over a file that is not a trace (or not a regular
+  // file). Without it, such a file is refused and left alone.
+  bool force = false;
 };
 
 struct ReplayOptions {

@@ -1,0 +1,236 @@
+#include "format/trace_output.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <cstdlib>
+#include <random>
+
+#include "format/layout.h"
+
+namespace tape::format {
+
+namespace {
+
+constexpr char kTempMarker[] = ".tape-partial-";
+
+// Moves `fd` to a descriptor >= 3 (keeping its lock: locks belong to the
+// open file, not the descriptor).
+int HighFd(int fd) {
+  if (fd < 0 || fd > 2) return fd;
+  int high = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  int err = errno;
+  ::close(fd);
+  errno = err;
+  return high;
+}
+
+std::string DirOf(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string BaseOf(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+bool StartsLikeTrace(int fd) {
+  uint8_t magic[8];
+  ssize_t n = ::pread(fd, magic, sizeof magic, 0);
+  return n == 8 && std::memcmp(magic, kFileMagic, 8) == 0;
+}
+
+// Removes temporary files that recorders killed before their first chunk
+// left beside `path`: those nobody holds locked.
+void RemoveStaleTemps(const std::string& path) {
+  std::string dir = DirOf(path);
+  std::string prefix = "." + BaseOf(path) + kTempMarker;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return;
+  while (dirent* e = ::readdir(d)) {
+    if (std::strncmp(e->d_name, prefix.c_str(), prefix.size()) != 0) continue;
+    std::string p = dir + "/" + e->d_name;
+    int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+    if (fd < 0) continue;
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) ::unlink(p.c_str());
+    ::close(fd);
+  }
+  ::closedir(d);
+}
+
+Status Busy(const std::string& path) {
+  return Status::IoError("cannot record to " + path +
+                         ": another tape process is recording that file right now; wait for it "
+                         "to finish or choose another --out");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TraceOutput>> TraceOutput::Claim(const std::string& path, bool force) {
+  std::unique_ptr<TraceOutput> out(new TraceOutput());
+  out->path_ = path;
+  // A symlink names the file it points to: that file is replaced, the link stays.
+  struct stat link;
+  if (::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode)) {
+    if (char* real = ::realpath(path.c_str(), nullptr)) {
+      out->path_ = real;
+      std::free(real);
+    }
+  }
+  const std::string& target = out->path_;
+  for (int attempt = 0;; ++attempt) {
+    struct stat st;
+    bool exists = ::stat(target.c_str(), &st) == 0;
+    if (exists && S_ISDIR(st.st_mode)) {
+      return Status::InvalidArgument(path + " is a directory; name a file to write the trace to");
+    }
+    if (exists && !S_ISREG(st.st_mode)) {
+      if (!force) {
+        return Status::InvalidArgument(
+            "refusing to write a trace to " + path +
+            ": it is not a regular file (a device, FIFO or socket); use --force to write there "
+            "anyway");
+      }
+      // Forced: write straight into it, without blocking on open.
+      int fd = ::open(target.c_str(), O_WRONLY | O_CLOEXEC | O_NONBLOCK);
+      if (fd < 0) return Status::FromErrno("cannot open " + path + " for the trace", errno);
+      int flags = ::fcntl(fd, F_GETFL);
+      ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+      out->fd_ = HighFd(fd);
+      out->dev_ = st.st_dev;
+      out->ino_ = st.st_ino;
+      return out;
+    }
+    // Open without truncating, then lock: a second recorder stops here.
+    int fd = ::open(target.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0644);
+    if (fd < 0) return Status::FromErrno("cannot create trace " + path, errno);
+    fd = HighFd(fd);
+    if (fd < 0) return Status::FromErrno("cannot create trace " + path, errno);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      int err = errno;
+      ::close(fd);
+      if (err == EWOULDBLOCK) return Busy(path);
+      return Status::FromErrno("cannot lock trace " + path, err);
+    }
+    // The file locked must still be the one at `path`: another recorder may
+    // have renamed its new trace over it between our open and our lock.
+    struct stat locked, now;
+    if (::fstat(fd, &locked) != 0 || ::stat(target.c_str(), &now) != 0 ||
+        locked.st_dev != now.st_dev || locked.st_ino != now.st_ino) {
+      ::close(fd);
+      if (attempt < 3) continue;
+      return Busy(path);
+    }
+    if (locked.st_size > 0 && !force && !StartsLikeTrace(fd)) {
+      ::close(fd);
+      return Status::InvalidArgument("refusing to overwrite " + path +
+                                     ": it exists and is not a tape trace (use --force to "
+                                     "replace it)");
+    }
+    RemoveStaleTemps(target);
+    if (locked.st_size == 0) {
+      // Nothing to keep: write in place.
+      int flags = ::fcntl(fd, F_GETFL);
+      ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+      out->fd_ = fd;
+      out->dev_ = locked.st_dev;
+      out->ino_ = locked.st_ino;
+      return out;
+    }
+    // Keep the old trace whole (and locked) until the new one has a chunk.
+    out->old_fd_ = fd;
+    out->old_dev_ = locked.st_dev;
+    out->old_ino_ = locked.st_ino;
+    std::random_device rd;
+    for (int tries = 0; tries < 16 && out->fd_ < 0; ++tries) {
+      out->temp_path_ = DirOf(target) + "/." + BaseOf(target) + kTempMarker +
+                        std::to_string(::getpid()) + "-" + std::to_string(rd() % 1000000);
+      int t = ::open(out->temp_path_.c_str(),
+                     O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+      if (t < 0 && errno == EEXIST) continue;
+      if (t < 0) {
+        // No room beside it (e.g. the directory is not writable): the old
+        // trace is replaced in place, as the only way left to record.
+        out->temp_path_.clear();
+        if (::ftruncate(fd, 0) != 0) return Status::FromErrno("cannot truncate " + path, errno);
+        int flags = ::fcntl(fd, F_GETFL);
+        ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+        out->fd_ = fd;
+        out->old_fd_ = -1;
+        out->dev_ = locked.st_dev;
+        out->ino_ = locked.st_ino;
+        return out;
+      }
+      t = HighFd(t);
+      ::flock(t, LOCK_EX | LOCK_NB);
+      struct stat ts;
+      ::fstat(t, &ts);
+      out->fd_ = t;
+      out->dev_ = ts.st_dev;
+      out->ino_ = ts.st_ino;
+    }
+    if (out->fd_ < 0) return Status::IoError("cannot create a temporary file beside " + path);
+    return out;
+  }
+}
+
+TraceOutput::~TraceOutput() {
+  (void)Close();
+  // A recording that never published leaves the old trace as it was.
+  if (!temp_path_.empty()) ::unlink(temp_path_.c_str());
+}
+
+Status TraceOutput::Publish() {
+  if (temp_path_.empty()) return Status::Ok();
+  if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+    return Status::FromErrno("cannot move the new trace " + temp_path_ + " to " + path_, errno);
+  }
+  temp_path_.clear();
+  if (old_fd_ >= 0) ::close(old_fd_);  // nobody can open the old file by its path any more
+  old_fd_ = -1;
+  return Status::Ok();
+}
+
+bool TraceOutput::IsOwnFile(dev_t dev, ino_t ino) const {
+  return (dev == dev_ && ino == ino_) || (old_fd_ >= 0 && dev == old_dev_ && ino == old_ino_);
+}
+
+Status TraceOutput::CheckStillAtPath() const {
+  if (fd_ < 0 || !temp_path_.empty()) return Status::Ok();
+  struct stat mine, there;
+  if (::fstat(fd_, &mine) != 0) return Status::Ok();
+  if (!S_ISREG(mine.st_mode)) return Status::Ok();
+  if (mine.st_nlink == 0) {
+    return Status::IoError("the trace " + path_ +
+                           " was deleted while it was being recorded; the recording is lost");
+  }
+  if (::stat(path_.c_str(), &there) != 0) {
+    return Status::IoError("the trace " + path_ +
+                           " was moved or deleted while it was being recorded; the recording is "
+                           "not at that path");
+  }
+  if (there.st_dev != mine.st_dev || there.st_ino != mine.st_ino) {
+    return Status::IoError("the trace " + path_ +
+                           " was replaced by another file while it was being recorded; the "
+                           "recording is lost");
+  }
+  return Status::Ok();
+}
+
+Status TraceOutput::Close() {
+  Status s;
+  if (fd_ >= 0 && ::close(fd_) != 0) s = Status::FromErrno("cannot close trace " + path_, errno);
+  fd_ = -1;
+  if (old_fd_ >= 0) ::close(old_fd_);
+  old_fd_ = -1;
+  return s;
+}
+
+}  // namespace tape::format
