@@ -51,7 +51,8 @@ bool StartsLikeTrace(int fd) {
 // left beside `path`: those nobody holds locked.
 void RemoveStaleTemps(const std::string& path) {
   std::string dir = DirOf(path);
-  std::string prefix = "." + BaseOf(path) + kTempMarker;
+  std::string prefix = ".";
+  prefix.append(BaseOf(path)).append(kTempMarker);
   DIR* d = ::opendir(dir.c_str());
   if (d == nullptr) return;
   while (dirent* e = ::readdir(d)) {
@@ -150,8 +151,10 @@ Result<std::unique_ptr<TraceOutput>> TraceOutput::Claim(const std::string& path,
     out->old_ino_ = locked.st_ino;
     std::random_device rd;
     for (int tries = 0; tries < 16 && out->fd_ < 0; ++tries) {
-      out->temp_path_ = DirOf(target) + "/." + BaseOf(target) + kTempMarker +
-                        std::to_string(::getpid()) + "-" + std::to_string(rd() % 1000000);
+      out->temp_path_ = DirOf(target);
+      out->temp_path_.append("/.").append(BaseOf(target)).append(kTempMarker);
+      out->temp_path_.append(std::to_string(::getpid())).append("-");
+      out->temp_path_.append(std::to_string(rd() % 1000000));
       int t = ::open(out->temp_path_.c_str(),
                      O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
       if (t < 0 && errno == EEXIST) continue;
@@ -207,14 +210,14 @@ Status TraceOutput::CheckStillAtPath() const {
   struct stat mine, there;
   if (::fstat(fd_, &mine) != 0) return Status::Ok();
   if (!S_ISREG(mine.st_mode)) return Status::Ok();
-  if (mine.st_nlink == 0) {
-    return Status::IoError("the trace " + path_ +
-                           " was deleted while it was being recorded; the recording is lost");
-  }
   if (::stat(path_.c_str(), &there) != 0) {
+    if (mine.st_nlink == 0) {
+      return Status::IoError("the trace " + path_ +
+                             " was deleted while it was being recorded; the recording is lost");
+    }
     return Status::IoError("the trace " + path_ +
-                           " was moved or deleted while it was being recorded; the recording is "
-                           "not at that path");
+                           " was moved away while it was being recorded; the recording is not "
+                           "at that path");
   }
   if (there.st_dev != mine.st_dev || there.st_ino != mine.st_ino) {
     return Status::IoError("the trace " + path_ +

@@ -107,6 +107,8 @@ int RunBench(const BenchArgs& args) {
   RecordOptions ro;
   ro.trace_path = path;
   ro.stdout_fd = devnull;
+  ro.handle_signals = true;  // a file-size limit or Ctrl-C still leaves a valid trace
+  ro.label = "tape bench";
   uint64_t t0 = MonotonicNs();
   RunReport recorded = Record(program, ro);
   uint64_t t1 = MonotonicNs();

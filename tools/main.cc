@@ -2,8 +2,11 @@
 // CLI11, which is slow to compile) and hands each verb its arguments.
 
 #include <CLI/CLI.hpp>
+#include <cctype>
+#include <charconv>
 #include <iostream>
 
+#include "engine/src/std_streams.h"
 #include "tools/cli.h"
 
 #ifndef TAPE_VERSION
@@ -23,13 +26,52 @@ const char kExitCodes[] =
     "80 replay drifted from the recording, 81 a trace could not be read or written,\n"
     "82 a script does not compile; diff/verify exit 1 when traces differ / are damaged.";
 
+// A whole number from `lo` to `hi`, with a message that says so ("not a
+// number" for text, the range for a number outside it).
+CLI::Validator WholeNumber(uint64_t lo, uint64_t hi) {
+  std::string range = std::to_string(lo) + " to " + std::to_string(hi);
+  return CLI::Validator(
+      [lo, hi, range](std::string& text) -> std::string {
+        uint64_t v = 0;
+        const char* end = text.data() + text.size();
+        auto [p, ec] = std::from_chars(text.data(), end, v);
+        if (text.empty() || ec == std::errc::invalid_argument || p != end) {
+          return "'" + text + "' is not a whole number (expected " + range + ")";
+        }
+        if (ec == std::errc::result_out_of_range || v < lo || v > hi) {
+          return text + " is out of range (expected " + range + ")";
+        }
+        return "";
+      },
+      "INT in " + range);
+}
+
+// "unknown command 'Record' (did you mean 'record'?)" for a first argument
+// that names none of `app`'s verbs.
+std::string UnknownVerb(CLI::App& app, const std::string& given) {
+  std::vector<std::string> verbs;
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    verbs.push_back(sub->get_name());
+  }
+  if (given.starts_with("-")) return "unknown option '" + given + "' (options follow the command)";
+  std::string lower = given;
+  for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
+  std::string message = "unknown command '" + given + "'";
+  for (const std::string& verb : verbs) {
+    if (lower == verb) return message + " (did you mean '" + verb + "'?)";
+  }
+  std::string all;
+  for (const std::string& verb : verbs) all += (all.empty() ? "" : ", ") + verb;
+  return message + "; the commands are: " + all;
+}
+
 // The options `record` and `run` share.
 void AddRecordingOptions(CLI::App* verb, RecordArgs* args) {
   verb->add_option("--out,-o", args->out, "Trace file to write")->capture_default_str();
   verb->add_flag("--force", args->force, "Overwrite --out even if it is not a trace");
   verb->add_option("--flush-ms", args->flush_ms,
                    "Seal recorded events to the file at least this often")
-      ->check(CLI::Range(1, 3600000))
+      ->check(WholeNumber(1, 3600000))
       ->capture_default_str();
   verb->add_option("args", args->args, "Arguments for the program's args.get() (after --)");
 }
@@ -57,7 +99,8 @@ int Main(int argc, char** argv) {
       "replay", "Replay a program (built-in or .tape) against a trace");
   rep->add_option("program", replay.program,
                   "Built-in program or .tape script (default: the one named in the trace)");
-  rep->add_option("--trace,-t", replay.trace, "Trace file to replay");
+  rep->add_option("--trace,-t", replay.trace,
+                  "Trace file to replay (required; `tape replay FILE` also works)");
   rep->add_flag("--ignore-code-hash", replay.ignore_code_hash,
                 "Replay a program that changed since the recording; drift is then reported "
                 "at the first call that differs");
@@ -67,15 +110,16 @@ int Main(int argc, char** argv) {
   ins->add_option("file", inspect.file, "Trace file")->required();
   ins->add_option("--filter", inspect.filter, "Only events of this effect (e.g. clock.now)");
   ins->add_option("--site", inspect.site, "Only events at this site (hex id)");
-  ins->add_option("--since", inspect.since, "Start at this seq")->check(CLI::NonNegativeNumber);
+  ins->add_option("--since", inspect.since, "Start at this seq")
+      ->check(WholeNumber(0, UINT64_MAX));
   ins->add_option("--limit", inspect.limit, "Show at most this many events")
-      ->check(CLI::PositiveNumber);
+      ->check(WholeNumber(1, UINT64_MAX));
   ins->add_flag("--json", inspect.json, "One JSON object per line");
 
   StatsArgs stats;
   CLI::App* sta = app.add_subcommand("stats", "Summarize a trace: kinds, hot sites, sizes, outcome");
   sta->add_option("file", stats.file, "Trace file")->required();
-  sta->add_option("--top", stats.top, "How many hot sites to list")->check(CLI::Range(1, 1000));
+  sta->add_option("--top", stats.top, "How many hot sites to list")->check(WholeNumber(1, 1000));
   sta->add_flag("--json", stats.json, "One JSON object");
 
   DiffArgs diff;
@@ -87,7 +131,7 @@ int Main(int argc, char** argv) {
   BenchArgs bench;
   CLI::App* ben = app.add_subcommand("bench", "Measure record and replay cost per event");
   ben->add_option("--events,-n", bench.events, "Events to record")
-      ->check(CLI::Range(uint64_t(1), uint64_t(10000000000)))
+      ->check(WholeNumber(1, 10000000000))
       ->capture_default_str();
   ben->add_option("--effect", bench.effect, "clock, random or write")
       ->check(CLI::IsMember({"clock", "random", "write"}))
@@ -120,7 +164,9 @@ int Main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::string verb = "usage";
     for (CLI::App* sub : app.get_subcommands()) verb = sub->get_name();
-    std::cerr << "tape " << verb << ": " << e.what() << "\n"
+    std::string message = e.what();
+    if (verb == "usage" && argc > 1) message = UnknownVerb(app, argv[1]);
+    std::cerr << "tape " << verb << ": " << message << "\n"
               << "Run 'tape " << (verb == "usage" ? "" : verb + " ") << "--help' for usage.\n";
     return kExitUsage;
   }
@@ -143,4 +189,7 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace tape::cli
 
-int main(int argc, char** argv) { return tape::cli::Main(argc, argv); }
+int main(int argc, char** argv) {
+  tape::engine::ReserveStandardFds();
+  return tape::cli::Main(argc, argv);
+}

@@ -19,6 +19,7 @@ int RecordProgram(const std::string& verb, const Program& program, const RecordA
   options.flush_ms = args.flush_ms;
   options.force = args.force;
   options.handle_signals = true;
+  options.label = "tape " + verb;
   RunReport report = Record(program, options);
   if (report.status == RunReport::Status::kTraceError) return Fail(verb, kExitTrace, report.error);
   PrintProgramError(verb, report.program_error);

@@ -50,6 +50,7 @@ int RunReplay(const ReplayArgs& in) {
   ReplayOptions options;
   options.trace_path = args.trace;
   options.handle_signals = true;
+  options.label = "tape replay";
   options.ignore_code_hash = args.ignore_code_hash;
   RunReport report = Replay(*program, options);
   switch (report.status) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "engine/src/std_streams.h"
+
 namespace tape {
 
 namespace {
@@ -17,9 +19,10 @@ constexpr int kExitTrace = 81;
 int Usage(const char* prog, const std::string& problem) {
   if (!problem.empty()) std::fprintf(stderr, "%s: %s\n", prog, problem.c_str());
   std::fprintf(problem.empty() ? stdout : stderr,
-               "usage: %s record [--out FILE] [--flush-ms N] [-- ARGS...]\n"
-               "       %s replay [--trace FILE]\n"
-               "FILE defaults to trace.bin.\n",
+               "usage: %s record [--out FILE] [--force] [--flush-ms N] [-- ARGS...]\n"
+               "       %s replay [--trace FILE] [--ignore-code-hash]\n"
+               "FILE defaults to trace.bin. record refuses to overwrite a file that is not a\n"
+               "trace unless --force.\n",
                prog, prog);
   return problem.empty() ? 0 : kExitUsage;
 }
@@ -27,6 +30,7 @@ int Usage(const char* prog, const std::string& problem) {
 }  // namespace
 
 int Main(int argc, char** argv, const Program& program) {
+  engine::ReserveStandardFds();
   const char* prog = argc > 0 ? argv[0] : program.name.c_str();
   if (argc < 2) return Usage(prog, "expected 'record' or 'replay'");
   std::string_view verb = argv[1];
@@ -37,6 +41,8 @@ int Main(int argc, char** argv, const Program& program) {
   RecordOptions rec;
   ReplayOptions rep;
   rec.handle_signals = rep.handle_signals = true;
+  rec.label = std::string(prog) + " record";
+  rep.label = std::string(prog) + " replay";
   for (int i = 2; i < argc; ++i) {
     std::string_view arg = argv[i];
     auto value = [&](const char* flag) -> const char* {
@@ -53,6 +59,10 @@ int Main(int argc, char** argv, const Program& program) {
       const char* v = value("--out");
       if (!v) return Usage(prog, "--out needs a file name");
       rec.trace_path = v;
+    } else if (verb == "record" && arg == "--force") {
+      rec.force = true;
+    } else if (verb == "replay" && arg == "--ignore-code-hash") {
+      rep.ignore_code_hash = true;
     } else if (verb == "record" && arg == "--flush-ms") {
       const char* v = value("--flush-ms");
       uint32_t ms = 0;
@@ -80,6 +90,11 @@ int Main(int argc, char** argv, const Program& program) {
       return kExitDrift;
     case RunReport::Status::kOk:
       break;
+  }
+  // What the program stopped with (an uncaught exception), as the CLI shows it.
+  if (!report.program_error.empty()) {
+    std::fprintf(stderr, "%s %s: the program stopped: %s\n", prog, argv[1],
+                 report.program_error.c_str());
   }
   if (!report.note.empty()) std::fprintf(stderr, "%s %s: note: %s\n", prog, argv[1], report.note.c_str());
   return report.exit_code & 0xff;

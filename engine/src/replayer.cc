@@ -1,5 +1,6 @@
 #include "engine/src/replayer.h"
 
+#include <signal.h>
 #include <xxhash.h>
 
 #include <cstring>
@@ -70,6 +71,14 @@ format::PayloadView Replayer::MatchSlow(const Site& site, EffectKind kind, Bytes
   if (drift_) throw DriftError(*drift_);
   if (cursor_.at_end()) {
     if (seq_ >= reader_->event_count()) {
+      const format::Outcome& ended = reader_->outcome();
+      if (kind == EffectKind::kIoWrite && ended.kind == format::OutcomeKind::kSignal &&
+          ended.code == SIGPIPE) {
+        throw ReachedRecordedSignal{
+            SIGPIPE, "at seq " + std::to_string(seq_) +
+                         " the recorded program wrote to a closed pipe and was killed by "
+                         "SIGPIPE; replay ends the same way here"};
+      }
       DriftInfo d{DriftKind::kEndOfTrace, seq_, "no more calls (the recording has " +
                   std::to_string(reader_->event_count()) + ")", CallNow(site, kind, args), ""};
       if (!reader_->finalized() || reader_->outcome().kind == format::OutcomeKind::kInterrupted) {

@@ -28,6 +28,14 @@ struct TraceReadFailed {
   Status status;
 };
 
+// Thrown when replay reaches the point where the recording was ended by a
+// signal that the effect itself raised: an io.write after the last event of
+// a recording killed by SIGPIPE (its standard output was a closed pipe).
+struct ReachedRecordedSignal {
+  int signal;
+  std::string note;
+};
+
 class Replayer final : public Runtime {
  public:
   // `reader` must outlive the replayer.

@@ -54,6 +54,7 @@ struct ProgramRun {
   std::optional<DriftInfo> drift;
   std::optional<Status> trace_error;
   bool write_failed = false;
+  std::string ended_as_recorded;  // a note when replay reproduced a signal ending
 };
 
 // Runs the program, mapping every way out of it to an outcome.
@@ -68,6 +69,12 @@ ProgramRun RunProgram(const Program& program, Runtime& rt) {
     run.write_failed = true;
   } catch (const engine::TraceReadFailed& e) {
     run.trace_error = e.status;
+  } catch (const engine::ReachedRecordedSignal& e) {
+    // The recording ended here by a signal the program's effect raised
+    // (SIGPIPE at an io.write): the same ending, reproduced.
+    run.outcome = {OutcomeKind::kSignal, e.signal, engine::SignalName(e.signal)};
+    run.exit_code = 128 + e.signal;
+    run.ended_as_recorded = e.note;
   } catch (const ProgramError& e) {
     run.outcome = {OutcomeKind::kError, 0, e.what()};
     run.exit_code = kFailedExitCode;
@@ -112,7 +119,9 @@ RunReport Record(const Program& program, const RecordOptions& options) {
   ProgramRun run;
   {
     std::unique_ptr<engine::SignalGuard> guard;
-    if (options.handle_signals) guard = std::make_unique<engine::SignalGuard>(writer->get(), &recorder);
+    if (options.handle_signals) {
+      guard = std::make_unique<engine::SignalGuard>(writer->get(), &recorder, options.label);
+    }
     run = RunProgram(program, recorder);
   }
   report.events = recorder.seq();
@@ -180,7 +189,7 @@ RunReport Replay(const Program& program, const ReplayOptions& options) {
   {
     std::unique_ptr<engine::SignalGuard> guard;
     if (options.handle_signals) {
-      guard = std::make_unique<engine::SignalGuard>(&replayer, recorded.Describe());
+      guard = std::make_unique<engine::SignalGuard>(&replayer, recorded.Describe(), options.label);
     }
     run = RunProgram(program, replayer);
   }
@@ -207,6 +216,10 @@ RunReport Replay(const Program& program, const ReplayOptions& options) {
   if (recorded.kind != OutcomeKind::kInterrupted && !(recorded == run.outcome)) {
     return drift({DriftKind::kOutcomeMismatch, replayer.seq(), recorded.Describe(),
                   run.outcome.Describe(), "the program ended differently than when recorded"});
+  }
+  if (!run.ended_as_recorded.empty()) {
+    report.note = report.note.empty() ? run.ended_as_recorded
+                                      : report.note + "; " + run.ended_as_recorded;
   }
   if (recorded.kind == OutcomeKind::kInterrupted) {
     std::string note = "the recording was interrupted after " +

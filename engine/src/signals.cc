@@ -10,15 +10,19 @@ namespace tape::engine {
 
 namespace {
 
-constexpr int kFatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+constexpr int kFatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGPIPE};
 constexpr int kTerminating[] = {SIGINT, SIGTERM, SIGHUP};
-constexpr int kAll[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGINT, SIGTERM, SIGHUP};
+constexpr int kAll[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGPIPE, SIGINT, SIGTERM, SIGHUP};
 
 // The active guard's state (see the header for why it is global).
 std::atomic<format::TraceWriter*> g_writer{nullptr};
 std::atomic<const Runtime*> g_runtime{nullptr};
 char g_recorded_outcome[256];
+char g_label[64] = "tape";
 struct sigaction g_previous[sizeof kAll / sizeof kAll[0]];
+bool g_installed[sizeof kAll / sizeof kAll[0]];
+struct sigaction g_previous_xfsz;
+bool g_xfsz_ignored = false;
 char g_alt_stack[1 << 16];  // room to run the handler after a stack overflow
 
 bool IsFatal(int sig) {
@@ -54,15 +58,17 @@ void Handler(int sig) {
     bool fatal = IsFatal(sig);
     bool saved = w->FinishFromSignal(
         fatal ? format::OutcomeKind::kSignal : format::OutcomeKind::kInterrupted, sig, name, 3000);
-    Put(fatal ? "tape record: the program was killed by " : "tape record: interrupted by ");
+    Put(g_label);
+    Put(fatal ? ": the program was killed by " : ": interrupted by ");
     Put(name);
     Put(" after ");
     PutNumber(seq);
     Put(saved ? " effect calls; the trace holds all of them: " : " effect calls; the trace could not be finalized (it still opens): ");
     Put(w->path().c_str());
     Put("\n");
-  } else {
-    Put("tape replay: the program was killed by ");
+  } else if (sig != SIGPIPE) {
+    Put(g_label);
+    Put(IsFatal(sig) ? ": the program was killed by " : ": interrupted by ");
     Put(name);
     Put(" at seq ");
     PutNumber(seq);
@@ -94,21 +100,31 @@ const char* SignalName(int sig) {
     case SIGINT: return "SIGINT";
     case SIGTERM: return "SIGTERM";
     case SIGHUP: return "SIGHUP";
+    case SIGPIPE: return "SIGPIPE";
     case SIGKILL: return "SIGKILL";
   }
   return "";
 }
 
-SignalGuard::SignalGuard(format::TraceWriter* writer, const Runtime* runtime) {
+SignalGuard::SignalGuard(format::TraceWriter* writer, const Runtime* runtime,
+                         const std::string& label) {
   g_writer.store(writer);
   g_runtime.store(runtime);
+  std::strncpy(g_label, label.c_str(), sizeof g_label - 1);
   Install();
+  // A file-size limit becomes a write error (EFBIG) the recorder reports.
+  struct sigaction ign;
+  std::memset(&ign, 0, sizeof ign);
+  ign.sa_handler = SIG_IGN;
+  g_xfsz_ignored = sigaction(SIGXFSZ, &ign, &g_previous_xfsz) == 0;
 }
 
-SignalGuard::SignalGuard(const Runtime* replayer, const std::string& recorded_outcome) {
+SignalGuard::SignalGuard(const Runtime* replayer, const std::string& recorded_outcome,
+                         const std::string& label) {
   g_writer.store(nullptr);
   g_runtime.store(replayer);
   std::strncpy(g_recorded_outcome, recorded_outcome.c_str(), sizeof g_recorded_outcome - 1);
+  std::strncpy(g_label, label.c_str(), sizeof g_label - 1);
   Install();
 }
 
@@ -119,6 +135,11 @@ void SignalGuard::Install() {
   ss.ss_size = sizeof g_alt_stack;
   sigaltstack(&ss, nullptr);
   for (size_t i = 0; i < sizeof kAll / sizeof kAll[0]; ++i) {
+    // Keep what the process inherited as ignored ignored (nohup, trap '').
+    struct sigaction current;
+    g_installed[i] = false;
+    if (sigaction(kAll[i], nullptr, &current) == 0 && current.sa_handler == SIG_IGN) continue;
+    g_installed[i] = true;
     struct sigaction sa;
     std::memset(&sa, 0, sizeof sa);
     sa.sa_handler = Handler;
@@ -130,7 +151,11 @@ void SignalGuard::Install() {
 }
 
 SignalGuard::~SignalGuard() {
-  for (size_t i = 0; i < sizeof kAll / sizeof kAll[0]; ++i) sigaction(kAll[i], &g_previous[i], nullptr);
+  for (size_t i = 0; i < sizeof kAll / sizeof kAll[0]; ++i) {
+    if (g_installed[i]) sigaction(kAll[i], &g_previous[i], nullptr);
+  }
+  if (g_xfsz_ignored) sigaction(SIGXFSZ, &g_previous_xfsz, nullptr);
+  g_xfsz_ignored = false;
   g_writer.store(nullptr);
   g_runtime.store(nullptr);
 }

@@ -35,7 +35,9 @@ expect_code 1
 
 # SIGINT and SIGTERM: the trace is finalized as interrupted.
 for sig in INT TERM; do
-  TAPE_TEST_MODE=slow "$CRASH" record --out $sig.bin > $sig.out 2> $sig.err &
+  # A background job of a script starts with SIGINT ignored (and keeps it
+  # ignored, as tape does for inherited ignores): restore the default first.
+  TAPE_TEST_MODE=slow env --default-signal=INT "$CRASH" record --out $sig.bin > $sig.out 2> $sig.err &
   pid=$!
   sleep 0.3
   kill -$sig $pid

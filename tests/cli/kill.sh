@@ -9,6 +9,7 @@ RANDOM=${KILL_SEED:-20261125}
 for k in $(seq 1 "$KILLS"); do
   mode=$([ $((k % 2)) = 0 ] && echo fast || echo slow)
   delay_ms=$((20 + RANDOM % 400))
+  rm -f k.bin  # each kill must leave its own trace, not the previous one
   TAPE_TEST_MODE=$mode "$CRASH" record --out k.bin --flush-ms 50 > recorded.out 2>/dev/null &
   pid=$!
   sleep "$(printf '0.%03d' "$delay_ms")"

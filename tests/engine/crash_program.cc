@@ -7,9 +7,11 @@
 //   throw     a few effects, then an uncaught std::runtime_error
 //   slow      forever: sleep 5 ms, clock, write a line (a slow program to kill)
 //   fast      forever: clock readings in a tight loop, a line every 4096
+//   thread    a few effects, then one from a raw std::thread (misuse)
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "tape/embed.h"
 
@@ -52,6 +54,9 @@ int Crash(tape::Runtime& rt) {
     std::abort();
   } else if (mode == "terminate") {
     Escapes();
+  } else if (mode == "thread") {
+    std::thread t([&rt] { rt.ClockNow(); });
+    t.join();
   } else if (mode == "throw") {
     throw std::runtime_error("the program gave up");
   }

@@ -34,6 +34,8 @@ struct RecordOptions {
   // Write the trace even over a file that is not a trace (or not a regular
   // file). Without it, such a file is refused and left alone.
   bool force = false;
+  // What messages printed from signal handlers start with.
+  std::string label = "tape record";
 };
 
 struct ReplayOptions {
@@ -42,6 +44,8 @@ struct ReplayOptions {
   bool handle_signals = false;
   // Skip the code-hash check (the program changed on purpose).
   bool ignore_code_hash = false;
+  // What messages printed from signal handlers start with.
+  std::string label = "tape replay";
 };
 
 // How a record or replay ended, for the caller to report.
