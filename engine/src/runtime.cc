@@ -85,7 +85,9 @@ std::string CheckEffectName(std::string_view name) {
     }
   }
   if (const engine::EffectSpec* e = engine::FindEffectByName(name); e && e->name == name) {
-    return "'" + std::string(name) + "' is a built-in effect; give the user effect another name";
+    std::string message = "'";
+    message.append(name).append("' is a built-in effect; give the user effect another name");
+    return message;
   }
   return "";
 }

@@ -32,6 +32,32 @@ run tape replay --trace f.bin
 expect_code 2
 expect_err "embedded program 'fortune'"
 
+# The README's embedding example, verbatim: its C++ and CMake blocks built as
+# a project that sets no C++ standard of its own (tape::tape brings C++20).
+readme_block() {  # the fenced block of language $1 that contains text $2
+  awk -v lang="$1" -v text="$2" '
+    $0 == "```" lang { inside = 1; block = ""; next }
+    $0 == "```" && inside { inside = 0; if (index(block, text)) { printf "%s", block; exit } }
+    inside { block = block $0 "\n" }' "$SRC/README.md"
+}
+mkdir -p readme_app
+readme_block cpp "tape::Main(argc, argv" > readme_app/main.cc
+{ echo "cmake_minimum_required(VERSION 3.25)"; echo "project(myapp LANGUAGES CXX)"
+  readme_block cmake "tape_program(myapp)"; } > readme_app/CMakeLists.txt
+[ -s readme_app/main.cc ] && grep -q tape_program readme_app/CMakeLists.txt ||
+  fail "README's embedding example not found"
+run cmake -S readme_app -B readme_build -DCMAKE_PREFIX_PATH="$WORK/prefix" -DCMAKE_BUILD_TYPE=Release
+expect_code 0
+run cmake --build readme_build
+expect_code 0
+USER=ada run readme_build/myapp record --out readme.bin -- some args
+expect_code 0
+expect_out "ada at "
+recorded=$OUT
+USER=grace run readme_build/myapp replay --trace readme.bin
+expect_code 0
+[ "$OUT" = "$recorded" ] || fail "the README example's replay differs"
+
 # Usage errors and a trace of another program.
 run "$fortune" replay --trace
 expect_code 2

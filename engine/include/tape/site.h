@@ -11,6 +11,10 @@
 #include <cstdint>
 #include <string_view>
 
+#if __cplusplus < 202002L
+#error "tape's headers need C++20: with CMake, link tape::tape (it requires cxx_std_20); otherwise compile with -std=c++20"
+#endif
+
 #if __has_include(<source_location>) && !defined(__clang__)
 #include <source_location>
 #endif
@@ -21,11 +25,20 @@ namespace tape {
 using SourceLocation = std::source_location;
 #else
 // clang 14 with libstdc++ 12 lacks std::source_location; the builtins give the
-// same information (the column may differ from g++'s).
+// same information (the column may differ from g++'s, and is 0 where the
+// compiler has no __builtin_COLUMN).
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_COLUMN)
+#define TAPE_BUILTIN_COLUMN() __builtin_COLUMN()
+#endif
+#endif
+#ifndef TAPE_BUILTIN_COLUMN
+#define TAPE_BUILTIN_COLUMN() 0u
+#endif
 struct SourceLocation {
   static constexpr SourceLocation current(const char* file = __builtin_FILE(),
                                           unsigned line = __builtin_LINE(),
-                                          unsigned column = __builtin_COLUMN()) {
+                                          unsigned column = TAPE_BUILTIN_COLUMN()) {
     SourceLocation loc;
     loc.file_ = file;
     loc.line_ = line;
