@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "engine/src/std_streams.h"
+#include "format/layout.h"
 #include "tools/cli.h"
 
 #ifndef TAPE_VERSION
@@ -78,7 +79,9 @@ void AddRecordingOptions(CLI::App* verb, RecordArgs* args) {
 
 int Main(int argc, char** argv) {
   CLI::App app(kDescription, "tape");
-  app.set_version_flag("--version", "tape " TAPE_VERSION " (trace format 1.0)");
+  app.set_version_flag("--version", "tape " TAPE_VERSION " (trace format " +
+                                         std::to_string(format::kFormatMajor) + "." +
+                                         std::to_string(format::kFormatMinor) + ")");
   app.require_subcommand(1);
   app.footer(kExitCodes);
 
