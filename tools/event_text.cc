@@ -72,6 +72,8 @@ nlohmann::ordered_json FieldJson(const engine::FieldValue& v, bool cut) {
     case FieldType::kU32:
     case FieldType::kU64:
       return v.number;
+    case FieldType::kI32:
+      return int32_t(v.number);
     case FieldType::kTimeNs:
       return int64_t(v.number);
     case FieldType::kErrno:

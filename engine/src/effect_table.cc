@@ -47,6 +47,38 @@ constexpr EffectSpec kEffects[] = {
     {EffectKind::kTimeSleep, "time.sleep", Direction::kInput,
      {{{F::kU64, "ms"}}, 1}, {},
      0, LiveTimeSleep, nullptr, nullptr},
+    {EffectKind::kIoError, "io.error", Direction::kOutput,
+     {{{F::kText, "data"}}, 1}, {{{F::kErrno, "errno"}}, 1},
+     0, LiveIoError, ReenactIoError, nullptr},
+    {EffectKind::kFsExists, "fs.exists", Direction::kInput,
+     {{{F::kText, "path"}}, 1}, {{{F::kErrno, "errno"}, {F::kFlag, "is_dir"}}, 2},
+     1, LiveFsExists, nullptr, nullptr},
+    {EffectKind::kFsList, "fs.list", Direction::kInput,
+     {{{F::kText, "path"}}, 1}, {{{F::kErrno, "errno"}, {F::kTextList, "names"}}, 2},
+     1, LiveFsList, nullptr, nullptr},
+    {EffectKind::kFsAppend, "fs.append", Direction::kOutput,
+     {{{F::kSizedText, "path"}, {F::kText, "data"}}, 2}, {{{F::kErrno, "errno"}}, 1},
+     1, LiveFsAppend, nullptr, nullptr},
+    {EffectKind::kHttpRequest, "http.request", Direction::kInput,
+     {{{F::kSizedText, "method"},
+       {F::kSizedText, "url"},
+       {F::kTextList, "headers"},
+       {F::kU32, "timeout_ms"},
+       {F::kText, "body"}},
+      5},
+     {{{F::kU32, "status"}, {F::kSizedText, "error"}, {F::kTextList, "headers"}, {F::kText, "body"}},
+      4},
+     0b11, LiveHttpRequest, nullptr, nullptr},
+    {EffectKind::kProcRun, "proc.run", Direction::kInput,
+     {{{F::kTextList, "argv"}, {F::kU32, "timeout_ms"}, {F::kText, "stdin"}}, 3},
+     {{{F::kI32, "exit"},
+       {F::kU32, "signal"},
+       {F::kErrno, "start_error"},
+       {F::kFlag, "timed_out"},
+       {F::kSizedText, "stdout"},
+       {F::kText, "stderr"}},
+      6},
+     0b1, LiveProcRun, nullptr, nullptr},
 };
 
 constexpr std::array<const EffectSpec*, 256> BuildIndex() {
@@ -77,6 +109,12 @@ std::string ParseField(FieldType type, format::ByteReader* r, FieldValue* v) {
     case F::kTimeNs: {
       uint64_t n;
       if (!r->GetU64(&n)) return "a u64 is cut short";
+      v->number = n;
+      return "";
+    }
+    case F::kI32: {
+      uint32_t n;
+      if (!r->GetU32(&n)) return "an i32 is cut short";
       v->number = n;
       return "";
     }

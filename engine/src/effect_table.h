@@ -36,6 +36,7 @@ enum class Direction : uint8_t { kInput, kOutput, kControl };
 
 enum class FieldType : uint8_t {
   kU32,        // u32, shown as a number
+  kI32,        // i32, shown as a number
   kU64,        // u64, shown as a number
   kTimeNs,     // i64 nanoseconds since the Unix epoch, shown as seconds.nanoseconds
   kErrno,      // i32: 0 = ok, else an errno value
@@ -54,9 +55,10 @@ struct FieldSpec {
   const char* name;  // the JSON key when a layout has several fields
 };
 
-// At most three fields; a field that takes "the rest" must be last.
+// A field that takes "the rest" must be last.
+inline constexpr int kMaxFields = 6;
 struct Layout {
-  FieldSpec fields[3];
+  FieldSpec fields[kMaxFields];
   uint8_t count = 0;
 };
 
@@ -70,7 +72,7 @@ struct FieldValue {
 };
 
 struct ParsedPayload {
-  FieldValue fields[3];
+  FieldValue fields[kMaxFields];
   uint8_t count = 0;
 };
 

@@ -103,6 +103,8 @@ std::string FieldText(const FieldValue& v, size_t limit, uint64_t missing) {
     case FieldType::kU32:
     case FieldType::kU64:
       return std::to_string(v.number);
+    case FieldType::kI32:
+      return std::to_string(int32_t(v.number));
     case FieldType::kTimeNs:
       return TimeText(int64_t(v.number));
     case FieldType::kErrno:
@@ -137,14 +139,16 @@ std::string FieldText(const FieldValue& v, size_t limit, uint64_t missing) {
 
 // The fields of `payload` as text joined by ", ", or "" with *ok false when
 // the payload does not have the layout.
+// With `named`, each field reads "name=value".
 std::string FieldsText(const Layout* layout, Bytes payload, size_t limit, uint64_t missing,
-                       bool* ok) {
+                       bool named, bool* ok) {
   ParsedPayload parsed;
   *ok = layout != nullptr && ParsePayload(*layout, payload, &parsed).empty();
   if (!*ok) return "";
   std::string out;
   for (uint8_t i = 0; i < parsed.count; ++i) {
     if (i) out += ", ";
+    if (named) out.append(layout->fields[i].name).append("=");
     out += FieldText(parsed.fields[i], limit, i + 1 == parsed.count ? missing : 0);
   }
   return out;
@@ -185,14 +189,16 @@ std::string Printable(Bytes bytes, size_t limit, uint64_t missing) {
 std::string DescribeCall(std::string_view name, uint8_t kind, Bytes args, size_t limit,
                          uint64_t missing) {
   bool ok;
-  std::string fields = FieldsText(ArgsLayout(kind), args, limit, missing, &ok);
+  const Layout* layout = ArgsLayout(kind);
+  std::string fields = FieldsText(layout, args, limit, missing, layout && layout->count > 2, &ok);
   if (!ok) fields = Printable(args, limit, missing);
   return std::string(name) + "(" + fields + ")";
 }
 
 std::string DescribeResult(uint8_t kind, Bytes result, size_t limit, uint64_t missing) {
   bool ok;
-  std::string fields = FieldsText(ResultLayout(kind), result, limit, missing, &ok);
+  const Layout* layout = ResultLayout(kind);
+  std::string fields = FieldsText(layout, result, limit, missing, layout && layout->count > 1, &ok);
   if (!ok) return Printable(result, limit, missing);
   return fields.empty() ? "done" : fields;
 }

@@ -1,11 +1,13 @@
 #include "engine/src/live_effects.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <string>
@@ -134,7 +136,8 @@ std::string_view LiveFsRead(LiveEnv&, Bytes args, std::string* result) {
   return *result;
 }
 
-std::string_view LiveFsWrite(LiveEnv& env, Bytes args, std::string* result) {
+// fs.write and fs.append: `flags` says how the file is opened.
+static std::string_view WriteFile(LiveEnv& env, Bytes args, int open_flags, std::string* result) {
   result->clear();
   std::string_view path_view, data;
   SplitSized(args, &path_view, &data);
@@ -143,7 +146,7 @@ std::string_view LiveFsWrite(LiveEnv& env, Bytes args, std::string* result) {
   if (IsTraceFile(env, path)) {
     err = EBUSY;
   } else {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK, 0644);
+    int fd = ::open(path.c_str(), open_flags | O_WRONLY | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0644);
     if (fd < 0) {
       err = errno;
     } else {
@@ -154,6 +157,57 @@ std::string_view LiveFsWrite(LiveEnv& env, Bytes args, std::string* result) {
     }
   }
   AppendU32(result, uint32_t(err));
+  return *result;
+}
+
+std::string_view LiveFsWrite(LiveEnv& env, Bytes args, std::string* result) {
+  return WriteFile(env, args, O_TRUNC, result);
+}
+
+std::string_view LiveFsAppend(LiveEnv& env, Bytes args, std::string* result) {
+  return WriteFile(env, args, O_APPEND, result);
+}
+
+std::string_view LiveIoError(LiveEnv& env, Bytes args, std::string*) {
+  format::StoreU32(reinterpret_cast<uint8_t*>(env.small), uint32_t(WriteAll(env.stderr_fd, args)));
+  return {env.small, 4};
+}
+
+void ReenactIoError(LiveEnv& env, Bytes args) { (void)WriteAll(env.stderr_fd, args); }
+
+std::string_view LiveFsExists(LiveEnv& env, Bytes args, std::string*) {
+  struct stat st;
+  std::string path(AsChars(args));
+  int err = ::stat(path.c_str(), &st) == 0 ? 0 : errno;
+  format::StoreU32(reinterpret_cast<uint8_t*>(env.small), uint32_t(err));
+  env.small[4] = err == 0 && S_ISDIR(st.st_mode) ? 1 : 0;
+  return {env.small, 5};
+}
+
+std::string_view LiveFsList(LiveEnv&, Bytes args, std::string* result) {
+  result->clear();
+  std::string path(AsChars(args));
+  std::vector<std::string> names;
+  int err = 0;
+  if (DIR* d = ::opendir(path.c_str())) {
+    errno = 0;
+    while (dirent* e = ::readdir(d)) {
+      std::string_view name = e->d_name;
+      if (name != "." && name != "..") names.emplace_back(name);
+    }
+    err = errno;
+    ::closedir(d);
+  } else {
+    err = errno;
+  }
+  if (err != 0) names.clear();
+  std::sort(names.begin(), names.end());  // readdir's order is the filesystem's whim
+  AppendU32(result, uint32_t(err));
+  AppendU32(result, uint32_t(names.size()));
+  for (const std::string& n : names) {
+    AppendU32(result, uint32_t(n.size()));
+    result->append(n);
+  }
   return *result;
 }
 

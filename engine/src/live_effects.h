@@ -42,9 +42,18 @@ std::string_view LiveFsWrite(LiveEnv& env, Bytes args, std::string* result);
 std::string_view LiveEnvGet(LiveEnv& env, Bytes args, std::string* result);
 std::string_view LiveArgsGet(LiveEnv& env, Bytes args, std::string* result);
 std::string_view LiveTimeSleep(LiveEnv& env, Bytes args, std::string* result);
+std::string_view LiveIoError(LiveEnv& env, Bytes args, std::string* result);
+std::string_view LiveFsExists(LiveEnv& env, Bytes args, std::string* result);
+std::string_view LiveFsList(LiveEnv& env, Bytes args, std::string* result);
+std::string_view LiveFsAppend(LiveEnv& env, Bytes args, std::string* result);
+// live_http.cc
+std::string_view LiveHttpRequest(LiveEnv& env, Bytes args, std::string* result);
+// live_proc.cc
+std::string_view LiveProcRun(LiveEnv& env, Bytes args, std::string* result);
 
 // Replay shows the recorded output again.
 void ReenactIoWrite(LiveEnv& env, Bytes args);
+void ReenactIoError(LiveEnv& env, Bytes args);
 
 // Writes all of `bytes` to `fd`, retrying on EINTR; 0 or the errno.
 int WriteAll(int fd, Bytes bytes);

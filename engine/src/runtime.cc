@@ -18,6 +18,8 @@
 #include <unordered_map>
 
 #include "engine/src/effect_table.h"
+#include "engine/src/request_checks.h"
+#include "engine/src/service_codec.h"
 #include "format/bytes.h"
 
 namespace tape {
@@ -210,6 +212,26 @@ std::string_view Runtime::EffectAt(const Site& site, std::string_view name, std:
 
 // --- built-in effects ------------------------------------------------------
 
+namespace {
+
+// The errno of a result that is exactly an `errno` field (io.write, fs.write, ...).
+bool ErrnoResult(std::string_view r, int* err) {
+  if (r.size() != 4) return false;
+  *err = int32_t(LoadU32(reinterpret_cast<const uint8_t*>(r.data())));
+  return true;
+}
+
+// The args of fs.write and fs.append: sized path, then the data.
+std::string PathAndData(std::string_view path, std::string_view data) {
+  std::string args;
+  args.reserve(4 + path.size() + data.size());
+  Codec<std::string_view>::Encode(path, &args);
+  args.append(data);
+  return args;
+}
+
+}  // namespace
+
 std::string Runtime::RandomBitsAt(const Site& site, uint32_t n) {
   uint8_t args[4];
   format::StoreU32(args, n);
@@ -236,13 +258,78 @@ FsReadResult Runtime::FsReadAt(const Site& site, std::string_view path) {
 }
 
 int Runtime::FsWriteAt(const Site& site, std::string_view path, std::string_view data) {
+  int err = 0;
+  if (!ErrnoResult(Perform(site, EffectKind::kFsWrite, PathAndData(path, data), {}), &err)) {
+    BadResult(EffectKind::kFsWrite);
+  }
+  return err;
+}
+
+int Runtime::FsAppendAt(const Site& site, std::string_view path, std::string_view data) {
+  int err = 0;
+  if (!ErrnoResult(Perform(site, EffectKind::kFsAppend, PathAndData(path, data), {}), &err)) {
+    BadResult(EffectKind::kFsAppend);
+  }
+  return err;
+}
+
+int Runtime::IoErrorAt(const Site& site, std::string_view bytes) {
+  int err = 0;
+  if (!ErrnoResult(Perform(site, EffectKind::kIoError, bytes, {}), &err)) {
+    BadResult(EffectKind::kIoError);
+  }
+  return err;
+}
+
+FsStat Runtime::FsExistsAt(const Site& site, std::string_view path) {
+  std::string_view r = Perform(site, EffectKind::kFsExists, path, {});
+  engine::ParsedPayload p;
+  if (!engine::ParsePayload(engine::FindEffect(uint8_t(EffectKind::kFsExists))->result,
+                            AsBytes(r), &p)
+           .empty()) {
+    BadResult(EffectKind::kFsExists);
+  }
+  return FsStat{int32_t(p.fields[0].number), p.fields[1].number != 0};
+}
+
+FsList Runtime::FsListAt(const Site& site, std::string_view path) {
+  std::string_view r = Perform(site, EffectKind::kFsList, path, {});
+  engine::ParsedPayload p;
+  if (!engine::ParsePayload(engine::FindEffect(uint8_t(EffectKind::kFsList))->result, AsBytes(r),
+                            &p)
+           .empty()) {
+    BadResult(EffectKind::kFsList);
+  }
+  FsList out;
+  out.error = int32_t(p.fields[0].number);
+  for (format::Bytes b : p.fields[1].list) out.names.emplace_back(format::AsChars(b));
+  return out;
+}
+
+HttpResponse Runtime::HttpAt(const Site& site, const HttpRequest& request) {
+  std::string problem = engine::CheckHttpRequest(request);
+  if (!problem.empty()) throw std::invalid_argument("http.request: " + problem);
   std::string args;
-  args.reserve(4 + path.size() + data.size());
-  Codec<std::string_view>::Encode(path, &args);
-  args.append(data);
-  std::string_view r = Perform(site, EffectKind::kFsWrite, args, {});
-  if (r.size() != 4) [[unlikely]] BadResult(EffectKind::kFsWrite);
-  return int32_t(LoadU32(reinterpret_cast<const uint8_t*>(r.data())));
+  engine::EncodeHttpRequest(request, &args);
+  HttpResponse response;
+  if (!engine::DecodeHttpResponse(AsBytes(Perform(site, EffectKind::kHttpRequest, args, {})),
+                                  &response)) {
+    BadResult(EffectKind::kHttpRequest);
+  }
+  return response;
+}
+
+ProcResult Runtime::ProcRunAt(const Site& site, const ProcRequest& request) {
+  std::string problem = engine::CheckProcRequest(request);
+  if (!problem.empty()) throw std::invalid_argument("proc.run: " + problem);
+  std::string args;
+  engine::EncodeProcRequest(request, &args);
+  ProcResult result;
+  if (!engine::DecodeProcResult(AsBytes(Perform(site, EffectKind::kProcRun, args, {})),
+                                &result)) {
+    BadResult(EffectKind::kProcRun);
+  }
+  return result;
 }
 
 std::optional<std::string> Runtime::EnvGetAt(const Site& site, std::string_view name) {

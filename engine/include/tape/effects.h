@@ -24,6 +24,12 @@ enum class EffectKind : uint8_t {
   kEnvGet = 6,
   kArgsGet = 7,
   kTimeSleep = 8,
+  kIoError = 9,      // writes to standard error
+  kFsExists = 10,
+  kFsList = 11,
+  kFsAppend = 12,
+  kHttpRequest = 13,
+  kProcRun = 14,
 };
 
 // Kinds kFirstUserKind..255 are user-defined effects (Runtime::Effect): each

@@ -38,6 +38,7 @@
 
 #include "tape/codec.h"
 #include "tape/effects.h"
+#include "tape/services.h"
 #include "tape/site.h"
 
 namespace tape {
@@ -109,6 +110,42 @@ class Runtime {
   void TimeSleep(uint64_t ms, SourceLocation loc = SourceLocation::current()) {
     TimeSleepAt(SiteOf(loc), ms);
   }
+  // Writes to standard error; returns 0 or the errno of the failed write.
+  int IoError(std::string_view bytes, SourceLocation loc = SourceLocation::current()) {
+    return IoErrorAt(SiteOf(loc), bytes);
+  }
+  // Whether a path exists (stat), and is a directory.
+  FsStat FsExists(std::string_view path, SourceLocation loc = SourceLocation::current()) {
+    return FsExistsAt(SiteOf(loc), path);
+  }
+  // The names in a directory, sorted.
+  FsList FsListDir(std::string_view path, SourceLocation loc = SourceLocation::current()) {
+    return FsListAt(SiteOf(loc), path);
+  }
+  // Appends to a file (creating it); returns 0 or an errno. Replay does not
+  // touch the disk.
+  int FsAppend(std::string_view path, std::string_view data,
+               SourceLocation loc = SourceLocation::current()) {
+    return FsAppendAt(SiteOf(loc), path, data);
+  }
+  // An HTTP exchange (see services.h). A response of any status, and a
+  // failure to connect, resolve or finish in time, are results; a malformed
+  // request (unknown method, bad URL, a header with a line break, a timeout
+  // out of range) throws std::invalid_argument before anything is recorded.
+  HttpResponse Http(const HttpRequest& request, SourceLocation loc = SourceLocation::current()) {
+    return HttpAt(SiteOf(loc), request);
+  }
+  HttpResponse HttpGet(std::string_view url, SourceLocation loc = SourceLocation::current()) {
+    HttpRequest request;
+    request.url = std::string(url);
+    return HttpAt(SiteOf(loc), request);
+  }
+  // Runs a command (no shell) and captures its output (see services.h). A
+  // command that cannot be started is a result (start_error); an empty argv
+  // or one with a NUL byte throws std::invalid_argument.
+  ProcResult ProcRun(const ProcRequest& request, SourceLocation loc = SourceLocation::current()) {
+    return ProcRunAt(SiteOf(loc), request);
+  }
 
   // A user-defined effect: on record, calls `fn` and stores its result; on
   // replay, checks `name` and `args` like any effect and returns the stored
@@ -140,6 +177,12 @@ class Runtime {
   std::optional<std::string> EnvGetAt(const Site& site, std::string_view name);
   std::vector<std::string> ArgsGetAt(const Site& site);
   void TimeSleepAt(const Site& site, uint64_t ms);
+  int IoErrorAt(const Site& site, std::string_view bytes);
+  FsStat FsExistsAt(const Site& site, std::string_view path);
+  FsList FsListAt(const Site& site, std::string_view path);
+  int FsAppendAt(const Site& site, std::string_view path, std::string_view data);
+  HttpResponse HttpAt(const Site& site, const HttpRequest& request);
+  ProcResult ProcRunAt(const Site& site, const ProcRequest& request);
   // A user-defined effect with encoded args and result (see Effect). Throws
   // tape::EffectError when the recorded call threw.
   std::string_view EffectAt(const Site& site, std::string_view name, std::string_view args,
