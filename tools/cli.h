@@ -85,6 +85,12 @@ struct ReplayArgs {
   std::string trace;
   bool ignore_code_hash = false;
 };
+struct RerunArgs {
+  std::string program;  // empty: the program named in the trace
+  std::string trace;
+  bool live = false;
+  bool json = false;
+};
 struct InspectArgs {
   std::string file;
   std::string filter;  // effect name
@@ -123,6 +129,7 @@ int RunList();
 int RunRecord(const RecordArgs& args);
 int RunScript(const RecordArgs& args);  // `tape run`
 int RunReplay(const ReplayArgs& args);
+int RunRerun(const RerunArgs& args);
 int RunInspect(const InspectArgs& args);
 int RunStats(const StatsArgs& args);
 int RunDiff(const DiffArgs& args);

@@ -108,6 +108,17 @@ int Main(int argc, char** argv) {
                 "Replay a program that changed since the recording; drift is then reported "
                 "at the first call that differs");
 
+  RerunArgs rerun;
+  CLI::App* rer = app.add_subcommand(
+      "rerun", "Run a changed program on a trace's recorded inputs and compare its outputs");
+  rer->add_option("program", rerun.program,
+                  "Built-in program or .tape script (default: the one named in the trace)");
+  rer->add_option("--trace,-t", rerun.trace, "The recording whose inputs to use (required)");
+  rer->add_flag("--live", rerun.live,
+                "Perform inputs the recording does not have for real (and let file writes "
+                "touch the disk)");
+  rer->add_flag("--json", rerun.json, "The report as one JSON object (on stderr)");
+
   InspectArgs inspect;
   CLI::App* ins = app.add_subcommand("inspect", "Print the events of a trace");
   ins->add_option("file", inspect.file, "Trace file")->required();
@@ -180,6 +191,7 @@ int Main(int argc, char** argv) {
   if (verb == "record") return RunRecord(record);
   if (verb == "run") return RunScript(run);
   if (verb == "replay") return RunReplay(replay);
+  if (verb == "rerun") return RunRerun(rerun);
   if (verb == "inspect") return RunInspect(inspect);
   if (verb == "stats") return RunStats(stats);
   if (verb == "diff") return RunDiff(diff);

@@ -13,6 +13,7 @@ const char* DriftKindName(DriftKind kind) {
     case DriftKind::kTraceNotExhausted: return "TraceNotExhausted";
     case DriftKind::kOutcomeMismatch: return "OutcomeMismatch";
     case DriftKind::kProgramMismatch: return "ProgramMismatch";
+    case DriftKind::kUnrecordedInput: return "UnrecordedInput";
   }
   return "Drift";
 }
@@ -21,7 +22,7 @@ std::string DriftInfo::Describe() const {
   std::string out = std::string(DriftKindName(kind));
   bool per_call = kind == DriftKind::kEndOfTrace || kind == DriftKind::kSiteMismatch ||
                   kind == DriftKind::kKindMismatch || kind == DriftKind::kArgsMismatch ||
-                  kind == DriftKind::kTraceNotExhausted;
+                  kind == DriftKind::kTraceNotExhausted || kind == DriftKind::kUnrecordedInput;
   if (per_call) out += " at seq " + std::to_string(seq);
   if (!hint.empty()) out += ": " + hint;
   out += "\n  recorded: " + expected;

@@ -21,9 +21,10 @@ int Usage(const char* prog, const std::string& problem) {
   std::fprintf(problem.empty() ? stdout : stderr,
                "usage: %s record [--out FILE] [--force] [--flush-ms N] [-- ARGS...]\n"
                "       %s replay [--trace FILE] [--ignore-code-hash]\n"
+               "       %s rerun [--trace FILE] [--live]\n"
                "FILE defaults to trace.bin. record refuses to overwrite a file that is not a\n"
                "trace unless --force.\n",
-               prog, prog);
+               prog, prog, prog);
   return problem.empty() ? 0 : kExitUsage;
 }
 
@@ -32,10 +33,10 @@ int Usage(const char* prog, const std::string& problem) {
 int Main(int argc, char** argv, const Program& program) {
   engine::ReserveStandardFds();
   const char* prog = argc > 0 ? argv[0] : program.name.c_str();
-  if (argc < 2) return Usage(prog, "expected 'record' or 'replay'");
+  if (argc < 2) return Usage(prog, "expected 'record', 'replay' or 'rerun'");
   std::string_view verb = argv[1];
   if (verb == "--help" || verb == "-h") return Usage(prog, "");
-  if (verb != "record" && verb != "replay") {
+  if (verb != "record" && verb != "replay" && verb != "rerun") {
     return Usage(prog, "unknown command '" + std::string(verb) + "'");
   }
   RecordOptions rec;
@@ -43,6 +44,9 @@ int Main(int argc, char** argv, const Program& program) {
   rec.handle_signals = rep.handle_signals = true;
   rec.label = std::string(prog) + " record";
   rep.label = std::string(prog) + " replay";
+  RerunOptions rer;
+  rer.handle_signals = true;
+  rer.label = std::string(prog) + " rerun";
   for (int i = 2; i < argc; ++i) {
     std::string_view arg = argv[i];
     auto value = [&](const char* flag) -> const char* {
@@ -71,22 +75,29 @@ int Main(int argc, char** argv, const Program& program) {
         return Usage(prog, "--flush-ms needs a number of milliseconds from 1 to 3600000");
       }
       rec.flush_ms = ms;
-    } else if (verb == "replay" && (arg == "--trace" || arg == "-t")) {
+    } else if (verb != "record" && (arg == "--trace" || arg == "-t")) {
       const char* v = value("--trace");
       if (!v) return Usage(prog, "--trace needs a file name");
-      rep.trace_path = v;
+      rep.trace_path = rer.trace_path = v;
+    } else if (verb == "rerun" && arg == "--live") {
+      rer.live = true;
     } else {
       return Usage(prog, "unexpected argument '" + std::string(arg) + "'");
     }
   }
 
-  RunReport report = verb == "record" ? Record(program, rec) : Replay(program, rep);
+  RunReport report = verb == "record"   ? Record(program, rec)
+                     : verb == "replay" ? Replay(program, rep)
+                                        : Rerun(program, rer);
+  for (const std::string& line : DescribeRerun(report)) {
+    std::fprintf(stderr, "%s rerun: %s\n", prog, line.c_str());
+  }
   switch (report.status) {
     case RunReport::Status::kTraceError:
       std::fprintf(stderr, "%s %s: %s\n", prog, argv[1], report.error.c_str());
       return kExitTrace;
     case RunReport::Status::kDrift:
-      std::fprintf(stderr, "%s replay: drift: %s\n", prog, report.drift->Describe().c_str());
+      std::fprintf(stderr, "%s %s: drift: %s\n", prog, argv[1], report.drift->Describe().c_str());
       return kExitDrift;
     case RunReport::Status::kOk:
       break;

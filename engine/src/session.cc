@@ -11,6 +11,7 @@
 
 #include "engine/src/recorder.h"
 #include "engine/src/replayer.h"
+#include "engine/src/rerunner.h"
 #include "engine/src/signals.h"
 #include "format/clock.h"
 #include "format/trace_reader.h"
@@ -228,6 +229,87 @@ RunReport Replay(const Program& program, const ReplayOptions& options) {
     report.note = report.note.empty() ? note : report.note + "; " + note;
   }
   return report;
+}
+
+RunReport Rerun(const Program& program, const RerunOptions& options) {
+  RunReport report;
+  auto opened = format::TraceReader::Open(options.trace_path);
+  if (!opened.has_value()) {
+    report.status = RunReport::Status::kTraceError;
+    report.error = opened.error().message();
+    return report;
+  }
+  const format::TraceReader& reader = **opened;
+  const format::TraceHeader& h = reader.header();
+  if (!reader.finalized()) report.note = reader.recovery_note();
+  RerunSummary summary;
+  summary.recorded_outcome = reader.outcome().Describe();
+  summary.recorded_code_hash = format::ToHex(h.code_hash);
+  summary.code_hash = format::ToHex(program.code_hash);
+  summary.recorded_program = std::string(format::ProgramKindName(h.program_kind)) +
+                             " program '" + h.program_name + "'";
+  ProgramRun run;
+  try {
+    engine::Rerunner rerunner(&reader, options, &summary);
+    {
+      std::unique_ptr<engine::SignalGuard> guard;
+      if (options.handle_signals) {
+        guard = std::make_unique<engine::SignalGuard>(&rerunner, reader.outcome().Describe(),
+                                                      options.label);
+      }
+      run = RunProgram(program, rerunner);
+    }
+    report.events = rerunner.seq();
+    if (!run.trace_error && !run.drift) rerunner.Finish();
+  } catch (const engine::TraceReadFailed& e) {
+    run.trace_error = e.status;
+  }
+  report.rerun = std::move(summary);
+  if (run.trace_error) {
+    report.status = RunReport::Status::kTraceError;
+    report.error = run.trace_error->message();
+    return report;
+  }
+  if (run.drift) {
+    report.status = RunReport::Status::kDrift;
+    report.drift = *run.drift;
+    return report;
+  }
+  report.exit_code = run.exit_code;
+  report.outcome = run.outcome.Describe();
+  report.program_error = ProgramErrorOf(run.outcome);
+  return report;
+}
+
+std::vector<std::string> DescribeRerun(const RunReport& r) {
+  std::vector<std::string> lines;
+  if (!r.rerun) return lines;
+  const RerunSummary& s = *r.rerun;
+  uint64_t served = s.by_site + s.by_key + s.by_kind;
+  std::string line = std::to_string(served) + (served == 1 ? " input" : " inputs") +
+                     " served from the trace (" + std::to_string(s.by_site) + " by site, " +
+                     std::to_string(s.by_key) + " by key, " + std::to_string(s.by_kind) +
+                     " by kind";
+  if (s.adjusted) line += "; " + std::to_string(s.adjusted) + " with other args";
+  line += ")";
+  if (s.live) line += ", " + std::to_string(s.live) + " performed live";
+  if (s.inputs_unused) line += ", " + std::to_string(s.inputs_unused) + " recorded not asked for";
+  lines.push_back(line);
+  lines.push_back("outputs: " + std::to_string(s.outputs_same) + " same, " +
+                  std::to_string(s.outputs_changed) + " changed, " +
+                  std::to_string(s.outputs_added) + " added, " +
+                  std::to_string(s.outputs_removed) + " removed");
+  if (!s.first_output_change.empty()) lines.push_back("first: " + s.first_output_change);
+  for (const std::string& note : s.notes) lines.push_back("note: " + note);
+  if (r.status == RunReport::Status::kOk) {
+    lines.push_back("recorded: the program " + s.recorded_outcome + "; now: the program " +
+                    r.outcome);
+  }
+  if (s.recorded_code_hash != s.code_hash) {
+    lines.push_back("the code changed since the recording (code hash " + s.recorded_code_hash +
+                    " then, " + s.code_hash + " now)");
+  }
+  return lines;
 }
 
 }  // namespace tape

@@ -24,6 +24,13 @@ expect_code 0
 [ "$OUT" = "$recorded" ] || fail "replay output differs"
 [ ! -e saved.txt ] || fail "replay wrote to the disk"
 
+# rerun through tape::Main: the same program on the recorded inputs.
+USER=grace run "$fortune" rerun --trace f.bin
+expect_code 0
+[ "$OUT" = "$recorded" ] || fail "rerun output differs"
+expect_err "fortune rerun: outputs: 2 same, 0 changed, 0 added, 0 removed"
+[ ! -e saved.txt ] || fail "rerun wrote to the disk"
+
 # The tape CLI reads the embedded program's trace, but cannot replay it itself.
 run tape inspect f.bin
 expect_out "embedded program 'fortune'"

@@ -19,6 +19,7 @@ enum class DriftKind {
   kTraceNotExhausted, // the program ended before its recorded calls ran out
   kOutcomeMismatch,   // the program ended differently (exit code, exception)
   kProgramMismatch,   // the trace records another program
+  kUnrecordedInput,   // rerun: an input with no recorded event to serve it
 };
 
 // "EndOfTrace", "SiteMismatch", ...

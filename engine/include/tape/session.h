@@ -48,6 +48,32 @@ struct ReplayOptions {
   std::string label = "tape replay";
 };
 
+struct RerunOptions {
+  std::string trace_path = "trace.bin";
+  int stdout_fd = 1;  // where io.write goes
+  int stderr_fd = 2;  // where io.error goes
+  // Perform inputs the trace has nothing for (instead of stopping with
+  // UnrecordedInput), and let fs.write and fs.append touch the disk.
+  bool live = false;
+  bool handle_signals = false;
+  std::string label = "tape rerun";
+};
+
+// What a rerun did with the recorded events (specs/rerun.md).
+struct RerunSummary {
+  // Inputs served from the trace, by how they were matched.
+  uint64_t by_site = 0, by_key = 0, by_kind = 0;
+  uint64_t adjusted = 0;        // served although the args differ (e.g. random.bits(2) for (1))
+  uint64_t live = 0;            // unrecorded inputs performed for real (--live)
+  uint64_t inputs_unused = 0;   // recorded inputs the program did not ask for
+  uint64_t outputs_same = 0, outputs_changed = 0, outputs_added = 0, outputs_removed = 0;
+  std::string first_output_change;  // the first changed, added or removed output, explained
+  std::vector<std::string> notes;   // the first few adjustments, explained
+  std::string recorded_outcome;     // "exited with code 1"
+  std::string recorded_code_hash, code_hash;  // hex; differ when the code changed
+  std::string recorded_program;     // "script program 'flaky.tape'"
+};
+
 // How a record or replay ended, for the caller to report.
 struct RunReport {
   enum class Status {
@@ -66,10 +92,18 @@ struct RunReport {
   std::string error;            // kTraceError: what went wrong, naming the file
   uint64_t events = 0;          // effect calls recorded or replayed
   std::string note;             // extra information, e.g. that a trace was interrupted
+  std::optional<RerunSummary> rerun;  // set by Rerun
 };
 
 RunReport Record(const Program& program, const RecordOptions& options);
 RunReport Replay(const Program& program, const ReplayOptions& options);
+// Runs a (changed) program on a trace's recorded inputs: inputs are served
+// from the trace, matched by site, key and kind; outputs run and are compared
+// with the recorded ones (specs/rerun.md). No program or code-hash check.
+RunReport Rerun(const Program& program, const RerunOptions& options);
+// A rerun's report as lines of text (no trailing newline): inputs served,
+// outputs compared, the first change, the outcome then and now.
+std::vector<std::string> DescribeRerun(const RunReport& report);
 
 }  // namespace tape
 
