@@ -1,5 +1,7 @@
 #include "format/original_trace.h"
 
+#include <algorithm>
+
 namespace tape::format::original {
 
 namespace {
@@ -140,14 +142,18 @@ Status Parse(Bytes file, Trace* t) {
 
   uint64_t count_at = c.offset(), count;
   if (!c.U64(&count)) return Short(c, "event count", 8);
-  // Bound the allocation by what the file can hold before making it.
-  if (count > c.left() / kMinEventSize) {
-    return Damage(count_at, "event count is " + std::to_string(count) + ", but the " +
-                                std::to_string(c.left()) + " bytes left hold at most " +
-                                std::to_string(c.left() / kMinEventSize) + " events");
-  }
-  t->events.reserve(size_t(count));
+  // Bound the allocation by what the file can hold; parse the events that
+  // fit before reporting a count that cannot be right, so that those that
+  // are complete are kept.
+  const uint64_t left = c.left(), fits = left / kMinEventSize;
+  t->events.reserve(size_t(std::min(count, fits)));
   for (uint64_t i = 0; i < count; ++i) {
+    if (i == fits) {
+      return Damage(count_at, "event count is " + std::to_string(count) + ", but the " +
+                                  std::to_string(left) + " bytes after it hold at most " +
+                                  std::to_string(fits) +
+                                  " events (the file is truncated, or the count is damaged)");
+    }
     Event e;
     TAPE_RETURN_IF_ERROR(ParseEvent(c, i, &e));
     t->events.push_back(e);
