@@ -25,8 +25,7 @@ Result<std::unique_ptr<MemoryTraceWriter>> MemoryTraceWriter::Create(const Trace
 MemoryTraceWriter::MemoryTraceWriter(const WriterOptions& options)
     : options_(options),
       builder_(options.chunk_max_events, options.chunk_max_payload),
-      encoder_(options.zstd_level),
-      blob_cctx_(ZSTD_createCCtx()) {
+      encoder_(options.zstd_level) {
   builder_.Reset(0);
 }
 
@@ -46,6 +45,7 @@ void MemoryTraceWriter::Append(uint64_t site, uint8_t kind, Bytes args, Bytes re
   Bytes parts[2] = {args, result};
   for (int i = 0; i < 2; ++i) {
     if (parts[i].size() <= options_.spill_threshold) continue;
+    if (!blob_cctx_) blob_cctx_ = ZSTD_createCCtx();
     uint64_t hash = XXH3_64bits(parts[i].data(), parts[i].size());
     uint64_t first = out_.size();
     EncodeBlobRecords(parts[i], hash, blob_cctx_, options_.zstd_level, kBlobFrameBytes,

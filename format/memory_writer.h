@@ -55,7 +55,7 @@ class MemoryTraceWriter {
   const WriterOptions options_;
   ChunkBuilder builder_;
   ChunkEncoder encoder_;
-  ZSTD_CCtx_s* blob_cctx_;
+  ZSTD_CCtx_s* blob_cctx_ = nullptr;  // made for the first spilled payload
   std::vector<uint8_t> out_;
   std::vector<uint8_t> record_;
   uint64_t next_seq_ = 0;

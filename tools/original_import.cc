@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -396,7 +397,12 @@ Result<ImportResult> ImportOriginalTrace(Bytes file, const std::string& name,
   }
   h.program_name = out.program;
 
-  auto writer = format::MemoryTraceWriter::Create(h, format::WriterOptions());
+  // tape's writer settings, with chunks no larger than the trace needs
+  // (the builder allocates its columns for a full chunk up front).
+  format::WriterOptions settings;
+  settings.chunk_max_events =
+      uint32_t(std::clamp<uint64_t>(kept, 1, uint64_t(settings.chunk_max_events)));
+  auto writer = format::MemoryTraceWriter::Create(h, settings);
   if (!writer.has_value()) return writer.error();
   for (size_t i = 0; i < kept; ++i) {
     const orig::Event& e = t.events[i];
