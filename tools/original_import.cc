@@ -14,6 +14,7 @@
 #include "format/layout.h"
 #include "format/memory_writer.h"
 #include "tape/effects.h"
+#include "tools/cli.h"
 
 namespace tape::cli {
 
@@ -329,7 +330,8 @@ Result<ImportResult> ImportOriginalTrace(Bytes file, const std::string& name,
                           "starts like one, with schema version 2): " +
                           damage.message();
     if (complete > 0) {
-      message += "; the " + std::to_string(complete) + " events before it are complete" +
+      message += "; " + Count(complete, "event", "events") + " before it " +
+                 (complete == 1 ? "is" : "are") + " complete" +
                  (options.recover ? "" : " (tape import --recover keeps them)");
     }
     return Status::Corrupt(message);
@@ -415,10 +417,10 @@ Result<ImportResult> ImportOriginalTrace(Bytes file, const std::string& name,
   format::Outcome outcome;
   if (!parsed.ok()) {
     outcome = {format::OutcomeKind::kInterrupted, 0,
-               "recovered " + std::to_string(kept) + " events from a damaged trace of the "
-               "original tape"};
-    out.notes.push_back("damaged: " + parsed.message() + "; kept the " + std::to_string(kept) +
-                        " events before it");
+               "recovered " + Count(kept, "event", "events") +
+                   " from a damaged trace of the original tape"};
+    out.notes.push_back("damaged: " + parsed.message() + "; kept " +
+                        Count(kept, "event", "events") + " before it");
   } else {
     switch (t.outcome) {
       case orig::OutcomeTag::kExit:
