@@ -1,6 +1,7 @@
 #include "tools/original_import.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <new>
 #include <optional>
 
 #include "engine/src/effect_codec.h"
@@ -312,10 +314,13 @@ Status ConvertPayloads(const orig::Event& e, std::string* args, std::string* res
 }
 
 bool LooksLikeOriginalTrace(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO named by mistake must not block the open.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return false;
+  struct stat st;
   uint8_t head[4];
-  ssize_t n = ::read(fd, head, sizeof head);
+  bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  ssize_t n = regular ? ::read(fd, head, sizeof head) : 0;
   ::close(fd);
   return n == ssize_t(sizeof head) && orig::HasSignature(Bytes(head, sizeof head));
 }
@@ -443,7 +448,7 @@ Result<ImportResult> ImportOriginalTrace(Bytes file, const std::string& name,
 }
 
 Result<ImportResult> ImportOriginalFile(const std::string& path, const ImportOptions& options) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     int err = errno;
     if (err == ENOENT) return Status::NotFound("cannot open trace " + path + ": no such file");
@@ -454,22 +459,22 @@ Result<ImportResult> ImportOriginalFile(const std::string& path, const ImportOpt
     ::close(fd);
     return Status::InvalidArgument(path + " is not a regular file");
   }
-  std::vector<uint8_t> bytes(size_t(st.st_size));
-  size_t got = 0;
-  while (got < bytes.size()) {
-    ssize_t n = ::read(fd, bytes.data() + got, bytes.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return Status::FromErrno("cannot read trace " + path, err);
-    }
-    if (n == 0) break;  // the file shrank while being read
-    got += size_t(n);
-  }
+  // Mapped, not read: the file is only needed while it is converted.
+  size_t size = size_t(st.st_size);
+  void* map = size ? ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0) : nullptr;
+  int err = errno;
   ::close(fd);
-  bytes.resize(got);
-  return ImportOriginalTrace(Bytes(bytes.data(), bytes.size()), path, options);
+  if (map == MAP_FAILED) return Status::FromErrno("cannot map trace " + path, err);
+  Result<ImportResult> out = Status::IoError("unreachable");
+  try {
+    out = ImportOriginalTrace(Bytes(static_cast<const uint8_t*>(map), size), path, options);
+  } catch (const std::bad_alloc&) {
+    // The conversion holds the events and the new trace in memory.
+    out = Status::IoError("not enough memory to convert " + path + " (" + std::to_string(size) +
+                          " bytes)");
+  }
+  if (map) ::munmap(map, size);
+  return out;
 }
 
 }  // namespace tape::cli

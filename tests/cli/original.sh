@@ -99,6 +99,10 @@ run tape import missing.tape --out x.bin
 expect_code 81
 expect_err "missing.tape: no such file"
 [ ! -e x.bin ] || fail "a failed import left x.bin"
+mkfifo fifo
+run timeout 10 "$TAPE" import fifo --out x.bin
+expect_code 81
+expect_err "fifo is not a regular file"
 run tape import dice.tape --out no-such-dir/x.bin
 expect_code 81
 expect_err "no-such-dir/x.bin"
