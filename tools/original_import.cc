@@ -328,8 +328,8 @@ bool LooksLikeOriginalTrace(const std::string& path) {
 Result<ImportResult> ImportOriginalTrace(Bytes file, const std::string& name,
                                          const ImportOptions& options) {
   orig::Trace t;
-  Status parsed = orig::Parse(file, &t);
-  auto refuse = [&](const Status& damage, size_t complete) {
+  Status damage = orig::Parse(file, &t);
+  auto refuse = [&](size_t complete) {
     std::string message = name +
                           ": not a tape trace, nor a readable trace of the original tape (it "
                           "starts like one, with schema version 2): " +
@@ -341,30 +341,28 @@ Result<ImportResult> ImportOriginalTrace(Bytes file, const std::string& name,
     }
     return Status::Corrupt(message);
   };
-  // Damage in the header leaves nothing to keep, even with --recover.
-  if (!parsed.ok() && (!options.recover || t.version != orig::kSchemaVersion ||
-                       file.size() < orig::kHeaderSize)) {
-    return refuse(parsed, t.events.size());
+  // The header is whole once the parser got past it; damage in it leaves
+  // nothing to keep, even with --recover.
+  bool header_ok = t.version == orig::kSchemaVersion && file.size() >= orig::kHeaderSize;
+  if (header_ok && (t.started_at < 0 || uint64_t(t.started_at) > UINT64_MAX / 1000000000u)) {
+    header_ok = false;
+    damage = Status::Corrupt("byte 4: started_at is " + std::to_string(t.started_at) +
+                             " s, outside what tape's clock holds");
   }
-  if (t.started_at < 0 || uint64_t(t.started_at) > UINT64_MAX / 1000000000u) {
-    return refuse(Status::Corrupt("byte 4: started_at is " + std::to_string(t.started_at) +
-                                  " s, outside what tape's clock holds"),
-                  0);
-  }
-
-  // Convert every payload first: the first event that does not convert ends
-  // the trace (with --recover) or refuses it, before anything is written.
-  size_t kept = t.events.size();
+  // Convert the payloads of the events that parsed, before anything is
+  // written: the first that does not convert is the earliest damage (the
+  // parser's, if any, comes after every event it kept).
+  size_t kept = header_ok ? t.events.size() : 0;
   std::string args, result;
-  for (size_t i = 0; i < t.events.size(); ++i) {
+  for (size_t i = 0; i < kept; ++i) {
     Status s = ConvertPayloads(t.events[i], &args, &result);
     if (!s.ok()) {
-      if (!options.recover) return refuse(s, i);
-      parsed = s;
+      damage = s;
       kept = i;
       break;
     }
   }
+  if (!damage.ok() && (!options.recover || !header_ok)) return refuse(kept);
 
   ImportResult out;
   // §6: the program is the one given, else the built-in of the original
@@ -420,11 +418,11 @@ Result<ImportResult> ImportOriginalTrace(Bytes file, const std::string& name,
   }
 
   format::Outcome outcome;
-  if (!parsed.ok()) {
+  if (!damage.ok()) {
     outcome = {format::OutcomeKind::kInterrupted, 0,
                "recovered " + Count(kept, "event", "events") +
                    " from a damaged trace of the original tape"};
-    out.notes.push_back("damaged: " + parsed.message() + "; kept " +
+    out.notes.push_back("damaged: " + damage.message() + "; kept " +
                         Count(kept, "event", "events") + " before it");
   } else {
     switch (t.outcome) {

@@ -400,6 +400,19 @@ TEST(ImportOriginalTrace, RecoverStopsAtTheFirstPayloadThatDoesNotConvert) {
   EXPECT_EQ(imp.reader->event_count(), 2u);
 }
 
+TEST(ImportOriginalTrace, TheRefusalNamesTheEarliestDamage) {
+  // Event 1's payload is bad, and the file is cut in its footer as well.
+  std::string bytes = fixture::Trace({{0x1, 0, "", Bincode().U64(1)},
+                                      {0x1, 0, "", Bincode().U64(1).U8(0)},
+                                      {0x1, 0, "", Bincode().U64(3)}});
+  auto r = ImportOriginalTrace(AsBytes(bytes.substr(0, bytes.size() - 3)), "t.tape", {});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message().find("event 1 (clock.now) result: 1 unexpected bytes at the end; "
+                                     "1 event before it is complete"),
+            std::string::npos)
+      << r.error().message();
+}
+
 TEST(ImportOriginalTrace, HeaderDamageIsRefusedEvenWithRecover) {
   std::string bytes = ReadGolden("dice.tape");
   auto r = ImportOriginalTrace(AsBytes(bytes.substr(0, 30)), "short.tape", {"", true});
