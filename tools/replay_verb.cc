@@ -49,8 +49,15 @@ int RunReplay(const ReplayArgs& in) {
   // no program tape runs has that code, so replay stops here, whatever the
   // program (specs/original-trace.md §7).
   if (recorded.origin == kOriginalOrigin && !args.ignore_code_hash) {
-    std::string got = "no program: the trace does not name one";
-    if (program.has_value()) {
+    std::string got;
+    if (args.program.empty() && recorded.program_name.empty()) {
+      got = "no program: the trace does not name one";
+    } else if (!program.has_value()) {
+      got = "no program: " + program.error().message();
+    } else if (args.program.empty() && recorded.program_kind == format::ProgramKind::kScript &&
+               recorded.script_source.empty()) {
+      got = "no program: the trace does not hold the script's source";
+    } else {
       got = "code hash " + format::ToHex(program->code_hash) + " (tape's '" + program->name + "')";
     }
     DriftInfo d{DriftKind::kCodeHashMismatch, 0,

@@ -118,6 +118,9 @@ expect_err "CodeHashMismatch"
 run tape replay --trace script-effects.tape.bin
 expect_code 80
 expect_err "replay:   no program: the trace does not name one"
+run tape replay --trace s.bin
+expect_code 80
+expect_err "replay:   no program: the trace does not hold the script's source"
 run tape replay flaky --trace ff.bin --ignore-code-hash
 expect_code 80
 expect_err "SiteMismatch at seq 0"
