@@ -64,7 +64,9 @@ Status Utf8String(Cursor& c, const std::string& field, std::string* out) {
   uint64_t at = c.offset();
   Bytes b;
   TAPE_RETURN_IF_ERROR(LengthPrefixed(c, field, &b));
-  if (!IsUtf8(b)) return Damage(at, field + " is not UTF-8 (the original writes only UTF-8 strings)");
+  if (!IsUtf8(b)) {
+    return Damage(at, field + " is not UTF-8 (the original writes only UTF-8 strings)");
+  }
   out->assign(AsChars(b));
   return Status::Ok();
 }

@@ -73,8 +73,9 @@ int RunImport(const ImportArgs& args) {
     }
     std::string message = reader.error().message();
     if (reader.error().code() == StatusCode::kCorrupt) {
-      message += "; nor a trace of the original tape (those start with its schema version 2, "
-                 "bytes 02 00 00 00)";
+      message +=
+          "; nor a trace of the original tape (those start with its schema version 2, "
+          "bytes 02 00 00 00)";
     }
     return Fail("import", kExitTrace, message);
   }
@@ -87,13 +88,12 @@ int RunImport(const ImportArgs& args) {
   // Read back what was written: the summary comes from the trace itself.
   OpenedTrace reader = OpenTrace("import", args.out);
   if (!reader) return kExitTrace;
-  std::string program = imported->program.empty()
-                            ? "an unknown program (name it with --program)"
-                            : DescribeProgram(reader->header()) + " (" +
-                                  imported->program_source + ")";
+  std::string program = imported->program.empty() ? "an unknown program (name it with --program)"
+                                                  : DescribeProgram(reader->header()) + " (" +
+                                                        imported->program_source + ")";
   std::printf("imported %s of %s into %s; the program %s\n",
-              Count(imported->events, "event", "events").c_str(), program.c_str(),
-              args.out.c_str(), reader->outcome().Describe().c_str());
+              Count(imported->events, "event", "events").c_str(), program.c_str(), args.out.c_str(),
+              reader->outcome().Describe().c_str());
   for (const std::string& note : imported->notes) std::printf("  note: %s\n", note.c_str());
   return kExitOk;
 }

@@ -85,8 +85,8 @@ class Payload {
     uint64_t at = at_, n = 0;
     TAPE_RETURN_IF_ERROR(U64(field, &n));
     if (n > left()) {
-      return Fail(at, std::string(field) + " length is " + std::to_string(n) +
-                          " bytes, but only " + std::to_string(left()) + " follow");
+      return Fail(at, std::string(field) + " length is " + std::to_string(n) + " bytes, but only " +
+                          std::to_string(left()) + " follow");
     }
     *out = b_.subspan(size_t(at_), size_t(n));
     at_ += n;
@@ -154,7 +154,9 @@ Status ResultTag(Payload& p, bool* failed, std::string* result) {
   uint64_t at = p.offset();
   uint32_t tag = 0;
   TAPE_RETURN_IF_ERROR(p.U32("Result variant", &tag));
-  if (tag > 1) return p.Fail(at, "Result variant is " + std::to_string(tag) + ", not 0 Ok or 1 Err");
+  if (tag > 1) {
+    return p.Fail(at, "Result variant is " + std::to_string(tag) + ", not 0 Ok or 1 Err");
+  }
   *failed = tag == 1;
   if (*failed) {
     Bytes message;
@@ -182,8 +184,8 @@ std::string OriginalSiteLocation(uint32_t site, std::string* program) {
 Status ConvertPayloads(const orig::Event& e, std::string* args, std::string* result) {
   args->clear();
   result->clear();
-  std::string what = "event " + std::to_string(e.seq) + " (" +
-                     std::string(EffectName(EffectKind(e.kind))) + ") ";
+  std::string what =
+      "event " + std::to_string(e.seq) + " (" + std::string(EffectName(EffectKind(e.kind))) + ") ";
   // §3.2: the args follow seq, site, kind and their length; the result
   // follows the args and its length.
   Payload a(e.args, e.offset + 24, what + "args");
@@ -269,7 +271,9 @@ Status ConvertPayloads(const orig::Event& e, std::string* args, std::string* res
       args->assign(Chars(bytes));
       uint8_t tag = 0;
       TAPE_RETURN_IF_ERROR(r.U8("Option tag", &tag));
-      if (tag > 1) return r.Fail(0, "Option tag is " + std::to_string(tag) + ", not 0 None or 1 Some");
+      if (tag > 1) {
+        return r.Fail(0, "Option tag is " + std::to_string(tag) + ", not 0 None or 1 Some");
+      }
       std::optional<std::string> value;
       if (tag == 1) {
         TAPE_RETURN_IF_ERROR(r.Str("value", &bytes));

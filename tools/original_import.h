@@ -28,7 +28,7 @@ struct ImportOptions {
 struct ImportResult {
   std::vector<uint8_t> trace;  // a finalized tape trace
   uint64_t events = 0;
-  std::string program;  // as written to the HEAD; empty when unknown
+  std::string program;         // as written to the HEAD; empty when unknown
   std::string program_source;  // how it was named: "given", "inferred from its sites", "unknown"
   std::vector<std::string> notes;  // what the user should know (a disagreement, a recovery)
 };

@@ -51,8 +51,8 @@ TEST(MemoryTraceWriter, WritesWhatTheReaderReads) {
   // Spilled payloads went to BLOB records, and the index's hashes are right.
   size_t blobs = 0;
   RecordView rec;
-  for (uint64_t at = kPreludeSize; ReadRecord(Bytes(bytes.data(), bytes.size()), at, &rec).ok() &&
-                                   rec.tag != kTagFooter;
+  for (uint64_t at = kPreludeSize;
+       ReadRecord(Bytes(bytes.data(), bytes.size()), at, &rec).ok() && rec.tag != kTagFooter;
        at += rec.size()) {
     blobs += rec.tag == kTagBlob;
   }
@@ -60,9 +60,9 @@ TEST(MemoryTraceWriter, WritesWhatTheReaderReads) {
   ChunkDecoder decoder;
   for (size_t c = 0; c < (*r)->chunks().size(); ++c) {
     const ChunkIndexEntry& e = (*r)->chunks()[c];
-    auto hash = decoder.ContentHash(Bytes(bytes.data(), bytes.size())
-                                        .subspan(e.file_offset + 16, e.record_size - 16),
-                                    e.file_offset);
+    auto hash = decoder.ContentHash(
+        Bytes(bytes.data(), bytes.size()).subspan(e.file_offset + 16, e.record_size - 16),
+        e.file_offset);
     ASSERT_TRUE(hash.has_value());
     EXPECT_EQ(*hash, e.content_hash) << "chunk " << c;
   }

@@ -57,8 +57,8 @@ struct Event {
 // A whole schema-2 trace (§3). `footer` is the outcome variant and its
 // fields; last_seq is the number of events unless given.
 inline std::string Trace(const std::vector<Event>& events,
-                         const std::string& footer = Bincode().U32(0).I32(0),
-                         int64_t last_seq = -1, int64_t started_at = 1778053549) {
+                         const std::string& footer = Bincode().U32(0).I32(0), int64_t last_seq = -1,
+                         int64_t started_at = 1778053549) {
   Bincode b;
   b.U32(2).U64(uint64_t(started_at)).Raw(std::string(32, '\xab')).U64(events.size());
   for (size_t i = 0; i < events.size(); ++i) {

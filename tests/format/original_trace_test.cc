@@ -126,7 +126,8 @@ TEST(OriginalTrace, EveryTruncationIsRefusedAndKeepsTheCompleteEvents) {
 TEST(OriginalTrace, TruncationNamesTheFieldAndTheBytesLeft) {
   std::string bytes = ReadGolden("flaky-failed.tape");
   ExpectDamage(bytes.substr(0, 40), "byte 12: code_hash: needs 32 bytes, 28 left");
-  ExpectDamage(bytes.substr(0, 150), "byte 117: event 1 args length is 70 bytes, but only 25 follow");
+  ExpectDamage(bytes.substr(0, 150),
+               "byte 117: event 1 args length is 70 bytes, but only 25 follow");
   ExpectDamage(bytes.substr(0, 213), "byte 211: outcome: needs 4 bytes, 2 left");
 }
 
@@ -136,8 +137,9 @@ TEST(OriginalTrace, AbsurdEventCountIsRefusedBeforeAllocating) {
   b.U32(2).U64(0).Raw(std::string(32, '\0')).U64(uint64_t(1) << 61);
   for (int i = 0; i < 3; ++i) b.U64(i).U32(1).U32(7).Vec("").Vec("");
   std::string bytes = b.str() + "more";
-  ExpectDamage(bytes, "byte 44: event count is 2305843009213693952, but the 100 bytes after it "
-                      "hold at most 3 events");
+  ExpectDamage(bytes,
+               "byte 44: event count is 2305843009213693952, but the 100 bytes after it "
+               "hold at most 3 events");
   Trace t;
   (void)Parse(B(bytes), &t);
   EXPECT_EQ(t.events.size(), 3u);
@@ -211,13 +213,13 @@ TEST(OriginalTrace, EveryByteFlipParsesOrIsRefused) {
 }
 
 TEST(OriginalTrace, IsUtf8AcceptsWhatRustAcceptsAndNothingElse) {
-  for (std::string ok : {"", "plain", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
-                         "\xf4\x8f\xbf\xbf"}) {
+  for (std::string ok :
+       {"", "plain", "caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf"}) {
     EXPECT_TRUE(IsUtf8(B(ok))) << ok;
   }
-  for (std::string bad : {"\x80", "\xc0\x80", "\xc1\xbf", "\xe0\x80\x80", "\xed\xa0\x80",
-                          "\xf0\x80\x80\x80", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xe2\x82",
-                          "\xff", "a\xc3"}) {
+  for (std::string bad :
+       {"\x80", "\xc0\x80", "\xc1\xbf", "\xe0\x80\x80", "\xed\xa0\x80", "\xf0\x80\x80\x80",
+        "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xe2\x82", "\xff", "a\xc3"}) {
     EXPECT_FALSE(IsUtf8(B(bad))) << ::testing::PrintToString(bad);
   }
 }

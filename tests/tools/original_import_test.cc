@@ -101,11 +101,12 @@ TEST(ConvertPayloads, FsReadContentsFollowErrnoZero) {
 }
 
 TEST(ConvertPayloads, FsReadErrorKeepsTheOsErrno) {
+  ExpectConverted(Convert(4, Bincode().Vec("x"),
+                          Bincode().U32(1).Vec("No such file or directory (os error 2)")),
+                  "x", U32(2));
   ExpectConverted(
-      Convert(4, Bincode().Vec("x"), Bincode().U32(1).Vec("No such file or directory (os error 2)")),
-      "x", U32(2));
-  ExpectConverted(Convert(4, Bincode().Vec("x"), Bincode().U32(1).Vec("Is a directory (os error 21)")),
-                  "x", U32(21));
+      Convert(4, Bincode().Vec("x"), Bincode().U32(1).Vec("Is a directory (os error 21)")), "x",
+      U32(21));
 }
 
 TEST(ConvertPayloads, FsErrorWithoutAnOsErrnoIsEio) {
@@ -167,7 +168,8 @@ TEST(ConvertPayloads, EveryPayloadMustEndWhereItsLayoutDoes) {
 }
 
 TEST(ConvertPayloads, StringsMustBeUtf8) {
-  ExpectRefused(Convert(4, Bincode().Vec("bad\xff"), Bincode().U32(0).Vec("")), "path is not UTF-8");
+  ExpectRefused(Convert(4, Bincode().Vec("bad\xff"), Bincode().U32(0).Vec("")),
+                "path is not UTF-8");
   ExpectRefused(Convert(6, Bincode().Vec("N"), Bincode().U8(1).Vec("\xc0\x80")),
                 "value is not UTF-8");
 }
@@ -364,8 +366,9 @@ TEST(ImportOriginalTrace, DamageIsRefusedWithTheCompleteEventsCounted) {
   ASSERT_FALSE(r.has_value());
   const std::string& m = r.error().message();
   EXPECT_EQ(r.error().code(), StatusCode::kCorrupt);
-  EXPECT_TRUE(m.starts_with("cut.tape: not a tape trace, nor a readable trace of the original "
-                            "tape"))
+  EXPECT_TRUE(
+      m.starts_with("cut.tape: not a tape trace, nor a readable trace of the original "
+                    "tape"))
       << m;
   EXPECT_NE(m.find("byte 298: event 5 args length: needs 8 bytes, 2 left"), std::string::npos) << m;
   EXPECT_NE(m.find("; 5 events before it are complete (tape import --recover keeps them)"),
