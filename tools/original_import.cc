@@ -6,11 +6,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <new>
 #include <optional>
+#include <unordered_set>
 
 #include "engine/src/effect_codec.h"
 #include "format/layout.h"
@@ -69,12 +71,14 @@ constexpr uint64_t kMaxClockSeconds = uint64_t(INT64_MAX) / 1000000000u;
 // §4: the errno an fs error becomes when its text names none.
 constexpr int32_t kUnknownErrno = EIO;
 
-// One payload read as the bincode the original wrote (§2), with errors that
-// name the byte in the file.
+// One payload of an event read as the bincode the original wrote (§2), with
+// errors that name the byte in the file, the event and the field. Nothing is
+// allocated unless there is an error.
 class Payload {
  public:
-  Payload(Bytes bytes, uint64_t file_offset, std::string what)
-      : b_(bytes), base_(file_offset), what_(std::move(what)) {}
+  // `part` is "args" or "result"; its bytes start at `file_offset`.
+  Payload(const orig::Event& event, const char* part, Bytes bytes, uint64_t file_offset)
+      : event_(event), part_(part), b_(bytes), base_(file_offset) {}
 
   Status U8(const char* field, uint8_t* v) { return Fixed(field, 1, v); }
   Status U32(const char* field, uint32_t* v) { return Fixed(field, 4, v); }
@@ -104,7 +108,10 @@ class Payload {
     return Fail(at_, std::to_string(left()) + " unexpected bytes at the end");
   }
   Status Fail(uint64_t at, const std::string& message) const {
-    return Status::Corrupt("byte " + std::to_string(base_ + at) + ": " + what_ + ": " + message);
+    return Status::Corrupt("byte " + std::to_string(base_ + at) + ": event " +
+                           std::to_string(event_.seq) + " (" +
+                           std::string(EffectName(EffectKind(event_.kind))) + ") " + part_ + ": " +
+                           message);
   }
   uint64_t offset() const { return at_; }
   uint64_t left() const { return b_.size() - at_; }
@@ -123,9 +130,10 @@ class Payload {
     return Status::Ok();
   }
 
+  const orig::Event& event_;
+  const char* part_;
   Bytes b_;
   uint64_t base_;
-  std::string what_;
   uint64_t at_ = 0;
 };
 
@@ -184,12 +192,10 @@ std::string OriginalSiteLocation(uint32_t site, std::string* program) {
 Status ConvertPayloads(const orig::Event& e, std::string* args, std::string* result) {
   args->clear();
   result->clear();
-  std::string what =
-      "event " + std::to_string(e.seq) + " (" + std::string(EffectName(EffectKind(e.kind))) + ") ";
   // §3.2: the args follow seq, site, kind and their length; the result
   // follows the args and its length.
-  Payload a(e.args, e.offset + 24, what + "args");
-  Payload r(e.result, e.offset + 32 + e.args.size(), what + "result");
+  Payload a(e, "args", e.args, e.offset + 24);
+  Payload r(e, "result", e.result, e.offset + 32 + e.args.size());
   Bytes bytes, path;
   switch (EffectKind(e.kind)) {
     case EffectKind::kClockNow: {
@@ -373,13 +379,12 @@ Result<ImportResult> ImportOriginalTrace(Bytes file, const std::string& name,
   // whose sites are all the trace's sites, else unknown.
   std::string inferred;
   for (size_t i = 0; i < kept; ++i) {
-    std::string program;
-    if (OriginalSiteLocation(t.events[i].site, &program).empty() ||
-        (!inferred.empty() && program != inferred)) {
+    const BuiltinSite* site = FindBuiltinSite(t.events[i].site);
+    if (!site || (!inferred.empty() && inferred != site->program)) {
       inferred.clear();
       break;
     }
-    inferred = program;
+    inferred = site->program;
   }
   format::TraceHeader h;
   h.created_unix_ns = uint64_t(t.started_at) * 1000000000u;
@@ -413,11 +418,15 @@ Result<ImportResult> ImportOriginalTrace(Bytes file, const std::string& name,
       uint32_t(std::clamp<uint64_t>(kept, 1, uint64_t(settings.chunk_max_events)));
   auto writer = format::MemoryTraceWriter::Create(h, settings);
   if (!writer.has_value()) return writer.error();
+  std::unordered_set<uint32_t> sites_seen;
   for (size_t i = 0; i < kept; ++i) {
     const orig::Event& e = t.events[i];
-    (void)ConvertPayloads(e, &args, &result);  // converted once above: cannot fail
-    std::string location = OriginalSiteLocation(e.site);
-    if (!location.empty()) (*writer)->DefineSite(e.site, location);
+    [[maybe_unused]] Status converted = ConvertPayloads(e, &args, &result);
+    assert(converted.ok() && "every kept event converted in the first pass");
+    if (sites_seen.insert(e.site).second) {
+      std::string location = OriginalSiteLocation(e.site);
+      if (!location.empty()) (*writer)->DefineSite(e.site, location);
+    }
     (*writer)->Append(e.site, e.kind, format::AsBytes(args), format::AsBytes(result));
   }
 
