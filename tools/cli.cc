@@ -48,7 +48,8 @@ OpenedTrace OpenTrace(const std::string& verb, const std::string& path) {
     return {};
   }
   auto bytes = std::make_unique<std::vector<uint8_t>>(std::move(imported->trace));
-  auto converted = format::TraceReader::OpenBytes(format::Bytes(bytes->data(), bytes->size()), path);
+  auto converted =
+      format::TraceReader::OpenBytes(format::Bytes(bytes->data(), bytes->size()), path);
   if (!converted.has_value()) {
     Error(verb, converted.error().message());
     return {};
