@@ -13,7 +13,7 @@ TAPE := build/release/tools/tape
 .PHONY: all deps configure build demo test unit-test asan-test fuzz-build fuzz-smoke fuzz \
         long-test bench clean
 FUZZ_SECONDS ?= 15
-FUZZ_TARGETS := trace_reader_fuzz script_fuzz
+FUZZ_TARGETS := trace_reader_fuzz script_fuzz original_trace_fuzz
 
 all: build
 
@@ -57,10 +57,10 @@ fuzz-build: deps
 # Replays every regression input, then fuzzes each target for FUZZ_SECONDS
 # from its seed corpus (new inputs go to a scratch directory).
 fuzz-smoke: fuzz-build
-	@bash tests/fuzz/run.sh build/fuzz/tests/fuzz $(FUZZ_SECONDS)
+	@FUZZ_NAMES="$(FUZZ_TARGETS:_fuzz=)" bash tests/fuzz/run.sh build/fuzz/tests/fuzz $(FUZZ_SECONDS)
 
 fuzz: fuzz-build
-	@bash tests/fuzz/run.sh build/fuzz/tests/fuzz 600
+	@FUZZ_NAMES="$(FUZZ_TARGETS:_fuzz=)" bash tests/fuzz/run.sh build/fuzz/tests/fuzz 600
 
 asan-test: deps
 	@cmake --preset asan > /dev/null

@@ -13,7 +13,7 @@ namespace tape::format {
 // §4 Prelude: the first 16 bytes of every trace.
 inline constexpr uint8_t kFileMagic[8] = {0x89, 'T', 'A', 'P', 'E', '\r', '\n', 0x1a};
 inline constexpr uint16_t kFormatMajor = 1;  // readers reject any other major
-inline constexpr uint16_t kFormatMinor = 1;  // readers accept any minor
+inline constexpr uint16_t kFormatMinor = 1;  // readers accept any minor (§15)
 inline constexpr size_t kPreludeSize = 16;
 
 // §5 Records: tag (4) | body length (4) | checksum (8) | body.
@@ -35,7 +35,7 @@ constexpr bool IsAncillaryTag(uint32_t tag) {
 inline constexpr uint32_t kMaxRecordBody = 1u << 30;  // §5, 1 GiB
 
 // §6 HEAD limits.
-inline constexpr size_t kMaxShortString = 4096;        // recorder, program name
+inline constexpr size_t kMaxShortString = 4096;        // recorder, program name, origin
 inline constexpr size_t kMaxCodeHash = 64;
 inline constexpr size_t kMaxScriptSource = 64u << 20;  // 64 MiB
 

@@ -123,6 +123,7 @@ std::vector<uint8_t> EncodeHeaderBody(const TraceHeader& h) {
   w.PutU32(h.chunk_max_events);
   w.PutU32(h.chunk_max_payload);
   w.PutU32(h.flush_ms);
+  w.PutString(h.origin);  // 1.1
   return std::move(w.buffer());
 }
 
@@ -143,6 +144,9 @@ Status ParseHeaderBody(Bytes body, TraceHeader* h) {
   if (!r.GetU32(&h->chunk_max_events)) return bad("chunk max events");
   if (!r.GetU32(&h->chunk_max_payload)) return bad("chunk max payload");
   if (!r.GetU32(&h->flush_ms)) return bad("flush ms");
+  // 1.1: a 1.0 header ends here (origin stays empty); a later one goes on.
+  h->origin.clear();
+  if (r.remaining() > 0 && !r.GetString(kMaxShortString, &h->origin)) return bad("origin");
   // Bytes after the known fields belong to a later minor version: ignored.
   return Status::Ok();
 }

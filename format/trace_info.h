@@ -31,6 +31,9 @@ struct TraceHeader {
   uint32_t chunk_max_events = 0;  // the writer's settings, informational
   uint32_t chunk_max_payload = 0;
   uint32_t flush_ms = 0;
+  // Since format 1.1: where the events came from when tape did not record
+  // them, e.g. "imported from the original tape (schema 2)"; empty otherwise.
+  std::string origin;
 };
 
 // How the recorded program ended (§9.1).

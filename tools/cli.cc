@@ -13,6 +13,7 @@
 
 #include "format/clock.h"
 #include "format/layout.h"
+#include "tools/original_import.h"
 
 namespace tape::cli {
 
@@ -34,13 +35,32 @@ void PrintProgramError(const std::string& verb, const std::string& error) {
   }
 }
 
-std::unique_ptr<format::TraceReader> OpenTrace(const std::string& verb, const std::string& path) {
+OpenedTrace OpenTrace(const std::string& verb, const std::string& path) {
   auto reader = format::TraceReader::Open(path);
-  if (!reader.has_value()) {
+  if (reader.has_value()) return OpenedTrace(std::move(reader).value());
+  if (reader.error().code() != StatusCode::kCorrupt || !LooksLikeOriginalTrace(path)) {
     Error(verb, reader.error().message());
-    return nullptr;
+    return {};
   }
-  return std::move(reader).value();
+  // Not a tape trace: a trace of the original tape, read as its import.
+  auto imported = ImportOriginalFile(path, ImportOptions());
+  if (!imported.has_value()) {
+    Error(verb, imported.error().message());
+    return {};
+  }
+  auto bytes = std::make_unique<std::vector<uint8_t>>(std::move(imported->trace));
+  auto converted =
+      format::TraceReader::OpenBytes(format::Bytes(bytes->data(), bytes->size()), path);
+  if (!converted.has_value()) {
+    Error(verb, converted.error().message());
+    return {};
+  }
+  return OpenedTrace(std::move(converted).value(), std::move(bytes));
+}
+
+std::string DescribeProgram(const format::TraceHeader& h) {
+  if (h.program_name.empty() && !h.origin.empty()) return "unknown program";
+  return std::string(format::ProgramKindName(h.program_kind)) + " program '" + h.program_name + "'";
 }
 
 bool LooksLikeTrace(const std::string& path) {

@@ -33,8 +33,32 @@ int Fail(const std::string& verb, int code, const std::string& message);
 // exception as one line. Nothing when `error` is empty.
 void PrintProgramError(const std::string& verb, const std::string& error);
 
-// Opens a trace, printing the error (and returning nullptr) when it cannot.
-std::unique_ptr<format::TraceReader> OpenTrace(const std::string& verb, const std::string& path);
+// A trace opened by a verb. For a trace of the original tape it also owns the
+// tape trace the file was converted to in memory, which the reader reads.
+class OpenedTrace {
+ public:
+  OpenedTrace() = default;
+  OpenedTrace(std::unique_ptr<format::TraceReader> reader,
+              std::unique_ptr<std::vector<uint8_t>> converted = nullptr)
+      : converted_(std::move(converted)), reader_(std::move(reader)) {}
+  explicit operator bool() const { return reader_ != nullptr; }
+  format::TraceReader* get() const { return reader_.get(); }
+  format::TraceReader* operator->() const { return reader_.get(); }
+  format::TraceReader& operator*() const { return *reader_; }
+
+ private:
+  std::unique_ptr<std::vector<uint8_t>> converted_;  // outlives reader_ (declared first)
+  std::unique_ptr<format::TraceReader> reader_;
+};
+
+// Opens a tape trace, or a trace of the original tape converted in memory
+// (specs/original-trace.md), printing the error (and returning an empty
+// OpenedTrace) when it cannot.
+OpenedTrace OpenTrace(const std::string& verb, const std::string& path);
+
+// "builtin program 'dice'", or "unknown program" for an imported trace that
+// does not name it.
+std::string DescribeProgram(const format::TraceHeader& header);
 
 // True if the file starts with the trace magic.
 bool LooksLikeTrace(const std::string& path);
@@ -124,6 +148,13 @@ struct RecoverArgs {
   std::string out;
   bool force = false;
 };
+struct ImportArgs {
+  std::string file;     // a trace of the original tape
+  std::string out;
+  std::string program;  // the program's name when the trace's sites do not tell it
+  bool force = false;
+  bool recover = false;  // keep the events before damage instead of refusing
+};
 
 int RunList();
 int RunRecord(const RecordArgs& args);
@@ -136,6 +167,7 @@ int RunDiff(const DiffArgs& args);
 int RunBench(const BenchArgs& args);
 int RunVerify(const VerifyArgs& args);
 int RunRecover(const RecoverArgs& args);
+int RunImport(const ImportArgs& args);  // `tape import`
 
 }  // namespace tape::cli
 

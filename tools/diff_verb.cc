@@ -167,9 +167,9 @@ std::optional<format::EventView> EventAt(Side& s, uint64_t seq) {
 }  // namespace
 
 int RunDiff(const DiffArgs& args) {
-  std::unique_ptr<format::TraceReader> ra = OpenTrace("diff", args.a);
+  OpenedTrace ra = OpenTrace("diff", args.a);
   if (!ra) return kExitTrace;
-  std::unique_ptr<format::TraceReader> rb = OpenTrace("diff", args.b);
+  OpenedTrace rb = OpenTrace("diff", args.b);
   if (!rb) return kExitTrace;
   Side a(ra.get()), b(rb.get());
   Progress progress("diff", std::min(ra->event_count(), rb->event_count()));

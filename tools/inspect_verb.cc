@@ -18,11 +18,11 @@ namespace {
 
 void PrintSummary(const format::TraceReader& r) {
   const format::TraceHeader& h = r.header();
-  std::printf("%s: %s program '%s', recorded %s by %s\n", r.path().c_str(),
-              format::ProgramKindName(h.program_kind), h.program_name.c_str(),
+  std::printf("%s: %s, recorded %s by %s\n", r.path().c_str(), DescribeProgram(h).c_str(),
               FormatTime(h.created_unix_ns).c_str(), h.recorder.c_str());
   std::printf("%s in %s; the program %s\n", Count(r.event_count(), "event", "events").c_str(),
               Count(r.chunks().size(), "chunk", "chunks").c_str(), r.outcome().Describe().c_str());
+  if (!h.origin.empty()) std::printf("origin: %s\n", h.origin.c_str());
   if (!r.finalized()) std::printf("note: %s\n", r.recovery_note().c_str());
 }
 
@@ -43,7 +43,7 @@ int RunInspect(const InspectArgs& args) {
   if (!args.site.empty() && !ParseSite(args.site, &site)) {
     return Fail("inspect", kExitUsage, "--site " + args.site + ": expected up to 16 hex digits");
   }
-  std::unique_ptr<format::TraceReader> reader = OpenTrace("inspect", args.file);
+  OpenedTrace reader = OpenTrace("inspect", args.file);
   if (!reader) return kExitTrace;
   const format::TraceReader& r = *reader;
   uint8_t kind = 0;

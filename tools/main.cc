@@ -167,6 +167,17 @@ int Main(int argc, char** argv) {
   recv->add_option("--out,-o", recover.out, "Trace file to write")->required();
   recv->add_flag("--force", recover.force, "Overwrite --out even if it is not a trace");
 
+  ImportArgs import;
+  CLI::App* imp = app.add_subcommand(
+      "import", "Convert a trace recorded by the original tape into a tape trace");
+  imp->add_option("file", import.file, "Trace of the original tape (schema 2)")->required();
+  imp->add_option("--out,-o", import.out, "Trace file to write")->required();
+  imp->add_option("--program", import.program,
+                  "The recorded program's name, when the trace's sites do not tell it");
+  imp->add_flag("--force", import.force, "Overwrite --out even if it is not a trace");
+  imp->add_flag("--recover", import.recover,
+                "From a damaged trace, keep the events before the damage");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -198,6 +209,7 @@ int Main(int argc, char** argv) {
   if (verb == "bench") return RunBench(bench);
   if (verb == "verify") return RunVerify(verify);
   if (verb == "recover") return RunRecover(recover);
+  if (verb == "import") return RunImport(import);
   return kExitUsage;
 }
 

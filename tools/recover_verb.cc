@@ -17,7 +17,7 @@ int RunRecover(const RecoverArgs& args) {
   }
   Status out_ok = CheckOutputPath(args.out, args.force);
   if (!out_ok.ok()) return Fail("recover", kExitUsage, out_ok.message());
-  std::unique_ptr<format::TraceReader> reader = OpenTrace("recover", args.file);
+  OpenedTrace reader = OpenTrace("recover", args.file);
   if (!reader) return kExitTrace;
   const format::TraceReader& r = *reader;
 

@@ -5,6 +5,7 @@
 #include "engine/programs/programs.h"
 #include "tape/session.h"
 #include "tools/cli.h"
+#include "tools/original_import.h"
 #include "tools/program_loader.h"
 
 namespace tape::cli {
@@ -26,9 +27,15 @@ int RunReplay(const ReplayArgs& in) {
                   "tape " TAPE_VERSION " (trace format 1.x)", opened.error().message()};
       return Fail("replay", kExitDrift, "drift: " + d.Describe());
     }
-    return Fail("replay", kExitTrace, opened.error().message());
+    std::string hint;
+    if (LooksLikeOriginalTrace(args.trace)) {
+      hint = " (it is a trace of the original tape, which tape cannot replay: tape inspect, stats "
+             "and diff read it, tape import converts it)";
+    }
+    return Fail("replay", kExitTrace, opened.error().message() + hint);
   }
   std::unique_ptr<format::TraceReader> reader = std::move(opened).value();
+  const format::TraceHeader& recorded = reader->header();
 
   Result<Program> program = Status::InvalidArgument("no program");
   if (args.program.empty()) {
@@ -37,6 +44,32 @@ int RunReplay(const ReplayArgs& in) {
     program = LoadBuiltin(args.program);
   } else {
     program = LoadScript(args.program);
+  }
+  // A trace imported from the original tape holds the original's code hash:
+  // no program tape runs has that code, so replay stops here, whatever the
+  // program (specs/original-trace.md §7).
+  if (recorded.origin == kOriginalOrigin && !args.ignore_code_hash) {
+    std::string got;
+    if (args.program.empty() && recorded.program_name.empty()) {
+      got = "no program: the trace does not name one";
+    } else if (!program.has_value()) {
+      got = "no program: " + program.error().message();
+    } else if (args.program.empty() && recorded.program_kind == format::ProgramKind::kScript &&
+               recorded.script_source.empty()) {
+      got = "no program: the trace does not hold the script's source";
+    } else {
+      got = "code hash " + format::ToHex(program->code_hash) + " (tape's '" + program->name + "')";
+    }
+    DriftInfo d{DriftKind::kCodeHashMismatch, 0,
+                "code hash " + format::ToHex(recorded.code_hash) + " (the original tape's " +
+                    (recorded.program_name.empty() ? "program"
+                                                   : "'" + recorded.program_name + "'") + ")",
+                got,
+                "the trace was " + recorded.origin +
+                    ": it was recorded by the original's build of its program, whose code differs "
+                    "from every program tape runs, so replay cannot reproduce it (tape inspect, "
+                    "stats and diff read it)"};
+    return Fail("replay", kExitDrift, "drift: " + d.Describe());
   }
   if (!program.has_value()) {
     const Status& e = program.error();

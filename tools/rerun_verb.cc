@@ -39,7 +39,7 @@ int RunRerun(const RerunArgs& args) {
   if (args.trace.empty()) {
     return Fail("rerun", kExitUsage, "--trace FILE is required (the recording to rerun on)");
   }
-  std::unique_ptr<format::TraceReader> reader = OpenTrace("rerun", args.trace);
+  OpenedTrace reader = OpenTrace("rerun", args.trace);
   if (!reader) return kExitTrace;
   Result<Program> program = Status::InvalidArgument("no program");
   if (args.program.empty()) {

@@ -40,7 +40,7 @@ std::string Bytes(uint64_t n) {
 }  // namespace
 
 int RunStats(const StatsArgs& args) {
-  std::unique_ptr<format::TraceReader> reader = OpenTrace("stats", args.file);
+  OpenedTrace reader = OpenTrace("stats", args.file);
   if (!reader) return kExitTrace;
   const format::TraceReader& r = *reader;
 
@@ -93,6 +93,7 @@ int RunStats(const StatsArgs& args) {
                     {"name", h.program_name},
                     {"code_hash", format::ToHex(h.code_hash)}};
     j["recorder"] = h.recorder;
+    if (!h.origin.empty()) j["origin"] = h.origin;
     j["created_unix_ns"] = h.created_unix_ns;
     j["finished_unix_ns"] = r.finished_unix_ns();
     j["events"] = n;
@@ -125,9 +126,9 @@ int RunStats(const StatsArgs& args) {
     return kExitOk;
   }
 
-  std::printf("%s: %s program '%s', recorded %s by %s\n", r.path().c_str(),
-              format::ProgramKindName(h.program_kind), h.program_name.c_str(),
+  std::printf("%s: %s, recorded %s by %s\n", r.path().c_str(), DescribeProgram(h).c_str(),
               FormatTime(h.created_unix_ns).c_str(), h.recorder.c_str());
+  if (!h.origin.empty()) std::printf("origin:    %s\n", h.origin.c_str());
   std::printf("outcome:   the program %s\n", r.outcome().Describe().c_str());
   if (!r.finalized()) std::printf("note:      %s\n", r.recovery_note().c_str());
   if (duration_ns > 0) std::printf("duration:  %s\n", Duration(duration_ns).c_str());

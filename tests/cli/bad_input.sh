@@ -119,9 +119,9 @@ printf '\x09' | dd of=future.bin bs=1 seek=8 conv=notrunc 2>/dev/null
 run tape replay dice --trace future.bin
 expect_code 80
 expect_err "UnsupportedSchema"
-expect_err "version 9.1"
+expect_err "version 9."
 run tape inspect future.bin
 expect_code 81
-expect_err "version 9.1"
+expect_err "version 9."
 
 finish

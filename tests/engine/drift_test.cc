@@ -133,7 +133,7 @@ TEST_F(DriftTest, FutureFormatIsUnsupportedSchema) {
   format::testing::WriteFile(dir_.File("t"), bytes);
   RunReport r = ReplayWith("");
   ExpectDrift(r, DriftKind::kUnsupportedSchema, 0);
-  EXPECT_NE(r.drift->hint.find("version 9.1"), std::string::npos) << r.drift->hint;
+  EXPECT_NE(r.drift->hint.find("version 9."), std::string::npos) << r.drift->hint;
 }
 
 TEST_F(DriftTest, AProgramThatSwallowsTheDriftStillDrifts) {

@@ -79,7 +79,7 @@ TEST(Golden, SpecExampleChunkIsTheOneInTheSpec) {
   };
   ASSERT_EQ(body.size(), sizeof expected);
   EXPECT_EQ(std::memcmp(body.data(), expected, sizeof expected), 0);
-  // The file starts with the prelude of §4.
+  // The file starts with the prelude of §4, as format 1.0 wrote it (minor 0).
   const uint8_t prelude[] = {0x89, 'T', 'A', 'P', 'E', 0x0d, 0x0a, 0x1a, 1, 0, 0, 0, 0, 0, 0, 0};
   EXPECT_EQ(std::memcmp(r->file().data(), prelude, sizeof prelude), 0);
   // ... and ends with the trailer of §10.

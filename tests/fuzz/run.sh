@@ -2,13 +2,14 @@
 # Runs the fuzz targets: first every input under regressions/ (each once),
 # then each target for SECONDS from its seed corpus. Exits non-zero on the
 # first crash, leak or timeout; the failing input is kept in build/fuzz/findings/.
+# FUZZ_NAMES lists the targets (without _fuzz); the Makefile passes its FUZZ_TARGETS.
 set -euo pipefail
 bin=${1:?usage: run.sh BUILD_DIR SECONDS}
 seconds=${2:-15}
 here=$(cd "$(dirname "$0")" && pwd)
 findings=$(pwd)/build/fuzz/findings
 mkdir -p "$findings"
-for target in ${FUZZ_NAMES:-trace_reader script}; do
+for target in ${FUZZ_NAMES:-trace_reader script original_trace}; do
   exe="$bin/${target}_fuzz"
   corpus="$here/corpus/$target"
   regressions="$here/regressions/$target"
