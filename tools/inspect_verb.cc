@@ -18,12 +18,24 @@ namespace {
 
 void PrintSummary(const format::TraceReader& r) {
   const format::TraceHeader& h = r.header();
-  std::printf("%s: %s program '%s', recorded %s by %s\n", r.path().c_str(),
-              format::ProgramKindName(h.program_kind), h.program_name.c_str(),
-              FormatTime(h.created_unix_ns).c_str(), h.recorder.c_str());
-  std::printf("%s in %s; the program %s\n", Count(r.event_count(), "event", "events").c_str(),
-              Count(r.chunks().size(), "chunk", "chunks").c_str(), r.outcome().Describe().c_str());
-  if (!r.finalized()) std::printf("note: %s\n", r.recovery_note().c_str());
+  std::printf("%s: %s program '%s', recorded %s by %s\n", Shown(r.path()).c_str(),
+              format::ProgramKindName(h.program_kind), Shown(h.program_name).c_str(),
+              FormatTime(h.created_unix_ns).c_str(), Shown(h.recorder).c_str());
+  std::printf("%s in %s; the program %s\n", EventsText(r).c_str(),
+              Count(r.chunks().size(), "chunk", "chunks").c_str(), OutcomeText(r).c_str());
+  if (!r.finalized()) std::printf("note: %s\n", Shown(r.recovery_note()).c_str());
+  if (!r.gaps().empty()) {
+    std::printf("missing: %s (lost to damage before the trace was recovered)\n",
+                GapsText(r).c_str());
+  }
+}
+
+// Marks the events a trace lacks between two that it shows.
+void PrintGap(const format::TraceReader& r, uint64_t seq) {
+  if (const format::SeqRange* g = r.GapAt(seq)) {
+    std::printf("      -  events %llu..%llu are missing\n", (unsigned long long)g->first,
+                (unsigned long long)(g->end() - 1));
+  }
 }
 
 bool ParseSite(const std::string& text, uint64_t* site) {
@@ -68,7 +80,11 @@ int RunInspect(const InspectArgs& args) {
   format::ChunkDecoder decoder;
   format::DecodedChunk columns, full;
   std::string line;
-  for (size_t c = r.ChunkFor(args.since); c < r.chunks().size() && shown < limit; ++c) {
+  size_t first = r.ChunkFor(args.since);
+  uint64_t expected = args.since;  // the next seq, were there no gaps
+  for (size_t c = first; c < r.chunks().size() && shown < limit; ++c) {
+    if (!args.json && r.chunks()[c].first_seq > expected) PrintGap(r, expected);
+    expected = r.chunks()[c].first_seq + r.chunks()[c].event_count;
     // With a filter, look at kinds and sites first; payloads only if something matches.
     const format::DecodedChunk* chunk = &full;
     Status s = r.ReadChunk(c, filtering ? format::kDecodeKinds | format::kDecodeSites
@@ -76,7 +92,8 @@ int RunInspect(const InspectArgs& args) {
                            &decoder, filtering ? &columns : &full);
     if (!s.ok()) return Fail("inspect", kExitTrace, s.message());
     const format::DecodedChunk& probe = filtering ? columns : full;
-    uint32_t begin = c == r.ChunkFor(args.since) ? uint32_t(args.since - probe.first_seq()) : 0;
+    uint32_t begin =
+        c == first && args.since > probe.first_seq() ? uint32_t(args.since - probe.first_seq()) : 0;
     auto matches = [&](uint32_t i) {
       return (args.filter.empty() || probe.kind(i) == uint8_t(kind)) &&
              (args.site.empty() || probe.site(i) == site);
@@ -99,6 +116,7 @@ int RunInspect(const InspectArgs& args) {
       ++shown;
     }
   }
+  if (!args.json && shown < limit && expected < r.event_count()) PrintGap(r, expected);
   return kExitOk;
 }
 
