@@ -33,8 +33,12 @@ void PrintSummary(const format::TraceReader& r) {
 // Marks the events a trace lacks between two that it shows.
 void PrintGap(const format::TraceReader& r, uint64_t seq) {
   if (const format::SeqRange* g = r.GapAt(seq)) {
-    std::printf("      -  events %llu..%llu are missing\n", (unsigned long long)g->first,
-                (unsigned long long)(g->end() - 1));
+    if (g->count == 1) {
+      std::printf("      -  event %llu is missing\n", (unsigned long long)g->first);
+    } else {
+      std::printf("      -  events %llu..%llu are missing\n", (unsigned long long)g->first,
+                  (unsigned long long)(g->end() - 1));
+    }
   }
 }
 
