@@ -131,7 +131,8 @@ Status ReadBlobPayload(Bytes file, uint64_t first_offset, uint64_t size, uint64_
     size_t keep = size_t(std::min<uint64_t>(piece.raw, want - got));
     size_t at = out->size();
     out->resize(at + keep);
-    TAPE_RETURN_IF_ERROR(DecodePiece(piece, dctx, reinterpret_cast<uint8_t*>(out->data() + at), keep));
+    auto* dst = reinterpret_cast<uint8_t*>(out->data() + at);
+    TAPE_RETURN_IF_ERROR(DecodePiece(piece, dctx, dst, keep));
     got += piece.raw;
     offset += piece.record.size();
   }

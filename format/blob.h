@@ -63,11 +63,11 @@ class BlobVerifier {
 
  private:
   struct Chain {
-    Status head;             // reading the first piece's record
-    uint64_t size = 0;       // the first piece's claim
+    Status head;        // reading the first piece's record
+    uint64_t size = 0;  // the first piece's claim
     uint64_t hash = 0;
     bool walked = false;
-    Status status;           // the walk with the first piece's claim
+    Status status;  // the walk with the first piece's claim
   };
   Bytes file_;
   ZSTD_DCtx_s* dctx_;

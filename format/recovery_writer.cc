@@ -76,9 +76,9 @@ Status RecoveryWriter::Write(const uint8_t* data, size_t size) {
     ssize_t n = ::write(fd_, data, size);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      error_ = Status::FromErrno("cannot write " + temp_path_ + " at byte " +
-                                     std::to_string(offset_),
-                                 n < 0 ? errno : EIO);
+      error_ =
+          Status::FromErrno("cannot write " + temp_path_ + " at byte " + std::to_string(offset_),
+                            n < 0 ? errno : EIO);
       return error_;
     }
     data += n;
@@ -201,8 +201,7 @@ Status RecoveryWriter::Append(const EventView& e) {
   return Status::Ok();
 }
 
-Status RecoveryWriter::Finish(const Outcome& outcome, uint64_t end_seq,
-                              uint64_t finished_unix_ns) {
+Status RecoveryWriter::Finish(const Outcome& outcome, uint64_t end_seq, uint64_t finished_unix_ns) {
   TAPE_RETURN_IF_ERROR(Seal());
   AddGap(next_seq_, end_seq);
   uint64_t event_count = std::max(next_seq_, end_seq);

@@ -97,7 +97,7 @@ class RecoveryWriter {
   int fd_;
   std::string temp_path_, path_;
   bool finished_ = false;
-  Status error_;  // sticky write error
+  Status error_;         // sticky write error
   uint64_t offset_ = 0;  // bytes written: the next record's offset
   ChunkBuilder builder_;
   ChunkEncoder encoder_;

@@ -107,8 +107,9 @@ size_t FormatTraceChanged(const char* verb, const MappedTrace& m, char* buf, siz
     o.PutNumber(uint64_t(m.current_size));
     o.Put(" bytes (reading byte ");
     o.PutNumber(m.fault_offset);
-    o.Put("); it was probably re-recorded or truncated. Run the command again once nothing is "
-          "writing it.\n");
+    o.Put(
+        "); it was probably re-recorded or truncated. Run the command again once nothing is "
+        "writing it.\n");
   } else {
     o.Put(" could not be read at byte ");
     o.PutNumber(m.fault_offset);

@@ -79,8 +79,8 @@ PayloadBudget DefaultPayloadBudget() {
   long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
   PayloadBudget b{pages > 0 && page > 0 ? uint64_t(pages) * uint64_t(page) / 2 : uint64_t(1) << 30,
                   "half of this machine's memory"};
-  for (auto [resource, name] : {std::pair{RLIMIT_AS, "the address-space limit (ulimit -v)"},
-                                std::pair{RLIMIT_DATA, "the data-segment limit (ulimit -d)"}}) {
+  for (auto [resource, name] : {std::pair{RLIMIT_AS, "the address-space limit, ulimit -v"},
+                                std::pair{RLIMIT_DATA, "the data-segment limit, ulimit -d"}}) {
     struct rlimit rl;
     if (::getrlimit(resource, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
         uint64_t(rl.rlim_cur) / 4 < b.bytes) {

@@ -41,7 +41,8 @@ char g_guarded_verb[32];
 
 void OnSigbus(int sig, siginfo_t* info, void*) {
   format::MappedTrace m;
-  if (format::TraceMappingAt(info->si_addr, &m)) {
+  // si_code > 0: raised by the kernel for a memory access, not sent by kill.
+  if (info->si_code > 0 && format::TraceMappingAt(info->si_addr, &m)) {
     char buf[1600];
     size_t n = format::FormatTraceChanged(g_guarded_verb, m, buf, sizeof buf);
     ssize_t ignored = ::write(2, buf, n);
@@ -218,12 +219,16 @@ std::string Escape(std::string_view text, bool keep_lines) {
 std::string Shown(std::string_view text) { return Escape(text, false); }
 std::string ShownLines(std::string_view text) { return Escape(text, true); }
 
-std::string OutcomeText(const format::TraceReader& reader) {
+std::string OutcomeDescription(const format::TraceReader& reader) {
   if (reader.footer_missing() && reader.outcome().kind == format::OutcomeKind::kInterrupted &&
       reader.outcome().message.empty()) {
     return "is still being recorded, or its recording was interrupted";
   }
-  return Shown(reader.outcome().Describe());
+  return reader.outcome().Describe();
+}
+
+std::string OutcomeText(const format::TraceReader& reader) {
+  return Shown(OutcomeDescription(reader));
 }
 
 std::string GapsText(const format::TraceReader& reader) {

@@ -64,7 +64,10 @@ std::string ShownLines(std::string_view text);
 
 // What a trace says about how its program ended, to follow "the program":
 // the outcome, or for a trace without a footer "is still being recorded, or
-// its recording was interrupted". Escaped.
+// its recording was interrupted". OutcomeText is escaped for a terminal;
+// OutcomeDescription is not (for JSON, which the tools print as ASCII:
+// ensure_ascii escapes every control and non-ASCII character).
+std::string OutcomeDescription(const format::TraceReader& reader);
 std::string OutcomeText(const format::TraceReader& reader);
 // "events 10..19", "event 7", ... for the trace's gaps; "" when none.
 std::string GapsText(const format::TraceReader& reader);

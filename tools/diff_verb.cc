@@ -133,8 +133,9 @@ Result<Found> CompareRange(Side& a, size_t ca, Side& b, size_t cb, uint64_t from
 // Why event `seq` of `side` cannot be compared: it lies in a gap.
 Status Missing(const Side& side, uint64_t seq) {
   return side.reader->MissingEvent(seq).WithContext(
-      "the traces agree on their first " + Count(seq, "event", "events") +
-      "; they cannot be compared past that");
+      seq == 0 ? std::string("the traces cannot be compared")
+               : "the traces agree on their first " + Count(seq, "event", "events") +
+                     "; they cannot be compared past that");
 }
 
 Result<Found> FirstDivergence(Side& a, Side& b, Progress& progress) {
@@ -255,12 +256,12 @@ int RunDiff(const DiffArgs& args) {
       j["divergence"] = {{"seq", f.seq},
                          {"class", ClassName(f.what)},
                          {"explanation", Explain(f.what)},
-                         {"outcome_a", OutcomeText(*ra)},
-                         {"outcome_b", OutcomeText(*rb)},
+                         {"outcome_a", OutcomeDescription(*ra)},
+                         {"outcome_b", OutcomeDescription(*rb)},
                          {"event_a", *ea ? EventJson(*ra, **ea) : nlohmann::ordered_json(nullptr)},
                          {"event_b", *eb ? EventJson(*rb, **eb) : nlohmann::ordered_json(nullptr)}};
     }
-    std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
+    std::printf("%s\n", JsonLine(j).c_str());
     return f.what == Divergence::kNone ? kExitOk : kExitDifferent;
   }
 

@@ -155,4 +155,8 @@ nlohmann::ordered_json EventJson(const format::TraceReader& reader, const format
   return j;
 }
 
+std::string JsonLine(const nlohmann::ordered_json& j) {
+  return j.dump(-1, ' ', /*ensure_ascii=*/true, nlohmann::ordered_json::error_handler_t::replace);
+}
+
 }  // namespace tape::cli

@@ -112,9 +112,7 @@ int RunInspect(const InspectArgs& args) {
     for (uint32_t i = begin; i < chunk->size() && shown < limit; ++i) {
       if (!matches(i)) continue;
       format::EventView e = chunk->event(i);
-      line = args.json ? EventJson(r, e).dump(-1, ' ', false,
-                                              nlohmann::ordered_json::error_handler_t::replace)
-                       : EventLine(r, e);
+      line = args.json ? JsonLine(EventJson(r, e)) : EventLine(r, e);
       line += '\n';
       std::fwrite(line.data(), 1, line.size(), stdout);
       ++shown;

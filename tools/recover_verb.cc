@@ -151,7 +151,8 @@ int RunRecover(const RecoverArgs& args) {
   }
 
   format::Outcome outcome = r.outcome();
-  bool outcome_known = r.finalized() || !(outcome == format::Outcome{format::OutcomeKind::kInterrupted, 0, ""});
+  bool outcome_known =
+      r.finalized() || !(outcome == format::Outcome{format::OutcomeKind::kInterrupted, 0, ""});
   uint64_t end_seq = r.event_count();
   uint64_t finished_unix_ns = r.finished_unix_ns();
   format::Bytes file = r.file();
@@ -200,11 +201,12 @@ int RunRecover(const RecoverArgs& args) {
   Status s = w.Finish(outcome, end_seq, outcome_known ? finished_unix_ns : 0);
   if (!s.ok()) return Fail("recover", kExitTrace, s.message());
 
-  std::printf("recovered %s into %s; the program %s\n",
-              w.gaps().empty() ? Count(w.events(), "event", "events").c_str()
-                               : (std::to_string(w.events()) + " of " +
-                                  Count(end_seq, "event", "events")).c_str(),
-              Shown(args.out).c_str(), Shown(outcome.Describe()).c_str());
+  std::printf(
+      "recovered %s into %s; the program %s\n",
+      w.gaps().empty()
+          ? Count(w.events(), "event", "events").c_str()
+          : (std::to_string(w.events()) + " of " + Count(end_seq, "event", "events")).c_str(),
+      Shown(args.out).c_str(), Shown(outcome.Describe()).c_str());
   if (!r.finalized()) std::printf("  source:  %s\n", Shown(r.recovery_note()).c_str());
   constexpr size_t kShownLost = 10;
   for (size_t i = 0; i < recovery.lost().size() && i < kShownLost; ++i) {
@@ -221,10 +223,11 @@ int RunRecover(const RecoverArgs& args) {
                 recovery.stopped().c_str());
   }
   if (!w.gaps().empty()) {
-    std::printf("  %s records the missing events as %s (the other events keep their seqs); "
-                "replay of it stops at seq %llu\n",
-                Shown(args.out).c_str(), w.gaps().size() == 1 ? "a gap" : "gaps",
-                (unsigned long long)w.gaps().front().first);
+    std::printf(
+        "  %s records the missing events as %s (the other events keep their seqs); "
+        "replay of it stops at seq %llu\n",
+        Shown(args.out).c_str(), w.gaps().size() == 1 ? "a gap" : "gaps",
+        (unsigned long long)w.gaps().front().first);
   }
   return kExitOk;
 }

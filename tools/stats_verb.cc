@@ -11,6 +11,7 @@
 #include "engine/src/effect_codec.h"
 #include "format/layout.h"
 #include "tools/cli.h"
+#include "tools/event_text.h"
 
 namespace tape::cli {
 
@@ -120,7 +121,7 @@ int RunStats(const StatsArgs& args) {
     j["outcome"] = {{"kind", format::OutcomeKindName(r.outcome().kind)},
                     {"code", r.outcome().code},
                     {"message", r.outcome().message},
-                    {"text", OutcomeText(r)}};
+                    {"text", OutcomeDescription(r)}};
     nlohmann::ordered_json jk = nlohmann::ordered_json::object();
     for (int k = 0; k < 256; ++k) {
       if (!kinds[k].events) continue;
@@ -137,7 +138,7 @@ int RunStats(const StatsArgs& args) {
                     {"events", st.events}});
     }
     j["hot_sites"] = js;
-    std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
+    std::printf("%s\n", JsonLine(j).c_str());
     return kExitOk;
   }
 

@@ -15,6 +15,7 @@
 #include "format/layout.h"
 #include "format/records.h"
 #include "tools/cli.h"
+#include "tools/event_text.h"
 
 namespace tape::cli {
 
@@ -52,7 +53,7 @@ void Check(const format::TraceReader& r, Report* out, Progress* progress) {
   out->missing = r.missing_events();
   out->gaps = GapsText(r);
   out->chunks = r.chunks().size();
-  out->outcome = OutcomeText(r);
+  out->outcome = OutcomeDescription(r);
   out->finalized = r.finalized();
   if (!r.finalized()) out->Add(r.recovery_note());
 
@@ -113,8 +114,8 @@ void Check(const format::TraceReader& r, Report* out, Progress* progress) {
       (void)format::ReadRecord(file, entry.file_offset, &rec);
       auto hash = decoder.ContentHash(rec.body, entry.file_offset);
       if ((!hash.has_value() || *hash != entry.content_hash) &&
-          !out->Add("chunk " + std::to_string(c) + " at byte " +
-                    std::to_string(entry.file_offset) + ": content hash differs from the index")) {
+          !out->Add("chunk " + std::to_string(c) + " at byte " + std::to_string(entry.file_offset) +
+                    ": content hash differs from the index")) {
         return;
       }
     }
@@ -122,8 +123,8 @@ void Check(const format::TraceReader& r, Report* out, Progress* progress) {
       for (const format::PayloadView& p : {chunk.args(i), chunk.result(i)}) {
         if (!p.spilled()) continue;
         Status ps = blobs.Check(p.blob_offset, p.size, p.spill_hash);
-        if (!ps.ok() && !out->Add("seq " + std::to_string(chunk.first_seq() + i) + ": " +
-                                  r.path() + ": " + ps.message())) {
+        if (!ps.ok() && !out->Add("seq " + std::to_string(chunk.first_seq() + i) + ": " + r.path() +
+                                  ": " + ps.message())) {
           return;
         }
       }
@@ -162,7 +163,9 @@ int RunVerify(const VerifyArgs& args) {
                                 {"readable", !report.unreadable},
                                 {"problems", report.problems},
                                 {"stopped_early", report.gave_up}};
-    std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
+    std::printf("%s\n", j.dump(-1, ' ', /*ensure_ascii=*/true,
+                               nlohmann::ordered_json::error_handler_t::replace)
+                            .c_str());
   } else {
     std::printf("%s: %s\n", Shown(args.file).c_str(), sound ? "ok" : "NOT SOUND");
     if (!report.unreadable) {
@@ -175,7 +178,7 @@ int RunVerify(const VerifyArgs& args) {
       }
       std::printf("  finalized: %s\n",
                   report.finalized ? "yes" : "no (still being recorded, interrupted, or damaged)");
-      std::printf("  outcome:   the program %s\n", report.outcome.c_str());
+      std::printf("  outcome:   the program %s\n", Shown(report.outcome).c_str());
     }
     for (size_t i = 0; i < report.problems.size() && i < kShownProblems; ++i) {
       std::printf("  problem:   %s\n", Shown(report.problems[i]).c_str());

@@ -102,7 +102,9 @@ void Replayer::ArgsDrift(uint32_t i, const Site& site, EffectKind kind, Bytes ar
 Bytes Replayer::SpilledBytes(const format::PayloadView& result) {
   // Bounded by the reader's memory budget; a larger payload is a clear error.
   Status s = reader_->ReadWholePayload(result, &spilled_);
-  if (!s.ok()) throw TraceReadFailed{s};
+  if (!s.ok()) {
+    throw TraceReadFailed{s.WithContext("replay stops at seq " + std::to_string(seq_ - 1))};
+  }
   return AsBytes(spilled_);
 }
 

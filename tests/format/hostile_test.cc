@@ -63,7 +63,8 @@ class GapTest : public ::testing::Test {
       Status s = (*w)->Append(e);
       ASSERT_TRUE(s.ok()) << s.message();
     }
-    Status s = (*w)->Finish(source_->outcome(), source_->event_count(), source_->finished_unix_ns());
+    Status s =
+        (*w)->Finish(source_->outcome(), source_->event_count(), source_->finished_unix_ns());
     ASSERT_TRUE(s.ok()) << s.message();
   }
 
@@ -106,7 +107,8 @@ TEST_F(GapTest, RecoveredEventsKeepTheirSeqsAcrossGaps) {
   EXPECT_EQ(r->GapAt(12), nullptr);
   Status missing = r->MissingEvent(10);
   EXPECT_EQ(missing.code(), StatusCode::kNotFound);
-  EXPECT_NE(missing.message().find("holds no events 9..11"), std::string::npos) << missing.message();
+  EXPECT_NE(missing.message().find("holds no events 9..11"), std::string::npos)
+      << missing.message();
 
   // Every seq maps to the chunk holding it, or the first chunk after it.
   for (uint64_t seq = 0; seq < r->event_count(); ++seq) {
@@ -183,14 +185,32 @@ TEST_F(GapTest, GapsThatBreakTheRulesMakeTheFooterDamaged) {
     const char* says;
   };
   const Case cases[] = {
-      {"empty gap", [](Footer*, std::vector<SeqRange>* g) { g->push_back({40, 0}); }, "is empty"},
-      {"inside a chunk", [](Footer*, std::vector<SeqRange>* g) { (*g)[0] = {4, 3}; }, "starts at seq"},
-      {"not used", [](Footer*, std::vector<SeqRange>* g) { g->push_back({100, 2}); },
+      {"empty gap",
+       [](Footer*, std::vector<SeqRange>* g) {
+         g->push_back({40, 0});
+       },
+       "is empty"},
+      {"inside a chunk",
+       [](Footer*, std::vector<SeqRange>* g) {
+         (*g)[0] = {4, 3};
+       },
+       "starts at seq"},
+      {"not used",
+       [](Footer*, std::vector<SeqRange>* g) {
+         g->push_back({100, 2});
+       },
        "does not lie between"},
-      {"touching", [](Footer*, std::vector<SeqRange>* g) { g->push_back({7, 1}); }, "touches"},
+      {"touching",
+       [](Footer*, std::vector<SeqRange>* g) {
+         g->push_back({7, 1});
+       },
+       "touches"},
       {"unlisted jump", [](Footer*, std::vector<SeqRange>* g) { g->clear(); }, "starts at seq 7"},
       {"miscounted", [](Footer* f, std::vector<SeqRange>*) { f->event_count += 1; }, "counts 31"},
-      {"too many", [](Footer*, std::vector<SeqRange>* g) { g->assign(kMaxGaps + 1, {0, 0}); },
+      {"too many",
+       [](Footer*, std::vector<SeqRange>* g) {
+         g->assign(kMaxGaps + 1, {0, 0});
+       },
        "exceeds the limit"},
   };
   for (const Case& c : cases) {
@@ -228,7 +248,8 @@ TEST(SiteTable, AScanStopsAtTheChunkThatWouldTakeItPastItsLimits) {
   uint64_t id = 1;
   uint8_t clock[8] = {};
   for (int c = 0; c < 4; ++c) {
-    for (size_t k = 0; k < kMaxNewSitesBytes / (8 + 2 + location.size()); ++k) t.Define(id++, location);
+    for (size_t k = 0; k < kMaxNewSitesBytes / (8 + 2 + location.size()); ++k)
+      t.Define(id++, location);
     t.Append(1, 1, {}, {clock, 8});
     t.Seal();
   }
@@ -485,7 +506,8 @@ TEST(MappingsDeathTest, AFaultInAShrunkTraceIsFoundInTheRegistry) {
         (void)touched;
         _exit(0);
       },
-      ::testing::ExitedWithCode(81), "t changed while it was being read: it shrank from [0-9]+ to 100 bytes");
+      ::testing::ExitedWithCode(81),
+      "t changed while it was being read: it shrank from [0-9]+ to 100 bytes");
 }
 
 }  // namespace

@@ -178,7 +178,11 @@ int Goldens(const std::string& dir) {
     auto w = TraceWriter::Create(dir + "/escapes.trace", h, o);
     if (!w.has_value()) Die(w.error().message());
     (*w)->DefineSite(0xe5c, "src/\r\x1b[2Kfake.cc:1:1\xc2\x9b\xff\xe2\x80\xae");
-    std::string text = "hi \x9b" "31m \xc2\x9b" "2J \xe2\x80\xae" "txt";
+    std::string text =
+        "hi \x9b"
+        "31m \xc2\x9b"
+        "2J \xe2\x80\xae"
+        "txt";
     uint8_t ok[4] = {};
     (*w)->Append(0xe5c, 3, AsBytes(text), {ok, 4});
     Status s = (*w)->Finish({OutcomeKind::kException, 0, "boom\x1b[2J\r\x1b[1Aall good"});
@@ -201,13 +205,15 @@ int main(int argc, char** argv) {
   std::vector<std::string> a(argv + 1, argv + argc);
   if (a.size() == 2 && a[0] == "goldens") return Goldens(a[1]);
   if (a.size() == 4 && a[0] == "blob-bomb") return BlobBomb(a[1], a[2], Number(argv[4]));
-  if (a.size() == 4 && a[0] == "chain-bomb") return ChainBomb(a[1], Number(argv[3]), Number(argv[4]));
+  if (a.size() == 4 && a[0] == "chain-bomb")
+    return ChainBomb(a[1], Number(argv[3]), Number(argv[4]));
   if ((a.size() == 3 || a.size() == 4) && a[0] == "site-bomb") {
     return SiteBomb(a[1], Number(argv[3]), a.size() == 4 && a[3] == "tiny");
   }
   if (a.size() == 4 && a[0] == "damage") return Damage(a[1], a[2], Number(argv[4]));
-  std::fprintf(stderr,
-               "usage: make_hostile goldens DIR | blob-bomb SOURCE OUT GIB | chain-bomb OUT EVENTS MIB"
-               " | site-bomb OUT CHUNKS [tiny] | damage IN OUT CHUNK\n");
+  std::fprintf(
+      stderr,
+      "usage: make_hostile goldens DIR | blob-bomb SOURCE OUT GIB | chain-bomb OUT EVENTS MIB"
+      " | site-bomb OUT CHUNKS [tiny] | damage IN OUT CHUNK\n");
   return 2;
 }
