@@ -174,7 +174,10 @@ Status WalkBlobChain(Bytes file, uint64_t first_offset, uint64_t size, uint64_t 
 BlobVerifier::BlobVerifier(Bytes file) : file_(file), dctx_(ZSTD_createDCtx()) {}
 BlobVerifier::~BlobVerifier() { ZSTD_freeDCtx(dctx_); }
 
-Status BlobVerifier::Check(uint64_t first_offset, uint64_t size, uint64_t hash) {
+Status BlobVerifier::Check(uint64_t first_offset, uint64_t size, uint64_t hash,
+                           const std::function<Status(const RecordView&)>& on_piece,
+                           bool* walked) {
+  if (walked) *walked = false;
   auto [it, inserted] = chains_.try_emplace(first_offset);
   Chain& chain = it->second;
   if (inserted) {
@@ -196,8 +199,9 @@ Status BlobVerifier::Check(uint64_t first_offset, uint64_t size, uint64_t hash) 
                            ": belongs to another payload than the one the chunk refers to");
   }
   if (!chain.walked) {
-    chain.status = WalkBlobChain(file_, first_offset, size, hash, dctx_, nullptr);
+    chain.status = WalkBlobChain(file_, first_offset, size, hash, dctx_, on_piece);
     chain.walked = true;
+    if (walked) *walked = true;
   }
   return chain.status;
 }

@@ -59,7 +59,11 @@ class BlobVerifier {
   BlobVerifier(const BlobVerifier&) = delete;
   BlobVerifier& operator=(const BlobVerifier&) = delete;
 
-  Status Check(uint64_t first_offset, uint64_t size, uint64_t hash);
+  // `on_piece`, if given, sees each piece when this call walks the chain
+  // (it is the first to check it); `walked` says whether it did.
+  Status Check(uint64_t first_offset, uint64_t size, uint64_t hash,
+               const std::function<Status(const RecordView&)>& on_piece = nullptr,
+               bool* walked = nullptr);
 
  private:
   struct Chain {

@@ -131,15 +131,17 @@ Status RecoveryWriter::StorePayload(const PayloadView& p, uint8_t entry[24], Byt
     if (copied != copies_.end() && copied->second.size == p.size && copied->second.hash == hash) {
       first = copied->second.offset;
     } else {
-      // Checked once per chain (a bad one fails fast for every later event),
-      // then copied record by record: a piece holds no file offsets.
-      Status s = chains_.Check(p.blob_offset, p.size, hash);
+      // Copied record by record as the chain is checked (a piece holds no
+      // file offsets); a chain is checked once, so a bad one fails fast for
+      // every later event. A good chain whose copy was rolled back (the
+      // event's other payload failed) is walked again to copy it.
       Bytes file = source_.file();
-      if (s.ok()) {
-        s = WalkBlobChain(file, p.blob_offset, p.size, hash, dctx_, [&](const RecordView& piece) {
-          return Write(file.data() + piece.offset, size_t(piece.size()));
-        });
-      }
+      auto copy = [&](const RecordView& piece) {
+        return Write(file.data() + piece.offset, size_t(piece.size()));
+      };
+      bool walked = false;
+      Status s = chains_.Check(p.blob_offset, p.size, hash, copy, &walked);
+      if (s.ok() && !walked) s = WalkBlobChain(file, p.blob_offset, p.size, hash, dctx_, copy);
       if (!error_.ok()) return error_;
       if (!s.ok()) return s.WithContext(source_.path());
       copies_[p.blob_offset] = {p.size, hash, first};

@@ -96,27 +96,33 @@ bool TraceMappingAt(const void* addr, MappedTrace* out) {
 size_t FormatTraceChanged(const char* verb, const MappedTrace& m, char* buf, size_t size) {
   if (size == 0) return 0;
   Out o{buf, buf + size};
-  o.Put("tape ");
-  o.Put(verb);
-  o.Put(": ");
+  if (verb) {
+    o.Put("tape ");
+    o.Put(verb);
+    o.Put(": ");
+  }
   o.PutPath(m.path ? m.path : "the trace");
   if (m.current_size >= 0 && uint64_t(m.current_size) < m.mapped_size) {
     o.Put(" changed while it was being read: it shrank from ");
     o.PutNumber(m.mapped_size);
     o.Put(" to ");
     o.PutNumber(uint64_t(m.current_size));
-    o.Put(" bytes (reading byte ");
-    o.PutNumber(m.fault_offset);
-    o.Put(
-        "); it was probably re-recorded or truncated. Run the command again once nothing is "
-        "writing it.\n");
+    o.Put(" bytes");
+    if (m.fault_offset != kUnknownOffset) {
+      o.Put(" (reading byte ");
+      o.PutNumber(m.fault_offset);
+      o.Put(")");
+    }
+    o.Put("; it was probably re-recorded or truncated. Run the command again once nothing is "
+          "writing it.");
   } else {
     o.Put(" could not be read at byte ");
     o.PutNumber(m.fault_offset);
     o.Put(" of ");
     o.PutNumber(m.mapped_size);
-    o.Put(" (the file changed while it was being read, or the device failed).\n");
+    o.Put(" (the file changed while it was being read, or the device failed).");
   }
+  if (verb) o.Put("\n");
   *o.p = 0;
   return size_t(o.p - buf);
 }

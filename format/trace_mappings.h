@@ -39,11 +39,12 @@ namespace tape::format {
 
 inline constexpr int kMaxTraceMappings = 64;
 inline constexpr size_t kMaxMappedPath = 1024;  // longer paths are cut (for messages only)
+inline constexpr uint64_t kUnknownOffset = UINT64_MAX;
 
 struct MappedTrace {
   const char* path = nullptr;  // NUL-terminated; valid while the mapping is registered
   uint64_t mapped_size = 0;    // the file's size when it was mapped
-  uint64_t fault_offset = 0;   // the byte of the file at the address asked about
+  uint64_t fault_offset = kUnknownOffset;  // the byte of the file at the address asked about
   int64_t current_size = -1;   // the file's size now (fstat), -1 if unknown
 };
 
@@ -63,6 +64,8 @@ bool TraceMappingAt(const void* addr, MappedTrace* out);
 //    N bytes (reading byte X); it was probably re-recorded or truncated. Run
 //    the command again once nothing is writing it.\n"
 // or, when the file did not shrink, that it could not be read at byte X.
+// With `verb` null, the "tape <verb>: " prefix and the newline are left out;
+// with m.fault_offset == kUnknownOffset, "(reading byte X)".
 size_t FormatTraceChanged(const char* verb, const MappedTrace& m, char* buf, size_t size);
 
 }  // namespace tape::format

@@ -138,6 +138,9 @@ Result<std::unique_ptr<TraceReader>> TraceReader::Open(const std::string& path) 
   reader->mapping_->registry_slot = RegisterTraceMapping(
       base, reader->file_.size(), reader->mapping_->file.get_mapping_handle().handle, path);
   Status s = reader->Parse();
+  // What a file that shrank meanwhile showed is not the trace's.
+  Status changed = reader->CheckUnchanged();
+  if (!changed.ok()) return changed;
   if (!s.ok()) return s.WithContext(path);
   return reader;
 }
@@ -344,6 +347,26 @@ std::string TraceReader::SiteLocation(uint64_t site) const {
   return it == sites_.end() ? std::string() : it->second;
 }
 
+Status TraceReader::CheckUnchanged() const {
+  if (!mapping_) return Status::Ok();
+  struct stat st;
+  if (::fstat(mapping_->file.get_mapping_handle().handle, &st) != 0) return Status::Ok();
+  if (uint64_t(st.st_size) >= file_.size()) return Status::Ok();
+  MappedTrace m;
+  m.path = path_.c_str();
+  m.mapped_size = file_.size();
+  m.current_size = int64_t(st.st_size);
+  char buf[kMaxMappedPath + 512];
+  size_t n = FormatTraceChanged(nullptr, m, buf, sizeof buf);
+  return Status::IoError(std::string(buf, n));
+}
+
+Status TraceReader::Explain(Status s) const {
+  if (s.ok()) return s;
+  Status changed = CheckUnchanged();
+  return changed.ok() ? s : changed;
+}
+
 const SeqRange* TraceReader::GapAt(uint64_t seq) const {
   auto it = std::upper_bound(gaps_.begin(), gaps_.end(), seq,
                              [](uint64_t s, const SeqRange& g) { return s < g.first; });
@@ -391,15 +414,15 @@ Status TraceReader::ChunkRecord(size_t i, RecordView* rec) const {
 
 Status TraceReader::CheckChunk(size_t i) const {
   RecordView rec;
-  return ChunkRecord(i, &rec);
+  return Explain(ChunkRecord(i, &rec));
 }
 
 Status TraceReader::ReadChunk(size_t i, unsigned parts, ChunkDecoder* decoder,
                               DecodedChunk* out) const {
   RecordView rec;
-  TAPE_RETURN_IF_ERROR(ChunkRecord(i, &rec));
+  TAPE_RETURN_IF_ERROR(Explain(ChunkRecord(i, &rec)));
   Status s = decoder->Decode(rec.body, chunks_[i].file_offset, parts, out);
-  if (!s.ok()) return s.WithContext(path_);
+  if (!s.ok()) return Explain(s.WithContext(path_));
   return Status::Ok();
 }
 
@@ -407,8 +430,10 @@ Result<uint64_t> TraceReader::ChunkContentHash(size_t i, ChunkDecoder* decoder) 
   const ChunkIndexEntry& entry = chunks_[i];
   if (entry.content_hash_known) return entry.content_hash;
   RecordView rec;
-  TAPE_RETURN_IF_ERROR(ReadRecord(file_, entry.file_offset, &rec));
-  return decoder->ContentHash(rec.body, entry.file_offset);
+  TAPE_RETURN_IF_ERROR(Explain(ReadRecord(file_, entry.file_offset, &rec)));
+  Result<uint64_t> hash = decoder->ContentHash(rec.body, entry.file_offset);
+  if (!hash.has_value()) return Explain(hash.error());
+  return hash;
 }
 
 Status TraceReader::ReadPayload(const PayloadView& payload, uint64_t max_bytes,
@@ -421,7 +446,7 @@ Status TraceReader::ReadPayload(const PayloadView& payload, uint64_t max_bytes,
   if (max_bytes >= payload.size) return ReadWholePayload(payload, out);
   Status s = ReadBlobPayload(file_, payload.blob_offset, payload.size, payload.spill_hash,
                              max_bytes, ThreadDCtx(), out);
-  if (!s.ok()) return s.WithContext(path_);
+  if (!s.ok()) return Explain(s.WithContext(path_));
   return Status::Ok();
 }
 
@@ -438,7 +463,7 @@ Status TraceReader::ReadWholePayload(const PayloadView& payload, std::string* ou
   }
   Status s = ReadBlobPayload(file_, payload.blob_offset, payload.size, payload.spill_hash,
                              payload.size, ThreadDCtx(), out);
-  if (!s.ok()) return s.WithContext(path_);
+  if (!s.ok()) return Explain(s.WithContext(path_));
   return Status::Ok();
 }
 

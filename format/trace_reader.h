@@ -57,6 +57,13 @@ class TraceReader {
   uint64_t file_size() const { return file_.size(); }
   Bytes file() const { return file_; }
 
+  // An IoError saying the file shrank since it was opened (re-recorded in
+  // place, truncated), or Ok. Reads of a shrunk file fail with this error
+  // instead of the damage the vanished bytes would seem to show (a shrunk
+  // file reads as zeros up to the end of its last page, then raises SIGBUS:
+  // see format/trace_mappings.h).
+  Status CheckUnchanged() const;
+
   // True if the trace ends with a valid footer and trailer.
   bool finalized() const { return finalized_; }
   // Set when the trace was opened by scanning: why the footer was not used
@@ -118,6 +125,8 @@ class TraceReader {
   void Scan(uint64_t from, const std::string& why);
   // Verifies chunk `i`'s record against the index; returns its view.
   Status ChunkRecord(size_t i, RecordView* rec) const;
+  // `s`, or the CheckUnchanged() error when `s` failed because the file shrank.
+  Status Explain(Status s) const;
 
   std::unique_ptr<Mapping> mapping_;
   std::string path_;

@@ -150,6 +150,9 @@ int RunVerify(const VerifyArgs& args) {
   } else {
     Progress progress("verify", (*opened)->event_count());
     Check(**opened, &report, &progress);
+    // Problems found in a file that shrank meanwhile are not the trace's.
+    Status changed = (*opened)->CheckUnchanged();
+    if (!changed.ok()) return Fail("verify", kExitTrace, changed.message());
   }
   bool sound = report.problems.empty();
   if (args.json) {

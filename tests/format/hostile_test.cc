@@ -475,6 +475,34 @@ TEST(Mappings, TheMessageSaysTheFileShrankAndWhere) {
   EXPECT_NE(std::string(buf, n).find("could not be read at byte 8192 of 50000"), std::string::npos);
   EXPECT_EQ(FormatTraceChanged("x", m, buf, 8), 7u);  // cut to fit, NUL-terminated
   EXPECT_EQ(std::string(buf), "tape x:");
+  m.current_size = 100;
+  n = FormatTraceChanged(nullptr, m, buf, sizeof buf);
+  EXPECT_EQ(std::string(buf, n).rfind("run?.bin changed while it was being read", 0), 0u);
+  EXPECT_EQ(buf[n - 1], '.');  // no newline without a verb
+}
+
+TEST(Mappings, ReadsOfAShrunkFileSayItShrank) {
+  // Bytes cut from the last page of a file read as zeros, not SIGBUS: the
+  // decode fails, and the error must say why instead of blaming the trace.
+  TempDir dir;
+  WriteTrace(dir.File("t"), RandomEvents(4, 6, 20), WriterOptions());
+  auto r = OpenOk(dir.File("t"));
+  ASSERT_TRUE(r);
+  ASSERT_LT(r->file_size(), 4096u);
+  ASSERT_TRUE(r->CheckUnchanged().ok());
+  ASSERT_EQ(truncate(dir.File("t").c_str(), 150), 0);
+  ChunkDecoder decoder;
+  DecodedChunk chunk;
+  Status s = r->ReadChunk(0, kDecodeAll, &decoder, &chunk);
+  EXPECT_EQ(s.code(), StatusCode::kIoError);
+  EXPECT_NE(s.message().find("changed while it was being read: it shrank from " +
+                             std::to_string(r->file_size()) + " to 150 bytes;"),
+            std::string::npos)
+      << s.message();
+  EXPECT_EQ(r->CheckUnchanged().message(), s.message());
+  auto again = TraceReader::Open(dir.File("t"));  // now simply a torn file
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ((*again)->event_count(), 0u);
 }
 
 void ExitOnTraceFault(int, siginfo_t* info, void*) {
