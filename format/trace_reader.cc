@@ -1,6 +1,7 @@
 #include "format/trace_reader.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -415,6 +416,18 @@ Status TraceReader::ChunkRecord(size_t i, RecordView* rec) const {
 Status TraceReader::CheckChunk(size_t i) const {
   RecordView rec;
   return Explain(ChunkRecord(i, &rec));
+}
+
+void TraceReader::ReleaseChunkPages(size_t i) const {
+  if (!mapping_) return;  // bytes in memory belong to the caller
+  static const uint64_t kPage = uint64_t(::sysconf(_SC_PAGESIZE));
+  const ChunkIndexEntry& entry = chunks_[i];
+  // Only pages the record covers whole: its neighbours may be in use.
+  uint64_t begin = (entry.file_offset + kPage - 1) / kPage * kPage;
+  uint64_t end = (entry.file_offset + entry.record_size) / kPage * kPage;
+  if (end <= begin) return;
+  // A shared read-only file mapping: dropped pages fault back in unchanged.
+  (void)::madvise(const_cast<uint8_t*>(file_.data()) + begin, end - begin, MADV_DONTNEED);
 }
 
 Status TraceReader::ReadChunk(size_t i, unsigned parts, ChunkDecoder* decoder,

@@ -105,6 +105,10 @@ class TraceReader {
   // Verifies chunk `i`'s record (checksum, position, fixed fields against
   // the index) without decoding it: cheap, for a chunk compared by hash.
   Status CheckChunk(size_t i) const;
+  // Lets the OS drop this process's pages of chunk `i`'s record (they are
+  // read again from the file if touched): a tool that streams through a
+  // large trace keeps its memory flat. Views into the chunk stay valid.
+  void ReleaseChunkPages(size_t i) const;
   // The content hash of chunk `i` (§7.6): from the index, or computed.
   Result<uint64_t> ChunkContentHash(size_t i, ChunkDecoder* decoder) const;
   // A prefix of a payload, for display: at most `max_bytes` are returned; a

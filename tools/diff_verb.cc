@@ -174,6 +174,8 @@ Result<Found> FirstDivergence(Side& a, Side& b, Progress& progress) {
         // The index vouches for the events only if the chunk is intact.
         TAPE_RETURN_IF_ERROR(a.reader->CheckChunk(ca));
         TAPE_RETURN_IF_ERROR(b.reader->CheckChunk(cb));
+        a.reader->ReleaseChunkPages(ca);  // memory stays flat however long the traces
+        b.reader->ReleaseChunkPages(cb);
       }
     }
     uint64_t upto = std::min({x_end, y_end, end});

@@ -457,6 +457,23 @@ TEST(Mappings, AnOpenTraceIsRegisteredUntilItCloses) {
   EXPECT_FALSE(TraceMappingAt(inside, &m));
 }
 
+TEST(Mappings, ReleasedPagesReadBackUnchanged) {
+  TempDir dir;
+  WriterOptions o;
+  o.chunk_max_events = 500;
+  std::vector<TestEvent> events = RandomEvents(8, 3000, 2000);
+  WriteTrace(dir.File("t"), events, o);
+  auto r = OpenOk(dir.File("t"));
+  ASSERT_TRUE(r);
+  for (size_t c = 0; c < r->chunks().size(); ++c) {
+    ASSERT_TRUE(r->CheckChunk(c).ok());
+    r->ReleaseChunkPages(c);
+  }
+  std::vector<TestEvent> read;
+  ASSERT_TRUE(ReadAll(*r, &read).ok());
+  EXPECT_EQ(read, events);
+}
+
 TEST(Mappings, TheMessageSaysTheFileShrankAndWhere) {
   MappedTrace m;
   m.path = "run\x1b.bin";
