@@ -208,8 +208,8 @@ Status TraceReader::ParseFooter(uint64_t footer_offset) {
     if (r.count == 0 || r.count > UINT64_MAX - r.first ||
         (g > 0 && r.first <= gaps[g - 1].end())) {
       return Status::Corrupt("gap " + std::to_string(g) + " (seq " + std::to_string(r.first) +
-                             ", " + std::to_string(r.count) +
-                             " events) is empty, out of order or touches the previous one");
+                             ", " + Plural(r.count, "event", "events") +
+                             ") is empty, out of order or touches the previous one");
     }
   }
   // Validate the index once, here, before any offset arithmetic uses it.
@@ -246,8 +246,8 @@ Status TraceReader::ParseFooter(uint64_t footer_offset) {
                            ") does not lie between the index's chunks");
   }
   if (seq != footer.event_count) {
-    return Status::Corrupt("the footer counts " + std::to_string(footer.event_count) +
-                           " events but its index and gaps hold " + std::to_string(seq));
+    return Status::Corrupt("the footer counts " + Plural(footer.event_count, "event", "events") +
+                           " but its index and gaps hold " + std::to_string(seq));
   }
   missing_events_ = 0;
   for (const SeqRange& g : gaps) missing_events_ += g.count;

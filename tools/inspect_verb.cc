@@ -74,7 +74,7 @@ int RunInspect(const InspectArgs& args) {
     if (r.event_count() == 0) return kExitOk;
     return Fail("inspect", kExitUsage,
                 "--since " + std::to_string(args.since) + ": the trace has " +
-                    std::to_string(r.event_count()) + " events (seq 0.." +
+                    Count(r.event_count(), "event", "events") + " (seq 0.." +
                     std::to_string(r.event_count() - 1) + ")");
   }
 
