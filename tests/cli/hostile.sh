@@ -82,7 +82,6 @@ run tape replay heartbeat --trace hb-rec.bin
 expect_code 81
 expect_err "replay stops at seq $gap: hb-rec.bin holds no events $gap.."
 expect_err "they were lost to damage before the trace was recovered"
-expect_out "tick 1 at"
 # Without the footer too: recover looks past the damaged chunk for the rest,
 # and finds the outcome in the footer record.
 head -c -16 hb-bad.bin > hb-no-trailer.bin
