@@ -341,6 +341,10 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
     out->new_sites_.clear();
     ByteReader r(defs);
     while (r.remaining() > 0) {
+      // §11: no chunk defines more sites than a whole trace may hold.
+      if (out->new_sites_.size() == kMaxSites) {
+        return Fail("NEW_SITES holds more than " + std::to_string(kMaxSites) + " entries");
+      }
       uint64_t id;
       std::string text;
       if (!r.GetU64(&id) || !r.GetString(kMaxSiteText, &text)) return Fail("NEW_SITES entry is truncated");

@@ -14,6 +14,8 @@ namespace tape::format {
 inline constexpr uint8_t kFileMagic[8] = {0x89, 'T', 'A', 'P', 'E', '\r', '\n', 0x1a};
 inline constexpr uint16_t kFormatMajor = 1;  // readers reject any other major
 inline constexpr uint16_t kFormatMinor = 1;  // readers accept any minor (§15)
+// §15: the minor version a trace with gaps (§9.3) needs at least.
+inline constexpr uint16_t kFormatMinorGaps = 1;
 inline constexpr size_t kPreludeSize = 16;
 
 // §5 Records: tag (4) | body length (4) | checksum (8) | body.
@@ -46,6 +48,11 @@ inline constexpr size_t kSectionEntrySize = 12;
 inline constexpr uint32_t kMaxHeapBytes = 64u << 20;   // per heap section, decoded
 inline constexpr uint32_t kMaxNewSitesBytes = 16u << 20;
 inline constexpr size_t kMaxSiteText = 4096;
+// §11: a trace's whole site table (NEW_SITES of every chunk, or the footer's)
+// holds at most this many sites and this many bytes of location text; a
+// chunk whose NEW_SITES would exceed them is damaged.
+inline constexpr uint32_t kMaxSites = 1u << 18;
+inline constexpr uint64_t kMaxSiteTableText = 32u << 20;
 
 enum class SectionId : uint8_t {  // §7.3, in the order they must appear
   kSiteDict = 1,
@@ -78,9 +85,15 @@ inline constexpr size_t kBlobFixedSize = 32;
 inline constexpr uint32_t kBlobFrameBytes = 4u << 20;  // what the writer puts in one BLOB record
 inline constexpr uint32_t kMaxBlobFrame = 16u << 20;  // decoded bytes per BLOB record
 inline constexpr uint64_t kMaxPayloadBytes = uint64_t(1) << 40;
+// §8: the largest BLOB record body a reader hashes: the fixed fields plus a
+// piece stored raw, or a zstd frame of a piece (ZSTD_COMPRESSBOUND of 16 MiB).
+inline constexpr uint32_t kMaxBlobRecordBody =
+    uint32_t(kBlobFixedSize) + kMaxBlobFrame + (kMaxBlobFrame >> 8) + (128u << 10);
 
 // §9 FOOT.
 inline constexpr size_t kIndexEntrySize = 32;
+inline constexpr size_t kGapEntrySize = 16;  // §9.3: u64 first_seq, u64 count
+inline constexpr uint32_t kMaxGaps = 1u << 16;  // §9.3, §11
 
 // §10 Trailer: the last 16 bytes of a finalized trace.
 inline constexpr uint8_t kEndMagic[8] = {'T', 'A', 'P', 'E', '-', 'E', 'N', 'D'};

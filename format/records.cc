@@ -41,7 +41,7 @@ std::string TagName(uint32_t tag) {
   return name;
 }
 
-Status ReadRecord(Bytes file, uint64_t offset, RecordView* out) {
+Status ReadRecord(Bytes file, uint64_t offset, RecordView* out, uint32_t max_body) {
   auto at = [&](const std::string& what) {
     return Status::Corrupt("record at byte " + std::to_string(offset) + ": " + what);
   };
@@ -55,6 +55,10 @@ Status ReadRecord(Bytes file, uint64_t offset, RecordView* out) {
   uint64_t stored = LoadU64(p + 8);
   if (len > kMaxRecordBody) {
     return at("body length " + std::to_string(len) + " exceeds the 1 GiB limit");
+  }
+  if (len > max_body) {
+    return at(TagName(tag) + " body length " + std::to_string(len) + " exceeds the " +
+              std::to_string(max_body) + " bytes such a record can hold");
   }
   uint64_t available = file.size() - offset - kRecordHeaderSize;
   if (len > available) {
@@ -78,11 +82,11 @@ Status ReadRecord(Bytes file, uint64_t offset, RecordView* out) {
   return Status::Ok();
 }
 
-void AppendPrelude(std::vector<uint8_t>* out) {
+void AppendPrelude(std::vector<uint8_t>* out, uint16_t minor) {
   uint8_t prelude[kPreludeSize];
   std::memcpy(prelude, kFileMagic, 8);
   StoreU16(prelude + 8, kFormatMajor);
-  StoreU16(prelude + 10, kFormatMinor);
+  StoreU16(prelude + 10, minor);
   StoreU32(prelude + 12, 0);  // reserved flags
   out->insert(out->end(), prelude, prelude + kPreludeSize);
 }
@@ -151,7 +155,7 @@ Status ParseHeaderBody(Bytes body, TraceHeader* h) {
   return Status::Ok();
 }
 
-std::vector<uint8_t> EncodeFooterBody(const Footer& f) {
+std::vector<uint8_t> EncodeFooterBody(const Footer& f, const std::vector<SeqRange>& gaps) {
   ByteWriter w;
   w.PutU64(f.event_count);
   w.PutU64(f.finished_unix_ns);
@@ -171,7 +175,12 @@ std::vector<uint8_t> EncodeFooterBody(const Footer& f) {
     w.PutU64(id);
     w.PutString(text);
   }
-  // Format 1.1: the kind-name table.
+  // Format 1.1: the gap list (§9.3), then the kind-name table (§7.3).
+  w.PutU32(uint32_t(gaps.size()));
+  for (const SeqRange& g : gaps) {
+    w.PutU64(g.first);
+    w.PutU64(g.count);
+  }
   uint32_t named = 0;
   for (const std::string& name : f.kind_names) named += !name.empty();
   w.PutU32(named);
@@ -183,7 +192,7 @@ std::vector<uint8_t> EncodeFooterBody(const Footer& f) {
   return std::move(w.buffer());
 }
 
-Status ParseFooterBody(Bytes body, Footer* f) {
+Status ParseFooterBody(Bytes body, Footer* f, std::vector<SeqRange>* gaps) {
   ByteReader r(body);
   auto bad = [](const std::string& what) {
     return Status::Corrupt("FOOT record: " + what);
@@ -214,26 +223,55 @@ Status ParseFooterBody(Bytes body, Footer* f) {
   if (uint64_t(site_count) * 9 > r.remaining()) {
     return bad("site count " + std::to_string(site_count) + " does not fit in the record");
   }
+  if (site_count > kMaxSites) {
+    return bad("site count " + std::to_string(site_count) + " exceeds the limit of " +
+               std::to_string(kMaxSites) + " (§11)");
+  }
   f->sites.reserve(site_count);
+  uint64_t text_bytes = 0;
   for (uint32_t i = 0; i < site_count; ++i) {
     uint64_t id;
     std::string text;
     if (!r.GetU64(&id) || !r.GetString(kMaxSiteText, &text)) {
       return bad("site " + std::to_string(i) + " is truncated");
     }
+    text_bytes += text.size();
+    if (text_bytes > kMaxSiteTableText) {
+      return bad("the site table's locations exceed the limit of " +
+                 std::to_string(kMaxSiteTableText) + " bytes (§11)");
+    }
     f->sites.emplace(id, std::move(text));
   }
-  // Format 1.1 appends the kind-name table; a 1.0 footer ends here.
+  // §9.3 (format 1.1): the gap list, when the body goes on after the sites.
+  std::vector<SeqRange> no_gaps;
+  if (gaps == nullptr) gaps = &no_gaps;
+  gaps->clear();
+  if (r.remaining() == 0) return Status::Ok();  // a 1.0 footer ends here
+  uint32_t gap_count;
+  if (!r.GetU32(&gap_count)) return bad("truncated gap count");
+  if (uint64_t(gap_count) * kGapEntrySize > r.remaining()) {
+    return bad("gap count " + std::to_string(gap_count) + " does not fit in the record");
+  }
+  if (gap_count > kMaxGaps) {
+    return bad("gap count " + std::to_string(gap_count) + " exceeds the limit of " +
+               std::to_string(kMaxGaps) + " (§11)");
+  }
+  gaps->resize(gap_count);
+  for (SeqRange& g : *gaps) {
+    r.GetU64(&g.first);
+    r.GetU64(&g.count);
+  }
+  // Format 1.1: the kind-name table.
   if (r.remaining() == 0) return Status::Ok();
   uint32_t named;
   if (!r.GetU32(&named) || named > 256) return bad("bad kind-name count");
   for (uint32_t i = 0; i < named; ++i) {
-    uint8_t kind;
+    uint8_t named_kind;
     std::string name;
-    if (!r.GetU8(&kind) || !r.GetString(kMaxKindName, &name) || name.empty()) {
+    if (!r.GetU8(&named_kind) || !r.GetString(kMaxKindName, &name) || name.empty()) {
       return bad("kind name " + std::to_string(i) + " is truncated or empty");
     }
-    f->kind_names[kind] = std::move(name);
+    f->kind_names[named_kind] = std::move(name);
   }
   // Bytes after the known fields belong to a later minor version: ignored.
   return Status::Ok();

@@ -1,6 +1,8 @@
 #include "format/trace_reader.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -9,20 +11,96 @@
 #include <boost/interprocess/file_mapping.hpp>
 #include <boost/interprocess/mapped_region.hpp>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 
 #include "format/blob.h"
 #include "format/layout.h"
-#include "format/records.h"
+#include "format/trace_mappings.h"
 
 namespace tape::format {
 
 namespace bip = boost::interprocess;
 
+namespace {
+
+// One decompression context per thread for payload reads (a context holds
+// megabytes of window once used; creating one per read would repeat that).
+ZSTD_DCtx* ThreadDCtx() {
+  struct Holder {
+    ZSTD_DCtx* dctx = ZSTD_createDCtx();
+    ~Holder() { ZSTD_freeDCtx(dctx); }
+  };
+  thread_local Holder holder;
+  return holder.dctx;
+}
+
+std::string Plural(uint64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+std::string SizeText(uint64_t n) {
+  char buf[32];
+  if (n >= (uint64_t(1) << 30)) {
+    std::snprintf(buf, sizeof buf, "%.1f GiB", double(n) / double(uint64_t(1) << 30));
+  } else {
+    std::snprintf(buf, sizeof buf, "%.1f MiB", double(n) / double(1u << 20));
+  }
+  return buf;
+}
+
+// "123", "64M", "2G": bytes, or binary units.
+bool ParseSize(const char* text, uint64_t* out) {
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long v = std::strtoull(text, &end, 10);
+  if (errno != 0 || end == text || *text == '-') return false;
+  int shift = 0;
+  switch (*end) {
+    case 'K': case 'k': shift = 10; ++end; break;
+    case 'M': case 'm': shift = 20; ++end; break;
+    case 'G': case 'g': shift = 30; ++end; break;
+    case 'T': case 't': shift = 40; ++end; break;
+    default: break;
+  }
+  if (*end != 0 || (shift && v > (UINT64_MAX >> shift))) return false;
+  *out = uint64_t(v) << shift;
+  return true;
+}
+
+}  // namespace
+
+PayloadBudget DefaultPayloadBudget() {
+  std::string note;
+  if (const char* env = std::getenv("TAPE_MAX_PAYLOAD")) {
+    uint64_t bytes;
+    if (ParseSize(env, &bytes)) return {bytes, "TAPE_MAX_PAYLOAD=" + std::string(env)};
+    note = "; TAPE_MAX_PAYLOAD=" + std::string(env) + " is not a size (use e.g. 512M or 4G)";
+  }
+  long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  PayloadBudget b{pages > 0 && page > 0 ? uint64_t(pages) * uint64_t(page) / 2 : uint64_t(1) << 30,
+                  "half of this machine's memory"};
+  for (auto [resource, name] : {std::pair{RLIMIT_AS, "the address-space limit, ulimit -v"},
+                                std::pair{RLIMIT_DATA, "the data-segment limit, ulimit -d"}}) {
+    struct rlimit rl;
+    if (::getrlimit(resource, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        uint64_t(rl.rlim_cur) / 4 < b.bytes) {
+      b = {uint64_t(rl.rlim_cur) / 4, std::string("a quarter of ") + name};
+    }
+  }
+  b.bytes = std::min(b.bytes, kMaxPayloadBytes);
+  b.source += note;
+  return b;
+}
+
 struct TraceReader::Mapping {
   bip::file_mapping file;
   bip::mapped_region region;
+  int registry_slot = -1;  // format/trace_mappings.h
+  ~Mapping() { UnregisterTraceMapping(registry_slot); }  // before the region is unmapped
 };
 
+TraceReader::TraceReader() : budget_(DefaultPayloadBudget()) {}
 TraceReader::~TraceReader() = default;
 
 Result<std::unique_ptr<TraceReader>> TraceReader::Open(const std::string& path) {
@@ -58,7 +136,12 @@ Result<std::unique_ptr<TraceReader>> TraceReader::Open(const std::string& path) 
   }
   const auto* base = static_cast<const uint8_t*>(reader->mapping_->region.get_address());
   reader->file_ = Bytes(base, reader->mapping_->region.get_size());
+  reader->mapping_->registry_slot = RegisterTraceMapping(
+      base, reader->file_.size(), reader->mapping_->file.get_mapping_handle().handle, path);
   Status s = reader->Parse();
+  // What a file that shrank meanwhile showed is not the trace's.
+  Status changed = reader->CheckUnchanged();
+  if (!changed.ok()) return changed;
   if (!s.ok()) return s.WithContext(path);
   return reader;
 }
@@ -89,7 +172,9 @@ Status TraceReader::Parse() {
 
   uint64_t footer_offset;
   if (!ReadTrailer(file_, &footer_offset)) {
-    Scan(data_start_, "no footer (the recording did not finish)");
+    footer_missing_ = true;
+    Scan(data_start_,
+         "no footer: the trace is still being recorded, or its recording was interrupted");
     return Status::Ok();
   }
   s = ParseFooter(footer_offset);
@@ -115,9 +200,25 @@ Status TraceReader::ParseFooter(uint64_t footer_offset) {
     return Status::Corrupt("bytes between the footer and the trailer");
   }
   Footer footer;
-  TAPE_RETURN_IF_ERROR(ParseFooterBody(rec.body, &footer));
+  std::vector<SeqRange> gaps;
+  TAPE_RETURN_IF_ERROR(ParseFooterBody(rec.body, &footer, &gaps));
+  // The gaps (§9.3): in order, not empty, not touching, not overflowing.
+  for (size_t g = 0; g < gaps.size(); ++g) {
+    const SeqRange& r = gaps[g];
+    if (r.count == 0 || r.count > UINT64_MAX - r.first ||
+        (g > 0 && r.first <= gaps[g - 1].end())) {
+      return Status::Corrupt("gap " + std::to_string(g) + " (seq " + std::to_string(r.first) +
+                             ", " + Plural(r.count, "event", "events") +
+                             ") is empty, out of order or touches the previous one");
+    }
+  }
   // Validate the index once, here, before any offset arithmetic uses it.
+  // Chunks and gaps together cover seqs 0 .. event_count - 1, in order.
   uint64_t seq = 0;
+  size_t next_gap = 0;
+  auto skip_gap = [&] {
+    if (next_gap < gaps.size() && gaps[next_gap].first == seq) seq = gaps[next_gap++].end();
+  };
   uint64_t min_offset = data_start_;
   for (size_t i = 0; i < footer.chunks.size(); ++i) {
     const ChunkIndexEntry& c = footer.chunks[i];
@@ -127,6 +228,7 @@ Status TraceReader::ParseFooter(uint64_t footer_offset) {
       return Status::Corrupt(which + " places chunk at byte " + std::to_string(c.file_offset) +
                              " (" + std::to_string(c.record_size) + " bytes), outside the chunk area");
     }
+    skip_gap();
     if (c.first_seq != seq) {
       return Status::Corrupt(which + " starts at seq " + std::to_string(c.first_seq) +
                              ", expected " + std::to_string(seq));
@@ -137,10 +239,19 @@ Status TraceReader::ParseFooter(uint64_t footer_offset) {
     seq += c.event_count;
     min_offset = c.file_offset + c.record_size;
   }
-  if (seq != footer.event_count) {
-    return Status::Corrupt("the footer counts " + std::to_string(footer.event_count) +
-                           " events but its index holds " + std::to_string(seq));
+  skip_gap();
+  if (next_gap != gaps.size()) {
+    return Status::Corrupt("gap " + std::to_string(next_gap) + " (seq " +
+                           std::to_string(gaps[next_gap].first) +
+                           ") does not lie between the index's chunks");
   }
+  if (seq != footer.event_count) {
+    return Status::Corrupt("the footer counts " + Plural(footer.event_count, "event", "events") +
+                           " but its index and gaps hold " + std::to_string(seq));
+  }
+  missing_events_ = 0;
+  for (const SeqRange& g : gaps) missing_events_ += g.count;
+  gaps_ = std::move(gaps);
   event_count_ = footer.event_count;
   finished_unix_ns_ = footer.finished_unix_ns;
   outcome_ = std::move(footer.outcome);
@@ -155,11 +266,14 @@ void TraceReader::Scan(uint64_t from, const std::string& why) {
   chunks_.clear();
   sites_.clear();
   kind_names_ = {};
+  gaps_.clear();
+  missing_events_ = 0;
   event_count_ = 0;
   outcome_ = {OutcomeKind::kInterrupted, 0, ""};
   ChunkDecoder decoder;
   DecodedChunk chunk;
   uint64_t offset = from;
+  uint64_t site_text = 0;  // §11: the site table's bytes of location text
   std::string stop;
   bool footer_seen = false;
   while (offset < file_.size()) {
@@ -185,11 +299,31 @@ void TraceReader::Scan(uint64_t from, const std::string& why) {
                             ", expected " + std::to_string(event_count_));
       }
       if (s.ok()) s = decoder.Decode(rec.body, offset, kDecodeNewSites, &chunk);
+      if (s.ok()) {
+        // §11: the whole site table is bounded; a chunk that would take it
+        // past the limits is damaged, like any other broken chunk.
+        size_t added = 0;
+        uint64_t text = site_text;
+        for (const auto& [id, location] : chunk.new_sites()) {
+          if (sites_.count(id)) continue;
+          ++added;
+          text += location.size();
+        }
+        if (sites_.size() + added > kMaxSites || text > kMaxSiteTableText) {
+          s = Status::Corrupt("chunk " + std::to_string(h.chunk_number) + " at byte " +
+                              std::to_string(offset) +
+                              ": its NEW_SITES take the site table past the limit of " +
+                              std::to_string(kMaxSites) + " sites and " +
+                              std::to_string(kMaxSiteTableText) + " bytes of locations (§11)");
+        } else {
+          site_text = text;
+          for (const auto& [id, location] : chunk.new_sites()) sites_.emplace(id, location);
+        }
+      }
       if (!s.ok()) {
         stop = s.message();
         break;
       }
-      for (const auto& [id, text] : chunk.new_sites()) sites_.emplace(id, text);
       for (const auto& [kind, name] : chunk.new_kinds()) kind_names_[kind] = name;
       chunks_.push_back({offset, h.first_seq, h.event_count, uint32_t(rec.size()), 0, false});
       event_count_ += h.event_count;
@@ -207,8 +341,8 @@ void TraceReader::Scan(uint64_t from, const std::string& why) {
     offset += rec.size();
   }
   valid_bytes_ = offset;
-  recovery_note_ = why + "; recovered " + std::to_string(event_count_) + " events in " +
-                   std::to_string(chunks_.size()) + " chunks";
+  recovery_note_ = why + "; read " + Plural(event_count_, "event", "events") + " in " +
+                   Plural(chunks_.size(), "chunk", "chunks");
   if (!stop.empty()) recovery_note_ += "; scan stopped at byte " + std::to_string(offset) + ": " + stop;
 }
 
@@ -217,31 +351,94 @@ std::string TraceReader::SiteLocation(uint64_t site) const {
   return it == sites_.end() ? std::string() : it->second;
 }
 
+Status TraceReader::CheckUnchanged() const {
+  if (!mapping_) return Status::Ok();
+  struct stat st;
+  if (::fstat(mapping_->file.get_mapping_handle().handle, &st) != 0) return Status::Ok();
+  if (uint64_t(st.st_size) >= file_.size()) return Status::Ok();
+  MappedTrace m;
+  m.path = path_.c_str();
+  m.mapped_size = file_.size();
+  m.current_size = int64_t(st.st_size);
+  char buf[kMaxMappedPath + 512];
+  size_t n = FormatTraceChanged(nullptr, m, buf, sizeof buf);
+  return Status::IoError(std::string(buf, n));
+}
+
+Status TraceReader::Explain(Status s) const {
+  if (s.ok()) return s;
+  Status changed = CheckUnchanged();
+  return changed.ok() ? s : changed;
+}
+
+const SeqRange* TraceReader::GapAt(uint64_t seq) const {
+  auto it = std::upper_bound(gaps_.begin(), gaps_.end(), seq,
+                             [](uint64_t s, const SeqRange& g) { return s < g.first; });
+  if (it == gaps_.begin()) return nullptr;
+  --it;
+  return seq < it->end() ? &*it : nullptr;
+}
+
+Status TraceReader::MissingEvent(uint64_t seq) const {
+  if (const SeqRange* g = GapAt(seq)) {
+    return Status::NotFound(path_ + " holds no events " + std::to_string(g->first) + ".." +
+                            std::to_string(g->end() - 1) +
+                            ": they were lost to damage before the trace was recovered");
+  }
+  return Status::NotFound(path_ + ": no chunk holds event " + std::to_string(seq) +
+                          " (the trace has " + std::to_string(event_count_) + ")");
+}
+
 size_t TraceReader::ChunkFor(uint64_t seq) const {
   auto it = std::upper_bound(chunks_.begin(), chunks_.end(), seq,
                              [](uint64_t s, const ChunkIndexEntry& c) { return s < c.first_seq; });
-  return size_t(it - chunks_.begin()) - 1;
+  if (it == chunks_.begin()) return 0;
+  size_t c = size_t(it - chunks_.begin()) - 1;
+  return seq - chunks_[c].first_seq < chunks_[c].event_count ? c : c + 1;
 }
 
-Status TraceReader::ReadChunk(size_t i, unsigned parts, ChunkDecoder* decoder,
-                              DecodedChunk* out) const {
+Status TraceReader::ChunkRecord(size_t i, RecordView* rec) const {
   const ChunkIndexEntry& entry = chunks_[i];
-  RecordView rec;
-  Status s = ReadRecord(file_, entry.file_offset, &rec);
+  Status s = ReadRecord(file_, entry.file_offset, rec);
   if (!s.ok()) return s.WithContext(path_ + ": chunk " + std::to_string(i));
   auto fail = [&](const std::string& what) {
     return Status::Corrupt(path_ + ": chunk " + std::to_string(i) + " at byte " +
                            std::to_string(entry.file_offset) + ": " + what);
   };
-  if (rec.tag != kTagChunk) return fail("the index points at a " + TagName(rec.tag) + " record");
-  if (rec.size() != entry.record_size) return fail("record size differs from the index");
+  if (rec->tag != kTagChunk) return fail("the index points at a " + TagName(rec->tag) + " record");
+  if (rec->size() != entry.record_size) return fail("record size differs from the index");
   ChunkHeader h;
-  TAPE_RETURN_IF_ERROR(ParseChunkHeader(rec.body, entry.file_offset, &h));
+  s = ParseChunkHeader(rec->body, entry.file_offset, &h);
+  if (!s.ok()) return s.WithContext(path_);
   if (h.chunk_number != i || h.first_seq != entry.first_seq || h.event_count != entry.event_count) {
     return fail("number, first seq or event count differs from the index");
   }
-  s = decoder->Decode(rec.body, entry.file_offset, parts, out);
-  if (!s.ok()) return s.WithContext(path_);
+  return Status::Ok();
+}
+
+Status TraceReader::CheckChunk(size_t i) const {
+  RecordView rec;
+  return Explain(ChunkRecord(i, &rec));
+}
+
+void TraceReader::ReleaseChunkPages(size_t i) const {
+  if (!mapping_) return;  // bytes in memory belong to the caller
+  static const uint64_t kPage = uint64_t(::sysconf(_SC_PAGESIZE));
+  const ChunkIndexEntry& entry = chunks_[i];
+  // Only pages the record covers whole: its neighbours may be in use.
+  uint64_t begin = (entry.file_offset + kPage - 1) / kPage * kPage;
+  uint64_t end = (entry.file_offset + entry.record_size) / kPage * kPage;
+  if (end <= begin) return;
+  // A shared read-only file mapping: dropped pages fault back in unchanged.
+  (void)::madvise(const_cast<uint8_t*>(file_.data()) + begin, end - begin, MADV_DONTNEED);
+}
+
+Status TraceReader::ReadChunk(size_t i, unsigned parts, ChunkDecoder* decoder,
+                              DecodedChunk* out) const {
+  RecordView rec;
+  TAPE_RETURN_IF_ERROR(Explain(ChunkRecord(i, &rec)));
+  Status s = decoder->Decode(rec.body, chunks_[i].file_offset, parts, out);
+  if (!s.ok()) return Explain(s.WithContext(path_));
   return Status::Ok();
 }
 
@@ -249,8 +446,10 @@ Result<uint64_t> TraceReader::ChunkContentHash(size_t i, ChunkDecoder* decoder) 
   const ChunkIndexEntry& entry = chunks_[i];
   if (entry.content_hash_known) return entry.content_hash;
   RecordView rec;
-  TAPE_RETURN_IF_ERROR(ReadRecord(file_, entry.file_offset, &rec));
-  return decoder->ContentHash(rec.body, entry.file_offset);
+  TAPE_RETURN_IF_ERROR(Explain(ReadRecord(file_, entry.file_offset, &rec)));
+  Result<uint64_t> hash = decoder->ContentHash(rec.body, entry.file_offset);
+  if (!hash.has_value()) return Explain(hash.error());
+  return hash;
 }
 
 Status TraceReader::ReadPayload(const PayloadView& payload, uint64_t max_bytes,
@@ -260,11 +459,27 @@ Status TraceReader::ReadPayload(const PayloadView& payload, uint64_t max_bytes,
                 size_t(std::min<uint64_t>(payload.size, max_bytes)));
     return Status::Ok();
   }
-  ZSTD_DCtx* dctx = ZSTD_createDCtx();
+  if (max_bytes >= payload.size) return ReadWholePayload(payload, out);
   Status s = ReadBlobPayload(file_, payload.blob_offset, payload.size, payload.spill_hash,
-                             max_bytes, dctx, out);
-  ZSTD_freeDCtx(dctx);
-  if (!s.ok()) return s.WithContext(path_);
+                             max_bytes, ThreadDCtx(), out);
+  if (!s.ok()) return Explain(s.WithContext(path_));
+  return Status::Ok();
+}
+
+Status TraceReader::ReadWholePayload(const PayloadView& payload, std::string* out) const {
+  if (!payload.spilled()) return ReadPayload(payload, payload.size, out);
+  if (payload.size > budget_.bytes) {
+    out->clear();
+    return Status::Unsupported(
+        path_ + ": a spilled payload of " + std::to_string(payload.size) + " bytes (" +
+        SizeText(payload.size) + ", BLOB at byte " + std::to_string(payload.blob_offset) +
+        ") is larger than the memory budget of " + SizeText(budget_.bytes) + " (" +
+        budget_.source + "); to read it, set TAPE_MAX_PAYLOAD (e.g. TAPE_MAX_PAYLOAD=" +
+        std::to_string((payload.size >> 30) + 1) + "G) on a machine with that much memory");
+  }
+  Status s = ReadBlobPayload(file_, payload.blob_offset, payload.size, payload.spill_hash,
+                             payload.size, ThreadDCtx(), out);
+  if (!s.ok()) return Explain(s.WithContext(path_));
   return Status::Ok();
 }
 
@@ -272,11 +487,16 @@ Status EventCursor::Seek(uint64_t seq) {
   seq_ = seq;
   if (at_end()) return Status::Ok();
   size_t c = reader_->ChunkFor(seq);
+  if (c == reader_->chunks().size()) {  // only a gap follows
+    seq_ = reader_->event_count();
+    return Status::Ok();
+  }
   if (c != chunk_index_) {
     TAPE_RETURN_IF_ERROR(reader_->ReadChunk(c, parts_, &decoder_, &chunk_));
     chunk_index_ = c;
   }
-  index_ = uint32_t(seq - chunk_.first_seq());
+  seq_ = std::max(seq, chunk_.first_seq());  // past a gap
+  index_ = uint32_t(seq_ - chunk_.first_seq());
   return Status::Ok();
 }
 

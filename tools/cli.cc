@@ -1,6 +1,9 @@
 #include "tools/cli.h"
 
+#include "engine/src/effect_text.h"
+
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,11 +17,12 @@
 #include "format/clock.h"
 #include "format/layout.h"
 #include "tools/original_import.h"
+#include "format/trace_mappings.h"
 
 namespace tape::cli {
 
 void Error(const std::string& verb, const std::string& message) {
-  std::cerr << "tape " << verb << ": " << message << "\n";
+  std::cerr << "tape " << verb << ": " << ShownLines(message) << "\n";
 }
 
 int Fail(const std::string& verb, int code, const std::string& message) {
@@ -29,13 +33,52 @@ int Fail(const std::string& verb, int code, const std::string& message) {
 void PrintProgramError(const std::string& verb, const std::string& error) {
   if (error.empty()) return;
   if (error.find('\n') != std::string::npos) {
-    std::cerr << error << (error.ends_with("\n") ? "" : "\n");
+    std::cerr << ShownLines(error) << (error.ends_with("\n") ? "" : "\n");
   } else {
     Error(verb, "the program stopped: " + error);
   }
 }
 
+namespace {
+
+char g_guarded_verb[32];
+
+void OnSigbus(int sig, siginfo_t* info, void*) {
+  format::MappedTrace m;
+  // si_code > 0: raised by the kernel for a memory access, not sent by kill.
+  if (info->si_code > 0 && format::TraceMappingAt(info->si_addr, &m)) {
+    char buf[1600];
+    size_t n = format::FormatTraceChanged(g_guarded_verb, m, buf, sizeof buf);
+    ssize_t ignored = ::write(2, buf, n);
+    (void)ignored;
+    ::_exit(kExitTrace);
+  }
+  // Not a trace: the default action, as if no handler were installed.
+  struct sigaction dfl;
+  std::memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  sigaction(sig, &dfl, nullptr);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, sig);
+  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+  raise(sig);
+}
+
+}  // namespace
+
+void GuardTraceReads(const std::string& verb) {
+  std::snprintf(g_guarded_verb, sizeof g_guarded_verb, "%s", verb.c_str());
+  struct sigaction sa;
+  std::memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = OnSigbus;
+  sa.sa_flags = SA_SIGINFO;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGBUS, &sa, nullptr);
+}
+
 OpenedTrace OpenTrace(const std::string& verb, const std::string& path) {
+  GuardTraceReads(verb);
   auto reader = format::TraceReader::Open(path);
   if (reader.has_value()) return OpenedTrace(std::move(reader).value());
   if (reader.error().code() != StatusCode::kCorrupt || !LooksLikeOriginalTrace(path)) {
@@ -138,6 +181,38 @@ std::string Duration(uint64_t ns) {
     std::snprintf(buf, sizeof buf, "%.3f s", double(ns) / 1e9);
   }
   return buf;
+}
+
+std::string Shown(std::string_view text) { return engine::EscapeText(text, false); }
+std::string ShownLines(std::string_view text) { return engine::EscapeText(text, true); }
+
+std::string OutcomeDescription(const format::TraceReader& reader) {
+  if (reader.footer_missing() && reader.outcome().kind == format::OutcomeKind::kInterrupted &&
+      reader.outcome().message.empty()) {
+    return "is still being recorded, or its recording was interrupted";
+  }
+  return reader.outcome().Describe();
+}
+
+std::string OutcomeText(const format::TraceReader& reader) {
+  return Shown(OutcomeDescription(reader));
+}
+
+std::string GapsText(const format::TraceReader& reader) {
+  std::string out;
+  for (const format::SeqRange& g : reader.gaps()) {
+    if (!out.empty()) out += ", ";
+    out += g.count == 1 ? "event " + std::to_string(g.first)
+                        : "events " + std::to_string(g.first) + ".." + std::to_string(g.end() - 1);
+  }
+  return out;
+}
+
+std::string EventsText(const format::TraceReader& reader) {
+  uint64_t n = reader.event_count(), missing = reader.missing_events();
+  if (missing == 0) return Count(n, "event", "events");
+  return std::to_string(n - missing) + " of " + Count(n, "event", "events") + " (" +
+         std::to_string(missing) + " missing)";
 }
 
 std::string SiteHex(uint64_t site) {

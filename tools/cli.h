@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "format/status.h"
@@ -23,7 +24,8 @@ inline constexpr int kExitDrift = 80;     // replay diverged from the recording
 inline constexpr int kExitTrace = 81;     // a trace could not be read or written
 inline constexpr int kExitScript = 82;    // a script does not compile
 
-// Prints "tape <verb>: <message>" to stderr.
+// Prints "tape <verb>: <message>" to stderr, control bytes escaped (a
+// message may quote a trace: see ShownLines).
 void Error(const std::string& verb, const std::string& message);
 // Same, and returns `code`.
 int Fail(const std::string& verb, int code, const std::string& message);
@@ -53,12 +55,47 @@ class OpenedTrace {
 
 // Opens a tape trace, or a trace of the original tape converted in memory
 // (specs/original-trace.md), printing the error (and returning an empty
-// OpenedTrace) when it cannot.
+// OpenedTrace) when it cannot. Calls GuardTraceReads(verb) first.
 OpenedTrace OpenTrace(const std::string& verb, const std::string& path);
 
 // "builtin program 'dice'", or "unknown program" for an imported trace that
 // does not name it.
 std::string DescribeProgram(const format::TraceHeader& header);
+
+// For the verbs that only read traces (inspect, stats, verify, diff,
+// recover): a trace file that shrinks while it is mapped (re-recorded in
+// place, truncated) makes the next read of a vanished page raise SIGBUS.
+// This installs a SIGBUS handler that, for a fault inside a mapped trace
+// (format/trace_mappings.h), prints "tape <verb>: FILE changed while it was
+// being read: it shrank from A to N bytes ..." and exits with kExitTrace. A
+// SIGBUS anywhere else keeps its default action. `verb` is copied.
+void GuardTraceReads(const std::string& verb);
+
+// --- text from a trace -------------------------------------------------------
+//
+// Program names, recorder strings, site locations, outcome messages and
+// payloads come from a file that may be hostile. Every verb prints them
+// through these, so that a trace cannot move the cursor, retitle the
+// terminal or hide text: C0 and C1 control characters, DEL, bidirectional
+// formatting characters and bytes that are not UTF-8 are shown as \xNN,
+// \n, \t, \r or \u{NNNN}. Other text, backslashes included, is unchanged.
+
+// One line: every control character is escaped.
+std::string Shown(std::string_view text);
+// Several lines: as Shown, but newlines and tabs are kept.
+std::string ShownLines(std::string_view text);
+
+// What a trace says about how its program ended, to follow "the program":
+// the outcome, or for a trace without a footer "is still being recorded, or
+// its recording was interrupted". OutcomeText is escaped for a terminal;
+// OutcomeDescription is not (for JSON, which the tools print as ASCII:
+// ensure_ascii escapes every control and non-ASCII character).
+std::string OutcomeDescription(const format::TraceReader& reader);
+std::string OutcomeText(const format::TraceReader& reader);
+// "events 10..19", "event 7", ... for the trace's gaps; "" when none.
+std::string GapsText(const format::TraceReader& reader);
+// "41 events" or "31 of 41 events (10 missing)": what the trace holds.
+std::string EventsText(const format::TraceReader& reader);
 
 // True if the file starts with the trace magic.
 bool LooksLikeTrace(const std::string& path);

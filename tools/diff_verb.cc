@@ -2,15 +2,23 @@
 //
 // Chunks that cover the same seqs in both traces are compared by the content
 // hashes in their indexes; only where hashes differ (or chunk boundaries do
-// not line up) are columns decoded, sites and kinds first, payloads last. Two
-// long recordings that differ near the end cost little more than reading
-// their indexes.
+// not line up) are columns decoded, sites and kinds first, payloads last. A
+// chunk compared by hash is still read and its record checksum verified
+// (XXH3 at memory speed), so a damaged chunk is reported as damage, never as
+// "identical". Two long recordings that differ near the end cost little more
+// than reading them once.
+//
+// A trace that cannot be read (a damaged chunk, a gap in a recovered trace
+// where the other has events) ends the comparison with exit 81.
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <vector>
 
 #include "tools/cli.h"
 #include "tools/event_text.h"
@@ -84,6 +92,7 @@ struct Side {
 struct Found {
   Divergence what = Divergence::kNone;
   uint64_t seq = 0;
+  std::vector<format::SeqRange> both_missing;  // gaps the two traces share
 };
 
 // Compares events [from, to) of chunk ca of `a` and chunk cb of `b`.
@@ -112,11 +121,21 @@ Result<Found> CompareRange(Side& a, size_t ca, Side& b, size_t cb, uint64_t from
     TAPE_RETURN_IF_ERROR(b.Load(cb, format::kDecodeAll));
     for (uint64_t s = from; s < first_path; ++s) {
       uint32_t i = uint32_t(s - a.chunk.first_seq()), j = uint32_t(s - b.chunk.first_seq());
-      if (!SamePayload(a.chunk.args(i), b.chunk.args(j))) return Found{Divergence::kArgs, s};
-      if (!SamePayload(a.chunk.result(i), b.chunk.result(j))) return Found{Divergence::kResult, s};
+      if (!SamePayload(a.chunk.args(i), b.chunk.args(j))) return Found{Divergence::kArgs, s, {}};
+      if (!SamePayload(a.chunk.result(i), b.chunk.result(j))) {
+        return Found{Divergence::kResult, s, {}};
+      }
     }
   }
-  return Found{path_kind, first_path};
+  return Found{path_kind, first_path, {}};
+}
+
+// Why event `seq` of `side` cannot be compared: it lies in a gap.
+Status Missing(const Side& side, uint64_t seq) {
+  return side.reader->MissingEvent(seq).WithContext(
+      seq == 0 ? std::string("the traces cannot be compared")
+               : "the traces agree on their first " + Count(seq, "event", "events") +
+                     "; they cannot be compared past that");
 }
 
 Result<Found> FirstDivergence(Side& a, Side& b, Progress& progress) {
@@ -125,7 +144,22 @@ Result<Found> FirstDivergence(Side& a, Side& b, Progress& progress) {
   uint64_t end = std::min(a.reader->event_count(), b.reader->event_count());
   size_t ca = 0, cb = 0;
   uint64_t seq = 0;
+  std::vector<format::SeqRange> both_missing;
   while (seq < end) {
+    // Gaps (§9.3): a seq one trace lacks cannot be compared, unless both lack
+    // exactly the same events.
+    const format::SeqRange* ga = a.reader->GapAt(seq);
+    const format::SeqRange* gb = b.reader->GapAt(seq);
+    if (ga && gb && *ga == *gb) {
+      both_missing.push_back(*ga);
+      seq = ga->end();
+      continue;
+    }
+    if (ga) return Missing(a, seq);
+    if (gb) return Missing(b, seq);
+    if (ca == ia.size() || cb == ib.size()) {  // cannot happen for a valid index
+      return (ca == ia.size() ? Missing(a, seq) : Missing(b, seq));
+    }
     const format::ChunkIndexEntry& x = ia[ca];
     const format::ChunkIndexEntry& y = ib[cb];
     uint64_t x_end = x.first_seq + x.event_count, y_end = y.first_seq + y.event_count;
@@ -136,6 +170,13 @@ Result<Found> FirstDivergence(Side& a, Side& b, Progress& progress) {
       TAPE_ASSIGN_OR_RETURN(uint64_t hy, b.reader->ChunkContentHash(cb, &b.decoder));
       a.decoded = b.decoded = SIZE_MAX;  // the decoders were used for hashing
       equal = hx == hy;
+      if (equal) {
+        // The index vouches for the events only if the chunk is intact.
+        TAPE_RETURN_IF_ERROR(a.reader->CheckChunk(ca));
+        TAPE_RETURN_IF_ERROR(b.reader->CheckChunk(cb));
+        a.reader->ReleaseChunkPages(ca);  // memory stays flat however long the traces
+        b.reader->ReleaseChunkPages(cb);
+      }
     }
     uint64_t upto = std::min({x_end, y_end, end});
     if (!equal) {
@@ -147,21 +188,35 @@ Result<Found> FirstDivergence(Side& a, Side& b, Progress& progress) {
     if (seq == y_end) ++cb;
     progress.Update(seq);
   }
-  if (a.reader->event_count() != b.reader->event_count()) return Found{Divergence::kLength, end};
+  Found same{Divergence::kNone, end, both_missing};
+  if (a.reader->event_count() != b.reader->event_count()) {
+    same.what = Divergence::kLength;
+    return same;
+  }
   // Two interrupted recordings ended the same way, whatever their notes say.
   const format::Outcome& oa = a.reader->outcome();
   const format::Outcome& ob = b.reader->outcome();
   bool both_interrupted =
       oa.kind == format::OutcomeKind::kInterrupted && ob.kind == format::OutcomeKind::kInterrupted;
-  if (!both_interrupted && !(oa == ob)) return Found{Divergence::kOutcome, end};
-  return Found{};
+  if (!both_interrupted && !(oa == ob)) same.what = Divergence::kOutcome;
+  return same;
 }
 
-// The event at `seq` of a side, decoded whole, or nothing past its end.
-std::optional<format::EventView> EventAt(Side& s, uint64_t seq) {
-  if (seq >= s.reader->event_count()) return std::nullopt;
-  if (!s.Load(s.reader->ChunkFor(seq), format::kDecodeAll).ok()) return std::nullopt;
-  return s.chunk.event(uint32_t(seq - s.chunk.first_seq()));
+// The event at `seq` of a side, decoded whole; nothing past its end.
+Result<std::optional<format::EventView>> EventAt(Side& s, uint64_t seq) {
+  if (seq >= s.reader->event_count()) return std::optional<format::EventView>();
+  size_t c = s.reader->ChunkFor(seq);
+  if (c == s.reader->chunks().size() || s.reader->chunks()[c].first_seq > seq) {
+    return s.reader->MissingEvent(seq);
+  }
+  TAPE_RETURN_IF_ERROR(s.Load(c, format::kDecodeAll));
+  return std::optional<format::EventView>(s.chunk.event(uint32_t(seq - s.chunk.first_seq())));
+}
+
+// "dice.cc:10:5 [site …]" for a shown event.
+std::string Where(const format::TraceReader& r, const format::EventView& e) {
+  std::string where = r.SiteLocation(e.site);
+  return where.empty() ? "site " + SiteHex(e.site) : Shown(where);
 }
 
 }  // namespace
@@ -176,14 +231,14 @@ int RunDiff(const DiffArgs& args) {
   Result<Found> found = FirstDivergence(a, b, progress);
   progress.Finish();
   if (!found.has_value()) return Fail("diff", kExitTrace, found.error().message());
-  Found f = *found;
+  const Found& f = *found;
 
-  std::optional<format::EventView> ea = EventAt(a, f.seq);
-  std::string line_a = ea ? EventCall(*ra, *ea) + "  at " + ra->SiteLocation(ea->site) : "(end of trace)";
-  nlohmann::ordered_json json_a = ea ? EventJson(*ra, *ea) : nlohmann::ordered_json(nullptr);
-  std::optional<format::EventView> eb = EventAt(b, f.seq);
-  std::string line_b = eb ? EventCall(*rb, *eb) + "  at " + rb->SiteLocation(eb->site) : "(end of trace)";
-  nlohmann::ordered_json json_b = eb ? EventJson(*rb, *eb) : nlohmann::ordered_json(nullptr);
+  Result<std::optional<format::EventView>> ea = EventAt(a, f.seq);
+  if (!ea.has_value()) return Fail("diff", kExitTrace, ea.error().message());
+  Result<std::optional<format::EventView>> eb = EventAt(b, f.seq);
+  if (!eb.has_value()) return Fail("diff", kExitTrace, eb.error().message());
+  std::string line_a = *ea ? EventCall(*ra, **ea) + "  at " + Where(*ra, **ea) : "(end of trace)";
+  std::string line_b = *eb ? EventCall(*rb, **eb) + "  at " + Where(*rb, **eb) : "(end of trace)";
 
   if (args.json) {
     nlohmann::ordered_json j;
@@ -192,56 +247,71 @@ int RunDiff(const DiffArgs& args) {
     j["events_a"] = ra->event_count();
     j["events_b"] = rb->event_count();
     j["identical"] = f.what == Divergence::kNone;
+    if (!f.both_missing.empty()) {
+      nlohmann::ordered_json jg = nlohmann::ordered_json::array();
+      for (const format::SeqRange& g : f.both_missing) {
+        jg.push_back({{"first", g.first}, {"count", g.count}});
+      }
+      j["missing_in_both"] = jg;
+    }
     if (f.what != Divergence::kNone) {
       j["divergence"] = {{"seq", f.seq},
                          {"class", ClassName(f.what)},
                          {"explanation", Explain(f.what)},
-                         {"outcome_a", ra->outcome().Describe()},
-                         {"outcome_b", rb->outcome().Describe()},
-                         {"event_a", json_a},
-                         {"event_b", json_b}};
+                         {"outcome_a", OutcomeDescription(*ra)},
+                         {"outcome_b", OutcomeDescription(*rb)},
+                         {"event_a", *ea ? EventJson(*ra, **ea) : nlohmann::ordered_json(nullptr)},
+                         {"event_b", *eb ? EventJson(*rb, **eb) : nlohmann::ordered_json(nullptr)}};
     }
-    std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
+    std::printf("%s\n", JsonLine(j).c_str());
     return f.what == Divergence::kNone ? kExitOk : kExitDifferent;
   }
 
+  std::string name_a = Shown(args.a), name_b = Shown(args.b);
   if (ra->header().program_name != rb->header().program_name) {
-    std::printf("note: %s records '%s', %s records '%s'\n", args.a.c_str(),
-                ra->header().program_name.c_str(), args.b.c_str(), rb->header().program_name.c_str());
+    std::printf("note: %s records '%s', %s records '%s'\n", name_a.c_str(),
+                Shown(ra->header().program_name).c_str(), name_b.c_str(),
+                Shown(rb->header().program_name).c_str());
   }
-  size_t width = std::max(args.a.size(), args.b.size());
+  for (const auto& [name, r] : {std::pair{&name_a, ra.get()}, std::pair{&name_b, rb.get()}}) {
+    if (!r->finalized()) std::printf("note: %s: %s\n", name->c_str(), Shown(r->recovery_note()).c_str());
+  }
+  for (const format::SeqRange& g : f.both_missing) {
+    std::printf("note: both traces lack events %llu..%llu (lost before they were recovered)\n",
+                (unsigned long long)g.first, (unsigned long long)(g.end() - 1));
+  }
+  size_t width = std::max(name_a.size(), name_b.size());
   switch (f.what) {
     case Divergence::kNone:
-      std::printf("identical: %llu events; the program %s\n", (unsigned long long)ra->event_count(),
-                  ra->outcome().Describe().c_str());
+      std::printf("identical: %s; the program %s\n", Count(ra->event_count(), "event", "events").c_str(),
+                  OutcomeText(*ra).c_str());
       return kExitOk;
     case Divergence::kOutcome:
-      std::printf("the same %llu events, but the programs ended differently:\n",
-                  (unsigned long long)ra->event_count());
-      std::printf("  %-*s  %s\n  %-*s  %s\n", int(width), args.a.c_str(),
-                  ra->outcome().Describe().c_str(), int(width), args.b.c_str(),
-                  rb->outcome().Describe().c_str());
+      std::printf("the same %s, but the programs ended differently:\n",
+                  Count(ra->event_count(), "event", "events").c_str());
+      std::printf("  %-*s  %s\n  %-*s  %s\n", int(width), name_a.c_str(), OutcomeText(*ra).c_str(),
+                  int(width), name_b.c_str(), OutcomeText(*rb).c_str());
       return kExitDifferent;
     case Divergence::kLength: {
       bool a_shorter = ra->event_count() < rb->event_count();
-      const std::string& shorter = a_shorter ? args.a : args.b;
-      const std::string& longer = a_shorter ? args.b : args.a;
+      const std::string& shorter = a_shorter ? name_a : name_b;
+      const std::string& longer = a_shorter ? name_b : name_a;
       uint64_t more = a_shorter ? rb->event_count() - ra->event_count()
                                 : ra->event_count() - rb->event_count();
-      std::printf("%s is a prefix of %s: they agree on the first %llu events, then %s has %llu more\n",
-                  shorter.c_str(), longer.c_str(), (unsigned long long)f.seq, longer.c_str(),
-                  (unsigned long long)more);
+      std::printf("%s is a prefix of %s: they agree on the first %s, then %s has %llu more\n",
+                  shorter.c_str(), longer.c_str(), Count(f.seq, "event", "events").c_str(),
+                  longer.c_str(), (unsigned long long)more);
       std::printf("  next in %s: %s\n", longer.c_str(), (a_shorter ? line_b : line_a).c_str());
       std::printf("  %s: the program %s\n", shorter.c_str(),
-                  (a_shorter ? ra : rb)->outcome().Describe().c_str());
+                  OutcomeText(a_shorter ? *ra : *rb).c_str());
       return kExitDifferent;
     }
     default:
       break;
   }
   std::printf("first divergence at seq %llu:\n", (unsigned long long)f.seq);
-  std::printf("  %-*s  %s\n", int(width), args.a.c_str(), line_a.c_str());
-  std::printf("  %-*s  %s\n", int(width), args.b.c_str(), line_b.c_str());
+  std::printf("  %-*s  %s\n", int(width), name_a.c_str(), line_a.c_str());
+  std::printf("  %-*s  %s\n", int(width), name_b.c_str(), line_b.c_str());
   std::printf("  (%s)\n", Explain(f.what));
   return kExitDifferent;
 }

@@ -132,7 +132,9 @@ std::string EventCall(const format::TraceReader& reader, const format::EventView
                                           AsBytes(args), kShownBytes, e.args.size - args.size());
   std::string shown =
       engine::DescribeResult(e.kind, AsBytes(result), kShownBytes, e.result.size - result.size());
-  return call + " -> " + shown;
+  // The descriptions quote C0 controls but pass other bytes through (C1
+  // controls, bytes that are not UTF-8, a UTF-8 sequence cut at the limit).
+  return Shown(call + " -> " + shown);
 }
 
 std::string EventLine(const format::TraceReader& reader, const format::EventView& e) {
@@ -140,7 +142,7 @@ std::string EventLine(const format::TraceReader& reader, const format::EventView
   std::snprintf(seq, sizeof seq, "%7llu", (unsigned long long)e.seq);
   std::string where = reader.SiteLocation(e.site);
   return std::string(seq) + "  " + EventCall(reader, e) + "  at " +
-         (where.empty() ? "?" : where) + " [site " + SiteHex(e.site) + "]";
+         (where.empty() ? "?" : Shown(where)) + " [site " + SiteHex(e.site) + "]";
 }
 
 nlohmann::ordered_json EventJson(const format::TraceReader& reader, const format::EventView& e) {
@@ -171,6 +173,10 @@ bool ParseKind(const format::TraceReader& reader, std::string_view name, uint8_t
     }
   }
   return false;
+}
+
+std::string JsonLine(const nlohmann::ordered_json& j) {
+  return j.dump(-1, ' ', /*ensure_ascii=*/true, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 }  // namespace tape::cli

@@ -1,4 +1,5 @@
-// How `inspect` and `diff` show an event: a text line, or a JSON object.
+// How `inspect` and `diff` show an event: a text line, or a JSON object;
+// and how every verb prints JSON.
 
 #ifndef TAPE_TOOLS_EVENT_TEXT_H_
 #define TAPE_TOOLS_EVENT_TEXT_H_
@@ -19,6 +20,11 @@ nlohmann::ordered_json EventJson(const format::TraceReader& reader, const format
 // The kind byte an effect name stands for in `reader`'s trace: a built-in
 // effect ("clock.now", or "clock") or a user-defined one ("db.query").
 bool ParseKind(const format::TraceReader& reader, std::string_view name, uint8_t* kind);
+
+// How the tools print JSON: one line of ASCII. Strings from a trace may hold
+// anything; every control and non-ASCII character is written as \uXXXX (so
+// the line is safe on a terminal), and bytes that are not UTF-8 as U+FFFD.
+std::string JsonLine(const nlohmann::ordered_json& j);
 
 }  // namespace tape::cli
 

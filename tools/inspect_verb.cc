@@ -18,12 +18,29 @@ namespace {
 
 void PrintSummary(const format::TraceReader& r) {
   const format::TraceHeader& h = r.header();
-  std::printf("%s: %s, recorded %s by %s\n", r.path().c_str(), DescribeProgram(h).c_str(),
-              FormatTime(h.created_unix_ns).c_str(), h.recorder.c_str());
-  std::printf("%s in %s; the program %s\n", Count(r.event_count(), "event", "events").c_str(),
-              Count(r.chunks().size(), "chunk", "chunks").c_str(), r.outcome().Describe().c_str());
-  if (!h.origin.empty()) std::printf("origin: %s\n", h.origin.c_str());
-  if (!r.finalized()) std::printf("note: %s\n", r.recovery_note().c_str());
+  std::printf("%s: %s, recorded %s by %s\n", Shown(r.path()).c_str(),
+              Shown(DescribeProgram(h)).c_str(), FormatTime(h.created_unix_ns).c_str(),
+              Shown(h.recorder).c_str());
+  std::printf("%s in %s; the program %s\n", EventsText(r).c_str(),
+              Count(r.chunks().size(), "chunk", "chunks").c_str(), OutcomeText(r).c_str());
+  if (!h.origin.empty()) std::printf("origin: %s\n", Shown(h.origin).c_str());
+  if (!r.finalized()) std::printf("note: %s\n", Shown(r.recovery_note()).c_str());
+  if (!r.gaps().empty()) {
+    std::printf("missing: %s (lost to damage before the trace was recovered)\n",
+                GapsText(r).c_str());
+  }
+}
+
+// Marks the events a trace lacks between two that it shows.
+void PrintGap(const format::TraceReader& r, uint64_t seq) {
+  if (const format::SeqRange* g = r.GapAt(seq)) {
+    if (g->count == 1) {
+      std::printf("      -  event %llu is missing\n", (unsigned long long)g->first);
+    } else {
+      std::printf("      -  events %llu..%llu are missing\n", (unsigned long long)g->first,
+                  (unsigned long long)(g->end() - 1));
+    }
+  }
 }
 
 bool ParseSite(const std::string& text, uint64_t* site) {
@@ -57,7 +74,7 @@ int RunInspect(const InspectArgs& args) {
     if (r.event_count() == 0) return kExitOk;
     return Fail("inspect", kExitUsage,
                 "--since " + std::to_string(args.since) + ": the trace has " +
-                    std::to_string(r.event_count()) + " events (seq 0.." +
+                    Count(r.event_count(), "event", "events") + " (seq 0.." +
                     std::to_string(r.event_count() - 1) + ")");
   }
 
@@ -67,7 +84,11 @@ int RunInspect(const InspectArgs& args) {
   format::ChunkDecoder decoder;
   format::DecodedChunk columns, full;
   std::string line;
-  for (size_t c = r.ChunkFor(args.since); c < r.chunks().size() && shown < limit; ++c) {
+  size_t first = r.ChunkFor(args.since);
+  uint64_t expected = args.since;  // the next seq, were there no gaps
+  for (size_t c = first; c < r.chunks().size() && shown < limit; ++c) {
+    if (!args.json && r.chunks()[c].first_seq > expected) PrintGap(r, expected);
+    expected = r.chunks()[c].first_seq + r.chunks()[c].event_count;
     // With a filter, look at kinds and sites first; payloads only if something matches.
     const format::DecodedChunk* chunk = &full;
     Status s = r.ReadChunk(c, filtering ? format::kDecodeKinds | format::kDecodeSites
@@ -75,7 +96,8 @@ int RunInspect(const InspectArgs& args) {
                            &decoder, filtering ? &columns : &full);
     if (!s.ok()) return Fail("inspect", kExitTrace, s.message());
     const format::DecodedChunk& probe = filtering ? columns : full;
-    uint32_t begin = c == r.ChunkFor(args.since) ? uint32_t(args.since - probe.first_seq()) : 0;
+    uint32_t begin =
+        c == first && args.since > probe.first_seq() ? uint32_t(args.since - probe.first_seq()) : 0;
     auto matches = [&](uint32_t i) {
       return (args.filter.empty() || probe.kind(i) == kind) &&
              (args.site.empty() || probe.site(i) == site);
@@ -90,14 +112,13 @@ int RunInspect(const InspectArgs& args) {
     for (uint32_t i = begin; i < chunk->size() && shown < limit; ++i) {
       if (!matches(i)) continue;
       format::EventView e = chunk->event(i);
-      line = args.json ? EventJson(r, e).dump(-1, ' ', false,
-                                              nlohmann::ordered_json::error_handler_t::replace)
-                       : EventLine(r, e);
+      line = args.json ? JsonLine(EventJson(r, e)) : EventLine(r, e);
       line += '\n';
       std::fwrite(line.data(), 1, line.size(), stdout);
       ++shown;
     }
   }
+  if (!args.json && shown < limit && expected < r.event_count()) PrintGap(r, expected);
   return kExitOk;
 }
 

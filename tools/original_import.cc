@@ -348,6 +348,8 @@ Status ConvertPayloads(const orig::Event& e, std::string* args, std::string* res
       AppendU64(args, ms);
       return Status::Ok();
     }
+    default:
+      break;  // the original had only the eight effects above
   }
   return Status::Corrupt("event " + std::to_string(e.seq) + ": unknown kind " +
                          std::to_string(e.kind));

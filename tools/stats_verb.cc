@@ -9,7 +9,9 @@
 #include <unordered_map>
 
 #include "engine/src/effect_text.h"
+#include "format/layout.h"
 #include "tools/cli.h"
+#include "tools/event_text.h"
 
 namespace tape::cli {
 
@@ -47,6 +49,7 @@ int RunStats(const StatsArgs& args) {
   KindTotals kinds[256];
   std::unordered_map<uint64_t, SiteTotals> sites;
   std::vector<uint64_t> per_dict;
+  uint64_t untallied = 0;  // events at sites beyond the first kMaxSites
   format::ChunkDecoder decoder;
   format::DecodedChunk chunk;
   Progress progress("stats " + args.file, r.event_count());
@@ -67,9 +70,18 @@ int RunStats(const StatsArgs& args) {
       dict_kind[index[i]] = k;
     }
     for (size_t d = 0; d < per_dict.size(); ++d) {
-      SiteTotals& st = sites[chunk.site_dict()[d]];
-      st.events += per_dict[d];
-      st.kind = dict_kind[d];
+      // A trace names at most kMaxSites sites (§11); a damaged or hostile one
+      // may use more ids, which are not tallied (bounded memory).
+      auto it = sites.find(chunk.site_dict()[d]);
+      if (it == sites.end()) {
+        if (sites.size() >= format::kMaxSites) {
+          untallied += per_dict[d];
+          continue;
+        }
+        it = sites.emplace(chunk.site_dict()[d], SiteTotals{}).first;
+      }
+      it->second.events += per_dict[d];
+      it->second.kind = dict_kind[d];
     }
     progress.Update(chunk.first_seq() + chunk.size());
   }
@@ -84,6 +96,7 @@ int RunStats(const StatsArgs& args) {
 
   const format::TraceHeader& h = r.header();
   uint64_t n = r.event_count();
+  uint64_t held = n - r.missing_events();  // events the trace holds
   uint64_t duration_ns =
       r.finished_unix_ns() > h.created_unix_ns ? r.finished_unix_ns() - h.created_unix_ns : 0;
   if (args.json) {
@@ -97,15 +110,19 @@ int RunStats(const StatsArgs& args) {
     j["created_unix_ns"] = h.created_unix_ns;
     j["finished_unix_ns"] = r.finished_unix_ns();
     j["events"] = n;
+    j["missing_events"] = r.missing_events();
+    nlohmann::ordered_json jg = nlohmann::ordered_json::array();
+    for (const format::SeqRange& g : r.gaps()) jg.push_back({{"first", g.first}, {"count", g.count}});
+    j["gaps"] = jg;
     j["chunks"] = r.chunks().size();
     j["file_bytes"] = r.file_size();
-    j["bytes_per_event"] = n ? double(r.file_size()) / double(n) : 0.0;
+    j["bytes_per_event"] = held ? double(r.file_size()) / double(held) : 0.0;
     j["finalized"] = r.finalized();
     if (!r.finalized()) j["recovery"] = r.recovery_note();
     j["outcome"] = {{"kind", format::OutcomeKindName(r.outcome().kind)},
                     {"code", r.outcome().code},
                     {"message", r.outcome().message},
-                    {"text", r.outcome().Describe()}};
+                    {"text", OutcomeDescription(r)}};
     nlohmann::ordered_json jk = nlohmann::ordered_json::object();
     for (int k = 0; k < 256; ++k) {
       if (!kinds[k].events) continue;
@@ -122,33 +139,47 @@ int RunStats(const StatsArgs& args) {
                     {"events", st.events}});
     }
     j["hot_sites"] = js;
-    std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
+    std::printf("%s\n", JsonLine(j).c_str());
     return kExitOk;
   }
 
-  std::printf("%s: %s, recorded %s by %s\n", r.path().c_str(), DescribeProgram(h).c_str(),
-              FormatTime(h.created_unix_ns).c_str(), h.recorder.c_str());
-  if (!h.origin.empty()) std::printf("origin:    %s\n", h.origin.c_str());
-  std::printf("outcome:   the program %s\n", r.outcome().Describe().c_str());
-  if (!r.finalized()) std::printf("note:      %s\n", r.recovery_note().c_str());
+  std::printf("%s: %s, recorded %s by %s\n", Shown(r.path()).c_str(),
+              Shown(DescribeProgram(h)).c_str(), FormatTime(h.created_unix_ns).c_str(),
+              Shown(h.recorder).c_str());
+  if (!h.origin.empty()) std::printf("origin:    %s\n", Shown(h.origin).c_str());
+  std::printf("outcome:   the program %s\n", OutcomeText(r).c_str());
+  if (!r.finalized()) std::printf("note:      %s\n", Shown(r.recovery_note()).c_str());
   if (duration_ns > 0) std::printf("duration:  %s\n", Duration(duration_ns).c_str());
-  std::printf("events:    %llu in %s\n", (unsigned long long)n,
+  std::string events = std::to_string(n);
+  if (r.missing_events() > 0) {
+    events = std::to_string(held) + " of " + events + " (" + std::to_string(r.missing_events()) +
+             " missing)";
+  }
+  std::printf("events:    %s in %s\n", events.c_str(),
               Count(r.chunks().size(), "chunk", "chunks").c_str());
+  if (!r.gaps().empty()) {
+    std::printf("missing:   %s (lost to damage before the trace was recovered)\n",
+                GapsText(r).c_str());
+  }
   std::printf("size:      %s (%.2f bytes/event)\n", Bytes(r.file_size()).c_str(),
-              n ? double(r.file_size()) / double(n) : 0.0);
+              held ? double(r.file_size()) / double(held) : 0.0);
   std::printf("\n%-12s %12s %7s %12s %12s\n", "kind", "events", "share", "args", "results");
   for (int k = 0; k < 256; ++k) {
     if (!kinds[k].events) continue;
     std::printf("%-12s %12llu %6.1f%% %12s %12s\n", engine::KindName(uint8_t(k), &r.kind_names()).c_str(),
-                (unsigned long long)kinds[k].events, 100.0 * double(kinds[k].events) / double(n),
+                (unsigned long long)kinds[k].events, 100.0 * double(kinds[k].events) / double(held),
                 Bytes(kinds[k].args_bytes).c_str(), Bytes(kinds[k].result_bytes).c_str());
+  }
+  if (untallied > 0) {
+    std::printf("\nnote: more than %u distinct sites; %s at later ones are not in the hot sites\n",
+                unsigned(format::kMaxSites), Count(untallied, "event", "events").c_str());
   }
   if (!hot.empty()) {
     std::printf("\nhot sites:\n");
     for (const auto& [id, st] : hot) {
       std::string where = r.SiteLocation(id);
       std::printf("%12llu  %-12s %s [site %s]\n", (unsigned long long)st.events,
-                  engine::KindName(st.kind, &r.kind_names()).c_str(), where.empty() ? "?" : where.c_str(),
+                  engine::KindName(st.kind, &r.kind_names()).c_str(), where.empty() ? "?" : Shown(where).c_str(),
                   SiteHex(id).c_str());
     }
   }

@@ -1,34 +1,61 @@
 // tape verify FILE [--json]: checks the prelude and header, every record's
 // checksum, every chunk against the index (position, counts, content hash),
 // every spilled payload, and the footer. Exit 0 only for a sound, finalized
-// trace.
+// trace. A recovered trace with gaps (events lost before it was recovered)
+// is sound: its gaps are reported, not counted as problems.
+//
+// Bounded work and memory whatever the file claims: each BLOB chain is
+// hashed once, streaming (format/blob.h, BlobVerifier), and verify stops
+// after kMaxProblems problems.
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "format/blob.h"
 #include "format/layout.h"
 #include "format/records.h"
 #include "tools/cli.h"
+#include "tools/event_text.h"
 
 namespace tape::cli {
 
 namespace {
 
+// Past this many problems a trace is hopeless; listing more helps no one.
+constexpr size_t kMaxProblems = 1000;
+// Text output lists this many; --json lists them all.
+constexpr size_t kShownProblems = 20;
+
 struct Report {
   uint64_t events = 0;
+  uint64_t missing = 0;
+  std::string gaps;  // "events 10..19, ..."
   size_t chunks = 0;
   std::string outcome;
   bool finalized = false;
   std::vector<std::string> problems;
+  bool gave_up = false;     // stopped at kMaxProblems
   bool unreadable = false;  // not a trace, or not one this tape can read
+
+  // False once verify should stop looking.
+  bool Add(std::string problem) {
+    if (problems.size() >= kMaxProblems) {
+      gave_up = true;
+      return false;
+    }
+    problems.push_back(std::move(problem));
+    return true;
+  }
 };
 
 void Check(const format::TraceReader& r, Report* out, Progress* progress) {
   out->events = r.event_count();
+  out->missing = r.missing_events();
+  out->gaps = GapsText(r);
   out->chunks = r.chunks().size();
-  out->outcome = r.outcome().Describe();
+  out->outcome = OutcomeDescription(r);
   out->finalized = r.finalized();
-  if (!r.finalized()) out->problems.push_back(r.recovery_note());
+  if (!r.finalized()) out->Add(r.recovery_note());
 
   // Walk every record between the header and the footer: each must verify,
   // and the chunks must be exactly the ones the index lists, in order. A
@@ -46,10 +73,10 @@ void Check(const format::TraceReader& r, Report* out, Progress* progress) {
     Status s = format::ReadRecord(file.first(size_t(end)), offset, &rec);
     bool indexed = next_chunk < r.chunks().size() && r.chunks()[next_chunk].file_offset == offset;
     if (!s.ok() || (rec.tag == format::kTagChunk && !indexed)) {
-      if (!indexed) {
-        out->problems.push_back(s.ok() ? "chunk record at byte " + std::to_string(offset) +
+      if (!indexed && !out->Add(s.ok() ? "chunk record at byte " + std::to_string(offset) +
                                              " is not in the index"
-                                       : s.message());
+                                       : s.message())) {
+        return;
       }
       // Resume at the next chunk the index knows, if any.
       uint64_t resume = end;
@@ -68,35 +95,38 @@ void Check(const format::TraceReader& r, Report* out, Progress* progress) {
     offset += rec.size();
   }
   if (walk_complete && next_chunk != r.chunks().size()) {
-    out->problems.push_back("the index lists " + std::to_string(r.chunks().size()) +
-                            " chunks but the file holds " + std::to_string(next_chunk));
+    out->Add("the index lists " + Count(r.chunks().size(), "chunk", "chunks") +
+             " but the file holds " + std::to_string(next_chunk));
   }
 
   format::ChunkDecoder decoder;
   format::DecodedChunk chunk;
-  std::string payload;
+  format::BlobVerifier blobs(file);
   for (size_t c = 0; c < r.chunks().size(); ++c) {
     const format::ChunkIndexEntry& entry = r.chunks()[c];
     Status s = r.ReadChunk(c, format::kDecodeAll, &decoder, &chunk);
     if (!s.ok()) {
-      out->problems.push_back(s.message());
+      if (!out->Add(s.message())) return;
       continue;
     }
     if (entry.content_hash_known) {
       format::RecordView rec;
       (void)format::ReadRecord(file, entry.file_offset, &rec);
       auto hash = decoder.ContentHash(rec.body, entry.file_offset);
-      if (!hash.has_value() || *hash != entry.content_hash) {
-        out->problems.push_back("chunk " + std::to_string(c) + " at byte " +
-                                std::to_string(entry.file_offset) +
-                                ": content hash differs from the index");
+      if ((!hash.has_value() || *hash != entry.content_hash) &&
+          !out->Add("chunk " + std::to_string(c) + " at byte " + std::to_string(entry.file_offset) +
+                    ": content hash differs from the index")) {
+        return;
       }
     }
     for (uint32_t i = 0; i < chunk.size(); ++i) {
       for (const format::PayloadView& p : {chunk.args(i), chunk.result(i)}) {
         if (!p.spilled()) continue;
-        Status ps = r.ReadPayload(p, UINT64_MAX, &payload);
-        if (!ps.ok()) out->problems.push_back("seq " + std::to_string(chunk.first_seq() + i) + ": " + ps.message());
+        Status ps = blobs.Check(p.blob_offset, p.size, p.spill_hash);
+        if (!ps.ok() && !out->Add("seq " + std::to_string(chunk.first_seq() + i) + ": " + r.path() +
+                                  ": " + ps.message())) {
+          return;
+        }
       }
     }
     progress->Update(entry.first_seq + entry.event_count);
@@ -106,6 +136,7 @@ void Check(const format::TraceReader& r, Report* out, Progress* progress) {
 }  // namespace
 
 int RunVerify(const VerifyArgs& args) {
+  GuardTraceReads("verify");
   auto opened = format::TraceReader::Open(args.file);
   Report report;
   if (!opened.has_value()) {
@@ -119,27 +150,52 @@ int RunVerify(const VerifyArgs& args) {
   } else {
     Progress progress("verify", (*opened)->event_count());
     Check(**opened, &report, &progress);
+    // Problems found in a file that shrank meanwhile are not the trace's.
+    Status changed = (*opened)->CheckUnchanged();
+    if (!changed.ok()) return Fail("verify", kExitTrace, changed.message());
   }
   bool sound = report.problems.empty();
   if (args.json) {
-    nlohmann::ordered_json j = {{"file", args.file},       {"sound", sound},
-                        {"finalized", report.finalized}, {"events", report.events},
-                        {"chunks", report.chunks}, {"outcome", report.outcome},
-                        {"readable", !report.unreadable},
-                        {"problems", report.problems}};
-    std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
+    nlohmann::ordered_json j = {{"file", args.file},
+                                {"sound", sound},
+                                {"finalized", report.finalized},
+                                {"events", report.events},
+                                {"missing_events", report.missing},
+                                {"chunks", report.chunks},
+                                {"outcome", report.outcome},
+                                {"readable", !report.unreadable},
+                                {"problems", report.problems},
+                                {"stopped_early", report.gave_up}};
+    std::printf("%s\n", j.dump(-1, ' ', /*ensure_ascii=*/true,
+                               nlohmann::ordered_json::error_handler_t::replace)
+                            .c_str());
   } else {
-    std::printf("%s: %s\n", args.file.c_str(), sound ? "ok" : "NOT SOUND");
+    std::printf("%s: %s\n", Shown(args.file).c_str(), sound ? "ok" : "NOT SOUND");
     if (!report.unreadable) {
       std::printf("  events:    %llu in %s\n", (unsigned long long)report.events,
                   Count(report.chunks, "chunk", "chunks").c_str());
-      std::printf("  finalized: %s\n", report.finalized ? "yes" : "no (interrupted or damaged)");
-      std::printf("  outcome:   the program %s\n", report.outcome.c_str());
+      if (report.missing > 0) {
+        std::printf("  missing:   %s (%s, recorded as %s by tape recover)\n", report.gaps.c_str(),
+                    Count(report.missing, "event", "events").c_str(),
+                    report.gaps.find(',') == std::string::npos ? "a gap" : "gaps");
+      }
+      std::printf("  finalized: %s\n",
+                  report.finalized ? "yes" : "no (still being recorded, interrupted, or damaged)");
+      std::printf("  outcome:   the program %s\n", Shown(report.outcome).c_str());
     }
-    for (const std::string& p : report.problems) std::printf("  problem:   %s\n", p.c_str());
+    for (size_t i = 0; i < report.problems.size() && i < kShownProblems; ++i) {
+      std::printf("  problem:   %s\n", Shown(report.problems[i]).c_str());
+    }
+    if (report.problems.size() > kShownProblems) {
+      std::printf("  ... and %zu more problems (--json lists them all)\n",
+                  report.problems.size() - kShownProblems);
+    }
+    if (report.gave_up) {
+      std::printf("  verify stopped after %zu problems\n", kMaxProblems);
+    }
     if (!sound && !report.unreadable) {
       std::printf("  to keep every readable event: tape recover %s --out FIXED\n",
-                  args.file.c_str());
+                  Shown(args.file).c_str());
     }
   }
   return sound ? kExitOk : kExitDifferent;

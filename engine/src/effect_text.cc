@@ -10,23 +10,6 @@ using format::AsChars;
 
 namespace {
 
-// Length of the valid UTF-8 sequence at s[i], 0 if invalid. C1 controls
-// (U+0080..U+009F) count as invalid: some terminals obey them.
-size_t Utf8Length(std::string_view s, size_t i) {
-  unsigned char c = static_cast<unsigned char>(s[i]);
-  size_t n = (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return 0;
-  }
-  uint32_t cp = n == 2 ? (c & 0x1f) : n == 3 ? (c & 0x0f) : (c & 0x07);
-  for (size_t k = 1; k < n; ++k) cp = cp << 6 | (static_cast<unsigned char>(s[i + k]) & 0x3f);
-  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;  // overlong, surrogate
-  if (cp <= 0x9f) return 0;                                                          // C1 control
-  return n;
-}
-
 // Text that is mostly readable: no control bytes but \n, \t, \r.
 bool IsPrintableText(Bytes b) {
   for (uint8_t c : b) {
@@ -36,38 +19,12 @@ bool IsPrintableText(Bytes b) {
 }
 
 // `missing`: bytes of the value that the caller did not pass (it holds only
-// a prefix); they count towards the size shown. Bytes that are not valid
-// UTF-8 are shown as \xNN, so nothing reaches a terminal raw.
+// a prefix); they count towards the size shown.
 std::string Quote(std::string_view s, size_t limit, uint64_t missing) {
+  size_t used = 0;
   std::string out = "\"";
-  size_t shown = 0, i = 0;
-  char esc[8];
-  while (i < s.size() && shown < limit) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    switch (c) {
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      default:
-        if (c >= 0x20 && c < 0x7f) {
-          out += char(c);
-        } else if (size_t n = c >= 0x80 ? Utf8Length(s, i) : 0; n > 0) {
-          out.append(s.substr(i, n));
-          i += n;
-          ++shown;
-          continue;
-        } else {
-          std::snprintf(esc, sizeof esc, "\\x%02x", c);
-          out += esc;
-        }
-    }
-    ++i;
-    ++shown;
-  }
-  out += '"';
-  if (i < s.size() || missing > 0) out += "… (" + std::to_string(s.size() + missing) + " bytes)";
+  out.append(EscapeText(s, false, true, limit, &used)).append("\"");
+  if (used < s.size() || missing > 0) out += "… (" + std::to_string(s.size() + missing) + " bytes)";
   return out;
 }
 
@@ -155,6 +112,74 @@ std::string FieldsText(const Layout* layout, Bytes payload, size_t limit, uint64
 }
 
 }  // namespace
+
+std::string EscapeText(std::string_view text, bool keep_lines, bool quoting, size_t limit,
+                       size_t* used) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  auto byte = [&](unsigned char c) {
+    out += "\\x";
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  };
+  size_t i = 0, shown = 0;
+  while (i < text.size() && shown < limit) {
+    ++shown;
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      if (quoting && (c == '"' || c == '\\')) {
+        out += '\\';
+        out += char(c);
+      } else if (c >= 0x20 && c != 0x7f) {
+        out += char(c);
+      } else if ((c == '\n' || c == '\t') && keep_lines) {
+        out += char(c);
+      } else if (c == '\n') {
+        out += "\\n";
+      } else if (c == '\t') {
+        out += "\\t";
+      } else if (c == '\r') {
+        out += "\\r";
+      } else {
+        byte(c);
+      }
+      ++i;
+      continue;
+    }
+    // A UTF-8 sequence: lead byte, continuation bytes, and the ranges that
+    // exclude overlong forms, surrogates and code points past U+10FFFF.
+    size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    uint32_t cp = n == 2 ? c & 0x1f : n == 3 ? c & 0x0f : c & 0x07;
+    bool valid = n != 0 && i + n <= text.size();
+    for (size_t k = 1; valid && k < n; ++k) {
+      unsigned char d = static_cast<unsigned char>(text[i + k]);
+      valid = (d & 0xc0) == 0x80;
+      cp = cp << 6 | (d & 0x3f);
+    }
+    if (valid) {
+      valid = (n == 3 && cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff)) ||
+              (n == 4 && cp >= 0x10000 && cp <= 0x10ffff) || n == 2;
+    }
+    if (!valid) {
+      byte(c);
+      ++i;
+      continue;
+    }
+    bool control = (cp >= 0x80 && cp <= 0x9f) || cp == 0x200e || cp == 0x200f ||
+                   (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+    if (control) {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "\\u{%04x}", unsigned(cp));
+      out += buf;
+    } else {
+      out.append(text.substr(i, n));
+    }
+    i += n;
+  }
+  if (used) *used = i;
+  return out;
+}
 
 std::string KindName(uint8_t kind, const format::KindNames* names) {
   if (const EffectSpec* e = FindEffect(kind)) return std::string(e->name);

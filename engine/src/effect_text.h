@@ -23,6 +23,14 @@ std::string KindName(uint8_t kind, const format::KindNames* names = nullptr);
 const Layout* ArgsLayout(uint8_t kind);
 const Layout* ResultLayout(uint8_t kind);
 
+// `text` made safe for a terminal: control bytes, DEL, C1 controls, bidi
+// overrides and bytes that are not valid UTF-8 become escapes (\n, \t, \r,
+// \xNN, \u{NNNN}); with `keep_lines`, newlines and tabs stay as they are;
+// with `quoting`, " and \ are escaped too. At most `limit` characters of
+// `text` are shown; `*used` (if given) gets how many bytes were.
+std::string EscapeText(std::string_view text, bool keep_lines, bool quoting = false,
+                       size_t limit = SIZE_MAX, size_t* used = nullptr);
+
 // A payload as text when it is printable (quoted, escaped), else as hex;
 // shortened to about `limit` characters with the total length noted.
 // `missing` counts bytes of the payload left out of `bytes` (the caller

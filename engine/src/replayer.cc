@@ -45,9 +45,10 @@ void Replayer::Drift(DriftInfo info) {
 void Replayer::LoadNextChunk() {
   Result<const format::DecodedChunk*> next = stream_.Next();
   if (!next.has_value()) throw TraceReadFailed{next.error()};
-  if (*next == nullptr) {
-    throw TraceReadFailed{Status::Corrupt(reader_->path() + ": the chunks end before event " +
-                                          std::to_string(seq_))};
+  // No chunk holds seq_: a gap in a recovered trace (§9.3), or the end.
+  if (*next == nullptr || (*next)->first_seq() != seq_) {
+    throw TraceReadFailed{
+        reader_->MissingEvent(seq_).WithContext("replay stops at seq " + std::to_string(seq_))};
   }
   chunk_ = *next;
   cursor_.Reset(chunk_);
@@ -123,8 +124,11 @@ void Replayer::ArgsDrift(uint32_t i, const Site& site, EffectKind kind, Bytes ar
 }
 
 Bytes Replayer::SpilledBytes(const format::PayloadView& result) {
-  Status s = reader_->ReadPayload(result, UINT64_MAX, &spilled_);
-  if (!s.ok()) throw TraceReadFailed{s};
+  // Bounded by the reader's memory budget; a larger payload is a clear error.
+  Status s = reader_->ReadWholePayload(result, &spilled_);
+  if (!s.ok()) {
+    throw TraceReadFailed{s.WithContext("replay stops at seq " + std::to_string(seq_ - 1))};
+  }
   return AsBytes(spilled_);
 }
 

@@ -15,10 +15,13 @@ expect_out "chunk 2: record at byte"
 expect_out "checksum mismatch"
 run tape recover "$G/bad-chunk.trace" --out fixed.trace
 expect_code 0
-expect_out "recovered 10 events"
-expect_out "stopped at the first unreadable chunk"
+expect_out "recovered 36 of 41 events"
+expect_out "missing: events 10..14: "
+expect_out "chunk 2: record at byte 617: CHNK checksum mismatch"
+expect_out "the program exited with code 3"
 run tape verify fixed.trace
 expect_code 0
+expect_out "missing:   events 10..14 (5 events"
 run tape verify "$G/interrupted.trace"
 expect_code 1
 expect_out "finalized: no"

@@ -146,6 +146,70 @@ TEST(Golden, FutureVersionIsRefused) {
   EXPECT_NE(r.error().message().find("version 2.0"), std::string::npos);
 }
 
+TEST(Golden, BadChunk0IsReportedAndTheOthersRead) {
+  auto r = Open("bad-chunk-0.trace");
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->finalized());
+  Status s = r->CheckChunk(0);
+  EXPECT_NE(s.message().find("chunk 0: record at byte"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("checksum mismatch"), std::string::npos);
+  for (size_t c = 1; c < r->chunks().size(); ++c) EXPECT_TRUE(r->CheckChunk(c).ok()) << c;
+}
+
+TEST(Golden, TwoChunksIsAPrefixWithoutAFooter) {
+  auto r = Open("two-chunks.trace");
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->finalized());
+  EXPECT_TRUE(r->footer_missing());
+  EXPECT_EQ(r->event_count(), 10u);
+  EXPECT_NE(r->recovery_note().find("still being recorded, or its recording was interrupted"),
+            std::string::npos)
+      << r->recovery_note();
+}
+
+TEST(Golden, GapsTraceIsVersion11WithThreeGaps) {
+  auto r = Open("gaps.trace");
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->finalized());
+  EXPECT_EQ(r->header().format_major, 1);
+  EXPECT_EQ(r->header().format_minor, 1);
+  EXPECT_EQ(r->event_count(), 41u);
+  EXPECT_EQ(r->missing_events(), 11u);
+  std::vector<SeqRange> want = {{0, 5}, {25, 5}, {40, 1}};
+  EXPECT_EQ(r->gaps(), want);
+  EXPECT_EQ(r->outcome(), Outcome::Exited(3));
+  // The events it holds are small-chunks' events at the same seqs, the
+  // spilled fs.read (seq 22) included.
+  auto whole = Open("small-chunks.trace");
+  ASSERT_TRUE(whole);
+  std::vector<TestEvent> all, held;
+  ASSERT_TRUE(ReadAll(*whole, &all).ok());
+  EventCursor cursor(r.get(), kDecodeAll);
+  ASSERT_TRUE(cursor.Seek(0).ok());
+  size_t n = 0;
+  while (!cursor.at_end()) {
+    EventView e = cursor.event();
+    std::string args, result;
+    ASSERT_TRUE(r->ReadWholePayload(e.args, &args).ok());
+    ASSERT_TRUE(r->ReadWholePayload(e.result, &result).ok());
+    EXPECT_EQ(e.site, all[e.seq].site) << e.seq;
+    EXPECT_EQ(args, all[e.seq].args) << e.seq;
+    EXPECT_EQ(result, all[e.seq].result) << e.seq;
+    ++n;
+    ASSERT_TRUE(cursor.Next().ok());
+  }
+  EXPECT_EQ(n, 30u);
+}
+
+TEST(Golden, EscapesTraceKeepsItsBytes) {
+  // The reader returns what the file holds; tools escape it when printing.
+  auto r = Open("escapes.trace");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->header().program_name, "evil\x1b]0;pwned\x07name");
+  EXPECT_EQ(r->outcome().message, "boom\x1b[2J\r\x1b[1Aall good");
+  EXPECT_EQ(r->SiteLocation(0xe5c), "src/\r\x1b[2Kfake.cc:1:1\xc2\x9b\xff\xe2\x80\xae");
+}
+
 TEST(Golden, TextFileIsNotATrace) {
   auto r = TraceReader::Open(Golden("not-a-trace.txt"));
   ASSERT_FALSE(r.has_value());

@@ -1,6 +1,7 @@
 // libFuzzer target: any bytes, opened as a trace and read every way a tool
-// does (open, iterate, seek, decode all parts, the replay cursor, spilled
-// payloads, content hashes). Must never crash, hang or allocate without bound.
+// does (open, iterate, seek across gaps, decode all parts, the replay cursor,
+// spilled payloads read, prefixed and verified by chain, content hashes,
+// record checks). Must never crash, hang or allocate without bound.
 //
 //   make fuzz-smoke                       (a short run, part of `make test`)
 //   build/fuzz/tests/fuzz/trace_reader_fuzz tests/fuzz/corpus/trace_reader -max_total_time=600
@@ -9,6 +10,7 @@
 #include <cstdint>
 #include <string>
 
+#include "format/blob.h"
 #include "format/chunk_cursor.h"
 #include "format/trace_reader.h"
 
@@ -17,7 +19,9 @@ using namespace tape::format;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto reader = TraceReader::OpenBytes(Bytes(data, size), "fuzz");
   if (!reader.has_value()) return 0;
-  const TraceReader& r = **reader;
+  TraceReader& r = **reader;
+  r.set_payload_budget({1 << 20, "the fuzzer's budget"});
+  BlobVerifier blobs(r.file());
   ChunkDecoder decoder;
   DecodedChunk chunk;
   ChunkCursor cursor;
@@ -28,12 +32,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       (void)r.ReadChunk(c, parts, &decoder, &chunk);
     }
     (void)r.ChunkContentHash(c, &decoder);
+    (void)r.CheckChunk(c);
     if (!r.ReadChunk(c, kDecodeAll, &decoder, &chunk).ok()) continue;
     cursor.Reset(&chunk);
     for (uint32_t i = 0; i < chunk.size(); ++i) {
       EventView e = chunk.event(i);
       (void)r.ReadPayload(e.args, 1 << 16, &payload);
       (void)r.ReadPayload(e.result, 1 << 16, &payload);
+      (void)r.ReadWholePayload(e.result, &payload);
+      if (e.result.spilled()) {
+        (void)blobs.Check(e.result.blob_offset, e.result.size, e.result.spill_hash);
+      }
       (void)r.SiteLocation(e.site);
       PayloadView a, res;
       (void)cursor.site();
@@ -44,6 +53,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     EventCursor seek(&r, kDecodeAll);
     (void)seek.Seek(r.event_count() / 2);
     (void)seek.Seek(r.event_count() - 1);
+    for (const SeqRange& g : r.gaps()) {
+      (void)r.ChunkFor(g.first);
+      (void)r.MissingEvent(g.first);
+      (void)seek.Seek(g.first);
+    }
   }
   return 0;
 }
