@@ -39,6 +39,7 @@ class FakeRuntime : public Runtime {
   std::deque<uint8_t> random_queue;  // served before the generator
   std::vector<Event> events;
   std::vector<uint64_t> sleeps_ms;
+  int io_error = 0;  // when set, io.write fails with this errno
   int64_t now = kClockStart;
 
   int64_t ClockNowAt(const Site& site) override {
@@ -54,6 +55,7 @@ class FakeRuntime : public Runtime {
   }
   int IoWriteAt(const Site& site, std::string_view bytes) override {
     Log(EffectKind::kIoWrite, site);
+    if (io_error != 0) return io_error;
     out.append(bytes);
     return 0;
   }
