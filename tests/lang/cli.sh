@@ -1,7 +1,8 @@
 # The language through the real `tape` command: the original's scripts and
 # the compatibility scripts run under `tape run` and `tape replay` with the
 # output their `# expect:` lines state; a trace recorded by the first release
-# of the language still replays.
+# of the language still replays; scripts that cannot be read whole are
+# refused with exit 82.
 . "$TAPE_SOURCE_DIR/tests/cli/lib.sh"
 LANG_TESTS="$SRC/tests/lang"
 
@@ -73,5 +74,31 @@ expect_out "i:1, s:two, x:true, x:false, x:nil"
 expect_out "block"
 run "$TAPE" replay --trace "$LANG_TESTS/golden/v1_script.trace"
 expect_code 0
+
+# Scripts are read to at most 1 MiB, whatever the file claims to be: a pipe,
+# a device, a large file. Each is a script that cannot be compiled (82).
+run "$TAPE" run /dev/zero --out zero.bin
+expect_code 82
+expect_err "/dev/zero: error: the script is larger than 1 MiB"
+run "$TAPE" run <(yes 'print(1);') --out yes.bin
+expect_code 82
+expect_err "error: the script is larger than 1 MiB"
+head -c 1048577 /dev/zero | tr '\0' ' ' > big.tape
+run "$TAPE" run big.tape --out big.bin
+expect_code 82
+[ ! -e big.bin ] || fail "an oversized script left a trace"
+head -c 1048000 /dev/zero | tr '\0' ' ' > fits.tape
+echo 'print("fits");' >> fits.tape
+run "$TAPE" run fits.tape --out fits.bin
+expect_code 0
+expect_out "fits"
+run "$TAPE" run <(echo 'print("from a pipe");') --out pipe.bin
+expect_code 0
+expect_out "from a pipe"
+
+# A built-in program's name given to `tape run` points to `tape record`.
+run "$TAPE" run dice
+expect_code 2
+expect_err "'dice' is a built-in program, not a script; record it with: tape record dice"
 
 finish
