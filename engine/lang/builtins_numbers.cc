@@ -59,9 +59,11 @@ std::optional<int64_t> ConvertToInt(const Value& v, std::string* why) {
 
 std::optional<double> ConvertToFloat(const Value& v, std::string* why) {
   switch (v.type()) {
-    case Type::kFloat: return v.as_float();
+    case Type::kFloat:
+      return v.as_float();
     case Type::kInt:
-    case Type::kBool: return static_cast<double>(v.as_int());
+    case Type::kBool:
+      return static_cast<double>(v.as_int());
     case Type::kString: {
       bool too_large = false;
       std::optional<double> d = ParseFloat(TrimAscii(v.str()), /*allow_sign=*/true, &too_large);
@@ -130,7 +132,9 @@ Value Abs(const Value& v) {
 // round (halves away from zero), floor and ceil: a float to the int it
 // rounds to; an int stays as it is.
 Value Rounding(RoundMode mode, const Value& v) {
-  const char* fn = mode == RoundMode::kRound ? "round" : mode == RoundMode::kFloor ? "floor" : "ceil";
+  const char* fn = mode == RoundMode::kRound   ? "round"
+                   : mode == RoundMode::kFloor ? "floor"
+                                               : "ceil";
   if (v.is_int()) return v;
   if (!v.is_float()) ArgFault(fn, "a number", v);
   double d = v.as_float();

@@ -19,15 +19,20 @@ bool IsControl(unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; }
 size_t PrintableSequenceLength(std::string_view s, size_t i) {
   auto c = static_cast<unsigned char>(s[i]);
   if (c < 0x80) return IsControl(c) ? 0 : 1;
-  size_t n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+  size_t n = c >= 0xC2 && c <= 0xDF   ? 2
+             : c >= 0xE0 && c <= 0xEF ? 3
+             : c >= 0xF0 && c <= 0xF4 ? 4
+                                      : 0;
   if (n == 0 || i + n > s.size()) return 0;
   for (size_t k = 1; k < n; ++k) {
     if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
   }
   auto c1 = static_cast<unsigned char>(s[i + 1]);
-  if (n == 2 && c == 0xC2 && c1 < 0xA0) return 0;                  // C1 controls
-  if (n == 3 && ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0))) return 0;  // overlong, surrogates
-  if (n == 4 && ((c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 >= 0x90))) return 0;  // overlong, > U+10FFFF
+  // C1 controls; overlong forms and surrogates; overlong forms and code
+  // points past U+10FFFF.
+  if (n == 2 && c == 0xC2 && c1 < 0xA0) return 0;
+  if (n == 3 && ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0))) return 0;
+  if (n == 4 && ((c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 >= 0x90))) return 0;
   return n;
 }
 

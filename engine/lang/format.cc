@@ -54,7 +54,9 @@ int ReadCount(std::string_view text, size_t* at, const char* what) {
     }
     ++*at;
   }
-  if (*at == start) FormatFault(std::string("expected a ") + what + " in {:" + std::string(text) + "}");
+  if (*at == start) {
+    FormatFault(std::string("expected a ") + what + " in {:" + std::string(text) + "}");
+  }
   return static_cast<int>(n);
 }
 
@@ -90,8 +92,8 @@ void AppendField(std::string* out, const Value& v, const Spec& spec, std::string
   if (spec.precision >= 0) {
     if (v.is_float()) {
       char buf[2 * kMaxFormatWidth + 400];  // 309 integer digits at most
-      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.as_float(),
-                                     std::chars_format::fixed, spec.precision);
+      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.as_float(), std::chars_format::fixed,
+                                     spec.precision);
       body.assign(buf, ec == std::errc() ? end : buf);
     } else if (v.is_string()) {
       body = FirstCharacters(v.str(), static_cast<size_t>(spec.precision));

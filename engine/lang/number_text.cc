@@ -78,8 +78,11 @@ bool TooLarge(std::string_view text) {
     ++i;
     while (i < text.size() && IsDigit(text[i])) {
       if (!seen_nonzero) {
-        if (text[i] != '0') seen_nonzero = true;
-        else --magnitude;
+        if (text[i] != '0') {
+          seen_nonzero = true;
+        } else {
+          --magnitude;
+        }
       }
       ++i;
     }
@@ -89,7 +92,9 @@ bool TooLarge(std::string_view text) {
     ++i;
     bool negative = i < text.size() && text[i] == '-';
     if (i < text.size() && (text[i] == '-' || text[i] == '+')) ++i;
-    for (; i < text.size(); ++i) exponent = std::min<int64_t>(exponent * 10 + (text[i] - '0'), 1'000'000'000);
+    for (; i < text.size(); ++i) {
+      exponent = std::min<int64_t>(exponent * 10 + (text[i] - '0'), 1'000'000'000);
+    }
     if (negative) exponent = -exponent;
   }
   return magnitude + exponent > 0;
@@ -133,8 +138,8 @@ std::optional<double> ParseFloat(std::string_view text, bool allow_sign, bool* t
     if (c == '.' && (k + 1 == text.size() || !IsDigit(text[k + 1]))) plain.push_back('0');
   }
   double d = 0;
-  auto [end, ec] = std::from_chars(plain.data(), plain.data() + plain.size(), d,
-                                   std::chars_format::general);
+  auto [end, ec] =
+      std::from_chars(plain.data(), plain.data() + plain.size(), d, std::chars_format::general);
   if (ec == std::errc::result_out_of_range) {
     if (TooLarge(plain)) {
       if (too_large != nullptr) *too_large = true;

@@ -24,8 +24,7 @@ std::optional<int64_t> ParseDecimal(std::string_view text);
 // ".5", "5."), rounded to the nearest double. A value too small for a double
 // is 0 (with its sign). nullopt if malformed, or too large for a double
 // (`*too_large` is then set, when given); "inf" and "nan" are malformed.
-std::optional<double> ParseFloat(std::string_view text, bool allow_sign,
-                                 bool* too_large = nullptr);
+std::optional<double> ParseFloat(std::string_view text, bool allow_sign, bool* too_large = nullptr);
 
 // The shortest text that ParseFloat reads back as exactly `d`, always with a
 // '.' or an exponent so that it does not read as an int: 1.0 is "1.0",

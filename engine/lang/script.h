@@ -26,7 +26,8 @@ class Script {
  public:
   // `name` is the display name (the file's base name; any directory part is
   // dropped, so that errors and site locations do not depend on how the path
-  // was spelled; control bytes and invalid UTF-8 in it are escaped as \xHH). Lex, parse and compile errors come back as
+  // was spelled; control bytes and invalid UTF-8 in it are escaped as
+  // \xHH). Lex, parse and compile errors come back as
   // Status::ScriptError, formatted "name:line:col: error: ..." with the
   // source line and a caret, at most kMaxReportedErrors of them.
   static Result<std::shared_ptr<const Script>> Compile(std::string name, std::string source);

@@ -356,9 +356,9 @@ int Vm::Loop() {
           if (global && !global_set_[in.a]) FaultUnset(in.a);
           Value* root = global ? &globals_[in.a] : &slots[in.a];
           // The value, key or index above the keys.
-          int extra = in.op == Op::kGetPath                                ? 0
-                      : in.op == Op::kPopPath && !(in.b & kPathIndex) ? 0
-                                                                       : 1;
+          int extra = in.op == Op::kGetPath   ? 0
+                      : in.op == Op::kPopPath ? ((in.b & kPathIndex) != 0 ? 1 : 0)
+                                              : 1;
           Value* keys = sp - in.c - extra;
           {
             Value result;
@@ -366,7 +366,9 @@ int Vm::Loop() {
               case Op::kGetPath: result = GetPath(*root, keys, in.c); break;
               case Op::kSetPath: SetPath(root, keys, in.c, std::move(sp[-1])); break;
               case Op::kPushPath: PushPath(root, keys, in.c, std::move(sp[-1])); break;
-              case Op::kPopPath: result = PopPath(root, keys, in.c, extra ? &sp[-1] : nullptr); break;
+              case Op::kPopPath:
+                result = PopPath(root, keys, in.c, extra != 0 ? &sp[-1] : nullptr);
+                break;
               default: result = Value::Bool(RemovePath(root, keys, in.c, sp[-1])); break;
             }
             if (in.op != Op::kGetPath) pop_n(in.c + extra);  // kGetPath keeps the keys

@@ -272,6 +272,12 @@ class DriftingRuntime : public FakeRuntime {
     info.seq = 3;
     throw DriftError(info);
   }
+  std::optional<std::string> EnvGetAt(const Site&, std::string_view) override {
+    DriftInfo info;
+    info.kind = DriftKind::kArgsMismatch;
+    info.seq = 7;
+    throw DriftError(info);
+  }
 };
 
 TEST(RuntimeErrors, DriftErrorPassesThroughUntouched) {
@@ -284,6 +290,26 @@ TEST(RuntimeErrors, DriftErrorPassesThroughUntouched) {
   } catch (const DriftError& e) {
     EXPECT_EQ(e.info().kind, DriftKind::kSiteMismatch);
     EXPECT_EQ(e.info().seq, 3u);
+  }
+}
+
+// No form of a call that does not fault (a default, a test) catches what
+// the runtime throws, and the run still reports its steps.
+TEST(RuntimeErrors, DriftErrorPassesThroughTheNonFaultingForms) {
+  for (const char* source : {"for i in 0..2 { }\nlet n = int(env.get(\"N\", \"x\"), 0);",
+                             "for i in 0..2 { }\nif env.has(\"N\") { }",
+                             "for i in 0..2 { }\nlet v = get({}, env.get(\"N\"), 0);"}) {
+    auto script = Script::Compile("d.tape", source);
+    ASSERT_TRUE(script.has_value());
+    DriftingRuntime rt;
+    RunStats stats;
+    try {
+      (*script)->Run(rt, RunLimits{}, &stats);
+      ADD_FAILURE() << "expected a DriftError: " << source;
+    } catch (const DriftError& e) {
+      EXPECT_EQ(e.info().seq, 7u);
+    }
+    EXPECT_EQ(stats.steps, 2u);
   }
 }
 

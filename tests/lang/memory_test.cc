@@ -3,9 +3,8 @@
 // (glibc's mallinfo2), for many small objects and a few large ones. A budget
 // that undercounted let scripts take several times their limit.
 
-#include <malloc.h>
-
 #include <gtest/gtest.h>
+#include <malloc.h>
 
 #include <string>
 
@@ -86,7 +85,8 @@ TEST_F(MemoryAccounting, ManyShortStrings) {
 }
 
 TEST_F(MemoryAccounting, LongStrings) {
-  double ratio = ChargedOverReal("let l = [];\nfor i in 0..2000 { push(l, \"x\" * 1000 + str(i)); }");
+  double ratio =
+      ChargedOverReal("let l = [];\nfor i in 0..2000 { push(l, \"x\" * 1000 + str(i)); }");
   EXPECT_GT(ratio, 0.9);
   EXPECT_LT(ratio, 1.2);
 }
