@@ -1,11 +1,11 @@
 #include "tools/program_loader.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "engine/programs/programs.h"
 
@@ -17,7 +17,6 @@
 namespace tape::cli {
 
 namespace {
-
 
 Result<Program> FromScriptSource(std::string name, std::string source) {
 #ifdef TAPE_HAVE_LANG
@@ -38,6 +37,34 @@ Result<Program> FromScriptSource(std::string name, std::string source) {
 #endif
 }
 
+// Reads a whole script, but never more than `limit` + 1 bytes: st_size is 0
+// for pipes and devices (`tape run <(yes)`, `tape run /dev/zero`), so the
+// limit holds for the bytes actually read. Sets *too_large instead of
+// reading on.
+Status ReadBounded(const std::string& path, int64_t limit, std::string* text, bool* too_large) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno("cannot read script " + path, errno);
+  *too_large = false;
+  char buf[64 << 10];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return Status::FromErrno("cannot read script " + path, err);
+    }
+    if (n == 0) break;
+    text->append(buf, static_cast<size_t>(n));
+    if (static_cast<int64_t>(text->size()) > limit) {
+      *too_large = true;
+      break;
+    }
+  }
+  ::close(fd);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<Program> LoadBuiltin(const std::string& name) {
@@ -56,6 +83,10 @@ Result<Program> LoadScript(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
     int err = errno;
+    if (err == ENOENT && programs::FindBuiltin(path) != nullptr) {
+      return Status::InvalidArgument("'" + path + "' is a built-in program, not a script; " +
+                                     "record it with: tape record " + path);
+    }
     if (err == ENOENT) {
       return Status::NotFound("no such program or script: '" + path +
                               "' (built-in programs: tape list)");
@@ -63,20 +94,24 @@ Result<Program> LoadScript(const std::string& path) {
     return Status::FromErrno("cannot read script " + path, err);
   }
   if (S_ISDIR(st.st_mode)) return Status::InvalidArgument(path + " is a directory, not a script");
-#ifdef TAPE_HAVE_LANG
-  if (st.st_size > lang::kMaxSourceBytes) {
-    return Status::InvalidArgument(path + " is " + std::to_string(st.st_size) +
-                                   " bytes; scripts are limited to " +
-                                   std::to_string(lang::kMaxSourceBytes >> 20) + " MiB");
-  }
-#endif
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::FromErrno("cannot read script " + path, errno);
-  std::ostringstream text;
-  text << in.rdbuf();
   // The name is the file name alone: a script replays from any directory,
   // whatever path spelling recorded it.
-  return FromScriptSource(std::filesystem::path(path).filename().string(), text.str());
+  std::string name = std::filesystem::path(path).filename().string();
+  std::string text;
+  bool too_large = false;
+#ifdef TAPE_HAVE_LANG
+  const int64_t limit = lang::kMaxSourceBytes;
+#else
+  const int64_t limit = int64_t{1} << 20;
+#endif
+  Status read = ReadBounded(path, limit, &text, &too_large);
+  if (!read.ok()) return read;
+  if (too_large) {
+    // A script that cannot be compiled, like any other (exit 82).
+    return Status::ScriptError(path + ": error: the script is larger than " +
+                               std::to_string(limit >> 20) + " MiB, the most a script may be");
+  }
+  return FromScriptSource(std::move(name), std::move(text));
 }
 
 Result<Program> LoadFromTrace(const format::TraceHeader& header) {

@@ -23,7 +23,7 @@ struct Pos {
 };
 
 enum class ExprKind : uint8_t {
-  kInt, kString, kBool, kNil, kVar, kUnary, kBinary, kLogical, kIndex,
+  kInt, kFloat, kString, kBool, kNil, kVar, kUnary, kBinary, kLogical, kIndex,
   kCall, kHostCall, kList, kMap,
 };
 
@@ -40,6 +40,10 @@ struct IntExpr : Expr {
   IntExpr(Pos p, int64_t v) : Expr(ExprKind::kInt, p), value(v) {}
   int64_t value;
 };
+struct FloatExpr : Expr {
+  FloatExpr(Pos p, double v) : Expr(ExprKind::kFloat, p), value(v) {}
+  double value;
+};
 struct StringExpr : Expr {
   StringExpr(Pos p, std::string v) : Expr(ExprKind::kString, p), value(std::move(v)) {}
   std::string value;  // escapes already decoded
@@ -55,7 +59,7 @@ struct VarExpr : Expr {
   VarExpr(Pos p, std::string n) : Expr(ExprKind::kVar, p), name(std::move(n)) {}
   std::string name;
 };
-struct UnaryExpr : Expr {  // '-' or 'not'
+struct UnaryExpr : Expr {  // '-', 'not' (also written '!') or '~'
   UnaryExpr(Pos p, Tok o, ExprPtr e) : Expr(ExprKind::kUnary, p), op(o), operand(std::move(e)) {}
   Tok op;
   ExprPtr operand;
@@ -120,11 +124,13 @@ struct LetStmt : Stmt {
   std::string name;
   ExprPtr init;
 };
-// target = value; the target is a VarExpr or an IndexExpr chain on one.
+// target = value, or target op= value; the target is a VarExpr or an
+// IndexExpr chain on one.
 struct AssignStmt : Stmt {
   AssignStmt(Pos p, ExprPtr t, ExprPtr v)
       : Stmt(StmtKind::kAssign, p), target(std::move(t)), value(std::move(v)) {}
   ExprPtr target, value;
+  Tok op = Tok::kAssign;  // or the binary operator of a compound assignment (kPlus for +=)
 };
 struct ExprStmt : Stmt {
   ExprStmt(Pos p, ExprPtr e) : Stmt(StmtKind::kExpr, p), expr(std::move(e)) {}

@@ -12,25 +12,30 @@
 namespace tape::lang {
 
 enum class Builtin : uint8_t {
-  kLen, kInt, kStr, kChr, kByteAt, kType, kKeys, kSplit, kJoin, kSlice,
-  kContains, kTrim, kLower, kUpper, kSort, kAssert,
+  kLen, kInt, kFloat, kStr, kChr, kByteAt, kType, kKeys, kValues, kGet, kSplit, kJoin,
+  kSlice, kContains, kFind, kReplace, kStartsWith, kEndsWith, kTrim, kLower, kUpper, kFormat,
+  kSort, kReverse, kMin, kMax, kAbs, kRound, kFloor, kCeil, kAssert,
   // These change their first argument, a variable or element, in place; the
   // compiler turns them into place instructions (bytecode.h).
   kPush, kPop, kRemove,
+  // exit(code): compiled to Op::kExit.
+  kExit,
 };
 
 struct BuiltinInfo {
   std::string_view name;
   Builtin id;
-  int arity;
+  int min_args;
+  int max_args;        // kMaxArgs for "any number"
   bool changes_place;  // push, pop, remove
 };
 
 // nullptr if `name` is not a builtin (print is a host call, not here).
 const BuiltinInfo* FindBuiltin(std::string_view name);
 
-// Runs a builtin that does not change a place, on `args` (arity checked).
-Value CallBuiltin(Builtin id, Value* args);
+// Runs a builtin that does not change a place, on `argc` arguments (the
+// count already checked against the builtin's range).
+Value CallBuiltin(Builtin id, Value* args, int argc);
 
 }  // namespace tape::lang
 

@@ -20,6 +20,7 @@ namespace tape::lang {
 enum class Op : uint8_t {
   kConstInt,     // push a
   kConstBig,     // push int_constants[a]
+  kConstFloat,   // push float_constants[a]
   kConstString,  // push string_constants[a]
   kNil,
   kTrue,
@@ -31,34 +32,42 @@ enum class Op : uint8_t {
   kSetGlobal,     // pop into global a (faults if its 'let' has not run yet)
   kPop,
   kClearLocals,  // set slots a .. a+c-1 to nil (end of a block: drop references early)
-  kAdd, kSub, kMul, kDiv, kMod, kEq, kNe, kLt, kLe, kGt, kGe,
+  kAdd, kSub, kMul, kDiv, kMod, kBitAnd, kBitOr, kBitXor, kShl, kShr,
+  kEq, kNe, kLt, kLe, kGt, kGe,
   kNeg,
-  kNot,
+  kNot,     // push !truthy(pop)
+  kBitNot,
   kJump,              // ip += a
   kLoop,              // ip += a (backwards; counts a step)
-  kJumpIfFalse,       // pop a bool; if false ip += a
-  kJumpIfFalseKeep,   // 'and': peek a bool; if false ip += a, else pop
-  kJumpIfTrueKeep,    // 'or': peek a bool; if true ip += a, else pop
-  kCheckBool,         // the right operand of 'and'/'or' must be a bool
+  kJumpIfFalse,       // pop; if not truthy ip += a
+  kJumpIfFalseKeep,   // 'and': if the top is not truthy, make it false and ip += a; else pop
+  kJumpIfTrueKeep,    // 'or': if the top is truthy, make it true and ip += a; else pop
+  kToBool,            // the right operand of 'and'/'or': replace the top with truthy(top)
   kList,              // pop c values, push a list
   kMap,               // pop c key/value pairs, push a map
   kIndex,             // pop key, container; push the element
-  // Places: root variable (b = 0 local, 1 global) slot a, c keys on the stack.
+  // Places: root variable slot a (b & kPathGlobal: a global, else a local),
+  // c keys on the stack.
+  kGetPath,     // keys...: keys stay, push root[k1]..[kc] (compound assignment)
   kSetPath,     // keys..., value: root[k1]..[kc] = value
   kPushPath,    // keys..., value: push(root[k1]..[kc], value)
-  kPopPath,     // keys...: push(pop(root[k1]..[kc]))
+  kPopPath,     // keys... [index if b & kPathIndex]: push(pop(root[k1]..[kc] [, index]))
   kRemovePath,  // keys..., key: push(remove(root[k1]..[kc], key))
   kCall,     // call function a with c arguments
   kBuiltin,  // call builtin a with c arguments
   kHost,     // host call b at site a with c arguments
   kHostDrop,  // the same, discarding the result (an expression statement)
   kReturn,   // return the top of the stack
-  kExit,     // top level 'return': end the script with the top of the stack
+  kExit,     // top level 'return', exit(): end the script with the top of the stack
   kRangePrep,  // slots c, c+1 hold lo, hi: check they are ints
   kRangeLoop,  // if slot c < slot c+1: slot c+2 = slot c, ++slot c, ip += a (a step)
   kEachPrep,   // slot c holds the list: check it is one; slot c+1 = 0
   kEachLoop,   // if slot c+1 < len(slot c): slot c+2 = element, ++slot c+1, ip += a (a step)
 };
+
+// Flags in `b` of the path instructions.
+inline constexpr uint8_t kPathGlobal = 1;  // the root is a global
+inline constexpr uint8_t kPathIndex = 2;   // kPopPath: an index is on the stack
 
 struct Instr {
   Op op;
@@ -87,6 +96,7 @@ struct SiteInfo {
 struct Module {
   std::vector<Function> functions;  // [0] is the top level
   std::vector<int64_t> int_constants;
+  std::vector<double> float_constants;
   std::vector<std::string> string_constants;
   std::vector<std::string> global_names;
   std::vector<SiteInfo> sites;

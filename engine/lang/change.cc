@@ -5,6 +5,7 @@
 
 #include "engine/lang/diagnostics.h"
 #include "engine/lang/lexer.h"
+#include "engine/lang/limits.h"
 #include "engine/lang/script.h"
 
 namespace tape::lang {
@@ -12,7 +13,8 @@ namespace {
 
 constexpr size_t kMaxShown = 80;
 
-// A source line, trimmed, with control bytes replaced and cut to kMaxShown.
+// A source line, trimmed and cut to kMaxShown bytes, with control bytes and
+// invalid UTF-8 shown as '?' (as in diagnostics).
 std::string Shown(std::string_view source, int line) {
   std::string_view text = SourceLine(source, line);
   size_t b = text.find_first_not_of(" \t");
@@ -20,9 +22,17 @@ std::string Shown(std::string_view source, int line) {
   text = text.substr(b);
   size_t e = text.find_last_not_of(" \t");
   text = text.substr(0, e + 1);
+  std::string_view cut = text.substr(0, kMaxShown);
   std::string out;
-  for (unsigned char c : text.substr(0, kMaxShown)) {
-    out.push_back(c < 0x20 || c == 0x7f ? '?' : static_cast<char>(c));
+  for (size_t i = 0; i < cut.size();) {
+    size_t n = PrintableSequenceLength(cut, i);
+    if (n == 0) {
+      out.push_back('?');
+      n = 1;
+    } else {
+      out.append(cut, i, n);
+    }
+    i += n;
   }
   if (text.size() > kMaxShown) out += "...";
   return out;
@@ -36,19 +46,28 @@ bool SameToken(const Token& a, const Token& b) {
 
 std::string DescribeFirstChange(std::string_view recorded_source,
                                 std::string_view current_source) {
-  // Lex errors do not matter here: the unreadable bytes are kError tokens
-  // and compare like any other.
-  LexResult recorded = Lex(recorded_source);
-  LexResult current = Lex(current_source);
-  const std::vector<Token>& r = recorded.tokens;
-  const std::vector<Token>& c = current.tokens;
-  size_t i = 0;
-  while (i < r.size() && i < c.size() && SameToken(r[i], c[i])) {
-    if (r[i].kind == Tok::kEof) return "";
-    ++i;
+  // A trace may hold any text as its script; one larger than a script may be
+  // was never compiled, and is not lexed here either.
+  for (std::string_view source : {recorded_source, current_source}) {
+    if (static_cast<int64_t>(source.size()) > kMaxSourceBytes) {
+      return std::string(source.data() == recorded_source.data() ? "the recorded" : "the current") +
+             " script is " + std::to_string(source.size()) +
+             " bytes, more than a script may have (" + std::to_string(kMaxSourceBytes >> 20) +
+             " MiB)";
+    }
   }
-  const Token& was = r[i];
-  const Token& now = c[i];
+  // Token by token, in constant memory, up to the first difference. Lex
+  // errors do not matter here: unreadable bytes are kError tokens and
+  // compare like any other.
+  Lexer recorded(recorded_source);
+  Lexer current(current_source);
+  Token was, now;
+  for (;;) {
+    was = recorded.Next();
+    now = current.Next();
+    if (!SameToken(was, now)) break;
+    if (was.kind == Tok::kEof) return "";
+  }
   if (now.kind == Tok::kEof) {
     return "line " + std::to_string(was.line) + " removed: `" + Shown(recorded_source, was.line) +
            "`";

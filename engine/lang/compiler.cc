@@ -25,14 +25,15 @@ std::string Plural(int n, const char* word) {
 
 // How an instruction changes the stack depth (on the path that falls
 // through).
-int StackEffect(Op op, int32_t a, uint16_t c) {
+int StackEffect(Op op, int32_t a, uint8_t b, uint16_t c) {
   switch (op) {
-    case Op::kConstInt: case Op::kConstBig: case Op::kConstString:
+    case Op::kConstInt: case Op::kConstBig: case Op::kConstFloat: case Op::kConstString:
     case Op::kNil: case Op::kTrue: case Op::kFalse:
-    case Op::kGetLocal: case Op::kGetGlobal:
+    case Op::kGetLocal: case Op::kGetGlobal: case Op::kGetPath:
       return 1;
     case Op::kSetLocal: case Op::kSetGlobal: case Op::kDefineGlobal: case Op::kPop:
     case Op::kAdd: case Op::kSub: case Op::kMul: case Op::kDiv: case Op::kMod:
+    case Op::kBitAnd: case Op::kBitOr: case Op::kBitXor: case Op::kShl: case Op::kShr:
     case Op::kEq: case Op::kNe: case Op::kLt: case Op::kLe: case Op::kGt: case Op::kGe:
     case Op::kIndex: case Op::kJumpIfFalse: case Op::kJumpIfFalseKeep: case Op::kJumpIfTrueKeep:
     case Op::kReturn: case Op::kExit:
@@ -40,9 +41,9 @@ int StackEffect(Op op, int32_t a, uint16_t c) {
     case Op::kList: return 1 - a;
     case Op::kMap: return 1 - 2 * a;
     case Op::kSetPath: return -(c + 1);
-    case Op::kPushPath: return -c;      // keys and value in, nil out
-    case Op::kPopPath: return 1 - c;    // keys in, element out
-    case Op::kRemovePath: return -c;    // keys and key in, bool out
+    case Op::kPushPath: return -c;  // keys and value in, nil out
+    case Op::kPopPath: return 1 - c - ((b & kPathIndex) != 0 ? 1 : 0);  // keys [index] in
+    case Op::kRemovePath: return -c;  // keys and key in, bool out
     case Op::kCall: case Op::kBuiltin: case Op::kHost: return 1 - c;
     case Op::kHostDrop: return -c;
     default: return 0;
@@ -88,8 +89,11 @@ class ModuleCompiler {
     std::map<std::string, Pos> seen;
     for (size_t i = 0; i < ast_.functions.size(); ++i) {
       const FnDecl& fn = ast_.functions[i];
-      if (fn.name == "print" || FindBuiltin(fn.name) != nullptr) {
-        Error(fn.pos, "'" + fn.name + "' is a builtin function; choose another name");
+      // A function may take a builtin's name (calls then go to it), so that
+      // builtins added later never break a script; print is an effect, not a
+      // builtin, and stays reserved.
+      if (fn.name == "print") {
+        Error(fn.pos, "'print' is a host call; choose another name");
       } else if (auto it = seen.find(fn.name); it != seen.end()) {
         Error(fn.pos, "function '" + fn.name + "' is already declared at line " +
                           std::to_string(it->second.line));
@@ -100,16 +104,13 @@ class ModuleCompiler {
     }
   }
 
+  // Every top-level `let` outside a block declares a global; a second `let`
+  // of the same name rebinds it (§5).
   void DeclareGlobals() {
     for (const StmtPtr& s : ast_.main.stmts) {
       if (s->kind != StmtKind::kLet) continue;
       const auto& let = static_cast<const LetStmt&>(*s);
-      if (!globals_.Declare(let.name).has_value()) {
-        Error(let.pos, "'" + let.name + "' is already declared at line " +
-                           std::to_string(global_pos_[let.name].line));
-        continue;
-      }
-      global_pos_[let.name] = let.pos;
+      if (globals_.Declare(let.name).has_value()) global_pos_[let.name] = let.pos;
     }
     global_visible_.assign(globals_.names().size(), false);
   }
@@ -118,6 +119,7 @@ class ModuleCompiler {
     fn_ = &module_.functions[index];
     top_level_ = decl == nullptr;
     scopes_ = LocalScopes();
+    block_lets_.clear();
     stack_ = 0;
     loops_.clear();
     if (top_level_) {
@@ -152,7 +154,7 @@ class ModuleCompiler {
   size_t Emit(Op op, Pos pos, int32_t a = 0, uint8_t b = 0, uint16_t c = 0) {
     fn_->code.push_back(Instr{op, b, c, a});
     fn_->positions.push_back(pos);
-    stack_ += StackEffect(op, a, c);
+    stack_ += StackEffect(op, a, b, c);
     assert(stack_ >= 0);
     fn_->max_stack = std::max(fn_->max_stack, stack_);
     return fn_->code.size() - 1;
@@ -201,9 +203,14 @@ class ModuleCompiler {
     if (functions_.count(name) || FindBuiltin(name) || name == "print") {
       Error(pos, "'" + name + "' is a function, not a variable; functions are called, as in " +
                      name + "(...)");
-    } else if (auto g = globals_.Find(name)) {
+    } else if (auto g = globals_.Find(name); g && top_level_ && !block_lets_.count(name)) {
       Error(pos, "'" + name + "' is used before its 'let' on line " +
                      std::to_string(global_pos_.at(name).line));
+    } else if (auto it = block_lets_.find(name); it != block_lets_.end()) {
+      // Names new in a block end with it (unlike the original's flat scope).
+      Error(pos, "'" + name + "' was declared on line " + std::to_string(it->second.line) +
+                     " inside a block that has ended; to use it after the block, declare it "
+                     "before the block (let " + name + " = nil;)");
     } else {
       Error(pos, "undefined variable '" + name + "' (declare it with 'let " + name + " = ...;')");
     }
@@ -258,6 +265,10 @@ class ModuleCompiler {
     }
   }
 
+  // `let x = e;` (§5): at the top level outside blocks it defines the global
+  // x. Elsewhere, if x is already a variable of this function (a local or
+  // parameter, or at the top level a global), it rebinds it, as the
+  // original's flat scope did; otherwise it declares x in the block.
   void CompileLet(const LetStmt& let) {
     CompileExpr(*let.init);
     if (top_level_ && scopes_.depth() == 0) {
@@ -266,13 +277,18 @@ class ModuleCompiler {
       Emit(Op::kDefineGlobal, let.pos, g);
       return;
     }
-    std::optional<int> slot = scopes_.Declare(let.name);
-    if (!slot) {
-      Error(let.pos, "'" + let.name + "' is already declared in this block");
-      Emit(Op::kPop, let.pos);
+    if (std::optional<int> slot = scopes_.Find(let.name)) {
+      Emit(Op::kSetLocal, let.pos, *slot);
       return;
     }
-    Emit(Op::kSetLocal, let.pos, *slot);
+    std::optional<VarRef> global = Resolve(let.name);
+    if (top_level_ && global.has_value()) {  // a function's globals are not its own
+      Emit(Op::kSetGlobal, let.pos, global->slot);
+      return;
+    }
+    int slot = *scopes_.Declare(let.name);  // not visible, so not declared in this scope
+    block_lets_.emplace(let.name, let.pos);
+    Emit(Op::kSetLocal, let.pos, slot);
   }
 
   // A host call or print(), compiled to a kHost as its last instruction.
@@ -309,11 +325,22 @@ class ModuleCompiler {
     return ref;
   }
 
+  // `place = e;` and `place op= e;`. A compound assignment evaluates the
+  // place's keys once: `m[k()] += 1` calls k() once.
   void CompileAssign(const AssignStmt& s) {
+    bool compound = s.op != Tok::kAssign;
     if (s.target->kind == ExprKind::kVar) {
       const auto& var = static_cast<const VarExpr&>(*s.target);
       std::optional<VarRef> ref = ResolveOrError(var.name, var.pos);
+      if (compound) {
+        if (ref) {
+          Emit(ref->global ? Op::kGetGlobal : Op::kGetLocal, var.pos, ref->slot);
+        } else {
+          Emit(Op::kNil, var.pos);
+        }
+      }
       CompileExpr(*s.value);
+      if (compound) Emit(BinaryOp(s.op), s.pos);
       if (!ref) {
         Emit(Op::kPop, s.pos);
         return;
@@ -323,13 +350,16 @@ class ModuleCompiler {
     }
     int depth = 0;
     std::optional<VarRef> ref = CompilePlaceKeys(*s.target, &depth);
+    if (compound) EmitPath(Op::kGetPath, ref, depth, s.target->pos);
     CompileExpr(*s.value);
+    if (compound) Emit(BinaryOp(s.op), s.pos);
     EmitPath(Op::kSetPath, ref, depth, s.pos);
   }
 
-  void EmitPath(Op op, std::optional<VarRef> ref, int depth, Pos pos) {
+  void EmitPath(Op op, std::optional<VarRef> ref, int depth, Pos pos, uint8_t flags = 0) {
     VarRef r = ref.value_or(VarRef{});
-    Emit(op, pos, r.slot, r.global ? 1 : 0, static_cast<uint16_t>(depth));
+    Emit(op, pos, r.slot, static_cast<uint8_t>(flags | (r.global ? kPathGlobal : 0)),
+         static_cast<uint16_t>(depth));
   }
 
   void CompileIf(const IfStmt& s) {
@@ -436,6 +466,10 @@ class ModuleCompiler {
         }
         return;
       }
+      case ExprKind::kFloat:
+        module_.float_constants.push_back(static_cast<const FloatExpr&>(e).value);
+        Emit(Op::kConstFloat, e.pos, static_cast<int32_t>(module_.float_constants.size() - 1));
+        return;
       case ExprKind::kString:
         Emit(Op::kConstString, e.pos, StringConstant(static_cast<const StringExpr&>(e).value));
         return;
@@ -458,7 +492,7 @@ class ModuleCompiler {
       case ExprKind::kUnary: {
         const auto& u = static_cast<const UnaryExpr&>(e);
         CompileExpr(*u.operand);
-        Emit(u.op == Tok::kMinus ? Op::kNeg : Op::kNot, e.pos);
+        Emit(u.op == Tok::kMinus ? Op::kNeg : u.op == Tok::kTilde ? Op::kBitNot : Op::kNot, e.pos);
         return;
       }
       case ExprKind::kBinary: return CompileBinary(static_cast<const BinaryExpr&>(e));
@@ -467,7 +501,7 @@ class ModuleCompiler {
         CompileExpr(*b.left);
         size_t jump = Emit(b.op == Tok::kAnd ? Op::kJumpIfFalseKeep : Op::kJumpIfTrueKeep, e.pos);
         CompileExpr(*b.right);
-        Emit(Op::kCheckBool, e.pos);
+        Emit(Op::kToBool, e.pos);
         PatchJump(jump);
         return;
       }
@@ -498,30 +532,44 @@ class ModuleCompiler {
     }
   }
 
+  static Op BinaryOp(Tok t) {
+    switch (t) {
+      case Tok::kPlus: return Op::kAdd;
+      case Tok::kMinus: return Op::kSub;
+      case Tok::kStar: return Op::kMul;
+      case Tok::kSlash: return Op::kDiv;
+      case Tok::kPercent: return Op::kMod;
+      case Tok::kAmp: return Op::kBitAnd;
+      case Tok::kPipe: return Op::kBitOr;
+      case Tok::kCaret: return Op::kBitXor;
+      case Tok::kShl: return Op::kShl;
+      case Tok::kShr: return Op::kShr;
+      case Tok::kEq: return Op::kEq;
+      case Tok::kNe: return Op::kNe;
+      case Tok::kLt: return Op::kLt;
+      case Tok::kLe: return Op::kLe;
+      case Tok::kGt: return Op::kGt;
+      default: return Op::kGe;
+    }
+  }
+
   void CompileBinary(const BinaryExpr& b) {
     CompileExpr(*b.left);
     CompileExpr(*b.right);
-    Op op;
-    switch (b.op) {
-      case Tok::kPlus: op = Op::kAdd; break;
-      case Tok::kMinus: op = Op::kSub; break;
-      case Tok::kStar: op = Op::kMul; break;
-      case Tok::kSlash: op = Op::kDiv; break;
-      case Tok::kPercent: op = Op::kMod; break;
-      case Tok::kEq: op = Op::kEq; break;
-      case Tok::kNe: op = Op::kNe; break;
-      case Tok::kLt: op = Op::kLt; break;
-      case Tok::kLe: op = Op::kLe; break;
-      case Tok::kGt: op = Op::kGt; break;
-      default: op = Op::kGe; break;
-    }
-    Emit(op, b.pos);
+    Emit(BinaryOp(b.op), b.pos);
   }
 
   bool CheckArity(const std::string& what, int expected, size_t got, Pos pos) {
-    if (static_cast<int>(got) == expected) return true;
-    Error(pos, what + " takes " + Plural(expected, "argument") + ", got " +
-                   std::to_string(got));
+    return CheckArity(what, expected, expected, got, pos);
+  }
+  bool CheckArity(const std::string& what, int min, int max, size_t got, Pos pos) {
+    int n = static_cast<int>(got);
+    if (n >= min && n <= max) return true;
+    std::string takes = min == max      ? Plural(min, "argument")
+                        : max == kMaxArgs ? "at least " + Plural(min, "argument")
+                        : max == min + 1  ? std::to_string(min) + " or " + Plural(max, "argument")
+                                          : std::to_string(min) + " to " + Plural(max, "argument");
+    Error(pos, what + " takes " + takes + ", got " + std::to_string(got));
     return false;
   }
 
@@ -557,9 +605,22 @@ class ModuleCompiler {
       Emit(Op::kBuiltin, call.pos, 0, 0, argc);  // placeholder; never runs
       return;
     }
-    if (!CheckArity(name + "()", builtin->arity, call.args.size(), call.pos)) {
+    if (!CheckArity(name + "()", builtin->min_args, builtin->max_args, call.args.size(),
+                    call.pos)) {
       CompileArgs(call.args);
       Emit(Op::kBuiltin, call.pos, 0, 0, argc);
+      return;
+    }
+    if (builtin->id == Builtin::kExit) {
+      // exit(code) ends the script from anywhere, as `return code;` at the
+      // top level does; the nil after it keeps the stack count of a call.
+      if (call.args.empty()) {
+        Emit(Op::kConstInt, call.pos);
+      } else {
+        CompileExpr(*call.args[0]);
+      }
+      Emit(Op::kExit, call.pos);
+      Emit(Op::kNil, call.pos);
       return;
     }
     if (!builtin->changes_place) {
@@ -587,11 +648,12 @@ class ModuleCompiler {
     Op op = builtin.id == Builtin::kPush ? Op::kPushPath
             : builtin.id == Builtin::kPop ? Op::kPopPath
                                           : Op::kRemovePath;
-    EmitPath(op, ref, depth, call.pos);
+    uint8_t flags = builtin.id == Builtin::kPop && call.args.size() == 2 ? kPathIndex : 0;
+    EmitPath(op, ref, depth, call.pos, flags);
   }
 
   void CompileHostCall(const HostCallExpr& call) {
-    const HostInfo* host = FindHost(call.module, call.function);
+    const HostInfo* host = FindHost(call.module, call.function, static_cast<int>(call.args.size()));
     std::string full = call.module + "." + call.function;
     uint16_t argc = static_cast<uint16_t>(call.args.size());
     if (host == nullptr || host->module.empty()) {
@@ -600,7 +662,19 @@ class ModuleCompiler {
       Emit(Op::kBuiltin, call.pos, 0, 0, argc);
       return;
     }
-    CheckArity(full + "()", host->arity, call.args.size(), call.pos);
+    if (host->arity != static_cast<int>(argc)) {
+      // The counts the call's forms take (env.get takes 1 or 2); host calls
+      // take at most 2.
+      int min = kMaxArgs, max = 0;
+      for (int n = 0; n <= 2; ++n) {
+        const HostInfo* form = FindHost(call.module, call.function, n);
+        if (form->arity == n) {
+          min = std::min(min, n);
+          max = std::max(max, n);
+        }
+      }
+      CheckArity(full + "()", min, max, call.args.size(), call.pos);
+    }
     CompileArgs(call.args);
     int site = host->effect.empty() ? -1 : AddSite(host->effect, call.site_ordinal, call.pos);
     Emit(Op::kHost, call.pos, site, static_cast<uint8_t>(host->id), argc);
@@ -615,6 +689,9 @@ class ModuleCompiler {
   std::map<std::string, int> functions_;
   std::map<std::string, int> string_index_;
   std::vector<Diagnostic> errors_;
+  // Names a `let` declared in a block of the function being compiled (for
+  // the hint when one is used after its block ended).
+  std::map<std::string, Pos> block_lets_;
 
   // The function being compiled.
   Function* fn_ = nullptr;

@@ -42,6 +42,15 @@ std::string_view SourceLine(std::string_view source, int line);
 // about `max` bytes: for quoting user data inside an error message.
 std::string QuoteForMessage(std::string_view text, size_t max = 40);
 
+// The length of the printable character at text[i]: 1 for printable ASCII,
+// 2..4 for a valid UTF-8 sequence of a printable character; 0 for a control
+// byte (tab included), or a byte that does not begin valid UTF-8.
+size_t PrintableSequenceLength(std::string_view text, size_t i);
+
+// `text` with control bytes and invalid UTF-8 escaped as \xHH, for names and
+// text that a message shows whole.
+std::string Displayable(std::string_view text);
+
 }  // namespace tape::lang
 
 #endif  // TAPE_LANG_DIAGNOSTICS_H_

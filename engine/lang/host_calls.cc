@@ -12,10 +12,13 @@ constexpr HostInfo kHosts[] = {
     {"clock", "now", Host::kClockNow, 0, "clock.now"},
     {"random", "bits", Host::kRandomBits, 1, "random.bits"},
     {"io", "write", Host::kIoWrite, 1, "io.write"},
+    {"io", "last_error", Host::kIoLastError, 0, ""},
     {"fs", "read", Host::kFsRead, 1, "fs.read"},
     {"fs", "write", Host::kFsWrite, 2, "fs.write"},
     {"fs", "last_error", Host::kFsLastError, 0, ""},
     {"env", "get", Host::kEnvGet, 1, "env.get"},
+    {"env", "get", Host::kEnvGetOr, 2, "env.get"},
+    {"env", "has", Host::kEnvHas, 1, "env.get"},
     {"args", "get", Host::kArgsGet, 0, "args.get"},
     {"time", "sleep", Host::kTimeSleep, 1, "time.sleep"},
     {"", "print", Host::kPrint, 1, "io.write"},
@@ -50,19 +53,36 @@ int64_t IntRangeArg(const char* call, const Value& v, int64_t max, const char* u
   return n;
 }
 
+// What io.write and fs.write write: a string's bytes, any other value as
+// str() renders it (as the original did).
+const std::string& TextArg(const Value& v, std::string* storage) {
+  if (v.is_string()) return v.str();
+  *storage = ToString(v);
+  return *storage;
+}
+
+// What the writes return (§8): the bytes written, or nil when the write
+// failed (the errno is then in io.last_error() / fs.last_error()).
+Value BytesWritten(int error, size_t bytes) {
+  return error == 0 ? Value::Int(static_cast<int64_t>(bytes)) : Value();
+}
+
 }  // namespace
 
-const HostInfo* FindHost(std::string_view module, std::string_view function) {
+const HostInfo* FindHost(std::string_view module, std::string_view function, int argc) {
+  const HostInfo* first = nullptr;
   for (const HostInfo& h : kHosts) {
-    if (h.module == module && h.function == function) return &h;
+    if (h.module != module || h.function != function) continue;
+    if (h.arity == argc) return &h;
+    if (first == nullptr) first = &h;
   }
-  return nullptr;
+  return first;
 }
 
 std::string HostCallList() {
   std::string out;
   for (const HostInfo& h : kHosts) {
-    if (h.module.empty()) continue;
+    if (h.module.empty() || h.id == Host::kEnvGetOr) continue;
     if (!out.empty()) out += ", ";
     out.append(h.module).append(".").append(h.function);
   }
@@ -77,14 +97,20 @@ Value CallHost(Host id, Runtime& rt, const Site& site, Value* args, HostState* s
       int64_t n = IntRangeArg("random.bits", args[0], kMaxRandomBits, "bytes");
       return Value::String(rt.RandomBitsAt(site, static_cast<uint32_t>(n)));
     }
-    case Host::kIoWrite:
-      return Value::Int(rt.IoWriteAt(site, StringArg("io.write", args[0], "a string")));
+    case Host::kIoWrite: {
+      std::string rendered;
+      const std::string& bytes = TextArg(args[0], &rendered);
+      state->io_errno = rt.IoWriteAt(site, bytes);
+      return BytesWritten(state->io_errno, bytes.size());
+    }
     case Host::kPrint: {
       std::string line = ToString(args[0]);
       line.push_back('\n');
-      rt.IoWriteAt(site, line);
-      return Value();
+      state->io_errno = rt.IoWriteAt(site, line);
+      return BytesWritten(state->io_errno, line.size());
     }
+    case Host::kIoLastError:
+      return Value::Int(state->io_errno);
     case Host::kFsRead: {
       FsReadResult r = rt.FsReadAt(site, NameArg("fs.read", args[0], "path"));
       state->fs_errno = r.error;
@@ -93,15 +119,22 @@ Value CallHost(Host id, Runtime& rt, const Site& site, Value* args, HostState* s
     }
     case Host::kFsWrite: {
       const std::string& path = NameArg("fs.write", args[0], "path");
-      const std::string& data = StringArg("fs.write", args[1], "a string of data");
+      std::string rendered;
+      const std::string& data = TextArg(args[1], &rendered);
       state->fs_errno = rt.FsWriteAt(site, path, data);
-      return Value::Bool(state->fs_errno == 0);
+      return BytesWritten(state->fs_errno, data.size());
     }
     case Host::kFsLastError:
       return Value::Int(state->fs_errno);
-    case Host::kEnvGet: {
-      std::optional<std::string> v = rt.EnvGetAt(site, NameArg("env.get", args[0], "name"));
-      if (!v.has_value()) return Value();
+    // An unset variable is "" (as in the original), or the default given;
+    // env.has tells unset from empty.
+    case Host::kEnvGet:
+    case Host::kEnvGetOr:
+    case Host::kEnvHas: {
+      const char* call = id == Host::kEnvHas ? "env.has" : "env.get";
+      std::optional<std::string> v = rt.EnvGetAt(site, NameArg(call, args[0], "name"));
+      if (id == Host::kEnvHas) return Value::Bool(v.has_value());
+      if (!v.has_value()) return id == Host::kEnvGetOr ? args[1] : Value::String("");
       return Value::String(std::move(*v));
     }
     case Host::kArgsGet: {

@@ -18,10 +18,13 @@ enum class Host : uint8_t {
   kClockNow,
   kRandomBits,
   kIoWrite,
+  kIoLastError,
   kFsRead,
   kFsWrite,
   kFsLastError,
   kEnvGet,
+  kEnvGetOr,  // env.get(name, default)
+  kEnvHas,    // env.has(name): an env.get effect, answered set/unset
   kArgsGet,
   kTimeSleep,
   kPrint,  // print(x): an io.write of str(x) + "\n"
@@ -33,17 +36,20 @@ struct HostInfo {
   Host id;
   int arity;
   // The effect it performs ("clock.now"), which names its site; empty for
-  // fs.last_error, which only reads the interpreter's state.
+  // io.last_error and fs.last_error, which only read the interpreter's state.
   std::string_view effect;
 };
 
 // nullptr if `module.function` is not a host call. print is ("", "print").
-const HostInfo* FindHost(std::string_view module, std::string_view function);
+// A call with two forms (env.get) has an entry per argument count: given
+// `argc`, the entry that takes that many, else the first.
+const HostInfo* FindHost(std::string_view module, std::string_view function, int argc = -1);
 // "clock.now, random.bits, ..." for error messages.
 std::string HostCallList();
 
 // What host calls remember between calls within one run.
 struct HostState {
+  int io_errno = 0;  // of the last io.write or print
   int fs_errno = 0;  // of the last fs.read or fs.write
 };
 

@@ -3,7 +3,8 @@
 #include <cstdio>
 #include <string>
 
-#include "engine/lang/int_literal.h"
+#include "engine/lang/diagnostics.h"
+#include "engine/lang/number_text.h"
 
 namespace tape::lang {
 namespace {
@@ -21,7 +22,7 @@ bool IsHex(char c) {
 }
 // Bytes that may begin a token; a run of anything else is one error.
 bool CanStartToken(char c) {
-  return IsIdentChar(c) || IsSpace(c) || std::string_view("\"#(){}[],.;:+-*/%=!<>&|").find(c) !=
+  return IsIdentChar(c) || IsSpace(c) || std::string_view("\"#(){}[],.;:+-*/%=!<>&|^~").find(c) !=
                                              std::string_view::npos;
 }
 
@@ -38,218 +39,235 @@ constexpr Keyword kKeywords[] = {
     {"nil", Tok::kNil},
 };
 
-class Lexer {
- public:
-  explicit Lexer(std::string_view src) : src_(src) {}
+}  // namespace
 
-  LexResult Run() {
-    for (;;) {
-      SkipSpaceAndComments();
-      if (pos_ >= src_.size()) break;
-      LexToken();
-    }
-    start_ = pos_;
-    start_line_ = line_;
-    start_col_ = Col();
-    Emit(Tok::kEof);
+Token Lexer::Next() {
+  SkipSpaceAndComments();
+  start_ = pos_;
+  start_line_ = line_;
+  start_col_ = Col();
+  if (pos_ < src_.size()) return LexToken();
+  if (!at_eof_) {
+    at_eof_ = true;
     if (first_unreadable_ >= 0) {
-      out_.errors[first_unreadable_].message +=
+      errors_[first_unreadable_].message +=
           unreadable_ == 1 ? "; a script is text"
                            : " (" + std::to_string(unreadable_) +
                                  " unreadable bytes in all; a script is text)";
     }
-    return std::move(out_);
   }
+  return Emit(Tok::kEof);
+}
 
- private:
-  int Col() const { return static_cast<int>(pos_ - line_start_) + 1; }
-  char Peek(size_t ahead = 0) const {
-    return pos_ + ahead < src_.size() ? src_[pos_ + ahead] : '\0';
-  }
-
-  void SkipSpaceAndComments() {
-    while (pos_ < src_.size()) {
-      char c = src_[pos_];
-      if (c == '\n') {
-        ++pos_;
-        ++line_;
-        line_start_ = pos_;
-      } else if (IsSpace(c)) {
-        ++pos_;
-      } else if (c == '#') {
-        while (pos_ < src_.size() && src_[pos_] != '\n') ++pos_;
-      } else {
-        return;
-      }
-    }
-  }
-
-  void Emit(Tok kind) {
-    out_.tokens.push_back(
-        Token{kind, src_.substr(start_, pos_ - start_), start_line_, start_col_});
-  }
-  void Error(std::string message) {
-    out_.errors.push_back(Diagnostic{start_line_, start_col_, std::move(message)});
-    Emit(Tok::kError);
-  }
-
-  void LexToken() {
-    start_ = pos_;
-    start_line_ = line_;
-    start_col_ = Col();
-    char c = src_[pos_++];
-    if (IsIdentStart(c)) return LexIdent();
-    if (IsDigit(c)) return LexNumber();
-    switch (c) {
-      case '"': return LexString();
-      case '(': return Emit(Tok::kLParen);
-      case ')': return Emit(Tok::kRParen);
-      case '{': return Emit(Tok::kLBrace);
-      case '}': return Emit(Tok::kRBrace);
-      case '[': return Emit(Tok::kLBracket);
-      case ']': return Emit(Tok::kRBracket);
-      case ',': return Emit(Tok::kComma);
-      case ';': return Emit(Tok::kSemicolon);
-      case ':': return Emit(Tok::kColon);
-      case '+': return Emit(Tok::kPlus);
-      case '-': return Emit(Tok::kMinus);
-      case '*': return Emit(Tok::kStar);
-      case '/': return Emit(Tok::kSlash);
-      case '%': return Emit(Tok::kPercent);
-      case '.':
-        if (Peek() == '.') {
-          ++pos_;
-          return Emit(Tok::kDotDot);
-        }
-        return Emit(Tok::kDot);
-      case '=': return Emit(Match('=') ? Tok::kEq : Tok::kAssign);
-      case '<': return Emit(Match('=') ? Tok::kLe : Tok::kLt);
-      case '>': return Emit(Match('=') ? Tok::kGe : Tok::kGt);
-      case '!':
-        if (Match('=')) return Emit(Tok::kNe);
-        return Error("unexpected '!': write 'not' for logical negation");
-      case '&':
-        if (Match('&')) return Error("unexpected '&&': write 'and'");
-        return Error("unexpected character '&'");
-      case '|':
-        if (Match('|')) return Error("unexpected '||': write 'or'");
-        return Error("unexpected character '|'");
-    }
-    // A run of unreadable bytes (binary garbage, say) is a single error.
-    while (pos_ < src_.size() && !CanStartToken(src_[pos_])) ++pos_;
-    std::string_view bad = src_.substr(start_, pos_ - start_);
-    if (bad.size() == 1 && c >= 0x20 && c < 0x7f) {
-      return Error(std::string("unexpected character '") + c + "'");
-    }
-    // Binary garbage is one error, at its first byte, however much of it
-    // there is; the count is added to that message at the end.
-    unreadable_ += bad.size();
-    if (first_unreadable_ >= 0) {
-      Emit(Tok::kError);
+void Lexer::SkipSpaceAndComments() {
+  while (pos_ < src_.size()) {
+    char c = src_[pos_];
+    if (c == '\n') {
+      ++pos_;
+      ++line_;
+      line_start_ = pos_;
+    } else if (IsSpace(c)) {
+      ++pos_;
+    } else if (c == '#') {
+      while (pos_ < src_.size() && src_[pos_] != '\n') ++pos_;
+    } else {
       return;
     }
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "unexpected byte 0x%02x", static_cast<unsigned char>(c));
-    first_unreadable_ = static_cast<int>(out_.errors.size());
-    Error(buf);
   }
+}
 
-  bool Match(char expected) {
-    if (Peek() != expected) return false;
+bool Lexer::Match(char expected) {
+  if (Peek() != expected) return false;
+  ++pos_;
+  return true;
+}
+
+Token Lexer::Emit(Tok kind) const {
+  return Token{kind, src_.substr(start_, pos_ - start_), start_line_, start_col_};
+}
+
+Token Lexer::Error(std::string message) {
+  errors_.push_back(Diagnostic{start_line_, start_col_, std::move(message)});
+  return Emit(Tok::kError);
+}
+
+Token Lexer::LexToken() {
+  char c = src_[pos_++];
+  if (IsIdentStart(c)) return LexIdent();
+  if (IsDigit(c)) return LexNumber();
+  if (c == '"') return LexString();
+  return LexOperator(c);
+}
+
+Token Lexer::LexOperator(char c) {
+  switch (c) {
+    case '(': return Emit(Tok::kLParen);
+    case ')': return Emit(Tok::kRParen);
+    case '{': return Emit(Tok::kLBrace);
+    case '}': return Emit(Tok::kRBrace);
+    case '[': return Emit(Tok::kLBracket);
+    case ']': return Emit(Tok::kRBracket);
+    case ',': return Emit(Tok::kComma);
+    case ';': return Emit(Tok::kSemicolon);
+    case ':': return Emit(Tok::kColon);
+    case '~': return Emit(Tok::kTilde);
+    case '+': return Emit(Match('=') ? Tok::kPlusAssign : Tok::kPlus);
+    case '-': return Emit(Match('=') ? Tok::kMinusAssign : Tok::kMinus);
+    case '*': return Emit(Match('=') ? Tok::kStarAssign : Tok::kStar);
+    case '/': return Emit(Match('=') ? Tok::kSlashAssign : Tok::kSlash);
+    case '%': return Emit(Match('=') ? Tok::kPercentAssign : Tok::kPercent);
+    case '^': return Emit(Match('=') ? Tok::kCaretAssign : Tok::kCaret);
+    case '.': return Emit(Match('.') ? Tok::kDotDot : Tok::kDot);
+    case '=': return Emit(Match('=') ? Tok::kEq : Tok::kAssign);
+    case '!': return Emit(Match('=') ? Tok::kNe : Tok::kBang);
+    case '&':
+      if (Match('&')) return Emit(Tok::kAndAnd);
+      return Emit(Match('=') ? Tok::kAmpAssign : Tok::kAmp);
+    case '|':
+      if (Match('|')) return Emit(Tok::kOrOr);
+      return Emit(Match('=') ? Tok::kPipeAssign : Tok::kPipe);
+    case '<':
+      if (Match('<')) return Emit(Match('=') ? Tok::kShlAssign : Tok::kShl);
+      return Emit(Match('=') ? Tok::kLe : Tok::kLt);
+    case '>':
+      if (Match('>')) return Emit(Match('=') ? Tok::kShrAssign : Tok::kShr);
+      return Emit(Match('=') ? Tok::kGe : Tok::kGt);
+  }
+  return LexUnreadable(c);
+}
+
+Token Lexer::LexUnreadable(char c) {
+  // A run of unreadable bytes (binary garbage, say) is a single error.
+  while (pos_ < src_.size() && !CanStartToken(src_[pos_])) ++pos_;
+  std::string_view bad = src_.substr(start_, pos_ - start_);
+  if (bad.size() == 1 && c >= 0x20 && c < 0x7f) {
+    return Error(std::string("unexpected character '") + c + "'");
+  }
+  // Binary garbage is one error, at its first byte, however much of it
+  // there is; the count is added to that message at the end.
+  unreadable_ += bad.size();
+  if (first_unreadable_ >= 0) return Emit(Tok::kError);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "unexpected byte 0x%02x", static_cast<unsigned char>(c));
+  first_unreadable_ = static_cast<int>(errors_.size());
+  return Error(buf);
+}
+
+Token Lexer::LexIdent() {
+  while (IsIdentChar(Peek())) ++pos_;
+  std::string_view text = src_.substr(start_, pos_ - start_);
+  for (const Keyword& k : kKeywords) {
+    if (k.text == text) return Emit(k.kind);
+  }
+  return Emit(Tok::kIdent);
+}
+
+// Integers: 42, 0x2a. Floats: digits, then a fraction (".5", at least one
+// digit, so that 0..3 stays a range) and/or an exponent ("e-3").
+Token Lexer::LexNumber() {
+  bool hex = src_[start_] == '0' && (Peek() == 'x' || Peek() == 'X');
+  bool is_float = false;
+  if (hex) {
     ++pos_;
-    return true;
-  }
-
-  void LexIdent() {
-    while (IsIdentChar(Peek())) ++pos_;
-    std::string_view text = src_.substr(start_, pos_ - start_);
-    for (const Keyword& k : kKeywords) {
-      if (k.text == text) return Emit(k.kind);
-    }
-    Emit(Tok::kIdent);
-  }
-
-  void LexNumber() {
-    bool hex = src_[start_] == '0' && (Peek() == 'x' || Peek() == 'X');
-    if (hex) {
+    while (IsHex(Peek())) ++pos_;
+  } else {
+    while (IsDigit(Peek())) ++pos_;
+    if (Peek() == '.' && IsDigit(Peek(1))) {
+      is_float = true;
       ++pos_;
-      while (IsHex(Peek())) ++pos_;
-    } else {
       while (IsDigit(Peek())) ++pos_;
     }
-    bool glued = IsIdentChar(Peek());
-    while (IsIdentChar(Peek())) ++pos_;
-    std::string_view text = src_.substr(start_, pos_ - start_);
-    if (glued || (hex && text.size() == 2)) {
-      return Error("invalid number " + QuoteForMessage(text));
+    if ((Peek() == 'e' || Peek() == 'E') &&
+        (IsDigit(Peek(1)) || ((Peek(1) == '+' || Peek(1) == '-') && IsDigit(Peek(2))))) {
+      is_float = true;
+      pos_ += 2;
+      while (IsDigit(Peek())) ++pos_;
     }
-    if (!hex && text.size() > 1 && text[0] == '0') {
-      // C would read 017 as octal; refusing it avoids the surprise.
-      return Error("a number cannot start with 0 (write it without leading zeros, or 0x.. for hex)");
-    }
-    if (!ParseIntLiteral(text).has_value()) {
-      return Error("integer literal " + QuoteForMessage(text) +
-                   " is too large (the largest int is 9223372036854775807)");
-    }
-    Emit(Tok::kInt);
   }
+  bool glued = IsIdentChar(Peek());
+  while (IsIdentChar(Peek())) ++pos_;
+  std::string_view text = src_.substr(start_, pos_ - start_);
+  if (glued || (hex && text.size() == 2)) {
+    return Error("invalid number " + QuoteForMessage(text));
+  }
+  if (!hex && text.size() > 1 && text[0] == '0' && IsDigit(text[1])) {
+    // C would read 017 as octal; refusing it avoids the surprise.
+    return Error("a number cannot start with 0 (write it without leading zeros, or 0x.. for hex)");
+  }
+  if (is_float) {
+    bool too_large = false;
+    if (!ParseFloat(text, /*allow_sign=*/false, &too_large).has_value()) {
+      return Error("float literal " + QuoteForMessage(text) +
+                   (too_large ? " is too large (floats are finite; the largest is about 1.8e308)"
+                              : " is malformed"));
+    }
+    return Emit(Tok::kFloat);
+  }
+  if (!ParseIntLiteral(text).has_value()) {
+    return Error("integer literal " + QuoteForMessage(text) +
+                 " is too large (the largest int is 9223372036854775807)");
+  }
+  return Emit(Tok::kInt);
+}
 
-  void LexString() {
-    for (;;) {
-      if (pos_ >= src_.size() || src_[pos_] == '\n') {
-        return Error("unterminated string (a string ends on the line it starts)");
-      }
-      char c = src_[pos_];
-      if (c == '"') {
-        ++pos_;
-        return Emit(Tok::kString);
-      }
-      if (c == '\\') {
-        size_t esc = pos_;
-        ++pos_;
-        char e = Peek();
-        if (e == 'x') {
-          if (!IsHex(Peek(1)) || !IsHex(Peek(2))) return BadEscape(esc);
-          pos_ += 3;
-        } else if (e == 'n' || e == 't' || e == 'r' || e == '0' || e == '\\' || e == '"') {
-          ++pos_;
-        } else {
-          return BadEscape(esc);
-        }
-        continue;
-      }
+// A string may span lines (as in the original); its newlines are part of it.
+Token Lexer::LexString() {
+  int first_line = line_;
+  for (;;) {
+    if (pos_ >= src_.size()) {
+      return Error("unterminated string: no closing '\"' before the end of the file");
+    }
+    char c = src_[pos_];
+    if (c == '"') {
       ++pos_;
+      if (line_ != first_line && !multiline_.has_value()) {
+        multiline_ = Diagnostic{start_line_, start_col_,
+                                "this string goes on past the end of its line (strings may "
+                                "span lines): is its closing '\"' missing?"};
+      }
+      return Emit(Tok::kString);
     }
-  }
-
-  // Reports a bad escape at the backslash, then skips the rest of the string
-  // so that its tail is not lexed as code.
-  void BadEscape(size_t backslash) {
-    int line = line_;
-    int col = static_cast<int>(backslash - line_start_) + 1;
-    std::string_view seq = src_.substr(backslash, 2);
-    while (pos_ < src_.size() && src_[pos_] != '"' && src_[pos_] != '\n') {
-      pos_ += src_[pos_] == '\\' && pos_ + 1 < src_.size() && src_[pos_ + 1] != '\n' ? 2 : 1;
+    if (c == '\n') {
+      ++pos_;
+      ++line_;
+      line_start_ = pos_;
+      continue;
     }
-    if (pos_ < src_.size() && src_[pos_] == '"') ++pos_;
-    out_.errors.push_back(Diagnostic{line, col, "unknown escape " + QuoteForMessage(seq) +
-                                                    " (known: \\n \\t \\r \\0 \\\\ \\\" \\xHH)"});
-    Emit(Tok::kError);
+    if (c == '\\') {
+      size_t esc = pos_;
+      ++pos_;
+      char e = Peek();
+      if (e == 'x') {
+        if (!IsHex(Peek(1)) || !IsHex(Peek(2))) return BadEscape(esc, line_, line_start_);
+        pos_ += 3;
+      } else if (e == 'n' || e == 't' || e == 'r' || e == '0' || e == '\\' || e == '"') {
+        ++pos_;
+      } else {
+        return BadEscape(esc, line_, line_start_);
+      }
+      continue;
+    }
+    ++pos_;
   }
+}
 
-  std::string_view src_;
-  size_t pos_ = 0;
-  size_t line_start_ = 0;
-  int line_ = 1;
-  size_t start_ = 0;
-  int start_line_ = 1;
-  int start_col_ = 1;
-  LexResult out_;
-  int first_unreadable_ = -1;  // index of the error about unreadable bytes
-  size_t unreadable_ = 0;
-};
-
-}  // namespace
+// Reports a bad escape at the backslash, then skips the rest of the string
+// so that its tail is not lexed as code.
+Token Lexer::BadEscape(size_t backslash, int line, size_t line_start) {
+  int col = static_cast<int>(backslash - line_start) + 1;
+  std::string_view seq = src_.substr(backslash, 2);
+  while (pos_ < src_.size() && src_[pos_] != '"') {
+    if (src_[pos_] == '\n') {
+      ++line_;
+      line_start_ = pos_ + 1;
+    }
+    pos_ += src_[pos_] == '\\' && pos_ + 1 < src_.size() && src_[pos_ + 1] != '\n' ? 2 : 1;
+  }
+  if (pos_ < src_.size()) ++pos_;
+  errors_.push_back(Diagnostic{line, col, "unknown escape " + QuoteForMessage(seq) +
+                                              " (known: \\n \\t \\r \\0 \\\\ \\\" \\xHH)"});
+  return Emit(Tok::kError);
+}
 
 std::string_view TokName(Tok kind) {
   switch (kind) {
@@ -257,6 +275,7 @@ std::string_view TokName(Tok kind) {
     case Tok::kError: return "unreadable text";
     case Tok::kIdent: return "a name";
     case Tok::kInt: return "a number";
+    case Tok::kFloat: return "a number";
     case Tok::kString: return "a string";
     case Tok::kLParen: return "'('";
     case Tok::kRParen: return "')'";
@@ -274,6 +293,25 @@ std::string_view TokName(Tok kind) {
     case Tok::kStar: return "'*'";
     case Tok::kSlash: return "'/'";
     case Tok::kPercent: return "'%'";
+    case Tok::kAmp: return "'&'";
+    case Tok::kPipe: return "'|'";
+    case Tok::kCaret: return "'^'";
+    case Tok::kTilde: return "'~'";
+    case Tok::kShl: return "'<<'";
+    case Tok::kShr: return "'>>'";
+    case Tok::kAndAnd: return "'&&'";
+    case Tok::kOrOr: return "'||'";
+    case Tok::kBang: return "'!'";
+    case Tok::kPlusAssign: return "'+='";
+    case Tok::kMinusAssign: return "'-='";
+    case Tok::kStarAssign: return "'*='";
+    case Tok::kSlashAssign: return "'/='";
+    case Tok::kPercentAssign: return "'%='";
+    case Tok::kAmpAssign: return "'&='";
+    case Tok::kPipeAssign: return "'|='";
+    case Tok::kCaretAssign: return "'^='";
+    case Tok::kShlAssign: return "'<<='";
+    case Tok::kShrAssign: return "'>>='";
     case Tok::kAssign: return "'='";
     case Tok::kEq: return "'=='";
     case Tok::kNe: return "'!='";
@@ -301,6 +339,15 @@ std::string_view TokName(Tok kind) {
   return "a token";
 }
 
-LexResult Lex(std::string_view source) { return Lexer(source).Run(); }
+LexResult Lex(std::string_view source) {
+  Lexer lexer(source);
+  LexResult out;
+  do {
+    out.tokens.push_back(lexer.Next());
+  } while (out.tokens.back().kind != Tok::kEof);
+  out.errors = std::move(lexer.errors());
+  out.first_multiline_string = lexer.first_multiline_string();
+  return out;
+}
 
 }  // namespace tape::lang

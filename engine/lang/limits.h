@@ -7,6 +7,8 @@
 
 #include <cstdint>
 
+#include "tape/program.h"
+
 namespace tape::lang {
 
 // Source text larger than this is refused before lexing.
@@ -36,6 +38,8 @@ inline constexpr int64_t kDefaultMaxMemory = int64_t{1} << 30;
 // can describe exponentially large trees in little memory (l = [l, l] a
 // hundred times); comparing two such trees must end.
 inline constexpr int64_t kMaxCompared = int64_t{1} << 26;
+// The largest width or precision in a format() field ({:1000}).
+inline constexpr int kMaxFormatWidth = 1000;
 // random.bits(n) accepts n up to this.
 inline constexpr int64_t kMaxRandomBits = 1 << 20;
 // time.sleep(ms) accepts ms up to one day.
@@ -47,6 +51,24 @@ struct RunLimits {
   // legitimately run forever (a service loop), so the default is unlimited.
   uint64_t max_steps = 0;
   int64_t max_memory = kDefaultMaxMemory;  // bytes, see MemoryBudget
+};
+
+// What a run reports besides its exit code.
+struct RunStats {
+  // Steps executed (the unit of RunLimits::max_steps: loop iterations plus
+  // function calls), however the run ended. A host can store the count of a
+  // recording and bound a replay of it by the same number.
+  uint64_t steps = 0;
+};
+
+// Thrown instead of a plain ProgramError when a run passes
+// RunLimits::max_steps. It is a ProgramError (what() is the formatted
+// runtime error), so a host that does not care needs nothing new; one that
+// bounds replays by the recorded step count can tell this apart from an
+// error of the script.
+class StepLimitError : public ProgramError {
+ public:
+  using ProgramError::ProgramError;
 };
 
 }  // namespace tape::lang

@@ -1,9 +1,11 @@
 #include "engine/lang/ops.h"
 
+#include <cmath>
 #include <string>
 #include <vector>
 
 #include "engine/lang/limits.h"
+#include "engine/lang/number_text.h"
 
 namespace tape::lang {
 namespace {
@@ -15,6 +17,11 @@ const char* Symbol(Op op) {
     case Op::kMul: return "*";
     case Op::kDiv: return "/";
     case Op::kMod: return "%";
+    case Op::kBitAnd: return "&";
+    case Op::kBitOr: return "|";
+    case Op::kBitXor: return "^";
+    case Op::kShl: return "<<";
+    case Op::kShr: return ">>";
     case Op::kLt: return "<";
     case Op::kLe: return "<=";
     case Op::kGt: return ">";
@@ -23,13 +30,18 @@ const char* Symbol(Op op) {
   }
 }
 
+bool IsBitwise(Op op) {
+  return op == Op::kBitAnd || op == Op::kBitOr || op == Op::kBitXor || op == Op::kShl ||
+         op == Op::kShr;
+}
+
 [[noreturn]] void TypeFault(Op op, const Value& a, const Value& b) {
   std::string msg = std::string("cannot apply '") + Symbol(op) + "' to " + TypeName(a.type()) +
                     " and " + TypeName(b.type());
-  if (op == Op::kAdd && (a.is_string() || b.is_string())) msg += " (convert with str() first)";
   if (op == Op::kMul && a.is_int() && (b.is_string() || b.is_list())) {
     msg += " (write the count on the right: x * n)";
   }
+  if (IsBitwise(op) && (a.is_number() || b.is_number())) msg += " (bitwise operators take ints)";
   Fault(msg);
 }
 
@@ -53,7 +65,8 @@ size_t CheckIndex(const Value& key, size_t n, const char* what) {
 
 void CheckMapKey(const Value& key) {
   if (!key.is_int() && !key.is_string()) {
-    Fault(std::string("map keys are ints or strings, got ") + TypeName(key.type()));
+    Fault(std::string("map keys are ints or strings, got ") + TypeName(key.type()) +
+          (key.is_float() ? " (convert it with int() or str())" : ""));
   }
 }
 
@@ -67,6 +80,38 @@ int64_t Repeat(const Value& seq, int64_t n, size_t len) {
   int64_t total;
   if (__builtin_mul_overflow(static_cast<int64_t>(len), n, &total)) total = INT64_MAX;
   return total;
+}
+
+// Floats stay finite (specs/language.md §3.6): an operation whose result
+// would be infinite faults, as integer overflow does.
+double FloatArith(Op op, double x, double y) {
+  double r;
+  switch (op) {
+    case Op::kAdd: r = x + y; break;
+    case Op::kSub: r = x - y; break;
+    case Op::kMul: r = x * y; break;
+    case Op::kDiv:
+      if (y == 0) Fault("division by zero");
+      r = x / y;
+      break;
+    case Op::kMod:
+      if (y == 0) Fault("modulo by zero");
+      return std::fmod(x, y);  // never larger than x
+    default:
+      Fault("internal error: not a float operator");
+  }
+  if (!std::isfinite(r)) {
+    Fault("float overflow: " + FormatFloat(x) + " " + Symbol(op) + " " + FormatFloat(y) +
+          " is too large for a float");
+  }
+  return r;
+}
+
+// The text `+` uses for a value next to a string: str() of it.
+std::string_view TextOf(const Value& v, std::string* storage) {
+  if (v.is_string()) return v.str();
+  *storage = ToString(v);
+  return *storage;
 }
 
 // Walks from `root` down `depth` keys, making each container on the way
@@ -128,6 +173,18 @@ int64_t IntArith(Op op, int64_t a, int64_t b) {
       if (b == 0) Fault(op == Op::kDiv ? "division by zero" : "modulo by zero");
       if (a == INT64_MIN && b == -1) OverflowFault(op, a, b);
       return op == Op::kDiv ? a / b : a % b;
+    case Op::kBitAnd: return a & b;
+    case Op::kBitOr: return a | b;
+    case Op::kBitXor: return a ^ b;
+    case Op::kShl:
+    case Op::kShr:
+      // Shifting by 64 or more shifts every bit out, as shifting one bit at
+      // a time would; bits shifted out of `<<` are lost (it is a bit
+      // operation, not a multiplication).
+      if (b < 0) Fault("negative shift count: " + std::to_string(a) + " " + Symbol(op) + " " +
+                       std::to_string(b));
+      if (op == Op::kShl) return b >= 64 ? 0 : static_cast<int64_t>(static_cast<uint64_t>(a) << b);
+      return b >= 64 ? (a < 0 ? -1 : 0) : a >> b;  // arithmetic: the sign is kept
     default:
       Fault("internal error: not an arithmetic operator");
   }
@@ -135,16 +192,26 @@ int64_t IntArith(Op op, int64_t a, int64_t b) {
 
 Value Arith(Op op, const Value& a, const Value& b) {
   if (a.is_int() && b.is_int()) return Value::Int(IntArith(op, a.as_int(), b.as_int()));
+  if (a.is_number() && b.is_number() && !IsBitwise(op)) {
+    return Value::Float(FloatArith(op, a.to_double(), b.to_double()));
+  }
   if (op == Op::kAdd) {
-    if (a.is_string() && b.is_string()) {
-      CheckStringSize(static_cast<int64_t>(a.str().size() + b.str().size()));
+    if (a.is_string() || b.is_string()) {
+      // A string on either side: the other operand as str() renders it.
+      std::string left_text, right_text;
+      std::string_view left = TextOf(a, &left_text), right = TextOf(b, &right_text);
+      int64_t total = static_cast<int64_t>(left.size() + right.size());
+      CheckStringSize(total);
+      MemoryBudget::CheckAvailable(total);
       std::string s;
-      s.reserve(a.str().size() + b.str().size());
-      s.append(a.str()).append(b.str());
+      s.reserve(left.size() + right.size());
+      s.append(left).append(right);
       return Value::String(std::move(s));
     }
     if (a.is_list() && b.is_list()) {
       CheckElements(static_cast<int64_t>(a.list().size() + b.list().size()));
+      MemoryBudget::CheckAvailable(
+          static_cast<int64_t>((a.list().size() + b.list().size()) * sizeof(Value)));
       std::vector<Value> items;
       items.reserve(a.list().size() + b.list().size());
       items.insert(items.end(), a.list().begin(), a.list().end());
@@ -156,6 +223,7 @@ Value Arith(Op op, const Value& a, const Value& b) {
     if (a.is_string()) {
       int64_t total = Repeat(a, b.as_int(), a.str().size());
       CheckStringSize(total);
+      MemoryBudget::CheckAvailable(total);
       // Doubling: log(n) copies instead of n appends of a short string.
       std::string s;
       if (total == 0) return Value::String(std::move(s));
@@ -168,6 +236,7 @@ Value Arith(Op op, const Value& a, const Value& b) {
     if (a.is_list()) {
       int64_t total = Repeat(a, b.as_int(), a.list().size());
       CheckElements(total);
+      MemoryBudget::CheckAvailable(total * static_cast<int64_t>(sizeof(Value)));
       std::vector<Value> items;
       if (total == 0) return Value::NewList(std::move(items));  // [] * huge must not loop
       items.reserve(static_cast<size_t>(total));
@@ -182,15 +251,15 @@ Value Arith(Op op, const Value& a, const Value& b) {
 
 bool Compare(Op op, const Value& a, const Value& b) {
   int c;
-  if (a.is_int() && b.is_int()) {
-    c = a.as_int() < b.as_int() ? -1 : a.as_int() > b.as_int();
+  if (a.is_number() && b.is_number()) {
+    c = CompareNumbers(a, b);
   } else if (a.is_string() && b.is_string()) {
     // std::string compares as unsigned bytes (char_traits<char>::compare is
     // memcmp), which is what the spec promises.
     c = a.str().compare(b.str());
   } else {
     Fault(std::string("cannot compare ") + TypeName(a.type()) + " and " + TypeName(b.type()) +
-          " with '" + Symbol(op) + "' (only ints with ints, strings with strings)");
+          " with '" + Symbol(op) + "' (only numbers with numbers, strings with strings)");
   }
   switch (op) {
     case Op::kLt: return c < 0;
@@ -201,9 +270,18 @@ bool Compare(Op op, const Value& a, const Value& b) {
 }
 
 Value Negate(const Value& v) {
+  if (v.is_float()) return Value::Float(-v.as_float());
   if (!v.is_int()) Fault(std::string("cannot negate a ") + TypeName(v.type()));
   if (v.as_int() == INT64_MIN) Fault("integer overflow: -(-9223372036854775808)");
   return Value::Int(-v.as_int());
+}
+
+Value BitNot(const Value& v) {
+  if (!v.is_int()) {
+    Fault(std::string("cannot apply '~' to a ") + TypeName(v.type()) +
+          " (bitwise operators take ints)");
+  }
+  return Value::Int(~v.as_int());
 }
 
 Value MakeMap(Value* kv, int pairs) {
@@ -225,8 +303,10 @@ Value IndexGet(const Value& c, const Value& key) {
   switch (c.type()) {
     case Type::kList: return c.list()[CheckIndex(key, c.list().size(), "list")];
     case Type::kString: {
+      // The byte's value, as in the original language (chr() makes a
+      // one-byte string of it again).
       size_t i = CheckIndex(key, c.str().size(), "string");
-      return Value::String(std::string(1, c.str()[i]));
+      return Value::Int(static_cast<unsigned char>(c.str()[i]));
     }
     case Type::kMap: {
       CheckMapKey(key);
@@ -238,6 +318,12 @@ Value IndexGet(const Value& c, const Value& key) {
       Fault(std::string("cannot index ") + (c.is_int() ? "an " : "a ") + TypeName(c.type()) +
             " (only strings, lists and maps)");
   }
+}
+
+Value GetPath(const Value& root, const Value* keys, int depth) {
+  Value at = root;
+  for (int i = 0; i < depth; ++i) at = IndexGet(at, keys[i]);
+  return at;
 }
 
 void SetPath(Value* root, const Value* keys, int depth, Value value) {
@@ -272,18 +358,25 @@ void PushPath(Value* root, const Value* keys, int depth, Value value) {
   UpdateNesting(chain, child_nesting);
 }
 
-Value PopPath(Value* root, const Value* keys, int depth) {
+Value PopPath(Value* root, const Value* keys, int depth, const Value* index) {
   std::vector<Value*> chain;
   Descend(root, keys, depth, &chain);
   Value* target = chain.back();
   if (!target->is_list()) {
-    Fault(std::string("pop() needs a list, got ") + TypeName(target->type()));
+    Fault(std::string("pop() needs a list, got ") + TypeName(target->type()) +
+          (target->is_map() ? " (to remove a key from a map: remove(m, k))" : ""));
   }
   std::vector<Value>& items = target->MutableList();
-  if (items.empty()) Fault("pop() from an empty list");
-  Value last = std::move(items.back());
-  items.pop_back();
-  return last;
+  if (index == nullptr) {
+    if (items.empty()) Fault("pop() from an empty list");
+    Value last = std::move(items.back());
+    items.pop_back();
+    return last;
+  }
+  size_t i = CheckIndex(*index, items.size(), "list");
+  Value removed = std::move(items[i]);
+  items.erase(items.begin() + static_cast<std::ptrdiff_t>(i));
+  return removed;
 }
 
 bool RemovePath(Value* root, const Value* keys, int depth, const Value& key) {
@@ -291,7 +384,8 @@ bool RemovePath(Value* root, const Value* keys, int depth, const Value& key) {
   Descend(root, keys, depth, &chain);
   Value* target = chain.back();
   if (!target->is_map()) {
-    Fault(std::string("remove() needs a map, got ") + TypeName(target->type()));
+    Fault(std::string("remove() needs a map, got ") + TypeName(target->type()) +
+          (target->is_list() ? " (to remove element i of a list: pop(l, i))" : ""));
   }
   CheckMapKey(key);
   if (target->map().Find(key) == nullptr) return false;

@@ -11,23 +11,27 @@
 
 namespace tape::lang {
 
-// + - * / % on any operands.
+// + - * / % & | ^ << >> on any operands.
 Value Arith(Op op, const Value& a, const Value& b);
-// Integer + - * / % with the overflow and division checks; faults.
+// The same on two ints, with the overflow and division checks; faults.
 int64_t IntArith(Op op, int64_t a, int64_t b);
-// < <= > >= on ints or strings.
+// < <= > >= on numbers or strings.
 bool Compare(Op op, const Value& a, const Value& b);
 Value Negate(const Value& v);
+Value BitNot(const Value& v);
 // A map from `pairs` key/value pairs (a map literal; later keys win).
 Value MakeMap(Value* kv, int pairs);
 // x[key] for reading.
 Value IndexGet(const Value& container, const Value& key);
 
-// The place root[keys[0]]..[keys[depth-1]], changed in place (copying shared
-// containers first, value semantics). Faults on a missing key or index.
+// The place root[keys[0]]..[keys[depth-1]], read, or changed in place
+// (copying shared containers first, value semantics). Faults on a missing
+// key or index.
+Value GetPath(const Value& root, const Value* keys, int depth);
 void SetPath(Value* root, const Value* keys, int depth, Value value);
 void PushPath(Value* root, const Value* keys, int depth, Value value);
-Value PopPath(Value* root, const Value* keys, int depth);
+// pop(place) when `index` is null, else pop(place, *index).
+Value PopPath(Value* root, const Value* keys, int depth, const Value* index);
 bool RemovePath(Value* root, const Value* keys, int depth, const Value& key);
 
 }  // namespace tape::lang

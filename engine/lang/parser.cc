@@ -5,7 +5,8 @@
 #include <string>
 #include <utility>
 
-#include "engine/lang/int_literal.h"
+#include "engine/lang/host_calls.h"
+#include "engine/lang/number_text.h"
 #include "engine/lang/limits.h"
 
 namespace tape::lang {
@@ -15,16 +16,40 @@ namespace {
 // resynchronise (a statement boundary).
 struct SyntaxError {};
 
-// Binding power of binary operators; 0 for tokens that are not one.
+// Binding power of binary operators; 0 for tokens that are not one. The
+// bitwise operators bind tighter than comparisons (as in Python and Rust,
+// unlike C), so that `x & 1 == 0` means `(x & 1) == 0`.
 int Precedence(Tok t) {
   switch (t) {
-    case Tok::kOr: return 1;
-    case Tok::kAnd: return 2;
+    case Tok::kOr: case Tok::kOrOr: return 1;
+    case Tok::kAnd: case Tok::kAndAnd: return 2;
     case Tok::kEq: case Tok::kNe: return 3;
     case Tok::kLt: case Tok::kLe: case Tok::kGt: case Tok::kGe: return 4;
-    case Tok::kPlus: case Tok::kMinus: return 5;
-    case Tok::kStar: case Tok::kSlash: case Tok::kPercent: return 6;
+    case Tok::kPipe: return 5;
+    case Tok::kCaret: return 6;
+    case Tok::kAmp: return 7;
+    case Tok::kShl: case Tok::kShr: return 8;
+    case Tok::kPlus: case Tok::kMinus: return 9;
+    case Tok::kStar: case Tok::kSlash: case Tok::kPercent: return 10;
     default: return 0;
+  }
+}
+
+// The binary operator of a compound assignment ('+=' gives '+'); kEof if
+// `t` is not one.
+Tok CompoundOperator(Tok t) {
+  switch (t) {
+    case Tok::kPlusAssign: return Tok::kPlus;
+    case Tok::kMinusAssign: return Tok::kMinus;
+    case Tok::kStarAssign: return Tok::kStar;
+    case Tok::kSlashAssign: return Tok::kSlash;
+    case Tok::kPercentAssign: return Tok::kPercent;
+    case Tok::kAmpAssign: return Tok::kAmp;
+    case Tok::kPipeAssign: return Tok::kPipe;
+    case Tok::kCaretAssign: return Tok::kCaret;
+    case Tok::kShlAssign: return Tok::kShl;
+    case Tok::kShrAssign: return Tok::kShr;
+    default: return Tok::kEof;
   }
 }
 
@@ -284,7 +309,8 @@ class Parser {
         break;
     }
     ExprPtr expr = ParseExpr();
-    if (At(Tok::kAssign)) {
+    Tok compound = CompoundOperator(Cur().kind);
+    if (At(Tok::kAssign) || compound != Tok::kEof) {
       Pos eq = PosOf(Cur());
       if (!IsPlace(*expr)) {
         Fail(eq, "cannot assign to this expression: only a variable or an element "
@@ -293,7 +319,9 @@ class Parser {
       Advance();
       ExprPtr value = ParseExpr();
       ExpectSemicolon("the assignment");
-      return std::make_unique<AssignStmt>(eq, std::move(expr), std::move(value));
+      auto assign = std::make_unique<AssignStmt>(eq, std::move(expr), std::move(value));
+      assign->op = compound == Tok::kEof ? Tok::kAssign : compound;
+      return assign;
     }
     ExpectSemicolon("the expression");
     return std::make_unique<ExprStmt>(pos, std::move(expr));
@@ -314,25 +342,28 @@ class Parser {
     return std::make_unique<LetStmt>(pos, std::string(name.lexeme), std::move(init));
   }
 
-  // Conditions are parenthesised; a missing '(' is reported and the
-  // condition parsed anyway, so that the block after it still parses.
+  // A condition is any expression, with or without parentheses: `if x < 3 {`
+  // and `if (x < 3) {` (the parentheses are an ordinary parenthesised
+  // expression). A '=' is reported and read as '==', so that the block after
+  // it still parses.
   ExprPtr ParseCondition(std::string_view keyword) {
-    if (!At(Tok::kLParen)) {
-      Report(PosOf(Cur()), "expected '(' after '" + std::string(keyword) +
-                               "': conditions are written in parentheses, as in " +
-                               std::string(keyword) + " (x < 3) { ... }");
-      return ParseExpr();
+    if (At(Tok::kLBrace)) {
+      Fail(PosOf(Cur()), "expected a condition after '" + std::string(keyword) +
+                             "', found '{' (a condition that is a map literal goes in "
+                             "parentheses)");
     }
-    Advance();
     ExprPtr cond = ParseExpr();
-    if (At(Tok::kAssign)) {
-      // Read on as if it were '==', so that the block after it still parses.
-      Report(PosOf(Cur()), "'=' assigns; write '==' to compare");
-      Advance();
-      ParseExpr();
-    }
-    Expect(Tok::kRParen, "')' after the condition");
+    SkipMistakenAssignment();
     return cond;
+  }
+
+  // `x = 1` where a value is expected, as in `if x = 1 {`: reported, then
+  // read on as if it were `x == 1`.
+  void SkipMistakenAssignment() {
+    if (!At(Tok::kAssign)) return;
+    Report(PosOf(Cur()), "'=' assigns; write '==' to compare");
+    Advance();
+    ParseExpr();
   }
 
   StmtPtr ParseIf() {
@@ -407,6 +438,9 @@ class Parser {
       Pos pos = PosOf(Advance());
       ExprPtr right = ParseBinary(prec + 1);
       int depth = std::max(left->depth, right->depth);
+      // '&&' and '||' are 'and' and 'or'.
+      if (op == Tok::kAndAnd) op = Tok::kAnd;
+      if (op == Tok::kOrOr) op = Tok::kOr;
       ExprKind kind = op == Tok::kAnd || op == Tok::kOr ? ExprKind::kLogical : ExprKind::kBinary;
       left = Deepen(std::make_unique<BinaryExpr>(kind, pos, op, std::move(left), std::move(right)),
                     depth);
@@ -426,11 +460,12 @@ class Parser {
       Fail(PosOf(Cur()), "expression nested too deeply (more than " +
                              std::to_string(kMaxExprDepth) + " levels)");
     }
-    if (At(Tok::kMinus) || At(Tok::kNot)) {
+    if (At(Tok::kMinus) || At(Tok::kNot) || At(Tok::kBang) || At(Tok::kTilde)) {
       const Token& op = Advance();
       ExprPtr operand = ParseUnary();
       int depth = operand->depth;
-      return Deepen(std::make_unique<UnaryExpr>(PosOf(op), op.kind, std::move(operand)), depth);
+      Tok kind = op.kind == Tok::kBang ? Tok::kNot : op.kind;  // '!' is 'not'
+      return Deepen(std::make_unique<UnaryExpr>(PosOf(op), kind, std::move(operand)), depth);
     }
     return ParsePostfix();
   }
@@ -472,6 +507,9 @@ class Parser {
       case Tok::kInt:
         Advance();
         return std::make_unique<IntExpr>(pos, ParseIntLiteral(t.lexeme).value_or(0));
+      case Tok::kFloat:
+        Advance();
+        return std::make_unique<FloatExpr>(pos, ParseFloat(t.lexeme, false).value_or(0));
       case Tok::kString:
         Advance();
         return std::make_unique<StringExpr>(pos, DecodeString(t.lexeme));
@@ -485,6 +523,7 @@ class Parser {
       case Tok::kLParen: {
         Advance();
         ExprPtr e = ParseExpr();
+        SkipMistakenAssignment();
         Expect(Tok::kRParen, "')'");
         return e;
       }
@@ -506,7 +545,12 @@ class Parser {
       Advance();
       const Token& fn = Expect(Tok::kIdent, "a function name after '" + name + ".'");
       auto call = std::make_unique<HostCallExpr>(pos, name, std::string(fn.lexeme));
-      call->site_ordinal = NextOrdinal(name + "." + call->function);
+      // Ordinals count per effect, so that env.has and env.get (both env.get
+      // effects) never share a site id.
+      const HostInfo* host = FindHost(name, call->function);
+      call->site_ordinal = NextOrdinal(host != nullptr && !host->effect.empty()
+                                           ? std::string(host->effect)
+                                           : name + "." + call->function);
       int depth = ParseArgs(&call->args);
       return Deepen(std::move(call), depth);
     }

@@ -4,7 +4,7 @@
 // syntax error the parser skips to the next statement (clox's panic mode) and
 // never reports two errors at one token, so one mistake gives one message.
 // Two common mistakes are repaired in place instead: a missing ';' at the end
-// of a line, and a condition written without parentheses.
+// of a line, and a '=' where '==' was meant.
 
 #ifndef TAPE_LANG_PARSER_H_
 #define TAPE_LANG_PARSER_H_

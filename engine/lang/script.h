@@ -26,7 +26,8 @@ class Script {
  public:
   // `name` is the display name (the file's base name; any directory part is
   // dropped, so that errors and site locations do not depend on how the path
-  // was spelled). Lex, parse and compile errors come back as
+  // was spelled; control bytes and invalid UTF-8 in it are escaped as
+  // \xHH). Lex, parse and compile errors come back as
   // Status::ScriptError, formatted "name:line:col: error: ..." with the
   // source line and a caret, at most kMaxReportedErrors of them.
   static Result<std::shared_ptr<const Script>> Compile(std::string name, std::string source);
@@ -39,12 +40,14 @@ class Script {
   // long as this Script (a runtime may keep them only that long).
   const std::vector<Site>& sites() const { return sites_; }
 
-  // Runs the script; returns its exit code (0 unless `return N;`).
-  // Throws tape::ProgramError on a runtime error ("name:line:col: runtime
-  // error: ..." with the line, a caret and the call stack); lets
-  // tape::DriftError from the runtime through.
+  // Runs the script; returns its exit code (0 unless `return N;` or
+  // exit(N)). Throws tape::ProgramError on a runtime error ("name:line:col:
+  // runtime error: ..." with the line, a caret and the call stack), and its
+  // subclass StepLimitError past limits.max_steps; lets tape::DriftError
+  // from the runtime through. Fills `stats` (if not null) however the run
+  // ends.
   int Run(Runtime& rt) const { return Run(rt, RunLimits{}); }
-  int Run(Runtime& rt, const RunLimits& limits) const;
+  int Run(Runtime& rt, const RunLimits& limits, RunStats* stats = nullptr) const;
 
  private:
   Script() = default;

@@ -17,12 +17,18 @@ enum class Tok : uint8_t {
   kError,  // bytes the lexer could not read; already reported
   kIdent,
   kInt,
+  kFloat,
   kString,
   // Punctuation.
   kLParen, kRParen, kLBrace, kRBrace, kLBracket, kRBracket,
   kComma, kDot, kDotDot, kSemicolon, kColon,
   kPlus, kMinus, kStar, kSlash, kPercent,
+  kAmp, kPipe, kCaret, kTilde, kShl, kShr,
   kAssign, kEq, kNe, kLt, kLe, kGt, kGe,
+  kAndAnd, kOrOr, kBang,  // the same as 'and', 'or', 'not'
+  // Compound assignment: += -= *= /= %= &= |= ^= <<= >>=.
+  kPlusAssign, kMinusAssign, kStarAssign, kSlashAssign, kPercentAssign,
+  kAmpAssign, kPipeAssign, kCaretAssign, kShlAssign, kShrAssign,
   // Keywords.
   kLet, kFn, kIf, kElse, kWhile, kFor, kIn, kBreak, kContinue, kReturn,
   kAnd, kOr, kNot, kTrue, kFalse, kNil,

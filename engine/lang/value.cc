@@ -2,10 +2,12 @@
 
 #include <xxhash.h>
 
+#include <cmath>
 #include <cstdio>
 
 #include "engine/lang/diagnostics.h"
 #include "engine/lang/limits.h"
+#include "engine/lang/number_text.h"
 
 namespace tape::lang {
 namespace {
@@ -32,11 +34,11 @@ bool SameKey(const Value& a, const Value& b) {
   return a.is_int() ? a.as_int() == b.as_int() : a.str() == b.str();
 }
 
-int64_t ContainerBytes(const Value& v) {
-  if (v.is_list()) return static_cast<int64_t>(v.list().capacity() * sizeof(Value));
-  // Entries plus the index, roughly.
-  return static_cast<int64_t>(v.map().entries().capacity() * (2 * sizeof(Value) + 8));
-}
+// Bytes of a heap buffer of `n` elements of `size` bytes (none when empty).
+int64_t BufferBytes(size_t n, size_t size) { return n == 0 ? 0 : HeapBlockBytes(n * size); }
+
+// A std::string keeps short texts inside itself; longer ones in a buffer.
+const size_t kInlineStringCapacity = std::string().capacity();
 
 void AppendEscaped(std::string* out, const std::string& s) {
   out->push_back('"');
@@ -69,6 +71,7 @@ const char* TypeName(Type t) {
     case Type::kNil: return "nil";
     case Type::kBool: return "bool";
     case Type::kInt: return "int";
+    case Type::kFloat: return "float";
     case Type::kString: return "string";
     case Type::kList: return "list";
     case Type::kMap: return "map";
@@ -83,16 +86,49 @@ MemoryBudget::MemoryBudget(int64_t limit) : limit_(limit), previous_(current_bud
 }
 MemoryBudget::~MemoryBudget() { current_budget = previous_; }
 
+const MemoryBudget* MemoryBudget::current() { return current_budget; }
+
+namespace {
+
+[[noreturn]] void OutOfMemory(int64_t limit) {
+  Fault("out of memory: the script's strings, lists and maps would take more than " +
+        std::to_string(limit >> 20) + " MiB");
+}
+
+}  // namespace
+
 void MemoryBudget::Charge(Obj* o, int64_t bytes) {
   MemoryBudget* b = current_budget;
   if (b == nullptr) return;
   int64_t delta = bytes - o->charged;
-  if (delta > 0 && b->used_ + delta > b->limit_) {
-    Fault("out of memory: the script's strings, lists and maps would take more than " +
-          std::to_string(b->limit_ >> 20) + " MiB");
-  }
+  if (delta > 0 && b->used_ + delta > b->limit_) OutOfMemory(b->limit_);
   b->used_ += delta;
   o->charged = bytes;
+}
+
+void MemoryBudget::CheckAvailable(int64_t bytes) {
+  MemoryBudget* b = current_budget;
+  if (b != nullptr && bytes > b->limit_ - b->used_) OutOfMemory(b->limit_);
+}
+
+int64_t HeapBlockBytes(size_t n) {
+  return std::max<int64_t>(32, static_cast<int64_t>((n + 8 + 15) & ~size_t{15}));
+}
+
+int64_t ObjectBytes(const Value& v) {
+  switch (v.type()) {
+    case Type::kString: {
+      size_t capacity = v.str().capacity();
+      return HeapBlockBytes(sizeof(StrObj)) +
+             (capacity > kInlineStringCapacity ? HeapBlockBytes(capacity + 1) : 0);
+    }
+    case Type::kList:
+      return HeapBlockBytes(sizeof(ListObj)) + BufferBytes(v.list().capacity(), sizeof(Value));
+    case Type::kMap:
+      return HeapBlockBytes(sizeof(MapObj)) + v.map().BufferBytes();
+    default:
+      return 0;
+  }
 }
 
 void FreeObj(Obj* o) {
@@ -126,7 +162,7 @@ void CheckNesting(int depth) {
 
 void AfterGrow(const Value& c) {
   CheckElements(static_cast<int64_t>(c.is_list() ? c.list().size() : c.map().size()));
-  MemoryBudget::Charge(c.obj(), ContainerBytes(c));
+  MemoryBudget::Charge(c.obj(), ObjectBytes(c));
 }
 
 // --- Construction and copy-on-write ------------------------------------------
@@ -134,7 +170,7 @@ void AfterGrow(const Value& c) {
 Value Value::String(std::string s) {
   CheckStringSize(static_cast<int64_t>(s.size()));
   Value v(new StrObj(std::move(s)));
-  MemoryBudget::Charge(v.o_, static_cast<int64_t>(v.str().size()) + 32);
+  MemoryBudget::Charge(v.o_, ObjectBytes(v));
   return v;
 }
 
@@ -147,14 +183,16 @@ Value Value::NewList(std::vector<Value> items) {
   Value v(obj);
   obj->items = std::move(items);
   obj->nesting = static_cast<uint16_t>(nesting + 1);
-  MemoryBudget::Charge(obj, ContainerBytes(v));
+  MemoryBudget::Charge(obj, ObjectBytes(v));
   return v;
 }
 
 Value Value::NewMap() {
   auto* obj = new MapObj();
   obj->nesting = 1;
-  return Value(obj);
+  Value v(obj);
+  MemoryBudget::Charge(obj, ObjectBytes(v));
+  return v;
 }
 
 std::vector<Value>& Value::MutableList() {
@@ -164,7 +202,7 @@ std::vector<Value>& Value::MutableList() {
     Value fresh(copy);
     copy->items = obj->items;
     copy->nesting = obj->nesting;
-    MemoryBudget::Charge(copy, ContainerBytes(fresh));
+    MemoryBudget::Charge(copy, ObjectBytes(fresh));
     *this = std::move(fresh);
     obj = copy;
   }
@@ -179,7 +217,7 @@ MapObj& Value::MutableMap() {
     copy->entries_ = obj->entries_;
     copy->index_ = obj->index_;
     copy->nesting = obj->nesting;
-    MemoryBudget::Charge(copy, ContainerBytes(fresh));
+    MemoryBudget::Charge(copy, ObjectBytes(fresh));
     *this = std::move(fresh);
     obj = copy;
   }
@@ -233,6 +271,11 @@ bool MapObj::Remove(const Value& key) {
   return false;
 }
 
+int64_t MapObj::BufferBytes() const {
+  return tape::lang::BufferBytes(entries_.capacity(), sizeof(entries_[0])) +
+         tape::lang::BufferBytes(index_.capacity(), sizeof(index_[0]));
+}
+
 void MapObj::Reindex() {
   index_.clear();
   if (entries_.size() <= kLinearMapMax) return;
@@ -252,7 +295,9 @@ void MapObj::Reindex() {
 namespace {
 
 bool EqualWithin(const Value& a, const Value& b, int64_t* budget) {
-  if (a.type() != b.type()) return false;
+  if (a.type() != b.type()) {
+    return a.is_number() && b.is_number() && CompareNumbers(a, b) == 0;
+  }
   if (--*budget < 0) {
     Fault("values too large to compare (more than " + std::to_string(kMaxCompared) +
           " elements)");
@@ -261,6 +306,7 @@ bool EqualWithin(const Value& a, const Value& b, int64_t* budget) {
     case Type::kNil: return true;
     case Type::kBool:
     case Type::kInt: return a.as_int() == b.as_int();
+    case Type::kFloat: return a.as_float() == b.as_float();
     case Type::kString: return a.str() == b.str();
     case Type::kList: {
       const auto& x = a.list();
@@ -290,6 +336,34 @@ bool EqualWithin(const Value& a, const Value& b, int64_t* budget) {
 
 }  // namespace
 
+int CompareNumbers(const Value& a, const Value& b) {
+  if (a.is_int() && b.is_int()) return a.as_int() < b.as_int() ? -1 : a.as_int() > b.as_int();
+  if (a.is_float() && b.is_float()) {
+    return a.as_float() < b.as_float() ? -1 : a.as_float() > b.as_float();
+  }
+  // An int and a float, compared exactly: converting the int to a double
+  // would round ints above 2^53 (and make 2^53 + 1 == 2^53).
+  bool int_first = a.is_int();
+  int64_t i = int_first ? a.as_int() : b.as_int();
+  double d = int_first ? b.as_float() : a.as_float();
+  int c;  // i compared with d
+  if (d >= 9223372036854775808.0) {  // 2^63
+    c = -1;
+  } else if (d < -9223372036854775808.0) {
+    c = 1;
+  } else {
+    double whole = std::trunc(d);  // in [-2^63, 2^63): fits
+    auto w = static_cast<int64_t>(whole);
+    if (i != w) {
+      c = i < w ? -1 : 1;
+    } else {
+      double frac = d - whole;  // exact
+      c = frac > 0 ? -1 : frac < 0 ? 1 : 0;
+    }
+  }
+  return int_first ? c : -c;
+}
+
 bool Equal(const Value& a, const Value& b) {
   int64_t budget = kMaxCompared;
   return EqualWithin(a, b, &budget);
@@ -303,6 +377,7 @@ void AppendRepr(std::string* out, const Value& v) {
     case Type::kNil: *out += "nil"; break;
     case Type::kBool: *out += v.as_bool() ? "true" : "false"; break;
     case Type::kInt: *out += std::to_string(v.as_int()); break;
+    case Type::kFloat: *out += FormatFloat(v.as_float()); break;
     case Type::kString: AppendEscaped(out, v.str()); break;
     case Type::kList: {
       out->push_back('[');

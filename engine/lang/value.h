@@ -1,8 +1,8 @@
 // Values: what a script computes with.
 //
-// A Value is 16 bytes: a type tag and an inline int/bool or a pointer to a
-// reference-counted heap object (string, list, map). Copying an int costs
-// nothing; copying a string, list or map bumps a count.
+// A Value is 16 bytes: a type tag and an inline int, float or bool, or a
+// pointer to a reference-counted heap object (string, list, map). Copying a
+// number costs nothing; copying a string, list or map bumps a count.
 //
 // Lists and maps are values, not references (specs/language.md §3): a
 // container is changed in place only while its count is 1, and copied first
@@ -26,11 +26,13 @@ namespace tape::lang {
 // builtin); the interpreter adds the position and call stack.
 struct RuntimeFault {
   std::string message;
+  bool step_limit = false;  // RunLimits::max_steps was passed (StepLimitError)
 };
 [[noreturn]] void Fault(std::string message);
 
-enum class Type : uint8_t { kNil, kBool, kInt, kString, kList, kMap };
-// "nil", "bool", "int", "string", "list", "map".
+// Heap types last: is_heap() relies on the order.
+enum class Type : uint8_t { kNil, kBool, kInt, kFloat, kString, kList, kMap };
+// "nil", "bool", "int", "float", "string", "list", "map".
 const char* TypeName(Type t);
 
 struct Obj {
@@ -48,6 +50,13 @@ class Value {
   Value() : type_(Type::kNil), i_(0) {}
   static Value Int(int64_t v) { return Value(Type::kInt, v); }
   static Value Bool(bool v) { return Value(Type::kBool, v ? 1 : 0); }
+  // REQUIRES: `v` is finite (the language has no inf or nan; ops.h checks).
+  static Value Float(double v) {
+    Value f;
+    f.type_ = Type::kFloat;
+    f.d_ = v;
+    return f;
+  }
   static Value String(std::string s);
   static Value String(std::string_view s) { return String(std::string(s)); }
   static Value String(const char* s) { return String(std::string(s)); }
@@ -80,12 +89,17 @@ class Value {
   bool is_nil() const { return type_ == Type::kNil; }
   bool is_bool() const { return type_ == Type::kBool; }
   bool is_int() const { return type_ == Type::kInt; }
+  bool is_float() const { return type_ == Type::kFloat; }
+  bool is_number() const { return type_ == Type::kInt || type_ == Type::kFloat; }
   bool is_string() const { return type_ == Type::kString; }
   bool is_list() const { return type_ == Type::kList; }
   bool is_map() const { return type_ == Type::kMap; }
   bool is_heap() const { return type_ >= Type::kString; }
 
   int64_t as_int() const { return i_; }
+  double as_float() const { return d_; }
+  // REQUIRES: is_number().
+  double to_double() const { return type_ == Type::kFloat ? d_ : static_cast<double>(i_); }
   bool as_bool() const { return i_ != 0; }
   const std::string& str() const;
   const std::vector<Value>& list() const;
@@ -130,6 +144,7 @@ class Value {
   Type type_;
   union {
     int64_t i_;
+    double d_;
     Obj* o_;
   };
 };
@@ -159,6 +174,8 @@ class MapObj : public Obj {
   // position).
   void Set(const Value& key, Value value);
   bool Remove(const Value& key);
+  // The heap bytes of the entries and the index (for the memory budget).
+  int64_t BufferBytes() const;
 
  private:
   friend class Value;
@@ -171,8 +188,29 @@ inline const std::string& Value::str() const { return static_cast<StrObj*>(o_)->
 inline const std::vector<Value>& Value::list() const { return static_cast<ListObj*>(o_)->items; }
 inline const MapObj& Value::map() const { return *static_cast<MapObj*>(o_); }
 
+// Truthiness (specs/language.md §6.1): nil, false, 0, 0.0, "", [] and {} are
+// false; every other value is true.
+inline bool Truthy(const Value& v) {
+  switch (v.type()) {
+    case Type::kNil: return false;
+    case Type::kBool:
+    case Type::kInt: return v.as_int() != 0;
+    case Type::kFloat: return v.as_float() != 0;
+    case Type::kString: return !v.str().empty();
+    case Type::kList: return !v.list().empty();
+    case Type::kMap: return v.map().size() != 0;
+  }
+  return false;
+}
+
 // The memory budget of the current run (limits.h). Objects created while a
 // budget is installed count against it until freed; exceeding it faults.
+//
+// An object is charged what it takes from the C library's allocator: its own
+// block (header, refcount and container bookkeeping), plus the blocks of its
+// string bytes, element slots or map entries and index, each rounded up the
+// way malloc rounds (HeapBlockBytes). So a million empty maps cost what they
+// really cost, not nothing.
 class MemoryBudget {
  public:
   explicit MemoryBudget(int64_t limit);
@@ -180,9 +218,15 @@ class MemoryBudget {
   MemoryBudget(const MemoryBudget&) = delete;
   MemoryBudget& operator=(const MemoryBudget&) = delete;
   int64_t used() const { return used_; }
+  // The budget installed on this thread, or nullptr (for tests and hosts
+  // that watch a run's memory from an effect call).
+  static const MemoryBudget* current();
 
   // Sets `o`'s charge to `bytes`, faulting if the run would exceed its budget.
   static void Charge(Obj* o, int64_t bytes);
+  // Faults if `bytes` more would exceed the budget: for checking before a
+  // large allocation rather than after it.
+  static void CheckAvailable(int64_t bytes);
 
  private:
   friend void FreeObj(Obj* o);
@@ -190,6 +234,12 @@ class MemoryBudget {
   int64_t limit_;
   MemoryBudget* previous_;
 };
+
+// The bytes a malloc of `n` bytes takes (glibc: `n` plus an 8-byte header,
+// rounded up to 16, at least 32).
+int64_t HeapBlockBytes(size_t n);
+// What a string, list or map of the given shape is charged.
+int64_t ObjectBytes(const Value& v);
 
 // After growing a list or map in place: recharges its memory and checks its
 // size and nesting (all fault when a limit is passed).
@@ -200,8 +250,13 @@ void CheckStringSize(int64_t bytes);
 void CheckElements(int64_t n);
 void CheckNesting(int depth);
 
-// Structural equality. Faults after comparing kMaxCompared elements; the
-// second form shares one such budget across several comparisons.
+// <0, 0 or >0 as number `a` is below, equal to or above number `b`; ints and
+// floats compare exactly, by value. REQUIRES: both are numbers.
+int CompareNumbers(const Value& a, const Value& b);
+
+// Structural equality; an int equals a float of the same value. Faults after
+// comparing kMaxCompared elements; the second form shares one such budget
+// across several comparisons.
 bool Equal(const Value& a, const Value& b);
 bool Equal(const Value& a, const Value& b, int64_t* budget);
 // str(): strings as they are; other values as they would be written in a

@@ -19,10 +19,12 @@
 namespace tape::lang {
 
 // Returns the exit code. `sites[i]` is the tape::Site of module.sites[i];
-// `name` and `source` are for error messages.
+// `name` and `source` are for error messages. Fills `stats` (if not null)
+// however the run ends. Throws ProgramError, or StepLimitError past
+// limits.max_steps.
 // REQUIRES: `module` compiled without errors.
 int Execute(const Module& module, const std::vector<Site>& sites, std::string_view name,
-            std::string_view source, Runtime& rt, const RunLimits& limits);
+            std::string_view source, Runtime& rt, const RunLimits& limits, RunStats* stats);
 
 }  // namespace tape::lang
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "tests/lang/test_util.h"
 
 namespace tape::lang {
@@ -25,11 +27,41 @@ TEST(Builtins, Int) {
   EXPECT_EQ(Output("print(int(\"-9223372036854775808\"));"), "-9223372036854775808\n");
   EXPECT_NE(RuntimeError("int(\"12a\");").find("int(): \"12a\" is not a whole number"),
             std::string::npos);
-  EXPECT_NE(RuntimeError("int(\" 1\");").find("is not a whole number"), std::string::npos);
+  EXPECT_NE(RuntimeError("int(\"1 2\");").find("is not a whole number"), std::string::npos);
   EXPECT_NE(RuntimeError("int(\"\");").find("is not a whole number"), std::string::npos);
   EXPECT_NE(RuntimeError("int(\"9223372036854775808\");").find("is not a whole number"),
             std::string::npos);
-  EXPECT_NE(RuntimeError("int(nil);").find("int() expects a string or an int, got nil"),
+  EXPECT_NE(RuntimeError("int(nil);").find("int(): cannot convert a nil to an int"),
+            std::string::npos);
+  EXPECT_NE(RuntimeError("int(\"x\");").find("(int(x, default) gives the default instead)"),
+            std::string::npos);
+  // As in the original: surrounding ASCII whitespace is ignored, and bools
+  // are 0 and 1.
+  EXPECT_EQ(Output("print(int(\" 12\\n\")); print(int(true) + int(false));"), "12\n1\n");
+  // Floats are truncated toward zero.
+  EXPECT_EQ(Output("print(int(2.9)); print(int(-2.9)); print(int(-0.5));"), "2\n-2\n0\n");
+  EXPECT_NE(RuntimeError("int(1e19);").find("int(): 1e+19 does not fit in an int"),
+            std::string::npos);
+  // With a default, nothing faults.
+  EXPECT_EQ(Output("print(int(\"x\", -1)); print(int(nil, 0)); print(int(1e19, nil));"
+                   "print(int(\"7\", -1));"),
+            "-1\n0\nnil\n7\n");
+}
+
+TEST(Builtins, Float) {
+  EXPECT_EQ(Output("print(float(2)); print(float(\"1.5\")); print(float(\" -2e3 \"));"
+                   "print(float(\"+.5\")); print(float(\"7.\")); print(float(true));"),
+            "2.0\n1.5\n-2000.0\n0.5\n7.0\n1.0\n");
+  EXPECT_EQ(Output("print(float(\"1e-400\")); print(float(\"-1e-400\"));"), "0.0\n-0.0\n");
+  EXPECT_NE(RuntimeError("float(\"1e400\");").find("float(): \"1e400\" is too large for a float"),
+            std::string::npos);
+  for (const char* bad : {"inf", "nan", "0x10", "", "1e", "--1", "1.2.3", "e5"}) {
+    EXPECT_NE(RuntimeError(std::string("float(\"") + bad + "\");").find("is not a number"),
+              std::string::npos)
+        << bad;
+  }
+  EXPECT_EQ(Output("print(float(\"x\", 0.5)); print(float([], nil));"), "0.5\nnil\n");
+  EXPECT_NE(RuntimeError("float([]);").find("float(): cannot convert a list to a float"),
             std::string::npos);
 }
 
@@ -93,8 +125,11 @@ TEST(Builtins, TrimLowerUpper) {
 TEST(Builtins, Sort) {
   EXPECT_EQ(Output("print(sort([3, -1, 2])); print(sort([\"b\", \"a\", \"B\"])); print(sort([]));"),
             "[-1, 2, 3]\n[\"B\", \"a\", \"b\"]\n[]\n");
-  EXPECT_NE(RuntimeError("sort([1, \"a\"]);").find("sort() needs a list of ints or a list of strings"),
+  EXPECT_NE(RuntimeError("sort([1, \"a\"]);").find("sort() needs numbers or strings to compare"),
             std::string::npos);
+  EXPECT_NE(RuntimeError("sort([nil]);").find("found nil and nil"), std::string::npos);
+  // Ints and floats sort together, by value.
+  EXPECT_EQ(Output("print(sort([2, 1.5, -3, 0.0]));"), "[-3, 0.0, 1.5, 2]\n");
   // The argument is not changed: sort returns a new list.
   EXPECT_EQ(Output("let l = [2, 1];\nlet s = sort(l);\nprint(l); print(s);"), "[2, 1]\n[1, 2]\n");
 }
@@ -103,8 +138,10 @@ TEST(Builtins, Assert) {
   EXPECT_EQ(Output("assert(1 == 1, \"fine\"); print(\"ok\");"), "ok\n");
   EXPECT_EQ(RuntimeError("let x = 2;\nassert(x == 1, \"x should be 1\");"),
             "test.tape:2:1: runtime error: assertion failed: x should be 1");
-  EXPECT_NE(RuntimeError("assert(1, \"m\");").find("assert() expects a bool condition, got int"),
-            std::string::npos);
+  // The condition is tested for truth; the message is optional.
+  EXPECT_EQ(Output("assert(1, \"m\"); assert([0]); print(\"ok\");"), "ok\n");
+  EXPECT_EQ(RuntimeError("assert(\"\");"), "test.tape:1:1: runtime error: assertion failed");
+  EXPECT_EQ(RuntimeError("assert(0, [1]);"), "test.tape:1:1: runtime error: assertion failed: [1]");
 }
 
 TEST(Builtins, PushPopRemove) {
@@ -115,7 +152,8 @@ TEST(Builtins, PushPopRemove) {
   EXPECT_NE(RuntimeError("let l = []; pop(l);").find("pop() from an empty list"), std::string::npos);
   EXPECT_NE(RuntimeError("let m = {}; push(m, 1);").find("push() needs a list, got map"),
             std::string::npos);
-  EXPECT_NE(RuntimeError("let l = []; remove(l, 1);").find("remove() needs a map, got list"),
+  EXPECT_NE(RuntimeError("let l = []; remove(l, 1);")
+                .find("remove() needs a map, got list (to remove element i of a list: pop(l, i))"),
             std::string::npos);
   // push evaluates to nil.
   EXPECT_EQ(Output("let l = [];\nprint(push(l, 1));"), "nil\n");
@@ -142,9 +180,20 @@ TEST(HostCalls, RandomBits) {
 }
 
 TEST(HostCalls, IoWriteAndPrint) {
-  EXPECT_EQ(Output("let e = io.write(\"no newline\");\nio.write(str(e));"), "no newline0");
-  EXPECT_NE(RuntimeError("io.write(1);").find("io.write() expects a string, got int"),
-            std::string::npos);
+  // Both return the bytes written (print counts its newline).
+  EXPECT_EQ(Output("let n = io.write(\"no newline\");\nio.write(str(n));"), "no newline10");
+  EXPECT_EQ(Output("let n = print(\"abc\");\nprint(n);"), "abc\n4\n");
+  // A failed write returns nil; io.last_error() has its errno until the next
+  // write.
+  FakeRuntime rt;
+  rt.io_error = EPIPE;
+  testing::RunResult r = RunSource(
+      "let a = io.write(\"x\");\nlet b = print(1);\n"
+      "if a == nil && b == nil { return io.last_error(); }", &rt);
+  EXPECT_EQ(r.exit_code, EPIPE) << r.error;
+  EXPECT_EQ(Output("io.write(\"\");\nprint(io.last_error());"), "0\n");
+  // Other values are written as str() renders them, as print does.
+  EXPECT_EQ(Output("io.write(12); io.write([1, \"a\"]); io.write(nil);"), "12[1, \"a\"]nil");
   EXPECT_EQ(Output("print([1, \"a\"]);"), "[1, \"a\"]\n");
 }
 
@@ -158,19 +207,35 @@ TEST(HostCalls, FsReadAndWrite) {
       "print(fs.read(\"out.txt\"));\n"
       "print(fs.write(\"/denied/f\", \"x\")); print(fs.last_error());\n",
       &rt);
-  EXPECT_EQ(r.out, "data\ntrue\n2\ntrue\n0\nx\nfalse\n13\n") << r.error;
+  EXPECT_EQ(r.out, "data\ntrue\n2\n1\n0\nx\nnil\n13\n") << r.error;
   EXPECT_EQ(rt.files["out.txt"], "x");
   EXPECT_NE(RuntimeError("fs.read(\"a\\0b\");").find("fs.read(): the path contains a NUL byte"),
             std::string::npos);
-  EXPECT_NE(RuntimeError("fs.write(\"p\", 3);").find("fs.write() expects a string of data"),
-            std::string::npos);
+  FakeRuntime written;
+  RunSource("fs.write(\"n.txt\", 3.5);", &written);
+  EXPECT_EQ(written.files["n.txt"], "3.5");
 }
 
 TEST(HostCalls, EnvGet) {
   FakeRuntime rt;
   rt.env["NAME"] = "ada";
-  testing::RunResult r = RunSource("print(env.get(\"NAME\")); print(env.get(\"UNSET\"));", &rt);
-  EXPECT_EQ(r.out, "ada\nnil\n") << r.error;
+  testing::RunResult r = RunSource(
+      "print(env.get(\"NAME\")); print(env.get(\"UNSET\") == \"\");\n"
+      "print(env.get(\"NAME\", 1)); print(env.get(\"UNSET\", nil));\n"
+      "print(env.has(\"NAME\")); print(env.has(\"UNSET\"));",
+      &rt);
+  EXPECT_EQ(r.out, "ada\ntrue\nada\nnil\ntrue\nfalse\n") << r.error;
+  // Each form is one env.get effect, and each has a site of its own.
+  std::set<uint64_t> sites;
+  for (const auto& e : rt.events) {
+    if (e.kind == EffectKind::kEnvGet) sites.insert(e.site_id);
+  }
+  EXPECT_EQ(sites.size(), 6u);
+  EXPECT_NE(testing::CompileError("env.get(\"a\", 1, 2);")
+                .find("env.get() takes 1 or 2 arguments, got 3"),
+            std::string::npos);
+  EXPECT_NE(RuntimeError("env.has(1);").find("env.has() expects name, got int"),
+            std::string::npos);
 }
 
 TEST(HostCalls, ArgsGet) {

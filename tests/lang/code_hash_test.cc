@@ -6,6 +6,10 @@
 #include <gtest/gtest.h>
 #include <xxhash.h>
 
+#include <chrono>
+
+#include "engine/lang/limits.h"
+
 #include "engine/lang/lexer.h"
 #include "tests/lang/test_util.h"
 
@@ -178,6 +182,28 @@ TEST(DescribeFirstChange, AddedAndRemovedLines) {
 TEST(DescribeFirstChange, CopesWithUnlexableSources) {
   EXPECT_NE(DescribeFirstChange("print(1);", "print(1);\n\x01\x02"), "");
   EXPECT_EQ(DescribeFirstChange("\"unterminated", "\"unterminated"), "");
+}
+
+TEST(DescribeFirstChange, ShowsRawBytesAsQuestionMarks) {
+  EXPECT_EQ(DescribeFirstChange("print(\"\x1b[2J\xff\");", "print(\"\xc3\xa9\");"),
+            "line 1 changed: `print(\"?[2J?\");` \u2192 `print(\"\xc3\xa9\");`");
+}
+
+// A trace may carry any text as its script. One larger than a script may be
+// is not lexed: 64 MiB of '(' would otherwise be 64 million tokens.
+TEST(DescribeFirstChange, RefusesOversizedSources) {
+  std::string huge(64 << 20, '(');
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(DescribeFirstChange(huge, "print(1);"),
+            "the recorded script is 67108864 bytes, more than a script may have (1 MiB)");
+  EXPECT_EQ(DescribeFirstChange("print(1);", huge),
+            "the current script is 67108864 bytes, more than a script may have (1 MiB)");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  // Within the limit, the comparison stops at the first difference.
+  std::string big(kMaxSourceBytes - 10, '(');
+  EXPECT_EQ(DescribeFirstChange("x" + big, "y" + big), "line 1 changed: `x" +
+                                                           std::string(79, '(') + "...` \u2192 `y" +
+                                                           std::string(79, '(') + "...`");
 }
 
 }  // namespace

@@ -75,11 +75,11 @@ TEST(Examples, WordfreqCountsAFileFromArgs) {
   ExampleRun r = RunExample("wordfreq.tape", rt);
   EXPECT_EQ(r.out,
             "15 words, 8 different\n"
-            "4 the\n"
-            "3 cat\n"
-            "2 a\n"
-            "2 dog\n"
-            "1 and\n")
+            "    4  the\n"
+            "    3  cat\n"
+            "    2  a\n"
+            "    2  dog\n"
+            "    1  and\n")
       << r.error;
   EXPECT_EQ(r.exit_code, 0);
 }
@@ -88,7 +88,7 @@ TEST(Examples, WordfreqTakesTheFileFromTheEnvironment) {
   FakeRuntime rt;
   rt.env["WORDFREQ_FILE"] = "in.txt";
   rt.files["in.txt"] = "b a b";
-  EXPECT_EQ(RunExample("wordfreq.tape", rt).out, "3 words, 2 different\n2 b\n1 a\n");
+  EXPECT_EQ(RunExample("wordfreq.tape", rt).out, "3 words, 2 different\n    2  b\n    1  a\n");
 }
 
 TEST(Examples, WordfreqReportsAMissingFile) {

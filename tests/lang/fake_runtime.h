@@ -39,6 +39,7 @@ class FakeRuntime : public Runtime {
   std::deque<uint8_t> random_queue;  // served before the generator
   std::vector<Event> events;
   std::vector<uint64_t> sleeps_ms;
+  int io_error = 0;  // when set, io.write fails with this errno
   int64_t now = kClockStart;
 
   // Answers each effect from the fields above, with the effect's encoded
@@ -58,8 +59,8 @@ class FakeRuntime : public Runtime {
         }
         break;
       case EffectKind::kIoWrite:
-        out.append(in);
-        PutU32(0);
+        if (io_error == 0) out.append(in);
+        PutU32(uint32_t(io_error));
         break;
       case EffectKind::kFsRead: {
         auto it = files.find(std::string(in));

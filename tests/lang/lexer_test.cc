@@ -84,14 +84,62 @@ TEST(Lexer, BadEscapeIsReportedAtTheBackslash) {
 
 TEST(Lexer, UnterminatedString) {
   std::string e = CompileError("let s = \"abc\nprint(s);");
-  EXPECT_NE(e.find("test.tape:1:9: error: unterminated string"), std::string::npos) << e;
+  EXPECT_NE(e.find("test.tape:1:9: error: unterminated string: no closing '\"' before the end of "
+                   "the file"),
+            std::string::npos)
+      << e;
   EXPECT_NE(CompileError("let s = \"abc").find("unterminated string"), std::string::npos);
 }
 
-TEST(Lexer, CStyleLogicalOperatorsGetAHint) {
-  EXPECT_NE(CompileError("let a = true && false;").find("write 'and'"), std::string::npos);
-  EXPECT_NE(CompileError("let a = true || false;").find("write 'or'"), std::string::npos);
-  EXPECT_NE(CompileError("let a = !true;").find("write 'not'"), std::string::npos);
+TEST(Lexer, StringsMaySpanLines) {
+  EXPECT_EQ(testing::Output("let s = \"two\nlines\";\nprint(len(s)); print(s);"),
+            "9\ntwo\nlines\n");
+  // Positions after such a string are right.
+  EXPECT_NE(CompileError("let s = \"a\nb\";\nlet t = ;").find("test.tape:3:9: error:"),
+            std::string::npos);
+}
+
+TEST(Lexer, AMissingQuoteBeforeALaterStringIsPointedOut) {
+  // The string opened on line 1 runs to the quote on line 2; the error comes
+  // after, and the note shows where the string began.
+  std::string e = CompileError("let a = \"one;\nlet b = \"two\";\nprint(a);\n");
+  EXPECT_NE(e.find("test.tape:1:9: error: this string goes on past the end of its line"),
+            std::string::npos)
+      << e;
+  // No note when the error comes first, or for a well-formed script.
+  EXPECT_EQ(CompileError("let x = ;\nlet s = \"a\nb\";").find("goes on past"), std::string::npos);
+}
+
+TEST(Lexer, CStyleOperatorsAreTheKeywords) {
+  EXPECT_EQ(testing::Output("print(true && false); print(false || true); print(!true);"),
+            "false\ntrue\nfalse\n");
+  EXPECT_EQ(Kinds("a && b || !c & d | e ^ ~f << g >> h"),
+            (std::vector<Tok>{Tok::kIdent, Tok::kAndAnd, Tok::kIdent, Tok::kOrOr, Tok::kBang,
+                              Tok::kIdent, Tok::kAmp, Tok::kIdent, Tok::kPipe, Tok::kIdent,
+                              Tok::kCaret, Tok::kTilde, Tok::kIdent, Tok::kShl, Tok::kIdent,
+                              Tok::kShr, Tok::kIdent, Tok::kEof}));
+}
+
+TEST(Lexer, CompoundAssignments) {
+  EXPECT_EQ(Kinds("+= -= *= /= %= &= |= ^= <<= >>= <= >= != =="),
+            (std::vector<Tok>{Tok::kPlusAssign, Tok::kMinusAssign, Tok::kStarAssign,
+                              Tok::kSlashAssign, Tok::kPercentAssign, Tok::kAmpAssign,
+                              Tok::kPipeAssign, Tok::kCaretAssign, Tok::kShlAssign,
+                              Tok::kShrAssign, Tok::kLe, Tok::kGe, Tok::kNe, Tok::kEq, Tok::kEof}));
+}
+
+TEST(Lexer, Floats) {
+  EXPECT_EQ(Kinds("1.5 1e3 2E-7 3.25e+2 0.0 1..3 1.x"),
+            (std::vector<Tok>{Tok::kFloat, Tok::kFloat, Tok::kFloat, Tok::kFloat, Tok::kFloat,
+                              Tok::kInt, Tok::kDotDot, Tok::kInt, Tok::kInt, Tok::kDot,
+                              Tok::kIdent, Tok::kEof}));
+  EXPECT_NE(CompileError("let f = 1e999;").find("float literal \"1e999\" is too large"),
+            std::string::npos);
+  EXPECT_NE(CompileError("let f = 01.5;").find("a number cannot start with 0"), std::string::npos);
+  EXPECT_NE(CompileError("let f = 1.5x;").find("invalid number \"1.5x\""), std::string::npos);
+  EXPECT_NE(CompileError("let f = 1e;").find("invalid number \"1e\""), std::string::npos);
+  // Too small for a double is 0.
+  EXPECT_EQ(testing::Output("print(1e-999);"), "0.0\n");
 }
 
 TEST(Lexer, BinaryGarbageIsOneError) {

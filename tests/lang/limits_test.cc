@@ -101,6 +101,68 @@ TEST(Limits, StepLimitStopsInfiniteLoops) {
   EXPECT_EQ(RunSource("for i in 0..10000 { }\nprint(\"ok\");", nullptr, limits).out, "ok\n");
 }
 
+// Runs `source` and returns the steps it reported, and whether it stopped at
+// the step limit.
+struct StepsRun {
+  uint64_t steps = 0;
+  bool hit_limit = false;
+  std::string error;
+};
+StepsRun RunCountingSteps(const std::string& source, uint64_t max_steps = 0) {
+  auto script = Script::Compile("steps.tape", source);
+  EXPECT_TRUE(script.has_value());
+  testing::FakeRuntime rt;
+  RunLimits limits;
+  limits.max_steps = max_steps;
+  StepsRun run;
+  RunStats stats;
+  stats.steps = 12345;  // overwritten however the run ends
+  try {
+    (*script)->Run(rt, limits, &stats);
+  } catch (const StepLimitError& e) {
+    run.hit_limit = true;
+    run.error = e.what();
+  } catch (const ProgramError& e) {
+    run.error = e.what();
+  }
+  run.steps = stats.steps;
+  return run;
+}
+
+TEST(Limits, RunsReportTheirSteps) {
+  // A step is a loop iteration or a function call.
+  EXPECT_EQ(RunCountingSteps("print(1);").steps, 0u);
+  EXPECT_EQ(RunCountingSteps("for i in 0..10 { }").steps, 10u);
+  EXPECT_EQ(RunCountingSteps("for x in [1, 2, 3] { }").steps, 3u);
+  EXPECT_EQ(RunCountingSteps("let i = 0;\nwhile i < 5 { i += 1; }").steps, 5u);
+  EXPECT_EQ(RunCountingSteps("fn f(n) { if n > 0 { return f(n - 1); } return 0; }\nf(4);").steps,
+            5u);
+  // Also when the run ends with an error, or with exit().
+  StepsRun failed = RunCountingSteps("for i in 0..7 { }\nlet x = 1 / 0;");
+  EXPECT_EQ(failed.steps, 7u);
+  EXPECT_FALSE(failed.hit_limit);
+  EXPECT_NE(failed.error.find("division by zero"), std::string::npos);
+  EXPECT_EQ(RunCountingSteps("for i in 0..9 { if i == 2 { exit(1); } }").steps, 3u);
+}
+
+TEST(Limits, TheStepLimitIsItsOwnErrorType) {
+  std::string loop = "let n = 0;\nfor i in 0..100 { n += i; }\nprint(n);";
+  uint64_t recorded = RunCountingSteps(loop).steps;
+  EXPECT_EQ(recorded, 100u);
+  // A replay bounded by the recorded count runs to the end...
+  StepsRun bounded = RunCountingSteps(loop, recorded);
+  EXPECT_FALSE(bounded.hit_limit) << bounded.error;
+  EXPECT_EQ(bounded.steps, recorded);
+  // ...and one more step than allowed is a StepLimitError (a ProgramError,
+  // formatted like any runtime error), with the steps that ran.
+  StepsRun cut = RunCountingSteps(loop, recorded - 1);
+  EXPECT_TRUE(cut.hit_limit);
+  EXPECT_EQ(cut.steps, recorded - 1);
+  EXPECT_NE(cut.error.find("steps.tape:2:1: runtime error: step limit reached: more than 99 "),
+            std::string::npos)
+      << cut.error;
+}
+
 TEST(Limits, SourceSizeIsCapped) {
   std::string big(kMaxSourceBytes + 1, ' ');
   EXPECT_NE(CompileError(big).find("scripts may be at most 1 MiB"), std::string::npos);

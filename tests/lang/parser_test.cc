@@ -39,9 +39,28 @@ TEST(Parser, MissingSemicolonAtEndOfLineIsOneErrorPointingAfterTheToken) {
   EXPECT_EQ(e, "test.tape:1:10: error: expected ';' after the 'let'\nlet x = 3\n         ^");
 }
 
-TEST(Parser, MissingParenthesesAroundConditionIsOneError) {
-  std::string e = CompileError("let x = 1;\nif x < 3 {\n  print(x);\n} else {\n  print(0);\n}\n");
-  EXPECT_NE(e.find("test.tape:2:4: error: expected '(' after 'if'"), std::string::npos) << e;
+TEST(Parser, ConditionsTakeParenthesesOrNot) {
+  EXPECT_EQ(testing::Output("let x = 1;\nif x < 3 {\n  print(x);\n} else if (x > 9) {\n"
+                            "  print(9);\n}\nwhile x < 3 { x += 1; }\nprint(x);"),
+            "1\n3\n");
+  // A parenthesised condition is an ordinary expression: it may go on.
+  EXPECT_EQ(testing::Output("if (1 + 1) == 2 { print(\"two\"); }"), "two\n");
+  // A map literal can still be compared with, but a condition cannot begin
+  // with one.
+  EXPECT_EQ(testing::Output("let m = {};\nif m == {} { print(\"empty\"); }"), "empty\n");
+  std::string e = CompileError("if {1: 2} == m { }");
+  EXPECT_NE(e.find("test.tape:1:4: error: expected a condition after 'if', found '{'"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(CompileError("while { }").find("expected a condition after 'while'"),
+            std::string::npos);
+}
+
+TEST(Parser, AssignmentInAnUnparenthesisedConditionSuggestsEquals) {
+  std::string e = CompileError("let x = 1;\nif x = 3 {\n  x = x + 1;\n}\n");
+  EXPECT_NE(e.find("test.tape:2:6: error: '=' assigns; write '==' to compare"),
+            std::string::npos)
+      << e;
   EXPECT_EQ(CountErrors(e), 1) << e;
 }
 

@@ -73,6 +73,8 @@ ScriptSpec ParseScriptSpec(std::string_view source) {
     ++line_no;
     if (auto v = Directive(line, "expect")) {
       spec.stdout_lines.push_back(*v);
+    } else if (auto partial = Directive(line, "expect partial line")) {
+      spec.partial_line = *partial;
     } else if (auto e = Directive(line, "expect error")) {
       ExpectedError err;
       if (e->size() > 6 && e->substr(0, 6) == "[line ") {
@@ -141,6 +143,7 @@ std::vector<std::string> CheckOutcome(const ScriptSpec& spec, const ScriptOutcom
   std::vector<std::string> problems = spec.problems;
   std::string expected_out;
   for (const std::string& l : spec.stdout_lines) expected_out += l + "\n";
+  if (spec.partial_line.has_value()) expected_out += *spec.partial_line;
   if (outcome.out != expected_out) {
     problems.push_back("stdout differs\n--- expected\n" + expected_out + "--- got\n" +
                        outcome.out + "---");

@@ -28,6 +28,7 @@ struct ExpectedError {
 
 struct ScriptSpec {
   std::vector<std::string> stdout_lines;
+  std::optional<std::string> partial_line;  // output after the last newline
   std::vector<ExpectedError> errors;
   std::optional<int> exit_code;
   std::map<std::string, std::string> env;

@@ -27,7 +27,8 @@ TEST(Values, TypeNames) {
 
 TEST(Values, StringsAreByteStrings) {
   EXPECT_EQ(Output("let s = \"\\x00\\xff\";\nprint(len(s)); print(byte_at(s, 1));"), "2\n255\n");
-  EXPECT_EQ(Output("print(\"ab\" + \"cd\"); print(\"ab\"[1]); print(\"-\" * 3);"), "abcd\nb\n---\n");
+  EXPECT_EQ(Output("print(\"ab\" + \"cd\"); print(\"ab\"[1]); print(\"-\" * 3);"),
+            "abcd\n98\n---\n");
   EXPECT_EQ(Output("print(\"a\" < \"b\"); print(\"ab\" < \"a\"); print(\"\\xff\" > \"a\");"),
             "true\nfalse\ntrue\n");  // unsigned bytes, lexicographic
 }
