@@ -128,6 +128,9 @@ std::vector<uint8_t> EncodeHeaderBody(const TraceHeader& h) {
   w.PutU32(h.chunk_max_payload);
   w.PutU32(h.flush_ms);
   w.PutString(h.origin);  // 1.1
+  w.PutString(h.redaction.substr(0, kMaxShortString));  // 1.1
+  w.PutString(h.chaos.substr(0, kMaxShortString));      // 1.1
+  w.PutU64(h.chaos_seed);                               // 1.1
   return std::move(w.buffer());
 }
 
@@ -150,7 +153,15 @@ Status ParseHeaderBody(Bytes body, TraceHeader* h) {
   if (!r.GetU32(&h->flush_ms)) return bad("flush ms");
   // 1.1: a 1.0 header ends here (origin stays empty); a later one goes on.
   h->origin.clear();
+  h->redaction.clear();
+  h->chaos.clear();
+  h->chaos_seed = 0;
   if (r.remaining() > 0 && !r.GetString(kMaxShortString, &h->origin)) return bad("origin");
+  if (r.remaining() > 0) {
+    if (!r.GetString(kMaxShortString, &h->redaction)) return bad("redaction");
+    if (!r.GetString(kMaxShortString, &h->chaos)) return bad("chaos");
+    if (!r.GetU64(&h->chaos_seed)) return bad("chaos seed");
+  }
   // Bytes after the known fields belong to a later minor version: ignored.
   return Status::Ok();
 }
@@ -188,6 +199,17 @@ std::vector<uint8_t> EncodeFooterBody(const Footer& f, const std::vector<SeqRang
     if (f.kind_names[k].empty()) continue;
     w.PutU8(uint8_t(k));
     w.PutString(f.kind_names[k]);
+  }
+  // Format 1.1: the script's step count, then each chunk's time range (§9.4).
+  w.PutU64(f.program_steps);
+  bool timed = false;
+  for (const ChunkIndexEntry& c : f.chunks) timed = timed || c.first_time_ns || c.last_time_ns;
+  w.PutU32(timed ? uint32_t(f.chunks.size()) : 0);
+  if (timed) {
+    for (const ChunkIndexEntry& c : f.chunks) {
+      w.PutU64(uint64_t(c.first_time_ns));
+      w.PutU64(uint64_t(c.last_time_ns));
+    }
   }
   return std::move(w.buffer());
 }
@@ -272,6 +294,23 @@ Status ParseFooterBody(Bytes body, Footer* f, std::vector<SeqRange>* gaps) {
       return bad("kind name " + std::to_string(i) + " is truncated or empty");
     }
     f->kind_names[named_kind] = std::move(name);
+  }
+  // Format 1.1: the step count and the chunks' time ranges (§9.4).
+  if (r.remaining() == 0) return Status::Ok();
+  if (!r.GetU64(&f->program_steps)) return bad("truncated step count");
+  uint32_t timed;
+  if (!r.GetU32(&timed)) return bad("truncated time range count");
+  if (timed != 0 && timed != f->chunks.size()) {
+    return bad("time ranges for " + std::to_string(timed) + " chunks, but the index has " +
+               std::to_string(f->chunks.size()));
+  }
+  if (uint64_t(timed) * 16 > r.remaining()) return bad("time ranges do not fit in the record");
+  for (uint32_t i = 0; i < timed; ++i) {
+    uint64_t first = 0, last = 0;
+    r.GetU64(&first);
+    r.GetU64(&last);
+    f->chunks[i].first_time_ns = int64_t(first);
+    f->chunks[i].last_time_ns = int64_t(last);
   }
   // Bytes after the known fields belong to a later minor version: ignored.
   return Status::Ok();

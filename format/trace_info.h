@@ -34,6 +34,13 @@ struct TraceHeader {
   // Since format 1.1: where the events came from when tape did not record
   // them, e.g. "imported from the original tape (schema 2)"; empty otherwise.
   std::string origin;
+  // Since format 1.1: the redaction rules applied to the trace (which kinds,
+  // names, sites or patterns; never the secrets), empty when none.
+  std::string redaction;
+  // Since format 1.1: the chaos spec the recording ran under (e.g.
+  // "fs.read=0.1"), empty for none, and the seed of its generator.
+  std::string chaos;
+  uint64_t chaos_seed = 0;
 };
 
 // How the recorded program ended (§9.1).
@@ -64,6 +71,9 @@ struct ChunkIndexEntry {
   uint32_t record_size = 0;  // header + body
   uint64_t content_hash = 0;  // §7.6
   bool content_hash_known = true;  // false when the index was rebuilt by scanning
+  // Format 1.1: wall-clock time of the chunk's first and last event, ns since
+  // the Unix epoch (§9.4); 0 when unknown.
+  int64_t first_time_ns = 0, last_time_ns = 0;
 };
 
 using SiteTable = std::unordered_map<uint64_t, std::string>;
@@ -78,6 +88,10 @@ struct Footer {
   std::vector<ChunkIndexEntry> chunks;
   SiteTable sites;
   KindNames kind_names;  // format 1.1; all empty in older traces
+  // Format 1.1: how many steps (loop iterations and calls) the recorded
+  // script ran, so that a replay can be bounded by it; 0 when unknown (C++
+  // programs, older traces).
+  uint64_t program_steps = 0;
 };
 
 // Lower-case hex of raw bytes ("" for none).

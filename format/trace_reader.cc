@@ -258,6 +258,7 @@ Status TraceReader::ParseFooter(uint64_t footer_offset) {
   chunks_ = std::move(footer.chunks);
   sites_ = std::move(footer.sites);
   kind_names_ = std::move(footer.kind_names);
+  program_steps_ = footer.program_steps;
   return Status::Ok();
 }
 

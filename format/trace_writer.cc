@@ -209,7 +209,7 @@ void TraceWriter::Publish() {
   if (!s.ok()) Fail(s);
 }
 
-void TraceWriter::WriteFooter(const Outcome& outcome) {
+void TraceWriter::WriteFooter(const Outcome& outcome, uint64_t program_steps) {
   Footer footer;
   footer.event_count = events_written_;
   footer.finished_unix_ns = WallClockNs();
@@ -217,6 +217,7 @@ void TraceWriter::WriteFooter(const Outcome& outcome) {
   footer.chunks = index_;
   footer.sites = sites_written_;
   footer.kind_names = kinds_written_;
+  footer.program_steps = program_steps;
   std::vector<uint8_t> tail;
   uint64_t footer_offset = file_offset_;
   AppendRecord(kTagFooter, EncodeFooterBody(footer), &tail);
@@ -271,13 +272,14 @@ void TraceWriter::EncoderLoop() {
     if (stop_ || signal_stop_.load()) {
       int c = current_index_;
       Outcome outcome = final_outcome_;
+      uint64_t steps = stop_ ? final_steps_ : 0;
       if (!stop_) {
         outcome = {OutcomeKind(signal_kind_.load()), signal_code_.load(),
                    signal_message_.load() ? signal_message_.load() : ""};
       }
       lock.unlock();
       EncodeRange(c, builders_[c]->published());
-      WriteFooter(outcome);
+      WriteFooter(outcome, steps);
       finished_.store(true);
       return;
     }
@@ -296,12 +298,13 @@ void TraceWriter::EncoderLoop() {
   }
 }
 
-Status TraceWriter::Finish(const Outcome& outcome) {
+Status TraceWriter::Finish(const Outcome& outcome, uint64_t program_steps) {
   if (joined_) return status();
   {
     std::lock_guard lock(mu_);
     stop_ = true;
     final_outcome_ = outcome;
+    final_steps_ = program_steps;
   }
   cv_.notify_all();
   thread_.join();

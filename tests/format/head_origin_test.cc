@@ -48,11 +48,29 @@ TEST(HeadOrigin, TruncatedOriginIsCorrupt) {
   TraceHeader h = TestHeader();
   h.origin = "imported";
   std::vector<uint8_t> body = EncodeHeaderBody(h);
-  body.resize(body.size() - 3);
+  // After origin come redaction and chaos (1 byte each, empty) and the chaos seed (8).
+  body.resize(body.size() - 10 - 3);
   TraceHeader parsed;
   Status s = ParseHeaderBody(Bytes(body.data(), body.size()), &parsed);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("'origin'"), std::string::npos) << s.message();
+}
+
+TEST(HeadOrigin, RedactionAndChaosRoundTripAndTruncationIsCorrupt) {
+  TraceHeader h = TestHeader();
+  h.redaction = "env API_TOKEN";
+  h.chaos = "fs.read=0.1";
+  h.chaos_seed = 42;
+  std::vector<uint8_t> body = EncodeHeaderBody(h);
+  TraceHeader parsed;
+  ASSERT_TRUE(ParseHeaderBody(Bytes(body.data(), body.size()), &parsed).ok());
+  EXPECT_EQ(parsed.redaction, "env API_TOKEN");
+  EXPECT_EQ(parsed.chaos, "fs.read=0.1");
+  EXPECT_EQ(parsed.chaos_seed, 42u);
+  body.resize(body.size() - 1);
+  Status s = ParseHeaderBody(Bytes(body.data(), body.size()), &parsed);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("'chaos seed'"), std::string::npos) << s.message();
 }
 
 TEST(HeadOrigin, OriginOverTheLimitIsCorrupt) {
