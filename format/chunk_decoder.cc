@@ -25,6 +25,7 @@ const char* SectionName(uint8_t id) {
     case SectionId::kBlobRefs: return "BLOB_REFS";
   }
   if (id == kKindNamesSection) return "KIND_NAMES";
+  if (id == kEventMarksSection) return "EVENT_MARKS";
   return "unknown section";
 }
 
@@ -32,7 +33,10 @@ EventView DecodedChunk::event(uint32_t i) const {
   EventView e;
   e.seq = first_seq_ + i;
   if (parts_ & kDecodeSites) e.site = site(i);
-  if (parts_ & kDecodeKinds) e.kind = kinds_[i];
+  if (parts_ & kDecodeKinds) {
+    e.kind = kinds_[i];
+    e.marks = marks(i);
+  }
   if ((parts_ & kDecodePayloads) == kDecodePayloads) {
     e.args = args(i);
     e.result = result(i);
@@ -265,6 +269,11 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
         Inflate(uint8_t(SectionId::kKinds), n, &out->kinds_storage_, &out->kinds_));
     if (out->kinds_.size() != n) return Fail("KINDS holds " + std::to_string(out->kinds_.size()) +
                                              " entries for " + std::to_string(n) + " events");
+    TAPE_RETURN_IF_ERROR(Inflate(kEventMarksSection, n, &out->marks_storage_, &out->marks_));
+    if (!out->marks_.empty() && out->marks_.size() != n) {
+      return Fail("EVENT_MARKS holds " + std::to_string(out->marks_.size()) + " entries for " +
+                  std::to_string(n) + " events");
+    }
   }
   if (parts & kDecodeSites) {
     Bytes dict, index;

@@ -35,6 +35,7 @@ struct EventView {
   uint64_t seq = 0;
   uint64_t site = 0;
   uint8_t kind = 0;
+  uint8_t marks = 0;  // EVENT_MARKS (§7.3)
   PayloadView args;
   PayloadView result;
 };
@@ -59,6 +60,9 @@ class DecodedChunk {
 
   // REQUIRES: the part was decoded and i < size().
   uint8_t kind(uint32_t i) const { return kinds_[i]; }
+  // The event's EVENT_MARKS byte (§7.3), 0 when the chunk has none.
+  // REQUIRES: kinds were decoded.
+  uint8_t marks(uint32_t i) const { return marks_.empty() ? 0 : marks_[i]; }
   uint64_t site(uint32_t i) const { return site_dict_[site_index_[i]]; }
   PayloadView args(uint32_t i) const { return View(args_, arg_slots_[i]); }
   PayloadView result(uint32_t i) const { return View(results_, result_slots_[i]); }
@@ -127,6 +131,8 @@ class DecodedChunk {
   unsigned parts_ = 0;
   Bytes kinds_;
   std::vector<uint8_t> kinds_storage_;
+  Bytes marks_;
+  std::vector<uint8_t> marks_storage_;
   std::vector<uint64_t> site_dict_;
   std::vector<uint32_t> site_index_;
   std::vector<Slot> arg_slots_, result_slots_;

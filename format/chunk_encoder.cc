@@ -240,6 +240,11 @@ void ChunkEncoder::Encode(const ChunkBuilder& b, uint32_t begin, uint32_t end,
     }
   }
 
+  // EVENT_MARKS only when some event in the range has a mark.
+  const uint8_t* marks = b.marks() + begin;
+  bool any_marks = false;
+  for (uint32_t i = 0; i < n && !any_marks; ++i) any_marks = marks[i] != 0;
+
   const Section sections[] = {
       {uint8_t(SectionId::kSiteDict), dict_.data(), dict_.size()},
       {uint8_t(SectionId::kSiteIndex), index_.data(), index_.size()},
@@ -253,6 +258,7 @@ void ChunkEncoder::Encode(const ChunkBuilder& b, uint32_t begin, uint32_t end,
       {uint8_t(SectionId::kNewSites), new_sites_.data(), new_sites_.size()},
       {uint8_t(SectionId::kBlobRefs), blob_refs_.data(), blob_refs_.size()},
       {kKindNamesSection, kind_names_.data(), kind_names_.size()},
+      {kEventMarksSection, marks, any_marks ? n : 0},
   };
 
   // §7.6 content hash: first_seq, count, then sections 1..9 as (u32 length, bytes).

@@ -71,6 +71,11 @@ inline constexpr uint8_t kLastCriticalSection = 11;
 inline constexpr uint8_t kFirstAncillarySection = 128;  // ids >= 128 are skipped when unknown
 // §7.3 ancillary sections (format 1.1).
 inline constexpr uint8_t kKindNamesSection = 128;
+// EVENT_MARKS: a byte per event, omitted when every mark is 0 (§7.3).
+inline constexpr uint8_t kEventMarksSection = 130;
+inline constexpr uint8_t kMarkPerturbed = 1;       // chaos mode changed the result
+inline constexpr uint8_t kMarkArgsRedacted = 2;    // the args were replaced by a marker
+inline constexpr uint8_t kMarkResultRedacted = 4;  // the result was replaced by a marker
 inline constexpr size_t kMaxKindName = 255;
 
 enum class Codec : uint8_t { kRaw = 0, kZstd = 1 };  // §7.2

@@ -140,7 +140,8 @@ void TraceWriter::Rotate() {
   current_ = builders_[next].get();
 }
 
-void TraceWriter::AppendLarge(uint64_t site, uint8_t kind, Bytes args, Bytes result) {
+void TraceWriter::AppendLarge(uint64_t site, uint8_t kind, Bytes args, Bytes result,
+                              uint8_t marks) {
   uint8_t entries[2][kBuilderSpillEntry];
   uint8_t flags = 0;
   Bytes parts[2] = {args, result};
@@ -159,7 +160,7 @@ void TraceWriter::AppendLarge(uint64_t site, uint8_t kind, Bytes args, Bytes res
     flags |= i == 0 ? kArgsSpilled : kResultSpilled;
   }
   if (!current_->HasRoom(parts[0].size(), parts[1].size())) Rotate();
-  current_->Append(site, kind, parts[0], parts[1], flags);
+  current_->Append(site, kind, parts[0], parts[1], flags, marks);
   ++next_seq_;
 }
 

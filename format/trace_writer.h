@@ -60,14 +60,15 @@ class TraceWriter {
   TraceWriter(const TraceWriter&) = delete;
   TraceWriter& operator=(const TraceWriter&) = delete;
 
-  // Records the next event (seq = events so far). Hot path.
-  void Append(uint64_t site, uint8_t kind, Bytes args, Bytes result) {
+  // Records the next event (seq = events so far). Hot path. `marks`: the
+  // event's EVENT_MARKS byte (§7.3).
+  void Append(uint64_t site, uint8_t kind, Bytes args, Bytes result, uint8_t marks = 0) {
     if (args.size() > spill_threshold_ || result.size() > spill_threshold_) {
-      AppendLarge(site, kind, args, result);
+      AppendLarge(site, kind, args, result, marks);
       return;
     }
     if (!current_->HasRoom(args.size(), result.size())) Rotate();
-    current_->Append(site, kind, args, result);
+    current_->Append(site, kind, args, result, 0, marks);
     ++next_seq_;
   }
 
@@ -102,7 +103,7 @@ class TraceWriter {
               uint64_t data_start);
   enum class BuilderState { kCurrent, kFull, kFree };
 
-  void AppendLarge(uint64_t site, uint8_t kind, Bytes args, Bytes result);
+  void AppendLarge(uint64_t site, uint8_t kind, Bytes args, Bytes result, uint8_t marks);
   void Rotate();  // hands the full current builder to the encoder
   void EncoderLoop();
   void EncodeRange(int b, uint32_t end);  // seals builders_[b] up to `end`

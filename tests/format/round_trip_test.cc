@@ -195,6 +195,41 @@ TEST(RoundTrip, FlushMsSealsEventsOfASlowProgram) {
   ASSERT_TRUE((*writer)->Finish(Outcome::Exited(0)).ok());
 }
 
+TEST(RoundTrip, EventMarksAreKeptAndAbsentWhenNoEventHasOne) {
+  TempDir dir;
+  WriterOptions o;
+  o.chunk_max_events = 4;
+  auto writer = TraceWriter::Create(dir.File("marks"), TestHeader(), o);
+  ASSERT_TRUE(writer.has_value());
+  // Chunk 0 has marks (one on a large, spilled result); chunk 1 has none.
+  std::string large(300u << 10, 'x');
+  (*writer)->Append(5, 1, {}, {}, kMarkPerturbed);
+  (*writer)->Append(5, 1, {}, {});
+  (*writer)->Append(5, 2, {}, AsBytes(large), kMarkResultRedacted | kMarkArgsRedacted);
+  (*writer)->Append(5, 1, {}, {});
+  for (int i = 0; i < 4; ++i) (*writer)->Append(5, 1, {}, {});
+  ASSERT_TRUE((*writer)->Finish(Outcome::Exited(0)).ok());
+  auto reader = TraceReader::Open(dir.File("marks"));
+  ASSERT_TRUE(reader.has_value()) << reader.error().message();
+  ChunkDecoder decoder;
+  DecodedChunk chunk;
+  ASSERT_TRUE((*reader)->ReadChunk(0, kDecodeKinds, &decoder, &chunk).ok());
+  EXPECT_EQ(chunk.marks(0), kMarkPerturbed);
+  EXPECT_EQ(chunk.marks(1), 0);
+  EXPECT_EQ(chunk.marks(2), kMarkResultRedacted | kMarkArgsRedacted);
+  EXPECT_EQ(chunk.event(0).marks, kMarkPerturbed);
+  ASSERT_TRUE((*reader)->ReadChunk(1, kDecodeKinds, &decoder, &chunk).ok());
+  for (uint32_t i = 0; i < chunk.size(); ++i) EXPECT_EQ(chunk.marks(i), 0);
+  // The mark-free chunk stores no EVENT_MARKS section at all: 4 events of
+  // kind 1 and nothing else compress to a few bytes either way, so compare
+  // with a trace written without marks.
+  auto plain = TraceWriter::Create(dir.File("plain"), TestHeader(), o);
+  for (int i = 0; i < 8; ++i) (*plain)->Append(5, 1, {}, {});
+  ASSERT_TRUE((*plain)->Finish(Outcome::Exited(0)).ok());
+  auto p = TraceReader::Open(dir.File("plain"));
+  EXPECT_EQ((*p)->chunks()[1].record_size, (*reader)->chunks()[1].record_size);
+}
+
 TEST(RoundTrip, MissingFooterIsRecoveredByScanning) {
   TempDir dir;
   auto events = RandomEvents(12, 800);
