@@ -237,17 +237,20 @@ Value CallHost(Host id, Runtime& rt, const Site& site, Value* args, HostState* s
     case Host::kHttpRequestWith: {
       HttpRequest request = HttpRequestOf(args[0], args[1], args[2], args[3],
                                           id == Host::kHttpRequestWith ? &args[4] : nullptr);
-      return HttpResponseValue(Refusable("http.request", "http.request", [&] { return rt.HttpAt(site, request); }));
+      return HttpResponseValue(
+          Refusable("http.request", "http.request", [&] { return rt.HttpAt(site, request); }));
     }
     case Host::kHttpGet:
     case Host::kHttpGetWith: {
       HttpRequest request = HttpGetOf(args[0], id == Host::kHttpGetWith ? &args[1] : nullptr);
-      return HttpResponseValue(Refusable("http.get", "http.request", [&] { return rt.HttpAt(site, request); }));
+      return HttpResponseValue(
+          Refusable("http.get", "http.request", [&] { return rt.HttpAt(site, request); }));
     }
     case Host::kProcRun:
     case Host::kProcRunWith: {
       ProcRequest request = ProcRequestOf(args[0], id == Host::kProcRunWith ? &args[1] : nullptr);
-      return ProcResultValue(Refusable("proc.run", "proc.run", [&] { return rt.ProcRunAt(site, request); }));
+      return ProcResultValue(
+          Refusable("proc.run", "proc.run", [&] { return rt.ProcRunAt(site, request); }));
     }
   }
   Fault("internal error: unknown host call");

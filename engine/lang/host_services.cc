@@ -30,7 +30,8 @@ std::string Article(const Value& v) {
 template <typename Take>
 void ForEachOption(const char* call, const Value& options, const char* known, Take take) {
   if (!options.is_map()) {
-    Fault(std::string(call) + "() expects its options as a map such as {\"timeout_ms\": 5000}, got " +
+    Fault(std::string(call) +
+          "() expects its options as a map such as {\"timeout_ms\": 5000}, got " +
           TypeName(options.type()));
   }
   for (const auto& [key, value] : options.map().entries()) {
@@ -63,7 +64,8 @@ void ReadHttpOptions(const char* call, const Value& options, HttpRequest* reques
 
 std::string UrlArg(const char* call, const Value& url) {
   if (!url.is_string()) {
-    Fault(std::string(call) + "() expects the URL as a string such as \"http://host:port/path\", got " +
+    Fault(std::string(call) +
+          "() expects the URL as a string such as \"http://host:port/path\", got " +
           TypeName(url.type()));
   }
   return url.str();
@@ -115,8 +117,10 @@ HttpRequest HttpRequestOf(const Value& method, const Value& url, const Value& he
       request.headers.emplace_back(name.str(), value.str());
     }
   } else if (!headers.is_nil()) {
-    Fault(std::string(call) + "() expects the headers as a map such as {\"Accept\": \"text/plain\"} "
-          "(or nil), got " + TypeName(headers.type()));
+    Fault(std::string(call) +
+          "() expects the headers as a map such as {\"Accept\": \"text/plain\"} "
+          "(or nil), got " +
+          TypeName(headers.type()));
   }
   if (body.is_string()) {
     request.body = body.str();
@@ -173,13 +177,15 @@ Value HttpResponseValue(HttpResponse r) {
 
 ProcRequest ProcRequestOf(const Value& argv, const Value* options) {
   if (argv.is_string()) {
-    Fault("proc.run() expects the command as a list of strings such as [\"ls\", \"-l\"], not a "
-          "string: there is no shell (split the words yourself, or run [\"sh\", \"-c\", " +
-          Describe(argv) + "])");
+    Fault(
+        "proc.run() expects the command as a list of strings such as [\"ls\", \"-l\"], not a "
+        "string: there is no shell (split the words yourself, or run [\"sh\", \"-c\", " +
+        Describe(argv) + "])");
   }
   if (!argv.is_list()) {
     Fault(std::string("proc.run() expects the command as a list of strings such as [\"ls\", "
-                      "\"-l\"], got ") + TypeName(argv.type()));
+                      "\"-l\"], got ") +
+          TypeName(argv.type()));
   }
   if (argv.list().empty()) {
     Fault("proc.run(): the command is an empty list; it needs at least the program's name");
@@ -198,22 +204,23 @@ ProcRequest ProcRequestOf(const Value& argv, const Value* options) {
     request.argv.push_back(a.str());
   }
   if (options != nullptr) {
-    ForEachOption("proc.run", *options, "\"stdin\" and \"timeout_ms\"",
-                  [&](const std::string& key, const Value& v) {
-                    if (key == "stdin") {
-                      if (!v.is_string()) {
-                        Fault(std::string("proc.run(): the option \"stdin\" must be a string, got ") +
-                              TypeName(v.type()) + " (convert it with str())");
-                      }
-                      request.stdin_data = v.str();
-                      return true;
-                    }
-                    if (key == "timeout_ms") {
-                      request.timeout_ms = TimeoutOption("proc.run", v, 0, kMaxProcTimeoutMs);
-                      return true;
-                    }
-                    return false;
-                  });
+    ForEachOption(
+        "proc.run", *options, "\"stdin\" and \"timeout_ms\"",
+        [&](const std::string& key, const Value& v) {
+          if (key == "stdin") {
+            if (!v.is_string()) {
+              Fault(std::string("proc.run(): the option \"stdin\" must be a string, got ") +
+                    TypeName(v.type()) + " (convert it with str())");
+            }
+            request.stdin_data = v.str();
+            return true;
+          }
+          if (key == "timeout_ms") {
+            request.timeout_ms = TimeoutOption("proc.run", v, 0, kMaxProcTimeoutMs);
+            return true;
+          }
+          return false;
+        });
   }
   return request;
 }

@@ -43,9 +43,9 @@ class FakeRuntime : public Runtime {
     std::string location;
   };
 
-  std::string out;                            // what io.write wrote
-  std::string err;                            // what io.error wrote
-  std::map<std::string, std::string> files;   // fs.read / fs.write / fs.append
+  std::string out;                           // what io.write wrote
+  std::string err;                           // what io.error wrote
+  std::map<std::string, std::string> files;  // fs.read / fs.write / fs.append
   // Directories, besides those that hold a file ("a" and "a/b" for "a/b/c").
   std::set<std::string> dirs;
   // http.request answers by "METHOD URL"; any other URL (but kEchoPrefix)

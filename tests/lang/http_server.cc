@@ -98,9 +98,8 @@ int main(int argc, char** argv) {
     res.set_header("Set-Cookie", "b=2, with a comma");
     res.set_content("two cookies\n", "text/plain");
   });
-  server.Get("/moved", [](const httplib::Request&, httplib::Response& res) {
-    res.set_redirect("/items");
-  });
+  server.Get("/moved",
+             [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/items"); });
   server.Post("/echo", [](const httplib::Request& req, httplib::Response& res) {
     res.set_content("got " + req.body + " from " + req.get_header_value("X-Who") + "\n",
                     "text/plain");

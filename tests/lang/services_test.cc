@@ -32,8 +32,8 @@ std::string RefusedBeforeRecording(const std::string& source) {
 TEST(ServiceCalls, HttpRequestReachesTheRuntimeAsWritten) {
   FakeRuntime rt;
   RunResult r = RunSource(
-      "http.request(\"PATCH\", \"https://svc.example/a?b=1\", {\"B\": \"2\", \"A\": \"\"}, \"x\\x00y\","
-      " {\"timeout_ms\": 1234});\n"
+      "http.request(\"PATCH\", \"https://svc.example/a?b=1\", {\"B\": \"2\", \"A\": \"\"},\n"
+      "             \"x\\x00y\", {\"timeout_ms\": 1234});\n"
       "http.get(\"http://svc.example/\");\n"
       "http.request(\"GET\", \"http://svc.example/\", nil, nil);\n",
       &rt);
@@ -84,18 +84,18 @@ TEST(ServiceCalls, EachCallIsASiteOfItsEffect) {
       &rt);
   ASSERT_EQ(r.error, "");
   const char* expected[] = {
-      "tape-script-site/1:<top>:io.error:0",     "tape-script-site/1:<top>:io.error:1",
-      "tape-script-site/1:<top>:io.error:2",     "tape-script-site/1:<top>:fs.exists:0",
-      "tape-script-site/1:<top>:fs.exists:1",    "tape-script-site/1:<top>:fs.list:0",
-      "tape-script-site/1:<top>:fs.append:0",    "tape-script-site/1:f:http.request:0",
-      "tape-script-site/1:f:http.request:1",     "tape-script-site/1:f:proc.run:0",
+      "tape-script-site/1:<top>:io.error:0",  "tape-script-site/1:<top>:io.error:1",
+      "tape-script-site/1:<top>:io.error:2",  "tape-script-site/1:<top>:fs.exists:0",
+      "tape-script-site/1:<top>:fs.exists:1", "tape-script-site/1:<top>:fs.list:0",
+      "tape-script-site/1:<top>:fs.append:0", "tape-script-site/1:f:http.request:0",
+      "tape-script-site/1:f:http.request:1",  "tape-script-site/1:f:proc.run:0",
       "tape-script-site/1:f:proc.run:1",
   };
   const EffectKind kinds[] = {
-      EffectKind::kIoError,     EffectKind::kIoError,     EffectKind::kIoError,
-      EffectKind::kFsExists,    EffectKind::kFsExists,    EffectKind::kFsList,
-      EffectKind::kFsAppend,    EffectKind::kHttpRequest, EffectKind::kHttpRequest,
-      EffectKind::kProcRun,     EffectKind::kProcRun,
+      EffectKind::kIoError,  EffectKind::kIoError,     EffectKind::kIoError,
+      EffectKind::kFsExists, EffectKind::kFsExists,    EffectKind::kFsList,
+      EffectKind::kFsAppend, EffectKind::kHttpRequest, EffectKind::kHttpRequest,
+      EffectKind::kProcRun,  EffectKind::kProcRun,
   };
   ASSERT_EQ(rt.events.size(), std::size(expected));
   for (size_t i = 0; i < std::size(expected); ++i) {
@@ -214,8 +214,9 @@ TEST(ServiceCalls, MalformedCommandsFaultBeforeAnythingIsRecorded) {
     const char* source;
     const char* message;
   } cases[] = {
-      {"proc.run(nil);", "proc.run() expects the command as a list of strings such as [\"ls\", "
-                         "\"-l\"], got nil"},
+      {"proc.run(nil);",
+       "proc.run() expects the command as a list of strings such as [\"ls\", "
+       "\"-l\"], got nil"},
       {"proc.run(\"ls\");", "not a string: there is no shell"},
       {"proc.run([]);", "proc.run(): the command is an empty list"},
       {"proc.run([\"ls\", [\"-l\"]]);", "proc.run(): element 1 of the command is a list"},
@@ -239,9 +240,9 @@ TEST(ServiceCalls, MalformedCommandsFaultBeforeAnythingIsRecorded) {
 TEST(ServiceCalls, FilePathsAreCheckedBeforeTheEffect) {
   for (const char* call : {"fs.exists", "fs.is_dir", "fs.list"}) {
     std::string source = std::string(call) + "(\"a\\x00b\");";
-    EXPECT_NE(RefusedBeforeRecording(source).find(std::string(call) +
-                                                  "(): the path contains a NUL byte"),
-              std::string::npos)
+    EXPECT_NE(
+        RefusedBeforeRecording(source).find(std::string(call) + "(): the path contains a NUL byte"),
+        std::string::npos)
         << source;
     source = std::string(call) + "(nil);";
     EXPECT_NE(RefusedBeforeRecording(source).find(std::string(call) + "() expects path, got nil"),

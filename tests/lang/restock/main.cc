@@ -58,5 +58,6 @@ int Restock(tape::Runtime& rt) {
 }
 
 int main(int argc, char** argv) {
-  return tape::Main(argc, argv, {tape::ProgramKind::kEmbedded, "restock", TAPE_CODE_HASH, "", Restock});
+  return tape::Main(argc, argv,
+                    {tape::ProgramKind::kEmbedded, "restock", TAPE_CODE_HASH, "", Restock});
 }
