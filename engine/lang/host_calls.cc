@@ -11,32 +11,34 @@
 namespace tape::lang {
 namespace {
 
+// Grouped by module, in the order HostCallList() names them. A call's forms
+// are adjacent, the one FindHost() falls back to first.
 constexpr HostInfo kHosts[] = {
     {"clock", "now", Host::kClockNow, 0, "clock.now"},
     {"random", "bits", Host::kRandomBits, 1, "random.bits"},
     {"io", "write", Host::kIoWrite, 1, "io.write"},
+    {"io", "error", Host::kIoError, 1, "io.error"},
     {"io", "last_error", Host::kIoLastError, 0, ""},
     {"fs", "read", Host::kFsRead, 1, "fs.read"},
     {"fs", "write", Host::kFsWrite, 2, "fs.write"},
+    {"fs", "append", Host::kFsAppend, 2, "fs.append"},
+    {"fs", "exists", Host::kFsExists, 1, "fs.exists"},
+    {"fs", "is_dir", Host::kFsIsDir, 1, "fs.exists"},
+    {"fs", "list", Host::kFsList, 1, "fs.list"},
     {"fs", "last_error", Host::kFsLastError, 0, ""},
     {"env", "get", Host::kEnvGet, 1, "env.get"},
     {"env", "get", Host::kEnvGetOr, 2, "env.get"},
     {"env", "has", Host::kEnvHas, 1, "env.get"},
     {"args", "get", Host::kArgsGet, 0, "args.get"},
     {"time", "sleep", Host::kTimeSleep, 1, "time.sleep"},
-    {"", "print", Host::kPrint, 1, "io.write"},
-    {"io", "error", Host::kIoError, 1, "io.error"},
-    {"", "eprint", Host::kEprint, 1, "io.error"},
-    {"fs", "exists", Host::kFsExists, 1, "fs.exists"},
-    {"fs", "is_dir", Host::kFsIsDir, 1, "fs.exists"},
-    {"fs", "list", Host::kFsList, 1, "fs.list"},
-    {"fs", "append", Host::kFsAppend, 2, "fs.append"},
     {"http", "request", Host::kHttpRequest, 4, "http.request"},
     {"http", "request", Host::kHttpRequestWith, 5, "http.request"},
     {"http", "get", Host::kHttpGet, 1, "http.request"},
     {"http", "get", Host::kHttpGetWith, 2, "http.request"},
     {"proc", "run", Host::kProcRun, 1, "proc.run"},
     {"proc", "run", Host::kProcRunWith, 2, "proc.run"},
+    {"", "print", Host::kPrint, 1, "io.write"},
+    {"", "eprint", Host::kEprint, 1, "io.error"},
 };
 
 const std::string& StringArg(const char* call, const Value& v, const char* what) {
