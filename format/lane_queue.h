@@ -1,8 +1,9 @@
 // LaneQueue: the events of one lane (one thread of a recorded program) on
 // their way to the trace, when a program records from several threads.
 //
-// Single producer (the lane's thread), single consumer (the writer's encoder
-// thread, which merges the lanes' queues in seq order). No lock: the
+// Single producer (the lane's thread; a queue is handed to another lane only
+// after its thread ended), single consumer (the writer's encoder thread,
+// which merges the lanes' queues in seq order). No lock: the
 // producer publishes an entry with a release store of its count, the
 // consumer frees room with a release store of what it consumed. Entries and
 // payload bytes live in fixed rings allocated once.
@@ -28,18 +29,17 @@ class LaneQueue {
     uint64_t args_at, result_at;  // positions in the payload ring (monotonic)
     uint64_t end;                 // ring position just past this entry's payloads
     uint32_t args_len, result_len;
+    uint32_t lane;
     uint8_t kind, flags, marks;
   };
 
   // `max_payload`: the largest args or result pushed (the writer's spill
   // threshold, or the spilled-entry size).
-  LaneQueue(uint32_t lane, uint32_t max_payload)
-      : lane_(lane),
-        ring_bytes_(RingBytes(max_payload)),
+  explicit LaneQueue(uint32_t max_payload)
+      : ring_bytes_(RingBytes(max_payload)),
         entries_(new Entry[kEntries]),
         ring_(new uint8_t[ring_bytes_]) {}
 
-  uint32_t lane() const { return lane_; }
   // Entries pushed so far (producer side).
   uint64_t pushed() const { return head_; }
 
@@ -56,10 +56,11 @@ class LaneQueue {
   }
 
   // REQUIRES: HasRoom(args.size(), result.size()).
-  void Push(uint64_t seq, uint64_t site, uint8_t kind, uint8_t flags, uint8_t marks, Bytes args,
-            Bytes result) {
+  void Push(uint64_t seq, uint32_t lane, uint64_t site, uint8_t kind, uint8_t flags, uint8_t marks,
+            Bytes args, Bytes result) {
     Entry& e = entries_[head_ % kEntries];
     e.seq = seq;
+    e.lane = lane;
     e.site = site;
     e.kind = kind;
     e.flags = flags;
@@ -115,7 +116,6 @@ class LaneQueue {
     *at += size;
   }
 
-  const uint32_t lane_;
   const uint64_t ring_bytes_;
   std::unique_ptr<Entry[]> entries_;
   std::unique_ptr<uint8_t[]> ring_;

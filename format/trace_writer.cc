@@ -189,19 +189,25 @@ void TraceWriter::EnableLanes() {
   cv_.notify_all();
 }
 
-LaneQueue* TraceWriter::Lane(uint32_t lane) {
+LaneQueue* TraceWriter::AcquireLaneQueue() {
   std::lock_guard lock(lanes_mu_);
-  for (auto& q : lanes_) {
-    if (q->lane() == lane) return q.get();
+  if (!free_lanes_.empty()) {
+    LaneQueue* q = free_lanes_.back();
+    free_lanes_.pop_back();
+    return q;
   }
-  lanes_.push_back(std::make_unique<LaneQueue>(lane, std::max<uint32_t>(spill_threshold_,
-                                                                         kBuilderSpillEntry)));
-  lane_count_.store(lanes_.size(), std::memory_order_release);
+  lanes_.push_back(
+      std::make_unique<LaneQueue>(std::max<uint32_t>(spill_threshold_, kBuilderSpillEntry)));
   return lanes_.back().get();
 }
 
-void TraceWriter::AppendFromLane(LaneQueue* q, uint64_t site, uint8_t kind, Bytes args,
-                                 Bytes result, uint8_t marks) {
+void TraceWriter::ReleaseLaneQueue(LaneQueue* q) {
+  std::lock_guard lock(lanes_mu_);
+  free_lanes_.push_back(q);
+}
+
+void TraceWriter::AppendFromLane(LaneQueue* q, uint32_t lane, uint64_t site, uint8_t kind,
+                                 Bytes args, Bytes result, uint8_t marks) {
   uint8_t entries[2][kBuilderSpillEntry];
   uint8_t flags = 0;
   if (args.size() > spill_threshold_ || result.size() > spill_threshold_) [[unlikely]] {
@@ -214,9 +220,11 @@ void TraceWriter::AppendFromLane(LaneQueue* q, uint64_t site, uint8_t kind, Byte
     }
   }
   // Room first, then the seq: a lane never holds a seq while it waits.
-  if (!q->HasRoom(args.size(), result.size())) [[unlikely]] WaitForRoom(q, args.size(), result.size());
+  if (!q->HasRoom(args.size(), result.size())) [[unlikely]] {
+    if (!WaitForRoom(q, args.size(), result.size())) return;
+  }
   uint64_t seq = lane_seq_.fetch_add(1, std::memory_order_relaxed);
-  q->Push(seq, site, kind, flags, marks, args, result);
+  q->Push(seq, lane, site, kind, flags, marks, args, result);
   if ((q->pushed() & 1023) == 0) [[unlikely]] {
     std::lock_guard lock(mu_);
     drain_requested_ = true;
@@ -224,9 +232,11 @@ void TraceWriter::AppendFromLane(LaneQueue* q, uint64_t site, uint8_t kind, Byte
   }
 }
 
-void TraceWriter::WaitForRoom(LaneQueue* q, size_t args_size, size_t result_size) {
+bool TraceWriter::WaitForRoom(LaneQueue* q, size_t args_size, size_t result_size) {
   std::unique_lock lock(mu_);
-  while (!q->HasRoom(args_size, result_size) && ok() && !finished_.load()) {
+  for (;;) {
+    if (!ok() || finished_.load() || stop_) return false;
+    if (q->HasRoom(args_size, result_size)) return true;
     drain_requested_ = true;
     cv_.notify_all();
     cv_.wait_for(lock, std::chrono::milliseconds(10));
@@ -251,7 +261,7 @@ void TraceWriter::MergeLanes() {
           merge_encoded_ = 0;
         }
         merge_builder_->Append(e->site, e->kind, q->Args(*e), q->Result(*e), e->flags, e->marks,
-                               q->lane());
+                               e->lane);
         q->Pop();
         ++merge_next_;
         progress = true;

@@ -97,12 +97,15 @@ class TraceWriter {
   // other thread appends. Idempotent.
   void EnableLanes();
   bool lanes_enabled() const { return lanes_enabled_; }
-  // The queue of `lane` (created on first use). Thread-safe.
-  LaneQueue* Lane(uint32_t lane);
-  // Records the next event of the lane whose queue is `q`. Thread-safe across
-  // lanes; one thread per lane. REQUIRES: lanes_enabled().
-  void AppendFromLane(LaneQueue* q, uint64_t site, uint8_t kind, Bytes args, Bytes result,
-                      uint8_t marks = 0);
+  // A queue for a thread that starts appending (one thread per queue), and
+  // its return when that thread has appended its last event. Thread-safe.
+  LaneQueue* AcquireLaneQueue();
+  void ReleaseLaneQueue(LaneQueue* q);
+  // Records the next event of `lane`, whose thread owns `q`. Thread-safe
+  // across queues. REQUIRES: lanes_enabled(). If the writer has failed, the
+  // event is dropped (ok() says so).
+  void AppendFromLane(LaneQueue* q, uint32_t lane, uint64_t site, uint8_t kind, Bytes args,
+                      Bytes result, uint8_t marks = 0);
   // The file written, and the old trace it replaces: writing either from the
   // recorded program would destroy a recording.
   bool IsOwnFile(dev_t dev, ino_t ino) const { return output_->IsOwnFile(dev, ino); }
@@ -131,8 +134,9 @@ class TraceWriter {
   // encoder thread) and fills the builder's 24-byte spill entry for it.
   // Thread-safe: callers take turns.
   void Spill(Bytes payload, uint8_t entry[kBuilderSpillEntry]);
-  // Producer side, lanes mode: waits until `q` has room.
-  void WaitForRoom(LaneQueue* q, size_t args_size, size_t result_size);
+  // Producer side, lanes mode: waits until `q` has room; false if the
+  // writer failed or finished meanwhile.
+  bool WaitForRoom(LaneQueue* q, size_t args_size, size_t result_size);
   // Encoder thread, lanes mode: moves every event that is next in seq order
   // from the lane queues into merge_builder_, sealing it when it fills.
   void MergeLanes();
@@ -182,8 +186,8 @@ class TraceWriter {
   bool drain_requested_ = false;     // guarded by mu_
   std::atomic<uint64_t> lane_seq_{0};  // the next seq to hand out
   std::mutex lanes_mu_;
-  std::vector<std::unique_ptr<LaneQueue>> lanes_;  // guarded by lanes_mu_
-  std::atomic<size_t> lane_count_{0};
+  std::vector<std::unique_ptr<LaneQueue>> lanes_;  // every queue; guarded by lanes_mu_
+  std::vector<LaneQueue*> free_lanes_;              // guarded by lanes_mu_
   // Encoder-thread state for lanes mode.
   std::unique_ptr<ChunkBuilder> merge_builder_;
   uint32_t merge_encoded_ = 0;

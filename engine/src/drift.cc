@@ -15,6 +15,7 @@ const char* DriftKindName(DriftKind kind) {
     case DriftKind::kProgramMismatch: return "ProgramMismatch";
     case DriftKind::kUnrecordedInput: return "UnrecordedInput";
     case DriftKind::kRanPastRecording: return "RanPastRecording";
+    case DriftKind::kThreadsStuck: return "ThreadsStuck";
   }
   return "Drift";
 }
@@ -24,7 +25,8 @@ std::string DriftInfo::Describe() const {
   bool per_call = kind == DriftKind::kEndOfTrace || kind == DriftKind::kSiteMismatch ||
                   kind == DriftKind::kKindMismatch || kind == DriftKind::kArgsMismatch ||
                   kind == DriftKind::kTraceNotExhausted || kind == DriftKind::kUnrecordedInput;
-  if (per_call) out += " at seq " + std::to_string(seq);
+  if (per_call || kind == DriftKind::kThreadsStuck) out += " at seq " + std::to_string(seq);
+  if (lane >= 0) out += " in lane " + std::to_string(lane);
   if (!hint.empty()) out += ": " + hint;
   out += "\n  recorded: " + expected;
   out += "\n  replay:   " + got;

@@ -29,8 +29,19 @@ Replayer::Replayer(const format::TraceReader* reader, int stdout_fd)
 }
 
 std::string_view Replayer::Perform(const Site& site, EffectKind kind, std::string_view args,
-                                   const LiveCall&) {
+                                   const LiveCall& live) {
+  if (threads_started()) [[unlikely]] return PerformOnLane(site, kind, args, live);
   CheckThread(site);
+  if (live.fn != nullptr && uint8_t(kind) < kFirstUserKind) [[unlikely]] {
+    // A control effect before any thread (a tape::Mutex in a one-thread
+    // program): its action runs now too.
+    std::string ran;
+    format::PayloadView e = Match(site, kind, AsBytes(args));
+    live.fn(live.context, &env_, args, &ran);
+    spilled_.assign(format::AsChars(ResultBytes(e)));
+    if (ran != spilled_) BadResult(kind);
+    return spilled_;
+  }
   format::PayloadView e = Match(site, kind, AsBytes(args));
   const EffectSpec* spec = FindEffect(uint8_t(kind));
   if (spec != nullptr && spec->reenact != nullptr) [[unlikely]] spec->reenact(env_, AsBytes(args));
@@ -38,8 +49,105 @@ std::string_view Replayer::Perform(const Site& site, EffectKind kind, std::strin
 }
 
 void Replayer::Drift(DriftInfo info) {
-  if (!drift_) drift_ = std::move(info);
+  if (!drift_) {
+    info.lane = current_lane_;
+    drift_ = std::move(info);
+  }
   throw DriftError(*drift_);
+}
+
+// --- threads -------------------------------------------------------------------
+
+std::unique_ptr<Runtime::LaneContext> Replayer::NewLaneContext(uint32_t) {
+  return std::make_unique<Lane>();
+}
+
+int64_t Replayer::DueLane() {
+  if (cursor_.at_end()) {
+    if (seq_ >= reader_->event_count()) return -1;
+    LoadNextChunk();
+  }
+  return cursor_.lane();
+}
+
+void Replayer::Stuck(uint32_t lane) {
+  int64_t due = DueLane();
+  current_lane_ = due;
+  Drift({DriftKind::kThreadsStuck, seq_,
+         "the next call is lane " + std::to_string(due) + "'s: " + RecordedCall(cursor_.index()),
+         "every running thread waits: " + std::to_string(waiting_.size()) +
+             " for their turn, " + std::to_string(outside_) + " joining a thread",
+         "lane " + std::to_string(due) +
+             " does not make its recorded call; it may be blocked on something tape does not "
+             "see (a std::mutex or condition variable instead of tape::Mutex), or the program "
+             "now joins threads in another order"});
+  (void)lane;
+}
+
+void Replayer::WaitForTurn(std::unique_lock<std::mutex>& lock, uint32_t lane) {
+  waiting_.insert(lane);
+  struct Leave {
+    std::unordered_set<uint32_t>* waiting;
+    uint32_t lane;
+    ~Leave() { waiting->erase(lane); }
+  } leave{&waiting_, lane};
+  for (;;) {
+    if (drift_) throw DriftError(*drift_);
+    if (trace_failure_) throw *trace_failure_;
+    int64_t due = DueLane();
+    if (due < 0 || due == int64_t(lane)) return;
+    if (waiting_.size() + outside_ >= live_lanes_ && !waiting_.contains(uint32_t(due))) {
+      Stuck(lane);
+    }
+    // Timed: a lane blocked outside tape that comes back is seen by the
+    // check above on the next round.
+    turn_cv_.wait_for(lock, std::chrono::milliseconds(100));
+  }
+}
+
+void Replayer::WaitOutside(const std::atomic<bool>& done) {
+  std::unique_lock lock(turn_mu_);
+  ++outside_;
+  turn_cv_.notify_all();
+  while (!done.load() && !drift_) turn_cv_.wait_for(lock, std::chrono::milliseconds(20));
+  --outside_;
+}
+
+std::string_view Replayer::PerformOnLane(const Site& site, EffectKind kind, std::string_view args,
+                                         const LiveCall& live) {
+  Lane* lane = static_cast<Lane*>(CurrentLaneContext(site));
+  std::unique_lock lock(turn_mu_);
+  try {
+    if (trace_failure_) throw *trace_failure_;
+    WaitForTurn(lock, lane->lane);
+    current_lane_ = lane->lane;
+    format::PayloadView e = Match(site, kind, AsBytes(args));
+    lane->result.assign(format::AsChars(ResultBytes(e)));
+    if (live.fn != nullptr && uint8_t(kind) < kFirstUserKind) {
+      // A control effect: its action runs in its turn (a tape::Mutex is
+      // acquired here, so in the recorded order) and must give the
+      // recorded result (thread.start's lane).
+      std::string ran;
+      live.fn(live.context, &env_, args, &ran);
+      if (ran != lane->result) BadResult(kind);
+      if (kind == EffectKind::kThreadStart) ++live_lanes_;
+      if (kind == EffectKind::kThreadEnd) --live_lanes_;
+    }
+    const EffectSpec* spec = FindEffect(uint8_t(kind));
+    if (spec != nullptr && spec->reenact != nullptr) [[unlikely]] {
+      spec->reenact(env_, AsBytes(args));
+    }
+  } catch (const TraceReadFailed& failed) {
+    // Every lane stops with it: the events after it cannot be served.
+    if (!trace_failure_) trace_failure_ = failed;
+    turn_cv_.notify_all();
+    throw;
+  } catch (...) {
+    turn_cv_.notify_all();
+    throw;
+  }
+  turn_cv_.notify_all();
+  return lane->result;
 }
 
 void Replayer::LoadNextChunk() {

@@ -21,6 +21,7 @@ enum class DriftKind {
   kProgramMismatch,   // the trace records another program
   kUnrecordedInput,   // rerun: an input with no recorded event to serve it
   kRanPastRecording,  // the program computed past where the recording ended
+  kThreadsStuck,      // every thread waits, and none can make the recorded next call
 };
 
 // "EndOfTrace", "SiteMismatch", ...
@@ -32,6 +33,7 @@ struct DriftInfo {
   std::string expected;      // what the recording holds, e.g. "random.bits(8) at dice.cc:14:30"
   std::string got;           // what the program did now
   std::string hint;          // what it means and what to do
+  int64_t lane = -1;         // the thread (lane) of the call, in a run with threads; else -1
   // The multi-line report printed by the CLI.
   std::string Describe() const;
 };
