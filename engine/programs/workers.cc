@@ -1,7 +1,7 @@
 // workers: threads that take turns at a shared log. Each worker draws random
 // bytes and appends to the log under a tape::Mutex; the log's order depends
 // on the scheduler when recorded, and is the recorded order on replay.
-// Arguments: [workers (1..64, default 4)] [rounds per worker (1..100000,
+// Arguments: [workers (1..64, default 4)] [rounds per worker (1..100000000,
 // default 1000)].
 #include <cstdlib>
 #include <mutex>
@@ -29,7 +29,7 @@ int Arg(const std::vector<std::string>& args, size_t i, int lo, int hi, int fall
 int Workers(Runtime& rt) {
   std::vector<std::string> args = rt.ArgsGet();
   int workers = Arg(args, 0, 1, 64, 4);
-  int rounds = Arg(args, 1, 1, 100000, 1000);
+  int rounds = Arg(args, 1, 1, 100000000, 1000);
   tape::Mutex m(rt, "log");
   std::vector<std::string> log;
   std::vector<tape::Thread> threads;

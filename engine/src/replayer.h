@@ -61,6 +61,7 @@ class Replayer final : public Runtime {
   [[noreturn]] void BadResult(EffectKind kind) override;
   std::unique_ptr<LaneContext> NewLaneContext(uint32_t lane) override;
   void WaitOutside(const std::atomic<bool>& done) override;
+  void OnLaneEnd(LaneContext*) override { turn_cv_.notify_all(); }
 
  private:
   struct Lane : LaneContext {

@@ -189,17 +189,19 @@ void Runtime::EnterThread(uint32_t lane) {
   CurrentBinding() = b;
 }
 
-void Runtime::ExitThread(const Site& site, bool record_end) {
+void Runtime::ExitThread(const Site& site, bool record_end, std::atomic<bool>* done) {
   ThreadBinding* b = CurrentBinding();
   struct Unbind {
     Runtime* rt;
     ThreadBinding* b;
+    std::atomic<bool>* done;
     ~Unbind() {
+      done->store(true);
       rt->OnLaneEnd(b->context.get());
       CurrentBinding() = nullptr;
       delete b;
     }
-  } unbind{this, b};
+  } unbind{this, b, done};
   if (record_end) Perform(site, EffectKind::kThreadEnd, {}, {&NoAction, nullptr});
 }
 

@@ -345,8 +345,9 @@ class Runtime {
   uint32_t StartThread(const Site& site);
   // On the new thread, first: binds it to `lane`.
   void EnterThread(uint32_t lane);
-  // On the thread, last: the thread.end event (if `record_end`), then unbinds.
-  void ExitThread(const Site& site, bool record_end);
+  // On the thread, last: the thread.end event (if `record_end`), then sets
+  // `*done` and unbinds.
+  void ExitThread(const Site& site, bool record_end, std::atomic<bool>* done);
   // Acquires `m` as the mutex.lock event `name` at `site`: on record, in the
   // order the lanes got it; on replay, in the recorded order.
   void LockMutex(const Site& site, std::string_view name, std::mutex& m);

@@ -159,11 +159,10 @@ void Thread::Run(State* state, F fn) {
     record_end = false;
   }
   try {
-    rt.ExitThread(state->site, record_end);
+    rt.ExitThread(state->site, record_end, &state->done);
   } catch (...) {
     if (!state->error) state->error = std::current_exception();
   }
-  state->done.store(true);
 }
 
 }  // namespace tape
