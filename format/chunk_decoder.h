@@ -67,6 +67,8 @@ class DecodedChunk {
   // The event's lane (§7.3 LANES), 0 when the chunk has none.
   // REQUIRES: kinds were decoded.
   uint32_t lane(uint32_t i) const { return lanes_.empty() ? 0 : lanes_[i]; }
+  // True when some event of the chunk is in a lane other than 0.
+  bool has_lanes() const { return !lanes_.empty(); }
   const uint32_t* lanes() const { return lanes_.empty() ? nullptr : lanes_.data(); }
   uint64_t site(uint32_t i) const { return site_dict_[site_index_[i]]; }
   PayloadView args(uint32_t i) const { return View(args_, arg_slots_[i]); }

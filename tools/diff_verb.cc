@@ -27,10 +27,11 @@ namespace tape::cli {
 
 namespace {
 
-enum class Divergence { kNone, kSite, kKind, kArgs, kResult, kLength, kOutcome };
+enum class Divergence { kNone, kLane, kSite, kKind, kArgs, kResult, kLength, kOutcome };
 
 const char* ClassName(Divergence d) {
   switch (d) {
+    case Divergence::kLane: return "lane";
     case Divergence::kSite: return "site";
     case Divergence::kKind: return "kind";
     case Divergence::kArgs: return "args";
@@ -44,6 +45,8 @@ const char* ClassName(Divergence d) {
 
 const char* Explain(Divergence d) {
   switch (d) {
+    case Divergence::kLane:
+      return "another thread made the call here: the threads' calls interleaved differently";
     case Divergence::kSite:
       return "the call came from another place: the program took a different path";
     case Divergence::kKind:
@@ -104,6 +107,11 @@ Result<Found> CompareRange(Side& a, size_t ca, Side& b, size_t cb, uint64_t from
   Divergence path_kind = Divergence::kNone;
   for (uint64_t s = from; s < to; ++s) {
     uint32_t i = uint32_t(s - a.chunk.first_seq()), j = uint32_t(s - b.chunk.first_seq());
+    if (a.chunk.lane(i) != b.chunk.lane(j)) {
+      first_path = s;
+      path_kind = Divergence::kLane;
+      break;
+    }
     if (a.chunk.site(i) != b.chunk.site(j)) {
       first_path = s;
       path_kind = Divergence::kSite;
@@ -237,8 +245,14 @@ int RunDiff(const DiffArgs& args) {
   if (!ea.has_value()) return Fail("diff", kExitTrace, ea.error().message());
   Result<std::optional<format::EventView>> eb = EventAt(b, f.seq);
   if (!eb.has_value()) return Fail("diff", kExitTrace, eb.error().message());
-  std::string line_a = *ea ? EventCall(*ra, **ea) + "  at " + Where(*ra, **ea) : "(end of trace)";
-  std::string line_b = *eb ? EventCall(*rb, **eb) + "  at " + Where(*rb, **eb) : "(end of trace)";
+  // An event of a thread other than the program's own names its lane.
+  auto lane = [](const format::EventView& e) {
+    return e.lane == 0 ? std::string() : "[lane " + std::to_string(e.lane) + "] ";
+  };
+  std::string line_a =
+      *ea ? lane(**ea) + EventCall(*ra, **ea) + "  at " + Where(*ra, **ea) : "(end of trace)";
+  std::string line_b =
+      *eb ? lane(**eb) + EventCall(*rb, **eb) + "  at " + Where(*rb, **eb) : "(end of trace)";
 
   if (args.json) {
     nlohmann::ordered_json j;

@@ -141,7 +141,9 @@ std::string EventLine(const format::TraceReader& reader, const format::EventView
   char seq[24];
   std::snprintf(seq, sizeof seq, "%7llu", (unsigned long long)e.seq);
   std::string where = reader.SiteLocation(e.site);
-  return std::string(seq) + "  " + EventCall(reader, e) + "  at " +
+  // Events of threads other than the program's own name their lane.
+  std::string lane = e.lane == 0 ? "" : "[lane " + std::to_string(e.lane) + "] ";
+  return std::string(seq) + "  " + lane + EventCall(reader, e) + "  at " +
          (where.empty() ? "?" : Shown(where)) + " [site " + SiteHex(e.site) + "]";
 }
 
@@ -151,6 +153,7 @@ nlohmann::ordered_json EventJson(const format::TraceReader& reader, const format
   std::string result = Payload(reader, e.result, kJsonBytes, &result_cut);
   nlohmann::ordered_json j;
   j["seq"] = e.seq;
+  j["lane"] = e.lane;
   j["kind"] = engine::KindName(e.kind, &reader.kind_names());
   j["site"] = SiteHex(e.site);
   j["location"] = reader.SiteLocation(e.site);

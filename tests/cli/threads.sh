@@ -14,6 +14,33 @@ cmp -s recorded.out replayed.out || fail "the replay printed another log than th
 run tape verify w.bin
 expect_code 0
 
+# The tools name lanes: events of threads other than the program's own show
+# "[lane N]"; JSON has a lane field; stats counts per lane; diff says when
+# two recordings differ only in how their threads' calls interleaved.
+run tape inspect w.bin --limit 8
+expect_code 0
+expect_out "thread.start() -> 1  at engine/programs/workers.cc"
+run tape inspect w.bin --filter random.bits --limit 1
+expect_out "] random.bits(1) -> 1 bytes"
+expect_out "  [lane "
+run tape inspect w.bin --json --limit 2
+expect_out '{"seq":1,"lane":0,"kind":"thread.start"'
+run tape stats w.bin
+expect_code 0
+expect_out "lane               events   share"
+expect_out "4                     601"
+run tape stats w.bin --json
+expect_out '{"lane":4,"events":601}'
+# Recordings until two interleave differently (the scheduler decides).
+for attempt in $(seq 1 20); do
+  run tape record workers --out w2.bin -- 4 300
+  run tape diff w.bin w2.bin
+  case "$OUT" in *"interleaved differently"*) break ;; esac
+done
+expect_code 1
+expect_out "another thread made the call here: the threads' calls interleaved differently"
+expect_out "[lane "
+
 # kill -9 while four threads record.
 for delay in 0.3 0.6; do
   rm -f k.bin
