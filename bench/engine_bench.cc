@@ -100,17 +100,17 @@ Program LanesLoop(int64_t lanes, int64_t n) {
   p.name = "engine-bench-lanes";
   p.main = [lanes, n](Runtime& rt) {
     std::atomic<int64_t> sink{0};
-    auto work = [&](Runtime& rt, int64_t count) {
+    auto work = [&](int64_t count) {
       int64_t local = 0;
       for (int64_t i = 0; i < count; ++i) local ^= rt.ClockNow();
       sink ^= local;
     };
     if (lanes == 0) {
-      work(rt, n);
+      work(n);
     } else {
       std::vector<tape::Thread> threads;
       for (int64_t l = 0; l < lanes; ++l) {
-        threads.push_back(tape::Thread(rt, [&](Runtime& rt) { work(rt, n / lanes); }));
+        threads.push_back(tape::Thread(rt, [&] { work(n / lanes); }));
       }
       for (auto& t : threads) t.join();
     }

@@ -51,9 +51,84 @@ std::string_view Replayer::Perform(const Site& site, EffectKind kind, std::strin
 void Replayer::Drift(DriftInfo info) {
   if (!drift_) {
     info.lane = current_lane_;
+    if (info.kind != DriftKind::kEndOfTrace) info.recent = RecentEvents(info.seq, kRecentEvents);
     drift_ = std::move(info);
   }
   throw DriftError(*drift_);
+}
+
+std::string Replayer::RecentEvents(uint64_t seq, uint64_t count) const {
+  // Re-read from the file: the events before `seq` may be in a chunk the
+  // replay has already left. Best effort: a damaged chunk shows nothing.
+  uint64_t from = seq > count ? seq - count : 0;
+  std::string out;
+  format::ChunkDecoder decoder;
+  format::DecodedChunk chunk;
+  for (uint64_t s = from; s < seq; ++s) {
+    if (chunk.size() == 0 || s < chunk.first_seq() || s >= chunk.first_seq() + chunk.size()) {
+      size_t c = reader_->ChunkFor(s);
+      if (c >= reader_->chunks().size() ||
+          !reader_->ReadChunk(c, format::kDecodeAll, &decoder, &chunk).ok() ||
+          s < chunk.first_seq() || s >= chunk.first_seq() + chunk.size()) {
+        continue;
+      }
+    }
+    uint32_t i = uint32_t(s - chunk.first_seq());
+    std::string call = "seq " + std::to_string(s) + "  ";
+    if (chunk.lane(i) != 0) call += "[lane " + std::to_string(chunk.lane(i)) + "] ";
+    uint8_t kind = chunk.kind(i);
+    std::string name = KindName(kind, &reader_->kind_names());
+    format::PayloadView args = chunk.args(i), result = chunk.result(i);
+    call += args.spilled() ? name + "(" + std::to_string(args.size) + " bytes)"
+                           : DescribeCall(name, kind, args.bytes(), 40);
+    if (!result.spilled()) call += " -> " + DescribeResult(kind, result.bytes(), 40);
+    std::string where = reader_->SiteLocation(chunk.site(i));
+    call += "  at " + (where.empty() ? "site " + std::to_string(chunk.site(i)) : where);
+    out += (out.empty() ? "" : "\n") + call;
+  }
+  return out;
+}
+
+namespace {
+
+// "file", line of a site location "file:line:col"; false if it is not one.
+bool SplitLocation(std::string_view location, std::string_view* file, uint64_t* line) {
+  size_t col = location.rfind(':');
+  if (col == std::string_view::npos || col == 0) return false;
+  size_t ln = location.rfind(':', col - 1);
+  if (ln == std::string_view::npos) return false;
+  *file = location.substr(0, ln);
+  *line = 0;
+  for (char c : location.substr(ln + 1, col - ln - 1)) {
+    if (c < '0' || c > '9') return false;
+    *line = *line * 10 + uint64_t(c - '0');
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string Replayer::SiteMismatchHint(const Site& site, EffectKind kind, Bytes args) const {
+  const char* path = "the program took a different path than the recording";
+  uint32_t i = cursor_.index();
+  format::PayloadView recorded = chunk_->args(i);
+  if (chunk_->kind(i) != uint8_t(kind) || recorded.spilled() || recorded.size != args.size() ||
+      (!args.empty() && std::memcmp(recorded.data, args.data(), args.size()) != 0)) {
+    return path;
+  }
+  // The same call from another line of the same file: code above it moved.
+  std::string was = reader_->SiteLocation(chunk_->site(i));
+  std::string_view file_was, file_now;
+  uint64_t line_was, line_now;
+  if (!SplitLocation(was, &file_was, &line_was) ||
+      !SplitLocation(site.location, &file_now, &line_now) || file_was != file_now ||
+      line_was == line_now) {
+    return path;
+  }
+  return "the same call moved from line " + std::to_string(line_was) + " to line " +
+         std::to_string(line_now) + " of " + std::string(file_now) +
+         ": the code above it changed. Replay needs the recorded program; to run the changed "
+         "one on the recorded inputs: tape rerun";
 }
 
 // --- threads -------------------------------------------------------------------
@@ -203,7 +278,7 @@ format::PayloadView Replayer::MatchSlow(const Site& site, EffectKind kind, Bytes
   uint32_t i = cursor_.index();
   if (cursor_.site() != site.id) {
     Drift({DriftKind::kSiteMismatch, seq_, RecordedCall(i), CallNow(site, kind, args),
-           "the program took a different path than the recording"});
+           SiteMismatchHint(site, kind, args)});
   }
   if (cursor_.kind() != uint8_t(kind)) {
     Drift({DriftKind::kKindMismatch, seq_, RecordedCall(i), CallNow(site, kind, args),
