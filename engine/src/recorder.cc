@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "format/layout.h"
+
 namespace tape::engine {
 
 using format::AsBytes;
@@ -47,6 +49,10 @@ void Recorder::Misuse(const std::string& message) {
 std::string_view Recorder::Perform(const Site& site, EffectKind kind, std::string_view args,
                                    const LiveCall& live) {
   CheckThread(site);
+  if (chaos_ != nullptr && in_user_fn_ == EffectKind{}) [[unlikely]] {
+    const Perturbation* p = chaos_->Draw(kind);
+    if (p != nullptr) return PerformPerturbed(site, kind, args, *p);
+  }
   if (in_user_fn_ != EffectKind{} || live.fn != nullptr) [[unlikely]] {
     return PerformUser(site, kind, args, live);
   }
@@ -64,6 +70,14 @@ std::string_view Recorder::PerformUser(const Site& site, EffectKind kind, std::s
   in_user_fn_ = EffectKind{};
   Append(site, kind, AsBytes(args), AsBytes(result_));
   return result_;
+}
+
+std::string_view Recorder::PerformPerturbed(const Site& site, EffectKind kind,
+                                           std::string_view args, const Perturbation& p) {
+  bool perturbed = false;
+  std::string_view result = chaos_->Apply(p, kind, env_, args, &result_, &perturbed);
+  Append(site, kind, AsBytes(args), AsBytes(result), perturbed ? format::kMarkPerturbed : 0);
+  return result;
 }
 
 }  // namespace tape::engine

@@ -8,6 +8,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "engine/src/chaos.h"
 #include "engine/src/effect_table.h"
 #include "engine/src/live_effects.h"
 #include "format/trace_writer.h"
@@ -28,15 +29,18 @@ class Recorder final : public Runtime {
   std::string_view Perform(const Site& site, EffectKind kind, std::string_view args,
                            const LiveCall& live) override;
   uint64_t seq() const override { return writer_->events(); }
+  // Perturbs results per `chaos` (nullptr: none). `chaos` must outlive the
+  // recorder.
+  void SetChaos(Chaos* chaos) { chaos_ = chaos; }
 
  protected:
   void OnUserKind(EffectKind kind, std::string_view name) override;
   [[noreturn]] void Misuse(const std::string& message) override;
 
  private:
-  void Append(const Site& site, EffectKind kind, Bytes args, Bytes result) {
+  void Append(const Site& site, EffectKind kind, Bytes args, Bytes result, uint8_t marks = 0) {
     if (known_sites_[site.id & (kKnownSlots - 1)] != site.id) DefineSite(site);
-    writer_->Append(site.id, uint8_t(kind), args, result);
+    writer_->Append(site.id, uint8_t(kind), args, result, marks);
     if (!writer_->ok()) throw TraceWriteFailed{};
   }
   void DefineSite(const Site& site);
@@ -45,6 +49,9 @@ class Recorder final : public Runtime {
   std::string_view PerformUser(const Site& site, EffectKind kind, std::string_view args,
                                const LiveCall& live);
   [[noreturn]] void NestedEffect(EffectKind kind);
+  // Perform under a perturbation chaos mode drew (the event is marked).
+  std::string_view PerformPerturbed(const Site& site, EffectKind kind, std::string_view args,
+                                    const Perturbation& p);
 
   static constexpr size_t kKnownSlots = 64;
   format::TraceWriter* writer_;
@@ -54,6 +61,7 @@ class Recorder final : public Runtime {
   std::unordered_set<uint64_t> defined_;
   std::string result_;
   EffectKind in_user_fn_{};  // the user effect whose function is running, or 0
+  Chaos* chaos_ = nullptr;
 };
 
 }  // namespace tape::engine
