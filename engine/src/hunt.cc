@@ -481,6 +481,7 @@ class Hunter {
   void Finished(Run* r, int status, uint64_t now) {
     if (r->discard) {
       ::unlink(r->trace.c_str());
+      ++report_.stopped;
       return;
     }
     int code = WIFEXITED(status)     ? WEXITSTATUS(status)
@@ -659,11 +660,13 @@ std::vector<std::string> DescribeHunt(
   }
   double seconds = double(r.elapsed_ns) / 1e9;
   char rate[64];
-  std::snprintf(rate, sizeof rate, "%.2f s (%.0f runs/s, %u at a time)", seconds,
+  std::snprintf(rate, sizeof rate, "%.2f s (%.0f runs/s, %u at a time", seconds,
                 seconds > 0 ? double(r.runs) / seconds : 0.0, r.jobs);
   double low, high;
   WilsonInterval(r.failures, r.runs, &low, &high);
   std::string line = std::to_string(r.runs) + (r.runs == 1 ? " run in " : " runs in ") + rate +
+                     (r.stopped ? "; " + std::to_string(r.stopped) + " more stopped unfinished)"
+                                : std::string(")")) +
                      ": " + std::to_string(r.failures) + " failed";
   if (r.runs > 0) {
     line += ", " + Percent(double(r.failures) / double(r.runs)) + " (95% interval " + Percent(low) +

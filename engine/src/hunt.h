@@ -96,6 +96,7 @@ struct HuntReport {
   uint64_t failures = 0;   // of those, how many met the condition
   uint64_t timeouts = 0;   // runs stopped by the per-run timeout
   uint64_t same_path = 0;  // failures not kept: their path was kept already
+  uint64_t stopped = 0;    // runs stopped unfinished when the hunt ended (not counted)
   std::vector<HuntFailure> kept;
   uint32_t jobs = 0;
   uint64_t elapsed_ns = 0;

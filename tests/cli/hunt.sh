@@ -16,7 +16,7 @@ run tape hunt flaky --jobs 2 --keep found
 expect_code 0
 expect_out "failed: the program exited with code 1"
 expect_out "    FAIL: expected the answer to be 42, got "
-expect_out "at a time): 1 failed, "
+expect_out "): 1 failed, "
 expect_out "(95% interval "
 kept=$(only_file found)
 [[ "$kept" == found/flaky-run*.bin ]] || fail "kept trace named $kept"
