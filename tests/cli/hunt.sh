@@ -45,6 +45,15 @@ run tape hunt dice --runs 3 --keep mine
 expect_code 1
 [ -d mine ] && [ -z "$(ls -A mine)" ] || fail "the hunt removed or filled a directory it did not make"
 
+# --- a progress line on a terminal only, cleared before the summary -----------
+[[ "$ERR" != *"runs/s"* ]] || fail "a progress line on a stderr that is not a terminal"
+if command -v script > /dev/null; then
+  script -qec "'$TAPE' hunt dice --runs 8 --jobs 2 --keep tty" /dev/null > tty.out 2>&1
+  grep -qa $'\rtape hunt: [0-9]* runs, 0 failed, [0-9]* runs/s\e\[K' tty.out ||
+    fail "no progress line on a terminal: $(od -c tty.out | head -5)"
+  grep -qa $'\r\e\[K8 runs in ' tty.out || fail "the progress line is not cleared before the summary"
+fi
+
 # --- a script and an embedded program -----------------------------------------
 run tape hunt "$SRC/examples/scripts/flaky.tape" --jobs 2 --keep script
 expect_code 0
