@@ -25,7 +25,8 @@ const char kDescription[] =
 const char kExitCodes[] =
     "\nExit codes: record/replay/run exit with the program's own code; 2 bad usage,\n"
     "80 replay drifted from the recording, 81 a trace could not be read or written,\n"
-    "82 a script does not compile; diff/verify exit 1 when traces differ / are damaged.";
+    "82 a script does not compile; diff/verify exit 1 when traces differ / are damaged;\n"
+    "hunt exits 0 when a run failed, 1 when none did, 128+N when stopped by signal N.";
 
 // A whole number from `lo` to `hi`, with a message that says so ("not a
 // number" for text, the range for a number outside it).

@@ -252,6 +252,9 @@ Result<ChaosSpec> ParseChaosSpec(std::string_view given) {
       return Status::InvalidArgument("'" + shown + "' names no perturbation after ':'");
     }
     int first, last;
+    if (name.empty()) {
+      return Status::InvalidArgument("'" + shown + "' names no effect; write EFFECT=P" + example);
+    }
     if (name == "all" || name == "user") {
       first = name == "all" ? 0 : kFirstUserKind;
       last = 255;

@@ -77,10 +77,14 @@ bool ParseCode(std::string_view text, int* code) {
 // one hunt per process at a time.
 int g_wake_fd = -1;
 volatile sig_atomic_t g_stop_signal = 0;
+volatile sig_atomic_t g_stop_count = 0;  // a second stop signal kills the runs at once
 
 void OnSignal(int sig) {
   int saved = errno;
-  if (sig != SIGCHLD && g_stop_signal == 0) g_stop_signal = sig;
+  if (sig != SIGCHLD) {
+    if (g_stop_signal == 0) g_stop_signal = sig;
+    g_stop_count = g_stop_count + 1;
+  }
   char byte = 0;
   ssize_t ignored = ::write(g_wake_fd, &byte, 1);
   (void)ignored;
@@ -92,6 +96,7 @@ class SignalScope {
   explicit SignalScope(int wake_fd) {
     g_wake_fd = wake_fd;
     g_stop_signal = 0;
+    g_stop_count = 0;
     for (size_t i = 0; i < kCount; ++i) {
       sigaction(kSignals[i], nullptr, &old_[i]);
       // A stop signal inherited as ignored (nohup, `trap '' INT`) stays so.
@@ -439,11 +444,19 @@ class Hunter {
         report_.signal = g_stop_signal;
         StopAll(now);
       }
+      if (g_stop_count >= 2) {
+        for (Run& r : running_) ::kill(-r.pid, SIGKILL);  // no more waiting
+      }
       for (size_t i = 0; i < running_.size();) {
         Run& r = running_[i];
         ReadOutput(&r);
         int status = 0;
         pid_t done = ::waitpid(r.pid, &status, WNOHANG);
+        if (done < 0 && errno == ECHILD) {
+          // Reaped by someone else: its exit status is lost (counts as 255).
+          done = r.pid;
+          status = 255 << 8;
+        }
         if (done == r.pid) {
           ReadOutput(&r);      // what it wrote before it ended
           CloseFd(&r.out_fd);  // its own children may hold the pipe open

@@ -17,7 +17,8 @@
 // (never over an existing file). A hunt keeps the first failure, or up to
 // keep_failures failures that took different paths (hashes of their site
 // sequences). SIGINT, SIGTERM and SIGHUP stop it cleanly: runs in progress
-// are stopped and their traces deleted; kept traces stay.
+// are stopped (SIGTERM; SIGKILL after kStopGraceMs, or at a second signal)
+// and their traces deleted; kept traces stay.
 //
 // The hunt installs handlers for those signals and SIGCHLD while it runs
 // (only one hunt per process at a time) and restores the old ones after.

@@ -73,6 +73,19 @@ expect_out "flaked"
 run "$CRASH" hunt --until 'exit=3'
 expect_code 2
 expect_err "--until 'exit=3': expected exit!=K, exit==K"
+run "$CRASH" record --chaos bogus=1
+expect_code 2
+expect_err "--chaos 'bogus=1': unknown effect 'bogus'"
+[ ! -e trace.bin ] || fail "a refused recording wrote a trace"
+# All-zero random bytes make the embedded flaky program fail every time.
+TAPE_TEST_MODE=flaky run "$CRASH" record --chaos random.bits:zeros=1 --seed 5 --out zeros.bin
+expect_code 3
+expect_out "flaked"
+run tape inspect zeros.bin
+expect_out "chaos: random.bits:zeros=1, seed 5"
+expect_out "random.bits(1) -> 1 bytes 00 [chaos]"
+TAPE_TEST_MODE=flaky run "$CRASH" replay --trace zeros.bin
+expect_code 3
 
 # --- a hang: stopped after --timeout, kept as an interrupted trace ------------
 cat > hang.tape <<'T'

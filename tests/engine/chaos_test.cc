@@ -97,6 +97,7 @@ TEST(ChaosSpec, BadSpecsSayWhatIsWrong) {
       {"fs.read:bogus=0.1",
        "fs.read has no perturbation 'bogus'; its perturbations are enoent, eacces, eio, truncate"},
       {"fs.read:=0.1", "names no perturbation after ':'"},
+      {"=0.1", "'=0.1' names no effect"},
       {"all:eio=0.1", "'all' takes no perturbation name"},
       {"fs.read=0.1,,clock.now=0.1", "an empty entry"},
       {"fs.read=0.1,", "an empty entry"},
