@@ -257,7 +257,9 @@ Result<std::string> KeepAs(const std::string& from, const std::string& dir, cons
                            uint64_t run) {
   std::string base = (std::filesystem::path(dir) / (name + "-run" + std::to_string(run))).string();
   for (int attempt = 1; attempt <= 1000; ++attempt) {
-    std::string to = base + (attempt == 1 ? "" : "-" + std::to_string(attempt)) + ".bin";
+    std::string to = base;
+    if (attempt > 1) to += '-' + std::to_string(attempt);
+    to += ".bin";
     if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
       return to;
     }
