@@ -10,6 +10,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "engine/src/chaos.h"
 #include "engine/src/effect_table.h"
 #include "engine/src/live_effects.h"
 #include "format/trace_writer.h"
@@ -34,6 +35,9 @@ class Recorder final : public Runtime {
   std::string_view Perform(const Site& site, EffectKind kind, std::string_view args,
                            const LiveCall& live) override;
   uint64_t seq() const override { return writer_->events(); }
+  // Perturbs results per `chaos` (nullptr: none). `chaos` must outlive the
+  // recorder.
+  void SetChaos(Chaos* chaos) { chaos_ = chaos; }
 
  protected:
   void OnUserKind(EffectKind kind, std::string_view name) override;
@@ -53,12 +57,13 @@ class Recorder final : public Runtime {
     format::LaneQueue* queue = nullptr;  // once threads started
   };
 
-  void Append(Lane& lane, const Site& site, EffectKind kind, Bytes args, Bytes result) {
+  void Append(Lane& lane, const Site& site, EffectKind kind, Bytes args, Bytes result,
+              uint8_t marks = 0) {
     if (lane.known_sites[site.id & (kKnownSlots - 1)] != site.id) DefineSite(lane, site);
     if (lane.queue == nullptr) [[likely]] {
-      writer_->Append(site.id, uint8_t(kind), args, result);
+      writer_->Append(site.id, uint8_t(kind), args, result, marks);
     } else {
-      writer_->AppendFromLane(lane.queue, lane.lane, site.id, uint8_t(kind), args, result);
+      writer_->AppendFromLane(lane.queue, lane.lane, site.id, uint8_t(kind), args, result, marks);
     }
     if (!writer_->ok()) throw TraceWriteFailed{};
   }
@@ -68,6 +73,10 @@ class Recorder final : public Runtime {
   std::string_view PerformWithAction(Lane& lane, const Site& site, EffectKind kind,
                                      std::string_view args, const LiveCall& live);
   [[noreturn]] void NestedEffect(Lane& lane, EffectKind kind);
+  // Perform under a perturbation chaos mode drew (the event is marked).
+  // REQUIRES: chaos_mu_ held once threads started.
+  std::string_view PerformPerturbed(Lane& lane, const Site& site, EffectKind kind,
+                                    std::string_view args, const Perturbation& p);
 
   format::TraceWriter* writer_;
   std::vector<std::string> args_;
@@ -75,6 +84,8 @@ class Recorder final : public Runtime {
   LiveEnv base_env_;  // what every lane's env starts as (its buffers are not shared)
   std::mutex defined_mu_;
   std::unordered_set<uint64_t> defined_;  // guarded by defined_mu_ once threads started
+  Chaos* chaos_ = nullptr;
+  std::mutex chaos_mu_;  // the chaos generator's draws, once threads started
 };
 
 }  // namespace tape::engine
