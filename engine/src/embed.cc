@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "engine/src/redaction.h"
 #include "engine/src/std_streams.h"
 
 namespace tape {
@@ -19,11 +20,13 @@ constexpr int kExitTrace = 81;
 int Usage(const char* prog, const std::string& problem) {
   if (!problem.empty()) std::fprintf(stderr, "%s: %s\n", prog, problem.c_str());
   std::fprintf(problem.empty() ? stdout : stderr,
-               "usage: %s record [--out FILE] [--force] [--flush-ms N] [-- ARGS...]\n"
+               "usage: %s record [--out FILE] [--force] [--flush-ms N] [--redact-env GLOB]... "
+               "[-- ARGS...]\n"
                "       %s replay [--trace FILE] [--ignore-code-hash]\n"
                "       %s rerun [--trace FILE] [--live]\n"
                "FILE defaults to trace.bin. record refuses to overwrite a file that is not a\n"
-               "trace unless --force.\n",
+               "trace unless --force. --redact-env GLOB records the values of the matching\n"
+               "environment variables as markers (the program still gets the values).\n",
                prog, prog, prog);
   return problem.empty() ? 0 : kExitUsage;
 }
@@ -63,6 +66,11 @@ int Main(int argc, char** argv, const Program& program) {
       const char* v = value("--out");
       if (!v) return Usage(prog, "--out needs a file name");
       rec.trace_path = v;
+    } else if (verb == "record" && arg == "--redact-env") {
+      const char* v = value("--redact-env");
+      std::string why = v ? engine::CheckRule(v) : "is missing";
+      if (!why.empty()) return Usage(prog, "--redact-env: the glob " + why + " (e.g. 'API_*')");
+      rec.redact_env.push_back(v);
     } else if (verb == "record" && arg == "--force") {
       rec.force = true;
     } else if (verb == "replay" && arg == "--ignore-code-hash") {

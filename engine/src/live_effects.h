@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/src/redaction.h"
 #include "format/bytes.h"
 #include "format/trace_writer.h"
 #include "tape/runtime.h"
@@ -26,6 +27,20 @@ struct LiveEnv {
   const format::TraceWriter* trace = nullptr;
   // Room for a small result, so the hot effects (clock.now) copy nothing.
   char small[16];
+
+  // Record-time redaction (RecordOptions::redact_env, specs/trace-format.md
+  // §13.5): env.get of a variable whose name matches one of these globs
+  // gives the program its value but has the trace store a marker from
+  // `markers`, and adds the value to `values` (the recorder replaces its
+  // copies in later events). nullptr: nothing is redacted.
+  const std::vector<std::string>* redact_env = nullptr;
+  engine::MarkerTable* markers = nullptr;
+  engine::ValueFinder* values = nullptr;
+  // Set by a live effect whose event the trace must store with another
+  // result than the program gets: that result, and the event's EVENT_MARKS
+  // byte (never 0 when set). The recorder stores them and clears `recorded_marks`.
+  std::string recorded;
+  uint8_t recorded_marks = 0;
 };
 
 }  // namespace tape

@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "format/layout.h"
+
 namespace tape::engine {
 
 using format::AsBytes;
@@ -51,8 +53,40 @@ std::string_view Recorder::Perform(const Site& site, EffectKind kind, std::strin
     return PerformUser(site, kind, args, live);
   }
   std::string_view result = FindEffect(uint8_t(kind))->live(env_, AsBytes(args), &result_);
+  if (env_.redact_env != nullptr) [[unlikely]] {
+    AppendRedacted(site, kind, args, result);
+    return result;
+  }
   Append(site, kind, AsBytes(args), AsBytes(result));
   return result;
+}
+
+void Recorder::RedactEnv(std::vector<std::string> globs) {
+  redact_env_ = std::move(globs);
+  env_.redact_env = redact_env_.empty() ? nullptr : &redact_env_;
+  env_.markers = &markers_;
+  env_.values = &redacted_values_;
+}
+
+void Recorder::AppendRedacted(const Site& site, EffectKind kind, std::string_view args,
+                              std::string_view result) {
+  // The program gets `result` either way; the trace gets the markers.
+  uint8_t marks = env_.recorded_marks;
+  env_.recorded_marks = 0;
+  Bytes stored[2] = {AsBytes(args), marks ? AsBytes(env_.recorded) : AsBytes(result)};
+  if (!redacted_values_.empty()) {
+    for (int part = 0; part < 2; ++part) {
+      uint8_t mark = part == 0 ? format::kMarkArgsRedacted : format::kMarkResultRedacted;
+      if ((marks & mark) ||
+          !RedactCopies(uint8_t(kind), part == 0, stored[part], redacted_values_, &markers_,
+                        &redacted_[part])) {
+        continue;
+      }
+      stored[part] = AsBytes(redacted_[part]);
+      marks |= mark;
+    }
+  }
+  Append(site, kind, stored[0], stored[1], marks);
 }
 
 std::string_view Recorder::PerformUser(const Site& site, EffectKind kind, std::string_view args,
@@ -62,6 +96,10 @@ std::string_view Recorder::PerformUser(const Site& site, EffectKind kind, std::s
   in_user_fn_ = kind;
   live.fn(live.context, &env_, args, &result_);
   in_user_fn_ = EffectKind{};
+  if (env_.redact_env != nullptr) [[unlikely]] {
+    AppendRedacted(site, kind, args, result_);
+    return result_;
+  }
   Append(site, kind, AsBytes(args), AsBytes(result_));
   return result_;
 }

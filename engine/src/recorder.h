@@ -29,17 +29,27 @@ class Recorder final : public Runtime {
                            const LiveCall& live) override;
   uint64_t seq() const override { return writer_->events(); }
 
+  // Records env.get of the variables matching `globs` (fnmatch) with their
+  // values redacted, and the copies of those values in later events
+  // (RecordOptions::redact_env). Call before the program runs.
+  void RedactEnv(std::vector<std::string> globs);
+
  protected:
   void OnUserKind(EffectKind kind, std::string_view name) override;
   [[noreturn]] void Misuse(const std::string& message) override;
 
  private:
-  void Append(const Site& site, EffectKind kind, Bytes args, Bytes result) {
+  void Append(const Site& site, EffectKind kind, Bytes args, Bytes result, uint8_t marks = 0) {
     if (known_sites_[site.id & (kKnownSlots - 1)] != site.id) DefineSite(site);
-    writer_->Append(site.id, uint8_t(kind), args, result);
+    writer_->Append(site.id, uint8_t(kind), args, result, marks);
     if (!writer_->ok()) throw TraceWriteFailed{};
   }
   void DefineSite(const Site& site);
+  // Append for a recording with RedactEnv: stores the redacted result a live
+  // effect asked for (LiveEnv::recorded), and markers in place of the copies
+  // of redacted values in args and results (§13.5).
+  void AppendRedacted(const Site& site, EffectKind kind, std::string_view args,
+                      std::string_view result);
   // Perform for a user effect (runs the user's function), or an effect called
   // from inside one (misuse).
   std::string_view PerformUser(const Site& site, EffectKind kind, std::string_view args,
@@ -54,6 +64,11 @@ class Recorder final : public Runtime {
   std::unordered_set<uint64_t> defined_;
   std::string result_;
   EffectKind in_user_fn_{};  // the user effect whose function is running, or 0
+  // RedactEnv: the globs, the markers, the values redacted so far.
+  std::vector<std::string> redact_env_;
+  MarkerTable markers_;
+  ValueFinder redacted_values_;
+  std::string redacted_[2];
 };
 
 }  // namespace tape::engine

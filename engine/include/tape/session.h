@@ -36,6 +36,13 @@ struct RecordOptions {
   bool force = false;
   // What messages printed from signal handlers start with.
   std::string label = "tape record";
+  // Environment variables whose values must not reach the trace: fnmatch(3)
+  // globs such as "API_*". The program gets such a variable's value as usual;
+  // the trace stores a marker in its place ("[redacted #1]"; equal values
+  // get equal markers), which is what replay returns. The trace's header
+  // lists the globs (specs/trace-format.md §6, §13.5). Each glob is 1 to
+  // 1024 bytes without control characters.
+  std::vector<std::string> redact_env;
 };
 
 struct ReplayOptions {
