@@ -24,6 +24,7 @@ void PrintSummary(const format::TraceReader& r) {
   std::printf("%s in %s; the program %s\n", EventsText(r).c_str(),
               Count(r.chunks().size(), "chunk", "chunks").c_str(), OutcomeText(r).c_str());
   if (!h.origin.empty()) std::printf("origin: %s\n", Shown(h.origin).c_str());
+  if (!h.redaction.empty()) std::printf("redacted: %s\n", Shown(RedactionText(h)).c_str());
   if (!r.finalized()) std::printf("note: %s\n", Shown(r.recovery_note()).c_str());
   if (!r.gaps().empty()) {
     std::printf("missing: %s (lost to damage before the trace was recovered)\n",

@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "engine/src/redaction.h"
 #include "tape/session.h"
 #include "tools/cli.h"
 #include "tools/program_loader.h"
@@ -13,6 +14,10 @@ namespace {
 int RecordProgram(const std::string& verb, const Program& program, const RecordArgs& args) {
   Status out_ok = CheckOutputPath(args.out, args.force);
   if (!out_ok.ok()) return Fail(verb, kExitUsage, out_ok.message());
+  for (const std::string& glob : args.redact_env) {
+    std::string why = engine::CheckRule(glob);
+    if (!why.empty()) return Fail(verb, kExitUsage, "--redact-env '" + glob + "' " + why);
+  }
   RecordOptions options;
   options.trace_path = args.out;
   options.args = args.args;
@@ -20,6 +25,7 @@ int RecordProgram(const std::string& verb, const Program& program, const RecordA
   options.force = args.force;
   options.handle_signals = true;
   options.label = "tape " + verb;
+  options.redact_env = args.redact_env;
   RunReport report = Record(program, options);
   if (report.status == RunReport::Status::kTraceError) return Fail(verb, kExitTrace, report.error);
   PrintProgramError(verb, report.program_error);
