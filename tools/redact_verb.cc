@@ -100,7 +100,6 @@ class Redactor {
   engine::MarkerTable markers_;
   std::vector<ByteRange> ranges_;
   std::string read_[2], scratch_;
-  Status field_error_;
   uint64_t events_changed_ = 0, args_changed_ = 0, results_changed_ = 0;
 };
 
@@ -245,7 +244,6 @@ Status Redactor::Rewrite(const format::EventView& e, bool args, bool selected, s
   *changed = false;
   format::Bytes bytes;
   TAPE_RETURN_IF_ERROR(Read(args ? e.args : e.result, e.seq, &read_[args ? 0 : 1], &bytes));
-  field_error_ = Status::Ok();
   auto rewrite = [&](format::Bytes field, bool key, std::string* o) {
     if (selected && !key) {
       if (engine::IsMarker(field)) return false;
@@ -254,17 +252,15 @@ Status Redactor::Rewrite(const format::EventView& e, bool args, bool selected, s
     }
     finder_->Find(field, &ranges_);
     if (ranges_.empty()) return false;
-    engine::ReplaceRanges(field, ranges_, &markers_, o);
-    if (o->size() > kMaxFieldBytes && field_error_.ok()) {
-      field_error_ = Status::InvalidArgument(
-          "seq " + std::to_string(e.seq) + ": with its matches replaced by markers, a field of " +
-          std::to_string(field.size()) + " bytes would grow past 4 GiB; use patterns that match "
-          "longer runs of text");
+    if (field.size() + ranges_.size() * engine::kMaxMarkerBytes > kMaxFieldBytes) {
+      // The markers would take the field past its u32 length: it becomes one marker.
+      o->append(markers_.MarkerFor(field));
+      return true;
     }
+    engine::ReplaceRanges(field, ranges_, &markers_, o);
     return true;
   };
   *changed = engine::RewritePayload(e.kind, args, bytes, rewrite, out);
-  TAPE_RETURN_IF_ERROR(field_error_);
   if (*changed && out->size() > r_.payload_budget().bytes) {
     return Status::InvalidArgument(
         "seq " + std::to_string(e.seq) + ": the redacted payload would be " +

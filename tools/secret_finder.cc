@@ -39,12 +39,12 @@ void SecretFinder::Find(Bytes text, std::vector<ByteRange>* out) {
   values_.Find(text, out);
   re2::StringPiece input(reinterpret_cast<const char*>(text.data()), text.size());
   std::vector<re2::StringPiece> groups;
-  for (size_t k = 0; k < patterns_.size(); ++k) {
+  for (size_t k = 0; k < patterns_.size() && out->size() <= engine::kMaxRangesPerField; ++k) {
     const RE2& re = *patterns_[k];
     int n = re.NumberOfCapturingGroups();
     groups.resize(size_t(n) + 1);
     size_t pos = 0;
-    while (pos <= text.size() &&
+    while (pos <= text.size() && out->size() <= engine::kMaxRangesPerField &&
            re.Match(input, pos, text.size(), RE2::UNANCHORED, groups.data(), n + 1)) {
       size_t begin = size_t(groups[0].data() - input.data());
       size_t end = begin + groups[0].size();
@@ -58,7 +58,8 @@ void SecretFinder::Find(Bytes text, std::vector<ByteRange>* out) {
       pos = end > begin ? end : begin + 1;
     }
   }
-  if (out->empty()) return;
+  // Too many to replace one by one: the caller replaces the whole text.
+  if (out->empty() || out->size() > engine::kMaxRangesPerField) return;
   std::sort(out->begin(), out->end(),
             [](const ByteRange& a, const ByteRange& b) { return a.begin < b.begin; });
   size_t kept = 0;

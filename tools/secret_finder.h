@@ -46,7 +46,8 @@ class SecretFinder {
 
   // The ranges of `text` to replace, sorted, overlapping ones merged. A
   // range that lies inside a marker already in the text is left out: a
-  // marker hides nothing.
+  // marker hides nothing. Past engine::kMaxRangesPerField the search stops
+  // (ReplaceRanges then replaces the whole text).
   void Find(Bytes text, std::vector<ByteRange>* out);
 
  private:

@@ -69,6 +69,10 @@ bool IsMarker(Bytes text) {
 
 void ReplaceRanges(Bytes text, const std::vector<ByteRange>& ranges, MarkerTable* markers,
                    std::string* out) {
+  if (ranges.size() > kMaxRangesPerField) {
+    out->append(markers->MarkerFor(text));
+    return;
+  }
   std::string_view s = AsChars(text);
   size_t at = 0;
   for (const ByteRange& r : ranges) {
@@ -116,6 +120,7 @@ void ValueFinder::Find(Bytes text, std::vector<ByteRange>* out) const {
       XXH128_hash_t h = XXH3_128bits(p + i, size_t(v.size));
       if (h.low64 != v.low || h.high64 != v.high) continue;
       out->push_back({i, i + size_t(v.size)});
+      if (out->size() > kMaxRangesPerField) return;
       i += size_t(v.size) - 1;
       break;
     }

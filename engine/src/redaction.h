@@ -69,8 +69,17 @@ uint64_t FindMarkers(Bytes text, std::vector<ByteRange>* out = nullptr);
 // True if `text` is exactly one marker.
 bool IsMarker(Bytes text);
 
+// The longest marker: the prefix, 19 digits, ']'.
+inline constexpr size_t kMaxMarkerBytes = kMarkerPrefix.size() + 19 + 1;
+// The most ranges of one field that are replaced one by one. A field with
+// more (a pattern that matches every other byte of a large payload) becomes
+// the marker of its whole value instead: the copy stays about as large as
+// the source, and still holds none of what was found.
+inline constexpr size_t kMaxRangesPerField = 1u << 20;
+
 // Replaces each range of `text` (sorted, disjoint) by the marker of the bytes
-// it covers; appends the result to `out`.
+// it covers; appends the result to `out`. With more than kMaxRangesPerField
+// ranges, appends the marker of the whole text.
 void ReplaceRanges(Bytes text, const std::vector<ByteRange>& ranges, MarkerTable* markers,
                    std::string* out);
 
@@ -89,7 +98,7 @@ class ValueFinder {
   bool empty() const { return values_.empty(); }
   // Appends the ranges of `text` that are copies of a value, in order and
   // disjoint: where several values start at one byte, the longest is taken,
-  // and the search goes on after it.
+  // and the search goes on after it. Stops after kMaxRangesPerField + 1.
   void Find(Bytes text, std::vector<ByteRange>* out) const;
 
  private:

@@ -187,6 +187,24 @@ TEST(ValueFinder, FindsCopiesLongestFirstAndIgnoresShortValues) {
   EXPECT_EQ(out, "x [redacted #1] y [redacted #2] short tok_ab");
 }
 
+TEST(ValueFinder, AFieldWithTooManyCopiesBecomesOneMarker) {
+  engine::ValueFinder f;
+  f.Add(AsBytes("secret"));
+  std::string text;
+  for (size_t i = 0; i <= engine::kMaxRangesPerField; ++i) text += "secret,";
+  std::vector<ByteRange> found;
+  f.Find(AsBytes(text), &found);
+  EXPECT_EQ(found.size(), engine::kMaxRangesPerField + 1);  // it stops there
+  MarkerTable markers;
+  std::string out;
+  engine::ReplaceRanges(AsBytes(text), found, &markers, &out);
+  EXPECT_EQ(out, "[redacted #1]");
+  found.resize(2);
+  out.clear();
+  engine::ReplaceRanges(AsBytes(text.substr(0, 14)), found, &markers, &out);
+  EXPECT_EQ(out, "[redacted #2],[redacted #2],");
+}
+
 // --- record-time redaction (RecordOptions::redact_env) ----------------------
 
 constexpr char kToken[] = "tok_5f3a9c2e8b7d41";

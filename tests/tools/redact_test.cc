@@ -11,6 +11,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "engine/src/redaction.h"
 #include "format/layout.h"
 #include "format/trace_reader.h"
 #include "tests/engine/session_fixture.h"
@@ -230,6 +231,34 @@ TEST_F(RedactTest, RedactingIsDeterministicAndAgainKeepsTheMarkers) {
   EXPECT_EQ(ticks[0], "tick [redacted #5]\n");
   EXPECT_EQ(ticks[1], "tick [redacted #6]\n");
   ExpectNoSecret(AllTraceBytes(ReadFile(again.out)));
+}
+
+TEST(Redact, APatternThatMatchesEverywhereCostsNoMoreThanTheField) {
+  TempDir dir;
+  // 2 MiB of "a_": more matches of --match a than are replaced one by one,
+  // in one spilled payload.
+  std::string text;
+  for (size_t i = 0; i <= engine::kMaxRangesPerField; ++i) text += "a_";
+  Program p = TestProgram("chatty", [&](Runtime& rt) {
+    rt.IoWrite(text);
+    rt.IoWrite("a_b");
+    return 0;
+  });
+  ASSERT_EQ(RecordCaptured(dir, p, "run.trace").report.status, RunReport::Status::kOk);
+  cli::RedactArgs a;
+  a.file = dir.File("run.trace");
+  a.out = dir.File("clean.trace");
+  a.matches = {"a"};
+  ASSERT_EQ(cli::RunRedact(a), cli::kExitOk);
+  auto r = format::TraceReader::Open(a.out);
+  ASSERT_TRUE(r.has_value());
+  format::EventCursor c(r->get(), format::kDecodeAll);
+  ASSERT_TRUE(c.Seek(0).ok());
+  // Too many matches: the whole field is one marker.
+  EXPECT_EQ(format::AsChars(c.event().args.bytes()), "[redacted #1]");
+  ASSERT_TRUE(c.Next().ok());
+  EXPECT_EQ(format::AsChars(c.event().args.bytes()), "[redacted #2]_b");
+  EXPECT_EQ(c.event().marks, format::kMarkArgsRedacted);
 }
 
 TEST_F(RedactTest, ADamagedTraceIsRefusedAndNothingIsWritten) {
