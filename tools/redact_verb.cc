@@ -16,9 +16,9 @@
 // A trace that is not finished, or that turns out damaged, is refused: a
 // redacted copy must hold every event it claims, so it is recovered first.
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <unordered_map>
 
 #include "engine/src/effect_table.h"
 #include "engine/src/effect_text.h"
@@ -37,7 +37,6 @@ using format::AsBytes;
 using format::AsChars;
 using format::PayloadView;
 
-constexpr uint8_t kRedactedMarks = format::kMarkArgsRedacted | format::kMarkResultRedacted;
 // A redacted field must still fit its layout's u32 length (§13).
 constexpr uint64_t kMaxFieldBytes = UINT32_MAX;
 
@@ -128,6 +127,7 @@ Status Redactor::Resolve(const RedactArgs& args) {
     for (const auto& [id, location] : r_.sites()) {
       if (location == s) rule.ids.push_back(id);
     }
+    std::sort(rule.ids.begin(), rule.ids.end());  // the header's lines in a stable order
     uint64_t id;
     if (rule.ids.empty() && ParseHexSite(s, &id)) rule.ids.push_back(id);
     if (rule.ids.empty()) {
