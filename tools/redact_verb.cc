@@ -432,9 +432,10 @@ int RunRedact(const RedactArgs& args) {
                 s.message());
   }
 
+  uint64_t held = r.event_count() - r.missing_events();
   std::printf("wrote %s: %llu of %s redacted (the args of %llu, the results of %llu; %s)\n",
               Shown(args.out).c_str(), (unsigned long long)redactor.events_changed(),
-              EventsText(r).c_str(), (unsigned long long)redactor.args_changed(),
+              Count(held, "event", "events").c_str(), (unsigned long long)redactor.args_changed(),
               (unsigned long long)redactor.results_changed(),
               Count(redactor.markers(), "distinct marker", "distinct markers").c_str());
   if (header.script_source != r.header().script_source) {
