@@ -87,8 +87,8 @@ class TraceReader {
   const SiteTable& sites() const { return sites_; }
   // Names of the kinds the trace defines itself (user-defined effects).
   const KindNames& kind_names() const { return kind_names_; }
-  // How many steps the recorded script ran (0: unknown; see Footer).
-  uint64_t program_steps() const { return program_steps_; }
+  // How many steps the recorded script ran, when known (see Footer).
+  std::optional<uint64_t> program_steps() const { return program_steps_; }
   // "file:line:col" of a site, or "" when the trace does not name it.
   std::string SiteLocation(uint64_t site) const;
 
@@ -151,7 +151,7 @@ class TraceReader {
   std::vector<ChunkIndexEntry> chunks_;
   SiteTable sites_;
   KindNames kind_names_;
-  uint64_t program_steps_ = 0;
+  std::optional<uint64_t> program_steps_;
   std::vector<SeqRange> gaps_;
   uint64_t missing_events_ = 0;
   PayloadBudget budget_;
