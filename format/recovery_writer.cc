@@ -237,7 +237,7 @@ Status RecoveryWriter::EndChunk(int64_t first_time_ns, int64_t last_time_ns) {
 }
 
 Status RecoveryWriter::Finish(const Outcome& outcome, uint64_t end_seq, uint64_t finished_unix_ns,
-                              uint64_t program_steps) {
+                              std::optional<uint64_t> program_steps) {
   TAPE_RETURN_IF_ERROR(Seal());
   AddGap(next_seq_, end_seq);
   uint64_t event_count = std::max(next_seq_, end_seq);

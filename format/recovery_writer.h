@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -97,7 +98,7 @@ class RecoveryWriter {
   // `end_seq` (exclusive) are a trailing gap. `finished_unix_ns` and
   // `program_steps` are written as given (§9).
   Status Finish(const Outcome& outcome, uint64_t end_seq, uint64_t finished_unix_ns,
-                uint64_t program_steps = 0);
+                std::optional<uint64_t> program_steps = std::nullopt);
 
  private:
   RecoveryWriter(int fd, std::string temp_path, std::string path, const TraceReader& source,
