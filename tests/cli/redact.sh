@@ -113,6 +113,30 @@ expect_no_out "$TOKEN"
 API_TOKEN=other run tape replay rec.bin
 expect_code 0
 expect_out "calling the API with [redacted #1]"
+# A token passed to a command and appended to a file: the copies in proc.run's
+# argv list and output and in fs.append's data are markers too, and replay
+# (which does not run the command again) gives the program the markers.
+cat > cmd.tape <<'EOF'
+let t = env.get("API_TOKEN");
+let r = proc.run(["sh", "-c", "echo got $0", t]);
+print(r["stdout"]);
+fs.append("log.txt", "t=" + t + "\n");
+EOF
+API_TOKEN=$TOKEN run tape run cmd.tape --out cmd.bin --redact-env 'API_*'
+expect_code 0
+expect_out "got $TOKEN"
+grep -qa "$TOKEN" log.txt || fail "the program did not get the real token"
+grep -qa "$TOKEN" cmd.bin && fail "the token is in cmd.bin"
+run tape inspect cmd.bin
+expect_out '"echo got $0", "[redacted #1]"]'
+expect_out 'stdout="got [redacted #1]\n"'
+expect_out 'fs.append("log.txt", "t=[redacted #1]\n") -> ok [args redacted]'
+expect_no_out "$TOKEN"
+run tape verify cmd.bin
+expect_code 0
+run tape replay cmd.bin
+expect_code 0
+expect_out "got [redacted #1]"
 run tape record greet --out g.bin --redact-env ''
 expect_code 2
 expect_err "tape record: --redact-env '' is empty"

@@ -18,6 +18,7 @@
 #include "tests/format/trace_bytes.h"
 #include "tools/cli.h"
 #include "tools/event_text.h"
+#include "tools/program_loader.h"
 
 namespace tape::testing {
 namespace {
@@ -129,6 +130,7 @@ TEST_F(RedactTest, EverythingButTheSecretsIsKept) {
   EXPECT_EQ(red.header().chunk_max_events, 512u);
   EXPECT_EQ(red.event_count(), src.event_count());
   EXPECT_EQ(red.finished_unix_ns(), src.finished_unix_ns());
+  EXPECT_EQ(red.program_steps(), src.program_steps());  // unknown for a C++ program
   EXPECT_EQ(red.sites(), src.sites());
   EXPECT_EQ(red.kind_names(), src.kind_names());
   EXPECT_EQ(red.outcome().kind, format::OutcomeKind::kException);
@@ -259,6 +261,34 @@ TEST(Redact, APatternThatMatchesEverywhereCostsNoMoreThanTheField) {
   ASSERT_TRUE(c.Next().ok());
   EXPECT_EQ(format::AsChars(c.event().args.bytes()), "[redacted #2]_b");
   EXPECT_EQ(c.event().marks, format::kMarkArgsRedacted);
+}
+
+// A script's step count, which bounds its replay (§9), is kept.
+TEST(Redact, AScriptTraceKeepsItsStepCountAndReplays) {
+  TempDir dir;
+  std::string path = dir.File("count.tape");
+  std::ofstream(path) << "let t = env.get(\"API_TOKEN\");\n"
+                         "for i in 0..20 { }\n"
+                         "print(\"token \" + t);\n";
+  Result<Program> program = cli::LoadScript(path);
+  ASSERT_TRUE(program.has_value()) << program.error().message();
+  setenv("API_TOKEN", kToken, 1);
+  ASSERT_EQ(RecordCaptured(dir, *program, "run.trace").report.status, RunReport::Status::kOk);
+  cli::RedactArgs a;
+  a.file = dir.File("run.trace");
+  a.out = dir.File("clean.trace");
+  a.names = {"API_TOKEN"};
+  ASSERT_EQ(cli::RunRedact(a), cli::kExitOk);
+  auto src = format::TraceReader::Open(a.file);
+  auto red = format::TraceReader::Open(a.out);
+  ASSERT_TRUE(src.has_value() && red.has_value());
+  ASSERT_TRUE((*src)->program_steps().has_value());
+  EXPECT_GE(*(*src)->program_steps(), 20u);  // the loop's iterations at least
+  EXPECT_EQ((*red)->program_steps(), (*src)->program_steps());
+  EXPECT_EQ(AllTraceBytes(ReadFile(a.out)).find(kToken), std::string::npos);
+  Captured replayed = ReplayCaptured(dir, *program, "clean.trace");
+  EXPECT_EQ(replayed.report.status, RunReport::Status::kOk) << replayed.report.error;
+  EXPECT_EQ(replayed.out, "token [redacted #1]\n");
 }
 
 TEST_F(RedactTest, ADamagedTraceIsRefusedAndNothingIsWritten) {
