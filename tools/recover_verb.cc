@@ -201,8 +201,7 @@ int RunRecover(const RecoverArgs& args) {
   }
   // A source that does not know when it finished gets the time of the recovery.
   Status s = w.Finish(outcome, end_seq,
-                      outcome_known && finished_unix_ns != 0 ? finished_unix_ns
-                                                             : WallClockNs());
+                      outcome_known && finished_unix_ns != 0 ? finished_unix_ns : WallClockNs());
   if (!s.ok()) return Fail("recover", kExitTrace, s.message());
 
   std::printf(

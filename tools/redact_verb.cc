@@ -46,9 +46,7 @@ class Redactor {
 
   // Resolves the rules against the trace; errors are usage errors.
   Status Resolve(const RedactArgs& args);
-  bool selects_events() const {
-    return !kinds_.empty() || !sites_.empty() || !names_.empty();
-  }
+  bool selects_events() const { return !kinds_.empty() || !sites_.empty() || !names_.empty(); }
 
   // Pass 1: learns the selected fields' values and the markers the trace holds.
   Status Learn(Progress* progress);
@@ -373,7 +371,8 @@ int RunRedact(const RedactArgs& args) {
     return Fail("redact", kExitTrace,
                 r.path() + " is not a finished trace (" + r.recovery_note() +
                     "); a redacted copy must hold every event it claims. Make a finished copy "
-                    "first (tape recover " + r.path() + " --out FIXED), then redact that");
+                    "first (tape recover " +
+                    r.path() + " --out FIXED), then redact that");
   }
   Redactor redactor(r, &finder);
   Status s = redactor.Resolve(args);
@@ -388,7 +387,8 @@ int RunRedact(const RedactArgs& args) {
   if (redactor.selects_events() || !r.header().redaction.empty()) {
     s = redactor.Learn(&progress);
     if (!s.ok()) {
-      return s.code() == StatusCode::kCorrupt ? damaged(s) : Fail("redact", kExitTrace, s.message());
+      return s.code() == StatusCode::kCorrupt ? damaged(s)
+                                              : Fail("redact", kExitTrace, s.message());
     }
   }
 
@@ -439,8 +439,10 @@ int RunRedact(const RedactArgs& args) {
               (unsigned long long)redactor.results_changed(),
               Count(redactor.markers(), "distinct marker", "distinct markers").c_str());
   if (header.script_source != r.header().script_source) {
-    std::printf("  also:    the script's source (replay it with the script: tape replay SCRIPT "
-                "--trace %s)\n", Shown(args.out).c_str());
+    std::printf(
+        "  also:    the script's source (replay it with the script: tape replay SCRIPT "
+        "--trace %s)\n",
+        Shown(args.out).c_str());
   }
   if (outcome.message != r.outcome().message) std::printf("  also:    the outcome message\n");
   for (const std::string& note : redactor.UnusedRules()) {

@@ -105,8 +105,9 @@ int RunReplay(const ReplayArgs& in) {
         d.hint += " (to replay the changed program anyway and see where it diverges: "
                   "--ignore-code-hash)";
       } else if (!recorded.redaction.empty()) {
-        d.hint += " (the trace is redacted: a program that acts on a secret's value can take "
-                  "another path when it gets the marker)";
+        d.hint +=
+            " (the trace is redacted: a program that acts on a secret's value can take "
+            "another path when it gets the marker)";
       }
       return Fail("replay", kExitDrift, "drift: " + d.Describe());
     }

@@ -77,9 +77,8 @@ void Recorder::AppendRedacted(const Site& site, EffectKind kind, std::string_vie
   if (!redacted_values_.empty()) {
     for (int part = 0; part < 2; ++part) {
       uint8_t mark = part == 0 ? format::kMarkArgsRedacted : format::kMarkResultRedacted;
-      if ((marks & mark) ||
-          !RedactCopies(uint8_t(kind), part == 0, stored[part], redacted_values_, &markers_,
-                        &redacted_[part])) {
+      if ((marks & mark) || !RedactCopies(uint8_t(kind), part == 0, stored[part], redacted_values_,
+                                          &markers_, &redacted_[part])) {
         continue;
       }
       stored[part] = AsBytes(redacted_[part]);

@@ -112,7 +112,8 @@ RunReport Record(const Program& program, const RecordOptions& options) {
   // §6: the header names the redaction rules, never the values.
   for (const std::string& glob : options.redact_env) {
     std::string why = engine::CheckRule(glob);
-    if (why.empty() && !engine::AddRedactionLine(&header.redaction, "record --redact-env " + glob)) {
+    if (why.empty() &&
+        !engine::AddRedactionLine(&header.redaction, "record --redact-env " + glob)) {
       why = "takes the header's redaction rules past 4096 bytes; use fewer, broader globs";
     }
     if (!why.empty()) {

@@ -23,7 +23,9 @@ using engine::RewritePayload;
 using format::AsBytes;
 using format::Bytes;
 
-std::string U32(uint32_t v) { return std::string{char(v), char(v >> 8), char(v >> 16), char(v >> 24)}; }
+std::string U32(uint32_t v) {
+  return std::string{char(v), char(v >> 8), char(v >> 16), char(v >> 24)};
+}
 
 // A FieldRewrite that replaces every field it is given (keys too, unless
 // `keep_keys`) by "<" + the field + ">", and notes what it saw.
@@ -81,7 +83,8 @@ TEST(Markers, FindsEveryMarkerAndTheLargestNumber) {
 TEST(RewritePayload, EnvGetValueStaysSetAndUnsetStaysUnset) {
   Wrap w;
   std::string out;
-  ASSERT_TRUE(RewritePayload(uint8_t(EffectKind::kEnvGet), false, AsBytes("\1secret"), w.fn(), &out));
+  ASSERT_TRUE(
+      RewritePayload(uint8_t(EffectKind::kEnvGet), false, AsBytes("\1secret"), w.fn(), &out));
   EXPECT_EQ(out, "\1<secret>");
   EXPECT_FALSE(RewritePayload(uint8_t(EffectKind::kEnvGet), false, AsBytes(std::string(1, '\0')),
                               w.fn(), &out));
@@ -222,7 +225,8 @@ Program TokenProgram(const std::string& copy_path, std::string* seen) {
   });
 }
 
-std::vector<format::EventView> Events(const format::TraceReader& r, std::vector<std::string>* keep) {
+std::vector<format::EventView> Events(const format::TraceReader& r,
+                                      std::vector<std::string>* keep) {
   std::vector<format::EventView> events;
   format::EventCursor cursor(&r, format::kDecodeAll);
   EXPECT_TRUE(cursor.Seek(0).ok());

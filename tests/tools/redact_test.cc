@@ -51,9 +51,8 @@ Program Leaky(const std::string& key_path, const std::string& big_path, std::str
     }
     std::string big = rt.FsRead(big_path).data;
     rt.IoWrite("Authorization: Bearer " + token + "\n");
-    std::string password = rt.Effect<std::string>("vault.get", std::string("db"), [] {
-      return std::string(kPassword);
-    });
+    std::string password = rt.Effect<std::string>("vault.get", std::string("db"),
+                                                  [] { return std::string(kPassword); });
     *log = token + "|" + key + "|" + password + "|" + std::to_string(big.size());
     throw std::runtime_error("refusing token " + token);
   });
