@@ -39,6 +39,7 @@ class ChunkBuilder {
         kinds_(new uint8_t[max_events]),
         flags_(new uint8_t[max_events]),
         marks_(new uint8_t[max_events]),
+        lanes_(new uint32_t[max_events]),
         sites_(new uint64_t[max_events]),
         arg_ends_(new uint32_t[max_events]),
         result_ends_(new uint32_t[max_events]),
@@ -55,12 +56,14 @@ class ChunkBuilder {
 
   // REQUIRES: HasRoom(args.size(), result.size()).
   // `marks`: the event's EVENT_MARKS byte (§7.3), 0 for none.
+  // `lane`: the thread that made the call (§7.3 LANES).
   void Append(uint64_t site, uint8_t kind, Bytes args, Bytes result, uint8_t flags = 0,
-              uint8_t marks = 0) {
+              uint8_t marks = 0, uint32_t lane = 0) {
     uint32_t i = used_;
     kinds_[i] = kind;
     flags_[i] = flags;
     marks_[i] = marks;
+    lanes_[i] = lane;
     sites_[i] = site;
     CopyPayload(arg_heap_.get() + arg_used_, args);
     arg_used_ += uint32_t(args.size());
@@ -96,6 +99,7 @@ class ChunkBuilder {
   const uint8_t* kinds() const { return kinds_.get(); }
   const uint8_t* flags() const { return flags_.get(); }
   const uint8_t* marks() const { return marks_.get(); }
+  const uint32_t* lanes() const { return lanes_.get(); }
   const uint64_t* sites() const { return sites_.get(); }
   const uint32_t* arg_ends() const { return arg_ends_.get(); }
   const uint32_t* result_ends() const { return result_ends_.get(); }
@@ -134,6 +138,7 @@ class ChunkBuilder {
   std::unique_ptr<uint8_t[]> kinds_;
   std::unique_ptr<uint8_t[]> flags_;
   std::unique_ptr<uint8_t[]> marks_;
+  std::unique_ptr<uint32_t[]> lanes_;
   std::unique_ptr<uint64_t[]> sites_;
   std::unique_ptr<uint32_t[]> arg_ends_;  // heap offset just past event i's args
   std::unique_ptr<uint32_t[]> result_ends_;

@@ -36,6 +36,7 @@ struct EventView {
   uint64_t site = 0;
   uint8_t kind = 0;
   uint8_t marks = 0;  // EVENT_MARKS (§7.3)
+  uint32_t lane = 0;  // LANES (§7.3)
   PayloadView args;
   PayloadView result;
 };
@@ -63,6 +64,12 @@ class DecodedChunk {
   // The event's EVENT_MARKS byte (§7.3), 0 when the chunk has none.
   // REQUIRES: kinds were decoded.
   uint8_t marks(uint32_t i) const { return marks_.empty() ? 0 : marks_[i]; }
+  // The event's lane (§7.3 LANES), 0 when the chunk has none.
+  // REQUIRES: kinds were decoded.
+  uint32_t lane(uint32_t i) const { return lanes_.empty() ? 0 : lanes_[i]; }
+  // True when some event of the chunk is in a lane other than 0.
+  bool has_lanes() const { return !lanes_.empty(); }
+  const uint32_t* lanes() const { return lanes_.empty() ? nullptr : lanes_.data(); }
   uint64_t site(uint32_t i) const { return site_dict_[site_index_[i]]; }
   PayloadView args(uint32_t i) const { return View(args_, arg_slots_[i]); }
   PayloadView result(uint32_t i) const { return View(results_, result_slots_[i]); }
@@ -133,6 +140,7 @@ class DecodedChunk {
   std::vector<uint8_t> kinds_storage_;
   Bytes marks_;
   std::vector<uint8_t> marks_storage_;
+  std::vector<uint32_t> lanes_;
   std::vector<uint64_t> site_dict_;
   std::vector<uint32_t> site_index_;
   std::vector<Slot> arg_slots_, result_slots_;

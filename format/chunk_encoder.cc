@@ -240,6 +240,15 @@ void ChunkEncoder::Encode(const ChunkBuilder& b, uint32_t begin, uint32_t end,
     }
   }
 
+  // LANES only when some event is not in lane 0 (§7.3).
+  lanes_.clear();
+  const uint32_t* lanes = b.lanes() + begin;
+  bool any_lane = false;
+  for (uint32_t i = 0; i < n && !any_lane; ++i) any_lane = lanes[i] != 0;
+  if (any_lane) {
+    for (uint32_t i = 0; i < n; ++i) PutVarint(&lanes_, lanes[i]);
+  }
+
   // EVENT_MARKS only when some event in the range has a mark.
   const uint8_t* marks = b.marks() + begin;
   bool any_marks = false;
@@ -257,6 +266,7 @@ void ChunkEncoder::Encode(const ChunkBuilder& b, uint32_t begin, uint32_t end,
       {uint8_t(SectionId::kIntResults), int_results_.data(), int_results_.size()},
       {uint8_t(SectionId::kNewSites), new_sites_.data(), new_sites_.size()},
       {uint8_t(SectionId::kBlobRefs), blob_refs_.data(), blob_refs_.size()},
+      {uint8_t(SectionId::kLanes), lanes_.data(), lanes_.size()},
       {kKindNamesSection, kind_names_.data(), kind_names_.size()},
       {kEventMarksSection, marks, any_marks ? n : 0},
   };
@@ -269,7 +279,10 @@ void ChunkEncoder::Encode(const ChunkBuilder& b, uint32_t begin, uint32_t end,
   StoreU32(fixed + 8, n);
   XXH3_64bits_update(&hash_state, fixed, 12);
   for (const Section& s : sections) {
-    if (s.id > uint8_t(SectionId::kIntResults)) break;
+    // Sections 1..9, then LANES when present (§7.6).
+    bool hashed = s.id <= uint8_t(SectionId::kIntResults) ||
+                  (s.id == uint8_t(SectionId::kLanes) && s.size > 0);
+    if (!hashed) continue;
     uint8_t len[4];
     StoreU32(len, uint32_t(s.size));
     XXH3_64bits_update(&hash_state, len, 4);

@@ -61,7 +61,8 @@ class ChunkEncoder {
   std::vector<uint32_t> event_index_;  // dictionary index of each event
 
   std::vector<uint8_t> dict_, index_, arg_lens_, result_lens_, arg_heap_, result_heap_,
-      int_kinds_, int_results_, int_heap_, new_sites_, blob_refs_, kind_names_, compressed_;
+      int_kinds_, int_results_, int_heap_, new_sites_, blob_refs_, kind_names_, lanes_,
+      compressed_;
   bool int_kind_[256] = {};
 };
 

@@ -66,8 +66,11 @@ enum class SectionId : uint8_t {  // §7.3, in the order they must appear
   kIntResults = 9,
   kNewSites = 10,
   kBlobRefs = 11,
+  kLanes = 12,  // format 1.1: each event's lane, when some event is not in lane 0
 };
-inline constexpr uint8_t kLastCriticalSection = 11;
+inline constexpr uint8_t kLastCriticalSection = 12;
+// §7.3: lane numbers are below this.
+inline constexpr uint32_t kMaxLanes = 1u << 16;
 inline constexpr uint8_t kFirstAncillarySection = 128;  // ids >= 128 are skipped when unknown
 // §7.3 ancillary sections (format 1.1).
 inline constexpr uint8_t kKindNamesSection = 128;

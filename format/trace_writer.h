@@ -26,6 +26,7 @@
 
 #include "format/chunk_builder.h"
 #include "format/chunk_encoder.h"
+#include "format/lane_queue.h"
 #include "format/status.h"
 #include "format/trace_info.h"
 #include "format/trace_output.h"
@@ -79,7 +80,32 @@ class TraceWriter {
   // user-defined effect. Must precede the first Append of that kind.
   void DefineKind(uint8_t kind, std::string_view name);
 
-  uint64_t events() const { return next_seq_; }
+  uint64_t events() const {
+    return lanes_enabled_ ? lane_seq_.load(std::memory_order_relaxed) : next_seq_;
+  }
+
+  // --- lanes: recording from several threads (§7.3 LANES) -------------------
+  //
+  // Until EnableLanes(), one thread appends (Append above) straight into the
+  // chunk being built. After it, each lane (thread) appends into its own
+  // LaneQueue with AppendFromLane: no lock, one atomic increment for the
+  // event's seq; the encoder thread merges the queues in seq order into
+  // chunks. So the global order of the calls is recorded, and threads
+  // recording in parallel do not wait for each other.
+
+  // REQUIRES: called by the only thread that has appended so far, before any
+  // other thread appends. Idempotent.
+  void EnableLanes();
+  bool lanes_enabled() const { return lanes_enabled_; }
+  // A queue for a thread that starts appending (one thread per queue), and
+  // its return when that thread has appended its last event. Thread-safe.
+  LaneQueue* AcquireLaneQueue();
+  void ReleaseLaneQueue(LaneQueue* q);
+  // Records the next event of `lane`, whose thread owns `q`. Thread-safe
+  // across queues. REQUIRES: lanes_enabled(). If the writer has failed, the
+  // event is dropped (ok() says so).
+  void AppendFromLane(LaneQueue* q, uint32_t lane, uint64_t site, uint8_t kind, Bytes args,
+                      Bytes result, uint8_t marks = 0);
   // The file written, and the old trace it replaces: writing either from the
   // recorded program would destroy a recording.
   bool IsOwnFile(dev_t dev, ino_t ino) const { return output_->IsOwnFile(dev, ino); }
@@ -104,6 +130,17 @@ class TraceWriter {
   enum class BuilderState { kCurrent, kFull, kFree };
 
   void AppendLarge(uint64_t site, uint8_t kind, Bytes args, Bytes result, uint8_t marks);
+  // Writes a payload too large for a chunk as BLOB records (through the
+  // encoder thread) and fills the builder's 24-byte spill entry for it.
+  // Thread-safe: callers take turns.
+  void Spill(Bytes payload, uint8_t entry[kBuilderSpillEntry]);
+  // Producer side, lanes mode: waits until `q` has room; false if the
+  // writer failed or finished meanwhile.
+  bool WaitForRoom(LaneQueue* q, size_t args_size, size_t result_size);
+  // Encoder thread, lanes mode: moves every event that is next in seq order
+  // from the lane queues into merge_builder_, sealing it when it fills.
+  void MergeLanes();
+  void EncodeBuilder(ChunkBuilder& builder, uint32_t* encoded, uint32_t end);
   void Rotate();  // hands the full current builder to the encoder
   void EncoderLoop();
   void EncodeRange(int b, uint32_t end);  // seals builders_[b] up to `end`
@@ -136,11 +173,25 @@ class TraceWriter {
   std::optional<uint64_t> final_steps_;  // guarded by mu_
   struct BlobJob {
     Bytes payload;
+    bool busy = false;  // a producer holds the job (between posting and taking the result)
     bool pending = false;
     bool done = false;
     uint64_t offset = 0;
     uint64_t hash = 0;
   } blob_;  // guarded by mu_
+
+  // Lanes mode.
+  bool lanes_enabled_ = false;       // producer side: set before other threads exist
+  bool lanes_mode_ = false;          // guarded by mu_ (the encoder's view)
+  bool drain_requested_ = false;     // guarded by mu_
+  std::atomic<uint64_t> lane_seq_{0};  // the next seq to hand out
+  std::mutex lanes_mu_;
+  std::vector<std::unique_ptr<LaneQueue>> lanes_;  // every queue; guarded by lanes_mu_
+  std::vector<LaneQueue*> free_lanes_;              // guarded by lanes_mu_
+  // Encoder-thread state for lanes mode.
+  std::unique_ptr<ChunkBuilder> merge_builder_;
+  uint32_t merge_encoded_ = 0;
+  uint64_t merge_next_ = 0;  // the next seq to merge
 
   // Async-signal path: set by FinishFromSignal, polled by the encoder thread.
   std::atomic<bool> signal_stop_{false};

@@ -168,6 +168,8 @@ struct StatsArgs {
 };
 struct DiffArgs {
   std::string a, b;
+  std::vector<std::string> ignore;  // effect names whose results are not compared
+  bool path_only = false;           // compare lanes, sites and kinds only
   bool json = false;
 };
 struct BenchArgs {

@@ -124,7 +124,7 @@ nlohmann::ordered_json PayloadJson(const engine::Layout* layout, const std::stri
   return j;
 }
 
-// §13.5: which payloads hold markers instead of what was recorded.
+// §13.6: which payloads hold markers instead of what was recorded.
 std::string RedactedTag(uint8_t marks) {
   bool args = marks & format::kMarkArgsRedacted, result = marks & format::kMarkResultRedacted;
   if (args && result) return " [args and result redacted]";
@@ -151,7 +151,9 @@ std::string EventLine(const format::TraceReader& reader, const format::EventView
   char seq[24];
   std::snprintf(seq, sizeof seq, "%7llu", (unsigned long long)e.seq);
   std::string where = reader.SiteLocation(e.site);
-  return std::string(seq) + "  " + EventCall(reader, e) + "  at " +
+  // Events of threads other than the program's own name their lane.
+  std::string lane = e.lane == 0 ? "" : "[lane " + std::to_string(e.lane) + "] ";
+  return std::string(seq) + "  " + lane + EventCall(reader, e) + "  at " +
          (where.empty() ? "?" : Shown(where)) + " [site " + SiteHex(e.site) + "]";
 }
 
@@ -161,6 +163,7 @@ nlohmann::ordered_json EventJson(const format::TraceReader& reader, const format
   std::string result = Payload(reader, e.result, kJsonBytes, &result_cut);
   nlohmann::ordered_json j;
   j["seq"] = e.seq;
+  j["lane"] = e.lane;
   j["kind"] = engine::KindName(e.kind, &reader.kind_names());
   j["site"] = SiteHex(e.site);
   j["location"] = reader.SiteLocation(e.site);

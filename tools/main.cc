@@ -144,6 +144,10 @@ int Main(int argc, char** argv) {
   CLI::App* dif = app.add_subcommand("diff", "Show the first divergence between two traces");
   dif->add_option("a", diff.a, "First trace")->required();
   dif->add_option("b", diff.b, "Second trace")->required();
+  dif->add_option("--ignore", diff.ignore,
+                  "Do not compare the results of this effect (e.g. clock.now; repeatable)");
+  dif->add_flag("--path-only", diff.path_only,
+                "Compare only where calls come from and which effects they are, not payloads");
   dif->add_flag("--json", diff.json, "One JSON object");
 
   BenchArgs bench;

@@ -144,7 +144,7 @@ Result<Program> LoadFromTrace(const format::TraceHeader& header) {
       return LoadBuiltin(header.program_name);
     case format::ProgramKind::kScript: {
       // tape redact replaced text in the trace's copy of the script: it is
-      // not the script that ran (§13.5).
+      // not the script that ran (§13.6).
       std::string_view lines = header.redaction;
       for (size_t at = 0; at <= lines.size();) {
         size_t end = std::min(lines.find('\n', at), lines.size());

@@ -1,6 +1,6 @@
 // tape redact FILE --out CLEAN [--kind K] [--name GLOB] [--site S] [--match RE]...:
 // writes a copy of a trace whose secrets are replaced by markers, so that it
-// can be shared (specs/trace-format.md §13.5).
+// can be shared (specs/trace-format.md §13.6).
 //
 // Two passes over the events. The first learns the values of the fields the
 // rules select, to find them again wherever the program copied them (a token

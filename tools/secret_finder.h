@@ -1,5 +1,5 @@
 // SecretFinder: the text `tape redact` replaces wherever it appears in a
-// trace (specs/trace-format.md §13.5): what the --match patterns match, and
+// trace (specs/trace-format.md §13.6): what the --match patterns match, and
 // the values that the rule-selected fields held (a token read from the
 // environment and then printed is found again in the output).
 

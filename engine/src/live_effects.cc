@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "engine/src/redaction.h"
 #include "format/layout.h"
 
 namespace tape::engine {
@@ -220,13 +221,9 @@ std::string_view LiveEnvGet(LiveEnv& env, Bytes args, std::string* result) {
     result->push_back(1);
     result->append(v);
     if (env.redact_env != nullptr && result->size() > 1 && MatchesAnyGlob(*env.redact_env, name)) {
-      // §13.5: the program gets the value, the trace a marker in its place
+      // §13.6: the program gets the value, the trace a marker in its place
       // (an empty value has nothing to hide and stays as it is).
-      Bytes value = format::AsBytes(std::string_view(v));
-      env.recorded.assign(1, '\1');
-      env.recorded.append(env.markers->MarkerFor(value));
-      env.recorded_marks = format::kMarkResultRedacted;
-      env.values->Add(value);
+      env.redact_marks = format::kMarkResultRedacted;
     }
   } else {
     result->push_back(0);

@@ -10,7 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "engine/src/redaction.h"
 #include "format/bytes.h"
 #include "format/trace_writer.h"
 #include "tape/runtime.h"
@@ -29,18 +28,15 @@ struct LiveEnv {
   char small[16];
 
   // Record-time redaction (RecordOptions::redact_env, specs/trace-format.md
-  // §13.5): env.get of a variable whose name matches one of these globs
-  // gives the program its value but has the trace store a marker from
-  // `markers`, and adds the value to `values` (the recorder replaces its
-  // copies in later events). nullptr: nothing is redacted.
+  // §13.6): env.get of a variable whose name matches one of these globs
+  // gives the program its value but asks the recorder to store a marker in
+  // its place. nullptr: nothing is redacted.
   const std::vector<std::string>* redact_env = nullptr;
-  engine::MarkerTable* markers = nullptr;
-  engine::ValueFinder* values = nullptr;
-  // Set by a live effect whose event the trace must store with another
-  // result than the program gets: that result, and the event's EVENT_MARKS
-  // byte (never 0 when set). The recorder stores them and clears `recorded_marks`.
-  std::string recorded;
-  uint8_t recorded_marks = 0;
+  // Set by a live effect whose args or result the trace must store redacted
+  // (EVENT_MARKS bits, §7.3): the recorder replaces each byte field of the
+  // marked parts by its marker, looks for the values in later events, and
+  // clears this. The program gets the payloads as they are.
+  uint8_t redact_marks = 0;
 };
 
 }  // namespace tape

@@ -12,28 +12,48 @@ using format::AsBytes;
 
 Recorder::Recorder(format::TraceWriter* writer, std::vector<std::string> args, int stdout_fd)
     : writer_(writer), args_(std::move(args)) {
-  env_.stdout_fd = stdout_fd;
-  env_.args = &args_;
-  env_.trace = writer;
+  main_.env.stdout_fd = stdout_fd;
+  main_.env.args = &args_;
+  main_.env.trace = writer;
   // Slot 0 of the cache is "no site" only for id 0; make id 0 miss as well.
-  known_sites_[0] = 1;
-  result_.reserve(64);
+  main_.known_sites[0] = 1;
+  main_.result.reserve(64);
+  SetMainLaneContext(&main_);
 }
 
-void Recorder::DefineSite(const Site& site) {
+void Recorder::DefineSite(Lane& lane, const Site& site) {
+  std::unique_lock lock(defined_mu_, std::defer_lock);
+  if (threads_started()) lock.lock();
   if (defined_.insert(site.id).second) writer_->DefineSite(site.id, site.location);
-  known_sites_[site.id & (kKnownSlots - 1)] = site.id;
+  lane.known_sites[site.id & (kKnownSlots - 1)] = site.id;
+}
+
+void Recorder::OnThreadsStart() {
+  writer_->EnableLanes();
+  main_.queue = writer_->AcquireLaneQueue();
+}
+
+std::unique_ptr<Runtime::LaneContext> Recorder::NewLaneContext(uint32_t) {
+  auto lane = std::make_unique<Lane>();
+  lane->env = main_.env;  // the same fds, args and trace; a buffer of its own
+  lane->known_sites[0] = 1;
+  lane->queue = writer_->AcquireLaneQueue();
+  return lane;
+}
+
+void Recorder::OnLaneEnd(LaneContext* context) {
+  writer_->ReleaseLaneQueue(static_cast<Lane*>(context)->queue);
 }
 
 void Recorder::OnUserKind(EffectKind kind, std::string_view name) {
   writer_->DefineKind(uint8_t(kind), name);
 }
 
-void Recorder::NestedEffect(EffectKind kind) {
+void Recorder::NestedEffect(Lane& lane, EffectKind kind) {
   // Replay returns the user effect's stored result without running its
   // function, so effects inside it would be missing from the replay.
   throw std::logic_error(KindLabel(kind) + " was called inside the function of user effect " +
-                         KindLabel(in_user_fn_) +
+                         KindLabel(lane.in_user_fn) +
                          "; a user effect's function must not perform effects (replay does "
                          "not run it)");
 }
@@ -48,59 +68,81 @@ void Recorder::Misuse(const std::string& message) {
 
 std::string_view Recorder::Perform(const Site& site, EffectKind kind, std::string_view args,
                                    const LiveCall& live) {
-  CheckThread(site);
-  if (in_user_fn_ != EffectKind{} || live.fn != nullptr) [[unlikely]] {
-    return PerformUser(site, kind, args, live);
+  Lane* lane = &main_;
+  if (!threads_started()) [[likely]] {
+    CheckThread(site);
+  } else {
+    lane = static_cast<Lane*>(CurrentLaneContext(site));
   }
-  std::string_view result = FindEffect(uint8_t(kind))->live(env_, AsBytes(args), &result_);
-  if (env_.redact_env != nullptr) [[unlikely]] {
-    AppendRedacted(site, kind, args, result);
+  if (lane->in_user_fn != EffectKind{} || live.fn != nullptr) [[unlikely]] {
+    return PerformWithAction(*lane, site, kind, args, live);
+  }
+  std::string_view result = FindEffect(uint8_t(kind))->live(lane->env, AsBytes(args), &lane->result);
+  if (lane->env.redact_env != nullptr) [[unlikely]] {
+    AppendRedacted(*lane, site, kind, args, result);
     return result;
   }
-  Append(site, kind, AsBytes(args), AsBytes(result));
+  Append(*lane, site, kind, AsBytes(args), AsBytes(result));
   return result;
 }
 
 void Recorder::RedactEnv(std::vector<std::string> globs) {
   redact_env_ = std::move(globs);
-  env_.redact_env = redact_env_.empty() ? nullptr : &redact_env_;
-  env_.markers = &markers_;
-  env_.values = &redacted_values_;
+  main_.env.redact_env = redact_env_.empty() ? nullptr : &redact_env_;
 }
 
-void Recorder::AppendRedacted(const Site& site, EffectKind kind, std::string_view args,
-                              std::string_view result) {
-  // The program gets `result` either way; the trace gets the markers.
-  uint8_t marks = env_.recorded_marks;
-  env_.recorded_marks = 0;
-  Bytes stored[2] = {AsBytes(args), marks ? AsBytes(env_.recorded) : AsBytes(result)};
-  if (!redacted_values_.empty()) {
+void Recorder::AppendRedacted(Lane& lane, const Site& site, EffectKind kind,
+                              std::string_view args, std::string_view result) {
+  // The program gets `args` and `result` as they are; the trace gets markers.
+  uint8_t asked = lane.env.redact_marks;
+  lane.env.redact_marks = 0;
+  Bytes stored[2] = {AsBytes(args), AsBytes(result)};
+  uint8_t marks = 0;
+  {
+    // One lock for the numbering and the values, so that lanes agree on
+    // them; the live call itself ran outside it.
+    std::lock_guard lock(redact_mu_);
     for (int part = 0; part < 2; ++part) {
       uint8_t mark = part == 0 ? format::kMarkArgsRedacted : format::kMarkResultRedacted;
-      if ((marks & mark) || !RedactCopies(uint8_t(kind), part == 0, stored[part], redacted_values_,
-                                          &markers_, &redacted_[part])) {
-        continue;
+      std::string& out = lane.redacted[part];
+      out.clear();
+      bool changed;
+      if (asked & mark) {
+        // Every byte field of the part becomes its marker, and its value is
+        // looked for in later events.
+        changed = RewritePayload(uint8_t(kind), part == 0, stored[part],
+                                 [&](Bytes field, bool, std::string* to) {
+                                   to->append(markers_.MarkerFor(field));
+                                   redacted_values_.Add(field);
+                                   return true;
+                                 },
+                                 &out);
+      } else {
+        changed = !redacted_values_.empty() &&
+                  RedactCopies(uint8_t(kind), part == 0, stored[part], redacted_values_,
+                               &markers_, &out);
       }
-      stored[part] = AsBytes(redacted_[part]);
+      if (!changed) continue;
+      stored[part] = AsBytes(out);
       marks |= mark;
     }
   }
-  Append(site, kind, stored[0], stored[1], marks);
+  Append(lane, site, kind, stored[0], stored[1], marks);
 }
 
-std::string_view Recorder::PerformUser(const Site& site, EffectKind kind, std::string_view args,
-                                       const LiveCall& live) {
-  if (in_user_fn_ != EffectKind{}) NestedEffect(kind);
-  result_.clear();
-  in_user_fn_ = kind;
-  live.fn(live.context, &env_, args, &result_);
-  in_user_fn_ = EffectKind{};
-  if (env_.redact_env != nullptr) [[unlikely]] {
-    AppendRedacted(site, kind, args, result_);
-    return result_;
+std::string_view Recorder::PerformWithAction(Lane& lane, const Site& site, EffectKind kind,
+                                             std::string_view args, const LiveCall& live) {
+  if (lane.in_user_fn != EffectKind{}) NestedEffect(lane, kind);
+  lane.result.clear();
+  lane.in_user_fn = kind;
+  live.fn(live.context, &lane.env, args, &lane.result);
+  lane.in_user_fn = EffectKind{};
+  if (lane.env.redact_env != nullptr) [[unlikely]] {
+    AppendRedacted(lane, site, kind, args, lane.result);
+    return lane.result;
   }
-  Append(site, kind, AsBytes(args), AsBytes(result_));
-  return result_;
+  Append(lane, site, kind, AsBytes(args), AsBytes(lane.result));
+  return lane.result;
 }
 
 }  // namespace tape::engine

@@ -4,12 +4,15 @@
 #ifndef TAPE_ENGINE_RECORDER_H_
 #define TAPE_ENGINE_RECORDER_H_
 
+#include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_set>
 #include <vector>
 
 #include "engine/src/effect_table.h"
 #include "engine/src/live_effects.h"
+#include "engine/src/redaction.h"
 #include "format/trace_writer.h"
 #include "tape/runtime.h"
 
@@ -20,6 +23,10 @@ namespace tape::engine {
 // std::exception, for the same reason as DriftError.
 struct TraceWriteFailed {};
 
+// Threads (lanes): until the program starts a tape::Thread, lane 0 appends
+// straight to the writer. After, each lane appends to its own queue in the
+// writer (TraceWriter::AppendFromLane), which takes the event's seq: the
+// recorded order is the order in which the calls completed.
 class Recorder final : public Runtime {
  public:
   // `writer` must outlive the recorder.
@@ -37,38 +44,56 @@ class Recorder final : public Runtime {
  protected:
   void OnUserKind(EffectKind kind, std::string_view name) override;
   [[noreturn]] void Misuse(const std::string& message) override;
+  void OnThreadsStart() override;
+  std::unique_ptr<LaneContext> NewLaneContext(uint32_t lane) override;
+  void OnLaneEnd(LaneContext* context) override;
 
  private:
-  void Append(const Site& site, EffectKind kind, Bytes args, Bytes result, uint8_t marks = 0) {
-    if (known_sites_[site.id & (kKnownSlots - 1)] != site.id) DefineSite(site);
-    writer_->Append(site.id, uint8_t(kind), args, result, marks);
+  static constexpr size_t kKnownSlots = 64;
+  // What one lane (thread) uses while it performs an effect.
+  struct Lane : LaneContext {
+    LiveEnv env;
+    uint64_t known_sites[kKnownSlots] = {};  // direct-mapped cache of defined sites
+    std::string result;
+    EffectKind in_user_fn{};  // the user effect whose function is running, or 0
+    format::LaneQueue* queue = nullptr;  // once threads started
+    std::string redacted[2];  // RedactEnv: the args and result the trace stores
+  };
+
+  void Append(Lane& lane, const Site& site, EffectKind kind, Bytes args, Bytes result,
+              uint8_t marks = 0) {
+    if (lane.known_sites[site.id & (kKnownSlots - 1)] != site.id) DefineSite(lane, site);
+    if (lane.queue == nullptr) [[likely]] {
+      writer_->Append(site.id, uint8_t(kind), args, result, marks);
+    } else {
+      writer_->AppendFromLane(lane.queue, lane.lane, site.id, uint8_t(kind), args, result, marks);
+    }
     if (!writer_->ok()) throw TraceWriteFailed{};
   }
-  void DefineSite(const Site& site);
-  // Append for a recording with RedactEnv: stores the redacted result a live
-  // effect asked for (LiveEnv::recorded), and markers in place of the copies
-  // of redacted values in args and results (§13.5).
-  void AppendRedacted(const Site& site, EffectKind kind, std::string_view args,
+  void DefineSite(Lane& lane, const Site& site);
+  // Append for a recording with RedactEnv: stores markers in place of the
+  // values a live effect asked to redact (LiveEnv::redact_marks) and of the
+  // copies of redacted values in args and results (§13.6).
+  void AppendRedacted(Lane& lane, const Site& site, EffectKind kind, std::string_view args,
                       std::string_view result);
-  // Perform for a user effect (runs the user's function), or an effect called
-  // from inside one (misuse).
-  std::string_view PerformUser(const Site& site, EffectKind kind, std::string_view args,
-                               const LiveCall& live);
-  [[noreturn]] void NestedEffect(EffectKind kind);
+  // Perform for a user or control effect (runs the caller's function), or an
+  // effect called from inside a user effect's function (misuse).
+  std::string_view PerformWithAction(Lane& lane, const Site& site, EffectKind kind,
+                                     std::string_view args, const LiveCall& live);
+  [[noreturn]] void NestedEffect(Lane& lane, EffectKind kind);
 
-  static constexpr size_t kKnownSlots = 64;
   format::TraceWriter* writer_;
   std::vector<std::string> args_;
-  LiveEnv env_;
-  uint64_t known_sites_[kKnownSlots] = {};  // direct-mapped cache of defined sites
-  std::unordered_set<uint64_t> defined_;
-  std::string result_;
-  EffectKind in_user_fn_{};  // the user effect whose function is running, or 0
-  // RedactEnv: the globs, the markers, the values redacted so far.
+  Lane main_;
+  std::mutex defined_mu_;
+  std::unordered_set<uint64_t> defined_;  // guarded by defined_mu_ once threads started
+  // RedactEnv: the globs (read-only once the program runs), and the markers
+  // and values redacted so far, shared by the lanes so that a value has one
+  // marker in the whole trace.
   std::vector<std::string> redact_env_;
-  MarkerTable markers_;
-  ValueFinder redacted_values_;
-  std::string redacted_[2];
+  std::mutex redact_mu_;
+  MarkerTable markers_;          // guarded by redact_mu_
+  ValueFinder redacted_values_;  // guarded by redact_mu_
 };
 
 }  // namespace tape::engine

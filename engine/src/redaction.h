@@ -1,5 +1,5 @@
 // Redaction: secrets in recorded payloads replaced by markers, so that a
-// trace can be shared (specs/trace-format.md §13.5). The recorder uses it for
+// trace can be shared (specs/trace-format.md §13.6). The recorder uses it for
 // RecordOptions::redact_env, `tape redact` for traces already written.
 
 #ifndef TAPE_ENGINE_REDACTION_H_

@@ -1,4 +1,4 @@
-# Sharing a trace: tape redact, and record/run --redact-env (spec §13.5).
+# Sharing a trace: tape redact, and record/run --redact-env (spec §13.6).
 . "$(dirname "$0")/lib.sh"
 
 TOKEN=tok_live_8f2b9c71d3e4

@@ -1,4 +1,4 @@
-// Redaction (specs/trace-format.md §13.5): markers, payloads rewritten by
+// Redaction (specs/trace-format.md §13.6): markers, payloads rewritten by
 // their layouts, redaction at record time, and replay of redacted events.
 
 #include "engine/src/redaction.h"
@@ -12,6 +12,7 @@
 #include "format/layout.h"
 #include "format/recovery_writer.h"
 #include "format/trace_reader.h"
+#include "tape/thread.h"
 #include "tests/engine/session_fixture.h"
 
 namespace tape::testing {
@@ -284,6 +285,57 @@ TEST(RedactEnv, TheProgramGetsTheValueTheTraceAMarker) {
   EXPECT_EQ(seen, "[redacted #1]");
   EXPECT_EQ(rep.out, "token=[redacted #1] plain=visible\n");
   EXPECT_FALSE(std::filesystem::exists(copy));
+}
+
+// Threads (lanes, §7.7) share the markers: every lane's copy of the token,
+// read by one lane or another, becomes the same marker, and replay serves it.
+TEST(RedactEnv, LanesShareOneMarkerPerValue) {
+  TempDir dir;
+  setenv("API_TOKEN", kToken, 1);
+  constexpr int kWorkers = 4;
+  Program p = TestProgram("lanes", [](Runtime& rt) {
+    std::vector<tape::Thread> threads;
+    for (int w = 0; w < kWorkers; ++w) {
+      threads.push_back(tape::Thread(rt, [&rt, w] {
+        std::string token = rt.EnvGet("API_TOKEN").value_or("unset");
+        for (int i = 0; i < 20; ++i) {
+          rt.IoWrite("worker " + std::to_string(w) + " sends " + token + "\n");
+        }
+      }));
+    }
+    for (auto& t : threads) t.join();
+    return 0;
+  });
+  RecordOptions o;
+  o.trace_path = dir.File("t.trace");
+  o.redact_env = {"API_TOKEN"};
+  o.stdout_fd = ::open("/dev/null", O_WRONLY);
+  RunReport rec = Record(p, o);
+  ::close(o.stdout_fd);
+  ASSERT_EQ(rec.status, RunReport::Status::kOk) << rec.error;
+  EXPECT_EQ(ReadFile(o.trace_path).find(kToken), std::string::npos);
+  auto r = format::TraceReader::Open(o.trace_path);
+  ASSERT_TRUE(r.has_value());
+  std::vector<std::string> keep;
+  std::vector<format::EventView> events = Events(**r, &keep);
+  int reads = 0, writes = 0;
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (events[i].kind == uint8_t(EffectKind::kEnvGet)) {
+      ++reads;
+      EXPECT_EQ(events[i].marks, format::kMarkResultRedacted);
+      EXPECT_EQ(keep[2 * i + 1], "\1[redacted #1]");
+    } else if (events[i].kind == uint8_t(EffectKind::kIoWrite)) {
+      ++writes;
+      EXPECT_EQ(events[i].marks, format::kMarkArgsRedacted);
+      EXPECT_NE(keep[2 * i].find(" sends [redacted #1]\n"), std::string::npos) << keep[2 * i];
+    }
+  }
+  EXPECT_EQ(reads, kWorkers);
+  EXPECT_EQ(writes, kWorkers * 20);
+  Captured rep = ReplayCaptured(dir, p, "t.trace");
+  ASSERT_EQ(rep.report.status, RunReport::Status::kOk)
+      << (rep.report.drift ? rep.report.drift->Describe() : rep.report.error);
+  EXPECT_EQ(rep.out.find(kToken), std::string::npos);
 }
 
 TEST(RedactEnv, ABadGlobIsRefusedBeforeAnythingIsWritten) {

@@ -1,4 +1,4 @@
-// tape redact (specs/trace-format.md §13.5), in-process: a recording with an
+// tape redact (specs/trace-format.md §13.6), in-process: a recording with an
 // API token, a key file, a user effect's secret and a large spilled payload,
 // over many chunks; after redaction no byte of a secret is left anywhere in
 // the file, compressed or not, and everything else is kept.

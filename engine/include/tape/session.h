@@ -40,7 +40,7 @@ struct RecordOptions {
   // globs such as "API_*". The program gets such a variable's value as usual;
   // the trace stores a marker in its place ("[redacted #1]"; equal values
   // get equal markers), which is what replay returns. The trace's header
-  // lists the globs (specs/trace-format.md §6, §13.5). Each glob is 1 to
+  // lists the globs (specs/trace-format.md §6, §13.6). Each glob is 1 to
   // 1024 bytes without control characters.
   std::vector<std::string> redact_env;
 };
