@@ -18,6 +18,7 @@ Recorder::Recorder(format::TraceWriter* writer, std::vector<std::string> args, i
   // Slot 0 of the cache is "no site" only for id 0; make id 0 miss as well.
   main_.known_sites[0] = 1;
   main_.result.reserve(64);
+  base_env_ = main_.env;
   SetMainLaneContext(&main_);
 }
 
@@ -35,7 +36,9 @@ void Recorder::OnThreadsStart() {
 
 std::unique_ptr<Runtime::LaneContext> Recorder::NewLaneContext(uint32_t) {
   auto lane = std::make_unique<Lane>();
-  lane->env = main_.env;  // the same fds, args and trace; a buffer of its own
+  // The same fds, args and trace, and buffers of its own: copied from
+  // base_env_, not from main_.env, whose buffers lane 0 is writing.
+  lane->env = base_env_;
   lane->known_sites[0] = 1;
   lane->queue = writer_->AcquireLaneQueue();
   return lane;

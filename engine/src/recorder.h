@@ -85,6 +85,7 @@ class Recorder final : public Runtime {
   format::TraceWriter* writer_;
   std::vector<std::string> args_;
   Lane main_;
+  LiveEnv base_env_;  // what every lane's env starts as (its buffers are not shared)
   std::mutex defined_mu_;
   std::unordered_set<uint64_t> defined_;  // guarded by defined_mu_ once threads started
   // RedactEnv: the globs (read-only once the program runs), and the markers
