@@ -92,6 +92,7 @@ std::string_view Recorder::Perform(const Site& site, EffectKind kind, std::strin
 void Recorder::RedactEnv(std::vector<std::string> globs) {
   redact_env_ = std::move(globs);
   main_.env.redact_env = redact_env_.empty() ? nullptr : &redact_env_;
+  base_env_.redact_env = main_.env.redact_env;  // the lanes started later redact too
 }
 
 void Recorder::AppendRedacted(Lane& lane, const Site& site, EffectKind kind,
