@@ -142,6 +142,7 @@ struct RecordArgs {
   std::vector<std::string> args;
   std::string chaos;            // chaos mode's spec (specs/chaos.md); empty: off
   std::optional<uint64_t> seed; // its seed; default: a random one
+  std::vector<std::string> redact_env;  // globs of variables recorded redacted
 };
 struct HuntArgs {
   std::string program;  // a built-in program or a .tape script
@@ -201,6 +202,15 @@ struct RecoverArgs {
   std::string out;
   bool force = false;
 };
+struct RedactArgs {
+  std::string file;
+  std::string out;
+  std::vector<std::string> kinds;    // effect names
+  std::vector<std::string> names;    // globs
+  std::vector<std::string> sites;    // hex ids or locations
+  std::vector<std::string> matches;  // RE2 patterns
+  bool force = false;
+};
 struct ImportArgs {
   std::string file;     // a trace of the original tape
   std::string out;
@@ -227,6 +237,14 @@ int RunBench(const BenchArgs& args);
 int RunVerify(const VerifyArgs& args);
 int RunRecover(const RecoverArgs& args);
 int RunImport(const ImportArgs& args);  // `tape import`
+int RunRedact(const RedactArgs& args);
+
+// The line `tape redact` adds to a trace's HEAD `redaction` field (§6) when
+// it replaced text in the script's source: the trace then holds a changed
+// copy of the script, not the one that ran.
+inline constexpr std::string_view kRedactedSourceLine = "redact: the script source";
+// The HEAD `redaction` field as one line: its lines joined by "; ".
+std::string RedactionText(const format::TraceHeader& header);
 
 }  // namespace tape::cli
 

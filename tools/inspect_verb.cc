@@ -28,6 +28,7 @@ void PrintSummary(const format::TraceReader& r) {
     std::printf("chaos: %s, seed %llu (perturbed results are marked [chaos])\n",
                 Shown(h.chaos).c_str(), (unsigned long long)h.chaos_seed);
   }
+  if (!h.redaction.empty()) std::printf("redacted: %s\n", Shown(RedactionText(h)).c_str());
   if (!r.finalized()) std::printf("note: %s\n", Shown(r.recovery_note()).c_str());
   if (!r.gaps().empty()) {
     std::printf("missing: %s (lost to damage before the trace was recovered)\n",

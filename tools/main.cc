@@ -84,6 +84,10 @@ void AddRecordingOptions(CLI::App* verb, RecordArgs* args) {
                    "Seal recorded events to the file at least this often")
       ->check(WholeNumber(1, 3600000))
       ->capture_default_str();
+  verb->add_option("--redact-env", args->redact_env,
+                   "Record the values of the environment variables matching this glob (e.g. "
+                   "'API_*') as markers; the program still sees them. Repeatable")
+      ->allow_extra_args(false);
   verb->add_option("args", args->args, "Arguments for the program's args.get() (after --)");
   AddChaosOptions(verb, &args->chaos, &args->seed);
 }
@@ -208,6 +212,28 @@ int Main(int argc, char** argv) {
   recv->add_option("--out,-o", recover.out, "Trace file to write")->required();
   recv->add_flag("--force", recover.force, "Overwrite --out even if it is not a trace");
 
+  RedactArgs redact;
+  CLI::App* red = app.add_subcommand(
+      "redact", "Write a copy of a trace with its secrets replaced by markers, to share it");
+  red->add_option("file", redact.file, "Trace file")->required();
+  red->add_option("--out,-o", redact.out, "Trace file to write")->required();
+  red->add_option("--kind", redact.kinds,
+                  "Redact every event of this effect (e.g. env.get, fs.read, or a user-defined "
+                  "effect). Repeatable")
+      ->allow_extra_args(false);
+  red->add_option("--name", redact.names,
+                  "Redact the events that name this glob: an environment variable, a file path, "
+                  "a URL, a user-defined effect. Repeatable")
+      ->allow_extra_args(false);
+  red->add_option("--site", redact.sites,
+                  "Redact every event at this site (hex id, or file:line:col). Repeatable")
+      ->allow_extra_args(false);
+  red->add_option("--match", redact.matches,
+                  "Redact the text this regular expression (RE2) matches in any payload, the "
+                  "outcome and the script; with groups, what the groups match. Repeatable")
+      ->allow_extra_args(false);
+  red->add_flag("--force", redact.force, "Overwrite --out even if it is not a trace");
+
   ImportArgs import;
   CLI::App* imp = app.add_subcommand(
       "import", "Convert a trace recorded by the original tape into a tape trace");
@@ -252,6 +278,7 @@ int Main(int argc, char** argv) {
   if (verb == "verify") return RunVerify(verify);
   if (verb == "recover") return RunRecover(recover);
   if (verb == "import") return RunImport(import);
+  if (verb == "redact") return RunRedact(redact);
   return kExitUsage;
 }
 

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "engine/src/chaos.h"
+#include "engine/src/redaction.h"
 #include "tape/session.h"
 #include "tools/cli.h"
 #include "tools/program_loader.h"
@@ -16,6 +17,10 @@ int RecordProgram(const std::string& verb, const Program& program, const RecordA
   if (!chaos_ok.ok()) return Fail(verb, kExitUsage, chaos_ok.message());
   Status out_ok = CheckOutputPath(args.out, args.force);
   if (!out_ok.ok()) return Fail(verb, kExitUsage, out_ok.message());
+  for (const std::string& glob : args.redact_env) {
+    std::string why = engine::CheckRule(glob);
+    if (!why.empty()) return Fail(verb, kExitUsage, "--redact-env '" + glob + "' " + why);
+  }
   RecordOptions options;
   options.trace_path = args.out;
   options.args = args.args;
@@ -25,6 +30,7 @@ int RecordProgram(const std::string& verb, const Program& program, const RecordA
   options.label = "tape " + verb;
   options.chaos = args.chaos;
   if (!args.chaos.empty()) options.chaos_seed = args.seed.value_or(engine::NewChaosSeed());
+  options.redact_env = args.redact_env;
   RunReport report = Record(program, options);
   if (report.status == RunReport::Status::kBadOptions) return Fail(verb, kExitUsage, report.error);
   if (report.status == RunReport::Status::kTraceError) return Fail(verb, kExitTrace, report.error);

@@ -8,6 +8,7 @@
 
 #include "engine/src/chaos.h"
 #include "engine/src/hunt.h"
+#include "engine/src/redaction.h"
 #include "engine/src/std_streams.h"
 
 namespace tape {
@@ -23,15 +24,17 @@ int Usage(const char* prog, const std::string& problem) {
   std::fprintf(
       problem.empty() ? stdout : stderr,
       "usage: %s record [--out FILE] [--force] [--flush-ms N] [--chaos SPEC [--seed S]]"
-      " [-- ARGS...]\n"
+      " [--redact-env GLOB]... [-- ARGS...]\n"
       "       %s replay [--trace FILE] [--ignore-code-hash]\n"
       "       %s rerun [--trace FILE] [--live]\n"
       "       %s hunt [--runs N] [--jobs J] [--until exit!=K|exit==K|output~REGEX]\n"
       "            [--keep DIR] [--keep-failures K] [--timeout S] [--chaos SPEC [--seed S]]"
       " [-- ARGS...]\n"
       "FILE defaults to trace.bin. record refuses to overwrite a file that is not a\n"
-      "trace unless --force. hunt records again and again until a run fails and keeps\n"
-      "that run's trace in DIR (default: .); it exits 0 when a run failed, 1 when none did.\n",
+      "trace unless --force. --redact-env GLOB records the values of the matching\n"
+      "environment variables as markers (the program still gets the values). hunt\n"
+      "records again and again until a run fails and keeps that run's trace in DIR\n"
+      "(default: .); it exits 0 when a run failed, 1 when none did.\n",
       prog, prog, prog, prog);
   return problem.empty() ? 0 : kExitUsage;
 }
@@ -108,6 +111,11 @@ int Main(int argc, char** argv, const Program& program) {
       const char* v = value();
       if (!v) return Usage(prog, "--out needs a file name");
       rec.trace_path = v;
+    } else if (verb == "record" && arg == "--redact-env") {
+      const char* v = value("--redact-env");
+      std::string why = v ? engine::CheckRule(v) : "is missing";
+      if (!why.empty()) return Usage(prog, "--redact-env: the glob " + why + " (e.g. 'API_*')");
+      rec.redact_env.push_back(v);
     } else if (verb == "record" && arg == "--force") {
       rec.force = true;
     } else if (verb == "replay" && arg == "--ignore-code-hash") {

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "engine/src/effect_text.h"
+#include "format/layout.h"
 
 namespace tape::engine {
 
@@ -311,6 +312,9 @@ format::PayloadView Replayer::MatchSlow(const Site& site, EffectKind kind, Bytes
 }
 
 void Replayer::ArgsDrift(uint32_t i, const Site& site, EffectKind kind, Bytes args) {
+  // Redacted args (§13.6) hold markers where the program's args had secrets:
+  // there is nothing to compare them with, so the site and kind must do.
+  if (chunk_->marks(i) & format::kMarkArgsRedacted) return;
   format::PayloadView recorded = chunk_->args(i);
   if (recorded.spilled() && recorded.size == args.size() &&
       XXH3_64bits(args.data(), args.size()) == recorded.spill_hash) {

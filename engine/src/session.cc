@@ -11,6 +11,7 @@
 
 #include "engine/src/chaos.h"
 #include "engine/src/recorder.h"
+#include "engine/src/redaction.h"
 #include "engine/src/replayer.h"
 #include "engine/src/rerunner.h"
 #include "engine/src/signals.h"
@@ -121,6 +122,19 @@ RunReport Record(const Program& program, const RecordOptions& options) {
     header.chaos_seed = options.chaos_seed;
     chaos = std::make_unique<engine::Chaos>(*spec, options.chaos_seed);
   }
+  // §6: the header names the redaction rules, never the values.
+  for (const std::string& glob : options.redact_env) {
+    std::string why = engine::CheckRule(glob);
+    if (why.empty() &&
+        !engine::AddRedactionLine(&header.redaction, "record --redact-env " + glob)) {
+      why = "takes the header's redaction rules past 4096 bytes; use fewer, broader globs";
+    }
+    if (!why.empty()) {
+      report.status = RunReport::Status::kTraceError;
+      report.error = "redact_env: the glob '" + glob + "' " + why;
+      return report;
+    }
+  }
   format::WriterOptions wo;
   wo.flush_ms = options.flush_ms;
   wo.chunk_max_events = options.chunk_events;
@@ -134,6 +148,7 @@ RunReport Record(const Program& program, const RecordOptions& options) {
   }
   engine::Recorder recorder(writer->get(), options.args, options.stdout_fd);
   recorder.SetChaos(chaos.get());
+  recorder.RedactEnv(options.redact_env);
   ProgramRun run;
   {
     std::unique_ptr<engine::SignalGuard> guard;

@@ -42,6 +42,13 @@ struct RecordOptions {
   // that does not parse makes Record return kBadOptions, running nothing.
   std::string chaos;
   uint64_t chaos_seed = 0;  // seeds the chaos generator: same seed, same draws
+  // Environment variables whose values must not reach the trace: fnmatch(3)
+  // globs such as "API_*". The program gets such a variable's value as usual;
+  // the trace stores a marker in its place ("[redacted #1]"; equal values
+  // get equal markers), which is what replay returns. The trace's header
+  // lists the globs (specs/trace-format.md §6, §13.6). Each glob is 1 to
+  // 1024 bytes without control characters.
+  std::vector<std::string> redact_env;
 };
 
 struct ReplayOptions {
