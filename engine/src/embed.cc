@@ -112,7 +112,7 @@ int Main(int argc, char** argv, const Program& program) {
       if (!v) return Usage(prog, "--out needs a file name");
       rec.trace_path = v;
     } else if (verb == "record" && arg == "--redact-env") {
-      const char* v = value("--redact-env");
+      const char* v = value();
       std::string why = v ? engine::CheckRule(v) : "is missing";
       if (!why.empty()) return Usage(prog, "--redact-env: the glob " + why + " (e.g. 'API_*')");
       rec.redact_env.push_back(v);
