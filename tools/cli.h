@@ -171,6 +171,7 @@ struct InspectArgs {
   std::string file;
   std::string filter;  // effect name
   std::string site;    // hex
+  std::optional<uint32_t> lane;  // only events of this thread's lane
   uint64_t since = 0;
   std::optional<uint64_t> limit;
   bool json = false;

@@ -83,7 +83,7 @@ int RunInspect(const InspectArgs& args) {
                     std::to_string(r.event_count() - 1) + ")");
   }
 
-  bool filtering = !args.filter.empty() || !args.site.empty();
+  bool filtering = !args.filter.empty() || !args.site.empty() || args.lane.has_value();
   uint64_t limit = args.limit.value_or(UINT64_MAX);
   uint64_t shown = 0;
   format::ChunkDecoder decoder;
@@ -105,7 +105,8 @@ int RunInspect(const InspectArgs& args) {
         c == first && args.since > probe.first_seq() ? uint32_t(args.since - probe.first_seq()) : 0;
     auto matches = [&](uint32_t i) {
       return (args.filter.empty() || probe.kind(i) == kind) &&
-             (args.site.empty() || probe.site(i) == site);
+             (args.site.empty() || probe.site(i) == site) &&
+             (!args.lane || probe.lane(i) == *args.lane);
     };
     if (filtering) {
       bool any = false;

@@ -165,6 +165,8 @@ int Main(int argc, char** argv) {
   ins->add_option("file", inspect.file, "Trace file")->required();
   ins->add_option("--filter", inspect.filter, "Only events of this effect (e.g. clock.now)");
   ins->add_option("--site", inspect.site, "Only events at this site (hex id)");
+  ins->add_option("--lane", inspect.lane, "Only events of this lane (thread; 0 is the program's own)")
+      ->check(WholeNumber(0, 65535));
   ins->add_option("--since", inspect.since, "Start at this seq")
       ->check(WholeNumber(0, UINT64_MAX));
   ins->add_option("--limit", inspect.limit, "Show at most this many events")
