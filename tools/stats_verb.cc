@@ -148,8 +148,8 @@ int RunStats(const StatsArgs& args) {
     for (int k = 0; k < 256; ++k) {
       if (!kinds[k].events) continue;
       jk[engine::KindName(uint8_t(k), &r.kind_names())] = {{"events", kinds[k].events},
-                                          {"args_bytes", kinds[k].args_bytes},
-                                          {"result_bytes", kinds[k].result_bytes}};
+                                                           {"args_bytes", kinds[k].args_bytes},
+                                                           {"result_bytes", kinds[k].result_bytes}};
     }
     j["kinds"] = jk;
     nlohmann::ordered_json js = nlohmann::ordered_json::array();
@@ -187,7 +187,8 @@ int RunStats(const StatsArgs& args) {
   std::printf("\n%-12s %12s %7s %12s %12s\n", "kind", "events", "share", "args", "results");
   for (int k = 0; k < 256; ++k) {
     if (!kinds[k].events) continue;
-    std::printf("%-12s %12llu %6.1f%% %12s %12s\n", engine::KindName(uint8_t(k), &r.kind_names()).c_str(),
+    std::printf("%-12s %12llu %6.1f%% %12s %12s\n",
+                engine::KindName(uint8_t(k), &r.kind_names()).c_str(),
                 (unsigned long long)kinds[k].events, 100.0 * double(kinds[k].events) / double(held),
                 Bytes(kinds[k].args_bytes).c_str(), Bytes(kinds[k].result_bytes).c_str());
   }

@@ -115,7 +115,8 @@ int Main(int argc, char** argv, const Program& program) {
     std::fprintf(stderr, "%s %s: the program stopped: %s\n", prog, argv[1],
                  report.program_error.c_str());
   }
-  if (!report.note.empty()) std::fprintf(stderr, "%s %s: note: %s\n", prog, argv[1], report.note.c_str());
+  if (!report.note.empty())
+    std::fprintf(stderr, "%s %s: note: %s\n", prog, argv[1], report.note.c_str());
   return report.exit_code & 0xff;
 }
 

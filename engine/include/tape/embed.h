@@ -3,7 +3,8 @@
 //   #include <tape/embed.h>
 //   int Run(tape::Runtime& rt) { rt.IoWrite("hello\n"); return 0; }
 //   int main(int argc, char** argv) {
-//     return tape::Main(argc, argv, {tape::ProgramKind::kEmbedded, "hello", TAPE_CODE_HASH, "", Run});
+//     return tape::Main(argc, argv, {tape::ProgramKind::kEmbedded, "hello", TAPE_CODE_HASH, "",
+//     Run});
 //   }
 //
 // Then:  hello record [--out FILE] [--flush-ms N] [-- ARGS...]
