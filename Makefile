@@ -1,5 +1,6 @@
 # tape: two commands set everything up on a fresh Debian 12 machine.
-#   make demo   install what is missing, build, record and replay a demo
+#   make demo   install what is missing, build, hunt for a failing run of a
+#               flaky program (tape hunt) and replay it
 #   make test   install what is missing, build, run the test suite
 # Other targets: make build, make asan-test, make tsan-test, make fuzz-smoke, make fuzz (long runs),
 # make long-test, make bench, make clean.

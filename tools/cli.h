@@ -140,7 +140,21 @@ struct RecordArgs {
   bool force = false;
   uint32_t flush_ms = 100;
   std::vector<std::string> args;
+  std::string chaos;            // chaos mode's spec (specs/chaos.md); empty: off
+  std::optional<uint64_t> seed; // its seed; default: a random one
   std::vector<std::string> redact_env;  // globs of variables recorded redacted
+};
+struct HuntArgs {
+  std::string program;  // a built-in program or a .tape script
+  uint64_t runs = 1000;
+  uint32_t jobs = 0;    // 0: one per CPU
+  std::string until = "exit!=0";
+  std::string keep = ".";
+  uint32_t keep_failures = 1;
+  uint32_t timeout_s = 600;
+  std::string chaos;
+  std::optional<uint64_t> seed;
+  std::vector<std::string> args;
 };
 struct ReplayArgs {
   std::string program;  // empty: the program named in the trace
@@ -157,6 +171,7 @@ struct InspectArgs {
   std::string file;
   std::string filter;  // effect name
   std::string site;    // hex
+  std::optional<uint32_t> lane;  // only events of this thread's lane
   uint64_t since = 0;
   std::optional<uint64_t> limit;
   bool json = false;
@@ -205,9 +220,15 @@ struct ImportArgs {
   bool recover = false;  // keep the events before damage instead of refusing
 };
 
+// Checks the --chaos and --seed flags of record, run and hunt: the spec
+// parses (specs/chaos.md), and --seed comes with --chaos. The message is a
+// usage error's.
+Status CheckChaosFlags(const std::string& chaos, const std::optional<uint64_t>& seed);
+
 int RunList();
 int RunRecord(const RecordArgs& args);
 int RunScript(const RecordArgs& args);  // `tape run`
+int RunHunt(const HuntArgs& args);
 int RunReplay(const ReplayArgs& args);
 int RunRerun(const RerunArgs& args);
 int RunInspect(const InspectArgs& args);

@@ -142,6 +142,8 @@ std::string EventCall(const format::TraceReader& reader, const format::EventView
                                           AsBytes(args), kShownBytes, e.args.size - args.size());
   std::string shown =
       engine::DescribeResult(e.kind, AsBytes(result), kShownBytes, e.result.size - result.size());
+  // Chaos mode changed the result (EVENT_MARKS bit 0, §7.3).
+  if (e.marks & format::kMarkPerturbed) shown += " [chaos]";
   // The descriptions quote C0 controls but pass other bytes through (C1
   // controls, bytes that are not UTF-8, a UTF-8 sequence cut at the limit).
   return Shown(call + " -> " + shown) + RedactedTag(e.marks);
@@ -170,6 +172,7 @@ nlohmann::ordered_json EventJson(const format::TraceReader& reader, const format
   // A cut payload keeps its layout when only its last field was cut.
   j["args"] = PayloadJson(engine::ArgsLayout(e.kind), args, args_cut);
   j["result"] = PayloadJson(engine::ResultLayout(e.kind), result, result_cut);
+  if (e.marks & format::kMarkPerturbed) j["perturbed"] = true;
   if (e.marks & (format::kMarkArgsRedacted | format::kMarkResultRedacted)) {
     nlohmann::ordered_json parts = nlohmann::ordered_json::array();
     if (e.marks & format::kMarkArgsRedacted) parts.push_back("args");

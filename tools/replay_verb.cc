@@ -92,6 +92,8 @@ int RunReplay(const ReplayArgs& in) {
   options.ignore_code_hash = args.ignore_code_hash;
   RunReport report = Replay(*program, options);
   switch (report.status) {
+    case RunReport::Status::kBadOptions:
+      return Fail("replay", kExitUsage, report.error);
     case RunReport::Status::kTraceError:
       return Fail("replay", kExitTrace, report.error);
     case RunReport::Status::kDrift: {

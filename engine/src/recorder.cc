@@ -77,6 +77,12 @@ std::string_view Recorder::Perform(const Site& site, EffectKind kind, std::strin
   } else {
     lane = static_cast<Lane*>(CurrentLaneContext(site));
   }
+  if (chaos_ != nullptr && lane->in_user_fn == EffectKind{}) [[unlikely]] {
+    std::unique_lock lock(chaos_mu_, std::defer_lock);
+    if (threads_started()) lock.lock();
+    const Perturbation* p = chaos_->Draw(kind);
+    if (p != nullptr) return PerformPerturbed(*lane, site, kind, args, *p);
+  }
   if (lane->in_user_fn != EffectKind{} || live.fn != nullptr) [[unlikely]] {
     return PerformWithAction(*lane, site, kind, args, live);
   }
@@ -147,6 +153,14 @@ std::string_view Recorder::PerformWithAction(Lane& lane, const Site& site, Effec
   }
   Append(lane, site, kind, AsBytes(args), AsBytes(lane.result));
   return lane.result;
+}
+
+std::string_view Recorder::PerformPerturbed(Lane& lane, const Site& site, EffectKind kind,
+                                           std::string_view args, const Perturbation& p) {
+  bool perturbed = false;
+  std::string_view result = chaos_->Apply(p, kind, lane.env, args, &lane.result, &perturbed);
+  Append(lane, site, kind, AsBytes(args), AsBytes(result), perturbed ? format::kMarkPerturbed : 0);
+  return result;
 }
 
 }  // namespace tape::engine

@@ -10,6 +10,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "engine/src/chaos.h"
 #include "engine/src/effect_table.h"
 #include "engine/src/live_effects.h"
 #include "engine/src/redaction.h"
@@ -35,6 +36,9 @@ class Recorder final : public Runtime {
   std::string_view Perform(const Site& site, EffectKind kind, std::string_view args,
                            const LiveCall& live) override;
   uint64_t seq() const override { return writer_->events(); }
+  // Perturbs results per `chaos` (nullptr: none). `chaos` must outlive the
+  // recorder.
+  void SetChaos(Chaos* chaos) { chaos_ = chaos; }
 
   // Records env.get of the variables matching `globs` (fnmatch) with their
   // values redacted, and the copies of those values in later events
@@ -81,6 +85,10 @@ class Recorder final : public Runtime {
   std::string_view PerformWithAction(Lane& lane, const Site& site, EffectKind kind,
                                      std::string_view args, const LiveCall& live);
   [[noreturn]] void NestedEffect(Lane& lane, EffectKind kind);
+  // Perform under a perturbation chaos mode drew (the event is marked).
+  // REQUIRES: chaos_mu_ held once threads started.
+  std::string_view PerformPerturbed(Lane& lane, const Site& site, EffectKind kind,
+                                    std::string_view args, const Perturbation& p);
 
   format::TraceWriter* writer_;
   std::vector<std::string> args_;
@@ -88,6 +96,8 @@ class Recorder final : public Runtime {
   LiveEnv base_env_;  // what every lane's env starts as (its buffers are not shared)
   std::mutex defined_mu_;
   std::unordered_set<uint64_t> defined_;  // guarded by defined_mu_ once threads started
+  Chaos* chaos_ = nullptr;
+  std::mutex chaos_mu_;  // the chaos generator's draws, once threads started
   // RedactEnv: the globs (read-only once the program runs), and the markers
   // and values redacted so far, shared by the lanes so that a value has one
   // marker in the whole trace.
