@@ -220,7 +220,7 @@ Status RecoveryWriter::Append(const EventView& e) {
     builder_.Reset(e.seq);
   }
   uint8_t flags = (spilled[0] ? kArgsSpilled : 0) | (spilled[1] ? kResultSpilled : 0);
-  builder_.Append(e.site, e.kind, stored[0], stored[1], flags, e.marks);
+  builder_.Append(e.site, e.kind, stored[0], stored[1], flags, e.marks, e.lane);
   next_seq_ = e.seq + 1;
   ++events_;
   if (builder_.full()) TAPE_RETURN_IF_ERROR(Seal());

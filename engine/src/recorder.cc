@@ -101,8 +101,8 @@ void Recorder::RedactEnv(std::vector<std::string> globs) {
   base_env_.redact_env = main_.env.redact_env;  // the lanes started later redact too
 }
 
-void Recorder::AppendRedacted(Lane& lane, const Site& site, EffectKind kind,
-                              std::string_view args, std::string_view result) {
+void Recorder::AppendRedacted(Lane& lane, const Site& site, EffectKind kind, std::string_view args,
+                              std::string_view result) {
   // The program gets `args` and `result` as they are; the trace gets markers.
   uint8_t asked = lane.env.redact_marks;
   lane.env.redact_marks = 0;
@@ -120,17 +120,17 @@ void Recorder::AppendRedacted(Lane& lane, const Site& site, EffectKind kind,
       if (asked & mark) {
         // Every byte field of the part becomes its marker, and its value is
         // looked for in later events.
-        changed = RewritePayload(uint8_t(kind), part == 0, stored[part],
-                                 [&](Bytes field, bool, std::string* to) {
-                                   to->append(markers_.MarkerFor(field));
-                                   redacted_values_.Add(field);
-                                   return true;
-                                 },
-                                 &out);
+        changed = RewritePayload(
+            uint8_t(kind), part == 0, stored[part],
+            [&](Bytes field, bool, std::string* to) {
+              to->append(markers_.MarkerFor(field));
+              redacted_values_.Add(field);
+              return true;
+            },
+            &out);
       } else {
-        changed = !redacted_values_.empty() &&
-                  RedactCopies(uint8_t(kind), part == 0, stored[part], redacted_values_,
-                               &markers_, &out);
+        changed = !redacted_values_.empty() && RedactCopies(uint8_t(kind), part == 0, stored[part],
+                                                            redacted_values_, &markers_, &out);
       }
       if (!changed) continue;
       stored[part] = AsBytes(out);

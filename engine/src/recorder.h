@@ -61,7 +61,7 @@ class Recorder final : public Runtime {
     std::string result;
     EffectKind in_user_fn{};  // the user effect whose function is running, or 0
     format::LaneQueue* queue = nullptr;  // once threads started
-    std::string redacted[2];  // RedactEnv: the args and result the trace stores
+    std::string redacted[2];             // RedactEnv: the args and result the trace stores
   };
 
   void Append(Lane& lane, const Site& site, EffectKind kind, Bytes args, Bytes result,

@@ -14,6 +14,7 @@
 #include "engine/src/redaction.h"
 #include "format/layout.h"
 #include "format/trace_reader.h"
+#include "tape/thread.h"
 #include "tests/engine/session_fixture.h"
 #include "tests/format/trace_bytes.h"
 #include "tools/cli.h"
@@ -288,6 +289,61 @@ TEST(Redact, AScriptTraceKeepsItsStepCountAndReplays) {
   Captured replayed = ReplayCaptured(dir, *program, "clean.trace");
   EXPECT_EQ(replayed.report.status, RunReport::Status::kOk) << replayed.report.error;
   EXPECT_EQ(replayed.out, "token [redacted #1]\n");
+}
+
+// A trace of several threads keeps each event's lane (§7.7), so it still
+// replays lane by lane.
+TEST(Redact, EveryEventKeepsItsLane) {
+  TempDir dir;
+  Program p = TestProgram("lanes", [](Runtime& rt) {
+    tape::Mutex m(rt, "out");
+    std::vector<tape::Thread> threads;
+    for (int w = 0; w < 3; ++w) {
+      threads.push_back(tape::Thread(rt, [&rt, &m, w] {
+        for (int i = 0; i < 10; ++i) {
+          std::string b = rt.RandomBits(4);
+          std::lock_guard g(m);
+          rt.IoWrite("worker " + std::to_string(w) + " secret-" + std::to_string(b.size()) + "\n");
+        }
+      }));
+    }
+    for (auto& t : threads) t.join();
+    return 0;
+  });
+  ASSERT_EQ(RecordCaptured(dir, p, "run.trace").report.status, RunReport::Status::kOk);
+  cli::RedactArgs a;
+  a.file = dir.File("run.trace");
+  a.out = dir.File("clean.trace");
+  a.matches = {"secret-[0-9]+"};
+  ASSERT_EQ(cli::RunRedact(a), cli::kExitOk);
+  auto lanes = [](const std::string& path) {
+    auto r = format::TraceReader::Open(path);
+    EXPECT_TRUE(r.has_value());
+    std::vector<std::pair<uint32_t, uint8_t>> out;  // lane, marks
+    format::EventCursor c(r->get(), format::kDecodeAll);
+    EXPECT_TRUE(c.Seek(0).ok());
+    while (!c.at_end()) {
+      out.push_back({c.event().lane, c.event().marks});
+      EXPECT_TRUE(c.Next().ok());
+    }
+    return out;
+  };
+  std::vector<std::pair<uint32_t, uint8_t>> before = lanes(a.file), after = lanes(a.out);
+  ASSERT_EQ(after.size(), before.size());
+  uint32_t max_lane = 0, redacted = 0;
+  for (size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i].first, before[i].first) << "seq " << i;
+    max_lane = std::max(max_lane, after[i].first);
+    redacted += after[i].second == format::kMarkArgsRedacted;
+  }
+  EXPECT_EQ(max_lane, 3u);
+  EXPECT_EQ(redacted, 30u);
+  cli::VerifyArgs verify;
+  verify.file = a.out;
+  EXPECT_EQ(cli::RunVerify(verify), cli::kExitOk);
+  Captured replayed = ReplayCaptured(dir, p, "clean.trace");
+  EXPECT_EQ(replayed.report.status, RunReport::Status::kOk)
+      << (replayed.report.drift ? replayed.report.drift->Describe() : replayed.report.error);
 }
 
 TEST_F(RedactTest, ADamagedTraceIsRefusedAndNothingIsWritten) {
