@@ -225,10 +225,17 @@ class Walk {
   bool Add(const Region& r);
   // The region that starts where the paths differ at (pa, pb).
   Result<Region> Resynchronise(uint64_t pa, uint64_t pb, Divergence first);
-  // Path keys of `reader` from `from` on: at most kResyncWindow + kResyncRun,
-  // up to the end (*ends = true) or to a gap.
+  // True when an aligned region of class `d` ends at (pa, pb): it grows by
+  // that event.
+  bool Extends(uint64_t pa, uint64_t pb, Divergence d);
+  // The region that starts at an event on the same path whose payloads
+  // differ (class `d`), at (pa, pb).
+  Result<Region> PayloadRegion(uint64_t pa, uint64_t pb, Divergence d);
+  // Keys of `reader`'s events from `from` on: at most `window` + kResyncRun,
+  // up to the end (*ends = true) or to a gap. With `payloads`, a key's site
+  // also carries a hash of the event's args and (where compared) result.
   Status LoadWindow(Stream& stream, const format::TraceReader& reader, uint64_t from,
-                    std::vector<PathKey>* out, bool* ends);
+                    size_t window, bool payloads, std::vector<PathKey>* out, bool* ends);
   // Why the walk cannot go on at (pa, pb).
   Status Missing(const format::TraceReader& r, uint64_t seq, uint64_t pa, uint64_t pb) const;
 
@@ -263,17 +270,31 @@ bool Walk::Add(const Region& r) {
   return true;
 }
 
+// A payload's hash, equal for equal bytes whether inline or spilled (§8: a
+// spilled payload's reference carries the XXH3-64 of its bytes).
+uint64_t PayloadHash(const format::PayloadView& p) {
+  uint64_t h = p.spilled() ? p.spill_hash : XXH3_64bits(p.data, size_t(p.size));
+  return h ^ (p.size * 0x9e3779b97f4a7c15ull);
+}
+
 Status Walk::LoadWindow(Stream& stream, const format::TraceReader& reader, uint64_t from,
-                        std::vector<PathKey>* out, bool* ends) {
+                        size_t window, bool payloads, std::vector<PathKey>* out, bool* ends) {
   out->clear();
   uint64_t end = reader.event_count();
-  uint64_t stop = std::min(end, from + kResyncWindow + kResyncRun);
+  uint64_t stop = std::min<uint64_t>(end, from + window + kResyncRun);
   uint64_t s = from;
+  unsigned parts = payloads ? unsigned(format::kDecodeAll) : kPathParts;
   while (s < stop && reader.GapAt(s) == nullptr) {
-    TAPE_ASSIGN_OR_RETURN(const format::DecodedChunk* d, stream.At(s, kPathParts));
+    TAPE_ASSIGN_OR_RETURN(const format::DecodedChunk* d, stream.At(s, parts));
     uint64_t upto = std::min<uint64_t>(stop, d->first_seq() + d->size());
     for (uint32_t i = uint32_t(s - d->first_seq()); s < upto; ++s, ++i) {
-      out->push_back(PathKey{d->site(i), d->lane(i), d->kind(i)});
+      PathKey key{d->site(i), d->lane(i), d->kind(i)};
+      if (payloads) {
+        uint64_t h = PayloadHash(d->args(i));
+        if (compared_.results[key.kind]) h = h * 0xff51afd7ed558ccdull + PayloadHash(d->result(i));
+        key.site ^= h * 0xc4ceb9fe1a85ec53ull;
+      }
+      out->push_back(key);
     }
   }
   *ends = s == end;
@@ -282,13 +303,41 @@ Status Walk::LoadWindow(Stream& stream, const format::TraceReader& reader, uint6
 
 Result<Region> Walk::Resynchronise(uint64_t pa, uint64_t pb, Divergence first) {
   bool a_ends = false, b_ends = false;
-  TAPE_RETURN_IF_ERROR(LoadWindow(sa_, ra_, pa, &window_a_, &a_ends));
-  TAPE_RETURN_IF_ERROR(LoadWindow(sb_, rb_, pb, &window_b_, &b_ends));
+  TAPE_RETURN_IF_ERROR(LoadWindow(sa_, ra_, pa, kResyncWindow, false, &window_a_, &a_ends));
+  TAPE_RETURN_IF_ERROR(LoadWindow(sb_, rb_, pb, kResyncWindow, false, &window_b_, &b_ends));
   std::optional<Resync> r = FindResync(window_a_, a_ends, window_b_, b_ends);
   if (!r) {
     return Region{pa, ra_.event_count() - pa, pb, rb_.event_count() - pb, first, false};
   }
   Divergence what = r->i == 0 ? Divergence::kAdded : r->j == 0 ? Divergence::kRemoved : first;
+  return Region{pa, r->i, pb, r->j, what, true};
+}
+
+bool Walk::Extends(uint64_t pa, uint64_t pb, Divergence d) {
+  if (scan_.regions.empty()) return false;
+  Region& last = scan_.regions.back();
+  if (last.what != d || last.a_count != last.b_count || last.a_first + last.a_count != pa ||
+      last.b_first + last.b_count != pb) {
+    return false;
+  }
+  ++last.a_count;
+  ++last.b_count;
+  return true;
+}
+
+Result<Region> Walk::PayloadRegion(uint64_t pa, uint64_t pb, Divergence d) {
+  bool a_ends = false, b_ends = false;
+  TAPE_RETURN_IF_ERROR(LoadWindow(sa_, ra_, pa, kPayloadWindow, true, &window_a_, &a_ends));
+  TAPE_RETURN_IF_ERROR(LoadWindow(sb_, rb_, pb, kPayloadWindow, true, &window_b_, &b_ends));
+  Region one{pa, 1, pb, 1, d, true};
+  // The common case: one event changed, and the events after it agree.
+  std::span<const PathKey> wa(window_a_), wb(window_b_);
+  if (FindResync(wa.subspan(1), a_ends, wb.subspan(1), b_ends, 0) == Resync{0, 0}) return one;
+  std::optional<Resync> r = FindResync(wa, a_ends, wb, b_ends, kPayloadWindow);
+  // Nothing agrees nearby, or as many events on both sides: no call was
+  // added or removed, and the events stay aligned (compared pairwise).
+  if (!r || r->i == r->j) return one;
+  Divergence what = r->i == 0 ? Divergence::kAdded : r->j == 0 ? Divergence::kRemoved : d;
   return Region{pa, r->i, pb, r->j, what, true};
 }
 
@@ -362,6 +411,7 @@ Result<RegionScan> Walk::Run() {
       }
     }
     if (compared_.payloads) {
+      bool restart = false;
       for (uint64_t t = 0; t < m; ++t) {
         uint32_t i = i0 + uint32_t(t), j = j0 + uint32_t(t);
         Divergence d = Divergence::kNone;
@@ -370,9 +420,18 @@ Result<RegionScan> Walk::Run() {
         } else if (compared_.results[da->kind(i)] && !SamePayload(da->result(i), db->result(j))) {
           d = Divergence::kResult;
         }
-        if (d != Divergence::kNone && !Add(Region{pa + t, 1, pb + t, 1, d, true})) {
-          return std::move(scan_);
-        }
+        if (d == Divergence::kNone) continue;
+        if (Extends(pa + t, pb + t, d)) continue;  // a run of such differences: one region
+        TAPE_ASSIGN_OR_RETURN(Region r, PayloadRegion(pa + t, pb + t, d));
+        if (!Add(r)) return std::move(scan_);
+        pa = r.a_first + r.a_count;
+        pb = r.b_first + r.b_count;
+        restart = true;
+        break;
+      }
+      if (restart) {
+        if (progress_) progress_->Update(pa);
+        continue;
       }
     }
     pa += m;

@@ -7,10 +7,16 @@
 // seqs and have equal content hashes (§7.6) they are skipped unread, as the
 // first-divergence diff does.
 //
-//  * Events on the same path (lane, site and kind agree) whose payloads
-//    differ are a region of their own, with the same length on both sides:
-//    the positions stay aligned. Consecutive events that differ the same way
-//    (args, or results) form one region.
+//  * Where an event on the same path (lane, site and kind agree) has other
+//    payloads, the same rule runs on whole events (path and payloads, by
+//    hash) within kPayloadWindow events: a loop that made one call more or
+//    less from the same site shows as that call, not as every later call's
+//    payload shifted by one. When the kResyncRun events after the differing
+//    one agree whole (one event changed), when nothing agrees within the
+//    window, or when the nearest agreement is as far in both traces (i == j:
+//    nothing added or removed), the event is a region of its own and the
+//    positions stay aligned; the events right after it that differ the same
+//    way (args, or results) join that region.
 //  * Where the paths differ, the walk resynchronises (FindResync): it looks
 //    ahead at most kResyncWindow events in each trace for the nearest pair
 //    of offsets (i, j) at which kResyncRun consecutive events agree again on
@@ -80,6 +86,7 @@ struct PathKey {
 
 inline constexpr size_t kResyncWindow = 4096;  // events looked ahead in each trace
 inline constexpr size_t kResyncRun = 4;        // events that must agree again
+inline constexpr size_t kPayloadWindow = 16;   // looked ahead where only payloads differ
 
 struct Resync {
   size_t i = 0;  // events of the first trace in the region

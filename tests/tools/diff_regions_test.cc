@@ -200,6 +200,48 @@ TEST_F(Regions, ReplacedCallsAndALongerSecondTrace) {
   ExpectRegion(scan.regions[1], 60, 0, 59, 2, Divergence::kLength);
 }
 
+// A loop of clock readings from one site: a reading left out, and one
+// more later. The paths agree throughout; the results show where.
+TEST_F(Regions, ACallMoreOrLessFromTheSameSiteIsFoundByItsPayloads) {
+  std::vector<TestEvent> a;
+  for (uint64_t i = 0; i < 40; ++i) a.push_back(TestEvent{0xc10c, 1, "", std::to_string(1000 + i)});
+  std::vector<TestEvent> b = a;
+  b.erase(b.begin() + 20);
+  b.insert(b.begin() + 30, TestEvent{0xc10c, 1, "", "extra"});
+  RegionScan scan = Scan(a, b);
+  ASSERT_EQ(scan.regions.size(), 2u);
+  ExpectRegion(scan.regions[0], 20, 1, 20, 0, Divergence::kRemoved);
+  ExpectRegion(scan.regions[1], 31, 0, 30, 1, Divergence::kAdded);
+}
+
+// The same payload again and again, one of them changed: a substitution,
+// not a removal followed by a longer trace.
+TEST_F(Regions, OneChangedCallAmongEqualOnesStaysAligned) {
+  std::vector<TestEvent> a(40, TestEvent{0x1001, 3, "x", "ok"});
+  std::vector<TestEvent> b = a;
+  b[20].args = "y";
+  RegionScan scan = Scan(a, b);
+  ASSERT_EQ(scan.regions.size(), 1u);
+  ExpectRegion(scan.regions[0], 20, 1, 20, 1, Divergence::kArgs);
+}
+
+// Two real runs: every clock reading differs, the writes between them do
+// not. Each reading is a region; the writes are not in any.
+TEST_F(Regions, ReadingsThatAllDifferStayAligned) {
+  std::vector<TestEvent> a, b;
+  for (uint64_t i = 0; i < 10; ++i) {
+    a.push_back(TestEvent{0xc10c, 1, "", std::to_string(1000 + i)});
+    b.push_back(TestEvent{0xc10c, 1, "", std::to_string(2000 + i)});
+    a.push_back(TestEvent{0x1001, 3, "x", "ok"});
+    b.push_back(TestEvent{0x1001, 3, "x", "ok"});
+  }
+  RegionScan scan = Scan(a, b);
+  ASSERT_EQ(scan.regions.size(), 10u);
+  for (uint64_t k = 0; k < 10; ++k) {
+    ExpectRegion(scan.regions[k], 2 * k, 1, 2 * k, 1, Divergence::kResult);
+  }
+}
+
 TEST_F(Regions, WithoutAResyncPointTheRestIsOneRegion) {
   std::vector<TestEvent> a, b;
   for (uint64_t i = 0; i < kResyncWindow + 100; ++i) {
