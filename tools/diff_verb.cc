@@ -30,7 +30,6 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "engine/src/effect_table.h"
@@ -370,15 +369,19 @@ int DiffAll(const DiffArgs& args, const format::TraceReader& ra, const format::T
     std::printf("%s, %s: %s: %s\n", RangeText(r.a_first, r.a_count, name_a).c_str(),
                 RangeText(r.b_first, r.b_count, name_b).c_str(), ClassName(r.what),
                 RegionExplain(r, name_a, name_b).c_str());
-    for (auto [side, reader, name, first, count] :
-         {std::tuple{&a, &ra, &name_a, r.a_first, r.a_count},
-          std::tuple{&b, &rb, &name_b, r.b_first, r.b_count}}) {
-      Result<uint64_t> more = ShowEvents(*side, first, count, [&](const format::EventView& e) {
-        std::printf("  %-*s %s\n", int(width), name->c_str(), EventLine(*reader, e).c_str());
+    // (Plain variables, not structured bindings: clang 14, which builds
+    // the fuzz targets, cannot capture those in a lambda.)
+    for (int k = 0; k < 2; ++k) {
+      Side& side = k == 0 ? a : b;
+      const format::TraceReader& reader = k == 0 ? ra : rb;
+      const std::string& name = k == 0 ? name_a : name_b;
+      uint64_t first = k == 0 ? r.a_first : r.b_first, count = k == 0 ? r.a_count : r.b_count;
+      Result<uint64_t> more = ShowEvents(side, first, count, [&](const format::EventView& e) {
+        std::printf("  %-*s %s\n", int(width), name.c_str(), EventLine(reader, e).c_str());
       });
       if (!more.has_value()) return Fail("diff", kExitTrace, more.error().message());
       if (*more > 0) {
-        std::printf("  %-*s          ... and %s\n", int(width), name->c_str(),
+        std::printf("  %-*s          ... and %s\n", int(width), name.c_str(),
                     Count(*more, "more event", "more events").c_str());
       }
     }
