@@ -64,9 +64,12 @@ measure "tape stats ($BIG events)" "$TAPE" stats "$WORK/t$BIG.bin"
 "$B/make_trace" "$WORK/u$BIG.bin" "$BIG" last
 measure "tape diff ($BIG events, differing at the last event)" \
   "$TAPE" diff "$WORK/t$BIG.bin" "$WORK/u$BIG.bin"
+"$B/make_trace" "$WORK/v$BIG.bin" "$BIG" three
+measure "tape diff --all ($BIG events, differing in 3 places)" \
+  "$TAPE" diff "$WORK/t$BIG.bin" "$WORK/v$BIG.bin" --all
 measure "tape verify ($BIG events)" "$TAPE" verify "$WORK/t$BIG.bin"
 echo "trace of $BIG events: $(stat -c %s "$WORK/t$BIG.bin") bytes"
-rm -f "$WORK"/t*.bin "$WORK"/u*.bin
+rm -f "$WORK"/t*.bin "$WORK"/u*.bin "$WORK"/v*.bin
 echo
 
 if [ "${HUGE:-0}" = 1 ]; then

@@ -185,8 +185,12 @@ struct DiffArgs {
   std::string a, b;
   std::vector<std::string> ignore;  // effect names whose results are not compared
   bool path_only = false;           // compare lanes, sites and kinds only
+  bool all = false;                 // every divergent region, not just the first
+  std::optional<uint64_t> limit;    // with `all`: at most this many regions
   bool json = false;
 };
+// How many regions `diff --all` shows without --limit.
+inline constexpr uint64_t kDefaultDiffLimit = 20;
 struct BenchArgs {
   uint64_t events = 1000000;
   std::string effect = "clock";

@@ -1,4 +1,5 @@
 // tape diff A B [--json]: the first divergence between two traces.
+// tape diff A B --all [--limit N]: every divergent region.
 //
 // Chunks that cover the same seqs in both traces are compared by the content
 // hashes in their indexes; only where hashes differ (or chunk boundaries do
@@ -8,72 +9,37 @@
 // "identical". Two long recordings that differ near the end cost little more
 // than reading them once.
 //
-// A trace that cannot be read (a damaged chunk, a gap in a recovered trace
-// where the other has events) ends the comparison with exit 81.
-
-#include <xxhash.h>
+// --all goes on after a divergence (tools/diff_regions.h has the rule):
+// events on the same path with other payloads are a region and the traces
+// stay aligned; where the paths differ, the nearest point within 4096
+// events of each trace where 4 calls in a row agree again on lane, site and
+// kind ends the region (fewer at the end of both traces); without one, the
+// rest of both is the last region. Each region is printed with its seq
+// ranges, its class and its first events, then a summary line; at most
+// --limit regions (default 20), then where the next begins. Chunks are
+// still skipped by hash wherever the two traces are aligned at the same
+// seqs, so a few differences in a long recording cost about one read of it.
+// --limit without --all is a usage error.
+//
+// Exit codes: 0 identical (or the same path, with --path-only), 1 different,
+// 81 when a trace cannot be read (a damaged chunk, a gap in a recovered trace
+// where the other has events), 2 for bad usage.
 
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "engine/src/effect_table.h"
 #include "tools/cli.h"
+#include "tools/diff_regions.h"
 #include "tools/event_text.h"
 
 namespace tape::cli {
 
 namespace {
-
-enum class Divergence { kNone, kLane, kSite, kKind, kArgs, kResult, kLength, kOutcome };
-
-const char* ClassName(Divergence d) {
-  switch (d) {
-    case Divergence::kLane: return "lane";
-    case Divergence::kSite: return "site";
-    case Divergence::kKind: return "kind";
-    case Divergence::kArgs: return "args";
-    case Divergence::kResult: return "result";
-    case Divergence::kLength: return "length";
-    case Divergence::kOutcome: return "outcome";
-    case Divergence::kNone: break;
-  }
-  return "none";
-}
-
-const char* Explain(Divergence d) {
-  switch (d) {
-    case Divergence::kLane:
-      return "another thread made the call here: the threads' calls interleaved differently";
-    case Divergence::kSite:
-      return "the call came from another place: the program took a different path";
-    case Divergence::kKind:
-      return "same place, different effect: the program took a different path";
-    case Divergence::kArgs:
-      return "same site and effect, different args: the program passed other inputs";
-    case Divergence::kResult:
-      return "same site, effect and args, different result: the outside world answered "
-             "differently";
-    case Divergence::kLength: return "one trace is a prefix of the other";
-    case Divergence::kOutcome: return "the same effect calls, but the programs ended differently";
-    case Divergence::kNone: break;
-  }
-  return "identical";
-}
-
-bool SamePayload(const format::PayloadView& a, const format::PayloadView& b) {
-  if (a.size != b.size) return false;
-  if (a.spilled() && b.spilled()) return a.spill_hash == b.spill_hash;
-  if (a.spilled() != b.spilled()) {
-    const format::PayloadView& in = a.spilled() ? b : a;
-    const format::PayloadView& out = a.spilled() ? a : b;
-    return XXH3_64bits(in.data, size_t(in.size)) == out.spill_hash;
-  }
-  return a.size == 0 || std::memcmp(a.data, b.data, size_t(a.size)) == 0;
-}
 
 // One side of the comparison: a trace and the chunk decoded from it.
 struct Side {
@@ -97,14 +63,6 @@ struct Found {
   Divergence what = Divergence::kNone;
   uint64_t seq = 0;
   std::vector<format::SeqRange> both_missing;  // gaps the two traces share
-};
-
-// What is compared: by default everything; --ignore KIND leaves that kind's
-// results out, --path-only every payload.
-struct Compared {
-  bool results[256];
-  bool payloads = true;
-  Compared() { std::fill(std::begin(results), std::end(results), true); }
 };
 
 // Compares events [from, to) of chunk ca of `a` and chunk cb of `b`.
@@ -155,6 +113,16 @@ Status Missing(const Side& side, uint64_t seq) {
       seq == 0 ? std::string("the traces cannot be compared")
                : "the traces agree on their first " + Count(seq, "event", "events") +
                      "; they cannot be compared past that");
+}
+
+// True when the traces' programs ended differently (two interrupted
+// recordings ended the same way, whatever their notes say).
+bool OutcomesDiffer(const format::TraceReader& ra, const format::TraceReader& rb) {
+  const format::Outcome& oa = ra.outcome();
+  const format::Outcome& ob = rb.outcome();
+  bool both_interrupted =
+      oa.kind == format::OutcomeKind::kInterrupted && ob.kind == format::OutcomeKind::kInterrupted;
+  return !both_interrupted && !(oa == ob);
 }
 
 Result<Found> FirstDivergence(Side& a, Side& b, const Compared& compared, Progress& progress) {
@@ -212,12 +180,7 @@ Result<Found> FirstDivergence(Side& a, Side& b, const Compared& compared, Progre
     same.what = Divergence::kLength;
     return same;
   }
-  // Two interrupted recordings ended the same way, whatever their notes say.
-  const format::Outcome& oa = a.reader->outcome();
-  const format::Outcome& ob = b.reader->outcome();
-  bool both_interrupted =
-      oa.kind == format::OutcomeKind::kInterrupted && ob.kind == format::OutcomeKind::kInterrupted;
-  if (!both_interrupted && !(oa == ob)) same.what = Divergence::kOutcome;
+  if (OutcomesDiffer(*a.reader, *b.reader)) same.what = Divergence::kOutcome;
   return same;
 }
 
@@ -238,6 +201,213 @@ std::string Where(const format::TraceReader& r, const format::EventView& e) {
   return where.empty() ? "site " + SiteHex(e.site) : Shown(where);
 }
 
+// The notes both forms of diff print before their findings.
+void PrintNotes(const DiffArgs& args, const format::TraceReader& ra, const format::TraceReader& rb,
+                const std::vector<format::SeqRange>& both_missing) {
+  std::string name_a = Shown(args.a), name_b = Shown(args.b);
+  if (ra.header().program_name != rb.header().program_name) {
+    std::printf("note: %s records '%s', %s records '%s'\n", name_a.c_str(),
+                Shown(ra.header().program_name).c_str(), name_b.c_str(),
+                Shown(rb.header().program_name).c_str());
+  }
+  for (const auto& [name, r] : {std::pair{&name_a, &ra}, std::pair{&name_b, &rb}}) {
+    if (!r->finalized()) {
+      std::printf("note: %s: %s\n", name->c_str(), Shown(r->recovery_note()).c_str());
+    }
+  }
+  for (const format::SeqRange& g : both_missing) {
+    std::printf("note: both traces lack events %llu..%llu (lost before they were recovered)\n",
+                (unsigned long long)g.first, (unsigned long long)(g.end() - 1));
+  }
+  if (args.path_only) std::printf("note: payloads are not compared (--path-only)\n");
+  for (const std::string& name : args.ignore) {
+    std::printf("note: results of %s are not compared (--ignore)\n", Shown(name).c_str());
+  }
+}
+
+// The options both forms of diff put in their JSON object.
+void JsonHeader(const DiffArgs& args, const format::TraceReader& ra, const format::TraceReader& rb,
+                bool identical, const std::vector<format::SeqRange>& both_missing,
+                nlohmann::ordered_json& j) {
+  j["a"] = args.a;
+  j["b"] = args.b;
+  j["events_a"] = ra.event_count();
+  j["events_b"] = rb.event_count();
+  j["identical"] = identical;
+  if (args.path_only) j["path_only"] = true;
+  if (!args.ignore.empty()) j["ignored_results"] = args.ignore;
+  if (!both_missing.empty()) {
+    nlohmann::ordered_json jg = nlohmann::ordered_json::array();
+    for (const format::SeqRange& g : both_missing) {
+      jg.push_back({{"first", g.first}, {"count", g.count}});
+    }
+    j["missing_in_both"] = jg;
+  }
+}
+
+// --- diff --all -------------------------------------------------------------
+
+constexpr uint64_t kShownEvents = 3;  // of each side of a region
+
+// "seqs 4..6", "seq 4", or "nothing (at seq 4)", followed by " in NAME".
+std::string RangeText(uint64_t first, uint64_t count, const std::string& name) {
+  if (count == 0) return "nothing in " + name + " (at seq " + std::to_string(first) + ")";
+  if (count == 1) return "seq " + std::to_string(first) + " in " + name;
+  return "seqs " + std::to_string(first) + ".." + std::to_string(first + count - 1) + " in " + name;
+}
+
+// What a region means, with the traces' names where the class needs them.
+std::string RegionExplain(const Region& r, const std::string& a, const std::string& b) {
+  std::string text;
+  switch (r.what) {
+    case Divergence::kAdded:
+      text = "calls only " + b + " made: the program took a different path";
+      break;
+    case Divergence::kRemoved:
+      text = "calls only " + a + " made: the program took a different path";
+      break;
+    case Divergence::kLength:
+      text = r.a_count == 0 ? a + " ended here; " + b + " goes on with " +
+                                  Count(r.b_count, "more call", "more calls")
+                            : b + " ended here; " + a + " goes on with " +
+                                  Count(r.a_count, "more call", "more calls");
+      break;
+    default:
+      text = Explain(r.what);
+  }
+  if (!r.resynced) {
+    text += "; no " + std::to_string(kResyncRun) + " calls in a row agree again within the next " +
+            std::to_string(kResyncWindow) + " of each trace, so the rest of both is one region";
+  }
+  return text;
+}
+
+// The first events of [first, first + count) that `reader` holds, as
+// `show(event)` renders them; how many the range holds beyond those.
+template <typename Show>
+Result<uint64_t> ShowEvents(Side& side, uint64_t first, uint64_t count, Show show) {
+  uint64_t shown = 0, seq = first, end = first + count;
+  while (seq < end && shown < kShownEvents) {
+    if (const format::SeqRange* g = side.reader->GapAt(seq)) {
+      seq = g->end();
+      continue;
+    }
+    TAPE_ASSIGN_OR_RETURN(std::optional<format::EventView> e, EventAt(side, seq));
+    if (!e) break;
+    show(*e);
+    ++shown;
+    ++seq;
+  }
+  return count - std::min(count, shown);
+}
+
+int DiffAll(const DiffArgs& args, const format::TraceReader& ra, const format::TraceReader& rb,
+            const Compared& compared) {
+  uint64_t limit = args.limit.value_or(kDefaultDiffLimit);
+  Progress progress("diff", std::max(ra.event_count(), rb.event_count()));
+  Result<RegionScan> found = FindRegions(ra, rb, compared, limit, &progress);
+  progress.Finish();
+  if (!found.has_value()) return Fail("diff", kExitTrace, found.error().message());
+  const RegionScan& scan = *found;
+  bool outcomes_differ = scan.complete && OutcomesDiffer(ra, rb);
+  bool same = scan.regions.empty() && scan.complete && !outcomes_differ;
+  uint64_t differ_a = 0, differ_b = 0;
+  for (const Region& r : scan.regions) {
+    differ_a += r.a_count;
+    differ_b += r.b_count;
+  }
+  Side a(&ra), b(&rb);
+
+  if (args.json) {
+    nlohmann::ordered_json j;
+    JsonHeader(args, ra, rb, same, scan.both_missing, j);
+    nlohmann::ordered_json regions = nlohmann::ordered_json::array();
+    for (const Region& r : scan.regions) {
+      nlohmann::ordered_json ja = nlohmann::ordered_json::array(), jb = ja;
+      Result<uint64_t> more_a =
+          ShowEvents(a, r.a_first, r.a_count,
+                     [&](const format::EventView& e) { ja.push_back(EventJson(ra, e)); });
+      if (!more_a.has_value()) return Fail("diff", kExitTrace, more_a.error().message());
+      Result<uint64_t> more_b =
+          ShowEvents(b, r.b_first, r.b_count,
+                     [&](const format::EventView& e) { jb.push_back(EventJson(rb, e)); });
+      if (!more_b.has_value()) return Fail("diff", kExitTrace, more_b.error().message());
+      regions.push_back({{"a", {{"first", r.a_first}, {"count", r.a_count}}},
+                         {"b", {{"first", r.b_first}, {"count", r.b_count}}},
+                         {"class", ClassName(r.what)},
+                         {"explanation", RegionExplain(r, args.a, args.b)},
+                         {"resynced", r.resynced},
+                         {"events_a", ja},
+                         {"events_b", jb}});
+    }
+    j["regions"] = regions;
+    j["divergent_regions"] = scan.regions.size();
+    j["events_differ_a"] = differ_a;
+    j["events_differ_b"] = differ_b;
+    j["complete"] = scan.complete;
+    if (!scan.complete) {
+      j["limit"] = limit;
+      j["next_a"] = scan.next_a;
+      j["next_b"] = scan.next_b;
+    }
+    j["outcome_a"] = OutcomeDescription(ra);
+    j["outcome_b"] = OutcomeDescription(rb);
+    if (scan.complete) j["outcomes_differ"] = outcomes_differ;
+    std::printf("%s\n", JsonLine(j).c_str());
+    return same ? kExitOk : kExitDifferent;
+  }
+
+  PrintNotes(args, ra, rb, scan.both_missing);
+  std::string name_a = Shown(args.a), name_b = Shown(args.b);
+  if (same) {
+    std::printf("%s: %s; the program %s\n", args.path_only ? "the same path" : "identical",
+                Count(ra.event_count(), "event", "events").c_str(), OutcomeText(ra).c_str());
+    return kExitOk;
+  }
+  size_t width = std::max(name_a.size(), name_b.size());
+  for (const Region& r : scan.regions) {
+    std::printf("%s, %s: %s: %s\n", RangeText(r.a_first, r.a_count, name_a).c_str(),
+                RangeText(r.b_first, r.b_count, name_b).c_str(), ClassName(r.what),
+                RegionExplain(r, name_a, name_b).c_str());
+    // (Plain variables, not structured bindings: clang 14, which builds
+    // the fuzz targets, cannot capture those in a lambda.)
+    for (int k = 0; k < 2; ++k) {
+      Side& side = k == 0 ? a : b;
+      const format::TraceReader& reader = k == 0 ? ra : rb;
+      const std::string& name = k == 0 ? name_a : name_b;
+      uint64_t first = k == 0 ? r.a_first : r.b_first, count = k == 0 ? r.a_count : r.b_count;
+      Result<uint64_t> more = ShowEvents(side, first, count, [&](const format::EventView& e) {
+        std::printf("  %-*s %s\n", int(width), name.c_str(), EventLine(reader, e).c_str());
+      });
+      if (!more.has_value()) return Fail("diff", kExitTrace, more.error().message());
+      if (*more > 0) {
+        std::printf("  %-*s          ... and %s\n", int(width), name.c_str(),
+                    Count(*more, "more event", "more events").c_str());
+      }
+    }
+  }
+  if (outcomes_differ) {
+    std::printf("the programs ended differently:\n");
+    std::printf("  %-*s  %s\n  %-*s  %s\n", int(width), name_a.c_str(), OutcomeText(ra).c_str(),
+                int(width), name_b.c_str(), OutcomeText(rb).c_str());
+  }
+  std::string counts = "(" + Count(differ_a, "event differs", "events differ") + " in " + name_a +
+                       ", " + std::to_string(differ_b) + " in " + name_b + ")";
+  if (!scan.complete) {
+    std::printf(
+        "%s shown %s; more were left out (--limit %llu): the next begins at seq %llu in "
+        "%s, seq %llu in %s\n",
+        Count(scan.regions.size(), "divergent region", "divergent regions").c_str(), counts.c_str(),
+        (unsigned long long)limit, (unsigned long long)scan.next_a, name_a.c_str(),
+        (unsigned long long)scan.next_b, name_b.c_str());
+  } else {
+    std::printf("%s %s; the rest is the same\n",
+                Count(scan.regions.size(), "divergent region", "divergent regions").c_str(),
+                counts.c_str());
+  }
+  return kExitDifferent;
+}
+
 }  // namespace
 
 int RunDiff(const DiffArgs& args) {
@@ -256,6 +426,7 @@ int RunDiff(const DiffArgs& args) {
     }
     compared.results[kind] = false;
   }
+  if (args.all) return DiffAll(args, *ra, *rb, compared);
   Side a(ra.get()), b(rb.get());
   Progress progress("diff", std::min(ra->event_count(), rb->event_count()));
   Result<Found> found = FirstDivergence(a, b, compared, progress);
@@ -278,20 +449,7 @@ int RunDiff(const DiffArgs& args) {
 
   if (args.json) {
     nlohmann::ordered_json j;
-    j["a"] = args.a;
-    j["b"] = args.b;
-    j["events_a"] = ra->event_count();
-    j["events_b"] = rb->event_count();
-    j["identical"] = f.what == Divergence::kNone;
-    if (args.path_only) j["path_only"] = true;
-    if (!args.ignore.empty()) j["ignored_results"] = args.ignore;
-    if (!f.both_missing.empty()) {
-      nlohmann::ordered_json jg = nlohmann::ordered_json::array();
-      for (const format::SeqRange& g : f.both_missing) {
-        jg.push_back({{"first", g.first}, {"count", g.count}});
-      }
-      j["missing_in_both"] = jg;
-    }
+    JsonHeader(args, *ra, *rb, f.what == Divergence::kNone, f.both_missing, j);
     if (f.what != Divergence::kNone) {
       j["divergence"] = {{"seq", f.seq},
                          {"class", ClassName(f.what)},
@@ -305,23 +463,8 @@ int RunDiff(const DiffArgs& args) {
     return f.what == Divergence::kNone ? kExitOk : kExitDifferent;
   }
 
+  PrintNotes(args, *ra, *rb, f.both_missing);
   std::string name_a = Shown(args.a), name_b = Shown(args.b);
-  if (ra->header().program_name != rb->header().program_name) {
-    std::printf("note: %s records '%s', %s records '%s'\n", name_a.c_str(),
-                Shown(ra->header().program_name).c_str(), name_b.c_str(),
-                Shown(rb->header().program_name).c_str());
-  }
-  for (const auto& [name, r] : {std::pair{&name_a, ra.get()}, std::pair{&name_b, rb.get()}}) {
-    if (!r->finalized()) std::printf("note: %s: %s\n", name->c_str(), Shown(r->recovery_note()).c_str());
-  }
-  for (const format::SeqRange& g : f.both_missing) {
-    std::printf("note: both traces lack events %llu..%llu (lost before they were recovered)\n",
-                (unsigned long long)g.first, (unsigned long long)(g.end() - 1));
-  }
-  if (args.path_only) std::printf("note: payloads are not compared (--path-only)\n");
-  for (const std::string& name : args.ignore) {
-    std::printf("note: results of %s are not compared (--ignore)\n", Shown(name).c_str());
-  }
   size_t width = std::max(name_a.size(), name_b.size());
   switch (f.what) {
     case Divergence::kNone:

@@ -180,13 +180,23 @@ int Main(int argc, char** argv) {
   sta->add_flag("--json", stats.json, "One JSON object");
 
   DiffArgs diff;
-  CLI::App* dif = app.add_subcommand("diff", "Show the first divergence between two traces");
+  CLI::App* dif =
+      app.add_subcommand("diff", "Show the first divergence between two traces (--all: every one)");
   dif->add_option("a", diff.a, "First trace")->required();
   dif->add_option("b", diff.b, "Second trace")->required();
   dif->add_option("--ignore", diff.ignore,
                   "Do not compare the results of this effect (e.g. clock.now; repeatable)");
   dif->add_flag("--path-only", diff.path_only,
                 "Compare only where calls come from and which effects they are, not payloads");
+  CLI::Option* all = dif->add_flag(
+      "--all", diff.all,
+      "Every divergent region, not just the first: after each, find where the traces agree "
+      "again and go on");
+  dif->add_option("--limit", diff.limit,
+                  "With --all: stop after this many regions (default " +
+                      std::to_string(kDefaultDiffLimit) + ")")
+      ->check(WholeNumber(1, UINT64_MAX))
+      ->needs(all);
   dif->add_flag("--json", diff.json, "One JSON object");
 
   BenchArgs bench;
