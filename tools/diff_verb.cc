@@ -209,6 +209,11 @@ void PrintNotes(const DiffArgs& args, const format::TraceReader& ra, const forma
     std::printf("note: %s records '%s', %s records '%s'\n", name_a.c_str(),
                 Shown(ra.header().program_name).c_str(), name_b.c_str(),
                 Shown(rb.header().program_name).c_str());
+  } else if (ra.header().code_hash != rb.header().code_hash) {
+    // The same program at two versions: differences may come from the change.
+    std::printf("note: the program's code differs: %s has code hash %s, %s has %s\n",
+                name_a.c_str(), format::ToHex(ra.header().code_hash).c_str(), name_b.c_str(),
+                format::ToHex(rb.header().code_hash).c_str());
   }
   for (const auto& [name, r] : {std::pair{&name_a, &ra}, std::pair{&name_b, &rb}}) {
     if (!r->finalized()) {
@@ -233,6 +238,10 @@ void JsonHeader(const DiffArgs& args, const format::TraceReader& ra, const forma
   j["b"] = args.b;
   j["events_a"] = ra.event_count();
   j["events_b"] = rb.event_count();
+  j["program_a"] = ra.header().program_name;
+  j["program_b"] = rb.header().program_name;
+  j["code_hash_a"] = format::ToHex(ra.header().code_hash);
+  j["code_hash_b"] = format::ToHex(rb.header().code_hash);
   j["identical"] = identical;
   if (args.path_only) j["path_only"] = true;
   if (!args.ignore.empty()) j["ignored_results"] = args.ignore;

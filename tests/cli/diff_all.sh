@@ -54,6 +54,8 @@ expect_out 'a.bin       4  io.write("middle 1\n")'
 expect_out 'b.bin       5  io.write("middle 2\n")'
 expect_out 'a.bin       9  env.get("HOME"'
 expect_out "3 divergent regions (2 events differ in a.bin, 2 in b.bin); the rest is the same"
+# The same program at two versions: the header says the code changed.
+expect_out "note: the program's code differs: a.bin has code hash "
 [ "$(printf '%s\n' "$OUT" | grep -c ': added: \|: args: \|: removed: ')" = 3 ] ||
   fail "expected exactly three regions"
 
@@ -81,6 +83,7 @@ assert j["divergent_regions"] == 3 and j["complete"] is True and j["identical"] 
 assert (j["events_differ_a"], j["events_differ_b"]) == (2, 2)
 assert j["regions"][0]["events_a"] == [] and j["regions"][0]["events_b"][0]["kind"] == "env.get"
 assert j["regions"][1]["events_b"][0]["seq"] == 5
+assert j["program_a"] == j["program_b"] and j["code_hash_a"] != j["code_hash_b"]
 PY
 run tape diff a.bin b.bin --all --limit 2 --json
 python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert (len(j["regions"]), j["complete"], j["next_a"], j["next_b"]) == (2, False, 9, 10), j' "$OUT" ||
