@@ -4,6 +4,7 @@
 #include <xxhash.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cassert>
 
 #include "format/layout.h"
@@ -167,6 +168,43 @@ void ChunkEncoder::ChooseIntKinds(const ChunkBuilder& b, uint32_t begin, uint32_
   }
 }
 
+void ChunkEncoder::BuildTimes(const ChunkBuilder& b, uint32_t begin, uint32_t end) {
+  first_time_ = last_time_ = 0;
+  size_t n = end - begin;
+  times_.resize(n * kMaxEventTimesPerEvent);
+  uint8_t* out = times_.data();
+  const int64_t* times = b.times();
+  int64_t prev = previous_time_;
+  for (uint32_t i = begin; i < end; ++i) {
+    int64_t t = times[i];
+    if (t <= 0) {  // an event of unknown time: the chunk has no column
+      times_.clear();
+      return;
+    }
+    if (t < prev) t = prev;
+    uint64_t v = i == begin ? uint64_t(t) : uint64_t(t - prev);
+    if (v < 0x80) {
+      *out++ = uint8_t(v);
+    } else {
+      out += StoreVarint(out, v);
+    }
+    if (i == begin) first_time_ = t;
+    prev = t;
+  }
+  last_time_ = previous_time_ = prev;
+  const uint64_t* durations = b.durations();
+  bool any = false;
+  for (uint32_t i = begin; i < end && !any; ++i) any = durations[i] != 0;
+  if (any) {
+    for (uint32_t i = begin; i < end; ++i) {
+      // The effect's end must fit in an i64 (§7.7); it always does for real times.
+      uint64_t d = std::min<uint64_t>(durations[i], uint64_t(INT64_MAX - last_time_));
+      out += StoreVarint(out, d);
+    }
+  }
+  times_.resize(size_t(out - times_.data()));
+}
+
 void ChunkEncoder::BuildIntResults(const ChunkBuilder& b, uint32_t begin, uint32_t end,
                                    const uint8_t** heap, size_t* heap_size) {
   // `*heap` is the result heap as built so far (spilled entries already
@@ -221,6 +259,7 @@ void ChunkEncoder::Encode(const ChunkBuilder& b, uint32_t begin, uint32_t end,
   BuildPayloadColumns(b, begin, end, /*args=*/false, &result_heap, &result_heap_size);
   ChooseIntKinds(b, begin, end);
   if (!int_kinds_.empty()) BuildIntResults(b, begin, end, &result_heap, &result_heap_size);
+  BuildTimes(b, begin, end);
 
   new_sites_.clear();
   for (const auto& [id, text] : new_sites) {
@@ -258,6 +297,7 @@ void ChunkEncoder::Encode(const ChunkBuilder& b, uint32_t begin, uint32_t end,
       {uint8_t(SectionId::kNewSites), new_sites_.data(), new_sites_.size()},
       {uint8_t(SectionId::kBlobRefs), blob_refs_.data(), blob_refs_.size()},
       {kKindNamesSection, kind_names_.data(), kind_names_.size()},
+      {kEventTimesSection, times_.data(), times_.size()},
       {kEventMarksSection, marks, any_marks ? n : 0},
   };
 

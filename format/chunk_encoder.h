@@ -38,6 +38,11 @@ class ChunkEncoder {
               const SiteDefinitions& new_sites, std::vector<uint8_t>* record,
               uint64_t* content_hash, const KindDefinitions* new_kinds = nullptr);
 
+  // The first and last event time of the chunk encoded last (§9.4); both 0
+  // when it has no EVENT_TIMES column (some event had no time).
+  int64_t first_time() const { return first_time_; }
+  int64_t last_time() const { return last_time_; }
+
  private:
   struct Section {
     uint8_t id;
@@ -48,6 +53,9 @@ class ChunkEncoder {
   void BuildPayloadColumns(const ChunkBuilder& b, uint32_t begin, uint32_t end, bool args,
                            const uint8_t** heap, size_t* heap_size);
   void ChooseIntKinds(const ChunkBuilder& b, uint32_t begin, uint32_t end);
+  // EVENT_TIMES (§7.7): times as a start and deltas, then durations when some
+  // event has one. Times that would decrease are raised to the previous one.
+  void BuildTimes(const ChunkBuilder& b, uint32_t begin, uint32_t end);
   void BuildIntResults(const ChunkBuilder& b, uint32_t begin, uint32_t end,
                        const uint8_t** heap, size_t* heap_size);
 
@@ -63,6 +71,9 @@ class ChunkEncoder {
   std::vector<uint8_t> dict_, index_, arg_lens_, result_lens_, arg_heap_, result_heap_,
       int_kinds_, int_results_, int_heap_, new_sites_, blob_refs_, kind_names_, compressed_;
   bool int_kind_[256] = {};
+  std::vector<uint8_t> times_;
+  int64_t first_time_ = 0, last_time_ = 0;
+  int64_t previous_time_ = 0;  // the last time this encoder wrote: later ones are not earlier
 };
 
 }  // namespace tape::format

@@ -71,6 +71,11 @@ inline constexpr uint8_t kLastCriticalSection = 11;
 inline constexpr uint8_t kFirstAncillarySection = 128;  // ids >= 128 are skipped when unknown
 // §7.3 ancillary sections (format 1.1).
 inline constexpr uint8_t kKindNamesSection = 128;
+// EVENT_TIMES: each event's time (a start and deltas), then optionally each
+// event's duration; omitted unless every event of the chunk has a time (§7.7).
+inline constexpr uint8_t kEventTimesSection = 129;
+// §7.7: decoded EVENT_TIMES holds at most two varints per event.
+inline constexpr size_t kMaxEventTimesPerEvent = 2 * 10;
 // EVENT_MARKS: a byte per event, omitted when every mark is 0 (§7.3).
 inline constexpr uint8_t kEventMarksSection = 130;
 inline constexpr uint8_t kMarkPerturbed = 1;       // chaos mode changed the result

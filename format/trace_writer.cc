@@ -70,11 +70,14 @@ TraceWriter::TraceWriter(std::unique_ptr<TraceOutput> output, const WriterOption
       path_(output_->path()),
       options_(options),
       spill_threshold_(options.spill_threshold),
+      builders_{std::make_unique<ChunkBuilder>(options.chunk_max_events, options.chunk_max_payload),
+                std::make_unique<ChunkBuilder>(options.chunk_max_events, options.chunk_max_payload)},
+      clock_([this] {
+        // Any change means events are being recorded (a Reset lowers it).
+        return uint64_t(builders_[0]->published()) << 32 | builders_[1]->published();
+      }),
       encoder_(options.zstd_level),
       file_offset_(data_start) {
-  for (auto& b : builders_) {
-    b = std::make_unique<ChunkBuilder>(options.chunk_max_events, options.chunk_max_payload);
-  }
   current_ = builders_[0].get();
   current_->Reset(0);
   thread_ = std::thread([this] { EncoderLoop(); });
@@ -141,7 +144,7 @@ void TraceWriter::Rotate() {
 }
 
 void TraceWriter::AppendLarge(uint64_t site, uint8_t kind, Bytes args, Bytes result,
-                              uint8_t marks) {
+                              uint8_t marks, int64_t time_ns, uint64_t duration_ns) {
   uint8_t entries[2][kBuilderSpillEntry];
   uint8_t flags = 0;
   Bytes parts[2] = {args, result};
@@ -160,7 +163,7 @@ void TraceWriter::AppendLarge(uint64_t site, uint8_t kind, Bytes args, Bytes res
     flags |= i == 0 ? kArgsSpilled : kResultSpilled;
   }
   if (!current_->HasRoom(parts[0].size(), parts[1].size())) Rotate();
-  current_->Append(site, kind, parts[0], parts[1], flags, marks);
+  current_->Append(site, kind, parts[0], parts[1], flags, marks, time_ns, duration_ns);
   ++next_seq_;
 }
 
@@ -197,7 +200,7 @@ void TraceWriter::EncodeRange(int b, uint32_t end) {
   if (!WriteAll(record_.data(), record_.size())) return;
   file_offset_ += record_.size();
   index_.push_back({offset, builder.first_seq() + begin, end - begin, uint32_t(record_.size()),
-                    hash, true});
+                    hash, true, encoder_.first_time(), encoder_.last_time()});
   Publish();
   events_written_ += end - begin;
   for (auto& [id, text] : defs) sites_written_.emplace(id, std::move(text));

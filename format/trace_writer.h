@@ -26,6 +26,7 @@
 
 #include "format/chunk_builder.h"
 #include "format/chunk_encoder.h"
+#include "format/event_clock.h"
 #include "format/status.h"
 #include "format/trace_info.h"
 #include "format/trace_output.h"
@@ -62,15 +63,26 @@ class TraceWriter {
 
   // Records the next event (seq = events so far). Hot path. `marks`: the
   // event's EVENT_MARKS byte (§7.3).
+  // The event's time (§7.7) is the event clock's, one relaxed load.
   void Append(uint64_t site, uint8_t kind, Bytes args, Bytes result, uint8_t marks = 0) {
+    AppendTimed(site, kind, args, result, clock_.Now(), 0, marks);
+  }
+  // Records the next event with a time of the caller's (ns since the Unix
+  // epoch, from PreciseTime() or, for tools that copy events, the source's;
+  // 0: unknown) and the effect's duration (0: not measured).
+  void AppendTimed(uint64_t site, uint8_t kind, Bytes args, Bytes result, int64_t time_ns,
+                   uint64_t duration_ns, uint8_t marks = 0) {
     if (args.size() > spill_threshold_ || result.size() > spill_threshold_) {
-      AppendLarge(site, kind, args, result, marks);
+      AppendLarge(site, kind, args, result, marks, time_ns, duration_ns);
       return;
     }
     if (!current_->HasRoom(args.size(), result.size())) Rotate();
-    current_->Append(site, kind, args, result, 0, marks);
+    current_->Append(site, kind, args, result, 0, marks, time_ns, duration_ns);
     ++next_seq_;
   }
+  // The event clock read now (~30 ns): for the start and the end of an effect
+  // that takes time. No event appended later gets an earlier time.
+  int64_t PreciseTime() { return clock_.Precise(); }
 
   // Declares the source location of a site. Must precede the first Append
   // that uses `id`; later calls for the same id are ignored. Thread-safe.
@@ -103,7 +115,8 @@ class TraceWriter {
               uint64_t data_start);
   enum class BuilderState { kCurrent, kFull, kFree };
 
-  void AppendLarge(uint64_t site, uint8_t kind, Bytes args, Bytes result, uint8_t marks);
+  void AppendLarge(uint64_t site, uint8_t kind, Bytes args, Bytes result, uint8_t marks,
+                   int64_t time_ns, uint64_t duration_ns);
   void Rotate();  // hands the full current builder to the encoder
   void EncoderLoop();
   void EncodeRange(int b, uint32_t end);  // seals builders_[b] up to `end`
@@ -130,6 +143,8 @@ class TraceWriter {
   std::condition_variable cv_;
   std::unique_ptr<ChunkBuilder> builders_[2];
   BuilderState state_[2] = {BuilderState::kCurrent, BuilderState::kFree};  // guarded by mu_
+  // Publishes event times (after builders_: its ticker reads their counts).
+  EventClock clock_;
   int current_index_ = 0;  // guarded by mu_
   bool stop_ = false;      // guarded by mu_
   Outcome final_outcome_;  // guarded by mu_

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <array>
 #include <stdexcept>
 
 namespace tape::engine {
@@ -44,12 +45,43 @@ void Recorder::Misuse(const std::string& message) {
   Runtime::Misuse(message);
 }
 
+namespace {
+
+// The built-in effects that wait for the outside world (a sleep, the disk,
+// the network, another process): the trace records how long each took
+// (specs/trace-format.md §7.7), for two more clock readings per call, which
+// the effect's own system calls dwarf. User effects are measured too.
+// clock.now, random.bits, io.write, env.get and args.get are instantaneous
+// at the event clock's resolution; measuring them would cost as much as
+// recording them.
+constexpr std::array<bool, 256> MeasuredKinds() {
+  std::array<bool, 256> measured{};
+  for (EffectKind k : {EffectKind::kFsRead, EffectKind::kFsWrite, EffectKind::kTimeSleep,
+                       EffectKind::kFsExists, EffectKind::kFsList, EffectKind::kFsAppend,
+                       EffectKind::kHttpRequest, EffectKind::kProcRun}) {
+    measured[uint8_t(k)] = true;
+  }
+  return measured;
+}
+constexpr std::array<bool, 256> kMeasured = MeasuredKinds();
+
+}  // namespace
+
+std::string_view Recorder::PerformMeasured(const Site& site, EffectKind kind,
+                                           std::string_view args) {
+  int64_t begin = writer_->PreciseTime();
+  std::string_view result = FindEffect(uint8_t(kind))->live(env_, AsBytes(args), &result_);
+  AppendMeasured(site, kind, AsBytes(args), AsBytes(result), begin);
+  return result;
+}
+
 std::string_view Recorder::Perform(const Site& site, EffectKind kind, std::string_view args,
                                    const LiveCall& live) {
   CheckThread(site);
   if (in_user_fn_ != EffectKind{} || live.fn != nullptr) [[unlikely]] {
     return PerformUser(site, kind, args, live);
   }
+  if (kMeasured[uint8_t(kind)]) [[unlikely]] return PerformMeasured(site, kind, args);
   std::string_view result = FindEffect(uint8_t(kind))->live(env_, AsBytes(args), &result_);
   Append(site, kind, AsBytes(args), AsBytes(result));
   return result;
@@ -60,9 +92,10 @@ std::string_view Recorder::PerformUser(const Site& site, EffectKind kind, std::s
   if (in_user_fn_ != EffectKind{}) NestedEffect(kind);
   result_.clear();
   in_user_fn_ = kind;
+  int64_t begin = writer_->PreciseTime();
   live.fn(live.context, &env_, args, &result_);
   in_user_fn_ = EffectKind{};
-  Append(site, kind, AsBytes(args), AsBytes(result_));
+  AppendMeasured(site, kind, AsBytes(args), AsBytes(result_), begin);
   return result_;
 }
 

@@ -39,6 +39,16 @@ class Recorder final : public Runtime {
     writer_->Append(site.id, uint8_t(kind), args, result);
     if (!writer_->ok()) throw TraceWriteFailed{};
   }
+  // An event whose effect took from `begin` until now (§7.7).
+  void AppendMeasured(const Site& site, EffectKind kind, Bytes args, Bytes result, int64_t begin) {
+    int64_t end = writer_->PreciseTime();
+    if (known_sites_[site.id & (kKnownSlots - 1)] != site.id) DefineSite(site);
+    writer_->AppendTimed(site.id, uint8_t(kind), args, result, begin, uint64_t(end - begin));
+    if (!writer_->ok()) throw TraceWriteFailed{};
+  }
+  // A built-in effect that waits for the outside world: its duration is
+  // recorded.
+  std::string_view PerformMeasured(const Site& site, EffectKind kind, std::string_view args);
   void DefineSite(const Site& site);
   // Perform for a user effect (runs the user's function), or an effect called
   // from inside one (misuse).
