@@ -1,0 +1,227 @@
+# Long recordings: every event's time, finding events (inspect --from/--to,
+# --grep, --grep-re, --filter, --last, --around) and exporting them to other
+# tools' formats, each read back by an independent parser (Python's json, csv
+# and protobuf runtime); and every new flag's bad input.
+. "$(dirname "$0")/lib.sh"
+PY=/usr/bin/python3  # Debian's, with python3-protobuf
+
+cat > job.tape <<'EOF'
+let i = 0;
+while i < 30 {
+  if i == 17 {
+    io.write("ERROR: disk full at item 17\n");
+  } else {
+    io.write("item " + str(i) + " ok\n");
+  }
+  time.sleep(10);
+  i = i + 1;
+}
+EOF
+tape run job.tape --out job.bin > /dev/null || fail "recording the job failed"
+
+# --- every event has its time -------------------------------------------------
+run tape inspect job.bin
+expect_code 0
+expect_out "events from 20"
+[ "$(printf '%s\n' "$OUT" | grep -cE '^[0-2][0-9]:[0-5][0-9]:[0-5][0-9]\.[0-9]{6} +[0-9]+  ')" = 60 ] ||
+  fail "every event line should start with its time"
+expect_out "time.sleep(10) -> done in 1"   # a measured duration, 10.xx ms
+tape inspect job.bin --json > all.jsonl
+$PY - all.jsonl <<'EOF' || fail "inspect --json times"
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1])]
+assert len(events) == 60, len(events)
+times = [e["time"] for e in events]
+assert all(isinstance(t, int) and t > 1.7e18 for t in times), times[:3]
+assert times == sorted(times), "times decrease"
+sleeps = [e for e in events if e["kind"] == "time.sleep"]
+assert all(e["duration"] >= 9_000_000 for e in sleeps), [e["duration"] for e in sleeps]
+assert all("duration" not in e for e in events if e["kind"] == "io.write")
+# Each sleep starts after the write before it and the next write comes after it ends.
+for a, b in zip(events, events[1:]):
+    assert b["time"] >= a["time"] + a.get("duration", 0), (a, b)
+EOF
+
+# --- finding -------------------------------------------------------------------
+run tape inspect job.bin --grep "disk full"
+expect_code 0
+expect_out 'io.write("ERROR: disk full at item 17\n")'
+[ "$(printf '%s\n' "$OUT" | grep -c 'io.write')" = 1 ] || fail "--grep should show one event"
+run tape inspect job.bin --grep-re 'item 1[0-2] ok'
+[ "$(printf '%s\n' "$OUT" | grep -c 'io.write("item 1')" = 3 ] || fail "--grep-re should show 3 events"
+run tape inspect job.bin --grep "no such text"
+expect_code 0
+expect_out "no events match"
+run tape inspect job.bin --filter time.sleep --filter io.write --json
+[ "$(printf '%s\n' "$OUT" | wc -l)" = 60 ] || fail "two --filter kinds"
+run tape inspect job.bin --filter io.write,time.sleep --limit 3 --json
+[ "$(printf '%s\n' "$OUT" | wc -l)" = 3 ] || fail "comma-separated --filter with --limit"
+run tape inspect job.bin --filter io.write --last 2
+expect_out "     56  io.write(\"item 28 ok"
+expect_out "     58  io.write(\"item 29 ok"
+expect_no_out "     54  "
+run tape inspect job.bin --around 10 --context 2
+expect_out "> "
+printf '%s\n' "$OUT" | grep -q '^> .*     10  io.write' || fail "--around marks its seq"
+for seq in 8 9 11 12; do printf '%s\n' "$OUT" | grep -q "^  .* $seq  " || fail "--around shows seq $seq"; done
+expect_no_out "      7  "
+expect_no_out "     13  "
+
+# --from/--to: the window of events 20..29 by their times, in each form.
+t20=$($PY -c 'import json,sys; print([json.loads(l) for l in open("all.jsonl")][20]["time"])')
+t30=$($PY -c 'import json,sys; print([json.loads(l) for l in open("all.jsonl")][30]["time"])')
+iso() { $PY -c "import datetime,sys; n=int(sys.argv[1]); print(datetime.datetime.fromtimestamp(n//10**9, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S') + '.%09dZ' % (n % 10**9))" "$1"; }
+run tape inspect job.bin --from "$(iso "$t20")" --to "$(iso "$t30")" --json
+expect_code 0
+[ "$($PY -c 'import json,sys; print(",".join(str(json.loads(l)["seq"]) for l in sys.stdin))' <<< "$OUT")" = \
+  "20,21,22,23,24,25,26,27,28,29" ] || fail "--from/--to ISO window: $OUT"
+start=$($PY -c 'import json; print(json.loads(open("all.jsonl").readline())["time"])')
+off=$(( (t20 - start) / 1000 ))  # microseconds after the first event
+run tape inspect job.bin --from "+${off}us" --filter io.write --limit 1 --json
+expect_out '"seq":20'
+run tape inspect job.bin --from -15ms --json
+[ "$(printf '%s\n' "$OUT" | wc -l)" -le 4 ] || fail "--from -15ms shows the last events only"
+expect_out '"seq":59'
+tod=$($PY -c "import datetime,sys; n=int(sys.argv[1]); print(datetime.datetime.fromtimestamp(n//10**9, datetime.timezone.utc).strftime('%H:%M:%S') + '.%09d' % (n % 10**9))" "$t20")
+run tape inspect job.bin --from "$tod" --limit 1 --json
+expect_out '"seq":20'
+run tape inspect job.bin --from 2001-01-01 --to 2001-01-02
+expect_code 0
+expect_out "no events from 2001-01-01 00:00:00.000000 UTC to 2001-01-02 00:00:00.000000 UTC"
+
+# --- bad input: what, where, what to do; exit 2 ----------------------------------
+bad() {  # bad EXPECTED-ERROR ARGS...
+  local want=$1
+  shift
+  run tape "$@"
+  expect_code 2
+  expect_err "$want"
+  expect_one_line_err
+}
+bad "--from 14:61: not a time: expected ISO 8601" inspect job.bin --from 14:61
+bad "--to yesterday: not a time" inspect job.bin --to yesterday
+bad "--from 2026-02-30: not a date: 2026-02-30 does not exist" inspect job.bin --from 2026-02-30
+bad "is not before --to +1s" inspect job.bin --from +2s --to +1s
+bad "--grep: the text is empty" inspect job.bin --grep ""
+bad "--grep-re: the pattern is empty" inspect job.bin --grep-re ""
+bad "--grep-re a(b: not a regular expression (RE2 syntax): missing )" inspect job.bin --grep-re 'a(b'
+bad "--grep and --grep-re: give one of them" inspect job.bin --grep a --grep-re b
+bad "--around shows the events around one seq" inspect job.bin --around 5 --since 2
+bad "--around shows the events around one seq" inspect job.bin --around 5 --from +1s
+bad "--last and --since both choose where to start" inspect job.bin --last 3 --since 1
+bad "--last N already says how many" inspect job.bin --last 3 --limit 2
+bad "--context goes with --around" inspect job.bin --context 3
+bad "--around 99: the trace has 60 events (seq 0..59)" inspect job.bin --around 99
+bad "--filter teleport: not an effect" inspect job.bin --filter io.write --filter teleport
+bad "has no event times" inspect "$SRC/tests/golden/two-chunks.trace" --from +1s
+bad "is not a whole number" inspect job.bin --last abc
+# A trace without times still shows its events, without a time column.
+run tape inspect "$SRC/tests/golden/two-chunks.trace" --json --limit 1
+expect_code 0
+expect_out '"time":null'
+
+# --- export ------------------------------------------------------------------------
+run tape export job.bin --format chrome --out job.json
+expect_code 0
+expect_err "exported 60 events to job.json (chrome)"
+$PY - job.json all.jsonl <<'EOF' || fail "chrome export does not read back"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+events = [json.loads(l) for l in open(sys.argv[2])]
+te = doc["traceEvents"]
+meta = [e for e in te if e["ph"] == "M"]
+assert {m["name"] for m in meta} == {"process_name", "thread_name"}, meta
+assert any("job.tape" in m["args"]["name"] for m in meta if m["name"] == "process_name")
+rest = [e for e in te if e["ph"] != "M"]
+assert len(rest) == 60, len(rest)
+origin = doc["otherData"]["time_origin_unix_ns"]
+for e, want in zip(rest, events):
+    assert e["name"] == want["kind"] and e["args"]["seq"] == want["seq"], (e, want)
+    assert e["pid"] == 1 and e["tid"] == 0
+    assert abs(e["ts"] * 1000 - (want["time"] - origin)) < 1, (e["ts"], want["time"], origin)
+    if want["kind"] == "time.sleep":
+        assert e["ph"] == "X" and abs(e["dur"] * 1000 - want["duration"]) < 1, e
+    else:
+        assert e["ph"] == "i" and e["s"] == "t", e
+    assert e["args"]["args"] == want["args"] and e["args"]["result"] == want["result"]
+EOF
+
+run tape export job.bin --format perfetto --out job.pftrace
+expect_code 0
+protoc --proto_path="$SRC/tests/cli" --python_out=. "$SRC/tests/cli/perfetto_subset.proto" ||
+  fail "protoc cannot compile the Perfetto subset"
+$PY - job.pftrace all.jsonl <<'EOF' || fail "perfetto export does not read back"
+import json, sys
+sys.path.insert(0, ".")
+import perfetto_subset_pb2 as pb
+data = open(sys.argv[1], "rb").read()
+trace = pb.Trace()
+trace.ParseFromString(data)
+size = trace.ByteSize()
+trace.DiscardUnknownFields()
+assert trace.ByteSize() == size == len(data), "fields outside Perfetto's messages"
+events = [json.loads(l) for l in open(sys.argv[2])]
+packets = list(trace.packet)
+assert packets[0].sequence_flags == 1 and packets[0].track_descriptor.process.process_name
+thread = packets[1].track_descriptor
+assert thread.thread.thread_name == "lane 0 (main)" and thread.parent_uuid == packets[0].track_descriptor.uuid
+names, annotation = {}, {}
+slices = []
+for p in packets[2:]:
+    assert p.trusted_packet_sequence_id == packets[0].trusted_packet_sequence_id
+    assert p.sequence_flags == 2
+    for n in p.interned_data.event_names: names[n.iid] = n.name
+    for n in p.interned_data.debug_annotation_names: annotation[n.iid] = n.name
+    assert p.track_event.track_uuid == thread.uuid
+    slices.append(p)
+begins = [p for p in slices if p.track_event.type != pb.TrackEvent.TYPE_SLICE_END]
+assert len(begins) == 60, len(begins)
+for p, want in zip(begins, events):
+    ann = {annotation[a.name_iid]: (a.uint_value if a.HasField("uint_value") else a.string_value)
+           for a in p.track_event.debug_annotations}
+    assert names[p.track_event.name_iid] == want["kind"] and ann["seq"] == want["seq"], (ann, want)
+    assert p.timestamp == want["time"], (p.timestamp, want["time"])
+    assert json.loads(ann["args"]) == want["args"] and json.loads(ann["result"]) == want["result"]
+    kind = pb.TrackEvent.TYPE_SLICE_BEGIN if want["kind"] == "time.sleep" else pb.TrackEvent.TYPE_INSTANT
+    assert p.track_event.type == kind, (p.track_event.type, want)
+ends = [p for p in slices if p.track_event.type == pb.TrackEvent.TYPE_SLICE_END]
+sleeps = [e for e in events if e["kind"] == "time.sleep"]
+assert [p.timestamp for p in ends] == [e["time"] + e["duration"] for e in sleeps]
+assert len(names) == 2, names  # interned once each
+EOF
+
+run tape export job.bin --format csv --out job.csv
+expect_code 0
+$PY - job.csv all.jsonl <<'EOF' || fail "csv export does not read back"
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+events = [json.loads(l) for l in open(sys.argv[2])]
+assert len(rows) == 60
+for r, e in zip(rows, events):
+    assert int(r["seq"]) == e["seq"] and int(r["time_unix_ns"]) == e["time"] and r["kind"] == e["kind"]
+    assert json.loads(r["args"]) == e["args"] and json.loads(r["result"]) == e["result"]
+    assert (r["duration_ns"] == "") == ("duration" not in e)
+EOF
+run tape export job.bin --format jsonl --out -
+expect_code 0
+[ "$OUT" = "$(cat all.jsonl)" ] || fail "jsonl export differs from inspect --json"
+run tape export job.bin --format chrome --out window.json --grep ERROR
+expect_err "exported 1 event to window.json"
+run tape export job.bin --format jsonl --out - --from "$(iso "$t20")" --limit 2
+[ "$(printf '%s\n' "$OUT" | wc -l)" = 2 ] && [[ "$OUT" == *'"seq":20'* ]] || fail "export --from --limit"
+
+# Export's own bad input: nothing is written.
+bad "--out job.json exists; use --force to replace it" export job.bin --format chrome --out job.json
+run tape export job.bin --format chrome --out job.json --force
+expect_code 0
+bad "--out job.bin is the trace being exported" export job.bin --format jsonl --out job.bin --force
+bad "has no event times" export "$SRC/tests/golden/two-chunks.trace" --format chrome --out old.json
+[ ! -e old.json ] || fail "a refused export left a file"
+bad "--format: html not in {chrome,perfetto,csv,jsonl}" export job.bin --format html --out x
+bad "--from 25:00: not a time" export job.bin --format csv --out x.csv --from 25:00
+ls -A | grep -q tape-export && fail "a temporary export file was left behind"
+run tape export "$SRC/tests/golden/two-chunks.trace" --format csv --out old.csv
+expect_code 0
+grep -q '^0,,,,' old.csv || fail "csv of a trace without times leaves time empty"
+
+finish
