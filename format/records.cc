@@ -201,7 +201,8 @@ std::vector<uint8_t> EncodeFooterBody(const Footer& f, const std::vector<SeqRang
     w.PutString(f.kind_names[k]);
   }
   // Format 1.1: the script's step count, then each chunk's time range (§9.4).
-  w.PutU64(f.program_steps);
+  w.PutU8(f.program_steps ? 1 : 0);
+  w.PutU64(f.program_steps.value_or(0));
   bool timed = false;
   for (const ChunkIndexEntry& c : f.chunks) timed = timed || c.first_time_ns || c.last_time_ns;
   w.PutU32(timed ? uint32_t(f.chunks.size()) : 0);
@@ -297,7 +298,12 @@ Status ParseFooterBody(Bytes body, Footer* f, std::vector<SeqRange>* gaps) {
   }
   // Format 1.1: the step count and the chunks' time ranges (§9.4).
   if (r.remaining() == 0) return Status::Ok();
-  if (!r.GetU64(&f->program_steps)) return bad("truncated step count");
+  uint8_t steps_known;
+  uint64_t steps;
+  if (!r.GetU8(&steps_known) || steps_known > 1 || !r.GetU64(&steps)) {
+    return bad("bad or truncated step count");
+  }
+  if (steps_known) f->program_steps = steps;
   uint32_t timed;
   if (!r.GetU32(&timed)) return bad("truncated time range count");
   if (timed != 0 && timed != f->chunks.size()) {

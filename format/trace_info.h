@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -89,9 +90,9 @@ struct Footer {
   SiteTable sites;
   KindNames kind_names;  // format 1.1; all empty in older traces
   // Format 1.1: how many steps (loop iterations and calls) the recorded
-  // script ran, so that a replay can be bounded by it; 0 when unknown (C++
-  // programs, older traces).
-  uint64_t program_steps = 0;
+  // script ran, so that a replay can be bounded by it; none when unknown (C++
+  // programs, interrupted recordings, older traces).
+  std::optional<uint64_t> program_steps;
 };
 
 // Lower-case hex of raw bytes ("" for none).

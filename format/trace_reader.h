@@ -87,8 +87,8 @@ class TraceReader {
   const SiteTable& sites() const { return sites_; }
   // Names of the kinds the trace defines itself (user-defined effects).
   const KindNames& kind_names() const { return kind_names_; }
-  // How many steps the recorded script ran (0: unknown; see Footer).
-  uint64_t program_steps() const { return program_steps_; }
+  // How many steps the recorded script ran, when known (see Footer).
+  std::optional<uint64_t> program_steps() const { return program_steps_; }
   // §9.4: whether any chunk has event times, and the time of the first and
   // the last event that has one (0 when none does). Times never decrease
   // from one chunk to the next, so a time window is a run of chunks.
@@ -159,7 +159,7 @@ class TraceReader {
   std::vector<ChunkIndexEntry> chunks_;
   SiteTable sites_;
   KindNames kind_names_;
-  uint64_t program_steps_ = 0;
+  std::optional<uint64_t> program_steps_;
   std::vector<SeqRange> gaps_;
   uint64_t missing_events_ = 0;
   int64_t first_time_ns_ = 0, last_time_ns_ = 0;

@@ -213,7 +213,7 @@ void TraceWriter::Publish() {
   if (!s.ok()) Fail(s);
 }
 
-void TraceWriter::WriteFooter(const Outcome& outcome, uint64_t program_steps) {
+void TraceWriter::WriteFooter(const Outcome& outcome, std::optional<uint64_t> program_steps) {
   Footer footer;
   footer.event_count = events_written_;
   footer.finished_unix_ns = WallClockNs();
@@ -276,7 +276,7 @@ void TraceWriter::EncoderLoop() {
     if (stop_ || signal_stop_.load()) {
       int c = current_index_;
       Outcome outcome = final_outcome_;
-      uint64_t steps = stop_ ? final_steps_ : 0;
+      std::optional<uint64_t> steps = stop_ ? final_steps_ : std::nullopt;
       if (!stop_) {
         outcome = {OutcomeKind(signal_kind_.load()), signal_code_.load(),
                    signal_message_.load() ? signal_message_.load() : ""};
@@ -302,7 +302,7 @@ void TraceWriter::EncoderLoop() {
   }
 }
 
-Status TraceWriter::Finish(const Outcome& outcome, uint64_t program_steps) {
+Status TraceWriter::Finish(const Outcome& outcome, std::optional<uint64_t> program_steps) {
   if (joined_) return status();
   {
     std::lock_guard lock(mu_);

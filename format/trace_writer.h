@@ -101,8 +101,8 @@ class TraceWriter {
 
   // Seals the remaining events, writes the footer (index, sites, outcome) and
   // the trailer, and closes the file. Returns the first error, if any.
-  // `program_steps`: see Footer (0 when unknown).
-  Status Finish(const Outcome& outcome, uint64_t program_steps = 0);
+  // `program_steps`: see Footer.
+  Status Finish(const Outcome& outcome, std::optional<uint64_t> program_steps = std::nullopt);
 
   // Async-signal-safe: asks the encoder thread to finish the trace with
   // `outcome` and waits up to `timeout_ms` for it. For fatal-signal handlers
@@ -122,7 +122,7 @@ class TraceWriter {
   void EncodeRange(int b, uint32_t end);  // seals builders_[b] up to `end`
   bool WriteAll(const uint8_t* data, size_t size);
   void Fail(Status status);
-  void WriteFooter(const Outcome& outcome, uint64_t program_steps);
+  void WriteFooter(const Outcome& outcome, std::optional<uint64_t> program_steps);
   // Encoder thread: makes the new trace visible at its path once it holds a
   // chunk (or at the end).
   void Publish();
@@ -148,7 +148,7 @@ class TraceWriter {
   int current_index_ = 0;  // guarded by mu_
   bool stop_ = false;      // guarded by mu_
   Outcome final_outcome_;  // guarded by mu_
-  uint64_t final_steps_ = 0;  // guarded by mu_
+  std::optional<uint64_t> final_steps_;  // guarded by mu_
   struct BlobJob {
     Bytes payload;
     bool pending = false;

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "engine/programs/programs.h"
+#include "tape/drift.h"
 
 #if __has_include("engine/lang/script.h")
 #include "engine/lang/script.h"
@@ -28,7 +29,28 @@ Result<Program> FromScriptSource(std::string name, std::string source) {
   p.name = std::move(name);
   p.code_hash = compiled->code_hash();
   p.script_source = std::move(source);
-  p.main = [compiled](Runtime& rt) { return compiled->Run(rt); };
+  p.main = [compiled](Runtime& rt) {
+    lang::RunLimits limits;
+    limits.max_steps = rt.step_budget();
+    lang::RunStats stats;
+    struct Report {  // the step count, however the run ends
+      Runtime& rt;
+      lang::RunStats& stats;
+      ~Report() { rt.ReportSteps(stats.steps); }
+    } report{rt, stats};
+    try {
+      return compiled->Run(rt, limits, &stats);
+    } catch (const lang::StepLimitError&) {
+      if (limits.max_steps == 0) throw;
+      throw DriftError({DriftKind::kRanPastRecording, rt.seq(),
+                        "the recorded run ended after " + std::to_string(limits.max_steps) +
+                            " steps",
+                        "the replay went on past that without an effect call",
+                        "the program computed past where the recording ended: the trace does "
+                        "not belong to this program's run (or was altered); to run it without "
+                        "this bound: --ignore-code-hash"});
+    }
+  };
   return p;
 #else
   (void)name;

@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "engine/src/effect_table.h"
+#include "engine/src/effect_text.h"
 #include "format/blob.h"
 #include "format/layout.h"
 #include "format/records.h"
@@ -20,6 +22,24 @@
 namespace tape::cli {
 
 namespace {
+
+// What is wrong with event `i` of `chunk` as an effect (specs/trace-format.md
+// §13): a reserved kind, a user kind the trace does not name, or payloads
+// without the kind's layout. "" when nothing is. Spilled payloads are checked
+// by their BLOB chains, not their layout (that would read them whole).
+std::string EventProblem(const format::TraceReader& r, const format::DecodedChunk& chunk,
+                         uint32_t i) {
+  uint8_t kind = chunk.kind(i);
+  if (engine::ArgsLayout(kind) == nullptr) return "kind " + std::to_string(kind) + " is reserved";
+  if (kind >= kFirstUserKind && r.kind_names()[kind].empty()) {
+    return "kind " + std::to_string(kind) + " is a user-defined kind the trace does not name";
+  }
+  format::PayloadView args = chunk.args(i), result = chunk.result(i);
+  if (args.spilled() || result.spilled()) return "";
+  std::string why = engine::CheckEvent(kind, args.bytes(), result.bytes());
+  if (why.empty()) return "";
+  return engine::KindName(kind, &r.kind_names()) + ": " + why;
+}
 
 // Past this many problems a trace is hopeless; listing more helps no one.
 constexpr size_t kMaxProblems = 1000;
@@ -120,6 +140,11 @@ void Check(const format::TraceReader& r, Report* out, Progress* progress) {
       }
     }
     for (uint32_t i = 0; i < chunk.size(); ++i) {
+      // Every event has a defined kind and its kind's layout (§13).
+      std::string bad = EventProblem(r, chunk, i);
+      if (!bad.empty() && !out->Add("seq " + std::to_string(chunk.first_seq() + i) + ": " + bad)) {
+        return;
+      }
       for (const format::PayloadView& p : {chunk.args(i), chunk.result(i)}) {
         if (!p.spilled()) continue;
         Status ps = blobs.Check(p.blob_offset, p.size, p.spill_hash);

@@ -80,7 +80,7 @@ struct CallExpr : Expr {
   CallExpr(Pos p, std::string n) : Expr(ExprKind::kCall, p), name(std::move(n)) {}
   std::string name;
   std::vector<ExprPtr> args;
-  int site_ordinal = -1;  // for print(), which is an io.write effect
+  int site_ordinal = -1;  // for print() and eprint(), which are effects
 };
 // A host call: module.function(args), e.g. clock.now().
 struct HostCallExpr : Expr {

@@ -90,8 +90,9 @@ class ModuleCompiler {
     for (size_t i = 0; i < ast_.functions.size(); ++i) {
       const FnDecl& fn = ast_.functions[i];
       // A function may take a builtin's name (calls then go to it), so that
-      // builtins added later never break a script; print is an effect, not a
-      // builtin, and stays reserved.
+      // builtins added later never break a script, and so may eprint, which
+      // came later than print; print is an effect, not a builtin, and stays
+      // reserved.
       if (fn.name == "print") {
         Error(fn.pos, "'print' is a host call; choose another name");
       } else if (auto it = seen.find(fn.name); it != seen.end()) {
@@ -200,7 +201,7 @@ class ModuleCompiler {
 
   std::optional<VarRef> ResolveOrError(const std::string& name, Pos pos) {
     if (auto ref = Resolve(name)) return ref;
-    if (functions_.count(name) || FindBuiltin(name) || name == "print") {
+    if (functions_.count(name) || FindBuiltin(name) || name == "print" || name == "eprint") {
       Error(pos, "'" + name + "' is a function, not a variable; functions are called, as in " +
                      name + "(...)");
     } else if (auto g = globals_.Find(name); g && top_level_ && !block_lets_.count(name)) {
@@ -291,10 +292,13 @@ class ModuleCompiler {
     Emit(Op::kSetLocal, let.pos, slot);
   }
 
-  // A host call or print(), compiled to a kHost as its last instruction.
-  static bool IsEffectCall(const Expr& e) {
-    return e.kind == ExprKind::kHostCall ||
-           (e.kind == ExprKind::kCall && static_cast<const CallExpr&>(e).name == "print");
+  // A host call, print() or eprint(), compiled to a kHost as its last
+  // instruction.
+  bool IsEffectCall(const Expr& e) const {
+    if (e.kind == ExprKind::kHostCall) return true;
+    if (e.kind != ExprKind::kCall) return false;
+    const std::string& name = static_cast<const CallExpr&>(e).name;
+    return name == "print" || (name == "eprint" && !functions_.count(name));
   }
 
   // Splits a place (x, x[i], x[i][j], ...) into its root variable and keys.
@@ -594,6 +598,13 @@ class ModuleCompiler {
       Emit(Op::kCall, call.pos, it->second, 0, argc);
       return;
     }
+    if (name == "eprint") {  // not declared by the script, so the host call
+      CheckArity("eprint()", 1, call.args.size(), call.pos);
+      CompileArgs(call.args);
+      int site = AddSite("io.error", call.site_ordinal, call.pos);
+      Emit(Op::kHost, call.pos, site, static_cast<uint8_t>(Host::kEprint), argc);
+      return;
+    }
     const BuiltinInfo* builtin = FindBuiltin(name);
     if (builtin == nullptr) {
       if (Resolve(name)) {
@@ -663,16 +674,9 @@ class ModuleCompiler {
       return;
     }
     if (host->arity != static_cast<int>(argc)) {
-      // The counts the call's forms take (env.get takes 1 or 2); host calls
-      // take at most 2.
-      int min = kMaxArgs, max = 0;
-      for (int n = 0; n <= 2; ++n) {
-        const HostInfo* form = FindHost(call.module, call.function, n);
-        if (form->arity == n) {
-          min = std::min(min, n);
-          max = std::max(max, n);
-        }
-      }
+      // The counts the call's forms take (env.get takes 1 or 2).
+      int min = 0, max = 0;
+      HostArgCounts(call.module, call.function, &min, &max);
       CheckArity(full + "()", min, max, call.args.size(), call.pos);
     }
     CompileArgs(call.args);

@@ -1,27 +1,44 @@
 #include "engine/lang/host_calls.h"
 
+#include <algorithm>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "engine/lang/host_services.h"
 #include "engine/lang/limits.h"
 
 namespace tape::lang {
 namespace {
 
+// Grouped by module, in the order HostCallList() names them. A call's forms
+// are adjacent, the one FindHost() falls back to first.
 constexpr HostInfo kHosts[] = {
     {"clock", "now", Host::kClockNow, 0, "clock.now"},
     {"random", "bits", Host::kRandomBits, 1, "random.bits"},
     {"io", "write", Host::kIoWrite, 1, "io.write"},
+    {"io", "error", Host::kIoError, 1, "io.error"},
     {"io", "last_error", Host::kIoLastError, 0, ""},
     {"fs", "read", Host::kFsRead, 1, "fs.read"},
     {"fs", "write", Host::kFsWrite, 2, "fs.write"},
+    {"fs", "append", Host::kFsAppend, 2, "fs.append"},
+    {"fs", "exists", Host::kFsExists, 1, "fs.exists"},
+    {"fs", "is_dir", Host::kFsIsDir, 1, "fs.exists"},
+    {"fs", "list", Host::kFsList, 1, "fs.list"},
     {"fs", "last_error", Host::kFsLastError, 0, ""},
     {"env", "get", Host::kEnvGet, 1, "env.get"},
     {"env", "get", Host::kEnvGetOr, 2, "env.get"},
     {"env", "has", Host::kEnvHas, 1, "env.get"},
     {"args", "get", Host::kArgsGet, 0, "args.get"},
     {"time", "sleep", Host::kTimeSleep, 1, "time.sleep"},
+    {"http", "request", Host::kHttpRequest, 4, "http.request"},
+    {"http", "request", Host::kHttpRequestWith, 5, "http.request"},
+    {"http", "get", Host::kHttpGet, 1, "http.request"},
+    {"http", "get", Host::kHttpGetWith, 2, "http.request"},
+    {"proc", "run", Host::kProcRun, 1, "proc.run"},
+    {"proc", "run", Host::kProcRunWith, 2, "proc.run"},
     {"", "print", Host::kPrint, 1, "io.write"},
+    {"", "eprint", Host::kEprint, 1, "io.error"},
 };
 
 const std::string& StringArg(const char* call, const Value& v, const char* what) {
@@ -67,6 +84,24 @@ Value BytesWritten(int error, size_t bytes) {
   return error == 0 ? Value::Int(static_cast<int64_t>(bytes)) : Value();
 }
 
+// Runs a runtime call that throws std::invalid_argument for a request it
+// refuses (a malformed URL, an unknown method; before anything is recorded)
+// and turns that into a fault of the script, named as the script called it:
+// the runtime's "http.request: bad URL" becomes "http.get(): bad URL".
+template <typename F>
+auto Refusable(std::string_view call, std::string_view effect, F&& f) {
+  try {
+    return f();
+  } catch (const std::invalid_argument& e) {
+    std::string_view what = e.what();
+    if (what.size() > effect.size() + 2 && what.substr(0, effect.size()) == effect &&
+        what.substr(effect.size(), 2) == ": ") {
+      what.remove_prefix(effect.size() + 2);
+    }
+    Fault(std::string(call) + "(): " + std::string(what));
+  }
+}
+
 }  // namespace
 
 const HostInfo* FindHost(std::string_view module, std::string_view function, int argc) {
@@ -79,10 +114,21 @@ const HostInfo* FindHost(std::string_view module, std::string_view function, int
   return first;
 }
 
+void HostArgCounts(std::string_view module, std::string_view function, int* min, int* max) {
+  *min = kMaxArgs;
+  *max = 0;
+  for (const HostInfo& h : kHosts) {
+    if (h.module != module || h.function != function) continue;
+    *min = std::min(*min, h.arity);
+    *max = std::max(*max, h.arity);
+  }
+}
+
 std::string HostCallList() {
   std::string out;
   for (const HostInfo& h : kHosts) {
-    if (h.module.empty() || h.id == Host::kEnvGetOr) continue;
+    // One mention per call, however many forms it has.
+    if (h.module.empty() || FindHost(h.module, h.function) != &h) continue;
     if (!out.empty()) out += ", ";
     out.append(h.module).append(".").append(h.function);
   }
@@ -149,6 +195,65 @@ Value CallHost(Host id, Runtime& rt, const Site& site, Value* args, HostState* s
       rt.TimeSleepAt(site, static_cast<uint64_t>(
                                IntRangeArg("time.sleep", args[0], kMaxSleepMs, "milliseconds")));
       return Value();
+    // Standard error, as io.write and print are standard output (and share
+    // io.last_error()).
+    case Host::kIoError: {
+      std::string rendered;
+      const std::string& bytes = TextArg(args[0], &rendered);
+      state->io_errno = rt.IoErrorAt(site, bytes);
+      return BytesWritten(state->io_errno, bytes.size());
+    }
+    case Host::kEprint: {
+      std::string line = ToString(args[0]);
+      line.push_back('\n');
+      state->io_errno = rt.IoErrorAt(site, line);
+      return BytesWritten(state->io_errno, line.size());
+    }
+    // false for any error; fs.last_error() tells ENOENT (absent) from the
+    // others (EACCES: a directory on the way cannot be searched, ...).
+    case Host::kFsExists:
+    case Host::kFsIsDir: {
+      const char* call = id == Host::kFsExists ? "fs.exists" : "fs.is_dir";
+      FsStat st = rt.FsExistsAt(site, NameArg(call, args[0], "path"));
+      state->fs_errno = st.error;
+      return Value::Bool(st.exists() && (id == Host::kFsExists || st.is_dir));
+    }
+    case Host::kFsList: {
+      FsList l = rt.FsListAt(site, NameArg("fs.list", args[0], "path"));
+      state->fs_errno = l.error;
+      if (!l.ok()) return Value();
+      CheckElements(static_cast<int64_t>(l.names.size()));
+      std::vector<Value> names;
+      names.reserve(l.names.size());
+      for (std::string& n : l.names) names.push_back(Value::String(std::move(n)));
+      return Value::NewList(std::move(names));
+    }
+    case Host::kFsAppend: {
+      const std::string& path = NameArg("fs.append", args[0], "path");
+      std::string rendered;
+      const std::string& data = TextArg(args[1], &rendered);
+      state->fs_errno = rt.FsAppendAt(site, path, data);
+      return BytesWritten(state->fs_errno, data.size());
+    }
+    case Host::kHttpRequest:
+    case Host::kHttpRequestWith: {
+      HttpRequest request = HttpRequestOf(args[0], args[1], args[2], args[3],
+                                          id == Host::kHttpRequestWith ? &args[4] : nullptr);
+      return HttpResponseValue(
+          Refusable("http.request", "http.request", [&] { return rt.HttpAt(site, request); }));
+    }
+    case Host::kHttpGet:
+    case Host::kHttpGetWith: {
+      HttpRequest request = HttpGetOf(args[0], id == Host::kHttpGetWith ? &args[1] : nullptr);
+      return HttpResponseValue(
+          Refusable("http.get", "http.request", [&] { return rt.HttpAt(site, request); }));
+    }
+    case Host::kProcRun:
+    case Host::kProcRunWith: {
+      ProcRequest request = ProcRequestOf(args[0], id == Host::kProcRunWith ? &args[1] : nullptr);
+      return ProcResultValue(
+          Refusable("proc.run", "proc.run", [&] { return rt.ProcRunAt(site, request); }));
+    }
   }
   Fault("internal error: unknown host call");
 }

@@ -44,6 +44,9 @@ inline constexpr int kMaxFormatWidth = 1000;
 inline constexpr int64_t kMaxRandomBits = 1 << 20;
 // time.sleep(ms) accepts ms up to one day.
 inline constexpr int64_t kMaxSleepMs = 86'400'000;
+// proc.run's timeout_ms, up to one day (the runtime's own bound, checked
+// here first so that the message names the script's option).
+inline constexpr int64_t kMaxProcTimeoutMs = 86'400'000;
 
 // Per-run limits a host may tighten (the fuzzers and tests do).
 struct RunLimits {

@@ -102,7 +102,17 @@ std::string DecodeString(std::string_view lexeme) {
 
 class Parser {
  public:
-  explicit Parser(const std::vector<Token>& tokens) : toks_(tokens) {}
+  explicit Parser(const std::vector<Token>& tokens) : toks_(tokens) {
+    // eprint() is a host call unless the script declares a function of
+    // that name (§5: calls then go to the function); such calls are not
+    // sites, so they take no ordinal. Declarations may follow their calls.
+    for (size_t i = 0; i + 1 < toks_.size(); ++i) {
+      if (toks_[i].kind == Tok::kFn && toks_[i + 1].kind == Tok::kIdent &&
+          toks_[i + 1].lexeme == "eprint") {
+        eprint_is_function_ = true;
+      }
+    }
+  }
 
   ParseResult Run() {
     while (!At(Tok::kEof) && !TooManyErrors()) {
@@ -538,6 +548,7 @@ class Parser {
     if (At(Tok::kLParen)) {
       auto call = std::make_unique<CallExpr>(pos, name);
       if (name == "print") call->site_ordinal = NextOrdinal("io.write");
+      if (name == "eprint" && !eprint_is_function_) call->site_ordinal = NextOrdinal("io.error");
       int depth = ParseArgs(&call->args);
       return Deepen(std::move(call), depth);
     }
@@ -590,6 +601,7 @@ class Parser {
   int expr_nesting_ = 0;
   int loop_depth_ = 0;
   std::map<std::string, int> ordinals_;  // effect name -> calls so far
+  bool eprint_is_function_ = false;
   ParseResult out_;
 };
 

@@ -14,6 +14,7 @@ const char* DriftKindName(DriftKind kind) {
     case DriftKind::kOutcomeMismatch: return "OutcomeMismatch";
     case DriftKind::kProgramMismatch: return "ProgramMismatch";
     case DriftKind::kUnrecordedInput: return "UnrecordedInput";
+    case DriftKind::kRanPastRecording: return "RanPastRecording";
   }
   return "Drift";
 }

@@ -46,6 +46,9 @@ std::string Demangle(const char* name) {
   return out;
 }
 
+// The step bound of a script replay when the trace does not record a count.
+constexpr uint64_t kUnknownStepBudget = uint64_t(1) << 28;
+
 // Exit code the process reports for an outcome that is not a plain exit.
 constexpr int kFailedExitCode = 1;
 
@@ -134,7 +137,7 @@ RunReport Record(const Program& program, const RecordOptions& options) {
                                    "reads as interrupted";
     return report;
   }
-  Status s = (*writer)->Finish(run.outcome);
+  Status s = (*writer)->Finish(run.outcome, recorder.reported_steps());
   report.exit_code = run.exit_code;
   report.outcome = run.outcome.Describe();
   report.program_error = ProgramErrorOf(run.outcome);
@@ -185,6 +188,14 @@ RunReport Replay(const Program& program, const ReplayOptions& options) {
   }
 
   engine::Replayer replayer(&reader, options.stdout_fd);
+  // An interpreter's work is deterministic: replaying the same code on the
+  // same trace runs exactly the recorded number of steps, so the recorded
+  // count bounds the replay (a hostile trace cannot make it loop forever).
+  // Without a recorded count (an interrupted or older trace), a generous
+  // fixed bound (specs/trace-format.md §9).
+  if (!options.ignore_code_hash && program.kind == ProgramKind::kScript) {
+    replayer.set_step_budget(reader.program_steps().value_or(kUnknownStepBudget));
+  }
   Outcome recorded = reader.outcome();
   ProgramRun run;
   {

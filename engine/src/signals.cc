@@ -6,9 +6,13 @@
 #include <atomic>
 #include <cstring>
 
+#include "format/trace_mappings.h"
+
 namespace tape::engine {
 
 namespace {
+
+constexpr int kTraceErrorExitCode = 81;  // as the CLI's kExitTrace
 
 constexpr int kFatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGPIPE};
 constexpr int kTerminating[] = {SIGINT, SIGTERM, SIGHUP};
@@ -50,7 +54,22 @@ void PutNumber(unsigned long long v) {
   Put(out);
 }
 
-void Handler(int sig) {
+void Handler(int sig, siginfo_t* info, void*) {
+  // A SIGBUS in a trace being read: the file shrank under the replay (it was
+  // re-recorded in place or truncated). That is a trace error, not the
+  // program's crash.
+  format::MappedTrace m;
+  if (sig == SIGBUS && info != nullptr && info->si_code > 0 &&
+      format::TraceMappingAt(info->si_addr, &m)) {
+    char buf[1600];
+    size_t n = format::FormatTraceChanged(nullptr, m, buf, sizeof buf);
+    Put(g_label);
+    Put(": ");
+    ssize_t ignored = ::write(2, buf, n);
+    (void)ignored;
+    Put("\n");
+    ::_exit(kTraceErrorExitCode);
+  }
   const Runtime* rt = g_runtime.load();
   unsigned long long seq = rt ? rt->seq() : 0;
   const char* name = SignalName(sig);
@@ -142,8 +161,8 @@ void SignalGuard::Install() {
     g_installed[i] = true;
     struct sigaction sa;
     std::memset(&sa, 0, sizeof sa);
-    sa.sa_handler = Handler;
-    sa.sa_flags = SA_ONSTACK;
+    sa.sa_sigaction = Handler;
+    sa.sa_flags = SA_ONSTACK | SA_SIGINFO;
     sigemptyset(&sa.sa_mask);
     for (int s : kTerminating) sigaddset(&sa.sa_mask, s);
     sigaction(kAll[i], &sa, &g_previous[i]);

@@ -236,4 +236,21 @@ LAST="kill -BUS tape inspect"
 [ "$CODE" = $((128 + 7)) ] || fail "expected death by SIGBUS (exit 135), got $CODE"
 grep -q "changed while" kill.err && fail "a SIGBUS from kill was reported as a shrinking trace"
 
+# verify checks every event: reserved kinds, unnamed user kinds, and payloads
+# without their kind's layout are problems, each named by seq.
+"$HOSTILE" bad-kinds kinds.bin
+run tape verify kinds.bin
+expect_code 1
+expect_out "seq 0: kind 0 is reserved"
+expect_out "seq 1: kind 15 is reserved"
+expect_out "seq 2: kind 127 is reserved"
+expect_out "seq 3: kind 200 is a user-defined kind the trace does not name"
+expect_out "seq 4: clock.now: result: a u64 is cut short"
+expect_out "seq 5: random.bits: random.bits(4) returned 2 bytes"
+expect_out "seq 6: env.get: result: an unset value has bytes"
+expect_no_out "seq 7:"
+run tape verify kinds.bin --json
+expect_code 1
+expect_out '"sound":false'
+
 finish

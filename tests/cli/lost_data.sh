@@ -102,6 +102,22 @@ CODE=$?; LAST="replay of long.bin while it was re-recorded"; ERR=$(cat long.err)
 expect_code 0
 expect_same long.out <(echo "long done")
 
+# A trace truncated under a running replay: a trace error (exit 81) that says
+# so, not a crash blamed on the program.
+run tape run long.tape --out shrink.bin
+"$TAPE" replay --trace shrink.bin > shrink.out 2> shrink.err &
+replay=$!
+sleep 0.15
+truncate -s 20000 shrink.bin
+wait $replay
+CODE=$?; LAST="replay of a trace truncated under it"; ERR=$(cat shrink.err)
+if [ "$CODE" != 0 ]; then  # (a fast machine may finish first)
+  expect_code 81
+  [[ "$ERR" == *"changed while it was being read"* || "$ERR" == *"shrank"* ]] ||
+    fail "the shrinking trace was not reported as such"
+  [[ "$ERR" != *"killed by SIGBUS"* ]] || fail "blamed the program for SIGBUS"
+fi
+
 # 6. Devices and FIFOs as --out: refused without --force, never a hang.
 mkfifo fifo
 run timeout 10 "$TAPE" record dice --out fifo

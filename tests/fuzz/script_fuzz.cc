@@ -9,46 +9,120 @@
 #include <string>
 
 #include "engine/lang/script.h"
+#include "engine/src/service_codec.h"
+#include "format/bytes.h"
 #include "tape/program.h"
 
 namespace {
 
+// Answers every effect through Runtime::Perform with a result of its layout
+// (specs/trace-format.md §13), keeping nothing of what the script writes:
+// only counts, so a script that writes in a loop cannot exhaust memory here.
 class FakeRuntime final : public tape::Runtime {
  public:
-  int64_t ClockNowAt(const tape::Site&) override { return ++calls_ * 1000; }
-  std::string RandomBitsAt(const tape::Site&, uint32_t n) override {
+  std::string_view Perform(const tape::Site&, tape::EffectKind kind, std::string_view in,
+                           const tape::LiveCall& live) override {
     ++calls_;
-    return std::string(n, char(calls_));
+    result_.clear();
+    using K = tape::EffectKind;
+    switch (kind) {
+      case K::kClockNow: PutU64(calls_ * 1000); break;
+      case K::kRandomBits: result_.assign(GetU32(in), char(calls_)); break;
+      case K::kIoWrite:
+      case K::kIoError:
+      case K::kFsWrite:
+      case K::kFsAppend:
+        written_ += in.size();
+        PutU32(calls_ % 7 == 0 ? 28 : 0);  // ENOSPC now and then
+        break;
+      case K::kFsRead:
+        PutU32(in == "data.txt" ? 0 : 2);
+        if (in == "data.txt") result_ += "one two\nthree\n";
+        break;
+      case K::kFsExists:
+        PutU32(in == "data.txt" || in == "dir" ? 0 : 2);
+        result_.push_back(in == "dir" ? 1 : 0);
+        break;
+      case K::kFsList:
+        PutU32(in == "dir" ? 0 : 2);
+        PutU32(in == "dir" ? 2 : 0);
+        if (in == "dir") {
+          for (std::string_view name : {"a", "b.txt"}) {
+            PutU32(uint32_t(name.size()));
+            result_ += name;
+          }
+        }
+        break;
+      case K::kEnvGet:
+        if (in == "NAME") {
+          result_ = std::string("\x01") + "fuzz";
+        } else {
+          result_.push_back(0);
+        }
+        break;
+      case K::kArgsGet:
+        PutU32(2);
+        for (std::string_view a : {"a", "b"}) {
+          PutU32(1);
+          result_ += a;
+        }
+        break;
+      case K::kTimeSleep: break;
+      case K::kHttpRequest: {
+        tape::HttpRequest request;
+        tape::engine::DecodeHttpRequest(tape::format::AsBytes(in), &request);
+        tape::HttpResponse response;
+        if (calls_ % 3 == 0) {
+          response.error = "refused";
+        } else {
+          response.status = 200 + int(calls_ % 4) * 100;
+          response.headers = {{"Content-Type", "text/plain"}, {"set-cookie", "a"},
+                              {"Set-Cookie", "b"}};
+          response.body = request.url.substr(0, 64);
+        }
+        tape::engine::EncodeHttpResponse(response, &result_);
+        break;
+      }
+      case K::kProcRun: {
+        tape::ProcRequest request;
+        tape::engine::DecodeProcRequest(tape::format::AsBytes(in), &request);
+        tape::ProcResult r;
+        if (request.argv.empty() || request.argv[0] != "echo") {
+          r.start_error = 2;
+        } else {
+          r.exit_code = int(calls_ % 3);
+          r.stdout_data = request.stdin_data.substr(0, 64);
+          r.stderr_data = "e";
+        }
+        tape::engine::EncodeProcResult(r, &result_);
+        break;
+      }
+      default:
+        if (live.fn) live.fn(live.context, nullptr, in, &result_);
+        break;
+    }
+    return result_;
   }
-  int IoWriteAt(const tape::Site&, std::string_view bytes) override {
-    ++calls_;
-    written_ += bytes.size();
-    return 0;
-  }
-  tape::FsReadResult FsReadAt(const tape::Site&, std::string_view path) override {
-    ++calls_;
-    if (path == "data.txt") return {0, "one two\nthree\n"};
-    return {2, ""};
-  }
-  int FsWriteAt(const tape::Site&, std::string_view, std::string_view) override {
-    ++calls_;
-    return 0;
-  }
-  std::optional<std::string> EnvGetAt(const tape::Site&, std::string_view name) override {
-    ++calls_;
-    if (name == "NAME") return "fuzz";
-    return std::nullopt;
-  }
-  std::vector<std::string> ArgsGetAt(const tape::Site&) override {
-    ++calls_;
-    return {"a", "b"};
-  }
-  void TimeSleepAt(const tape::Site&, uint64_t) override { ++calls_; }
   uint64_t seq() const override { return calls_; }
 
+ protected:
+  void OnUserKind(tape::EffectKind, std::string_view) override {}
+
  private:
+  void PutU32(uint32_t v) {
+    for (int i = 0; i < 4; ++i) result_.push_back(char(v >> (8 * i)));
+  }
+  void PutU64(uint64_t v) {
+    for (int i = 0; i < 8; ++i) result_.push_back(char(v >> (8 * i)));
+  }
+  static uint32_t GetU32(std::string_view b) {
+    uint32_t v = 0;
+    for (int i = 0; i < 4 && i < int(b.size()); ++i) v |= uint32_t(uint8_t(b[i])) << (8 * i);
+    return v;
+  }
   uint64_t calls_ = 0;
   uint64_t written_ = 0;
+  std::string result_;
 };
 
 }  // namespace

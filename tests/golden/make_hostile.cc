@@ -14,6 +14,11 @@
 //                                          chunks each define 16 MiB of new sites
 //                                          (4 KB locations; `tiny`: empty ones)
 //   make_hostile damage IN OUT CHUNK       IN with one byte flipped inside chunk CHUNK
+//   make_hostile bad-kinds OUT             events of reserved kinds (0, 15, 127), an
+//                                          unnamed user kind (200), and payloads without
+//                                          their kind's layout (clock.now of 3 bytes,
+//                                          random.bits(4) returning 2 bytes, env.get
+//                                          marked unset with a value)
 //
 // Every record's checksum is valid: the damage is in what the records say.
 
@@ -201,6 +206,26 @@ uint64_t Number(const char* text) {
 
 }  // namespace
 
+int BadKinds(const std::string& out) {
+  auto w = TraceWriter::Create(out, TraceHeader{}, WriterOptions());
+  if (!w.has_value()) Die(w.error().message());
+  TraceWriter& t = **w;
+  t.DefineSite(7, "bad.cc:1:1");
+  auto bytes = [](const std::string& s) { return AsBytes(s); };
+  std::string four("\x04\0\0\0", 4), two("ab"), three("abc"), unset_with_value("\0x", 2);
+  t.Append(7, 0, {}, {});                                  // seq 0: reserved kind 0
+  t.Append(7, 15, {}, {});                                 // seq 1: reserved kind 15
+  t.Append(7, 127, {}, {});                                // seq 2: reserved kind 127
+  t.Append(7, 200, {}, bytes(std::string(1, '\0')));      // seq 3: user kind without a name
+  t.Append(7, 1, {}, bytes(three));                        // seq 4: clock.now of 3 bytes
+  t.Append(7, 2, bytes(four), bytes(two));                 // seq 5: random.bits(4) -> 2 bytes
+  t.Append(7, 6, bytes("NAME"), bytes(unset_with_value));  // seq 6: unset env.get with a value
+  t.Append(7, 1, {}, bytes(std::string(8, '\1')));        // seq 7: a sound clock.now
+  Status s = t.Finish(Outcome::Exited(0));
+  if (!s.ok()) Die(s.message());
+  return 0;
+}
+
 int main(int argc, char** argv) {
   std::vector<std::string> a(argv + 1, argv + argc);
   if (a.size() == 2 && a[0] == "goldens") return Goldens(a[1]);
@@ -211,9 +236,10 @@ int main(int argc, char** argv) {
     return SiteBomb(a[1], Number(argv[3]), a.size() == 4 && a[3] == "tiny");
   }
   if (a.size() == 4 && a[0] == "damage") return Damage(a[1], a[2], Number(argv[4]));
+  if (a.size() == 2 && a[0] == "bad-kinds") return BadKinds(a[1]);
   std::fprintf(
       stderr,
       "usage: make_hostile goldens DIR | blob-bomb SOURCE OUT GIB | chain-bomb OUT EVENTS MIB"
-      " | site-bomb OUT CHUNKS [tiny] | damage IN OUT CHUNK\n");
+      " | site-bomb OUT CHUNKS [tiny] | damage IN OUT CHUNK | bad-kinds OUT\n");
   return 2;
 }

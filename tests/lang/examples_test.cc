@@ -17,6 +17,7 @@ struct ExampleRun {
   std::string out;
   int exit_code = -1;
   std::string error;
+  std::string err;  // standard error
 };
 
 ExampleRun RunExample(const std::string& file, FakeRuntime& rt) {
@@ -25,7 +26,7 @@ ExampleRun RunExample(const std::string& file, FakeRuntime& rt) {
   ss << in.rdbuf();
   EXPECT_FALSE(ss.str().empty()) << "cannot read " << file;
   testing::RunResult r = testing::RunSource(ss.str(), &rt, RunLimits{}, file);
-  return ExampleRun{r.out, r.exit_code, r.error};
+  return ExampleRun{r.out, r.exit_code, r.error, r.err};
 }
 
 TEST(Examples, HelloGreetsTheNameOrAStranger) {
@@ -126,6 +127,41 @@ TEST(Examples, RetryGivesUp) {
       << r.error;
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(rt.sleeps_ms.size(), 5u);
+}
+
+// inventory.tape's happy path needs a real `sort`: cli_services.sh runs it.
+// Here, every way it can fail, each a message on stderr and an exit code.
+TEST(Examples, InventoryReportsAServiceItCannotReach) {
+  FakeRuntime rt;
+  rt.args = {"http://inv.example"};
+  ExampleRun r = RunExample("inventory.tape", rt);
+  EXPECT_EQ(r.exit_code, 2) << r.error;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err,
+            "cannot reach the inventory at http://inv.example: no response for GET "
+            "http://inv.example/items\n");
+  ASSERT_EQ(rt.http_requests.size(), 1u);
+  EXPECT_EQ(rt.http_requests[0].timeout_ms, 2000u);
+}
+
+TEST(Examples, InventoryReportsAnErrorStatus) {
+  FakeRuntime rt;  // no arguments: the default URL
+  rt.http["GET http://127.0.0.1:8080/items"].status = 503;
+  ExampleRun r = RunExample("inventory.tape", rt);
+  EXPECT_EQ(r.exit_code, 1) << r.error;
+  EXPECT_EQ(r.err, "http://127.0.0.1:8080/items answered 503\n");
+}
+
+TEST(Examples, InventoryReportsACommandThatCannotRun) {
+  FakeRuntime rt;  // the fake PATH has no sort
+  HttpResponse& items = rt.http["GET http://127.0.0.1:8080/items"];
+  items.status = 200;
+  items.body = "pear 3\n";
+  ExampleRun r = RunExample("inventory.tape", rt);
+  EXPECT_EQ(r.exit_code, 1) << r.error;
+  EXPECT_EQ(r.err, "cannot sort (status -1, errno 2): \n");
+  ASSERT_EQ(rt.proc_requests.size(), 1u);
+  EXPECT_EQ(rt.proc_requests[0].stdin_data, "pear 3\n");
 }
 
 }  // namespace

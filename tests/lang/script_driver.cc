@@ -43,8 +43,8 @@ int main(int argc, char** argv) {
     ScriptSpec spec = ParseScriptSpec(source);
     std::vector<std::string> problems =
         CheckOutcome(spec, RunScript(p.filename().string(), source, spec));
-    if (spec.stdout_lines.empty() && !spec.partial_line && spec.errors.empty() &&
-        !spec.exit_code) {
+    if (spec.stdout_lines.empty() && spec.stderr_lines.empty() && !spec.partial_line &&
+        spec.errors.empty() && !spec.exit_code) {
       problems.push_back("the script states no expectations");
     }
     if (problems.empty()) {

@@ -60,10 +60,25 @@ std::vector<std::pair<int, std::string>> ErrorHeaders(const std::string& text) {
   return headers;
 }
 
+// The first `n` space-separated words of `s`, then the rest (if any) as one.
+std::vector<std::string> Words(const std::string& s, size_t n) {
+  std::vector<std::string> words;
+  size_t at = 0;
+  while (words.size() < n && at < s.size()) {
+    size_t space = s.find(' ', at);
+    if (space == std::string::npos) space = s.size();
+    words.push_back(s.substr(at, space - at));
+    at = space + 1;
+  }
+  if (at < s.size()) words.push_back(s.substr(at));
+  return words;
+}
+
 }  // namespace
 
 ScriptSpec ParseScriptSpec(std::string_view source) {
   ScriptSpec spec;
+  HttpResponse* last_http = nullptr;  // for "# http header:"
   size_t start = 0;
   int line_no = 0;
   while (start <= source.size()) {
@@ -73,6 +88,8 @@ ScriptSpec ParseScriptSpec(std::string_view source) {
     ++line_no;
     if (auto v = Directive(line, "expect")) {
       spec.stdout_lines.push_back(*v);
+    } else if (auto err_line = Directive(line, "expect stderr")) {
+      spec.stderr_lines.push_back(*err_line);
     } else if (auto partial = Directive(line, "expect partial line")) {
       spec.partial_line = *partial;
     } else if (auto e = Directive(line, "expect error")) {
@@ -98,6 +115,39 @@ ScriptSpec ParseScriptSpec(std::string_view source) {
     } else if (auto file = Directive(line, "file")) {
       size_t eq = file->find('=');
       spec.files[file->substr(0, eq)] = eq == std::string::npos ? "" : Unescape(file->substr(eq + 1));
+    } else if (auto dir = Directive(line, "dir")) {
+      spec.dirs.push_back(*dir);
+    } else if (auto h = Directive(line, "http")) {
+      // METHOD URL STATUS BODY
+      std::vector<std::string> words = Words(*h, 3);
+      if (words.size() < 3) {
+        spec.problems.push_back("line " + std::to_string(line_no) +
+                                ": write '# http: METHOD URL STATUS BODY'");
+      } else {
+        HttpResponse& r = spec.http[words[0] + " " + words[1]];
+        r.status = std::atoi(words[2].c_str());
+        r.body = words.size() > 3 ? Unescape(words[3]) : "";
+        last_http = &r;
+      }
+    } else if (auto he = Directive(line, "http error")) {
+      // METHOD URL ERROR TEXT
+      std::vector<std::string> words = Words(*he, 2);
+      if (words.size() < 3) {
+        spec.problems.push_back("line " + std::to_string(line_no) +
+                                ": write '# http error: METHOD URL TEXT'");
+      } else {
+        HttpResponse& r = spec.http[words[0] + " " + words[1]];
+        r.error = words[2];
+        last_http = nullptr;
+      }
+    } else if (auto hh = Directive(line, "http header")) {
+      size_t colon = hh->find(": ");
+      if (last_http == nullptr || colon == std::string::npos) {
+        spec.problems.push_back("line " + std::to_string(line_no) +
+                                ": write '# http header: NAME: VALUE' after a '# http:' line");
+      } else {
+        last_http->headers.emplace_back(hh->substr(0, colon), hh->substr(colon + 2));
+      }
     } else if (auto rnd = Directive(line, "random")) {
       char* p = rnd->data();
       char* endp = nullptr;
@@ -127,6 +177,8 @@ ScriptOutcome RunScript(const std::string& name, const std::string& source,
   rt.env = spec.env;
   rt.args = spec.args;
   rt.files = spec.files;
+  rt.dirs.insert(spec.dirs.begin(), spec.dirs.end());
+  rt.http = spec.http;
   rt.random_queue.assign(spec.random.begin(), spec.random.end());
   RunLimits limits;
   limits.max_steps = spec.step_limit;
@@ -136,6 +188,7 @@ ScriptOutcome RunScript(const std::string& name, const std::string& source,
     outcome.error = e.what();
   }
   outcome.out = rt.out;
+  outcome.err = rt.err;
   return outcome;
 }
 
@@ -147,6 +200,12 @@ std::vector<std::string> CheckOutcome(const ScriptSpec& spec, const ScriptOutcom
   if (outcome.out != expected_out) {
     problems.push_back("stdout differs\n--- expected\n" + expected_out + "--- got\n" +
                        outcome.out + "---");
+  }
+  std::string expected_err;
+  for (const std::string& l : spec.stderr_lines) expected_err += l + "\n";
+  if (outcome.err != expected_err) {
+    problems.push_back("stderr differs\n--- expected\n" + expected_err + "--- got\n" +
+                       outcome.err + "---");
   }
   if (spec.errors.empty() && !outcome.error.empty()) {
     problems.push_back("unexpected error:\n" + outcome.error);

@@ -5,7 +5,10 @@
 //   print(1 / 0);  # expect error: [line 2] division by zero
 //   # expect exit: 1
 //   # env: NAME=ada       # arg: x.txt      # file: in.txt=a b\nc
-//   # random: 07 ff       # step limit: 1000
+//   # random: 07 ff       # step limit: 1000   # dir: logs
+//   eprint("oops");  # expect stderr: oops
+//   # http: GET http://svc/items 200 a\nb     # http header: X-Count: 2
+//   # http error: GET http://down/ Connection refused
 //
 // Shared by the script driver (script_driver.cc) and the unit tests.
 
@@ -19,6 +22,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tape/services.h"
+
 namespace tape::lang::testing {
 
 struct ExpectedError {
@@ -28,12 +33,15 @@ struct ExpectedError {
 
 struct ScriptSpec {
   std::vector<std::string> stdout_lines;
+  std::vector<std::string> stderr_lines;
   std::optional<std::string> partial_line;  // output after the last newline
   std::vector<ExpectedError> errors;
   std::optional<int> exit_code;
   std::map<std::string, std::string> env;
   std::vector<std::string> args;
   std::map<std::string, std::string> files;
+  std::vector<std::string> dirs;
+  std::map<std::string, HttpResponse> http;  // by "METHOD URL"
   std::vector<uint8_t> random;
   uint64_t step_limit = 0;
   std::vector<std::string> problems;  // malformed directives
@@ -44,6 +52,7 @@ ScriptSpec ParseScriptSpec(std::string_view source);
 
 struct ScriptOutcome {
   std::string out;      // what the script wrote
+  std::string err;      // what it wrote to standard error
   std::string error;    // the compile or runtime error, formatted; empty if none
   int exit_code = 0;    // when `error` is empty
 };

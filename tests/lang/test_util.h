@@ -16,6 +16,7 @@ struct RunResult {
   bool compiled = false;
   std::string error;  // compile error or runtime error message; empty if none
   std::string out;
+  std::string err;  // what the script wrote to standard error
   int exit_code = -1;
 };
 
@@ -37,6 +38,7 @@ inline RunResult RunSource(const std::string& source, FakeRuntime* runtime = nul
     r.error = e.what();
   }
   r.out = rt.out;
+  r.err = rt.err;
   return r;
 }
 

@@ -20,6 +20,7 @@ enum class DriftKind {
   kOutcomeMismatch,   // the program ended differently (exit code, exception)
   kProgramMismatch,   // the trace records another program
   kUnrecordedInput,   // rerun: an input with no recorded event to serve it
+  kRanPastRecording,  // the program computed past where the recording ended
 };
 
 // "EndOfTrace", "SiteMismatch", ...

@@ -200,6 +200,14 @@ class Runtime {
   // The number of effect calls made so far (the next call's seq).
   virtual uint64_t seq() const = 0;
 
+  // For interpreters, whose programs can loop without effects: a replay
+  // bounds how many steps (the interpreter's unit of work) the program may
+  // run, 0 for no bound; a recording stores how many it ran.
+  uint64_t step_budget() const { return step_budget_; }
+  void set_step_budget(uint64_t steps) { step_budget_ = steps; }
+  void ReportSteps(uint64_t steps) { steps_ = steps; }
+  std::optional<uint64_t> reported_steps() const { return steps_; }
+
   // The kind byte standing for user effect `name` in this run's trace;
   // throws std::invalid_argument for a bad or one-too-many name.
   EffectKind UserKind(std::string_view name);
@@ -289,6 +297,8 @@ class Runtime {
   static void StoreThrown(std::exception_ptr e, std::string* result);
 
   const void* owner_;  // ThreadToken() of the thread that created the runtime
+  uint64_t step_budget_ = 0;
+  std::optional<uint64_t> steps_;
   CachedSite site_slots_[kSiteSlots];
   struct SiteStore;
   std::unique_ptr<SiteStore> site_store_;

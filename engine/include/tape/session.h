@@ -42,7 +42,8 @@ struct ReplayOptions {
   std::string trace_path = "trace.bin";
   int stdout_fd = 1;  // where replayed io.write bytes go
   bool handle_signals = false;
-  // Skip the code-hash check (the program changed on purpose).
+  // Skip the code-hash check (the program changed on purpose). The replay is
+  // then not bounded by the recording's step count either.
   bool ignore_code_hash = false;
   // What messages printed from signal handlers start with.
   std::string label = "tape replay";
