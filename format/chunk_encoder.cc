@@ -170,39 +170,43 @@ void ChunkEncoder::ChooseIntKinds(const ChunkBuilder& b, uint32_t begin, uint32_
 
 void ChunkEncoder::BuildTimes(const ChunkBuilder& b, uint32_t begin, uint32_t end) {
   first_time_ = last_time_ = 0;
+  times_size_ = 0;
   size_t n = end - begin;
-  times_.resize(n * kMaxEventTimesPerEvent);
+  const int64_t* times = b.times() + begin;
+  // An event of unknown time anywhere: the chunk has no column.
+  if (n == 0 || times[0] <= 0) return;
+  if (times_.size() < n * kMaxEventTimesPerEvent) times_.resize(n * kMaxEventTimesPerEvent);
   uint8_t* out = times_.data();
-  const int64_t* times = b.times();
-  int64_t prev = previous_time_;
-  for (uint32_t i = begin; i < end; ++i) {
+  // Times never decrease (§7.7): an earlier one is written as the one before.
+  int64_t prev = std::max(times[0], previous_time_);
+  first_time_ = prev;
+  out += StoreVarint(out, uint64_t(prev));
+  for (size_t i = 1; i < n; ++i) {
     int64_t t = times[i];
-    if (t <= 0) {  // an event of unknown time: the chunk has no column
-      times_.clear();
+    if (t <= 0) {
+      first_time_ = 0;
       return;
     }
-    if (t < prev) t = prev;
-    uint64_t v = i == begin ? uint64_t(t) : uint64_t(t - prev);
+    uint64_t v = t > prev ? uint64_t(t - prev) : 0;
+    prev = t > prev ? t : prev;
     if (v < 0x80) {
       *out++ = uint8_t(v);
     } else {
       out += StoreVarint(out, v);
     }
-    if (i == begin) first_time_ = t;
-    prev = t;
   }
   last_time_ = previous_time_ = prev;
-  const uint64_t* durations = b.durations();
+  const uint64_t* durations = b.durations() + begin;
   bool any = false;
-  for (uint32_t i = begin; i < end && !any; ++i) any = durations[i] != 0;
+  for (size_t i = 0; i < n && !any; ++i) any = durations[i] != 0;
   if (any) {
-    for (uint32_t i = begin; i < end; ++i) {
+    for (size_t i = 0; i < n; ++i) {
       // The effect's end must fit in an i64 (§7.7); it always does for real times.
       uint64_t d = std::min<uint64_t>(durations[i], uint64_t(INT64_MAX - last_time_));
       out += StoreVarint(out, d);
     }
   }
-  times_.resize(size_t(out - times_.data()));
+  times_size_ = size_t(out - times_.data());
 }
 
 void ChunkEncoder::BuildIntResults(const ChunkBuilder& b, uint32_t begin, uint32_t end,
@@ -297,7 +301,7 @@ void ChunkEncoder::Encode(const ChunkBuilder& b, uint32_t begin, uint32_t end,
       {uint8_t(SectionId::kNewSites), new_sites_.data(), new_sites_.size()},
       {uint8_t(SectionId::kBlobRefs), blob_refs_.data(), blob_refs_.size()},
       {kKindNamesSection, kind_names_.data(), kind_names_.size()},
-      {kEventTimesSection, times_.data(), times_.size()},
+      {kEventTimesSection, times_.data(), times_size_},
       {kEventMarksSection, marks, any_marks ? n : 0},
   };
 

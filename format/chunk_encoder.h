@@ -71,7 +71,10 @@ class ChunkEncoder {
   std::vector<uint8_t> dict_, index_, arg_lens_, result_lens_, arg_heap_, result_heap_,
       int_kinds_, int_results_, int_heap_, new_sites_, blob_refs_, kind_names_, compressed_;
   bool int_kind_[256] = {};
+  // EVENT_TIMES as built: the first times_size_ bytes of times_, which only
+  // grows (a vector resized up each chunk would zero-fill it every time).
   std::vector<uint8_t> times_;
+  size_t times_size_ = 0;
   int64_t first_time_ = 0, last_time_ = 0;
   int64_t previous_time_ = 0;  // the last time this encoder wrote: later ones are not earlier
 };
