@@ -120,11 +120,12 @@ int RunInspect(const InspectArgs& args) {
   if (shown < limit && !args.last && expected < std::min(sel.end_seq, r.event_count())) {
     PrintGap(r, expected);
   }
+  bool searched = !sel.grep.empty() || sel.regex;
   if (shown == 0 && sel.timed) {
-    std::printf("no events from %s to %s\n",
+    std::printf("no events %sfrom %s to %s\n", searched ? "match " : "",
                 sel.from_ns == INT64_MIN ? "the start" : FormatInstant(sel.from_ns).c_str(),
                 sel.to_ns == INT64_MAX ? "the end" : FormatInstant(sel.to_ns).c_str());
-  } else if (shown == 0 && (!sel.grep.empty() || sel.regex)) {
+  } else if (shown == 0 && searched) {
     std::printf("no events match\n");
   }
   return kExitOk;

@@ -224,4 +224,41 @@ run tape export "$SRC/tests/golden/two-chunks.trace" --format csv --out old.csv
 expect_code 0
 grep -q '^0,,,,' old.csv || fail "csv of a trace without times leaves time empty"
 
+# --- the README's walkthrough: examples/scripts/worker.tape ---------------------
+# Two seconds instead of six (the slow second is then +1s..+2s); the README's
+# commands, and what they find, on a fresh recording.
+run tape run "$SRC/examples/scripts/worker.tape" --out worker.bin -- 2
+expect_code 0
+failed=$(printf '%s\n' "$OUT" | grep -c 'ERROR: upstream timed out') || true
+[ "$failed" -ge 1 ] || fail "worker.tape: no request timed out in its slow second"
+expect_out "served "
+run tape inspect worker.bin --grep "timed out" --filter io.write --json
+[ "$(printf '%s\n' "$OUT" | wc -l)" = "$failed" ] || fail "--grep finds each logged timeout"
+first=$($PY -c 'import json,sys; print(json.loads(sys.stdin.readline())["seq"])' <<< "$OUT")
+# (A request that starts late in the slow second logs its timeout 100 ms later.)
+run tape inspect worker.bin --from +1s --to +2.2s --grep "timed out" --filter io.write --json
+[ "$(printf '%s\n' "$OUT" | wc -l)" = "$failed" ] || fail "every timeout is in the slow second"
+run tape inspect worker.bin --from +0s --to +1s --grep-re 'ERROR|failed'
+expect_out "no events match from "
+run tape inspect worker.bin --around "$first" --context 3
+printf '%s\n' "$OUT" | grep -qE "^> [0-9:.]+ +$first  io.write\(\"req=[0-9]+ ERROR" || fail "--around marks the error"
+expect_out "time.sleep(100) -> done in 10"
+run tape export worker.bin --format chrome --from +0.8s --to +2.2s --out worker.json
+expect_code 0
+$PY - worker.json "$failed" <<'EOF' || fail "the exported window of worker.tape"
+import json, sys
+te = json.load(open(sys.argv[1]))["traceEvents"]
+timeouts = [e for e in te if e["name"] == "time.sleep" and e["args"]["location"] == "worker.tape:23:5"]
+assert len(timeouts) == int(sys.argv[2]), len(timeouts)
+assert all(e["ph"] == "X" and e["dur"] >= 100000 for e in timeouts), timeouts  # µs
+EOF
+for cmd in 'tape run examples/scripts/worker.tape --out worker.bin' \
+           'tape inspect worker.bin --from +3s --to +3.25s --filter io.write' \
+           'tape inspect worker.bin --grep "timed out" --filter io.write' \
+           'tape inspect worker.bin --around 2741 --context 3' \
+           'tape export worker.bin --format chrome --from +2.8s --to +4.2s --out window.json'; do
+  grep -qF -- "    \$ $cmd" "$SRC/README.md" || fail "README no longer shows: $cmd"
+done
+[ -s "$SRC/docs/export-speedscope.png" ] || fail "the README's screenshot is missing"
+
 finish
