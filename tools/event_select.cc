@@ -28,6 +28,36 @@ std::shared_ptr<const re2::RE2> CompileRegex(const std::string& pattern, std::st
   return re;
 }
 
+bool RegexIsPositionFree(std::string_view pattern) {
+  bool in_class = false;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    char c = pattern[i];
+    if (c == '\\') {
+      if (i + 1 == pattern.size()) return false;
+      char e = pattern[++i];
+      if (e == 'A' || e == 'z' || e == 'b' || e == 'B' || e == 'Q') return false;  // \Q..\E: unsure
+      continue;
+    }
+    if (in_class) {
+      if (pattern.compare(i, 2, "[:") == 0) {  // [[:alpha:]]: its ']' does not end the class
+        size_t close = pattern.find(":]", i + 2);
+        if (close == std::string_view::npos) return false;
+        i = close + 1;
+      } else if (c == ']') {
+        in_class = false;
+      }
+      continue;
+    }
+    if (c == '^' || c == '$') return false;
+    if (c == '[') {
+      in_class = true;
+      if (i + 1 < pattern.size() && pattern[i + 1] == '^') ++i;
+      if (i + 1 < pattern.size() && pattern[i + 1] == ']') ++i;  // "[]a]": a literal ']'
+    }
+  }
+  return true;
+}
+
 int64_t RecordingStart(const format::TraceReader& reader) {
   int64_t created = int64_t(reader.header().created_unix_ns);
   int64_t first = reader.first_time_ns();
@@ -94,6 +124,10 @@ bool ResolveSelection(const format::TraceReader& reader, const SelectArgs& args,
       *error = "--grep-re " + *args.grep_re + ": not a regular expression (RE2 syntax): " + why;
       return false;
     }
+    // A pattern that matches the empty text matches every payload, the empty
+    // ones too, which the heap has no place for: searched payload by payload.
+    out->regex_position_free =
+        RegexIsPositionFree(*args.grep_re) && !re2::RE2::PartialMatch("", *out->regex);
   }
   if (args.from.empty() && args.to.empty()) return true;
   TimeArg from, to;
@@ -163,15 +197,31 @@ bool EventWalker::GrepPayload(const PayloadView& p) {
 // Literal text: one memmem over each payload heap, then each hit is mapped to
 // the event whose payload holds it whole. Payloads follow each other in event
 // order in the heap (§7.4), so the mapping walks forward with the hits.
+// A position-free regex is searched the same way: the heap's leftmost match
+// is a candidate; no payload before the one it starts in can match on its own
+// (its match would be further left in the heap), and that payload is then
+// checked alone, since the heap's match may run into the next payload.
 void EventWalker::Grep(const DecodedChunk& chunk, uint32_t begin, uint32_t end) {
   hit_.assign(chunk.size(), 0);
-  if (sel_.regex) {
+  if (sel_.regex && !sel_.regex_position_free) {
     for (uint32_t i = begin; i < end; ++i) {
       hit_[i] = GrepPayload(chunk.args(i)) || GrepPayload(chunk.result(i));
     }
     return;
   }
   const std::string& needle = sel_.grep;
+  const re2::RE2* regex = sel_.regex.get();
+  // The first candidate at or after `from`, or nullptr.
+  auto next = [&](const uint8_t* from, const uint8_t* heap_end) -> const uint8_t* {
+    if (regex == nullptr) {
+      return static_cast<const uint8_t*>(
+          memmem(from, size_t(heap_end - from), needle.data(), needle.size()));
+    }
+    re2::StringPiece text(reinterpret_cast<const char*>(from), size_t(heap_end - from));
+    re2::StringPiece match;
+    if (!regex->Match(text, 0, text.size(), re2::RE2::UNANCHORED, &match, 1)) return nullptr;
+    return reinterpret_cast<const uint8_t*>(match.data());
+  };
   const DecodedChunk::Columns& columns = chunk.columns();
   for (bool args : {true, false}) {
     format::Bytes heap = args ? columns.arg_heap : columns.result_heap;
@@ -180,7 +230,7 @@ void EventWalker::Grep(const DecodedChunk& chunk, uint32_t begin, uint32_t end) 
     for (uint32_t i = begin; i < end; ++i) {
       if (payload(i).spilled() && !hit_[i]) hit_[i] = GrepPayload(payload(i));
     }
-    if (heap.size() < needle.size()) continue;
+    if (heap.empty() || heap.size() < needle.size()) continue;
     const uint8_t* base = heap.data();
     const uint8_t* heap_end = base + heap.size();
     auto in_heap = [&](const PayloadView& p) {
@@ -192,9 +242,8 @@ void EventWalker::Grep(const DecodedChunk& chunk, uint32_t begin, uint32_t end) 
     if (i == end) continue;
     const uint8_t* from = payload(i).data;
     while (i < end) {
-      const void* found = memmem(from, size_t(heap_end - from), needle.data(), needle.size());
-      if (found == nullptr) break;
-      const uint8_t* at = static_cast<const uint8_t*>(found);
+      const uint8_t* at = next(from, heap_end);
+      if (at == nullptr) break;
       // The first event whose payload in the heap ends past the hit.
       PayloadView p;
       for (; i < end; ++i) {
@@ -202,7 +251,15 @@ void EventWalker::Grep(const DecodedChunk& chunk, uint32_t begin, uint32_t end) 
         if (in_heap(p) && p.data + p.size > at) break;
       }
       if (i == end) break;
-      if (p.data <= at && at + needle.size() <= p.data + p.size) {
+      if (regex != nullptr) {
+        // A match starting before this payload lies in a spilled payload's
+        // hash or crosses into this one: this payload is the next candidate.
+        if (at >= p.data) {
+          hit_[i] = hit_[i] || GrepPayload(p);
+          ++i;
+        }
+        from = at >= p.data ? p.data + p.size : p.data;
+      } else if (p.data <= at && at + needle.size() <= p.data + p.size) {
         hit_[i] = 1;
         from = p.data + p.size;  // the rest of this payload cannot add anything
         ++i;

@@ -41,7 +41,18 @@ struct EventSelection {
   // readings are numbers, not text, and are not searched).
   std::string grep;
   std::shared_ptr<const re2::RE2> regex;
+  // The regex asserts nothing about where a text begins or ends (no ^, $,
+  // \A, \z, \b, \B), so it matches inside a payload exactly when it matches
+  // that payload's bytes within the heap around them: one scan of a whole
+  // payload heap finds the candidates. Set by ResolveSelection: the pattern is
+  // RegexIsPositionFree and does not match the empty text.
+  bool regex_position_free = false;
 };
+
+// Whether `pattern` (RE2 syntax) has no assertion about the text around a
+// match: none of ^ $ outside a character class, and no \A \z \b \B. A pattern
+// that has one (or that this scan cannot tell) is searched payload by payload.
+bool RegexIsPositionFree(std::string_view pattern);
 
 // Spilled payloads (§8) are searched in their first this-many bytes.
 inline constexpr uint64_t kGrepSpilledBytes = 16u << 20;

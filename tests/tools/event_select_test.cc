@@ -152,8 +152,14 @@ TEST(EventWalker, SelectsWhatABruteForceSelects) {
       }
       if (s.grep.empty() && rng() % 3 == 0) {
         std::string error;
-        s.regex = CompileRegex(rng() % 2 ? "^a+b" : "E[ab]{2}$|RROR", &error);
+        // Anchored patterns are searched payload by payload; position-free
+        // ones through the heaps (the first two here, and a class with '^').
+        static const char* const kPatterns[] = {"E[ab]{2}|RROR", "a+b[c-f]", "[^a-z]Ea", "^a+b",
+                                                "E[ab]{2}$|RROR"};
+        const char* pattern = kPatterns[rng() % 5];
+        s.regex = CompileRegex(pattern, &error);
         ASSERT_TRUE(s.regex) << error;
+        s.regex_position_free = RegexIsPositionFree(pattern);
       }
       std::vector<uint64_t> want;
       for (size_t i = 0; i < t.events.size(); ++i) {
@@ -166,6 +172,17 @@ TEST(EventWalker, SelectsWhatABruteForceSelects) {
       ASSERT_EQ(Walked(t, s, n), tail) << "--last " << n << ", seed " << seed << " round " << round;
     }
     std::filesystem::remove(t.path);
+  }
+}
+
+TEST(EventSelect, PositionFreeRegexesAreThoseWithoutAnchorsOrWordBoundaries) {
+  for (const char* p : {"ERROR", "a+b", "[^ ]+ timed out", "[]^$]x", "[[:alpha:]^]+", "a\\$b",
+                        "x{2,}|(?i)err", "[^]]"}) {
+    EXPECT_TRUE(RegexIsPositionFree(p)) << p;
+  }
+  for (const char* p : {"^ERROR", "done$", "(?m)^a", "\\Aab", "ab\\z", "\\bword\\b", "a\\B",
+                        "[a]^", "[[:alpha:]]$", "\\Q^\\E", "trailing\\"}) {
+    EXPECT_FALSE(RegexIsPositionFree(p)) << p;
   }
 }
 
