@@ -1,7 +1,8 @@
 # tape: two commands set everything up on a fresh Debian 12 machine.
-#   make demo   install what is missing, build, record and replay a demo
+#   make demo   install what is missing, build, hunt for a failing run of a
+#               flaky program (tape hunt) and replay it
 #   make test   install what is missing, build, run the test suite
-# Other targets: make build, make asan-test, make fuzz-smoke, make fuzz (long runs),
+# Other targets: make build, make asan-test, make tsan-test, make fuzz-smoke, make fuzz (long runs),
 # make long-test, make bench, make clean.
 
 PACKAGES := build-essential cmake pkg-config libboost-dev libzstd-dev libxxhash-dev \
@@ -11,7 +12,7 @@ PACKAGES := build-essential cmake pkg-config libboost-dev libzstd-dev libxxhash-
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 TAPE := build/release/tools/tape
 
-.PHONY: all deps configure build demo test unit-test asan-test fuzz-build fuzz-smoke fuzz \
+.PHONY: all deps configure build demo test unit-test asan-test tsan-test fuzz-build fuzz-smoke fuzz \
         long-test bench clean
 FUZZ_SECONDS ?= 15
 FUZZ_TARGETS := trace_reader_fuzz script_fuzz original_trace_fuzz
@@ -67,6 +68,13 @@ asan-test: deps
 	@cmake --preset asan > /dev/null
 	@cmake --build --preset asan -j $(JOBS)
 	@ctest --preset asan
+
+# The unit tests of the code that has threads (the trace writer's encoder,
+# the replay's read-ahead, lanes) under ThreadSanitizer; not the CLI scripts.
+tsan-test: deps
+	@cmake --preset tsan > /dev/null
+	@cmake --build --preset tsan -j $(JOBS) --target format_tests engine_tests tools_tests
+	@ctest --preset tsan
 
 long-test: build
 	@ctest --preset long

@@ -9,12 +9,16 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
+#include "engine/src/chaos.h"
 #include "format/trace_writer.h"
 #include "tape/session.h"
+#include "tape/thread.h"
 #include "tools/cli.h"
 
 namespace tape {
@@ -51,13 +55,14 @@ int DevNull() {
   return fd;
 }
 
-void Record(benchmark::State& state, const std::string& effect) {
+void Record(benchmark::State& state, const std::string& effect, const std::string& chaos = "") {
   std::string path = TempPath("record-" + effect);
   Program p = Loop(effect, state.range(0));
   for (auto _ : state) {
     RecordOptions o;
     o.trace_path = path;
     o.stdout_fd = DevNull();
+    o.chaos = chaos;
     RunReport r = tape::Record(p, o);
     if (r.status != RunReport::Status::kOk) state.SkipWithError(r.error.c_str());
   }
@@ -71,6 +76,25 @@ void BM_RecordWrite(benchmark::State& state) { Record(state, "write"); }
 BENCHMARK(BM_RecordClock)->Arg(1000000)->Arg(10000000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_RecordRandom)->Arg(100000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_RecordWrite)->Arg(1000000)->Unit(benchmark::kMillisecond);
+
+// Chaos mode on, nothing perturbed: against BM_RecordClock/10000000, the per-event
+// cost of asking the generator. "Other": the spec names another effect (one
+// load and compare per call); "Idle": it names clock.now with a probability
+// so small that nothing fires (a generator step per call).
+void BM_RecordClockChaosOther(benchmark::State& state) { Record(state, "clock", "fs.read=0.5"); }
+void BM_RecordClockChaosIdle(benchmark::State& state) {
+  Record(state, "clock", "clock.now=1e-15");
+}
+BENCHMARK(BM_RecordClockChaosOther)->Arg(10000000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RecordClockChaosIdle)->Arg(10000000)->Unit(benchmark::kMillisecond);
+
+// Chaos::Draw alone, as above (0: another effect named; 1: a draw that does not fire).
+void BM_ChaosDraw(benchmark::State& state) {
+  engine::Chaos chaos(*engine::ParseChaosSpec(state.range(0) ? "clock.now=1e-15" : "fs.read=0.5"),
+                      1);
+  for (auto _ : state) benchmark::DoNotOptimize(chaos.Draw(EffectKind::kClockNow));
+}
+BENCHMARK(BM_ChaosDraw)->Arg(0)->Arg(1);
 
 void BM_ReplayClock(benchmark::State& state) {
   std::string path = TempPath("replay-clock");
@@ -88,6 +112,80 @@ void BM_ReplayClock(benchmark::State& state) {
   std::filesystem::remove(path);
 }
 BENCHMARK(BM_ReplayClock)->Arg(1000000)->Unit(benchmark::kMillisecond);
+
+// Threads: `lanes` tape::Threads each read the clock n / lanes times (lanes
+// = 0: the program's own thread reads it n times, no threads at all).
+Program LanesLoop(int64_t lanes, int64_t n) {
+  Program p;
+  p.kind = ProgramKind::kEmbedded;
+  p.name = "engine-bench-lanes";
+  p.main = [lanes, n](Runtime& rt) {
+    std::atomic<int64_t> sink{0};
+    auto work = [&](int64_t count) {
+      int64_t local = 0;
+      for (int64_t i = 0; i < count; ++i) local ^= rt.ClockNow();
+      sink ^= local;
+    };
+    if (lanes == 0) {
+      work(n);
+    } else {
+      std::vector<tape::Thread> threads;
+      for (int64_t l = 0; l < lanes; ++l) {
+        threads.push_back(tape::Thread(rt, [&] { work(n / lanes); }));
+      }
+      for (auto& t : threads) t.join();
+    }
+    return sink.load() == 42 ? 1 : 0;
+  };
+  return p;
+}
+
+// Record cost per clock.now with the events spread over `lanes` threads.
+// items/s counts events of all lanes together.
+void BM_RecordClockLanes(benchmark::State& state) {
+  std::string path = TempPath("record-lanes");
+  int64_t lanes = state.range(0), n = state.range(1);
+  Program p = LanesLoop(lanes, n);
+  for (auto _ : state) {
+    RecordOptions o;
+    o.trace_path = path;
+    o.stdout_fd = DevNull();
+    RunReport r = tape::Record(p, o);
+    if (r.status != RunReport::Status::kOk) state.SkipWithError(r.error.c_str());
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+  std::filesystem::remove(path);
+}
+BENCHMARK(BM_RecordClockLanes)
+    ->ArgsProduct({{0, 1, 2, 4}, {2000000}})
+    ->ArgNames({"lanes", "events"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// Replay cost with lanes: the recorded order is enforced across threads.
+void BM_ReplayClockLanes(benchmark::State& state) {
+  std::string path = TempPath("replay-lanes");
+  int64_t lanes = state.range(0), n = state.range(1);
+  Program p = LanesLoop(lanes, n);
+  RecordOptions ro;
+  ro.trace_path = path;
+  ro.stdout_fd = DevNull();
+  (void)tape::Record(p, ro);
+  for (auto _ : state) {
+    ReplayOptions o;
+    o.trace_path = path;
+    o.stdout_fd = DevNull();
+    RunReport r = tape::Replay(p, o);
+    if (r.status != RunReport::Status::kOk) state.SkipWithError("replay drifted");
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+  std::filesystem::remove(path);
+}
+BENCHMARK(BM_ReplayClockLanes)
+    ->ArgsProduct({{0, 1, 2, 4}, {200000}})
+    ->ArgNames({"lanes", "events"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // A deterministic clock trace of n events (cached per size); with
 // `change_last`, the final reading differs.

@@ -39,12 +39,14 @@ class ChunkCursor {
     result_heap_ = c.result_heap.data();
     arg_at_ = result_at_ = 0;
     int_kind_ = c.int_kind;
+    lanes_ = chunk->lanes();
     std::memset(last_, 0, sizeof last_);
   }
 
   bool at_end() const { return i_ == n_; }
   uint32_t index() const { return i_; }  // of the current event in its chunk
   uint8_t kind() const { return kinds_[i_]; }
+  uint32_t lane() const { return lanes_ ? lanes_[i_] : 0; }
   uint64_t site() const {
     uint32_t k = width_ == 1 ? index_[i_] : width_ == 2 ? LoadU16(index_ + 2 * i_)
                                                         : LoadU32(index_ + 4 * i_);
@@ -101,6 +103,7 @@ class ChunkCursor {
   const uint8_t *arg_heap_ = nullptr, *result_heap_ = nullptr;
   uint64_t arg_at_ = 0, result_at_ = 0;
   const bool* int_kind_ = nullptr;
+  const uint32_t* lanes_ = nullptr;  // nullptr: every event is in lane 0
   int64_t last_[256];
   uint8_t value_[8];
 };

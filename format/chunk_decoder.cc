@@ -23,6 +23,7 @@ const char* SectionName(uint8_t id) {
     case SectionId::kIntResults: return "INT_RESULTS";
     case SectionId::kNewSites: return "NEW_SITES";
     case SectionId::kBlobRefs: return "BLOB_REFS";
+    case SectionId::kLanes: return "LANES";
   }
   if (id == kKindNamesSection) return "KIND_NAMES";
   if (id == kEventMarksSection) return "EVENT_MARKS";
@@ -37,6 +38,7 @@ EventView DecodedChunk::event(uint32_t i) const {
   if (parts_ & kDecodeKinds) {
     e.kind = kinds_[i];
     e.marks = marks(i);
+    e.lane = lane(i);
   }
   if ((parts_ & kDecodePayloads) == kDecodePayloads) {
     e.args = args(i);
@@ -260,7 +262,7 @@ Status ChunkDecoder::DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results, 
   return Status::Ok();
 }
 
-// §7.7: event_count varints of times (the first absolute, then deltas), then
+// §7.8: event_count varints of times (the first absolute, then deltas), then
 // either nothing or event_count varints of durations. Every time is positive
 // and every end (time + duration) fits in an i64.
 Status ChunkDecoder::DecodeTimes(DecodedChunk* out) {
@@ -324,6 +326,23 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
     if (out->kinds_.size() != n) return Fail("KINDS holds " + std::to_string(out->kinds_.size()) +
                                              " entries for " + std::to_string(n) + " events");
     TAPE_RETURN_IF_ERROR(Inflate(kEventMarksSection, n, &out->marks_storage_, &out->marks_));
+    Bytes lanes;
+    TAPE_RETURN_IF_ERROR(Inflate(uint8_t(SectionId::kLanes), n * 3, &scratch_, &lanes));
+    out->lanes_.clear();
+    if (!lanes.empty()) {
+      out->lanes_.resize(n);
+      const uint8_t* p = lanes.data();
+      const uint8_t* end = p + lanes.size();
+      for (uint32_t i = 0; i < n; ++i) {
+        uint64_t lane;
+        if (!ParseVarint(&p, end, &lane) || lane >= kMaxLanes) {
+          return Fail("LANES entry " + std::to_string(i) + " is truncated or not below " +
+                      std::to_string(kMaxLanes));
+        }
+        out->lanes_[i] = uint32_t(lane);
+      }
+      if (p != end) return Fail("LANES holds more than one lane per event");
+    }
     if (!out->marks_.empty() && out->marks_.size() != n) {
       return Fail("EVENT_MARKS holds " + std::to_string(out->marks_.size()) + " entries for " +
                   std::to_string(n) + " events");
@@ -451,6 +470,15 @@ Result<uint64_t> ChunkDecoder::ContentHash(Bytes body, uint64_t file_offset) {
     StoreU32(len, uint32_t(section.size()));
     XXH3_64bits_update(&state, len, 4);
     if (!section.empty()) XXH3_64bits_update(&state, section.data(), section.size());
+  }
+  if (sections_[uint8_t(SectionId::kLanes)].present) {  // §7.6: LANES, when present
+    Bytes lanes;
+    TAPE_RETURN_IF_ERROR(
+        Inflate(uint8_t(SectionId::kLanes), header_.event_count * 3, &scratch_, &lanes));
+    uint8_t len[4];
+    StoreU32(len, uint32_t(lanes.size()));
+    XXH3_64bits_update(&state, len, 4);
+    if (!lanes.empty()) XXH3_64bits_update(&state, lanes.data(), lanes.size());
   }
   return uint64_t(XXH3_64bits_digest(&state));
 }

@@ -36,7 +36,8 @@ struct EventView {
   uint64_t site = 0;
   uint8_t kind = 0;
   uint8_t marks = 0;  // EVENT_MARKS (§7.3)
-  int64_t time_ns = 0;       // EVENT_TIMES (§7.7): ns since the Unix epoch; 0 unknown
+  uint32_t lane = 0;  // LANES (§7.3)
+  int64_t time_ns = 0;       // EVENT_TIMES (§7.8): ns since the Unix epoch; 0 unknown
   uint64_t duration_ns = 0;  // how long the effect took; 0 when not measured
   PayloadView args;
   PayloadView result;
@@ -48,7 +49,7 @@ enum DecodeParts : unsigned {
   kDecodeKinds = 2,
   kDecodePayloads = 4 | kDecodeKinds,  // args and results; integer-coded results need kinds
   kDecodeNewSites = 8,
-  kDecodeTimes = 32,  // EVENT_TIMES (§7.7)
+  kDecodeTimes = 32,  // EVENT_TIMES (§7.8)
   kDecodeAll = 15 | kDecodeTimes,
   // Payload sizes only (payload views have no data): heaps stay compressed.
   kDecodeSizes = 16 | kDecodeKinds,
@@ -66,8 +67,14 @@ class DecodedChunk {
   // The event's EVENT_MARKS byte (§7.3), 0 when the chunk has none.
   // REQUIRES: kinds were decoded.
   uint8_t marks(uint32_t i) const { return marks_.empty() ? 0 : marks_[i]; }
+  // The event's lane (§7.3 LANES), 0 when the chunk has none.
+  // REQUIRES: kinds were decoded.
+  uint32_t lane(uint32_t i) const { return lanes_.empty() ? 0 : lanes_[i]; }
+  // True when some event of the chunk is in a lane other than 0.
+  bool has_lanes() const { return !lanes_.empty(); }
+  const uint32_t* lanes() const { return lanes_.empty() ? nullptr : lanes_.data(); }
   uint64_t site(uint32_t i) const { return site_dict_[site_index_[i]]; }
-  // §7.7: the event's time, ns since the Unix epoch, and how long its effect
+  // §7.8: the event's time, ns since the Unix epoch, and how long its effect
   // took; 0 when the chunk has no EVENT_TIMES (or no durations).
   // REQUIRES: times were decoded.
   bool has_times() const { return !times_.empty(); }
@@ -142,6 +149,7 @@ class DecodedChunk {
   std::vector<uint8_t> kinds_storage_;
   Bytes marks_;
   std::vector<uint8_t> marks_storage_;
+  std::vector<uint32_t> lanes_;
   std::vector<uint64_t> site_dict_;
   std::vector<uint32_t> site_index_;
   std::vector<int64_t> times_;

@@ -177,7 +177,7 @@ void ChunkEncoder::BuildTimes(const ChunkBuilder& b, uint32_t begin, uint32_t en
   if (n == 0 || times[0] <= 0) return;
   if (times_.size() < n * kMaxEventTimesPerEvent) times_.resize(n * kMaxEventTimesPerEvent);
   uint8_t* out = times_.data();
-  // Times never decrease (§7.7): an earlier one is written as the one before.
+  // Times never decrease (§7.8): an earlier one is written as the one before.
   int64_t prev = std::max(times[0], previous_time_);
   first_time_ = prev;
   out += StoreVarint(out, uint64_t(prev));
@@ -200,9 +200,16 @@ void ChunkEncoder::BuildTimes(const ChunkBuilder& b, uint32_t begin, uint32_t en
   bool any = false;
   for (size_t i = 0; i < n && !any; ++i) any = durations[i] != 0;
   if (any) {
+    // An event whose time was raised (above) keeps its end: its duration
+    // shrinks by as much. With lanes (§7.3) this is an effect that waited in
+    // one thread while others recorded events, which took earlier seqs.
+    int64_t run = first_time_;
     for (size_t i = 0; i < n; ++i) {
-      // The effect's end must fit in an i64 (§7.7); it always does for real times.
-      uint64_t d = std::min<uint64_t>(durations[i], uint64_t(INT64_MAX - last_time_));
+      run = std::max(run, times[i]);
+      uint64_t raised = uint64_t(run - times[i]);
+      uint64_t d = durations[i] > raised ? durations[i] - raised : 0;
+      // The effect's end must fit in an i64 (§7.8); it always does for real times.
+      d = std::min<uint64_t>(d, uint64_t(INT64_MAX - last_time_));
       out += StoreVarint(out, d);
     }
   }
@@ -283,6 +290,15 @@ void ChunkEncoder::Encode(const ChunkBuilder& b, uint32_t begin, uint32_t end,
     }
   }
 
+  // LANES only when some event is not in lane 0 (§7.3).
+  lanes_.clear();
+  const uint32_t* lanes = b.lanes() + begin;
+  bool any_lane = false;
+  for (uint32_t i = 0; i < n && !any_lane; ++i) any_lane = lanes[i] != 0;
+  if (any_lane) {
+    for (uint32_t i = 0; i < n; ++i) PutVarint(&lanes_, lanes[i]);
+  }
+
   // EVENT_MARKS only when some event in the range has a mark.
   const uint8_t* marks = b.marks() + begin;
   bool any_marks = false;
@@ -300,6 +316,7 @@ void ChunkEncoder::Encode(const ChunkBuilder& b, uint32_t begin, uint32_t end,
       {uint8_t(SectionId::kIntResults), int_results_.data(), int_results_.size()},
       {uint8_t(SectionId::kNewSites), new_sites_.data(), new_sites_.size()},
       {uint8_t(SectionId::kBlobRefs), blob_refs_.data(), blob_refs_.size()},
+      {uint8_t(SectionId::kLanes), lanes_.data(), lanes_.size()},
       {kKindNamesSection, kind_names_.data(), kind_names_.size()},
       {kEventTimesSection, times_.data(), times_size_},
       {kEventMarksSection, marks, any_marks ? n : 0},
@@ -313,7 +330,10 @@ void ChunkEncoder::Encode(const ChunkBuilder& b, uint32_t begin, uint32_t end,
   StoreU32(fixed + 8, n);
   XXH3_64bits_update(&hash_state, fixed, 12);
   for (const Section& s : sections) {
-    if (s.id > uint8_t(SectionId::kIntResults)) break;
+    // Sections 1..9, then LANES when present (§7.6).
+    bool hashed = s.id <= uint8_t(SectionId::kIntResults) ||
+                  (s.id == uint8_t(SectionId::kLanes) && s.size > 0);
+    if (!hashed) continue;
     uint8_t len[4];
     StoreU32(len, uint32_t(s.size));
     XXH3_64bits_update(&hash_state, len, 4);

@@ -53,7 +53,7 @@ class ChunkEncoder {
   void BuildPayloadColumns(const ChunkBuilder& b, uint32_t begin, uint32_t end, bool args,
                            const uint8_t** heap, size_t* heap_size);
   void ChooseIntKinds(const ChunkBuilder& b, uint32_t begin, uint32_t end);
-  // EVENT_TIMES (§7.7): times as a start and deltas, then durations when some
+  // EVENT_TIMES (§7.8): times as a start and deltas, then durations when some
   // event has one. Times that would decrease are raised to the previous one.
   void BuildTimes(const ChunkBuilder& b, uint32_t begin, uint32_t end);
   void BuildIntResults(const ChunkBuilder& b, uint32_t begin, uint32_t end,
@@ -69,7 +69,8 @@ class ChunkEncoder {
   std::vector<uint32_t> event_index_;  // dictionary index of each event
 
   std::vector<uint8_t> dict_, index_, arg_lens_, result_lens_, arg_heap_, result_heap_,
-      int_kinds_, int_results_, int_heap_, new_sites_, blob_refs_, kind_names_, compressed_;
+      int_kinds_, int_results_, int_heap_, new_sites_, blob_refs_, kind_names_, lanes_,
+      compressed_;
   bool int_kind_[256] = {};
   // EVENT_TIMES as built: the first times_size_ bytes of times_, which only
   // grows (a vector resized up each chunk would zero-fill it every time).

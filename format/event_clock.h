@@ -1,4 +1,4 @@
-// EventClock: the time stamped on every recorded event (§7.7), for the cost
+// EventClock: the time stamped on every recorded event (§7.8), for the cost
 // of one relaxed atomic load on the recorded program's thread.
 //
 // A ticker thread reads the clock every kTickNs while events are being

@@ -66,15 +66,18 @@ enum class SectionId : uint8_t {  // §7.3, in the order they must appear
   kIntResults = 9,
   kNewSites = 10,
   kBlobRefs = 11,
+  kLanes = 12,  // format 1.1: each event's lane, when some event is not in lane 0
 };
-inline constexpr uint8_t kLastCriticalSection = 11;
+inline constexpr uint8_t kLastCriticalSection = 12;
+// §7.3: lane numbers are below this.
+inline constexpr uint32_t kMaxLanes = 1u << 16;
 inline constexpr uint8_t kFirstAncillarySection = 128;  // ids >= 128 are skipped when unknown
 // §7.3 ancillary sections (format 1.1).
 inline constexpr uint8_t kKindNamesSection = 128;
 // EVENT_TIMES: each event's time (a start and deltas), then optionally each
-// event's duration; omitted unless every event of the chunk has a time (§7.7).
+// event's duration; omitted unless every event of the chunk has a time (§7.8).
 inline constexpr uint8_t kEventTimesSection = 129;
-// §7.7: decoded EVENT_TIMES holds at most two varints per event.
+// §7.8: decoded EVENT_TIMES holds at most two varints per event.
 inline constexpr size_t kMaxEventTimesPerEvent = 2 * 10;
 // EVENT_MARKS: a byte per event, omitted when every mark is 0 (§7.3).
 inline constexpr uint8_t kEventMarksSection = 130;

@@ -73,11 +73,15 @@ TraceWriter::TraceWriter(std::unique_ptr<TraceOutput> output, const WriterOption
       builders_{std::make_unique<ChunkBuilder>(options.chunk_max_events, options.chunk_max_payload),
                 std::make_unique<ChunkBuilder>(options.chunk_max_events, options.chunk_max_payload)},
       clock_([this] {
-        // Any change means events are being recorded (a Reset lowers it).
-        return uint64_t(builders_[0]->published()) << 32 | builders_[1]->published();
+        // Any change means events are being recorded (a Reset lowers it; in
+        // lanes mode the builders rest and the seq counter moves).
+        return (uint64_t(builders_[0]->published()) << 32 | builders_[1]->published()) +
+               lane_seq_.load(std::memory_order_relaxed);
       }),
       encoder_(options.zstd_level),
       file_offset_(data_start) {
+  merge_builder_ =
+      std::make_unique<ChunkBuilder>(options.chunk_max_events, options.chunk_max_payload);
   current_ = builders_[0].get();
   current_->Reset(0);
   thread_ = std::thread([this] { EncoderLoop(); });
@@ -143,6 +147,23 @@ void TraceWriter::Rotate() {
   current_ = builders_[next].get();
 }
 
+void TraceWriter::Spill(Bytes payload, uint8_t entry[kBuilderSpillEntry]) {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return !blob_.busy; });
+  blob_.busy = true;
+  blob_.payload = payload;
+  blob_.pending = true;
+  blob_.done = false;
+  cv_.notify_all();
+  cv_.wait(lock, [&] { return blob_.done; });
+  StoreU64(entry, blob_.hash);
+  StoreU64(entry + 8, blob_.offset);
+  StoreU64(entry + 16, payload.size());
+  blob_.busy = false;
+  blob_.done = false;
+  cv_.notify_all();
+}
+
 void TraceWriter::AppendLarge(uint64_t site, uint8_t kind, Bytes args, Bytes result,
                               uint8_t marks, int64_t time_ns, uint64_t duration_ns) {
   uint8_t entries[2][kBuilderSpillEntry];
@@ -150,21 +171,110 @@ void TraceWriter::AppendLarge(uint64_t site, uint8_t kind, Bytes args, Bytes res
   Bytes parts[2] = {args, result};
   for (int i = 0; i < 2; ++i) {
     if (parts[i].size() <= spill_threshold_) continue;
-    std::unique_lock lock(mu_);
-    blob_.payload = parts[i];
-    blob_.pending = true;
-    blob_.done = false;
-    cv_.notify_all();
-    cv_.wait(lock, [&] { return blob_.done; });
-    StoreU64(entries[i], blob_.hash);
-    StoreU64(entries[i] + 8, blob_.offset);
-    StoreU64(entries[i] + 16, parts[i].size());
+    Spill(parts[i], entries[i]);
     parts[i] = {entries[i], kBuilderSpillEntry};
     flags |= i == 0 ? kArgsSpilled : kResultSpilled;
   }
   if (!current_->HasRoom(parts[0].size(), parts[1].size())) Rotate();
-  current_->Append(site, kind, parts[0], parts[1], flags, marks, time_ns, duration_ns);
+  current_->Append(site, kind, parts[0], parts[1], flags, marks, 0, time_ns, duration_ns);
   ++next_seq_;
+}
+
+void TraceWriter::EnableLanes() {
+  if (lanes_enabled_) return;
+  std::unique_lock lock(mu_);
+  // Hand the chunk being built to the encoder, as Rotate does; from now on
+  // the encoder builds chunks from the lane queues.
+  state_[current_index_] = BuilderState::kFull;
+  lane_seq_.store(next_seq_, std::memory_order_relaxed);
+  merge_next_ = next_seq_;
+  merge_builder_->Reset(next_seq_);
+  lanes_mode_ = true;
+  lanes_enabled_ = true;
+  cv_.notify_all();
+}
+
+LaneQueue* TraceWriter::AcquireLaneQueue() {
+  std::lock_guard lock(lanes_mu_);
+  if (!free_lanes_.empty()) {
+    LaneQueue* q = free_lanes_.back();
+    free_lanes_.pop_back();
+    return q;
+  }
+  lanes_.push_back(
+      std::make_unique<LaneQueue>(std::max<uint32_t>(spill_threshold_, kBuilderSpillEntry)));
+  return lanes_.back().get();
+}
+
+void TraceWriter::ReleaseLaneQueue(LaneQueue* q) {
+  std::lock_guard lock(lanes_mu_);
+  free_lanes_.push_back(q);
+}
+
+void TraceWriter::AppendFromLane(LaneQueue* q, uint32_t lane, uint64_t site, uint8_t kind,
+                                 Bytes args, Bytes result, uint8_t marks, int64_t time_ns,
+                                 uint64_t duration_ns) {
+  uint8_t entries[2][kBuilderSpillEntry];
+  uint8_t flags = 0;
+  if (args.size() > spill_threshold_ || result.size() > spill_threshold_) [[unlikely]] {
+    Bytes* parts[2] = {&args, &result};
+    for (int i = 0; i < 2; ++i) {
+      if (parts[i]->size() <= spill_threshold_) continue;
+      Spill(*parts[i], entries[i]);
+      *parts[i] = {entries[i], kBuilderSpillEntry};
+      flags |= i == 0 ? kArgsSpilled : kResultSpilled;
+    }
+  }
+  // Room first, then the seq: a lane never holds a seq while it waits.
+  if (!q->HasRoom(args.size(), result.size())) [[unlikely]] {
+    if (!WaitForRoom(q, args.size(), result.size())) return;
+  }
+  uint64_t seq = lane_seq_.fetch_add(1, std::memory_order_relaxed);
+  if (time_ns == 0) time_ns = clock_.Now();
+  q->Push(seq, lane, site, kind, flags, marks, args, result, time_ns, duration_ns);
+  if ((q->pushed() & 1023) == 0) [[unlikely]] {
+    std::lock_guard lock(mu_);
+    drain_requested_ = true;
+    cv_.notify_all();
+  }
+}
+
+bool TraceWriter::WaitForRoom(LaneQueue* q, size_t args_size, size_t result_size) {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    if (!ok() || finished_.load() || stop_) return false;
+    if (q->HasRoom(args_size, result_size)) return true;
+    drain_requested_ = true;
+    cv_.notify_all();
+    cv_.wait_for(lock, std::chrono::milliseconds(10));
+  }
+}
+
+void TraceWriter::MergeLanes() {
+  std::vector<LaneQueue*> queues;
+  {
+    std::lock_guard lock(lanes_mu_);
+    for (auto& q : lanes_) queues.push_back(q.get());
+  }
+  bool progress = true;
+  while (progress) {
+    progress = false;
+    for (LaneQueue* q : queues) {
+      while (const LaneQueue::Entry* e = q->Peek()) {
+        if (e->seq != merge_next_) break;
+        if (!merge_builder_->HasRoom(e->args_len, e->result_len)) {
+          EncodeBuilder(*merge_builder_, &merge_encoded_, merge_builder_->published());
+          merge_builder_->Reset(merge_next_);
+          merge_encoded_ = 0;
+        }
+        merge_builder_->Append(e->site, e->kind, q->Args(*e), q->Result(*e), e->flags, e->marks,
+                               e->lane, e->time_ns, e->duration_ns);
+        q->Pop();
+        ++merge_next_;
+        progress = true;
+      }
+    }
+  }
 }
 
 void TraceWriter::WriteBlob() {
@@ -182,8 +292,10 @@ void TraceWriter::WriteBlob() {
   blob_.offset = first;
 }
 
-void TraceWriter::EncodeRange(int b, uint32_t end) {
-  uint32_t begin = encoded_[b];
+void TraceWriter::EncodeRange(int b, uint32_t end) { EncodeBuilder(*builders_[b], &encoded_[b], end); }
+
+void TraceWriter::EncodeBuilder(ChunkBuilder& builder, uint32_t* encoded, uint32_t end) {
+  uint32_t begin = *encoded;
   if (begin >= end) return;
   SiteDefinitions defs;
   KindDefinitions kinds;
@@ -192,10 +304,9 @@ void TraceWriter::EncodeRange(int b, uint32_t end) {
     defs.swap(sites_pending_);
     kinds.swap(kinds_pending_);
   }
-  const ChunkBuilder& builder = *builders_[b];
   uint64_t hash = 0;
   encoder_.Encode(builder, begin, end, uint32_t(index_.size()), defs, &record_, &hash, &kinds);
-  encoded_[b] = end;
+  *encoded = end;
   uint64_t offset = file_offset_;
   if (!WriteAll(record_.data(), record_.size())) return;
   file_offset_ += record_.size();
@@ -243,7 +354,7 @@ void TraceWriter::EncoderLoop() {
   for (;;) {
     cv_.wait_until(lock, next_tick, [&] {
       return stop_ || blob_.pending || state_[0] == BuilderState::kFull ||
-             state_[1] == BuilderState::kFull || signal_stop_.load();
+             state_[1] == BuilderState::kFull || signal_stop_.load() || drain_requested_;
     });
     if (blob_.pending) {
       lock.unlock();
@@ -272,6 +383,30 @@ void TraceWriter::EncoderLoop() {
       if (tick_builder == full) tick_builder = -1;
       cv_.notify_all();
       continue;
+    }
+    if (lanes_mode_) {
+      // Lanes: the chunks are built here, from the queues. Merge what is
+      // next in seq order; on a tick or at the end, seal all of it.
+      bool ending = stop_ || signal_stop_.load();
+      bool tick = Clock::now() >= next_tick;
+      drain_requested_ = false;
+      lock.unlock();
+      MergeLanes();
+      if (ending || tick) EncodeBuilder(*merge_builder_, &merge_encoded_, merge_builder_->published());
+      lock.lock();
+      cv_.notify_all();  // producers waiting for room
+      if (tick) next_tick = Clock::now() + period;
+      if (!ending) continue;
+      Outcome outcome = final_outcome_;
+      std::optional<uint64_t> steps = stop_ ? final_steps_ : std::nullopt;
+      if (!stop_) {
+        outcome = {OutcomeKind(signal_kind_.load()), signal_code_.load(),
+                   signal_message_.load() ? signal_message_.load() : ""};
+      }
+      lock.unlock();
+      WriteFooter(outcome, steps);
+      finished_.store(true);
+      return;
     }
     if (stop_ || signal_stop_.load()) {
       int c = current_index_;

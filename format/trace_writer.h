@@ -27,6 +27,7 @@
 #include "format/chunk_builder.h"
 #include "format/chunk_encoder.h"
 #include "format/event_clock.h"
+#include "format/lane_queue.h"
 #include "format/status.h"
 #include "format/trace_info.h"
 #include "format/trace_output.h"
@@ -63,7 +64,7 @@ class TraceWriter {
 
   // Records the next event (seq = events so far). Hot path. `marks`: the
   // event's EVENT_MARKS byte (§7.3).
-  // The event's time (§7.7) is the event clock's, one relaxed load.
+  // The event's time (§7.8) is the event clock's, one relaxed load.
   void Append(uint64_t site, uint8_t kind, Bytes args, Bytes result, uint8_t marks = 0) {
     AppendTimed(site, kind, args, result, clock_.Now(), 0, marks);
   }
@@ -77,7 +78,7 @@ class TraceWriter {
       return;
     }
     if (!current_->HasRoom(args.size(), result.size())) Rotate();
-    current_->Append(site, kind, args, result, 0, marks, time_ns, duration_ns);
+    current_->Append(site, kind, args, result, 0, marks, 0, time_ns, duration_ns);
     ++next_seq_;
   }
   // The event clock read now (~30 ns): for the start and the end of an effect
@@ -91,7 +92,38 @@ class TraceWriter {
   // user-defined effect. Must precede the first Append of that kind.
   void DefineKind(uint8_t kind, std::string_view name);
 
-  uint64_t events() const { return next_seq_; }
+  uint64_t events() const {
+    return lanes_enabled_ ? lane_seq_.load(std::memory_order_relaxed) : next_seq_;
+  }
+
+  // --- lanes: recording from several threads (§7.3 LANES) -------------------
+  //
+  // Until EnableLanes(), one thread appends (Append above) straight into the
+  // chunk being built. After it, each lane (thread) appends into its own
+  // LaneQueue with AppendFromLane: no lock, one atomic increment for the
+  // event's seq; the encoder thread merges the queues in seq order into
+  // chunks. So the global order of the calls is recorded, and threads
+  // recording in parallel do not wait for each other.
+
+  // REQUIRES: called by the only thread that has appended so far, before any
+  // other thread appends. Idempotent.
+  void EnableLanes();
+  bool lanes_enabled() const { return lanes_enabled_; }
+  // A queue for a thread that starts appending (one thread per queue), and
+  // its return when that thread has appended its last event. Thread-safe.
+  LaneQueue* AcquireLaneQueue();
+  void ReleaseLaneQueue(LaneQueue* q);
+  // Records the next event of `lane`, whose thread owns `q`. Thread-safe
+  // across queues. REQUIRES: lanes_enabled(). If the writer has failed, the
+  // event is dropped (ok() says so). `time_ns` and `duration_ns` as for
+  // AppendTimed, except that time 0 means the event clock's time when the
+  // event takes its seq. Each lane's events carry their own times through
+  // the merge; the encoder raises a time that is earlier than the previous
+  // event's (another lane's event took a seq in between) to it, keeping the
+  // effect's end (§7.8).
+  void AppendFromLane(LaneQueue* q, uint32_t lane, uint64_t site, uint8_t kind, Bytes args,
+                      Bytes result, uint8_t marks = 0, int64_t time_ns = 0,
+                      uint64_t duration_ns = 0);
   // The file written, and the old trace it replaces: writing either from the
   // recorded program would destroy a recording.
   bool IsOwnFile(dev_t dev, ino_t ino) const { return output_->IsOwnFile(dev, ino); }
@@ -117,6 +149,17 @@ class TraceWriter {
 
   void AppendLarge(uint64_t site, uint8_t kind, Bytes args, Bytes result, uint8_t marks,
                    int64_t time_ns, uint64_t duration_ns);
+  // Writes a payload too large for a chunk as BLOB records (through the
+  // encoder thread) and fills the builder's 24-byte spill entry for it.
+  // Thread-safe: callers take turns.
+  void Spill(Bytes payload, uint8_t entry[kBuilderSpillEntry]);
+  // Producer side, lanes mode: waits until `q` has room; false if the
+  // writer failed or finished meanwhile.
+  bool WaitForRoom(LaneQueue* q, size_t args_size, size_t result_size);
+  // Encoder thread, lanes mode: moves every event that is next in seq order
+  // from the lane queues into merge_builder_, sealing it when it fills.
+  void MergeLanes();
+  void EncodeBuilder(ChunkBuilder& builder, uint32_t* encoded, uint32_t end);
   void Rotate();  // hands the full current builder to the encoder
   void EncoderLoop();
   void EncodeRange(int b, uint32_t end);  // seals builders_[b] up to `end`
@@ -143,19 +186,35 @@ class TraceWriter {
   std::condition_variable cv_;
   std::unique_ptr<ChunkBuilder> builders_[2];
   BuilderState state_[2] = {BuilderState::kCurrent, BuilderState::kFree};  // guarded by mu_
-  // Publishes event times (after builders_: its ticker reads their counts).
-  EventClock clock_;
   int current_index_ = 0;  // guarded by mu_
   bool stop_ = false;      // guarded by mu_
   Outcome final_outcome_;  // guarded by mu_
   std::optional<uint64_t> final_steps_;  // guarded by mu_
   struct BlobJob {
     Bytes payload;
+    bool busy = false;  // a producer holds the job (between posting and taking the result)
     bool pending = false;
     bool done = false;
     uint64_t offset = 0;
     uint64_t hash = 0;
   } blob_;  // guarded by mu_
+
+  // Lanes mode.
+  bool lanes_enabled_ = false;       // producer side: set before other threads exist
+  bool lanes_mode_ = false;          // guarded by mu_ (the encoder's view)
+  bool drain_requested_ = false;     // guarded by mu_
+  std::atomic<uint64_t> lane_seq_{0};  // the next seq to hand out
+  std::mutex lanes_mu_;
+  std::vector<std::unique_ptr<LaneQueue>> lanes_;  // every queue; guarded by lanes_mu_
+  std::vector<LaneQueue*> free_lanes_;              // guarded by lanes_mu_
+  // Encoder-thread state for lanes mode.
+  std::unique_ptr<ChunkBuilder> merge_builder_;
+  uint32_t merge_encoded_ = 0;
+  uint64_t merge_next_ = 0;  // the next seq to merge
+
+  // Publishes event times (after builders_ and lane_seq_: its ticker reads
+  // their counts).
+  EventClock clock_;
 
   // Async-signal path: set by FinishFromSignal, polled by the encoder thread.
   std::atomic<bool> signal_stop_{false};

@@ -20,6 +20,7 @@
 #include <optional>
 #include <vector>
 
+#include "engine/src/effect_table.h"
 #include "tools/cli.h"
 #include "tools/event_text.h"
 
@@ -27,10 +28,11 @@ namespace tape::cli {
 
 namespace {
 
-enum class Divergence { kNone, kSite, kKind, kArgs, kResult, kLength, kOutcome };
+enum class Divergence { kNone, kLane, kSite, kKind, kArgs, kResult, kLength, kOutcome };
 
 const char* ClassName(Divergence d) {
   switch (d) {
+    case Divergence::kLane: return "lane";
     case Divergence::kSite: return "site";
     case Divergence::kKind: return "kind";
     case Divergence::kArgs: return "args";
@@ -44,6 +46,8 @@ const char* ClassName(Divergence d) {
 
 const char* Explain(Divergence d) {
   switch (d) {
+    case Divergence::kLane:
+      return "another thread made the call here: the threads' calls interleaved differently";
     case Divergence::kSite:
       return "the call came from another place: the program took a different path";
     case Divergence::kKind:
@@ -95,8 +99,17 @@ struct Found {
   std::vector<format::SeqRange> both_missing;  // gaps the two traces share
 };
 
+// What is compared: by default everything; --ignore KIND leaves that kind's
+// results out, --path-only every payload.
+struct Compared {
+  bool results[256];
+  bool payloads = true;
+  Compared() { std::fill(std::begin(results), std::end(results), true); }
+};
+
 // Compares events [from, to) of chunk ca of `a` and chunk cb of `b`.
-Result<Found> CompareRange(Side& a, size_t ca, Side& b, size_t cb, uint64_t from, uint64_t to) {
+Result<Found> CompareRange(Side& a, size_t ca, Side& b, size_t cb, uint64_t from, uint64_t to,
+                           const Compared& compared) {
   const unsigned kColumns = format::kDecodeKinds | format::kDecodeSites;
   TAPE_RETURN_IF_ERROR(a.Load(ca, kColumns));
   TAPE_RETURN_IF_ERROR(b.Load(cb, kColumns));
@@ -104,6 +117,11 @@ Result<Found> CompareRange(Side& a, size_t ca, Side& b, size_t cb, uint64_t from
   Divergence path_kind = Divergence::kNone;
   for (uint64_t s = from; s < to; ++s) {
     uint32_t i = uint32_t(s - a.chunk.first_seq()), j = uint32_t(s - b.chunk.first_seq());
+    if (a.chunk.lane(i) != b.chunk.lane(j)) {
+      first_path = s;
+      path_kind = Divergence::kLane;
+      break;
+    }
     if (a.chunk.site(i) != b.chunk.site(j)) {
       first_path = s;
       path_kind = Divergence::kSite;
@@ -115,14 +133,15 @@ Result<Found> CompareRange(Side& a, size_t ca, Side& b, size_t cb, uint64_t from
       break;
     }
   }
-  if (first_path > from) {
+  if (first_path > from && compared.payloads) {
     // Payloads can only differ before the first path divergence matters.
     TAPE_RETURN_IF_ERROR(a.Load(ca, format::kDecodeAll));
     TAPE_RETURN_IF_ERROR(b.Load(cb, format::kDecodeAll));
     for (uint64_t s = from; s < first_path; ++s) {
       uint32_t i = uint32_t(s - a.chunk.first_seq()), j = uint32_t(s - b.chunk.first_seq());
       if (!SamePayload(a.chunk.args(i), b.chunk.args(j))) return Found{Divergence::kArgs, s, {}};
-      if (!SamePayload(a.chunk.result(i), b.chunk.result(j))) {
+      if (compared.results[a.chunk.kind(i)] &&
+          !SamePayload(a.chunk.result(i), b.chunk.result(j))) {
         return Found{Divergence::kResult, s, {}};
       }
     }
@@ -138,7 +157,7 @@ Status Missing(const Side& side, uint64_t seq) {
                      "; they cannot be compared past that");
 }
 
-Result<Found> FirstDivergence(Side& a, Side& b, Progress& progress) {
+Result<Found> FirstDivergence(Side& a, Side& b, const Compared& compared, Progress& progress) {
   const auto& ia = a.reader->chunks();
   const auto& ib = b.reader->chunks();
   uint64_t end = std::min(a.reader->event_count(), b.reader->event_count());
@@ -180,7 +199,7 @@ Result<Found> FirstDivergence(Side& a, Side& b, Progress& progress) {
     }
     uint64_t upto = std::min({x_end, y_end, end});
     if (!equal) {
-      TAPE_ASSIGN_OR_RETURN(Found f, CompareRange(a, ca, b, cb, seq, upto));
+      TAPE_ASSIGN_OR_RETURN(Found f, CompareRange(a, ca, b, cb, seq, upto, compared));
       if (f.what != Divergence::kNone) return f;
     }
     seq = upto;
@@ -226,9 +245,20 @@ int RunDiff(const DiffArgs& args) {
   if (!ra) return kExitTrace;
   OpenedTrace rb = OpenTrace("diff", args.b);
   if (!rb) return kExitTrace;
+  Compared compared;
+  compared.payloads = !args.path_only;
+  for (const std::string& name : args.ignore) {
+    uint8_t kind;
+    if (!ParseKind(*ra, name, &kind) && !ParseKind(*rb, name, &kind)) {
+      return Fail("diff", kExitUsage,
+                  "--ignore " + name + ": not an effect (" + engine::EffectNameList() +
+                      ", or the name of a user-defined effect in these traces)");
+    }
+    compared.results[kind] = false;
+  }
   Side a(ra.get()), b(rb.get());
   Progress progress("diff", std::min(ra->event_count(), rb->event_count()));
-  Result<Found> found = FirstDivergence(a, b, progress);
+  Result<Found> found = FirstDivergence(a, b, compared, progress);
   progress.Finish();
   if (!found.has_value()) return Fail("diff", kExitTrace, found.error().message());
   const Found& f = *found;
@@ -237,8 +267,14 @@ int RunDiff(const DiffArgs& args) {
   if (!ea.has_value()) return Fail("diff", kExitTrace, ea.error().message());
   Result<std::optional<format::EventView>> eb = EventAt(b, f.seq);
   if (!eb.has_value()) return Fail("diff", kExitTrace, eb.error().message());
-  std::string line_a = *ea ? EventCall(*ra, **ea) + "  at " + Where(*ra, **ea) : "(end of trace)";
-  std::string line_b = *eb ? EventCall(*rb, **eb) + "  at " + Where(*rb, **eb) : "(end of trace)";
+  // An event of a thread other than the program's own names its lane.
+  auto lane = [](const format::EventView& e) {
+    return e.lane == 0 ? std::string() : "[lane " + std::to_string(e.lane) + "] ";
+  };
+  std::string line_a =
+      *ea ? lane(**ea) + EventCall(*ra, **ea) + "  at " + Where(*ra, **ea) : "(end of trace)";
+  std::string line_b =
+      *eb ? lane(**eb) + EventCall(*rb, **eb) + "  at " + Where(*rb, **eb) : "(end of trace)";
 
   if (args.json) {
     nlohmann::ordered_json j;
@@ -247,6 +283,8 @@ int RunDiff(const DiffArgs& args) {
     j["events_a"] = ra->event_count();
     j["events_b"] = rb->event_count();
     j["identical"] = f.what == Divergence::kNone;
+    if (args.path_only) j["path_only"] = true;
+    if (!args.ignore.empty()) j["ignored_results"] = args.ignore;
     if (!f.both_missing.empty()) {
       nlohmann::ordered_json jg = nlohmann::ordered_json::array();
       for (const format::SeqRange& g : f.both_missing) {
@@ -280,11 +318,15 @@ int RunDiff(const DiffArgs& args) {
     std::printf("note: both traces lack events %llu..%llu (lost before they were recovered)\n",
                 (unsigned long long)g.first, (unsigned long long)(g.end() - 1));
   }
+  if (args.path_only) std::printf("note: payloads are not compared (--path-only)\n");
+  for (const std::string& name : args.ignore) {
+    std::printf("note: results of %s are not compared (--ignore)\n", Shown(name).c_str());
+  }
   size_t width = std::max(name_a.size(), name_b.size());
   switch (f.what) {
     case Divergence::kNone:
-      std::printf("identical: %s; the program %s\n", Count(ra->event_count(), "event", "events").c_str(),
-                  OutcomeText(*ra).c_str());
+      std::printf("%s: %s; the program %s\n", args.path_only ? "the same path" : "identical",
+                  Count(ra->event_count(), "event", "events").c_str(), OutcomeText(*ra).c_str());
       return kExitOk;
     case Divergence::kOutcome:
       std::printf("the same %s, but the programs ended differently:\n",

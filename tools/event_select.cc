@@ -101,6 +101,10 @@ bool ResolveSelection(const format::TraceReader& reader, const SelectArgs& args,
       out->kinds[kind] = true;
     }
   }
+  if (args.lane) {
+    out->by_lane = true;
+    out->lane = *args.lane;
+  }
   if (args.since) out->first_seq = *args.since;
   if (args.grep && args.grep_re) {
     *error = "--grep and --grep-re: give one of them";
@@ -280,7 +284,7 @@ Status EventWalker::Select(size_t c, bool full) {
   bool time_whole = !sel_.timed || (e.first_time_ns != 0 && e.first_time_ns >= sel_.from_ns &&
                                     e.last_time_ns < sel_.to_ns);
   unsigned probe = 0;
-  if (!sel_.all_kinds) probe |= format::kDecodeKinds;
+  if (!sel_.all_kinds || sel_.by_lane) probe |= format::kDecodeKinds;  // lanes come with kinds
   if (sel_.by_site) probe |= format::kDecodeSites;
   if (!time_whole) probe |= format::kDecodeTimes;
   bool grepping = !sel_.grep.empty() || sel_.regex;
@@ -294,6 +298,7 @@ Status EventWalker::Select(size_t c, bool full) {
     for (uint32_t i = begin; i < end; ++i) {
       if (!sel_.all_kinds && !sel_.kinds[probe_.kind(i)]) continue;
       if (sel_.by_site && probe_.site(i) != sel_.site) continue;
+      if (sel_.by_lane && probe_.lane(i) != sel_.lane) continue;
       if (!time_whole) {
         int64_t t = probe_.time(i);
         if (t == 0 || t < sel_.from_ns || t >= sel_.to_ns) continue;

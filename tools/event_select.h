@@ -1,10 +1,10 @@
 // Which events `inspect` and `export` show, and the walk that finds them in a
-// trace of any size: a seq window, a time window, effects, a site and text in
-// the payloads.
+// trace of any size: a seq window, a time window, effects, a site, a lane and
+// text in the payloads.
 //
 // The walk touches only the chunks the windows can hold (the index has each
 // chunk's seqs and times), decodes only the columns the filters need to
-// decide (kinds, sites, times, payload heaps), and decodes a chunk whole only
+// decide (kinds and lanes, sites, times, payload heaps), and decodes a chunk whole only
 // when something in it is shown. It holds two decoded chunks at a time and
 // returns each chunk's pages to the OS when done with it, so memory stays flat
 // whatever the trace's size.
@@ -37,6 +37,8 @@ struct EventSelection {
   std::array<bool, 256> kinds{};  // when !all_kinds
   bool by_site = false;
   uint64_t site = 0;
+  bool by_lane = false;           // only the events of one thread's lane (§7.3 LANES)
+  uint32_t lane = 0;
   // Text in the args or the result (the payload bytes; integer-coded clock
   // readings are numbers, not text, and are not searched).
   std::string grep;

@@ -6,7 +6,8 @@
 // sequence:
 //   1. a TrackDescriptor for the process (the recorded program), with
 //      SEQ_INCREMENTAL_STATE_CLEARED so that interning starts afresh;
-//   2. a TrackDescriptor per lane, a thread of that process (lane 0 today);
+//   2. a TrackDescriptor per lane, a thread of that process (tid = lane),
+//      written before the lane's first event;
 //   3. per event, a TrackEvent on its lane's track at the event's time (ns
 //      since the Unix epoch): TYPE_INSTANT, or TYPE_SLICE_BEGIN followed by
 //      TYPE_SLICE_END at time + duration for an effect whose duration was
@@ -116,27 +117,17 @@ class PerfettoSink final : public ExportSink {
     packet.Varint(kSequenceFlags, kSeqCleared);
     packet.Message(kTrackDescriptor, track);
     WritePacket(packet);
-    Proto thread;
-    thread.Varint(kThreadPid, kPid);
-    thread.Varint(kThreadTid, 0);
-    thread.Bytes(kThreadName, LaneName(0));
-    track.Clear();
-    track.Varint(kTrackUuid, LaneTrack(0));
-    track.Varint(kTrackParent, kProcessTrack);
-    track.Message(kTrackThread, thread);
-    packet.Clear();
-    packet.Varint(kSequenceId, kSequence);
-    packet.Message(kTrackDescriptor, track);
-    WritePacket(packet);
+    DescribeLane(0);
   }
 
   void Event(const format::EventView& e) override {
+    if (!lanes_.Seen(e.lane)) DescribeLane(e.lane);
     nlohmann::ordered_json j = EventJson(*c_.reader, e, c_.max_payload);
     Proto interned, event, packet;
     uint64_t name = Intern(&names_, j["kind"].get<std::string>(), kInternedEventNames, &interned);
     uint64_t category = Intern(&categories_, KindCategory(e.kind), kInternedCategories, &interned);
     event.Varint(kEventType, e.duration_ns != 0 ? kSliceBegin : kInstant);
-    event.Varint(kEventTrackUuid, LaneTrack(0));
+    event.Varint(kEventTrackUuid, LaneTrack(e.lane));
     event.Varint(kEventNameIid, name);
     event.Varint(kEventCategoryIids, category);
     Annotate(&event, &interned, "seq", e.seq);
@@ -154,7 +145,7 @@ class PerfettoSink final : public ExportSink {
     event.Clear();
     packet.Clear();
     event.Varint(kEventType, kSliceEnd);
-    event.Varint(kEventTrackUuid, LaneTrack(0));
+    event.Varint(kEventTrackUuid, LaneTrack(e.lane));
     packet.Varint(kTimestamp, uint64_t(e.time_ns) + e.duration_ns);
     packet.Varint(kSequenceId, kSequence);
     packet.Varint(kSequenceFlags, kSeqNeedsState);
@@ -165,6 +156,22 @@ class PerfettoSink final : public ExportSink {
   void End() override {}
 
  private:
+  // The track of lane `lane`: a thread (tid = lane) of the process, described
+  // before its first event.
+  void DescribeLane(uint32_t lane) {
+    lanes_.Seen(lane);
+    Proto thread, track, packet;
+    thread.Varint(kThreadPid, kPid);
+    thread.Varint(kThreadTid, lane);
+    thread.Bytes(kThreadName, LaneName(lane));
+    track.Varint(kTrackUuid, LaneTrack(lane));
+    track.Varint(kTrackParent, kProcessTrack);
+    track.Message(kTrackThread, thread);
+    packet.Varint(kSequenceId, kSequence);
+    packet.Message(kTrackDescriptor, track);
+    WritePacket(packet);
+  }
+
   void WritePacket(const Proto& packet) {
     frame_.Clear();
     frame_.Message(kTracePacket, packet);
@@ -202,6 +209,7 @@ class PerfettoSink final : public ExportSink {
   ExportContext c_;
   Proto frame_;
   std::unordered_map<std::string, uint64_t> names_, categories_, annotation_names_;
+  SeenLanes lanes_;
 };
 
 }  // namespace

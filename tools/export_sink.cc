@@ -84,13 +84,11 @@ class ChromeSink final : public ExportSink {
     Json process = {{"ph", "M"}, {"pid", 1}, {"tid", 0}, {"name", "process_name"},
                     {"args", {{"name", c.program}}}};
     out_->Write(JsonLine(process));
-    Json thread = {{"ph", "M"}, {"pid", 1}, {"tid", 0}, {"name", "thread_name"},
-                   {"args", {{"name", LaneName(0)}}}};
-    out_->Write(",\n");
-    out_->Write(JsonLine(thread));
+    NameLane(0);
   }
 
   void Event(const format::EventView& e) override {
+    if (!lanes_.Seen(e.lane)) NameLane(e.lane);
     Json j = EventJson(*c_.reader, e, c_.max_payload);
     std::string name = j["kind"];
     j.erase("kind");
@@ -101,7 +99,7 @@ class ChromeSink final : public ExportSink {
     } else {
       line += ",\"ph\":\"i\",\"s\":\"t\",\"ts\":" + Micros(e.time_ns - c_.origin_ns);
     }
-    line += ",\"pid\":1,\"tid\":0,\"args\":" + JsonLine(j) + "}";
+    line += ",\"pid\":1,\"tid\":" + std::to_string(e.lane) + ",\"args\":" + JsonLine(j) + "}";
     out_->Write(",\n");
     out_->Write(line);
   }
@@ -109,8 +107,19 @@ class ChromeSink final : public ExportSink {
   void End() override { out_->Write("\n]}\n"); }
 
  private:
+  // A metadata event naming lane `lane`'s thread (tid = lane), written before
+  // its first event: viewers show one track per thread.
+  void NameLane(uint32_t lane) {
+    lanes_.Seen(lane);
+    Json thread = {{"ph", "M"}, {"pid", 1}, {"tid", lane}, {"name", "thread_name"},
+                   {"args", {{"name", LaneName(lane)}}}};
+    out_->Write(",\n");
+    out_->Write(JsonLine(thread));
+  }
+
   ExportOutput* out_;
   ExportContext c_;
+  SeenLanes lanes_;
 };
 
 // RFC 4180: a field holding a comma, a quote or a line break is quoted, and
@@ -131,11 +140,11 @@ class CsvSink final : public ExportSink {
   bool needs_times() const override { return false; }
   void Begin(const ExportContext& c) override {
     c_ = c;
-    out_->Write("seq,time,time_unix_ns,duration_ns,kind,site,location,args,result\r\n");
+    out_->Write("seq,lane,time,time_unix_ns,duration_ns,kind,site,location,args,result\r\n");
   }
   void Event(const format::EventView& e) override {
     Json j = EventJson(*c_.reader, e, c_.max_payload);
-    std::string row = std::to_string(e.seq) + ",";
+    std::string row = std::to_string(e.seq) + "," + std::to_string(e.lane) + ",";
     if (e.time_ns != 0) row += FormatIso(e.time_ns) + "," + std::to_string(e.time_ns);
     else row += ",";
     row += ",";

@@ -3,15 +3,15 @@
 // flat however many events are exported.
 //
 //   chrome    Chrome's Trace Event JSON (Perfetto UI, chrome://tracing,
-//             speedscope): one track per lane (thread), an instant event per
+//             speedscope): one track per lane (thread: tid = lane), an instant event per
 //             effect, or a complete event ("X") with its duration for an
-//             effect whose duration was measured (§7.7: sleeps, files, HTTP,
+//             effect whose duration was measured (§7.8: sleeps, files, HTTP,
 //             processes, user effects).
 //   perfetto  Perfetto's protobuf trace (TracePacket / TrackEvent) with
 //             interned names: the same tracks and events, smaller and faster
 //             to load for large ranges.
-//   csv       one row per event: seq, time, duration, kind, site, location,
-//             args and result (the payloads as JSON text).
+//   csv       one row per event: seq, lane, time, duration, kind, site,
+//             location, args and result (the payloads as JSON text).
 //   jsonl     one JSON object per line, the objects of `tape inspect --json`.
 
 #ifndef TAPE_TOOLS_EXPORT_SINK_H_
@@ -22,6 +22,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "format/status.h"
 #include "format/trace_reader.h"
@@ -72,8 +73,23 @@ class ExportSink {
 std::unique_ptr<ExportSink> MakeExportSink(std::string_view format, ExportOutput* out);
 inline constexpr const char* kExportFormats = "chrome, perfetto, csv or jsonl";
 
-// The track name of a lane (every event is lane 0 until lanes are recorded).
+// The track name of a lane: "lane 0 (main)", "lane 3".
 std::string LaneName(uint32_t lane);
+// The lanes a timeline has named a track for so far (lane numbers are below
+// 65536, §7.3 LANES; 8 KiB).
+class SeenLanes {
+ public:
+  // Whether `lane` was seen before; marks it seen.
+  bool Seen(uint32_t lane) {
+    if (lane >= seen_.size()) seen_.resize(size_t(lane) + 1, false);
+    bool was = seen_[lane];
+    seen_[lane] = true;
+    return was;
+  }
+
+ private:
+  std::vector<bool> seen_;
+};
 // "fs" for fs.read, "user" for a user-defined effect: a category for viewers.
 std::string KindCategory(uint8_t kind);
 

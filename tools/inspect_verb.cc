@@ -1,4 +1,4 @@
-// tape inspect FILE [--filter KIND]... [--site HEX] [--since SEQ] [--from TIME] [--to TIME]
+// tape inspect FILE [--filter KIND]... [--site HEX] [--lane N] [--since SEQ] [--from TIME] [--to TIME]
 //                   [--grep TEXT | --grep-re REGEX] [--limit N | --last N]
 //                   [--around SEQ [--context K]] [--json]
 //
@@ -31,6 +31,11 @@ void PrintSummary(const format::TraceReader& r) {
                 Duration(uint64_t(r.last_time_ns() - r.first_time_ns())).c_str());
   }
   if (!h.origin.empty()) std::printf("origin: %s\n", Shown(h.origin).c_str());
+  if (!h.chaos.empty()) {
+    std::printf("chaos: %s, seed %llu (perturbed results are marked [chaos])\n",
+                Shown(h.chaos).c_str(), (unsigned long long)h.chaos_seed);
+  }
+  if (!h.redaction.empty()) std::printf("redacted: %s\n", Shown(RedactionText(h)).c_str());
   if (!r.finalized()) std::printf("note: %s\n", Shown(r.recovery_note()).c_str());
   if (!r.gaps().empty()) {
     std::printf("missing: %s (lost to damage before the trace was recovered)\n",

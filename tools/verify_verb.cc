@@ -9,6 +9,7 @@
 // after kMaxProblems problems.
 
 #include <cstdio>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "engine/src/effect_table.h"
@@ -16,6 +17,7 @@
 #include "format/blob.h"
 #include "format/layout.h"
 #include "format/records.h"
+#include "tape/runtime.h"
 #include "tools/cli.h"
 #include "tools/event_text.h"
 
@@ -40,6 +42,53 @@ std::string EventProblem(const format::TraceReader& r, const format::DecodedChun
   if (why.empty()) return "";
   return engine::KindName(kind, &r.kind_names()) + ": " + why;
 }
+
+// The lane invariants (specs/trace-format.md §7.7): a lane's events come
+// after its thread.start and not after its thread.end, and thread.start
+// numbers lanes 1, 2, 3, ... in seq order.
+class LaneRules {
+ public:
+  LaneRules() { state_[0] = kRunning; }  // lane 0 runs from the start
+
+  // "" when event (lane, kind, result) keeps the rules.
+  std::string Check(uint32_t lane, uint8_t kind, const format::PayloadView& result) {
+    if (lane >= state_.size()) return "lane " + std::to_string(lane) + " is out of range";
+    if (state_[lane] == kUnseen && !lenient_) {
+      return "lane " + std::to_string(lane) + " has an event before its thread.start";
+    }
+    if (state_[lane] == kEnded) {
+      return "lane " + std::to_string(lane) + " has an event after its thread.end";
+    }
+    if (kind == uint8_t(EffectKind::kThreadEnd)) {
+      if (lane == 0) return "lane 0 (the program's thread) cannot end with thread.end";
+      state_[lane] = kEnded;
+    }
+    if (kind == uint8_t(EffectKind::kThreadStart) && !result.spilled() && result.size == 4) {
+      uint32_t started = format::LoadU32(result.data);
+      if (started >= state_.size() || state_[started] != kUnseen) {
+        return "thread.start gives lane " + std::to_string(started) + ", which is already used";
+      }
+      std::string problem;
+      if (started != next_ && !lenient_) {
+        problem = "thread.start gives lane " + std::to_string(started) + ", expected lane " +
+                  std::to_string(next_);
+      }
+      state_[started] = kRunning;
+      next_ = started + 1;
+      return problem;
+    }
+    return "";
+  }
+  // After missing events (a recovered trace's gap) starts and ends may be
+  // missing: only what the rest still shows is checked.
+  void MissedEvents() { lenient_ = true; }
+
+ private:
+  enum : uint8_t { kUnseen, kRunning, kEnded };
+  std::vector<uint8_t> state_ = std::vector<uint8_t>(kMaxThreads, kUnseen);
+  uint32_t next_ = 1;
+  bool lenient_ = false;
+};
 
 // Past this many problems a trace is hopeless; listing more helps no one.
 constexpr size_t kMaxProblems = 1000;
@@ -122,10 +171,15 @@ void Check(const format::TraceReader& r, Report* out, Progress* progress) {
   format::ChunkDecoder decoder;
   format::DecodedChunk chunk;
   format::BlobVerifier blobs(file);
+  LaneRules lanes;
+  uint64_t next_seq = 0;
   for (size_t c = 0; c < r.chunks().size(); ++c) {
     const format::ChunkIndexEntry& entry = r.chunks()[c];
+    if (entry.first_seq != next_seq) lanes.MissedEvents();
+    next_seq = entry.first_seq + entry.event_count;
     Status s = r.ReadChunk(c, format::kDecodeAll, &decoder, &chunk);
     if (!s.ok()) {
+      lanes.MissedEvents();
       if (!out->Add(s.message())) return;
       continue;
     }
@@ -142,6 +196,10 @@ void Check(const format::TraceReader& r, Report* out, Progress* progress) {
     for (uint32_t i = 0; i < chunk.size(); ++i) {
       // Every event has a defined kind and its kind's layout (§13).
       std::string bad = EventProblem(r, chunk, i);
+      if (!bad.empty() && !out->Add("seq " + std::to_string(chunk.first_seq() + i) + ": " + bad)) {
+        return;
+      }
+      bad = lanes.Check(chunk.lane(i), chunk.kind(i), chunk.result(i));
       if (!bad.empty() && !out->Add("seq " + std::to_string(chunk.first_seq() + i) + ": " + bad)) {
         return;
       }

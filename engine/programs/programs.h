@@ -19,6 +19,7 @@ int Flaky(Runtime& rt);
 int Wordcount(Runtime& rt);
 int Greet(Runtime& rt);
 int Heartbeat(Runtime& rt);
+int Workers(Runtime& rt);
 
 struct BuiltinProgram {
   const char* name;

@@ -18,6 +18,8 @@ constexpr BuiltinProgram kBuiltins[] = {
     {"greet", "env + write", "env var recorded; replay sees the old value", Greet},
     {"heartbeat", "sleep + clock + write", "sleeps when recorded, replay finishes at once",
      Heartbeat},
+    {"workers", "threads + random + mutex + write",
+     "threads' lock order recorded; replay prints the same log", Workers},
 };
 
 }  // namespace

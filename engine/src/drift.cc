@@ -15,6 +15,7 @@ const char* DriftKindName(DriftKind kind) {
     case DriftKind::kProgramMismatch: return "ProgramMismatch";
     case DriftKind::kUnrecordedInput: return "UnrecordedInput";
     case DriftKind::kRanPastRecording: return "RanPastRecording";
+    case DriftKind::kThreadsStuck: return "ThreadsStuck";
   }
   return "Drift";
 }
@@ -24,10 +25,21 @@ std::string DriftInfo::Describe() const {
   bool per_call = kind == DriftKind::kEndOfTrace || kind == DriftKind::kSiteMismatch ||
                   kind == DriftKind::kKindMismatch || kind == DriftKind::kArgsMismatch ||
                   kind == DriftKind::kTraceNotExhausted || kind == DriftKind::kUnrecordedInput;
-  if (per_call) out += " at seq " + std::to_string(seq);
+  if (per_call || kind == DriftKind::kThreadsStuck) out += " at seq " + std::to_string(seq);
+  if (lane >= 0) out += " in lane " + std::to_string(lane);
   if (!hint.empty()) out += ": " + hint;
   out += "\n  recorded: " + expected;
   out += "\n  replay:   " + got;
+  if (!recent.empty()) {
+    out += "\n  recorded before it:";
+    size_t at = 0;
+    while (at < recent.size()) {
+      size_t nl = recent.find('\n', at);
+      if (nl == std::string::npos) nl = recent.size();
+      out += "\n    " + recent.substr(at, nl - at);
+      at = nl + 1;
+    }
+  }
   return out;
 }
 

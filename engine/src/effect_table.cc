@@ -79,6 +79,17 @@ constexpr EffectSpec kEffects[] = {
        {F::kText, "stderr"}},
       6},
      0b1, LiveProcRun, nullptr, nullptr},
+    // Control effects: performed by tape::Thread and tape::Mutex, whose action
+    // (a LiveCall) runs on record and on replay (§13.5).
+    {EffectKind::kThreadStart, "thread.start", Direction::kControl,
+     {}, {{{F::kU32, "lane"}}, 1},
+     0, nullptr, nullptr, nullptr},
+    {EffectKind::kThreadEnd, "thread.end", Direction::kControl,
+     {}, {},
+     0, nullptr, nullptr, nullptr},
+    {EffectKind::kMutexLock, "mutex.lock", Direction::kControl,
+     {{{F::kText, "name"}}, 1}, {},
+     0, nullptr, nullptr, nullptr},
 };
 
 constexpr std::array<const EffectSpec*, 256> BuildIndex() {

@@ -5,34 +5,59 @@
 #include <array>
 #include <stdexcept>
 
+#include "format/layout.h"
+
 namespace tape::engine {
 
 using format::AsBytes;
 
 Recorder::Recorder(format::TraceWriter* writer, std::vector<std::string> args, int stdout_fd)
     : writer_(writer), args_(std::move(args)) {
-  env_.stdout_fd = stdout_fd;
-  env_.args = &args_;
-  env_.trace = writer;
+  main_.env.stdout_fd = stdout_fd;
+  main_.env.args = &args_;
+  main_.env.trace = writer;
   // Slot 0 of the cache is "no site" only for id 0; make id 0 miss as well.
-  known_sites_[0] = 1;
-  result_.reserve(64);
+  main_.known_sites[0] = 1;
+  main_.result.reserve(64);
+  base_env_ = main_.env;
+  SetMainLaneContext(&main_);
 }
 
-void Recorder::DefineSite(const Site& site) {
+void Recorder::DefineSite(Lane& lane, const Site& site) {
+  std::unique_lock lock(defined_mu_, std::defer_lock);
+  if (threads_started()) lock.lock();
   if (defined_.insert(site.id).second) writer_->DefineSite(site.id, site.location);
-  known_sites_[site.id & (kKnownSlots - 1)] = site.id;
+  lane.known_sites[site.id & (kKnownSlots - 1)] = site.id;
+}
+
+void Recorder::OnThreadsStart() {
+  writer_->EnableLanes();
+  main_.queue = writer_->AcquireLaneQueue();
+}
+
+std::unique_ptr<Runtime::LaneContext> Recorder::NewLaneContext(uint32_t) {
+  auto lane = std::make_unique<Lane>();
+  // The same fds, args and trace, and buffers of its own: copied from
+  // base_env_, not from main_.env, whose buffers lane 0 is writing.
+  lane->env = base_env_;
+  lane->known_sites[0] = 1;
+  lane->queue = writer_->AcquireLaneQueue();
+  return lane;
+}
+
+void Recorder::OnLaneEnd(LaneContext* context) {
+  writer_->ReleaseLaneQueue(static_cast<Lane*>(context)->queue);
 }
 
 void Recorder::OnUserKind(EffectKind kind, std::string_view name) {
   writer_->DefineKind(uint8_t(kind), name);
 }
 
-void Recorder::NestedEffect(EffectKind kind) {
+void Recorder::NestedEffect(Lane& lane, EffectKind kind) {
   // Replay returns the user effect's stored result without running its
   // function, so effects inside it would be missing from the replay.
   throw std::logic_error(KindLabel(kind) + " was called inside the function of user effect " +
-                         KindLabel(in_user_fn_) +
+                         KindLabel(lane.in_user_fn) +
                          "; a user effect's function must not perform effects (replay does "
                          "not run it)");
 }
@@ -49,8 +74,9 @@ namespace {
 
 // The built-in effects that wait for the outside world (a sleep, the disk,
 // the network, another process): the trace records how long each took
-// (specs/trace-format.md §7.7), for two more clock readings per call, which
-// the effect's own system calls dwarf. User effects are measured too.
+// (specs/trace-format.md §7.8), for two more clock readings per call, which
+// the effect's own system calls dwarf. User and control effects (a user
+// function, a thread starting or ending, a mutex acquired) are measured too.
 // clock.now, random.bits, io.write, env.get and args.get are instantaneous
 // at the event clock's resolution; measuring them would cost as much as
 // recording them.
@@ -67,36 +93,120 @@ constexpr std::array<bool, 256> kMeasured = MeasuredKinds();
 
 }  // namespace
 
-std::string_view Recorder::PerformMeasured(const Site& site, EffectKind kind,
-                                           std::string_view args) {
-  int64_t begin = writer_->PreciseTime();
-  std::string_view result = FindEffect(uint8_t(kind))->live(env_, AsBytes(args), &result_);
-  AppendMeasured(site, kind, AsBytes(args), AsBytes(result), begin);
-  return result;
-}
-
 std::string_view Recorder::Perform(const Site& site, EffectKind kind, std::string_view args,
                                    const LiveCall& live) {
-  CheckThread(site);
-  if (in_user_fn_ != EffectKind{} || live.fn != nullptr) [[unlikely]] {
-    return PerformUser(site, kind, args, live);
+  Lane* lane = &main_;
+  if (!threads_started()) [[likely]] {
+    CheckThread(site);
+  } else {
+    lane = static_cast<Lane*>(CurrentLaneContext(site));
   }
-  if (kMeasured[uint8_t(kind)]) [[unlikely]] return PerformMeasured(site, kind, args);
-  std::string_view result = FindEffect(uint8_t(kind))->live(env_, AsBytes(args), &result_);
-  Append(site, kind, AsBytes(args), AsBytes(result));
+  if (chaos_ != nullptr && lane->in_user_fn == EffectKind{}) [[unlikely]] {
+    std::unique_lock lock(chaos_mu_, std::defer_lock);
+    if (threads_started()) lock.lock();
+    const Perturbation* p = chaos_->Draw(kind);
+    if (p != nullptr) return PerformPerturbed(*lane, site, kind, args, *p);
+  }
+  if (lane->in_user_fn != EffectKind{} || live.fn != nullptr) [[unlikely]] {
+    return PerformWithAction(*lane, site, kind, args, live);
+  }
+  if (kMeasured[uint8_t(kind)]) [[unlikely]] return PerformMeasured(*lane, site, kind, args);
+  std::string_view result = FindEffect(uint8_t(kind))->live(lane->env, AsBytes(args), &lane->result);
+  if (lane->env.redact_env != nullptr) [[unlikely]] {
+    AppendRedacted(*lane, site, kind, args, result);
+    return result;
+  }
+  Append(*lane, site, kind, AsBytes(args), AsBytes(result));
   return result;
 }
 
-std::string_view Recorder::PerformUser(const Site& site, EffectKind kind, std::string_view args,
-                                       const LiveCall& live) {
-  if (in_user_fn_ != EffectKind{}) NestedEffect(kind);
-  result_.clear();
-  in_user_fn_ = kind;
-  int64_t begin = writer_->PreciseTime();
-  live.fn(live.context, &env_, args, &result_);
-  in_user_fn_ = EffectKind{};
-  AppendMeasured(site, kind, AsBytes(args), AsBytes(result_), begin);
-  return result_;
+std::string_view Recorder::PerformMeasured(Lane& lane, const Site& site, EffectKind kind,
+                                           std::string_view args) {
+  Measured m = Start();
+  std::string_view result = FindEffect(uint8_t(kind))->live(lane.env, AsBytes(args), &lane.result);
+  End(&m);
+  if (lane.env.redact_env != nullptr) [[unlikely]] {
+    AppendRedacted(lane, site, kind, args, result, m.begin, m.duration);
+  } else {
+    Append(lane, site, kind, AsBytes(args), AsBytes(result), 0, m.begin, m.duration);
+  }
+  return result;
+}
+
+void Recorder::RedactEnv(std::vector<std::string> globs) {
+  redact_env_ = std::move(globs);
+  main_.env.redact_env = redact_env_.empty() ? nullptr : &redact_env_;
+  base_env_.redact_env = main_.env.redact_env;  // the lanes started later redact too
+}
+
+void Recorder::AppendRedacted(Lane& lane, const Site& site, EffectKind kind, std::string_view args,
+                              std::string_view result, int64_t time_ns, uint64_t duration_ns) {
+  // The program gets `args` and `result` as they are; the trace gets markers.
+  uint8_t asked = lane.env.redact_marks;
+  lane.env.redact_marks = 0;
+  Bytes stored[2] = {AsBytes(args), AsBytes(result)};
+  uint8_t marks = 0;
+  {
+    // One lock for the numbering and the values, so that lanes agree on
+    // them; the live call itself ran outside it.
+    std::lock_guard lock(redact_mu_);
+    for (int part = 0; part < 2; ++part) {
+      uint8_t mark = part == 0 ? format::kMarkArgsRedacted : format::kMarkResultRedacted;
+      std::string& out = lane.redacted[part];
+      out.clear();
+      bool changed;
+      if (asked & mark) {
+        // Every byte field of the part becomes its marker, and its value is
+        // looked for in later events.
+        changed = RewritePayload(
+            uint8_t(kind), part == 0, stored[part],
+            [&](Bytes field, bool, std::string* to) {
+              to->append(markers_.MarkerFor(field));
+              redacted_values_.Add(field);
+              return true;
+            },
+            &out);
+      } else {
+        changed = !redacted_values_.empty() && RedactCopies(uint8_t(kind), part == 0, stored[part],
+                                                            redacted_values_, &markers_, &out);
+      }
+      if (!changed) continue;
+      stored[part] = AsBytes(out);
+      marks |= mark;
+    }
+  }
+  Append(lane, site, kind, stored[0], stored[1], marks, time_ns, duration_ns);
+}
+
+std::string_view Recorder::PerformWithAction(Lane& lane, const Site& site, EffectKind kind,
+                                             std::string_view args, const LiveCall& live) {
+  if (lane.in_user_fn != EffectKind{}) NestedEffect(lane, kind);
+  lane.result.clear();
+  lane.in_user_fn = kind;
+  // A user effect's function, or a control effect's (a thread starting or
+  // ending, a mutex acquired): how long it took is recorded (§7.8).
+  Measured m = Start();
+  live.fn(live.context, &lane.env, args, &lane.result);
+  End(&m);
+  lane.in_user_fn = EffectKind{};
+  if (lane.env.redact_env != nullptr) [[unlikely]] {
+    AppendRedacted(lane, site, kind, args, lane.result, m.begin, m.duration);
+    return lane.result;
+  }
+  Append(lane, site, kind, AsBytes(args), AsBytes(lane.result), 0, m.begin, m.duration);
+  return lane.result;
+}
+
+std::string_view Recorder::PerformPerturbed(Lane& lane, const Site& site, EffectKind kind,
+                                           std::string_view args, const Perturbation& p) {
+  bool perturbed = false;
+  Measured m;
+  if (kMeasured[uint8_t(kind)]) m = Start();
+  std::string_view result = chaos_->Apply(p, kind, lane.env, args, &lane.result, &perturbed);
+  if (m.begin != 0) End(&m);
+  Append(lane, site, kind, AsBytes(args), AsBytes(result), perturbed ? format::kMarkPerturbed : 0,
+         m.begin, m.duration);
+  return result;
 }
 
 }  // namespace tape::engine

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "engine/src/effect_text.h"
+#include "format/layout.h"
 
 namespace tape::engine {
 
@@ -29,8 +30,19 @@ Replayer::Replayer(const format::TraceReader* reader, int stdout_fd)
 }
 
 std::string_view Replayer::Perform(const Site& site, EffectKind kind, std::string_view args,
-                                   const LiveCall&) {
+                                   const LiveCall& live) {
+  if (threads_started()) [[unlikely]] return PerformOnLane(site, kind, args, live);
   CheckThread(site);
+  if (live.fn != nullptr && uint8_t(kind) < kFirstUserKind) [[unlikely]] {
+    // A control effect before any thread (a tape::Mutex in a one-thread
+    // program): its action runs now too.
+    std::string ran;
+    format::PayloadView e = Match(site, kind, AsBytes(args));
+    live.fn(live.context, &env_, args, &ran);
+    spilled_.assign(format::AsChars(ResultBytes(e)));
+    if (ran != spilled_) BadResult(kind);
+    return spilled_;
+  }
   format::PayloadView e = Match(site, kind, AsBytes(args));
   const EffectSpec* spec = FindEffect(uint8_t(kind));
   if (spec != nullptr && spec->reenact != nullptr) [[unlikely]] spec->reenact(env_, AsBytes(args));
@@ -38,8 +50,195 @@ std::string_view Replayer::Perform(const Site& site, EffectKind kind, std::strin
 }
 
 void Replayer::Drift(DriftInfo info) {
-  if (!drift_) drift_ = std::move(info);
+  if (!drift_) {
+    info.lane = current_lane_;
+    if (info.kind != DriftKind::kEndOfTrace) info.recent = RecentEvents(info.seq, kRecentEvents);
+    drift_ = std::move(info);
+  }
   throw DriftError(*drift_);
+}
+
+std::string Replayer::RecentEvents(uint64_t seq, uint64_t count) const {
+  // Re-read from the file: the events before `seq` may be in a chunk the
+  // replay has already left. Best effort: a damaged chunk shows nothing.
+  uint64_t from = seq > count ? seq - count : 0;
+  std::string out;
+  format::ChunkDecoder decoder;
+  format::DecodedChunk chunk;
+  for (uint64_t s = from; s < seq; ++s) {
+    if (chunk.size() == 0 || s < chunk.first_seq() || s >= chunk.first_seq() + chunk.size()) {
+      size_t c = reader_->ChunkFor(s);
+      if (c >= reader_->chunks().size() ||
+          !reader_->ReadChunk(c, format::kDecodeAll, &decoder, &chunk).ok() ||
+          s < chunk.first_seq() || s >= chunk.first_seq() + chunk.size()) {
+        continue;
+      }
+    }
+    uint32_t i = uint32_t(s - chunk.first_seq());
+    std::string call = "seq " + std::to_string(s) + "  ";
+    if (chunk.lane(i) != 0) call += "[lane " + std::to_string(chunk.lane(i)) + "] ";
+    uint8_t kind = chunk.kind(i);
+    std::string name = KindName(kind, &reader_->kind_names());
+    format::PayloadView args = chunk.args(i), result = chunk.result(i);
+    call += args.spilled() ? name + "(" + std::to_string(args.size) + " bytes)"
+                           : DescribeCall(name, kind, args.bytes(), 40);
+    if (!result.spilled()) call += " -> " + DescribeResult(kind, result.bytes(), 40);
+    std::string where = reader_->SiteLocation(chunk.site(i));
+    call += "  at " + (where.empty() ? "site " + std::to_string(chunk.site(i)) : where);
+    out += (out.empty() ? "" : "\n") + call;
+  }
+  return out;
+}
+
+namespace {
+
+// "file", line of a site location "file:line:col"; false if it is not one.
+bool SplitLocation(std::string_view location, std::string_view* file, uint64_t* line) {
+  size_t col = location.rfind(':');
+  if (col == std::string_view::npos || col == 0) return false;
+  size_t ln = location.rfind(':', col - 1);
+  if (ln == std::string_view::npos) return false;
+  *file = location.substr(0, ln);
+  *line = 0;
+  for (char c : location.substr(ln + 1, col - ln - 1)) {
+    if (c < '0' || c > '9') return false;
+    *line = *line * 10 + uint64_t(c - '0');
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string Replayer::SiteMismatchHint(const Site& site, EffectKind kind, Bytes args) const {
+  const char* path = "the program took a different path than the recording";
+  uint32_t i = cursor_.index();
+  format::PayloadView recorded = chunk_->args(i);
+  if (chunk_->kind(i) != uint8_t(kind) || recorded.spilled() || recorded.size != args.size() ||
+      (!args.empty() && std::memcmp(recorded.data, args.data(), args.size()) != 0)) {
+    return path;
+  }
+  // The same call from another line of the same file: code above it moved.
+  std::string was = reader_->SiteLocation(chunk_->site(i));
+  std::string_view file_was, file_now;
+  uint64_t line_was, line_now;
+  if (!SplitLocation(was, &file_was, &line_was) ||
+      !SplitLocation(site.location, &file_now, &line_now) || file_was != file_now ||
+      line_was == line_now) {
+    return path;
+  }
+  return "the same call moved from line " + std::to_string(line_was) + " to line " +
+         std::to_string(line_now) + " of " + std::string(file_now) +
+         ": the code above it changed. Replay needs the recorded program; to run the changed "
+         "one on the recorded inputs: tape rerun";
+}
+
+// --- threads -------------------------------------------------------------------
+
+std::unique_ptr<Runtime::LaneContext> Replayer::NewLaneContext(uint32_t) {
+  return std::make_unique<Lane>();
+}
+
+int64_t Replayer::DueLane() {
+  if (cursor_.at_end()) {
+    if (seq_ >= reader_->event_count()) return -1;
+    LoadNextChunk();
+  }
+  return cursor_.lane();
+}
+
+void Replayer::Stuck(uint32_t lane) {
+  int64_t due = DueLane();
+  current_lane_ = due;
+  Drift({DriftKind::kThreadsStuck, seq_,
+         "the next call is lane " + std::to_string(due) + "'s: " + RecordedCall(cursor_.index()),
+         "every running thread waits: " + std::to_string(waiting_.size()) +
+             " for their turn, " + std::to_string(outside_) + " joining a thread",
+         "lane " + std::to_string(due) +
+             " does not make its recorded call; it may be blocked on something tape does not "
+             "see (a std::mutex or condition variable instead of tape::Mutex), or the program "
+             "now joins threads in another order"});
+  (void)lane;
+}
+
+void Replayer::WaitForTurn(std::unique_lock<std::mutex>& lock, uint32_t lane) {
+  waiting_.insert(lane);
+  struct Leave {
+    std::unordered_set<uint32_t>* waiting;
+    uint32_t lane;
+    ~Leave() { waiting->erase(lane); }
+  } leave{&waiting_, lane};
+  for (;;) {
+    if (drift_) throw DriftError(*drift_);
+    if (trace_failure_) throw *trace_failure_;
+    int64_t due = DueLane();
+    if (due < 0 || due == int64_t(lane)) return;
+    if (waiting_.size() + outside_ >= live_lanes_ && !waiting_.contains(uint32_t(due))) {
+      Stuck(lane);
+    }
+    // Timed: a lane blocked outside tape that comes back is seen by the
+    // check above on the next round.
+    turn_cv_.wait_for(lock, std::chrono::milliseconds(100));
+  }
+}
+
+void Replayer::WaitOutside(const std::atomic<bool>& done) {
+  std::unique_lock lock(turn_mu_);
+  ++outside_;
+  turn_cv_.notify_all();
+  while (!done.load() && !drift_) turn_cv_.wait_for(lock, std::chrono::milliseconds(20));
+  --outside_;
+}
+
+std::string_view Replayer::PerformOnLane(const Site& site, EffectKind kind, std::string_view args,
+                                         const LiveCall& live) {
+  Lane* lane = static_cast<Lane*>(CurrentLaneContext(site));
+  std::unique_lock lock(turn_mu_);
+  try {
+    if (trace_failure_) throw *trace_failure_;
+    WaitForTurn(lock, lane->lane);
+    std::string ran;
+    bool acted = false;
+    if (live.fn != nullptr && kind == EffectKind::kMutexLock) {
+      // Acquire the mutex in this lane's turn, but without turn_mu_: the
+      // lane holding it may need turn_mu_ to get to its unlock. The turn
+      // stays this lane's (nothing advanced), so no other lane's event is
+      // served meanwhile. The lane counts as running: in a faithful replay
+      // the holder unlocks without waiting for a turn (its calls inside the
+      // critical section came earlier in the recording).
+      lock.unlock();
+      live.fn(live.context, &env_, args, &ran);
+      lock.lock();
+      acted = true;
+      if (drift_) throw DriftError(*drift_);
+      if (trace_failure_) throw *trace_failure_;
+    }
+    current_lane_ = lane->lane;
+    format::PayloadView e = Match(site, kind, AsBytes(args));
+    lane->result.assign(format::AsChars(ResultBytes(e)));
+    if (live.fn != nullptr && uint8_t(kind) < kFirstUserKind) {
+      // A control effect: its action runs in its turn (a tape::Mutex is
+      // acquired then, so in the recorded order) and must give the
+      // recorded result (thread.start's lane).
+      if (!acted) live.fn(live.context, &env_, args, &ran);
+      if (ran != lane->result) BadResult(kind);
+      if (kind == EffectKind::kThreadStart) ++live_lanes_;
+      if (kind == EffectKind::kThreadEnd) --live_lanes_;
+    }
+    const EffectSpec* spec = FindEffect(uint8_t(kind));
+    if (spec != nullptr && spec->reenact != nullptr) [[unlikely]] {
+      spec->reenact(env_, AsBytes(args));
+    }
+  } catch (const TraceReadFailed& failed) {
+    // Every lane stops with it: the events after it cannot be served.
+    if (!trace_failure_) trace_failure_ = failed;
+    turn_cv_.notify_all();
+    throw;
+  } catch (...) {
+    turn_cv_.notify_all();
+    throw;
+  }
+  turn_cv_.notify_all();
+  return lane->result;
 }
 
 void Replayer::LoadNextChunk() {
@@ -95,7 +294,7 @@ format::PayloadView Replayer::MatchSlow(const Site& site, EffectKind kind, Bytes
   uint32_t i = cursor_.index();
   if (cursor_.site() != site.id) {
     Drift({DriftKind::kSiteMismatch, seq_, RecordedCall(i), CallNow(site, kind, args),
-           "the program took a different path than the recording"});
+           SiteMismatchHint(site, kind, args)});
   }
   if (cursor_.kind() != uint8_t(kind)) {
     Drift({DriftKind::kKindMismatch, seq_, RecordedCall(i), CallNow(site, kind, args),
@@ -113,6 +312,9 @@ format::PayloadView Replayer::MatchSlow(const Site& site, EffectKind kind, Bytes
 }
 
 void Replayer::ArgsDrift(uint32_t i, const Site& site, EffectKind kind, Bytes args) {
+  // Redacted args (§13.6) hold markers where the program's args had secrets:
+  // there is nothing to compare them with, so the site and kind must do.
+  if (chunk_->marks(i) & format::kMarkArgsRedacted) return;
   format::PayloadView recorded = chunk_->args(i);
   if (recorded.spilled() && recorded.size == args.size() &&
       XXH3_64bits(args.data(), args.size()) == recorded.spill_hash) {

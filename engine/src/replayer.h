@@ -9,9 +9,12 @@
 #ifndef TAPE_ENGINE_REPLAYER_H_
 #define TAPE_ENGINE_REPLAYER_H_
 
+#include <condition_variable>
 #include <deque>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_set>
 
 #include "engine/src/effect_table.h"
 #include "engine/src/live_effects.h"
@@ -36,6 +39,12 @@ struct ReachedRecordedSignal {
   std::string note;
 };
 
+// Threads (lanes): once the program starts a tape::Thread, every call waits
+// for its turn: the recording's next event must be its lane's. Then it is
+// matched as above, under one lock, and the lanes waiting are woken. A
+// drift in any lane wakes them all with the drift; when every live lane
+// waits and none of them is due (the due lane is blocked outside tape),
+// replay stops with ThreadsStuck instead of hanging.
 class Replayer final : public Runtime {
  public:
   // `reader` must outlive the replayer.
@@ -50,8 +59,22 @@ class Replayer final : public Runtime {
  protected:
   void OnUserKind(EffectKind, std::string_view) override {}
   [[noreturn]] void BadResult(EffectKind kind) override;
+  std::unique_ptr<LaneContext> NewLaneContext(uint32_t lane) override;
+  void WaitOutside(const std::atomic<bool>& done) override;
+  void OnLaneEnd(LaneContext*) override { turn_cv_.notify_all(); }
 
  private:
+  struct Lane : LaneContext {
+    std::string result;  // the last result served to this lane
+  };
+  std::string_view PerformOnLane(const Site& site, EffectKind kind, std::string_view args,
+                                 const LiveCall& live);
+  // Waits until the next recorded event is `lane`'s, or the trace ends.
+  void WaitForTurn(std::unique_lock<std::mutex>& lock, uint32_t lane);
+  // The lane of the next recorded event, or -1 at the end of the trace.
+  int64_t DueLane();
+  [[noreturn]] void Stuck(uint32_t lane);
+
   // Matches the next event against (site, kind, args); returns its result.
   format::PayloadView Match(const Site& site, EffectKind kind, format::Bytes args) {
     if (drift_ || cursor_.at_end() || cursor_.site() != site.id ||
@@ -73,6 +96,12 @@ class Replayer final : public Runtime {
   // Checks spilled args by checksum; drifts unless they are the recorded ones.
   void ArgsDrift(uint32_t i, const Site& site, EffectKind kind, format::Bytes args);
   [[noreturn]] void Drift(DriftInfo info);
+  // The recorded events [seq - count, seq), one line each, for drift reports.
+  std::string RecentEvents(uint64_t seq, uint64_t count) const;
+  static constexpr uint64_t kRecentEvents = 3;
+  // Why the call at `site` is not the recorded one at the same seq: another
+  // path, or the same call moved to another line.
+  std::string SiteMismatchHint(const Site& site, EffectKind kind, format::Bytes args) const;
   void LoadNextChunk();
   // The result's bytes, reading a spilled payload from its BLOB records.
   format::Bytes ResultBytes(const format::PayloadView& result) {
@@ -92,6 +121,15 @@ class Replayer final : public Runtime {
   uint64_t seq_ = 0;
   std::optional<DriftInfo> drift_;
   std::string spilled_;
+
+  // Threads.
+  std::mutex turn_mu_;
+  std::condition_variable turn_cv_;
+  uint32_t live_lanes_ = 1;                // started and not ended; guarded by turn_mu_
+  std::unordered_set<uint32_t> waiting_;   // lanes waiting for their turn; guarded by turn_mu_
+  uint32_t outside_ = 0;                   // lanes joining a thread; guarded by turn_mu_
+  int64_t current_lane_ = -1;              // the lane being served, for drift reports
+  std::optional<TraceReadFailed> trace_failure_;  // guarded by turn_mu_
 };
 
 }  // namespace tape::engine

@@ -49,6 +49,7 @@ class Rerunner final : public Runtime {
 
  protected:
   void OnUserKind(EffectKind, std::string_view) override {}
+  void OnThreadsStart() override;
   [[noreturn]] void BadResult(EffectKind kind) override;
 
  private:

@@ -34,9 +34,31 @@ uint64_t SiteIdOf(std::string_view location) {
 
 // Location strings live here for the runtime's lifetime; a deque never moves
 // its elements, so the Sites handed out stay valid.
+// Each location is stored once (found again by its cache key on a cache
+// miss), so call sites that evict each other from the cache cost no memory.
 struct Runtime::SiteStore {
   std::deque<std::string> locations;
+  struct Known {
+    const char* file;
+    unsigned line, column;
+    Site site;
+  };
+  std::unordered_map<uintptr_t, Known> by_key;
 };
+
+// The lane a tape::Thread's thread runs in, with a cache of its sites: the
+// runtime's own cache belongs to its thread.
+struct Runtime::ThreadBinding {
+  Runtime* rt = nullptr;
+  std::unique_ptr<LaneContext> context;
+  static constexpr size_t kSlots = 64;
+  CachedSite sites[kSlots];
+};
+
+Runtime::ThreadBinding*& Runtime::CurrentBinding() {
+  static thread_local ThreadBinding* binding = nullptr;
+  return binding;
+}
 
 // User effect names and their kind bytes (kFirstUserKind..255).
 struct Runtime::UserKinds {
@@ -60,11 +82,137 @@ Runtime::Runtime()
 Runtime::~Runtime() = default;
 
 Site Runtime::SiteOfSlow(const SourceLocation& loc, uintptr_t key, CachedSite* entry) {
-  std::string& text = site_store_->locations.emplace_back(
+  std::unique_lock lock(shared_mu_, std::defer_lock);
+  if (threads_started_) lock.lock();
+  SiteStore& store = *site_store_;
+  auto it = store.by_key.find(key);
+  if (it != store.by_key.end() && it->second.file == loc.file_name() &&
+      it->second.line == loc.line() && it->second.column == loc.column()) {
+    *entry = {key, loc.file_name(), loc.line(), loc.column(), it->second.site};
+    return entry->site;
+  }
+  std::string& text = store.locations.emplace_back(
       std::string(loc.file_name()) + ":" + std::to_string(loc.line()) + ":" +
       std::to_string(loc.column()));
-  *entry = {key, loc.file_name(), loc.line(), loc.column(), Site{SiteIdOf(text), text}};
-  return entry->site;
+  Site site{SiteIdOf(text), text};
+  store.by_key[key] = {loc.file_name(), loc.line(), loc.column(), site};
+  *entry = {key, loc.file_name(), loc.line(), loc.column(), site};
+  return site;
+}
+
+Site Runtime::SiteOfOtherThread(const SourceLocation& loc) {
+  ThreadBinding* b = CurrentBinding();
+  if (b == nullptr || b->rt != this) [[unlikely]] ForeignThread(loc);
+  uintptr_t key = SiteKey(loc);
+  CachedSite& e = b->sites[(key >> 4) & (ThreadBinding::kSlots - 1)];
+  if (e.key == key && SameLocation(e, loc)) [[likely]] return e.site;
+  return SiteOfSlow(loc, key, &e);
+}
+
+void Runtime::CheckLaneThread(const Site& site) {
+  ThreadBinding* b = CurrentBinding();
+  if (b == nullptr || b->rt != this) [[unlikely]] ForeignThread(site);
+}
+
+int64_t Runtime::CurrentLane() const {
+  if (ThreadToken() == owner_) return 0;
+  ThreadBinding* b = CurrentBinding();
+  return b != nullptr && b->rt == this ? int64_t(b->context->lane) : -1;
+}
+
+Runtime::LaneContext* Runtime::CurrentLaneContext(const Site& site) {
+  if (ThreadToken() == owner_) return main_lane_;
+  ThreadBinding* b = CurrentBinding();
+  if (b == nullptr || b->rt != this) [[unlikely]] ForeignThread(site);
+  return b->context.get();
+}
+
+std::unique_ptr<Runtime::LaneContext> Runtime::NewLaneContext(uint32_t) {
+  return std::make_unique<LaneContext>();
+}
+
+void Runtime::WaitOutside(const std::atomic<bool>&) {}
+
+// --- threads (tape/thread.h) -------------------------------------------------
+
+namespace {
+
+// thread.start's action: the next lane number, in the order threads start
+// (the recorded order, on replay).
+void AllocateLane(void* context, LiveEnv*, std::string_view, std::string* result) {
+  auto* next = static_cast<std::atomic<uint32_t>*>(context);
+  uint32_t lane = next->fetch_add(1, std::memory_order_relaxed);
+  char bytes[4];
+  format::StoreU32(reinterpret_cast<uint8_t*>(bytes), lane);
+  result->append(bytes, 4);
+}
+
+void NoAction(void*, LiveEnv*, std::string_view, std::string*) {}
+
+struct MutexAction {
+  std::mutex* m;
+  bool locked = false;
+};
+
+void LockAction(void* context, LiveEnv*, std::string_view, std::string*) {
+  auto* a = static_cast<MutexAction*>(context);
+  a->m->lock();
+  a->locked = true;
+}
+
+}  // namespace
+
+uint32_t Runtime::StartThread(const Site& site) {
+  CheckThread(site);
+  if (!threads_started_) {
+    if (main_lane_ == nullptr) {
+      own_main_lane_ = NewLaneContext(0);
+      main_lane_ = own_main_lane_.get();
+    }
+    OnThreadsStart();
+    threads_started_ = true;
+  }
+  if (next_lane_.load(std::memory_order_relaxed) >= kMaxThreads) {
+    throw std::length_error("tape::Thread at " + std::string(site.location) + ": a run has at most " +
+                            std::to_string(kMaxThreads - 1) + " threads");
+  }
+  std::string_view r = Perform(site, EffectKind::kThreadStart, {}, {&AllocateLane, &next_lane_});
+  if (r.size() != 4) [[unlikely]] BadResult(EffectKind::kThreadStart);
+  return LoadU32(AsBytes(r).data());
+}
+
+void Runtime::EnterThread(uint32_t lane) {
+  auto* b = new ThreadBinding;
+  b->rt = this;
+  b->context = NewLaneContext(lane);
+  b->context->lane = lane;
+  CurrentBinding() = b;
+}
+
+void Runtime::ExitThread(const Site& site, bool record_end, std::atomic<bool>* done) {
+  ThreadBinding* b = CurrentBinding();
+  struct Unbind {
+    Runtime* rt;
+    ThreadBinding* b;
+    std::atomic<bool>* done;
+    ~Unbind() {
+      done->store(true);
+      rt->OnLaneEnd(b->context.get());
+      CurrentBinding() = nullptr;
+      delete b;
+    }
+  } unbind{this, b, done};
+  if (record_end) Perform(site, EffectKind::kThreadEnd, {}, {&NoAction, nullptr});
+}
+
+void Runtime::LockMutex(const Site& site, std::string_view name, std::mutex& m) {
+  MutexAction action{&m};
+  try {
+    Perform(site, EffectKind::kMutexLock, name, {&LockAction, &action});
+  } catch (...) {
+    if (action.locked) m.unlock();
+    throw;
+  }
 }
 
 namespace {
@@ -120,13 +268,16 @@ void Runtime::ForeignThread(const Site& site) {
   // program's thread, which may be using it right now.
   Misuse("an effect was called at " + std::string(site.location) +
          " from a thread tape does not know; effects may only be called from the thread that "
-         "runs the program (tape records a single-threaded program; see README, \"Threads\")");
+         "runs the program and from threads started with tape::Thread (tape/thread.h; see "
+         "README, \"Threads\")");
   std::abort();  // Misuse does not return
 }
 
 // --- user effects ----------------------------------------------------------
 
 EffectKind Runtime::UserKind(std::string_view name) {
+  std::unique_lock lock(shared_mu_, std::defer_lock);
+  if (threads_started_) lock.lock();
   UserKinds& u = *user_kinds_;
   UserKinds::Cached& c = u.cache[(reinterpret_cast<uintptr_t>(name.data()) >> 3) & 15];
   if (c.data == name.data() && c.size == name.size() && c.kind != EffectKind{} &&

@@ -232,6 +232,117 @@ run tape export "$SRC/tests/golden/two-chunks.trace" --format csv --out old.csv
 expect_code 0
 grep -q '^0,,,,' old.csv || fail "csv of a trace without times leaves time empty"
 
+# --- threads: lanes with times, selection and export ---------------------------
+# The workers demo: 3 threads, 40 rounds each (a draw and a mutex.lock).
+run tape record workers --out w.bin -- 3 40
+expect_code 0
+tape inspect w.bin --json > w.jsonl
+run tape inspect w.bin --lane 2
+expect_code 0
+# Every event line has its time and its lane; lane 2 has 40 draws, 40 locks, its end.
+[ "$(printf '%s\n' "$OUT" | grep -cE '^[0-2][0-9]:[0-5][0-9]:[0-5][0-9]\.[0-9]{6} +[0-9]+  \[lane 2\] ')" = 81 ] ||
+  fail "--lane 2: 81 event lines, each with its time and [lane 2]"
+expect_no_out "[lane 1]"
+printf '%s\n' "$OUT" | grep -qE '\[lane 2\] mutex\.lock\("log"\) -> done in [0-9.]+ (us|ms|s)  at ' ||
+  fail "a mutex.lock shows how long its thread waited"
+# --lane with the other selection flags, each against a brute force over the
+# JSON of all events.
+$PY - w.jsonl > w.want <<'PYEOF'
+import datetime, json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+t0 = ev[len(ev) // 4]["time"]
+lane2 = [e for e in ev if e["lane"] == 2]
+draws = [e["seq"] for e in lane2 if e["kind"] == "random.bits"]
+d = datetime.datetime.fromtimestamp(t0 // 10**9, datetime.timezone.utc)
+print(d.strftime("%Y-%m-%dT%H:%M:%S") + ".%09dZ" % (t0 % 10**9))
+print(" ".join(str(e["seq"]) for e in lane2 if e["time"] >= t0 and e["kind"] == "mutex.lock"))
+print(" ".join(str(e["seq"]) for e in lane2 if e["kind"] == "thread.end"))
+print(" ".join(map(str, draws[-3:])))
+print(draws[5])
+print(" ".join(str(e["seq"]) for e in ev if abs(e["seq"] - draws[5]) <= 4 and e["lane"] == 2))
+PYEOF
+want() { sed -n "$1p" w.want; }
+seqs() { $PY -c 'import json,sys; print(" ".join(str(json.loads(l)["seq"]) for l in sys.stdin if l.strip()))'; }
+got=$(tape inspect w.bin --lane 2 --from "$(want 1)" --filter mutex.lock --json | seqs)
+[ -n "$got" ] && [ "$got" = "$(want 2)" ] || fail "--lane with --from and --filter: $got"
+got=$(tape inspect w.bin --lane 2 --grep "log" --json | seqs)
+[ "$got" = "$(tape inspect w.bin --lane 2 --filter mutex.lock --json | seqs)" ] ||
+  fail "--lane with --grep: lane 2's locks of \"log\": $got"
+got=$(tape inspect w.bin --lane 2 --filter thread.end --json | seqs)
+[ -n "$got" ] && [ "$got" = "$(want 3)" ] || fail "--lane with --filter thread.end: $got"
+got=$(tape inspect w.bin --lane 2 --filter random.bits --last 3 --json | seqs)
+[ "$got" = "$(want 4)" ] || fail "--lane with --last: $got"
+around=$(want 5)
+got=$(tape inspect w.bin --lane 2 --around "$around" --context 4 --json | seqs)
+[ "$got" = "$(want 6)" ] || fail "--lane with --around: $got"
+run tape inspect w.bin --lane 2 --around "$around" --context 1
+printf '%s\n' "$OUT" | grep -qE "^> [0-9:.]+ +$around  \[lane 2\] random\.bits" ||
+  fail "--around marks the event, with its time and lane"
+run tape inspect w.bin --lane 3 --grep "log" --to +0s
+expect_code 0
+expect_out "no events match from "
+run tape inspect w.bin --lane 70000
+expect_code 2
+# Export: a track per lane in chrome and perfetto; csv and jsonl carry the lane.
+run tape export w.bin --format chrome --out w.json
+expect_code 0
+$PY - w.json w.jsonl <<'PYEOF' || fail "chrome export of a threaded trace"
+import json, sys
+te = json.load(open(sys.argv[1]))["traceEvents"]
+events = [json.loads(l) for l in open(sys.argv[2])]
+names = {e["tid"]: e["args"]["name"] for e in te if e["ph"] == "M" and e["name"] == "thread_name"}
+assert names == {0: "lane 0 (main)", 1: "lane 1", 2: "lane 2", 3: "lane 3"}, names
+rest = [e for e in te if e["ph"] != "M"]
+assert [e["tid"] for e in rest] == [e["lane"] for e in events]
+assert [e["args"]["lane"] for e in rest] == [e["lane"] for e in events]
+for lane in range(4):  # a thread is named before its first event
+    named = next(i for i, e in enumerate(te) if e["ph"] == "M" and e["tid"] == lane and e["name"] == "thread_name")
+    first = next(i for i, e in enumerate(te) if e["ph"] != "M" and e["tid"] == lane)
+    assert named < first, (lane, named, first)
+locks = [e for e in rest if e["name"] == "mutex.lock"]
+assert len(locks) == 120 and all(e["ph"] == "X" for e in locks), locks[:2]
+PYEOF
+run tape export w.bin --format perfetto --out w.pftrace
+expect_code 0
+$PY - w.pftrace w.jsonl <<'PYEOF' || fail "perfetto export of a threaded trace"
+import json, sys
+sys.path.insert(0, ".")
+import perfetto_subset_pb2 as pb
+trace = pb.Trace()
+trace.ParseFromString(open(sys.argv[1], "rb").read())
+events = [json.loads(l) for l in open(sys.argv[2])]
+tracks, order = {}, []
+for p in trace.packet:
+    if p.HasField("track_descriptor") and p.track_descriptor.HasField("thread"):
+        t = p.track_descriptor
+        tracks[t.uuid] = (t.thread.tid, t.thread.thread_name)
+    elif p.HasField("track_event") and p.track_event.type != pb.TrackEvent.TYPE_SLICE_END:
+        assert p.track_event.track_uuid in tracks, "an event before its track"
+        order.append(tracks[p.track_event.track_uuid][0])
+assert sorted(tracks.values()) == [(0, "lane 0 (main)"), (1, "lane 1"), (2, "lane 2"), (3, "lane 3")], tracks
+assert order == [e["lane"] for e in events]
+PYEOF
+run tape export w.bin --format csv --out w.csv
+expect_code 0
+$PY - w.csv w.jsonl <<'PYEOF' || fail "csv export carries the lane"
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+events = [json.loads(l) for l in open(sys.argv[2])]
+assert [int(r["lane"]) for r in rows] == [e["lane"] for e in events]
+assert [int(r["time_unix_ns"]) for r in rows] == [e["time"] for e in events]
+PYEOF
+run tape export w.bin --format jsonl --lane 1 --out -
+expect_code 0
+[ "$OUT" = "$(tape inspect w.bin --lane 1 --json)" ] || fail "jsonl export --lane 1 differs from inspect --lane 1 --json"
+# tape redact copies every event: lanes, times and durations stay.
+lanes_times() { $PY -c 'import json,sys; print([(e["seq"], e["lane"], e["time"], e.get("duration")) for e in map(json.loads, sys.stdin)])'; }
+run tape redact w.bin --out w-red.bin --match 'no-such-secret'
+expect_code 0
+[ "$(tape inspect w-red.bin --json | lanes_times)" = "$(lanes_times < w.jsonl)" ] ||
+  fail "tape redact keeps lanes, times and durations"
+run tape verify w-red.bin
+expect_code 0
+
 # --- the README's walkthrough: examples/scripts/worker.tape ---------------------
 # Two seconds instead of six (the slow second is then +1s..+2s); the README's
 # commands, and what they find, on a fresh recording.

@@ -242,7 +242,7 @@ grep -q "changed while" kill.err && fail "a SIGBUS from kill was reported as a s
 run tape verify kinds.bin
 expect_code 1
 expect_out "seq 0: kind 0 is reserved"
-expect_out "seq 1: kind 15 is reserved"
+expect_out "seq 1: kind 18 is reserved"
 expect_out "seq 2: kind 127 is reserved"
 expect_out "seq 3: kind 200 is a user-defined kind the trace does not name"
 expect_out "seq 4: clock.now: result: a u64 is cut short"
@@ -252,5 +252,17 @@ expect_no_out "seq 7:"
 run tape verify kinds.bin --json
 expect_code 1
 expect_out '"sound":false'
+
+# verify checks the lane rules of threaded traces (trace-format §7.7).
+"$HOSTILE" bad-lanes lanes.bin
+run tape verify lanes.bin
+expect_code 1
+expect_no_out "seq 0:"
+expect_out "seq 1: lane 2 has an event before its thread.start"
+expect_no_out "seq 2:"
+expect_out "seq 3: lane 1 has an event after its thread.end"
+expect_out "seq 4: thread.start gives lane 5, expected lane 2"
+expect_out "seq 5: lane 0 (the program's thread) cannot end with thread.end"
+expect_no_out "seq 6:"
 
 finish

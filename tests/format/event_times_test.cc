@@ -1,4 +1,4 @@
-// Event times (§7.7, §9.4): the writer's clock, the EVENT_TIMES column, the
+// Event times (§7.8, §9.4): the writer's clock, the EVENT_TIMES column, the
 // index's chunk times, and what a reader rejects.
 
 #include <gtest/gtest.h>
@@ -227,7 +227,118 @@ TEST(EventTimes, RecoverKeepsTimesAndDurations) {
   std::filesystem::remove(out);
 }
 
-// --- the column's rules (§7.7), on hand-made chunks --------------------------
+// --- with lanes (§7.7) ------------------------------------------------------------
+
+struct LaneEvent {
+  uint32_t lane;
+  int64_t time;
+  uint64_t duration;
+  uint8_t marks;
+};
+
+std::vector<LaneEvent> ReadLaneEvents(const TraceReader& r) {
+  std::vector<LaneEvent> out;
+  EventCursor cursor(&r, kDecodeAll);
+  EXPECT_TRUE(cursor.Seek(0).ok());
+  while (!cursor.at_end()) {
+    EventView e = cursor.event();
+    out.push_back({e.lane, e.time_ns, e.duration_ns, e.marks});
+    EXPECT_TRUE(cursor.Next().ok());
+  }
+  return out;
+}
+
+TEST(EventTimes, EachLaneKeepsItsOwnTimesThroughTheMerge) {
+  std::string path = TempPath("lanes");
+  {
+    auto w = TraceWriter::Create(path, TestHeader(), SmallChunks());
+    ASSERT_TRUE(w.has_value());
+    (*w)->Append(0x1, 1, {}, {});  // seq 0, before the threads: the event clock
+    (*w)->EnableLanes();
+    LaneQueue* q1 = (*w)->AcquireLaneQueue();
+    LaneQueue* q2 = (*w)->AcquireLaneQueue();
+    int64_t t = (*w)->PreciseTime() + 1000000;  // after seq 0's time
+    (*w)->AppendFromLane(q1, 1, 0x2, 3, {}, {}, 0, t, 0);             // seq 1
+    (*w)->AppendFromLane(q2, 2, 0x2, 3, {}, {}, 0, t + 3000, 0);      // seq 2
+    // Seq 3: an effect of lane 1 that began before seq 2 and ended at t+7000;
+    // it is shown from seq 2's time, still ending at t+7000.
+    (*w)->AppendFromLane(q1, 1, 0x3, 8, {}, {}, 0, t + 2000, 5000);
+    // Seq 4: one that ended (t+2500) before seq 3's time: instantaneous there.
+    (*w)->AppendFromLane(q2, 2, 0x3, 8, {}, {}, 0, t + 1500, 1000);
+    (*w)->AppendFromLane(q2, 2, 0x2, 3, {}, {}, 0, t + 9000, 0);      // seq 5
+    (*w)->AppendFromLane(q1, 1, 0x2, 3, {}, {});  // seq 6: the event clock, lane 1's reading
+    ASSERT_TRUE((*w)->Finish(Outcome::Exited(0)).ok());
+  }
+  auto r = TraceReader::Open(path);
+  ASSERT_TRUE(r.has_value());
+  std::vector<LaneEvent> e = ReadLaneEvents(**r);
+  ASSERT_EQ(e.size(), 7u);
+  int64_t t = e[1].time;
+  EXPECT_GT(e[0].time, 0);
+  EXPECT_LT(e[0].time, t);
+  EXPECT_EQ(e[1].lane, 1u);
+  EXPECT_EQ(e[2].lane, 2u);
+  EXPECT_EQ(e[2].time, t + 3000);
+  EXPECT_EQ(e[3].lane, 1u);
+  EXPECT_EQ(e[3].time, t + 3000);
+  EXPECT_EQ(e[3].duration, 4000u);
+  EXPECT_EQ(e[4].time, t + 3000);
+  EXPECT_EQ(e[4].duration, 0u);
+  EXPECT_EQ(e[5].time, t + 9000);
+  EXPECT_EQ(e[6].lane, 1u);
+  EXPECT_GE(e[6].time, e[0].time);  // a clock reading, raised to seq 5's if earlier
+  EXPECT_GE(e[6].time, t + 9000);
+  std::filesystem::remove(path);
+}
+
+TEST(EventTimes, RecoverKeepsTimesLanesAndMarksTogether) {
+  std::string path = TempPath("recover-lanes-src"), out = TempPath("recover-lanes-out");
+  {
+    auto w = TraceWriter::Create(path, TestHeader(), SmallChunks());
+    ASSERT_TRUE(w.has_value());
+    (*w)->EnableLanes();
+    LaneQueue* q[3] = {(*w)->AcquireLaneQueue(), (*w)->AcquireLaneQueue(),
+                       (*w)->AcquireLaneQueue()};
+    for (int i = 0; i < 250; ++i) {
+      uint32_t lane = uint32_t(i % 3);
+      (*w)->AppendFromLane(q[lane], lane, 0x2, 8, {}, {}, uint8_t(i % 5 == 0 ? kMarkPerturbed : 0),
+                           5000 + i * 100, i % 2 ? 40 : 0);
+    }
+    ASSERT_TRUE((*w)->Finish(Outcome::Exited(0)).ok());
+  }
+  auto source = TraceReader::Open(path);
+  ASSERT_TRUE(source.has_value());
+  {
+    auto rw = RecoveryWriter::Create(out, **source);
+    ASSERT_TRUE(rw.has_value());
+    EventCursor cursor(source->get(), kDecodeAll);
+    ASSERT_TRUE(cursor.Seek(0).ok());
+    while (!cursor.at_end()) {
+      ASSERT_TRUE((*rw)->Append(cursor.event()).ok());
+      ASSERT_TRUE(cursor.Next().ok());
+    }
+    ASSERT_TRUE((*rw)->Finish(Outcome::Exited(0), 250, 0).ok());
+  }
+  auto copy = TraceReader::Open(out);
+  ASSERT_TRUE(copy.has_value());
+  std::vector<LaneEvent> a = ReadLaneEvents(**source), b = ReadLaneEvents(**copy);
+  ASSERT_EQ(a.size(), 250u);
+  ASSERT_EQ(b.size(), 250u);
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].lane, uint32_t(i % 3)) << i;
+    EXPECT_EQ(a[i].time, 5000 + int64_t(i) * 100) << i;
+    EXPECT_EQ(b[i].lane, a[i].lane) << i;
+    EXPECT_EQ(b[i].time, a[i].time) << i;
+    EXPECT_EQ(b[i].duration, a[i].duration) << i;
+    EXPECT_EQ(b[i].marks, a[i].marks) << i;
+  }
+  EXPECT_EQ((*copy)->first_time_ns(), 5000);
+  EXPECT_EQ((*copy)->last_time_ns(), 5000 + 249 * 100);
+  std::filesystem::remove(path);
+  std::filesystem::remove(out);
+}
+
+// --- the column's rules (§7.8), on hand-made chunks --------------------------
 
 // A chunk body of `n` clock events whose EVENT_TIMES section holds `column`.
 std::vector<uint8_t> ChunkWithTimes(uint32_t n, const std::vector<uint8_t>& column) {

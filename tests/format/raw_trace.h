@@ -43,11 +43,11 @@ class RawTrace {
     ++next_seq_;
     if (builder_.full()) Seal();
   }
-  // An event with a time and a duration (§7.7).
+  // An event with a time and a duration (§7.8).
   void AppendTimed(uint64_t site, uint8_t kind, Bytes args, Bytes result, int64_t time_ns,
                    uint64_t duration_ns) {
     if (!builder_.HasRoom(args.size(), result.size())) Seal();
-    builder_.Append(site, kind, args, result, 0, 0, time_ns, duration_ns);
+    builder_.Append(site, kind, args, result, 0, 0, 0, time_ns, duration_ns);
     ++next_seq_;
     if (builder_.full()) Seal();
   }

@@ -203,7 +203,7 @@ TEST(RoundTrip, EventMarksAreKeptAndAbsentWhenNoEventHasOne) {
   ASSERT_TRUE(writer.has_value());
   // Chunk 0 has marks (one on a large, spilled result); chunk 1 has none.
   // Fixed event times: the records of the two traces compared below must not
-  // differ by how the event clock happened to advance (§7.7).
+  // differ by how the event clock happened to advance (§7.8).
   std::string large(300u << 10, 'x');
   const int64_t t0 = 1764000000000000000;
   (*writer)->AppendTimed(5, 1, {}, {}, t0, 0, kMarkPerturbed);

@@ -14,11 +14,14 @@
 //                                          chunks each define 16 MiB of new sites
 //                                          (4 KB locations; `tiny`: empty ones)
 //   make_hostile damage IN OUT CHUNK       IN with one byte flipped inside chunk CHUNK
-//   make_hostile bad-kinds OUT             events of reserved kinds (0, 15, 127), an
+//   make_hostile bad-kinds OUT             events of reserved kinds (0, 18, 127), an
 //                                          unnamed user kind (200), and payloads without
 //                                          their kind's layout (clock.now of 3 bytes,
 //                                          random.bits(4) returning 2 bytes, env.get
 //                                          marked unset with a value)
+//   make_hostile bad-lanes OUT             threads' events breaking the lane rules: a
+//                                          lane before its start, an event after a lane's
+//                                          end, lanes started out of order, lane 0 ending
 //
 // Every record's checksum is valid: the damage is in what the records say.
 
@@ -214,13 +217,38 @@ int BadKinds(const std::string& out) {
   auto bytes = [](const std::string& s) { return AsBytes(s); };
   std::string four("\x04\0\0\0", 4), two("ab"), three("abc"), unset_with_value("\0x", 2);
   t.Append(7, 0, {}, {});                                  // seq 0: reserved kind 0
-  t.Append(7, 15, {}, {});                                 // seq 1: reserved kind 15
+  t.Append(7, 18, {}, {});                                 // seq 1: reserved kind 18
   t.Append(7, 127, {}, {});                                // seq 2: reserved kind 127
   t.Append(7, 200, {}, bytes(std::string(1, '\0')));      // seq 3: user kind without a name
   t.Append(7, 1, {}, bytes(three));                        // seq 4: clock.now of 3 bytes
   t.Append(7, 2, bytes(four), bytes(two));                 // seq 5: random.bits(4) -> 2 bytes
   t.Append(7, 6, bytes("NAME"), bytes(unset_with_value));  // seq 6: unset env.get with a value
   t.Append(7, 1, {}, bytes(std::string(8, '\1')));        // seq 7: a sound clock.now
+  Status s = t.Finish(Outcome::Exited(0));
+  if (!s.ok()) Die(s.message());
+  return 0;
+}
+
+int BadLanes(const std::string& out) {
+  auto w = TraceWriter::Create(out, TraceHeader{}, WriterOptions());
+  if (!w.has_value()) Die(w.error().message());
+  TraceWriter& t = **w;
+  t.DefineSite(7, "lanes.cc:1:1");
+  t.EnableLanes();
+  LaneQueue* q = t.AcquireLaneQueue();
+  auto u32 = [](uint32_t v) {
+    std::string s(4, '\0');
+    StoreU32(reinterpret_cast<uint8_t*>(s.data()), v);
+    return s;
+  };
+  std::string one = u32(1), five = u32(5), clock(8, '\1');
+  t.AppendFromLane(q, 0, 7, 15, {}, AsBytes(one));    // seq 0: thread.start -> lane 1
+  t.AppendFromLane(q, 2, 7, 1, {}, AsBytes(clock));   // seq 1: lane 2 before its start
+  t.AppendFromLane(q, 1, 7, 16, {}, {});              // seq 2: lane 1 ends
+  t.AppendFromLane(q, 1, 7, 1, {}, AsBytes(clock));   // seq 3: lane 1 after its end
+  t.AppendFromLane(q, 0, 7, 15, {}, AsBytes(five));   // seq 4: lane 5 started, 2 expected
+  t.AppendFromLane(q, 0, 7, 16, {}, {});              // seq 5: lane 0 ends
+  t.AppendFromLane(q, 5, 7, 1, {}, AsBytes(clock));   // seq 6: a sound event of lane 5
   Status s = t.Finish(Outcome::Exited(0));
   if (!s.ok()) Die(s.message());
   return 0;
@@ -237,9 +265,10 @@ int main(int argc, char** argv) {
   }
   if (a.size() == 4 && a[0] == "damage") return Damage(a[1], a[2], Number(argv[4]));
   if (a.size() == 2 && a[0] == "bad-kinds") return BadKinds(a[1]);
+  if (a.size() == 2 && a[0] == "bad-lanes") return BadLanes(a[1]);
   std::fprintf(
       stderr,
       "usage: make_hostile goldens DIR | blob-bomb SOURCE OUT GIB | chain-bomb OUT EVENTS MIB"
-      " | site-bomb OUT CHUNKS [tiny] | damage IN OUT CHUNK | bad-kinds OUT\n");
+      " | site-bomb OUT CHUNKS [tiny] | damage IN OUT CHUNK | bad-kinds OUT | bad-lanes OUT\n");
   return 2;
 }

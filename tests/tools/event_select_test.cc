@@ -30,7 +30,9 @@ std::string TempPath(const std::string& name) {
 // A trace of random events: kinds 1 (clock), 3 (io.write), 4 (fs.read) and a
 // user kind, short text payloads over a small alphabet (so that needles
 // often straddle two payloads in the heap), some spilled payloads, times that
-// advance by random steps, chunks of 50 events.
+// advance by random steps, chunks of 50 events. With `lanes`, the events are
+// spread over lanes 0-2 (recorded through the writer's lane queues, as a
+// program with threads records them).
 struct RandomTrace {
   std::string path;
   std::unique_ptr<format::TraceReader> reader;
@@ -38,7 +40,7 @@ struct RandomTrace {
   std::vector<std::string> args, results;
 };
 
-RandomTrace MakeTrace(uint32_t seed, int n) {
+RandomTrace MakeTrace(uint32_t seed, int n, bool lanes = false) {
   RandomTrace t;
   t.path = TempPath("trace-" + std::to_string(seed));
   std::mt19937 rng(seed);
@@ -52,6 +54,11 @@ RandomTrace MakeTrace(uint32_t seed, int n) {
     auto w = format::TraceWriter::Create(t.path, h, o);
     EXPECT_TRUE(w.has_value());
     (*w)->DefineKind(130, "db.query");
+    format::LaneQueue* queues[3] = {};
+    if (lanes) {
+      (*w)->EnableLanes();
+      for (auto& q : queues) q = (*w)->AcquireLaneQueue();
+    }
     const uint8_t kinds[] = {1, 3, 4, 130};
     int64_t time = kStart;
     for (int i = 0; i < n; ++i) {
@@ -68,8 +75,14 @@ RandomTrace MakeTrace(uint32_t seed, int n) {
       std::string r = kind == 1 ? std::string(8, char(i)) : text(rng() % 6);
       if (rng() % 40 == 0) a = text(1500) + "needle-in-spill";  // spilled
       time += int64_t(rng() % 3) * 250000000;  // 0, 0.25 or 0.5 s
-      (*w)->AppendTimed(site, kind, format::AsBytes(a), format::AsBytes(r), time, 0);
       format::EventView e;
+      e.lane = lanes ? uint32_t(rng() % 3) : 0;
+      if (lanes) {
+        (*w)->AppendFromLane(queues[e.lane], e.lane, site, kind, format::AsBytes(a),
+                             format::AsBytes(r), 0, time, 0);
+      } else {
+        (*w)->AppendTimed(site, kind, format::AsBytes(a), format::AsBytes(r), time, 0);
+      }
       e.seq = uint64_t(i);
       e.site = site;
       e.kind = kind;
@@ -92,6 +105,7 @@ bool BruteMatch(const RandomTrace& t, const EventSelection& s, size_t i) {
   if (s.timed && (e.time_ns < s.from_ns || e.time_ns >= s.to_ns)) return false;
   if (!s.all_kinds && !s.kinds[e.kind]) return false;
   if (s.by_site && e.site != s.site) return false;
+  if (s.by_lane && e.lane != s.lane) return false;
   // (Clock results here never hold a needle, so whether the writer
   // integer-coded them, which takes them out of the search, does not matter.)
   const std::string& result = t.results[i];
@@ -110,6 +124,7 @@ std::vector<uint64_t> Walked(const RandomTrace& t, const EventSelection& s, int6
   auto visit = [&](const format::DecodedChunk& chunk, uint32_t i) {
     format::EventView e = chunk.event(i);
     EXPECT_EQ(e.time_ns, t.events[e.seq].time_ns);
+    EXPECT_EQ(e.lane, t.events[e.seq].lane);
     seqs.push_back(e.seq);
     return true;
   };
@@ -120,7 +135,7 @@ std::vector<uint64_t> Walked(const RandomTrace& t, const EventSelection& s, int6
 
 TEST(EventWalker, SelectsWhatABruteForceSelects) {
   for (uint32_t seed = 1; seed <= 6; ++seed) {
-    RandomTrace t = MakeTrace(seed, 700);
+    RandomTrace t = MakeTrace(seed, 700, /*lanes=*/seed % 2 == 0);
     std::mt19937 rng(seed * 77);
     for (int round = 0; round < 60; ++round) {
       EventSelection s;
@@ -142,6 +157,10 @@ TEST(EventWalker, SelectsWhatABruteForceSelects) {
       if (rng() % 4 == 0) {
         s.by_site = true;
         s.site = 0x100 + rng() % 3;
+      }
+      if (rng() % 4 == 0) {
+        s.by_lane = true;
+        s.lane = uint32_t(rng() % 3);
       }
       switch (rng() % 5) {
         case 0: s.grep = "ab"; break;

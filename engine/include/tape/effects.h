@@ -30,6 +30,11 @@ enum class EffectKind : uint8_t {
   kFsAppend = 12,
   kHttpRequest = 13,
   kProcRun = 14,
+  // Control effects (tape/thread.h): their place in the global order of
+  // events is what they record, so replay can run threads in that order.
+  kThreadStart = 15,  // a tape::Thread is created; result: the new thread's lane
+  kThreadEnd = 16,    // a tape::Thread's function returned (the lane's last event)
+  kMutexLock = 17,    // a tape::Mutex was acquired
 };
 
 // Kinds kFirstUserKind..255 are user-defined effects (Runtime::Effect): each

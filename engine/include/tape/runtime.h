@@ -19,16 +19,20 @@
 // drift.h). The runtime stays failed: later calls throw again, so a program
 // that swallows the exception cannot hide the drift.
 //
-// Threads: a runtime serves the thread that runs the program. An effect called
-// from any other thread is misuse: tape finishes the trace with that error and
-// ends the process with exit code 83 (see README, "Threads").
+// Threads: a runtime serves the thread that runs the program (lane 0) and the
+// threads it starts with tape::Thread (tape/thread.h), each in a lane of its
+// own. An effect called from any other thread is misuse: tape finishes the
+// trace with that error and ends the process with exit code 83 (see README,
+// "Threads").
 
 #ifndef TAPE_RUNTIME_H_
 #define TAPE_RUNTIME_H_
 
+#include <atomic>
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,6 +61,10 @@ inline constexpr uint64_t kMaxFsReadBytes = uint64_t(1) << 30;
 // The exit code of a process that misused tape in a way that would corrupt the
 // run, e.g. called an effect from a thread tape does not know.
 inline constexpr int kMisuseExitCode = 83;
+
+// Lanes are numbered 0..kMaxThreads-1 (lane 0: the program's own thread), so
+// a run starts at most kMaxThreads - 1 tape::Threads.
+inline constexpr uint32_t kMaxThreads = uint32_t(1) << 16;
 
 struct LiveEnv;  // what live effects need from their runtime (engine-internal)
 
@@ -219,19 +227,57 @@ class Runtime {
   // The site of a C++ source location: id = XXH3-64 of "file:line:col".
   // Cached, so repeated calls from one place cost one compare.
   Site SiteOf(const SourceLocation& loc) {
-    if (ThreadToken() != owner_) [[unlikely]] ForeignThread(loc);
+    if (ThreadToken() != owner_) [[unlikely]] return SiteOfOtherThread(loc);
     uintptr_t key = SiteKey(loc);
     CachedSite& e = site_slots_[(key >> 4) & (kSiteSlots - 1)];
     if (e.key == key && SameLocation(e, loc)) [[likely]] return e.site;
     return SiteOfSlow(loc, key, &e);
   }
 
+  // The lane of the calling thread: 0 for the thread that created the
+  // runtime, the lane of a tape::Thread, or -1 for a thread tape does not know.
+  int64_t CurrentLane() const;
+
  protected:
+  friend class Thread;
+  friend class Mutex;
+
+  // Per-thread state of a runtime: one per lane while its thread runs.
+  // Implementations extend it (NewLaneContext) with what a lane needs of its
+  // own (result buffers, a queue of events).
+  struct LaneContext {
+    virtual ~LaneContext() = default;
+    uint32_t lane = 0;
+  };
+
   // Effects may only come from the thread that created the runtime (the one
-  // that runs the program). Anything else is misuse (see Misuse).
+  // that runs the program), or from a tape::Thread of this runtime once
+  // threads started. Anything else is misuse (see Misuse).
   void CheckThread(const Site& site) {
-    if (ThreadToken() != owner_) [[unlikely]] ForeignThread(site);
+    if (ThreadToken() != owner_) [[unlikely]] CheckLaneThread(site);
   }
+  // True once the program started its first tape::Thread: from then on
+  // effects come from several threads (lanes) and implementations serve
+  // each through CurrentLaneContext().
+  bool threads_started() const { return threads_started_; }
+  // The calling thread's lane context; ends the process (Misuse) for a
+  // thread tape does not know. REQUIRES: threads_started().
+  LaneContext* CurrentLaneContext(const Site& site);
+  // Lane 0's context: the implementation's own (set before threads start),
+  // or one made by NewLaneContext(0).
+  void SetMainLaneContext(LaneContext* context) { main_lane_ = context; }
+
+  // Called on the first tape::Thread, on the thread creating it, before its
+  // thread.start event: the runtime switches to serving several lanes.
+  virtual void OnThreadsStart() {}
+  // The context of a lane whose thread starts (called on that thread), and
+  // its end (called on that thread after its last effect).
+  virtual std::unique_ptr<LaneContext> NewLaneContext(uint32_t lane);
+  virtual void OnLaneEnd(LaneContext*) {}
+  // Replay only: the calling lane blocks outside tape (joining a thread)
+  // until `done` is set; replay uses it to tell a stuck program from a slow
+  // one. The default just waits.
+  virtual void WaitOutside(const std::atomic<bool>& done);
   // Ends the process after misuse that would corrupt the run (an effect from
   // a thread tape does not know): prints `message` and exits with code 83. A
   // recorder first finishes its trace with the misuse as the outcome.
@@ -289,6 +335,24 @@ class Runtime {
   }
   [[noreturn]] void ForeignThread(const SourceLocation& loc);
   [[noreturn]] void ForeignThread(const Site& site);
+  // SiteOf and CheckThread off the runtime's own thread: a tape::Thread's
+  // lane, or misuse.
+  Site SiteOfOtherThread(const SourceLocation& loc);
+  void CheckLaneThread(const Site& site);
+
+  // For tape::Thread and tape::Mutex (tape/thread.h).
+  // On the parent: the thread.start event; returns the new thread's lane.
+  uint32_t StartThread(const Site& site);
+  // On the new thread, first: binds it to `lane`.
+  void EnterThread(uint32_t lane);
+  // On the thread, last: the thread.end event (if `record_end`), then sets
+  // `*done` and unbinds.
+  void ExitThread(const Site& site, bool record_end, std::atomic<bool>* done);
+  // Acquires `m` as the mutex.lock event `name` at `site`: on record, in the
+  // order the lanes got it; on replay, in the recorded order.
+  void LockMutex(const Site& site, std::string_view name, std::mutex& m);
+  struct ThreadBinding;
+  static ThreadBinding*& CurrentBinding();
 
   // For Effect(): runs the user's function on record and encodes what it
   // returned or threw (u8 0 + value, or u8 1 + type + message).
@@ -297,6 +361,11 @@ class Runtime {
   static void StoreThrown(std::exception_ptr e, std::string* result);
 
   const void* owner_;  // ThreadToken() of the thread that created the runtime
+  bool threads_started_ = false;  // set by the owner before the first thread exists
+  LaneContext* main_lane_ = nullptr;
+  std::unique_ptr<LaneContext> own_main_lane_;
+  std::atomic<uint32_t> next_lane_{1};
+  std::mutex shared_mu_;  // the site store and user kinds, once threads started
   uint64_t step_budget_ = 0;
   std::optional<uint64_t> steps_;
   CachedSite site_slots_[kSiteSlots];
