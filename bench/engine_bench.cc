@@ -228,7 +228,7 @@ int Quietly(F verb) {
 void BM_InspectSince(benchmark::State& state) {
   cli::InspectArgs args;
   args.file = ClockTrace(state.range(0), false);
-  args.since = uint64_t(state.range(0)) - 10;
+  args.select.since = uint64_t(state.range(0)) - 10;
   args.limit = 10;
   for (auto _ : state) Quietly([&] { return cli::RunInspect(args); });
 }

@@ -24,6 +24,7 @@ measure() {  # measure LABEL CMD...: wall time and peak RSS of one command
   start=$(date +%s%N)
   /usr/bin/time -f "%M" -o "$WORK/time" "$@" > "$WORK/out" 2>&1 || status=$?
   end=$(date +%s%N)
+  LAST_NS=$((end - start))  # for rates computed after a measure
   if [ "$status" -gt 1 ]; then  # diff and verify exit 1 for "different"
     echo "bench: '$*' failed:"; cat "$WORK/out"; exit 1
   fi
@@ -70,6 +71,40 @@ measure "tape diff --all ($BIG events, differing in 3 places)" \
 measure "tape verify ($BIG events)" "$TAPE" verify "$WORK/t$BIG.bin"
 echo "trace of $BIG events: $(stat -c %s "$WORK/t$BIG.bin") bytes"
 rm -f "$WORK"/t*.bin "$WORK"/u*.bin "$WORK"/v*.bin
+echo
+
+echo "## finding and exporting in a long recording (make_trace text: an hour of a service's log, $BIG events)"
+echo "| command | wall | peak RSS |"
+echo "|---|---|---|"
+S="$WORK/s$BIG.bin"
+"$B/make_trace" "$S" "$BIG" text
+# The payload bytes --grep reads: every args and result heap (clock readings
+# are int-coded, not text, and not searched).
+payload=$("$TAPE" stats "$S" --json | python3 -c 'import json,sys
+k = json.load(sys.stdin)["kinds"]
+print(sum(v["args_bytes"] + (0 if n == "clock.now" else v["result_bytes"]) for n, v in k.items()))')
+throughput() {  # the last measure's payload rate
+  awk "BEGIN{printf \"   (%.0f MB of payload searched: %.0f MB/s)\\n\", $payload / 1e6, $payload / 1e6 / ($LAST_NS / 1e9)}"
+}
+measure "tape inspect --from -1s --limit 10 (near the end)" "$TAPE" inspect "$S" --from -1s --limit 10
+measure "tape inspect --from 16:59:59 --to 17:00 --filter io.write --limit 10" \
+  "$TAPE" inspect "$S" --from 16:59:59 --to 17:00 --filter io.write --limit 10
+measure "tape inspect --grep 'upstream timed out' (whole trace)" "$TAPE" inspect "$S" --grep "upstream timed out"
+throughput
+measure "tape inspect --grep-re 'ERROR: .* timed out' (whole trace)" \
+  "$TAPE" inspect "$S" --grep-re "ERROR: .* timed out"
+throughput
+measure "tape inspect --filter io.write --last 10" "$TAPE" inspect "$S" --filter io.write --last 10
+for format in chrome perfetto csv jsonl; do
+  measure "tape export --format $format --from +30m --to +31m" \
+    "$TAPE" export "$S" --format "$format" --from +30m --to +31m --out "$WORK/x.$format"
+  echo "   ($(stat -c %s "$WORK/x.$format") bytes)"
+  rm -f "$WORK/x.$format"
+done
+measure "tape export --format perfetto --from +30m --to +40m (10x the range: same RSS)" \
+  "$TAPE" export "$S" --format perfetto --from +30m --to +40m --out "$WORK/x.pftrace"
+echo "   ($(stat -c %s "$WORK/x.pftrace") bytes)"
+rm -f "$S" "$WORK/x.pftrace"
 echo
 
 if [ "${HUGE:-0}" = 1 ]; then

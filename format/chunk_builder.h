@@ -41,6 +41,8 @@ class ChunkBuilder {
         marks_(new uint8_t[max_events]),
         lanes_(new uint32_t[max_events]),
         sites_(new uint64_t[max_events]),
+        times_(new int64_t[max_events]),
+        durations_(new uint64_t[max_events]),
         arg_ends_(new uint32_t[max_events]),
         result_ends_(new uint32_t[max_events]),
         arg_heap_(new uint8_t[heap_capacity]),
@@ -56,15 +58,20 @@ class ChunkBuilder {
 
   // REQUIRES: HasRoom(args.size(), result.size()).
   // `marks`: the event's EVENT_MARKS byte (§7.3), 0 for none.
-  // `lane`: the thread that made the call (§7.3 LANES).
+  // `lane`: the thread that made the call (§7.3 LANES). `time_ns`: the
+  // event's time (§7.8), 0 when unknown; `duration_ns`: how long the effect
+  // took, 0 when not measured.
   void Append(uint64_t site, uint8_t kind, Bytes args, Bytes result, uint8_t flags = 0,
-              uint8_t marks = 0, uint32_t lane = 0) {
+              uint8_t marks = 0, uint32_t lane = 0, int64_t time_ns = 0,
+              uint64_t duration_ns = 0) {
     uint32_t i = used_;
     kinds_[i] = kind;
     flags_[i] = flags;
     marks_[i] = marks;
     lanes_[i] = lane;
     sites_[i] = site;
+    times_[i] = time_ns;
+    durations_[i] = duration_ns;
     CopyPayload(arg_heap_.get() + arg_used_, args);
     arg_used_ += uint32_t(args.size());
     arg_ends_[i] = arg_used_;
@@ -101,6 +108,8 @@ class ChunkBuilder {
   const uint8_t* marks() const { return marks_.get(); }
   const uint32_t* lanes() const { return lanes_.get(); }
   const uint64_t* sites() const { return sites_.get(); }
+  const int64_t* times() const { return times_.get(); }
+  const uint64_t* durations() const { return durations_.get(); }
   const uint32_t* arg_ends() const { return arg_ends_.get(); }
   const uint32_t* result_ends() const { return result_ends_.get(); }
   const uint8_t* arg_heap() const { return arg_heap_.get(); }
@@ -140,6 +149,8 @@ class ChunkBuilder {
   std::unique_ptr<uint8_t[]> marks_;
   std::unique_ptr<uint32_t[]> lanes_;
   std::unique_ptr<uint64_t[]> sites_;
+  std::unique_ptr<int64_t[]> times_;       // ns since the Unix epoch; 0: unknown
+  std::unique_ptr<uint64_t[]> durations_;  // ns; 0: instantaneous or not measured
   std::unique_ptr<uint32_t[]> arg_ends_;  // heap offset just past event i's args
   std::unique_ptr<uint32_t[]> result_ends_;
   std::unique_ptr<uint8_t[]> arg_heap_;

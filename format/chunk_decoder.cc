@@ -27,6 +27,7 @@ const char* SectionName(uint8_t id) {
   }
   if (id == kKindNamesSection) return "KIND_NAMES";
   if (id == kEventMarksSection) return "EVENT_MARKS";
+  if (id == kEventTimesSection) return "EVENT_TIMES";
   return "unknown section";
 }
 
@@ -42,6 +43,10 @@ EventView DecodedChunk::event(uint32_t i) const {
   if ((parts_ & kDecodePayloads) == kDecodePayloads) {
     e.args = args(i);
     e.result = result(i);
+  }
+  if (parts_ & kDecodeTimes) {
+    e.time_ns = time(i);
+    e.duration_ns = duration(i);
   }
   return e;
 }
@@ -257,6 +262,55 @@ Status ChunkDecoder::DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results, 
   return Status::Ok();
 }
 
+// §7.8: event_count varints of times (the first absolute, then deltas), then
+// either nothing or event_count varints of durations. Every time is positive
+// and every end (time + duration) fits in an i64.
+Status ChunkDecoder::DecodeTimes(DecodedChunk* out) {
+  uint32_t n = header_.event_count;
+  out->times_.clear();
+  out->durations_.clear();
+  Bytes column;
+  TAPE_RETURN_IF_ERROR(Inflate(kEventTimesSection, n * uint32_t(kMaxEventTimesPerEvent),
+                               &times_buffer_, &column));
+  if (!sections_[kEventTimesSection].present) return Status::Ok();
+  const uint8_t* p = column.data();
+  const uint8_t* end = p + column.size();
+  out->times_.resize(n);
+  int64_t t = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    uint64_t v;
+    if (p < end && *p < 0x80) {
+      v = *p++;
+    } else if (!ParseVarint(&p, end, &v)) {
+      return Fail("EVENT_TIMES ends after " + std::to_string(i) + " of " + std::to_string(n) +
+                  " times");
+    }
+    if (i == 0 ? (v == 0 || v > uint64_t(INT64_MAX)) : v > uint64_t(INT64_MAX - t)) {
+      return Fail(i == 0 ? "EVENT_TIMES starts at " + std::to_string(v) +
+                               ", not a time in 1..2^63-1"
+                         : "EVENT_TIMES overflows at event " + std::to_string(header_.first_seq + i));
+    }
+    t = i == 0 ? int64_t(v) : t + int64_t(v);
+    out->times_[i] = t;
+  }
+  if (p == end) return Status::Ok();
+  out->durations_.resize(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    uint64_t d;
+    if (!ParseVarint(&p, end, &d)) {
+      return Fail("EVENT_TIMES holds " + std::to_string(i) + " of " + std::to_string(n) +
+                  " durations");
+    }
+    if (d > uint64_t(INT64_MAX - out->times_[i])) {
+      return Fail("EVENT_TIMES: the duration of event " + std::to_string(header_.first_seq + i) +
+                  " ends past 2^63-1");
+    }
+    out->durations_[i] = d;
+  }
+  if (p != end) return Fail("EVENT_TIMES has bytes after its last duration");
+  return Status::Ok();
+}
+
 Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, DecodedChunk* out) {
   TAPE_RETURN_IF_ERROR(ParseTable(body, file_offset));
   uint32_t n = header_.event_count;
@@ -293,6 +347,12 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
       return Fail("EVENT_MARKS holds " + std::to_string(out->marks_.size()) + " entries for " +
                   std::to_string(n) + " events");
     }
+  }
+  if (parts & kDecodeTimes) {
+    TAPE_RETURN_IF_ERROR(DecodeTimes(out));
+  } else {
+    out->times_.clear();
+    out->durations_.clear();
   }
   if (parts & kDecodeSites) {
     Bytes dict, index;

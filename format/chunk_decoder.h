@@ -37,6 +37,8 @@ struct EventView {
   uint8_t kind = 0;
   uint8_t marks = 0;  // EVENT_MARKS (§7.3)
   uint32_t lane = 0;  // LANES (§7.3)
+  int64_t time_ns = 0;       // EVENT_TIMES (§7.8): ns since the Unix epoch; 0 unknown
+  uint64_t duration_ns = 0;  // how long the effect took; 0 when not measured
   PayloadView args;
   PayloadView result;
 };
@@ -47,7 +49,8 @@ enum DecodeParts : unsigned {
   kDecodeKinds = 2,
   kDecodePayloads = 4 | kDecodeKinds,  // args and results; integer-coded results need kinds
   kDecodeNewSites = 8,
-  kDecodeAll = 15,
+  kDecodeTimes = 32,  // EVENT_TIMES (§7.8)
+  kDecodeAll = 15 | kDecodeTimes,
   // Payload sizes only (payload views have no data): heaps stay compressed.
   kDecodeSizes = 16 | kDecodeKinds,
 };
@@ -71,6 +74,12 @@ class DecodedChunk {
   bool has_lanes() const { return !lanes_.empty(); }
   const uint32_t* lanes() const { return lanes_.empty() ? nullptr : lanes_.data(); }
   uint64_t site(uint32_t i) const { return site_dict_[site_index_[i]]; }
+  // §7.8: the event's time, ns since the Unix epoch, and how long its effect
+  // took; 0 when the chunk has no EVENT_TIMES (or no durations).
+  // REQUIRES: times were decoded.
+  bool has_times() const { return !times_.empty(); }
+  int64_t time(uint32_t i) const { return times_.empty() ? 0 : times_[i]; }
+  uint64_t duration(uint32_t i) const { return durations_.empty() ? 0 : durations_[i]; }
   PayloadView args(uint32_t i) const { return View(args_, arg_slots_[i]); }
   PayloadView result(uint32_t i) const { return View(results_, result_slots_[i]); }
   // REQUIRES: payloads or sizes were decoded.
@@ -143,6 +152,8 @@ class DecodedChunk {
   std::vector<uint32_t> lanes_;
   std::vector<uint64_t> site_dict_;
   std::vector<uint32_t> site_index_;
+  std::vector<int64_t> times_;
+  std::vector<uint64_t> durations_;
   std::vector<Slot> arg_slots_, result_slots_;
   Heap args_, results_;
   std::vector<std::pair<uint64_t, std::string>> new_sites_;
@@ -190,6 +201,7 @@ class ChunkDecoder {
   Status DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results, bool sizes_only,
                     DecodedChunk::Heap* heap, std::vector<DecodedChunk::Slot>* slots);
   Status Fail(const std::string& what) const;
+  Status DecodeTimes(DecodedChunk* out);
 
   ZSTD_DCtx_s* dctx_;
   SectionRef sections_[256];
@@ -197,7 +209,7 @@ class ChunkDecoder {
   uint8_t width_ = 1;
   uint64_t file_offset_ = 0;
   DecodedChunk* current_ = nullptr;
-  std::vector<uint8_t> scratch_, dict_buffer_, int_kinds_buffer_, int_coded_;
+  std::vector<uint8_t> scratch_, dict_buffer_, int_kinds_buffer_, int_coded_, times_buffer_;
   Bytes int_kinds_;
   std::vector<uint32_t> spill_heap_at_;
 };

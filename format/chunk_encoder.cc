@@ -4,6 +4,7 @@
 #include <xxhash.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cassert>
 
 #include "format/layout.h"
@@ -167,6 +168,54 @@ void ChunkEncoder::ChooseIntKinds(const ChunkBuilder& b, uint32_t begin, uint32_
   }
 }
 
+void ChunkEncoder::BuildTimes(const ChunkBuilder& b, uint32_t begin, uint32_t end) {
+  first_time_ = last_time_ = 0;
+  times_size_ = 0;
+  size_t n = end - begin;
+  const int64_t* times = b.times() + begin;
+  // An event of unknown time anywhere: the chunk has no column.
+  if (n == 0 || times[0] <= 0) return;
+  if (times_.size() < n * kMaxEventTimesPerEvent) times_.resize(n * kMaxEventTimesPerEvent);
+  uint8_t* out = times_.data();
+  // Times never decrease (§7.8): an earlier one is written as the one before.
+  int64_t prev = std::max(times[0], previous_time_);
+  first_time_ = prev;
+  out += StoreVarint(out, uint64_t(prev));
+  for (size_t i = 1; i < n; ++i) {
+    int64_t t = times[i];
+    if (t <= 0) {
+      first_time_ = 0;
+      return;
+    }
+    uint64_t v = t > prev ? uint64_t(t - prev) : 0;
+    prev = t > prev ? t : prev;
+    if (v < 0x80) {
+      *out++ = uint8_t(v);
+    } else {
+      out += StoreVarint(out, v);
+    }
+  }
+  last_time_ = previous_time_ = prev;
+  const uint64_t* durations = b.durations() + begin;
+  bool any = false;
+  for (size_t i = 0; i < n && !any; ++i) any = durations[i] != 0;
+  if (any) {
+    // An event whose time was raised (above) keeps its end: its duration
+    // shrinks by as much. With lanes (§7.3) this is an effect that waited in
+    // one thread while others recorded events, which took earlier seqs.
+    int64_t run = first_time_;
+    for (size_t i = 0; i < n; ++i) {
+      run = std::max(run, times[i]);
+      uint64_t raised = uint64_t(run - times[i]);
+      uint64_t d = durations[i] > raised ? durations[i] - raised : 0;
+      // The effect's end must fit in an i64 (§7.8); it always does for real times.
+      d = std::min<uint64_t>(d, uint64_t(INT64_MAX - last_time_));
+      out += StoreVarint(out, d);
+    }
+  }
+  times_size_ = size_t(out - times_.data());
+}
+
 void ChunkEncoder::BuildIntResults(const ChunkBuilder& b, uint32_t begin, uint32_t end,
                                    const uint8_t** heap, size_t* heap_size) {
   // `*heap` is the result heap as built so far (spilled entries already
@@ -221,6 +270,7 @@ void ChunkEncoder::Encode(const ChunkBuilder& b, uint32_t begin, uint32_t end,
   BuildPayloadColumns(b, begin, end, /*args=*/false, &result_heap, &result_heap_size);
   ChooseIntKinds(b, begin, end);
   if (!int_kinds_.empty()) BuildIntResults(b, begin, end, &result_heap, &result_heap_size);
+  BuildTimes(b, begin, end);
 
   new_sites_.clear();
   for (const auto& [id, text] : new_sites) {
@@ -268,6 +318,7 @@ void ChunkEncoder::Encode(const ChunkBuilder& b, uint32_t begin, uint32_t end,
       {uint8_t(SectionId::kBlobRefs), blob_refs_.data(), blob_refs_.size()},
       {uint8_t(SectionId::kLanes), lanes_.data(), lanes_.size()},
       {kKindNamesSection, kind_names_.data(), kind_names_.size()},
+      {kEventTimesSection, times_.data(), times_size_},
       {kEventMarksSection, marks, any_marks ? n : 0},
   };
 

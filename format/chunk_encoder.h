@@ -38,6 +38,11 @@ class ChunkEncoder {
               const SiteDefinitions& new_sites, std::vector<uint8_t>* record,
               uint64_t* content_hash, const KindDefinitions* new_kinds = nullptr);
 
+  // The first and last event time of the chunk encoded last (§9.4); both 0
+  // when it has no EVENT_TIMES column (some event had no time).
+  int64_t first_time() const { return first_time_; }
+  int64_t last_time() const { return last_time_; }
+
  private:
   struct Section {
     uint8_t id;
@@ -48,6 +53,9 @@ class ChunkEncoder {
   void BuildPayloadColumns(const ChunkBuilder& b, uint32_t begin, uint32_t end, bool args,
                            const uint8_t** heap, size_t* heap_size);
   void ChooseIntKinds(const ChunkBuilder& b, uint32_t begin, uint32_t end);
+  // EVENT_TIMES (§7.8): times as a start and deltas, then durations when some
+  // event has one. Times that would decrease are raised to the previous one.
+  void BuildTimes(const ChunkBuilder& b, uint32_t begin, uint32_t end);
   void BuildIntResults(const ChunkBuilder& b, uint32_t begin, uint32_t end,
                        const uint8_t** heap, size_t* heap_size);
 
@@ -64,6 +72,12 @@ class ChunkEncoder {
       int_kinds_, int_results_, int_heap_, new_sites_, blob_refs_, kind_names_, lanes_,
       compressed_;
   bool int_kind_[256] = {};
+  // EVENT_TIMES as built: the first times_size_ bytes of times_, which only
+  // grows (a vector resized up each chunk would zero-fill it every time).
+  std::vector<uint8_t> times_;
+  size_t times_size_ = 0;
+  int64_t first_time_ = 0, last_time_ = 0;
+  int64_t previous_time_ = 0;  // the last time this encoder wrote: later ones are not earlier
 };
 
 }  // namespace tape::format

@@ -29,6 +29,8 @@ class LaneQueue {
     uint64_t args_at, result_at;  // positions in the payload ring (monotonic)
     uint64_t end;                 // ring position just past this entry's payloads
     uint32_t args_len, result_len;
+    int64_t time_ns;       // §7.8: the lane's own reading; 0 unknown
+    uint64_t duration_ns;  // 0: instantaneous or not measured
     uint32_t lane;
     uint8_t kind, flags, marks;
   };
@@ -57,9 +59,11 @@ class LaneQueue {
 
   // REQUIRES: HasRoom(args.size(), result.size()).
   void Push(uint64_t seq, uint32_t lane, uint64_t site, uint8_t kind, uint8_t flags, uint8_t marks,
-            Bytes args, Bytes result) {
+            Bytes args, Bytes result, int64_t time_ns = 0, uint64_t duration_ns = 0) {
     Entry& e = entries_[head_ % kEntries];
     e.seq = seq;
+    e.time_ns = time_ns;
+    e.duration_ns = duration_ns;
     e.lane = lane;
     e.site = site;
     e.kind = kind;

@@ -74,6 +74,11 @@ inline constexpr uint32_t kMaxLanes = 1u << 16;
 inline constexpr uint8_t kFirstAncillarySection = 128;  // ids >= 128 are skipped when unknown
 // §7.3 ancillary sections (format 1.1).
 inline constexpr uint8_t kKindNamesSection = 128;
+// EVENT_TIMES: each event's time (a start and deltas), then optionally each
+// event's duration; omitted unless every event of the chunk has a time (§7.8).
+inline constexpr uint8_t kEventTimesSection = 129;
+// §7.8: decoded EVENT_TIMES holds at most two varints per event.
+inline constexpr size_t kMaxEventTimesPerEvent = 2 * 10;
 // EVENT_MARKS: a byte per event, omitted when every mark is 0 (§7.3).
 inline constexpr uint8_t kEventMarksSection = 130;
 inline constexpr uint8_t kMarkPerturbed = 1;       // chaos mode changed the result

@@ -71,8 +71,8 @@ class RecoveryWriter {
   // Declares a site's location; later calls for the same id are ignored.
   void DefineSite(uint64_t id, std::string_view location);
 
-  // Copies event `e` of the source (its site, kind, payloads, marks and
-  // lane). REQUIRES: e.seq is greater than the seq
+  // Copies event `e` of the source (its site, kind, payloads, marks, lane,
+  // time and duration). REQUIRES: e.seq is greater than the seq
   // of every event appended before; seqs skipped since the previous one
   // become a gap. A spilled payload's BLOB records are copied once, however
   // many events refer to them. Returns:

@@ -220,9 +220,21 @@ Status TraceReader::ParseFooter(uint64_t footer_offset) {
     if (next_gap < gaps.size() && gaps[next_gap].first == seq) seq = gaps[next_gap++].end();
   };
   uint64_t min_offset = data_start_;
+  int64_t previous_time = 0;
   for (size_t i = 0; i < footer.chunks.size(); ++i) {
     const ChunkIndexEntry& c = footer.chunks[i];
     std::string which = "index entry " + std::to_string(i);
+    // §9.4: a chunk's times are both 0 (unknown) or a range that starts no
+    // earlier than the previous timed chunk's.
+    if ((c.first_time_ns == 0) != (c.last_time_ns == 0) ||
+        (c.first_time_ns != 0 && (c.first_time_ns < 0 || c.last_time_ns < c.first_time_ns ||
+                                  c.first_time_ns < previous_time))) {
+      return Status::Corrupt(which + " gives the chunk the times " +
+                             std::to_string(c.first_time_ns) + ".." +
+                             std::to_string(c.last_time_ns) +
+                             ", not a range that follows the previous chunk's");
+    }
+    if (c.last_time_ns != 0) previous_time = c.last_time_ns;
     if (c.file_offset < min_offset || c.record_size < kRecordHeaderSize + kChunkFixedSize ||
         c.record_size > footer_offset || c.file_offset > footer_offset - c.record_size) {
       return Status::Corrupt(which + " places chunk at byte " + std::to_string(c.file_offset) +
@@ -259,7 +271,17 @@ Status TraceReader::ParseFooter(uint64_t footer_offset) {
   sites_ = std::move(footer.sites);
   kind_names_ = std::move(footer.kind_names);
   program_steps_ = footer.program_steps;
+  NoteTimes();
   return Status::Ok();
+}
+
+void TraceReader::NoteTimes() {
+  first_time_ns_ = last_time_ns_ = 0;
+  for (const ChunkIndexEntry& c : chunks_) {
+    if (c.first_time_ns == 0) continue;
+    if (first_time_ns_ == 0) first_time_ns_ = c.first_time_ns;
+    last_time_ns_ = c.last_time_ns;
+  }
 }
 
 void TraceReader::Scan(uint64_t from, const std::string& why) {
@@ -275,6 +297,7 @@ void TraceReader::Scan(uint64_t from, const std::string& why) {
   DecodedChunk chunk;
   uint64_t offset = from;
   uint64_t site_text = 0;  // §11: the site table's bytes of location text
+  int64_t previous_time = 0;  // §9.4: the last event time of the chunks kept
   std::string stop;
   bool footer_seen = false;
   while (offset < file_.size()) {
@@ -299,7 +322,14 @@ void TraceReader::Scan(uint64_t from, const std::string& why) {
                             std::to_string(offset) + " starts at seq " + std::to_string(h.first_seq) +
                             ", expected " + std::to_string(event_count_));
       }
-      if (s.ok()) s = decoder.Decode(rec.body, offset, kDecodeNewSites, &chunk);
+      if (s.ok()) s = decoder.Decode(rec.body, offset, kDecodeNewSites | kDecodeTimes, &chunk);
+      if (s.ok() && chunk.has_times() && chunk.time(0) < previous_time) {
+        s = Status::Corrupt("chunk " + std::to_string(h.chunk_number) + " at byte " +
+                            std::to_string(offset) + ": its EVENT_TIMES start at " +
+                            std::to_string(chunk.time(0)) +
+                            ", before the previous chunk's last time " +
+                            std::to_string(previous_time) + " (§9.4)");
+      }
       if (s.ok()) {
         // §11: the whole site table is bounded; a chunk that would take it
         // past the limits is damaged, like any other broken chunk.
@@ -326,7 +356,10 @@ void TraceReader::Scan(uint64_t from, const std::string& why) {
         break;
       }
       for (const auto& [kind, name] : chunk.new_kinds()) kind_names_[kind] = name;
-      chunks_.push_back({offset, h.first_seq, h.event_count, uint32_t(rec.size()), 0, false});
+      int64_t first = chunk.time(0), last = chunk.has_times() ? chunk.time(h.event_count - 1) : 0;
+      if (last != 0) previous_time = last;
+      chunks_.push_back(
+          {offset, h.first_seq, h.event_count, uint32_t(rec.size()), 0, false, first, last});
       event_count_ += h.event_count;
     } else if (rec.tag == kTagFooter) {
       Footer footer;
@@ -342,6 +375,7 @@ void TraceReader::Scan(uint64_t from, const std::string& why) {
     offset += rec.size();
   }
   valid_bytes_ = offset;
+  NoteTimes();
   recovery_note_ = why + "; read " + Plural(event_count_, "event", "events") + " in " +
                    Plural(chunks_.size(), "chunk", "chunks");
   if (!stop.empty()) recovery_note_ += "; scan stopped at byte " + std::to_string(offset) + ": " + stop;
@@ -440,6 +474,19 @@ Status TraceReader::ReadChunk(size_t i, unsigned parts, ChunkDecoder* decoder,
   TAPE_RETURN_IF_ERROR(Explain(ChunkRecord(i, &rec)));
   Status s = decoder->Decode(rec.body, chunks_[i].file_offset, parts, out);
   if (!s.ok()) return Explain(s.WithContext(path_));
+  const ChunkIndexEntry& entry = chunks_[i];
+  if ((parts & kDecodeTimes) && entry.first_time_ns != 0 &&
+      (!out->has_times() || out->time(0) != entry.first_time_ns ||
+       out->time(out->size() - 1) != entry.last_time_ns)) {
+    return Explain(Status::Corrupt(
+        path_ + ": chunk " + std::to_string(i) + " at byte " + std::to_string(entry.file_offset) +
+        ": its event times " +
+        (out->has_times() ? "run from " + std::to_string(out->time(0)) + " to " +
+                                std::to_string(out->time(out->size() - 1))
+                          : std::string("are missing")) +
+        ", but the index says " + std::to_string(entry.first_time_ns) + " to " +
+        std::to_string(entry.last_time_ns)));
+  }
   return Status::Ok();
 }
 

@@ -89,6 +89,12 @@ class TraceReader {
   const KindNames& kind_names() const { return kind_names_; }
   // How many steps the recorded script ran, when known (see Footer).
   std::optional<uint64_t> program_steps() const { return program_steps_; }
+  // §9.4: whether any chunk has event times, and the time of the first and
+  // the last event that has one (0 when none does). Times never decrease
+  // from one chunk to the next, so a time window is a run of chunks.
+  bool has_times() const { return first_time_ns_ != 0; }
+  int64_t first_time_ns() const { return first_time_ns_; }
+  int64_t last_time_ns() const { return last_time_ns_; }
   // "file:line:col" of a site, or "" when the trace does not name it.
   std::string SiteLocation(uint64_t site) const;
 
@@ -104,7 +110,8 @@ class TraceReader {
   // The chunk holding event `seq`; when none does (a gap, or past the end),
   // the first chunk after it (chunks().size() if there is none).
   size_t ChunkFor(uint64_t seq) const;
-  // Verifies and decodes chunk `i`.
+  // Verifies and decodes chunk `i`. With kDecodeTimes, also checks that the
+  // chunk's EVENT_TIMES agree with the index's times for it (§9.4).
   Status ReadChunk(size_t i, unsigned parts, ChunkDecoder* decoder, DecodedChunk* out) const;
   // Verifies chunk `i`'s record (checksum, position, fixed fields against
   // the index) without decoding it: cheap, for a chunk compared by hash.
@@ -131,6 +138,7 @@ class TraceReader {
   Status Parse();
   Status ParseFooter(uint64_t footer_offset);
   void Scan(uint64_t from, const std::string& why);
+  void NoteTimes();  // first_time_ns_ and last_time_ns_ from the index
   // Verifies chunk `i`'s record against the index; returns its view.
   Status ChunkRecord(size_t i, RecordView* rec) const;
   // `s`, or the CheckUnchanged() error when `s` failed because the file shrank.
@@ -154,6 +162,7 @@ class TraceReader {
   std::optional<uint64_t> program_steps_;
   std::vector<SeqRange> gaps_;
   uint64_t missing_events_ = 0;
+  int64_t first_time_ns_ = 0, last_time_ns_ = 0;
   PayloadBudget budget_;
 };
 

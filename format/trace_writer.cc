@@ -70,11 +70,16 @@ TraceWriter::TraceWriter(std::unique_ptr<TraceOutput> output, const WriterOption
       path_(output_->path()),
       options_(options),
       spill_threshold_(options.spill_threshold),
+      builders_{std::make_unique<ChunkBuilder>(options.chunk_max_events, options.chunk_max_payload),
+                std::make_unique<ChunkBuilder>(options.chunk_max_events, options.chunk_max_payload)},
+      clock_([this] {
+        // Any change means events are being recorded (a Reset lowers it; in
+        // lanes mode the builders rest and the seq counter moves).
+        return (uint64_t(builders_[0]->published()) << 32 | builders_[1]->published()) +
+               lane_seq_.load(std::memory_order_relaxed);
+      }),
       encoder_(options.zstd_level),
       file_offset_(data_start) {
-  for (auto& b : builders_) {
-    b = std::make_unique<ChunkBuilder>(options.chunk_max_events, options.chunk_max_payload);
-  }
   merge_builder_ =
       std::make_unique<ChunkBuilder>(options.chunk_max_events, options.chunk_max_payload);
   current_ = builders_[0].get();
@@ -160,7 +165,7 @@ void TraceWriter::Spill(Bytes payload, uint8_t entry[kBuilderSpillEntry]) {
 }
 
 void TraceWriter::AppendLarge(uint64_t site, uint8_t kind, Bytes args, Bytes result,
-                              uint8_t marks) {
+                              uint8_t marks, int64_t time_ns, uint64_t duration_ns) {
   uint8_t entries[2][kBuilderSpillEntry];
   uint8_t flags = 0;
   Bytes parts[2] = {args, result};
@@ -171,7 +176,7 @@ void TraceWriter::AppendLarge(uint64_t site, uint8_t kind, Bytes args, Bytes res
     flags |= i == 0 ? kArgsSpilled : kResultSpilled;
   }
   if (!current_->HasRoom(parts[0].size(), parts[1].size())) Rotate();
-  current_->Append(site, kind, parts[0], parts[1], flags, marks);
+  current_->Append(site, kind, parts[0], parts[1], flags, marks, 0, time_ns, duration_ns);
   ++next_seq_;
 }
 
@@ -207,7 +212,8 @@ void TraceWriter::ReleaseLaneQueue(LaneQueue* q) {
 }
 
 void TraceWriter::AppendFromLane(LaneQueue* q, uint32_t lane, uint64_t site, uint8_t kind,
-                                 Bytes args, Bytes result, uint8_t marks) {
+                                 Bytes args, Bytes result, uint8_t marks, int64_t time_ns,
+                                 uint64_t duration_ns) {
   uint8_t entries[2][kBuilderSpillEntry];
   uint8_t flags = 0;
   if (args.size() > spill_threshold_ || result.size() > spill_threshold_) [[unlikely]] {
@@ -224,7 +230,8 @@ void TraceWriter::AppendFromLane(LaneQueue* q, uint32_t lane, uint64_t site, uin
     if (!WaitForRoom(q, args.size(), result.size())) return;
   }
   uint64_t seq = lane_seq_.fetch_add(1, std::memory_order_relaxed);
-  q->Push(seq, lane, site, kind, flags, marks, args, result);
+  if (time_ns == 0) time_ns = clock_.Now();
+  q->Push(seq, lane, site, kind, flags, marks, args, result, time_ns, duration_ns);
   if ((q->pushed() & 1023) == 0) [[unlikely]] {
     std::lock_guard lock(mu_);
     drain_requested_ = true;
@@ -261,7 +268,7 @@ void TraceWriter::MergeLanes() {
           merge_encoded_ = 0;
         }
         merge_builder_->Append(e->site, e->kind, q->Args(*e), q->Result(*e), e->flags, e->marks,
-                               e->lane);
+                               e->lane, e->time_ns, e->duration_ns);
         q->Pop();
         ++merge_next_;
         progress = true;
@@ -304,7 +311,7 @@ void TraceWriter::EncodeBuilder(ChunkBuilder& builder, uint32_t* encoded, uint32
   if (!WriteAll(record_.data(), record_.size())) return;
   file_offset_ += record_.size();
   index_.push_back({offset, builder.first_seq() + begin, end - begin, uint32_t(record_.size()),
-                    hash, true});
+                    hash, true, encoder_.first_time(), encoder_.last_time()});
   Publish();
   events_written_ += end - begin;
   for (auto& [id, text] : defs) sites_written_.emplace(id, std::move(text));

@@ -26,6 +26,7 @@
 
 #include "format/chunk_builder.h"
 #include "format/chunk_encoder.h"
+#include "format/event_clock.h"
 #include "format/lane_queue.h"
 #include "format/status.h"
 #include "format/trace_info.h"
@@ -63,15 +64,26 @@ class TraceWriter {
 
   // Records the next event (seq = events so far). Hot path. `marks`: the
   // event's EVENT_MARKS byte (§7.3).
+  // The event's time (§7.8) is the event clock's, one relaxed load.
   void Append(uint64_t site, uint8_t kind, Bytes args, Bytes result, uint8_t marks = 0) {
+    AppendTimed(site, kind, args, result, clock_.Now(), 0, marks);
+  }
+  // Records the next event with a time of the caller's (ns since the Unix
+  // epoch, from PreciseTime() or, for tools that copy events, the source's;
+  // 0: unknown) and the effect's duration (0: not measured).
+  void AppendTimed(uint64_t site, uint8_t kind, Bytes args, Bytes result, int64_t time_ns,
+                   uint64_t duration_ns, uint8_t marks = 0) {
     if (args.size() > spill_threshold_ || result.size() > spill_threshold_) {
-      AppendLarge(site, kind, args, result, marks);
+      AppendLarge(site, kind, args, result, marks, time_ns, duration_ns);
       return;
     }
     if (!current_->HasRoom(args.size(), result.size())) Rotate();
-    current_->Append(site, kind, args, result, 0, marks);
+    current_->Append(site, kind, args, result, 0, marks, 0, time_ns, duration_ns);
     ++next_seq_;
   }
+  // The event clock read now (~30 ns): for the start and the end of an effect
+  // that takes time. No event appended later gets an earlier time.
+  int64_t PreciseTime() { return clock_.Precise(); }
 
   // Declares the source location of a site. Must precede the first Append
   // that uses `id`; later calls for the same id are ignored. Thread-safe.
@@ -103,9 +115,15 @@ class TraceWriter {
   void ReleaseLaneQueue(LaneQueue* q);
   // Records the next event of `lane`, whose thread owns `q`. Thread-safe
   // across queues. REQUIRES: lanes_enabled(). If the writer has failed, the
-  // event is dropped (ok() says so).
+  // event is dropped (ok() says so). `time_ns` and `duration_ns` as for
+  // AppendTimed, except that time 0 means the event clock's time when the
+  // event takes its seq. Each lane's events carry their own times through
+  // the merge; the encoder raises a time that is earlier than the previous
+  // event's (another lane's event took a seq in between) to it, keeping the
+  // effect's end (§7.8).
   void AppendFromLane(LaneQueue* q, uint32_t lane, uint64_t site, uint8_t kind, Bytes args,
-                      Bytes result, uint8_t marks = 0);
+                      Bytes result, uint8_t marks = 0, int64_t time_ns = 0,
+                      uint64_t duration_ns = 0);
   // The file written, and the old trace it replaces: writing either from the
   // recorded program would destroy a recording.
   bool IsOwnFile(dev_t dev, ino_t ino) const { return output_->IsOwnFile(dev, ino); }
@@ -129,7 +147,8 @@ class TraceWriter {
               uint64_t data_start);
   enum class BuilderState { kCurrent, kFull, kFree };
 
-  void AppendLarge(uint64_t site, uint8_t kind, Bytes args, Bytes result, uint8_t marks);
+  void AppendLarge(uint64_t site, uint8_t kind, Bytes args, Bytes result, uint8_t marks,
+                   int64_t time_ns, uint64_t duration_ns);
   // Writes a payload too large for a chunk as BLOB records (through the
   // encoder thread) and fills the builder's 24-byte spill entry for it.
   // Thread-safe: callers take turns.
@@ -192,6 +211,10 @@ class TraceWriter {
   std::unique_ptr<ChunkBuilder> merge_builder_;
   uint32_t merge_encoded_ = 0;
   uint64_t merge_next_ = 0;  // the next seq to merge
+
+  // Publishes event times (after builders_ and lane_seq_: its ticker reads
+  // their counts).
+  EventClock clock_;
 
   // Async-signal path: set by FinishFromSignal, polled by the encoder thread.
   std::atomic<bool> signal_stop_{false};

@@ -167,14 +167,34 @@ struct RerunArgs {
   bool live = false;
   bool json = false;
 };
+// How `inspect` and `export` choose events (tools/event_select.h).
+struct SelectArgs {
+  std::vector<std::string> filter;  // effect names: built-in or user-defined
+  std::string site;                 // hex
+  std::optional<uint32_t> lane;     // only events of this thread's lane
+  std::optional<uint64_t> since;    // first seq
+  std::string from, to;             // times (tools/time_arg.h); "" for none
+  std::optional<std::string> grep;     // text in the args or result
+  std::optional<std::string> grep_re;  // a regular expression (RE2) on them
+};
 struct InspectArgs {
   std::string file;
-  std::string filter;  // effect name
-  std::string site;    // hex
-  std::optional<uint32_t> lane;  // only events of this thread's lane
-  uint64_t since = 0;
+  SelectArgs select;
   std::optional<uint64_t> limit;
+  std::optional<uint64_t> last;     // the last N selected events
+  std::optional<uint64_t> around;   // a seq, shown with --context events each side
+  std::optional<uint64_t> context;  // default kDefaultContext
   bool json = false;
+};
+inline constexpr uint64_t kDefaultContext = 5;
+struct ExportArgs {
+  std::string file;
+  std::string format = "chrome";  // tools/export_sink.h
+  std::string out;                // "-": standard output
+  bool force = false;
+  SelectArgs select;
+  std::optional<uint64_t> limit;
+  uint64_t max_payload = 4096;  // bytes of each payload carried before it is cut
 };
 struct StatsArgs {
   std::string file;
@@ -236,6 +256,7 @@ int RunHunt(const HuntArgs& args);
 int RunReplay(const ReplayArgs& args);
 int RunRerun(const RerunArgs& args);
 int RunInspect(const InspectArgs& args);
+int RunExport(const ExportArgs& args);
 int RunStats(const StatsArgs& args);
 int RunDiff(const DiffArgs& args);
 int RunBench(const BenchArgs& args);

@@ -6,6 +6,7 @@
 #include "format/layout.h"
 #include "tape/effects.h"
 #include "tools/cli.h"
+#include "tools/time_arg.h"
 
 namespace tape::cli {
 
@@ -16,8 +17,6 @@ using format::Bytes;
 
 // Text output shows at most this much of a payload.
 constexpr uint64_t kShownBytes = 64;
-// JSON output carries payloads whole up to this size, then marks them truncated.
-constexpr uint64_t kJsonBytes = 1u << 20;
 
 std::string Payload(const format::TraceReader& reader, const format::PayloadView& p,
                     uint64_t limit, bool* truncated = nullptr) {
@@ -149,23 +148,31 @@ std::string EventCall(const format::TraceReader& reader, const format::EventView
   return Shown(call + " -> " + shown) + RedactedTag(e.marks);
 }
 
-std::string EventLine(const format::TraceReader& reader, const format::EventView& e) {
+std::string EventLine(const format::TraceReader& reader, const format::EventView& e,
+                      bool with_time) {
   char seq[24];
   std::snprintf(seq, sizeof seq, "%7llu", (unsigned long long)e.seq);
   std::string where = reader.SiteLocation(e.site);
+  std::string line;
+  if (with_time) line = (e.time_ns != 0 ? FormatTimeOfDay(e.time_ns) : "              ?") + " ";
+  line += std::string(seq) + "  ";
   // Events of threads other than the program's own name their lane.
-  std::string lane = e.lane == 0 ? "" : "[lane " + std::to_string(e.lane) + "] ";
-  return std::string(seq) + "  " + lane + EventCall(reader, e) + "  at " +
-         (where.empty() ? "?" : Shown(where)) + " [site " + SiteHex(e.site) + "]";
+  if (e.lane != 0) line += "[lane " + std::to_string(e.lane) + "] ";
+  line += EventCall(reader, e);
+  if (with_time && e.duration_ns != 0) line += " in " + FormatDuration(e.duration_ns);
+  return line + "  at " + (where.empty() ? "?" : Shown(where)) + " [site " + SiteHex(e.site) + "]";
 }
 
-nlohmann::ordered_json EventJson(const format::TraceReader& reader, const format::EventView& e) {
+nlohmann::ordered_json EventJson(const format::TraceReader& reader, const format::EventView& e,
+                                 uint64_t max_payload) {
   bool args_cut = false, result_cut = false;
-  std::string args = Payload(reader, e.args, kJsonBytes, &args_cut);
-  std::string result = Payload(reader, e.result, kJsonBytes, &result_cut);
+  std::string args = Payload(reader, e.args, max_payload, &args_cut);
+  std::string result = Payload(reader, e.result, max_payload, &result_cut);
   nlohmann::ordered_json j;
   j["seq"] = e.seq;
   j["lane"] = e.lane;
+  j["time"] = e.time_ns != 0 ? nlohmann::ordered_json(e.time_ns) : nlohmann::ordered_json(nullptr);
+  if (e.duration_ns != 0) j["duration"] = e.duration_ns;
   j["kind"] = engine::KindName(e.kind, &reader.kind_names());
   j["site"] = SiteHex(e.site);
   j["location"] = reader.SiteLocation(e.site);

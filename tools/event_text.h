@@ -13,13 +13,22 @@ namespace tape::cli {
 
 // "     12  random.bits(8) -> 8 bytes 1f2e…  at dice.cc:10:33 [site 3f2a…]"; an
 // event of a thread's lane other than 0 has "[lane N] " before the call.
-std::string EventLine(const format::TraceReader& reader, const format::EventView& e);
+// With `with_time` (for a trace that has event times, §7.8), the line starts
+// with the event's time of day, UTC, "14:02:03.123456" ("?" when unknown),
+// and an effect whose duration was measured shows it: "fs.read(...) -> ... in 1.25 ms".
+std::string EventLine(const format::TraceReader& reader, const format::EventView& e,
+                      bool with_time = false);
 // The call and result parts alone: "random.bits(8) -> 8 bytes 1f2e…", with
 // " [chaos]" after a result chaos mode perturbed.
 std::string EventCall(const format::TraceReader& reader, const format::EventView& e);
-// {"seq":…, "lane":…, "kind":…, "site":…, "location":…, "args":…, "result":…},
-// and "perturbed":true for a result chaos mode perturbed.
-nlohmann::ordered_json EventJson(const format::TraceReader& reader, const format::EventView& e);
+// {"seq":…, "lane":…, "time":…, "kind":…, "site":…, "location":…, "args":…, "result":…},
+// and "perturbed":true for a result chaos mode perturbed. "time" in ns since
+// the Unix epoch or null when unknown; "duration" (ns) follows "time" for an
+// effect whose duration was measured. Payloads are carried whole up to
+// `max_payload` bytes, then cut and marked truncated.
+inline constexpr uint64_t kJsonPayloadBytes = 1u << 20;
+nlohmann::ordered_json EventJson(const format::TraceReader& reader, const format::EventView& e,
+                                 uint64_t max_payload = kJsonPayloadBytes);
 // The kind byte an effect name stands for in `reader`'s trace: a built-in
 // effect ("clock.now", or "clock") or a user-defined one ("db.query").
 bool ParseKind(const format::TraceReader& reader, std::string_view name, uint8_t* kind);

@@ -1,16 +1,18 @@
-// tape inspect FILE [--filter KIND] [--site HEX] [--since SEQ] [--limit N] [--json]
+// tape inspect FILE [--filter KIND]... [--site HEX] [--lane N] [--since SEQ] [--from TIME] [--to TIME]
+//                   [--grep TEXT | --grep-re REGEX] [--limit N | --last N]
+//                   [--around SEQ [--context K]] [--json]
 //
-// Seeks: finds the chunk holding --since through the index and decodes only
-// the chunks it shows, so event 99,999,990 of a 100M-event trace is as quick
-// to show as event 0.
+// Seeks: finds the chunks of the seq and time windows through the index and
+// decodes only what the filters need (tools/event_select.h), so event
+// 99,999,990 of a 100M-event trace, or its last minute, is as quick to show
+// as event 0, and a --grep streams through the payload columns alone.
 
 #include <cstdio>
-#include <iostream>
 
-#include "engine/src/effect_text.h"
-#include "tape/effects.h"
 #include "tools/cli.h"
+#include "tools/event_select.h"
 #include "tools/event_text.h"
+#include "tools/time_arg.h"
 
 namespace tape::cli {
 
@@ -23,6 +25,11 @@ void PrintSummary(const format::TraceReader& r) {
               Shown(h.recorder).c_str());
   std::printf("%s in %s; the program %s\n", EventsText(r).c_str(),
               Count(r.chunks().size(), "chunk", "chunks").c_str(), OutcomeText(r).c_str());
+  if (r.has_times()) {
+    std::printf("events from %s to %s (%s)\n", FormatInstant(r.first_time_ns()).c_str(),
+                FormatInstant(r.last_time_ns()).c_str(),
+                Duration(uint64_t(r.last_time_ns() - r.first_time_ns())).c_str());
+  }
   if (!h.origin.empty()) std::printf("origin: %s\n", Shown(h.origin).c_str());
   if (!h.chaos.empty()) {
     std::printf("chaos: %s, seed %llu (perturbed results are marked [chaos])\n",
@@ -48,83 +55,84 @@ void PrintGap(const format::TraceReader& r, uint64_t seq) {
   }
 }
 
-bool ParseSite(const std::string& text, uint64_t* site) {
-  std::string hex = text.starts_with("0x") ? text.substr(2) : text;
-  if (hex.empty() || hex.size() > 16) return false;
-  for (char c : hex) {
-    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+// The flags that choose where to start are alternatives.
+std::string Conflict(const InspectArgs& a) {
+  const SelectArgs& s = a.select;
+  if (a.around && (s.since || a.last || !s.from.empty() || !s.to.empty())) {
+    return "--around shows the events around one seq: it cannot be combined with --since, "
+           "--last, --from or --to";
   }
-  *site = std::stoull(hex, nullptr, 16);
-  return true;
+  if (a.context && !a.around) return "--context goes with --around SEQ";
+  if (a.last && s.since) return "--last and --since both choose where to start: give one";
+  if (a.last && a.limit) return "--last N already says how many events to show: drop --limit";
+  return "";
 }
 
 }  // namespace
 
 int RunInspect(const InspectArgs& args) {
-  uint64_t site = 0;
-  if (!args.site.empty() && !ParseSite(args.site, &site)) {
-    return Fail("inspect", kExitUsage, "--site " + args.site + ": expected up to 16 hex digits");
-  }
+  std::string conflict = Conflict(args);
+  if (!conflict.empty()) return Fail("inspect", kExitUsage, conflict);
   OpenedTrace reader = OpenTrace("inspect", args.file);
   if (!reader) return kExitTrace;
   const format::TraceReader& r = *reader;
-  uint8_t kind = 0;
-  if (!args.filter.empty() && !ParseKind(r, args.filter, &kind)) {
-    return Fail("inspect", kExitUsage,
-                "--filter " + args.filter + ": not an effect (" + engine::EffectNameList() +
-                    ", or the name of a user-defined effect in this trace)");
+  EventSelection sel;
+  std::string error;
+  if (!ResolveSelection(r, args.select, &sel, &error)) return Fail("inspect", kExitUsage, error);
+  uint64_t around = args.around.value_or(0);
+  if (args.around) {
+    uint64_t k = args.context.value_or(kDefaultContext);
+    sel.first_seq = around > k ? around - k : 0;
+    sel.end_seq = around + 1 + std::min<uint64_t>(k, UINT64_MAX - around - 1);
   }
   if (!args.json) PrintSummary(r);
-  if (args.since >= r.event_count()) {
+  uint64_t start = args.around ? around : sel.first_seq;
+  const char* flag = args.around ? "--around " : "--since ";
+  if (start >= r.event_count() && (args.around || args.select.since)) {
     if (r.event_count() == 0) return kExitOk;
     return Fail("inspect", kExitUsage,
-                "--since " + std::to_string(args.since) + ": the trace has " +
+                flag + std::to_string(start) + ": the trace has " +
                     Count(r.event_count(), "event", "events") + " (seq 0.." +
                     std::to_string(r.event_count() - 1) + ")");
   }
 
-  bool filtering = !args.filter.empty() || !args.site.empty() || args.lane.has_value();
+  bool with_time = r.has_times();
   uint64_t limit = args.limit.value_or(UINT64_MAX);
   uint64_t shown = 0;
-  format::ChunkDecoder decoder;
-  format::DecodedChunk columns, full;
+  uint64_t expected = sel.first_seq;  // the next seq, were there no gaps
   std::string line;
-  size_t first = r.ChunkFor(args.since);
-  uint64_t expected = args.since;  // the next seq, were there no gaps
-  for (size_t c = first; c < r.chunks().size() && shown < limit; ++c) {
-    if (!args.json && r.chunks()[c].first_seq > expected) PrintGap(r, expected);
-    expected = r.chunks()[c].first_seq + r.chunks()[c].event_count;
-    // With a filter, look at kinds and sites first; payloads only if something matches.
-    const format::DecodedChunk* chunk = &full;
-    Status s = r.ReadChunk(c, filtering ? format::kDecodeKinds | format::kDecodeSites
-                                        : format::kDecodeAll,
-                           &decoder, filtering ? &columns : &full);
-    if (!s.ok()) return Fail("inspect", kExitTrace, s.message());
-    const format::DecodedChunk& probe = filtering ? columns : full;
-    uint32_t begin =
-        c == first && args.since > probe.first_seq() ? uint32_t(args.since - probe.first_seq()) : 0;
-    auto matches = [&](uint32_t i) {
-      return (args.filter.empty() || probe.kind(i) == kind) &&
-             (args.site.empty() || probe.site(i) == site) &&
-             (!args.lane || probe.lane(i) == *args.lane);
-    };
-    if (filtering) {
-      bool any = false;
-      for (uint32_t i = begin; i < probe.size() && !any; ++i) any = matches(i);
-      if (!any) continue;
-      s = r.ReadChunk(c, format::kDecodeAll, &decoder, &full);
-      if (!s.ok()) return Fail("inspect", kExitTrace, s.message());
+  EventWalker walker(r, sel);
+  auto on_chunk = [&](size_t c) {
+    const format::ChunkIndexEntry& e = r.chunks()[c];
+    if (!args.json && e.first_seq > expected) PrintGap(r, expected);
+    expected = e.first_seq + e.event_count;
+  };
+  auto visit = [&](const format::DecodedChunk& chunk, uint32_t i) {
+    format::EventView e = chunk.event(i);
+    if (args.json) {
+      line = JsonLine(EventJson(r, e));
+    } else {
+      line = EventLine(r, e, with_time);
+      if (args.around) line = (e.seq == around ? "> " : "  ") + line;
     }
-    for (uint32_t i = begin; i < chunk->size() && shown < limit; ++i) {
-      if (!matches(i)) continue;
-      format::EventView e = chunk->event(i);
-      line = args.json ? JsonLine(EventJson(r, e)) : EventLine(r, e);
-      line += '\n';
-      std::fwrite(line.data(), 1, line.size(), stdout);
-      ++shown;
-    }
+    line += '\n';
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    return ++shown < limit;
+  };
+  Status s = args.last ? walker.Last(*args.last, visit, on_chunk) : walker.Forward(visit, on_chunk);
+  if (!s.ok()) return Fail("inspect", kExitTrace, s.message());
+  if (args.json) return kExitOk;
+  if (shown < limit && !args.last && expected < std::min(sel.end_seq, r.event_count())) {
+    PrintGap(r, expected);
   }
-  if (!args.json && shown < limit && expected < r.event_count()) PrintGap(r, expected);
+  bool searched = !sel.grep.empty() || sel.regex;
+  if (shown == 0 && sel.timed) {
+    std::printf("no events %sfrom %s to %s\n", searched ? "match " : "",
+                sel.from_ns == INT64_MIN ? "the start" : FormatInstant(sel.from_ns).c_str(),
+                sel.to_ns == INT64_MAX ? "the end" : FormatInstant(sel.to_ns).c_str());
+  } else if (shown == 0 && searched) {
+    std::printf("no events match\n");
+  }
   return kExitOk;
 }
 

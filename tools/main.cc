@@ -67,6 +67,25 @@ std::string UnknownVerb(CLI::App& app, const std::string& given) {
   return message + "; the commands are: " + all;
 }
 
+// The options `inspect` and `export` share: which events.
+void AddSelectOptions(CLI::App* verb, SelectArgs* s) {
+  verb->add_option("--filter", s->filter,
+                   "Only events of these effects (e.g. clock.now; repeat it, or separate with commas)")
+      ->delimiter(',')
+      ->allow_extra_args(false);
+  verb->add_option("--site", s->site, "Only events at this site (hex id)");
+  verb->add_option("--lane", s->lane, "Only events of this lane (thread; 0 is the program's own)")
+      ->check(WholeNumber(0, 65535));
+  verb->add_option("--since", s->since, "Start at this seq")->check(WholeNumber(0, UINT64_MAX));
+  verb->add_option("--from", s->from,
+                   "Start at this time: ISO 8601 (2026-11-25T14:02:00Z), a time of day (14:02), "
+                   "+90s from the start or -5m from the end");
+  verb->add_option("--to", s->to, "Stop before this time (same forms as --from)");
+  verb->add_option("--grep", s->grep, "Only events whose args or result contain this text");
+  verb->add_option("--grep-re", s->grep_re,
+                   "Only events whose args or result match this regular expression (RE2)");
+}
+
 // Chaos mode's options (record, run, hunt).
 void AddChaosOptions(CLI::App* verb, std::string* chaos, std::optional<uint64_t>* seed) {
   verb->add_option("--chaos", *chaos,
@@ -163,15 +182,35 @@ int Main(int argc, char** argv) {
   InspectArgs inspect;
   CLI::App* ins = app.add_subcommand("inspect", "Print the events of a trace");
   ins->add_option("file", inspect.file, "Trace file")->required();
-  ins->add_option("--filter", inspect.filter, "Only events of this effect (e.g. clock.now)");
-  ins->add_option("--site", inspect.site, "Only events at this site (hex id)");
-  ins->add_option("--lane", inspect.lane, "Only events of this lane (thread; 0 is the program's own)")
-      ->check(WholeNumber(0, 65535));
-  ins->add_option("--since", inspect.since, "Start at this seq")
-      ->check(WholeNumber(0, UINT64_MAX));
+  AddSelectOptions(ins, &inspect.select);
   ins->add_option("--limit", inspect.limit, "Show at most this many events")
       ->check(WholeNumber(1, UINT64_MAX));
+  ins->add_option("--last", inspect.last, "Show the last N events (that match the filters)")
+      ->check(WholeNumber(1, UINT64_MAX));
+  ins->add_option("--around", inspect.around, "Show the events around this seq")
+      ->check(WholeNumber(0, UINT64_MAX));
+  ins->add_option("--context", inspect.context,
+                  "With --around: how many events each side (default 5)")
+      ->check(WholeNumber(0, 1000000));
   ins->add_flag("--json", inspect.json, "One JSON object per line");
+
+  ExportArgs exp;
+  CLI::App* ex = app.add_subcommand(
+      "export", "Write a trace's events for other tools: a timeline (Perfetto, chrome://tracing, "
+                "speedscope), CSV or JSON Lines");
+  ex->add_option("file", exp.file, "Trace file")->required();
+  ex->add_option("--format,-f", exp.format, "chrome, perfetto, csv or jsonl")
+      ->check(CLI::IsMember({"chrome", "perfetto", "csv", "jsonl"}))
+      ->capture_default_str();
+  ex->add_option("--out,-o", exp.out, "File to write ('-': standard output)")->required();
+  ex->add_flag("--force", exp.force, "Overwrite --out if it exists");
+  AddSelectOptions(ex, &exp.select);
+  ex->add_option("--limit", exp.limit, "Export at most this many events")
+      ->check(WholeNumber(1, UINT64_MAX));
+  ex->add_option("--max-payload", exp.max_payload,
+                 "Carry each payload whole up to this many bytes, then cut it")
+      ->check(WholeNumber(0, 1u << 30))
+      ->capture_default_str();
 
   StatsArgs stats;
   CLI::App* sta = app.add_subcommand("stats", "Summarize a trace: kinds, hot sites, sizes, outcome");
@@ -284,6 +323,7 @@ int Main(int argc, char** argv) {
   if (verb == "replay") return RunReplay(replay);
   if (verb == "rerun") return RunRerun(rerun);
   if (verb == "inspect") return RunInspect(inspect);
+  if (verb == "export") return RunExport(exp);
   if (verb == "stats") return RunStats(stats);
   if (verb == "diff") return RunDiff(diff);
   if (verb == "bench") return RunBench(bench);

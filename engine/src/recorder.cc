@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <array>
 #include <stdexcept>
 
 #include "format/layout.h"
@@ -69,6 +70,29 @@ void Recorder::Misuse(const std::string& message) {
   Runtime::Misuse(message);
 }
 
+namespace {
+
+// The built-in effects that wait for the outside world (a sleep, the disk,
+// the network, another process): the trace records how long each took
+// (specs/trace-format.md §7.8), for two more clock readings per call, which
+// the effect's own system calls dwarf. User and control effects (a user
+// function, a thread starting or ending, a mutex acquired) are measured too.
+// clock.now, random.bits, io.write, env.get and args.get are instantaneous
+// at the event clock's resolution; measuring them would cost as much as
+// recording them.
+constexpr std::array<bool, 256> MeasuredKinds() {
+  std::array<bool, 256> measured{};
+  for (EffectKind k : {EffectKind::kFsRead, EffectKind::kFsWrite, EffectKind::kTimeSleep,
+                       EffectKind::kFsExists, EffectKind::kFsList, EffectKind::kFsAppend,
+                       EffectKind::kHttpRequest, EffectKind::kProcRun}) {
+    measured[uint8_t(k)] = true;
+  }
+  return measured;
+}
+constexpr std::array<bool, 256> kMeasured = MeasuredKinds();
+
+}  // namespace
+
 std::string_view Recorder::Perform(const Site& site, EffectKind kind, std::string_view args,
                                    const LiveCall& live) {
   Lane* lane = &main_;
@@ -86,12 +110,26 @@ std::string_view Recorder::Perform(const Site& site, EffectKind kind, std::strin
   if (lane->in_user_fn != EffectKind{} || live.fn != nullptr) [[unlikely]] {
     return PerformWithAction(*lane, site, kind, args, live);
   }
+  if (kMeasured[uint8_t(kind)]) [[unlikely]] return PerformMeasured(*lane, site, kind, args);
   std::string_view result = FindEffect(uint8_t(kind))->live(lane->env, AsBytes(args), &lane->result);
   if (lane->env.redact_env != nullptr) [[unlikely]] {
     AppendRedacted(*lane, site, kind, args, result);
     return result;
   }
   Append(*lane, site, kind, AsBytes(args), AsBytes(result));
+  return result;
+}
+
+std::string_view Recorder::PerformMeasured(Lane& lane, const Site& site, EffectKind kind,
+                                           std::string_view args) {
+  Measured m = Start();
+  std::string_view result = FindEffect(uint8_t(kind))->live(lane.env, AsBytes(args), &lane.result);
+  End(&m);
+  if (lane.env.redact_env != nullptr) [[unlikely]] {
+    AppendRedacted(lane, site, kind, args, result, m.begin, m.duration);
+  } else {
+    Append(lane, site, kind, AsBytes(args), AsBytes(result), 0, m.begin, m.duration);
+  }
   return result;
 }
 
@@ -102,7 +140,7 @@ void Recorder::RedactEnv(std::vector<std::string> globs) {
 }
 
 void Recorder::AppendRedacted(Lane& lane, const Site& site, EffectKind kind, std::string_view args,
-                              std::string_view result) {
+                              std::string_view result, int64_t time_ns, uint64_t duration_ns) {
   // The program gets `args` and `result` as they are; the trace gets markers.
   uint8_t asked = lane.env.redact_marks;
   lane.env.redact_marks = 0;
@@ -137,7 +175,7 @@ void Recorder::AppendRedacted(Lane& lane, const Site& site, EffectKind kind, std
       marks |= mark;
     }
   }
-  Append(lane, site, kind, stored[0], stored[1], marks);
+  Append(lane, site, kind, stored[0], stored[1], marks, time_ns, duration_ns);
 }
 
 std::string_view Recorder::PerformWithAction(Lane& lane, const Site& site, EffectKind kind,
@@ -145,21 +183,29 @@ std::string_view Recorder::PerformWithAction(Lane& lane, const Site& site, Effec
   if (lane.in_user_fn != EffectKind{}) NestedEffect(lane, kind);
   lane.result.clear();
   lane.in_user_fn = kind;
+  // A user effect's function, or a control effect's (a thread starting or
+  // ending, a mutex acquired): how long it took is recorded (§7.8).
+  Measured m = Start();
   live.fn(live.context, &lane.env, args, &lane.result);
+  End(&m);
   lane.in_user_fn = EffectKind{};
   if (lane.env.redact_env != nullptr) [[unlikely]] {
-    AppendRedacted(lane, site, kind, args, lane.result);
+    AppendRedacted(lane, site, kind, args, lane.result, m.begin, m.duration);
     return lane.result;
   }
-  Append(lane, site, kind, AsBytes(args), AsBytes(lane.result));
+  Append(lane, site, kind, AsBytes(args), AsBytes(lane.result), 0, m.begin, m.duration);
   return lane.result;
 }
 
 std::string_view Recorder::PerformPerturbed(Lane& lane, const Site& site, EffectKind kind,
                                            std::string_view args, const Perturbation& p) {
   bool perturbed = false;
+  Measured m;
+  if (kMeasured[uint8_t(kind)]) m = Start();
   std::string_view result = chaos_->Apply(p, kind, lane.env, args, &lane.result, &perturbed);
-  Append(lane, site, kind, AsBytes(args), AsBytes(result), perturbed ? format::kMarkPerturbed : 0);
+  if (m.begin != 0) End(&m);
+  Append(lane, site, kind, AsBytes(args), AsBytes(result), perturbed ? format::kMarkPerturbed : 0,
+         m.begin, m.duration);
   return result;
 }
 

@@ -64,24 +64,47 @@ class Recorder final : public Runtime {
     std::string redacted[2];             // RedactEnv: the args and result the trace stores
   };
 
+  // Records one event of `lane`. `time_ns` and `duration_ns`: when an effect
+  // that took time started and how long it took (§7.8; Measured); 0: the
+  // event clock's time, no duration.
   void Append(Lane& lane, const Site& site, EffectKind kind, Bytes args, Bytes result,
-              uint8_t marks = 0) {
+              uint8_t marks = 0, int64_t time_ns = 0, uint64_t duration_ns = 0) {
     if (lane.known_sites[site.id & (kKnownSlots - 1)] != site.id) DefineSite(lane, site);
     if (lane.queue == nullptr) [[likely]] {
-      writer_->Append(site.id, uint8_t(kind), args, result, marks);
+      if (time_ns == 0) [[likely]] {
+        writer_->Append(site.id, uint8_t(kind), args, result, marks);
+      } else {
+        writer_->AppendTimed(site.id, uint8_t(kind), args, result, time_ns, duration_ns, marks);
+      }
     } else {
-      writer_->AppendFromLane(lane.queue, lane.lane, site.id, uint8_t(kind), args, result, marks);
+      writer_->AppendFromLane(lane.queue, lane.lane, site.id, uint8_t(kind), args, result, marks,
+                              time_ns, duration_ns);
     }
     if (!writer_->ok()) throw TraceWriteFailed{};
   }
+  // The time an effect started and how long it took: Start() before the live
+  // call, End() right after it (before any redaction work), so the duration
+  // is the effect's own.
+  struct Measured {
+    int64_t begin = 0;
+    uint64_t duration = 0;
+  };
+  Measured Start() { return {writer_->PreciseTime(), 0}; }
+  void End(Measured* m) { m->duration = uint64_t(writer_->PreciseTime() - m->begin); }
   void DefineSite(Lane& lane, const Site& site);
+  // A built-in effect that waits for the outside world: its duration is
+  // recorded (§7.8).
+  std::string_view PerformMeasured(Lane& lane, const Site& site, EffectKind kind,
+                                   std::string_view args);
   // Append for a recording with RedactEnv: stores markers in place of the
   // values a live effect asked to redact (LiveEnv::redact_marks) and of the
-  // copies of redacted values in args and results (§13.6).
+  // copies of redacted values in args and results (§13.6). `time_ns` and
+  // `duration_ns` as for Append.
   void AppendRedacted(Lane& lane, const Site& site, EffectKind kind, std::string_view args,
-                      std::string_view result);
-  // Perform for a user or control effect (runs the caller's function), or an
-  // effect called from inside a user effect's function (misuse).
+                      std::string_view result, int64_t time_ns = 0, uint64_t duration_ns = 0);
+  // Perform for a user or control effect (runs the caller's function, whose
+  // duration is recorded), or an effect called from inside a user effect's
+  // function (misuse).
   std::string_view PerformWithAction(Lane& lane, const Site& site, EffectKind kind,
                                      std::string_view args, const LiveCall& live);
   [[noreturn]] void NestedEffect(Lane& lane, EffectKind kind);

@@ -19,12 +19,14 @@ expect_code 0
 # two recordings differ only in how their threads' calls interleaved.
 run tape inspect w.bin --limit 8
 expect_code 0
-expect_out "thread.start() -> 1  at engine/programs/workers.cc"
+expect_out "thread.start() -> 1 in "  # how long starting the thread took (trace-format §7.8)
+expect_out "  at engine/programs/workers.cc"
 run tape inspect w.bin --filter random.bits --limit 1
 expect_out "] random.bits(1) -> 1 bytes"
 expect_out "  [lane "
 run tape inspect w.bin --json --limit 2
-expect_out '{"seq":1,"lane":0,"kind":"thread.start"'
+expect_out '{"seq":1,"lane":0,"time":'
+expect_out ',"kind":"thread.start"'
 run tape inspect w.bin --lane 2 --limit 3
 expect_code 0
 expect_out "[lane 2] random.bits(1)"

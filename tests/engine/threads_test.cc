@@ -102,6 +102,69 @@ TEST(Threads, EventsCarryTheirLanes) {
   for (uint32_t l = 1; l <= 3; ++l) EXPECT_EQ(per_lane[l], 11) << "lane " << l;
 }
 
+// Event times with lanes (trace-format §7.8): every event has one, in seq
+// order; each thread's sleep keeps its own end; a mutex.lock records how
+// long its thread waited.
+TEST(Threads, EachLaneStampsItsOwnTimes) {
+  TempDir dir;
+  Program p = TestProgram("sleepers", [](Runtime& rt) {
+    tape::Mutex m(rt, "m");
+    std::vector<tape::Thread> threads;
+    for (int w = 0; w < 3; ++w) {
+      threads.push_back(tape::Thread(rt, [&] {
+        rt.TimeSleep(50);
+        std::lock_guard g(m);
+        rt.ClockNow();
+      }));
+    }
+    for (auto& t : threads) t.join();
+    return 0;
+  });
+  Captured rec = RecordCaptured(dir, p, "s.tape");
+  ASSERT_EQ(rec.report.status, RunReport::Status::kOk) << rec.report.error;
+  auto r = format::TraceReader::Open(dir.File("s.tape"));
+  ASSERT_TRUE(r.has_value());
+  ASSERT_TRUE((*r)->has_times());
+  std::vector<format::EventView> events;
+  format::ChunkDecoder decoder;
+  format::DecodedChunk chunk;
+  for (size_t c = 0; c < (*r)->chunks().size(); ++c) {
+    ASSERT_TRUE((*r)->ReadChunk(c, format::kDecodeAll, &decoder, &chunk).ok());
+    for (uint32_t i = 0; i < chunk.size(); ++i) events.push_back(chunk.event(i));
+  }
+  ASSERT_EQ(events.size(), 3u + 3 * 4);  // 3 starts; per thread sleep, lock, clock, end
+  std::map<uint32_t, int64_t> started;  // lane -> its thread.start's time (lanes 1, 2, 3 in order)
+  std::vector<std::pair<int64_t, int64_t>> sleeps;
+  int locks = 0;
+  for (size_t i = 0; i < events.size(); ++i) {
+    const format::EventView& e = events[i];
+    ASSERT_GT(e.time_ns, 0) << "seq " << i;
+    if (i > 0) {
+      EXPECT_GE(e.time_ns, events[i - 1].time_ns) << "seq " << i;
+    }
+    if (e.kind == uint8_t(EffectKind::kTimeSleep)) {
+      int64_t end = e.time_ns + int64_t(e.duration_ns);
+      // The sleep began after its lane's thread.start event and lasted 50 ms.
+      ASSERT_TRUE(started.count(e.lane));
+      EXPECT_GE(end - started[e.lane], 50'000'000) << "seq " << i;
+      EXPECT_GT(e.duration_ns, 0u);
+      sleeps.push_back({e.time_ns, end});
+    }
+    if (e.kind == uint8_t(EffectKind::kMutexLock)) {
+      ++locks;
+      EXPECT_NE(e.lane, 0u);
+    }
+    if (e.kind == uint8_t(EffectKind::kThreadStart)) started[uint32_t(started.size() + 1)] = e.time_ns;
+  }
+  ASSERT_EQ(sleeps.size(), 3u);
+  EXPECT_EQ(locks, 3);
+  // The first sleep to end keeps about its 50 ms (less only by the thread
+  // starts recorded after it began); the others, which ended after other
+  // lanes' events took earlier seqs, start no earlier than the event before
+  // them and still end when they ended (checked above).
+  EXPECT_GE(sleeps[0].second - sleeps[0].first, 40'000'000);
+}
+
 TEST(Threads, OneThreadTracesHaveNoLanes) {
   TempDir dir;
   Program p = TestProgram("one", [](Runtime& rt) {

@@ -23,7 +23,7 @@ namespace tape::format::testing {
 class RawTrace {
  public:
   explicit RawTrace(const TraceHeader& header, uint32_t chunk_events = 65536)
-      : builder_(chunk_events, 1u << 20), encoder_(1) {
+      : builder_(chunk_events, 1u << 20) {
     AppendPrelude(&bytes_);
     AppendRecord(kTagHeader, EncodeHeaderBody(header), &bytes_);
     builder_.Reset(0);
@@ -43,15 +43,31 @@ class RawTrace {
     ++next_seq_;
     if (builder_.full()) Seal();
   }
-  // Ends the current chunk.
+  // An event with a time and a duration (§7.8).
+  void AppendTimed(uint64_t site, uint8_t kind, Bytes args, Bytes result, int64_t time_ns,
+                   uint64_t duration_ns) {
+    if (!builder_.HasRoom(args.size(), result.size())) Seal();
+    builder_.Append(site, kind, args, result, 0, 0, 0, time_ns, duration_ns);
+    ++next_seq_;
+    if (builder_.full()) Seal();
+  }
+  // Replaces the index's times of chunk `c` (§9.4), e.g. to break its rules.
+  void SetChunkTimes(size_t c, int64_t first, int64_t last) {
+    index_[c].first_time_ns = first;
+    index_[c].last_time_ns = last;
+  }
+  // Ends the current chunk. Each chunk has an encoder of its own, so times
+  // are not kept from decreasing across chunks as a writer's are.
   void Seal() {
     uint32_t n = builder_.published();
     if (n == 0) return;
     std::vector<uint8_t> record;
     uint64_t hash = 0;
-    encoder_.Encode(builder_, 0, n, uint32_t(index_.size()), pending_, &record, &hash);
+    ChunkEncoder encoder(1);
+    encoder.Encode(builder_, 0, n, uint32_t(index_.size()), pending_, &record, &hash);
     pending_.clear();
-    index_.push_back({offset(), builder_.first_seq(), n, uint32_t(record.size()), hash, true});
+    index_.push_back({offset(), builder_.first_seq(), n, uint32_t(record.size()), hash, true,
+                      encoder.first_time(), encoder.last_time()});
     bytes_.insert(bytes_.end(), record.begin(), record.end());
     builder_.Reset(next_seq_);
   }
@@ -102,7 +118,6 @@ class RawTrace {
  private:
   std::vector<uint8_t> bytes_;
   ChunkBuilder builder_;
-  ChunkEncoder encoder_;
   SiteDefinitions pending_;
   SiteTable sites_;
   std::vector<ChunkIndexEntry> index_;

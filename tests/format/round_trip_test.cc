@@ -202,12 +202,16 @@ TEST(RoundTrip, EventMarksAreKeptAndAbsentWhenNoEventHasOne) {
   auto writer = TraceWriter::Create(dir.File("marks"), TestHeader(), o);
   ASSERT_TRUE(writer.has_value());
   // Chunk 0 has marks (one on a large, spilled result); chunk 1 has none.
+  // Fixed event times: the records of the two traces compared below must not
+  // differ by how the event clock happened to advance (§7.8).
   std::string large(300u << 10, 'x');
-  (*writer)->Append(5, 1, {}, {}, kMarkPerturbed);
-  (*writer)->Append(5, 1, {}, {});
-  (*writer)->Append(5, 2, {}, AsBytes(large), kMarkResultRedacted | kMarkArgsRedacted);
-  (*writer)->Append(5, 1, {}, {});
-  for (int i = 0; i < 4; ++i) (*writer)->Append(5, 1, {}, {});
+  const int64_t t0 = 1764000000000000000;
+  (*writer)->AppendTimed(5, 1, {}, {}, t0, 0, kMarkPerturbed);
+  (*writer)->AppendTimed(5, 1, {}, {}, t0 + 1, 0);
+  (*writer)->AppendTimed(5, 2, {}, AsBytes(large), t0 + 2, 0,
+                         kMarkResultRedacted | kMarkArgsRedacted);
+  (*writer)->AppendTimed(5, 1, {}, {}, t0 + 3, 0);
+  for (int i = 0; i < 4; ++i) (*writer)->AppendTimed(5, 1, {}, {}, t0 + 4 + i, 0);
   ASSERT_TRUE((*writer)->Finish(Outcome::Exited(0)).ok());
   auto reader = TraceReader::Open(dir.File("marks"));
   ASSERT_TRUE(reader.has_value()) << reader.error().message();
@@ -224,7 +228,7 @@ TEST(RoundTrip, EventMarksAreKeptAndAbsentWhenNoEventHasOne) {
   // kind 1 and nothing else compress to a few bytes either way, so compare
   // with a trace written without marks.
   auto plain = TraceWriter::Create(dir.File("plain"), TestHeader(), o);
-  for (int i = 0; i < 8; ++i) (*plain)->Append(5, 1, {}, {});
+  for (int i = 0; i < 8; ++i) (*plain)->AppendTimed(5, 1, {}, {}, t0 + i, 0);
   ASSERT_TRUE((*plain)->Finish(Outcome::Exited(0)).ok());
   auto p = TraceReader::Open(dir.File("plain"));
   EXPECT_EQ((*p)->chunks()[1].record_size, (*reader)->chunks()[1].record_size);

@@ -1,0 +1,82 @@
+#include "format/event_clock.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "format/clock.h"
+
+namespace tape::format {
+
+EventClock::EventClock(std::function<uint64_t()> activity)
+    : offset_(int64_t(WallClockNs()) - int64_t(MonotonicNs())),
+      activity_(std::move(activity)),
+      published_(Read()) {
+  ticker_ = std::thread([this] { Tick(); });
+}
+
+EventClock::~EventClock() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  ticker_.join();
+}
+
+int64_t EventClock::Read() const { return (int64_t(MonotonicNs()) + offset_) & ~kIdleMark; }
+
+void EventClock::Publish(int64_t t, bool idle) {
+  int64_t cur = published_.load(std::memory_order_relaxed);
+  for (;;) {
+    int64_t desired = std::max(cur & ~kIdleMark, t) | (idle ? kIdleMark : 0);
+    if (desired == cur ||
+        published_.compare_exchange_weak(cur, desired, std::memory_order_relaxed)) {
+      return;
+    }
+  }
+}
+
+int64_t EventClock::Precise() {
+  int64_t t = Read();
+  // Keep the idle mark as it is: only the ticker clears it, when it runs.
+  Publish(t, published_.load(std::memory_order_relaxed) & kIdleMark);
+  return t;
+}
+
+int64_t EventClock::WakeUp() {
+  int64_t t = Precise();
+  if (!wake_requested_.exchange(true, std::memory_order_acq_rel)) {
+    // Under the lock, so that the ticker is either about to check the flag
+    // or already waiting for this notification.
+    std::lock_guard lock(mu_);
+    cv_.notify_one();
+  }
+  return t;
+}
+
+void EventClock::Tick() {
+  const auto tick = std::chrono::nanoseconds(kTickNs);
+  uint64_t last = activity_();
+  int quiet = 0;
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    if (cv_.wait_for(lock, tick, [&] { return stop_; })) break;
+    uint64_t now = activity_();
+    if (now != last) {
+      last = now;
+      quiet = 0;
+    } else if (++quiet >= kIdleTicks) {
+      // Clear the request before marking the time idle: a Now() that sees
+      // the mark then always finds the flag clear and wakes the ticker.
+      wake_requested_.store(false, std::memory_order_release);
+      Publish(Read(), /*idle=*/true);
+      cv_.wait(lock, [&] { return stop_ || wake_requested_.load(std::memory_order_acquire); });
+      if (stop_) break;
+      quiet = 0;
+      last = activity_();
+    }
+    Publish(Read(), /*idle=*/false);
+  }
+}
+
+}  // namespace tape::format
