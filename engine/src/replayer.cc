@@ -46,8 +46,7 @@ bool Replayer::OpenRun(const Site& site, EffectKind kind) {
   if (left == 0) return false;
   const EffectSpec* spec = FindEffect(uint8_t(kind));
   if (spec != nullptr && spec->reenact != nullptr) return false;
-  run_left_ = left;
-  run_taken_ = 0;
+  run_left_ = run_count_ = left;
   run_site_ = site.id;
   run_kind_ = kind;
   run_value_ = cursor_.last_value();

@@ -9,6 +9,7 @@
 #ifndef TAPE_ENGINE_REPLAYER_H_
 #define TAPE_ENGINE_REPLAYER_H_
 
+#include <bit>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -52,7 +53,7 @@ class Replayer final : public Runtime {
 
   std::string_view Perform(const Site& site, EffectKind kind, std::string_view args,
                            const LiveCall& live) override;
-  uint64_t seq() const override { return seq_; }
+  uint64_t seq() const override { return seq_ + (run_count_ - run_left_); }
 
   const std::optional<DriftInfo>& drift() const { return drift_; }
 
@@ -79,16 +80,21 @@ class Replayer final : public Runtime {
   // threads start.
   std::string_view ServeRun() {
     --run_left_;
-    ++run_taken_;
     run_value_ = int64_t(uint64_t(run_value_) +
                          uint64_t(format::ChunkCursor::ReadDelta(&run_deltas_)));
-    format::StoreU64(run_result_, uint64_t(run_value_));
-    ++seq_;
-    return {reinterpret_cast<const char*>(run_result_), 8};
+    if constexpr (std::endian::native == std::endian::little) {
+      // §13: an i64 result is its 8 little-endian bytes.
+      return {reinterpret_cast<const char*>(&run_value_), 8};
+    } else {
+      format::StoreU64(run_result_, uint64_t(run_value_));
+      return {reinterpret_cast<const char*>(run_result_), 8};
+    }
   }
   void SettleRun() {
-    cursor_.SkipIntRun(run_taken_, run_deltas_, run_value_);
-    run_left_ = run_taken_ = 0;
+    uint32_t taken = run_count_ - run_left_;
+    cursor_.SkipIntRun(taken, run_deltas_, run_value_);
+    seq_ += taken;
+    run_count_ = run_left_ = 0;
   }
   // Opens the run that the next event starts, if it is this call's.
   bool OpenRun(const Site& site, EffectKind kind);
@@ -146,7 +152,7 @@ class Replayer final : public Runtime {
 
   // The open integer run; guarded by being single-threaded (see ServeRun).
   uint32_t run_left_ = 0;   // events of the run not yet served
-  uint32_t run_taken_ = 0;  // events served since it opened
+  uint32_t run_count_ = 0;  // events in the run when it opened (seq_ counts none of them)
   uint64_t run_site_ = 0;
   EffectKind run_kind_{};
   int64_t run_value_ = 0;   // the last result served
