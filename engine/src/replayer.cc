@@ -56,7 +56,7 @@ bool Replayer::OpenRun(const Site& site, EffectKind kind) {
 
 std::string_view Replayer::PerformSlow(const Site& site, EffectKind kind, std::string_view args,
                                        const LiveCall& live) {
-  SettleRun();
+  if (run_count_ != 0) SettleRun();
   if (threads_started()) [[unlikely]] return PerformOnLane(site, kind, args, live);
   CheckThread(site);
   if (args.empty() && live.fn == nullptr && OpenRun(site, kind)) return ServeRun();
@@ -255,7 +255,7 @@ format::PayloadView Replayer::MatchSlow(const Site& site, EffectKind kind, Bytes
   return result;
 }
 
-void Replayer::ArgsDrift(uint32_t i, const format::PayloadView& recorded, const Site& site,
+void Replayer::ArgsDrift(uint32_t i, format::PayloadView recorded, const Site& site,
                          EffectKind kind, Bytes args) {
   if (recorded.spilled() && recorded.size == args.size() &&
       XXH3_64bits(args.data(), args.size()) == recorded.spill_hash) {

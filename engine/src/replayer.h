@@ -123,7 +123,7 @@ class Replayer final : public Runtime {
   }
   format::PayloadView MatchSlow(const Site& site, EffectKind kind, format::Bytes args);
   // Checks spilled args by checksum; drifts unless they are the recorded ones.
-  void ArgsDrift(uint32_t i, const format::PayloadView& recorded, const Site& site,
+  void ArgsDrift(uint32_t i, format::PayloadView recorded, const Site& site,
                  EffectKind kind, format::Bytes args);
   [[noreturn]] void Drift(DriftInfo info);
   void LoadNextChunk();
