@@ -1,12 +1,14 @@
 # tape: two commands set everything up on a fresh Debian 12 machine.
-#   make demo   install what is missing, build, record and replay a demo
+#   make demo   install what is missing, build, hunt for a failing run of a
+#               flaky program (tape hunt) and replay it
 #   make test   install what is missing, build, run the test suite
 # Other targets: make build, make asan-test, make tsan-test, make fuzz-smoke, make fuzz (long runs),
 # make long-test, make bench, make clean.
 
 PACKAGES := build-essential cmake pkg-config libboost-dev libzstd-dev libxxhash-dev \
             libbenchmark-dev libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev \
-            clang libclang-rt-14-dev time libcurl4-openssl-dev libcpp-httplib-dev libfmt-dev
+            clang libclang-rt-14-dev time libcurl4-openssl-dev libcpp-httplib-dev libfmt-dev \
+            libre2-dev
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 TAPE := build/release/tools/tape
 
@@ -67,10 +69,11 @@ asan-test: deps
 	@cmake --build --preset asan -j $(JOBS)
 	@ctest --preset asan
 
-# The unit tests (not the CLI scripts) under ThreadSanitizer.
+# The unit tests of the code that has threads (the trace writer's encoder,
+# the replay's read-ahead, lanes) under ThreadSanitizer; not the CLI scripts.
 tsan-test: deps
 	@cmake --preset tsan > /dev/null
-	@cmake --build --preset tsan -j $(JOBS) --target format_tests engine_tests tools_tests lang_tests
+	@cmake --build --preset tsan -j $(JOBS) --target format_tests engine_tests tools_tests
 	@ctest --preset tsan
 
 long-test: build

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/src/chaos.h"
 #include "format/trace_writer.h"
 #include "tape/session.h"
 #include "tape/thread.h"
@@ -54,13 +55,14 @@ int DevNull() {
   return fd;
 }
 
-void Record(benchmark::State& state, const std::string& effect) {
+void Record(benchmark::State& state, const std::string& effect, const std::string& chaos = "") {
   std::string path = TempPath("record-" + effect);
   Program p = Loop(effect, state.range(0));
   for (auto _ : state) {
     RecordOptions o;
     o.trace_path = path;
     o.stdout_fd = DevNull();
+    o.chaos = chaos;
     RunReport r = tape::Record(p, o);
     if (r.status != RunReport::Status::kOk) state.SkipWithError(r.error.c_str());
   }
@@ -74,6 +76,25 @@ void BM_RecordWrite(benchmark::State& state) { Record(state, "write"); }
 BENCHMARK(BM_RecordClock)->Arg(1000000)->Arg(10000000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_RecordRandom)->Arg(100000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_RecordWrite)->Arg(1000000)->Unit(benchmark::kMillisecond);
+
+// Chaos mode on, nothing perturbed: against BM_RecordClock/10000000, the per-event
+// cost of asking the generator. "Other": the spec names another effect (one
+// load and compare per call); "Idle": it names clock.now with a probability
+// so small that nothing fires (a generator step per call).
+void BM_RecordClockChaosOther(benchmark::State& state) { Record(state, "clock", "fs.read=0.5"); }
+void BM_RecordClockChaosIdle(benchmark::State& state) {
+  Record(state, "clock", "clock.now=1e-15");
+}
+BENCHMARK(BM_RecordClockChaosOther)->Arg(10000000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RecordClockChaosIdle)->Arg(10000000)->Unit(benchmark::kMillisecond);
+
+// Chaos::Draw alone, as above (0: another effect named; 1: a draw that does not fire).
+void BM_ChaosDraw(benchmark::State& state) {
+  engine::Chaos chaos(*engine::ParseChaosSpec(state.range(0) ? "clock.now=1e-15" : "fs.read=0.5"),
+                      1);
+  for (auto _ : state) benchmark::DoNotOptimize(chaos.Draw(EffectKind::kClockNow));
+}
+BENCHMARK(BM_ChaosDraw)->Arg(0)->Arg(1);
 
 void BM_ReplayClock(benchmark::State& state) {
   std::string path = TempPath("replay-clock");
@@ -100,17 +121,17 @@ Program LanesLoop(int64_t lanes, int64_t n) {
   p.name = "engine-bench-lanes";
   p.main = [lanes, n](Runtime& rt) {
     std::atomic<int64_t> sink{0};
-    auto work = [&](Runtime& rt, int64_t count) {
+    auto work = [&](int64_t count) {
       int64_t local = 0;
       for (int64_t i = 0; i < count; ++i) local ^= rt.ClockNow();
       sink ^= local;
     };
     if (lanes == 0) {
-      work(rt, n);
+      work(n);
     } else {
       std::vector<tape::Thread> threads;
       for (int64_t l = 0; l < lanes; ++l) {
-        threads.push_back(tape::Thread(rt, [&](Runtime& rt) { work(rt, n / lanes); }));
+        threads.push_back(tape::Thread(rt, [&] { work(n / lanes); }));
       }
       for (auto& t : threads) t.join();
     }

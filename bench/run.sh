@@ -79,6 +79,14 @@ if [ "${HUGE:-0}" = 1 ]; then
   echo
 fi
 
+echo "## tape hunt throughput (flaky, 300 runs, none of which counts as a failure; 3 hunts each)"
+for jobs in 1 2; do
+  for run in 1 2 3; do
+    "$TAPE" hunt flaky --runs 300 --jobs "$jobs" --until exit==255 --keep "$WORK/hunt" | head -n 1
+  done
+done
+echo
+
 echo "## Google Benchmark suites (Debian's libbenchmark is a DEBUG build; numbers are still usable)"
 for suite in format_bench engine_bench; do
   "$B/$suite" --benchmark_min_time=0.2 2>&1 | grep -E "^BM_|^-|^Benchmark"

@@ -1,30 +1,24 @@
 #!/usr/bin/env bash
-# The rationale demo (what `make demo` runs): record the flaky program until a
-# run fails (one run in 32 does), then replay that failure, byte for byte.
+# The rationale demo (what `make demo` runs): hunt for a failing run of the
+# flaky program (one run in 32 fails), then replay that failure, byte for byte.
 set -u
 TAPE=${1:-tape}
 out=build/demo
 mkdir -p "$out"
-trace=$out/flaky.bin
+rm -f "$out"/flaky-run*.bin  # the traces of earlier demos
 
-echo "\$ tape record flaky --out $trace      # again and again, until a run fails"
-code=0
-for run in $(seq 1 400); do
-  line=$("$TAPE" record flaky --out "$trace" 2>/dev/null)
-  code=$?
-  if [ $code -ne 0 ] || [ "$run" -le 3 ]; then echo "$line"; fi
-  [ "$run" -eq 4 ] && [ $code -eq 0 ] && echo "... (recording again until a run fails)"
-  [ $code -ne 0 ] && break
-done
-if [ $code -ne 1 ]; then
-  echo "demo: flaky did not fail in 400 runs (exit $code); that is very unlikely, try again" >&2
+echo "\$ tape hunt flaky --keep $out      # record it again and again until a run fails"
+"$TAPE" hunt flaky --keep "$out"
+code=$?
+if [ $code -ne 0 ]; then
+  echo "demo: no run of flaky failed (tape hunt exited $code); that is very unlikely, try again" >&2
   exit 1
 fi
-echo "(run $run failed with exit code $code)"
+trace=$(ls "$out"/flaky-run*.bin | head -n 1)
 echo
 for i in 1 2; do
-  echo "\$ tape replay flaky --trace $trace"
-  "$TAPE" replay flaky --trace "$trace"
+  echo "\$ tape replay $trace"
+  "$TAPE" replay "$trace"
   echo "(exit code $?: the same failure, every time)"
 done
 echo

@@ -8,9 +8,9 @@
 // value of each integer-coded kind) locally.
 //
 // Replay decodes chunks with kDecodeCursor, which skips the random-access
-// arrays and finds the chunk's integer runs: a run (events with one site and
-// kind, no args and integer-coded results, as a hot loop reading the clock
-// makes) is handed out whole (IntRunLeft, SkipIntRun), so the replayer
+// arrays and finds the chunk's integer runs: a run (events with one site,
+// kind and lane, no args and integer-coded results, as a hot loop reading
+// the clock makes) is handed out whole (IntRunLeft, SkipIntRun), so the replayer
 // serves each of its events by adding one delta.
 //
 // REQUIRES: the chunk was decoded with kDecodeCursor or with kDecodePayloads |

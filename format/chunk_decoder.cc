@@ -455,7 +455,9 @@ void ChunkDecoder::FindIntRuns(DecodedChunk* out) const {
   const uint8_t* ix = c.site_index.data();
   const uint8_t* a = c.arg_lens.data();  // validated: one varint per event
   const uint8_t* r = c.result_lens.data();
-  uint32_t start = 0, count = 0, run_site = 0;
+  // A run never spans two lanes (§7.7): each lane is served its own events.
+  const uint32_t* lanes = out->lanes();
+  uint32_t start = 0, count = 0, run_site = 0, run_lane = 0;
   uint8_t run_kind = 0;
   auto flush = [&] {
     if (count >= DecodedChunk::kMinIntRun) runs.push_back({start, count});
@@ -472,7 +474,8 @@ void ChunkDecoder::FindIntRuns(DecodedChunk* out) const {
     }
     uint32_t site =
         width_ == 1 ? ix[i] : width_ == 2 ? LoadU16(ix + 2 * i) : LoadU32(ix + 4 * i);
-    if (count > 0 && site == run_site && kinds[i] == run_kind) {
+    uint32_t lane = lanes != nullptr ? lanes[i] : 0;
+    if (count > 0 && site == run_site && kinds[i] == run_kind && lane == run_lane) {
       ++count;
       continue;
     }
@@ -481,6 +484,7 @@ void ChunkDecoder::FindIntRuns(DecodedChunk* out) const {
     count = 1;
     run_site = site;
     run_kind = kinds[i];
+    run_lane = lane;
   }
   flush();
 }

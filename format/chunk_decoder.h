@@ -93,8 +93,8 @@ class DecodedChunk {
   // KIND_NAMES (decoded with the new sites): kind names this chunk defines.
   const std::vector<std::pair<uint8_t, std::string>>& new_kinds() const { return new_kinds_; }
 
-  // A run of events that share a site and a kind, have no args and an
-  // integer-coded result (§7.5): replay serves it without matching each.
+  // A run of events that share a site, a kind and a lane, have no args and
+  // an integer-coded result (§7.5): replay serves it without matching each.
   struct IntRun {
     uint32_t first;  // index of its first event in the chunk
     uint32_t count;  // >= kMinIntRun

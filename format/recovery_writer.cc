@@ -11,7 +11,6 @@
 #include <cstdio>
 
 #include "format/blob.h"
-#include "format/clock.h"
 #include "format/layout.h"
 #include "format/trace_reader.h"
 
@@ -24,11 +23,27 @@ constexpr uint32_t kChunkEvents = 65536;
 constexpr uint32_t kChunkHeap = 1u << 20;
 constexpr uint32_t kSpillThreshold = 256u << 10;  // larger inline payloads go to BLOB records
 constexpr int kZstdLevel = 1;
+// The chunk settings TraceWriter accepts (WriterOptions::Validate).
+constexpr uint32_t kMinChunkHeap = 1024;
+constexpr uint32_t kMaxChunkHeap = kMaxHeapBytes / 2;
 
 }  // namespace
 
 Result<std::unique_ptr<RecoveryWriter>> RecoveryWriter::Create(const std::string& path,
-                                                               const TraceReader& source) {
+                                                               const TraceReader& source,
+                                                               const CopyOptions& options) {
+  TraceHeader h = options.header ? *options.header : source.header();
+  uint32_t events = kChunkEvents, heap = kChunkHeap;
+  if (options.source_chunking) {
+    // A header is not trusted: settings TraceWriter would refuse keep the defaults.
+    const TraceHeader& s = source.header();
+    if (s.chunk_max_events >= 1 && s.chunk_max_events <= kMaxChunkEvents) {
+      events = s.chunk_max_events;
+    }
+    if (s.chunk_max_payload >= kMinChunkHeap && s.chunk_max_payload <= kMaxChunkHeap) {
+      heap = s.chunk_max_payload;
+    }
+  }
   std::string temp = path + ".recovering-XXXXXX";
   int fd = ::mkstemp(temp.data());
   if (fd < 0) return Status::FromErrno("cannot create a file beside " + path, errno);
@@ -36,10 +51,9 @@ Result<std::unique_ptr<RecoveryWriter>> RecoveryWriter::Create(const std::string
   mode_t mask = ::umask(0);
   ::umask(mask);
   (void)::fchmod(fd, 0644 & ~mask);
-  std::unique_ptr<RecoveryWriter> w(new RecoveryWriter(fd, temp, path, source));
-  TraceHeader h = source.header();
-  h.chunk_max_events = kChunkEvents;
-  h.chunk_max_payload = kChunkHeap;
+  std::unique_ptr<RecoveryWriter> w(new RecoveryWriter(fd, temp, path, source, events, heap));
+  h.chunk_max_events = events;
+  h.chunk_max_payload = heap;
   std::vector<uint8_t> head;
   AppendPrelude(&head);
   AppendRecord(kTagHeader, EncodeHeaderBody(h), &head);
@@ -48,13 +62,15 @@ Result<std::unique_ptr<RecoveryWriter>> RecoveryWriter::Create(const std::string
 }
 
 RecoveryWriter::RecoveryWriter(int fd, std::string temp_path, std::string path,
-                               const TraceReader& source)
+                               const TraceReader& source, uint32_t chunk_events,
+                               uint32_t chunk_heap)
     : source_(source),
       chains_(source.file()),
       fd_(fd),
       temp_path_(std::move(temp_path)),
       path_(std::move(path)),
-      builder_(kChunkEvents, kChunkHeap),
+      builder_(chunk_events, chunk_heap),
+      spill_threshold_(std::min(kSpillThreshold, chunk_heap)),
       encoder_(kZstdLevel),
       cctx_(ZSTD_createCCtx()),
       dctx_(ZSTD_createDCtx()) {
@@ -127,7 +143,7 @@ Status RecoveryWriter::Seal() {
 
 Status RecoveryWriter::StorePayload(const PayloadView& p, uint8_t entry[24], Bytes* stored,
                                     bool* spilled) {
-  *spilled = p.spilled() || p.size > kSpillThreshold;
+  *spilled = p.spilled() || p.size > spill_threshold_;
   if (!*spilled) {
     *stored = p.bytes();
     return Status::Ok();
@@ -204,20 +220,31 @@ Status RecoveryWriter::Append(const EventView& e) {
     builder_.Reset(e.seq);
   }
   uint8_t flags = (spilled[0] ? kArgsSpilled : 0) | (spilled[1] ? kResultSpilled : 0);
-  builder_.Append(e.site, e.kind, stored[0], stored[1], flags, e.marks);
+  builder_.Append(e.site, e.kind, stored[0], stored[1], flags, e.marks, e.lane);
   next_seq_ = e.seq + 1;
   ++events_;
   if (builder_.full()) TAPE_RETURN_IF_ERROR(Seal());
   return Status::Ok();
 }
 
-Status RecoveryWriter::Finish(const Outcome& outcome, uint64_t end_seq, uint64_t finished_unix_ns) {
+Status RecoveryWriter::EndChunk(int64_t first_time_ns, int64_t last_time_ns) {
+  TAPE_RETURN_IF_ERROR(Seal());
+  for (; untimed_ < index_.size(); ++untimed_) {
+    index_[untimed_].first_time_ns = first_time_ns;
+    index_[untimed_].last_time_ns = last_time_ns;
+  }
+  return Status::Ok();
+}
+
+Status RecoveryWriter::Finish(const Outcome& outcome, uint64_t end_seq, uint64_t finished_unix_ns,
+                              std::optional<uint64_t> program_steps) {
   TAPE_RETURN_IF_ERROR(Seal());
   AddGap(next_seq_, end_seq);
   uint64_t event_count = std::max(next_seq_, end_seq);
   Footer footer;
   footer.event_count = event_count;
-  footer.finished_unix_ns = finished_unix_ns ? finished_unix_ns : WallClockNs();
+  footer.finished_unix_ns = finished_unix_ns;
+  footer.program_steps = program_steps;
   footer.outcome = outcome;
   footer.chunks = index_;
   footer.sites = sites_;

@@ -1,5 +1,7 @@
-// RecoveryWriter: writes the trace `tape recover` makes from a damaged or
-// unfinished one.
+// RecoveryWriter: writes a new trace from the events of an existing one:
+// the trace `tape recover` makes from a damaged or unfinished one, and the
+// one `tape redact` makes with some payloads replaced (it appends events whose
+// payload views point at its own bytes).
 //
 // Events keep their seqs. Seqs that could not be read become gaps (§9.3): a
 // recovered trace says which events it lacks instead of renumbering the rest
@@ -19,6 +21,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -40,13 +43,26 @@ namespace tape::format {
 
 class TraceReader;
 
+// How a RecoveryWriter lays out its copy. The defaults are `tape recover`'s.
+struct CopyOptions {
+  // The HEAD to write instead of the source's (copied by Create; its chunk
+  // settings are replaced by the ones the copy uses).
+  const TraceHeader* header = nullptr;
+  // Size chunks as the source's writer did (the chunk settings of its HEAD,
+  // where TraceWriter would accept them), so that a caller that ends each
+  // chunk where the source's ended (EndChunk) keeps the source's chunk
+  // boundaries. Otherwise chunks are sized by TraceWriter's defaults.
+  bool source_chunking = false;
+};
+
 class RecoveryWriter {
  public:
   // Starts a trace for `path` holding events of `source` (which must
-  // outlive the writer), with its header (the writer settings in it are
-  // replaced by the recovery writer's own).
+  // outlive the writer), with the source's header or `options.header`, whose
+  // chunk settings are replaced by the ones the copy uses.
   static Result<std::unique_ptr<RecoveryWriter>> Create(const std::string& path,
-                                                        const TraceReader& source);
+                                                        const TraceReader& source,
+                                                        const CopyOptions& options = {});
   // Without Finish(), removes the temporary file.
   ~RecoveryWriter();
   RecoveryWriter(const RecoveryWriter&) = delete;
@@ -55,7 +71,8 @@ class RecoveryWriter {
   // Declares a site's location; later calls for the same id are ignored.
   void DefineSite(uint64_t id, std::string_view location);
 
-  // Copies event `e` of the source. REQUIRES: e.seq is greater than the seq
+  // Copies event `e` of the source (its site, kind, payloads, marks and
+  // lane). REQUIRES: e.seq is greater than the seq
   // of every event appended before; seqs skipped since the previous one
   // become a gap. A spilled payload's BLOB records are copied once, however
   // many events refer to them. Returns:
@@ -66,6 +83,12 @@ class RecoveryWriter {
   //   IoError      the first write error (sticky: every later call returns it).
   Status Append(const EventView& e);
 
+  // Seals the events appended since the last chunk ended, so that the next
+  // event starts a chunk. The chunks sealed since the previous EndChunk get
+  // the time range [first_time_ns, last_time_ns] in the footer's index (§9.4;
+  // 0, 0: unknown).
+  Status EndChunk(int64_t first_time_ns = 0, int64_t last_time_ns = 0);
+
   // Events written so far.
   uint64_t events() const { return events_; }
   // The gaps so far (a trailing one is added by Finish).
@@ -73,12 +96,14 @@ class RecoveryWriter {
 
   // Seals the last chunk, writes the footer with `outcome` and the trailer,
   // and moves the file into place. Seqs from the last event appended up to
-  // `end_seq` (exclusive) are a trailing gap. `finished_unix_ns` is the
-  // source's, or 0 when it has none (the time of the recovery is written).
-  Status Finish(const Outcome& outcome, uint64_t end_seq, uint64_t finished_unix_ns);
+  // `end_seq` (exclusive) are a trailing gap. `finished_unix_ns` and
+  // `program_steps` are written as given (§9).
+  Status Finish(const Outcome& outcome, uint64_t end_seq, uint64_t finished_unix_ns,
+                std::optional<uint64_t> program_steps = std::nullopt);
 
  private:
-  RecoveryWriter(int fd, std::string temp_path, std::string path, const TraceReader& source);
+  RecoveryWriter(int fd, std::string temp_path, std::string path, const TraceReader& source,
+                 uint32_t chunk_events, uint32_t chunk_heap);
   Status Write(const uint8_t* data, size_t size);
   Status Seal();
   void AddGap(uint64_t first, uint64_t end);
@@ -100,6 +125,7 @@ class RecoveryWriter {
   Status error_;         // sticky write error
   uint64_t offset_ = 0;  // bytes written: the next record's offset
   ChunkBuilder builder_;
+  const uint32_t spill_threshold_;  // larger inline payloads go to BLOB records
   ChunkEncoder encoder_;
   ZSTD_CCtx_s* cctx_;
   ZSTD_DCtx_s* dctx_;
@@ -107,6 +133,7 @@ class RecoveryWriter {
   uint64_t next_seq_ = 0;  // one past the last event appended
   uint64_t events_ = 0;
   std::vector<ChunkIndexEntry> index_;
+  size_t untimed_ = 0;  // index_ entries from here on were sealed since the last EndChunk
   std::vector<SeqRange> gaps_;
   SiteTable sites_;
   std::unordered_set<uint64_t> sites_known_;

@@ -106,6 +106,14 @@ std::string DescribeProgram(const format::TraceHeader& h) {
   return std::string(format::ProgramKindName(h.program_kind)) + " program '" + h.program_name + "'";
 }
 
+std::string RedactionText(const format::TraceHeader& h) {
+  std::string text = h.redaction;
+  for (size_t at = text.find('\n'); at != std::string::npos; at = text.find('\n', at)) {
+    text.replace(at, 1, "; ");
+  }
+  return text;
+}
+
 bool LooksLikeTrace(const std::string& path) {
   // Non-blocking, regular files only: a FIFO named here must not hang us.
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);

@@ -20,6 +20,7 @@
 #include <optional>
 #include <vector>
 
+#include "engine/src/effect_table.h"
 #include "tools/cli.h"
 #include "tools/event_text.h"
 
@@ -98,8 +99,17 @@ struct Found {
   std::vector<format::SeqRange> both_missing;  // gaps the two traces share
 };
 
+// What is compared: by default everything; --ignore KIND leaves that kind's
+// results out, --path-only every payload.
+struct Compared {
+  bool results[256];
+  bool payloads = true;
+  Compared() { std::fill(std::begin(results), std::end(results), true); }
+};
+
 // Compares events [from, to) of chunk ca of `a` and chunk cb of `b`.
-Result<Found> CompareRange(Side& a, size_t ca, Side& b, size_t cb, uint64_t from, uint64_t to) {
+Result<Found> CompareRange(Side& a, size_t ca, Side& b, size_t cb, uint64_t from, uint64_t to,
+                           const Compared& compared) {
   const unsigned kColumns = format::kDecodeKinds | format::kDecodeSites;
   TAPE_RETURN_IF_ERROR(a.Load(ca, kColumns));
   TAPE_RETURN_IF_ERROR(b.Load(cb, kColumns));
@@ -123,14 +133,15 @@ Result<Found> CompareRange(Side& a, size_t ca, Side& b, size_t cb, uint64_t from
       break;
     }
   }
-  if (first_path > from) {
+  if (first_path > from && compared.payloads) {
     // Payloads can only differ before the first path divergence matters.
     TAPE_RETURN_IF_ERROR(a.Load(ca, format::kDecodeAll));
     TAPE_RETURN_IF_ERROR(b.Load(cb, format::kDecodeAll));
     for (uint64_t s = from; s < first_path; ++s) {
       uint32_t i = uint32_t(s - a.chunk.first_seq()), j = uint32_t(s - b.chunk.first_seq());
       if (!SamePayload(a.chunk.args(i), b.chunk.args(j))) return Found{Divergence::kArgs, s, {}};
-      if (!SamePayload(a.chunk.result(i), b.chunk.result(j))) {
+      if (compared.results[a.chunk.kind(i)] &&
+          !SamePayload(a.chunk.result(i), b.chunk.result(j))) {
         return Found{Divergence::kResult, s, {}};
       }
     }
@@ -146,7 +157,7 @@ Status Missing(const Side& side, uint64_t seq) {
                      "; they cannot be compared past that");
 }
 
-Result<Found> FirstDivergence(Side& a, Side& b, Progress& progress) {
+Result<Found> FirstDivergence(Side& a, Side& b, const Compared& compared, Progress& progress) {
   const auto& ia = a.reader->chunks();
   const auto& ib = b.reader->chunks();
   uint64_t end = std::min(a.reader->event_count(), b.reader->event_count());
@@ -188,7 +199,7 @@ Result<Found> FirstDivergence(Side& a, Side& b, Progress& progress) {
     }
     uint64_t upto = std::min({x_end, y_end, end});
     if (!equal) {
-      TAPE_ASSIGN_OR_RETURN(Found f, CompareRange(a, ca, b, cb, seq, upto));
+      TAPE_ASSIGN_OR_RETURN(Found f, CompareRange(a, ca, b, cb, seq, upto, compared));
       if (f.what != Divergence::kNone) return f;
     }
     seq = upto;
@@ -234,9 +245,20 @@ int RunDiff(const DiffArgs& args) {
   if (!ra) return kExitTrace;
   OpenedTrace rb = OpenTrace("diff", args.b);
   if (!rb) return kExitTrace;
+  Compared compared;
+  compared.payloads = !args.path_only;
+  for (const std::string& name : args.ignore) {
+    uint8_t kind;
+    if (!ParseKind(*ra, name, &kind) && !ParseKind(*rb, name, &kind)) {
+      return Fail("diff", kExitUsage,
+                  "--ignore " + name + ": not an effect (" + engine::EffectNameList() +
+                      ", or the name of a user-defined effect in these traces)");
+    }
+    compared.results[kind] = false;
+  }
   Side a(ra.get()), b(rb.get());
   Progress progress("diff", std::min(ra->event_count(), rb->event_count()));
-  Result<Found> found = FirstDivergence(a, b, progress);
+  Result<Found> found = FirstDivergence(a, b, compared, progress);
   progress.Finish();
   if (!found.has_value()) return Fail("diff", kExitTrace, found.error().message());
   const Found& f = *found;
@@ -261,6 +283,8 @@ int RunDiff(const DiffArgs& args) {
     j["events_a"] = ra->event_count();
     j["events_b"] = rb->event_count();
     j["identical"] = f.what == Divergence::kNone;
+    if (args.path_only) j["path_only"] = true;
+    if (!args.ignore.empty()) j["ignored_results"] = args.ignore;
     if (!f.both_missing.empty()) {
       nlohmann::ordered_json jg = nlohmann::ordered_json::array();
       for (const format::SeqRange& g : f.both_missing) {
@@ -294,11 +318,15 @@ int RunDiff(const DiffArgs& args) {
     std::printf("note: both traces lack events %llu..%llu (lost before they were recovered)\n",
                 (unsigned long long)g.first, (unsigned long long)(g.end() - 1));
   }
+  if (args.path_only) std::printf("note: payloads are not compared (--path-only)\n");
+  for (const std::string& name : args.ignore) {
+    std::printf("note: results of %s are not compared (--ignore)\n", Shown(name).c_str());
+  }
   size_t width = std::max(name_a.size(), name_b.size());
   switch (f.what) {
     case Divergence::kNone:
-      std::printf("identical: %s; the program %s\n", Count(ra->event_count(), "event", "events").c_str(),
-                  OutcomeText(*ra).c_str());
+      std::printf("%s: %s; the program %s\n", args.path_only ? "the same path" : "identical",
+                  Count(ra->event_count(), "event", "events").c_str(), OutcomeText(*ra).c_str());
       return kExitOk;
     case Divergence::kOutcome:
       std::printf("the same %s, but the programs ended differently:\n",

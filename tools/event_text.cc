@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "engine/src/effect_text.h"
+#include "format/layout.h"
 #include "tape/effects.h"
 #include "tools/cli.h"
 
@@ -123,6 +124,15 @@ nlohmann::ordered_json PayloadJson(const engine::Layout* layout, const std::stri
   return j;
 }
 
+// §13.6: which payloads hold markers instead of what was recorded.
+std::string RedactedTag(uint8_t marks) {
+  bool args = marks & format::kMarkArgsRedacted, result = marks & format::kMarkResultRedacted;
+  if (args && result) return " [args and result redacted]";
+  if (args) return " [args redacted]";
+  if (result) return " [result redacted]";
+  return "";
+}
+
 }  // namespace
 
 std::string EventCall(const format::TraceReader& reader, const format::EventView& e) {
@@ -132,9 +142,11 @@ std::string EventCall(const format::TraceReader& reader, const format::EventView
                                           AsBytes(args), kShownBytes, e.args.size - args.size());
   std::string shown =
       engine::DescribeResult(e.kind, AsBytes(result), kShownBytes, e.result.size - result.size());
+  // Chaos mode changed the result (EVENT_MARKS bit 0, §7.3).
+  if (e.marks & format::kMarkPerturbed) shown += " [chaos]";
   // The descriptions quote C0 controls but pass other bytes through (C1
   // controls, bytes that are not UTF-8, a UTF-8 sequence cut at the limit).
-  return Shown(call + " -> " + shown);
+  return Shown(call + " -> " + shown) + RedactedTag(e.marks);
 }
 
 std::string EventLine(const format::TraceReader& reader, const format::EventView& e) {
@@ -160,6 +172,13 @@ nlohmann::ordered_json EventJson(const format::TraceReader& reader, const format
   // A cut payload keeps its layout when only its last field was cut.
   j["args"] = PayloadJson(engine::ArgsLayout(e.kind), args, args_cut);
   j["result"] = PayloadJson(engine::ResultLayout(e.kind), result, result_cut);
+  if (e.marks & format::kMarkPerturbed) j["perturbed"] = true;
+  if (e.marks & (format::kMarkArgsRedacted | format::kMarkResultRedacted)) {
+    nlohmann::ordered_json parts = nlohmann::ordered_json::array();
+    if (e.marks & format::kMarkArgsRedacted) parts.push_back("args");
+    if (e.marks & format::kMarkResultRedacted) parts.push_back("result");
+    j["redacted"] = parts;
+  }
   return j;
 }
 

@@ -14,9 +14,11 @@ namespace tape::cli {
 // "     12  random.bits(8) -> 8 bytes 1f2e…  at dice.cc:10:33 [site 3f2a…]"; an
 // event of a thread's lane other than 0 has "[lane N] " before the call.
 std::string EventLine(const format::TraceReader& reader, const format::EventView& e);
-// The call and result parts alone: "random.bits(8) -> 8 bytes 1f2e…".
+// The call and result parts alone: "random.bits(8) -> 8 bytes 1f2e…", with
+// " [chaos]" after a result chaos mode perturbed.
 std::string EventCall(const format::TraceReader& reader, const format::EventView& e);
-// {"seq":…, "lane":…, "kind":…, "site":…, "location":…, "args":…, "result":…}.
+// {"seq":…, "lane":…, "kind":…, "site":…, "location":…, "args":…, "result":…},
+// and "perturbed":true for a result chaos mode perturbed.
 nlohmann::ordered_json EventJson(const format::TraceReader& reader, const format::EventView& e);
 // The kind byte an effect name stands for in `reader`'s trace: a built-in
 // effect ("clock.now", or "clock") or a user-defined one ("db.query").

@@ -24,6 +24,11 @@ void PrintSummary(const format::TraceReader& r) {
   std::printf("%s in %s; the program %s\n", EventsText(r).c_str(),
               Count(r.chunks().size(), "chunk", "chunks").c_str(), OutcomeText(r).c_str());
   if (!h.origin.empty()) std::printf("origin: %s\n", Shown(h.origin).c_str());
+  if (!h.chaos.empty()) {
+    std::printf("chaos: %s, seed %llu (perturbed results are marked [chaos])\n",
+                Shown(h.chaos).c_str(), (unsigned long long)h.chaos_seed);
+  }
+  if (!h.redaction.empty()) std::printf("redacted: %s\n", Shown(RedactionText(h)).c_str());
   if (!r.finalized()) std::printf("note: %s\n", Shown(r.recovery_note()).c_str());
   if (!r.gaps().empty()) {
     std::printf("missing: %s (lost to damage before the trace was recovered)\n",
@@ -78,7 +83,7 @@ int RunInspect(const InspectArgs& args) {
                     std::to_string(r.event_count() - 1) + ")");
   }
 
-  bool filtering = !args.filter.empty() || !args.site.empty();
+  bool filtering = !args.filter.empty() || !args.site.empty() || args.lane.has_value();
   uint64_t limit = args.limit.value_or(UINT64_MAX);
   uint64_t shown = 0;
   format::ChunkDecoder decoder;
@@ -100,7 +105,8 @@ int RunInspect(const InspectArgs& args) {
         c == first && args.since > probe.first_seq() ? uint32_t(args.since - probe.first_seq()) : 0;
     auto matches = [&](uint32_t i) {
       return (args.filter.empty() || probe.kind(i) == kind) &&
-             (args.site.empty() || probe.site(i) == site);
+             (args.site.empty() || probe.site(i) == site) &&
+             (!args.lane || probe.lane(i) == *args.lane);
     };
     if (filtering) {
       bool any = false;

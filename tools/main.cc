@@ -25,7 +25,8 @@ const char kDescription[] =
 const char kExitCodes[] =
     "\nExit codes: record/replay/run exit with the program's own code; 2 bad usage,\n"
     "80 replay drifted from the recording, 81 a trace could not be read or written,\n"
-    "82 a script does not compile; diff/verify exit 1 when traces differ / are damaged.";
+    "82 a script does not compile; diff/verify exit 1 when traces differ / are damaged;\n"
+    "hunt exits 0 when a run failed, 1 when none did, 128+N when stopped by signal N.";
 
 // A whole number from `lo` to `hi`, with a message that says so ("not a
 // number" for text, the range for a number outside it).
@@ -66,6 +67,15 @@ std::string UnknownVerb(CLI::App& app, const std::string& given) {
   return message + "; the commands are: " + all;
 }
 
+// Chaos mode's options (record, run, hunt).
+void AddChaosOptions(CLI::App* verb, std::string* chaos, std::optional<uint64_t>* seed) {
+  verb->add_option("--chaos", *chaos,
+                   "Perturb what effects return, e.g. fs.read=0.1,clock.now=0.01 or all=0.05 "
+                   "(specs/chaos.md)");
+  verb->add_option("--seed", *seed, "Seed of the chaos generator (default: a random one)")
+      ->check(WholeNumber(0, UINT64_MAX));
+}
+
 // The options `record` and `run` share.
 void AddRecordingOptions(CLI::App* verb, RecordArgs* args) {
   verb->add_option("--out,-o", args->out, "Trace file to write")->capture_default_str();
@@ -74,7 +84,12 @@ void AddRecordingOptions(CLI::App* verb, RecordArgs* args) {
                    "Seal recorded events to the file at least this often")
       ->check(WholeNumber(1, 3600000))
       ->capture_default_str();
+  verb->add_option("--redact-env", args->redact_env,
+                   "Record the values of the environment variables matching this glob (e.g. "
+                   "'API_*') as markers; the program still sees them. Repeatable")
+      ->allow_extra_args(false);
   verb->add_option("args", args->args, "Arguments for the program's args.get() (after --)");
+  AddChaosOptions(verb, &args->chaos, &args->seed);
 }
 
 int Main(int argc, char** argv) {
@@ -96,6 +111,32 @@ int Main(int argc, char** argv) {
   CLI::App* runc = app.add_subcommand("run", "Interpret a .tape script and record it");
   runc->add_option("script", run.program, "The .tape script")->required();
   AddRecordingOptions(runc, &run);
+
+  HuntArgs hunt;
+  CLI::App* hun = app.add_subcommand(
+      "hunt", "Record a program again and again until a run fails; keep the failing trace");
+  hun->add_option("program", hunt.program, "Built-in program or .tape script")->required();
+  hun->add_option("--runs,-n", hunt.runs, "Stop after this many runs")
+      ->check(WholeNumber(1, 1000000000))
+      ->capture_default_str();
+  hun->add_option("--jobs,-j", hunt.jobs, "Runs at a time (default: one per CPU)")
+      ->check(WholeNumber(1, 256));
+  hun->add_option("--until", hunt.until,
+                  "What a failing run does: exit!=K, exit==K or output~REGEX (grep -E, "
+                  "on the run's stdout and stderr)")
+      ->capture_default_str();
+  hun->add_option("--keep", hunt.keep, "Directory for the failing runs' traces")
+      ->capture_default_str();
+  hun->add_option("--keep-failures", hunt.keep_failures,
+                  "Go on until this many failures that took different paths are kept")
+      ->check(WholeNumber(1, 1000))
+      ->capture_default_str();
+  hun->add_option("--timeout", hunt.timeout_s,
+                  "Stop a run after this many seconds (it counts as killed by SIGTERM; 0: never)")
+      ->check(WholeNumber(0, 86400))
+      ->capture_default_str();
+  AddChaosOptions(hun, &hunt.chaos, &hunt.seed);
+  hun->add_option("args", hunt.args, "Arguments for the program's args.get() (after --)");
 
   ReplayArgs replay;
   CLI::App* rep = app.add_subcommand(
@@ -124,6 +165,8 @@ int Main(int argc, char** argv) {
   ins->add_option("file", inspect.file, "Trace file")->required();
   ins->add_option("--filter", inspect.filter, "Only events of this effect (e.g. clock.now)");
   ins->add_option("--site", inspect.site, "Only events at this site (hex id)");
+  ins->add_option("--lane", inspect.lane, "Only events of this lane (thread; 0 is the program's own)")
+      ->check(WholeNumber(0, 65535));
   ins->add_option("--since", inspect.since, "Start at this seq")
       ->check(WholeNumber(0, UINT64_MAX));
   ins->add_option("--limit", inspect.limit, "Show at most this many events")
@@ -140,6 +183,10 @@ int Main(int argc, char** argv) {
   CLI::App* dif = app.add_subcommand("diff", "Show the first divergence between two traces");
   dif->add_option("a", diff.a, "First trace")->required();
   dif->add_option("b", diff.b, "Second trace")->required();
+  dif->add_option("--ignore", diff.ignore,
+                  "Do not compare the results of this effect (e.g. clock.now; repeatable)");
+  dif->add_flag("--path-only", diff.path_only,
+                "Compare only where calls come from and which effects they are, not payloads");
   dif->add_flag("--json", diff.json, "One JSON object");
 
   BenchArgs bench;
@@ -166,6 +213,28 @@ int Main(int argc, char** argv) {
   recv->add_option("file", recover.file, "Damaged or interrupted trace")->required();
   recv->add_option("--out,-o", recover.out, "Trace file to write")->required();
   recv->add_flag("--force", recover.force, "Overwrite --out even if it is not a trace");
+
+  RedactArgs redact;
+  CLI::App* red = app.add_subcommand(
+      "redact", "Write a copy of a trace with its secrets replaced by markers, to share it");
+  red->add_option("file", redact.file, "Trace file")->required();
+  red->add_option("--out,-o", redact.out, "Trace file to write")->required();
+  red->add_option("--kind", redact.kinds,
+                  "Redact every event of this effect (e.g. env.get, fs.read, or a user-defined "
+                  "effect). Repeatable")
+      ->allow_extra_args(false);
+  red->add_option("--name", redact.names,
+                  "Redact the events that name this glob: an environment variable, a file path, "
+                  "a URL, a user-defined effect. Repeatable")
+      ->allow_extra_args(false);
+  red->add_option("--site", redact.sites,
+                  "Redact every event at this site (hex id, or file:line:col). Repeatable")
+      ->allow_extra_args(false);
+  red->add_option("--match", redact.matches,
+                  "Redact the text this regular expression (RE2) matches in any payload, the "
+                  "outcome and the script; with groups, what the groups match. Repeatable")
+      ->allow_extra_args(false);
+  red->add_flag("--force", redact.force, "Overwrite --out even if it is not a trace");
 
   ImportArgs import;
   CLI::App* imp = app.add_subcommand(
@@ -201,6 +270,7 @@ int Main(int argc, char** argv) {
   if (verb == "list") return RunList();
   if (verb == "record") return RunRecord(record);
   if (verb == "run") return RunScript(run);
+  if (verb == "hunt") return RunHunt(hunt);
   if (verb == "replay") return RunReplay(replay);
   if (verb == "rerun") return RunRerun(rerun);
   if (verb == "inspect") return RunInspect(inspect);
@@ -210,6 +280,7 @@ int Main(int argc, char** argv) {
   if (verb == "verify") return RunVerify(verify);
   if (verb == "recover") return RunRecover(recover);
   if (verb == "import") return RunImport(import);
+  if (verb == "redact") return RunRedact(redact);
   return kExitUsage;
 }
 

@@ -4,11 +4,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 
 #include "engine/programs/programs.h"
 #include "tape/drift.h"
+#include "tools/cli.h"
 
 #if __has_include("engine/lang/script.h")
 #include "engine/lang/script.h"
@@ -140,8 +142,22 @@ Result<Program> LoadFromTrace(const format::TraceHeader& header) {
   switch (header.program_kind) {
     case format::ProgramKind::kBuiltin:
       return LoadBuiltin(header.program_name);
-    case format::ProgramKind::kScript:
+    case format::ProgramKind::kScript: {
+      // tape redact replaced text in the trace's copy of the script: it is
+      // not the script that ran (§13.6).
+      std::string_view lines = header.redaction;
+      for (size_t at = 0; at <= lines.size();) {
+        size_t end = std::min(lines.find('\n', at), lines.size());
+        if (lines.substr(at, end - at) == kRedactedSourceLine) {
+          return Status::InvalidArgument(
+              "the trace holds a redacted copy of the script '" + header.program_name +
+              "' (tape redact replaced text in it), not the script that ran; name the script "
+              "(tape replay SCRIPT --trace FILE)");
+        }
+        at = end + 1;
+      }
       return FromScriptSource(header.program_name, header.script_source);
+    }
     case format::ProgramKind::kEmbedded:
       return Status::InvalidArgument("the trace was recorded by the embedded program '" +
                                      header.program_name +

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <unordered_map>
 
+#include "format/clock.h"
 #include "format/layout.h"
 #include "format/recovery_writer.h"
 #include "tools/cli.h"
@@ -198,7 +199,9 @@ int RunRecover(const RecoverArgs& args) {
     outcome = {format::OutcomeKind::kInterrupted, 0,
                "recovered " + Count(w.events(), "event", "events") + " from " + args.file};
   }
-  Status s = w.Finish(outcome, end_seq, outcome_known ? finished_unix_ns : 0);
+  // A source that does not know when it finished gets the time of the recovery.
+  Status s = w.Finish(outcome, end_seq,
+                      outcome_known && finished_unix_ns != 0 ? finished_unix_ns : WallClockNs());
   if (!s.ok()) return Fail("recover", kExitTrace, s.message());
 
   std::printf(

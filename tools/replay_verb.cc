@@ -80,6 +80,11 @@ int RunReplay(const ReplayArgs& in) {
     return Fail("replay", kExitUsage, e.message());
   }
 
+  if (!recorded.redaction.empty()) {
+    Error("replay", "note: " + args.trace + " is redacted (" + RedactionText(recorded) +
+                        "): the program gets markers such as \"[redacted #1]\" where the "
+                        "recording had secrets, and redacted arguments are not compared");
+  }
   ReplayOptions options;
   options.trace_path = args.trace;
   options.handle_signals = true;
@@ -87,6 +92,8 @@ int RunReplay(const ReplayArgs& in) {
   options.ignore_code_hash = args.ignore_code_hash;
   RunReport report = Replay(*program, options);
   switch (report.status) {
+    case RunReport::Status::kBadOptions:
+      return Fail("replay", kExitUsage, report.error);
     case RunReport::Status::kTraceError:
       return Fail("replay", kExitTrace, report.error);
     case RunReport::Status::kDrift: {
@@ -99,6 +106,10 @@ int RunReplay(const ReplayArgs& in) {
       if (d.kind == DriftKind::kCodeHashMismatch) {
         d.hint += " (to replay the changed program anyway and see where it diverges: "
                   "--ignore-code-hash)";
+      } else if (!recorded.redaction.empty()) {
+        d.hint +=
+            " (the trace is redacted: a program that acts on a secret's value can take "
+            "another path when it gets the marker)";
       }
       return Fail("replay", kExitDrift, "drift: " + d.Describe());
     }

@@ -20,6 +20,7 @@ namespace {
 
 struct KindTotals {
   uint64_t events = 0, args_bytes = 0, result_bytes = 0;
+  uint64_t perturbed = 0;  // results chaos mode changed (EVENT_MARKS bit 0)
 };
 struct SiteTotals {
   uint64_t events = 0;
@@ -71,6 +72,7 @@ int RunStats(const StatsArgs& args) {
       ++t.events;
       t.args_bytes += chunk.args_size(i);
       t.result_bytes += chunk.result_size(i);
+      t.perturbed += chunk.marks(i) & format::kMarkPerturbed;
       if (per_dict[index[i]]++ > 0 && dict_kind[index[i]] != k) dict_mixed[index[i]] = 1;
       dict_kind[index[i]] = k;
     }
@@ -115,6 +117,9 @@ int RunStats(const StatsArgs& args) {
   uint64_t held = n - r.missing_events();  // events the trace holds
   uint64_t duration_ns =
       r.finished_unix_ns() > h.created_unix_ns ? r.finished_unix_ns() - h.created_unix_ns : 0;
+  uint64_t perturbed = 0;
+  for (const KindTotals& t : kinds) perturbed += t.perturbed;
+  bool chaotic = !h.chaos.empty() || perturbed > 0;
   if (args.json) {
     nlohmann::ordered_json j;
     j["file"] = r.path();
@@ -123,6 +128,7 @@ int RunStats(const StatsArgs& args) {
                     {"code_hash", format::ToHex(h.code_hash)}};
     j["recorder"] = h.recorder;
     if (!h.origin.empty()) j["origin"] = h.origin;
+    if (chaotic) j["chaos"] = {{"spec", h.chaos}, {"seed", h.chaos_seed}, {"perturbed", perturbed}};
     j["created_unix_ns"] = h.created_unix_ns;
     j["finished_unix_ns"] = r.finished_unix_ns();
     j["events"] = n;
@@ -147,9 +153,11 @@ int RunStats(const StatsArgs& args) {
     nlohmann::ordered_json jk = nlohmann::ordered_json::object();
     for (int k = 0; k < 256; ++k) {
       if (!kinds[k].events) continue;
-      jk[engine::KindName(uint8_t(k), &r.kind_names())] = {{"events", kinds[k].events},
-                                          {"args_bytes", kinds[k].args_bytes},
-                                          {"result_bytes", kinds[k].result_bytes}};
+      nlohmann::ordered_json& jkind = jk[engine::KindName(uint8_t(k), &r.kind_names())];
+      jkind = {{"events", kinds[k].events},
+               {"args_bytes", kinds[k].args_bytes},
+               {"result_bytes", kinds[k].result_bytes}};
+      if (chaotic) jkind["perturbed"] = kinds[k].perturbed;
     }
     j["kinds"] = jk;
     nlohmann::ordered_json js = nlohmann::ordered_json::array();
@@ -168,6 +176,10 @@ int RunStats(const StatsArgs& args) {
               Shown(DescribeProgram(h)).c_str(), FormatTime(h.created_unix_ns).c_str(),
               Shown(h.recorder).c_str());
   if (!h.origin.empty()) std::printf("origin:    %s\n", Shown(h.origin).c_str());
+  if (chaotic) {
+    std::printf("chaos:     %s, seed %llu: %s perturbed\n", Shown(h.chaos).c_str(),
+                (unsigned long long)h.chaos_seed, Count(perturbed, "event", "events").c_str());
+  }
   std::printf("outcome:   the program %s\n", OutcomeText(r).c_str());
   if (!r.finalized()) std::printf("note:      %s\n", Shown(r.recovery_note()).c_str());
   if (duration_ns > 0) std::printf("duration:  %s\n", Duration(duration_ns).c_str());
@@ -184,12 +196,15 @@ int RunStats(const StatsArgs& args) {
   }
   std::printf("size:      %s (%.2f bytes/event)\n", Bytes(r.file_size()).c_str(),
               held ? double(r.file_size()) / double(held) : 0.0);
-  std::printf("\n%-12s %12s %7s %12s %12s\n", "kind", "events", "share", "args", "results");
+  std::printf("\n%-12s %12s %7s %12s %12s%s\n", "kind", "events", "share", "args", "results",
+              chaotic ? "    perturbed" : "");
   for (int k = 0; k < 256; ++k) {
     if (!kinds[k].events) continue;
-    std::printf("%-12s %12llu %6.1f%% %12s %12s\n", engine::KindName(uint8_t(k), &r.kind_names()).c_str(),
+    std::printf("%-12s %12llu %6.1f%% %12s %12s", engine::KindName(uint8_t(k), &r.kind_names()).c_str(),
                 (unsigned long long)kinds[k].events, 100.0 * double(kinds[k].events) / double(held),
                 Bytes(kinds[k].args_bytes).c_str(), Bytes(kinds[k].result_bytes).c_str());
+    if (chaotic) std::printf(" %12llu", (unsigned long long)kinds[k].perturbed);
+    std::printf("\n");
   }
   if (!lanes.empty()) {
     // Threads: events per lane (lane 0 is the program's own thread).

@@ -34,7 +34,7 @@ int Workers(Runtime& rt) {
   std::vector<std::string> log;
   std::vector<tape::Thread> threads;
   for (int w = 0; w < workers; ++w) {
-    threads.push_back(tape::Thread(rt, [&, w](Runtime& rt) {
+    threads.push_back(tape::Thread(rt, [&, w] {
       for (int i = 0; i < rounds; ++i) {
         std::string b = rt.RandomBits(1);
         std::lock_guard g(m);

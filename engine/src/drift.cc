@@ -30,6 +30,16 @@ std::string DriftInfo::Describe() const {
   if (!hint.empty()) out += ": " + hint;
   out += "\n  recorded: " + expected;
   out += "\n  replay:   " + got;
+  if (!recent.empty()) {
+    out += "\n  recorded before it:";
+    size_t at = 0;
+    while (at < recent.size()) {
+      size_t nl = recent.find('\n', at);
+      if (nl == std::string::npos) nl = recent.size();
+      out += "\n    " + recent.substr(at, nl - at);
+      at = nl + 1;
+    }
+  }
   return out;
 }
 

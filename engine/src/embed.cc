@@ -6,6 +6,9 @@
 #include <string>
 #include <string_view>
 
+#include "engine/src/chaos.h"
+#include "engine/src/hunt.h"
+#include "engine/src/redaction.h"
 #include "engine/src/std_streams.h"
 
 namespace tape {
@@ -18,14 +21,58 @@ constexpr int kExitTrace = 81;
 
 int Usage(const char* prog, const std::string& problem) {
   if (!problem.empty()) std::fprintf(stderr, "%s: %s\n", prog, problem.c_str());
-  std::fprintf(problem.empty() ? stdout : stderr,
-               "usage: %s record [--out FILE] [--force] [--flush-ms N] [-- ARGS...]\n"
-               "       %s replay [--trace FILE] [--ignore-code-hash]\n"
-               "       %s rerun [--trace FILE] [--live]\n"
-               "FILE defaults to trace.bin. record refuses to overwrite a file that is not a\n"
-               "trace unless --force.\n",
-               prog, prog, prog);
+  std::fprintf(
+      problem.empty() ? stdout : stderr,
+      "usage: %s record [--out FILE] [--force] [--flush-ms N] [--chaos SPEC [--seed S]]"
+      " [--redact-env GLOB]... [-- ARGS...]\n"
+      "       %s replay [--trace FILE] [--ignore-code-hash]\n"
+      "       %s rerun [--trace FILE] [--live]\n"
+      "       %s hunt [--runs N] [--jobs J] [--until exit!=K|exit==K|output~REGEX]\n"
+      "            [--keep DIR] [--keep-failures K] [--timeout S] [--chaos SPEC [--seed S]]"
+      " [-- ARGS...]\n"
+      "FILE defaults to trace.bin. record refuses to overwrite a file that is not a\n"
+      "trace unless --force. --redact-env GLOB records the values of the matching\n"
+      "environment variables as markers (the program still gets the values). hunt\n"
+      "records again and again until a run fails and keeps that run's trace in DIR\n"
+      "(default: .); it exits 0 when a run failed, 1 when none did.\n",
+      prog, prog, prog, prog);
   return problem.empty() ? 0 : kExitUsage;
+}
+
+// A whole number from `lo` to `hi`.
+bool ParseNumber(const char* text, uint64_t lo, uint64_t hi, uint64_t* out) {
+  if (text == nullptr) return false;
+  const char* end = text + std::strlen(text);
+  auto [p, ec] = std::from_chars(text, end, *out);
+  return p != text && p == end && ec == std::errc() && *out >= lo && *out <= hi;
+}
+
+int RunHunt(const char* prog, const Program& program, engine::HuntOptions o,
+            const std::string& chaos, const std::vector<std::string>& args) {
+  o.name = program.name;
+  o.label = std::string(prog) + " hunt";
+  o.command = [prog, &chaos, &args](uint64_t, const std::string& trace, uint64_t seed) {
+    std::vector<std::string> argv = {prog, "record", "--out", trace};
+    if (!chaos.empty()) argv.insert(argv.end(), {"--chaos", chaos, "--seed", std::to_string(seed)});
+    if (!args.empty()) {
+      argv.push_back("--");
+      argv.insert(argv.end(), args.begin(), args.end());
+    }
+    return argv;
+  };
+  engine::HuntReport report = engine::Hunt(o);
+  std::string replay = std::string(prog) + " replay --trace ";
+  if (report.status != engine::HuntReport::Status::kError || report.runs > 0) {
+    for (const std::string& line : engine::DescribeHunt(
+             report, o, [&replay](const std::string& trace) { return replay + trace; })) {
+      std::printf("%s\n", line.c_str());
+    }
+    std::fflush(stdout);
+  }
+  if (report.status == engine::HuntReport::Status::kError) {
+    std::fprintf(stderr, "%s hunt: %s\n", prog, report.error.c_str());
+  }
+  return engine::HuntExitCode(report);
 }
 
 }  // namespace
@@ -33,12 +80,13 @@ int Usage(const char* prog, const std::string& problem) {
 int Main(int argc, char** argv, const Program& program) {
   engine::ReserveStandardFds();
   const char* prog = argc > 0 ? argv[0] : program.name.c_str();
-  if (argc < 2) return Usage(prog, "expected 'record', 'replay' or 'rerun'");
+  if (argc < 2) return Usage(prog, "expected 'record', 'replay', 'rerun' or 'hunt'");
   std::string_view verb = argv[1];
   if (verb == "--help" || verb == "-h") return Usage(prog, "");
-  if (verb != "record" && verb != "replay" && verb != "rerun") {
+  if (verb != "record" && verb != "replay" && verb != "rerun" && verb != "hunt") {
     return Usage(prog, "unknown command '" + std::string(verb) + "'");
   }
+  bool records = verb == "record" || verb == "hunt";  // takes ARGS and --chaos
   RecordOptions rec;
   ReplayOptions rep;
   rec.handle_signals = rep.handle_signals = true;
@@ -47,43 +95,99 @@ int Main(int argc, char** argv, const Program& program) {
   RerunOptions rer;
   rer.handle_signals = true;
   rer.label = std::string(prog) + " rerun";
+  engine::HuntOptions hunt;
+  std::string until = "exit!=0";
+  bool seeded = false;
   for (int i = 2; i < argc; ++i) {
     std::string_view arg = argv[i];
-    auto value = [&](const char* flag) -> const char* {
-      if (i + 1 >= argc) return nullptr;
-      (void)flag;
-      return argv[++i];
-    };
+    auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
+    uint64_t n = 0;
     if (arg == "--") {
-      if (verb != "record") return Usage(prog, "program arguments are only taken by 'record'");
+      if (!records) return Usage(prog, "program arguments are only taken by 'record' and 'hunt'");
       for (++i; i < argc; ++i) rec.args.push_back(argv[i]);
     } else if (arg == "--help" || arg == "-h") {
       return Usage(prog, "");
     } else if (verb == "record" && (arg == "--out" || arg == "-o")) {
-      const char* v = value("--out");
+      const char* v = value();
       if (!v) return Usage(prog, "--out needs a file name");
       rec.trace_path = v;
+    } else if (verb == "record" && arg == "--redact-env") {
+      const char* v = value();
+      std::string why = v ? engine::CheckRule(v) : "is missing";
+      if (!why.empty()) return Usage(prog, "--redact-env: the glob " + why + " (e.g. 'API_*')");
+      rec.redact_env.push_back(v);
     } else if (verb == "record" && arg == "--force") {
       rec.force = true;
     } else if (verb == "replay" && arg == "--ignore-code-hash") {
       rep.ignore_code_hash = true;
     } else if (verb == "record" && arg == "--flush-ms") {
-      const char* v = value("--flush-ms");
-      uint32_t ms = 0;
-      if (!v || std::from_chars(v, v + std::strlen(v), ms).ec != std::errc() || ms == 0 ||
-          ms > 3600000) {
+      if (!ParseNumber(value(), 1, 3600000, &n)) {
         return Usage(prog, "--flush-ms needs a number of milliseconds from 1 to 3600000");
       }
-      rec.flush_ms = ms;
-    } else if (verb != "record" && (arg == "--trace" || arg == "-t")) {
-      const char* v = value("--trace");
+      rec.flush_ms = uint32_t(n);
+    } else if (records && arg == "--chaos") {
+      const char* v = value();
+      if (!v) return Usage(prog, "--chaos needs a spec, e.g. fs.read=0.1 or all=0.05");
+      rec.chaos = v;
+    } else if (records && arg == "--seed") {
+      if (!ParseNumber(value(), 0, UINT64_MAX, &n)) {
+        return Usage(prog, "--seed needs a whole number from 0 to 18446744073709551615");
+      }
+      rec.chaos_seed = n;
+      seeded = true;
+    } else if ((verb == "replay" || verb == "rerun") && (arg == "--trace" || arg == "-t")) {
+      const char* v = value();
       if (!v) return Usage(prog, "--trace needs a file name");
       rep.trace_path = rer.trace_path = v;
     } else if (verb == "rerun" && arg == "--live") {
       rer.live = true;
+    } else if (verb == "hunt" && arg == "--runs") {
+      if (!ParseNumber(value(), 1, 1000000000, &n)) {
+        return Usage(prog, "--runs needs a number from 1 to 1000000000");
+      }
+      hunt.runs = n;
+    } else if (verb == "hunt" && arg == "--jobs") {
+      if (!ParseNumber(value(), 1, 256, &n))
+        return Usage(prog, "--jobs needs a number from 1 to 256");
+      hunt.jobs = uint32_t(n);
+    } else if (verb == "hunt" && arg == "--until") {
+      const char* v = value();
+      if (!v) return Usage(prog, "--until needs exit!=K, exit==K or output~REGEX");
+      until = v;
+    } else if (verb == "hunt" && arg == "--keep") {
+      const char* v = value();
+      if (!v) return Usage(prog, "--keep needs a directory");
+      hunt.keep_dir = v;
+    } else if (verb == "hunt" && arg == "--keep-failures") {
+      if (!ParseNumber(value(), 1, 1000, &n)) {
+        return Usage(prog, "--keep-failures needs a number from 1 to 1000");
+      }
+      hunt.keep_failures = uint32_t(n);
+    } else if (verb == "hunt" && arg == "--timeout") {
+      if (!ParseNumber(value(), 0, 86400, &n)) {
+        return Usage(prog, "--timeout needs a number of seconds from 0 (none) to 86400");
+      }
+      hunt.timeout_s = uint32_t(n);
     } else {
       return Usage(prog, "unexpected argument '" + std::string(arg) + "'");
     }
+  }
+  if (seeded && rec.chaos.empty())
+    return Usage(prog, "--seed seeds chaos mode; give --chaos SPEC too");
+  if (!rec.chaos.empty()) {
+    Result<engine::ChaosSpec> spec = engine::ParseChaosSpec(rec.chaos);
+    if (!spec.has_value()) {
+      return Usage(prog, "--chaos '" + rec.chaos + "': " + spec.error().message());
+    }
+    if (!seeded) rec.chaos_seed = engine::NewChaosSeed();
+  }
+  if (verb == "hunt") {
+    Result<engine::HuntCondition> condition = engine::ParseHuntCondition(until);
+    if (!condition.has_value()) return Usage(prog, "--until " + condition.error().message());
+    hunt.until = *condition;
+    hunt.chaos = !rec.chaos.empty();
+    hunt.seed = rec.chaos_seed;
+    return RunHunt(prog, program, hunt, rec.chaos, rec.args);
   }
 
   RunReport report = verb == "record"   ? Record(program, rec)
@@ -93,6 +197,8 @@ int Main(int argc, char** argv, const Program& program) {
     std::fprintf(stderr, "%s rerun: %s\n", prog, line.c_str());
   }
   switch (report.status) {
+    case RunReport::Status::kBadOptions:
+      return Usage(prog, report.error);
     case RunReport::Status::kTraceError:
       std::fprintf(stderr, "%s %s: %s\n", prog, argv[1], report.error.c_str());
       return kExitTrace;
@@ -107,7 +213,8 @@ int Main(int argc, char** argv, const Program& program) {
     std::fprintf(stderr, "%s %s: the program stopped: %s\n", prog, argv[1],
                  report.program_error.c_str());
   }
-  if (!report.note.empty()) std::fprintf(stderr, "%s %s: note: %s\n", prog, argv[1], report.note.c_str());
+  if (!report.note.empty())
+    std::fprintf(stderr, "%s %s: note: %s\n", prog, argv[1], report.note.c_str());
   return report.exit_code & 0xff;
 }
 

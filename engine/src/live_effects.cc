@@ -12,6 +12,9 @@
 #include <cstdlib>
 #include <string>
 
+#include "engine/src/redaction.h"
+#include "format/layout.h"
+
 namespace tape::engine {
 
 using format::AsChars;
@@ -211,11 +214,17 @@ std::string_view LiveFsList(LiveEnv&, Bytes args, std::string* result) {
   return *result;
 }
 
-std::string_view LiveEnvGet(LiveEnv&, Bytes args, std::string* result) {
+std::string_view LiveEnvGet(LiveEnv& env, Bytes args, std::string* result) {
   result->clear();
-  if (const char* v = std::getenv(std::string(AsChars(args)).c_str())) {
+  std::string name(AsChars(args));
+  if (const char* v = std::getenv(name.c_str())) {
     result->push_back(1);
     result->append(v);
+    if (env.redact_env != nullptr && result->size() > 1 && MatchesAnyGlob(*env.redact_env, name)) {
+      // §13.6: the program gets the value, the trace a marker in its place
+      // (an empty value has nothing to hide and stays as it is).
+      env.redact_marks = format::kMarkResultRedacted;
+    }
   } else {
     result->push_back(0);
   }

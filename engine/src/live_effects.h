@@ -26,6 +26,17 @@ struct LiveEnv {
   const format::TraceWriter* trace = nullptr;
   // Room for a small result, so the hot effects (clock.now) copy nothing.
   char small[16];
+
+  // Record-time redaction (RecordOptions::redact_env, specs/trace-format.md
+  // §13.6): env.get of a variable whose name matches one of these globs
+  // gives the program its value but asks the recorder to store a marker in
+  // its place. nullptr: nothing is redacted.
+  const std::vector<std::string>* redact_env = nullptr;
+  // Set by a live effect whose args or result the trace must store redacted
+  // (EVENT_MARKS bits, §7.3): the recorder replaces each byte field of the
+  // marked parts by its marker, looks for the values in later events, and
+  // clears this. The program gets the payloads as they are.
+  uint8_t redact_marks = 0;
 };
 
 }  // namespace tape

@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "format/layout.h"
+
 namespace tape::engine {
 
 using format::AsBytes;
@@ -16,6 +18,7 @@ Recorder::Recorder(format::TraceWriter* writer, std::vector<std::string> args, i
   // Slot 0 of the cache is "no site" only for id 0; make id 0 miss as well.
   main_.known_sites[0] = 1;
   main_.result.reserve(64);
+  base_env_ = main_.env;
   SetMainLaneContext(&main_);
 }
 
@@ -33,7 +36,9 @@ void Recorder::OnThreadsStart() {
 
 std::unique_ptr<Runtime::LaneContext> Recorder::NewLaneContext(uint32_t) {
   auto lane = std::make_unique<Lane>();
-  lane->env = main_.env;  // the same fds, args and trace; a buffer of its own
+  // The same fds, args and trace, and buffers of its own: copied from
+  // base_env_, not from main_.env, whose buffers lane 0 is writing.
+  lane->env = base_env_;
   lane->known_sites[0] = 1;
   lane->queue = writer_->AcquireLaneQueue();
   return lane;
@@ -72,12 +77,67 @@ std::string_view Recorder::Perform(const Site& site, EffectKind kind, std::strin
   } else {
     lane = static_cast<Lane*>(CurrentLaneContext(site));
   }
+  if (chaos_ != nullptr && lane->in_user_fn == EffectKind{}) [[unlikely]] {
+    std::unique_lock lock(chaos_mu_, std::defer_lock);
+    if (threads_started()) lock.lock();
+    const Perturbation* p = chaos_->Draw(kind);
+    if (p != nullptr) return PerformPerturbed(*lane, site, kind, args, *p);
+  }
   if (lane->in_user_fn != EffectKind{} || live.fn != nullptr) [[unlikely]] {
     return PerformWithAction(*lane, site, kind, args, live);
   }
   std::string_view result = FindEffect(uint8_t(kind))->live(lane->env, AsBytes(args), &lane->result);
+  if (lane->env.redact_env != nullptr) [[unlikely]] {
+    AppendRedacted(*lane, site, kind, args, result);
+    return result;
+  }
   Append(*lane, site, kind, AsBytes(args), AsBytes(result));
   return result;
+}
+
+void Recorder::RedactEnv(std::vector<std::string> globs) {
+  redact_env_ = std::move(globs);
+  main_.env.redact_env = redact_env_.empty() ? nullptr : &redact_env_;
+  base_env_.redact_env = main_.env.redact_env;  // the lanes started later redact too
+}
+
+void Recorder::AppendRedacted(Lane& lane, const Site& site, EffectKind kind, std::string_view args,
+                              std::string_view result) {
+  // The program gets `args` and `result` as they are; the trace gets markers.
+  uint8_t asked = lane.env.redact_marks;
+  lane.env.redact_marks = 0;
+  Bytes stored[2] = {AsBytes(args), AsBytes(result)};
+  uint8_t marks = 0;
+  {
+    // One lock for the numbering and the values, so that lanes agree on
+    // them; the live call itself ran outside it.
+    std::lock_guard lock(redact_mu_);
+    for (int part = 0; part < 2; ++part) {
+      uint8_t mark = part == 0 ? format::kMarkArgsRedacted : format::kMarkResultRedacted;
+      std::string& out = lane.redacted[part];
+      out.clear();
+      bool changed;
+      if (asked & mark) {
+        // Every byte field of the part becomes its marker, and its value is
+        // looked for in later events.
+        changed = RewritePayload(
+            uint8_t(kind), part == 0, stored[part],
+            [&](Bytes field, bool, std::string* to) {
+              to->append(markers_.MarkerFor(field));
+              redacted_values_.Add(field);
+              return true;
+            },
+            &out);
+      } else {
+        changed = !redacted_values_.empty() && RedactCopies(uint8_t(kind), part == 0, stored[part],
+                                                            redacted_values_, &markers_, &out);
+      }
+      if (!changed) continue;
+      stored[part] = AsBytes(out);
+      marks |= mark;
+    }
+  }
+  Append(lane, site, kind, stored[0], stored[1], marks);
 }
 
 std::string_view Recorder::PerformWithAction(Lane& lane, const Site& site, EffectKind kind,
@@ -87,8 +147,20 @@ std::string_view Recorder::PerformWithAction(Lane& lane, const Site& site, Effec
   lane.in_user_fn = kind;
   live.fn(live.context, &lane.env, args, &lane.result);
   lane.in_user_fn = EffectKind{};
+  if (lane.env.redact_env != nullptr) [[unlikely]] {
+    AppendRedacted(lane, site, kind, args, lane.result);
+    return lane.result;
+  }
   Append(lane, site, kind, AsBytes(args), AsBytes(lane.result));
   return lane.result;
+}
+
+std::string_view Recorder::PerformPerturbed(Lane& lane, const Site& site, EffectKind kind,
+                                           std::string_view args, const Perturbation& p) {
+  bool perturbed = false;
+  std::string_view result = chaos_->Apply(p, kind, lane.env, args, &lane.result, &perturbed);
+  Append(lane, site, kind, AsBytes(args), AsBytes(result), perturbed ? format::kMarkPerturbed : 0);
+  return result;
 }
 
 }  // namespace tape::engine

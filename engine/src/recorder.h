@@ -10,8 +10,10 @@
 #include <unordered_set>
 #include <vector>
 
+#include "engine/src/chaos.h"
 #include "engine/src/effect_table.h"
 #include "engine/src/live_effects.h"
+#include "engine/src/redaction.h"
 #include "format/trace_writer.h"
 #include "tape/runtime.h"
 
@@ -34,6 +36,14 @@ class Recorder final : public Runtime {
   std::string_view Perform(const Site& site, EffectKind kind, std::string_view args,
                            const LiveCall& live) override;
   uint64_t seq() const override { return writer_->events(); }
+  // Perturbs results per `chaos` (nullptr: none). `chaos` must outlive the
+  // recorder.
+  void SetChaos(Chaos* chaos) { chaos_ = chaos; }
+
+  // Records env.get of the variables matching `globs` (fnmatch) with their
+  // values redacted, and the copies of those values in later events
+  // (RecordOptions::redact_env). Call before the program runs.
+  void RedactEnv(std::vector<std::string> globs);
 
  protected:
   void OnUserKind(EffectKind kind, std::string_view name) override;
@@ -51,29 +61,50 @@ class Recorder final : public Runtime {
     std::string result;
     EffectKind in_user_fn{};  // the user effect whose function is running, or 0
     format::LaneQueue* queue = nullptr;  // once threads started
+    std::string redacted[2];             // RedactEnv: the args and result the trace stores
   };
 
-  void Append(Lane& lane, const Site& site, EffectKind kind, Bytes args, Bytes result) {
+  void Append(Lane& lane, const Site& site, EffectKind kind, Bytes args, Bytes result,
+              uint8_t marks = 0) {
     if (lane.known_sites[site.id & (kKnownSlots - 1)] != site.id) DefineSite(lane, site);
     if (lane.queue == nullptr) [[likely]] {
-      writer_->Append(site.id, uint8_t(kind), args, result);
+      writer_->Append(site.id, uint8_t(kind), args, result, marks);
     } else {
-      writer_->AppendFromLane(lane.queue, lane.lane, site.id, uint8_t(kind), args, result);
+      writer_->AppendFromLane(lane.queue, lane.lane, site.id, uint8_t(kind), args, result, marks);
     }
     if (!writer_->ok()) throw TraceWriteFailed{};
   }
   void DefineSite(Lane& lane, const Site& site);
+  // Append for a recording with RedactEnv: stores markers in place of the
+  // values a live effect asked to redact (LiveEnv::redact_marks) and of the
+  // copies of redacted values in args and results (§13.6).
+  void AppendRedacted(Lane& lane, const Site& site, EffectKind kind, std::string_view args,
+                      std::string_view result);
   // Perform for a user or control effect (runs the caller's function), or an
   // effect called from inside a user effect's function (misuse).
   std::string_view PerformWithAction(Lane& lane, const Site& site, EffectKind kind,
                                      std::string_view args, const LiveCall& live);
   [[noreturn]] void NestedEffect(Lane& lane, EffectKind kind);
+  // Perform under a perturbation chaos mode drew (the event is marked).
+  // REQUIRES: chaos_mu_ held once threads started.
+  std::string_view PerformPerturbed(Lane& lane, const Site& site, EffectKind kind,
+                                    std::string_view args, const Perturbation& p);
 
   format::TraceWriter* writer_;
   std::vector<std::string> args_;
   Lane main_;
+  LiveEnv base_env_;  // what every lane's env starts as (its buffers are not shared)
   std::mutex defined_mu_;
   std::unordered_set<uint64_t> defined_;  // guarded by defined_mu_ once threads started
+  Chaos* chaos_ = nullptr;
+  std::mutex chaos_mu_;  // the chaos generator's draws, once threads started
+  // RedactEnv: the globs (read-only once the program runs), and the markers
+  // and values redacted so far, shared by the lanes so that a value has one
+  // marker in the whole trace.
+  std::vector<std::string> redact_env_;
+  std::mutex redact_mu_;
+  MarkerTable markers_;          // guarded by redact_mu_
+  ValueFinder redacted_values_;  // guarded by redact_mu_
 };
 
 }  // namespace tape::engine

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "engine/src/effect_text.h"
+#include "format/layout.h"
 
 namespace tape::engine {
 
@@ -79,9 +80,89 @@ std::string_view Replayer::PerformSlow(const Site& site, EffectKind kind, std::s
 void Replayer::Drift(DriftInfo info) {
   if (!drift_) {
     info.lane = current_lane_;
+    if (info.kind != DriftKind::kEndOfTrace) info.recent = RecentEvents(info.seq, kRecentEvents);
     drift_ = std::move(info);
   }
   throw DriftError(*drift_);
+}
+
+std::string Replayer::RecentEvents(uint64_t seq, uint64_t count) const {
+  // Re-read from the file: the events before `seq` may be in a chunk the
+  // replay has already left. Best effort: a damaged chunk shows nothing.
+  uint64_t from = seq > count ? seq - count : 0;
+  std::string out;
+  format::ChunkDecoder decoder;
+  format::DecodedChunk chunk;
+  for (uint64_t s = from; s < seq; ++s) {
+    if (chunk.size() == 0 || s < chunk.first_seq() || s >= chunk.first_seq() + chunk.size()) {
+      size_t c = reader_->ChunkFor(s);
+      if (c >= reader_->chunks().size() ||
+          !reader_->ReadChunk(c, format::kDecodeAll, &decoder, &chunk).ok() ||
+          s < chunk.first_seq() || s >= chunk.first_seq() + chunk.size()) {
+        continue;
+      }
+    }
+    uint32_t i = uint32_t(s - chunk.first_seq());
+    std::string call = "seq " + std::to_string(s) + "  ";
+    if (chunk.lane(i) != 0) call += "[lane " + std::to_string(chunk.lane(i)) + "] ";
+    uint8_t kind = chunk.kind(i);
+    std::string name = KindName(kind, &reader_->kind_names());
+    format::PayloadView args = chunk.args(i), result = chunk.result(i);
+    call += args.spilled() ? name + "(" + std::to_string(args.size) + " bytes)"
+                           : DescribeCall(name, kind, args.bytes(), 40);
+    if (!result.spilled()) call += " -> " + DescribeResult(kind, result.bytes(), 40);
+    std::string where = reader_->SiteLocation(chunk.site(i));
+    call += "  at " + (where.empty() ? "site " + std::to_string(chunk.site(i)) : where);
+    out += (out.empty() ? "" : "\n") + call;
+  }
+  return out;
+}
+
+namespace {
+
+// "file", line of a site location "file:line:col"; false if it is not one.
+bool SplitLocation(std::string_view location, std::string_view* file, uint64_t* line) {
+  size_t col = location.rfind(':');
+  if (col == std::string_view::npos || col == 0) return false;
+  size_t ln = location.rfind(':', col - 1);
+  if (ln == std::string_view::npos) return false;
+  *file = location.substr(0, ln);
+  *line = 0;
+  for (char c : location.substr(ln + 1, col - ln - 1)) {
+    if (c < '0' || c > '9') return false;
+    *line = *line * 10 + uint64_t(c - '0');
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string Replayer::SiteMismatchHint(const Site& site, EffectKind kind, Bytes args) const {
+  const char* path = "the program took a different path than the recording";
+  // The chunk is decoded for the cursor only (no args(i), site(i)): a copy
+  // of the cursor reads the recorded event without moving the replay on.
+  format::ChunkCursor peek = cursor_;
+  uint64_t recorded_site = peek.site();
+  uint8_t recorded_kind = peek.kind();
+  format::PayloadView recorded, result;
+  peek.Take(&recorded, &result);
+  if (recorded_kind != uint8_t(kind) || recorded.spilled() || recorded.size != args.size() ||
+      (!args.empty() && std::memcmp(recorded.data, args.data(), args.size()) != 0)) {
+    return path;
+  }
+  // The same call from another line of the same file: code above it moved.
+  std::string was = reader_->SiteLocation(recorded_site);
+  std::string_view file_was, file_now;
+  uint64_t line_was, line_now;
+  if (!SplitLocation(was, &file_was, &line_was) ||
+      !SplitLocation(site.location, &file_now, &line_now) || file_was != file_now ||
+      line_was == line_now) {
+    return path;
+  }
+  return "the same call moved from line " + std::to_string(line_was) + " to line " +
+         std::to_string(line_now) + " of " + std::string(file_now) +
+         ": the code above it changed. Replay needs the recorded program; to run the changed "
+         "one on the recorded inputs: tape rerun";
 }
 
 // --- threads -------------------------------------------------------------------
@@ -148,15 +229,30 @@ std::string_view Replayer::PerformOnLane(const Site& site, EffectKind kind, std:
   try {
     if (trace_failure_) throw *trace_failure_;
     WaitForTurn(lock, lane->lane);
+    std::string ran;
+    bool acted = false;
+    if (live.fn != nullptr && kind == EffectKind::kMutexLock) {
+      // Acquire the mutex in this lane's turn, but without turn_mu_: the
+      // lane holding it may need turn_mu_ to get to its unlock. The turn
+      // stays this lane's (nothing advanced), so no other lane's event is
+      // served meanwhile. The lane counts as running: in a faithful replay
+      // the holder unlocks without waiting for a turn (its calls inside the
+      // critical section came earlier in the recording).
+      lock.unlock();
+      live.fn(live.context, &env_, args, &ran);
+      lock.lock();
+      acted = true;
+      if (drift_) throw DriftError(*drift_);
+      if (trace_failure_) throw *trace_failure_;
+    }
     current_lane_ = lane->lane;
     format::PayloadView e = Match(site, kind, AsBytes(args));
     lane->result.assign(format::AsChars(ResultBytes(e)));
     if (live.fn != nullptr && uint8_t(kind) < kFirstUserKind) {
       // A control effect: its action runs in its turn (a tape::Mutex is
-      // acquired here, so in the recorded order) and must give the
+      // acquired then, so in the recorded order) and must give the
       // recorded result (thread.start's lane).
-      std::string ran;
-      live.fn(live.context, &env_, args, &ran);
+      if (!acted) live.fn(live.context, &env_, args, &ran);
       if (ran != lane->result) BadResult(kind);
       if (kind == EffectKind::kThreadStart) ++live_lanes_;
       if (kind == EffectKind::kThreadEnd) --live_lanes_;
@@ -238,7 +334,7 @@ format::PayloadView Replayer::MatchSlow(const Site& site, EffectKind kind, Bytes
   uint32_t i = cursor_.index();
   if (cursor_.site() != site.id) {
     Drift({DriftKind::kSiteMismatch, seq_, RecordedCall(i), CallNow(site, kind, args),
-           "the program took a different path than the recording"});
+           SiteMismatchHint(site, kind, args)});
   }
   if (cursor_.kind() != uint8_t(kind)) {
     Drift({DriftKind::kKindMismatch, seq_, RecordedCall(i), CallNow(site, kind, args),
@@ -257,6 +353,9 @@ format::PayloadView Replayer::MatchSlow(const Site& site, EffectKind kind, Bytes
 
 void Replayer::ArgsDrift(uint32_t i, format::PayloadView recorded, const Site& site,
                          EffectKind kind, Bytes args) {
+  // Redacted args (§13.6) hold markers where the program's args had secrets:
+  // there is nothing to compare them with, so the site and kind must do.
+  if (chunk_->marks(i) & format::kMarkArgsRedacted) return;
   if (recorded.spilled() && recorded.size == args.size() &&
       XXH3_64bits(args.data(), args.size()) == recorded.spill_hash) {
     return;  // the same large argument, stored outside the chunk

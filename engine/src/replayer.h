@@ -126,6 +126,12 @@ class Replayer final : public Runtime {
   void ArgsDrift(uint32_t i, format::PayloadView recorded, const Site& site,
                  EffectKind kind, format::Bytes args);
   [[noreturn]] void Drift(DriftInfo info);
+  // The recorded events [seq - count, seq), one line each, for drift reports.
+  std::string RecentEvents(uint64_t seq, uint64_t count) const;
+  static constexpr uint64_t kRecentEvents = 3;
+  // Why the call at `site` is not the recorded one at the same seq: another
+  // path, or the same call moved to another line.
+  std::string SiteMismatchHint(const Site& site, EffectKind kind, format::Bytes args) const;
   void LoadNextChunk();
   // The result's bytes, reading a spilled payload from its BLOB records.
   format::Bytes ResultBytes(const format::PayloadView& result) {

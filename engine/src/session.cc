@@ -9,7 +9,9 @@
 #include <memory>
 #include <typeinfo>
 
+#include "engine/src/chaos.h"
 #include "engine/src/recorder.h"
+#include "engine/src/redaction.h"
 #include "engine/src/replayer.h"
 #include "engine/src/rerunner.h"
 #include "engine/src/signals.h"
@@ -108,6 +110,31 @@ RunReport Record(const Program& program, const RecordOptions& options) {
   header.program_name = program.name;
   header.code_hash = program.code_hash;
   header.script_source = program.script_source;
+  std::unique_ptr<engine::Chaos> chaos;
+  if (!options.chaos.empty()) {
+    Result<engine::ChaosSpec> spec = engine::ParseChaosSpec(options.chaos);
+    if (!spec.has_value()) {
+      report.status = RunReport::Status::kBadOptions;
+      report.error = "chaos spec '" + options.chaos + "': " + spec.error().message();
+      return report;
+    }
+    header.chaos = spec->text;
+    header.chaos_seed = options.chaos_seed;
+    chaos = std::make_unique<engine::Chaos>(*spec, options.chaos_seed);
+  }
+  // §6: the header names the redaction rules, never the values.
+  for (const std::string& glob : options.redact_env) {
+    std::string why = engine::CheckRule(glob);
+    if (why.empty() &&
+        !engine::AddRedactionLine(&header.redaction, "record --redact-env " + glob)) {
+      why = "takes the header's redaction rules past 4096 bytes; use fewer, broader globs";
+    }
+    if (!why.empty()) {
+      report.status = RunReport::Status::kTraceError;
+      report.error = "redact_env: the glob '" + glob + "' " + why;
+      return report;
+    }
+  }
   format::WriterOptions wo;
   wo.flush_ms = options.flush_ms;
   wo.chunk_max_events = options.chunk_events;
@@ -120,6 +147,8 @@ RunReport Record(const Program& program, const RecordOptions& options) {
     return report;
   }
   engine::Recorder recorder(writer->get(), options.args, options.stdout_fd);
+  recorder.SetChaos(chaos.get());
+  recorder.RedactEnv(options.redact_env);
   ProgramRun run;
   {
     std::unique_ptr<engine::SignalGuard> guard;

@@ -61,6 +61,25 @@ run tape diff g1.bin g2.bin
 expect_out "first divergence at seq 0"
 expect_out "answered differently"
 
+# --ignore KIND leaves that effect's results out; --path-only all payloads.
+run tape diff g1.bin g2.bin --ignore env.get
+expect_out "note: results of env.get are not compared (--ignore)"
+expect_out "first divergence at seq 1"
+expect_out "io.write(\"hello, x\\n\")"
+run tape diff g1.bin g2.bin --ignore env.get --ignore io.write --json
+expect_code 1
+expect_out '"ignored_results":["env.get","io.write"]'
+expect_out '"class":"args"'
+run tape diff g1.bin g2.bin --path-only
+expect_code 0
+expect_out "the same path: 2 events"
+run tape diff dice.bin counter.bin --path-only
+expect_code 1
+expect_out "the program took a different path"
+run tape diff g1.bin g2.bin --ignore teleport
+expect_code 2
+expect_err "--ignore teleport: not an effect"
+
 # Progress lines go to stderr on a terminal only (script(1) provides one).
 if command -v script > /dev/null; then
   script -qec "$TAPE verify dice.bin" /dev/null > tty.out 2>&1

@@ -25,6 +25,14 @@ expect_out "] random.bits(1) -> 1 bytes"
 expect_out "  [lane "
 run tape inspect w.bin --json --limit 2
 expect_out '{"seq":1,"lane":0,"kind":"thread.start"'
+run tape inspect w.bin --lane 2 --limit 3
+expect_code 0
+expect_out "[lane 2] random.bits(1)"
+expect_no_out "[lane 1]"
+run tape inspect w.bin --lane 0 --filter thread.start --limit 1
+expect_out "thread.start() -> 1"
+run tape inspect w.bin --lane 70000
+expect_code 2
 run tape stats w.bin
 expect_code 0
 expect_out "lane               events   share"

@@ -8,6 +8,7 @@
 //   slow      forever: sleep 5 ms, clock, write a line (a slow program to kill)
 //   fast      forever: clock readings in a tight loop, a line every 4096
 //   thread    a few effects, then one from a raw std::thread (misuse)
+//   flaky     exits 3 ("flaked") one run in four, else 0 (for `crash hunt`)
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
@@ -45,6 +46,14 @@ int Crash(tape::Runtime& rt) {
       int64_t now = rt.ClockNow();
       if ((i & 4095) == 0) rt.IoWrite("at " + std::to_string(i) + " " + std::to_string(now) + "\n");
     }
+  }
+  if (mode == "flaky") {
+    if (static_cast<unsigned char>(rt.RandomBits(1)[0]) < 64) {
+      rt.IoWrite("flaked\n");
+      return 3;
+    }
+    rt.IoWrite("fine\n");
+    return 0;
   }
   rt.IoWrite("before the crash\n");
   rt.RandomBits(4);

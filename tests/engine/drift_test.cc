@@ -69,6 +69,26 @@ TEST_F(DriftTest, ACallFromAnotherLineIsSiteMismatch) {
       << r.drift->expected;
   EXPECT_NE(r.drift->got.find("random.bits(8) at tests/engine/drift_test.cc:"), std::string::npos);
   EXPECT_NE(r.drift->expected, r.drift->got);
+  // The same call (kind and args) on another line of the same file: it moved.
+  EXPECT_NE(r.drift->hint.find("the same call moved from line 22 to line 20 of "
+                               "tests/engine/drift_test.cc"),
+            std::string::npos)
+      << r.drift->hint;
+  // The report shows the recorded events that led there.
+  EXPECT_NE(r.drift->recent.find("seq 0  clock.now() -> "), std::string::npos) << r.drift->recent;
+  EXPECT_NE(r.drift->Describe().find("recorded before it:\n    seq 0  clock.now()"),
+            std::string::npos)
+      << r.drift->Describe();
+}
+
+TEST_F(DriftTest, ADifferentPathIsNotAMove) {
+  RunReport r = ReplayWith("other-kind");
+  ExpectDrift(r, DriftKind::kKindMismatch, 2);
+  // Two recorded events precede the drift; the report shows both.
+  EXPECT_NE(r.drift->recent.find("seq 0  clock.now()"), std::string::npos) << r.drift->recent;
+  EXPECT_NE(r.drift->recent.find("seq 1  random.bits(8) -> 8 bytes"), std::string::npos)
+      << r.drift->recent;
+  EXPECT_EQ(r.drift->hint.find("moved"), std::string::npos) << r.drift->hint;
 }
 
 TEST_F(DriftTest, AnotherEffectAtTheSameSiteIsKindMismatch) {

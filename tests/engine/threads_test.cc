@@ -30,7 +30,7 @@ Program Workers(int workers, int rounds, int drift_worker = -1) {
     std::vector<std::string> log;
     std::vector<tape::Thread> threads;
     for (int w = 0; w < workers; ++w) {
-      threads.push_back(tape::Thread(rt, [&, w](Runtime& rt) {
+      threads.push_back(tape::Thread(rt, [&, w] {
         for (int i = 0; i < rounds; ++i) {
           std::string b = w == drift_worker && i == 10 ? std::to_string(rt.ClockNow())
                                                        : rt.RandomBits(1);
@@ -145,7 +145,7 @@ TEST(Threads, StuckThreadsEndTheReplay) {
     return TestProgram("stuck", [read_clock](Runtime& rt) {
       tape::Mutex m(rt, "m");
       m.lock();
-      tape::Thread worker(rt, [&](Runtime& rt) {
+      tape::Thread worker(rt, [&] {
         std::lock_guard g(m);
         rt.ClockNow();
       });
@@ -169,8 +169,8 @@ TEST(Threads, StuckThreadsEndTheReplay) {
 TEST(Threads, ExceptionsReachJoin) {
   TempDir dir;
   Program p = TestProgram("throws", [](Runtime& rt) {
-    tape::Thread t(rt, [](Runtime& rt) {
-      rt.ClockNow();
+    tape::Thread t(rt, [](Runtime& worker_rt) {  // the function may take the runtime
+      worker_rt.ClockNow();
       throw std::runtime_error("worker failed");
     });
     try {
@@ -193,8 +193,8 @@ TEST(Threads, NestedThreadsGetLanesInStartOrder) {
   Program p = TestProgram("nested", [](Runtime& rt) {
     std::string lanes;
     tape::Mutex m(rt);
-    tape::Thread outer(rt, [&](Runtime& rt) {
-      tape::Thread inner(rt, [&](Runtime& rt) {
+    tape::Thread outer(rt, [&] {
+      tape::Thread inner(rt, [&] {
         rt.ClockNow();
         std::lock_guard g(m);
         lanes += "inner " + std::to_string(rt.CurrentLane()) + "\n";

@@ -1,8 +1,8 @@
 // libFuzzer target: any bytes, opened as a trace and read every way a tool
 // does (open, iterate, seek across gaps, decode all parts, the replay cursor
-// over both decodes and its integer runs, spilled payloads read, prefixed
-// and verified by chain, content hashes, record checks). Must never crash,
-// hang or allocate without bound.
+// over both decodes, its lanes and its integer runs, each within one lane;
+// spilled payloads read, prefixed and verified by chain, content hashes,
+// record checks). Must never crash, hang or allocate without bound.
 //
 //   make fuzz-smoke                       (a short run, part of `make test`)
 //   build/fuzz/tests/fuzz/trace_reader_fuzz tests/fuzz/corpus/trace_reader -max_total_time=600
@@ -40,7 +40,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       cursor.Reset(&chunk);
       while (!cursor.at_end()) {
         (void)cursor.site();
+        (void)cursor.lane();
         if (uint32_t left = cursor.IntRunLeft(); left > 0) {
+          // A run stays in one lane (LANES, §7.7): replay serves it whole.
+          for (uint32_t t = 1; t < left; ++t) {
+            if (chunk.lane(cursor.index() + t) != cursor.lane()) __builtin_trap();
+          }
           const uint8_t* deltas = cursor.int_deltas();
           int64_t value = cursor.last_value();
           for (uint32_t t = 0; t < left; ++t) {

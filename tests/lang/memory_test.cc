@@ -11,10 +11,11 @@
 #include "engine/lang/value.h"
 #include "tests/lang/test_util.h"
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define TAPE_MALLOC_REPLACED 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer) || \
+    __has_feature(thread_sanitizer)
 #define TAPE_MALLOC_REPLACED 1
 #endif
 #endif

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 namespace tape {
 
@@ -28,12 +29,24 @@ enum class DriftKind {
 const char* DriftKindName(DriftKind kind);
 
 struct DriftInfo {
+  DriftInfo() = default;
+  DriftInfo(DriftKind kind_, uint64_t seq_, std::string expected_, std::string got_,
+            std::string hint_ = "")
+      : kind(kind_),
+        seq(seq_),
+        expected(std::move(expected_)),
+        got(std::move(got_)),
+        hint(std::move(hint_)) {}
+
   DriftKind kind = DriftKind::kEndOfTrace;
   uint64_t seq = 0;          // the call (or event count) where it happened
   std::string expected;      // what the recording holds, e.g. "random.bits(8) at dice.cc:14:30"
   std::string got;           // what the program did now
   std::string hint;          // what it means and what to do
   int64_t lane = -1;         // the thread (lane) of the call, in a run with threads; else -1
+  // The last few recorded events before it, one per line ("seq 41  clock.now()
+  // -> ... at f.cc:3:7"): the path that led there. May be empty.
+  std::string recent;
   // The multi-line report printed by the CLI.
   std::string Describe() const;
 };

@@ -36,6 +36,19 @@ struct RecordOptions {
   bool force = false;
   // What messages printed from signal handlers start with.
   std::string label = "tape record";
+  // Chaos mode (specs/chaos.md): perturb what effects return per this spec,
+  // e.g. "fs.read=0.1,clock.now=0.01" or "all=0.05"; empty for none. The
+  // trace stores the spec and seed, and marks each perturbed event. A spec
+  // that does not parse makes Record return kBadOptions, running nothing.
+  std::string chaos;
+  uint64_t chaos_seed = 0;  // seeds the chaos generator: same seed, same draws
+  // Environment variables whose values must not reach the trace: fnmatch(3)
+  // globs such as "API_*". The program gets such a variable's value as usual;
+  // the trace stores a marker in its place ("[redacted #1]"; equal values
+  // get equal markers), which is what replay returns. The trace's header
+  // lists the globs (specs/trace-format.md §6, §13.6). Each glob is 1 to
+  // 1024 bytes without control characters.
+  std::vector<std::string> redact_env;
 };
 
 struct ReplayOptions {
@@ -81,6 +94,7 @@ struct RunReport {
     kOk,          // the program ran to its end (exit_code says how)
     kDrift,       // replay diverged: see drift
     kTraceError,  // the trace could not be read or written: see error
+    kBadOptions,  // the options make no sense (a bad chaos spec): see error
   };
   Status status = Status::kOk;
   int exit_code = 0;            // the program's exit code (kOk)

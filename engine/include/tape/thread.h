@@ -37,6 +37,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <utility>
 
 #include "tape/runtime.h"
@@ -49,7 +50,7 @@ namespace tape {
 class Thread {
  public:
   Thread() = default;
-  // Starts `fn(rt)` on a new thread in the next lane. The creation is an
+  // Starts `fn(rt)` (or `fn()`) on a new thread in the next lane. The creation is an
   // event (thread.start) at the caller's location, in the caller's lane
   // (through vector::emplace_back, the location is inside the standard
   // library; push_back(tape::Thread(...)) keeps the program's).
@@ -151,7 +152,11 @@ void Thread::Run(State* state, F fn) {
   // an event: replay stops there anyway.
   bool record_end = true;
   try {
-    fn(rt);
+    if constexpr (std::is_invocable_v<F&, Runtime&>) {
+      fn(rt);
+    } else {
+      fn();
+    }
   } catch (const std::exception&) {
     state->error = std::current_exception();
   } catch (...) {

@@ -1,0 +1,260 @@
+#include "engine/src/redaction.h"
+
+#include <fnmatch.h>
+#include <xxhash.h>
+
+#include <algorithm>
+
+#include "engine/src/effect_table.h"
+#include "engine/src/effect_text.h"
+#include "format/layout.h"
+
+namespace tape::engine {
+
+using format::AsChars;
+
+namespace {
+
+void AppendU32(std::string* out, uint64_t v) {
+  char b[4] = {char(v), char(v >> 8), char(v >> 16), char(v >> 24)};
+  out->append(b, 4);
+}
+
+void AppendU64(std::string* out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out->push_back(char(v >> (8 * i)));
+}
+
+// The digits of a marker's number: at most 19, so that N fits in a u64.
+constexpr size_t kMaxMarkerDigits = 19;
+constexpr size_t kFilterBits = 1u << 16;
+
+size_t FilterSlot(uint64_t prefix) { return size_t((prefix * 0x9e3779b97f4a7c15ull) >> 48); }
+
+}  // namespace
+
+std::string_view MarkerTable::MarkerFor(Bytes value) {
+  XXH128_hash_t h = XXH3_128bits(value.data(), value.size());
+  auto [it, added] = numbers_.try_emplace(Key{h.low64, h.high64}, next_);
+  if (added) ++next_;
+  marker_.assign(kMarkerPrefix);
+  marker_.append(std::to_string(it->second)).push_back(']');
+  return marker_;
+}
+
+uint64_t FindMarkers(Bytes text, std::vector<ByteRange>* out) {
+  std::string_view s = AsChars(text);
+  uint64_t largest = 0;
+  for (size_t at = s.find(kMarkerPrefix); at != std::string_view::npos;
+       at = s.find(kMarkerPrefix, at + 1)) {
+    size_t p = at + kMarkerPrefix.size();
+    uint64_t n = 0;
+    size_t digits = 0;
+    while (p < s.size() && s[p] >= '0' && s[p] <= '9' && digits < kMaxMarkerDigits) {
+      n = n * 10 + uint64_t(s[p] - '0');
+      ++p;
+      ++digits;
+    }
+    if (digits == 0 || p >= s.size() || s[p] != ']') continue;
+    if (out) out->push_back({at, p + 1});
+    if (n > largest) largest = n;
+  }
+  return largest;
+}
+
+bool IsMarker(Bytes text) {
+  std::vector<ByteRange> found;
+  FindMarkers(text, &found);
+  return found.size() == 1 && found[0].begin == 0 && found[0].end == text.size();
+}
+
+void ReplaceRanges(Bytes text, const std::vector<ByteRange>& ranges, MarkerTable* markers,
+                   std::string* out) {
+  if (ranges.size() > kMaxRangesPerField) {
+    out->append(markers->MarkerFor(text));
+    return;
+  }
+  std::string_view s = AsChars(text);
+  size_t at = 0;
+  for (const ByteRange& r : ranges) {
+    out->append(s.substr(at, r.begin - at));
+    out->append(markers->MarkerFor(text.subspan(r.begin, r.end - r.begin)));
+    at = r.end;
+  }
+  out->append(s.substr(at));
+}
+
+ValueFinder::ValueFinder() : prefix_filter_(kFilterBits / 64, 0) {}
+
+uint64_t ValueFinder::Prefix(const uint8_t* p) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < kMinValueBytes; ++i) v |= uint64_t(p[i]) << (8 * i);
+  return v;
+}
+
+void ValueFinder::Add(Bytes value) {
+  if (value.size() < kMinValueBytes) return;
+  XXH128_hash_t h = XXH3_128bits(value.data(), value.size());
+  Value v{value.size(), h.low64, h.high64};
+  uint64_t prefix = Prefix(value.data());
+  std::vector<Value>& same = values_[prefix];
+  if (std::find(same.begin(), same.end(), v) != same.end()) return;
+  same.insert(std::upper_bound(same.begin(), same.end(), v,
+                               [](const Value& a, const Value& b) { return a.size > b.size; }),
+              v);
+  size_t slot = FilterSlot(prefix);
+  prefix_filter_[slot / 64] |= uint64_t(1) << (slot % 64);
+}
+
+void ValueFinder::Find(Bytes text, std::vector<ByteRange>* out) const {
+  if (values_.empty() || text.size() < kMinValueBytes) return;
+  const uint8_t* p = text.data();
+  size_t last = text.size() - kMinValueBytes;
+  for (size_t i = 0; i <= last; ++i) {
+    uint64_t prefix = Prefix(p + i);
+    size_t slot = FilterSlot(prefix);
+    if (!(prefix_filter_[slot / 64] >> (slot % 64) & 1)) continue;
+    auto it = values_.find(prefix);
+    if (it == values_.end()) continue;
+    for (const Value& v : it->second) {
+      if (v.size > text.size() - i) continue;
+      XXH128_hash_t h = XXH3_128bits(p + i, size_t(v.size));
+      if (h.low64 != v.low || h.high64 != v.high) continue;
+      out->push_back({i, i + size_t(v.size)});
+      if (out->size() > kMaxRangesPerField) return;
+      i += size_t(v.size) - 1;
+      break;
+    }
+  }
+}
+
+bool RewritePayload(uint8_t kind, bool args, Bytes payload, const FieldRewrite& fn,
+                    std::string* out) {
+  out->clear();
+  const Layout* layout = args ? ArgsLayout(kind) : ResultLayout(kind);
+  ParsedPayload parsed;
+  if (layout == nullptr || !ParsePayload(*layout, payload, &parsed).empty()) {
+    return !payload.empty() && fn(payload, false, out);
+  }
+  const EffectSpec* spec = FindEffect(kind);
+  uint8_t keys = args && spec ? spec->key_fields : 0;
+  bool changed = false;
+  std::string field;
+  // The field's new bytes (a view of `field`), or its old ones.
+  auto rewrite = [&](Bytes b, bool key) -> std::string_view {
+    field.clear();
+    if (b.empty() || !fn(b, key, &field)) return AsChars(b);
+    changed = true;
+    return field;
+  };
+  for (uint8_t i = 0; i < parsed.count; ++i) {
+    const FieldValue& v = parsed.fields[i];
+    bool key = (keys >> i) & 1;
+    switch (v.type) {
+      case FieldType::kU32:
+      case FieldType::kI32:
+      case FieldType::kErrno:
+        AppendU32(out, v.number);
+        break;
+      case FieldType::kU64:
+      case FieldType::kTimeNs:
+        AppendU64(out, v.number);
+        break;
+      case FieldType::kFlag:
+        out->push_back(char(v.number));
+        break;
+      case FieldType::kText:
+        out->append(rewrite(v.bytes, key));
+        break;
+      case FieldType::kHex: {
+        // random.bits(n) returns exactly n bytes (its cross check).
+        std::string_view now = rewrite(v.bytes, key);
+        for (size_t k = 0; k < v.bytes.size(); ++k) {
+          out->push_back(now.empty() ? '\0' : now[k % now.size()]);
+        }
+        break;
+      }
+      case FieldType::kSizedText: {
+        std::string_view now = rewrite(v.bytes, key);
+        AppendU32(out, now.size());
+        out->append(now);
+        break;
+      }
+      case FieldType::kOptText:
+        out->push_back(char(v.number));
+        if (v.number != 0) out->append(rewrite(v.bytes, key));
+        break;
+      case FieldType::kTextList:
+        AppendU32(out, v.list.size());
+        for (Bytes item : v.list) {
+          std::string_view now = rewrite(item, key);
+          AppendU32(out, now.size());
+          out->append(now);
+        }
+        break;
+      case FieldType::kErrnoData:
+        AppendU32(out, v.number);
+        if (v.number == 0) out->append(rewrite(v.bytes, key));
+        break;
+      case FieldType::kUserResult:
+        out->push_back(char(v.number));
+        if (v.number == 0) {
+          out->append(rewrite(v.bytes, key));
+        } else {
+          // The exception's type names code, not data: kept.
+          AppendU32(out, v.bytes.size());
+          out->append(AsChars(v.bytes));
+          out->append(rewrite(v.message, key));
+        }
+        break;
+    }
+  }
+  return changed;
+}
+
+bool RedactCopies(uint8_t kind, bool args, Bytes payload, const ValueFinder& values,
+                  MarkerTable* markers, std::string* out) {
+  std::vector<ByteRange> ranges;
+  return RewritePayload(
+      kind, args, payload,
+      [&](Bytes field, bool, std::string* o) {
+        ranges.clear();
+        values.Find(field, &ranges);
+        if (ranges.empty()) return false;
+        ReplaceRanges(field, ranges, markers, o);
+        return true;
+      },
+      out);
+}
+
+std::string CheckRule(std::string_view rule) {
+  if (rule.empty()) return "is empty";
+  if (rule.size() > kMaxRuleBytes) {
+    return "is " + std::to_string(rule.size()) + " bytes long (at most " +
+           std::to_string(kMaxRuleBytes) + ")";
+  }
+  for (char c : rule) {
+    if (uint8_t(c) < 0x20 || c == 0x7f) return "contains a control character";
+  }
+  return "";
+}
+
+bool AddRedactionLine(std::string* field, std::string_view line) {
+  size_t size = field->size() + (field->empty() ? 0 : 1) + line.size();
+  if (size > format::kMaxShortString) return false;
+  if (!field->empty()) field->push_back('\n');
+  field->append(line);
+  return true;
+}
+
+bool MatchesGlob(const std::string& glob, std::string_view name) {
+  return ::fnmatch(glob.c_str(), std::string(name).c_str(), 0) == 0;
+}
+
+bool MatchesAnyGlob(const std::vector<std::string>& globs, std::string_view name) {
+  for (const std::string& g : globs) {
+    if (MatchesGlob(g, name)) return true;
+  }
+  return false;
+}
+
+}  // namespace tape::engine

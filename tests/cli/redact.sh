@@ -1,0 +1,184 @@
+# Sharing a trace: tape redact, and record/run --redact-env (spec §13.6).
+. "$(dirname "$0")/lib.sh"
+
+TOKEN=tok_live_8f2b9c71d3e4
+KEYLINE=MIIEvQIBADANBgkqhkiG9w0BAQEFAASC
+printf -- '-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n' "$KEYLINE" > deploy.pem
+cat > deploy.tape <<'EOF'
+let token = env.get("API_TOKEN");
+let key = fs.read("deploy.pem");
+if key == nil { print("no key"); exit(1); }
+print("calling the API with " + token);
+print("region " + env.get("REGION", "eu-west-1"));
+EOF
+
+API_TOKEN=$TOKEN run tape run deploy.tape --out run.bin
+expect_code 0
+expect_out "calling the API with $TOKEN"
+run tape inspect run.bin
+expect_out "$TOKEN"
+
+# --- tape redact ------------------------------------------------------------
+
+run tape redact run.bin --out clean.bin --name API_TOKEN --name deploy.pem
+expect_code 0
+expect_out "wrote clean.bin: 3 of 5 events redacted (the args of 1, the results of 2; 2 distinct markers)"
+grep -qa "$TOKEN" clean.bin && fail "the token is in clean.bin"
+grep -qa "$KEYLINE" clean.bin && fail "the key is in clean.bin"
+run tape inspect clean.bin
+expect_code 0
+expect_out "redacted: redact --name API_TOKEN; redact --name deploy.pem"
+expect_out 'env.get("API_TOKEN") -> "[redacted #1]" [result redacted]'
+expect_out 'fs.read("deploy.pem") -> "[redacted #2]" [result redacted]'
+expect_out 'io.write("calling the API with [redacted #1]\n") -> ok [args redacted]'
+expect_out 'env.get("REGION") -> unset  at'
+expect_no_out "$TOKEN"
+run tape inspect clean.bin --json --limit 1
+expect_out '"result":"[redacted #1]","redacted":["result"]}'
+run tape verify clean.bin
+expect_code 0
+expect_out "clean.bin: ok"
+
+# Replay says up front that the trace is redacted, then replays with the markers.
+run tape replay clean.bin
+expect_code 0
+expect_err "tape replay: note: clean.bin is redacted (redact --name API_TOKEN; redact --name deploy.pem): the program gets markers"
+expect_out "calling the API with [redacted #1]"
+
+# A program that acts on a secret's value can go another way on replay.
+cat > keylen.tape <<'EOF'
+print(format("key of {} bytes", len(fs.read("deploy.pem"))));
+EOF
+run tape run keylen.tape --out keylen.bin
+expect_out "key of 87 bytes"
+run tape redact keylen.bin --out keylen-clean.bin --kind fs.read
+expect_code 0
+run tape replay keylen-clean.bin
+expect_code 80
+expect_err "ArgsMismatch at seq 1"
+expect_err "(the trace is redacted: a program that acts on a secret's value can take another path when it gets the marker)"
+
+# The same rules, the same file.
+run tape redact run.bin --out clean2.bin --name API_TOKEN --name deploy.pem
+expect_same clean.bin clean2.bin
+
+# Rules that select nothing are named; the copy is still written.
+run tape redact run.bin --out none.bin --kind fs.write --match 'nothing-like-this'
+expect_code 0
+expect_out "wrote none.bin: 0 of 5 events redacted"
+expect_out "note:    --kind fs.write selected no event"
+expect_out "note:    --match pattern 1 matched nothing"
+
+# --match with a group replaces what the group matched; --site takes a location.
+run tape redact run.bin --out match.bin --match 'with (tok_[a-z0-9_]+)' --site deploy.tape:2:11
+expect_code 0
+run tape inspect match.bin
+expect_out 'io.write("calling the API with [redacted #2]\n")'
+expect_out 'fs.read("deploy.pem") -> "[redacted #1]" [result redacted]'
+expect_out "redacted: redact --site "
+expect_out "redact --match: 1 pattern, not recorded"
+expect_no_out "tok_[a-z0-9_]+"
+
+# A secret spelled out in the script: its source is redacted too, and replay
+# then needs the script itself.
+cat > hardcoded.tape <<'EOF'
+let password = "hunter2-x9q";
+print("logging in as admin");
+print(env.get("HOME_DIR", "/home/admin"));
+EOF
+run tape run hardcoded.tape --out hard.bin
+expect_code 0
+run tape redact hard.bin --out hard-clean.bin --match 'hunter2-[a-z0-9]+'
+expect_code 0
+expect_out "also:    the script's source (replay it with the script: tape replay SCRIPT --trace hard-clean.bin)"
+grep -qa "hunter2-x9q" hard-clean.bin && fail "the script's secret is in hard-clean.bin"
+run tape replay hard-clean.bin
+expect_code 2
+expect_err "the trace holds a redacted copy of the script 'hardcoded.tape'"
+run tape replay hardcoded.tape --trace hard-clean.bin
+expect_code 0
+expect_out "logging in as admin"
+
+# --- record/run --redact-env ------------------------------------------------
+
+API_TOKEN=$TOKEN run tape run deploy.tape --out rec.bin --redact-env 'API_*' --redact-env 'SECRET_*'
+expect_code 0
+expect_out "calling the API with $TOKEN"
+grep -qa "$TOKEN" rec.bin && fail "the token is in rec.bin"
+run tape inspect rec.bin
+expect_out "redacted: record --redact-env API_*; record --redact-env SECRET_*"
+expect_out 'env.get("API_TOKEN") -> "[redacted #1]" [result redacted]'
+expect_out 'io.write("calling the API with [redacted #1]\n") -> ok [args redacted]'
+expect_no_out "$TOKEN"
+API_TOKEN=other run tape replay rec.bin
+expect_code 0
+expect_out "calling the API with [redacted #1]"
+# A token passed to a command and appended to a file: the copies in proc.run's
+# argv list and output and in fs.append's data are markers too, and replay
+# (which does not run the command again) gives the program the markers.
+cat > cmd.tape <<'EOF'
+let t = env.get("API_TOKEN");
+let r = proc.run(["sh", "-c", "echo got $0", t]);
+print(r["stdout"]);
+fs.append("log.txt", "t=" + t + "\n");
+EOF
+API_TOKEN=$TOKEN run tape run cmd.tape --out cmd.bin --redact-env 'API_*'
+expect_code 0
+expect_out "got $TOKEN"
+grep -qa "$TOKEN" log.txt || fail "the program did not get the real token"
+grep -qa "$TOKEN" cmd.bin && fail "the token is in cmd.bin"
+run tape inspect cmd.bin
+expect_out '"echo got $0", "[redacted #1]"]'
+expect_out 'stdout="got [redacted #1]\n"'
+expect_out 'fs.append("log.txt", "t=[redacted #1]\n") -> ok [args redacted]'
+expect_no_out "$TOKEN"
+run tape verify cmd.bin
+expect_code 0
+run tape replay cmd.bin
+expect_code 0
+expect_out "got [redacted #1]"
+run tape record greet --out g.bin --redact-env ''
+expect_code 2
+expect_err "tape record: --redact-env '' is empty"
+
+# --- bad input ----------------------------------------------------------------
+
+run tape redact run.bin --out x.bin
+expect_code 2
+expect_err "no rule given: say what to redact with --kind, --name, --site or --match"
+run tape redact run.bin --out x.bin --match ''
+expect_code 2
+expect_err "--match '': the pattern is empty"
+run tape redact run.bin --out x.bin --match '(tok'
+expect_code 2
+expect_err "--match '(tok': not a regular expression: missing ): (tok"
+run tape redact run.bin --out x.bin --match 'a*'
+expect_code 2
+expect_err "it matches the empty text, so it would match everywhere"
+run tape redact run.bin --out run.bin --kind env.get
+expect_code 2
+expect_err "--out must name a new file"
+run tape redact run.bin --out ./run.bin --kind env.get
+expect_code 2
+expect_err "--out must name a new file"
+run tape redact run.bin --out x.bin --kind teleport
+expect_code 2
+expect_err "--kind teleport: not an effect (clock.now, random.bits"
+run tape redact run.bin --out x.bin --site nowhere.tape:1:1
+expect_code 2
+expect_err "--site nowhere.tape:1:1: neither a site id"
+echo "my notes" > notes.txt
+run tape redact run.bin --out notes.txt --kind env.get
+expect_code 2
+[ "$(cat notes.txt)" = "my notes" ] || fail "redact overwrote a file that is not a trace"
+run tape redact missing.bin --out x.bin --kind env.get
+expect_code 81
+head -c $(( $(wc -c < run.bin) - 20 )) run.bin > cut.bin
+run tape redact cut.bin --out x.bin --kind env.get
+expect_code 81
+expect_err "cut.bin is not a finished trace"
+expect_err "tape recover cut.bin --out FIXED"
+[ ! -e x.bin ] || fail "a refused redaction left x.bin"
+ls -a | grep -q recovering && fail "a refused redaction left a temporary file"
+
+finish

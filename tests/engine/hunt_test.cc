@@ -1,0 +1,241 @@
+// The hunt driver (engine/src/hunt.h) with stand-in runs: /bin/sh copies a
+// prepared trace to where the run records and exits as the test says, so
+// every path of the driver is exercised quickly and deterministically. The
+// real thing (tape hunt re-executing tape) is tested in tests/cli/hunt.sh.
+
+#include "engine/src/hunt.h"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "tests/engine/session_fixture.h"
+
+namespace tape::testing {
+namespace {
+
+using engine::Hunt;
+using engine::HuntOptions;
+using engine::HuntReport;
+
+// A trace of a program that makes `calls` clock readings (so different
+// `calls` are different paths).
+void MakeTrace(const TempDir& dir, const std::string& name, int calls) {
+  RecordOptions o;
+  o.trace_path = dir.File(name);
+  RunReport r = Record(TestProgram("fake",
+                                   [calls](Runtime& rt) {
+                                     for (int i = 0; i < calls; ++i) rt.ClockNow();
+                                     return 0;
+                                   }),
+                       o);
+  ASSERT_EQ(r.status, RunReport::Status::kOk) << r.error;
+}
+
+class HuntTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    MakeTrace(dir_, "pass.bin", 1);
+    MakeTrace(dir_, "a.bin", 2);
+    MakeTrace(dir_, "b.bin", 3);
+  }
+
+  // Runs `script` with $1 = the run, $2 = its trace, $3 = its seed, and
+  // $PASS, $A, $B the prepared traces.
+  HuntOptions Shell(const std::string& script) {
+    HuntOptions o;
+    o.executable = "/bin/sh";
+    std::string prelude = "PASS=" + dir_.File("pass.bin") + " A=" + dir_.File("a.bin") +
+                          " B=" + dir_.File("b.bin") + "; ";
+    o.command = [prelude, script](uint64_t run, const std::string& trace, uint64_t seed) {
+      return std::vector<std::string>{
+          "sh", "-c", prelude + script, "sh", std::to_string(run), trace, std::to_string(seed)};
+    };
+    o.name = "fake";
+    o.keep_dir = dir_.File("keep");
+    o.jobs = 1;
+    o.runs = 50;
+    o.progress = false;
+    return o;
+  }
+
+  std::set<std::string> Kept() const {
+    std::set<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(dir_.File("keep"))) {
+      names.insert(e.path().filename().string());
+    }
+    return names;
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(HuntTest, StopsAtTheFirstFailureAndKeepsOnlyItsTrace) {
+  HuntOptions o = Shell("cp \"$A\" \"$2\"; [ $(($1 % 5)) -ne 0 ] || { echo boom $1; exit 3; }");
+  HuntReport r = Hunt(o);
+  ASSERT_EQ(r.status, HuntReport::Status::kFound) << r.error;
+  EXPECT_EQ(engine::HuntExitCode(r), 0);
+  ASSERT_EQ(r.kept.size(), 1u);
+  EXPECT_EQ(r.kept[0].run, 5u);
+  EXPECT_EQ(r.kept[0].exit_code, 3);
+  EXPECT_EQ(r.kept[0].output, "boom 5\n");
+  EXPECT_EQ(r.kept[0].outcome, "exited with code 0");  // what the (stand-in) trace says
+  EXPECT_EQ(r.kept[0].trace, dir_.File("keep") + "/fake-run5.bin");
+  EXPECT_EQ(r.runs, 5u);
+  EXPECT_EQ(r.failures, 1u);
+  EXPECT_EQ(Kept(), (std::set<std::string>{"fake-run5.bin"}));
+  EXPECT_EQ(ReadFile(r.kept[0].trace), ReadFile(dir_.File("a.bin")));
+}
+
+TEST_F(HuntTest, RunsInParallelAndStopsTheOthersWhenOneFails) {
+  HuntOptions o = Shell("cp \"$A\" \"$2\"; [ \"$1\" = 9 ] && exit 1; sleep 0.05; exit 0");
+  o.jobs = 4;
+  HuntReport r = Hunt(o);
+  ASSERT_EQ(r.status, HuntReport::Status::kFound) << r.error;
+  EXPECT_EQ(r.jobs, 4u);
+  ASSERT_EQ(r.kept.size(), 1u);
+  EXPECT_EQ(r.kept[0].run, 9u);
+  // Run 9 started when 5 runs had ended; the runs still going when it failed
+  // were stopped and are not counted.
+  EXPECT_GE(r.runs, 6u);
+  EXPECT_LE(r.runs, 12u);
+  EXPECT_EQ(Kept(), (std::set<std::string>{"fake-run9.bin"})) << "stopped runs' traces remain";
+}
+
+TEST_F(HuntTest, NoFailureIsExitOneAndLeavesNoFiles) {
+  HuntOptions o = Shell("cp \"$PASS\" \"$2\"");
+  o.runs = 12;
+  o.jobs = 3;
+  HuntReport r = Hunt(o);
+  EXPECT_EQ(r.status, HuntReport::Status::kNotFound) << r.error;
+  EXPECT_EQ(engine::HuntExitCode(r), 1);
+  EXPECT_EQ(r.runs, 12u);
+  EXPECT_EQ(r.failures, 0u);
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("keep"))) << "the hunt made it and kept nothing";
+  std::vector<std::string> lines =
+      engine::DescribeHunt(r, o, [](const std::string& t) { return t; });
+  ASSERT_GE(lines.size(), 2u);
+  EXPECT_NE(lines[0].find("12 runs in "), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("0 failed, 0.0% (95% interval 0.0% to 24.2%)"), std::string::npos)
+      << lines[0];
+  EXPECT_EQ(lines[1], "no run met --until exit!=0; no trace kept");
+}
+
+TEST_F(HuntTest, OutputConditionMatchesALineOfStdoutOrStderr) {
+  HuntOptions o = Shell("cp \"$PASS\" \"$2\"; echo \"value $1\"; echo \"err $1\" >&2");
+  Result<engine::HuntCondition> until = engine::ParseHuntCondition("output~^err 1[2-9]$");
+  ASSERT_TRUE(until.has_value());
+  o.until = *until;
+  HuntReport r = Hunt(o);
+  ASSERT_EQ(r.status, HuntReport::Status::kFound) << r.error;
+  ASSERT_EQ(r.kept.size(), 1u);
+  EXPECT_EQ(r.kept[0].run, 12u);
+  EXPECT_EQ(r.kept[0].exit_code, 0);
+}
+
+TEST_F(HuntTest, KeepsFailuresThatTookDistinctPaths) {
+  HuntOptions o = Shell(
+      "case $1 in 3|5) cp \"$A\" \"$2\"; exit 1;; 7) cp \"$B\" \"$2\"; exit 1;; "
+      "*) cp \"$PASS\" \"$2\";; esac");
+  o.keep_failures = 2;
+  HuntReport r = Hunt(o);
+  ASSERT_EQ(r.status, HuntReport::Status::kFound) << r.error;
+  ASSERT_EQ(r.kept.size(), 2u);
+  EXPECT_EQ(r.kept[0].run, 3u);
+  EXPECT_EQ(r.kept[1].run, 7u);
+  EXPECT_NE(r.kept[0].path, r.kept[1].path);
+  EXPECT_EQ(r.failures, 3u);
+  EXPECT_EQ(r.same_path, 1u);
+  EXPECT_EQ(r.runs, 7u);
+  EXPECT_EQ(Kept(), (std::set<std::string>{"fake-run3.bin", "fake-run7.bin"}));
+}
+
+TEST_F(HuntTest, NeverOverwritesAnExistingFile) {
+  std::filesystem::create_directories(dir_.File("keep"));
+  std::ofstream(dir_.File("keep/fake-run2.bin")) << "an older trace";
+  HuntOptions o = Shell("cp \"$A\" \"$2\"; [ \"$1\" != 2 ]");
+  HuntReport r = Hunt(o);
+  ASSERT_EQ(r.status, HuntReport::Status::kFound) << r.error;
+  EXPECT_EQ(r.kept[0].trace, dir_.File("keep") + "/fake-run2-2.bin");
+  EXPECT_EQ(ReadFile(dir_.File("keep/fake-run2.bin")), "an older trace");
+}
+
+TEST_F(HuntTest, ARunPastTheTimeoutIsStoppedAndCountsAsKilled) {
+  HuntOptions o = Shell("cp \"$PASS\" \"$2\"; exec sleep 30");
+  o.timeout_s = 1;
+  o.runs = 1;
+  HuntReport r = Hunt(o);
+  ASSERT_EQ(r.status, HuntReport::Status::kFound) << r.error;
+  EXPECT_EQ(r.timeouts, 1u);
+  ASSERT_EQ(r.kept.size(), 1u);
+  EXPECT_TRUE(r.kept[0].timed_out);
+  EXPECT_EQ(r.kept[0].exit_code, 128 + SIGTERM);
+  EXPECT_LT(r.elapsed_ns, uint64_t(10e9));
+}
+
+TEST_F(HuntTest, ARunThatLeavesNoTraceStopsTheHuntWithItsOutput) {
+  HuntOptions o = Shell("echo cannot write the trace >&2; exit 81");
+  HuntReport r = Hunt(o);
+  EXPECT_EQ(r.status, HuntReport::Status::kError);
+  EXPECT_EQ(engine::HuntExitCode(r), 81);
+  EXPECT_NE(r.error.find("run 1 left no trace (it exited with code 81); its output:\n"
+                         "  cannot write the trace"),
+            std::string::npos)
+      << r.error;
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("keep")));
+}
+
+TEST_F(HuntTest, ChaoticRunsGetTheirOwnSeeds) {
+  HuntOptions o = Shell("cp \"$PASS\" \"$2\"; [ \"$1\" != 4 ] || { echo \"$3\"; exit 1; }");
+  o.chaos = true;
+  o.seed = 99;
+  HuntReport r = Hunt(o);
+  ASSERT_EQ(r.status, HuntReport::Status::kFound) << r.error;
+  EXPECT_EQ(r.kept[0].chaos_seed, engine::RunSeed(99, 4));
+  EXPECT_EQ(r.kept[0].output, std::to_string(engine::RunSeed(99, 4)) + "\n");
+  EXPECT_NE(engine::RunSeed(99, 4), engine::RunSeed(99, 5));
+  EXPECT_NE(engine::RunSeed(99, 4), engine::RunSeed(100, 4));
+}
+
+TEST(HuntCondition, ParsesExitAndOutputConditions) {
+  auto until = engine::ParseHuntCondition("exit!=0");
+  ASSERT_TRUE(until.has_value());
+  EXPECT_EQ(until->kind, engine::HuntCondition::Kind::kExitNot);
+  until = engine::ParseHuntCondition("exit==139");
+  ASSERT_TRUE(until.has_value());
+  EXPECT_EQ(until->kind, engine::HuntCondition::Kind::kExitIs);
+  EXPECT_EQ(until->code, 139);
+  until = engine::ParseHuntCondition("output~FAIL: .*42");
+  ASSERT_TRUE(until.has_value());
+  EXPECT_EQ(until->pattern, "FAIL: .*42");
+  const std::pair<const char*, const char*> bad[] = {
+      {"exit=1", "expected exit!=K, exit==K"}, {"exit==256", "expected exit!=K"},
+      {"exit==-1", "expected exit!=K"},        {"exit!=", "expected exit!=K"},
+      {"output~", "the regex is empty"},       {"output~(", "not a regular expression"},
+      {"crash", "expected exit!=K"},
+  };
+  for (const auto& [text, expected] : bad) {
+    auto c = engine::ParseHuntCondition(text);
+    ASSERT_FALSE(c.has_value()) << text;
+    EXPECT_NE(c.error().message().find(expected), std::string::npos) << c.error().message();
+  }
+}
+
+TEST(HuntStatistics, WilsonIntervals) {
+  double low, high;
+  engine::WilsonInterval(1, 46, &low, &high);
+  EXPECT_NEAR(low, 0.003848, 1e-6);
+  EXPECT_NEAR(high, 0.113353, 1e-6);
+  engine::WilsonInterval(0, 200, &low, &high);
+  EXPECT_EQ(low, 0);
+  EXPECT_NEAR(high, 0.018845, 1e-6);
+  engine::WilsonInterval(10, 100, &low, &high);
+  EXPECT_NEAR(low, 0.055229, 1e-6);
+  EXPECT_NEAR(high, 0.174366, 1e-6);
+}
+
+}  // namespace
+}  // namespace tape::testing

@@ -1,0 +1,72 @@
+// tape hunt <program|script.tape> [--runs N] [--jobs J] [--until COND] [--keep DIR]
+//           [--keep-failures K] [--timeout S] [--chaos SPEC [--seed S]] [-- ARGS]
+//
+// Records a program again and again, J runs at a time, until a run fails,
+// and keeps that run's trace (engine/src/hunt.h). Each run is `tape record`
+// or `tape run` in a child process, so a crash or hang of one run does not
+// take the hunt down. Exit 0 when a failure was found, 1 when none was (as
+// grep does), 128+N when a signal stopped the hunt.
+
+#include <cstdio>
+#include <iostream>
+
+#include "engine/programs/programs.h"
+#include "engine/src/chaos.h"
+#include "engine/src/hunt.h"
+#include "tools/cli.h"
+#include "tools/program_loader.h"
+
+namespace tape::cli {
+
+int RunHunt(const HuntArgs& args) {
+  // A built-in program by name; anything else is a script's path.
+  bool script = args.program.ends_with(".tape") || args.program.find('/') != std::string::npos ||
+                programs::FindBuiltin(args.program) == nullptr;
+  Result<Program> program = script ? LoadScript(args.program) : LoadBuiltin(args.program);
+  if (!program.has_value()) {
+    const Status& e = program.error();
+    if (e.code() == StatusCode::kScriptError) {
+      std::cerr << e.message() << (e.message().ends_with("\n") ? "" : "\n");
+      return kExitScript;
+    }
+    return Fail("hunt", kExitUsage, e.message());
+  }
+  Result<engine::HuntCondition> until = engine::ParseHuntCondition(args.until);
+  if (!until.has_value()) return Fail("hunt", kExitUsage, "--until " + until.error().message());
+  Status chaos_ok = CheckChaosFlags(args.chaos, args.seed);
+  if (!chaos_ok.ok()) return Fail("hunt", kExitUsage, chaos_ok.message());
+
+  engine::HuntOptions o;
+  o.name = program->name;
+  o.keep_dir = args.keep;
+  o.runs = args.runs;
+  o.jobs = args.jobs;
+  o.until = *until;
+  o.keep_failures = args.keep_failures;
+  o.timeout_s = args.timeout_s;
+  o.chaos = !args.chaos.empty();
+  o.seed = o.chaos ? args.seed.value_or(engine::NewChaosSeed()) : 0;
+  o.command = [&args, script](uint64_t, const std::string& trace, uint64_t seed) {
+    std::vector<std::string> argv = {"tape", script ? "run" : "record", args.program, "--out",
+                                     trace};
+    if (!args.chaos.empty()) {
+      argv.insert(argv.end(), {"--chaos", args.chaos, "--seed", std::to_string(seed)});
+    }
+    if (!args.args.empty()) {
+      argv.push_back("--");
+      argv.insert(argv.end(), args.args.begin(), args.args.end());
+    }
+    return argv;
+  };
+  engine::HuntReport report = engine::Hunt(o);
+  if (report.status != engine::HuntReport::Status::kError || report.runs > 0) {
+    std::vector<std::string> lines = engine::DescribeHunt(
+        report, o, [](const std::string& trace) { return "tape replay " + trace; });
+    for (const std::string& line : lines) std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+  }
+  if (report.status == engine::HuntReport::Status::kError) Error("hunt", report.error);
+  return engine::HuntExitCode(report);
+}
+
+}  // namespace tape::cli
