@@ -70,7 +70,7 @@ TEST_F(DriftTest, ACallFromAnotherLineIsSiteMismatch) {
   EXPECT_NE(r.drift->got.find("random.bits(8) at tests/engine/drift_test.cc:"), std::string::npos);
   EXPECT_NE(r.drift->expected, r.drift->got);
   // The same call (kind and args) on another line of the same file: it moved.
-  EXPECT_NE(r.drift->hint.find("the same call moved from line 22 to line 20 of "
+  EXPECT_NE(r.drift->hint.find("the same call moved from line 24 to line 22 of "
                                "tests/engine/drift_test.cc"),
             std::string::npos)
       << r.drift->hint;
@@ -224,6 +224,18 @@ TEST(IntRunReplay, ServesTheRecordedValuesAndDriftsAtTheRightSeq) {
       << r.drift->expected;
   EXPECT_NE(r.drift->got.find("clock.now() at other-site"), std::string::npos) << r.drift->got;
   EXPECT_TRUE(std::equal(recorded.begin(), recorded.begin() + 37, loops.seen.begin()));
+  // The report's context comes from the file, not from the run being served:
+  // the three events the run served last, and no lane (no threads).
+  EXPECT_EQ(r.drift->lane, -1);
+  EXPECT_EQ(r.drift->recent.find("seq 33 "), std::string::npos) << r.drift->recent;
+  for (const char* line : {"seq 34  clock.now() -> ", "\nseq 35  clock.now() -> ",
+                           "\nseq 36  clock.now() -> "}) {
+    EXPECT_NE(r.drift->recent.find(line), std::string::npos) << line << "\n" << r.drift->recent;
+  }
+  EXPECT_EQ(r.drift->recent.find("seq 37"), std::string::npos) << r.drift->recent;
+  EXPECT_NE(r.drift->Describe().find("recorded before it:\n    seq 34  clock.now()"),
+            std::string::npos)
+      << r.drift->Describe();
 
   loops.mode = "other-kind";
   r = ReplayCaptured(dir, loops.program(), "t").report;
@@ -236,6 +248,13 @@ TEST(IntRunReplay, ServesTheRecordedValuesAndDriftsAtTheRightSeq) {
   ASSERT_EQ(r.status, RunReport::Status::kDrift) << r.error;
   EXPECT_EQ(r.drift->kind, DriftKind::kSiteMismatch) << r.drift->Describe();
   EXPECT_EQ(r.drift->seq, 80u);
+  EXPECT_EQ(r.drift->recent.find("seq 76 "), std::string::npos) << r.drift->recent;
+  EXPECT_NE(r.drift->recent.find("seq 79  clock.now() -> "), std::string::npos)
+      << r.drift->recent;
+  // The recorded event is read from the cursor-only decode: the same call
+  // (clock.now at the second loop's line) is recognized as moved.
+  EXPECT_NE(r.drift->hint.find("the same call moved from line "), std::string::npos)
+      << r.drift->hint;
 }
 
 }  // namespace

@@ -256,6 +256,74 @@ TEST(ChunkCursor, IntRunsAreTheMaximalStretchesAndServeTheRecordedValues) {
   }
 }
 
+// Threads' events (LANES, §7.7): clock readings at one site from several
+// lanes, in bursts of random length. A run never spans two lanes, so that
+// replay, which serves each lane its own events, can hand a run to one lane.
+TEST(ChunkCursor, IntRunsStayInOneLane) {
+  for (uint32_t seed : {61u, 62u}) {
+    TempDir dir;
+    std::vector<TestEvent> events = RunEvents(seed, 4000);
+    std::vector<uint32_t> lanes(events.size());
+    std::mt19937 rng(seed);
+    for (size_t i = 0; i < events.size();) {
+      uint32_t lane = rng() % 3, burst = 1 + rng() % 12;
+      for (uint32_t b = 0; b < burst && i < events.size(); ++b) lanes[i++] = lane;
+    }
+    {
+      WriterOptions o;
+      o.chunk_max_events = 600;
+      auto writer = TraceWriter::Create(dir.File("t"), TestHeader(), o);
+      ASSERT_TRUE(writer.has_value()) << writer.error().message();
+      (*writer)->EnableLanes();
+      LaneQueue* q = (*writer)->AcquireLaneQueue();
+      for (size_t i = 0; i < events.size(); ++i) {
+        const TestEvent& e = events[i];
+        (*writer)->DefineSite(e.site, SiteText(e.site));
+        (*writer)->AppendFromLane(q, lanes[i], e.site, e.kind, AsBytes(e.args),
+                                  AsBytes(e.result));
+      }
+      (*writer)->ReleaseLaneQueue(q);
+      Status s = (*writer)->Finish(Outcome::Exited(0));
+      ASSERT_TRUE(s.ok()) << s.message();
+    }
+    auto reader = TraceReader::Open(dir.File("t"));
+    ASSERT_TRUE(reader.has_value());
+    ChunkDecoder full_decoder, cursor_decoder;
+    DecodedChunk full, slim;
+    uint64_t in_runs = 0, cut_by_lane = 0;
+    for (size_t c = 0; c < (*reader)->chunks().size(); ++c) {
+      ASSERT_TRUE((*reader)->ReadChunk(c, kDecodeAll, &full_decoder, &full).ok());
+      ASSERT_TRUE((*reader)->ReadChunk(c, kDecodeCursor, &cursor_decoder, &slim).ok());
+      ASSERT_TRUE(slim.has_lanes());
+      auto same = [&](uint32_t j, uint32_t i) {
+        return RunEligible(full, j) && full.site(j) == full.site(i) &&
+               full.kind(j) == full.kind(i);
+      };
+      std::vector<DecodedChunk::IntRun> want;
+      for (uint32_t i = 0; i < full.size();) {
+        uint32_t j = i;
+        while (j < full.size() && same(j, i) && full.lane(j) == full.lane(i)) ++j;
+        if (j - i >= DecodedChunk::kMinIntRun) want.push_back({i, j - i});
+        // A stretch that only a change of lane ends.
+        if (j > i && j < full.size() && same(j, i)) ++cut_by_lane;
+        i = std::max(j, i + 1);
+      }
+      const auto& runs = slim.columns().int_runs;
+      ASSERT_EQ(runs.size(), want.size()) << "chunk " << c;
+      for (size_t k = 0; k < runs.size(); ++k) {
+        EXPECT_EQ(runs[k].first, want[k].first);
+        EXPECT_EQ(runs[k].count, want[k].count);
+        for (uint32_t e = 1; e < runs[k].count; ++e) {
+          EXPECT_EQ(slim.lane(runs[k].first + e), slim.lane(runs[k].first));
+        }
+        in_runs += runs[k].count;
+      }
+    }
+    EXPECT_GT(in_runs, events.size() / 10);
+    EXPECT_GT(cut_by_lane, 10u);  // the lanes did cut stretches that would otherwise be runs
+  }
+}
+
 TEST(ChunkDecoder, DecodedContentHashIsTheContentHash) {
   TempDir dir;
   auto events = RandomEvents(45, 2000);
