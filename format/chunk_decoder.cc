@@ -445,7 +445,7 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
   return Status::Ok();
 }
 
-void ChunkDecoder::FindIntRuns(DecodedChunk* out) const {
+void ChunkDecoder::FindIntRuns(DecodedChunk* out) {
   DecodedChunk::Columns& c = out->columns_;
   std::vector<DecodedChunk::IntRun>& runs = c.int_runs;
   runs.clear();
@@ -455,9 +455,7 @@ void ChunkDecoder::FindIntRuns(DecodedChunk* out) const {
   const uint8_t* ix = c.site_index.data();
   const uint8_t* a = c.arg_lens.data();  // validated: one varint per event
   const uint8_t* r = c.result_lens.data();
-  // A run never spans two lanes (§7.7): each lane is served its own events.
-  const uint32_t* lanes = out->lanes();
-  uint32_t start = 0, count = 0, run_site = 0, run_lane = 0;
+  uint32_t start = 0, count = 0, run_site = 0;
   uint8_t run_kind = 0;
   auto flush = [&] {
     if (count >= DecodedChunk::kMinIntRun) runs.push_back({start, count});
@@ -474,8 +472,7 @@ void ChunkDecoder::FindIntRuns(DecodedChunk* out) const {
     }
     uint32_t site =
         width_ == 1 ? ix[i] : width_ == 2 ? LoadU16(ix + 2 * i) : LoadU32(ix + 4 * i);
-    uint32_t lane = lanes != nullptr ? lanes[i] : 0;
-    if (count > 0 && site == run_site && kinds[i] == run_kind && lane == run_lane) {
+    if (count > 0 && site == run_site && kinds[i] == run_kind) {
       ++count;
       continue;
     }
@@ -484,9 +481,26 @@ void ChunkDecoder::FindIntRuns(DecodedChunk* out) const {
     count = 1;
     run_site = site;
     run_kind = kinds[i];
-    run_lane = lane;
   }
   flush();
+  // A run never spans two lanes (§7.7): each lane is served its own events.
+  // Cut apart afterwards, so that chunks without lanes (most) pay nothing.
+  const uint32_t* lanes = out->lanes();
+  if (lanes == nullptr || runs.empty()) return;
+  whole_runs_.swap(runs);
+  runs.clear();
+  for (const DecodedChunk::IntRun& run : whole_runs_) {
+    start = run.first;
+    count = 0;
+    for (uint32_t i = run.first; i < run.first + run.count; ++i) {
+      if (count > 0 && lanes[i] != lanes[start]) {
+        flush();
+        start = i;
+      }
+      ++count;
+    }
+    flush();
+  }
 }
 
 namespace {

@@ -215,7 +215,7 @@ class ChunkDecoder {
   Status DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results, bool sizes_only,
                     DecodedChunk::Heap* heap, std::vector<DecodedChunk::Slot>* slots);
   // Finds the chunk's integer runs (kDecodeCursor) from its validated columns.
-  void FindIntRuns(DecodedChunk* out) const;
+  void FindIntRuns(DecodedChunk* out);
   Status Fail(const std::string& what) const;
 
   ZSTD_DCtx_s* dctx_;
@@ -226,6 +226,7 @@ class ChunkDecoder {
   uint32_t inflated_mask_ = 0;
   bool decoded_ = false;  // the last Decode succeeded
   std::vector<uint8_t> lanes_buffer_;
+  std::vector<DecodedChunk::IntRun> whole_runs_;  // FindIntRuns: runs before lanes cut them
   ChunkHeader header_;
   uint8_t width_ = 1;
   uint64_t file_offset_ = 0;
