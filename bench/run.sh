@@ -88,7 +88,7 @@ done
 echo
 
 echo "## Google Benchmark suites (Debian's libbenchmark is a DEBUG build; numbers are still usable)"
-for suite in format_bench engine_bench; do
+for suite in format_bench engine_bench effects_bench; do
   "$B/$suite" --benchmark_min_time=0.2 2>&1 | grep -E "^BM_|^-|^Benchmark"
 done
 for suite in "$B"/lang/*_bench; do

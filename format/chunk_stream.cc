@@ -11,7 +11,9 @@ ChunkStream::ChunkStream(const TraceReader* reader, unsigned parts, size_t first
   if (first_chunk < end_) thread_ = std::thread([this] { DecodeLoop(); });
 }
 
-ChunkStream::~ChunkStream() {
+ChunkStream::~ChunkStream() { Stop(); }
+
+void ChunkStream::Stop() {
   {
     std::lock_guard lock(mu_);
     stop_ = true;
@@ -47,7 +49,8 @@ Result<const DecodedChunk*> ChunkStream::Next() {
   cv_.notify_all();
   if (next_to_return_ >= end_) return static_cast<const DecodedChunk*>(nullptr);
   Slot& slot = slots_[next_to_return_ % kSlots];
-  cv_.wait(lock, [&] { return slot.ready; });
+  cv_.wait(lock, [&] { return slot.ready || stop_; });
+  if (!slot.ready) return Status::InvalidArgument("the trace's chunk stream was stopped");
   slot.ready = false;
   holding_ = true;
   ++next_to_return_;

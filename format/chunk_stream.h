@@ -24,8 +24,14 @@ class ChunkStream {
   ChunkStream& operator=(const ChunkStream&) = delete;
 
   // The next chunk, or nullptr after the last one. The chunk returned by the
-  // previous call is released (its memory is reused).
+  // previous call is released (its memory is reused). After Stop(), an error.
   Result<const DecodedChunk*> Next();
+
+  // Stops decoding ahead and joins the helper thread: after it returns, the
+  // stream no longer reads the trace's mapping (a caller that guards reads
+  // against a file shrinking under it can drop the guard). Idempotent; the
+  // destructor calls it.
+  void Stop();
 
  private:
   struct Slot {

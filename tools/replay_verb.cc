@@ -20,6 +20,9 @@ int RunReplay(const ReplayArgs& in) {
   if (args.trace.empty()) {
     return Fail("replay", kExitUsage, "--trace FILE is required (the trace to replay)");
   }
+  // From the first read of the trace to the last: a file that shrinks under
+  // the replay (re-recorded in place, truncated) is a trace error, exit 81.
+  GuardTraceReads("replay");
   auto opened = format::TraceReader::Open(args.trace);
   if (!opened.has_value()) {
     if (opened.error().code() == StatusCode::kUnsupported) {

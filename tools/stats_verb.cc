@@ -211,13 +211,13 @@ int RunStats(const StatsArgs& args) {
     constexpr size_t kShownLanes = 16;
     std::printf("\n%-12s %12s %7s\n", "lane", "events", "share");
     size_t shown = 0;
-    for (const auto& [lane, events] : lanes) {
+    for (const auto& [lane, lane_events] : lanes) {
       if (shown++ == kShownLanes) {
         std::printf("... and %zu more lanes (--json lists them all)\n", lanes.size() - kShownLanes);
         break;
       }
-      std::printf("%-12u %12llu %6.1f%%\n", lane, (unsigned long long)events,
-                  100.0 * double(events) / double(held));
+      std::printf("%-12u %12llu %6.1f%%\n", lane, (unsigned long long)lane_events,
+                  100.0 * double(lane_events) / double(held));
     }
   }
   if (untallied > 0) {

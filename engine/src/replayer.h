@@ -57,6 +57,12 @@ class Replayer final : public Runtime {
 
   const std::optional<DriftInfo>& drift() const { return drift_; }
 
+  // Stops decoding chunks ahead (joins the read-ahead thread). Call once the
+  // program has ended and before leaving the scope that guards reads of the
+  // trace: afterwards nothing of this replayer touches the trace's mapping,
+  // so a file that shrinks later cannot fault in it. No Perform() after it.
+  void StopReadAhead() { stream_.Stop(); }
+
  protected:
   void OnUserKind(EffectKind, std::string_view) override {}
   [[noreturn]] void BadResult(EffectKind kind) override;

@@ -233,6 +233,10 @@ RunReport Replay(const Program& program, const ReplayOptions& options) {
       guard = std::make_unique<engine::SignalGuard>(&replayer, recorded.Describe(), options.label);
     }
     run = RunProgram(program, replayer);
+    // The read-ahead thread may still be decoding a chunk the program never
+    // asked for; it must be done before the guard that turns a fault in the
+    // mapped trace into "the trace changed" (exit 81) goes away.
+    replayer.StopReadAhead();
   }
   report.events = replayer.seq();
   if (run.trace_error) {

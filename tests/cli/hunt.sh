@@ -62,6 +62,12 @@ kept=$(only_file script)
 run tape replay "$kept"
 expect_code 1
 expect_out "FAIL: expected the answer to be 42"
+# The README's quick start: the fixed copy, on the very byte that failed.
+run tape rerun "$SRC/examples/scripts/flaky_fixed.tape" --trace "$kept"
+expect_code 0
+expect_out "(small), handled"
+expect_err "recorded: the program exited with code 1; now: the program exited with code 0"
+expect_err "1 input served from the trace (1 by site"
 TAPE_TEST_MODE=flaky run "$CRASH" hunt --jobs 2 --keep embedded
 expect_code 0
 expect_out "    flaked"

@@ -107,7 +107,10 @@ expect_same long.out <(echo "long done")
 run tape run long.tape --out shrink.bin
 "$TAPE" replay --trace shrink.bin > shrink.out 2> shrink.err &
 replay=$!
-sleep 0.15
+for _ in $(seq 1 200); do  # until the replay has mapped it (a slow machine takes long to start)
+  grep -q "/shrink.bin\$" "/proc/$replay/maps" 2> /dev/null && break
+  sleep 0.02
+done
 truncate -s 20000 shrink.bin
 wait $replay
 CODE=$?; LAST="replay of a trace truncated under it"; ERR=$(cat shrink.err)
