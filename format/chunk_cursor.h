@@ -7,8 +7,15 @@
 // clock event instead, and keeps its running state (heap offsets, the last
 // value of each integer-coded kind) locally.
 //
-// REQUIRES: the chunk was decoded with kDecodePayloads | kDecodeSites, which
-// validated every length and index; the cursor does not check them again.
+// Replay decodes chunks with kDecodeCursor, which skips the random-access
+// arrays and finds the chunk's integer runs: a run (events with one site,
+// kind and lane, no args and integer-coded results, as a hot loop reading
+// the clock makes) is handed out whole (IntRunLeft, SkipIntRun), so the replayer
+// serves each of its events by adding one delta.
+//
+// REQUIRES: the chunk was decoded with kDecodeCursor or with kDecodePayloads |
+// kDecodeSites, which validated every length, index and varint; the cursor
+// does not check them again.
 
 #ifndef TAPE_FORMAT_CHUNK_CURSOR_H_
 #define TAPE_FORMAT_CHUNK_CURSOR_H_
@@ -24,7 +31,6 @@ namespace tape::format {
 class ChunkCursor {
  public:
   void Reset(const DecodedChunk* chunk) {
-    chunk_ = chunk;
     const DecodedChunk::Columns& c = chunk->columns();
     i_ = 0;
     n_ = chunk->size();
@@ -40,6 +46,10 @@ class ChunkCursor {
     arg_at_ = result_at_ = 0;
     int_kind_ = c.int_kind;
     lanes_ = chunk->lanes();
+    arg_refs_ = c.blob_refs.data();
+    result_refs_ = c.blob_refs.data() + 8 * c.arg_spills;
+    run_ = c.int_runs.data();
+    runs_end_ = run_ + c.int_runs.size();
     std::memset(last_, 0, sizeof last_);
   }
 
@@ -58,7 +68,7 @@ class ChunkCursor {
   void Take(PayloadView* args, PayloadView* result) {
     uint64_t v = Varint(&arg_lens_);
     if (v & 1) [[unlikely]] {
-      *args = chunk_->args(i_);
+      *args = Spilled(v >> 1, arg_heap_ + arg_at_, &arg_refs_);
       arg_at_ += kSpilledEntry;
     } else {
       *args = {arg_heap_ + arg_at_, v >> 1, 0, 0};
@@ -67,7 +77,7 @@ class ChunkCursor {
     v = Varint(&result_lens_);
     uint8_t k = kinds_[i_];
     if (v & 1) [[unlikely]] {
-      *result = chunk_->result(i_);
+      *result = Spilled(v >> 1, result_heap_ + result_at_, &result_refs_);
       result_at_ += kSpilledEntry;
     } else if (v == 16 && int_kind_[k]) {
       last_[k] = int64_t(uint64_t(last_[k]) + uint64_t(UnZigZag(Varint(&ints_))));
@@ -80,8 +90,39 @@ class ChunkCursor {
     ++i_;
   }
 
+  // The number of events, from the current one, left in the integer run
+  // that holds it; 0 when it is in none.
+  uint32_t IntRunLeft() {
+    while (run_ != runs_end_ && run_->first + run_->count <= i_) ++run_;
+    if (run_ == runs_end_ || run_->first > i_) return 0;
+    return run_->first + run_->count - i_;
+  }
+  // Where the current event's integer delta starts, and the running value
+  // of its kind before it: a run's results are those values plus each delta
+  // in turn (§7.5), read with ReadDelta.
+  const uint8_t* int_deltas() const { return ints_; }
+  int64_t last_value() const { return last_[kinds_[i_]]; }
+  static int64_t ReadDelta(const uint8_t** p) { return UnZigZag(Varint(p)); }
+  // Moves past `taken` events of the current integer run (taken <= IntRunLeft()),
+  // whose deltas were read up to `deltas`, ending at `value`.
+  void SkipIntRun(uint32_t taken, const uint8_t* deltas, int64_t value) {
+    if (taken == 0) return;
+    last_[kinds_[i_]] = value;
+    i_ += taken;
+    arg_lens_ += taken;  // one byte each: no args
+    result_lens_ += taken;  // one byte each: 8 bytes, integer-coded
+    ints_ = deltas;
+  }
+
  private:
   static constexpr size_t kSpilledEntry = 8;  // §7.4
+  // A spilled payload: its hash is its heap entry, its first BLOB record the
+  // next entry of BLOB_REFS.
+  static PayloadView Spilled(uint64_t size, const uint8_t* entry, const uint8_t** ref) {
+    PayloadView p{nullptr, size, LoadU64(entry), LoadU64(*ref)};
+    *ref += 8;
+    return p;
+  }
   static uint64_t Varint(const uint8_t** p) {
     uint64_t v = *(*p)++;
     if (v < 0x80) [[likely]] return v;
@@ -93,7 +134,6 @@ class ChunkCursor {
     }
   }
 
-  const DecodedChunk* chunk_ = nullptr;
   uint32_t i_ = 0, n_ = 0;
   const uint8_t* kinds_ = nullptr;
   const uint64_t* dict_ = nullptr;
@@ -104,6 +144,8 @@ class ChunkCursor {
   uint64_t arg_at_ = 0, result_at_ = 0;
   const bool* int_kind_ = nullptr;
   const uint32_t* lanes_ = nullptr;  // nullptr: every event is in lane 0
+  const uint8_t *arg_refs_ = nullptr, *result_refs_ = nullptr;  // the next spilled payloads'
+  const DecodedChunk::IntRun *run_ = nullptr, *runs_end_ = nullptr;
   int64_t last_[256];
   uint8_t value_[8];
 };

@@ -89,6 +89,8 @@ Status ChunkDecoder::ParseTable(Bytes body, uint64_t file_offset) {
   if (table_end > body.size()) return Fail("section table of " + std::to_string(count) +
                                            " entries does not fit in the chunk");
   for (auto& s : sections_) s = SectionRef();
+  inflated_mask_ = 0;
+  decoded_ = false;
   const uint8_t* entry = body.data() + kChunkFixedSize;
   uint64_t data_at = table_end;
   int previous_id = 0;
@@ -130,6 +132,16 @@ Status ChunkDecoder::ParseTable(Bytes body, uint64_t file_offset) {
 
 Status ChunkDecoder::Inflate(uint8_t id, uint32_t max_raw, std::vector<uint8_t>* buffer,
                              Bytes* out) {
+  TAPE_RETURN_IF_ERROR(InflateSection(id, max_raw, buffer, out));
+  if (id < 16) {
+    inflated_[id] = *out;
+    inflated_mask_ |= 1u << id;
+  }
+  return Status::Ok();
+}
+
+Status ChunkDecoder::InflateSection(uint8_t id, uint32_t max_raw, std::vector<uint8_t>* buffer,
+                                    Bytes* out) {
   const SectionRef& s = sections_[id];
   *out = {};
   if (!s.present) return Status::Ok();
@@ -180,10 +192,13 @@ Status ChunkDecoder::DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results, 
   std::fill(int_kind, int_kind + 256, false);
   for (uint8_t k : int_kinds_) int_kind[k] = true;
   const uint8_t* kinds = current_->kinds_.data();
-  slots->resize(n);
-  DecodedChunk::Slot* slot = slots->data();
+  DecodedChunk::Slot* slot = nullptr;
+  if (slots != nullptr) {
+    slots->resize(n);
+    slot = slots->data();
+  }
   heap->spills.clear();
-  int_coded_.assign(results ? n : 0, 0);
+  int_coded_.assign(results && slot != nullptr ? n : 0, 0);
   spill_heap_at_.clear();
   const uint8_t* p = lens.data();
   const uint8_t* end = p + lens.size();
@@ -207,18 +222,20 @@ Status ChunkDecoder::DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results, 
       }
       spill_heap_at_.push_back(uint32_t(at));
       heap->spills.push_back({len, 0, 0});
-      slot[i] = {uint32_t(heap->spills.size() - 1), DecodedChunk::kSpilled};
+      if (slot) slot[i] = {uint32_t(heap->spills.size() - 1), DecodedChunk::kSpilled};
       at += kSpilledHeapEntry;
     } else if (results && len == 8 && int_kind[kinds[i]]) {
-      slot[i] = {uint32_t(heap_size + uint64_t(ints) * 8), 8};
-      int_coded_[i] = 1;
+      if (slot) {
+        slot[i] = {uint32_t(heap_size + uint64_t(ints) * 8), 8};
+        int_coded_[i] = 1;
+      }
       ++ints;
     } else {
       if (len > heap_size - at) {
         return Fail(std::string(SectionName(heap_id)) + " is shorter than its lengths (event " +
                     std::to_string(header_.first_seq + i) + ")");
       }
-      slot[i] = {uint32_t(at), uint32_t(len)};
+      if (slot) slot[i] = {uint32_t(at), uint32_t(len)};
       at += len;
     }
   }
@@ -233,7 +250,7 @@ Status ChunkDecoder::DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results, 
   for (size_t k = 0; k < spill_heap_at_.size(); ++k) {
     heap->spills[k].hash = LoadU64(heap->bytes.data() + spill_heap_at_[k]);
   }
-  heap->ints.resize(uint64_t(ints) * 8);
+  heap->ints.resize(slot != nullptr ? uint64_t(ints) * 8 : 0);
   if (!results) return Status::Ok();
   // Integer-coded results (§7.5): per-kind running values, zigzag deltas.
   Bytes coded;
@@ -242,6 +259,20 @@ Status ChunkDecoder::DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results, 
   columns.int_results = coded;
   const uint8_t* q = coded.data();
   const uint8_t* qend = q + coded.size();
+  if (slot == nullptr) {
+    // The cursor adds the deltas itself: only check that there is one
+    // well-formed varint per integer-coded result.
+    for (uint32_t j = 0; j < ints; ++j) {
+      uint64_t z;
+      if (q < qend && *q < 0x80) {
+        ++q;
+      } else if (!ParseVarint(&q, qend, &z)) {
+        return Fail("INT_RESULTS ends before its last value");
+      }
+    }
+    if (q != qend) return Fail("INT_RESULTS has bytes after its last value");
+    return Status::Ok();
+  }
   int64_t prev[256] = {};
   uint8_t* out = heap->ints.data();
   for (uint32_t i = 0; i < n && ints > 0; ++i) {
@@ -327,7 +358,7 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
                                              " entries for " + std::to_string(n) + " events");
     TAPE_RETURN_IF_ERROR(Inflate(kEventMarksSection, n, &out->marks_storage_, &out->marks_));
     Bytes lanes;
-    TAPE_RETURN_IF_ERROR(Inflate(uint8_t(SectionId::kLanes), n * 3, &scratch_, &lanes));
+    TAPE_RETURN_IF_ERROR(Inflate(uint8_t(SectionId::kLanes), n * 3, &lanes_buffer_, &lanes));
     out->lanes_.clear();
     if (!lanes.empty()) {
       out->lanes_.resize(n);
@@ -354,7 +385,8 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
     out->times_.clear();
     out->durations_.clear();
   }
-  if (parts & kDecodeSites) {
+  bool cursor = (parts & kDecodeCursor) == kDecodeCursor;
+  if ((parts & kDecodeSites) || cursor) {
     Bytes dict, index;
     TAPE_RETURN_IF_ERROR(Inflate(uint8_t(SectionId::kSiteDict), n * 8, &dict_buffer_, &dict));
     if (dict.empty() || dict.size() % 8 != 0) {
@@ -370,13 +402,25 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
     size_t distinct = dict.size() / 8;
     out->site_dict_.resize(distinct);
     for (size_t k = 0; k < distinct; ++k) out->site_dict_[k] = LoadU64(dict.data() + 8 * k);
-    out->site_index_.resize(n);
     const uint8_t* ix = index.data();
-    for (uint32_t i = 0; i < n; ++i) {
-      uint32_t k = width_ == 1 ? ix[i] : width_ == 2 ? LoadU16(ix + 2 * i) : LoadU32(ix + 4 * i);
-      if (k >= distinct) return Fail("SITE_INDEX entry " + std::to_string(k) + " is outside the dictionary of " +
-                                     std::to_string(distinct));
-      out->site_index_[i] = k;
+    auto entry = [&](uint32_t i) -> uint32_t {
+      return width_ == 1 ? ix[i] : width_ == 2 ? LoadU16(ix + 2 * i) : LoadU32(ix + 4 * i);
+    };
+    // The largest entry first (a loop the compiler vectorizes), the culprit
+    // only when it is out of range.
+    uint32_t largest = 0;
+    if (width_ == 1) {
+      for (uint32_t i = 0; i < n; ++i) largest = std::max<uint32_t>(largest, ix[i]);
+    } else {
+      for (uint32_t i = 0; i < n; ++i) largest = std::max(largest, entry(i));
+    }
+    if (largest >= distinct) {
+      return Fail("SITE_INDEX entry " + std::to_string(largest) +
+                  " is outside the dictionary of " + std::to_string(distinct));
+    }
+    if (parts & kDecodeSites) {
+      out->site_index_.resize(n);
+      for (uint32_t i = 0; i < n; ++i) out->site_index_[i] = entry(i);
     }
   }
   bool payloads = (parts & kDecodePayloads) == kDecodePayloads;
@@ -390,20 +434,24 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
                                     uint8_t(SectionId::kResultHeap), true, true, &out->results_,
                                     &out->result_slots_));
   }
-  if (payloads) {
+  if (payloads || cursor) {
     TAPE_RETURN_IF_ERROR(
         Inflate(uint8_t(SectionId::kIntKinds), 256, &int_kinds_buffer_, &int_kinds_));
     for (size_t i = 1; i < int_kinds_.size(); ++i) {
       if (int_kinds_[i] <= int_kinds_[i - 1]) return Fail("INT_KINDS is not strictly increasing");
     }
     TAPE_RETURN_IF_ERROR(DecodeLens(uint8_t(SectionId::kArgLens), uint8_t(SectionId::kArgHeap),
-                                    false, false, &out->args_, &out->arg_slots_));
+                                    false, false, &out->args_,
+                                    payloads ? &out->arg_slots_ : nullptr));
     TAPE_RETURN_IF_ERROR(DecodeLens(uint8_t(SectionId::kResultLens),
                                     uint8_t(SectionId::kResultHeap), true, false, &out->results_,
-                                    &out->result_slots_));
+                                    payloads ? &out->result_slots_ : nullptr));
     // BLOB_REFS (§7.4): every spilled arg in event order, then every spilled result.
     Bytes refs;
-    TAPE_RETURN_IF_ERROR(Inflate(uint8_t(SectionId::kBlobRefs), n * 16, &scratch_, &refs));
+    TAPE_RETURN_IF_ERROR(
+        Inflate(uint8_t(SectionId::kBlobRefs), n * 16, &out->blob_refs_storage_, &refs));
+    out->columns_.blob_refs = refs;
+    out->columns_.arg_spills = out->args_.spills.size();
     size_t arg_spills = out->args_.spills.size();
     size_t result_spills = out->results_.spills.size();
     if (refs.size() != 8 * (arg_spills + result_spills)) {
@@ -421,6 +469,7 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
         }
       }
     }
+    if (cursor) FindIntRuns(out);
   }
   if (parts & kDecodeNewSites) {
     Bytes defs;
@@ -452,34 +501,121 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
     }
   }
   out->parts_ = parts;
+  decoded_ = true;
   return Status::Ok();
 }
+
+void ChunkDecoder::FindIntRuns(DecodedChunk* out) {
+  DecodedChunk::Columns& c = out->columns_;
+  std::vector<DecodedChunk::IntRun>& runs = c.int_runs;
+  runs.clear();
+  if (c.int_results.empty()) return;  // no integer-coded result
+  uint32_t n = header_.event_count;
+  const uint8_t* kinds = out->kinds_.data();
+  const uint8_t* ix = c.site_index.data();
+  const uint8_t* a = c.arg_lens.data();  // validated: one varint per event
+  const uint8_t* r = c.result_lens.data();
+  uint32_t start = 0, count = 0, run_site = 0;
+  uint8_t run_kind = 0;
+  auto flush = [&] {
+    if (count >= DecodedChunk::kMinIntRun) runs.push_back({start, count});
+    count = 0;
+  };
+  for (uint32_t i = 0; i < n; ++i) {
+    // One-byte lengths 0 (no args) and 16 (8 bytes, not spilled: §7.4).
+    bool eligible = *a == 0 && *r == 16 && c.int_kind[kinds[i]];
+    while (*a++ >= 0x80) {}
+    while (*r++ >= 0x80) {}
+    if (!eligible) {
+      flush();
+      continue;
+    }
+    uint32_t site =
+        width_ == 1 ? ix[i] : width_ == 2 ? LoadU16(ix + 2 * i) : LoadU32(ix + 4 * i);
+    if (count > 0 && site == run_site && kinds[i] == run_kind) {
+      ++count;
+      continue;
+    }
+    flush();
+    start = i;
+    count = 1;
+    run_site = site;
+    run_kind = kinds[i];
+  }
+  flush();
+  // A run never spans two lanes (§7.7): each lane is served its own events.
+  // Cut apart afterwards, so that chunks without lanes (most) pay nothing.
+  const uint32_t* lanes = out->lanes();
+  if (lanes == nullptr || runs.empty()) return;
+  whole_runs_.swap(runs);
+  runs.clear();
+  for (const DecodedChunk::IntRun& run : whole_runs_) {
+    start = run.first;
+    count = 0;
+    for (uint32_t i = run.first; i < run.first + run.count; ++i) {
+      if (count > 0 && lanes[i] != lanes[start]) {
+        flush();
+        start = i;
+      }
+      ++count;
+    }
+    flush();
+  }
+}
+
+namespace {
+
+// §7.6: the hash covers the fixed fields, then each covered section's
+// decoded size (u32) and bytes.
+void HashStart(XXH3_state_t* state, uint64_t first_seq, uint32_t event_count) {
+  XXH3_64bits_reset(state);
+  uint8_t fixed[12];
+  StoreU64(fixed, first_seq);
+  StoreU32(fixed + 8, event_count);
+  XXH3_64bits_update(state, fixed, 12);
+}
+
+void HashSection(XXH3_state_t* state, Bytes section) {
+  uint8_t len[4];
+  StoreU32(len, uint32_t(section.size()));
+  XXH3_64bits_update(state, len, 4);
+  if (!section.empty()) XXH3_64bits_update(state, section.data(), section.size());
+}
+
+}  // namespace
 
 Result<uint64_t> ChunkDecoder::ContentHash(Bytes body, uint64_t file_offset) {
   TAPE_RETURN_IF_ERROR(ParseTable(body, file_offset));
   XXH3_state_t state;
-  XXH3_64bits_reset(&state);
-  uint8_t fixed[12];
-  StoreU64(fixed, header_.first_seq);
-  StoreU32(fixed + 8, header_.event_count);
-  XXH3_64bits_update(&state, fixed, 12);
+  HashStart(&state, header_.first_seq, header_.event_count);
   for (uint8_t id = 1; id <= uint8_t(SectionId::kIntResults); ++id) {
     Bytes section;
     TAPE_RETURN_IF_ERROR(Inflate(id, kMaxHeapBytes, &scratch_, &section));
-    uint8_t len[4];
-    StoreU32(len, uint32_t(section.size()));
-    XXH3_64bits_update(&state, len, 4);
-    if (!section.empty()) XXH3_64bits_update(&state, section.data(), section.size());
+    HashSection(&state, section);
   }
   if (sections_[uint8_t(SectionId::kLanes)].present) {  // §7.6: LANES, when present
     Bytes lanes;
     TAPE_RETURN_IF_ERROR(
         Inflate(uint8_t(SectionId::kLanes), header_.event_count * 3, &scratch_, &lanes));
-    uint8_t len[4];
-    StoreU32(len, uint32_t(lanes.size()));
-    XXH3_64bits_update(&state, len, 4);
-    if (!lanes.empty()) XXH3_64bits_update(&state, lanes.data(), lanes.size());
+    HashSection(&state, lanes);
   }
+  return uint64_t(XXH3_64bits_digest(&state));
+}
+
+std::optional<uint64_t> ChunkDecoder::DecodedContentHash() const {
+  constexpr uint8_t kLanes = uint8_t(SectionId::kLanes);
+  constexpr uint32_t kCovered = (2u << uint8_t(SectionId::kIntResults)) - 2;  // ids 1..9
+  bool lanes = sections_[kLanes].present;
+  if (!decoded_ || (inflated_mask_ & kCovered) != kCovered ||
+      (lanes && !(inflated_mask_ & (1u << kLanes)))) {
+    return std::nullopt;
+  }
+  XXH3_state_t state;
+  HashStart(&state, header_.first_seq, header_.event_count);
+  for (uint8_t id = 1; id <= uint8_t(SectionId::kIntResults); ++id) {
+    HashSection(&state, inflated_[id]);
+  }
+  if (lanes) HashSection(&state, inflated_[kLanes]);
   return uint64_t(XXH3_64bits_digest(&state));
 }
 

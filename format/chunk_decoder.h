@@ -10,6 +10,7 @@
 #define TAPE_FORMAT_CHUNK_DECODER_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -53,6 +54,12 @@ enum DecodeParts : unsigned {
   kDecodeAll = 15 | kDecodeTimes,
   // Payload sizes only (payload views have no data): heaps stay compressed.
   kDecodeSizes = 16 | kDecodeKinds,
+  // For ChunkCursor alone (replay): kinds, sites and payloads are
+  // decompressed and validated as for kDecodePayloads | kDecodeSites, but the
+  // random-access arrays behind site(i), args(i) and result(i) are not built
+  // (about 30 bytes per event that replay never reads). kind(i), marks(i)
+  // and lane(i) work; site(i), args(i), result(i) and the sizes do not.
+  kDecodeCursor = 64 | kDecodeKinds,
 };
 
 class DecodedChunk {
@@ -95,14 +102,25 @@ class DecodedChunk {
   // KIND_NAMES (decoded with the new sites): kind names this chunk defines.
   const std::vector<std::pair<uint8_t, std::string>>& new_kinds() const { return new_kinds_; }
 
+  // A run of events that share a site, a kind and a lane, have no args and
+  // an integer-coded result (§7.5): replay serves it without matching each.
+  struct IntRun {
+    uint32_t first;  // index of its first event in the chunk
+    uint32_t count;  // >= kMinIntRun
+  };
+  static constexpr uint32_t kMinIntRun = 4;
+
   // The columns as decompressed (§7.3), for ChunkCursor's sequential walk.
-  // Valid when payloads and sites were decoded.
+  // Valid when payloads and sites, or kDecodeCursor, were decoded.
   struct Columns {
     Bytes site_index;
     uint8_t site_width = 1;
     Bytes arg_lens, result_lens, int_results;
     Bytes arg_heap, result_heap;
+    Bytes blob_refs;           // §7.4: spilled args in event order, then spilled results
+    uint64_t arg_spills = 0;   // how many of blob_refs are args'
     bool int_kind[256] = {};
+    std::vector<IntRun> int_runs;  // in event order; only with kDecodeCursor
   };
   const Columns& columns() const { return columns_; }
 
@@ -160,7 +178,7 @@ class DecodedChunk {
   std::vector<std::pair<uint8_t, std::string>> new_kinds_;
   Columns columns_;
   std::vector<uint8_t> index_storage_, arg_lens_storage_, result_lens_storage_,
-      int_results_storage_;
+      int_results_storage_, blob_refs_storage_;
 };
 
 // The fixed fields of a chunk, readable without decoding any section.
@@ -183,6 +201,10 @@ class ChunkDecoder {
 
   // §7.6: recomputes the content hash of `body` (decodes sites to payloads).
   Result<uint64_t> ContentHash(Bytes body, uint64_t file_offset);
+  // The content hash of the chunk the last successful Decode read, from the
+  // sections it decompressed (no second decompression); nullopt when it did
+  // not decode every section the hash covers (use ContentHash).
+  std::optional<uint64_t> DecodedContentHash() const;
 
  private:
   struct SectionRef {
@@ -196,15 +218,27 @@ class ChunkDecoder {
   // size against `max_raw`: a view of the chunk for a raw section, else
   // decompressed into `buffer`.
   Status Inflate(uint8_t id, uint32_t max_raw, std::vector<uint8_t>* buffer, Bytes* out);
+  Status InflateSection(uint8_t id, uint32_t max_raw, std::vector<uint8_t>* buffer, Bytes* out);
   // With `sizes_only`, checks the lengths against the heap's declared size
   // without decompressing the heap.
+  // Without `slots` (kDecodeCursor), validates without building slots or
+  // decoding integer results.
   Status DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results, bool sizes_only,
                     DecodedChunk::Heap* heap, std::vector<DecodedChunk::Slot>* slots);
+  // Finds the chunk's integer runs (kDecodeCursor) from its validated columns.
+  void FindIntRuns(DecodedChunk* out);
   Status Fail(const std::string& what) const;
   Status DecodeTimes(DecodedChunk* out);
 
   ZSTD_DCtx_s* dctx_;
   SectionRef sections_[256];
+  // The decoded bytes of each critical section the last Decode inflated,
+  // and which ones (bit id): DecodedContentHash.
+  Bytes inflated_[16];
+  uint32_t inflated_mask_ = 0;
+  bool decoded_ = false;  // the last Decode succeeded
+  std::vector<uint8_t> lanes_buffer_;
+  std::vector<DecodedChunk::IntRun> whole_runs_;  // FindIntRuns: runs before lanes cut them
   ChunkHeader header_;
   uint8_t width_ = 1;
   uint64_t file_offset_ = 0;

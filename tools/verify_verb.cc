@@ -29,17 +29,16 @@ namespace {
 // §13): a reserved kind, a user kind the trace does not name, or payloads
 // without the kind's layout. "" when nothing is. Spilled payloads are checked
 // by their BLOB chains, not their layout (that would read them whole).
-std::string EventProblem(const format::TraceReader& r, const format::DecodedChunk& chunk,
-                         uint32_t i) {
-  uint8_t kind = chunk.kind(i);
+// Runs once per event: the good path builds no string.
+std::string EventProblem(const format::TraceReader& r, uint8_t kind,
+                         const format::PayloadView& args, const format::PayloadView& result) {
   if (engine::ArgsLayout(kind) == nullptr) return "kind " + std::to_string(kind) + " is reserved";
   if (kind >= kFirstUserKind && r.kind_names()[kind].empty()) {
     return "kind " + std::to_string(kind) + " is a user-defined kind the trace does not name";
   }
-  format::PayloadView args = chunk.args(i), result = chunk.result(i);
-  if (args.spilled() || result.spilled()) return "";
+  if (args.spilled() || result.spilled()) return {};
   std::string why = engine::CheckEvent(kind, args.bytes(), result.bytes());
-  if (why.empty()) return "";
+  if (why.empty()) return {};
   return engine::KindName(kind, &r.kind_names()) + ": " + why;
 }
 
@@ -77,7 +76,7 @@ class LaneRules {
       next_ = started + 1;
       return problem;
     }
-    return "";
+    return {};
   }
   // After missing events (a recovered trace's gap) starts and ends may be
   // missing: only what the rest still shows is checked.
@@ -184,26 +183,35 @@ void Check(const format::TraceReader& r, Report* out, Progress* progress) {
       continue;
     }
     if (entry.content_hash_known) {
-      format::RecordView rec;
-      (void)format::ReadRecord(file, entry.file_offset, &rec);
-      auto hash = decoder.ContentHash(rec.body, entry.file_offset);
-      if ((!hash.has_value() || *hash != entry.content_hash) &&
+      // From the sections just decompressed; decompressing again only if
+      // the decode did not cover them all.
+      std::optional<uint64_t> hash = decoder.DecodedContentHash();
+      if (!hash) {
+        format::RecordView rec;
+        (void)format::ReadRecord(file, entry.file_offset, &rec);
+        Result<uint64_t> again = decoder.ContentHash(rec.body, entry.file_offset);
+        if (again.has_value()) hash = *again;
+      }
+      if ((!hash || *hash != entry.content_hash) &&
           !out->Add("chunk " + std::to_string(c) + " at byte " + std::to_string(entry.file_offset) +
                     ": content hash differs from the index")) {
         return;
       }
     }
     for (uint32_t i = 0; i < chunk.size(); ++i) {
+      uint8_t kind = chunk.kind(i);
+      format::PayloadView args = chunk.args(i), result = chunk.result(i);
       // Every event has a defined kind and its kind's layout (§13).
-      std::string bad = EventProblem(r, chunk, i);
+      std::string bad = EventProblem(r, kind, args, result);
       if (!bad.empty() && !out->Add("seq " + std::to_string(chunk.first_seq() + i) + ": " + bad)) {
         return;
       }
-      bad = lanes.Check(chunk.lane(i), chunk.kind(i), chunk.result(i));
+      bad = lanes.Check(chunk.lane(i), kind, result);
       if (!bad.empty() && !out->Add("seq " + std::to_string(chunk.first_seq() + i) + ": " + bad)) {
         return;
       }
-      for (const format::PayloadView& p : {chunk.args(i), chunk.result(i)}) {
+      if (!args.spilled() && !result.spilled()) [[likely]] continue;
+      for (const format::PayloadView& p : {args, result}) {
         if (!p.spilled()) continue;
         Status ps = blobs.Check(p.blob_offset, p.size, p.spill_hash);
         if (!ps.ok() && !out->Add("seq " + std::to_string(chunk.first_seq() + i) + ": " + r.path() +

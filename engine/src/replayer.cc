@@ -19,7 +19,7 @@ const format::DecodedChunk kNoChunk;
 
 Replayer::Replayer(const format::TraceReader* reader, int stdout_fd)
     : reader_(reader),
-      stream_(reader, format::kDecodePayloads | format::kDecodeSites),
+      stream_(reader, format::kDecodeCursor),
       chunk_(&kNoChunk) {
   env_.stdout_fd = stdout_fd;
   cursor_.Reset(chunk_);
@@ -31,8 +31,36 @@ Replayer::Replayer(const format::TraceReader* reader, int stdout_fd)
 
 std::string_view Replayer::Perform(const Site& site, EffectKind kind, std::string_view args,
                                    const LiveCall& live) {
+  if (run_left_ != 0 && site.id == run_site_ && kind == run_kind_ && args.empty() &&
+      live.fn == nullptr) [[likely]] {
+    CheckThread(site);
+    return ServeRun();
+  }
+  return PerformSlow(site, kind, args, live);
+}
+
+bool Replayer::OpenRun(const Site& site, EffectKind kind) {
+  if (drift_ || cursor_.at_end() || cursor_.site() != site.id || cursor_.kind() != uint8_t(kind)) {
+    return false;
+  }
+  uint32_t left = cursor_.IntRunLeft();
+  if (left == 0) return false;
+  const EffectSpec* spec = FindEffect(uint8_t(kind));
+  if (spec != nullptr && spec->reenact != nullptr) return false;
+  run_left_ = run_count_ = left;
+  run_site_ = site.id;
+  run_kind_ = kind;
+  run_value_ = cursor_.last_value();
+  run_deltas_ = cursor_.int_deltas();
+  return true;
+}
+
+std::string_view Replayer::PerformSlow(const Site& site, EffectKind kind, std::string_view args,
+                                       const LiveCall& live) {
+  if (run_count_ != 0) SettleRun();
   if (threads_started()) [[unlikely]] return PerformOnLane(site, kind, args, live);
   CheckThread(site);
+  if (args.empty() && live.fn == nullptr && OpenRun(site, kind)) return ServeRun();
   if (live.fn != nullptr && uint8_t(kind) < kFirstUserKind) [[unlikely]] {
     // A control effect before any thread (a tape::Mutex in a one-thread
     // program): its action runs now too.
@@ -111,14 +139,19 @@ bool SplitLocation(std::string_view location, std::string_view* file, uint64_t* 
 
 std::string Replayer::SiteMismatchHint(const Site& site, EffectKind kind, Bytes args) const {
   const char* path = "the program took a different path than the recording";
-  uint32_t i = cursor_.index();
-  format::PayloadView recorded = chunk_->args(i);
-  if (chunk_->kind(i) != uint8_t(kind) || recorded.spilled() || recorded.size != args.size() ||
+  // The chunk is decoded for the cursor only (no args(i), site(i)): a copy
+  // of the cursor reads the recorded event without moving the replay on.
+  format::ChunkCursor peek = cursor_;
+  uint64_t recorded_site = peek.site();
+  uint8_t recorded_kind = peek.kind();
+  format::PayloadView recorded, result;
+  peek.Take(&recorded, &result);
+  if (recorded_kind != uint8_t(kind) || recorded.spilled() || recorded.size != args.size() ||
       (!args.empty() && std::memcmp(recorded.data, args.data(), args.size()) != 0)) {
     return path;
   }
   // The same call from another line of the same file: code above it moved.
-  std::string was = reader_->SiteLocation(chunk_->site(i));
+  std::string was = reader_->SiteLocation(recorded_site);
   std::string_view file_was, file_now;
   uint64_t line_was, line_now;
   if (!SplitLocation(was, &file_was, &line_was) ||
@@ -253,14 +286,21 @@ void Replayer::LoadNextChunk() {
   cursor_.Reset(chunk_);
 }
 
-std::string Replayer::RecordedCall(uint32_t i) const {
+std::string Replayer::RecordedCall(uint32_t i) {
   uint8_t kind = chunk_->kind(i);
   std::string name = KindName(kind, &reader_->kind_names());
-  format::PayloadView args = chunk_->args(i);
+  // The chunk decoded fine for the cursor a moment ago, so this succeeds
+  // unless the file changed under us.
+  if (!full_decoder_) full_decoder_ = std::make_unique<format::ChunkDecoder>();
+  Status s = reader_->ReadChunk(chunk_->chunk_number(), format::kDecodeAll, full_decoder_.get(),
+                                &full_chunk_);
+  if (!s.ok()) return name + " (" + s.message() + ")";
+  format::PayloadView args = full_chunk_.args(i);
   std::string call = args.spilled() ? name + "(" + std::to_string(args.size) + " bytes)"
                                     : DescribeCall(name, kind, args.bytes());
-  std::string where = reader_->SiteLocation(chunk_->site(i));
-  return call + " at " + (where.empty() ? "site " + std::to_string(chunk_->site(i)) : where);
+  uint64_t site = full_chunk_.site(i);
+  std::string where = reader_->SiteLocation(site);
+  return call + " at " + (where.empty() ? "site " + std::to_string(site) : where);
 }
 
 std::string Replayer::CallNow(const Site& site, EffectKind kind, Bytes args) const {
@@ -306,16 +346,16 @@ format::PayloadView Replayer::MatchSlow(const Site& site, EffectKind kind, Bytes
               (recorded.spilled() ? XXH3_64bits(args.data(), args.size()) == recorded.spill_hash
                                   : args.empty() ||
                                         std::memcmp(recorded.data, args.data(), args.size()) == 0);
-  if (!same) ArgsDrift(i, site, kind, args);
+  if (!same) ArgsDrift(i, recorded, site, kind, args);
   ++seq_;
   return result;
 }
 
-void Replayer::ArgsDrift(uint32_t i, const Site& site, EffectKind kind, Bytes args) {
+void Replayer::ArgsDrift(uint32_t i, format::PayloadView recorded, const Site& site,
+                         EffectKind kind, Bytes args) {
   // Redacted args (§13.6) hold markers where the program's args had secrets:
   // there is nothing to compare them with, so the site and kind must do.
   if (chunk_->marks(i) & format::kMarkArgsRedacted) return;
-  format::PayloadView recorded = chunk_->args(i);
   if (recorded.spilled() && recorded.size == args.size() &&
       XXH3_64bits(args.data(), args.size()) == recorded.spill_hash) {
     return;  // the same large argument, stored outside the chunk

@@ -9,6 +9,7 @@
 #ifndef TAPE_ENGINE_REPLAYER_H_
 #define TAPE_ENGINE_REPLAYER_H_
 
+#include <bit>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -52,7 +53,7 @@ class Replayer final : public Runtime {
 
   std::string_view Perform(const Site& site, EffectKind kind, std::string_view args,
                            const LiveCall& live) override;
-  uint64_t seq() const override { return seq_; }
+  uint64_t seq() const override { return seq_ + (run_count_ - run_left_); }
 
   const std::optional<DriftInfo>& drift() const { return drift_; }
 
@@ -73,8 +74,36 @@ class Replayer final : public Runtime {
   struct Lane : LaneContext {
     std::string result;  // the last result served to this lane
   };
+  std::string_view PerformSlow(const Site& site, EffectKind kind, std::string_view args,
+                               const LiveCall& live);
   std::string_view PerformOnLane(const Site& site, EffectKind kind, std::string_view args,
                                  const LiveCall& live);
+
+  // Integer runs (ChunkCursor::IntRunLeft): while one is open, a call at its
+  // site and kind with no args is its next event, served by adding one
+  // delta. Any other call first settles the run (moves the cursor past the
+  // events served) and then goes the general way. Runs open only before
+  // threads start.
+  std::string_view ServeRun() {
+    --run_left_;
+    run_value_ = int64_t(uint64_t(run_value_) +
+                         uint64_t(format::ChunkCursor::ReadDelta(&run_deltas_)));
+    if constexpr (std::endian::native == std::endian::little) {
+      // §13: an i64 result is its 8 little-endian bytes.
+      return {reinterpret_cast<const char*>(&run_value_), 8};
+    } else {
+      format::StoreU64(run_result_, uint64_t(run_value_));
+      return {reinterpret_cast<const char*>(run_result_), 8};
+    }
+  }
+  void SettleRun() {
+    uint32_t taken = run_count_ - run_left_;
+    cursor_.SkipIntRun(taken, run_deltas_, run_value_);
+    seq_ += taken;
+    run_count_ = run_left_ = 0;
+  }
+  // Opens the run that the next event starts, if it is this call's.
+  bool OpenRun(const Site& site, EffectKind kind);
   // Waits until the next recorded event is `lane`'s, or the trace ends.
   void WaitForTurn(std::unique_lock<std::mutex>& lock, uint32_t lane);
   // The lane of the next recorded event, or -1 at the end of the trace.
@@ -93,14 +122,15 @@ class Replayer final : public Runtime {
     if (recorded.spilled() || recorded.size != args.size() ||
         (!args.empty() && std::memcmp(recorded.data, args.data(), args.size()) != 0))
         [[unlikely]] {
-      ArgsDrift(i, site, kind, args);
+      ArgsDrift(i, recorded, site, kind, args);
     }
     ++seq_;
     return result;
   }
   format::PayloadView MatchSlow(const Site& site, EffectKind kind, format::Bytes args);
   // Checks spilled args by checksum; drifts unless they are the recorded ones.
-  void ArgsDrift(uint32_t i, const Site& site, EffectKind kind, format::Bytes args);
+  void ArgsDrift(uint32_t i, format::PayloadView recorded, const Site& site,
+                 EffectKind kind, format::Bytes args);
   [[noreturn]] void Drift(DriftInfo info);
   // The recorded events [seq - count, seq), one line each, for drift reports.
   std::string RecentEvents(uint64_t seq, uint64_t count) const;
@@ -115,7 +145,9 @@ class Replayer final : public Runtime {
     return SpilledBytes(result);
   }
   format::Bytes SpilledBytes(const format::PayloadView& result);
-  std::string RecordedCall(uint32_t i) const;
+  // Event i of the current chunk as text, for drift reports. The stream
+  // decodes for the cursor only, so this decodes the chunk again, whole.
+  std::string RecordedCall(uint32_t i);
   std::string CallNow(const Site& site, EffectKind kind, format::Bytes args) const;
 
   const format::TraceReader* reader_;
@@ -127,6 +159,17 @@ class Replayer final : public Runtime {
   uint64_t seq_ = 0;
   std::optional<DriftInfo> drift_;
   std::string spilled_;
+  std::unique_ptr<format::ChunkDecoder> full_decoder_;  // for RecordedCall, made on first use
+  format::DecodedChunk full_chunk_;
+
+  // The open integer run; guarded by being single-threaded (see ServeRun).
+  uint32_t run_left_ = 0;   // events of the run not yet served
+  uint32_t run_count_ = 0;  // events in the run when it opened (seq_ counts none of them)
+  uint64_t run_site_ = 0;
+  EffectKind run_kind_{};
+  int64_t run_value_ = 0;   // the last result served
+  const uint8_t* run_deltas_ = nullptr;  // the next event's delta
+  uint8_t run_result_[8];
 
   // Threads.
   std::mutex turn_mu_;

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "format/bytes.h"
 #include "tests/engine/session_fixture.h"
 
@@ -68,7 +70,7 @@ TEST_F(DriftTest, ACallFromAnotherLineIsSiteMismatch) {
   EXPECT_NE(r.drift->got.find("random.bits(8) at tests/engine/drift_test.cc:"), std::string::npos);
   EXPECT_NE(r.drift->expected, r.drift->got);
   // The same call (kind and args) on another line of the same file: it moved.
-  EXPECT_NE(r.drift->hint.find("the same call moved from line 22 to line 20 of "
+  EXPECT_NE(r.drift->hint.find("the same call moved from line 24 to line 22 of "
                                "tests/engine/drift_test.cc"),
             std::string::npos)
       << r.drift->hint;
@@ -175,6 +177,84 @@ TEST(DriftReport, DescribeNamesKindSeqAndBothSides) {
             "ArgsMismatch at seq 12: the program passed different arguments\n"
             "  recorded: random.bits(8) at a.cc:1:2\n"
             "  replay:   random.bits(100) at a.cc:1:2");
+}
+
+// A hot clock loop is replayed as integer runs: values come out as recorded,
+// and a call that leaves the run early still drifts at its own seq.
+struct Loops {
+  std::string mode;
+  std::vector<int64_t> seen;
+  Program program() {
+    return TestProgram("loops", [this](Runtime& rt) {
+      seen.clear();
+      Site other{0x7777, "other-site"};
+      int first = mode == "short" ? 80 : 100;
+      for (int i = 0; i < first; ++i) {
+        if (mode == "other-site" && i == 37) rt.ClockNowAt(other);
+        if (mode == "other-kind" && i == 60) rt.RandomBits(8);
+        seen.push_back(rt.ClockNow());
+      }
+      for (int i = 0; i < 50; ++i) seen.push_back(rt.ClockNow());
+      rt.RandomBits(8);
+      for (int i = 0; i < 20; ++i) seen.push_back(rt.ClockNow());
+      return 0;
+    });
+  }
+};
+
+TEST(IntRunReplay, ServesTheRecordedValuesAndDriftsAtTheRightSeq) {
+  TempDir dir;
+  Loops loops;
+  Captured rec = RecordCaptured(dir, loops.program(), "t");
+  ASSERT_EQ(rec.report.status, RunReport::Status::kOk) << rec.report.error;
+  std::vector<int64_t> recorded = loops.seen;
+  ASSERT_EQ(recorded.size(), 170u);
+
+  RunReport same = ReplayCaptured(dir, loops.program(), "t").report;
+  ASSERT_EQ(same.status, RunReport::Status::kOk) << same.error;
+  EXPECT_EQ(same.events, 171u);
+  EXPECT_EQ(loops.seen, recorded);
+
+  loops.mode = "other-site";
+  RunReport r = ReplayCaptured(dir, loops.program(), "t").report;
+  ASSERT_EQ(r.status, RunReport::Status::kDrift) << r.error;
+  EXPECT_EQ(r.drift->kind, DriftKind::kSiteMismatch) << r.drift->Describe();
+  EXPECT_EQ(r.drift->seq, 37u);
+  EXPECT_NE(r.drift->expected.find("clock.now() at tests/engine/drift_test.cc:"), std::string::npos)
+      << r.drift->expected;
+  EXPECT_NE(r.drift->got.find("clock.now() at other-site"), std::string::npos) << r.drift->got;
+  EXPECT_TRUE(std::equal(recorded.begin(), recorded.begin() + 37, loops.seen.begin()));
+  // The report's context comes from the file, not from the run being served:
+  // the three events the run served last, and no lane (no threads).
+  EXPECT_EQ(r.drift->lane, -1);
+  EXPECT_EQ(r.drift->recent.find("seq 33 "), std::string::npos) << r.drift->recent;
+  for (const char* line : {"seq 34  clock.now() -> ", "\nseq 35  clock.now() -> ",
+                           "\nseq 36  clock.now() -> "}) {
+    EXPECT_NE(r.drift->recent.find(line), std::string::npos) << line << "\n" << r.drift->recent;
+  }
+  EXPECT_EQ(r.drift->recent.find("seq 37"), std::string::npos) << r.drift->recent;
+  EXPECT_NE(r.drift->Describe().find("recorded before it:\n    seq 34  clock.now()"),
+            std::string::npos)
+      << r.drift->Describe();
+
+  loops.mode = "other-kind";
+  r = ReplayCaptured(dir, loops.program(), "t").report;
+  ASSERT_EQ(r.status, RunReport::Status::kDrift) << r.error;
+  EXPECT_EQ(r.drift->kind, DriftKind::kSiteMismatch) << r.drift->Describe();
+  EXPECT_EQ(r.drift->seq, 60u);
+
+  loops.mode = "short";  // leaves the first loop 20 calls early
+  r = ReplayCaptured(dir, loops.program(), "t").report;
+  ASSERT_EQ(r.status, RunReport::Status::kDrift) << r.error;
+  EXPECT_EQ(r.drift->kind, DriftKind::kSiteMismatch) << r.drift->Describe();
+  EXPECT_EQ(r.drift->seq, 80u);
+  EXPECT_EQ(r.drift->recent.find("seq 76 "), std::string::npos) << r.drift->recent;
+  EXPECT_NE(r.drift->recent.find("seq 79  clock.now() -> "), std::string::npos)
+      << r.drift->recent;
+  // The recorded event is read from the cursor-only decode: the same call
+  // (clock.now at the second loop's line) is recognized as moved.
+  EXPECT_NE(r.drift->hint.find("the same call moved from line "), std::string::npos)
+      << r.drift->hint;
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -276,6 +277,82 @@ TEST(Threads, NestedThreadsGetLanesInStartOrder) {
   Captured rep = ReplayCaptured(dir, p, "n.tape");
   EXPECT_EQ(rep.report.status, RunReport::Status::kOk);
   EXPECT_EQ(rep.out, rec.out);
+}
+
+// Clock loops in several lanes at one site. Replay serves a loop of clock
+// readings as integer runs; with threads, each lane must still get its own
+// readings. The workers read the clock through one site in bursts of 10,
+// taking turns (an atomic the program itself waits on, so the recorded
+// order is fixed): the recording holds long stretches of clock.now at one
+// site that change lane every 10 events. Main reads it before the threads
+// (replayed as runs), and after them (in lanes mode).
+int64_t ReadClock(Runtime& rt) { return rt.ClockNow(); }
+
+Program ClockLanes(std::vector<std::vector<int64_t>>* seen) {
+  return TestProgram("clock-lanes", [seen](Runtime& rt) {
+    constexpr int kWorkers = 3, kBursts = 20, kBurst = 10;
+    seen->assign(kWorkers + 1, {});
+    for (int i = 0; i < 100; ++i) (*seen)[0].push_back(ReadClock(rt));
+    std::atomic<int> turn{0};
+    std::vector<tape::Thread> threads;
+    for (int w = 0; w < kWorkers; ++w) {
+      threads.push_back(tape::Thread(rt, [&rt, &turn, seen, w] {
+        for (int b = 0; b < kBursts; ++b) {
+          while (turn.load() != b * kWorkers + w) std::this_thread::yield();
+          for (int i = 0; i < kBurst; ++i) (*seen)[w + 1].push_back(ReadClock(rt));
+          turn.store(b * kWorkers + w + 1);
+        }
+      }));
+    }
+    for (auto& t : threads) t.join();
+    for (int i = 0; i < 100; ++i) (*seen)[0].push_back(ReadClock(rt));
+    return 0;
+  });
+}
+
+TEST(Threads, ClockLoopsInSeveralLanesReplayLaneByLane) {
+  TempDir dir;
+  std::vector<std::vector<int64_t>> seen;
+  Captured rec = RecordCaptured(dir, ClockLanes(&seen), "c.tape");
+  ASSERT_EQ(rec.report.status, RunReport::Status::kOk) << rec.report.error;
+  std::vector<std::vector<int64_t>> recorded = seen;
+
+  // The trace is what the test needs: bursts of 10 in turn, and integer
+  // runs (the cursor-only decode replay uses) that never span two lanes.
+  auto r = format::TraceReader::Open(dir.File("c.tape"));
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  format::ChunkDecoder decoder;
+  format::DecodedChunk full, slim;
+  uint32_t lane_changes = 0;
+  std::vector<uint32_t> run_lanes;
+  for (size_t c = 0; c < (*r)->chunks().size(); ++c) {
+    ASSERT_TRUE((*r)->ReadChunk(c, format::kDecodeAll, &decoder, &full).ok());
+    for (uint32_t i = 1; i < full.size(); ++i) {
+      if (full.kind(i) == 1 && full.kind(i - 1) == 1 && full.site(i) == full.site(i - 1) &&
+          full.lane(i) != full.lane(i - 1)) {
+        ++lane_changes;
+      }
+    }
+    ASSERT_TRUE((*r)->ReadChunk(c, format::kDecodeCursor, &decoder, &slim).ok());
+    for (const format::DecodedChunk::IntRun& run : slim.columns().int_runs) {
+      for (uint32_t i = run.first; i < run.first + run.count; ++i) {
+        ASSERT_EQ(slim.lane(i), slim.lane(run.first)) << "run at " << run.first;
+      }
+      run_lanes.push_back(slim.lane(run.first));
+    }
+  }
+  EXPECT_GE(lane_changes, 50u);  // 60 bursts, one site: the lane changes between them
+  EXPECT_NE(std::find(run_lanes.begin(), run_lanes.end(), 0u), run_lanes.end());
+  EXPECT_NE(std::find(run_lanes.begin(), run_lanes.end(), 2u), run_lanes.end());
+
+  Captured rep = ReplayCaptured(dir, ClockLanes(&seen), "c.tape");
+  ASSERT_EQ(rep.report.status, RunReport::Status::kOk)
+      << (rep.report.drift ? rep.report.drift->Describe() : rep.report.error);
+  EXPECT_EQ(rep.report.events, rec.report.events);
+  ASSERT_EQ(seen.size(), recorded.size());
+  for (size_t lane = 0; lane < seen.size(); ++lane) {
+    EXPECT_EQ(seen[lane], recorded[lane]) << "lane " << lane;
+  }
 }
 
 // A raw std::thread calling an effect: exit 83 with a message naming the

@@ -1,7 +1,11 @@
 // ChunkStream (read-ahead decoding) and ChunkCursor (replay's sequential
-// walk) must agree with the random-access reader on every event.
+// walk, its integer runs, and the cursor-only decode) must agree with the
+// random-access reader on every event.
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
 
 #include "format/chunk_cursor.h"
 #include "format/chunk_stream.h"
@@ -97,6 +101,251 @@ TEST(ChunkCursor, AgreesWithRandomAccessOnEveryEvent) {
       }
       EXPECT_TRUE(cursor.at_end());
     }
+  }
+}
+
+// Events with runs: stretches of clock readings at one site (of random
+// lengths, some across chunk boundaries), broken by other effects, by clock
+// readings at another site, and by an 8-byte result of a kind that is not
+// integer-coded.
+std::vector<TestEvent> RunEvents(uint32_t seed, size_t n) {
+  std::mt19937_64 rng(seed);
+  std::vector<TestEvent> events;
+  int64_t clock = 1700000000000000000;
+  auto clock_event = [&](uint64_t site) {
+    TestEvent e;
+    e.site = site;
+    e.kind = 1;
+    clock += int64_t(rng() % 300) - 20;  // small deltas, some negative, some multi-byte
+    if (rng() % 50 == 0) clock += int64_t(1) << 40;
+    e.result.resize(8);
+    for (int k = 0; k < 8; ++k) e.result[k] = char(uint64_t(clock) >> (8 * k));
+    return e;
+  };
+  while (events.size() < n) {
+    uint64_t site = 0x2000 + rng() % 3;
+    size_t len = rng() % 4 == 0 ? rng() % 200 : rng() % 9;
+    for (size_t i = 0; i < len && events.size() < n; ++i) events.push_back(clock_event(site));
+    TestEvent other;
+    other.site = 0x3000;
+    other.kind = uint8_t(2 + rng() % 3);
+    other.args = rng() % 2 ? "" : "x";
+    other.result = std::string(rng() % 2 ? 8 : 3, 'r');
+    events.push_back(other);
+  }
+  events.resize(n);
+  return events;
+}
+
+// True when event e of a chunk can be part of an integer run.
+bool RunEligible(const DecodedChunk& chunk, uint32_t e) {
+  PayloadView a = chunk.args(e), r = chunk.result(e);
+  return !a.spilled() && a.size == 0 && !r.spilled() && r.size == 8 &&
+         chunk.columns().int_kind[chunk.kind(e)];
+}
+
+TEST(ChunkCursor, CursorDecodingAgreesWithRandomAccess) {
+  TempDir dir;
+  auto events = RandomEvents(44, 3000);
+  events[100].result.assign(5000, 'r');
+  events[200].args.assign(6000, 'a');
+  events[300].args.assign(7000, 'b');
+  events[300].result.assign(8000, 'c');
+  WriterOptions o;
+  o.chunk_max_events = 500;
+  o.chunk_max_payload = 16384;
+  o.spill_threshold = 4096;
+  WriteTrace(dir.File("t"), events, o);
+  auto reader = TraceReader::Open(dir.File("t"));
+  ASSERT_TRUE(reader.has_value());
+  ChunkDecoder full_decoder, cursor_decoder;
+  DecodedChunk full, slim;
+  ChunkCursor cursor;
+  int spilled = 0;
+  for (size_t c = 0; c < (*reader)->chunks().size(); ++c) {
+    ASSERT_TRUE((*reader)->ReadChunk(c, kDecodeAll, &full_decoder, &full).ok());
+    ASSERT_TRUE((*reader)->ReadChunk(c, kDecodeCursor, &cursor_decoder, &slim).ok());
+    cursor.Reset(&slim);
+    for (uint32_t i = 0; i < full.size(); ++i) {
+      ASSERT_FALSE(cursor.at_end());
+      EXPECT_EQ(cursor.site(), full.site(i));
+      EXPECT_EQ(cursor.kind(), full.kind(i));
+      PayloadView a, r;
+      cursor.Take(&a, &r);
+      for (auto [got, want] : {std::pair{a, full.args(i)}, std::pair{r, full.result(i)}}) {
+        ASSERT_EQ(got.size, want.size);
+        ASSERT_EQ(got.spilled(), want.spilled());
+        if (got.spilled()) {
+          ++spilled;
+          EXPECT_EQ(got.spill_hash, want.spill_hash);
+          EXPECT_EQ(got.blob_offset, want.blob_offset);
+        } else {
+          EXPECT_EQ(AsChars(got.bytes()), AsChars(want.bytes()));
+        }
+      }
+    }
+    EXPECT_TRUE(cursor.at_end());
+  }
+  EXPECT_EQ(spilled, 4);
+}
+
+TEST(ChunkCursor, IntRunsAreTheMaximalStretchesAndServeTheRecordedValues) {
+  for (uint32_t seed : {51u, 52u, 53u}) {
+    TempDir dir;
+    auto events = RunEvents(seed, 5000);
+    WriterOptions o;
+    o.chunk_max_events = 700;
+    WriteTrace(dir.File("t"), events, o);
+    auto reader = TraceReader::Open(dir.File("t"));
+    ASSERT_TRUE(reader.has_value());
+    ChunkDecoder full_decoder, cursor_decoder;
+    DecodedChunk full, slim;
+    ChunkCursor cursor;
+    std::mt19937 rng(seed);
+    uint64_t in_runs = 0, served_by_runs = 0;
+    for (size_t c = 0; c < (*reader)->chunks().size(); ++c) {
+      ASSERT_TRUE((*reader)->ReadChunk(c, kDecodeAll, &full_decoder, &full).ok());
+      ASSERT_TRUE((*reader)->ReadChunk(c, kDecodeCursor, &cursor_decoder, &slim).ok());
+      // Every maximal stretch of >= kMinIntRun eligible events with one site
+      // and kind is a run, and nothing else is.
+      std::vector<DecodedChunk::IntRun> want;
+      for (uint32_t i = 0; i < full.size();) {
+        uint32_t j = i;
+        while (j < full.size() && RunEligible(full, j) && full.site(j) == full.site(i) &&
+               full.kind(j) == full.kind(i)) {
+          ++j;
+        }
+        if (j - i >= DecodedChunk::kMinIntRun) want.push_back({i, j - i});
+        i = std::max(j, i + 1);
+      }
+      const auto& runs = slim.columns().int_runs;
+      ASSERT_EQ(runs.size(), want.size()) << "chunk " << c;
+      for (size_t k = 0; k < runs.size(); ++k) {
+        EXPECT_EQ(runs[k].first, want[k].first);
+        EXPECT_EQ(runs[k].count, want[k].count);
+        in_runs += runs[k].count;
+      }
+      // Serve a random part of each run through the run interface, the rest
+      // one event at a time: every value is the recorded one.
+      cursor.Reset(&slim);
+      uint32_t i = 0;
+      while (!cursor.at_end()) {
+        uint32_t left = cursor.IntRunLeft();
+        if (left > 0) {
+          uint32_t take = 1 + rng() % left;
+          const uint8_t* deltas = cursor.int_deltas();
+          int64_t value = cursor.last_value();
+          for (uint32_t t = 0; t < take; ++t, ++i) {
+            value = int64_t(uint64_t(value) + uint64_t(ChunkCursor::ReadDelta(&deltas)));
+            EXPECT_EQ(uint64_t(value), LoadU64(full.result(i).data)) << "event " << i;
+          }
+          cursor.SkipIntRun(take, deltas, value);
+          served_by_runs += take;
+          continue;
+        }
+        EXPECT_EQ(cursor.index(), i);
+        PayloadView a, r;
+        cursor.Take(&a, &r);
+        EXPECT_EQ(AsChars(r.bytes()), AsChars(full.result(i).bytes())) << "event " << i;
+        ++i;
+      }
+      EXPECT_EQ(i, full.size());
+    }
+    EXPECT_GT(in_runs, events.size() / 2);
+    EXPECT_GT(served_by_runs, 0u);
+  }
+}
+
+// Threads' events (LANES, §7.7): clock readings at one site from several
+// lanes, in bursts of random length. A run never spans two lanes, so that
+// replay, which serves each lane its own events, can hand a run to one lane.
+TEST(ChunkCursor, IntRunsStayInOneLane) {
+  for (uint32_t seed : {61u, 62u}) {
+    TempDir dir;
+    std::vector<TestEvent> events = RunEvents(seed, 4000);
+    std::vector<uint32_t> lanes(events.size());
+    std::mt19937 rng(seed);
+    for (size_t i = 0; i < events.size();) {
+      uint32_t lane = rng() % 3, burst = 1 + rng() % 12;
+      for (uint32_t b = 0; b < burst && i < events.size(); ++b) lanes[i++] = lane;
+    }
+    {
+      WriterOptions o;
+      o.chunk_max_events = 600;
+      auto writer = TraceWriter::Create(dir.File("t"), TestHeader(), o);
+      ASSERT_TRUE(writer.has_value()) << writer.error().message();
+      (*writer)->EnableLanes();
+      LaneQueue* q = (*writer)->AcquireLaneQueue();
+      for (size_t i = 0; i < events.size(); ++i) {
+        const TestEvent& e = events[i];
+        (*writer)->DefineSite(e.site, SiteText(e.site));
+        (*writer)->AppendFromLane(q, lanes[i], e.site, e.kind, AsBytes(e.args),
+                                  AsBytes(e.result));
+      }
+      (*writer)->ReleaseLaneQueue(q);
+      Status s = (*writer)->Finish(Outcome::Exited(0));
+      ASSERT_TRUE(s.ok()) << s.message();
+    }
+    auto reader = TraceReader::Open(dir.File("t"));
+    ASSERT_TRUE(reader.has_value());
+    ChunkDecoder full_decoder, cursor_decoder;
+    DecodedChunk full, slim;
+    uint64_t in_runs = 0, cut_by_lane = 0;
+    for (size_t c = 0; c < (*reader)->chunks().size(); ++c) {
+      ASSERT_TRUE((*reader)->ReadChunk(c, kDecodeAll, &full_decoder, &full).ok());
+      ASSERT_TRUE((*reader)->ReadChunk(c, kDecodeCursor, &cursor_decoder, &slim).ok());
+      ASSERT_TRUE(slim.has_lanes());
+      auto same = [&](uint32_t j, uint32_t i) {
+        return RunEligible(full, j) && full.site(j) == full.site(i) &&
+               full.kind(j) == full.kind(i);
+      };
+      std::vector<DecodedChunk::IntRun> want;
+      for (uint32_t i = 0; i < full.size();) {
+        uint32_t j = i;
+        while (j < full.size() && same(j, i) && full.lane(j) == full.lane(i)) ++j;
+        if (j - i >= DecodedChunk::kMinIntRun) want.push_back({i, j - i});
+        // A stretch that only a change of lane ends.
+        if (j > i && j < full.size() && same(j, i)) ++cut_by_lane;
+        i = std::max(j, i + 1);
+      }
+      const auto& runs = slim.columns().int_runs;
+      ASSERT_EQ(runs.size(), want.size()) << "chunk " << c;
+      for (size_t k = 0; k < runs.size(); ++k) {
+        EXPECT_EQ(runs[k].first, want[k].first);
+        EXPECT_EQ(runs[k].count, want[k].count);
+        for (uint32_t e = 1; e < runs[k].count; ++e) {
+          EXPECT_EQ(slim.lane(runs[k].first + e), slim.lane(runs[k].first));
+        }
+        in_runs += runs[k].count;
+      }
+    }
+    EXPECT_GT(in_runs, events.size() / 10);
+    EXPECT_GT(cut_by_lane, 10u);  // the lanes did cut stretches that would otherwise be runs
+  }
+}
+
+TEST(ChunkDecoder, DecodedContentHashIsTheContentHash) {
+  TempDir dir;
+  auto events = RandomEvents(45, 2000);
+  events[10].result.assign(5000, 'r');
+  WriterOptions o;
+  o.chunk_max_events = 300;
+  o.spill_threshold = 4096;
+  WriteTrace(dir.File("t"), events, o);
+  auto reader = TraceReader::Open(dir.File("t"));
+  ASSERT_TRUE(reader.has_value());
+  ChunkDecoder decoder, again;
+  DecodedChunk chunk;
+  for (size_t c = 0; c < (*reader)->chunks().size(); ++c) {
+    ASSERT_TRUE((*reader)->ReadChunk(c, kDecodeAll, &decoder, &chunk).ok());
+    std::optional<uint64_t> decoded = decoder.DecodedContentHash();
+    ASSERT_TRUE(decoded.has_value());
+    Result<uint64_t> hash = (*reader)->ChunkContentHash(c, &again);
+    ASSERT_TRUE(hash.has_value());
+    EXPECT_EQ(*decoded, *hash);
+    // A decode that skips the heaps cannot give it.
+    ASSERT_TRUE((*reader)->ReadChunk(c, kDecodeSites | kDecodeSizes, &decoder, &chunk).ok());
+    EXPECT_FALSE(decoder.DecodedContentHash().has_value());
   }
 }
 

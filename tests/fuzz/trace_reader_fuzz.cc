@@ -1,5 +1,6 @@
 // libFuzzer target: any bytes, opened as a trace and read every way a tool
-// does (open, iterate, seek across gaps, decode all parts, the replay cursor,
+// does (open, iterate, seek across gaps, decode all parts, the replay cursor
+// over both decodes, its lanes and its integer runs, each within one lane;
 // spilled payloads read, prefixed and verified by chain, content hashes,
 // record checks). Must never crash, hang or allocate without bound.
 //
@@ -33,6 +34,30 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     (void)r.ChunkContentHash(c, &decoder);
     (void)r.CheckChunk(c);
+    // Replay's decode and walk: the cursor-only columns and integer runs.
+    if (r.ReadChunk(c, kDecodeCursor, &decoder, &chunk).ok()) {
+      (void)decoder.DecodedContentHash();
+      cursor.Reset(&chunk);
+      while (!cursor.at_end()) {
+        (void)cursor.site();
+        (void)cursor.lane();
+        if (uint32_t left = cursor.IntRunLeft(); left > 0) {
+          // A run stays in one lane (LANES, §7.7): replay serves it whole.
+          for (uint32_t t = 1; t < left; ++t) {
+            if (chunk.lane(cursor.index() + t) != cursor.lane()) __builtin_trap();
+          }
+          const uint8_t* deltas = cursor.int_deltas();
+          int64_t value = cursor.last_value();
+          for (uint32_t t = 0; t < left; ++t) {
+            value = int64_t(uint64_t(value) + uint64_t(ChunkCursor::ReadDelta(&deltas)));
+          }
+          cursor.SkipIntRun(left, deltas, value);
+          continue;
+        }
+        PayloadView a, res;
+        cursor.Take(&a, &res);
+      }
+    }
     if (!r.ReadChunk(c, kDecodeAll, &decoder, &chunk).ok()) continue;
     cursor.Reset(&chunk);
     for (uint32_t i = 0; i < chunk.size(); ++i) {
