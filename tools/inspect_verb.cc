@@ -1,11 +1,16 @@
-// tape inspect FILE [--filter KIND] [--site HEX] [--since SEQ] [--limit N] [--json]
+// tape inspect FILE [--filter KIND] [--site HEX] [--lane N] [--since SEQ] [--limit N] [--json]
 //
 // Seeks: finds the chunk holding --since through the index and decodes only
 // the chunks it shows, so event 99,999,990 of a 100M-event trace is as quick
 // to show as event 0.
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <iostream>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "engine/src/effect_text.h"
 #include "tape/effects.h"
@@ -58,6 +63,37 @@ bool ParseSite(const std::string& text, uint64_t* site) {
   return true;
 }
 
+// --site names a site of the trace by its id or by a prefix of the id's 16
+// hex digits that no other site of the trace shares. Empty when it does;
+// else why not, naming the candidates.
+std::string ResolveSite(const format::TraceReader& r, const std::string& text, uint64_t* site) {
+  std::string prefix = text.starts_with("0x") ? text.substr(2) : text;
+  for (char& c : prefix) c = char(std::tolower(static_cast<unsigned char>(c)));
+  std::vector<std::pair<std::string, uint64_t>> found;  // (hex id, id)
+  char hex[17];
+  for (const auto& [id, location] : r.sites()) {
+    std::snprintf(hex, sizeof hex, "%016llx", (unsigned long long)id);
+    if (std::string_view(hex).starts_with(prefix)) found.emplace_back(hex, id);
+  }
+  if (found.size() == 1) {
+    *site = found[0].second;
+    return "";
+  }
+  if (found.empty()) {
+    return "--site " + text + ": no site of this trace has an id starting with " + prefix +
+           " (tape stats lists the hot sites; tape inspect shows each event's [site ...])";
+  }
+  std::sort(found.begin(), found.end());
+  std::string why = "--site " + text + ": " + std::to_string(found.size()) +
+                    " sites of this trace have ids starting with " + prefix + " (";
+  for (size_t i = 0; i < found.size() && i < 5; ++i) {
+    if (i > 0) why += ", ";
+    why += found[i].first + " at " + Shown(r.sites().at(found[i].second));
+  }
+  if (found.size() > 5) why += ", ...";
+  return why + "); give more digits";
+}
+
 }  // namespace
 
 int RunInspect(const InspectArgs& args) {
@@ -73,6 +109,10 @@ int RunInspect(const InspectArgs& args) {
     return Fail("inspect", kExitUsage,
                 "--filter " + args.filter + ": not an effect (" + engine::EffectNameList() +
                     ", or the name of a user-defined effect in this trace)");
+  }
+  if (!args.site.empty()) {
+    std::string why = ResolveSite(r, args.site, &site);
+    if (!why.empty()) return Fail("inspect", kExitUsage, why);
   }
   if (!args.json) PrintSummary(r);
   if (args.since >= r.event_count()) {

@@ -164,7 +164,8 @@ int Main(int argc, char** argv) {
   CLI::App* ins = app.add_subcommand("inspect", "Print the events of a trace");
   ins->add_option("file", inspect.file, "Trace file")->required();
   ins->add_option("--filter", inspect.filter, "Only events of this effect (e.g. clock.now)");
-  ins->add_option("--site", inspect.site, "Only events at this site (hex id)");
+  ins->add_option("--site", inspect.site,
+                  "Only events at this site (its hex id, or a prefix of it that names one site)");
   ins->add_option("--lane", inspect.lane, "Only events of this lane (thread; 0 is the program's own)")
       ->check(WholeNumber(0, 65535));
   ins->add_option("--since", inspect.since, "Start at this seq")
