@@ -16,6 +16,18 @@ expect_code 2
 expect_err "unknown option '--bogus'"
 run tape replay --help
 expect_out "Trace file to replay (required"
+
+# The README's command summary names every verb and every flag --help lists.
+summary=$(awk '/^## The `tape` command/ { p = 1 } /^Results go to stdout/ { p = 0 } p' "$SRC/README.md")
+verbs=$(tape --help | awk '/^Subcommands:/ { p = 1; next } p && !NF { exit } p { print $1 }')
+[ -n "$summary" ] && [ -n "$verbs" ] || fail "no command summary or no verbs found"
+for verb in $verbs; do
+  [[ "$summary" == *"tape $verb "* ]] || fail "the README's command summary lacks tape $verb"
+  for flag in $(tape "$verb" --help | grep -oE -- '--[a-z][a-z-]*' | sort -u); do
+    [ "$flag" = --help ] || [[ "$summary" == *"$flag"* ]] ||
+      fail "the README's command summary lacks tape $verb $flag"
+  done
+done
 run tape --version
 expect_code 0
 expect_out "tape 0."
