@@ -4,7 +4,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cstring>
+#include <string_view>
+#include <utility>
+#include <vector>
 #include <tuple>
 
 #include "engine/src/effect_table.h"
@@ -67,14 +71,40 @@ int64_t RecordingStart(const format::TraceReader& reader) {
 
 namespace {
 
-bool ParseSiteHex(const std::string& text, uint64_t* site) {
-  std::string hex = text.starts_with("0x") ? text.substr(2) : text;
-  if (hex.empty() || hex.size() > 16) return false;
-  for (char c : hex) {
-    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+// --site names a site of the trace by its id or by a prefix of the id's 16
+// hex digits that no other site of the trace shares. Empty when it does;
+// else why not, naming the candidates.
+std::string ResolveSite(const format::TraceReader& r, const std::string& text, uint64_t* site) {
+  std::string prefix = text.starts_with("0x") ? text.substr(2) : text;
+  if (prefix.empty() || prefix.size() > 16 ||
+      !std::all_of(prefix.begin(), prefix.end(),
+                   [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); })) {
+    return "--site " + Shown(text) + ": expected up to 16 hex digits (a site id or its prefix)";
   }
-  *site = std::stoull(hex, nullptr, 16);
-  return true;
+  for (char& c : prefix) c = char(std::tolower(static_cast<unsigned char>(c)));
+  std::vector<std::pair<std::string, uint64_t>> found;  // (hex id, id)
+  char hex[17];
+  for (const auto& [id, location] : r.sites()) {
+    std::snprintf(hex, sizeof hex, "%016llx", (unsigned long long)id);
+    if (std::string_view(hex).starts_with(prefix)) found.emplace_back(hex, id);
+  }
+  if (found.size() == 1) {
+    *site = found[0].second;
+    return "";
+  }
+  if (found.empty()) {
+    return "--site " + Shown(text) + ": no site of this trace has an id starting with " + prefix +
+           " (tape stats lists the hot sites; tape inspect shows each event's [site ...])";
+  }
+  std::sort(found.begin(), found.end());
+  std::string why = "--site " + Shown(text) + ": " + std::to_string(found.size()) +
+                    " sites of this trace have ids starting with " + prefix + " (";
+  for (size_t i = 0; i < found.size() && i < 5; ++i) {
+    if (i > 0) why += ", ";
+    why += found[i].first + " at " + Shown(r.sites().at(found[i].second));
+  }
+  if (found.size() > 5) why += ", ...";
+  return why + "); give more digits";
 }
 
 }  // namespace
@@ -83,10 +113,8 @@ bool ResolveSelection(const format::TraceReader& reader, const SelectArgs& args,
                       EventSelection* out, std::string* error) {
   *out = EventSelection();
   if (!args.site.empty()) {
-    if (!ParseSiteHex(args.site, &out->site)) {
-      *error = "--site " + args.site + ": expected up to 16 hex digits";
-      return false;
-    }
+    *error = ResolveSite(reader, args.site, &out->site);
+    if (!error->empty()) return false;
     out->by_site = true;
   }
   if (!args.filter.empty()) {

@@ -73,7 +73,8 @@ void AddSelectOptions(CLI::App* verb, SelectArgs* s) {
                    "Only events of these effects (e.g. clock.now; repeat it, or separate with commas)")
       ->delimiter(',')
       ->allow_extra_args(false);
-  verb->add_option("--site", s->site, "Only events at this site (hex id)");
+  verb->add_option("--site", s->site,
+                   "Only events at this site (its hex id, or a prefix of it that names one site)");
   verb->add_option("--lane", s->lane, "Only events of this lane (thread; 0 is the program's own)")
       ->check(WholeNumber(0, 65535));
   verb->add_option("--since", s->since, "Start at this seq")->check(WholeNumber(0, UINT64_MAX));

@@ -197,8 +197,9 @@ int Main(int argc, char** argv, const Program& program) {
     std::fprintf(stderr, "%s rerun: %s\n", prog, line.c_str());
   }
   switch (report.status) {
-    case RunReport::Status::kBadOptions:
-      return Usage(prog, report.error);
+    case RunReport::Status::kBadOptions:  // e.g. --out names a file that is not a trace
+      std::fprintf(stderr, "%s %s: %s\n", prog, argv[1], report.error.c_str());
+      return kExitUsage;
     case RunReport::Status::kTraceError:
       std::fprintf(stderr, "%s %s: %s\n", prog, argv[1], report.error.c_str());
       return kExitTrace;

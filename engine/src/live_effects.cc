@@ -98,8 +98,11 @@ std::string_view LiveFsRead(LiveEnv&, Bytes args, std::string* result) {
     err = errno;
   } else {
     struct stat st;
-    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    bool stat_ok = ::fstat(fd, &st) == 0;
+    if (stat_ok && S_ISDIR(st.st_mode)) {
       err = EISDIR;
+    } else if (stat_ok && S_ISREG(st.st_mode) && uint64_t(st.st_size) > kMaxFsReadBytes) {
+      err = EFBIG;  // known too large before reading a byte
     } else {
       // Bounded by bytes read, not by st_size: pipes and /dev/zero report 0.
       char buf[1 << 16];

@@ -142,7 +142,11 @@ RunReport Record(const Program& program, const RecordOptions& options) {
   wo.force = options.force;
   auto writer = format::TraceWriter::Create(options.trace_path, header, wo);
   if (!writer.has_value()) {
-    report.status = RunReport::Status::kTraceError;
+    // A path that may not be written (a directory, a device, a file that is
+    // not a trace, without `force`) is the caller's mistake, as in the CLI.
+    report.status = writer.error().code() == StatusCode::kInvalidArgument
+                        ? RunReport::Status::kBadOptions
+                        : RunReport::Status::kTraceError;
     report.error = writer.error().message();
     return report;
   }

@@ -4,8 +4,30 @@
 
 run tape
 expect_code 2
+# What was given is named: an unknown command, a misspelt one, an option.
 run tape frobnicate
 expect_code 2
+expect_err "unknown command 'frobnicate'; the commands are: list, record, run"
+run tape Record dice
+expect_code 2
+expect_err "unknown command 'Record' (did you mean 'record'?)"
+run tape --bogus
+expect_code 2
+expect_err "unknown option '--bogus'"
+run tape replay --help
+expect_out "Trace file to replay (required"
+
+# The README's command summary names every verb and every flag --help lists.
+summary=$(awk '/^## The `tape` command/ { p = 1 } /^Results go to stdout/ { p = 0 } p' "$SRC/README.md")
+verbs=$(tape --help | awk '/^Subcommands:/ { p = 1; next } p && !NF { exit } p { print $1 }')
+[ -n "$summary" ] && [ -n "$verbs" ] || fail "no command summary or no verbs found"
+for verb in $verbs; do
+  [[ "$summary" == *"tape $verb "* ]] || fail "the README's command summary lacks tape $verb"
+  for flag in $(tape "$verb" --help | grep -oE -- '--[a-z][a-z-]*' | sort -u); do
+    [ "$flag" = --help ] || [[ "$summary" == *"$flag"* ]] ||
+      fail "the README's command summary lacks tape $verb $flag"
+  done
+done
 run tape --version
 expect_code 0
 expect_out "tape 0."
@@ -23,7 +45,7 @@ expect_err "tape run hello.tape"
 
 run tape bench --events abc
 expect_code 2
-expect_err "--events"
+expect_err "--events: 'abc' is not a whole number (expected 1 to 10000000000)"
 run tape bench --events 0
 expect_code 2
 run tape bench --events -5
@@ -105,6 +127,8 @@ expect_code 2
 expect_err "the trace has 3 events"
 run tape inspect dice.bin --limit 0
 expect_code 2
+expect_err "--limit: 0 is out of range (expected 1 to 18446744073709551615)"
+[ "${#ERR}" -lt 200 ] || fail "the range is not stated in a few digits"
 
 run tape recover dice.bin --out dice.bin
 expect_code 2

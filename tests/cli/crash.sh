@@ -26,12 +26,34 @@ for bad in "record --flush-ms abc" "record --flush-ms 0" "record --out" "replay 
   expect_err "usage:"
 done
 
+# An uncaught exception: exit 1, and stderr says what was thrown, on record
+# and on replay (as the CLI does).
 TAPE_TEST_MODE=throw run "$CRASH" record --out throw.bin
 expect_code 1
+expect_err "record: the program stopped: std::runtime_error: the program gave up"
 run tape inspect throw.bin
 expect_out "the program threw std::runtime_error: the program gave up"
 TAPE_TEST_MODE=throw run "$CRASH" replay --trace throw.bin
 expect_code 1
+expect_err "replay: the program stopped: std::runtime_error: the program gave up"
+
+# tape::Main's --out refuses what the CLI refuses, with its exit code (2),
+# and --force overrides; replay takes --ignore-code-hash.
+printf 'int main() { return 0; }\n' > main.cc
+cp main.cc main.cc.orig
+TAPE_TEST_MODE=ok run "$CRASH" record --out main.cc
+expect_code 2
+expect_err "record: refusing to overwrite main.cc: it exists and is not a tape trace (use --force"
+expect_same main.cc main.cc.orig
+run "$CRASH" record --out /dev/null
+expect_code 2
+expect_err "not a regular file"
+TAPE_TEST_MODE=ok run "$CRASH" record --out main.cc --force
+expect_code 0
+run tape verify main.cc
+expect_code 0
+TAPE_TEST_MODE=ok run "$CRASH" replay --trace main.cc --ignore-code-hash
+expect_code 0
 
 # SIGINT and SIGTERM: the trace is finalized as interrupted.
 for sig in INT TERM; do

@@ -18,6 +18,45 @@ site=$(tape inspect dice.bin --filter io.write | grep -o 'site [0-9a-f]*' | head
 run tape inspect dice.bin --site "$site"
 expect_out "io.write("
 expect_no_out "random.bits(1) ->"
+# --site also takes a prefix of an id, if it names one site of the trace; an
+# ambiguous or unknown prefix is an error, never an empty listing.
+for i in $(seq 12); do echo "clock.now(); env.get(\"V$i\");"; done > sites.tape
+tape run sites.tape --out sites.bin > /dev/null
+ids=$(tape inspect sites.bin | grep -o 'site [0-9a-f]*' | cut -d' ' -f2 | sort -u)
+[ "$(printf '%s\n' "$ids" | wc -l)" = 24 ] || fail "sites.tape should have 24 sites"
+unused="" shared=""
+for digit in 0 1 2 3 4 5 6 7 8 9 a b c d e f; do
+  n=$(printf '%s\n' "$ids" | grep -c "^$digit")
+  [ "$n" = 0 ] && unused=$digit
+  [ "$n" -ge 2 ] && shared=$digit
+done
+[ -n "$unused" ] && [ -n "$shared" ] || fail "the site ids leave no digit unused or none shared"
+one=$(printf '%s\n' "$ids" | head -1)
+for len in $(seq 1 16); do  # the shortest prefix that names `one` alone
+  [ "$(printf '%s\n' "$ids" | grep -c "^${one:0:$len}")" = 1 ] && break
+done
+run tape inspect sites.bin --site "${one:0:$len}"
+expect_code 0
+[ "$(printf '%s\n' "$OUT" | grep -c "\[site ")" = 1 ] || fail "a unique prefix shows its one event"
+expect_out "[site $one]"
+run tape inspect sites.bin --site "${unused}123"
+expect_code 2
+expect_err "--site ${unused}123: no site of this trace has an id starting with ${unused}123"
+run tape inspect sites.bin --site "$shared"
+expect_code 2
+expect_err "sites of this trace have ids starting with $shared ("
+expect_err " at sites.tape:"
+expect_err "give more digits"
+
+# Payloads are shortened: text after 64 characters, bytes after 32 (as hex).
+printf 'random.bits(100);\nio.write("%s");\n' "$(printf 'x%.0s' $(seq 100))" > long.tape
+tape run long.tape --out long.bin > /dev/null
+run tape inspect long.bin
+expect_out "random.bits(100) -> 100 bytes "
+hex=$(printf '%s\n' "$OUT" | sed -n 's/.*-> 100 bytes \([0-9a-f]*\)….*/\1/p')
+[ "${#hex}" = 64 ] || fail "expected the first 32 bytes (64 hex digits), got ${#hex} digits"
+expect_out "io.write(\"$(printf 'x%.0s' $(seq 64))\"… (100 bytes))"
+
 run tape inspect dice.bin --since 1 --limit 1
 expect_out "      1  random.bits"
 expect_no_out "      2  io.write"

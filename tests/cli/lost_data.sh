@@ -28,6 +28,15 @@ CODE=$?; LAST="tape record dice --out closed2.bin 2>&-"
 expect_code 0
 run tape verify closed2.bin
 expect_code 0
+# With stderr closed, the message of a fatal signal cannot reach the trace
+# either: a crash under 2>&- leaves a sound trace with that outcome.
+TAPE_TEST_MODE=segv "$CRASH" record --out closed3.bin > /dev/null 2>&-
+CODE=$?; LAST="a crash recorded with stderr closed"
+expect_code 139
+run tape verify closed3.bin
+expect_code 0
+expect_out "events:    2 in 1 chunk"
+expect_out "killed by signal 11 (SIGSEGV)"
 
 # 2. A closed pipe (| head): the recording ends by SIGPIPE and keeps every
 # event; replay ends the same way at the same write.
@@ -119,6 +128,28 @@ if [ "$CODE" != 0 ]; then  # (a fast machine may finish first)
   [[ "$ERR" == *"changed while it was being read"* || "$ERR" == *"shrank"* ]] ||
     fail "the shrinking trace was not reported as such"
   [[ "$ERR" != *"killed by SIGBUS"* ]] || fail "blamed the program for SIGBUS"
+fi
+
+# Ctrl-C during a replay interrupts the replay; it does not say the program
+# was killed.
+run tape run long.tape --out ctrlc.bin
+env --default-signal=INT "$TAPE" replay --trace ctrlc.bin > ctrlc.out 2> ctrlc.err &
+replay=$!
+for _ in $(seq 1 200); do  # until the replay has mapped the trace, then a little more
+  grep -q "/ctrlc.bin\$" "/proc/$replay/maps" 2> /dev/null && break
+  sleep 0.01
+done
+sleep 0.05
+kill -INT $replay
+wait $replay
+CODE=$?; LAST="Ctrl-C during a replay"; ERR=$(cat ctrlc.err)
+# (A fast machine may finish the replay first, and then the signal ends tape
+# as it ends any process.)
+if ! grep -q "long done" ctrlc.out; then
+  expect_code 130
+  expect_err "tape replay: interrupted by SIGINT at seq "
+  expect_err "(the recorded program exited with code 0)"
+  [[ "$ERR" != *"the program was killed"* ]] || fail "Ctrl-C was blamed on the program"
 fi
 
 # 6. Devices and FIFOs as --out: refused without --force, never a hang.

@@ -83,6 +83,26 @@ drift_case delete TraceNotExhausted 3
 run tape replay drift/calls.tape --trace calls.bin
 expect_code 0
 
+# Every script the README's examples run is in examples/scripts/, and the
+# README's error and drift examples say what it shows.
+readme_scripts=$(grep -oE '^\s+\$ .*' "$SRC/README.md" |
+  grep -oE '\b(tape (run|replay|rerun|hunt)|cat) [^ ]*\.tape' | awk '{print $NF}' | sed 's|.*/||' |
+  sort -u)
+[ -n "$readme_scripts" ] || fail "found no scripts in the README's examples"
+for name in $readme_scripts; do
+  [ -f "$EX/$name" ] || fail "the README runs $name, which is not in examples/scripts/"
+done
+run tape run bad.tape --out bad.bin
+expect_code 1
+expect_err $'bad.tape:3:11: runtime error: division by zero\nlet y = x / 0;\n          ^'
+tape run calls.tape --out calls-ex.bin > /dev/null
+sed 's/random.bits(4)/random.bits(8)/' calls.tape > edited/calls.tape
+run tape replay edited/calls.tape --trace calls-ex.bin --ignore-code-hash
+expect_code 80
+expect_err "tape replay: drift: ArgsMismatch at seq 1"
+expect_err "recorded: random.bits(4) at calls.tape:2:9"
+expect_err "replay:   random.bits(8) at calls.tape:2:9"
+
 # A runtime error is recorded as the outcome and reproduced by replay.
 printf 'print("before");\nlet x = 1 / 0;\n' > boom.tape
 run tape run boom.tape --out boom.bin

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 
 #include "engine/programs/programs.h"
@@ -170,6 +171,23 @@ TEST(Record, UnwritableTracePathIsATraceError) {
   RunReport r = Record(p, o);
   EXPECT_EQ(r.status, RunReport::Status::kTraceError);
   EXPECT_NE(r.error.find("/nonexistent-dir/trace.bin"), std::string::npos);
+}
+
+// tape::Main and the CLI refuse the same paths, with the same exit code (2).
+TEST(Record, AFileThatIsNotATraceIsRefusedUnlessForced) {
+  TempDir dir;
+  Program p = TestProgram("x", [](Runtime&) { return 0; });
+  RecordOptions o;
+  o.trace_path = dir.File("main.cc");
+  { std::ofstream(o.trace_path) << "int main() {}\n"; }
+  RunReport r = Record(p, o);
+  EXPECT_EQ(r.status, RunReport::Status::kBadOptions);
+  EXPECT_NE(r.error.find("refusing to overwrite"), std::string::npos) << r.error;
+  EXPECT_EQ(ReadFile(o.trace_path), "int main() {}\n");
+  o.force = true;
+  r = Record(p, o);
+  EXPECT_EQ(r.status, RunReport::Status::kOk) << r.error;
+  EXPECT_TRUE(format::TraceReader::Open(o.trace_path).has_value());
 }
 
 TEST(Replay, MissingTraceIsATraceError) {

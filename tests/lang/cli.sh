@@ -96,6 +96,18 @@ run "$TAPE" run <(echo 'print("from a pipe");') --out pipe.bin
 expect_code 0
 expect_out "from a pipe"
 
+# fs.read is bounded by bytes read as well (1 GiB, kMaxFsReadBytes): a file
+# that says it is larger fails at once with EFBIG, a value the script tests.
+# (The endless /dev/zero is read up to the bound in cli_memory.sh.)
+truncate -s 2G huge.bin
+printf 'let d = fs.read("huge.bin");\nprint(d == nil);\nprint(fs.last_error());\n' > huge.tape
+run "$TAPE" run huge.tape --out huge-read.bin
+expect_code 0
+expect_out $'true\n27'
+run "$TAPE" replay huge.tape --trace huge-read.bin
+expect_out $'true\n27'
+rm -f huge.bin
+
 # A built-in program's name given to `tape run` points to `tape record`.
 run "$TAPE" run dice
 expect_code 2

@@ -94,7 +94,8 @@ struct RunReport {
     kOk,          // the program ran to its end (exit_code says how)
     kDrift,       // replay diverged: see drift
     kTraceError,  // the trace could not be read or written: see error
-    kBadOptions,  // the options make no sense (a bad chaos spec): see error
+    kBadOptions,  // the options make no sense (a bad chaos spec, an --out that is not
+                  // a trace, a device or a directory, without force): see error
   };
   Status status = Status::kOk;
   int exit_code = 0;            // the program's exit code (kOk)
