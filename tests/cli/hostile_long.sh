@@ -1,5 +1,5 @@
 # The full-size hostile corpus through every tool that reads a trace
-# (inspect, stats, verify, diff, replay, recover, redact), under
+# (inspect, stats, verify, diff, replay, recover, redact, export), under
 # `ulimit -v 2000000` (about 1.9 GiB of address space): each run must end by
 # itself with a documented exit code and, when it fails, a message; never a
 # signal, an abort, a timeout or an allocation failure. Prints each run's
@@ -67,6 +67,9 @@ every_tool() {
   check program replay --trace "$file" < /dev/null
   check "0 81" redact "$file" --out "$WORK/redacted.bin" --force --kind fs.read --match 'hel+o'
   if [ "$CODE" = 0 ]; then check "0" verify "$WORK/redacted.bin"; fi
+  for format in chrome perfetto csv jsonl; do
+    check "0 81" export "$file" --format "$format" --out "$WORK/exported" --force
+  done
 }
 
 echo "hello world" > small.txt
@@ -136,7 +139,7 @@ printf 'for i in 0..100000000 { clock.now(); }\n' > loop.tape
 tape run loop.tape --out big.bin > /dev/null
 # Without footers, diff computes every chunk's content hash: long enough to stop.
 head -c -16 big.bin > big-open.bin
-for verb in inspect stats verify diff recover redact replay; do
+for verb in inspect stats verify diff recover redact replay export; do
   # Stop the verb once it has mapped the trace, cut the file, let it go on.
   for attempt in 1 2 3; do
     cp big.bin shrinking.bin
@@ -148,6 +151,7 @@ for verb in inspect stats verify diff recover redact replay; do
       recover) args=(recover shrinking.bin --out "$WORK/cut-rec.bin" --force) ;;
       redact) args=(redact shrinking.bin --out "$WORK/cut-red.bin" --force --kind clock.now) ;;
       replay) args=(replay --trace shrinking.bin) ;;
+      export) args=(export shrinking.bin --format chrome --out "$WORK/cut.json" --force) ;;
       *) args=("$verb" shrinking.bin) ;;
     esac
     (eval "$ULIMIT" && exec "$TAPE" "${args[@]}") > /dev/null 2> shrink.err &
