@@ -10,6 +10,19 @@
 
 namespace tape::format {
 
+namespace {
+
+// Whether `lens` holds exactly `n` one-byte varints, none with the spilled
+// bit (§7.4): one pass the compiler vectorizes.
+bool OneByteLengths(Bytes lens, uint32_t n) {
+  if (lens.size() != n) return false;
+  uint8_t any = 0;
+  for (uint8_t b : lens) any |= b;
+  return (any & 0x81) == 0;
+}
+
+}  // namespace
+
 const char* SectionName(uint8_t id) {
   switch (SectionId(id)) {
     case SectionId::kSiteDict: return "SITE_DICT";
@@ -204,7 +217,33 @@ Status ChunkDecoder::DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results, 
   const uint8_t* end = p + lens.size();
   uint64_t at = 0;  // running heap offset
   uint32_t ints = 0;
-  for (uint32_t i = 0; i < n; ++i) {
+  bool one_byte = slot == nullptr && OneByteLengths(lens, n);
+  one_byte_lens_[results] = one_byte;
+  if (one_byte) {
+    // The common chunk, without slots to fill (replay's cursor): every
+    // length one byte, none spilled. Sums without branches; when they do not
+    // match the heap, the general loop below finds and names the culprit.
+    uint64_t sum = 0;
+    uint32_t coded_count = 0;
+    const uint8_t* b = lens.data();
+    if (!results || int_kinds_.empty()) {
+      for (uint32_t i = 0; i < n; ++i) sum += b[i] >> 1;
+    } else {
+      for (uint32_t i = 0; i < n; ++i) {
+        uint32_t coded = uint32_t(b[i] == 16) & uint32_t(int_kind[kinds[i]]);
+        coded_count += coded;
+        sum += coded ? 0 : b[i] >> 1;
+      }
+    }
+    if (sum == heap_size) {
+      at = sum;
+      ints = coded_count;
+      p = end;
+    } else {
+      one_byte = one_byte_lens_[results] = false;
+    }
+  }
+  for (uint32_t i = 0; i < n && !one_byte; ++i) {
     uint64_t v;
     if (p < end && *p < 0x80) {
       v = *p++;  // the common one-byte length
@@ -266,6 +305,8 @@ Status ChunkDecoder::DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results, 
       uint64_t z;
       if (q < qend && *q < 0x80) {
         ++q;
+      } else if (qend - q >= 2 && q[1] < 0x80) {
+        q += 2;  // a clock's delta is mostly one or two bytes
       } else if (!ParseVarint(&q, qend, &z)) {
         return Fail("INT_RESULTS ends before its last value");
       }
@@ -521,7 +562,32 @@ void ChunkDecoder::FindIntRuns(DecodedChunk* out) {
     if (count >= DecodedChunk::kMinIntRun) runs.push_back({start, count});
     count = 0;
   };
-  for (uint32_t i = 0; i < n; ++i) {
+  auto site_at = [&](uint32_t i) -> uint32_t {
+    return width_ == 1 ? ix[i] : width_ == 2 ? LoadU16(ix + 2 * i) : LoadU32(ix + 4 * i);
+  };
+  if (one_byte_lens_[0] && one_byte_lens_[1]) {
+    // Every length one byte (DecodeLens): event i's lengths are a[i] and
+    // r[i], and a run is scanned by a loop of a few compares per event.
+    uint32_t i = 0;
+    while (i < n) {
+      if (!(a[i] == 0 && r[i] == 16 && c.int_kind[kinds[i]])) {
+        ++i;
+        continue;
+      }
+      start = i;
+      uint8_t k = kinds[i];
+      if (width_ == 1) {
+        uint8_t s1 = ix[i];
+        for (++i; i < n && a[i] == 0 && r[i] == 16 && kinds[i] == k && ix[i] == s1;) ++i;
+      } else {
+        uint32_t site = site_at(i);
+        for (++i; i < n && a[i] == 0 && r[i] == 16 && kinds[i] == k && site_at(i) == site;) ++i;
+      }
+      count = i - start;
+      flush();
+    }
+  }
+  for (uint32_t i = 0; i < n && !(one_byte_lens_[0] && one_byte_lens_[1]); ++i) {
     // One-byte lengths 0 (no args) and 16 (8 bytes, not spilled: §7.4).
     bool eligible = *a == 0 && *r == 16 && c.int_kind[kinds[i]];
     while (*a++ >= 0x80) {}
@@ -530,8 +596,7 @@ void ChunkDecoder::FindIntRuns(DecodedChunk* out) {
       flush();
       continue;
     }
-    uint32_t site =
-        width_ == 1 ? ix[i] : width_ == 2 ? LoadU16(ix + 2 * i) : LoadU32(ix + 4 * i);
+    uint32_t site = site_at(i);
     if (count > 0 && site == run_site && kinds[i] == run_kind) {
       ++count;
       continue;
@@ -564,6 +629,7 @@ void ChunkDecoder::FindIntRuns(DecodedChunk* out) {
 }
 
 namespace {
+
 
 // §7.6: the hash covers the fixed fields, then each covered section's
 // decoded size (u32) and bytes.

@@ -239,6 +239,9 @@ class ChunkDecoder {
   bool decoded_ = false;  // the last Decode succeeded
   std::vector<uint8_t> lanes_buffer_;
   std::vector<DecodedChunk::IntRun> whole_runs_;  // FindIntRuns: runs before lanes cut them
+  // Whether the last DecodeLens found every arg ([0]) / result ([1]) length
+  // one byte, for FindIntRuns.
+  bool one_byte_lens_[2] = {false, false};
   ChunkHeader header_;
   uint8_t width_ = 1;
   uint64_t file_offset_ = 0;

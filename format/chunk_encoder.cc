@@ -80,6 +80,10 @@ void ChunkEncoder::BuildSiteColumns(const ChunkBuilder& b, uint32_t begin, uint3
   *width = distinct <= 256 ? 1 : distinct <= 65536 ? 2 : 4;
   index_.resize(size_t(n) * *width);
   uint8_t* out = index_.data();
+  if (*width == 1) {
+    for (uint32_t i = 0; i < n; ++i) out[i] = uint8_t(idx[i]);  // vectorized
+    return;
+  }
   for (uint32_t i = 0; i < n; ++i) {
     uint32_t v = idx[i];
     for (int k = 0; k < *width; ++k) *out++ = uint8_t(v >> (8 * k));

@@ -17,9 +17,9 @@ namespace {
 const format::DecodedChunk kNoChunk;
 }  // namespace
 
-Replayer::Replayer(const format::TraceReader* reader, int stdout_fd)
+Replayer::Replayer(const format::TraceReader* reader, int stdout_fd, bool read_ahead)
     : reader_(reader),
-      stream_(reader, format::kDecodeCursor),
+      stream_(reader, format::kDecodeCursor, 0, read_ahead),
       chunk_(&kNoChunk) {
   env_.stdout_fd = stdout_fd;
   cursor_.Reset(chunk_);
@@ -31,7 +31,7 @@ Replayer::Replayer(const format::TraceReader* reader, int stdout_fd)
 
 std::string_view Replayer::Perform(const Site& site, EffectKind kind, std::string_view args,
                                    const LiveCall& live) {
-  if (run_left_ != 0 && site.id == run_site_ && kind == run_kind_ && args.empty() &&
+  if (int_run_.left != 0 && site.id == int_run_.site && kind == int_run_.kind && args.empty() &&
       live.fn == nullptr) [[likely]] {
     CheckThread(site);
     return ServeRun();
@@ -47,11 +47,11 @@ bool Replayer::OpenRun(const Site& site, EffectKind kind) {
   if (left == 0) return false;
   const EffectSpec* spec = FindEffect(uint8_t(kind));
   if (spec != nullptr && spec->reenact != nullptr) return false;
-  run_left_ = run_count_ = left;
-  run_site_ = site.id;
-  run_kind_ = kind;
-  run_value_ = cursor_.last_value();
-  run_deltas_ = cursor_.int_deltas();
+  int_run_.left = run_count_ = left;
+  int_run_.site = site.id;
+  int_run_.kind = kind;
+  int_run_.value = cursor_.last_value();
+  int_run_.deltas = cursor_.int_deltas();
   return true;
 }
 

@@ -9,7 +9,6 @@
 #ifndef TAPE_ENGINE_REPLAYER_H_
 #define TAPE_ENGINE_REPLAYER_H_
 
-#include <bit>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -48,12 +47,13 @@ struct ReachedRecordedSignal {
 // replay stops with ThreadsStuck instead of hanging.
 class Replayer final : public Runtime {
  public:
-  // `reader` must outlive the replayer.
-  Replayer(const format::TraceReader* reader, int stdout_fd);
+  // `reader` must outlive the replayer. `read_ahead`: chunks are decoded
+  // ahead on a thread of their own (format::ChunkStream).
+  Replayer(const format::TraceReader* reader, int stdout_fd, bool read_ahead = true);
 
   std::string_view Perform(const Site& site, EffectKind kind, std::string_view args,
                            const LiveCall& live) override;
-  uint64_t seq() const override { return seq_ + (run_count_ - run_left_); }
+  uint64_t seq() const override { return seq_ + (run_count_ - int_run_.left); }
 
   const std::optional<DriftInfo>& drift() const { return drift_; }
 
@@ -79,28 +79,23 @@ class Replayer final : public Runtime {
   std::string_view PerformOnLane(const Site& site, EffectKind kind, std::string_view args,
                                  const LiveCall& live);
 
-  // Integer runs (ChunkCursor::IntRunLeft): while one is open, a call at its
-  // site and kind with no args is its next event, served by adding one
-  // delta. Any other call first settles the run (moves the cursor past the
-  // events served) and then goes the general way. Runs open only before
-  // threads start.
+  // Integer runs (ChunkCursor::IntRunLeft), in Runtime::int_run_: while one
+  // is open, a call at its site and kind with no args is its next event,
+  // served by adding one delta (by the typed method itself for clock.now,
+  // here for the others). Any other call first settles the run (moves the
+  // cursor past the events served) and then goes the general way. Runs open
+  // only before threads start.
   std::string_view ServeRun() {
-    --run_left_;
-    run_value_ = int64_t(uint64_t(run_value_) +
-                         uint64_t(format::ChunkCursor::ReadDelta(&run_deltas_)));
-    if constexpr (std::endian::native == std::endian::little) {
-      // §13: an i64 result is its 8 little-endian bytes.
-      return {reinterpret_cast<const char*>(&run_value_), 8};
-    } else {
-      format::StoreU64(run_result_, uint64_t(run_value_));
-      return {reinterpret_cast<const char*>(run_result_), 8};
-    }
+    int64_t value = NextOfIntRun();
+    // §13: an i64 result is its 8 little-endian bytes.
+    format::StoreU64(run_result_, uint64_t(value));
+    return {reinterpret_cast<const char*>(run_result_), 8};
   }
   void SettleRun() {
-    uint32_t taken = run_count_ - run_left_;
-    cursor_.SkipIntRun(taken, run_deltas_, run_value_);
+    uint32_t taken = run_count_ - int_run_.left;
+    cursor_.SkipIntRun(taken, int_run_.deltas, int_run_.value);
     seq_ += taken;
-    run_count_ = run_left_ = 0;
+    run_count_ = int_run_.left = 0;
   }
   // Opens the run that the next event starts, if it is this call's.
   bool OpenRun(const Site& site, EffectKind kind);
@@ -162,13 +157,9 @@ class Replayer final : public Runtime {
   std::unique_ptr<format::ChunkDecoder> full_decoder_;  // for RecordedCall, made on first use
   format::DecodedChunk full_chunk_;
 
-  // The open integer run; guarded by being single-threaded (see ServeRun).
-  uint32_t run_left_ = 0;   // events of the run not yet served
-  uint32_t run_count_ = 0;  // events in the run when it opened (seq_ counts none of them)
-  uint64_t run_site_ = 0;
-  EffectKind run_kind_{};
-  int64_t run_value_ = 0;   // the last result served
-  const uint8_t* run_deltas_ = nullptr;  // the next event's delta
+  // The open integer run (Runtime::int_run_) held this many events when it
+  // opened (seq_ counts none of them); guarded by being single-threaded.
+  uint32_t run_count_ = 0;
   uint8_t run_result_[8];
 
   // Threads.

@@ -14,7 +14,11 @@
 namespace tape::format::testing {
 namespace {
 
-TEST(ChunkStream, YieldsEveryChunkInOrderThenNull) {
+// With read-ahead (a decoding thread) and without (Next() decodes).
+class ChunkStreamTest : public ::testing::TestWithParam<bool> {};
+INSTANTIATE_TEST_SUITE_P(ReadAhead, ChunkStreamTest, ::testing::Bool());
+
+TEST_P(ChunkStreamTest, YieldsEveryChunkInOrderThenNull) {
   TempDir dir;
   auto events = RandomEvents(31, 2000);
   WriterOptions o;
@@ -22,7 +26,7 @@ TEST(ChunkStream, YieldsEveryChunkInOrderThenNull) {
   WriteTrace(dir.File("t"), events, o);
   auto reader = TraceReader::Open(dir.File("t"));
   ASSERT_TRUE(reader.has_value());
-  ChunkStream stream(reader->get(), kDecodeAll);
+  ChunkStream stream(reader->get(), kDecodeAll, 0, GetParam());
   uint64_t seq = 0;
   size_t chunks = 0;
   for (;;) {
@@ -41,7 +45,7 @@ TEST(ChunkStream, YieldsEveryChunkInOrderThenNull) {
   EXPECT_EQ(chunks, (*reader)->chunks().size());
 }
 
-TEST(ChunkStream, StopsAtADamagedChunkWithItsError) {
+TEST_P(ChunkStreamTest, StopsAtADamagedChunkWithItsError) {
   TempDir dir;
   WriterOptions o;
   o.chunk_max_events = 10;
@@ -53,11 +57,25 @@ TEST(ChunkStream, StopsAtADamagedChunkWithItsError) {
   bytes[at] = char(bytes[at] ^ 1);
   auto reader = TraceReader::OpenBytes(AsBytes(bytes));
   ASSERT_TRUE(reader.has_value());
-  ChunkStream stream(reader->get(), kDecodeAll);
+  ChunkStream stream(reader->get(), kDecodeAll, 0, GetParam());
   for (int c = 0; c < 3; ++c) ASSERT_TRUE(stream.Next().has_value());
   auto bad = stream.Next();
   ASSERT_FALSE(bad.has_value());
   EXPECT_NE(bad.error().message().find("chunk 3"), std::string::npos) << bad.error().message();
+  // The stream stays ended after the error.
+  auto after = stream.Next();
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(*after, nullptr);
+}
+
+TEST_P(ChunkStreamTest, NextAfterStopIsAnError) {
+  TempDir dir;
+  WriteTrace(dir.File("t"), RandomEvents(33, 100), WriterOptions{});
+  auto reader = TraceReader::Open(dir.File("t"));
+  ASSERT_TRUE(reader.has_value());
+  ChunkStream stream(reader->get(), kDecodeAll, 0, GetParam());
+  stream.Stop();
+  EXPECT_FALSE(stream.Next().has_value());
 }
 
 TEST(ChunkCursor, AgreesWithRandomAccessOnEveryEvent) {
@@ -190,9 +208,20 @@ TEST(ChunkCursor, CursorDecodingAgreesWithRandomAccess) {
 }
 
 TEST(ChunkCursor, IntRunsAreTheMaximalStretchesAndServeTheRecordedValues) {
-  for (uint32_t seed : {51u, 52u, 53u}) {
+  // Seeds 51-53: every length one byte (the decoder's fast path); 54-55: a
+  // long result every 300 events, so that every chunk takes the general path.
+  for (uint32_t seed : {51u, 52u, 53u, 54u, 55u}) {
     TempDir dir;
     auto events = RunEvents(seed, 5000);
+    if (seed >= 54) {
+      size_t bucket = SIZE_MAX;  // one long result in every 300 events
+      for (size_t i = 0; i < events.size(); ++i) {
+        if (events[i].kind != 1 && i / 300 != bucket) {
+          events[i].result.assign(100, 'L');
+          bucket = i / 300;
+        }
+      }
+    }
     WriterOptions o;
     o.chunk_max_events = 700;
     WriteTrace(dir.File("t"), events, o);

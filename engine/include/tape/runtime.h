@@ -172,6 +172,10 @@ class Runtime {
 
   // The same effects at an explicit site (for interpreters).
   int64_t ClockNowAt(const Site& site) {
+    if (int_run_.left != 0 && int_run_.site == site.id &&
+        int_run_.kind == EffectKind::kClockNow && ThreadToken() == owner_) [[likely]] {
+      return NextOfIntRun();
+    }
     std::string_view r = Perform(site, EffectKind::kClockNow, {}, {});
     if (r.size() != 8) [[unlikely]] BadResult(EffectKind::kClockNow);
     uint64_t v = 0;  // §13: i64, little-endian
@@ -256,6 +260,42 @@ class Runtime {
   void CheckThread(const Site& site) {
     if (ThreadToken() != owner_) [[unlikely]] CheckLaneThread(site);
   }
+  // A run of recorded events that a replay serves without Perform (the
+  // hot loop of a replay: one site calling clock.now over and over). While
+  // `left` is not 0, the next `left` recorded events are calls at `site` of
+  // `kind` with no args and 8-byte results, each the previous `value` plus
+  // one zigzag varint delta read from `deltas` (trace format §7.5). The typed
+  // methods take such a call's result here (NextOfIntRun); any other call
+  // goes to Perform, which settles the run first. Only a replaying runtime
+  // opens a run, and only before threads start; the deltas were validated
+  // when their chunk was decoded.
+  struct IntRun {
+    uint64_t site = 0;
+    const uint8_t* deltas = nullptr;
+    int64_t value = 0;
+    uint32_t left = 0;
+    EffectKind kind{};
+  };
+  IntRun int_run_;
+  // The next result of the open run. REQUIRES: int_run_.left != 0.
+  int64_t NextOfIntRun() {
+    --int_run_.left;
+    const uint8_t* p = int_run_.deltas;
+    uint64_t z = *p++;
+    if (z >= 0x80) [[unlikely]] {
+      z &= 0x7f;
+      for (int shift = 7;; shift += 7) {
+        uint64_t b = *p++;
+        z |= (b & 0x7f) << shift;
+        if (b < 0x80) break;
+      }
+    }
+    int_run_.deltas = p;
+    int64_t delta = int64_t(z >> 1) ^ -int64_t(z & 1);
+    int_run_.value = int64_t(uint64_t(int_run_.value) + uint64_t(delta));
+    return int_run_.value;
+  }
+
   // True once the program started its first tape::Thread: from then on
   // effects come from several threads (lanes) and implementations serve
   // each through CurrentLaneContext().
