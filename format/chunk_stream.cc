@@ -2,13 +2,19 @@
 
 namespace tape::format {
 
-ChunkStream::ChunkStream(const TraceReader* reader, unsigned parts, size_t first_chunk)
+ChunkStream::ChunkStream(const TraceReader* reader, unsigned parts, size_t first_chunk,
+                         bool read_ahead)
     : reader_(reader),
       parts_(parts),
+      read_ahead_(read_ahead),
       end_(reader->chunks().size()),
       next_to_decode_(first_chunk),
       next_to_return_(first_chunk) {
-  if (first_chunk < end_) thread_ = std::thread([this] { DecodeLoop(); });
+  if (!read_ahead_) {
+    decoder_ = std::make_unique<ChunkDecoder>();
+  } else if (first_chunk < end_) {
+    thread_ = std::thread([this] { DecodeLoop(); });
+  }
 }
 
 ChunkStream::~ChunkStream() { Stop(); }
@@ -44,6 +50,17 @@ void ChunkStream::DecodeLoop() {
 }
 
 Result<const DecodedChunk*> ChunkStream::Next() {
+  if (!read_ahead_) {
+    if (stop_) return Status::InvalidArgument("the trace's chunk stream was stopped");
+    if (next_to_return_ >= end_) return static_cast<const DecodedChunk*>(nullptr);
+    Slot& slot = slots_[0];
+    Status s = reader_->ReadChunk(next_to_return_++, parts_, decoder_.get(), &slot.chunk);
+    if (!s.ok()) {
+      next_to_return_ = end_;
+      return s;
+    }
+    return static_cast<const DecodedChunk*>(&slot.chunk);
+  }
   std::unique_lock lock(mu_);
   holding_ = false;  // release the previous chunk
   cv_.notify_all();

@@ -1,11 +1,13 @@
-// ChunkStream: the chunks of a trace in order, decoded one chunk ahead on a
-// helper thread, so that a sequential reader (replay) overlaps decoding with
-// its own work.
+// ChunkStream: the chunks of a trace in order, decoded ahead on a helper
+// thread, so that a sequential reader (replay) overlaps decoding with its own
+// work; or, without read-ahead, each decoded by Next() on the caller's
+// thread (one core; and to measure what decoding costs).
 
 #ifndef TAPE_FORMAT_CHUNK_STREAM_H_
 #define TAPE_FORMAT_CHUNK_STREAM_H_
 
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -17,8 +19,10 @@ namespace tape::format {
 class ChunkStream {
  public:
   // Decodes `parts` of chunks first_chunk, first_chunk + 1, ... of `reader`,
-  // which must outlive the stream.
-  ChunkStream(const TraceReader* reader, unsigned parts, size_t first_chunk = 0);
+  // which must outlive the stream; ahead on a thread of its own if
+  // `read_ahead`.
+  ChunkStream(const TraceReader* reader, unsigned parts, size_t first_chunk = 0,
+              bool read_ahead = true);
   ~ChunkStream();
   ChunkStream(const ChunkStream&) = delete;
   ChunkStream& operator=(const ChunkStream&) = delete;
@@ -45,6 +49,8 @@ class ChunkStream {
 
   const TraceReader* reader_;
   const unsigned parts_;
+  const bool read_ahead_;
+  std::unique_ptr<ChunkDecoder> decoder_;  // without read-ahead
   const size_t end_;
   std::mutex mu_;
   std::condition_variable cv_;

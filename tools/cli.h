@@ -217,6 +217,7 @@ struct BenchArgs {
   bool json = false;
   std::string out;  // keep the trace here; default: a temporary file
   bool record_only = false;  // skip the replay (to measure recording alone)
+  bool no_read_ahead = false;  // replay decodes each chunk on the program's thread
 };
 struct VerifyArgs {
   std::string file;

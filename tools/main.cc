@@ -250,6 +250,9 @@ int Main(int argc, char** argv) {
   ben->add_option("--out", bench.out, "Keep the trace in this file");
   ben->add_flag("--record-only", bench.record_only,
                 "Record only (e.g. to measure the recorder's memory alone)");
+  ben->add_flag("--no-read-ahead", bench.no_read_ahead,
+                "Replay without the thread that decodes chunks ahead (decoding then costs the "
+                "program's thread)");
   ben->add_flag("--json", bench.json, "One JSON object");
 
   VerifyArgs verify;

@@ -220,7 +220,7 @@ RunReport Replay(const Program& program, const ReplayOptions& options) {
                   "the program's code changed since the recording"});
   }
 
-  engine::Replayer replayer(&reader, options.stdout_fd);
+  engine::Replayer replayer(&reader, options.stdout_fd, options.read_ahead);
   // An interpreter's work is deterministic: replaying the same code on the
   // same trace runs exactly the recorded number of steps, so the recorded
   // count bounds the replay (a hostile trace cannot make it loop forever).

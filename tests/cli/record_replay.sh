@@ -60,4 +60,16 @@ run tape replay flaky --trace flaky.bin
 expect_code 1
 expect_out "FAIL: expected the answer to be 42"
 
+# tape bench replays with and without the read-ahead thread.
+for flag in "" --no-read-ahead; do
+  run tape bench --events 20000 --effect clock --json $flag
+  expect_code 0
+  python3 - "$OUT" "$flag" <<'PY' || fail "tape bench --json $flag"
+import json, sys
+j = json.loads(sys.argv[1])
+assert j["events"] == 20000 and j["replay_ns_per_event"] > 0, j
+assert j["read_ahead"] == (sys.argv[2] == ""), j
+PY
+done
+
 finish

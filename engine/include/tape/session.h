@@ -60,6 +60,9 @@ struct ReplayOptions {
   bool ignore_code_hash = false;
   // What messages printed from signal handlers start with.
   std::string label = "tape replay";
+  // Decode chunks ahead on a thread of tape's own (the default), or each on
+  // the program's thread when the program reaches it: slower, one core.
+  bool read_ahead = true;
 };
 
 struct RerunOptions {
