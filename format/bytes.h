@@ -48,6 +48,25 @@ inline uint64_t LoadU64(const uint8_t* p) {
   return uint64_t(LoadU32(p)) | uint64_t(LoadU32(p + 4)) << 32;
 }
 
+// Whether [a, a + n) and [b, b + n) hold the same bytes. Effect args are
+// mostly a few bytes: up to 16 are compared with two overlapping loads
+// each, instead of a call into memcmp.
+inline bool SameBytes(const uint8_t* a, const uint8_t* b, size_t n) {
+  if (n >= 8 && n <= 16) {
+    return LoadU64(a) == LoadU64(b) && LoadU64(a + n - 8) == LoadU64(b + n - 8);
+  }
+  if (n >= 4 && n < 8) {
+    return LoadU32(a) == LoadU32(b) && LoadU32(a + n - 4) == LoadU32(b + n - 4);
+  }
+  if (n < 4) {
+    for (size_t i = 0; i < n; ++i) {
+      if (a[i] != b[i]) return false;
+    }
+    return true;
+  }
+  return std::memcmp(a, b, n) == 0;
+}
+
 // --- LEB128 varints and zigzag -----------------------------------------
 
 constexpr size_t kMaxVarintBytes = 10;

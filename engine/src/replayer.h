@@ -106,7 +106,9 @@ class Replayer final : public Runtime {
   [[noreturn]] void Stuck(uint32_t lane);
 
   // Matches the next event against (site, kind, args); returns its result.
-  format::PayloadView Match(const Site& site, EffectKind kind, format::Bytes args) {
+  // Inlined into every caller: it is the general replay path's hot part.
+  [[gnu::always_inline]] format::PayloadView Match(const Site& site, EffectKind kind,
+                                                   format::Bytes args) {
     if (drift_ || cursor_.at_end() || cursor_.site() != site.id ||
         cursor_.kind() != uint8_t(kind)) [[unlikely]] {
       return MatchSlow(site, kind, args);
@@ -115,8 +117,7 @@ class Replayer final : public Runtime {
     format::PayloadView recorded, result;
     cursor_.Take(&recorded, &result);
     if (recorded.spilled() || recorded.size != args.size() ||
-        (!args.empty() && std::memcmp(recorded.data, args.data(), args.size()) != 0))
-        [[unlikely]] {
+        !format::SameBytes(recorded.data, args.data(), args.size())) [[unlikely]] {
       ArgsDrift(i, recorded, site, kind, args);
     }
     ++seq_;

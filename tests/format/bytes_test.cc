@@ -69,5 +69,18 @@ TEST(LittleEndian, StoresLowByteFirst) {
   EXPECT_EQ(LoadU64(b), 0x0807060504030201ull);
 }
 
+TEST(SameBytes, EveryLengthAndEveryDifferingByte) {
+  for (size_t n = 0; n <= 40; ++n) {
+    std::vector<uint8_t> a(n), b(n);
+    for (size_t i = 0; i < n; ++i) a[i] = b[i] = uint8_t(i * 37 + 1);
+    EXPECT_TRUE(SameBytes(a.data(), b.data(), n)) << n;
+    for (size_t i = 0; i < n; ++i) {
+      b[i] ^= 0x10;
+      EXPECT_FALSE(SameBytes(a.data(), b.data(), n)) << "length " << n << ", byte " << i;
+      b[i] ^= 0x10;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tape::format
