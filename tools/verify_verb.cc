@@ -8,6 +8,7 @@
 // hashed once, streaming (format/blob.h, BlobVerifier), and verify stops
 // after kMaxProblems problems.
 
+#include <algorithm>
 #include <cstdio>
 #include <vector>
 #include <nlohmann/json.hpp>
@@ -96,35 +97,63 @@ class LaneRules {
   bool lenient_ = false;
 };
 
-// Per kind, the length bytes (§7.4: length << 1, not spilled) of the args and
-// the result with which an event is sound by its sizes alone: a built-in kind
-// without a cross check whose layouts are fixed-width numbers, which any bytes
-// of that size hold (what engine::CheckEvent accepts after two compares).
-// kNone for every other kind, and for thread.start and thread.end, which
-// change the lane rules: their events take the general path.
+// Per kind, the payload sizes with which an event is sound by its sizes
+// alone: a built-in kind without a cross check whose layouts are fixed-width
+// numbers, optionally followed by one field that takes the rest of the
+// payload as any bytes (kText, kHex). Such a payload is sound exactly when
+// its size is the numbers' width, or at least that with a rest field:
+// engine::CheckEvent would parse it and find nothing. thread.start and
+// thread.end, which change the lane rules, have no rule: their events are
+// checked one by one.
 class SizeRules {
  public:
-  static constexpr uint8_t kNone = 0xFF;  // no one-byte length is this
-
   SizeRules() {
     for (int k = 0; k < 256; ++k) {
-      args_[k] = result_[k] = kNone;
       const engine::EffectSpec* spec = engine::FindEffect(uint8_t(k));
       if (spec == nullptr || spec->cross_check != nullptr ||
           k == int(EffectKind::kThreadStart) || k == int(EffectKind::kThreadEnd)) {
         continue;
       }
-      int a = FixedWidth(spec->args), r = FixedWidth(spec->result);
-      if (a < 0 || r < 0 || a >= 64 || r >= 64) continue;
-      args_[k] = uint8_t(a << 1);
-      result_[k] = uint8_t(r << 1);
+      Side a = Of(spec->args), r = Of(spec->result);
+      if (a.min < 0 || r.min < 0) continue;
+      sides_[0][k] = a;
+      sides_[1][k] = r;
     }
   }
-  const uint8_t* args() const { return args_; }
-  const uint8_t* result() const { return result_; }
 
-  // The encoded size of a layout of fixed-width numbers; -1 for any other.
-  static int FixedWidth(const engine::Layout& layout) {
+  // Whether an event of `kind` with payloads of these sizes is sound.
+  bool Sound(uint8_t kind, uint64_t args_size, uint64_t result_size) const {
+    return sides_[0][kind].Holds(args_size) && sides_[1][kind].Holds(result_size);
+  }
+
+  // Whether every event of a chunk whose lengths are all one byte (none
+  // spilled, §7.4: the byte is length << 1) is sound by these rules. Loops
+  // the compiler vectorizes when the chunk has one kind (most do).
+  bool AllSound(const uint8_t* kinds, const uint8_t* arg_lens, const uint8_t* result_lens,
+                uint32_t n) const {
+    uint8_t diff = 0;
+    for (uint32_t i = 0; i < n; ++i) diff |= kinds[i] ^ kinds[0];
+    if (diff == 0) {
+      const Side &a = sides_[0][kinds[0]], &r = sides_[1][kinds[0]];
+      if (a.min < 0 || r.min < 0) return false;
+      return InRange(arg_lens, n, a) && InRange(result_lens, n, r);
+    }
+    for (uint32_t i = 0; i < n; ++i) {
+      if (!Sound(kinds[i], arg_lens[i] >> 1, result_lens[i] >> 1)) return false;
+    }
+    return true;
+  }
+
+ private:
+  struct Side {
+    int min = -1;       // the width of the numbers; -1: no rule
+    bool rest = false;  // a last field takes the rest: any size from min up
+    bool Holds(uint64_t size) const {
+      return min >= 0 && (rest ? size >= uint64_t(min) : size == uint64_t(min));
+    }
+  };
+  static Side Of(const engine::Layout& layout) {
+    Side side;
     int width = 0;
     for (uint8_t i = 0; i < layout.count; ++i) {
       switch (layout.fields[i].type) {
@@ -133,44 +162,48 @@ class SizeRules {
         case engine::FieldType::kErrno: width += 4; break;
         case engine::FieldType::kU64:
         case engine::FieldType::kTimeNs: width += 8; break;
-        default: return -1;
+        case engine::FieldType::kText:
+        case engine::FieldType::kHex:
+          if (i + 1 != layout.count) return side;
+          side.rest = true;
+          break;
+        default: return side;
       }
     }
-    return width;
+    side.min = width;
+    return side;
+  }
+  // Whether every one-byte length in `lens` is one `side` holds.
+  static bool InRange(const uint8_t* lens, uint32_t n, const Side& side) {
+    // One-byte lengths are at most 63: 2 * min above 126 holds none.
+    if (side.min > 63) return false;
+    uint8_t lo = uint8_t(side.min << 1);
+    if (!side.rest) {
+      uint8_t diff = 0;
+      for (uint32_t i = 0; i < n; ++i) diff |= lens[i] ^ lo;
+      return diff == 0;
+    }
+    uint8_t low = 0xFF;
+    for (uint32_t i = 0; i < n; ++i) low = std::min(low, lens[i]);
+    return low >= lo;
   }
 
- private:
-  uint8_t args_[256], result_[256];
+  Side sides_[2][256];  // [0] args, [1] result
 };
 
 // True when the per-event checks below would find nothing in `chunk`
 // (decoded with kDecodeNoArrays) and change no lane state: every length is
-// one byte (nothing spilled), every event is of a kind that is sound by its
-// sizes and has those sizes, and every event's lane is running. Loops the
-// compiler vectorizes when the chunk has one kind (most do). A chunk it
-// declines is checked event by event.
+// one byte (nothing spilled), every event is sound by its sizes, and every
+// event's lane is running. A chunk it declines is checked event by event.
 bool PlainChunk(const format::DecodedChunk& chunk, const SizeRules& rules,
                 const LaneRules& lanes) {
   const format::DecodedChunk::Columns& c = chunk.columns();
-  if (!c.one_byte_arg_lens || !c.one_byte_result_lens) return false;
-  const uint32_t n = chunk.size();
-  const uint8_t* kinds = chunk.kinds();
-  const uint8_t* a = c.arg_lens.data();
-  const uint8_t* r = c.result_lens.data();
-  uint8_t diff = 0;
-  for (uint32_t i = 0; i < n; ++i) diff |= kinds[i] ^ kinds[0];
-  if (diff == 0) {
-    uint8_t want_a = rules.args()[kinds[0]], want_r = rules.result()[kinds[0]];
-    for (uint32_t i = 0; i < n; ++i) diff |= (a[i] ^ want_a) | (r[i] ^ want_r);
-  } else {
-    diff = 0;
-    for (uint32_t i = 0; i < n; ++i) {
-      diff |= (a[i] ^ rules.args()[kinds[i]]) | (r[i] ^ rules.result()[kinds[i]]);
-    }
+  if (!c.one_byte_arg_lens || !c.one_byte_result_lens ||
+      !rules.AllSound(chunk.kinds(), c.arg_lens.data(), c.result_lens.data(), chunk.size())) {
+    return false;
   }
-  if (diff != 0) return false;
   if (const uint32_t* lane = chunk.lanes()) {
-    for (uint32_t i = 0; i < n; ++i) {
+    for (uint32_t i = 0; i < chunk.size(); ++i) {
       if ((i == 0 || lane[i] != lane[i - 1]) && !lanes.Plain(lane[i])) return false;
     }
   } else if (!lanes.Plain(0)) {
@@ -315,7 +348,8 @@ void Check(const format::TraceReader& r, Report* out, Progress* progress) {
       uint8_t kind = chunk.kind(i);
       format::PayloadView args = chunk.args(i), result = chunk.result(i);
       // Every event has a defined kind and its kind's layout (§13).
-      std::string bad = EventProblem(r, kind, args, result);
+      std::string bad =
+          rules.Sound(kind, args.size, result.size) ? std::string() : EventProblem(r, kind, args, result);
       if (!bad.empty() && !out->Add("seq " + std::to_string(chunk.first_seq() + i) + ": " + bad)) {
         return;
       }

@@ -118,11 +118,23 @@ TEST(NoArrays, AgreesOnClockChunksWithShortAndLongValues) {
   struct Case {
     int64_t step;
     uint64_t duration;
-  } cases[] = {{100, 0}, {100, 100}, {100, 5000}, {16000, 0}, {1 << 20, 0}, {1ll << 40, 7}};
+  } cases[] = {{100, 0},     {100, 100},      {100, 5000},     {16000, 0},
+               {1 << 20, 0}, {1 << 27, 0},    {1ll << 29, 0},  {1ll << 40, 7}};
   for (const Case& c : cases) {
     std::string what = "step " + std::to_string(c.step) + " duration " + std::to_string(c.duration);
     std::string trace = ClockTrace(uint64_t(c.step) + c.duration, c.step, c.duration);
     EXPECT_EQ(AgreeOnEveryChunk(trace, what), 5u * std::size(kPartSets)) << what;
+  }
+}
+
+TEST(NoArrays, AgreesOnChunksOfOneToFiveEvents) {
+  // Columns shorter than the fast loops' look-behind.
+  for (uint32_t chunk = 1; chunk <= 5; ++chunk) {
+    for (int64_t step : {int64_t(100), int64_t(1) << 27}) {
+      std::string what = "chunks of " + std::to_string(chunk) + ", step " + std::to_string(step);
+      std::string trace = ClockTrace(chunk, step, 0, chunk, 10);
+      EXPECT_EQ(AgreeOnEveryChunk(trace, what), (10 + chunk - 1) / chunk * std::size(kPartSets));
+    }
   }
 }
 
