@@ -81,6 +81,7 @@ class DecodedChunk {
   // The event's EVENT_MARKS byte (§7.3), 0 when the chunk has none.
   // REQUIRES: kinds were decoded.
   uint8_t marks(uint32_t i) const { return marks_.empty() ? 0 : marks_[i]; }
+  bool has_marks() const { return !marks_.empty(); }
   // The event's lane (§7.3 LANES), 0 when the chunk has none.
   // REQUIRES: kinds were decoded.
   uint32_t lane(uint32_t i) const { return lanes_.empty() ? 0 : lanes_[i]; }

@@ -81,10 +81,12 @@ struct ChunkTally {
       t.events += j - i;
       t.args_bytes += args.Sum(i, j);
       t.result_bytes += results.Sum(i, j);
-      for (uint32_t e = i; e < j; ++e) t.perturbed += chunk.marks(e) & format::kMarkPerturbed;
       if (per_dict[s] > 0 && dict_kind[s] != k) dict_mixed[s] = 1;
       per_dict[s] += j - i;
       dict_kind[s] = k;
+    }
+    if (chunk.has_marks()) {  // results chaos mode changed (rare): event by event
+      for (uint32_t i = 0; i < n; ++i) kinds[kind[i]].perturbed += chunk.marks(i) & format::kMarkPerturbed;
     }
   }
 
@@ -108,13 +110,18 @@ struct ChunkTally {
     uint64_t Sum(uint32_t from, uint32_t to) {
       uint64_t sum = 0;
       if (one_byte_) {
+        if (to - from == 1) return p_[from] >> 1;  // a run of one: events that alternate
         // No spilled bit: the sum of the bytes is twice the sum of the lengths.
         for (uint32_t i = from; i < to; ++i) sum += p_[i];
         return sum >> 1;
       }
       for (uint32_t i = from; i < to; ++i) {
         uint64_t v = 0;
-        (void)format::ParseVarint(&p_, end_, &v);  // the decoder checked every one
+        if (*p_ < 0x80) {
+          v = *p_++;
+        } else {
+          (void)format::ParseVarint(&p_, end_, &v);  // the decoder checked every one
+        }
         sum += v >> 1;
       }
       return sum;
