@@ -65,16 +65,29 @@ bool OneByteLengths(Bytes lens, uint32_t n) {
     place[at] += q[j] & 0x7f;
   }
   uint8_t run = 0;  // bit 7: kLongest bytes in a row all continue a value
-  for (; j < size; ++j) {
-    uint8_t b = q[j], p1 = q[j - 1], p2 = q[j - 2], p3 = q[j - 3];
-    run |= b & p1 & p2 & p3;
-    ends += b < 0x80;
-    uint32_t v = b & 0x7f;
-    uint32_t c1 = p1 >> 7, c2 = c1 & (p2 >> 7), c3 = c2 & (p3 >> 7);
-    place[0] += v * (c1 ^ 1);
-    place[1] += v * (c1 ^ c2);
-    place[2] += v * (c2 ^ c3);
-    place[3] += v * c3;
+  // In blocks whose 16-bit sums cannot overflow (512 * 127 < 2^16).
+  constexpr size_t kBlock = 512;
+  while (j < size) {
+    size_t block_end = std::min(size, j + kBlock);
+    uint16_t ends16 = 0, place16[kLongest] = {};
+    for (; j < block_end; ++j) {
+      uint8_t b = q[j], p1 = q[j - 1], p2 = q[j - 2], p3 = q[j - 3];
+      run |= b & p1 & p2 & p3;
+      ends16 += b < 0x80;
+      uint8_t v = b & 0x7f;
+      // Byte masks, not multiplies (which SSE2 lacks for wide lanes): m1 is
+      // all ones when the byte before continues a value, m2 when the two
+      // before do, m3 when the three before do.
+      uint8_t m1 = uint8_t(int8_t(p1) >> 7);
+      uint8_t m2 = m1 & uint8_t(int8_t(p2) >> 7);
+      uint8_t m3 = m2 & uint8_t(int8_t(p3) >> 7);
+      place16[0] += uint8_t(v & ~m1);
+      place16[1] += uint8_t(v & (m1 ^ m2));
+      place16[2] += uint8_t(v & (m2 ^ m3));
+      place16[3] += uint8_t(v & m3);
+    }
+    ends += ends16;
+    for (size_t k = 0; k < kLongest; ++k) place[k] += place16[k];
   }
   if (run >= 0x80) return SIZE_MAX;
   *sum = uint64_t(place[0]) + (uint64_t(place[1]) << 7) + (uint64_t(place[2]) << 14) +

@@ -127,6 +127,14 @@ TEST(NoArrays, AgreesOnClockChunksWithShortAndLongValues) {
   }
 }
 
+TEST(NoArrays, AgreesOnLargeChunks) {
+  // Columns of thousands of bytes: the vectorized loops run in blocks.
+  for (int64_t step : {int64_t(100), int64_t(1) << 20, int64_t(1) << 27}) {
+    std::string trace = ClockTrace(uint64_t(step), step, 0, 3000, 7000);
+    EXPECT_EQ(AgreeOnEveryChunk(trace, "step " + std::to_string(step)), 3u * std::size(kPartSets));
+  }
+}
+
 TEST(NoArrays, AgreesOnChunksOfOneToFiveEvents) {
   // Columns shorter than the fast loops' look-behind.
   for (uint32_t chunk = 1; chunk <= 5; ++chunk) {
