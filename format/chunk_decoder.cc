@@ -21,6 +21,80 @@ bool OneByteLengths(Bytes lens, uint32_t n) {
   return (any & 0x81) == 0;
 }
 
+// How many varints `column` holds when each is at most 9 bytes long (what
+// ParseVarint always accepts) and its last byte ends one; UINT32_MAX when it
+// has a longer one. Branch-free loops the compiler vectorizes.
+// REQUIRES: column is not empty, its last byte < 0x80, and its size < 2^32.
+// Out of line, as SumShortVarints: inlined into its caller, g++ 12 leaves
+// the loops scalar.
+[[gnu::noinline]] uint32_t CountShortVarints(Bytes column) {
+  constexpr size_t kLongest = 9;
+  const uint8_t* q = column.data();
+  size_t size = column.size();
+  uint32_t ends = 0;
+  for (size_t j = 0; j < size; ++j) ends += q[j] < 0x80;
+  if (size >= kLongest) {
+    uint8_t run = 0;  // bit 7: some kLongest bytes in a row all continue a value
+    size_t starts = size - (kLongest - 1);
+    for (size_t j = 0; j < starts; ++j) {
+      run |= q[j] & q[j + 1] & q[j + 2] & q[j + 3] & q[j + 4] & q[j + 5] & q[j + 6] & q[j + 7] &
+             q[j + 8];
+    }
+    if (run >= 0x80) return UINT32_MAX;
+  }
+  return ends;
+}
+
+// How many varints `column` holds when each is at most 4 bytes long and its
+// last byte ends one, and in `*sum` their sum; SIZE_MAX when one is longer.
+// A branch-free loop the compiler vectorizes: a byte's 7 bits count at the
+// place the continuation bytes just before it give them.
+// REQUIRES: column is not empty, its last byte < 0x80, and its size < 2^25
+// (so that 32-bit sums of 7-bit values cannot overflow).
+[[gnu::noinline]] size_t SumShortVarints(Bytes column, uint64_t* sum) {
+  constexpr size_t kLongest = 4;
+  const uint8_t* q = column.data();
+  size_t size = column.size();
+  uint32_t ends = 0, place[kLongest] = {};
+  // The first bytes, whose places depend on fewer bytes before them.
+  size_t j = 0;
+  for (; j < size && j < kLongest - 1; ++j) {
+    size_t at = 0;
+    while (at < j && q[j - 1 - at] >= 0x80) ++at;
+    ends += q[j] < 0x80;
+    place[at] += q[j] & 0x7f;
+  }
+  uint8_t run = 0;  // bit 7: kLongest bytes in a row all continue a value
+  // In blocks whose 16-bit sums cannot overflow (512 * 127 < 2^16).
+  constexpr size_t kBlock = 512;
+  while (j < size) {
+    size_t block_end = std::min(size, j + kBlock);
+    uint16_t ends16 = 0, place16[kLongest] = {};
+    for (; j < block_end; ++j) {
+      uint8_t b = q[j], p1 = q[j - 1], p2 = q[j - 2], p3 = q[j - 3];
+      run |= b & p1 & p2 & p3;
+      ends16 += b < 0x80;
+      uint8_t v = b & 0x7f;
+      // Byte masks, not multiplies (which SSE2 lacks for wide lanes): m1 is
+      // all ones when the byte before continues a value, m2 when the two
+      // before do, m3 when the three before do.
+      uint8_t m1 = uint8_t(int8_t(p1) >> 7);
+      uint8_t m2 = m1 & uint8_t(int8_t(p2) >> 7);
+      uint8_t m3 = m2 & uint8_t(int8_t(p3) >> 7);
+      place16[0] += uint8_t(v & ~m1);
+      place16[1] += uint8_t(v & (m1 ^ m2));
+      place16[2] += uint8_t(v & (m2 ^ m3));
+      place16[3] += uint8_t(v & m3);
+    }
+    ends += ends16;
+    for (size_t k = 0; k < kLongest; ++k) place[k] += place16[k];
+  }
+  if (run >= 0x80) return SIZE_MAX;
+  *sum = uint64_t(place[0]) + (uint64_t(place[1]) << 7) + (uint64_t(place[2]) << 14) +
+         (uint64_t(place[3]) << 21);
+  return ends;
+}
+
 }  // namespace
 
 const char* SectionName(uint8_t id) {
@@ -226,15 +300,26 @@ Status ChunkDecoder::DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results, 
     uint64_t sum = 0;
     uint32_t coded_count = 0;
     const uint8_t* b = lens.data();
-    if (!results || int_kinds_.empty()) {
-      for (uint32_t i = 0; i < n; ++i) sum += b[i] >> 1;
-    } else {
+    // No spilled bit: the lengths add up to half the bytes' sum. An
+    // integer-coded result (length 8, byte 16) takes no heap bytes.
+    for (uint32_t i = 0; i < n; ++i) sum += b[i];
+    sum >>= 1;
+    bool few = int_kinds_.size() <= 4;
+    for (size_t i = 1; few && i < int_kinds_.size(); ++i) few = int_kinds_[i] > int_kinds_[i - 1];
+    if (results && few) {
+      // Counted kind by kind (each once: in increasing order), by loops the
+      // compiler vectorizes.
+      for (uint8_t k : int_kinds_) {
+        uint32_t count = 0;
+        for (uint32_t i = 0; i < n; ++i) count += uint32_t(b[i] == 16) & uint32_t(kinds[i] == k);
+        coded_count += count;
+      }
+    } else if (results) {
       for (uint32_t i = 0; i < n; ++i) {
-        uint32_t coded = uint32_t(b[i] == 16) & uint32_t(int_kind[kinds[i]]);
-        coded_count += coded;
-        sum += coded ? 0 : b[i] >> 1;
+        coded_count += uint32_t(b[i] == 16) & uint32_t(int_kind[kinds[i]]);
       }
     }
+    sum -= uint64_t(coded_count) * 8;
     if (sum == heap_size) {
       at = sum;
       ints = coded_count;
@@ -243,6 +328,7 @@ Status ChunkDecoder::DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results, 
       one_byte = one_byte_lens_[results] = false;
     }
   }
+  (results ? columns.one_byte_result_lens : columns.one_byte_arg_lens) = one_byte;
   for (uint32_t i = 0; i < n && !one_byte; ++i) {
     uint64_t v;
     if (p < end && *p < 0x80) {
@@ -300,7 +386,13 @@ Status ChunkDecoder::DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results, 
   const uint8_t* qend = q + coded.size();
   if (slot == nullptr) {
     // The cursor adds the deltas itself: only check that there is one
-    // well-formed varint per integer-coded result.
+    // well-formed varint per integer-coded result. In one pass the compiler
+    // vectorizes: when no value is longer than 9 bytes (no 9 continuation
+    // bytes in a row; ParseVarint takes any such value) and the last byte
+    // ends a value, the column holds exactly as many values as bytes end one.
+    if (!coded.empty() && coded.back() < 0x80) {
+      if (CountShortVarints(coded) == ints) return Status::Ok();
+    }
     for (uint32_t j = 0; j < ints; ++j) {
       uint64_t z;
       if (q < qend && *q < 0x80) {
@@ -337,17 +429,56 @@ Status ChunkDecoder::DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results, 
 // §7.8: event_count varints of times (the first absolute, then deltas), then
 // either nothing or event_count varints of durations. Every time is positive
 // and every end (time + duration) fits in an i64.
-Status ChunkDecoder::DecodeTimes(DecodedChunk* out) {
+Status ChunkDecoder::DecodeTimes(DecodedChunk* out, bool arrays) {
   uint32_t n = header_.event_count;
   out->times_.clear();
   out->durations_.clear();
+  out->first_time_ = out->last_time_ = 0;
   Bytes column;
   TAPE_RETURN_IF_ERROR(Inflate(kEventTimesSection, n * uint32_t(kMaxEventTimesPerEvent),
                                &times_buffer_, &column));
   if (!sections_[kEventTimesSection].present) return Status::Ok();
   const uint8_t* p = column.data();
   const uint8_t* end = p + column.size();
-  out->times_.resize(n);
+  uint64_t first;
+  const uint8_t* after_first = p;
+  if (!arrays && ParseVarint(&after_first, end, &first) && first != 0 &&
+      first <= uint64_t(INT64_MAX)) {
+    // Without arrays, the common column (one-byte deltas after the first
+    // time, and no durations or one-byte ones) is checked by sums the
+    // compiler vectorizes. Times never decrease, so the last time bounds
+    // every time; anything else takes the general loop, which names the fault.
+    const uint8_t* q = after_first;
+    size_t rest = size_t(end - q);
+    size_t deltas = n - 1;
+    if (rest == deltas || rest == deltas + n) {
+      uint8_t any = 0;
+      uint64_t sum = 0;
+      for (size_t j = 0; j < deltas; ++j) {
+        any |= q[j];
+        sum += q[j];
+      }
+      for (size_t j = deltas; j < rest; ++j) any |= q[j];
+      // 127: the largest one-byte duration.
+      uint64_t room = rest == deltas ? 0 : 127;
+      if (any < 0x80 && sum <= uint64_t(INT64_MAX) - first &&
+          room <= uint64_t(INT64_MAX) - first - sum) {
+        out->first_time_ = int64_t(first);
+        out->last_time_ = int64_t(first + sum);
+        return Status::Ok();
+      }
+    }
+    // Deltas of up to four bytes (below 2^28 ns, a quarter of a second)
+    // and no durations.
+    uint64_t sum;
+    if (rest > deltas && q[rest - 1] < 0x80 && SumShortVarints({q, rest}, &sum) == deltas &&
+        sum <= uint64_t(INT64_MAX) - first) {
+      out->first_time_ = int64_t(first);
+      out->last_time_ = int64_t(first + sum);
+      return Status::Ok();
+    }
+  }
+  if (arrays) out->times_.resize(n);
   int64_t t = 0;
   for (uint32_t i = 0; i < n; ++i) {
     uint64_t v;
@@ -363,21 +494,35 @@ Status ChunkDecoder::DecodeTimes(DecodedChunk* out) {
                          : "EVENT_TIMES overflows at event " + std::to_string(header_.first_seq + i));
     }
     t = i == 0 ? int64_t(v) : t + int64_t(v);
-    out->times_[i] = t;
+    if (arrays) out->times_[i] = t;
+    if (i == 0) out->first_time_ = t;
   }
+  out->last_time_ = t;
   if (p == end) return Status::Ok();
-  out->durations_.resize(n);
+  if (arrays) out->durations_.resize(n);
+  // Without arrays the times are walked again, from the column.
+  const uint8_t* tp = column.data();
+  t = 0;
   for (uint32_t i = 0; i < n; ++i) {
+    int64_t time;
+    if (arrays) {
+      time = out->times_[i];
+    } else {
+      uint64_t v;
+      (void)ParseVarint(&tp, end, &v);  // validated above
+      t = i == 0 ? int64_t(v) : t + int64_t(v);
+      time = t;
+    }
     uint64_t d;
     if (!ParseVarint(&p, end, &d)) {
       return Fail("EVENT_TIMES holds " + std::to_string(i) + " of " + std::to_string(n) +
                   " durations");
     }
-    if (d > uint64_t(INT64_MAX - out->times_[i])) {
+    if (d > uint64_t(INT64_MAX - time)) {
       return Fail("EVENT_TIMES: the duration of event " + std::to_string(header_.first_seq + i) +
                   " ends past 2^63-1");
     }
-    out->durations_[i] = d;
+    if (arrays) out->durations_[i] = d;
   }
   if (p != end) return Fail("EVENT_TIMES has bytes after its last duration");
   return Status::Ok();
@@ -420,11 +565,19 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
                   std::to_string(n) + " events");
     }
   }
+  bool arrays = !(parts & kDecodeNoArrays);
+  if (!arrays) {
+    // Nothing stale behind the accessors the caller may not use.
+    out->site_index_.clear();
+    out->arg_slots_.clear();
+    out->result_slots_.clear();
+  }
   if (parts & kDecodeTimes) {
-    TAPE_RETURN_IF_ERROR(DecodeTimes(out));
+    TAPE_RETURN_IF_ERROR(DecodeTimes(out, arrays));
   } else {
     out->times_.clear();
     out->durations_.clear();
+    out->first_time_ = out->last_time_ = 0;
   }
   bool cursor = (parts & kDecodeCursor) == kDecodeCursor;
   if ((parts & kDecodeSites) || cursor) {
@@ -459,7 +612,7 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
       return Fail("SITE_INDEX entry " + std::to_string(largest) +
                   " is outside the dictionary of " + std::to_string(distinct));
     }
-    if (parts & kDecodeSites) {
+    if ((parts & kDecodeSites) && arrays) {
       out->site_index_.resize(n);
       for (uint32_t i = 0; i < n; ++i) out->site_index_[i] = entry(i);
     }
@@ -470,10 +623,10 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
     TAPE_RETURN_IF_ERROR(
         Inflate(uint8_t(SectionId::kIntKinds), 256, &int_kinds_buffer_, &int_kinds_));
     TAPE_RETURN_IF_ERROR(DecodeLens(uint8_t(SectionId::kArgLens), uint8_t(SectionId::kArgHeap),
-                                    false, true, &out->args_, &out->arg_slots_));
+                                    false, true, &out->args_, arrays ? &out->arg_slots_ : nullptr));
     TAPE_RETURN_IF_ERROR(DecodeLens(uint8_t(SectionId::kResultLens),
                                     uint8_t(SectionId::kResultHeap), true, true, &out->results_,
-                                    &out->result_slots_));
+                                    arrays ? &out->result_slots_ : nullptr));
   }
   if (payloads || cursor) {
     TAPE_RETURN_IF_ERROR(
@@ -483,10 +636,10 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
     }
     TAPE_RETURN_IF_ERROR(DecodeLens(uint8_t(SectionId::kArgLens), uint8_t(SectionId::kArgHeap),
                                     false, false, &out->args_,
-                                    payloads ? &out->arg_slots_ : nullptr));
+                                    payloads && arrays ? &out->arg_slots_ : nullptr));
     TAPE_RETURN_IF_ERROR(DecodeLens(uint8_t(SectionId::kResultLens),
                                     uint8_t(SectionId::kResultHeap), true, false, &out->results_,
-                                    payloads ? &out->result_slots_ : nullptr));
+                                    payloads && arrays ? &out->result_slots_ : nullptr));
     // BLOB_REFS (§7.4): every spilled arg in event order, then every spilled result.
     Bytes refs;
     TAPE_RETURN_IF_ERROR(

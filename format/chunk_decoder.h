@@ -60,6 +60,13 @@ enum DecodeParts : unsigned {
   // (about 30 bytes per event that replay never reads). kind(i), marks(i)
   // and lane(i) work; site(i), args(i), result(i) and the sizes do not.
   kDecodeCursor = 64 | kDecodeKinds,
+  // With kDecodeSites, kDecodeSizes, kDecodePayloads or kDecodeTimes: those
+  // columns are decompressed and validated exactly as without it, but none
+  // of the per-event arrays behind site(i), site_index(), args(i),
+  // result(i), the sizes, time(i) and duration(i) is built: a whole-trace
+  // pass (verify, stats) reads columns() instead, and first_time() and
+  // last_time(). kind(i), marks(i), lane(i) and site_dict() work.
+  kDecodeNoArrays = 128,
 };
 
 class DecodedChunk {
@@ -74,6 +81,7 @@ class DecodedChunk {
   // The event's EVENT_MARKS byte (§7.3), 0 when the chunk has none.
   // REQUIRES: kinds were decoded.
   uint8_t marks(uint32_t i) const { return marks_.empty() ? 0 : marks_[i]; }
+  bool has_marks() const { return !marks_.empty(); }
   // The event's lane (§7.3 LANES), 0 when the chunk has none.
   // REQUIRES: kinds were decoded.
   uint32_t lane(uint32_t i) const { return lanes_.empty() ? 0 : lanes_[i]; }
@@ -87,6 +95,10 @@ class DecodedChunk {
   bool has_times() const { return !times_.empty(); }
   int64_t time(uint32_t i) const { return times_.empty() ? 0 : times_[i]; }
   uint64_t duration(uint32_t i) const { return durations_.empty() ? 0 : durations_[i]; }
+  // §7.8: the times of the chunk's first and last events; 0 when the chunk
+  // has no EVENT_TIMES. REQUIRES: times were decoded (with or without arrays).
+  int64_t first_time() const { return first_time_; }
+  int64_t last_time() const { return last_time_; }
   PayloadView args(uint32_t i) const { return View(args_, arg_slots_[i]); }
   PayloadView result(uint32_t i) const { return View(results_, result_slots_[i]); }
   // REQUIRES: payloads or sizes were decoded.
@@ -119,6 +131,10 @@ class DecodedChunk {
     Bytes arg_heap, result_heap;
     Bytes blob_refs;           // §7.4: spilled args in event order, then spilled results
     uint64_t arg_spills = 0;   // how many of blob_refs are args'
+    // Every arg / result length is one byte and none is spilled (§7.4): event
+    // i's length is arg_lens[i] >> 1. Set when sizes or payloads were decoded
+    // without slots (kDecodeNoArrays, kDecodeCursor).
+    bool one_byte_arg_lens = false, one_byte_result_lens = false;
     bool int_kind[256] = {};
     std::vector<IntRun> int_runs;  // in event order; only with kDecodeCursor
   };
@@ -172,6 +188,7 @@ class DecodedChunk {
   std::vector<uint32_t> site_index_;
   std::vector<int64_t> times_;
   std::vector<uint64_t> durations_;
+  int64_t first_time_ = 0, last_time_ = 0;
   std::vector<Slot> arg_slots_, result_slots_;
   Heap args_, results_;
   std::vector<std::pair<uint64_t, std::string>> new_sites_;
@@ -228,7 +245,9 @@ class ChunkDecoder {
   // Finds the chunk's integer runs (kDecodeCursor) from its validated columns.
   void FindIntRuns(DecodedChunk* out);
   Status Fail(const std::string& what) const;
-  Status DecodeTimes(DecodedChunk* out);
+  // With `arrays`, fills times_ and durations_; else keeps only the first
+  // and last times.
+  Status DecodeTimes(DecodedChunk* out, bool arrays);
 
   ZSTD_DCtx_s* dctx_;
   SectionRef sections_[256];

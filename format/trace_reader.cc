@@ -475,15 +475,15 @@ Status TraceReader::ReadChunk(size_t i, unsigned parts, ChunkDecoder* decoder,
   Status s = decoder->Decode(rec.body, chunks_[i].file_offset, parts, out);
   if (!s.ok()) return Explain(s.WithContext(path_));
   const ChunkIndexEntry& entry = chunks_[i];
+  // first_time() is 0 exactly when the chunk has no EVENT_TIMES (§7.8).
   if ((parts & kDecodeTimes) && entry.first_time_ns != 0 &&
-      (!out->has_times() || out->time(0) != entry.first_time_ns ||
-       out->time(out->size() - 1) != entry.last_time_ns)) {
+      (out->first_time() != entry.first_time_ns || out->last_time() != entry.last_time_ns)) {
     return Explain(Status::Corrupt(
         path_ + ": chunk " + std::to_string(i) + " at byte " + std::to_string(entry.file_offset) +
         ": its event times " +
-        (out->has_times() ? "run from " + std::to_string(out->time(0)) + " to " +
-                                std::to_string(out->time(out->size() - 1))
-                          : std::string("are missing")) +
+        (out->first_time() != 0 ? "run from " + std::to_string(out->first_time()) + " to " +
+                                      std::to_string(out->last_time())
+                                : std::string("are missing")) +
         ", but the index says " + std::to_string(entry.first_time_ns) + " to " +
         std::to_string(entry.last_time_ns)));
   }

@@ -42,6 +42,98 @@ std::string Bytes(uint64_t n) {
   return buf;
 }
 
+// One chunk's events added up from its columns (kDecodeNoArrays): into the
+// kind totals, and per entry of the chunk's site dictionary. Events are taken
+// in runs that share a kind and a site (a chunk is mostly a few long runs),
+// so the totals are updated once per run, and a run's lengths are summed by a
+// loop the compiler vectorizes when every length is one byte.
+struct ChunkTally {
+  std::vector<uint64_t> per_dict;   // events per dictionary entry
+  std::vector<uint8_t> dict_kind;   // the kind of the entry's last event
+  std::vector<uint8_t> dict_mixed;  // 1: the entry's events have several kinds
+
+  void Add(const format::DecodedChunk& chunk, KindTotals kinds[256]) {
+    const format::DecodedChunk::Columns& c = chunk.columns();
+    size_t distinct = chunk.site_dict().size();
+    per_dict.assign(distinct, 0);
+    dict_kind.assign(distinct, 0);
+    dict_mixed.assign(distinct, 0);
+    Lengths args(c.arg_lens, c.one_byte_arg_lens), results(c.result_lens, c.one_byte_result_lens);
+    const uint8_t* kind = chunk.kinds();
+    const uint8_t* ix = c.site_index.data();
+    const uint8_t width = c.site_width;
+    const uint32_t n = chunk.size();
+    auto site = [&](uint32_t i) -> uint32_t {
+      return width == 1 ? ix[i] : width == 2 ? format::LoadU16(ix + 2 * i)
+                                             : format::LoadU32(ix + 4 * i);
+    };
+    for (uint32_t i = 0, j; i < n; i = j) {
+      uint8_t k = kind[i];
+      uint32_t s = site(i);
+      if (i == 0 && Uniform(kind, n) && Uniform(ix, size_t(n) * width)) {
+        j = n;  // the whole chunk: one kind at one site (a single-byte site index: site 0)
+      } else if (width == 1) {
+        for (j = i + 1; j < n && kind[j] == k && ix[j] == s;) ++j;
+      } else {
+        for (j = i + 1; j < n && kind[j] == k && site(j) == s;) ++j;
+      }
+      KindTotals& t = kinds[k];
+      t.events += j - i;
+      t.args_bytes += args.Sum(i, j);
+      t.result_bytes += results.Sum(i, j);
+      if (per_dict[s] > 0 && dict_kind[s] != k) dict_mixed[s] = 1;
+      per_dict[s] += j - i;
+      dict_kind[s] = k;
+    }
+    if (chunk.has_marks()) {  // results chaos mode changed (rare): event by event
+      for (uint32_t i = 0; i < n; ++i) kinds[kind[i]].perturbed += chunk.marks(i) & format::kMarkPerturbed;
+    }
+  }
+
+ private:
+  // Whether all `n` bytes equal the first (a uniform site index of any width
+  // repeats its one entry's bytes only if they are all equal: a conservative
+  // test, never a wrong one, since a run is re-checked by kind and site).
+  static bool Uniform(const uint8_t* p, size_t n) {
+    uint8_t diff = 0;
+    for (size_t i = 0; i < n; ++i) diff |= p[i] ^ p[0];
+    return diff == 0;
+  }
+
+  // A validated length column (§7.4): event i's payload length is its varint
+  // >> 1, whether the payload is inline, integer-coded or spilled. Summed in
+  // event order: Sum(i, j) follows Sum(h, i).
+  class Lengths {
+   public:
+    Lengths(format::Bytes lens, bool one_byte)
+        : p_(lens.data()), end_(lens.data() + lens.size()), one_byte_(one_byte) {}
+    uint64_t Sum(uint32_t from, uint32_t to) {
+      uint64_t sum = 0;
+      if (one_byte_) {
+        if (to - from == 1) return p_[from] >> 1;  // a run of one: events that alternate
+        // No spilled bit: the sum of the bytes is twice the sum of the lengths.
+        for (uint32_t i = from; i < to; ++i) sum += p_[i];
+        return sum >> 1;
+      }
+      for (uint32_t i = from; i < to; ++i) {
+        uint64_t v = 0;
+        if (*p_ < 0x80) {
+          v = *p_++;
+        } else {
+          (void)format::ParseVarint(&p_, end_, &v);  // the decoder checked every one
+        }
+        sum += v >> 1;
+      }
+      return sum;
+    }
+
+   private:
+    const uint8_t* p_;
+    const uint8_t* end_;
+    bool one_byte_;
+  };
+};
+
 }  // namespace
 
 int RunStats(const StatsArgs& args) {
@@ -52,32 +144,27 @@ int RunStats(const StatsArgs& args) {
   KindTotals kinds[256];
   std::map<uint32_t, uint64_t> lanes;  // events per lane (threads), when any is not 0
   std::unordered_map<uint64_t, SiteTotals> sites;
-  std::vector<uint64_t> per_dict;
   uint64_t untallied = 0;  // events at sites beyond the first kMaxSites
   uint64_t untallied_lane0 = 0;  // lane-0 events of chunks before the first with lanes
   format::ChunkDecoder decoder;
   format::DecodedChunk chunk;
+  ChunkTally tally;
   Progress progress("stats " + args.file, r.event_count());
   for (size_t c = 0; c < r.chunks().size(); ++c) {
-    Status s = r.ReadChunk(c, format::kDecodeSites | format::kDecodeSizes, &decoder, &chunk);
+    Status s = r.ReadChunk(
+        c, format::kDecodeSites | format::kDecodeSizes | format::kDecodeNoArrays, &decoder, &chunk);
     if (!s.ok()) return Fail("stats", kExitTrace, s.message());
-    // Count per dictionary entry first: one map update per distinct site, not per event.
-    per_dict.assign(chunk.site_dict().size(), 0);
-    const uint32_t* index = chunk.site_index();
-    std::vector<uint8_t> dict_kind(chunk.site_dict().size());
-    std::vector<uint8_t> dict_mixed(chunk.site_dict().size());
-    for (uint32_t i = 0; i < chunk.size(); ++i) {
-      uint8_t k = chunk.kind(i);
-      KindTotals& t = kinds[k];
-      ++t.events;
-      t.args_bytes += chunk.args_size(i);
-      t.result_bytes += chunk.result_size(i);
-      t.perturbed += chunk.marks(i) & format::kMarkPerturbed;
-      if (per_dict[index[i]]++ > 0 && dict_kind[index[i]] != k) dict_mixed[index[i]] = 1;
-      dict_kind[index[i]] = k;
-    }
+    tally.Add(chunk, kinds);
+    const std::vector<uint64_t>& per_dict = tally.per_dict;
+    const std::vector<uint8_t>& dict_kind = tally.dict_kind;
+    const std::vector<uint8_t>& dict_mixed = tally.dict_mixed;
     if (chunk.has_lanes()) {
-      for (uint32_t i = 0; i < chunk.size(); ++i) ++lanes[chunk.lane(i)];
+      // By runs of one lane: one map update per run.
+      const uint32_t* lane = chunk.lanes();
+      for (uint32_t i = 0, j; i < chunk.size(); i = j) {
+        for (j = i + 1; j < chunk.size() && lane[j] == lane[i];) ++j;
+        lanes[lane[i]] += j - i;
+      }
     } else if (!lanes.empty()) {
       lanes[0] += chunk.size();
     } else {
