@@ -64,10 +64,13 @@ Result<const DecodedChunk*> ChunkStream::Next() {
   std::unique_lock lock(mu_);
   holding_ = false;  // release the previous chunk
   cv_.notify_all();
+  // Not even a chunk decoded before Stop(): its raw sections point into the
+  // trace's mapping, which the caller may no longer guard.
+  if (stop_) return Status::InvalidArgument("the trace's chunk stream was stopped");
   if (next_to_return_ >= end_) return static_cast<const DecodedChunk*>(nullptr);
   Slot& slot = slots_[next_to_return_ % kSlots];
   cv_.wait(lock, [&] { return slot.ready || stop_; });
-  if (!slot.ready) return Status::InvalidArgument("the trace's chunk stream was stopped");
+  if (stop_) return Status::InvalidArgument("the trace's chunk stream was stopped");
   slot.ready = false;
   holding_ = true;
   ++next_to_return_;
