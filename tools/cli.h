@@ -165,7 +165,11 @@ struct RerunArgs {
   std::string program;  // empty: the program named in the trace
   std::string trace;
   bool live = false;
-  bool json = false;
+  bool json = false;       // the report as JSON on stdout (the program's output goes to stderr)
+  bool quiet = false;      // the program's output goes nowhere
+  bool exit_code = false;  // exit 0 when outputs and ending are as recorded, 1 when they changed
+  std::string out;         // write what the rerun saw as a trace here
+  bool force = false;      // --out over a file that is not a trace
 };
 // How `inspect` and `export` choose events (tools/event_select.h).
 struct SelectArgs {

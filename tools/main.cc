@@ -26,6 +26,7 @@ const char kExitCodes[] =
     "\nExit codes: record/replay/run exit with the program's own code; 2 bad usage,\n"
     "80 replay drifted from the recording, 81 a trace could not be read or written,\n"
     "82 a script does not compile; diff/verify exit 1 when traces differ / are damaged;\n"
+    "rerun --exit-code exits 0 when outputs and ending are as recorded, 1 when changed;\n"
     "hunt exits 0 when a run failed, 1 when none did, 128+N when stopped by signal N.";
 
 // A whole number from `lo` to `hi`, with a message that says so ("not a
@@ -178,7 +179,16 @@ int Main(int argc, char** argv) {
   rer->add_flag("--live", rerun.live,
                 "Perform inputs the recording does not have for real (and let file writes "
                 "touch the disk)");
-  rer->add_flag("--json", rerun.json, "The report as one JSON object (on stderr)");
+  rer->add_option("--out,-o", rerun.out,
+                  "Write what the rerun saw as a trace of the program as it is now (recorded "
+                  "inputs served, inputs performed live with --live, the outputs it made)");
+  rer->add_flag("--force", rerun.force, "Overwrite --out even if it is not a trace");
+  rer->add_flag("--json", rerun.json,
+                "The report as one JSON object on stdout (the program's output goes to stderr)");
+  rer->add_flag("--quiet,-q", rerun.quiet, "Do not show the program's output");
+  rer->add_flag("--exit-code", rerun.exit_code,
+                "Exit 0 when the outputs and the ending are as recorded, 1 when they changed "
+                "(instead of the program's own exit code)");
 
   InspectArgs inspect;
   CLI::App* ins = app.add_subcommand("inspect", "Print the events of a trace");

@@ -1,84 +1,97 @@
-// tape rerun <program|script.tape> --trace FILE [--live] [--json]: run the
-// (changed) program on the recorded inputs and report how its outputs and
-// its ending compare with the recording's.
+// tape rerun [<program|script.tape>] --trace FILE [--live] [--out NEW] [--json]
+// [--quiet] [--exit-code]: run the (changed) program on the recorded inputs
+// and report how its outputs and its ending compare with the recording's.
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <iostream>
-#include <nlohmann/json.hpp>
 
+#include "engine/internal/rerun_report.h"
 #include "engine/programs/programs.h"
 #include "tape/session.h"
 #include "tools/cli.h"
+#include "tools/original_import.h"
 #include "tools/program_loader.h"
 
 namespace tape::cli {
 
-namespace {
-
-nlohmann::ordered_json SummaryJson(const RunReport& r, const RerunSummary& s) {
-  nlohmann::ordered_json j;
-  j["inputs"] = {{"by_site", s.by_site}, {"by_key", s.by_key},       {"by_kind", s.by_kind},
-                 {"adjusted", s.adjusted}, {"live", s.live},         {"unused", s.inputs_unused}};
-  j["outputs"] = {{"same", s.outputs_same},
-                  {"changed", s.outputs_changed},
-                  {"added", s.outputs_added},
-                  {"removed", s.outputs_removed}};
-  j["first_output_change"] = s.first_output_change;
-  j["notes"] = s.notes;
-  j["recorded"] = {{"program", s.recorded_program}, {"outcome", s.recorded_outcome},
-                   {"code_hash", s.recorded_code_hash}};
-  j["now"] = {{"outcome", r.outcome}, {"exit_code", r.exit_code}, {"code_hash", s.code_hash}};
-  j["code_changed"] = s.recorded_code_hash != s.code_hash;
-  if (r.drift) j["stopped"] = {{"drift", DriftKindName(r.drift->kind)}, {"seq", r.drift->seq},
-                               {"call", r.drift->got}};
-  return j;
-}
-
-}  // namespace
-
 int RunRerun(const RerunArgs& args) {
+  // With --json, stdout holds one JSON object however the rerun ends.
+  auto fail = [&args](int code, const std::string& message) {
+    if (args.json) std::cout << engine::RerunErrorJson(args.trace, code, message) << std::endl;
+    return Fail("rerun", code, message);
+  };
   if (args.trace.empty()) {
-    return Fail("rerun", kExitUsage, "--trace FILE is required (the recording to rerun on)");
+    return fail(kExitUsage, "--trace FILE is required (the recording to rerun on)");
   }
-  OpenedTrace reader = OpenTrace("rerun", args.trace);
-  if (!reader) return kExitTrace;
+  GuardTraceReads("rerun");
+  auto opened = format::TraceReader::Open(args.trace);
+  if (!opened.has_value()) {
+    std::string hint;
+    if (LooksLikeOriginalTrace(args.trace)) {
+      hint = " (it is a trace of the original tape: tape import converts it)";
+    }
+    return fail(kExitTrace, opened.error().message() + hint);
+  }
   Result<Program> program = Status::InvalidArgument("no program");
   if (args.program.empty()) {
-    program = LoadFromTrace(reader->header());
+    program = LoadFromTrace((*opened)->header());
   } else if (programs::FindBuiltin(args.program)) {
     program = LoadBuiltin(args.program);
   } else {
     program = LoadScript(args.program);
   }
+  opened->reset();  // Rerun opens the trace itself
   if (!program.has_value()) {
     const Status& e = program.error();
     if (e.code() == StatusCode::kScriptError) {
+      if (args.json) std::cout << engine::RerunErrorJson(args.trace, kExitScript, e.message()) << std::endl;
       std::cerr << e.message() << (e.message().ends_with("\n") ? "" : "\n");
       return kExitScript;
     }
-    return Fail("rerun", kExitUsage, e.message());
+    return fail(kExitUsage, e.message());
   }
   RerunOptions options;
   options.trace_path = args.trace;
   options.live = args.live;
+  options.out_path = args.out;
+  options.force = args.force;
   options.handle_signals = true;
+  int devnull = -1;
+  if (args.quiet) {
+    devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    options.stdout_fd = options.stderr_fd = devnull;
+  } else if (args.json) {
+    options.stdout_fd = 2;  // the program's output goes beside it, on stderr
+  }
   RunReport report = Rerun(*program, options);
-  if (report.status == RunReport::Status::kTraceError) return Fail("rerun", kExitTrace, report.error);
-  PrintProgramError("rerun", report.program_error);
+  if (devnull >= 0) ::close(devnull);
+  if (args.json) std::cout << engine::RerunJson(report, args.trace) << std::endl;
+  switch (report.status) {
+    case RunReport::Status::kBadOptions:
+      return Fail("rerun", kExitUsage, report.error);
+    case RunReport::Status::kTraceError:
+      return Fail("rerun", kExitTrace, report.error);
+    default:
+      break;
+  }
+  if (!args.quiet) PrintProgramError("rerun", report.program_error);
   if (report.status == RunReport::Status::kDrift) {
     Error("rerun", "stopped: " + report.drift->Describe());
   }
-  if (report.rerun) {
-    if (args.json) {
-      std::cerr << SummaryJson(report, *report.rerun)
-                       .dump(-1, ' ', true, nlohmann::ordered_json::error_handler_t::replace)
-                << "\n";
-    } else {
-      for (const std::string& line : DescribeRerun(report)) Error("rerun", line);
+  if (!args.json) {
+    for (const std::string& line : DescribeRerun(report)) Error("rerun", line);
+    if (!args.out.empty()) {
+      Error("rerun", "wrote " + args.out + " (" + std::to_string(report.events) +
+                         " effect calls)" +
+                         (report.status == RunReport::Status::kOk
+                              ? ": it replays the program as it is now"
+                              : ", which ends where the rerun stopped"));
     }
   }
   if (!report.note.empty()) Error("rerun", "note: " + report.note);
-  if (report.status == RunReport::Status::kDrift) return kExitDrift;
-  return report.exit_code & 0xff;
+  return engine::RerunExitCode(report, args.exit_code);
 }
 
 }  // namespace tape::cli

@@ -1,11 +1,15 @@
 #include "tape/embed.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <string_view>
 
+#include "engine/internal/rerun_report.h"
 #include "engine/src/chaos.h"
 #include "engine/src/hunt.h"
 #include "engine/src/redaction.h"
@@ -26,7 +30,8 @@ int Usage(const char* prog, const std::string& problem) {
       "usage: %s record [--out FILE] [--force] [--flush-ms N] [--chaos SPEC [--seed S]]"
       " [--redact-env GLOB]... [-- ARGS...]\n"
       "       %s replay [--trace FILE] [--ignore-code-hash]\n"
-      "       %s rerun [--trace FILE] [--live]\n"
+      "       %s rerun [--trace FILE] [--live] [--out NEW [--force]] [--json] [--quiet]"
+      " [--exit-code]\n"
       "       %s hunt [--runs N] [--jobs J] [--until exit!=K|exit==K|output~REGEX]\n"
       "            [--keep DIR] [--keep-failures K] [--timeout S] [--chaos SPEC [--seed S]]"
       " [-- ARGS...]\n"
@@ -34,7 +39,10 @@ int Usage(const char* prog, const std::string& problem) {
       "trace unless --force. --redact-env GLOB records the values of the matching\n"
       "environment variables as markers (the program still gets the values). hunt\n"
       "records again and again until a run fails and keeps that run's trace in DIR\n"
-      "(default: .); it exits 0 when a run failed, 1 when none did.\n",
+      "(default: .); it exits 0 when a run failed, 1 when none did. rerun runs this\n"
+      "program on a trace's recorded inputs and compares its outputs; --out writes what\n"
+      "it saw as a trace, --json prints the report as JSON on stdout, --exit-code exits 0\n"
+      "when outputs and ending are as recorded and 1 when they changed.\n",
       prog, prog, prog, prog);
   return problem.empty() ? 0 : kExitUsage;
 }
@@ -45,6 +53,46 @@ bool ParseNumber(const char* text, uint64_t lo, uint64_t hi, uint64_t* out) {
   const char* end = text + std::strlen(text);
   auto [p, ec] = std::from_chars(text, end, *out);
   return p != text && p == end && ec == std::errc() && *out >= lo && *out <= hi;
+}
+
+// `prog rerun`: the report as lines on stderr or JSON on stdout, and the
+// exit status (specs/rerun.md §5).
+int RunRerun(const char* prog, const Program& program, RerunOptions options, bool json,
+             bool quiet, bool exit_code) {
+  int devnull = -1;
+  if (quiet) {
+    devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    options.stdout_fd = options.stderr_fd = devnull;
+  } else if (json) {
+    options.stdout_fd = 2;  // stdout holds the report alone
+  }
+  RunReport report = Rerun(program, options);
+  if (devnull >= 0) ::close(devnull);
+  if (json) {
+    std::printf("%s\n", engine::RerunJson(report, options.trace_path).c_str());
+    std::fflush(stdout);
+  } else {
+    for (const std::string& line : DescribeRerun(report)) {
+      std::fprintf(stderr, "%s rerun: %s\n", prog, line.c_str());
+    }
+  }
+  switch (report.status) {
+    case RunReport::Status::kBadOptions:
+    case RunReport::Status::kTraceError:
+      std::fprintf(stderr, "%s rerun: %s\n", prog, report.error.c_str());
+      break;
+    case RunReport::Status::kDrift:
+      std::fprintf(stderr, "%s rerun: stopped: %s\n", prog, report.drift->Describe().c_str());
+      break;
+    case RunReport::Status::kOk:
+      if (!report.program_error.empty() && !quiet) {
+        std::fprintf(stderr, "%s rerun: the program stopped: %s\n", prog,
+                     report.program_error.c_str());
+      }
+      break;
+  }
+  if (!report.note.empty()) std::fprintf(stderr, "%s rerun: note: %s\n", prog, report.note.c_str());
+  return engine::RerunExitCode(report, exit_code);
 }
 
 int RunHunt(const char* prog, const Program& program, engine::HuntOptions o,
@@ -95,6 +143,7 @@ int Main(int argc, char** argv, const Program& program) {
   RerunOptions rer;
   rer.handle_signals = true;
   rer.label = std::string(prog) + " rerun";
+  bool json = false, quiet = false, exit_code = false;
   engine::HuntOptions hunt;
   std::string until = "exit!=0";
   bool seeded = false;
@@ -141,6 +190,18 @@ int Main(int argc, char** argv, const Program& program) {
       rep.trace_path = rer.trace_path = v;
     } else if (verb == "rerun" && arg == "--live") {
       rer.live = true;
+    } else if (verb == "rerun" && (arg == "--out" || arg == "-o")) {
+      const char* v = value();
+      if (!v) return Usage(prog, "--out needs a file name");
+      rer.out_path = v;
+    } else if (verb == "rerun" && arg == "--force") {
+      rer.force = true;
+    } else if (verb == "rerun" && arg == "--json") {
+      json = true;
+    } else if (verb == "rerun" && (arg == "--quiet" || arg == "-q")) {
+      quiet = true;
+    } else if (verb == "rerun" && arg == "--exit-code") {
+      exit_code = true;
     } else if (verb == "hunt" && arg == "--runs") {
       if (!ParseNumber(value(), 1, 1000000000, &n)) {
         return Usage(prog, "--runs needs a number from 1 to 1000000000");
@@ -190,12 +251,8 @@ int Main(int argc, char** argv, const Program& program) {
     return RunHunt(prog, program, hunt, rec.chaos, rec.args);
   }
 
-  RunReport report = verb == "record"   ? Record(program, rec)
-                     : verb == "replay" ? Replay(program, rep)
-                                        : Rerun(program, rer);
-  for (const std::string& line : DescribeRerun(report)) {
-    std::fprintf(stderr, "%s rerun: %s\n", prog, line.c_str());
-  }
+  if (verb == "rerun") return RunRerun(prog, program, rer, json, quiet, exit_code);
+  RunReport report = verb == "record" ? Record(program, rec) : Replay(program, rep);
   switch (report.status) {
     case RunReport::Status::kBadOptions:  // e.g. --out names a file that is not a trace
       std::fprintf(stderr, "%s %s: %s\n", prog, argv[1], report.error.c_str());

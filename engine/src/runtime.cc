@@ -18,6 +18,7 @@
 #include <unordered_map>
 
 #include "engine/src/effect_table.h"
+#include "engine/src/mutex_action.h"
 #include "engine/src/request_checks.h"
 #include "engine/src/service_codec.h"
 #include "format/bytes.h"
@@ -149,13 +150,8 @@ void AllocateLane(void* context, LiveEnv*, std::string_view, std::string* result
 
 void NoAction(void*, LiveEnv*, std::string_view, std::string*) {}
 
-struct MutexAction {
-  std::mutex* m;
-  bool locked = false;
-};
-
 void LockAction(void* context, LiveEnv*, std::string_view, std::string*) {
-  auto* a = static_cast<MutexAction*>(context);
+  auto* a = static_cast<engine::MutexAction*>(context);
   a->m->lock();
   a->locked = true;
 }
@@ -206,13 +202,21 @@ void Runtime::ExitThread(const Site& site, bool record_end, std::atomic<bool>* d
 }
 
 void Runtime::LockMutex(const Site& site, std::string_view name, std::mutex& m) {
-  MutexAction action{&m};
+  engine::MutexAction action{&m};
   try {
     Perform(site, EffectKind::kMutexLock, name, {&LockAction, &action});
   } catch (...) {
     if (action.locked) m.unlock();
     throw;
   }
+}
+
+void Runtime::UnlockMutex(std::mutex& m) {
+  // Told before the mutex is free, so that the next holder's acquisition is
+  // always heard of after it. threads_started_ is set before any other
+  // thread exists.
+  if (threads_started_) OnMutexUnlock(&m);
+  m.unlock();
 }
 
 namespace {

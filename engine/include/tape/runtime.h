@@ -318,6 +318,10 @@ class Runtime {
   // until `done` is set; replay uses it to tell a stuck program from a slow
   // one. The default just waits.
   virtual void WaitOutside(const std::atomic<bool>& done);
+  // A tape::Mutex is being unlocked (once threads started; called just
+  // before): a runtime that schedules threads itself (rerun) learns that
+  // it is free.
+  virtual void OnMutexUnlock(const std::mutex*) {}
   // Ends the process after misuse that would corrupt the run (an effect from
   // a thread tape does not know): prints `message` and exits with code 83. A
   // recorder first finishes its trace with the misuse as the outcome.
@@ -391,6 +395,7 @@ class Runtime {
   // Acquires `m` as the mutex.lock event `name` at `site`: on record, in the
   // order the lanes got it; on replay, in the recorded order.
   void LockMutex(const Site& site, std::string_view name, std::mutex& m);
+  void UnlockMutex(std::mutex& m);
   struct ThreadBinding;
   static ThreadBinding*& CurrentBinding();
 
