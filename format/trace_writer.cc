@@ -72,6 +72,21 @@ bool IsRegularFile(int fd) {
   return ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+// `fd` itself if it can be read, else the same file opened for reading
+// (through /proc/self/fd, which reaches it even if it was renamed or
+// removed), at a descriptor >= 3 so that a program whose standard input
+// is closed cannot read it as stdin; -1 if neither works.
+int ReadableFd(int fd) {
+  int mode = ::fcntl(fd, F_GETFL);
+  if (mode >= 0 && (mode & O_ACCMODE) != O_WRONLY) return fd;
+  std::string self = "/proc/self/fd/" + std::to_string(fd);
+  int r = ::open(self.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (r < 0 || r > 2) return r;
+  int high = ::fcntl(r, F_DUPFD_CLOEXEC, 3);
+  ::close(r);
+  return high;
+}
+
 }  // namespace
 
 TraceWriter::TraceWriter(std::unique_ptr<TraceOutput> output, const WriterOptions& options,
@@ -84,6 +99,7 @@ TraceWriter::TraceWriter(std::unique_ptr<TraceOutput> output, const WriterOption
       hooks_(options.test_hooks),
       head_(std::move(head)),
       regular_file_(IsRegularFile(fd_)),
+      read_fd_(regular_file_ ? ReadableFd(fd_) : -1),
       builders_{std::make_unique<ChunkBuilder>(options.chunk_max_events, options.chunk_max_payload),
                 std::make_unique<ChunkBuilder>(options.chunk_max_events, options.chunk_max_payload)},
       clock_([this] {
@@ -106,6 +122,7 @@ TraceWriter::~TraceWriter() {
   if (!joined_) {
     (void)Finish({OutcomeKind::kInterrupted, 0, "the recorder was closed without an outcome"});
   }
+  if (read_fd_ >= 0 && read_fd_ != fd_) ::close(read_fd_);
 }
 
 void TraceWriter::DefineSite(uint64_t id, std::string_view location) {
@@ -393,7 +410,7 @@ Status TraceWriter::CheckCoverage() const {
 Status TraceWriter::CheckFile(bool chunk_heads) const {
   if (!regular_file_) return Status::Ok();
   auto changed = [&](const std::string& how) {
-    return Status::IoError("the trace " + path_ + " was changed by another program while it was "
+    return Status::Corrupt("the trace " + path_ + " was changed by another program while it was "
                            "being recorded: " + how + "; the recording is damaged");
   };
   struct stat st;
@@ -404,8 +421,9 @@ Status TraceWriter::CheckFile(bool chunk_heads) const {
                    std::to_string(st.st_size) + " bytes, tape wrote " +
                    std::to_string(file_offset_));
   }
+  if (read_fd_ < 0) return Status::Ok();
   std::vector<uint8_t> bytes(std::max(head_.size(), kRecordHeaderSize));
-  if (::pread(fd_, bytes.data(), head_.size(), 0) != ssize_t(head_.size()) ||
+  if (::pread(read_fd_, bytes.data(), head_.size(), 0) != ssize_t(head_.size()) ||
       std::memcmp(bytes.data(), head_.data(), head_.size()) != 0) {
     return changed("its header (bytes 0.." + std::to_string(head_.size() - 1) +
                    ") was overwritten");
@@ -413,7 +431,7 @@ Status TraceWriter::CheckFile(bool chunk_heads) const {
   if (!chunk_heads) return Status::Ok();
   uint64_t heads = 0;
   for (const ChunkIndexEntry& e : index_) {
-    if (::pread(fd_, bytes.data(), kRecordHeaderSize, off_t(e.file_offset)) !=
+    if (::pread(read_fd_, bytes.data(), kRecordHeaderSize, off_t(e.file_offset)) !=
         ssize_t(kRecordHeaderSize)) {
       return changed("chunk at byte " + std::to_string(e.file_offset) + " cannot be read back");
     }
@@ -442,6 +460,7 @@ void TraceWriter::WriteFooter(const Outcome& outcome, std::optional<uint64_t> pr
 
 void TraceWriter::Close(const Outcome& outcome, std::optional<uint64_t> program_steps,
                         std::optional<uint64_t> appended) {
+  Hook(WriterStage::kClosing);
   if (hooks_ != nullptr && hooks_->alter_index) hooks_->alter_index(&index_);
   if (ok()) {
     Status covered = CheckCoverage();
@@ -466,6 +485,9 @@ void TraceWriter::Close(const Outcome& outcome, std::optional<uint64_t> program_
   // The trace is published even when it failed: a new trace that holds
   // chunks is what the recording has, whatever the old trace at the path.
   Publish();
+  // A trace deleted or replaced during the recording is lost: say so.
+  Status at_path = output_->CheckStillAtPath();
+  if (!at_path.ok()) Fail(at_path);
 }
 
 void TraceWriter::EncoderLoop() {
@@ -599,10 +621,6 @@ Status TraceWriter::Finish(const Outcome& outcome, std::optional<uint64_t> progr
   cv_.notify_all();
   thread_.join();
   joined_ = true;
-  // A trace deleted or replaced during the recording is lost: say so. (The
-  // encoder checked the file's size and bytes; this checks its path.)
-  Status at_path = output_->CheckStillAtPath();
-  if (!at_path.ok()) Fail(at_path);
   Status closed = output_->Close();
   if (!closed.ok()) Fail(closed);
   return status();

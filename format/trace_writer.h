@@ -72,6 +72,7 @@ enum class WriterStage {
   kRotateTaking,   // recording thread: the other builder is free, about to take it
   kSealFull,       // encoder thread: about to seal a builder the recording thread handed over
   kTicked,         // encoder thread: a flush tick was handled
+  kClosing,        // encoder thread: the last events are sealed; the checks and footer follow
 };
 struct WriterTestHooks {
   std::function<void(WriterStage)> at;
@@ -234,6 +235,9 @@ class TraceWriter {
   const WriterTestHooks* const hooks_;
   const std::vector<uint8_t> head_;  // the prelude and HEAD record, as written
   const bool regular_file_;          // the output is a regular file (not a forced device)
+  // fd_ opened for reading too (it may be write-only), for CheckFile; -1
+  // when it cannot be (the bytes are then not checked, the size still is).
+  const int read_fd_;
 
   // Producer-side (the recorded program's thread).
   ChunkBuilder* current_;

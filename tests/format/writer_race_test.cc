@@ -106,6 +106,8 @@ TEST(WriterRace, TicksWhileTheRecorderIsBetweenBuildersSealNothingTwice) {
       case WriterStage::kTicked:
         ticked.release();
         break;
+      case WriterStage::kClosing:
+        break;
     }
   };
   WriterOptions options;
@@ -236,19 +238,21 @@ TEST(WriterRace, ChunksThatDoNotCoverEverySeqOnceAreRefusedAtTheEnd) {
 TEST(WriterFile, TruncationBeforeTheEndIsAnError) {
   TempDir dir;
   std::string path = dir.File("cut.bin");
+  WriterTestHooks hooks;
+  hooks.manual_ticks = true;  // nothing is written before Finish
   WriterOptions options;
-  options.chunk_max_events = 4;
+  options.test_hooks = &hooks;
   auto writer = TraceWriter::Create(path, TestHeader(), options);
   ASSERT_TRUE(writer.has_value());
   for (uint64_t i = 0; i < 6; ++i) {
     std::string r = Result(i);
     (*writer)->Append(kSite, 1, {}, AsBytes(r));
   }
-  ASSERT_EQ(::truncate(path.c_str(), 100), 0);
+  ASSERT_EQ(::truncate(path.c_str(), 10), 0);
   Status s = (*writer)->Finish(Outcome::Exited(0));
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("was changed by another program while it was being recorded: it "
-                             "was truncated to 100 bytes"),
+                             "was truncated to 10 bytes"),
             std::string::npos)
       << s.message();
 }
@@ -301,6 +305,26 @@ TEST(WriterFile, HeaderRewrittenInPlaceIsAnError) {
   Status s = (*writer)->Finish(Outcome::Exited(0));
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("its header (bytes 0.."), std::string::npos) << s.message();
+}
+
+// Over an old trace the new one is written to a temporary file opened for
+// writing only; the checks read it back all the same.
+TEST(WriterFile, ANewTraceOverAnOldOneIsCheckedAndFinished) {
+  TempDir dir;
+  std::string path = dir.File("again.bin");
+  for (int round = 0; round < 2; ++round) {
+    WriterOptions options;
+    options.chunk_max_events = 4;
+    auto writer = TraceWriter::Create(path, TestHeader(), options);
+    ASSERT_TRUE(writer.has_value()) << writer.error().message();
+    for (uint64_t i = 0; i < 10; ++i) {
+      std::string r = Result(i);
+      (*writer)->Append(kSite, 1, {}, AsBytes(r));
+    }
+    Status s = (*writer)->Finish(Outcome::Exited(round));
+    ASSERT_TRUE(s.ok()) << "round " << round << ": " << s.message();
+    ExpectEvents(path, 10);
+  }
 }
 
 // ThreadSanitizer's view of the concurrent paths: a recording thread that
