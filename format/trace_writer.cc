@@ -326,13 +326,18 @@ void TraceWriter::WriteBlob() {
   Bytes payload = blob_.payload;  // stable: the producer waits for `done`
   uint64_t hash = XXH3_64bits(payload.data(), payload.size());
   uint64_t first = file_offset_;
-  ZSTD_CCtx* cctx = ZSTD_createCCtx();
-  EncodeBlobRecords(payload, hash, cctx, options_.zstd_level, kBlobFrameBytes, [&](Bytes record) {
-    if (!WriteAll(record.data(), record.size())) return false;
-    file_offset_ += record.size();
-    return true;
-  });
-  ZSTD_freeCCtx(cctx);
+  Status intact = CheckFile(/*chunk_heads=*/false);  // as before a chunk (Seal)
+  if (!intact.ok()) Fail(intact);
+  if (ok()) {
+    ZSTD_CCtx* cctx = ZSTD_createCCtx();
+    EncodeBlobRecords(payload, hash, cctx, options_.zstd_level, kBlobFrameBytes,
+                      [&](Bytes record) {
+                        if (!WriteAll(record.data(), record.size())) return false;
+                        file_offset_ += record.size();
+                        return true;
+                      });
+    ZSTD_freeCCtx(cctx);
+  }
   blob_.hash = hash;
   blob_.offset = first;
 }

@@ -86,6 +86,12 @@ void OnEndingSignal(int sig) {
 }  // namespace
 
 void GuardPartialOutputs() {
+  // A file-size limit (ulimit -f) is a write error the tool reports and
+  // cleans up after, as the recorder does, not a kill that leaves the file.
+  struct sigaction ignore;
+  std::memset(&ignore, 0, sizeof ignore);
+  ignore.sa_handler = SIG_IGN;
+  sigaction(SIGXFSZ, &ignore, nullptr);
   for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) {
     struct sigaction current;
     // A signal the process inherited as ignored (nohup) stays ignored.

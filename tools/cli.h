@@ -75,7 +75,9 @@ void GuardTraceReads(const std::string& verb);
 // place (export, import, recover, redact): SIGINT, SIGTERM, SIGHUP and
 // SIGPIPE remove that file (format/partial_outputs.h), as does the SIGBUS of
 // GuardTraceReads, before the process ends the way the signal ends it.
-// Signals the process inherited as ignored stay ignored.
+// Signals the process inherited as ignored stay ignored. SIGXFSZ is ignored:
+// a file-size limit is a write error, which the verb reports (exit 81) after
+// removing the file.
 void GuardPartialOutputs();
 
 // --- text from a trace -------------------------------------------------------

@@ -127,4 +127,17 @@ for verb in recover redact export; do
   done
 done
 
+# A file-size limit is a write error (exit 81), and the partial file goes.
+for verb in recover export; do
+  case $verb in
+    recover) cmd=(recover big.bin --out lim.$verb); pattern="lim.$verb.recovering-*" ;;
+    export) cmd=(export big.bin --format jsonl --out lim.$verb); pattern=".lim.$verb.tape-export-*" ;;
+  esac
+  run bash -c 'ulimit -f 100; exec "$@"' limit "$TAPE" "${cmd[@]}"
+  expect_code 81
+  expect_err "File too large"
+  if compgen -G "$pattern" > /dev/null; then fail "a partial output was left: $(echo $pattern)"; fi
+  [ ! -e lim.$verb ] || fail "lim.$verb was written"
+done
+
 finish
