@@ -180,7 +180,16 @@ void TraceWriter::Rotate() {
     if (waits) Hook(WriterStage::kRotateWaiting);
     lock.lock();
   }
-  cv_.wait(lock, [&] { return state_[next] == BuilderState::kFree; });
+  cv_.wait(lock, [&] { return state_[next] == BuilderState::kFree || finished_.load(); });
+  if (state_[next] != BuilderState::kFree) {
+    // The trace was finished under this thread (std::exit on another path,
+    // or a fatal signal's handler) and the encoder thread is gone: events
+    // recorded now have nowhere to go (an atexit handler's, say). Drop them
+    // rather than wait for ever; nothing reads the builder any more.
+    state_[full] = BuilderState::kCurrent;
+    current_->Reset(next_seq_);
+    return;
+  }
   if (hooks_ != nullptr) [[unlikely]] {
     // Only this thread moves a free builder on: `next` stays free.
     lock.unlock();
@@ -195,13 +204,22 @@ void TraceWriter::Rotate() {
 
 void TraceWriter::Spill(Bytes payload, uint8_t entry[kBuilderSpillEntry]) {
   std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return !blob_.busy; });
+  cv_.wait(lock, [&] { return !blob_.busy || finished_.load(); });
+  if (finished_.load()) {
+    // The trace is finished (see Rotate): the event goes nowhere.
+    std::memset(entry, 0, kBuilderSpillEntry);
+    return;
+  }
   blob_.busy = true;
   blob_.payload = payload;
   blob_.pending = true;
   blob_.done = false;
   cv_.notify_all();
-  cv_.wait(lock, [&] { return blob_.done; });
+  cv_.wait(lock, [&] { return blob_.done || finished_.load(); });
+  if (!blob_.done) {
+    std::memset(entry, 0, kBuilderSpillEntry);
+    return;
+  }
   StoreU64(entry, blob_.hash);
   StoreU64(entry + 8, blob_.offset);
   StoreU64(entry + 16, payload.size());
@@ -495,6 +513,14 @@ void TraceWriter::Close(const Outcome& outcome, std::optional<uint64_t> program_
   if (!at_path.ok()) Fail(at_path);
 }
 
+void TraceWriter::MarkFinished() {
+  // Set before taking the lock: a signal handler waiting in FinishFromSignal
+  // sees it even if the thread it interrupted holds mu_.
+  finished_.store(true);
+  { std::lock_guard lock(mu_); }  // a waiter that saw it false is now waiting
+  cv_.notify_all();  // a recording thread in Rotate or Spill stops waiting
+}
+
 void TraceWriter::EncoderLoop() {
   using Clock = std::chrono::steady_clock;
   // Events waiting at one tick are sealed at the next, so none waits longer
@@ -572,7 +598,7 @@ void TraceWriter::EncoderLoop() {
       }
       lock.unlock();
       Close(outcome, steps, appended);
-      finished_.store(true);
+      MarkFinished();
       return;
     }
     // The builder the recording thread fills. While that thread is inside
@@ -594,7 +620,7 @@ void TraceWriter::EncoderLoop() {
       lock.unlock();
       if (filling) Seal(*builders_[c], end);
       Close(outcome, steps, appended);
-      finished_.store(true);
+      MarkFinished();
       return;
     }
     if (tick) {

@@ -218,6 +218,8 @@ class TraceWriter {
   // with head_, every chunk record starting as written. For regular files.
   Status CheckFile(bool chunk_heads) const;
   void WriteFooter(const Outcome& outcome, std::optional<uint64_t> program_steps);
+  // Encoder thread, last: sets finished_ and wakes the threads waiting for it.
+  void MarkFinished();
   void Hook(WriterStage stage) const {
     if (hooks_ != nullptr && hooks_->at) [[unlikely]] hooks_->at(stage);
   }

@@ -327,6 +327,40 @@ TEST(WriterFile, ANewTraceOverAnOldOneIsCheckedAndFinished) {
   }
 }
 
+// Once the trace is finished from another path (std::exit, a fatal signal),
+// the encoder thread is gone: events recorded later (an atexit handler's)
+// are dropped, never waited on for ever, and the trace stays as finished.
+TEST(WriterFinished, LaterEventsAreDroppedWithoutBlocking) {
+  TempDir dir;
+  std::string path = dir.File("later.bin");
+  WriterOptions options;
+  options.chunk_max_events = 4;
+  options.chunk_max_payload = 4096;
+  options.spill_threshold = 2048;
+  auto writer = TraceWriter::Create(path, TestHeader(), options);
+  ASSERT_TRUE(writer.has_value());
+  TraceWriter& w = **writer;
+  for (uint64_t i = 0; i < 6; ++i) {
+    std::string r = Result(i);
+    w.Append(kSite, 1, {}, AsBytes(r));
+  }
+  std::thread exiting([&] {
+    EXPECT_TRUE(w.FinishFromSignal(OutcomeKind::kExited, 3, "", 60000));
+  });
+  exiting.join();
+  std::string big(3000, 'b');
+  for (uint64_t i = 6; i < 40; ++i) {
+    std::string r = Result(i);
+    w.Append(kSite, 1, i % 5 == 0 ? AsBytes(big) : Bytes(), AsBytes(r));
+  }
+  EXPECT_TRUE(w.Finish(Outcome::Exited(0)).ok());
+  auto reader = TraceReader::Open(path);
+  ASSERT_TRUE(reader.has_value()) << reader.error().message();
+  EXPECT_TRUE((*reader)->finalized());
+  EXPECT_EQ((*reader)->outcome(), Outcome::Exited(3));
+  EXPECT_EQ((*reader)->event_count(), 6u);
+}
+
 // ThreadSanitizer's view of the concurrent paths: a recording thread that
 // yields at every rotation, an encoder ticking every millisecond, chunks of
 // a few events, and payloads large enough to spill.
@@ -347,11 +381,11 @@ TEST(WriterStress, OneRecorderAgainstFastTicks) {
   options.test_hooks = &hooks;
   auto writer = TraceWriter::Create(path, TestHeader(), options);
   ASSERT_TRUE(writer.has_value());
-  constexpr uint64_t kEvents = 20000;
+  constexpr uint64_t kEvents = 6000;
   std::string big(3000, 'b');
   for (uint64_t i = 0; i < kEvents; ++i) {
     std::string r = Result(i);
-    Bytes args = i % 997 == 0 ? AsBytes(big) : Bytes();
+    Bytes args = i % 499 == 0 ? AsBytes(big) : Bytes();
     (*writer)->Append(kSite, 1, args, AsBytes(r));
   }
   Status s = (*writer)->Finish(Outcome::Exited(0));
