@@ -1,6 +1,7 @@
 #include "tools/cli.h"
 
 #include "engine/src/effect_text.h"
+#include "engine/src/signals.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -57,30 +58,14 @@ void OnSigbus(int sig, siginfo_t* info, void*) {
   }
   // Not a trace: the default action, as if no handler were installed.
   format::RemovePartialOutputs();
-  struct sigaction dfl;
-  std::memset(&dfl, 0, sizeof dfl);
-  dfl.sa_handler = SIG_DFL;
-  sigaction(sig, &dfl, nullptr);
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, sig);
-  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
-  raise(sig);
+  engine::EndBySignal(sig);
 }
 
 // Removes the files the tool is writing, then ends the process the way the
 // signal would have.
 void OnEndingSignal(int sig) {
   format::RemovePartialOutputs();
-  struct sigaction dfl;
-  std::memset(&dfl, 0, sizeof dfl);
-  dfl.sa_handler = SIG_DFL;
-  sigaction(sig, &dfl, nullptr);
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, sig);
-  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
-  raise(sig);
+  engine::EndBySignal(sig);
 }
 
 }  // namespace

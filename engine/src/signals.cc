@@ -64,22 +64,6 @@ void PutNumber(unsigned long long v) {
   Put(out);
 }
 
-// Ends the process with `sig`'s default action.
-[[noreturn]] void Reraise(int sig) {
-  struct sigaction dfl;
-  std::memset(&dfl, 0, sizeof dfl);
-  dfl.sa_handler = SIG_DFL;
-  sigaction(sig, &dfl, nullptr);
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, sig);
-  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
-  raise(sig);
-  // A signal whose default action does not end the process cannot get here
-  // (every handled signal's does); end it anyway, as the signal would.
-  ::_exit(128 + sig);
-}
-
 void Handler(int sig, siginfo_t* info, void*) {
   // One handler ends the process. A signal on another thread meanwhile
   // would print the line a second time and race it to finish the trace: a
@@ -89,7 +73,7 @@ void Handler(int sig, siginfo_t* info, void*) {
   long self = ::syscall(SYS_gettid);
   long handling = 0;
   if (!g_handling_thread.compare_exchange_strong(handling, self)) {
-    if (handling == self) Reraise(sig);
+    if (handling == self) EndBySignal(sig);
     if (!IsFatal(sig)) return;
     for (;;) ::pause();
   }
@@ -134,10 +118,25 @@ void Handler(int sig, siginfo_t* info, void*) {
     Put(")\n");
   }
   // End the way the program did: default action, then the same signal.
-  Reraise(sig);
+  EndBySignal(sig);
 }
 
 }  // namespace
+
+void EndBySignal(int sig) {
+  struct sigaction dfl;
+  std::memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  sigaction(sig, &dfl, nullptr);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, sig);
+  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+  raise(sig);
+  // A signal whose default action does not end the process cannot get here
+  // (every signal handled here ends it); end it anyway, as the signal would.
+  ::_exit(128 + sig);
+}
 
 const char* SignalName(int sig) {
   switch (sig) {

@@ -71,6 +71,10 @@ class BlockTerminatingSignals {
   sigset_t previous_;
 };
 
+// Ends the process with `sig`'s default action (the handler uninstalled,
+// the signal unblocked and raised again). Async-signal-safe.
+[[noreturn]] void EndBySignal(int sig);
+
 // "SIGSEGV" for 11, "" when unknown.
 const char* SignalName(int sig);
 

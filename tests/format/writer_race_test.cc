@@ -45,12 +45,40 @@ class Latch {
   bool set_ = false;
 };
 
+// Holds the thread that makes the n-th call (counting from 0) until
+// Release(). Calls come from one thread.
+class HoldOnCall {
+ public:
+  explicit HoldOnCall(int n) : n_(n) {}
+  void Call() {
+    if (calls_++ != n_) return;
+    reached_.Set();
+    release_.Wait();
+  }
+  void WaitUntilHeld() { reached_.Wait(); }
+  void Release() { release_.Set(); }
+
+ private:
+  const int n_;
+  int calls_ = 0;
+  Latch reached_, release_;
+};
+
 constexpr uint64_t kSite = 0x51;
 
 std::string Result(uint64_t i) {
   std::string r(8, '\0');
   StoreU64(reinterpret_cast<uint8_t*>(r.data()), i);
   return r;
+}
+
+// Chunks of `events` events and heaps of 4 KiB: payloads over 2 KiB spill.
+WriterOptions SmallChunks(uint32_t events) {
+  WriterOptions options;
+  options.chunk_max_events = events;
+  options.chunk_max_payload = 4096;
+  options.spill_threshold = 2048;
+  return options;
 }
 
 // Every event of the trace at `path`, which must open as finalized, with
@@ -80,35 +108,17 @@ void ExpectEvents(const std::string& path, uint64_t n) {
 TEST(WriterRace, TicksWhileTheRecorderIsBetweenBuildersSealNothingTwice) {
   TempDir dir;
   std::string path = dir.File("race.bin");
-  Latch first_seal, release_seal, rotate_waits, taking, release_taking;
+  HoldOnCall first_seal(0);  // the encoder, before it seals seqs 0..3
+  HoldOnCall second_take(1);  // the recorder, before it takes builder 0 back
+  Latch rotate_waits;
   std::counting_semaphore<16> ticked(0);
-  int seals = 0;  // encoder thread only
-  int takes = 0;  // recording thread only
   WriterTestHooks hooks;
   hooks.manual_ticks = true;
   hooks.at = [&](WriterStage stage) {
-    switch (stage) {
-      case WriterStage::kSealFull:
-        if (seals++ == 0) {
-          first_seal.Set();
-          release_seal.Wait();
-        }
-        break;
-      case WriterStage::kRotateWaiting:
-        rotate_waits.Set();
-        break;
-      case WriterStage::kRotateTaking:
-        if (takes++ == 1) {
-          taking.Set();
-          release_taking.Wait();
-        }
-        break;
-      case WriterStage::kTicked:
-        ticked.release();
-        break;
-      case WriterStage::kClosing:
-        break;
-    }
+    if (stage == WriterStage::kSealFull) first_seal.Call();
+    if (stage == WriterStage::kRotateWaiting) rotate_waits.Set();
+    if (stage == WriterStage::kRotateTaking) second_take.Call();
+    if (stage == WriterStage::kTicked) ticked.release();
   };
   WriterOptions options;
   options.chunk_max_events = 4;
@@ -124,15 +134,15 @@ TEST(WriterRace, TicksWhileTheRecorderIsBetweenBuildersSealNothingTwice) {
       w.AppendTimed(kSite, 1, {}, AsBytes(r), 1700000000000000000 + int64_t(i), 0);
     }
   });
-  first_seal.Wait();     // seqs 0..3 handed over; the encoder is held before sealing them
-  rotate_waits.Wait();   // seqs 4..7 handed over too; the recorder waits for builder 0
-  release_seal.Set();    // the encoder seals and frees both builders
-  taking.Wait();         // the recorder is about to take builder 0 back
+  first_seal.WaitUntilHeld();   // seqs 0..3 handed over; the encoder is held before sealing them
+  rotate_waits.Wait();          // seqs 4..7 handed over too; the recorder waits for builder 0
+  first_seal.Release();         // the encoder seals and frees both builders
+  second_take.WaitUntilHeld();  // the recorder is about to take builder 0 back
   w.TickForTest();
   ticked.acquire();
   w.TickForTest();
   ticked.acquire();
-  release_taking.Set();
+  second_take.Release();
   recorder.join();
   Status s = w.Finish(Outcome::Exited(0));
   ASSERT_TRUE(s.ok()) << s.message();
@@ -333,11 +343,7 @@ TEST(WriterFile, ANewTraceOverAnOldOneIsCheckedAndFinished) {
 TEST(WriterFinished, LaterEventsAreDroppedWithoutBlocking) {
   TempDir dir;
   std::string path = dir.File("later.bin");
-  WriterOptions options;
-  options.chunk_max_events = 4;
-  options.chunk_max_payload = 4096;
-  options.spill_threshold = 2048;
-  auto writer = TraceWriter::Create(path, TestHeader(), options);
+  auto writer = TraceWriter::Create(path, TestHeader(), SmallChunks(4));
   ASSERT_TRUE(writer.has_value());
   TraceWriter& w = **writer;
   for (uint64_t i = 0; i < 6; ++i) {
@@ -373,10 +379,7 @@ TEST(WriterStress, OneRecorderAgainstFastTicks) {
       std::this_thread::yield();
     }
   };
-  WriterOptions options;
-  options.chunk_max_events = 7;
-  options.chunk_max_payload = 4096;
-  options.spill_threshold = 2048;
+  WriterOptions options = SmallChunks(7);
   options.flush_ms = 1;
   options.test_hooks = &hooks;
   auto writer = TraceWriter::Create(path, TestHeader(), options);
