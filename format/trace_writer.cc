@@ -72,6 +72,16 @@ bool IsRegularFile(int fd) {
   return ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+// Makes every write to `fd` go to the end of the file, wherever that is. The
+// writer only appends anyway; with O_APPEND, a file another program
+// truncated or extended stays a different length from what was written,
+// which CheckFile sees, instead of the next write bringing it back to that
+// length over a hole.
+void AppendOnly(int fd) {
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags >= 0) ::fcntl(fd, F_SETFL, flags | O_APPEND);
+}
+
 // `fd` itself if it can be read, else the same file opened for reading
 // (through /proc/self/fd, which reaches it even if it was renamed or
 // removed), at a descriptor >= 3 so that a program whose standard input
@@ -110,6 +120,7 @@ TraceWriter::TraceWriter(std::unique_ptr<TraceOutput> output, const WriterOption
       }),
       encoder_(options.zstd_level),
       file_offset_(head_.size()) {
+  if (regular_file_) AppendOnly(fd_);
   merge_builder_ =
       std::make_unique<ChunkBuilder>(options.chunk_max_events, options.chunk_max_payload);
   current_ = builders_[0].get();
@@ -439,10 +450,10 @@ Status TraceWriter::CheckFile(bool chunk_heads) const {
   struct stat st;
   if (::fstat(fd_, &st) != 0) return Status::FromErrno("cannot check trace " + path_, errno);
   if (uint64_t(st.st_size) != file_offset_) {
-    return changed(std::string(uint64_t(st.st_size) < file_offset_ ? "it was truncated to "
-                                                                    : "it grew to ") +
-                   std::to_string(st.st_size) + " bytes, tape wrote " +
-                   std::to_string(file_offset_));
+    return changed(std::string(uint64_t(st.st_size) < file_offset_ ? "it was truncated"
+                                                                    : "something else wrote to it") +
+                   " (it is " + std::to_string(st.st_size) + " bytes long, tape wrote " +
+                   std::to_string(file_offset_) + ")");
   }
   if (read_fd_ < 0) return Status::Ok();
   std::vector<uint8_t> bytes(std::max(head_.size(), kRecordHeaderSize));

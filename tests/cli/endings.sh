@@ -69,7 +69,7 @@ print("done");
 T
 run tape run trunc.tape --out trunc.bin -- trunc.bin
 expect_code 81
-expect_err "tape run: the trace trunc.bin was changed by another program while it was being recorded: it was truncated to 100 bytes"
+expect_err "tape run: the trace trunc.bin was changed by another program while it was being recorded: it was truncated (it is 100 bytes long, tape wrote"
 
 # 4. Two threads deadlocked on tape::Mutex when the recording is
 # interrupted: replay stops where the recording did, it does not hang.

@@ -262,7 +262,7 @@ TEST(WriterFile, TruncationBeforeTheEndIsAnError) {
   Status s = (*writer)->Finish(Outcome::Exited(0));
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("was changed by another program while it was being recorded: it "
-                             "was truncated to 10 bytes"),
+                             "was truncated (it is 10 bytes long, tape wrote "),
             std::string::npos)
       << s.message();
 }
@@ -297,7 +297,9 @@ TEST(WriterFile, TruncationBetweenChunksStopsTheWriter) {
   append(4);  // the next chunk would be written after a hole
   Status s = w.Finish(Outcome::Exited(0));
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("truncated to 120 bytes"), std::string::npos) << s.message();
+  // The truncation may land just before a chunk is written, which then
+  // goes to the end of the shortened file: the file stays short either way.
+  EXPECT_NE(s.message().find("it was truncated (it is "), std::string::npos) << s.message();
   EXPECT_FALSE(w.ok());
 }
 
