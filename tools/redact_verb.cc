@@ -205,7 +205,9 @@ Status Redactor::Learn(Progress* progress) {
   markers_.StartAfter(engine::FindMarkers(AsBytes(r_.outcome().message)));
   // The values of the fields a selected event gives up whole.
   auto learn = [&](format::Bytes field, bool key, std::string*) {
-    if (!key && !engine::IsMarker(field)) finder_->AddValue(field);
+    engine::ByteRange core = engine::SecretCore(field);
+    format::Bytes value = field.subspan(core.begin, core.end - core.begin);
+    if (!key && !engine::IsMarker(value)) finder_->AddValue(value);
     return false;
   };
   for (size_t c = 0; c < r_.chunks().size(); ++c) {
@@ -244,8 +246,9 @@ Status Redactor::Rewrite(const format::EventView& e, bool args, bool selected, s
   TAPE_RETURN_IF_ERROR(Read(args ? e.args : e.result, e.seq, &read_[args ? 0 : 1], &bytes));
   auto rewrite = [&](format::Bytes field, bool key, std::string* o) {
     if (selected && !key) {
-      if (engine::IsMarker(field)) return false;
-      o->append(markers_.MarkerFor(field));
+      engine::ByteRange core = engine::SecretCore(field);
+      if (engine::IsMarker(field.subspan(core.begin, core.end - core.begin))) return false;
+      engine::MarkValue(field, &markers_, o);
       return true;
     }
     finder_->Find(field, &ranges_);

@@ -83,6 +83,23 @@ void ReplaceRanges(Bytes text, const std::vector<ByteRange>& ranges, MarkerTable
   out->append(s.substr(at));
 }
 
+ByteRange SecretCore(Bytes value) {
+  auto space = [](uint8_t c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+  size_t b = 0, e = value.size();
+  while (b < e && space(value[b])) ++b;
+  while (e > b && space(value[e - 1])) --e;
+  if (b == e) return {0, value.size()};
+  return {b, e};
+}
+
+void MarkValue(Bytes value, MarkerTable* markers, std::string* out) {
+  ByteRange core = SecretCore(value);
+  std::string_view s = AsChars(value);
+  out->append(s.substr(0, core.begin));
+  out->append(markers->MarkerFor(value.subspan(core.begin, core.end - core.begin)));
+  out->append(s.substr(core.end));
+}
+
 ValueFinder::ValueFinder() : prefix_filter_(kFilterBits / 64, 0) {}
 
 uint64_t ValueFinder::Prefix(const uint8_t* p) {

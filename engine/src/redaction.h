@@ -83,6 +83,17 @@ inline constexpr size_t kMaxRangesPerField = 1u << 20;
 void ReplaceRanges(Bytes text, const std::vector<ByteRange>& ranges, MarkerTable* markers,
                    std::string* out);
 
+// The part of a value that its marker replaces: the value without the ASCII
+// whitespace at its ends (space, \t, \n, \v, \f, \r), which stays around the
+// marker: a key file's last newline, the spaces of a pasted token. The
+// value's copies are looked for by that part too, so a trimmed copy is found
+// and a copy followed by the newline keeps the newline. The whole value when
+// it is nothing but whitespace.
+ByteRange SecretCore(Bytes value);
+
+// Appends `value` with its SecretCore replaced by the core's marker.
+void MarkValue(Bytes value, MarkerTable* markers, std::string* out);
+
 // Finds copies of redacted values in other text: a secret read from the
 // environment and then printed, written to a file or sent in a request.
 // Keeps each value's length and XXH3-128, never the value.

@@ -29,7 +29,7 @@ run tape inspect clean.bin
 expect_code 0
 expect_out "redacted: redact --name API_TOKEN; redact --name deploy.pem"
 expect_out 'env.get("API_TOKEN") -> "[redacted #1]" [result redacted]'
-expect_out 'fs.read("deploy.pem") -> "[redacted #2]" [result redacted]'
+expect_out 'fs.read("deploy.pem") -> "[redacted #2]\n" [result redacted]'
 expect_out 'io.write("calling the API with [redacted #1]\n") -> ok [args redacted]'
 expect_out 'env.get("REGION") -> unset  at'
 expect_no_out "$TOKEN"
@@ -74,7 +74,7 @@ run tape redact run.bin --out match.bin --match 'with (tok_[a-z0-9_]+)' --site d
 expect_code 0
 run tape inspect match.bin
 expect_out 'io.write("calling the API with [redacted #2]\n")'
-expect_out 'fs.read("deploy.pem") -> "[redacted #1]" [result redacted]'
+expect_out 'fs.read("deploy.pem") -> "[redacted #1]\n" [result redacted]'
 expect_out "redacted: redact --site "
 expect_out "redact --match: 1 pattern, not recorded"
 expect_no_out "tok_[a-z0-9_]+"

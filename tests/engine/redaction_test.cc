@@ -352,6 +352,120 @@ TEST(RedactEnv, ABadGlobIsRefusedBeforeAnythingIsWritten) {
   }
 }
 
+// Chaos mode perturbs calls without performing them, but their args are the
+// program's: the data of an fs.write, a request's Authorization header, a
+// command's argv carry the token all the same.
+TEST(RedactEnv, CallsThatChaosPerturbsAreRedactedToo) {
+  TempDir dir;
+  setenv("API_TOKEN", kToken, 1);
+  std::string path = dir.File("never-written");
+  Program p = TestProgram("chaotic", [&](Runtime& rt) {
+    std::string token = rt.EnvGet("API_TOKEN").value_or("unset");
+    rt.FsWrite(path, "key=" + token);
+    HttpRequest request;
+    request.url = "http://127.0.0.1:9/deploy";
+    request.headers = {{"Authorization", "Bearer " + token}};
+    rt.Http(request);
+    rt.ProcRun({{"deploy", "--token", token}, "", 0});
+    return 0;
+  });
+  RecordOptions o;
+  o.trace_path = dir.File("t.trace");
+  o.redact_env = {"API_TOKEN"};
+  o.chaos = "fs.write=1,http.request=1,proc.run=1";
+  o.chaos_seed = 7;
+  RunReport rec = Record(p, o);
+  ASSERT_EQ(rec.status, RunReport::Status::kOk) << rec.error;
+  EXPECT_FALSE(std::filesystem::exists(path)) << "chaos should have replaced the write";
+  EXPECT_EQ(ReadFile(o.trace_path).find(kToken), std::string::npos) << "the token reached the trace";
+  auto r = format::TraceReader::Open(o.trace_path);
+  ASSERT_TRUE(r.has_value());
+  std::vector<std::string> keep;
+  std::vector<format::EventView> events = Events(**r, &keep);
+  ASSERT_EQ(events.size(), 4u);
+  for (size_t i = 1; i < 4; ++i) {
+    EXPECT_EQ(events[i].marks, format::kMarkPerturbed | format::kMarkArgsRedacted) << "seq " << i;
+    EXPECT_NE(keep[2 * i].find("[redacted #1]"), std::string::npos) << "seq " << i;
+  }
+  EXPECT_NE(keep[4].find("Bearer [redacted #1]"), std::string::npos);
+  Captured rep = ReplayCaptured(dir, p, "t.trace");
+  EXPECT_EQ(rep.report.status, RunReport::Status::kOk)
+      << (rep.report.drift ? rep.report.drift->Describe() : rep.report.error);
+}
+
+// The outcome's message is in the footer, which is shared with the trace: a
+// program that fails with the token in its message must not put it there.
+// The caller still gets the message as it was.
+TEST(RedactEnv, TheOutcomeMessageIsRedacted) {
+  TempDir dir;
+  setenv("API_TOKEN", kToken, 1);
+  Program p = TestProgram("fails", [](Runtime& rt) -> int {
+    std::string token = rt.EnvGet("API_TOKEN").value_or("unset");
+    throw std::runtime_error("the service refused token " + token + " (expired)");
+  });
+  RecordOptions o;
+  o.trace_path = dir.File("t.trace");
+  o.redact_env = {"API_*"};
+  RunReport rec = Record(p, o);
+  ASSERT_EQ(rec.status, RunReport::Status::kOk) << rec.error;
+  EXPECT_NE(rec.outcome.find(kToken), std::string::npos) << rec.outcome;
+  EXPECT_EQ(ReadFile(o.trace_path).find(kToken), std::string::npos) << "the token reached the trace";
+  auto r = format::TraceReader::Open(o.trace_path);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ((*r)->outcome().message,
+            "std::runtime_error: the service refused token [redacted #1] (expired)");
+  // Replay gives the program the marker, so it fails with the same message.
+  Captured rep = ReplayCaptured(dir, p, "t.trace");
+  EXPECT_EQ(rep.report.status, RunReport::Status::kOk)
+      << (rep.report.drift ? rep.report.drift->Describe() : rep.report.error);
+}
+
+// A value's marker stands for it without the whitespace at its ends, and
+// copies are found by that part: a trimmed copy is caught, and a copy's
+// newline stays where it was.
+TEST(RedactEnv, WhitespaceAroundAValueStaysAroundItsMarker) {
+  TempDir dir;
+  setenv("API_TOKEN", (std::string(kToken) + "\n").c_str(), 1);
+  Program p = TestProgram("trim", [](Runtime& rt) {
+    std::string token = rt.EnvGet("API_TOKEN").value_or("unset");
+    rt.IoWrite("raw=" + token);
+    rt.IoWrite("trimmed=" + token.substr(0, token.size() - 1) + ";\n");
+    return 0;
+  });
+  RecordOptions o;
+  o.trace_path = dir.File("t.trace");
+  o.redact_env = {"API_TOKEN"};
+  o.stdout_fd = ::open("/dev/null", O_WRONLY);
+  RunReport rec = Record(p, o);
+  ::close(o.stdout_fd);
+  ASSERT_EQ(rec.status, RunReport::Status::kOk) << rec.error;
+  EXPECT_EQ(ReadFile(o.trace_path).find(kToken), std::string::npos) << "the token reached the trace";
+  auto r = format::TraceReader::Open(o.trace_path);
+  ASSERT_TRUE(r.has_value());
+  std::vector<std::string> keep;
+  std::vector<format::EventView> events = Events(**r, &keep);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(keep[1], "\1[redacted #1]\n");
+  EXPECT_EQ(keep[2], "raw=[redacted #1]\n");
+  EXPECT_EQ(keep[4], "trimmed=[redacted #1];\n");
+}
+
+TEST(SecretCore, IsTheValueWithoutTheWhitespaceAtItsEnds) {
+  auto core = [](std::string s) {
+    ByteRange r = engine::SecretCore(AsBytes(s));
+    return s.substr(r.begin, r.end - r.begin);
+  };
+  EXPECT_EQ(core("secret\n"), "secret");
+  EXPECT_EQ(core(" \t secret value\r\n"), "secret value");
+  EXPECT_EQ(core("secret"), "secret");
+  EXPECT_EQ(core(" \n "), " \n ");  // nothing but whitespace: the whole value
+  EXPECT_EQ(core(""), "");
+  MarkerTable markers;
+  std::string out;
+  engine::MarkValue(AsBytes(std::string("  key\n")), &markers, &out);
+  EXPECT_EQ(out, "  [redacted #1]\n");
+}
+
 // --- replay of redacted args ------------------------------------------------
 
 // Copies `from` to `to`, replacing the args of every io.write by a marker
