@@ -143,10 +143,14 @@ std::string Recorder::RedactCopiesIn(std::string_view text) {
   std::lock_guard lock(redact_mu_);
   std::vector<ByteRange> ranges;
   redacted_values_.Find(AsBytes(text), &ranges);
-  if (ranges.empty()) return std::string(text);
-  std::string out;
-  ReplaceRanges(AsBytes(text), ranges, &markers_, &out);
-  return out;
+  std::string copies, out;
+  if (!ranges.empty()) {
+    ReplaceRanges(AsBytes(text), ranges, &markers_, &copies);
+    text = copies;
+  }
+  // Then what a message shows of a value: quoted, or cut short.
+  if (message_values_.Redact(text, &markers_, &out)) return out;
+  return std::string(text);
 }
 
 void Recorder::AppendRedacted(Lane& lane, const Site& site, EffectKind kind, std::string_view args,
@@ -174,6 +178,7 @@ void Recorder::AppendRedacted(Lane& lane, const Site& site, EffectKind kind, std
               MarkValue(field, &markers_, to);
               ByteRange core = SecretCore(field);
               redacted_values_.Add(field.subspan(core.begin, core.end - core.begin));
+              message_values_.Add(field.subspan(core.begin, core.end - core.begin));
               return true;
             },
             &out);

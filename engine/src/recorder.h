@@ -45,7 +45,8 @@ class Recorder final : public Runtime {
   // (RecordOptions::redact_env). Call before the program runs.
   void RedactEnv(std::vector<std::string> globs);
   // `text` (the outcome's message) with the copies of the values redacted so
-  // far replaced by their markers, as in the events.
+  // far replaced by their markers, as in the events, and also where it
+  // quotes a value or shows it cut short (MessageValueFinder).
   std::string RedactCopiesIn(std::string_view text);
 
  protected:
@@ -132,6 +133,7 @@ class Recorder final : public Runtime {
   std::mutex redact_mu_;
   MarkerTable markers_;          // guarded by redact_mu_
   ValueFinder redacted_values_;  // guarded by redact_mu_
+  MessageValueFinder message_values_;  // the same values, for the outcome message; guarded by redact_mu_
 };
 
 }  // namespace tape::engine

@@ -466,6 +466,49 @@ TEST(SecretCore, IsTheValueWithoutTheWhitespaceAtItsEnds) {
   EXPECT_EQ(out, "  [redacted #1]\n");
 }
 
+TEST(MessageValueFinder, FindsQuotedAndCutCopiesAsMessagesShowThem) {
+  engine::MessageValueFinder f;
+  f.Add(AsBytes(std::string("tok_live_8f2b9c71d3e4_0123456789abcdefghijklmnop")));
+  f.Add(AsBytes(std::string("pa\"ss\\wörd\n")));  // quoted: pa\"ss\\w\xc3\xb6rd\n
+  f.Add(AsBytes(std::string("short")));           // under 6 bytes: not looked for
+  MarkerTable markers;
+  auto redact = [&](std::string text) {
+    std::string out;
+    return f.Redact(text, &markers, &out) ? out : "unchanged: " + text;
+  };
+  EXPECT_EQ(redact("int(): \"tok_live_8f2b9c71d3e4_0123456789abcdefg...\" is not a number"),
+            "int(): \"[redacted #1]...\" is not a number");
+  EXPECT_EQ(redact("failed: \"tok_live_8f2b9c71\"... (cut after the quote)"),
+            "failed: \"[redacted #1]\"... (cut after the quote)");
+  EXPECT_EQ(redact("bad \"pa\\\"ss\\\\w\\xc3\\xb6rd\\n\" given"), "bad \"[redacted #2]\" given");
+  EXPECT_EQ(redact("printed [\"pa\\\"ss\\\\w\xc3\xb6rd\\n\"]"), "printed [\"[redacted #2]\"]");
+  // A prefix that the message did not cut is not a copy; nor is a short value.
+  EXPECT_EQ(redact("tok_live_8f2b9c71 and more"), "unchanged: tok_live_8f2b9c71 and more");
+  EXPECT_EQ(redact("a short... value"), "unchanged: a short... value");
+}
+
+// A script error quotes the value it could not use, cut short when it is
+// long: the prefix of a long token must not reach the footer either.
+TEST(RedactEnv, AnOutcomeMessageThatShowsALongTokenCutShortIsRedacted) {
+  TempDir dir;
+  std::string token = std::string(kToken) + "_0123456789abcdefghijklmnopqrstuvwxyz";
+  setenv("API_TOKEN", token.c_str(), 1);
+  Program p = TestProgram("cut", [](Runtime& rt) -> int {
+    std::string t = rt.EnvGet("API_TOKEN").value_or("unset");
+    throw std::runtime_error("int(): \"" + t.substr(0, 38) + "...\" is not a whole number");
+  });
+  RecordOptions o;
+  o.trace_path = dir.File("t.trace");
+  o.redact_env = {"API_TOKEN"};
+  RunReport rec = Record(p, o);
+  ASSERT_EQ(rec.status, RunReport::Status::kOk) << rec.error;
+  EXPECT_EQ(ReadFile(o.trace_path).find(token.substr(0, 20)), std::string::npos);
+  auto r = format::TraceReader::Open(o.trace_path);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ((*r)->outcome().message,
+            "std::runtime_error: int(): \"[redacted #1]...\" is not a whole number");
+}
+
 // --- replay of redacted args ------------------------------------------------
 
 // Copies `from` to `to`, replacing the args of every io.write by a marker
