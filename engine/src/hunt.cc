@@ -338,7 +338,12 @@ void RemoveDeadHunts(const std::string& dir) {
     } else if (S_ISDIR(st.st_mode)) {
       int work = ::openat(keep, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (work < 0) continue;
-      if (::flock(work, LOCK_EX | LOCK_NB) == 0) RemoveWorkDir(keep, e->d_name, work);
+      // Still the directory looked at (not one swapped in since), and free.
+      struct stat opened;
+      if (::fstat(work, &opened) == 0 && opened.st_dev == st.st_dev &&
+          opened.st_ino == st.st_ino && ::flock(work, LOCK_EX | LOCK_NB) == 0) {
+        RemoveWorkDir(keep, e->d_name, work);
+      }
       ::close(work);
     }
   }
