@@ -154,7 +154,7 @@ expect_out "[][][$TOKEN]"
 grep -qa "$TOKEN" env.bin && fail "the token is in env.bin"
 run tape replay env.bin
 expect_code 0
-API_TOKEN=$TOKEN run tape run env.tape --out chaos.bin --redact-env 'API_*' --chaos proc.run=1
+API_TOKEN=$TOKEN run tape run env.tape --out chaos.bin --redact-env 'API_*' --chaos proc.run:timeout=1
 expect_code 0
 grep -qa "$TOKEN" chaos.bin && fail "the token is in chaos.bin (a perturbed proc.run)"
 run tape inspect chaos.bin
