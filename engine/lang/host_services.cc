@@ -199,12 +199,11 @@ std::vector<std::pair<std::string, std::string>> EnvOption(const Value& env) {
             "byte)");
     }
     if (!value.is_string()) {
-      Fault("proc.run(): the value of environment variable " + Quoted(n) + " is " +
-            Article(value) + "; values are strings (convert with str())");
+      Fault("proc.run(): the value of environment variable " + Quoted(n) + " is " + Article(value) +
+            "; values are strings (convert with str())");
     }
     if (value.str().find('\0') != std::string::npos) {
-      Fault("proc.run(): the value of environment variable " + Quoted(n) +
-            " contains a NUL byte");
+      Fault("proc.run(): the value of environment variable " + Quoted(n) + " contains a NUL byte");
     }
     vars.emplace_back(n, value.str());
   }

@@ -1,11 +1,11 @@
 #include "engine/src/hunt.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <regex.h>
 #include <sched.h>
 #include <signal.h>
-#include <dirent.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -340,8 +340,8 @@ void RemoveDeadHunts(const std::string& dir) {
       if (work < 0) continue;
       // Still the directory looked at (not one swapped in since), and free.
       struct stat opened;
-      if (::fstat(work, &opened) == 0 && opened.st_dev == st.st_dev &&
-          opened.st_ino == st.st_ino && ::flock(work, LOCK_EX | LOCK_NB) == 0) {
+      if (::fstat(work, &opened) == 0 && opened.st_dev == st.st_dev && opened.st_ino == st.st_ino &&
+          ::flock(work, LOCK_EX | LOCK_NB) == 0) {
         RemoveWorkDir(keep, e->d_name, work);
       }
       ::close(work);
@@ -474,12 +474,12 @@ class Hunter {
   // A new, empty file for run `run` to record into, in the work directory.
   Status CreateRunFile(Run* run) {
     std::string name = std::to_string(run->number);
-    int fd = ::openat(work_fd_, name.c_str(),
-                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    int fd = ::openat(work_fd_, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                      0644);
     if (fd < 0) {
-      return Status::FromErrno("cannot create the trace of run " + std::to_string(run->number) +
-                                   " in " + work_dir_,
-                               errno);
+      return Status::FromErrno(
+          "cannot create the trace of run " + std::to_string(run->number) + " in " + work_dir_,
+          errno);
     }
     ::close(fd);
     run->trace = work_dir_ + "/" + name;
@@ -619,8 +619,9 @@ class Hunter {
                                      : 255;
     struct stat st;
     if (::stat(r->trace.c_str(), &st) != 0 || st.st_size == 0) {
-      NotRecorded(r, "run " + std::to_string(r->number) + " left no trace (it exited with code " +
-                         std::to_string(code) + ")",
+      NotRecorded(*r, r->output,
+                  "run " + std::to_string(r->number) + " left no trace (it exited with code " +
+                      std::to_string(code) + ")",
                   now);
       return;
     }
@@ -630,7 +631,7 @@ class Hunter {
       auto reader = format::TraceReader::Open(r->trace);
       if (!reader.has_value() || !(*reader)->finalized() ||
           !((*reader)->outcome() == format::Outcome::Exited(kTraceErrorExit))) {
-        NotRecorded(r,
+        NotRecorded(*r, r->output,
                     "tape could not record run " + std::to_string(r->number) +
                         " (it exited with code " + std::to_string(code) +
                         ", tape's code for a trace it cannot write)",
@@ -666,8 +667,7 @@ class Hunter {
       auto reader = format::TraceReader::Open(r->trace);
       Result<uint64_t> path = reader.has_value() ? PathOf(**reader) : reader.error();
       if (!path.has_value()) {
-        r->output = std::move(f.output);
-        NotRecorded(r,
+        NotRecorded(*r, f.output,
                     "the trace of run " + std::to_string(r->number) +
                         " cannot be read: " + path.error().message(),
                     now);
@@ -678,8 +678,8 @@ class Hunter {
       if ((*reader)->outcome().kind == format::OutcomeKind::kInterrupted && !r->timed_out) {
         // Its recording stopped short (a trace write error, a signal from
         // outside): the hunt cannot tell whether the program failed.
-        r->output = std::move(f.output);
-        NotRecorded(r, "the recording of run " + std::to_string(r->number) + " " + f.outcome, now);
+        NotRecorded(*r, f.output,
+                    "the recording of run " + std::to_string(r->number) + " " + f.outcome, now);
         return;
       }
     }
@@ -708,12 +708,12 @@ class Hunter {
   }
 
   // Run `r` cannot tell whether the program failed (`what`: why): an error
-  // of the hunt, which stops, showing the end of the run's output (where
+  // of the hunt, which stops, showing the end of the run's `output` (where
   // tape said what went wrong: a full disk, ...). The run is not counted.
-  void NotRecorded(Run* r, const std::string& what, uint64_t now) {
-    ::unlink(r->trace.c_str());
+  void NotRecorded(const Run& r, const std::string& output, const std::string& what, uint64_t now) {
+    ::unlink(r.trace.c_str());
     std::string tail;
-    for (const std::string& line : OutputTail(r->output, false, 6)) tail += "\n  " + line;
+    for (const std::string& line : OutputTail(output, false, 6)) tail += "\n  " + line;
     Error(what + "; its output:" + (tail.empty() ? " (none)" : tail));
     StopAll(now);
   }

@@ -17,8 +17,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <tuple>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "engine/src/live_effects.h"

@@ -133,7 +133,8 @@ class Recorder final : public Runtime {
   std::mutex redact_mu_;
   MarkerTable markers_;          // guarded by redact_mu_
   ValueFinder redacted_values_;  // guarded by redact_mu_
-  MessageValueFinder message_values_;  // the same values, for the outcome message; guarded by redact_mu_
+  // The same values, as the outcome message may show them; guarded by redact_mu_.
+  MessageValueFinder message_values_;
 };
 
 }  // namespace tape::engine

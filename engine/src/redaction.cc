@@ -159,11 +159,21 @@ std::string QuotedForm(std::string_view text, bool escape_high) {
   for (char ch : text) {
     uint8_t c = uint8_t(ch);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (c < 0x20 || c == 0x7f || (escape_high && c > 0x7f)) {
           static const char kHex[] = "0123456789abcdef";

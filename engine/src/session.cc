@@ -175,7 +175,8 @@ RunReport Record(const Program& program, const RecordOptions& options) {
   report.exit_code = run.exit_code;
   report.outcome = run.outcome.Describe();
   report.program_error = ProgramErrorOf(run.outcome);
-  if (!options.redact_env.empty()) run.outcome.message = recorder.RedactCopiesIn(run.outcome.message);
+  if (!options.redact_env.empty())
+    run.outcome.message = recorder.RedactCopiesIn(run.outcome.message);
   Status s = (*writer)->Finish(run.outcome, recorder.reported_steps());
   if (!s.ok()) {
     report.status = RunReport::Status::kTraceError;

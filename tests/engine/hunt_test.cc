@@ -6,7 +6,6 @@
 #include "engine/src/hunt.h"
 
 #include <gtest/gtest.h>
-
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -229,7 +228,8 @@ TEST_F(HuntTest, ARunNeverWritesThroughALinkPlantedInTheKeepDirectory) {
   HuntOptions o = Shell(
       "d=$(dirname \"$2\"); ok=0; [ -f \"$2\" ] && [ ! -L \"$2\" ] && [ ! -s \"$2\" ] && "
       "[ \"$(stat -c %a \"$d\")\" = 700 ] && [ \"$(dirname \"$d\")\" = \"" +
-      dir_.File("keep") + "\" ] && ok=1; cp \"$PASS\" \"$2\"; "
+      dir_.File("keep") +
+      "\" ] && ok=1; cp \"$PASS\" \"$2\"; "
       "[ $ok = 1 ] || { echo bad place \"$2\"; exit 9; }");
   o.runs = 3;
   HuntReport r = Hunt(o);

@@ -377,7 +377,8 @@ TEST(RedactEnv, CallsThatChaosPerturbsAreRedactedToo) {
   RunReport rec = Record(p, o);
   ASSERT_EQ(rec.status, RunReport::Status::kOk) << rec.error;
   EXPECT_FALSE(std::filesystem::exists(path)) << "chaos should have replaced the write";
-  EXPECT_EQ(ReadFile(o.trace_path).find(kToken), std::string::npos) << "the token reached the trace";
+  EXPECT_EQ(ReadFile(o.trace_path).find(kToken), std::string::npos)
+      << "the token reached the trace";
   auto r = format::TraceReader::Open(o.trace_path);
   ASSERT_TRUE(r.has_value());
   std::vector<std::string> keep;
@@ -409,7 +410,8 @@ TEST(RedactEnv, TheOutcomeMessageIsRedacted) {
   RunReport rec = Record(p, o);
   ASSERT_EQ(rec.status, RunReport::Status::kOk) << rec.error;
   EXPECT_NE(rec.outcome.find(kToken), std::string::npos) << rec.outcome;
-  EXPECT_EQ(ReadFile(o.trace_path).find(kToken), std::string::npos) << "the token reached the trace";
+  EXPECT_EQ(ReadFile(o.trace_path).find(kToken), std::string::npos)
+      << "the token reached the trace";
   auto r = format::TraceReader::Open(o.trace_path);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ((*r)->outcome().message,
@@ -439,7 +441,8 @@ TEST(RedactEnv, WhitespaceAroundAValueStaysAroundItsMarker) {
   RunReport rec = Record(p, o);
   ::close(o.stdout_fd);
   ASSERT_EQ(rec.status, RunReport::Status::kOk) << rec.error;
-  EXPECT_EQ(ReadFile(o.trace_path).find(kToken), std::string::npos) << "the token reached the trace";
+  EXPECT_EQ(ReadFile(o.trace_path).find(kToken), std::string::npos)
+      << "the token reached the trace";
   auto r = format::TraceReader::Open(o.trace_path);
   ASSERT_TRUE(r.has_value());
   std::vector<std::string> keep;

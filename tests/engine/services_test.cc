@@ -328,12 +328,12 @@ TEST(Proc, MalformedCommandsAreErrors) {
   TempDir dir;
   std::vector<std::string> errors;
   Program p = TestProgram("badproc", [&](Runtime& rt) {
-    for (ProcRequest r : {ProcRequest{{}, "", 0}, ProcRequest{{""}, "", 0},
-                          ProcRequest{{"echo", std::string("a\0b", 3)}, "", 0},
-                          ProcRequest{{"true"}, "", 100'000'000},
-                          ProcRequest{{"env"}, "", 0, {{{"", "x"}}}},
-                          ProcRequest{{"env"}, "", 0, {{{"A=B", "x"}}}},
-                          ProcRequest{{"env"}, "", 0, {{{"A", std::string("x\0y", 3)}}}}}) {
+    for (ProcRequest r :
+         {ProcRequest{{}, "", 0}, ProcRequest{{""}, "", 0},
+          ProcRequest{{"echo", std::string("a\0b", 3)}, "", 0},
+          ProcRequest{{"true"}, "", 100'000'000}, ProcRequest{{"env"}, "", 0, {{{"", "x"}}}},
+          ProcRequest{{"env"}, "", 0, {{{"A=B", "x"}}}},
+          ProcRequest{{"env"}, "", 0, {{{"A", std::string("x\0y", 3)}}}}}) {
       try {
         rt.ProcRun(r);
         errors.push_back("no error");

@@ -273,7 +273,7 @@ TEST(Redact, AFileSecretIsFoundTrimmedAndTheBytesAroundItStay) {
   while (!c.at_end()) {
     format::EventView e = c.event();
     payloads.emplace_back(format::AsChars(e.kind == uint8_t(EffectKind::kFsRead) ? e.result.bytes()
-                                                                                  : e.args.bytes()));
+                                                                                 : e.args.bytes()));
     ASSERT_TRUE(c.Next().ok());
   }
   ASSERT_EQ(payloads.size(), 5u);
