@@ -137,10 +137,12 @@ class ValueFinder {
 // the whole value's hash, for its marker.
 class MessageValueFinder {
  public:
-  static constexpr size_t kHeadBytes = 256;
+  // Script errors show at most 40 bytes of a string, host call errors 60.
+  static constexpr size_t kHeadBytes = 128;
   // More values than this are not looked for (a `tape redact --kind` that
-  // selects millions of events): 256 bytes each, 16 MiB in all.
-  static constexpr size_t kMaxValues = 1u << 16;
+  // selects millions of events): with their quoted forms, at most 1152
+  // bytes each, 18 MiB in all.
+  static constexpr size_t kMaxValues = 1u << 14;
 
   // Looks for `value` from now on, if it is at least
   // ValueFinder::kMinValueBytes long.
