@@ -394,6 +394,50 @@ TEST(RedactEnv, CallsThatChaosPerturbsAreRedactedToo) {
       << (rep.report.drift ? rep.report.drift->Describe() : rep.report.error);
 }
 
+// Threads that chaos perturbs while they redact: each lane's perturbed and
+// performed calls alike keep the token out (chaos's lock is taken before
+// redaction's, never the other way round).
+TEST(RedactEnv, LanesUnderChaosRedactTooAndReplay) {
+  TempDir dir;
+  setenv("API_TOKEN", kToken, 1);
+  constexpr int kWorkers = 4;
+  std::string base = dir.File("out");
+  Program p = TestProgram("chaotic-lanes", [&](Runtime& rt) {
+    std::vector<tape::Thread> threads;
+    for (int w = 0; w < kWorkers; ++w) {
+      threads.push_back(tape::Thread(rt, [&rt, &base, w] {
+        std::string token = rt.EnvGet("API_TOKEN").value_or("unset");
+        for (int i = 0; i < 20; ++i) {
+          rt.FsWrite(base + std::to_string(w), "token=" + token);
+          rt.IoWrite("worker " + std::to_string(w) + " sends " + token + "\n");
+        }
+      }));
+    }
+    for (auto& t : threads) t.join();
+    return 0;
+  });
+  RecordOptions o;
+  o.trace_path = dir.File("t.trace");
+  o.redact_env = {"API_TOKEN"};
+  o.chaos = "fs.write=0.5";
+  o.chaos_seed = 3;
+  o.stdout_fd = ::open("/dev/null", O_WRONLY);
+  RunReport rec = Record(p, o);
+  ::close(o.stdout_fd);
+  ASSERT_EQ(rec.status, RunReport::Status::kOk) << rec.error;
+  EXPECT_EQ(ReadFile(o.trace_path).find(kToken), std::string::npos) << "the token reached the trace";
+  auto r = format::TraceReader::Open(o.trace_path);
+  ASSERT_TRUE(r.has_value());
+  std::vector<std::string> keep;
+  std::vector<format::EventView> events = Events(**r, &keep);
+  int perturbed = 0;
+  for (const format::EventView& e : events) perturbed += (e.marks & format::kMarkPerturbed) != 0;
+  EXPECT_GT(perturbed, 0);
+  Captured rep = ReplayCaptured(dir, p, "t.trace");
+  EXPECT_EQ(rep.report.status, RunReport::Status::kOk)
+      << (rep.report.drift ? rep.report.drift->Describe() : rep.report.error);
+}
+
 // The outcome's message is in the footer, which is shared with the trace: a
 // program that fails with the token in its message must not put it there.
 // The caller still gets the message as it was.
