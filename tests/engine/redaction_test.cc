@@ -352,6 +352,38 @@ TEST(RedactEnv, ABadGlobIsRefusedBeforeAnythingIsWritten) {
   }
 }
 
+// Records `p` into DIR/t.trace redacting the variables `globs` name, under
+// chaos `spec` (seed 3) when given, its output going to /dev/null. Expects
+// the recording to succeed and kToken to be nowhere in the file.
+void RecordRedacted(const TempDir& dir, const Program& p, std::vector<std::string> globs,
+                    std::string chaos = "") {
+  RecordOptions o;
+  o.trace_path = dir.File("t.trace");
+  o.redact_env = std::move(globs);
+  o.chaos = std::move(chaos);
+  o.chaos_seed = 3;
+  o.stdout_fd = ::open("/dev/null", O_WRONLY);
+  RunReport rec = Record(p, o);
+  ::close(o.stdout_fd);
+  ASSERT_EQ(rec.status, RunReport::Status::kOk) << rec.error;
+  EXPECT_EQ(ReadFile(o.trace_path).find(kToken), std::string::npos)
+      << "the token reached the trace";
+}
+
+// Expects DIR/t.trace to replay `p` to its end.
+void ExpectReplays(const TempDir& dir, const Program& p) {
+  Captured rep = ReplayCaptured(dir, p, "t.trace");
+  EXPECT_EQ(rep.report.status, RunReport::Status::kOk)
+      << (rep.report.drift ? rep.report.drift->Describe() : rep.report.error);
+}
+
+// The events of DIR/t.trace, their payloads in `keep` (args, result, ...).
+std::vector<format::EventView> EventsOf(const TempDir& dir, std::vector<std::string>* keep) {
+  auto r = format::TraceReader::Open(dir.File("t.trace"));
+  EXPECT_TRUE(r.has_value());
+  return r.has_value() ? Events(**r, keep) : std::vector<format::EventView>{};
+}
+
 // Chaos mode perturbs calls without performing them, but their args are the
 // program's: the data of an fs.write, a request's Authorization header, a
 // command's argv carry the token all the same.
@@ -369,29 +401,17 @@ TEST(RedactEnv, CallsThatChaosPerturbsAreRedactedToo) {
     rt.ProcRun({{"deploy", "--token", token}, "", 0});
     return 0;
   });
-  RecordOptions o;
-  o.trace_path = dir.File("t.trace");
-  o.redact_env = {"API_TOKEN"};
-  o.chaos = "fs.write=1,http.request=1,proc.run=1";
-  o.chaos_seed = 7;
-  RunReport rec = Record(p, o);
-  ASSERT_EQ(rec.status, RunReport::Status::kOk) << rec.error;
+  RecordRedacted(dir, p, {"API_TOKEN"}, "fs.write=1,http.request=1,proc.run=1");
   EXPECT_FALSE(std::filesystem::exists(path)) << "chaos should have replaced the write";
-  EXPECT_EQ(ReadFile(o.trace_path).find(kToken), std::string::npos)
-      << "the token reached the trace";
-  auto r = format::TraceReader::Open(o.trace_path);
-  ASSERT_TRUE(r.has_value());
   std::vector<std::string> keep;
-  std::vector<format::EventView> events = Events(**r, &keep);
+  std::vector<format::EventView> events = EventsOf(dir, &keep);
   ASSERT_EQ(events.size(), 4u);
   for (size_t i = 1; i < 4; ++i) {
     EXPECT_EQ(events[i].marks, format::kMarkPerturbed | format::kMarkArgsRedacted) << "seq " << i;
     EXPECT_NE(keep[2 * i].find("[redacted #1]"), std::string::npos) << "seq " << i;
   }
   EXPECT_NE(keep[4].find("Bearer [redacted #1]"), std::string::npos);
-  Captured rep = ReplayCaptured(dir, p, "t.trace");
-  EXPECT_EQ(rep.report.status, RunReport::Status::kOk)
-      << (rep.report.drift ? rep.report.drift->Describe() : rep.report.error);
+  ExpectReplays(dir, p);
 }
 
 // Threads that chaos perturbs while they redact: each lane's perturbed and
@@ -416,26 +436,14 @@ TEST(RedactEnv, LanesUnderChaosRedactTooAndReplay) {
     for (auto& t : threads) t.join();
     return 0;
   });
-  RecordOptions o;
-  o.trace_path = dir.File("t.trace");
-  o.redact_env = {"API_TOKEN"};
-  o.chaos = "fs.write=0.5";
-  o.chaos_seed = 3;
-  o.stdout_fd = ::open("/dev/null", O_WRONLY);
-  RunReport rec = Record(p, o);
-  ::close(o.stdout_fd);
-  ASSERT_EQ(rec.status, RunReport::Status::kOk) << rec.error;
-  EXPECT_EQ(ReadFile(o.trace_path).find(kToken), std::string::npos) << "the token reached the trace";
-  auto r = format::TraceReader::Open(o.trace_path);
-  ASSERT_TRUE(r.has_value());
+  RecordRedacted(dir, p, {"API_TOKEN"}, "fs.write=0.5");
   std::vector<std::string> keep;
-  std::vector<format::EventView> events = Events(**r, &keep);
   int perturbed = 0;
-  for (const format::EventView& e : events) perturbed += (e.marks & format::kMarkPerturbed) != 0;
+  for (const format::EventView& e : EventsOf(dir, &keep)) {
+    perturbed += (e.marks & format::kMarkPerturbed) != 0;
+  }
   EXPECT_GT(perturbed, 0);
-  Captured rep = ReplayCaptured(dir, p, "t.trace");
-  EXPECT_EQ(rep.report.status, RunReport::Status::kOk)
-      << (rep.report.drift ? rep.report.drift->Describe() : rep.report.error);
+  ExpectReplays(dir, p);
 }
 
 // The outcome's message is in the footer, which is shared with the trace: a
@@ -461,9 +469,7 @@ TEST(RedactEnv, TheOutcomeMessageIsRedacted) {
   EXPECT_EQ((*r)->outcome().message,
             "std::runtime_error: the service refused token [redacted #1] (expired)");
   // Replay gives the program the marker, so it fails with the same message.
-  Captured rep = ReplayCaptured(dir, p, "t.trace");
-  EXPECT_EQ(rep.report.status, RunReport::Status::kOk)
-      << (rep.report.drift ? rep.report.drift->Describe() : rep.report.error);
+  ExpectReplays(dir, p);
 }
 
 // A value's marker stands for it without the whitespace at its ends, and
@@ -478,20 +484,9 @@ TEST(RedactEnv, WhitespaceAroundAValueStaysAroundItsMarker) {
     rt.IoWrite("trimmed=" + token.substr(0, token.size() - 1) + ";\n");
     return 0;
   });
-  RecordOptions o;
-  o.trace_path = dir.File("t.trace");
-  o.redact_env = {"API_TOKEN"};
-  o.stdout_fd = ::open("/dev/null", O_WRONLY);
-  RunReport rec = Record(p, o);
-  ::close(o.stdout_fd);
-  ASSERT_EQ(rec.status, RunReport::Status::kOk) << rec.error;
-  EXPECT_EQ(ReadFile(o.trace_path).find(kToken), std::string::npos)
-      << "the token reached the trace";
-  auto r = format::TraceReader::Open(o.trace_path);
-  ASSERT_TRUE(r.has_value());
+  RecordRedacted(dir, p, {"API_TOKEN"});
   std::vector<std::string> keep;
-  std::vector<format::EventView> events = Events(**r, &keep);
-  ASSERT_EQ(events.size(), 3u);
+  ASSERT_EQ(EventsOf(dir, &keep).size(), 3u);
   EXPECT_EQ(keep[1], "\1[redacted #1]\n");
   EXPECT_EQ(keep[2], "raw=[redacted #1]\n");
   EXPECT_EQ(keep[4], "trimmed=[redacted #1];\n");
@@ -544,13 +539,9 @@ TEST(RedactEnv, AnOutcomeMessageThatShowsALongTokenCutShortIsRedacted) {
     std::string t = rt.EnvGet("API_TOKEN").value_or("unset");
     throw std::runtime_error("int(): \"" + t.substr(0, 38) + "...\" is not a whole number");
   });
-  RecordOptions o;
-  o.trace_path = dir.File("t.trace");
-  o.redact_env = {"API_TOKEN"};
-  RunReport rec = Record(p, o);
-  ASSERT_EQ(rec.status, RunReport::Status::kOk) << rec.error;
-  EXPECT_EQ(ReadFile(o.trace_path).find(token.substr(0, 20)), std::string::npos);
-  auto r = format::TraceReader::Open(o.trace_path);
+  RecordRedacted(dir, p, {"API_TOKEN"});
+  EXPECT_EQ(ReadFile(dir.File("t.trace")).find(token.substr(0, 20)), std::string::npos);
+  auto r = format::TraceReader::Open(dir.File("t.trace"));
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ((*r)->outcome().message,
             "std::runtime_error: int(): \"[redacted #1]...\" is not a whole number");
