@@ -185,10 +185,14 @@ RunReport Record(const Program& program, const RecordOptions& options) {
     }
     return report;
   }
-  Status s = (*writer)->Finish(run.outcome, recorder.reported_steps());
+  // The caller (and the terminal) get the message as it is; the trace, which
+  // is shared, gets it without the secrets (§13.6).
   report.exit_code = run.exit_code;
   report.outcome = run.outcome.Describe();
   report.program_error = ProgramErrorOf(run.outcome);
+  if (!options.redact_env.empty())
+    run.outcome.message = recorder.RedactCopiesIn(run.outcome.message);
+  Status s = (*writer)->Finish(run.outcome, recorder.reported_steps());
   if (!s.ok()) {
     report.status = RunReport::Status::kTraceError;
     report.error = s.message();
