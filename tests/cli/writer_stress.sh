@@ -15,8 +15,11 @@ stop_hogs() {
   HOGS=()
 }
 trap 'stop_hogs; rm -rf "$WORK"' EXIT
+trap 'exit 143' TERM INT HUP  # (ctest's timeout): the EXIT trap stops the hogs
+# Each busy loop also ends by itself after an hour, should this script be
+# killed with SIGKILL.
 for i in $(seq $((2 * $(nproc)))); do
-  ( while :; do :; done ) &
+  ( end=$((SECONDS + 3600)); while [ $SECONDS -lt $end ]; do :; done ) &
   HOGS+=($!)
 done
 
