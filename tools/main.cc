@@ -30,6 +30,7 @@ const char kExitCodes[] =
     "80 replay drifted from the recording, 81 a trace could not be read or written,\n"
     "82 a script does not compile; diff/verify exit 1 when traces differ / are damaged;\n"
     "rerun --exit-code exits 0 when outputs and ending are as recorded, 1 when changed;\n"
+    "test exits 0 when every trace passed, 1 when one failed or could not be tested;\n"
     "hunt exits 0 when a run failed, 1 when none did, 128+N when stopped by signal N.";
 
 // A whole number from `lo` to `hi`, with a message that says so ("not a
@@ -193,6 +194,29 @@ int Main(int argc, char** argv) {
                 "Exit 0 when the outputs and the ending are as recorded, 1 when they changed "
                 "(instead of the program's own exit code)");
 
+  TestArgs test;
+  CLI::App* tst = app.add_subcommand(
+      "test", "Rerun the program as it is now on kept traces; each passes when its outputs and "
+              "ending are as recorded");
+  tst->add_option("paths", test.paths, "Trace files, and directories of traces")->required();
+  tst->add_option("--program,-p", test.program,
+                  "Built-in program or .tape script to test (default: each trace's own; a "
+                  "script is looked for by its name here, beside the trace and above it)");
+  tst->add_flag("--update,-u", test.update,
+                "Replace each trace that failed by what its rerun saw (when the change is "
+                "intended); the old trace stays until the new one is complete");
+  tst->add_option("--jobs,-j", test.jobs, "Traces at a time (default: one per CPU)")
+      ->check(WholeNumber(1, 256));
+  tst->add_option("--timeout", test.timeout_s,
+                  "Stop a trace's rerun after this many seconds (an error of that trace; 0: never)")
+      ->check(WholeNumber(0, 86400))
+      ->capture_default_str();
+  tst->add_flag("--json", test.json, "One JSON object per trace, then a summary, on stdout");
+  tst->add_option("--junit", test.junit, "Write a JUnit XML report to this file (for CI)");
+  tst->add_flag("--live", test.live,
+                "Perform inputs the recordings do not have for real (with --update, they join "
+                "the new traces)");
+
   InspectArgs inspect;
   CLI::App* ins = app.add_subcommand("inspect", "Print the events of a trace");
   ins->add_option("file", inspect.file, "Trace file")->required();
@@ -339,6 +363,7 @@ int Main(int argc, char** argv) {
   if (verb == "hunt") return RunHunt(hunt);
   if (verb == "replay") return RunReplay(replay);
   if (verb == "rerun") return RunRerun(rerun);
+  if (verb == "test") return RunTest(test);
   if (verb == "inspect") return RunInspect(inspect);
   if (verb == "export" || verb == "recover" || verb == "import" || verb == "redact") {
     GuardPartialOutputs();

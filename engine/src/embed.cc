@@ -14,6 +14,7 @@
 #include "engine/src/chaos.h"
 #include "engine/src/hunt.h"
 #include "engine/src/redaction.h"
+#include "engine/src/trace_suite.h"
 #include "engine/src/signals.h"
 #include "engine/src/std_streams.h"
 
@@ -37,6 +38,8 @@ int Usage(const char* prog, const std::string& problem) {
       "       %s hunt [--runs N] [--jobs J] [--until exit!=K|exit==K|output~REGEX]\n"
       "            [--keep DIR] [--keep-failures K] [--timeout S] [--chaos SPEC [--seed S]]"
       " [-- ARGS...]\n"
+      "       %s test [TRACE|DIR]... [--update] [--jobs J] [--timeout S] [--json]"
+      " [--junit FILE] [--live]\n"
       "FILE defaults to trace.bin. record refuses to overwrite a file that is not a\n"
       "trace unless --force. --redact-env GLOB records the values of the matching\n"
       "environment variables as markers (the program still gets the values). hunt\n"
@@ -44,8 +47,10 @@ int Usage(const char* prog, const std::string& problem) {
       "(default: .); it exits 0 when a run failed, 1 when none did. rerun runs this\n"
       "program on a trace's recorded inputs and compares its outputs; --out writes what\n"
       "it saw as a trace, --json prints the report as JSON on stdout, --exit-code exits 0\n"
-      "when outputs and ending are as recorded and 1 when they changed.\n",
-      prog, prog, prog, prog);
+      "when outputs and ending are as recorded and 1 when they changed. test reruns\n"
+      "this program on each kept trace (traces of other programs are errors) and exits\n"
+      "0 when all passed; --update replaces the traces that failed by their reruns.\n",
+      prog, prog, prog, prog, prog);
   return problem.empty() ? 0 : kExitUsage;
 }
 
@@ -97,6 +102,30 @@ int RunRerun(const char* prog, const Program& program, RerunOptions options, boo
   return engine::RerunExitCode(report, exit_code);
 }
 
+// `prog test`: this program's kept traces as a regression suite
+// (specs/rerun.md §9). Each is rerun by `prog rerun` in a process of its
+// own; traces of other programs are errors of their own.
+int RunTest(const char* prog, const Program& program, engine::SuiteOptions suite,
+            const std::vector<std::string>& paths, bool live) {
+  if (paths.empty()) return Usage(prog, "test needs trace files or directories of traces");
+  suite.label = std::string(prog) + " test";
+  suite.command = [&program, prog, live](const std::string&, const format::TraceHeader& h)
+      -> Result<std::vector<std::string>> {
+    // Its own: by name, or by code for a program renamed since.
+    bool own = h.program_name == program.name ||
+               (!h.code_hash.empty() && h.code_hash == program.code_hash);
+    if (h.program_kind != format::ProgramKind::kEmbedded || !own) {
+      return Status::InvalidArgument("a trace of " +
+                                     std::string(format::ProgramKindName(h.program_kind)) +
+                                     " program '" + h.program_name + "', not of " + program.name);
+    }
+    std::vector<std::string> argv = {prog, "rerun"};
+    if (live) argv.push_back("--live");
+    return argv;
+  };
+  return engine::RunSuite(engine::CollectTraces(paths), suite);
+}
+
 int RunHunt(const char* prog, const Program& program, engine::HuntOptions o,
             const std::string& chaos, const std::vector<std::string>& args) {
   o.name = program.name;
@@ -130,10 +159,11 @@ int RunHunt(const char* prog, const Program& program, engine::HuntOptions o,
 int Main(int argc, char** argv, const Program& program) {
   engine::ReserveStandardFds();
   const char* prog = argc > 0 ? argv[0] : program.name.c_str();
-  if (argc < 2) return Usage(prog, "expected 'record', 'replay', 'rerun' or 'hunt'");
+  if (argc < 2) return Usage(prog, "expected 'record', 'replay', 'rerun', 'hunt' or 'test'");
   std::string_view verb = argv[1];
   if (verb == "--help" || verb == "-h") return Usage(prog, "");
-  if (verb != "record" && verb != "replay" && verb != "rerun" && verb != "hunt") {
+  if (verb != "record" && verb != "replay" && verb != "rerun" && verb != "hunt" &&
+      verb != "test") {
     return Usage(prog, "unknown command '" + std::string(verb) + "'");
   }
   // As `tape record` (tools/main.cc): SIGINT, SIGTERM and SIGHUP wait for
@@ -150,6 +180,8 @@ int Main(int argc, char** argv, const Program& program) {
   rer.handle_signals = true;
   rer.label = std::string(prog) + " rerun";
   bool json = false, quiet = false, exit_code = false;
+  engine::SuiteOptions suite;
+  std::vector<std::string> test_paths;
   engine::HuntOptions hunt;
   std::string until = "exit!=0";
   bool seeded = false;
@@ -208,6 +240,27 @@ int Main(int argc, char** argv, const Program& program) {
       quiet = true;
     } else if (verb == "rerun" && arg == "--exit-code") {
       exit_code = true;
+    } else if (verb == "test" && (arg == "--update" || arg == "-u")) {
+      suite.update = true;
+    } else if (verb == "test" && arg == "--json") {
+      suite.json = true;
+    } else if (verb == "test" && arg == "--live") {
+      rer.live = true;
+    } else if (verb == "test" && arg == "--junit") {
+      const char* v = value();
+      if (!v) return Usage(prog, "--junit needs a file name");
+      suite.junit = v;
+    } else if (verb == "test" && (arg == "--jobs" || arg == "-j")) {
+      if (!ParseNumber(value(), 1, 256, &n))
+        return Usage(prog, "--jobs needs a number from 1 to 256");
+      suite.jobs = uint32_t(n);
+    } else if (verb == "test" && arg == "--timeout") {
+      if (!ParseNumber(value(), 0, 86400, &n)) {
+        return Usage(prog, "--timeout needs a number of seconds from 0 (none) to 86400");
+      }
+      suite.timeout_s = uint32_t(n);
+    } else if (verb == "test" && !arg.starts_with("-")) {
+      test_paths.emplace_back(arg);
     } else if (verb == "hunt" && arg == "--runs") {
       if (!ParseNumber(value(), 1, 1000000000, &n)) {
         return Usage(prog, "--runs needs a number from 1 to 1000000000");
@@ -258,6 +311,7 @@ int Main(int argc, char** argv, const Program& program) {
   }
 
   if (verb == "rerun") return RunRerun(prog, program, rer, json, quiet, exit_code);
+  if (verb == "test") return RunTest(prog, program, suite, test_paths, rer.live);
   RunReport report = verb == "record" ? Record(program, rec) : Replay(program, rep);
   switch (report.status) {
     case RunReport::Status::kBadOptions:  // e.g. --out names a file that is not a trace

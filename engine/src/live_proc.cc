@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "engine/src/live_effects.h"
+#include "engine/src/run_command.h"
 #include "engine/src/service_codec.h"
 
 extern char** environ;
@@ -96,7 +97,9 @@ int Reap(pid_t pid, uint64_t deadline, bool* timed_out) {
   return status;
 }
 
-ProcResult Run(const ProcRequest& request) {
+}  // namespace
+
+ProcResult RunCommand(const ProcRequest& request) {
   ProcResult result;
   if (request.argv.empty()) {
     result.start_error = EINVAL;
@@ -225,8 +228,6 @@ ProcResult Run(const ProcRequest& request) {
   return result;
 }
 
-}  // namespace
-
 std::string_view LiveProcRun(LiveEnv&, Bytes args, std::string* result) {
   result->clear();
   ProcRequest request;
@@ -234,7 +235,7 @@ std::string_view LiveProcRun(LiveEnv&, Bytes args, std::string* result) {
   if (!DecodeProcRequest(args, &request)) {
     outcome.start_error = EINVAL;  // the runtime encoded it: cannot happen
   } else {
-    outcome = Run(request);
+    outcome = RunCommand(request);
   }
   EncodeProcResult(outcome, result);
   return *result;

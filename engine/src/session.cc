@@ -370,6 +370,9 @@ RunReport Rerun(const Program& program, const RerunOptions& options) {
         guard = std::make_unique<engine::SignalGuard>(&rerunner, reader.outcome().Describe(),
                                                       options.label);
       }
+      // A program that calls exit() leaves --out finished, as a recording.
+      std::optional<engine::ExitGuard> exit_guard;
+      if (out) exit_guard.emplace(out.get(), options.label);
       run = RunProgram(program, rerunner);
       if (rerunner.drift()) run.drift = rerunner.drift();  // also when the program caught it
       report.events = rerunner.seq();
