@@ -18,6 +18,7 @@
 #include "format/layout.h"
 #include "tools/original_import.h"
 #include "format/trace_mappings.h"
+#include "format/trace_output.h"
 
 namespace tape::cli {
 
@@ -126,7 +127,7 @@ bool LooksLikeTrace(const std::string& path) {
   return trace;
 }
 
-Status CheckOutputPath(const std::string& path, bool force) {
+Status CheckOutputPath(const std::string& path, bool force, const format::TraceHeader* next) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return Status::Ok();  // a new file
   if (S_ISDIR(st.st_mode)) {
@@ -141,7 +142,19 @@ Status CheckOutputPath(const std::string& path, bool force) {
     return Status::InvalidArgument("refusing to overwrite " + path +
                                    ": it exists and is not a tape trace (use --force to replace it)");
   }
+  if (!force && st.st_size > 0 && next != nullptr) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return Status::Ok();  // the writer reports why it cannot write there
+    Status same = format::CheckSameProgram(fd, path, *next);
+    ::close(fd);
+    return same;
+  }
   return Status::Ok();
+}
+
+bool FileExists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
 }
 
 bool StderrIsTerminal() { return ::isatty(2) == 1; }

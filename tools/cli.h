@@ -100,8 +100,14 @@ std::string EventsText(const format::TraceReader& reader);
 // True if the file starts with the trace magic.
 bool LooksLikeTrace(const std::string& path);
 
-// Refuses to overwrite an existing file that is not a trace unless `force`.
-Status CheckOutputPath(const std::string& path, bool force);
+// The rule for every file a verb writes a trace to (specs/trace-format.md
+// §12.1): without `force`, an existing file is replaced only when it is a
+// trace of the same program as `next` (a header of the trace to be
+// written; nullptr: any trace), so that re-recording replaces the last
+// recording while another program's trace, or a file that is not a trace,
+// is never lost by mistake.
+Status CheckOutputPath(const std::string& path, bool force,
+                       const format::TraceHeader* next = nullptr);
 
 // True when stderr is a terminal (progress lines and summaries go there).
 bool StderrIsTerminal();
@@ -134,9 +140,20 @@ std::string SiteHex(uint64_t site);
 
 // --- verbs (one file each) ---------------------------------------------------
 
+// Where record and run write, and what replay and rerun read, when no file
+// is named: the same for the tape command and for tape::Main.
+inline constexpr std::string_view kDefaultTrace = "trace.bin";
+// "recorded to trace.bin (the default; --out FILE chooses another)": said
+// whenever the default was used, so that a recording is never left
+// somewhere unnamed. `what` is "recorded to" or "replaying".
+std::string DefaultTraceNote(const std::string& what);
+
+// True when `path` names something (a file, a directory, ...).
+bool FileExists(const std::string& path);
+
 struct RecordArgs {
   std::string program;
-  std::string out = "trace.bin";
+  std::string out;  // empty: kDefaultTrace
   bool force = false;
   uint32_t flush_ms = 100;
   std::vector<std::string> args;

@@ -2,11 +2,12 @@
 // CLI11, which is slow to compile) and hands each verb its arguments.
 
 #include <CLI/CLI.hpp>
-#include <cctype>
+#include <algorithm>
 #include <charconv>
 #include <iostream>
 
 #include "engine/src/std_streams.h"
+#include "engine/src/suggest.h"
 #include "format/layout.h"
 #include "tools/cli.h"
 
@@ -48,7 +49,7 @@ CLI::Validator WholeNumber(uint64_t lo, uint64_t hi) {
       "INT in " + range);
 }
 
-// "unknown command 'Record' (did you mean 'record'?)" for a first argument
+// "unknown command 'replya' (did you mean 'replay'?)" for a first argument
 // that names none of `app`'s verbs.
 std::string UnknownVerb(CLI::App& app, const std::string& given) {
   std::vector<std::string> verbs;
@@ -56,15 +57,30 @@ std::string UnknownVerb(CLI::App& app, const std::string& given) {
     verbs.push_back(sub->get_name());
   }
   if (given.starts_with("-")) return "unknown option '" + given + "' (options follow the command)";
-  std::string lower = given;
-  for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
   std::string message = "unknown command '" + given + "'";
-  for (const std::string& verb : verbs) {
-    if (lower == verb) return message + " (did you mean '" + verb + "'?)";
-  }
+  std::string hint = engine::DidYouMean(given, verbs);
+  if (!hint.empty()) return message + hint;
   std::string all;
   for (const std::string& verb : verbs) all += (all.empty() ? "" : ", ") + verb;
   return message + "; the commands are: " + all;
+}
+
+// "unknown option --output (did you mean --out?)" for the first "--flag" on
+// the command line that `verb` does not have; "" when every one is known.
+std::string UnknownFlag(CLI::App& verb, int argc, char** argv) {
+  std::vector<std::string> flags;
+  for (const CLI::Option* o : verb.get_options()) {
+    for (const std::string& name : o->get_lnames()) flags.push_back("--" + name);
+  }
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--") break;  // the program's own arguments follow
+    if (!arg.starts_with("--")) continue;
+    std::string name(arg.substr(0, arg.find('=')));
+    if (std::find(flags.begin(), flags.end(), name) != flags.end()) continue;
+    return "unknown option " + name + engine::DidYouMean(name, flags, "");
+  }
+  return "";
 }
 
 // The options `inspect` and `export` share: which events.
@@ -310,9 +326,17 @@ int Main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::string verb = "usage";
-    for (CLI::App* sub : app.get_subcommands()) verb = sub->get_name();
+    CLI::App* chosen = nullptr;
+    for (CLI::App* sub : app.get_subcommands()) {
+      verb = sub->get_name();
+      chosen = sub;
+    }
     std::string message = e.what();
     if (verb == "usage" && argc > 1) message = UnknownVerb(app, argv[1]);
+    if (chosen != nullptr && dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
+      std::string unknown = UnknownFlag(*chosen, argc, argv);
+      if (!unknown.empty()) message = unknown;
+    }
     std::cerr << "tape " << verb << ": " << message << "\n"
               << "Run 'tape " << (verb == "usage" ? "" : verb + " ") << "--help' for usage.\n";
     return kExitUsage;

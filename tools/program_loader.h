@@ -16,6 +16,14 @@ namespace tape::cli {
 Result<Program> LoadBuiltin(const std::string& name);
 // Compiles the script at `path`; errors are ScriptError with the compiler's message.
 Result<Program> LoadScript(const std::string& path);
+// Why the file at `path`, named where a script is expected, cannot be one,
+// with what to do instead: a trace (of tape or of the original tape), an
+// executable. "" for anything else (a script, or a file
+// that cannot be read, which the caller reports).
+std::string NotAScript(const std::string& path);
+// For `tape replay A --trace B` (and rerun) where A is a trace too: the
+// program comes from B, and two traces are compared by tape diff.
+std::string TwoTraces(const std::string& verb, const std::string& program, const std::string& trace);
 // The program named by a trace's header: a built-in, or the embedded script.
 Result<Program> LoadFromTrace(const format::TraceHeader& header);
 // For a script CodeHashMismatch: which line changed since the recording.

@@ -367,6 +367,8 @@ int RunRedact(const RedactArgs& args) {
   OpenedTrace reader = OpenTrace("redact", args.file);
   if (!reader) return kExitTrace;
   const format::TraceReader& r = *reader;
+  out_ok = CheckOutputPath(args.out, args.force, &r.header());
+  if (!out_ok.ok()) return Fail("redact", kExitUsage, out_ok.message());
   if (!r.finalized()) {
     return Fail("redact", kExitTrace,
                 r.path() + " is not a finished trace (" + r.recovery_note() +

@@ -8,6 +8,8 @@
 #include "engine/programs/programs.h"
 #include "tape/session.h"
 #include "tools/cli.h"
+#include "tools/embedded_program.h"
+#include "tools/original_import.h"
 #include "tools/program_loader.h"
 
 namespace tape::cli {
@@ -35,9 +37,36 @@ nlohmann::ordered_json SummaryJson(const RunReport& r, const RerunSummary& s) {
 
 }  // namespace
 
-int RunRerun(const RerunArgs& args) {
+int RunRerun(const RerunArgs& in) {
+  RerunArgs args = in;
+  if (args.trace.empty() && !args.program.empty() && LooksLikeTrace(args.program)) {
+    args.trace = args.program;
+    args.program.clear();
+  }
+  if (!args.program.empty() && (LooksLikeTrace(args.program) || LooksLikeOriginalTrace(args.program))) {
+    return Fail("rerun", kExitUsage, TwoTraces("rerun", args.program, args.trace));
+  }
+  // A program that links tape reruns itself.
+  if (!args.program.empty() && !programs::FindBuiltin(args.program) &&
+      IsEmbeddedProgram(args.program)) {
+    if (args.json) {
+      return Fail("rerun", kExitUsage,
+                  "--json is not available for a program that links tape: run " + args.program +
+                      " rerun, whose report is text");
+    }
+    std::vector<std::string> flags;
+    if (!args.trace.empty()) flags.insert(flags.end(), {"--trace", args.trace});
+    if (args.live) flags.push_back("--live");
+    return RunEmbedded("rerun", args.program, "rerun", flags);
+  }
   if (args.trace.empty()) {
-    return Fail("rerun", kExitUsage, "--trace FILE is required (the recording to rerun on)");
+    if (!FileExists(std::string(kDefaultTrace))) {
+      return Fail("rerun", kExitUsage,
+                  "nothing to rerun on: no --trace FILE given, and no " +
+                      std::string(kDefaultTrace) + " (the default) here");
+    }
+    args.trace = kDefaultTrace;
+    Error("rerun", DefaultTraceNote("rerunning on"));
   }
   OpenedTrace reader = OpenTrace("rerun", args.trace);
   if (!reader) return kExitTrace;
