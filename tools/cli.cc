@@ -207,6 +207,18 @@ std::string Duration(uint64_t ns) {
 std::string Shown(std::string_view text) { return engine::EscapeText(text, false); }
 std::string ShownLines(std::string_view text) { return engine::EscapeText(text, true); }
 
+std::string ShownIndented(std::string_view text, size_t indent) {
+  std::string out;
+  for (size_t at = 0;;) {
+    size_t end = text.find('\n', at);
+    out += Shown(text.substr(at, end == std::string_view::npos ? end : end - at));
+    if (end == std::string_view::npos || end + 1 == text.size()) break;
+    out += "\n" + std::string(indent, ' ');
+    at = end + 1;
+  }
+  return out;
+}
+
 std::string OutcomeDescription(const format::TraceReader& reader) {
   if (reader.footer_missing() && reader.outcome().kind == format::OutcomeKind::kInterrupted &&
       reader.outcome().message.empty()) {
@@ -216,7 +228,7 @@ std::string OutcomeDescription(const format::TraceReader& reader) {
 }
 
 std::string OutcomeText(const format::TraceReader& reader) {
-  return Shown(OutcomeDescription(reader));
+  return ShownIndented(OutcomeDescription(reader), 4);
 }
 
 std::string GapsText(const format::TraceReader& reader) {

@@ -87,11 +87,17 @@ std::string ShownLines(std::string_view text);
 
 // What a trace says about how its program ended, to follow "the program":
 // the outcome, or for a trace without a footer "is still being recorded, or
-// its recording was interrupted". OutcomeText is escaped for a terminal;
+// its recording was interrupted". OutcomeText is escaped for a terminal (a
+// message of several lines goes on, indented, on the lines after);
 // OutcomeDescription is not (for JSON, which the tools print as ASCII:
 // ensure_ascii escapes every control and non-ASCII character).
 std::string OutcomeDescription(const format::TraceReader& reader);
 std::string OutcomeText(const format::TraceReader& reader);
+// Text of several lines (an outcome message holding a script's runtime
+// error: the location, the source line, a caret) for a report whose lines
+// start with labels: the first line as it is, each later line on a line of
+// its own after `indent` spaces; every line escaped as Shown.
+std::string ShownIndented(std::string_view text, size_t indent);
 // "events 10..19", "event 7", ... for the trace's gaps; "" when none.
 std::string GapsText(const format::TraceReader& reader);
 // "41 events" or "31 of 41 events (10 missing)": what the trace holds.

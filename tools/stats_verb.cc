@@ -267,7 +267,7 @@ int RunStats(const StatsArgs& args) {
     std::printf("chaos:     %s, seed %llu: %s perturbed\n", Shown(h.chaos).c_str(),
                 (unsigned long long)h.chaos_seed, Count(perturbed, "event", "events").c_str());
   }
-  std::printf("outcome:   the program %s\n", OutcomeText(r).c_str());
+  std::printf("outcome:   the program %s\n", ShownIndented(OutcomeDescription(r), 11).c_str());
   if (!r.finalized()) std::printf("note:      %s\n", Shown(r.recovery_note()).c_str());
   if (duration_ns > 0) std::printf("duration:  %s\n", Duration(duration_ns).c_str());
   std::string events = std::to_string(n);

@@ -168,4 +168,55 @@ run tape export dice.bin --format csv --out dice2.bin
 expect_code 2
 expect_err "(it is a tape trace)"
 
+# --- Reading what is not a (whole) trace ---------------------------------------
+# Not a trace at all: exit 81 from verify as from inspect (not "NOT SOUND").
+run tape verify hi.tape
+expect_code 81
+expect_err "hi.tape: not a tape trace"
+run tape inspect hi.tape
+expect_code 81
+run tape verify old.tape
+expect_code 81
+expect_err "it is a trace of the original tape"
+# A script's trace cut inside its header (the header holds the script).
+printf '%s\n' "let s = \"$(head -c 1500 /dev/zero | tr '\0' x)\";" 'print(len(s));' > long.tape
+tape run long.tape --out long.bin > /dev/null
+head -c 1000 long.bin > cut.bin
+for verb in inspect stats recover; do
+  run tape $verb cut.bin --out fixed.bin
+  [ $verb = recover ] || run tape $verb cut.bin
+  expect_code 81
+  expect_err "cut.bin: the file ends at byte 1000, inside its header"
+  expect_err "it holds no events, and tape recover has none to keep"
+done
+run tape verify cut.bin
+expect_code 1
+expect_out "the file ends at byte 1000, inside its header"
+# A trace cut after its first chunk: inspect says how to keep what it holds.
+size=$(stat -c %s dice.bin)
+head -c $((size - 200)) dice.bin > torn.bin
+run tape inspect torn.bin
+expect_code 0
+expect_out "note: if its recording was interrupted, tape recover torn.bin --out FIXED writes a finished trace of every readable event"
+# An outcome of several lines (a script's runtime error) reads as lines, not
+# as \n escapes.
+printf 'let x = 1;\nlet y = x / 0;\n' > bad.tape
+tape run bad.tape --out bad.bin 2> /dev/null
+run tape inspect bad.bin
+expect_out "the program was stopped by an error: bad.tape:2:11: runtime error: division by zero
+    let y = x / 0;
+              ^"
+expect_no_out '\n'
+run tape stats bad.bin
+expect_out "outcome:   the program was stopped by an error: bad.tape:2:11: runtime error: division by zero
+           let y = x / 0;"
+run tape verify bad.bin
+expect_out "  outcome:   the program was stopped by an error: bad.tape:2:11: runtime error: division by zero
+             let y = x / 0;"
+printf 'let x = 1;\nlet y = x / 1;\n' > bad.tape
+tape run bad.tape --out good.bin
+run tape diff bad.bin good.bin
+expect_out "bad.bin   was stopped by an error: bad.tape:2:11: runtime error: division by zero
+            let y = x / 0;"
+
 finish
