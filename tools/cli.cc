@@ -99,7 +99,9 @@ OpenedTrace OpenTrace(const std::string& verb, const std::string& path) {
     Error(verb, converted.error().message());
     return {};
   }
-  return OpenedTrace(std::move(converted).value(), std::move(bytes));
+  struct stat st;
+  uint64_t disk_size = ::stat(path.c_str(), &st) == 0 ? uint64_t(st.st_size) : 0;
+  return OpenedTrace(std::move(converted).value(), std::move(bytes), disk_size);
 }
 
 std::string DescribeProgram(const format::TraceHeader& h) {

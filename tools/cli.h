@@ -41,16 +41,20 @@ class OpenedTrace {
  public:
   OpenedTrace() = default;
   OpenedTrace(std::unique_ptr<format::TraceReader> reader,
-              std::unique_ptr<std::vector<uint8_t>> converted = nullptr)
-      : converted_(std::move(converted)), reader_(std::move(reader)) {}
+              std::unique_ptr<std::vector<uint8_t>> converted = nullptr, uint64_t disk_size = 0)
+      : converted_(std::move(converted)), reader_(std::move(reader)), disk_size_(disk_size) {}
   explicit operator bool() const { return reader_ != nullptr; }
   format::TraceReader* get() const { return reader_.get(); }
   format::TraceReader* operator->() const { return reader_.get(); }
   format::TraceReader& operator*() const { return *reader_; }
+  // The size of the file on disk: for a converted trace of the original
+  // tape, the original's file, not the conversion the reader reads.
+  uint64_t file_size() const { return converted_ ? disk_size_ : reader_->file_size(); }
 
  private:
   std::unique_ptr<std::vector<uint8_t>> converted_;  // outlives reader_ (declared first)
   std::unique_ptr<format::TraceReader> reader_;
+  uint64_t disk_size_ = 0;
 };
 
 // Opens a tape trace, or a trace of the original tape converted in memory

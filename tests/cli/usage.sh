@@ -219,4 +219,40 @@ run tape diff bad.bin good.bin
 expect_out "bad.bin   was stopped by an error: bad.tape:2:11: runtime error: division by zero
             let y = x / 0;"
 
+# --- The original tape's site notations; cut payloads; sizes -------------------
+cp "$ORIG/flaky-failed.tape" ff.tape
+for site in 0x628b0bb4 0X628B0BB4 1653279668 628b0bb4 00000000628b0bb4 0000000062; do
+  run tape inspect ff.tape --site "$site"
+  expect_code 0
+  expect_out "random.bits(1) -> 1 bytes 01"
+  expect_no_out "io.write"
+done
+run tape inspect ff.tape --site 0x99
+expect_code 2
+expect_err "--site 0x99: no site of this trace has an id starting with 99, nor that id as a number"
+run tape export ff.tape --format jsonl --out - --site 1653279668
+expect_code 0
+expect_out '"kind":"random.bits"'
+run tape redact ff.tape --out ffr.bin --site 1653279668
+expect_code 0
+expect_out "1 of 2 events redacted"
+run tape redact ff.tape --out ffr.bin --site 1234 --force
+expect_code 2
+expect_err "--site 1234: neither a site id of this trace nor the location of one"
+# stats gives the size of the file, not of its conversion.
+run tape stats ff.tape
+expect_out "size:      $(stat -c %s ff.tape) B"
+run tape stats ff.tape --json
+expect_out "\"file_bytes\":$(stat -c %s ff.tape),"
+# random.bits results are cut and marked like every other payload.
+printf 'let r = random.bits(5000);\n' > bits.tape
+tape run bits.tape --out bits.bin
+run tape export bits.bin --format jsonl --out -
+expect_out '"result":{"truncated":true,"prefix":{"hex":"'
+run tape export bits.bin --format jsonl --out - --max-payload 8000
+expect_out '"result":{"hex":"'
+expect_no_out 'truncated'
+run tape inspect bits.bin --json
+expect_no_out 'truncated'
+
 finish
