@@ -667,6 +667,14 @@ class ModuleCompiler {
     const HostInfo* host = FindHost(call.module, call.function, static_cast<int>(call.args.size()));
     std::string full = call.module + "." + call.function;
     uint16_t argc = static_cast<uint16_t>(call.args.size());
+    // A pure function of a module (json.parse): a builtin, no effect.
+    if (const BuiltinInfo* builtin = FindBuiltin(full); builtin != nullptr && host == nullptr) {
+      bool ok = CheckArity(full + "()", builtin->min_args, builtin->max_args, call.args.size(),
+                           call.pos);
+      CompileArgs(call.args);
+      Emit(Op::kBuiltin, call.pos, ok ? static_cast<int32_t>(builtin->id) : 0, 0, argc);
+      return;
+    }
     if (host == nullptr || host->module.empty()) {
       Error(call.pos, "unknown host call '" + full + "()'; the host calls are " + HostCallList());
       CompileArgs(call.args);
