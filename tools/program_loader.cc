@@ -166,16 +166,16 @@ Result<Program> LoadScript(const std::string& path) {
   std::string text;
   bool too_large = false;
 #ifdef TAPE_HAVE_LANG
-  const int64_t limit = lang::kMaxSourceBytes;
+  const int64_t limit = lang::kMaxSourceFileBytes;
 #else
-  const int64_t limit = int64_t{1} << 20;
+  const int64_t limit = int64_t{16} << 20;
 #endif
   Status read = ReadBounded(path, limit, &text, &too_large);
   if (!read.ok()) return read;
   if (too_large) {
     // A script that cannot be compiled, like any other (exit 82).
     return Status::ScriptError(path + ": error: the script is larger than " +
-                               std::to_string(limit >> 20) + " MiB, the most a script may be");
+                               std::to_string(limit >> 20) + " MiB, the most a script file may be");
   }
   return FromScriptSource(std::move(name), std::move(text));
 }
