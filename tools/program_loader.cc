@@ -121,11 +121,31 @@ std::string NotAScript(const std::string& path) {
   return "";
 }
 
-std::string TwoTraces(const std::string& verb, const std::string& program,
-                      const std::string& trace) {
-  return program + " is a trace, not a program: tape " + verb + " takes one trace and runs the "
-         "program it names (tape " + verb + " --trace " + trace + "); to compare two traces: "
-         "tape diff " + program + " " + trace;
+std::string TraceGivenAsProgram(const std::string& verb, std::string* program,
+                                std::string* trace) {
+  if (program->empty() || (!LooksLikeTrace(*program) && !LooksLikeOriginalTrace(*program))) {
+    return "";
+  }
+  if (trace->empty()) {
+    *trace = *program;
+    program->clear();
+    return "";
+  }
+  return *program + " is a trace, not a program: tape " + verb + " takes one trace and runs the "
+         "program it names (tape " + verb + " --trace " + *trace + "); to compare two traces: "
+         "tape diff " + *program + " " + *trace;
+}
+
+std::string DefaultTrace(const std::string& verb, std::string* trace) {
+  if (!trace->empty()) return "";
+  const std::string fallback(kDefaultTrace);
+  if (!FileExists(fallback)) {
+    return std::string(verb == "replay" ? "nothing to replay" : "nothing to rerun on") +
+           ": no --trace FILE given, and no " + fallback + " (the default) here";
+  }
+  *trace = fallback;
+  Error(verb, DefaultTraceNote(verb == "replay" ? "replaying" : "rerunning on"));
+  return "";
 }
 
 Result<Program> LoadBuiltin(const std::string& name) {

@@ -21,9 +21,16 @@ Result<Program> LoadScript(const std::string& path);
 // executable. "" for anything else (a script, or a file
 // that cannot be read, which the caller reports).
 std::string NotAScript(const std::string& path);
-// For `tape replay A --trace B` (and rerun) where A is a trace too: the
-// program comes from B, and two traces are compared by tape diff.
-std::string TwoTraces(const std::string& verb, const std::string& program, const std::string& trace);
+// How `tape replay` and `tape rerun` read their arguments, in two steps
+// around running a program that links tape (which has defaults of its own):
+// - TraceGivenAsProgram: `VERB TRACE` names the trace itself (recognised by
+//   its first bytes); `VERB A --trace B` with A a trace too is an error that
+//   says to give one trace (its program runs) or to diff the two.
+// - DefaultTrace: without a trace, kDefaultTrace, said on stderr; an error
+//   when there is none here.
+// Both return "" when all is well, else the message of a usage error.
+std::string TraceGivenAsProgram(const std::string& verb, std::string* program, std::string* trace);
+std::string DefaultTrace(const std::string& verb, std::string* trace);
 // The program named by a trace's header: a built-in, or the embedded script.
 Result<Program> LoadFromTrace(const format::TraceHeader& header);
 // For a script CodeHashMismatch: which line changed since the recording.

@@ -13,15 +13,8 @@ namespace tape::cli {
 
 int RunReplay(const ReplayArgs& in) {
   ReplayArgs args = in;
-  // `tape replay trace.bin` names the trace itself (recognised by its first bytes).
-  if (args.trace.empty() && !args.program.empty() &&
-      (LooksLikeTrace(args.program) || LooksLikeOriginalTrace(args.program))) {
-    args.trace = args.program;
-    args.program.clear();
-  }
-  if (!args.program.empty() && (LooksLikeTrace(args.program) || LooksLikeOriginalTrace(args.program))) {
-    return Fail("replay", kExitUsage, TwoTraces("replay", args.program, args.trace));
-  }
+  std::string usage = TraceGivenAsProgram("replay", &args.program, &args.trace);
+  if (!usage.empty()) return Fail("replay", kExitUsage, usage);
   // A program that links tape replays itself.
   if (!args.program.empty() && !programs::FindBuiltin(args.program) &&
       IsEmbeddedProgram(args.program)) {
@@ -30,15 +23,8 @@ int RunReplay(const ReplayArgs& in) {
     if (args.ignore_code_hash) flags.push_back("--ignore-code-hash");
     return RunEmbedded("replay", args.program, "replay", flags);
   }
-  if (args.trace.empty()) {
-    if (!FileExists(std::string(kDefaultTrace))) {
-      return Fail("replay", kExitUsage,
-                  "nothing to replay: no --trace FILE given, and no " + std::string(kDefaultTrace) +
-                      " (the default) here");
-    }
-    args.trace = kDefaultTrace;
-    Error("replay", DefaultTraceNote("replaying"));
-  }
+  usage = DefaultTrace("replay", &args.trace);
+  if (!usage.empty()) return Fail("replay", kExitUsage, usage);
   // From the first read of the trace to the last: a file that shrinks under
   // the replay (re-recorded in place, truncated) is a trace error, exit 81.
   GuardTraceReads("replay");

@@ -9,7 +9,6 @@
 #include "tape/session.h"
 #include "tools/cli.h"
 #include "tools/embedded_program.h"
-#include "tools/original_import.h"
 #include "tools/program_loader.h"
 
 namespace tape::cli {
@@ -39,13 +38,8 @@ nlohmann::ordered_json SummaryJson(const RunReport& r, const RerunSummary& s) {
 
 int RunRerun(const RerunArgs& in) {
   RerunArgs args = in;
-  if (args.trace.empty() && !args.program.empty() && LooksLikeTrace(args.program)) {
-    args.trace = args.program;
-    args.program.clear();
-  }
-  if (!args.program.empty() && (LooksLikeTrace(args.program) || LooksLikeOriginalTrace(args.program))) {
-    return Fail("rerun", kExitUsage, TwoTraces("rerun", args.program, args.trace));
-  }
+  std::string usage = TraceGivenAsProgram("rerun", &args.program, &args.trace);
+  if (!usage.empty()) return Fail("rerun", kExitUsage, usage);
   // A program that links tape reruns itself.
   if (!args.program.empty() && !programs::FindBuiltin(args.program) &&
       IsEmbeddedProgram(args.program)) {
@@ -59,15 +53,8 @@ int RunRerun(const RerunArgs& in) {
     if (args.live) flags.push_back("--live");
     return RunEmbedded("rerun", args.program, "rerun", flags);
   }
-  if (args.trace.empty()) {
-    if (!FileExists(std::string(kDefaultTrace))) {
-      return Fail("rerun", kExitUsage,
-                  "nothing to rerun on: no --trace FILE given, and no " +
-                      std::string(kDefaultTrace) + " (the default) here");
-    }
-    args.trace = kDefaultTrace;
-    Error("rerun", DefaultTraceNote("rerunning on"));
-  }
+  usage = DefaultTrace("rerun", &args.trace);
+  if (!usage.empty()) return Fail("rerun", kExitUsage, usage);
   OpenedTrace reader = OpenTrace("rerun", args.trace);
   if (!reader) return kExitTrace;
   Result<Program> program = Status::InvalidArgument("no program");
