@@ -382,7 +382,7 @@ assert len(timeouts) == int(sys.argv[2]), len(timeouts)
 assert all(e["ph"] == "X" and e["dur"] >= 100000 for e in timeouts), timeouts  # µs
 EOF
 for cmd in 'tape run examples/scripts/worker.tape --out worker.bin' \
-           'tape inspect worker.bin --from +3s --to +3.25s --filter io.write' \
+           'tape inspect worker.bin --from +3s --to +3.5s --filter io.write' \
            'tape inspect worker.bin --grep "timed out" --filter io.write' \
            'tape inspect worker.bin --around 2741 --context 3' \
            'tape export worker.bin --format chrome --from +2.8s --to +4.2s --out window.json'; do
