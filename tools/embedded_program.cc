@@ -21,7 +21,8 @@ namespace {
 std::string ShellWord(const std::string& word) {
   bool plain = !word.empty();
   for (char c : word) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && !std::strchr("-_./=:,+@%", c)) plain = false;
+    if (!std::isalnum(static_cast<unsigned char>(c)) && !std::strchr("-_./=:,+@%", c))
+      plain = false;
   }
   if (plain) return word;
   std::string out = "'";
@@ -36,12 +37,15 @@ bool IsEmbeddedProgram(const std::string& path) {
   if (fd < 0) return false;
   struct stat st;
   bool found = false;
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0 &&
-      st.st_size > 4 && ::access(path.c_str(), X_OK) == 0) {
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0 && st.st_size > 4 &&
+      ::access(path.c_str(), X_OK) == 0) {
     void* map = ::mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
     if (map != MAP_FAILED) {
       const char* bytes = static_cast<const char*>(map);
-      found = std::memcmp(bytes, "\x7f" "ELF", 4) == 0 &&
+      found = std::memcmp(bytes,
+                          "\x7f"
+                          "ELF",
+                          4) == 0 &&
               ::memmem(bytes, size_t(st.st_size), engine::kEmbedMarker,
                        sizeof engine::kEmbedMarker - 1) != nullptr;
       ::munmap(map, size_t(st.st_size));
@@ -63,15 +67,17 @@ int RunEmbedded(const std::string& cli_verb, const std::string& path, const std:
     shown += ShellWord(w);
   }
   std::string note = path;
-  note.append(" links the tape library and ").append(verb).append("s itself: running ").append(shown);
+  note.append(" links the tape library and ")
+      .append(verb)
+      .append("s itself: running ")
+      .append(shown);
   Error(cli_verb, note);
   std::vector<char*> argv;
   for (std::string& w : words) argv.push_back(w.data());
   argv.push_back(nullptr);
   std::cout.flush();
   ::execv(program.c_str(), argv.data());
-  return Fail(cli_verb, kExitUsage,
-              Status::FromErrno("cannot run " + path, errno).message());
+  return Fail(cli_verb, kExitUsage, Status::FromErrno("cannot run " + path, errno).message());
 }
 
 }  // namespace tape::cli

@@ -114,8 +114,10 @@ void AddChaosOptions(CLI::App* verb, std::string* chaos, std::optional<uint64_t>
 
 // The options `record` and `run` share.
 void AddRecordingOptions(CLI::App* verb, RecordArgs* args) {
-  verb->add_option("--out,-o", args->out, "Trace file to write")->capture_default_str();
-  verb->add_flag("--force", args->force, "Overwrite --out even if it is not a trace");
+  verb->add_option("--out,-o", args->out,
+                   "Trace file to write (default: trace.bin, and the command says so)");
+  verb->add_flag("--force", args->force,
+                 "Replace --out even if it is not a trace of this program (or not a trace)");
   verb->add_option("--flush-ms", args->flush_ms,
                    "Seal recorded events to the file at least this often")
       ->check(WholeNumber(1, 3600000))
@@ -140,7 +142,9 @@ int Main(int argc, char** argv) {
 
   RecordArgs record;
   CLI::App* rec = app.add_subcommand("record", "Run a built-in program and record it");
-  rec->add_option("program", record.program, "Built-in program (see tape list)")->required();
+  rec->add_option("program", record.program,
+                  "Built-in program (see tape list), or a program that links tape (./myapp)")
+      ->required();
   AddRecordingOptions(rec, &record);
 
   RecordArgs run;
@@ -180,7 +184,7 @@ int Main(int argc, char** argv) {
   rep->add_option("program", replay.program,
                   "Built-in program or .tape script (default: the one named in the trace)");
   rep->add_option("--trace,-t", replay.trace,
-                  "Trace file to replay (required; `tape replay FILE` also works)");
+                  "Trace file to replay (default: trace.bin; `tape replay FILE` also works)");
   rep->add_flag("--ignore-code-hash", replay.ignore_code_hash,
                 "Replay a program that changed since the recording; drift is then reported "
                 "at the first call that differs");
@@ -190,7 +194,8 @@ int Main(int argc, char** argv) {
       "rerun", "Run a changed program on a trace's recorded inputs and compare its outputs");
   rer->add_option("program", rerun.program,
                   "Built-in program or .tape script (default: the one named in the trace)");
-  rer->add_option("--trace,-t", rerun.trace, "The recording whose inputs to use (required)");
+  rer->add_option("--trace,-t", rerun.trace,
+                  "The recording whose inputs to use (default: trace.bin)");
   rer->add_flag("--live", rerun.live,
                 "Perform inputs the recording does not have for real (and let file writes "
                 "touch the disk)");
@@ -220,7 +225,7 @@ int Main(int argc, char** argv) {
       ->check(CLI::IsMember({"chrome", "perfetto", "csv", "jsonl"}))
       ->capture_default_str();
   ex->add_option("--out,-o", exp.out, "File to write ('-': standard output)")->required();
-  ex->add_flag("--force", exp.force, "Overwrite --out if it exists");
+  ex->add_flag("--force", exp.force, "Replace --out even if it is not an earlier export");
   AddSelectOptions(ex, &exp.select);
   ex->add_option("--limit", exp.limit, "Export at most this many events")
       ->check(WholeNumber(1, UINT64_MAX));
@@ -281,7 +286,7 @@ int Main(int argc, char** argv) {
       "recover", "Write a finalized trace holding every recoverable event of a damaged one");
   recv->add_option("file", recover.file, "Damaged or interrupted trace")->required();
   recv->add_option("--out,-o", recover.out, "Trace file to write")->required();
-  recv->add_flag("--force", recover.force, "Overwrite --out even if it is not a trace");
+  recv->add_flag("--force", recover.force, "Replace --out even if it is not a trace of the same program");
 
   RedactArgs redact;
   CLI::App* red = app.add_subcommand(
@@ -303,7 +308,7 @@ int Main(int argc, char** argv) {
                   "Redact the text this regular expression (RE2) matches in any payload, the "
                   "outcome and the script; with groups, what the groups match. Repeatable")
       ->allow_extra_args(false);
-  red->add_flag("--force", redact.force, "Overwrite --out even if it is not a trace");
+  red->add_flag("--force", redact.force, "Replace --out even if it is not a trace of the same program");
 
   ImportArgs import;
   CLI::App* imp = app.add_subcommand(
@@ -312,7 +317,7 @@ int Main(int argc, char** argv) {
   imp->add_option("--out,-o", import.out, "Trace file to write")->required();
   imp->add_option("--program", import.program,
                   "The recorded program's name, when the trace's sites do not tell it");
-  imp->add_flag("--force", import.force, "Overwrite --out even if it is not a trace");
+  imp->add_flag("--force", import.force, "Replace --out even if it is not a trace of the same program");
   imp->add_flag("--recover", import.recover,
                 "From a damaged trace, keep the events before the damage");
 

@@ -4,9 +4,8 @@
 
 #include "engine/lang/json.h"
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -139,13 +138,27 @@ bool AppendString(std::string* out, const std::string& s) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
-        case '"': out->append("\\\""); break;
-        case '\\': out->append("\\\\"); break;
-        case '\n': out->append("\\n"); break;
-        case '\t': out->append("\\t"); break;
-        case '\r': out->append("\\r"); break;
-        case '\b': out->append("\\b"); break;
-        case '\f': out->append("\\f"); break;
+        case '"':
+          out->append("\\\"");
+          break;
+        case '\\':
+          out->append("\\\\");
+          break;
+        case '\n':
+          out->append("\\n");
+          break;
+        case '\t':
+          out->append("\\t");
+          break;
+        case '\r':
+          out->append("\\r");
+          break;
+        case '\b':
+          out->append("\\b");
+          break;
+        case '\f':
+          out->append("\\f");
+          break;
         default:
           if (c < 0x20) {
             out->append("\\u00");
@@ -160,7 +173,10 @@ bool AppendString(std::string* out, const std::string& s) {
     }
     // A UTF-8 sequence: the right number of continuation bytes, no overlong
     // form, no surrogate, nothing past U+10FFFF.
-    size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    size_t n = c >= 0xc2 && c <= 0xdf   ? 2
+               : c >= 0xe0 && c <= 0xef ? 3
+               : c >= 0xf0 && c <= 0xf4 ? 4
+                                        : 0;
     if (n == 0 || i + n > s.size()) return false;
     uint32_t cp = c & (n == 2 ? 0x1f : n == 3 ? 0x0f : 0x07);
     for (size_t k = 1; k < n; ++k) {
@@ -185,11 +201,21 @@ class Writer {
 
   void Write(const Value& v) {
     switch (v.type()) {
-      case Type::kNil: out_ += "null"; break;
-      case Type::kBool: out_ += v.as_bool() ? "true" : "false"; break;
-      case Type::kInt: out_ += std::to_string(v.as_int()); break;
-      case Type::kFloat: out_ += FormatFloat(v.as_float()); break;
-      case Type::kString: Text(v.str()); break;
+      case Type::kNil:
+        out_ += "null";
+        break;
+      case Type::kBool:
+        out_ += v.as_bool() ? "true" : "false";
+        break;
+      case Type::kInt:
+        out_ += std::to_string(v.as_int());
+        break;
+      case Type::kFloat:
+        out_ += FormatFloat(v.as_float());
+        break;
+      case Type::kString:
+        Text(v.str());
+        break;
       case Type::kList: {
         const std::vector<Value>& items = v.list();
         out_ += '[';

@@ -60,7 +60,8 @@ std::string NearestName(std::string_view given, const std::vector<std::string>& 
   for (const std::string& c : candidates) {
     size_t shorter = std::min(c.size(), given.size());
     if (shorter < 3 || c.size() == given.size()) continue;
-    if (EditDistance(given.substr(0, shorter), std::string_view(c).substr(0, shorter)) != 0) continue;
+    if (EditDistance(given.substr(0, shorter), std::string_view(c).substr(0, shorter)) != 0)
+      continue;
     if (prefixed != nullptr && *prefixed != c) return "";
     prefixed = &c;
   }

@@ -5,9 +5,9 @@
 namespace tape::engine {
 namespace {
 
-const std::vector<std::string> kVerbs = {"list",   "record", "run",     "hunt",   "replay",
-                                         "rerun",  "inspect", "export", "stats",  "diff",
-                                         "bench",  "verify", "recover", "redact", "import"};
+const std::vector<std::string> kVerbs = {"list",  "record",  "run",     "hunt",   "replay",
+                                         "rerun", "inspect", "export",  "stats",  "diff",
+                                         "bench", "verify",  "recover", "redact", "import"};
 
 TEST(Suggest, EditDistanceCountsOneSwapAsOneEdit) {
   EXPECT_EQ(EditDistance("replya", "replay"), 1u);
@@ -26,7 +26,7 @@ TEST(Suggest, NearestVerbForATypo) {
 
 TEST(Suggest, NoGuessWhenNothingIsNearOrTwoAreAsNear) {
   EXPECT_EQ(NearestName("teleport", kVerbs), "");
-  EXPECT_EQ(NearestName("rec", kVerbs), "");   // record and recover
+  EXPECT_EQ(NearestName("rec", kVerbs), "");  // record and recover
   EXPECT_EQ(NearestName("re", kVerbs), "");
   EXPECT_EQ(NearestName(std::string(1000, 'x'), kVerbs), "");
 }
