@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,7 @@
 #include "engine/src/embed_marker.h"
 #include "engine/src/hunt.h"
 #include "engine/src/redaction.h"
+#include "engine/src/signals.h"
 #include "engine/src/std_streams.h"
 #include "engine/src/suggest.h"
 
@@ -108,6 +110,10 @@ int Main(int argc, char** argv, const Program& program) {
     return Usage(prog, "unknown command '" + std::string(verb) + "'" +
                            engine::DidYouMean(verb, {"record", "replay", "rerun", "hunt"}));
   }
+  // As `tape record` (tools/main.cc): SIGINT, SIGTERM and SIGHUP wait for
+  // the handlers that finish the trace with them.
+  std::optional<engine::BlockTerminatingSignals> hold;
+  if (verb == "record") hold.emplace();
   bool records = verb == "record" || verb == "hunt";  // takes ARGS and --chaos
   RecordOptions rec;
   ReplayOptions rep;
