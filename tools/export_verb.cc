@@ -69,11 +69,13 @@ int RunExport(const ExportArgs& args) {
   }
 
   std::string temp = to_stdout ? "" : TempBeside(args.out);
+  // Remembered before it exists: a signal between the open and this line
+  // would otherwise leave the file behind.
+  format::PartialOutput partial(temp);  // removed if a signal ends the export
   std::FILE* file = to_stdout ? stdout : std::fopen(temp.c_str(), "wb");
   if (file == nullptr) {
     return Fail("export", kExitTrace, Status::FromErrno("cannot write " + args.out, errno).message());
   }
-  format::PartialOutput partial(temp);  // removed if a signal ends the export
   ExportOutput out(file, args.out);
   std::unique_ptr<ExportSink> sink = MakeExportSink(args.format, &out);
   if (!sink) return Fail("export", kExitUsage, "--format " + args.format + ": expected " + kExportFormats);

@@ -24,9 +24,13 @@ namespace {
 
 Status WriteWholeFile(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::string temp = path + ".tmp-XXXXXX";
-  int fd = ::mkstemp(temp.data());
+  int slot = -1;  // removed if a signal ends the import
+  int fd = format::CreateRememberedTemp(&temp, &slot);
   if (fd < 0) return Status::FromErrno("cannot create a temporary file beside " + path, errno);
-  format::PartialOutput partial(temp);  // removed if a signal ends the import
+  struct Forget {
+    int slot;
+    ~Forget() { format::ForgetPartialOutput(slot); }
+  } forget{slot};
   auto fail = [&](const std::string& what, int err) {
     ::close(fd);
     ::unlink(temp.c_str());
