@@ -1,4 +1,4 @@
-// tape rerun [<program|script.tape>] --trace FILE [--live] [--out NEW] [--json]
+// tape rerun [<program|script.tape>] [--trace FILE] [--live] [--out NEW] [--json]
 // [--quiet] [--exit-code]: run the (changed) program on the recorded inputs
 // and report how its outputs and its ending compare with the recording's.
 
@@ -11,20 +11,36 @@
 #include "engine/programs/programs.h"
 #include "tape/session.h"
 #include "tools/cli.h"
+#include "tools/embedded_program.h"
 #include "tools/original_import.h"
 #include "tools/program_loader.h"
 
 namespace tape::cli {
 
-int RunRerun(const RerunArgs& args) {
+int RunRerun(const RerunArgs& in) {
+  RerunArgs args = in;
   // With --json, stdout holds one JSON object however the rerun ends.
   auto fail = [&args](int code, const std::string& message) {
     if (args.json) std::cout << engine::RerunErrorJson(args.trace, code, message) << std::endl;
     return Fail("rerun", code, message);
   };
-  if (args.trace.empty()) {
-    return fail(kExitUsage, "--trace FILE is required (the recording to rerun on)");
+  std::string usage = TraceGivenAsProgram("rerun", &args.program, &args.trace);
+  if (!usage.empty()) return fail(kExitUsage, usage);
+  // A program that links tape reruns itself, with the same flags.
+  if (!args.program.empty() && !programs::FindBuiltin(args.program) &&
+      IsEmbeddedProgram(args.program)) {
+    std::vector<std::string> flags;
+    if (!args.trace.empty()) flags.insert(flags.end(), {"--trace", args.trace});
+    if (args.live) flags.push_back("--live");
+    if (!args.out.empty()) flags.insert(flags.end(), {"--out", args.out});
+    if (args.force) flags.push_back("--force");
+    if (args.json) flags.push_back("--json");
+    if (args.quiet) flags.push_back("--quiet");
+    if (args.exit_code) flags.push_back("--exit-code");
+    return RunEmbedded("rerun", args.program, "rerun", flags);
   }
+  usage = DefaultTrace("rerun", &args.trace);
+  if (!usage.empty()) return fail(kExitUsage, usage);
   GuardTraceReads("rerun");
   auto opened = format::TraceReader::Open(args.trace);
   if (!opened.has_value()) {
