@@ -1,6 +1,7 @@
 #include "engine/lang/host_calls.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -39,6 +40,7 @@ constexpr HostInfo kHosts[] = {
     {"proc", "run", Host::kProcRunWith, 2, "proc.run"},
     {"", "print", Host::kPrint, 1, "io.write"},
     {"", "eprint", Host::kEprint, 1, "io.error"},
+    {"", "version", Host::kVersion, 3, "version.marker"},
 };
 
 const std::string& StringArg(const char* call, const Value& v, const char* what) {
@@ -202,6 +204,30 @@ Value CallHost(Host id, Runtime& rt, const Site& site, Value* args, HostState* s
       const std::string& bytes = TextArg(args[0], &rendered);
       state->io_errno = rt.IoErrorAt(site, bytes);
       return BytesWritten(state->io_errno, bytes.size());
+    }
+    case Host::kVersion: {
+      const std::string& id = StringArg("version", args[0], "a change id string");
+      bool printable = !id.empty() && id.size() <= kMaxEffectNameBytes &&
+                       std::all_of(id.begin(), id.end(), [](char c) {
+                         return uint8_t(c) > 0x20 && uint8_t(c) < 0x7f;
+                       });
+      if (!printable) {
+        Fault("version(): the change id must be 1 to " + std::to_string(kMaxEffectNameBytes) +
+              " printable characters without spaces, such as \"rounding-fix\"");
+      }
+      for (int i : {1, 2}) {
+        if (!args[i].is_int() || args[i].as_int() < INT32_MIN || args[i].as_int() > INT32_MAX) {
+          Fault(std::string("version() expects ") + (i == 1 ? "min" : "max") +
+                " as an int from -2147483648 to 2147483647, got " +
+                (args[i].is_int() ? std::to_string(args[i].as_int()) : TypeName(args[i].type())));
+        }
+      }
+      int64_t min = args[1].as_int(), max = args[2].as_int();
+      if (min > max) {
+        Fault("version(\"" + id + "\", " + std::to_string(min) + ", " + std::to_string(max) +
+              "): min is above max");
+      }
+      return Value::Int(rt.VersionAt(site, id, int32_t(min), int32_t(max)));
     }
     case Host::kEprint: {
       std::string line = ToString(args[0]);

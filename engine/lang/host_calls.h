@@ -40,10 +40,11 @@ enum class Host : uint8_t {
   kHttpGetWith,      // http.get(url, options)
   kProcRun,          // proc.run(argv)
   kProcRunWith,      // proc.run(argv, options)
+  kVersion,          // version(change_id, min, max): a version.marker effect
 };
 
 struct HostInfo {
-  std::string_view module;    // "clock"; empty for print and eprint
+  std::string_view module;    // "clock"; empty for print, eprint and version
   std::string_view function;  // "now"
   Host id;
   int arity;

@@ -90,6 +90,11 @@ constexpr EffectSpec kEffects[] = {
     {EffectKind::kMutexLock, "mutex.lock", Direction::kControl,
      {{{F::kText, "name"}}, 1}, {},
      0, nullptr, nullptr, nullptr},
+    // Performed by Runtime::VersionAt's own action (it returns the newest
+    // version), never by the table.
+    {EffectKind::kVersionMarker, "version.marker", Direction::kInput,
+     {{{F::kText, "change"}}, 1}, {{{F::kI32, "version"}}, 1},
+     1, nullptr, nullptr, nullptr},
 };
 
 constexpr std::array<const EffectSpec*, 256> BuildIndex() {

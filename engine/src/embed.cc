@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include <fmt/format.h>
+
 #include "engine/internal/rerun_report.h"
 #include "engine/src/chaos.h"
 #include "engine/src/embed_marker.h"
@@ -364,9 +366,20 @@ int Main(int argc, char** argv, const Program& program) {
     case RunReport::Status::kTraceError:
       std::fprintf(stderr, "%s %s: %s\n", prog, argv[1], report.error.c_str());
       return kExitTrace;
-    case RunReport::Status::kDrift:
-      std::fprintf(stderr, "%s %s: drift: %s\n", prog, argv[1], report.drift->Describe().c_str());
+    case RunReport::Status::kDrift: {
+      DriftInfo d = *report.drift;
+      if (d.kind == DriftKind::kCodeHashMismatch) {
+        // Another build of this program: what to do with the trace.
+        d.hint += fmt::format(
+            ": this build is not the one that recorded the trace. To run it on the recorded "
+            "inputs and compare: {0} rerun --trace {1}; to keep the trace as a regression "
+            "test: {0} test {1}; to replay it anyway and see where it diverges: {0} replay "
+            "--trace {1} --ignore-code-hash",
+            prog, rep.trace_path);
+      }
+      std::fprintf(stderr, "%s %s: drift: %s\n", prog, argv[1], d.Describe().c_str());
       return kExitDrift;
+    }
     case RunReport::Status::kOk:
       break;
   }

@@ -850,6 +850,57 @@ void Rerunner::WaitForTurn(std::unique_lock<std::mutex>& lock, const RecordedLan
   }
 }
 
+// --- version markers (specs/rerun.md §3) ----------------------------------------
+
+bool Rerunner::HasVersionMarker(const Site& site, std::string_view change_id) {
+  // A marker for the change among the events the call may be served from:
+  // served as an input (by site, else by key). None: the trace predates it.
+  if (run_count_ != 0) SettleRun();
+  std::unique_lock<std::mutex> lock;
+  Lane* lane = &main_;
+  if (threads_started()) {
+    lane = static_cast<Lane*>(CurrentLaneContext(site));
+    lock = std::unique_lock(mu_);
+  } else {
+    CheckThread(site);
+  }
+  if (drift_) throw DriftError(*drift_);
+  RecordedLane& recorded = *lane->recorded;
+  Load(recorded, recorded.frontier + kWindow - 1);
+  const uint64_t end = recorded.frontier + kWindow;
+  for (const Recorded& e : recorded.window) {
+    if (e.index >= end) break;
+    if (!e.consumed && e.kind == uint8_t(EffectKind::kVersionMarker) && e.args == change_id) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void Rerunner::OnVersionNotRecorded(const Site& site, std::string_view change_id, int32_t min) {
+  std::unique_lock<std::mutex> lock;
+  Lane* lane = &main_;
+  if (threads_started()) {
+    lane = static_cast<Lane*>(CurrentLaneContext(site));
+    lock = std::unique_lock(mu_);
+  }
+  ++calls_;
+  uint8_t bytes[4];
+  format::StoreU32(bytes, uint32_t(min));
+  Append(*lane, site, EffectKind::kVersionMarker, AsBytes(change_id), Bytes(bytes, 4));
+}
+
+void Rerunner::RaiseDrift(DriftInfo info) {
+  if (threads_started()) {
+    std::lock_guard lock(mu_);
+    if (!drift_) drift_ = std::move(info);
+  } else if (!drift_) {
+    drift_ = std::move(info);
+  }
+  turn_cv_.notify_all();
+  throw DriftError(*drift_);
+}
+
 void Rerunner::OnUserKind(EffectKind, std::string_view) {}  // defined in the output trace on first use
 
 // --- the output trace -------------------------------------------------------------

@@ -107,6 +107,9 @@ class Rerunner final : public Runtime {
   void OnLaneEnd(LaneContext* context) override;
   void WaitOutside(const std::atomic<bool>& done) override;
   void OnMutexUnlock(const std::mutex* m) override;
+  bool HasVersionMarker(const Site& site, std::string_view change_id) override;
+  void OnVersionNotRecorded(const Site& site, std::string_view change_id, int32_t min) override;
+  [[noreturn]] void RaiseDrift(DriftInfo info) override;
   [[noreturn]] void BadResult(EffectKind kind) override;
 
  private:

@@ -6,6 +6,7 @@
 #include <cxxabi.h>
 
 #include <cstdlib>
+#include <ctime>
 #include <memory>
 #include <optional>
 #include <typeinfo>
@@ -129,8 +130,19 @@ std::optional<DriftInfo> CheckIdentity(const format::TraceHeader& h, const Progr
                      "the trace records another program"};
   }
   if (ignore_code_hash || h.code_hash == program.code_hash) return std::nullopt;
+  // The build that recorded: the tape it linked, and when.
+  std::string built = h.recorder.empty() ? "" : ", recorded by " + h.recorder;
+  if (h.created_unix_ns != 0) {
+    std::time_t t = std::time_t(h.created_unix_ns / 1000000000);
+    std::tm tm{};
+    char when[32];
+    if (::gmtime_r(&t, &tm) != nullptr &&
+        std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm) != 0) {
+      built += (built.empty() ? ", recorded " : " on ") + std::string(when);
+    }
+  }
   return DriftInfo{DriftKind::kCodeHashMismatch, 0,
-                   "code hash " + format::ToHex(h.code_hash) + " (" + recorded + ")",
+                   "code hash " + format::ToHex(h.code_hash) + " (" + recorded + built + ")",
                    "code hash " + format::ToHex(program.code_hash) + " (" + now + ")",
                    "the program's code changed since the recording"};
 }

@@ -117,6 +117,47 @@ run tape test traces/ann.bin --timeout 1
 expect_code 1
 expect_out "did not end within 1 s"
 
+# A version() guard keeps the traces from before a change passing, while
+# new recordings take the new path and store a marker.
+mkdir -p guarded/traces
+cat > guarded/hello.tape <<'T'
+let name = env.get("NAME", "stranger");
+print("hello, " + name);
+T
+NAME=old tape run guarded/hello.tape --out guarded/traces/old.bin > /dev/null
+cat > guarded/hello.tape <<'T'
+let name = env.get("NAME", "stranger");
+if (version("greeting", 1, 2) >= 2) {
+  print("hi, " + name);
+} else {
+  print("hello, " + name);
+}
+T
+NAME=new run tape run guarded/hello.tape --out guarded/traces/new.bin
+expect_out "hi, new"
+run tape inspect guarded/traces/new.bin
+expect_out 'version.marker("greeting") -> 2'
+run tape test guarded/traces
+expect_code 0
+expect_out "2 passed, 0 failed"
+run tape rerun guarded/hello.tape --trace guarded/traces/old.bin
+expect_code 0
+expect_out "hello, old"
+# A program that no longer supports the version a trace took: drift.
+sed -i 's/version("greeting", 1, 2)/version("greeting", 3, 4)/' guarded/hello.tape
+run tape replay guarded/hello.tape --trace guarded/traces/new.bin --ignore-code-hash
+expect_code 80
+expect_err "VersionUnsupported"
+expect_err "the trace needs version 2 of 'greeting'; the program supports 3..4"
+run tape test guarded/traces/new.bin
+expect_code 1
+expect_out "stopped: VersionUnsupported"
+# Bad arguments are the script's runtime errors.
+printf 'version("greeting", 2, 1);\n' > guarded/bad.tape
+run tape run guarded/bad.tape --out guarded/bad.bin
+expect_code 1
+expect_err "min is above max"
+
 # Bad usage.
 run tape test
 expect_code 2

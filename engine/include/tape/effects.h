@@ -35,6 +35,9 @@ enum class EffectKind : uint8_t {
   kThreadStart = 15,  // a tape::Thread is created; result: the new thread's lane
   kThreadEnd = 16,    // a tape::Thread's function returned (the lane's last event)
   kMutexLock = 17,    // a tape::Mutex was acquired
+  // A version marker (Runtime::Version): which version of a change the run
+  // took; replay and rerun of a trace without it take the oldest.
+  kVersionMarker = 18,
 };
 
 // Kinds kFirstUserKind..255 are user-defined effects (Runtime::Effect): each
