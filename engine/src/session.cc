@@ -147,6 +147,22 @@ std::optional<DriftInfo> CheckIdentity(const format::TraceHeader& h, const Progr
                    "the program's code changed since the recording"};
 }
 
+// A new trace at `path`, or nullptr with `report` saying why. A path that
+// may not be written (a directory, a device, a file that is not a trace,
+// without `force`) is the caller's mistake, as in the CLI.
+std::unique_ptr<format::TraceWriter> CreateWriter(const std::string& path,
+                                                  const format::TraceHeader& header,
+                                                  const format::WriterOptions& options,
+                                                  RunReport* report) {
+  auto writer = format::TraceWriter::Create(path, header, options);
+  if (writer.has_value()) return std::move(writer).value();
+  report->status = writer.error().code() == StatusCode::kInvalidArgument
+                       ? RunReport::Status::kBadOptions
+                       : RunReport::Status::kTraceError;
+  report->error = writer.error().message();
+  return nullptr;
+}
+
 std::string ProgramErrorOf(const Outcome& outcome) {
   bool failed = outcome.kind == OutcomeKind::kError || outcome.kind == OutcomeKind::kException;
   return failed ? outcome.message : std::string();
@@ -192,33 +208,26 @@ RunReport Record(const Program& program, const RecordOptions& options) {
   wo.chunk_max_events = options.chunk_events;
   wo.zstd_level = options.zstd_level;
   wo.force = options.force;
-  auto writer = format::TraceWriter::Create(options.trace_path, header, wo);
-  if (!writer.has_value()) {
-    // A path that may not be written (a directory, a device, a file that is
-    // not a trace, without `force`) is the caller's mistake, as in the CLI.
-    report.status = writer.error().code() == StatusCode::kInvalidArgument
-                        ? RunReport::Status::kBadOptions
-                        : RunReport::Status::kTraceError;
-    report.error = writer.error().message();
-    return report;
-  }
-  engine::Recorder recorder(writer->get(), options.args, options.stdout_fd);
+  std::unique_ptr<format::TraceWriter> writer =
+      CreateWriter(options.trace_path, header, wo, &report);
+  if (!writer) return report;
+  engine::Recorder recorder(writer.get(), options.args, options.stdout_fd);
   recorder.SetChaos(chaos.get());
   recorder.RedactEnv(options.redact_env);
   ProgramRun run;
   {
     std::unique_ptr<engine::SignalGuard> guard;
     if (options.handle_signals) {
-      guard = std::make_unique<engine::SignalGuard>(writer->get(), &recorder, options.label);
+      guard = std::make_unique<engine::SignalGuard>(writer.get(), &recorder, options.label);
     }
-    engine::ExitGuard exit_guard(writer->get(), options.label);
+    engine::ExitGuard exit_guard(writer.get(), options.label);
     run = RunProgram(program, recorder);
   }
   if (hold) hold->Reblock();
   report.events = recorder.seq();
   if (run.write_failed) {
-    Status why = (*writer)->status();
-    (void)(*writer)->Finish({OutcomeKind::kInterrupted, 0, "the trace could not be written"});
+    Status why = writer->status();
+    (void)writer->Finish({OutcomeKind::kInterrupted, 0, "the trace could not be written"});
     report.status = RunReport::Status::kTraceError;
     report.error = why.message();
     // A write the system refused (disk full, EFBIG): what was written before
@@ -237,7 +246,7 @@ RunReport Record(const Program& program, const RecordOptions& options) {
   report.program_error = ProgramErrorOf(run.outcome);
   if (!options.redact_env.empty())
     run.outcome.message = recorder.RedactCopiesIn(run.outcome.message);
-  Status s = (*writer)->Finish(run.outcome, recorder.reported_steps());
+  Status s = writer->Finish(run.outcome, recorder.reported_steps());
   if (!s.ok()) {
     report.status = RunReport::Status::kTraceError;
     report.error = s.message();
@@ -359,15 +368,8 @@ RunReport Rerun(const Program& program, const RerunOptions& options) {
     header.redaction = h.redaction;
     format::WriterOptions wo;
     wo.force = options.force;
-    auto writer = format::TraceWriter::Create(options.out_path, header, wo);
-    if (!writer.has_value()) {
-      report.status = writer.error().code() == StatusCode::kInvalidArgument
-                          ? RunReport::Status::kBadOptions
-                          : RunReport::Status::kTraceError;
-      report.error = writer.error().message();
-      return report;
-    }
-    out = std::move(writer).value();
+    out = CreateWriter(options.out_path, header, wo, &report);
+    if (!out) return report;
   }
 
   ProgramRun run;
