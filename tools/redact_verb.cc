@@ -20,7 +20,7 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "engine/src/effect_table.h"
+#include "engine/effects/registry.h"
 #include "engine/src/effect_text.h"
 #include "engine/src/redaction.h"
 #include "format/layout.h"
@@ -176,7 +176,7 @@ Status Redactor::Selects(const format::EventView& e, bool count, bool* selected)
   if (e.kind >= kFirstUserKind) {
     texts.push_back(r_.kind_names()[e.kind]);
   } else if (const engine::EffectSpec* spec = engine::FindEffect(e.kind);
-             spec != nullptr && spec->key_fields != 0) {
+             spec != nullptr && spec->args.keys != 0) {
     format::Bytes args;
     TAPE_RETURN_IF_ERROR(Read(e.args, e.seq, &read_[0], &args));
     engine::RewritePayload(

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/effects/fields.h"
 #include "format/bytes.h"
 
 namespace tape::engine {
@@ -113,23 +114,13 @@ class ValueFinder {
   std::vector<uint64_t> prefix_filter_;
 };
 
-// How RewritePayload changes one byte field: called with the field's bytes
-// (never empty) and whether the field identifies the call (`key`: an args
-// field of the effect's rerun key, EffectSpec::key_fields: env.get's name,
-// the path of the fs effects, ...). Returns false to keep the field, or true
-// after appending its new bytes to `out`.
-using FieldRewrite = std::function<bool(Bytes field, bool key, std::string* out)>;
-
 // Rewrites the byte fields of an event's args (`args` true) or result of
-// effect kind `kind`, by the kind's layout (§13): text, bytes, sized text, a
-// set optional's value, each list item, errno+data's data, a user effect's
-// returned value or exception message. Everything else is kept as it is, so
-// the payload keeps its layout: numbers, errnos, flags, the set/unset byte,
-// list counts, a user result's tag and exception type. A field whose length
-// the layout ties to another field (random.bits' bytes) keeps its length: its
-// new bytes are repeated or cut to it. A payload that does not have its
-// kind's layout, or whose kind has none, is rewritten as one text field.
-// Returns true, with the new payload in `out`, when some field changed.
+// effect kind `kind` by the kind's layout (§13; RewritePayloadFields in
+// engine/effects/fields.h), the fields of the effect's rerun key marked
+// `key` (EffectSpec::args.keys: env.get's name, the path of the fs
+// effects, ...). A payload whose kind has no layout is rewritten as one
+// text field. Returns true, with the new payload in `out`, when some field
+// changed.
 bool RewritePayload(uint8_t kind, bool args, Bytes payload, const FieldRewrite& fn,
                     std::string* out);
 

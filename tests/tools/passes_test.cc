@@ -15,7 +15,7 @@
 #include <type_traits>
 #include <nlohmann/json.hpp>
 
-#include "engine/src/effect_table.h"
+#include "engine/effects/registry.h"
 #include "engine/src/effect_text.h"
 #include "format/trace_reader.h"
 #include "format/trace_writer.h"
@@ -79,7 +79,7 @@ TEST(VerifyPasses, ABadlySizedEventAmongPlainChunksIsNamed) {
   EXPECT_EQ(RunJson<VerifyArgs>(RunVerify, path, &j), kExitDifferent) << j.dump();
   uint8_t four[4] = {};
   std::string expected =
-      "seq 37: clock.now: " + engine::CheckEvent(kClock, {}, format::Bytes(four, 4));
+      "seq 37: clock.now: " + engine::CheckEvent(kClock, {}, format::Bytes(four, 4)).message();
   ASSERT_EQ(j["problems"].size(), 1u) << j.dump();
   EXPECT_EQ(j["problems"][0], expected);
 }
@@ -103,8 +103,7 @@ TEST(VerifyPasses, MixedChunksReportWhatTheEventByEventCheckFinds) {
   // fit are sound, so compare with the per-event check instead of "sound".
   size_t expected = 0;
   for (const auto& e : events) {
-    expected += !engine::CheckEvent(e.kind, format::AsBytes(e.args), format::AsBytes(e.result))
-                     .empty();
+    expected += !engine::CheckEvent(e.kind, format::AsBytes(e.args), format::AsBytes(e.result)).ok();
   }
   RunJson<VerifyArgs>(RunVerify, path, &j);
   EXPECT_EQ(j["problems"].size(), std::min<size_t>(expected, 1000)) << j.dump();
@@ -143,7 +142,8 @@ TEST(VerifyPasses, EveryKindAndSizeIsJudgedAsCheckEventJudgesIt) {
   std::vector<std::string> expected;
   for (size_t i = 0; i < events.size(); ++i) {
     const auto& e = events[i];
-    std::string why = engine::CheckEvent(e.kind, format::AsBytes(e.args), format::AsBytes(e.result));
+    std::string why =
+        engine::CheckEvent(e.kind, format::AsBytes(e.args), format::AsBytes(e.result)).message();
     if (!why.empty()) {
       expected.push_back("seq " + std::to_string(i) + ": " + engine::KindName(e.kind) + ": " + why);
     }

@@ -67,6 +67,9 @@ inline constexpr int kMisuseExitCode = 83;
 inline constexpr uint32_t kMaxThreads = uint32_t(1) << 16;
 
 struct LiveEnv;  // what live effects need from their runtime (engine-internal)
+namespace engine {
+struct EffectCall;  // the typed effect calls (engine-internal)
+}  // namespace engine
 
 // How an effect is performed for real, when the runtime performs it: `fn`
 // appends the encoded result for the encoded `args` to `result`. Built-in
@@ -245,6 +248,7 @@ class Runtime {
  protected:
   friend class Thread;
   friend class Mutex;
+  friend struct engine::EffectCall;
 
   // Per-thread state of a runtime: one per lane while its thread runs.
   // Implementations extend it (NewLaneContext) with what a lane needs of its

@@ -54,6 +54,9 @@ struct ProcRequest {
   uint32_t timeout_ms = 0;        // 0: no limit; else the command is killed after it
 };
 
+// The longest timeout a command may have: a day.
+inline constexpr uint32_t kMaxProcTimeoutMs = 86'400'000;
+
 struct ProcResult {
   int exit_code = -1;     // the exit status, or -1 when it did not exit normally
   int signal = 0;         // the signal that killed it, or 0

@@ -9,8 +9,7 @@
 #include <mutex>
 #include <string>
 
-#include "engine/src/live_effects.h"
-#include "engine/src/service_codec.h"
+#include "engine/effects/http_client.h"
 
 namespace tape::engine {
 
@@ -57,7 +56,9 @@ size_t OnHeader(char* data, size_t size, size_t count, void* context) {
   return n;
 }
 
-HttpResponse Perform(const HttpRequest& request) {
+}  // namespace
+
+HttpResponse PerformHttp(const HttpRequest& request) {
   GlobalInit();
   Exchange x;
   CURL* curl = curl_easy_init();
@@ -115,19 +116,16 @@ HttpResponse Perform(const HttpRequest& request) {
   return x.response;
 }
 
-}  // namespace
-
-std::string_view LiveHttpRequest(LiveEnv&, Bytes args, std::string* result) {
-  result->clear();
-  HttpRequest request;
-  HttpResponse response;
-  if (!DecodeHttpRequest(args, &request)) {
-    response.error = "malformed request";  // the runtime encoded it: cannot happen
-  } else {
-    response = Perform(request);
-  }
-  EncodeHttpResponse(response, result);
-  return *result;
+Status CheckUrl(const std::string& url, std::string* scheme) {
+  CURLU* u = curl_url();
+  CURLUcode parsed = curl_url_set(u, CURLUPART_URL, url.c_str(), 0);
+  char* part = nullptr;
+  if (parsed == CURLUE_OK) curl_url_get(u, CURLUPART_SCHEME, &part, 0);
+  *scheme = part ? part : "";
+  curl_free(part);
+  curl_url_cleanup(u);
+  if (parsed != CURLUE_OK) return Status::InvalidArgument(curl_url_strerror(parsed));
+  return Status::Ok();
 }
 
 }  // namespace tape::engine

@@ -19,8 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/src/live_effects.h"
-#include "engine/src/service_codec.h"
+#include "engine/effects/proc_spawn.h"
 
 extern char** environ;
 
@@ -59,7 +58,9 @@ void CloseFd(int* fd) {
   *fd = -1;
 }
 
-ProcResult Run(const ProcRequest& request) {
+}  // namespace
+
+ProcResult RunCommand(const ProcRequest& request) {
   ProcResult result;
   if (request.argv.empty()) {
     result.start_error = EINVAL;
@@ -175,21 +176,6 @@ ProcResult Run(const ProcRequest& request) {
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
   return result;
-}
-
-}  // namespace
-
-std::string_view LiveProcRun(LiveEnv&, Bytes args, std::string* result) {
-  result->clear();
-  ProcRequest request;
-  ProcResult outcome;
-  if (!DecodeProcRequest(args, &request)) {
-    outcome.start_error = EINVAL;  // the runtime encoded it: cannot happen
-  } else {
-    outcome = Run(request);
-  }
-  EncodeProcResult(outcome, result);
-  return *result;
 }
 
 }  // namespace tape::engine
