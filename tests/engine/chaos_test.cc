@@ -194,7 +194,7 @@ TEST(ChaosPerturbations, EachGivesAResultOfItsEffectsLayout) {
       ++checked;
     }
   }
-  EXPECT_EQ(checked, 24u);  // every perturbation of specs/chaos.md §3
+  EXPECT_EQ(checked, 28u);  // every perturbation of specs/chaos.md §3
   // The modules chaos mode leaves alone.
   EXPECT_TRUE(PerturbationsOf(K(EffectKind::kIoWrite)).empty());
   EXPECT_TRUE(PerturbationsOf(K(EffectKind::kIoError)).empty());

@@ -36,7 +36,9 @@ namespace tape {
      events is what they record, so replay can run threads in that order. */ \
   X(ThreadStart, 15) /* a tape::Thread is created; result: the new thread's lane */ \
   X(ThreadEnd, 16)   /* a tape::Thread's function returned (the lane's last event) */ \
-  X(MutexLock, 17)   /* a tape::Mutex was acquired */
+  X(MutexLock, 17)   /* a tape::Mutex was acquired */ \
+  X(DnsResolve, 18)             \
+  X(FsStat, 19)
 
 enum class EffectKind : uint8_t {
 #define TAPE_EFFECT_KIND_(name, number) k##name = number,
