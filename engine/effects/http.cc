@@ -42,7 +42,8 @@ std::string Shown(const std::string& s) {
   return out + (s.size() > 80 ? "..." : "");
 }
 
-// OK when the request can be sent, else InvalidArgument with what is wrong.
+// OK when the request can be sent, else InvalidArgument with what is wrong
+// (or IoError when the HTTP client cannot be loaded to check the URL).
 Status Check(const HttpRequest& r) {
   bool known = false;
   for (const char* m : kMethods) known = known || r.method == m;
@@ -56,6 +57,7 @@ Status Check(const HttpRequest& r) {
   }
   std::string scheme;
   Status url = CheckUrl(r.url, &scheme);
+  if (url.code() == StatusCode::kIoError) return url;  // no client to ask
   if (!url.ok()) {
     return Status::InvalidArgument("malformed URL '" + Shown(r.url) + "' (" + url.message() +
                                    "); expected e.g. http://host:port/path");
@@ -239,6 +241,7 @@ namespace tape {
 
 HttpResponse Runtime::HttpAt(const Site& site, const HttpRequest& request) {
   Status ok = engine::Check(request);
+  if (ok.code() == StatusCode::kIoError) throw std::runtime_error("http.request: " + ok.message());
   if (!ok.ok()) throw std::invalid_argument("http.request: " + ok.message());
   return engine::EffectCall::Perform<engine::kRequest, engine::kResponse>(
       *this, site, EffectKind::kHttpRequest, request);
