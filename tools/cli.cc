@@ -1,6 +1,6 @@
 #include "tools/cli.h"
 
-#include "engine/src/effect_text.h"
+#include "engine/internal/effect_text.h"
 
 #include <fcntl.h>
 #include <signal.h>

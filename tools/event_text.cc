@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "engine/effects/registry.h"
-#include "engine/src/effect_text.h"
+#include "engine/internal/effect_text.h"
 #include "format/layout.h"
 #include "tape/effects.h"
 #include "tools/cli.h"

@@ -11,7 +11,7 @@
 #include <iostream>
 
 #include "engine/programs/programs.h"
-#include "engine/src/chaos.h"
+#include "engine/internal/chaos.h"
 #include "engine/src/hunt.h"
 #include "tools/cli.h"
 #include "tools/program_loader.h"

@@ -6,7 +6,7 @@
 #include <charconv>
 #include <iostream>
 
-#include "engine/src/std_streams.h"
+#include "engine/internal/std_streams.h"
 #include "format/layout.h"
 #include "tools/cli.h"
 

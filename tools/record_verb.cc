@@ -2,8 +2,8 @@
 
 #include <iostream>
 
-#include "engine/src/chaos.h"
-#include "engine/src/redaction.h"
+#include "engine/internal/chaos.h"
+#include "engine/internal/redaction.h"
 #include "tape/session.h"
 #include "tools/cli.h"
 #include "tools/program_loader.h"

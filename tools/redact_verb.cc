@@ -21,8 +21,8 @@
 #include <filesystem>
 
 #include "engine/effects/registry.h"
-#include "engine/src/effect_text.h"
-#include "engine/src/redaction.h"
+#include "engine/internal/effect_text.h"
+#include "engine/internal/redaction.h"
 #include "format/layout.h"
 #include "format/recovery_writer.h"
 #include "tools/cli.h"

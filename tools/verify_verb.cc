@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/effects/registry.h"
-#include "engine/src/effect_text.h"
+#include "engine/internal/effect_text.h"
 #include "format/blob.h"
 #include "format/layout.h"
 #include "format/records.h"

@@ -5,7 +5,7 @@
 #include "engine/effects/bind.h"
 #include "engine/effects/registry.h"
 #include "engine/effects/script.h"
-#include "engine/src/redaction.h"
+#include "engine/internal/redaction.h"
 #include "format/layout.h"
 
 namespace tape::engine {

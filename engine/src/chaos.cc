@@ -1,4 +1,4 @@
-#include "engine/src/chaos.h"
+#include "engine/internal/chaos.h"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "engine/src/effect_text.h"
+#include "engine/internal/effect_text.h"
 
 #include <fmt/format.h>
 

@@ -6,10 +6,10 @@
 #include <string>
 #include <string_view>
 
-#include "engine/src/chaos.h"
+#include "engine/internal/chaos.h"
 #include "engine/src/hunt.h"
-#include "engine/src/redaction.h"
-#include "engine/src/std_streams.h"
+#include "engine/internal/redaction.h"
+#include "engine/internal/std_streams.h"
 
 namespace tape {
 

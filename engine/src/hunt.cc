@@ -20,7 +20,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "engine/src/effect_text.h"
+#include "engine/internal/effect_text.h"
 #include "engine/src/signals.h"
 #include "format/bytes.h"
 #include "format/clock.h"

@@ -12,8 +12,8 @@
 
 #include "engine/effects/live_env.h"
 #include "engine/effects/registry.h"
-#include "engine/src/chaos.h"
-#include "engine/src/redaction.h"
+#include "engine/internal/chaos.h"
+#include "engine/internal/redaction.h"
 #include "format/trace_writer.h"
 #include "tape/runtime.h"
 

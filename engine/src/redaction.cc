@@ -1,4 +1,4 @@
-#include "engine/src/redaction.h"
+#include "engine/internal/redaction.h"
 
 #include <fnmatch.h>
 #include <xxhash.h>

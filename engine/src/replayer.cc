@@ -5,7 +5,7 @@
 
 #include <cstring>
 
-#include "engine/src/effect_text.h"
+#include "engine/internal/effect_text.h"
 #include "format/layout.h"
 
 namespace tape::engine {

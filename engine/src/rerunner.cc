@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "engine/src/effect_text.h"
+#include "engine/internal/effect_text.h"
 #include "engine/src/replayer.h"
 
 namespace tape::engine {

@@ -9,9 +9,9 @@
 #include <memory>
 #include <typeinfo>
 
-#include "engine/src/chaos.h"
+#include "engine/internal/chaos.h"
 #include "engine/src/recorder.h"
-#include "engine/src/redaction.h"
+#include "engine/internal/redaction.h"
 #include "engine/src/replayer.h"
 #include "engine/src/rerunner.h"
 #include "engine/src/signals.h"

@@ -2,7 +2,7 @@
 // effect (each a well-formed result of its layout), the seeded generator, and
 // chaotic recordings that replay and rerun exactly.
 
-#include "engine/src/chaos.h"
+#include "engine/internal/chaos.h"
 
 #include <gtest/gtest.h>
 

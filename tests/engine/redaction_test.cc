@@ -1,7 +1,7 @@
 // Redaction (specs/trace-format.md §13.6): markers, payloads rewritten by
 // their layouts, redaction at record time, and replay of redacted events.
 
-#include "engine/src/redaction.h"
+#include "engine/internal/redaction.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>

@@ -16,7 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/effects/registry.h"
-#include "engine/src/effect_text.h"
+#include "engine/internal/effect_text.h"
 #include "format/trace_reader.h"
 #include "format/trace_writer.h"
 #include "tape/effects.h"
