@@ -18,8 +18,8 @@ int RecordProgram(const std::string& verb, const Program& program, const RecordA
   Status out_ok = CheckOutputPath(args.out, args.force);
   if (!out_ok.ok()) return Fail(verb, kExitUsage, out_ok.message());
   for (const std::string& glob : args.redact_env) {
-    std::string why = engine::CheckRule(glob);
-    if (!why.empty()) return Fail(verb, kExitUsage, "--redact-env '" + glob + "' " + why);
+    Status ok = engine::CheckRule(glob);
+    if (!ok.ok()) return Fail(verb, kExitUsage, "--redact-env '" + glob + "' " + ok.message());
   }
   RecordOptions options;
   options.trace_path = args.out;

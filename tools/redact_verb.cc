@@ -136,8 +136,8 @@ Status Redactor::Resolve(const RedactArgs& args) {
     sites_.push_back(std::move(rule));
   }
   for (const std::string& n : args.names) {
-    std::string why = engine::CheckRule(n);
-    if (!why.empty()) return Status::InvalidArgument("--name '" + n + "' " + why);
+    Status ok = engine::CheckRule(n);
+    if (!ok.ok()) return Status::InvalidArgument("--name '" + n + "' " + ok.message());
     names_.push_back({n});
   }
   return Status::Ok();

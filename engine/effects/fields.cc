@@ -74,7 +74,7 @@ class PartRewriter {
 // Each struct is everything tape knows about one field type:
 //   kAnyWidth  the width of a field any bytes of which are valid (numbers), or -1
 //   kAnyRest   the field takes the rest of the payload, whatever it holds
-//   Parse      reads the field; "" or what is wrong
+//   Parse      reads the field; OK or Corrupt with what is wrong
 //   Append     the inverse of Parse
 //   Text       the field as people read it
 //   Json       the field as JSON
@@ -88,11 +88,11 @@ struct NumberField {
 
 struct U32Field : NumberField {
   static constexpr int kAnyWidth = 4;
-  static std::string Parse(ByteReader& r, FieldValue* v) {
+  static Status Parse(ByteReader& r, FieldValue* v) {
     uint32_t n;
-    if (!r.GetU32(&n)) return "a u32 is cut short";
+    if (!r.GetU32(&n)) return Status::Corrupt("a u32 is cut short");
     v->number = n;
-    return {};
+    return Status::Ok();
   }
   static void Append(const FieldValue& v, std::string* out) { AppendU32(out, v.number); }
   static std::string Text(const FieldValue& v, size_t, uint64_t) {
@@ -101,11 +101,11 @@ struct U32Field : NumberField {
 };
 
 struct I32Field : U32Field {
-  static std::string Parse(ByteReader& r, FieldValue* v) {
+  static Status Parse(ByteReader& r, FieldValue* v) {
     uint32_t n;
-    if (!r.GetU32(&n)) return "an i32 is cut short";
+    if (!r.GetU32(&n)) return Status::Corrupt("an i32 is cut short");
     v->number = n;
-    return {};
+    return Status::Ok();
   }
   static std::string Text(const FieldValue& v, size_t, uint64_t) {
     return std::to_string(int32_t(v.number));
@@ -114,11 +114,11 @@ struct I32Field : U32Field {
 };
 
 struct ErrnoField : U32Field {
-  static std::string Parse(ByteReader& r, FieldValue* v) {
+  static Status Parse(ByteReader& r, FieldValue* v) {
     uint32_t n;
-    if (!r.GetU32(&n)) return "an errno is cut short";
+    if (!r.GetU32(&n)) return Status::Corrupt("an errno is cut short");
     v->number = n;
-    return {};
+    return Status::Ok();
   }
   static std::string Text(const FieldValue& v, size_t, uint64_t) { return ErrnoText(v.number); }
   static void Json(const FieldValue& v, bool, JsonOut& j) {
@@ -131,11 +131,11 @@ struct ErrnoField : U32Field {
 
 struct U64Field : NumberField {
   static constexpr int kAnyWidth = 8;
-  static std::string Parse(ByteReader& r, FieldValue* v) {
+  static Status Parse(ByteReader& r, FieldValue* v) {
     uint64_t n;
-    if (!r.GetU64(&n)) return "a u64 is cut short";
+    if (!r.GetU64(&n)) return Status::Corrupt("a u64 is cut short");
     v->number = n;
-    return {};
+    return Status::Ok();
   }
   static void Append(const FieldValue& v, std::string* out) { AppendU64(out, v.number); }
   static std::string Text(const FieldValue& v, size_t, uint64_t) {
@@ -152,12 +152,12 @@ struct TimeNsField : U64Field {
 
 struct FlagField : NumberField {
   static constexpr int kAnyWidth = -1;  // only 0 and 1
-  static std::string Parse(ByteReader& r, FieldValue* v) {
+  static Status Parse(ByteReader& r, FieldValue* v) {
     Bytes b;
-    if (!r.GetBytes(1, &b)) return "a flag is missing";
-    if (b[0] > 1) return fmt::format("a flag is {}, not 0 or 1", b[0]);
+    if (!r.GetBytes(1, &b)) return Status::Corrupt("a flag is missing");
+    if (b[0] > 1) return Status::Corrupt(fmt::format("a flag is {}, not 0 or 1", b[0]));
     v->number = b[0];
-    return {};
+    return Status::Ok();
   }
   static void Append(const FieldValue& v, std::string* out) { out->push_back(v.number ? 1 : 0); }
   static std::string Text(const FieldValue& v, size_t, uint64_t) {
@@ -169,9 +169,9 @@ struct FlagField : NumberField {
 struct TextField {
   static constexpr int kAnyWidth = -1;
   static constexpr bool kAnyRest = true;
-  static std::string Parse(ByteReader& r, FieldValue* v) {
+  static Status Parse(ByteReader& r, FieldValue* v) {
     r.GetBytes(r.remaining(), &v->bytes);
-    return {};
+    return Status::Ok();
   }
   static void Append(const FieldValue& v, std::string* out) { AppendBytes(out, v.bytes); }
   static std::string Text(const FieldValue& v, size_t limit, uint64_t missing) {
@@ -199,10 +199,10 @@ struct HexField : TextField {
 
 struct SizedTextField : TextField {
   static constexpr bool kAnyRest = false;
-  static std::string Parse(ByteReader& r, FieldValue* v) {
+  static Status Parse(ByteReader& r, FieldValue* v) {
     uint32_t n;
-    if (!r.GetU32(&n) || !r.GetBytes(n, &v->bytes)) return "a sized string is cut short";
-    return {};
+    if (!r.GetU32(&n) || !r.GetBytes(n, &v->bytes)) return Status::Corrupt("a sized string is cut short");
+    return Status::Ok();
   }
   static void Append(const FieldValue& v, std::string* out) { AppendSized(out, v.bytes); }
   static std::string Text(const FieldValue& v, size_t limit, uint64_t) {
@@ -213,14 +213,14 @@ struct SizedTextField : TextField {
 struct OptTextField {
   static constexpr int kAnyWidth = -1;
   static constexpr bool kAnyRest = false;
-  static std::string Parse(ByteReader& r, FieldValue* v) {
+  static Status Parse(ByteReader& r, FieldValue* v) {
     Bytes tag;
-    if (!r.GetBytes(1, &tag)) return "the set/unset byte is missing";
-    if (tag[0] > 1) return fmt::format("the set/unset byte is {}", tag[0]);
+    if (!r.GetBytes(1, &tag)) return Status::Corrupt("the set/unset byte is missing");
+    if (tag[0] > 1) return Status::Corrupt(fmt::format("the set/unset byte is {}", tag[0]));
     v->number = tag[0];
     r.GetBytes(r.remaining(), &v->bytes);
-    if (tag[0] == 0 && !v->bytes.empty()) return "an unset value has bytes";
-    return {};
+    if (tag[0] == 0 && !v->bytes.empty()) return Status::Corrupt("an unset value has bytes");
+    return Status::Ok();
   }
   static void Append(const FieldValue& v, std::string* out) {
     out->push_back(v.number ? 1 : 0);
@@ -244,20 +244,20 @@ struct OptTextField {
 struct TextListField {
   static constexpr int kAnyWidth = -1;
   static constexpr bool kAnyRest = false;
-  static std::string Parse(ByteReader& r, FieldValue* v) {
+  static Status Parse(ByteReader& r, FieldValue* v) {
     uint32_t count;
-    if (!r.GetU32(&count)) return "the list count is cut short";
-    if (count > r.remaining() / 4) return fmt::format("the list claims {} items", count);
+    if (!r.GetU32(&count)) return Status::Corrupt("the list count is cut short");
+    if (count > r.remaining() / 4) return Status::Corrupt(fmt::format("the list claims {} items", count));
     v->list.clear();
     v->list.reserve(count);
     for (uint32_t i = 0; i < count; ++i) {
       uint32_t n;
       Bytes item;
       if (!r.GetU32(&n) || !r.GetBytes(n, &item))
-        return fmt::format("list item {} is cut short", i);
+        return Status::Corrupt(fmt::format("list item {} is cut short", i));
       v->list.push_back(item);
     }
-    return {};
+    return Status::Ok();
   }
   static void Append(const FieldValue& v, std::string* out) {
     AppendU32(out, v.list.size());
@@ -284,13 +284,13 @@ struct TextListField {
 struct ErrnoDataField {
   static constexpr int kAnyWidth = -1;
   static constexpr bool kAnyRest = false;
-  static std::string Parse(ByteReader& r, FieldValue* v) {
+  static Status Parse(ByteReader& r, FieldValue* v) {
     uint32_t err;
-    if (!r.GetU32(&err)) return "the errno is cut short";
+    if (!r.GetU32(&err)) return Status::Corrupt("the errno is cut short");
     v->number = err;
     r.GetBytes(r.remaining(), &v->bytes);
-    if (err != 0 && !v->bytes.empty()) return "a failed read carries data";
-    return {};
+    if (err != 0 && !v->bytes.empty()) return Status::Corrupt("a failed read carries data");
+    return Status::Ok();
   }
   static void Append(const FieldValue& v, std::string* out) {
     AppendU32(out, v.number);
@@ -317,19 +317,19 @@ struct ErrnoDataField {
 struct UserResultField {
   static constexpr int kAnyWidth = -1;
   static constexpr bool kAnyRest = false;
-  static std::string Parse(ByteReader& r, FieldValue* v) {
+  static Status Parse(ByteReader& r, FieldValue* v) {
     Bytes tag;
-    if (!r.GetBytes(1, &tag)) return "the result tag is missing";
+    if (!r.GetBytes(1, &tag)) return Status::Corrupt("the result tag is missing");
     v->number = tag[0];
     if (tag[0] == 0) {
       r.GetBytes(r.remaining(), &v->bytes);
-      return {};
+      return Status::Ok();
     }
-    if (tag[0] != 1) return fmt::format("the result tag is {}", tag[0]);
+    if (tag[0] != 1) return Status::Corrupt(fmt::format("the result tag is {}", tag[0]));
     uint32_t n;
-    if (!r.GetU32(&n) || !r.GetBytes(n, &v->bytes)) return "the exception type is cut short";
+    if (!r.GetU32(&n) || !r.GetBytes(n, &v->bytes)) return Status::Corrupt("the exception type is cut short");
     r.GetBytes(r.remaining(), &v->message);
-    return {};
+    return Status::Ok();
   }
   static void Append(const FieldValue& v, std::string* out) {
     out->push_back(v.number ? 1 : 0);
@@ -410,8 +410,8 @@ Status ParsePayload(const Layout& layout, Bytes payload, ParsedPayload* out) {
   for (uint8_t i = 0; i < layout.count; ++i) {
     FieldValue& v = out->fields[i];
     v.type = layout.fields[i].type;
-    std::string why = VisitFieldType(v.type, [&](auto t) { return t.Parse(r, &v); });
-    if (!why.empty()) return Status::Corrupt(std::move(why));
+    Status s = VisitFieldType(v.type, [&](auto t) { return t.Parse(r, &v); });
+    if (!s.ok()) return s;
   }
   if (r.remaining() != 0) {
     return Status::Corrupt(fmt::format("{} bytes more than the layout holds", r.remaining()));

@@ -101,15 +101,13 @@ namespace tape {
 
 int Runtime::IoWriteAt(const Site& site, std::string_view bytes) {
   std::string_view r = Perform(site, EffectKind::kIoWrite, bytes, {});
-  if (r.size() != 4) [[unlikely]]
-    BadResult(EffectKind::kIoWrite);
+  if (r.size() != 4) [[unlikely]] BadResult(EffectKind::kIoWrite);
   return int32_t(format::LoadU32(reinterpret_cast<const uint8_t*>(r.data())));
 }
 
 int Runtime::IoErrorAt(const Site& site, std::string_view bytes) {
   std::string_view r = Perform(site, EffectKind::kIoError, bytes, {});
-  if (r.size() != 4) [[unlikely]]
-    BadResult(EffectKind::kIoError);
+  if (r.size() != 4) [[unlikely]] BadResult(EffectKind::kIoError);
   return int32_t(format::LoadU32(reinterpret_cast<const uint8_t*>(r.data())));
 }
 

@@ -93,8 +93,7 @@ std::string Runtime::RandomBitsAt(const Site& site, uint32_t n) {
   format::StoreU32(args, n);
   std::string_view r =
       Perform(site, EffectKind::kRandomBits, {reinterpret_cast<char*>(args), 4}, {});
-  if (r.size() != n) [[unlikely]]
-    BadResult(EffectKind::kRandomBits);
+  if (r.size() != n) [[unlikely]] BadResult(EffectKind::kRandomBits);
   return std::string(r);
 }
 

@@ -73,8 +73,7 @@ std::string_view Runtime::EffectAt(const Site& site, std::string_view name, std:
   EffectKind kind = UserKind(name);
   std::string_view r = Perform(site, kind, args, live);
   // The common case, a returned value: tag 0, then the value's bytes (§13.4).
-  if (!r.empty() && r[0] == '\0') [[likely]]
-    return r.substr(1);
+  if (!r.empty() && r[0] == '\0') [[likely]] return r.substr(1);
   engine::ParsedPayload parsed;
   if (!engine::ParsePayload(engine::UserResultLayout(), format::AsBytes(r), &parsed).ok()) {
     BadResult(kind);

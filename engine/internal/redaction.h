@@ -132,10 +132,11 @@ bool RedactCopies(uint8_t kind, bool args, Bytes payload, const ValueFinder& val
 
 // The longest rule (a glob, a name) a redaction accepts.
 inline constexpr size_t kMaxRuleBytes = 1024;
-// "" if `rule` can be a redaction rule and appear in the header's
+// OK if `rule` can be a redaction rule and appear in the header's
 // `redaction` field (1 to kMaxRuleBytes bytes, no control characters: the
-// field is one line per rule), else what is wrong with it.
-std::string CheckRule(std::string_view rule);
+// field is one line per rule), else InvalidArgument saying what is wrong
+// with it ("is empty", "contains a control character").
+Status CheckRule(std::string_view rule);
 // Adds `line` to a HEAD `redaction` field (§6: one line per rule applied,
 // oldest first). False when the field would exceed its limit (4096 bytes).
 bool AddRedactionLine(std::string* field, std::string_view line);

@@ -113,8 +113,8 @@ int Main(int argc, char** argv, const Program& program) {
       rec.trace_path = v;
     } else if (verb == "record" && arg == "--redact-env") {
       const char* v = value();
-      std::string why = v ? engine::CheckRule(v) : "is missing";
-      if (!why.empty()) return Usage(prog, "--redact-env: the glob " + why + " (e.g. 'API_*')");
+      Status ok = v ? engine::CheckRule(v) : Status::InvalidArgument("is missing");
+      if (!ok.ok()) return Usage(prog, "--redact-env: the glob " + ok.message() + " (e.g. 'API_*')");
       rec.redact_env.push_back(v);
     } else if (verb == "record" && arg == "--force") {
       rec.force = true;

@@ -1,5 +1,6 @@
 #include "engine/internal/redaction.h"
 
+#include <fmt/format.h>
 #include <fnmatch.h>
 #include <xxhash.h>
 
@@ -141,16 +142,18 @@ bool RedactCopies(uint8_t kind, bool args, Bytes payload, const ValueFinder& val
       out);
 }
 
-std::string CheckRule(std::string_view rule) {
-  if (rule.empty()) return "is empty";
+Status CheckRule(std::string_view rule) {
+  if (rule.empty()) return Status::InvalidArgument("is empty");
   if (rule.size() > kMaxRuleBytes) {
-    return "is " + std::to_string(rule.size()) + " bytes long (at most " +
-           std::to_string(kMaxRuleBytes) + ")";
+    return Status::InvalidArgument(
+        fmt::format("is {} bytes long (at most {})", rule.size(), kMaxRuleBytes));
   }
   for (char c : rule) {
-    if (uint8_t(c) < 0x20 || c == 0x7f) return "contains a control character";
+    if (uint8_t(c) < 0x20 || c == 0x7f) {
+      return Status::InvalidArgument("contains a control character");
+    }
   }
-  return "";
+  return Status::Ok();
 }
 
 bool AddRedactionLine(std::string* field, std::string_view line) {

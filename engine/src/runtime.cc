@@ -4,6 +4,7 @@
 
 #include "tape/runtime.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -213,29 +214,33 @@ void Runtime::LockMutex(const Site& site, std::string_view name, std::mutex& m) 
 
 namespace {
 
-// "" for a good user effect name, else what is wrong with it.
-std::string CheckEffectName(std::string_view name) {
-  if (name.empty()) return "a user effect needs a name (e.g. \"db.query\")";
+// OK for a good user effect name, else InvalidArgument with what is wrong
+// with it.
+Status CheckEffectName(std::string_view name) {
+  if (name.empty())
+    return Status::InvalidArgument("a user effect needs a name (e.g. \"db.query\")");
   std::string shown(name.substr(0, 40));
   for (char& c : shown) {
     if (uint8_t(c) < 0x20 || uint8_t(c) >= 0x7f) c = '?';
   }
   if (name.size() > kMaxEffectNameBytes) {
-    return "user effect name '" + shown + "...' is " + std::to_string(name.size()) +
-           " bytes; names are at most " + std::to_string(kMaxEffectNameBytes);
+    return Status::InvalidArgument(
+        fmt::format("user effect name '{}...' is {} bytes; names are at most {}", shown,
+                    name.size(), kMaxEffectNameBytes));
   }
   for (char c : name) {
     if (uint8_t(c) <= 0x20 || uint8_t(c) >= 0x7f) {
-      return "user effect name '" + shown +
-             "' has a space or control byte; use printable ASCII such as \"db.query\"";
+      return Status::InvalidArgument(
+          fmt::format("user effect name '{}' has a space or control byte; use printable ASCII "
+                      "such as \"db.query\"",
+                      shown));
     }
   }
   if (const engine::EffectSpec* e = engine::FindEffectByName(name); e && e->name == name) {
-    std::string message = "'";
-    message.append(name).append("' is a built-in effect; give the user effect another name");
-    return message;
+    return Status::InvalidArgument(
+        fmt::format("'{}' is a built-in effect; give the user effect another name", name));
   }
-  return "";
+  return Status::Ok();
 }
 
 }  // namespace
@@ -285,10 +290,11 @@ EffectKind Runtime::UserKind(std::string_view name) {
   if (it != u.by_name.end()) {
     kind = it->second;
   } else {
-    std::string problem = CheckEffectName(name);
-    if (!problem.empty()) throw std::invalid_argument(problem);
+    Status ok = CheckEffectName(name);
+    if (!ok.ok()) throw std::invalid_argument(ok.message());
     if (u.next == kMaxUserEffectNames) {
-      throw std::invalid_argument("user effect '" + std::string(name) + "': a recording holds at most " +
+      throw std::invalid_argument("user effect '" + std::string(name) +
+                                  "': a recording holds at most " +
                                   std::to_string(kMaxUserEffectNames) +
                                   " distinct effect names; put what varies in the effect's args");
     }

@@ -124,14 +124,14 @@ RunReport Record(const Program& program, const RecordOptions& options) {
   }
   // §6: the header names the redaction rules, never the values.
   for (const std::string& glob : options.redact_env) {
-    std::string why = engine::CheckRule(glob);
-    if (why.empty() &&
-        !engine::AddRedactionLine(&header.redaction, "record --redact-env " + glob)) {
-      why = "takes the header's redaction rules past 4096 bytes; use fewer, broader globs";
+    Status ok = engine::CheckRule(glob);
+    if (ok.ok() && !engine::AddRedactionLine(&header.redaction, "record --redact-env " + glob)) {
+      ok = Status::InvalidArgument(
+          "takes the header's redaction rules past 4096 bytes; use fewer, broader globs");
     }
-    if (!why.empty()) {
+    if (!ok.ok()) {
       report.status = RunReport::Status::kTraceError;
-      report.error = "redact_env: the glob '" + glob + "' " + why;
+      report.error = "redact_env: the glob '" + glob + "' " + ok.message();
       return report;
     }
   }
