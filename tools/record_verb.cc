@@ -60,20 +60,13 @@ Status CheckChaosFlags(const std::string& chaos, const std::optional<uint64_t>& 
 
 int RunRecord(const RecordArgs& args) {
   Result<Program> program = LoadBuiltin(args.program);
-  if (!program.has_value()) return Fail("record", kExitUsage, program.error().message());
+  if (!program.has_value()) return ReportLoadError("record", program.error());
   return RecordProgram("record", *program, args);
 }
 
 int RunScript(const RecordArgs& args) {
   Result<Program> program = LoadScript(args.program);
-  if (!program.has_value()) {
-    const Status& e = program.error();
-    if (e.code() == StatusCode::kScriptError) {
-      std::cerr << e.message() << (e.message().ends_with("\n") ? "" : "\n");
-      return kExitScript;
-    }
-    return Fail("run", kExitUsage, e.message());
-  }
+  if (!program.has_value()) return ReportLoadError("run", program.error());
   return RecordProgram("run", *program, args);
 }
 

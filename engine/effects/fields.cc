@@ -16,16 +16,11 @@ using format::ByteReader;
 
 // --- helpers shared by the field types ----------------------------------------
 
-void AppendU32(std::string* out, uint64_t v) {
-  char b[4] = {char(v), char(v >> 8), char(v >> 16), char(v >> 24)};
-  out->append(b, 4);
-}
+using format::AppendU64;
 
-void AppendU64(std::string* out, uint64_t v) {
-  char b[8];
-  format::StoreU64(reinterpret_cast<uint8_t*>(b), v);
-  out->append(b, 8);
-}
+// A u32 field's bytes: its number's low 32 bits (an i32 errno is stored as
+// its two's complement).
+void AppendU32(std::string* out, uint64_t v) { format::AppendU32(out, uint32_t(v)); }
 
 void AppendBytes(std::string* out, Bytes b) { out->append(AsChars(b)); }
 
@@ -86,14 +81,17 @@ struct NumberField {
   static void Rewrite(FieldValue*, PartRewriter&) {}
 };
 
+// Reads a 4-byte number; `cut_short` says what is missing when it is.
+Status ParseU32(ByteReader& r, FieldValue* v, const char* cut_short) {
+  uint32_t n;
+  if (!r.GetU32(&n)) return Status::Corrupt(cut_short);
+  v->number = n;
+  return Status::Ok();
+}
+
 struct U32Field : NumberField {
   static constexpr int kAnyWidth = 4;
-  static Status Parse(ByteReader& r, FieldValue* v) {
-    uint32_t n;
-    if (!r.GetU32(&n)) return Status::Corrupt("a u32 is cut short");
-    v->number = n;
-    return Status::Ok();
-  }
+  static Status Parse(ByteReader& r, FieldValue* v) { return ParseU32(r, v, "a u32 is cut short"); }
   static void Append(const FieldValue& v, std::string* out) { AppendU32(out, v.number); }
   static std::string Text(const FieldValue& v, size_t, uint64_t) {
     return std::to_string(v.number);
@@ -102,10 +100,7 @@ struct U32Field : NumberField {
 
 struct I32Field : U32Field {
   static Status Parse(ByteReader& r, FieldValue* v) {
-    uint32_t n;
-    if (!r.GetU32(&n)) return Status::Corrupt("an i32 is cut short");
-    v->number = n;
-    return Status::Ok();
+    return ParseU32(r, v, "an i32 is cut short");
   }
   static std::string Text(const FieldValue& v, size_t, uint64_t) {
     return std::to_string(int32_t(v.number));
@@ -115,10 +110,7 @@ struct I32Field : U32Field {
 
 struct ErrnoField : U32Field {
   static Status Parse(ByteReader& r, FieldValue* v) {
-    uint32_t n;
-    if (!r.GetU32(&n)) return Status::Corrupt("an errno is cut short");
-    v->number = n;
-    return Status::Ok();
+    return ParseU32(r, v, "an errno is cut short");
   }
   static std::string Text(const FieldValue& v, size_t, uint64_t) { return ErrnoText(v.number); }
   static void Json(const FieldValue& v, bool, JsonOut& j) {
@@ -201,7 +193,8 @@ struct SizedTextField : TextField {
   static constexpr bool kAnyRest = false;
   static Status Parse(ByteReader& r, FieldValue* v) {
     uint32_t n;
-    if (!r.GetU32(&n) || !r.GetBytes(n, &v->bytes)) return Status::Corrupt("a sized string is cut short");
+    if (!r.GetU32(&n) || !r.GetBytes(n, &v->bytes))
+      return Status::Corrupt("a sized string is cut short");
     return Status::Ok();
   }
   static void Append(const FieldValue& v, std::string* out) { AppendSized(out, v.bytes); }
@@ -247,7 +240,8 @@ struct TextListField {
   static Status Parse(ByteReader& r, FieldValue* v) {
     uint32_t count;
     if (!r.GetU32(&count)) return Status::Corrupt("the list count is cut short");
-    if (count > r.remaining() / 4) return Status::Corrupt(fmt::format("the list claims {} items", count));
+    if (count > r.remaining() / 4)
+      return Status::Corrupt(fmt::format("the list claims {} items", count));
     v->list.clear();
     v->list.reserve(count);
     for (uint32_t i = 0; i < count; ++i) {
@@ -327,7 +321,8 @@ struct UserResultField {
     }
     if (tag[0] != 1) return Status::Corrupt(fmt::format("the result tag is {}", tag[0]));
     uint32_t n;
-    if (!r.GetU32(&n) || !r.GetBytes(n, &v->bytes)) return Status::Corrupt("the exception type is cut short");
+    if (!r.GetU32(&n) || !r.GetBytes(n, &v->bytes))
+      return Status::Corrupt("the exception type is cut short");
     r.GetBytes(r.remaining(), &v->message);
     return Status::Ok();
   }

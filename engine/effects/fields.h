@@ -59,11 +59,11 @@ struct Layout {
 // the caller's values (to append).
 struct FieldValue {
   FieldType type = FieldType::kU32;
-  uint64_t number = 0;      // numbers, errnos, flags, the set/unset and threw tags
-  Bytes bytes;              // text, hex, sized text, an optional's value,
-                            // errno+data's data, a user result's value or type
-  Bytes message;            // a user result's exception message
-  std::vector<Bytes> list;  // list items
+  uint64_t number = 0;        // numbers, errnos, flags, the set/unset and threw tags
+  Bytes bytes{};              // text, hex, sized text, an optional's value,
+                              // errno+data's data, a user result's value or type
+  Bytes message{};            // a user result's exception message
+  std::vector<Bytes> list{};  // list items
 };
 
 struct ParsedPayload {
