@@ -9,12 +9,12 @@
 //       Field<&FsList::names>(FieldType::kTextList, "names")};
 //
 // A field binds one member, the whole struct (Whole<T>: a result that is a
-// single value), or two members for a field of two parts (errno+data: the
-// errno, then the data). Members convert by their C++ type: integers,
-// enums and bools to numbers; std::string and std::string_view to bytes;
-// std::optional<std::string> to a set/unset value; std::vector<std::string>
-// to a list; a vector of (name, value) pairs to a list of "name: value"
-// lines (HTTP headers).
+// single value), two members for a field of two parts (errno+data: the
+// errno, then the data), or members the effect converts itself (Custom).
+// Members convert by their C++ type: integers, enums and bools to numbers;
+// std::string and std::string_view to bytes; std::optional<std::string> to a
+// set/unset value; std::vector<std::string> to a list; a vector of (name,
+// value) pairs to a list of "name: value" lines (HTTP headers).
 //
 // effect.h makes typed live implementations, chaos perturbations and
 // runtime calls out of these bindings.
@@ -192,6 +192,17 @@ constexpr auto Field(FieldType type, const char* name) {
   using S = typename bind_detail::MemberOf<decltype(M)>::Class;
   return FieldBinding<S>{
       {type, name}, false, &bind_detail::Load<S, M, More...>, &bind_detail::Store<S, M, More...>};
+}
+
+// A field whose members the effect converts itself: `load` sets the field's
+// value from the struct (its derived bytes in `storage`), `store` sets the
+// struct from the field and returns false when the value is not one the
+// struct can hold (proc.run's argv and env share one list).
+template <class S>
+constexpr FieldBinding<S> Custom(FieldType type, const char* name,
+                                 void (*load)(const S&, FieldValue*, BindStorage*),
+                                 bool (*store)(const FieldValue&, S*)) {
+  return {{type, name}, false, load, store};
 }
 
 // A field bound to a whole value (a result that is one int64_t, one string).

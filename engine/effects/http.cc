@@ -8,6 +8,7 @@
 
 #include "engine/effects/bind.h"
 #include "engine/effects/http_client.h"
+#include "engine/effects/printable.h"
 #include "engine/effects/registry.h"
 #include "engine/effects/script.h"
 
@@ -33,42 +34,33 @@ bool HasLineBreakOrNul(const std::string& s) {
   return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos;
 }
 
-// A short, printable excerpt of `s` for a message.
-std::string Shown(const std::string& s) {
-  std::string out = s.substr(0, 80);
-  for (char& c : out) {
-    if (uint8_t(c) < 0x20 || uint8_t(c) == 0x7f) c = '?';
-  }
-  return out + (s.size() > 80 ? "..." : "");
-}
-
 // OK when the request can be sent, else InvalidArgument with what is wrong
 // (or IoError when the HTTP client cannot be loaded to check the URL).
 Status Check(const HttpRequest& r) {
   bool known = false;
   for (const char* m : kMethods) known = known || r.method == m;
   if (!known) {
-    return Status::InvalidArgument("unknown method '" + Shown(r.method) +
+    return Status::InvalidArgument("unknown method '" + Excerpt(r.method) +
                                    "' (use GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS)");
   }
   if (r.url.empty()) return Status::InvalidArgument("the URL is empty");
   if (HasLineBreakOrNul(r.url)) {
-    return Status::InvalidArgument("the URL '" + Shown(r.url) + "' contains a line break");
+    return Status::InvalidArgument("the URL '" + Excerpt(r.url) + "' contains a line break");
   }
   std::string scheme;
   Status url = CheckUrl(r.url, &scheme);
   if (url.code() == StatusCode::kIoError) return url;  // no client to ask
   if (!url.ok()) {
-    return Status::InvalidArgument("malformed URL '" + Shown(r.url) + "' (" + url.message() +
+    return Status::InvalidArgument("malformed URL '" + Excerpt(r.url) + "' (" + url.message() +
                                    "); expected e.g. http://host:port/path");
   }
   if (scheme != "http" && scheme != "https") {
-    return Status::InvalidArgument("URL '" + Shown(r.url) + "' is not http:// or https://");
+    return Status::InvalidArgument("URL '" + Excerpt(r.url) + "' is not http:// or https://");
   }
   for (const auto& [name, value] : r.headers) {
     if (name.empty() || name.find_first_of(": \t") != std::string::npos ||
         HasLineBreakOrNul(name)) {
-      return Status::InvalidArgument("bad header name '" + Shown(name) + "'");
+      return Status::InvalidArgument("bad header name '" + Excerpt(name) + "'");
     }
     if (HasLineBreakOrNul(value)) {
       return Status::InvalidArgument("header " + name + " has a line break in its value");

@@ -30,6 +30,14 @@ std::string Quote(std::string_view s, size_t limit, uint64_t missing) {
 
 }  // namespace
 
+std::string Excerpt(std::string_view s) {
+  std::string out(s.substr(0, 80));
+  for (char& c : out) {
+    if (uint8_t(c) < 0x20 || uint8_t(c) == 0x7f) c = '?';
+  }
+  return out + (s.size() > 80 ? "..." : "");
+}
+
 std::string HexPrefix(Bytes b, size_t limit) {
   static const char kDigits[] = "0123456789abcdef";
   std::string out;

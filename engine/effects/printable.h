@@ -30,6 +30,10 @@ std::string EscapeText(std::string_view text, bool keep_lines, bool quoting = fa
 // passed a prefix of a long payload).
 std::string Printable(Bytes bytes, size_t limit = 48, uint64_t missing = 0);
 
+// A short, printable excerpt of `s` for a message: its first 80 bytes,
+// control bytes as '?', "..." when cut.
+std::string Excerpt(std::string_view s);
+
 // The first bytes of `b` in hex, at most `limit` digits, "…" when cut.
 std::string HexPrefix(Bytes b, size_t limit);
 

@@ -6,6 +6,7 @@
 #include <csignal>
 
 #include "engine/effects/bind.h"
+#include "engine/effects/printable.h"
 #include "engine/effects/proc_spawn.h"
 #include "engine/effects/registry.h"
 #include "engine/effects/script.h"
@@ -14,8 +15,41 @@ namespace tape::engine {
 
 namespace {
 
+// argv's list holds the command's words, then, when the request gives an
+// environment, an item of one NUL byte (which no word can be) and the
+// variables as "NAME=value" items (specs/trace-format.md §13).
+constexpr std::string_view kEnvSeparator("\0", 1);
+
+void LoadArgv(const ProcRequest& r, FieldValue* v, BindStorage* storage) {
+  v->list.clear();
+  for (const std::string& word : r.argv) v->list.push_back(format::AsBytes(word));
+  if (!r.env) return;
+  v->list.push_back(format::AsBytes(kEnvSeparator));
+  for (const auto& [name, value] : *r.env) {
+    v->list.push_back(format::AsBytes(storage->emplace_front(name + "=" + value)));
+  }
+}
+
+bool StoreArgv(const FieldValue& v, ProcRequest* r) {
+  r->argv.clear();
+  r->env.reset();
+  for (Bytes b : v.list) {
+    std::string_view item = format::AsChars(b);
+    if (r->env) {
+      size_t eq = item.find('=');
+      if (eq == 0 || eq == std::string_view::npos) return false;
+      r->env->emplace_back(std::string(item.substr(0, eq)), std::string(item.substr(eq + 1)));
+    } else if (item == kEnvSeparator) {
+      r->env.emplace();
+    } else {
+      r->argv.emplace_back(item);
+    }
+  }
+  return true;
+}
+
 constexpr Fields<ProcRequest> kRequest{
-    Field<&ProcRequest::argv>(FieldType::kTextList, "argv").Key(),
+    Custom<ProcRequest>(FieldType::kTextList, "argv", LoadArgv, StoreArgv).Key(),
     Field<&ProcRequest::timeout_ms>(FieldType::kU32, "timeout_ms"),
     Field<&ProcRequest::stdin_data>(FieldType::kText, "stdin")};
 constexpr Fields<ProcResult> kResult{
@@ -37,6 +71,19 @@ Status Check(const ProcRequest& r) {
       return Status::InvalidArgument("argument " + std::to_string(i) + " contains a NUL byte");
     }
   }
+  if (r.env) {
+    for (const auto& [name, value] : *r.env) {
+      if (name.empty()) return Status::InvalidArgument("an environment variable's name is empty");
+      if (name.find_first_of(std::string_view("=\0", 2)) != std::string::npos) {
+        return Status::InvalidArgument("the environment variable name '" + Excerpt(name) +
+                                       "' contains '=' or a NUL byte");
+      }
+      if (value.find('\0') != std::string::npos) {
+        return Status::InvalidArgument("the value of environment variable " + Excerpt(name) +
+                                       " contains a NUL byte");
+      }
+    }
+  }
   if (r.timeout_ms > kMaxProcTimeoutMs) {
     return Status::InvalidArgument("timeout " + std::to_string(r.timeout_ms) +
                                    " ms is out of range (0.." + std::to_string(kMaxProcTimeoutMs) +
@@ -55,6 +102,40 @@ constexpr Perturbation kChaos[] = {
 };
 
 // --- scripts (specs/language.md §8.3) ----------------------------------------------
+
+// proc.run's "env" option: a map of the command's whole environment.
+std::vector<std::pair<std::string, std::string>> EnvOption(const Value& env) {
+  if (!env.is_map()) {
+    lang::Fault(std::string("proc.run(): the option \"env\" must be a map of the command's "
+                            "environment such as {\"PATH\": \"/usr/bin:/bin\"}, got ") +
+                lang::TypeName(env.type()));
+  }
+  lang::CheckElements(static_cast<int64_t>(env.map().size()));
+  std::vector<std::pair<std::string, std::string>> vars;
+  vars.reserve(env.map().size());
+  for (const auto& [name, value] : env.map().entries()) {
+    if (!name.is_string()) {
+      lang::Fault("proc.run(): environment variable names are strings, got the " +
+                  std::string(lang::TypeName(name.type())) + " key " + lang::Describe(name));
+    }
+    const std::string& n = name.str();
+    if (n.empty() || n.find('=') != std::string::npos || n.find('\0') != std::string::npos) {
+      lang::Fault("proc.run(): " + Quoted(n) +
+                  " cannot be an environment variable's name (it is empty or holds '=' or a NUL "
+                  "byte)");
+    }
+    if (!value.is_string()) {
+      lang::Fault("proc.run(): the value of environment variable " + Quoted(n) + " is " +
+                  Article(value) + "; values are strings (convert with str())");
+    }
+    if (value.str().find('\0') != std::string::npos) {
+      lang::Fault("proc.run(): the value of environment variable " + Quoted(n) +
+                  " contains a NUL byte");
+    }
+    vars.emplace_back(n, value.str());
+  }
+  return vars;
+}
 
 // proc.run(argv[, options]).
 ProcRequest RequestOf(const Value& argv, const Value* options) {
@@ -88,8 +169,12 @@ ProcRequest RequestOf(const Value& argv, const Value* options) {
   }
   if (options != nullptr) {
     ForEachOption(
-        "proc.run", *options, "\"stdin\" and \"timeout_ms\"",
+        "proc.run", *options, "\"stdin\", \"timeout_ms\" and \"env\"",
         [&](const std::string& key, const Value& v) {
+          if (key == "env") {
+            request.env = EnvOption(v);
+            return true;
+          }
           if (key == "stdin") {
             if (!v.is_string()) {
               lang::Fault(std::string("proc.run(): the option \"stdin\" must be a string, got ") +

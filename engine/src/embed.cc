@@ -3,13 +3,15 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "engine/internal/chaos.h"
-#include "engine/src/hunt.h"
 #include "engine/internal/redaction.h"
+#include "engine/internal/signals.h"
 #include "engine/internal/std_streams.h"
+#include "engine/src/hunt.h"
 
 namespace tape {
 
@@ -86,6 +88,10 @@ int Main(int argc, char** argv, const Program& program) {
   if (verb != "record" && verb != "replay" && verb != "rerun" && verb != "hunt") {
     return Usage(prog, "unknown command '" + std::string(verb) + "'");
   }
+  // As `tape record` (tools/main.cc): SIGINT, SIGTERM and SIGHUP wait for
+  // the handlers that finish the trace with them.
+  std::optional<engine::BlockTerminatingSignals> hold;
+  if (verb == "record") hold.emplace();
   bool records = verb == "record" || verb == "hunt";  // takes ARGS and --chaos
   RecordOptions rec;
   ReplayOptions rep;
