@@ -77,7 +77,11 @@ class JsonBuilder final : public engine::JsonOut {
   void Int(int64_t n) override { Put(n); }
   void Uint(uint64_t n) override { Put(n); }
   void Bytes(format::Bytes b, bool cut) override { Put(BytesJson(format::AsChars(b), cut)); }
-  void Hex(format::Bytes b) override { Put({{"hex", HexDigits(format::AsChars(b))}}); }
+  void Hex(format::Bytes b, bool cut) override {
+    nlohmann::ordered_json j = {{"hex", HexDigits(format::AsChars(b))}};
+    if (cut) j = {{"truncated", true}, {"prefix", j}};
+    Put(std::move(j));
+  }
   void BeginObject() override { Open(nlohmann::ordered_json::object()); }
   void Key(std::string_view key) override { key_ = key; }
   void EndObject() override { Close(); }

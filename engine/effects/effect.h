@@ -78,6 +78,11 @@ struct Perturbation {
   // Performed, then the result changed in place; false: kept as it is
   // (nothing to change, a failed read), and not perturbed.
   bool (*change_result)(std::string* result, ChaosDraw& draw) = nullptr;
+  // With `replace`: the time a faked timeout stands for, from the call's
+  // args (the request's timeout), so that time passes for the program
+  // (specs/chaos.md §3): the recorder records it as the call's duration and
+  // moves later clock.now readings on by it. nullptr: no wait.
+  uint64_t (*waits_ns)(Bytes args) = nullptr;
 };
 
 // The exception type a perturbed user-defined effect throws (as
@@ -172,6 +177,20 @@ constexpr Perturbation Replace(const char* name, Make) {
             out->clear();
             Encode(kResult, StructOf<kResult>(Make{}()), out);
           }};
+}
+
+// Perturbation "name" of a call that waits up to the args' `kTimeoutMs`
+// milliseconds: not performed, its result is make(), and it stands for
+// that whole wait (Perturbation::waits_ns).
+template <const auto& kArgs, const auto& kResult, auto kTimeoutMs, class Make>
+constexpr Perturbation ReplaceTimedOut(const char* name, Make make) {
+  Perturbation p = Replace<kResult>(name, make);
+  p.waits_ns = [](Bytes args) -> uint64_t {
+    StructOf<kArgs> a{};
+    if (!Decode(kArgs, args, &a)) return 0;
+    return uint64_t(a.*kTimeoutMs) * 1000000;
+  };
+  return p;
 }
 
 // The same, with the result made from the call's args: make(args).

@@ -178,7 +178,7 @@ struct HexField : TextField {
     return fmt::format("{} bytes {}{}", v.bytes.size() + missing, HexPrefix(v.bytes, limit),
                        missing && v.bytes.size() * 2 <= limit ? "…" : "");
   }
-  static void Json(const FieldValue& v, bool, JsonOut& j) { j.Hex(v.bytes); }
+  static void Json(const FieldValue& v, bool cut, JsonOut& j) { j.Hex(v.bytes, cut); }
   // Keeps its length: random.bits(n) returns exactly n bytes.
   static void Rewrite(FieldValue* v, PartRewriter& rw) {
     Bytes now = rw(v->bytes);

@@ -115,7 +115,9 @@ class JsonOut {
   virtual void Int(int64_t n) = 0;
   virtual void Uint(uint64_t n) = 0;
   virtual void Bytes(format::Bytes b, bool cut) = 0;
-  virtual void Hex(format::Bytes b) = 0;
+  // Always hex (random bytes that happen to be text are still bytes);
+  // `cut` marks a prefix as Bytes does.
+  virtual void Hex(format::Bytes b, bool cut) = 0;
   virtual void BeginObject() = 0;
   virtual void Key(std::string_view key) = 0;
   virtual void EndObject() = 0;

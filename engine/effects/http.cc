@@ -80,7 +80,8 @@ HttpResponse Live(LiveEnv&, const HttpRequest& request) { return PerformHttp(req
 constexpr Perturbation kChaos[] = {
     Replace<kResponse>("refused",
                        [] { return HttpResponse{.error = "Couldn't connect to server"}; }),
-    Replace<kResponse>("timeout", [] { return HttpResponse{.error = "Timeout was reached"}; }),
+    ReplaceTimedOut<kRequest, kResponse, &HttpRequest::timeout_ms>(
+        "timeout", [] { return HttpResponse{.error = "Timeout was reached"}; }),
     Replace<kResponse>("unavailable", [] { return HttpResponse{.status = 503}; }),
 };
 

@@ -96,7 +96,7 @@ ProcResult Live(LiveEnv&, const ProcRequest& request) { return RunCommand(reques
 
 constexpr Perturbation kChaos[] = {
     Replace<kResult>("nostart", [] { return ProcResult{.exit_code = -1, .start_error = ENOENT}; }),
-    Replace<kResult>(
+    ReplaceTimedOut<kRequest, kResult, &ProcRequest::timeout_ms>(
         "timeout",
         [] { return ProcResult{.exit_code = -1, .signal = SIGKILL, .timed_out = true}; }),
 };

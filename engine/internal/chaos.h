@@ -75,9 +75,12 @@ class Chaos {
   // effect's function is never run: its perturbations replace the result),
   // and returns the encoded result to record (a view of `scratch` or
   // env.small). `*perturbed` is false when `p` did not apply (a truncation
-  // of a failed read): the result is then the real one.
+  // of a failed read): the result is then the real one. `*waited_ns` (when
+  // given) is the wait a faked timeout stands for (Perturbation::waits_for),
+  // else 0.
   std::string_view Apply(const Perturbation& p, EffectKind kind, LiveEnv& env,
-                         std::string_view args, std::string* scratch, bool* perturbed);
+                         std::string_view args, std::string* scratch, bool* perturbed,
+                         uint64_t* waited_ns = nullptr);
 
  private:
   const Perturbation* Pick(uint8_t kind);

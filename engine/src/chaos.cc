@@ -176,9 +176,12 @@ const Perturbation* Chaos::Pick(uint8_t kind) {
 }
 
 std::string_view Chaos::Apply(const Perturbation& p, EffectKind kind, LiveEnv& env,
-                              std::string_view args, std::string* scratch, bool* perturbed) {
+                              std::string_view args, std::string* scratch, bool* perturbed,
+                              uint64_t* waited_ns) {
   *perturbed = true;
+  if (waited_ns != nullptr) *waited_ns = 0;
   if (p.replace != nullptr) {
+    if (p.waits_ns != nullptr && waited_ns != nullptr) *waited_ns = p.waits_ns(AsBytes(args));
     p.replace(AsBytes(args), scratch);
     return *scratch;
   }
