@@ -50,23 +50,15 @@ int RunRerun(const RerunArgs& in) {
     }
     return fail(kExitTrace, opened.error().message() + hint);
   }
-  Result<Program> program = Status::InvalidArgument("no program");
-  if (args.program.empty()) {
-    program = LoadFromTrace((*opened)->header());
-  } else if (programs::FindBuiltin(args.program)) {
-    program = LoadBuiltin(args.program);
-  } else {
-    program = LoadScript(args.program);
-  }
+  Result<Program> program =
+      args.program.empty() ? LoadFromTrace((*opened)->header()) : LoadNamed(args.program);
   opened->reset();  // Rerun opens the trace itself
   if (!program.has_value()) {
-    const Status& e = program.error();
-    if (e.code() == StatusCode::kScriptError) {
-      if (args.json) std::cout << engine::RerunErrorJson(args.trace, kExitScript, e.message()) << std::endl;
-      std::cerr << e.message() << (e.message().ends_with("\n") ? "" : "\n");
-      return kExitScript;
+    int code = ReportLoadError("rerun", program.error());
+    if (args.json) {
+      std::cout << engine::RerunErrorJson(args.trace, code, program.error().message()) << std::endl;
     }
-    return fail(kExitUsage, e.message());
+    return code;
   }
   RerunOptions options;
   options.trace_path = args.trace;

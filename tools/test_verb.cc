@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "engine/programs/programs.h"
-#include "engine/src/trace_suite.h"
+#include "engine/internal/trace_suite.h"
 #include "tools/cli.h"
 
 namespace tape::cli {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "engine/src/effect_text.h"
+#include "engine/internal/effect_text.h"
 #include "engine/src/recorder.h"
 #include "engine/src/replayer.h"
 #include "engine/src/unlocked.h"
@@ -32,7 +32,7 @@ Direction DirectionOf(uint8_t kind) {
 // fields, or all of the args for a user-defined effect.
 bool Keyed(uint8_t kind) {
   const EffectSpec* spec = FindEffect(kind);
-  return spec == nullptr || spec->key_fields != 0;
+  return spec == nullptr || spec->args.keys != 0;
 }
 
 bool Same(Bytes a, Bytes b) {
@@ -45,13 +45,14 @@ bool SameKey(uint8_t kind, Bytes a, Bytes b) {
   if (Same(a, b)) return true;
   const EffectSpec* spec = FindEffect(kind);
   if (spec == nullptr) return false;  // a user effect: the args are the key
-  if (spec->key_fields == 0) return true;
+  if (spec->args.keys == 0) return true;
   ParsedPayload pa, pb;
-  if (!ParsePayload(spec->args, a, &pa).empty() || !ParsePayload(spec->args, b, &pb).empty()) {
+  if (!ParsePayload(spec->args.layout, a, &pa).ok() ||
+      !ParsePayload(spec->args.layout, b, &pb).ok()) {
     return false;
   }
   for (uint8_t i = 0; i < pa.count; ++i) {
-    if (!(spec->key_fields & (1u << i))) continue;
+    if (!(spec->args.keys & (1u << i))) continue;
     const FieldValue &x = pa.fields[i], &y = pb.fields[i];
     if (!Same(x.bytes, y.bytes) || x.list.size() != y.list.size()) return false;
     for (size_t j = 0; j < x.list.size(); ++j) {
@@ -59,48 +60,6 @@ bool SameKey(uint8_t kind, Bytes a, Bytes b) {
     }
   }
   return true;
-}
-
-// A result with the layout's fields at zero and its rest empty: "success"
-// for an output the recording does not have.
-std::string DefaultResult(const Layout& layout) {
-  std::string r;
-  for (uint8_t i = 0; i < layout.count; ++i) {
-    switch (layout.fields[i].type) {
-      case FieldType::kU32:
-      case FieldType::kI32:
-      case FieldType::kErrno:
-      case FieldType::kSizedText:
-      case FieldType::kTextList:
-      case FieldType::kErrnoData:
-        r.append(4, '\0');
-        break;
-      case FieldType::kU64:
-      case FieldType::kTimeNs:
-        r.append(8, '\0');
-        break;
-      case FieldType::kFlag:
-      case FieldType::kOptText:
-      case FieldType::kUserResult:
-        r.push_back('\0');
-        break;
-      case FieldType::kText:
-      case FieldType::kHex:
-        break;
-    }
-  }
-  return r;
-}
-
-// Makes a recorded result fit the call it serves: random.bits(n) gets n
-// bytes, the recorded ones cut or extended with zeros. Says so in `served`.
-void FitResult(EffectKind kind, std::string_view args, std::string* result, std::string* served) {
-  if (kind != EffectKind::kRandomBits || args.size() != 4) return;
-  size_t n = format::LoadU32(reinterpret_cast<const uint8_t*>(args.data()));
-  if (result->size() == n) return;
-  *served += ", " + std::string(result->size() < n ? "extended with zero bytes" : "cut") + " to " +
-             std::to_string(n) + " bytes";
-  result->resize(n, '\0');
 }
 
 }  // namespace
@@ -547,7 +506,11 @@ std::string_view Rerunner::Input(Lane& lane, const Site& site, EffectKind kind,
     ++summary_->adjusted;
     std::string served = "the recorded result of " + Describe(e.kind, AsBytes(e.args), e.site) +
                          " (seq " + std::to_string(e.seq) + ")";
-    FitResult(kind, args, &lane.result, &served);
+    // The recorded result made to fit the call (random.bits(n): n bytes).
+    const EffectSpec* spec = FindEffect(k);
+    if (spec != nullptr && spec->rerun_fit != nullptr) {
+      spec->rerun_fit(AsBytes(args), &lane.result, &served);
+    }
     Note(DescribeNow(kind, AsBytes(args), site) + " was served " + served);
   }
   Consume(recorded, i);
@@ -635,7 +598,7 @@ std::string_view Rerunner::Output(Lane& lane, const Site& site, EffectKind kind,
       g.added_bytes = args;
     }
     if (live_result.empty()) {
-      lane.result = DefaultResult(spec->result);
+      lane.result = ZeroPayload(spec->result.layout);
       live_result = lane.result;
     }
     Append(lane, site, kind, AsBytes(args), AsBytes(live_result));

@@ -1,4 +1,4 @@
-#include "engine/src/trace_suite.h"
+#include "engine/internal/trace_suite.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -19,7 +19,7 @@
 
 #include "engine/internal/rerun_report.h"
 #include "engine/src/hunt.h"
-#include "engine/src/run_command.h"
+#include "engine/effects/proc_spawn.h"
 #include "format/trace_reader.h"
 
 namespace tape::engine {

@@ -21,9 +21,7 @@
 #include <tuple>
 #include <vector>
 
-#include "engine/src/live_effects.h"
-#include "engine/src/run_command.h"
-#include "engine/src/service_codec.h"
+#include "engine/effects/proc_spawn.h"
 
 extern char** environ;
 
@@ -226,19 +224,6 @@ ProcResult RunCommand(const ProcRequest& request) {
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
   return result;
-}
-
-std::string_view LiveProcRun(LiveEnv&, Bytes args, std::string* result) {
-  result->clear();
-  ProcRequest request;
-  ProcResult outcome;
-  if (!DecodeProcRequest(args, &request)) {
-    outcome.start_error = EINVAL;  // the runtime encoded it: cannot happen
-  } else {
-    outcome = RunCommand(request);
-  }
-  EncodeProcResult(outcome, result);
-  return *result;
 }
 
 }  // namespace tape::engine

@@ -15,8 +15,8 @@
 // is replaced by it with rename(2), so the old trace stays whole until the
 // new one is. Temporary files are removed otherwise.
 
-#ifndef TAPE_ENGINE_TRACE_SUITE_H_
-#define TAPE_ENGINE_TRACE_SUITE_H_
+#ifndef TAPE_ENGINE_INTERNAL_TRACE_SUITE_H_
+#define TAPE_ENGINE_INTERNAL_TRACE_SUITE_H_
 
 #include <cstdint>
 #include <functional>
@@ -60,4 +60,4 @@ int RunSuite(const std::vector<std::string>& traces, const SuiteOptions& options
 
 }  // namespace tape::engine
 
-#endif  // TAPE_ENGINE_TRACE_SUITE_H_
+#endif  // TAPE_ENGINE_INTERNAL_TRACE_SUITE_H_
