@@ -1,6 +1,8 @@
 #include "format/partial_outputs.h"
 
 #include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -20,6 +22,15 @@ struct Slot {
 Slot g_slots[kMaxPartialOutputs];
 
 }  // namespace
+
+int CreateTempFile(std::string* pattern) {
+  int fd = ::mkstemp(pattern->data());
+  if (fd < 0) return -1;
+  mode_t mask = ::umask(0);
+  ::umask(mask);
+  (void)::fchmod(fd, 0644 & ~mask);
+  return fd;
+}
 
 int RememberPartialOutput(const std::string& path) {
   if (path.empty() || path.size() >= PATH_MAX) return -1;

@@ -15,6 +15,13 @@ namespace tape::format {
 
 inline constexpr int kMaxPartialOutputs = 8;
 
+// Creates a new file named after `pattern`, whose last six characters are
+// XXXXXX and are replaced as mkstemp does: never an existing file, nor a
+// link planted at a name another user could guess. The file gets the mode a
+// recorded trace gets (0644 less the umask), not mkstemp's 0600, since it is
+// renamed into place when complete. Returns the descriptor, or -1 with errno.
+int CreateTempFile(std::string* pattern);
+
 // Remembers `path` until ForgetPartialOutput(slot). Returns the slot, or -1
 // when it could not be remembered. Thread-safe.
 int RememberPartialOutput(const std::string& path);

@@ -21,10 +21,12 @@ namespace tape::cli {
 
 namespace {
 
-// "dir/.name.tape-export-PID": beside the output, so the rename is atomic.
+// "dir/.name.tape-export-XXXXXX", the pattern of the temporary file
+// (CreateTempFile): beside the output, so the rename is atomic, and a name
+// another user cannot guess, so no link planted there can redirect the export.
 std::string TempBeside(const std::string& path) {
   std::filesystem::path p(path);
-  std::string name = "." + p.filename().string() + ".tape-export-" + std::to_string(::getpid());
+  std::string name = "." + p.filename().string() + ".tape-export-XXXXXX";
   return (p.parent_path() / name).string();
 }
 
@@ -65,7 +67,17 @@ int RunExport(const ExportArgs& args) {
   }
 
   std::string temp = to_stdout ? "" : TempBeside(args.out);
-  std::FILE* file = to_stdout ? stdout : std::fopen(temp.c_str(), "wb");
+  std::FILE* file = stdout;
+  if (!to_stdout) {
+    int fd = format::CreateTempFile(&temp);
+    file = fd < 0 ? nullptr : ::fdopen(fd, "wb");
+    if (fd >= 0 && file == nullptr) {
+      int err = errno;
+      ::close(fd);
+      ::unlink(temp.c_str());
+      errno = err;
+    }
+  }
   if (file == nullptr) {
     return Fail("export", kExitTrace, Status::FromErrno("cannot write " + args.out, errno).message());
   }

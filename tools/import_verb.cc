@@ -24,7 +24,7 @@ namespace {
 
 Status WriteWholeFile(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::string temp = path + ".tmp-XXXXXX";
-  int fd = ::mkstemp(temp.data());
+  int fd = format::CreateTempFile(&temp);
   if (fd < 0) return Status::FromErrno("cannot create a temporary file beside " + path, errno);
   format::PartialOutput partial(temp);  // removed if a signal ends the import
   auto fail = [&](const std::string& what, int err) {
@@ -39,10 +39,6 @@ Status WriteWholeFile(const std::string& path, const std::vector<uint8_t>& bytes
     if (n <= 0) return fail("cannot write " + temp, n < 0 ? errno : EIO);
     done += size_t(n);
   }
-  // mkstemp makes the file private; give it the mode a recorded trace gets.
-  mode_t mask = ::umask(0);
-  ::umask(mask);
-  if (::fchmod(fd, 0644 & ~mask) != 0) return fail("cannot set the mode of " + temp, errno);
   if (::fsync(fd) != 0) return fail("cannot write " + temp, errno);
   if (::close(fd) != 0) {
     int err = errno;
