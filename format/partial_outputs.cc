@@ -1,6 +1,7 @@
 #include "format/partial_outputs.h"
 
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,15 +24,6 @@ Slot g_slots[kMaxPartialOutputs];
 
 }  // namespace
 
-int CreateTempFile(std::string* pattern) {
-  int fd = ::mkstemp(pattern->data());
-  if (fd < 0) return -1;
-  mode_t mask = ::umask(0);
-  ::umask(mask);
-  (void)::fchmod(fd, 0644 & ~mask);
-  return fd;
-}
-
 int RememberPartialOutput(const std::string& path) {
   if (path.empty() || path.size() >= PATH_MAX) return -1;
   for (int i = 0; i < kMaxPartialOutputs; ++i) {
@@ -53,6 +45,26 @@ void RemovePartialOutputs() {
   for (Slot& slot : g_slots) {
     if (slot.state.load(std::memory_order_acquire) == kArmed) ::unlink(slot.path);
   }
+}
+
+int CreateRememberedTemp(std::string* templ, int* slot) {
+  sigset_t handled, old;
+  sigemptyset(&handled);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) sigaddset(&handled, sig);
+  pthread_sigmask(SIG_BLOCK, &handled, &old);
+  int fd = ::mkstemp(templ->data());
+  int err = errno;
+  if (fd >= 0) {
+    // mkstemp makes the file private; the output gets the mode a recorded
+    // trace gets, since it is renamed into place.
+    mode_t mask = ::umask(0);
+    ::umask(mask);
+    (void)::fchmod(fd, 0644 & ~mask);
+  }
+  *slot = fd >= 0 ? RememberPartialOutput(*templ) : -1;
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = err;
+  return fd;
 }
 
 }  // namespace tape::format

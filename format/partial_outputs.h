@@ -15,13 +15,6 @@ namespace tape::format {
 
 inline constexpr int kMaxPartialOutputs = 8;
 
-// Creates a new file named after `pattern`, whose last six characters are
-// XXXXXX and are replaced as mkstemp does: never an existing file, nor a
-// link planted at a name another user could guess. The file gets the mode a
-// recorded trace gets (0644 less the umask), not mkstemp's 0600, since it is
-// renamed into place when complete. Returns the descriptor, or -1 with errno.
-int CreateTempFile(std::string* pattern);
-
 // Remembers `path` until ForgetPartialOutput(slot). Returns the slot, or -1
 // when it could not be remembered. Thread-safe.
 int RememberPartialOutput(const std::string& path);
@@ -30,11 +23,20 @@ void ForgetPartialOutput(int slot);
 // Removes every remembered file. Async-signal-safe.
 void RemovePartialOutputs();
 
-// Remembers `path` (if not empty) for its lifetime.
+// mkstemp(`templ`) and RememberPartialOutput of the name it made, with the
+// signals tape handles blocked in between, so that no signal can end the
+// process after the file exists and before it is remembered. The name is
+// one nobody can guess (`templ` ends in XXXXXX), and a link planted there is
+// never followed. The file gets the mode a recorded trace gets (0644 less
+// the umask), not mkstemp's 0600: it is renamed into place when complete.
+// Returns the file descriptor (or -1 with errno set) and the slot in `*slot`.
+int CreateRememberedTemp(std::string* templ, int* slot);
+
+// Forgets a remembered slot (CreateRememberedTemp's; -1: none) when it goes
+// out of scope, the file then complete or removed.
 class PartialOutput {
  public:
-  explicit PartialOutput(const std::string& path)
-      : slot_(path.empty() ? -1 : RememberPartialOutput(path)) {}
+  explicit PartialOutput(int slot) : slot_(slot) {}
   ~PartialOutput() { ForgetPartialOutput(slot_); }
   PartialOutput(const PartialOutput&) = delete;
   PartialOutput& operator=(const PartialOutput&) = delete;

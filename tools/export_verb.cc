@@ -3,7 +3,8 @@
 // Streams the selected events (tools/event_select.h, the flags of inspect)
 // into a format other tools read (tools/export_sink.h). The file is written
 // beside OUT and renamed over it when complete, so a failed export leaves no
-// half-written file, and an existing OUT is replaced only with --force.
+// half-written file. An existing OUT is replaced when it is an earlier
+// export (LooksLikeExport), anything else only with --force.
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,7 +23,7 @@ namespace tape::cli {
 namespace {
 
 // "dir/.name.tape-export-XXXXXX", the pattern of the temporary file
-// (CreateTempFile): beside the output, so the rename is atomic, and a name
+// (CreateRememberedTemp): beside the output, so the rename is atomic, and a name
 // another user cannot guess, so no link planted there can redirect the export.
 std::string TempBeside(const std::string& path) {
   std::filesystem::path p(path);
@@ -47,10 +48,13 @@ int RunExport(const ExportArgs& args) {
     struct stat st;
     if (::stat(args.out.c_str(), &st) == 0) {
       if (S_ISDIR(st.st_mode)) return Fail("export", kExitUsage, "--out " + args.out + " is a directory");
-      if (!args.force) {
+      // An earlier export is replaced, as a trace of the same program is
+      // by a new recording; anything else only with --force.
+      if (!args.force && !LooksLikeExport(args.out)) {
         return Fail("export", kExitUsage,
-                    "--out " + args.out + " exists; use --force to replace it" +
-                        (LooksLikeTrace(args.out) ? " (it is a tape trace)" : ""));
+                    "refusing to replace " + args.out + ": it exists and is not an earlier export" +
+                        (LooksLikeTrace(args.out) ? " (it is a tape trace)" : "") +
+                        " (use --force to replace it, or choose another file)");
       }
     }
   }
@@ -67,9 +71,11 @@ int RunExport(const ExportArgs& args) {
   }
 
   std::string temp = to_stdout ? "" : TempBeside(args.out);
+  int slot = -1;
   std::FILE* file = stdout;
   if (!to_stdout) {
-    int fd = format::CreateTempFile(&temp);
+    // Remembered as it is made: a signal after that removes it.
+    int fd = format::CreateRememberedTemp(&temp, &slot);
     file = fd < 0 ? nullptr : ::fdopen(fd, "wb");
     if (fd >= 0 && file == nullptr) {
       int err = errno;
@@ -78,10 +84,10 @@ int RunExport(const ExportArgs& args) {
       errno = err;
     }
   }
+  format::PartialOutput partial(slot);
   if (file == nullptr) {
     return Fail("export", kExitTrace, Status::FromErrno("cannot write " + args.out, errno).message());
   }
-  format::PartialOutput partial(temp);  // removed if a signal ends the export
   ExportOutput out(file, args.out);
   std::unique_ptr<ExportSink> sink = MakeExportSink(args.format, &out);
   if (!sink) return Fail("export", kExitUsage, "--format " + args.format + ": expected " + kExportFormats);
