@@ -351,15 +351,6 @@ void RemoveDeadHunts(const std::string& dir) {
   ::close(keep);
 }
 
-uint32_t UsableCpus() {
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) {
-    return uint32_t(CPU_COUNT(&set));
-  }
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n > 0 ? uint32_t(n) : 1;
-}
-
 // The last `max_lines` lines of a run's output, escaped, for the summary.
 std::vector<std::string> OutputTail(const std::string& output, bool cut, size_t max_lines) {
   std::vector<std::string> lines;
@@ -746,6 +737,16 @@ class Hunter {
 };
 
 }  // namespace
+
+uint32_t UsableCpus() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) {
+    return uint32_t(CPU_COUNT(&set));
+  }
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? uint32_t(n) : 1;
+}
+
 
 Result<HuntCondition> ParseHuntCondition(std::string_view text) {
   HuntCondition c;
