@@ -100,7 +100,10 @@ std::string EventsText(const format::TraceReader& reader);
 // True if the file starts with the trace magic.
 bool LooksLikeTrace(const std::string& path);
 
-// Refuses to overwrite an existing file that is not a trace unless `force`.
+// Checks an --out before any work: the device rule (format/output_file.h:
+// a directory, block device or socket is refused, a character device or
+// FIFO needs `force`), and without `force` an existing file that is not a
+// trace is not overwritten. Refusals are InvalidArgument (a usage error).
 Status CheckOutputPath(const std::string& path, bool force);
 
 // True when stderr is a terminal (progress lines and summaries go there).

@@ -132,8 +132,14 @@ int RunRecover(const RecoverArgs& args) {
   if (!reader) return kExitTrace;
   const format::TraceReader& r = *reader;
 
-  auto writer = format::RecoveryWriter::Create(args.out, r);
-  if (!writer.has_value()) return Fail("recover", kExitTrace, writer.error().message());
+  format::CopyOptions options;
+  options.force = args.force;
+  auto writer = format::RecoveryWriter::Create(args.out, r, options);
+  if (!writer.has_value()) {
+    return Fail("recover",
+                writer.error().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitTrace,
+                writer.error().message());
+  }
   format::RecoveryWriter& w = **writer;
   Recovery recovery(r, &w);
   format::ChunkDecoder decoder;

@@ -24,6 +24,7 @@
 #include "engine/src/signals.h"
 #include "format/bytes.h"
 #include "format/clock.h"
+#include "format/output_file.h"
 #include "format/trace_reader.h"
 
 namespace tape::engine {
@@ -267,7 +268,7 @@ Result<std::string> KeepAs(const std::string& from, const std::string& dir, cons
     if (errno != EINVAL && errno != ENOSYS) return Status::FromErrno("cannot keep " + to, errno);
     // A file system without RENAME_NOREPLACE: link refuses an existing name too.
     if (::link(from.c_str(), to.c_str()) == 0) {
-      ::unlink(from.c_str());
+      format::RemoveRegularFile(from);
       return to;
     }
     if (errno != EEXIST) return Status::FromErrno("cannot keep " + to, errno);
@@ -495,7 +496,7 @@ class Hunter {
   // A run ended: count it, and keep or delete its trace.
   void Finished(Run* r, int status, uint64_t now) {
     if (r->discard) {
-      ::unlink(r->trace.c_str());
+      format::RemoveRegularFile(r->trace);
       ++report_.stopped;
       return;
     }
@@ -504,7 +505,7 @@ class Hunter {
                                      : 255;
     struct stat st;
     if (::stat(r->trace.c_str(), &st) != 0 || st.st_size == 0) {
-      ::unlink(r->trace.c_str());
+      format::RemoveRegularFile(r->trace);
       std::string tail;
       for (const std::string& line : OutputTail(r->output, false, 6)) tail += "\n  " + line;
       Error("run " + std::to_string(r->number) + " left no trace (it exited with code " +
@@ -527,7 +528,7 @@ class Hunter {
         break;
     }
     if (!failed) {
-      ::unlink(r->trace.c_str());
+      format::RemoveRegularFile(r->trace);
       return;
     }
     ++report_.failures;
@@ -541,7 +542,7 @@ class Hunter {
       auto reader = format::TraceReader::Open(r->trace);
       Result<uint64_t> path = reader.has_value() ? PathOf(**reader) : reader.error();
       if (!path.has_value()) {
-        ::unlink(r->trace.c_str());
+        format::RemoveRegularFile(r->trace);
         Error("the trace of run " + std::to_string(r->number) +
               " cannot be read: " + path.error().message());
         StopAll(now);
@@ -552,7 +553,7 @@ class Hunter {
       if ((*reader)->outcome().kind == format::OutcomeKind::kInterrupted && !r->timed_out) {
         // Its recording stopped short (a trace write error, a signal from
         // outside): the hunt cannot tell whether the program failed.
-        ::unlink(r->trace.c_str());
+        format::RemoveRegularFile(r->trace);
         std::string tail;
         for (const std::string& line : OutputTail(f.output, false, 6)) tail += "\n  " + line;
         Error("the recording of run " + std::to_string(r->number) + " was interrupted (" +
@@ -564,13 +565,13 @@ class Hunter {
     for (const HuntFailure& k : report_.kept) {
       if (k.path == f.path) {
         ++report_.same_path;
-        ::unlink(r->trace.c_str());
+        format::RemoveRegularFile(r->trace);
         return;
       }
     }
     Result<std::string> kept = KeepAs(r->trace, o_.keep_dir, name_, r->number);
     if (!kept.has_value()) {
-      ::unlink(r->trace.c_str());
+      format::RemoveRegularFile(r->trace);
       Error(kept.error().message());
       StopAll(now);
       return;

@@ -227,7 +227,7 @@ bad "has no event times" export "$SRC/tests/golden/two-chunks.trace" --format ch
 [ ! -e old.json ] || fail "a refused export left a file"
 bad "--format: html not in {chrome,perfetto,csv,jsonl}" export job.bin --format html --out x
 bad "--from 25:00: not a time" export job.bin --format csv --out x.csv --from 25:00
-ls -A | grep -q tape-export && fail "a temporary export file was left behind"
+ls -A | grep -q tape-new && fail "a temporary export file was left behind"
 run tape export "$SRC/tests/golden/two-chunks.trace" --format csv --out old.csv
 expect_code 0
 grep -q '^0,0,,,,' old.csv || fail "csv of a trace without times leaves time empty"
