@@ -7,14 +7,16 @@
 
 namespace tape::format {
 
-EventClock::EventClock(std::function<uint64_t()> activity)
+EventClock::EventClock(std::function<uint64_t()> activity, int64_t frozen_ns)
     : offset_(int64_t(WallClockNs()) - int64_t(MonotonicNs())),
+      frozen_(frozen_ns > 0 ? frozen_ns & ~kIdleMark : 0),
       activity_(std::move(activity)),
       published_(Read()) {
-  ticker_ = std::thread([this] { Tick(); });
+  if (frozen_ == 0) ticker_ = std::thread([this] { Tick(); });
 }
 
 EventClock::~EventClock() {
+  if (!ticker_.joinable()) return;  // frozen
   {
     std::lock_guard lock(mu_);
     stop_ = true;
@@ -23,7 +25,10 @@ EventClock::~EventClock() {
   ticker_.join();
 }
 
-int64_t EventClock::Read() const { return (int64_t(MonotonicNs()) + offset_) & ~kIdleMark; }
+int64_t EventClock::Read() const {
+  if (frozen_ != 0) return frozen_;
+  return (int64_t(MonotonicNs()) + offset_) & ~kIdleMark;
+}
 
 void EventClock::Publish(int64_t t, bool idle) {
   int64_t cur = published_.load(std::memory_order_relaxed);

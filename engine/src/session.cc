@@ -104,7 +104,8 @@ std::string ProgramErrorOf(const Outcome& outcome) {
 RunReport Record(const Program& program, const RecordOptions& options) {
   RunReport report;
   format::TraceHeader header;
-  header.created_unix_ns = WallClockNs();
+  header.created_unix_ns =
+      options.frozen_time_ns > 0 ? uint64_t(options.frozen_time_ns) : WallClockNs();
   header.recorder = "tape " TAPE_VERSION;
   header.program_kind = ToFormat(program.kind);
   header.program_name = program.name;
@@ -140,6 +141,7 @@ RunReport Record(const Program& program, const RecordOptions& options) {
   wo.chunk_max_events = options.chunk_events;
   wo.zstd_level = options.zstd_level;
   wo.force = options.force;
+  wo.frozen_time_ns = options.frozen_time_ns;
   auto writer = format::TraceWriter::Create(options.trace_path, header, wo);
   if (!writer.has_value()) {
     // A path that may not be written (a directory, a device, a file that is

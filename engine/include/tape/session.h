@@ -49,6 +49,13 @@ struct RecordOptions {
   // lists the globs (specs/trace-format.md §6, §13.6). Each glob is 1 to
   // 1024 bytes without control characters.
   std::vector<std::string> redact_env;
+  // Non-zero: the trace's times (the recording's start, every event's time,
+  // its end) are all this instant, ns since the Unix epoch, and durations
+  // are 0, instead of the clock's readings. The program itself still reads
+  // the real clock (clock.now). So recording a program whose effects answer
+  // the same way writes the same bytes: tests compare such a recording with
+  // committed golden bytes (tests/golden/README.md).
+  int64_t frozen_time_ns = 0;
 };
 
 struct ReplayOptions {
