@@ -63,6 +63,7 @@ int RunRerun(const RerunArgs& args) {
   options.handle_signals = true;
   RunReport report = Rerun(*program, options);
   if (report.status == RunReport::Status::kTraceError) return Fail("rerun", kExitTrace, report.error);
+  if (report.status == RunReport::Status::kBadOptions) return Fail("rerun", kExitUsage, report.error);
   PrintProgramError("rerun", report.program_error);
   if (report.status == RunReport::Status::kDrift) {
     Error("rerun", "stopped: " + report.drift->Describe());

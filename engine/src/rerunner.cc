@@ -198,9 +198,10 @@ size_t Rerunner::Find(const Site& site, EffectKind kind, Bytes args, How* how) {
 }
 
 void Rerunner::OnThreadsStart() {
-  throw std::logic_error(
+  refused_ =
       "tape rerun does not run programs that start threads (tape::Thread) yet: its inputs are "
-      "matched in one sequence; use tape replay for the unchanged program");
+      "matched in one sequence; use tape replay for the unchanged program";
+  throw RerunRefused{refused_};
 }
 
 std::string_view Rerunner::Perform(const Site& site, EffectKind kind, std::string_view args,

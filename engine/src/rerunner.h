@@ -32,6 +32,13 @@
 
 namespace tape::engine {
 
+// Thrown into the program when the rerun cannot go on (Rerunner::refused()
+// says why). Not a std::exception, so that a program's catch of those does
+// not take it for one of its own errors.
+struct RerunRefused {
+  std::string why;
+};
+
 class Rerunner final : public Runtime {
  public:
   // §2 of specs/rerun.md.
@@ -47,12 +54,18 @@ class Rerunner final : public Runtime {
   // After the program ended: counts the recorded events it did not ask for.
   void Finish();
 
+  // Why the rerun refused to go on (a program that starts threads), or "".
+  // Checked after the program ends, whatever the program did with the
+  // RerunRefused thrown at it.
+  const std::string& refused() const { return refused_; }
+
  protected:
   void OnUserKind(EffectKind, std::string_view) override {}
   void OnThreadsStart() override;
   [[noreturn]] void BadResult(EffectKind kind) override;
 
  private:
+  std::string refused_;
   struct Recorded {
     uint64_t seq;
     uint64_t site;

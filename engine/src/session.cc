@@ -310,6 +310,11 @@ RunReport Rerun(const Program& program, const RerunOptions& options) {
       run = RunProgram(program, rerunner);
     }
     report.events = rerunner.seq();
+    if (!rerunner.refused().empty()) {
+      report.status = RunReport::Status::kBadOptions;
+      report.error = rerunner.refused();
+      return report;
+    }
     if (!run.trace_error && !run.drift) rerunner.Finish();
   } catch (const engine::TraceReadFailed& e) {
     run.trace_error = e.status;

@@ -31,7 +31,9 @@ run() {
 }
 
 fail() {
-  echo "FAIL (line ${BASH_LINENO[1]}): $*"
+  local line=${BASH_LINENO[1]:-0}
+  [ "$line" = 0 ] && line=${BASH_LINENO[0]}  # called from the test itself, not an expect_*
+  echo "FAIL (line $line): $*"
   echo "  command: $LAST"
   echo "  exit:    $CODE"
   echo "  stdout:  ${OUT:0:2000}"

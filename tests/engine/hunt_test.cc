@@ -191,6 +191,55 @@ TEST_F(HuntTest, ARunThatLeavesNoTraceStopsTheHuntWithItsOutput) {
   EXPECT_FALSE(std::filesystem::exists(dir_.File("keep")));
 }
 
+TEST_F(HuntTest, ARunKilledByASignalFailsWithCode128PlusTheSignal) {
+  // The run's trace is whole (copied first); the process dies by SIGKILL.
+  HuntOptions o = Shell("cp \"$A\" \"$2\"; [ \"$1\" = 3 ] && kill -KILL $$; exit 0");
+  HuntReport r = Hunt(o);
+  ASSERT_EQ(r.status, HuntReport::Status::kFound) << r.error;
+  ASSERT_EQ(r.kept.size(), 1u);
+  EXPECT_EQ(r.kept[0].run, 3u);
+  EXPECT_EQ(r.kept[0].exit_code, 128 + SIGKILL);
+  EXPECT_EQ(ReadFile(r.kept[0].trace), ReadFile(dir_.File("a.bin")));
+  // With --until exit==137, the same kill is what the hunt looks for.
+  Result<engine::HuntCondition> until = engine::ParseHuntCondition("exit==137");
+  ASSERT_TRUE(until.has_value());
+  o.until = *until;
+  o.keep_dir = dir_.File("keep2");
+  r = Hunt(o);
+  ASSERT_EQ(r.status, HuntReport::Status::kFound) << r.error;
+  EXPECT_EQ(r.kept[0].run, 3u);
+}
+
+TEST_F(HuntTest, OutputIsMatchedInItsFirstMiBOnly) {
+  // 1 MiB of 16-byte lines, then the line looked for: past the cap, never
+  // matched (and never held: a run's output in memory is at most
+  // kMaxRunOutput).
+  HuntOptions o =
+      Shell("cp \"$PASS\" \"$2\"; yes fillerfillerfil | head -c 1048576; echo needle");
+  Result<engine::HuntCondition> until = engine::ParseHuntCondition("output~^needle$");
+  ASSERT_TRUE(until.has_value());
+  o.until = *until;
+  o.runs = 2;
+  HuntReport r = Hunt(o);
+  EXPECT_EQ(r.status, HuntReport::Status::kNotFound) << r.error;
+  EXPECT_EQ(r.runs, 2u);
+  // The same line just inside the cap is found; the output kept is cut at it
+  // and the summary says so.
+  o = Shell(
+      "cp \"$PASS\" \"$2\"; yes fillerfillerfil | head -c 1048560; echo needle; "
+      "yes more | head -c 100000");
+  o.until = *until;
+  o.runs = 2;
+  r = Hunt(o);
+  ASSERT_EQ(r.status, HuntReport::Status::kFound) << r.error;
+  EXPECT_EQ(r.kept[0].output.size(), engine::kMaxRunOutput);
+  std::vector<std::string> lines =
+      engine::DescribeHunt(r, o, [](const std::string& t) { return t; });
+  bool said = false;
+  for (const std::string& line : lines) said |= line.find("output after the first 1 MiB") != std::string::npos;
+  EXPECT_TRUE(said) << "the summary does not say the output was cut";
+}
+
 TEST_F(HuntTest, ChaoticRunsGetTheirOwnSeeds) {
   HuntOptions o = Shell("cp \"$PASS\" \"$2\"; [ \"$1\" != 4 ] || { echo \"$3\"; exit 1; }");
   o.chaos = true;

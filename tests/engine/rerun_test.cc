@@ -6,6 +6,7 @@
 
 #include <fstream>
 
+#include "tape/thread.h"
 #include "tests/engine/session_fixture.h"
 
 namespace tape::testing {
@@ -115,6 +116,43 @@ TEST(Rerun, AFileReadOfAnotherPathIsUnrecorded) {
   ASSERT_EQ(live.status, RunReport::Status::kOk);
   EXPECT_EQ(b.file, "live contents");
   EXPECT_EQ(live.rerun->live, 1u);
+}
+
+TEST(Rerun, RefusesAProgramThatStartsThreads) {
+  // Its inputs are matched in one sequence: a program with lanes is not
+  // rerun (README "Threads"), and says so instead of serving them wrongly.
+  TempDir dir;
+  int worker_calls = 0;
+  Program p = TestProgram("threads", [&worker_calls](Runtime& rt) {
+    rt.ClockNow();
+    tape::Thread t(rt, [&] {
+      ++worker_calls;
+      rt.ClockNow();
+    });
+    t.join();
+    return 0;
+  });
+  Captured rec = RecordCaptured(dir, p, "t");
+  ASSERT_EQ(rec.report.status, RunReport::Status::kOk) << rec.report.error;
+  ASSERT_EQ(worker_calls, 1);
+  RunReport r = RerunCaptured(dir, p, "t");
+  EXPECT_EQ(r.status, RunReport::Status::kBadOptions);
+  EXPECT_NE(r.error.find("tape rerun does not run programs that start threads"), std::string::npos)
+      << r.error;
+  EXPECT_EQ(worker_calls, 1) << "the rerun ran the thread";
+  // A program that catches every std::exception is refused all the same.
+  Program catching = TestProgram("threads", [](Runtime& rt) {
+    rt.ClockNow();
+    try {
+      tape::Thread t(rt, [] {});
+      t.join();
+    } catch (const std::exception&) {
+      rt.IoWrite("carried on\n");
+    }
+    return 0;
+  });
+  r = RerunCaptured(dir, catching, "t");
+  EXPECT_EQ(r.status, RunReport::Status::kBadOptions) << r.outcome;
 }
 
 }  // namespace

@@ -105,7 +105,8 @@ struct RunReport {
     kDrift,       // replay diverged: see drift
     kTraceError,  // the trace could not be read or written: see error
     kBadOptions,  // the options make no sense (a bad chaos spec, an --out that is not
-                  // a trace, a device or a directory, without force): see error
+                  // a trace, a device or a directory, without force; a rerun of a
+                  // program that starts threads): see error
   };
   Status status = Status::kOk;
   int exit_code = 0;            // the program's exit code (kOk)
