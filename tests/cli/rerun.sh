@@ -92,6 +92,38 @@ expect_err "1 added, 1 removed"
 run tape rerun quiet.tape --trace fail.bin --live
 [ -e should-not-exist.txt ] || fail "rerun --live did not write the file"
 
+# A trace that shrinks under a running rerun: a trace error (exit 81) that
+# says so. The rerun is held in its 1 MiB write (lib.sh) while the trace,
+# 2M recorded clock readings still to serve, is cut.
+cat > long.tape <<'T'
+print("started");
+let s = "x";
+for i in 0..20 { s = s + s; }
+print(s);
+let t = 0;
+for i in 0..2000000 { t = clock.now(); }
+print("long done");
+T
+tape run long.tape --out shrink.bin > /dev/null
+hold_output held "$TAPE" rerun long.tape --trace shrink.bin
+wait_held held
+truncate -s 20000 shrink.bin
+release_output held
+wait $HELD
+CODE=$?; LAST="rerun of a trace truncated under it"; ERR=$(cat held.err)
+wait $HELD_READER
+expect_code 81
+expect_err "shrink.bin changed while it was being read: it shrank from "
+[[ "$ERR" != *"SIGBUS"* ]] || fail "blamed the program for SIGBUS"
+
+# A program that starts threads is not rerun: its inputs are matched in one
+# sequence. A usage error, before any output is compared.
+tape record workers --out workers.bin -- 2 3 > /dev/null
+run tape rerun workers --trace workers.bin
+expect_code 2
+expect_err "tape rerun: tape rerun does not run programs that start threads (tape::Thread) yet"
+expect_no_out "outputs:"
+
 # Bad input.
 run tape rerun fixed.tape
 expect_code 2
