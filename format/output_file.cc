@@ -9,10 +9,6 @@
 
 namespace tape::format {
 
-namespace {
-
-// Moves `fd` to a descriptor >= 3, so that a program whose standard streams
-// were closed can never write into tape's output.
 int HighFd(int fd) {
   if (fd < 0 || fd > 2) return fd;
   int high = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
@@ -32,6 +28,8 @@ std::string BaseOf(const std::string& path) {
   size_t slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
+
+namespace {
 
 // The mode a new trace or export gets (mkstemp makes files private).
 void GiveDefaultMode(int fd) {

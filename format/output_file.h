@@ -58,6 +58,15 @@ Result<int> OpenStream(const OutputTarget& target, const std::string& shown_path
 // file): a device or FIFO put in its place is left alone.
 void RemoveRegularFile(const std::string& path);
 
+// For the writers of this directory: moves `fd` to a descriptor >= 3
+// (closing `fd`; a lock stays with the open file), so that a program whose
+// standard streams were closed can never write into tape's output. -1 with
+// errno on failure; `fd` < 0 is returned as it is.
+int HighFd(int fd);
+// The directory of `path` ("." for a bare name) and its last component.
+std::string DirOf(const std::string& path);
+std::string BaseOf(const std::string& path);
+
 // A file written whole and then moved into place: what export, import,
 // recover and redact write. Until Commit(), nothing at the path changes: a
 // reader of an old file there keeps reading it whole, and a failure (or a

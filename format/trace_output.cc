@@ -20,28 +20,6 @@ namespace {
 
 constexpr char kTempMarker[] = ".tape-partial-";
 
-// Moves `fd` to a descriptor >= 3 (keeping its lock: locks belong to the
-// open file, not the descriptor).
-int HighFd(int fd) {
-  if (fd < 0 || fd > 2) return fd;
-  int high = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
-  int err = errno;
-  ::close(fd);
-  errno = err;
-  return high;
-}
-
-std::string DirOf(const std::string& path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-std::string BaseOf(const std::string& path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 bool StartsLikeTrace(int fd) {
   uint8_t magic[8];
   ssize_t n = ::pread(fd, magic, sizeof magic, 0);

@@ -20,30 +20,27 @@ cat > burst.tape <<'T'
 for i in 0..200 { print("event " + str(i)); }
 fs.read(args.get()[0]);
 T
+burst_killed() {  # burst_killed NAME FLUSH_MS WHAT CHECK...: killed once CHECK holds
+  local name=$1 flush=$2 what=$3
+  shift 3
+  close_gate
+  "$TAPE" run burst.tape --out "$name.bin" --flush-ms "$flush" -- gate > "$name.out" 2>&1 7>&- &
+  local pid=$!
+  wait_for "$what" "$@"
+  kill -9 $pid
+  wait $pid 2> /dev/null
+  open_gate
+  LAST="kill -9 of burst.tape ($name.bin, --flush-ms $flush) once $what"
+  run tape verify "$name.bin"
+}
 # Sealed by the flush timer, without the program's help: nothing is lost.
-close_gate
-"$TAPE" run burst.tape --out burst.bin --flush-ms 50 -- gate > burst.out 2>&1 7>&- &
-pid=$!
-wait_for "the 201 events to reach the file" has_events burst.bin 201
-kill -9 $pid
-wait $pid 2> /dev/null
-open_gate
-LAST="kill -9 once the flush timer had written every event"
-run tape verify burst.bin
+burst_killed burst 50 "the 201 events reached the file" has_events burst.bin 201
 expect_code 1
 expect_out "finalized: no"
 expect_out "events:    201 in "
 # Never flushed (the period is an hour, the chunk not full): exactly the
 # events since the start are lost, and the trace is still a trace.
-close_gate
-"$TAPE" run burst.tape --out unflushed.bin --flush-ms 3600000 -- gate > unflushed.out 2>&1 7>&- &
-pid=$!
-wait_for "the program to reach the gate" has_line unflushed.out "event 199"
-kill -9 $pid
-wait $pid 2> /dev/null
-open_gate
-LAST="kill -9 before the first flush"
-run tape verify unflushed.bin
+burst_killed unflushed 3600000 "the program reached the gate" has_line unflushed.out "event 199"
 expect_code 1
 expect_out "events:    0 in 0 chunks"
 # A program recording all the time, killed once its first chunks are out:

@@ -99,7 +99,8 @@ T
 # blocks in that write, for as long as the test needs.
 #   hold_output NAME CMD...   starts CMD in the background (PID: HELD), its
 #                             stderr in NAME.err, the first line in NAME.first
-#   release_output NAME       the reader takes the rest, into NAME.rest
+#   release_output NAME       the reader takes the rest, into NAME.rest; then
+#                             waits for the command: CODE, ERR (NAME.err)
 hold_output() {
   local name=$1
   shift
@@ -123,7 +124,27 @@ wait_held() {
 }
 # (The kernel names where a task sleeps: pipe_write, or anon_pipe_write.)
 blocked_in_write() { [[ "$(cat "/proc/$1/wchan" 2> /dev/null)" == *pipe_write ]]; }
-release_output() { touch "$1.go"; }
+release_output() {
+  touch "$1.go"
+  wait "$HELD"
+  CODE=$?
+  ERR=$(cat "$1.err")
+  wait "$HELD_READER"
+}
+# A script for hold_output: prints "started", then 1 MiB in one write (where
+# it is held), then reads the clock 2M times (so its trace has some 30
+# chunks still to read) and prints "long done".
+long_script() {
+  cat <<'T'
+print("started");
+let s = "x";
+for i in 0..20 { s = s + s; }
+print(s);
+let t = 0;
+for i in 0..2000000 { t = clock.now(); }
+print("long done");
+T
+}
 
 finish() {
   if [ "$FAILURES" -ne 0 ]; then
