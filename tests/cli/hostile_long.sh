@@ -68,7 +68,10 @@ every_tool() {
   check "0 81" redact "$file" --out "$WORK/redacted.bin" --force --kind fs.read --match 'hel+o'
   if [ "$CODE" = 0 ]; then check "0" verify "$WORK/redacted.bin"; fi
   for format in chrome perfetto csv jsonl; do
-    check "0 81" export "$file" --format "$format" --out "$WORK/exported" --force
+    # A timeline (chrome, perfetto) of a trace without event times is a
+    # usage error that says so.
+    check "0 2 81" export "$file" --format "$format" --out "$WORK/exported" --force
+    if [ "$CODE" = 2 ]; then expect_err "has no event times"; fi
   done
 }
 
