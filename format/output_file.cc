@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "format/partial_outputs.h"
+
 namespace tape::format {
 
 int HighFd(int fd) {
@@ -164,6 +166,7 @@ Result<std::unique_ptr<OutputFile>> OutputFile::Create(const std::string& path, 
     out->temp_path_.clear();
     return Status::FromErrno("cannot create a file beside " + path, err);
   }
+  out->partial_slot_ = RememberPartialOutput(out->temp_path_);
   GiveDefaultMode(fd);
   out->fd_ = HighFd(fd);
   out->temp_name_ = out->temp_path_;
@@ -175,6 +178,7 @@ OutputFile::~OutputFile() {
   if (fd_ >= 0) ::close(fd_);
   if (stream_fd_ >= 0) ::close(stream_fd_);
   if (!committed_ && !temp_path_.empty()) ::unlink(temp_path_.c_str());
+  ForgetPartialOutput(partial_slot_);
 }
 
 Status OutputFile::Commit() {
@@ -211,6 +215,9 @@ Status OutputFile::Commit() {
     s = Status::FromErrno("cannot rename " + temp_path_ + " to " + shown_path_, errno);
   }
   if (!s.ok()) ::unlink(temp_path_.c_str());
+  // Only now: a signal before the rename still removes the file.
+  ForgetPartialOutput(partial_slot_);
+  partial_slot_ = -1;
   return s;
 }
 

@@ -77,7 +77,8 @@ std::string BaseOf(const std::string& path);
 // character device or FIFO (forced), they go to an unlinked temporary file
 // in the temporary directory ($TMPDIR, else /tmp), copied into the device by
 // Commit(): the device gets the whole output or nothing, and the writer may
-// seek and rewrite as in a regular file.
+// seek and rewrite as in a regular file. A signal that ends the tool before
+// Commit() removes the temporary file too (format/partial_outputs.h).
 class OutputFile {
  public:
   static Result<std::unique_ptr<OutputFile>> Create(const std::string& path, bool force);
@@ -108,6 +109,7 @@ class OutputFile {
   std::string temp_name_;
   int fd_ = -1;
   int stream_fd_ = -1;  // the device or FIFO, opened by Create
+  int partial_slot_ = -1;  // temp_path_ in format/partial_outputs.h
   bool committed_ = false;
 };
 

@@ -126,9 +126,11 @@ class RecoveryWriter {
   };
   std::unordered_map<uint64_t, Copy> copies_;
   std::vector<uint64_t> copies_in_event_;  // added by the event being appended
-  std::unique_ptr<OutputFile> out_;  // removes the temporary file unless committed
-  int fd_;                           // out_'s
-  std::string temp_path_;            // out_'s, for messages
+  // Removes the temporary file unless committed, and if a signal ends the
+  // tool first (format/partial_outputs.h).
+  std::unique_ptr<OutputFile> out_;
+  int fd_;                 // out_'s
+  std::string temp_path_;  // out_'s, for messages
   Status error_;         // sticky write error
   uint64_t offset_ = 0;  // bytes written: the next record's offset
   ChunkBuilder builder_;

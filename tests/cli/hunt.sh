@@ -117,8 +117,8 @@ if fs.read("marker") == nil {
 }
 time.sleep(60000);
 T
-two_sleeping() {  # two runs in progress beside the kept failure
-  [ "$(ls -A "$1" 2> /dev/null | grep -c '^\.tape-hunt-')" = 2 ] && [ -n "$(ls "$1")" ]
+two_sleeping() {  # two runs in progress (in the hunt's own directory) beside the kept failure
+  [ "$(ls -A "$1"/.tape-hunt-*/ 2> /dev/null | grep -c .)" = 2 ] && [ -n "$(ls "$1")" ]
 }
 for sig in INT TERM; do
   rm -f marker
@@ -144,13 +144,42 @@ rm -f marker
 # --- runs killed by a signal: failures like any other, trace kept ------------
 # Each run of the embedded program dies by SIGSEGV; its trace is finished
 # with that outcome, and replays to the same death.
-TAPE_TEST_MODE=segv run "$CRASH" hunt --runs 3 --jobs 1 --keep killed
+TAPE_TEST_MODE=segv run "$CRASH" hunt --runs 3 --jobs 1 --keep segv
 expect_code 0
 expect_out "run 1 failed: the program was killed by signal 11 (SIGSEGV)"
-kept=$(only_file killed)
+kept=$(only_file segv)
 TAPE_TEST_MODE=segv run "$CRASH" replay --trace "$kept"
 expect_code 139
 expect_err "killed by SIGSEGV at seq 2"
+
+# --- a hunt killed with SIGKILL: the next hunt in its directory cleans up ------
+cat > sleepy.tape <<'T'
+time.sleep(60000);
+T
+set -m
+"$TAPE" hunt sleepy.tape --jobs 1 --keep killed > /dev/null 2>&1 &
+hunt_pid=$!
+set +m
+run_recording() { [ -n "$(ls -A killed/.tape-hunt-*/ 2> /dev/null)" ]; }
+wait_for "the hunt's run to record" run_recording
+kill -KILL "$hunt_pid"
+wait "$hunt_pid" 2> /dev/null
+ls -A killed | grep -q '^\.tape-hunt-' || fail "the killed hunt left nothing to clean up"
+run tape hunt dice --runs 2 --keep killed
+expect_code 1
+[ -z "$(ls -A killed)" ] || fail "the killed hunt's directory was left: $(ls -A killed)"
+
+# --- a run tape cannot record (a full disk; here a file size limit) -----------
+# An error of the hunt, shown with what tape said, not a failure of the program.
+cat > big.tape <<'T'
+for i in 0..64 { random.bits(65536); }
+T
+run bash -c 'ulimit -f 512; exec "$0" hunt big.tape --runs 3 --jobs 1 --keep full' "$TAPE"
+expect_code 81
+expect_err "tape hunt: tape could not record run 1 (it exited with code 81, tape's code for a trace it cannot write); its output:"
+expect_err "File too large"
+expect_no_out "failed"
+[ ! -e full ] || fail "the hunt left $(ls -A full)"
 
 # --- chaos: a script that mishandles fs.read errors is found and replayed -----
 printf 'port=8080\n' > config.txt
