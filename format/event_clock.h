@@ -71,10 +71,16 @@ class EventClock {
   // that takes time.
   int64_t Precise();
 
-  // True once the ticker has gone idle (no events for kIdleTicks ticks): the
-  // next Now() reads the clock itself. For tests, which wait for it instead
-  // of sleeping and hoping the ticker ran.
-  bool idle() const { return published_.load(std::memory_order_relaxed) & kIdleMark; }
+  // True while the next Now() will read the clock itself: the ticker has gone
+  // idle (no events for kIdleTicks ticks) and no Now() has seen it since. A
+  // Now() that finds the clock idle wakes the ticker, which clears the mark
+  // when the scheduler runs it: until then the mark is still set, but a Now()
+  // after the ticker ran would return its reading, so idle() is false. For
+  // tests, which wait for it instead of sleeping and hoping the ticker ran.
+  bool idle() const {
+    return (published_.load(std::memory_order_relaxed) & kIdleMark) &&
+           !wake_requested_.load(std::memory_order_acquire);
+  }
 
  private:
   static constexpr int64_t kIdleMark = 1;
