@@ -75,10 +75,13 @@ expect_out "  starts a..........................................................
 expect_out "refused: status 0 error=true type=- bytes=0"
 expect_out "slow: status 0 error=true type=- bytes=0"
 expect_err "refused: Failed to connect to 127.0.0.1 port"
-# The timeout is 300 ms; curl says how long it waited, which a loaded
-# machine makes longer, never shorter.
-waited=$(printf '%s\n' "$ERR" | sed -n 's/.*slow: Operation timed out after \([0-9]*\) milli.*/\1/p')
-[ -n "$waited" ] && [ "$waited" -ge 300 ] || fail "slow: expected a timeout after 300 ms or more"
+# The server answers /slow after 2 s: the request fails only if its 300 ms
+# timeout was applied. curl's message says how long it waited, but counts
+# from when it began to connect, not from when the timeout started (a loaded
+# machine can put time between the two), and under load the connection
+# itself may be what timed out: the number is not checked.
+printf '%s\n' "$ERR" | grep -Eq '^slow: (Operation|Connection) timed out after [0-9]+ milliseconds' ||
+  fail "slow: expected curl's timeout message"
 stop_server
 
 # The server is gone: the replay answers from the trace, byte for byte.
