@@ -160,13 +160,14 @@ Result<std::unique_ptr<OutputFile>> OutputFile::Create(const std::string& path, 
     return out;
   }
   out->temp_path_ = DirOf(target.path) + "/." + BaseOf(target.path) + ".tape-new-XXXXXX";
-  int fd = ::mkostemp(out->temp_path_.data(), O_CLOEXEC);
+  // Remembered as it is made: a signal that ends the tool before Commit must
+  // not leave the half-written file.
+  int fd = CreateRememberedTemp(&out->temp_path_, &out->partial_slot_);
   if (fd < 0) {
     int err = errno;
     out->temp_path_.clear();
     return Status::FromErrno("cannot create a file beside " + path, err);
   }
-  out->partial_slot_ = RememberPartialOutput(out->temp_path_);
   GiveDefaultMode(fd);
   out->fd_ = HighFd(fd);
   out->temp_name_ = out->temp_path_;

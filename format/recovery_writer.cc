@@ -120,8 +120,7 @@ Status RecoveryWriter::Seal() {
       if (!source_.kind_names()[k].empty()) kinds.emplace_back(uint8_t(k), source_.kind_names()[k]);
     }
   }
-  encoder_.Encode(builder_, 0, n, uint32_t(index_.size()), sites_pending_, &record_, &hash,
-                  &kinds);
+  encoder_.Encode(builder_, 0, n, uint32_t(index_.size()), sites_pending_, &record_, &hash, &kinds);
   sites_pending_.clear();
   uint64_t at = offset_;
   TAPE_RETURN_IF_ERROR(Write(record_.data(), record_.size()));
@@ -208,8 +207,7 @@ Status RecoveryWriter::Append(const EventView& e) {
   // unknown time after timed ones (or the reverse) starts a new chunk.
   uint32_t held = builder_.producer_count();
   bool times_change = held > 0 && (builder_.times()[held - 1] == 0) != (e.time_ns == 0);
-  if (e.seq != next_seq_ || times_change ||
-      !builder_.HasRoom(stored[0].size(), stored[1].size())) {
+  if (e.seq != next_seq_ || times_change || !builder_.HasRoom(stored[0].size(), stored[1].size())) {
     TAPE_RETURN_IF_ERROR(Seal());
     AddGap(next_seq_, e.seq);
     builder_.Reset(e.seq);

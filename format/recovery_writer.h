@@ -131,8 +131,8 @@ class RecoveryWriter {
   std::unique_ptr<OutputFile> out_;
   int fd_;                 // out_'s
   std::string temp_path_;  // out_'s, for messages
-  Status error_;         // sticky write error
-  uint64_t offset_ = 0;  // bytes written: the next record's offset
+  Status error_;           // sticky write error
+  uint64_t offset_ = 0;    // bytes written: the next record's offset
   ChunkBuilder builder_;
   const uint32_t spill_threshold_;  // larger inline payloads go to BLOB records
   ChunkEncoder encoder_;

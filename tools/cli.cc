@@ -21,6 +21,7 @@
 #include "format/partial_outputs.h"
 #include "tools/original_import.h"
 #include "format/trace_mappings.h"
+#include "format/trace_output.h"
 
 namespace tape::cli {
 
@@ -122,7 +123,9 @@ OpenedTrace OpenTrace(const std::string& verb, const std::string& path) {
     Error(verb, converted.error().message());
     return {};
   }
-  return OpenedTrace(std::move(converted).value(), std::move(bytes));
+  struct stat st;
+  uint64_t disk_size = ::stat(path.c_str(), &st) == 0 ? uint64_t(st.st_size) : 0;
+  return OpenedTrace(std::move(converted).value(), std::move(bytes), disk_size);
 }
 
 std::string DescribeProgram(const format::TraceHeader& h) {
@@ -150,14 +153,26 @@ bool LooksLikeTrace(const std::string& path) {
   return trace;
 }
 
-Status CheckOutputPath(const std::string& path, bool force) {
+Status CheckOutputPath(const std::string& path, bool force, const format::TraceHeader* next) {
   TAPE_ASSIGN_OR_RETURN(format::OutputTarget target, format::CheckOutputTarget(path, force));
-  if (!force && target.kind == format::OutputTarget::Kind::kRegular && target.st.st_size > 0 &&
-      !LooksLikeTrace(target.path)) {
+  bool non_empty = target.kind == format::OutputTarget::Kind::kRegular && target.st.st_size > 0;
+  if (!force && non_empty && !LooksLikeTrace(target.path)) {
     return Status::InvalidArgument("refusing to overwrite " + path +
                                    ": it exists and is not a tape trace (use --force to replace it)");
   }
+  if (!force && non_empty && next != nullptr) {
+    int fd = ::open(target.path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return Status::Ok();  // the writer reports why it cannot write there
+    Status same = format::CheckSameProgram(fd, path, *next);
+    ::close(fd);
+    return same;
+  }
   return Status::Ok();
+}
+
+bool FileExists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
 }
 
 bool StderrIsTerminal() { return ::isatty(2) == 1; }
@@ -210,6 +225,18 @@ std::string Duration(uint64_t ns) {
 std::string Shown(std::string_view text) { return engine::EscapeText(text, false); }
 std::string ShownLines(std::string_view text) { return engine::EscapeText(text, true); }
 
+std::string ShownIndented(std::string_view text, size_t indent) {
+  std::string out;
+  for (size_t at = 0;;) {
+    size_t end = text.find('\n', at);
+    out += Shown(text.substr(at, end == std::string_view::npos ? end : end - at));
+    if (end == std::string_view::npos || end + 1 == text.size()) break;
+    out += "\n" + std::string(indent, ' ');
+    at = end + 1;
+  }
+  return out;
+}
+
 std::string OutcomeDescription(const format::TraceReader& reader) {
   if (reader.footer_missing() && reader.outcome().kind == format::OutcomeKind::kInterrupted &&
       reader.outcome().message.empty()) {
@@ -219,7 +246,7 @@ std::string OutcomeDescription(const format::TraceReader& reader) {
 }
 
 std::string OutcomeText(const format::TraceReader& reader) {
-  return Shown(OutcomeDescription(reader));
+  return ShownIndented(OutcomeDescription(reader), 4);
 }
 
 std::string GapsText(const format::TraceReader& reader) {

@@ -3,9 +3,10 @@
 // Streams the selected events (tools/event_select.h, the flags of inspect)
 // into a format other tools read (tools/export_sink.h). The file is written
 // beside OUT and renamed over it when complete (format/output_file.h), so a
-// failed export leaves no half-written file, and an existing OUT is replaced
-// only with --force. A character device or FIFO given with --force gets the
-// whole export in place, never replaced.
+// failed export leaves no half-written file. An existing OUT is replaced when
+// it is an earlier export (LooksLikeExport), anything else only with --force.
+// A character device or FIFO given with --force gets the whole export in
+// place, never replaced.
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -38,10 +39,14 @@ int RunExport(const ExportArgs& args) {
     }
     Result<format::OutputTarget> target = format::CheckOutputTarget(args.out, args.force);
     if (!target.has_value()) return Fail("export", kExitUsage, target.error().message());
-    if (target->kind == format::OutputTarget::Kind::kRegular && !args.force) {
+    // An earlier export is replaced, as a trace of the same program is by a
+    // new recording; anything else only with --force.
+    if (target->kind == format::OutputTarget::Kind::kRegular && !args.force &&
+        !LooksLikeExport(target->path)) {
       return Fail("export", kExitUsage,
-                  "--out " + args.out + " exists; use --force to replace it" +
-                      (LooksLikeTrace(args.out) ? " (it is a tape trace)" : ""));
+                  "refusing to replace " + args.out + ": it exists and is not an earlier export" +
+                      (LooksLikeTrace(args.out) ? " (it is a tape trace)" : "") +
+                      " (use --force to replace it, or choose another file)");
     }
   }
   OpenedTrace reader = OpenTrace("export", args.file);

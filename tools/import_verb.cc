@@ -66,6 +66,12 @@ int RunImport(const ImportArgs& args) {
 
   auto imported = ImportOriginalFile(args.file, ImportOptions{args.program, args.recover});
   if (!imported.has_value()) return Fail("import", kExitTrace, imported.error().message());
+  auto converted = format::TraceReader::OpenBytes(
+      format::Bytes(imported->trace.data(), imported->trace.size()), args.out);
+  if (converted.has_value()) {
+    out_ok = CheckOutputPath(args.out, args.force, &(*converted)->header());
+    if (!out_ok.ok()) return Fail("import", kExitUsage, out_ok.message());
+  }
   Status written = WriteWholeFile(args.out, args.force, imported->trace);
   if (!written.ok()) return Fail("import", kExitTrace, written.message());
 

@@ -75,7 +75,8 @@ expect_no_out "checksum mismatch"
 run tape run quick.tape --out same.bin
 expect_code 0
 close_gate
-"$TAPE" run "$GATED" --out same.bin --flush-ms 3600000 -- gate > slow.out 2>&1 7>&- &
+# (--force: same.bin is a trace of another program, quick.tape.)
+"$TAPE" run "$GATED" --out same.bin --flush-ms 3600000 --force -- gate > slow.out 2>&1 7>&- &
 slow=$!
 wait_for "the first recorder to start" has_line slow.out started
 run tape verify same.bin
@@ -83,7 +84,7 @@ expect_code 0
 expect_out "exited with code 0"
 run tape inspect same.bin
 expect_out "script program 'quick.tape'"
-run tape run quick.tape --out same.bin
+run tape run quick.tape --out same.bin --force
 expect_code 81
 expect_err "another tape process is recording that file right now"
 open_gate
@@ -105,7 +106,7 @@ expect_code 0
 # opened (no SIGBUS, no mix).
 hold_output held "$TAPE" replay --trace long.bin
 wait_held held
-run tape run quick.tape --out long.bin
+run tape run quick.tape --out long.bin --force
 expect_code 0
 release_output held
 LAST="replay of long.bin while it was re-recorded"
