@@ -119,12 +119,14 @@ std::string EventsText(const format::TraceReader& reader);
 // True if the file starts with the trace magic.
 bool LooksLikeTrace(const std::string& path);
 
-// The rule for every file a verb writes a trace to (specs/trace-format.md
-// §12.1): without `force`, an existing file is replaced only when it is a
-// trace of the same program as `next` (a header of the trace to be
-// written; nullptr: any trace), so that re-recording replaces the last
-// recording while another program's trace, or a file that is not a trace,
-// is never lost by mistake.
+// Checks an --out before any work (specs/trace-format.md §12.1): the device
+// rule (format/output_file.h: a directory, block device or socket is
+// refused, a character device or FIFO needs `force`); and without `force`,
+// an existing file is replaced only when it is a trace of the same program
+// as `next` (a header of the trace to be written; nullptr: any trace), so
+// that re-recording replaces the last recording while another program's
+// trace, or a file that is not a trace, is never lost by mistake. Refusals
+// are InvalidArgument (a usage error).
 Status CheckOutputPath(const std::string& path, bool force,
                        const format::TraceHeader* next = nullptr);
 

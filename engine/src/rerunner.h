@@ -66,6 +66,13 @@
 
 namespace tape::engine {
 
+// Thrown into the program when the rerun cannot go on (Rerunner::refused()
+// says why). Not a std::exception, so that a program's catch of those does
+// not take it for one of its own errors.
+struct RerunRefused {
+  std::string why;
+};
+
 class Rerunner final : public Runtime {
  public:
   // §2 of specs/rerun.md.
@@ -99,6 +106,11 @@ class Rerunner final : public Runtime {
   // The unrecorded input that stopped the rerun, if any. Sticky: every later
   // call throws it again, so a program that catches it cannot go on.
   const std::optional<DriftInfo>& drift() const { return drift_; }
+
+  // Why the rerun refused to go on (a program that starts threads), or "".
+  // Checked after the program ends, whatever the program did with the
+  // RerunRefused thrown at it.
+  const std::string& refused() const { return refused_; }
 
  protected:
   void OnUserKind(EffectKind kind, std::string_view name) override;

@@ -183,6 +183,7 @@ RunReport Record(const Program& program, const RecordOptions& options) {
   }
   RunReport report;
   format::TraceHeader header = HeaderOf(program);
+  if (options.frozen_time_ns > 0) header.created_unix_ns = uint64_t(options.frozen_time_ns);
   std::unique_ptr<engine::Chaos> chaos;
   if (!options.chaos.empty()) {
     Result<engine::ChaosSpec> spec = engine::ParseChaosSpec(options.chaos);
@@ -213,6 +214,7 @@ RunReport Record(const Program& program, const RecordOptions& options) {
   wo.chunk_max_events = options.chunk_events;
   wo.zstd_level = options.zstd_level;
   wo.force = options.force;
+  wo.frozen_time_ns = options.frozen_time_ns;
   std::unique_ptr<format::TraceWriter> writer =
       CreateWriter(options.trace_path, header, wo, &report);
   if (!writer) return report;

@@ -147,6 +147,20 @@ expect_err "151 inputs served from the trace (151 by site, 0 by key, 0 by kind)"
 expect_err "outputs: 1 same, 0 changed, 0 added, 0 removed in 4 threads"
 [ "$OUT" = "$(cat workers.out)" ] || fail "rerun of workers printed another log"
 
+# A trace that shrinks under a running rerun: a trace error (exit 81) that
+# says so. The rerun is held in its 1 MiB write (lib.sh) while the trace,
+# 2M recorded clock readings still to serve, is cut.
+long_script > long.tape
+tape run long.tape --out shrink.bin > /dev/null
+hold_output held "$TAPE" rerun long.tape --trace shrink.bin
+wait_held held
+truncate -s 20000 shrink.bin
+release_output held
+LAST="rerun of a trace truncated under it"
+expect_code 81
+expect_err "shrink.bin changed while it was being read: it shrank from "
+[[ "$ERR" != *"SIGBUS"* ]] || fail "blamed the program for SIGBUS"
+
 # Bad input.
 run tape rerun fixed.tape
 expect_code 2

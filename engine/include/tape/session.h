@@ -49,6 +49,13 @@ struct RecordOptions {
   // lists the globs (specs/trace-format.md §6, §13.6). Each glob is 1 to
   // 1024 bytes without control characters.
   std::vector<std::string> redact_env;
+  // Non-zero: the trace's times (the recording's start, every event's time,
+  // its end) are all this instant, ns since the Unix epoch, and durations
+  // are 0, instead of the clock's readings. The program itself still reads
+  // the real clock (clock.now). So recording a program whose effects answer
+  // the same way writes the same bytes: tests compare such a recording with
+  // committed golden bytes (tests/golden/README.md).
+  int64_t frozen_time_ns = 0;
 };
 
 struct ReplayOptions {
@@ -131,7 +138,8 @@ struct RunReport {
     kDrift,       // replay diverged: see drift
     kTraceError,  // the trace could not be read or written: see error
     kBadOptions,  // the options make no sense (a bad chaos spec, an --out that is not
-                  // a trace, a device or a directory, without force): see error
+                  // a trace, a device or a directory, without force; a rerun of a
+                  // program that starts threads): see error
   };
   Status status = Status::kOk;
   int exit_code = 0;            // the program's exit code (kOk)
