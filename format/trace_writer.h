@@ -44,6 +44,10 @@ struct WriterOptions {
   // Write the trace even over a file that is not a trace, or not a regular
   // file (see TraceOutput::Claim).
   bool force = false;
+  // Integer-coded results and event times as packed integers (format 1.2,
+  // §7.9); false: as the varint columns of format 1.1, which older readers
+  // know (for tests of those readers' paths).
+  bool packed_columns = true;
 
   // Checks the limits above; names the offending option.
   Status Validate() const;

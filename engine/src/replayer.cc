@@ -31,8 +31,8 @@ Replayer::Replayer(const format::TraceReader* reader, int stdout_fd, bool read_a
 
 std::string_view Replayer::Perform(const Site& site, EffectKind kind, std::string_view args,
                                    const LiveCall& live) {
-  if (int_run_.left != 0 && site.id == int_run_.site && kind == int_run_.kind && args.empty() &&
-      live.fn == nullptr) [[likely]] {
+  if (int_run_.next != int_run_.end && site.id == int_run_.site && kind == int_run_.kind &&
+      args.empty() && live.fn == nullptr) [[likely]] {
     CheckThread(site);
     return ServeRun();
   }
@@ -47,17 +47,16 @@ bool Replayer::OpenRun(const Site& site, EffectKind kind) {
   if (left == 0) return false;
   const EffectSpec* spec = FindEffect(uint8_t(kind));
   if (spec != nullptr && spec->reenact != nullptr) return false;
-  int_run_.left = run_count_ = left;
+  run_begin_ = int_run_.next = cursor_.int_values();
+  int_run_.end = int_run_.next + left;
   int_run_.site = site.id;
   int_run_.kind = kind;
-  int_run_.value = cursor_.last_value();
-  int_run_.deltas = cursor_.int_deltas();
   return true;
 }
 
 std::string_view Replayer::PerformSlow(const Site& site, EffectKind kind, std::string_view args,
                                        const LiveCall& live) {
-  if (run_count_ != 0) SettleRun();
+  if (run_begin_ != nullptr) SettleRun();
   if (threads_started()) [[unlikely]] return PerformOnLane(site, kind, args, live);
   CheckThread(site);
   if (args.empty() && live.fn == nullptr && OpenRun(site, kind)) return ServeRun();

@@ -53,7 +53,7 @@ class Replayer final : public Runtime {
 
   std::string_view Perform(const Site& site, EffectKind kind, std::string_view args,
                            const LiveCall& live) override;
-  uint64_t seq() const override { return seq_ + (run_count_ - int_run_.left); }
+  uint64_t seq() const override { return seq_ + uint64_t(int_run_.next - run_begin_); }
 
   const std::optional<DriftInfo>& drift() const { return drift_; }
 
@@ -81,7 +81,7 @@ class Replayer final : public Runtime {
 
   // Integer runs (ChunkCursor::IntRunLeft), in Runtime::int_run_: while one
   // is open, a call at its site and kind with no args is its next event,
-  // served by adding one delta (by the typed method itself for clock.now,
+  // served by reading its value (by the typed method itself for clock.now,
   // here for the others). Any other call first settles the run (moves the
   // cursor past the events served) and then goes the general way. Runs open
   // only before threads start.
@@ -92,10 +92,10 @@ class Replayer final : public Runtime {
     return {reinterpret_cast<const char*>(run_result_), 8};
   }
   void SettleRun() {
-    uint32_t taken = run_count_ - int_run_.left;
-    cursor_.SkipIntRun(taken, int_run_.deltas, int_run_.value);
+    uint32_t taken = uint32_t(int_run_.next - run_begin_);
+    cursor_.SkipIntRun(taken);
     seq_ += taken;
-    run_count_ = int_run_.left = 0;
+    int_run_.next = int_run_.end = run_begin_ = nullptr;
   }
   // Opens the run that the next event starts, if it is this call's.
   bool OpenRun(const Site& site, EffectKind kind);
@@ -158,9 +158,9 @@ class Replayer final : public Runtime {
   std::unique_ptr<format::ChunkDecoder> full_decoder_;  // for RecordedCall, made on first use
   format::DecodedChunk full_chunk_;
 
-  // The open integer run (Runtime::int_run_) held this many events when it
-  // opened (seq_ counts none of them); guarded by being single-threaded.
-  uint32_t run_count_ = 0;
+  // Where the open integer run (Runtime::int_run_) started (seq_ counts
+  // none of its events); guarded by being single-threaded.
+  const int64_t* run_begin_ = nullptr;
   uint8_t run_result_[8];
 
   // Threads.

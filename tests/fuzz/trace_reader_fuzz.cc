@@ -46,12 +46,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           for (uint32_t t = 1; t < left; ++t) {
             if (chunk.lane(cursor.index() + t) != cursor.lane()) __builtin_trap();
           }
-          const uint8_t* deltas = cursor.int_deltas();
-          int64_t value = cursor.last_value();
-          for (uint32_t t = 0; t < left; ++t) {
-            value = int64_t(uint64_t(value) + uint64_t(ChunkCursor::ReadDelta(&deltas)));
-          }
-          cursor.SkipIntRun(left, deltas, value);
+          // Its values were decoded with the chunk: all of them readable.
+          const int64_t* values = cursor.int_values();
+          uint64_t sum = 0;
+          for (uint32_t t = 0; t < left; ++t) sum += uint64_t(values[t]);
+          if (sum == 42) __asm__ volatile("");
+          cursor.SkipIntRun(left);
           continue;
         }
         PayloadView a, res;
