@@ -73,7 +73,7 @@ inline uint64_t LoadU64(const uint8_t* p) {
 // Whether [a, a + n) and [b, b + n) hold the same bytes. Effect args are
 // mostly a few bytes: up to 16 are compared with two overlapping loads
 // each, instead of a call into memcmp.
-inline bool SameBytes(const uint8_t* a, const uint8_t* b, size_t n) {
+[[gnu::always_inline]] inline bool SameBytes(const uint8_t* a, const uint8_t* b, size_t n) {
   if (n >= 8 && n <= 16) {
     return LoadU64(a) == LoadU64(b) && LoadU64(a + n - 8) == LoadU64(b + n - 8);
   }

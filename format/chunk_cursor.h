@@ -9,10 +9,14 @@
 // offsets) locally.
 //
 // Replay decodes chunks with kDecodeCursor, which skips the random-access
-// arrays and finds the chunk's integer runs: a run (events with one site,
-// kind and lane, no args and integer-coded results, as a hot loop reading
-// the clock makes) is handed out whole (IntRunLeft, SkipIntRun), so the replayer
-// serves each of its events by reading its value.
+// arrays and finds the chunk's runs (DecodedChunk::Run). An integer run
+// (events with one site, kind and lane, no args and integer-coded results,
+// as a hot loop reading the clock makes) is handed out whole (IntRunLeft,
+// SkipIntRun), so the replayer serves each of its events by reading its
+// value; a payload run (one site, kind and lane, args and results of one
+// size each: a loop drawing random bytes or writing a line) likewise
+// (PayloadRunLeft, SkipPayloadRun), each event by comparing its args and
+// handing back its result.
 //
 // REQUIRES: the chunk was decoded with kDecodeCursor or with kDecodePayloads |
 // kDecodeSites, which validated every length, index and varint; the cursor
@@ -51,6 +55,8 @@ class ChunkCursor {
     result_refs_ = c.blob_refs.data() + 8 * c.arg_spills;
     run_ = c.int_runs.data();
     runs_end_ = run_ + c.int_runs.size();
+    payload_run_ = c.payload_runs.data();
+    payload_runs_end_ = payload_run_ + c.payload_runs.size();
   }
 
   bool at_end() const { return i_ == n_; }
@@ -91,11 +97,7 @@ class ChunkCursor {
 
   // The number of events, from the current one, left in the integer run
   // that holds it; 0 when it is in none.
-  uint32_t IntRunLeft() {
-    while (run_ != runs_end_ && run_->first + run_->count <= i_) ++run_;
-    if (run_ == runs_end_ || run_->first > i_) return 0;
-    return run_->first + run_->count - i_;
-  }
+  uint32_t IntRunLeft() { return RunLeft(&run_, runs_end_); }
   // The values of the integer run that holds the current event, from the
   // current event's on (IntRunLeft() of them).
   const int64_t* int_values() const { return ints_; }
@@ -107,6 +109,25 @@ class ChunkCursor {
     ints_ += taken;
   }
 
+  // The number of events, from the current one, left in the payload run
+  // that holds it; 0 when it is in none. In a run, every event's args and
+  // result have the sizes of the current one's, and follow each other in
+  // their heaps from args() and result().
+  uint32_t PayloadRunLeft() { return RunLeft(&payload_run_, payload_runs_end_); }
+  uint32_t args_size() const { return arg_lens_[0] >> 1; }  // REQUIRES: in a payload run
+  uint32_t result_size() const { return result_lens_[0] >> 1; }
+  const uint8_t* args() const { return arg_heap_ + arg_at_; }
+  const uint8_t* result() const { return result_heap_ + result_at_; }
+  // Moves past `taken` events of the current payload run (taken <= PayloadRunLeft()).
+  void SkipPayloadRun(uint32_t taken) {
+    if (taken == 0) return;
+    arg_at_ += uint64_t(taken) * args_size();
+    result_at_ += uint64_t(taken) * result_size();
+    i_ += taken;
+    arg_lens_ += taken;  // one byte each
+    result_lens_ += taken;
+  }
+
  private:
   static constexpr size_t kSpilledEntry = 8;  // §7.4
   // A spilled payload: its hash is its heap entry, its first BLOB record the
@@ -115,6 +136,13 @@ class ChunkCursor {
     PayloadView p{nullptr, size, LoadU64(entry), LoadU64(*ref)};
     *ref += 8;
     return p;
+  }
+  // The events left, from the current one, in the run of [*run, end) that
+  // holds it (runs are in event order: those before it are passed over).
+  uint32_t RunLeft(const DecodedChunk::Run** run, const DecodedChunk::Run* end) const {
+    while (*run != end && (*run)->first + (*run)->count <= i_) ++*run;
+    if (*run == end || (*run)->first > i_) return 0;
+    return (*run)->first + (*run)->count - i_;
   }
   static uint64_t Varint(const uint8_t** p) {
     uint64_t v = *(*p)++;
@@ -139,7 +167,8 @@ class ChunkCursor {
   const bool* int_kind_ = nullptr;
   const uint32_t* lanes_ = nullptr;  // nullptr: every event is in lane 0
   const uint8_t *arg_refs_ = nullptr, *result_refs_ = nullptr;  // the next spilled payloads'
-  const DecodedChunk::IntRun *run_ = nullptr, *runs_end_ = nullptr;
+  const DecodedChunk::Run *run_ = nullptr, *runs_end_ = nullptr;
+  const DecodedChunk::Run *payload_run_ = nullptr, *payload_runs_end_ = nullptr;
   uint8_t value_[8];
 };
 

@@ -341,6 +341,12 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
   out->count_ = n;
   out->parts_ = 0;
   current_ = out;
+  // Nothing left from the chunk the object held before (its runs and values
+  // are only decoded for some parts).
+  out->columns_.int_runs.clear();
+  out->columns_.payload_runs.clear();
+  out->columns_.int_values = nullptr;
+  out->columns_.int_count = 0;
 
   if (parts & kDecodeKinds) {
     TAPE_RETURN_IF_ERROR(
@@ -486,7 +492,7 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
         }
       }
     }
-    if (cursor) FindIntRuns(out);
+    if (cursor) FindRuns(out);
   }
   if (parts & kDecodeNewSites) {
     Bytes defs;
@@ -522,93 +528,101 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
   return Status::Ok();
 }
 
-void ChunkDecoder::FindIntRuns(DecodedChunk* out) {
+void ChunkDecoder::FindRuns(DecodedChunk* out) {
   DecodedChunk::Columns& c = out->columns_;
-  std::vector<DecodedChunk::IntRun>& runs = c.int_runs;
-  runs.clear();
-  if (c.int_count == 0) return;  // no integer-coded result
+  c.int_runs.clear();
+  c.payload_runs.clear();
   uint32_t n = header_.event_count;
   const uint8_t* kinds = out->kinds_.data();
   const uint8_t* ix = c.site_index.data();
   const uint8_t* a = c.arg_lens.data();  // validated: one varint per event
   const uint8_t* r = c.result_lens.data();
-  // An eligible event has one-byte lengths 0 (no args) and 16 (8 bytes, not
-  // spilled: §7.4) and an integer-coded kind.
-  uint32_t start = 0, count = 0, run_site = 0;
-  uint8_t run_kind = 0;
-  auto flush = [&] {
-    if (count >= DecodedChunk::kMinIntRun) runs.push_back({start, count});
-    count = 0;
-  };
   auto site_at = [&](uint32_t i) -> uint32_t {
     return width_ == 1 ? ix[i] : width_ == 2 ? LoadU16(ix + 2 * i) : LoadU32(ix + 4 * i);
   };
+  // A length byte of 16: 8 bytes, inline (§7.4); integer-coded for an
+  // integer-coded kind (§7.5).
+  auto coded = [&](uint8_t length, uint8_t kind) { return length == 16 && c.int_kind[kind]; };
   if (one_byte_lens_[0] && one_byte_lens_[1]) {
     // Every length one byte (DecodeLens): event i's lengths are a[i] and
-    // r[i]. A run is extended eight events at a time while all four
-    // columns repeat (one-byte site indexes), then event by event.
+    // r[i]. Each maximal stretch of one site, kind and pair of lengths is
+    // scanned eight events at a time while all four columns repeat (one-byte
+    // site indexes), then event by event.
     constexpr uint64_t kOnes = 0x0101010101010101ull;
     uint32_t i = 0;
     while (i < n) {
-      if (!(a[i] == 0 && r[i] == 16 && c.int_kind[kinds[i]])) {
-        ++i;
-        continue;
-      }
-      start = i;
-      uint8_t k = kinds[i];
+      uint32_t start = i;
+      uint8_t k = kinds[i], av = a[i], rv = r[i];
       if (width_ == 1) {
         uint8_t s1 = ix[i];
-        uint64_t kk = kOnes * k, ss = kOnes * s1;
-        for (++i; i + 8 <= n && LoadU64(a + i) == 0 && LoadU64(r + i) == kOnes * 16 &&
+        uint64_t kk = kOnes * k, ss = kOnes * s1, aa = kOnes * av, rr = kOnes * rv;
+        for (++i; i + 8 <= n && LoadU64(a + i) == aa && LoadU64(r + i) == rr &&
                   LoadU64(kinds + i) == kk && LoadU64(ix + i) == ss;) {
           i += 8;
         }
-        for (; i < n && a[i] == 0 && r[i] == 16 && kinds[i] == k && ix[i] == s1;) ++i;
+        for (; i < n && a[i] == av && r[i] == rv && kinds[i] == k && ix[i] == s1;) ++i;
       } else {
         uint32_t site = site_at(i);
-        for (++i; i < n && a[i] == 0 && r[i] == 16 && kinds[i] == k && site_at(i) == site;) ++i;
+        for (++i; i < n && a[i] == av && r[i] == rv && kinds[i] == k && site_at(i) == site;) ++i;
       }
-      count = i - start;
-      flush();
+      uint32_t count = i - start;
+      if (count < DecodedChunk::kMinRun) continue;
+      // No length here has the spilled bit (OneByteLengths): the payloads
+      // of a payload run are inline, one after the other in their heaps.
+      if (!coded(rv, k)) {
+        c.payload_runs.push_back({start, count});
+      } else if (av == 0) {
+        c.int_runs.push_back({start, count});
+      }
     }
-  }
-  for (uint32_t i = 0; i < n && !(one_byte_lens_[0] && one_byte_lens_[1]); ++i) {
-    bool eligible = *a == 0 && *r == 16 && c.int_kind[kinds[i]];
-    while (*a++ >= 0x80) {}
-    while (*r++ >= 0x80) {}
-    if (!eligible) {
+  } else if (c.int_count > 0) {
+    // Integer runs alone: events with no args and an integer-coded result.
+    uint32_t start = 0, count = 0, run_site = 0;
+    uint8_t run_kind = 0;
+    auto flush = [&] {
+      if (count >= DecodedChunk::kMinRun) c.int_runs.push_back({start, count});
+      count = 0;
+    };
+    for (uint32_t i = 0; i < n; ++i) {
+      bool eligible = *a == 0 && coded(*r, kinds[i]);
+      while (*a++ >= 0x80) {}
+      while (*r++ >= 0x80) {}
+      if (!eligible) {
+        flush();
+        continue;
+      }
+      uint32_t site = site_at(i);
+      if (count > 0 && site == run_site && kinds[i] == run_kind) {
+        ++count;
+        continue;
+      }
       flush();
-      continue;
-    }
-    uint32_t site = site_at(i);
-    if (count > 0 && site == run_site && kinds[i] == run_kind) {
-      ++count;
-      continue;
+      start = i;
+      count = 1;
+      run_site = site;
+      run_kind = kinds[i];
     }
     flush();
-    start = i;
-    count = 1;
-    run_site = site;
-    run_kind = kinds[i];
   }
-  flush();
   // A run never spans two lanes (§7.7): each lane is served its own events.
   // Cut apart afterwards, so that chunks without lanes (most) pay nothing.
   const uint32_t* lanes = out->lanes();
-  if (lanes == nullptr || runs.empty()) return;
-  whole_runs_.swap(runs);
-  runs.clear();
-  for (const DecodedChunk::IntRun& run : whole_runs_) {
-    start = run.first;
-    count = 0;
-    for (uint32_t i = run.first; i < run.first + run.count; ++i) {
-      if (count > 0 && lanes[i] != lanes[start]) {
-        flush();
-        start = i;
+  if (lanes == nullptr) return;
+  for (std::vector<DecodedChunk::Run>* runs : {&c.int_runs, &c.payload_runs}) {
+    whole_runs_.swap(*runs);
+    runs->clear();
+    for (const DecodedChunk::Run& run : whole_runs_) {
+      uint32_t start = run.first, count = 0;
+      for (uint32_t i = run.first; i < run.first + run.count; ++i) {
+        if (count > 0 && lanes[i] != lanes[start]) {
+          if (count >= DecodedChunk::kMinRun) runs->push_back({start, count});
+          start = i;
+          count = 0;
+        }
+        ++count;
       }
-      ++count;
+      if (count >= DecodedChunk::kMinRun) runs->push_back({start, count});
     }
-    flush();
   }
 }
 

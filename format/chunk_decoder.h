@@ -114,13 +114,17 @@ class DecodedChunk {
   // KIND_NAMES (decoded with the new sites): kind names this chunk defines.
   const std::vector<std::pair<uint8_t, std::string>>& new_kinds() const { return new_kinds_; }
 
-  // A run of events that share a site, a kind and a lane, have no args and
-  // an integer-coded result (§7.5): replay serves it without matching each.
-  struct IntRun {
+  // A run of events that replay serves without matching each one by one:
+  // they share a site, a kind and a lane, and either have no args and an
+  // integer-coded result (§7.5; an integer run, a loop reading the clock),
+  // or have args and results of one size each, stored inline and not
+  // integer-coded (a payload run: a loop drawing random bytes, writing a
+  // line), with one-byte lengths.
+  struct Run {
     uint32_t first;  // index of its first event in the chunk
-    uint32_t count;  // >= kMinIntRun
+    uint32_t count;  // >= kMinRun
   };
-  static constexpr uint32_t kMinIntRun = 4;
+  static constexpr uint32_t kMinRun = 4;
 
   // The columns as decompressed (§7.3), for ChunkCursor's sequential walk.
   // Valid when payloads and sites, or kDecodeCursor, were decoded.
@@ -141,7 +145,8 @@ class DecodedChunk {
     // without slots (kDecodeNoArrays, kDecodeCursor).
     bool one_byte_arg_lens = false, one_byte_result_lens = false;
     bool int_kind[256] = {};
-    std::vector<IntRun> int_runs;  // in event order; only with kDecodeCursor
+    // In event order; only with kDecodeCursor.
+    std::vector<Run> int_runs, payload_runs;
   };
   const Columns& columns() const { return columns_; }
 
@@ -254,8 +259,8 @@ class ChunkDecoder {
   Status DecodeInts(uint32_t count, Bytes lens, int64_t* values);
   // §7.8 and §7.9: TIMES_PACKED, as DecodeTimes does for EVENT_TIMES.
   Status DecodePackedTimes(DecodedChunk* out, bool arrays);
-  // Finds the chunk's integer runs (kDecodeCursor) from its validated columns.
-  void FindIntRuns(DecodedChunk* out);
+  // Finds the chunk's runs (kDecodeCursor) from its validated columns.
+  void FindRuns(DecodedChunk* out);
   Status Fail(const std::string& what) const;
   // With `arrays`, fills times_ and durations_; else keeps only the first
   // and last times.
@@ -269,9 +274,9 @@ class ChunkDecoder {
   uint32_t inflated_mask_ = 0;
   bool decoded_ = false;  // the last Decode succeeded
   ByteBuffer lanes_buffer_;
-  std::vector<DecodedChunk::IntRun> whole_runs_;  // FindIntRuns: runs before lanes cut them
+  std::vector<DecodedChunk::Run> whole_runs_;  // FindRuns: runs before lanes cut them
   // Whether the last DecodeLens found every arg ([0]) / result ([1]) length
-  // one byte, for FindIntRuns.
+  // one byte, for FindRuns.
   bool one_byte_lens_[2] = {false, false};
   ChunkHeader header_;
   uint8_t width_ = 1;

@@ -36,6 +36,10 @@ std::string_view Replayer::Perform(const Site& site, EffectKind kind, std::strin
     CheckThread(site);
     return ServeRun();
   }
+  if (PayloadRunServes(site, kind, args) && live.fn == nullptr) [[likely]] {
+    CheckThread(site);
+    return ServePayloadRun(args);
+  }
   return PerformSlow(site, kind, args, live);
 }
 
@@ -54,12 +58,34 @@ bool Replayer::OpenRun(const Site& site, EffectKind kind) {
   return true;
 }
 
+bool Replayer::OpenPayloadRun(const Site& site, EffectKind kind) {
+  if (drift_ || cursor_.at_end() || cursor_.site() != site.id || cursor_.kind() != uint8_t(kind)) {
+    return false;
+  }
+  uint32_t left = cursor_.PayloadRunLeft();
+  if (left == 0) return false;
+  const EffectSpec* spec = FindEffect(uint8_t(kind));
+  payload_run_.site = site.id;
+  payload_run_.kind = kind;
+  payload_run_.args = cursor_.args();
+  payload_run_.result = cursor_.result();
+  payload_run_.args_size = cursor_.args_size();
+  payload_run_.result_size = cursor_.result_size();
+  payload_run_.left = payload_run_.count = left;
+  payload_reenact_ = spec != nullptr ? spec->reenact : nullptr;
+  return true;
+}
+
 std::string_view Replayer::PerformSlow(const Site& site, EffectKind kind, std::string_view args,
                                        const LiveCall& live) {
-  if (run_begin_ != nullptr) SettleRun();
+  if (run_begin_ != nullptr || payload_run_.count != 0) SettleRun();
   if (threads_started()) [[unlikely]] return PerformOnLane(site, kind, args, live);
   CheckThread(site);
   if (args.empty() && live.fn == nullptr && OpenRun(site, kind)) return ServeRun();
+  if (live.fn == nullptr && OpenPayloadRun(site, kind)) {
+    if (PayloadRunServes(site, kind, args)) return ServePayloadRun(args);
+    SettleRun();  // not the recorded args: the general match says how
+  }
   if (live.fn != nullptr && uint8_t(kind) < kFirstUserKind) [[unlikely]] {
     // A control effect before any thread (a tape::Mutex in a one-thread
     // program): its action runs now too.

@@ -96,6 +96,13 @@ class Runtime {
   }
   // `n` bytes from the operating system's random source.
   std::string RandomBits(uint32_t n, SourceLocation loc = SourceLocation::current()) {
+    // A replay's loop of draws: served from the open payload run (below).
+    if (const CachedSite* e = OwnCachedSite(loc);
+        e != nullptr && PayloadRunServesDraw(e->site.id, n)) [[likely]] {
+      std::string bytes(reinterpret_cast<const char*>(payload_run_.result), n);
+      NextOfPayloadRun();
+      return bytes;
+    }
     return RandomBitsAt(SiteOf(loc), n);
   }
   // Writes to standard output; returns 0 or the errno of the failed write.
@@ -286,6 +293,40 @@ class Runtime {
   // Whether the open run's next event is a call at `site` of `kind`.
   bool RunServes(uint64_t site, EffectKind kind) const {
     return int_run_.next != int_run_.end && int_run_.site == site && int_run_.kind == kind;
+  }
+  // A run of recorded events whose args and results have one size each (a
+  // loop drawing random bytes, or writing one line): while `left` is not 0,
+  // the next `left` events are calls at `site` of `kind`, the next one's
+  // args `args_size` bytes at `args` and its result `result_size` bytes at
+  // `result`, and each following event's right after. A call whose args are
+  // those bytes gets that result (NextOfPayloadRun moves on); RandomBits
+  // serves it inline, the replaying runtime's Perform the others. Opened
+  // and settled like the integer run, by the replaying runtime only.
+  struct PayloadRun {
+    uint64_t site = 0;
+    const uint8_t* args = nullptr;
+    const uint8_t* result = nullptr;
+    uint32_t args_size = 0, result_size = 0;
+    uint32_t left = 0, count = 0;  // events left, and in the run when it opened
+    EffectKind kind{};
+  };
+  PayloadRun payload_run_;
+  void NextOfPayloadRun() {
+    payload_run_.args += payload_run_.args_size;
+    payload_run_.result += payload_run_.result_size;
+    --payload_run_.left;
+  }
+  // Whether the open payload run's next event is random.bits(n) at `site`
+  // (§13: its args are n as a u32, its result n bytes).
+  bool PayloadRunServesDraw(uint64_t site, uint32_t n) const {
+    const PayloadRun& r = payload_run_;
+    if (r.left == 0 || r.site != site || r.kind != EffectKind::kRandomBits || r.args_size != 4 ||
+        r.result_size != n) {
+      return false;
+    }
+    uint32_t recorded = uint32_t(r.args[0]) | uint32_t(r.args[1]) << 8 |
+                        uint32_t(r.args[2]) << 16 | uint32_t(r.args[3]) << 24;
+    return recorded == n;
   }
 
   // True once the program started its first tape::Thread: from then on
