@@ -68,6 +68,67 @@ TEST_P(ChunkStreamTest, StopsAtADamagedChunkWithItsError) {
   EXPECT_EQ(*after, nullptr);
 }
 
+// The first chunk is decoded by the first Next() (on the caller's thread
+// with read-ahead too): a damaged one is that call's error, and nothing the
+// helper decoded after it is returned.
+TEST_P(ChunkStreamTest, ADamagedFirstChunkIsTheFirstError) {
+  TempDir dir;
+  WriterOptions o;
+  o.chunk_max_events = 10;
+  WriteTrace(dir.File("t"), RandomEvents(34, 100), o);
+  std::string bytes = ReadFile(dir.File("t"));
+  auto good = TraceReader::OpenBytes(AsBytes(bytes));
+  ASSERT_TRUE(good.has_value());
+  uint64_t at = (*good)->chunks()[0].file_offset + 40;
+  bytes[at] = char(bytes[at] ^ 1);
+  auto reader = TraceReader::OpenBytes(AsBytes(bytes));
+  ASSERT_TRUE(reader.has_value());
+  ChunkStream stream(reader->get(), kDecodeAll, 0, GetParam());
+  auto bad = stream.Next();
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message().find("chunk 0"), std::string::npos) << bad.error().message();
+  auto after = stream.Next();
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(*after, nullptr);
+}
+
+// From a chunk in the middle, and over a trace of one chunk (no chunk for
+// the helper to decode).
+TEST_P(ChunkStreamTest, StartsAtAnyChunkAndEndsAfterTheLast) {
+  TempDir dir;
+  auto events = RandomEvents(35, 500);
+  WriterOptions o;
+  o.chunk_max_events = 50;
+  WriteTrace(dir.File("t"), events, o);
+  WriterOptions whole;
+  whole.flush_ms = 60 * 1000;  // sealed when closed only, whatever the machine's speed
+  WriteTrace(dir.File("one"), events, whole);
+  auto reader = TraceReader::Open(dir.File("t"));
+  auto one = TraceReader::Open(dir.File("one"));
+  ASSERT_TRUE(reader.has_value() && one.has_value());
+  ASSERT_EQ((*reader)->chunks().size(), 10u);
+  ASSERT_EQ((*one)->chunks().size(), 1u);
+  for (size_t first : {0, 7, 9, 10}) {
+    ChunkStream stream(reader->get(), kDecodeAll, first, GetParam());
+    for (size_t c = first; c < 10; ++c) {
+      auto next = stream.Next();
+      ASSERT_TRUE(next.has_value() && *next != nullptr) << "chunk " << c;
+      EXPECT_EQ((*next)->first_seq(), 50 * c);
+      EXPECT_EQ(AsChars((*next)->result(49).bytes()), events[50 * c + 49].result);
+    }
+    auto end = stream.Next();
+    ASSERT_TRUE(end.has_value());
+    EXPECT_EQ(*end, nullptr) << "from chunk " << first;
+  }
+  ChunkStream stream(one->get(), kDecodeAll, 0, GetParam());
+  auto only = stream.Next();
+  ASSERT_TRUE(only.has_value() && *only != nullptr);
+  EXPECT_EQ((*only)->size(), 500u);
+  auto end = stream.Next();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(*end, nullptr);
+}
+
 TEST_P(ChunkStreamTest, NextAfterStopIsAnError) {
   TempDir dir;
   WriteTrace(dir.File("t"), RandomEvents(33, 100), WriterOptions{});
