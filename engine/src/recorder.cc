@@ -11,6 +11,30 @@ namespace tape::engine {
 
 using format::AsBytes;
 
+namespace {
+
+// The built-in effects that wait for the outside world (a sleep, the disk,
+// the network, another process): the trace records how long each took
+// (specs/trace-format.md §7.8), for two more clock readings per call, which
+// the effect's own system calls dwarf. User and control effects (a user
+// function, a thread starting or ending, a mutex acquired) are measured too.
+// clock.now, random.bits, io.write, env.get and args.get are instantaneous
+// at the event clock's resolution; measuring them would cost as much as
+// recording them.
+constexpr std::array<bool, 256> MeasuredKinds() {
+  std::array<bool, 256> measured{};
+  for (EffectKind k : {EffectKind::kFsRead, EffectKind::kFsWrite, EffectKind::kTimeSleep,
+                       EffectKind::kFsExists, EffectKind::kFsList, EffectKind::kFsAppend,
+                       EffectKind::kHttpRequest, EffectKind::kProcRun}) {
+    measured[uint8_t(k)] = true;
+  }
+  return measured;
+}
+constexpr std::array<bool, 256> kMeasured = MeasuredKinds();
+constexpr std::array<bool, 256> kNoPlainKinds{};  // every call takes the general path
+
+}  // namespace
+
 Recorder::Recorder(format::TraceWriter* writer, std::vector<std::string> args, int stdout_fd)
     : writer_(writer), args_(std::move(args)) {
   main_.env.stdout_fd = stdout_fd;
@@ -21,6 +45,11 @@ Recorder::Recorder(format::TraceWriter* writer, std::vector<std::string> args, i
   main_.result.reserve(64);
   base_env_ = main_.env;
   SetMainLaneContext(&main_);
+  for (int k = 0; k < 256; ++k) {
+    const EffectSpec* spec = FindEffect(uint8_t(k));
+    plain_table_[k] = spec != nullptr && spec->live != nullptr && !kMeasured[k];
+  }
+  ChoosePath();
 }
 
 void Recorder::DefineSite(Lane& lane, const Site& site) {
@@ -31,6 +60,9 @@ void Recorder::DefineSite(Lane& lane, const Site& site) {
 }
 
 void Recorder::OnThreadsStart() {
+  // For good (threads_started() is set right after this): every lane takes
+  // the general path.
+  plain_kinds_ = kNoPlainKinds.data();
   writer_->EnableLanes();
   main_.queue = writer_->AcquireLaneQueue();
 }
@@ -70,31 +102,15 @@ void Recorder::Misuse(const std::string& message) {
   Runtime::Misuse(message);
 }
 
-namespace {
 
-// The built-in effects that wait for the outside world (a sleep, the disk,
-// the network, another process): the trace records how long each took
-// (specs/trace-format.md §7.8), for two more clock readings per call, which
-// the effect's own system calls dwarf. User and control effects (a user
-// function, a thread starting or ending, a mutex acquired) are measured too.
-// clock.now, random.bits, io.write, env.get and args.get are instantaneous
-// at the event clock's resolution; measuring them would cost as much as
-// recording them.
-constexpr std::array<bool, 256> MeasuredKinds() {
-  std::array<bool, 256> measured{};
-  for (EffectKind k : {EffectKind::kFsRead, EffectKind::kFsWrite, EffectKind::kTimeSleep,
-                       EffectKind::kFsExists, EffectKind::kFsList, EffectKind::kFsAppend,
-                       EffectKind::kHttpRequest, EffectKind::kProcRun}) {
-    measured[uint8_t(k)] = true;
-  }
-  return measured;
+void Recorder::ChoosePath() {
+  bool plain = chaos_ == nullptr && redact_env_.empty() && !threads_started() &&
+               main_.in_user_fn == EffectKind{};
+  plain_kinds_ = plain ? plain_table_.data() : kNoPlainKinds.data();
 }
-constexpr std::array<bool, 256> kMeasured = MeasuredKinds();
 
-}  // namespace
-
-std::string_view Recorder::Perform(const Site& site, EffectKind kind, std::string_view args,
-                                   const LiveCall& live) {
+std::string_view Recorder::PerformGeneral(const Site& site, EffectKind kind,
+                                          std::string_view args, const LiveCall& live) {
   Lane* lane = &main_;
   if (!threads_started()) [[likely]] {
     CheckThread(site);
@@ -137,6 +153,7 @@ void Recorder::RedactEnv(std::vector<std::string> globs) {
   redact_env_ = std::move(globs);
   main_.env.redact_env = redact_env_.empty() ? nullptr : &redact_env_;
   base_env_.redact_env = main_.env.redact_env;  // the lanes started later redact too
+  ChoosePath();
 }
 
 std::string Recorder::RedactCopiesIn(std::string_view text) {
@@ -199,12 +216,17 @@ std::string_view Recorder::PerformWithAction(Lane& lane, const Site& site, Effec
   if (lane.in_user_fn != EffectKind{}) NestedEffect(lane, kind);
   lane.result.clear();
   lane.in_user_fn = kind;
+  // An effect called from the function must reach NestedEffect. (With
+  // threads, every call already takes the general path.)
+  bool main_only = &lane == &main_ && !threads_started();
+  if (main_only) ChoosePath();
   // A user effect's function, or a control effect's (a thread starting or
   // ending, a mutex acquired): how long it took is recorded (§7.8).
   Measured m = Start();
   live.fn(live.context, &lane.env, args, &lane.result);
   End(&m);
   lane.in_user_fn = EffectKind{};
+  if (main_only) ChoosePath();
   if (lane.env.redact_env != nullptr) [[unlikely]] {
     AppendRedacted(lane, site, kind, args, lane.result, m.begin, m.duration);
     return lane.result;
