@@ -43,10 +43,13 @@ std::string_view Replayer::Perform(const Site& site, EffectKind kind, std::strin
   return PerformSlow(site, kind, args, live);
 }
 
+bool Replayer::NextEventIs(const Site& site, EffectKind kind) const {
+  return !drift_ && !cursor_.at_end() && cursor_.site() == site.id &&
+         cursor_.kind() == uint8_t(kind);
+}
+
 bool Replayer::OpenRun(const Site& site, EffectKind kind) {
-  if (drift_ || cursor_.at_end() || cursor_.site() != site.id || cursor_.kind() != uint8_t(kind)) {
-    return false;
-  }
+  if (!NextEventIs(site, kind)) return false;
   uint32_t left = cursor_.IntRunLeft();
   if (left == 0) return false;
   const EffectSpec* spec = FindEffect(uint8_t(kind));
@@ -59,9 +62,7 @@ bool Replayer::OpenRun(const Site& site, EffectKind kind) {
 }
 
 bool Replayer::OpenPayloadRun(const Site& site, EffectKind kind) {
-  if (drift_ || cursor_.at_end() || cursor_.site() != site.id || cursor_.kind() != uint8_t(kind)) {
-    return false;
-  }
+  if (!NextEventIs(site, kind)) return false;
   uint32_t left = cursor_.PayloadRunLeft();
   if (left == 0) return false;
   const EffectSpec* spec = FindEffect(uint8_t(kind));

@@ -120,7 +120,11 @@ class Replayer final : public Runtime {
     seq_ += taken;
     payload_run_ = PayloadRun();
   }
-  // Opens the run that the next event starts, if it is this call's.
+  // Whether the cursor's next event is a call at `site` of `kind` (and no
+  // drift happened).
+  bool NextEventIs(const Site& site, EffectKind kind) const;
+  // Opens the integer or payload run that the next event starts, if it is
+  // this call's.
   bool OpenRun(const Site& site, EffectKind kind);
   bool OpenPayloadRun(const Site& site, EffectKind kind);
   // Waits until the next recorded event is `lane`'s, or the trace ends.

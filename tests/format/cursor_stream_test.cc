@@ -45,16 +45,24 @@ TEST_P(ChunkStreamTest, YieldsEveryChunkInOrderThenNull) {
   EXPECT_EQ(chunks, (*reader)->chunks().size());
 }
 
-TEST_P(ChunkStreamTest, StopsAtADamagedChunkWithItsError) {
-  TempDir dir;
+// The bytes of a trace of 100 events in chunks of 10, with one bit of chunk
+// `damaged` flipped.
+std::string TraceWithADamagedChunk(const TempDir& dir, uint32_t seed, size_t damaged) {
   WriterOptions o;
   o.chunk_max_events = 10;
-  WriteTrace(dir.File("t"), RandomEvents(32, 100), o);
+  WriteTrace(dir.File("t"), RandomEvents(seed, 100), o);
   std::string bytes = ReadFile(dir.File("t"));
   auto good = TraceReader::OpenBytes(AsBytes(bytes));
-  ASSERT_TRUE(good.has_value());
-  uint64_t at = (*good)->chunks()[3].file_offset + 40;
+  EXPECT_TRUE(good.has_value());
+  if (!good.has_value()) return bytes;
+  uint64_t at = (*good)->chunks()[damaged].file_offset + 40;
   bytes[at] = char(bytes[at] ^ 1);
+  return bytes;
+}
+
+TEST_P(ChunkStreamTest, StopsAtADamagedChunkWithItsError) {
+  TempDir dir;
+  std::string bytes = TraceWithADamagedChunk(dir, 32, 3);
   auto reader = TraceReader::OpenBytes(AsBytes(bytes));
   ASSERT_TRUE(reader.has_value());
   ChunkStream stream(reader->get(), kDecodeAll, 0, GetParam());
@@ -73,14 +81,7 @@ TEST_P(ChunkStreamTest, StopsAtADamagedChunkWithItsError) {
 // helper decoded after it is returned.
 TEST_P(ChunkStreamTest, ADamagedFirstChunkIsTheFirstError) {
   TempDir dir;
-  WriterOptions o;
-  o.chunk_max_events = 10;
-  WriteTrace(dir.File("t"), RandomEvents(34, 100), o);
-  std::string bytes = ReadFile(dir.File("t"));
-  auto good = TraceReader::OpenBytes(AsBytes(bytes));
-  ASSERT_TRUE(good.has_value());
-  uint64_t at = (*good)->chunks()[0].file_offset + 40;
-  bytes[at] = char(bytes[at] ^ 1);
+  std::string bytes = TraceWithADamagedChunk(dir, 34, 0);
   auto reader = TraceReader::OpenBytes(AsBytes(bytes));
   ASSERT_TRUE(reader.has_value());
   ChunkStream stream(reader->get(), kDecodeAll, 0, GetParam());
