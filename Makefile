@@ -4,17 +4,17 @@
 #   make test   install what is missing, build, run the test suite
 # Other targets: make build, make asan-test, make tsan-test, make fuzz-smoke, make fuzz (long runs),
 # make long-test, make long-sample (a bounded part of it, for CI), make stress-test (the suite on
-# a loaded machine), make bench, make clean.
+# a loaded machine), make bench, make perf-check, make perf-baseline, make clean.
 
 PACKAGES := build-essential cmake pkg-config libboost-dev libzstd-dev libxxhash-dev \
             libbenchmark-dev libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev \
             clang libclang-rt-14-dev time libcurl4-openssl-dev libcpp-httplib-dev libfmt-dev \
-            libre2-dev python3-protobuf protobuf-compiler
+            libre2-dev python3-protobuf protobuf-compiler valgrind
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 TAPE := build/release/tools/tape
 
 .PHONY: all deps configure build demo test unit-test asan-test tsan-test fuzz-build fuzz-smoke fuzz \
-        long-test long-sample stress-test bench clean
+        long-test long-sample stress-test bench perf-check perf-baseline clean
 FUZZ_SECONDS ?= 15
 FUZZ_TARGETS := trace_reader_fuzz script_fuzz original_trace_fuzz
 
@@ -96,6 +96,16 @@ stress-test: build
 
 bench: build
 	@bash bench/run.sh
+
+# Instructions per event of the hot paths (record, replay, a script loop,
+# verify, stats) under callgrind, against bench/perf_baseline.txt: fails on a
+# regression of more than 10 %. Counts, unlike times, are stable on a busy
+# machine. `make perf-baseline` rewrites the baseline (commit it on its own).
+perf-check: build
+	@python3 bench/perf_check.py --build build/release
+
+perf-baseline: build
+	@python3 bench/perf_check.py --build build/release --update
 
 clean:
 	rm -rf build

@@ -12,14 +12,36 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tape::format {
 
 using Bytes = std::span<const uint8_t>;
+
+// An allocator whose resize() leaves new elements uninitialized: for buffers
+// that are filled right after they grow (a decompressed section, decoded
+// values), where zero-filling them first would cost as much as filling them.
+template <typename T>
+struct UninitializedAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = UninitializedAllocator<U>;
+  };
+  template <typename U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+using ByteBuffer = std::vector<uint8_t, UninitializedAllocator<uint8_t>>;
 
 inline Bytes AsBytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
@@ -62,7 +84,7 @@ inline uint64_t LoadU64(const uint8_t* p) {
 // Whether [a, a + n) and [b, b + n) hold the same bytes. Effect args are
 // mostly a few bytes: up to 16 are compared with two overlapping loads
 // each, instead of a call into memcmp.
-inline bool SameBytes(const uint8_t* a, const uint8_t* b, size_t n) {
+[[gnu::always_inline]] inline bool SameBytes(const uint8_t* a, const uint8_t* b, size_t n) {
   if (n >= 8 && n <= 16) {
     return LoadU64(a) == LoadU64(b) && LoadU64(a + n - 8) == LoadU64(b + n - 8);
   }

@@ -21,78 +21,31 @@ bool OneByteLengths(Bytes lens, uint32_t n) {
   return (any & 0x81) == 0;
 }
 
-// How many varints `column` holds when each is at most 9 bytes long (what
-// ParseVarint always accepts) and its last byte ends one; UINT32_MAX when it
-// has a longer one. Branch-free loops the compiler vectorizes.
-// REQUIRES: column is not empty, its last byte < 0x80, and its size < 2^32.
-// Out of line, as SumShortVarints: inlined into its caller, g++ 12 leaves
-// the loops scalar.
-[[gnu::noinline]] uint32_t CountShortVarints(Bytes column) {
-  constexpr size_t kLongest = 9;
-  const uint8_t* q = column.data();
-  size_t size = column.size();
-  uint32_t ends = 0;
-  for (size_t j = 0; j < size; ++j) ends += q[j] < 0x80;
-  if (size >= kLongest) {
-    uint8_t run = 0;  // bit 7: some kLongest bytes in a row all continue a value
-    size_t starts = size - (kLongest - 1);
-    for (size_t j = 0; j < starts; ++j) {
-      run |= q[j] & q[j + 1] & q[j + 2] & q[j + 3] & q[j + 4] & q[j + 5] & q[j + 6] & q[j + 7] &
-             q[j + 8];
-    }
-    if (run >= 0x80) return UINT32_MAX;
+// The sum of p[0..n): 16-bit sums of blocks of 256 bytes (255 x 256 < 2^16),
+// which the compiler vectorizes in 16-bit lanes. Out of line, as the others.
+[[gnu::noinline]] uint64_t SumBytes(const uint8_t* p, size_t n) {
+  uint64_t sum = 0;
+  for (size_t i = 0; i < n;) {
+    size_t block_end = std::min(n, i + 256);
+    uint16_t block = 0;
+    for (; i < block_end; ++i) block = uint16_t(block + p[i]);
+    sum += block;
   }
-  return ends;
+  return sum;
 }
 
-// How many varints `column` holds when each is at most 4 bytes long and its
-// last byte ends one, and in `*sum` their sum; SIZE_MAX when one is longer.
-// A branch-free loop the compiler vectorizes: a byte's 7 bits count at the
-// place the continuation bytes just before it give them.
-// REQUIRES: column is not empty, its last byte < 0x80, and its size < 2^25
-// (so that 32-bit sums of 7-bit values cannot overflow).
-[[gnu::noinline]] size_t SumShortVarints(Bytes column, uint64_t* sum) {
-  constexpr size_t kLongest = 4;
-  const uint8_t* q = column.data();
-  size_t size = column.size();
-  uint32_t ends = 0, place[kLongest] = {};
-  // The first bytes, whose places depend on fewer bytes before them.
-  size_t j = 0;
-  for (; j < size && j < kLongest - 1; ++j) {
-    size_t at = 0;
-    while (at < j && q[j - 1 - at] >= 0x80) ++at;
-    ends += q[j] < 0x80;
-    place[at] += q[j] & 0x7f;
+// How many i in [0, n) have a[i] == x and b[i] == y: 8-bit counts of
+// blocks of 255, vectorized.
+[[gnu::noinline]] uint64_t CountPairs(const uint8_t* a, uint8_t x, const uint8_t* b, uint8_t y,
+                                      size_t n) {
+  uint64_t count = 0;
+  for (size_t i = 0; i < n;) {
+    size_t block_end = std::min(n, i + 255);
+    uint8_t block = 0;
+    for (; i < block_end; ++i) block = uint8_t(block + ((a[i] == x) & (b[i] == y)));
+    count += block;
   }
-  uint8_t run = 0;  // bit 7: kLongest bytes in a row all continue a value
-  // In blocks whose 16-bit sums cannot overflow (512 * 127 < 2^16).
-  constexpr size_t kBlock = 512;
-  while (j < size) {
-    size_t block_end = std::min(size, j + kBlock);
-    uint16_t ends16 = 0, place16[kLongest] = {};
-    for (; j < block_end; ++j) {
-      uint8_t b = q[j], p1 = q[j - 1], p2 = q[j - 2], p3 = q[j - 3];
-      run |= b & p1 & p2 & p3;
-      ends16 += b < 0x80;
-      uint8_t v = b & 0x7f;
-      // Byte masks, not multiplies (which SSE2 lacks for wide lanes): m1 is
-      // all ones when the byte before continues a value, m2 when the two
-      // before do, m3 when the three before do.
-      uint8_t m1 = uint8_t(int8_t(p1) >> 7);
-      uint8_t m2 = m1 & uint8_t(int8_t(p2) >> 7);
-      uint8_t m3 = m2 & uint8_t(int8_t(p3) >> 7);
-      place16[0] += uint8_t(v & ~m1);
-      place16[1] += uint8_t(v & (m1 ^ m2));
-      place16[2] += uint8_t(v & (m2 ^ m3));
-      place16[3] += uint8_t(v & m3);
-    }
-    ends += ends16;
-    for (size_t k = 0; k < kLongest; ++k) place[k] += place16[k];
-  }
-  if (run >= 0x80) return SIZE_MAX;
-  *sum = uint64_t(place[0]) + (uint64_t(place[1]) << 7) + (uint64_t(place[2]) << 14) +
-         (uint64_t(place[3]) << 21);
-  return ends;
+  return count;
 }
 
 }  // namespace
@@ -111,6 +64,8 @@ const char* SectionName(uint8_t id) {
     case SectionId::kNewSites: return "NEW_SITES";
     case SectionId::kBlobRefs: return "BLOB_REFS";
     case SectionId::kLanes: return "LANES";
+    case SectionId::kIntPacked: return "INT_PACKED";
+    case SectionId::kTimesPacked: return "TIMES_PACKED";
   }
   if (id == kKindNamesSection) return "KIND_NAMES";
   if (id == kEventMarksSection) return "EVENT_MARKS";
@@ -207,6 +162,15 @@ Status ChunkDecoder::ParseTable(Bytes body, uint64_t file_offset) {
   if (data_at != body.size()) {
     return Fail(std::to_string(body.size() - data_at) + " bytes after the last section");
   }
+  // §7.5, §7.8: one coding or the other, never both.
+  if (sections_[uint8_t(SectionId::kIntResults)].present &&
+      sections_[uint8_t(SectionId::kIntPacked)].present) {
+    return Fail("it has both INT_RESULTS and INT_PACKED");
+  }
+  if (sections_[kEventTimesSection].present &&
+      sections_[uint8_t(SectionId::kTimesPacked)].present) {
+    return Fail("it has both EVENT_TIMES and TIMES_PACKED");
+  }
   if (!sections_[uint8_t(SectionId::kKinds)].present ||
       !sections_[uint8_t(SectionId::kSiteDict)].present ||
       !sections_[uint8_t(SectionId::kSiteIndex)].present ||
@@ -217,8 +181,7 @@ Status ChunkDecoder::ParseTable(Bytes body, uint64_t file_offset) {
   return Status::Ok();
 }
 
-Status ChunkDecoder::Inflate(uint8_t id, uint32_t max_raw, std::vector<uint8_t>* buffer,
-                             Bytes* out) {
+Status ChunkDecoder::Inflate(uint8_t id, uint64_t max_raw, ByteBuffer* buffer, Bytes* out) {
   TAPE_RETURN_IF_ERROR(InflateSection(id, max_raw, buffer, out));
   if (id < 16) {
     inflated_[id] = *out;
@@ -227,7 +190,7 @@ Status ChunkDecoder::Inflate(uint8_t id, uint32_t max_raw, std::vector<uint8_t>*
   return Status::Ok();
 }
 
-Status ChunkDecoder::InflateSection(uint8_t id, uint32_t max_raw, std::vector<uint8_t>* buffer,
+Status ChunkDecoder::InflateSection(uint8_t id, uint64_t max_raw, ByteBuffer* buffer,
                                     Bytes* out) {
   const SectionRef& s = sections_[id];
   *out = {};
@@ -285,7 +248,6 @@ Status ChunkDecoder::DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results, 
     slot = slots->data();
   }
   heap->spills.clear();
-  int_coded_.assign(results && slot != nullptr ? n : 0, 0);
   spill_heap_at_.clear();
   const uint8_t* p = lens.data();
   const uint8_t* end = p + lens.size();
@@ -302,18 +264,13 @@ Status ChunkDecoder::DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results, 
     const uint8_t* b = lens.data();
     // No spilled bit: the lengths add up to half the bytes' sum. An
     // integer-coded result (length 8, byte 16) takes no heap bytes.
-    for (uint32_t i = 0; i < n; ++i) sum += b[i];
-    sum >>= 1;
+    sum = SumBytes(b, n) >> 1;
     bool few = int_kinds_.size() <= 4;
     for (size_t i = 1; few && i < int_kinds_.size(); ++i) few = int_kinds_[i] > int_kinds_[i - 1];
     if (results && few) {
       // Counted kind by kind (each once: in increasing order), by loops the
       // compiler vectorizes.
-      for (uint8_t k : int_kinds_) {
-        uint32_t count = 0;
-        for (uint32_t i = 0; i < n; ++i) count += uint32_t(b[i] == 16) & uint32_t(kinds[i] == k);
-        coded_count += count;
-      }
+      for (uint8_t k : int_kinds_) coded_count += uint32_t(CountPairs(b, 16, kinds, k, n));
     } else if (results) {
       for (uint32_t i = 0; i < n; ++i) {
         coded_count += uint32_t(b[i] == 16) & uint32_t(int_kind[kinds[i]]);
@@ -350,10 +307,7 @@ Status ChunkDecoder::DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results, 
       if (slot) slot[i] = {uint32_t(heap->spills.size() - 1), DecodedChunk::kSpilled};
       at += kSpilledHeapEntry;
     } else if (results && len == 8 && int_kind[kinds[i]]) {
-      if (slot) {
-        slot[i] = {uint32_t(heap_size + uint64_t(ints) * 8), 8};
-        int_coded_[i] = 1;
-      }
+      if (slot) slot[i] = {uint32_t(heap_size + uint64_t(ints) * 8), 8};
       ++ints;
     } else {
       if (len > heap_size - at) {
@@ -369,162 +323,13 @@ Status ChunkDecoder::DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results, 
     return Fail(std::string(SectionName(heap_id)) + " holds " + std::to_string(heap_size) +
                 " bytes but its lengths account for " + std::to_string(at));
   }
+  if (results) ints_counted_ = ints;
   if (sizes_only) return Status::Ok();
   TAPE_RETURN_IF_ERROR(Inflate(heap_id, kMaxHeapBytes, &heap->storage, &heap->bytes));
   (results ? columns.result_heap : columns.arg_heap) = heap->bytes;
   for (size_t k = 0; k < spill_heap_at_.size(); ++k) {
     heap->spills[k].hash = LoadU64(heap->bytes.data() + spill_heap_at_[k]);
   }
-  heap->ints.resize(slot != nullptr ? uint64_t(ints) * 8 : 0);
-  if (!results) return Status::Ok();
-  // Integer-coded results (§7.5): per-kind running values, zigzag deltas.
-  Bytes coded;
-  TAPE_RETURN_IF_ERROR(Inflate(uint8_t(SectionId::kIntResults), n * kMaxVarintBytes,
-                               &current_->int_results_storage_, &coded));
-  columns.int_results = coded;
-  const uint8_t* q = coded.data();
-  const uint8_t* qend = q + coded.size();
-  if (slot == nullptr) {
-    // The cursor adds the deltas itself: only check that there is one
-    // well-formed varint per integer-coded result. In one pass the compiler
-    // vectorizes: when no value is longer than 9 bytes (no 9 continuation
-    // bytes in a row; ParseVarint takes any such value) and the last byte
-    // ends a value, the column holds exactly as many values as bytes end one.
-    if (!coded.empty() && coded.back() < 0x80) {
-      if (CountShortVarints(coded) == ints) return Status::Ok();
-    }
-    for (uint32_t j = 0; j < ints; ++j) {
-      uint64_t z;
-      if (q < qend && *q < 0x80) {
-        ++q;
-      } else if (qend - q >= 2 && q[1] < 0x80) {
-        q += 2;  // a clock's delta is mostly one or two bytes
-      } else if (!ParseVarint(&q, qend, &z)) {
-        return Fail("INT_RESULTS ends before its last value");
-      }
-    }
-    if (q != qend) return Fail("INT_RESULTS has bytes after its last value");
-    return Status::Ok();
-  }
-  int64_t prev[256] = {};
-  uint8_t* out = heap->ints.data();
-  for (uint32_t i = 0; i < n && ints > 0; ++i) {
-    if (!int_coded_[i]) continue;
-    uint64_t z;
-    if (q < qend && *q < 0x80) {
-      z = *q++;
-    } else if (!ParseVarint(&q, qend, &z)) {
-      return Fail("INT_RESULTS ends before its last value");
-    }
-    uint8_t k = kinds[i];
-    int64_t value = int64_t(uint64_t(prev[k]) + uint64_t(UnZigZag(z)));
-    prev[k] = value;
-    StoreU64(out, uint64_t(value));
-    out += 8;
-  }
-  if (q != qend) return Fail("INT_RESULTS has bytes after its last value");
-  return Status::Ok();
-}
-
-// §7.8: event_count varints of times (the first absolute, then deltas), then
-// either nothing or event_count varints of durations. Every time is positive
-// and every end (time + duration) fits in an i64.
-Status ChunkDecoder::DecodeTimes(DecodedChunk* out, bool arrays) {
-  uint32_t n = header_.event_count;
-  out->times_.clear();
-  out->durations_.clear();
-  out->first_time_ = out->last_time_ = 0;
-  Bytes column;
-  TAPE_RETURN_IF_ERROR(Inflate(kEventTimesSection, n * uint32_t(kMaxEventTimesPerEvent),
-                               &times_buffer_, &column));
-  if (!sections_[kEventTimesSection].present) return Status::Ok();
-  const uint8_t* p = column.data();
-  const uint8_t* end = p + column.size();
-  uint64_t first;
-  const uint8_t* after_first = p;
-  if (!arrays && ParseVarint(&after_first, end, &first) && first != 0 &&
-      first <= uint64_t(INT64_MAX)) {
-    // Without arrays, the common column (one-byte deltas after the first
-    // time, and no durations or one-byte ones) is checked by sums the
-    // compiler vectorizes. Times never decrease, so the last time bounds
-    // every time; anything else takes the general loop, which names the fault.
-    const uint8_t* q = after_first;
-    size_t rest = size_t(end - q);
-    size_t deltas = n - 1;
-    if (rest == deltas || rest == deltas + n) {
-      uint8_t any = 0;
-      uint64_t sum = 0;
-      for (size_t j = 0; j < deltas; ++j) {
-        any |= q[j];
-        sum += q[j];
-      }
-      for (size_t j = deltas; j < rest; ++j) any |= q[j];
-      // 127: the largest one-byte duration.
-      uint64_t room = rest == deltas ? 0 : 127;
-      if (any < 0x80 && sum <= uint64_t(INT64_MAX) - first &&
-          room <= uint64_t(INT64_MAX) - first - sum) {
-        out->first_time_ = int64_t(first);
-        out->last_time_ = int64_t(first + sum);
-        return Status::Ok();
-      }
-    }
-    // Deltas of up to four bytes (below 2^28 ns, a quarter of a second)
-    // and no durations.
-    uint64_t sum;
-    if (rest > deltas && q[rest - 1] < 0x80 && SumShortVarints({q, rest}, &sum) == deltas &&
-        sum <= uint64_t(INT64_MAX) - first) {
-      out->first_time_ = int64_t(first);
-      out->last_time_ = int64_t(first + sum);
-      return Status::Ok();
-    }
-  }
-  if (arrays) out->times_.resize(n);
-  int64_t t = 0;
-  for (uint32_t i = 0; i < n; ++i) {
-    uint64_t v;
-    if (p < end && *p < 0x80) {
-      v = *p++;
-    } else if (!ParseVarint(&p, end, &v)) {
-      return Fail("EVENT_TIMES ends after " + std::to_string(i) + " of " + std::to_string(n) +
-                  " times");
-    }
-    if (i == 0 ? (v == 0 || v > uint64_t(INT64_MAX)) : v > uint64_t(INT64_MAX - t)) {
-      return Fail(i == 0 ? "EVENT_TIMES starts at " + std::to_string(v) +
-                               ", not a time in 1..2^63-1"
-                         : "EVENT_TIMES overflows at event " + std::to_string(header_.first_seq + i));
-    }
-    t = i == 0 ? int64_t(v) : t + int64_t(v);
-    if (arrays) out->times_[i] = t;
-    if (i == 0) out->first_time_ = t;
-  }
-  out->last_time_ = t;
-  if (p == end) return Status::Ok();
-  if (arrays) out->durations_.resize(n);
-  // Without arrays the times are walked again, from the column.
-  const uint8_t* tp = column.data();
-  t = 0;
-  for (uint32_t i = 0; i < n; ++i) {
-    int64_t time;
-    if (arrays) {
-      time = out->times_[i];
-    } else {
-      uint64_t v;
-      (void)ParseVarint(&tp, end, &v);  // validated above
-      t = i == 0 ? int64_t(v) : t + int64_t(v);
-      time = t;
-    }
-    uint64_t d;
-    if (!ParseVarint(&p, end, &d)) {
-      return Fail("EVENT_TIMES holds " + std::to_string(i) + " of " + std::to_string(n) +
-                  " durations");
-    }
-    if (d > uint64_t(INT64_MAX - time)) {
-      return Fail("EVENT_TIMES: the duration of event " + std::to_string(header_.first_seq + i) +
-                  " ends past 2^63-1");
-    }
-    if (arrays) out->durations_[i] = d;
-  }
-  if (p != end) return Fail("EVENT_TIMES has bytes after its last duration");
   return Status::Ok();
 }
 
@@ -536,6 +341,12 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
   out->count_ = n;
   out->parts_ = 0;
   current_ = out;
+  // Nothing left from the chunk the object held before (its runs and values
+  // are only decoded for some parts).
+  out->columns_.int_runs.clear();
+  out->columns_.payload_runs.clear();
+  out->columns_.int_values = nullptr;
+  out->columns_.int_count = 0;
 
   if (parts & kDecodeKinds) {
     TAPE_RETURN_IF_ERROR(
@@ -604,7 +415,9 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
     // only when it is out of range.
     uint32_t largest = 0;
     if (width_ == 1) {
-      for (uint32_t i = 0; i < n; ++i) largest = std::max<uint32_t>(largest, ix[i]);
+      uint8_t largest8 = 0;  // in byte lanes: SSE2 has a byte max, not a 32-bit one
+      for (uint32_t i = 0; i < n; ++i) largest8 = std::max(largest8, ix[i]);
+      largest = largest8;
     } else {
       for (uint32_t i = 0; i < n; ++i) largest = std::max(largest, entry(i));
     }
@@ -640,6 +453,22 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
     TAPE_RETURN_IF_ERROR(DecodeLens(uint8_t(SectionId::kResultLens),
                                     uint8_t(SectionId::kResultHeap), true, false, &out->results_,
                                     payloads && arrays ? &out->result_slots_ : nullptr));
+    // The integer-coded results' values: for the cursor, and behind the
+    // slots of result(i); otherwise only checked.
+    uint32_t ints = ints_counted_;
+    bool slots = payloads && arrays;
+    int64_t* values = nullptr;
+    if (cursor || slots) {
+      out->int_values_.resize(ints);
+      values = out->int_values_.data();
+    }
+    TAPE_RETURN_IF_ERROR(DecodeInts(ints, out->columns_.result_lens, values));
+    out->columns_.int_count = ints;
+    out->columns_.int_values = values;
+    out->results_.ints.resize(slots ? size_t(ints) * 8 : 0);
+    for (uint32_t j = 0; slots && j < ints; ++j) {
+      StoreU64(out->results_.ints.data() + 8 * size_t(j), uint64_t(values[j]));
+    }
     // BLOB_REFS (§7.4): every spilled arg in event order, then every spilled result.
     Bytes refs;
     TAPE_RETURN_IF_ERROR(
@@ -663,7 +492,7 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
         }
       }
     }
-    if (cursor) FindIntRuns(out);
+    if (cursor) FindRuns(out);
   }
   if (parts & kDecodeNewSites) {
     Bytes defs;
@@ -699,85 +528,101 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
   return Status::Ok();
 }
 
-void ChunkDecoder::FindIntRuns(DecodedChunk* out) {
+void ChunkDecoder::FindRuns(DecodedChunk* out) {
   DecodedChunk::Columns& c = out->columns_;
-  std::vector<DecodedChunk::IntRun>& runs = c.int_runs;
-  runs.clear();
-  if (c.int_results.empty()) return;  // no integer-coded result
+  c.int_runs.clear();
+  c.payload_runs.clear();
   uint32_t n = header_.event_count;
   const uint8_t* kinds = out->kinds_.data();
   const uint8_t* ix = c.site_index.data();
   const uint8_t* a = c.arg_lens.data();  // validated: one varint per event
   const uint8_t* r = c.result_lens.data();
-  uint32_t start = 0, count = 0, run_site = 0;
-  uint8_t run_kind = 0;
-  auto flush = [&] {
-    if (count >= DecodedChunk::kMinIntRun) runs.push_back({start, count});
-    count = 0;
-  };
   auto site_at = [&](uint32_t i) -> uint32_t {
     return width_ == 1 ? ix[i] : width_ == 2 ? LoadU16(ix + 2 * i) : LoadU32(ix + 4 * i);
   };
+  // A length byte of 16: 8 bytes, inline (§7.4); integer-coded for an
+  // integer-coded kind (§7.5).
+  auto coded = [&](uint8_t length, uint8_t kind) { return length == 16 && c.int_kind[kind]; };
   if (one_byte_lens_[0] && one_byte_lens_[1]) {
     // Every length one byte (DecodeLens): event i's lengths are a[i] and
-    // r[i], and a run is scanned by a loop of a few compares per event.
+    // r[i]. Each maximal stretch of one site, kind and pair of lengths is
+    // scanned eight events at a time while all four columns repeat (one-byte
+    // site indexes), then event by event.
+    constexpr uint64_t kOnes = 0x0101010101010101ull;
     uint32_t i = 0;
     while (i < n) {
-      if (!(a[i] == 0 && r[i] == 16 && c.int_kind[kinds[i]])) {
-        ++i;
-        continue;
-      }
-      start = i;
-      uint8_t k = kinds[i];
+      uint32_t start = i;
+      uint8_t k = kinds[i], av = a[i], rv = r[i];
       if (width_ == 1) {
         uint8_t s1 = ix[i];
-        for (++i; i < n && a[i] == 0 && r[i] == 16 && kinds[i] == k && ix[i] == s1;) ++i;
+        uint64_t kk = kOnes * k, ss = kOnes * s1, aa = kOnes * av, rr = kOnes * rv;
+        for (++i; i + 8 <= n && LoadU64(a + i) == aa && LoadU64(r + i) == rr &&
+                  LoadU64(kinds + i) == kk && LoadU64(ix + i) == ss;) {
+          i += 8;
+        }
+        for (; i < n && a[i] == av && r[i] == rv && kinds[i] == k && ix[i] == s1;) ++i;
       } else {
         uint32_t site = site_at(i);
-        for (++i; i < n && a[i] == 0 && r[i] == 16 && kinds[i] == k && site_at(i) == site;) ++i;
+        for (++i; i < n && a[i] == av && r[i] == rv && kinds[i] == k && site_at(i) == site;) ++i;
       }
-      count = i - start;
-      flush();
+      uint32_t count = i - start;
+      if (count < DecodedChunk::kMinRun) continue;
+      // No length here has the spilled bit (OneByteLengths): the payloads
+      // of a payload run are inline, one after the other in their heaps.
+      if (!coded(rv, k)) {
+        c.payload_runs.push_back({start, count});
+      } else if (av == 0) {
+        c.int_runs.push_back({start, count});
+      }
     }
-  }
-  for (uint32_t i = 0; i < n && !(one_byte_lens_[0] && one_byte_lens_[1]); ++i) {
-    // One-byte lengths 0 (no args) and 16 (8 bytes, not spilled: §7.4).
-    bool eligible = *a == 0 && *r == 16 && c.int_kind[kinds[i]];
-    while (*a++ >= 0x80) {}
-    while (*r++ >= 0x80) {}
-    if (!eligible) {
+  } else if (c.int_count > 0) {
+    // Integer runs alone: events with no args and an integer-coded result.
+    uint32_t start = 0, count = 0, run_site = 0;
+    uint8_t run_kind = 0;
+    auto flush = [&] {
+      if (count >= DecodedChunk::kMinRun) c.int_runs.push_back({start, count});
+      count = 0;
+    };
+    for (uint32_t i = 0; i < n; ++i) {
+      bool eligible = *a == 0 && coded(*r, kinds[i]);
+      while (*a++ >= 0x80) {}
+      while (*r++ >= 0x80) {}
+      if (!eligible) {
+        flush();
+        continue;
+      }
+      uint32_t site = site_at(i);
+      if (count > 0 && site == run_site && kinds[i] == run_kind) {
+        ++count;
+        continue;
+      }
       flush();
-      continue;
-    }
-    uint32_t site = site_at(i);
-    if (count > 0 && site == run_site && kinds[i] == run_kind) {
-      ++count;
-      continue;
+      start = i;
+      count = 1;
+      run_site = site;
+      run_kind = kinds[i];
     }
     flush();
-    start = i;
-    count = 1;
-    run_site = site;
-    run_kind = kinds[i];
   }
-  flush();
   // A run never spans two lanes (§7.7): each lane is served its own events.
   // Cut apart afterwards, so that chunks without lanes (most) pay nothing.
   const uint32_t* lanes = out->lanes();
-  if (lanes == nullptr || runs.empty()) return;
-  whole_runs_.swap(runs);
-  runs.clear();
-  for (const DecodedChunk::IntRun& run : whole_runs_) {
-    start = run.first;
-    count = 0;
-    for (uint32_t i = run.first; i < run.first + run.count; ++i) {
-      if (count > 0 && lanes[i] != lanes[start]) {
-        flush();
-        start = i;
+  if (lanes == nullptr) return;
+  for (std::vector<DecodedChunk::Run>* runs : {&c.int_runs, &c.payload_runs}) {
+    whole_runs_.swap(*runs);
+    runs->clear();
+    for (const DecodedChunk::Run& run : whole_runs_) {
+      uint32_t start = run.first, count = 0;
+      for (uint32_t i = run.first; i < run.first + run.count; ++i) {
+        if (count > 0 && lanes[i] != lanes[start]) {
+          if (count >= DecodedChunk::kMinRun) runs->push_back({start, count});
+          start = i;
+          count = 0;
+        }
+        ++count;
       }
-      ++count;
+      if (count >= DecodedChunk::kMinRun) runs->push_back({start, count});
     }
-    flush();
   }
 }
 
@@ -812,29 +657,31 @@ Result<uint64_t> ChunkDecoder::ContentHash(Bytes body, uint64_t file_offset) {
     TAPE_RETURN_IF_ERROR(Inflate(id, kMaxHeapBytes, &scratch_, &section));
     HashSection(&state, section);
   }
-  if (sections_[uint8_t(SectionId::kLanes)].present) {  // §7.6: LANES, when present
-    Bytes lanes;
-    TAPE_RETURN_IF_ERROR(
-        Inflate(uint8_t(SectionId::kLanes), header_.event_count * 3, &scratch_, &lanes));
-    HashSection(&state, lanes);
+  // §7.6: then LANES and INT_PACKED, each when present.
+  for (SectionId extra : {SectionId::kLanes, SectionId::kIntPacked}) {
+    if (!sections_[uint8_t(extra)].present) continue;
+    Bytes section;
+    TAPE_RETURN_IF_ERROR(Inflate(uint8_t(extra), kMaxHeapBytes, &scratch_, &section));
+    HashSection(&state, section);
   }
   return uint64_t(XXH3_64bits_digest(&state));
 }
 
 std::optional<uint64_t> ChunkDecoder::DecodedContentHash() const {
   constexpr uint8_t kLanes = uint8_t(SectionId::kLanes);
-  constexpr uint32_t kCovered = (2u << uint8_t(SectionId::kIntResults)) - 2;  // ids 1..9
-  bool lanes = sections_[kLanes].present;
-  if (!decoded_ || (inflated_mask_ & kCovered) != kCovered ||
-      (lanes && !(inflated_mask_ & (1u << kLanes)))) {
-    return std::nullopt;
+  constexpr uint8_t kIntPacked = uint8_t(SectionId::kIntPacked);
+  if (!decoded_) return std::nullopt;
+  // Every covered section that the chunk has must have been decompressed.
+  for (uint8_t id : {1, 2, 3, 4, 5, 6, 7, 8, 9, int(kLanes), int(kIntPacked)}) {
+    if (sections_[id].present && !(inflated_mask_ & (1u << id))) return std::nullopt;
   }
   XXH3_state_t state;
   HashStart(&state, header_.first_seq, header_.event_count);
   for (uint8_t id = 1; id <= uint8_t(SectionId::kIntResults); ++id) {
-    HashSection(&state, inflated_[id]);
+    HashSection(&state, sections_[id].present ? inflated_[id] : Bytes());
   }
-  if (lanes) HashSection(&state, inflated_[kLanes]);
+  if (sections_[kLanes].present) HashSection(&state, inflated_[kLanes]);
+  if (sections_[kIntPacked].present) HashSection(&state, inflated_[kIntPacked]);
   return uint64_t(XXH3_64bits_digest(&state));
 }
 

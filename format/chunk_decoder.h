@@ -114,21 +114,30 @@ class DecodedChunk {
   // KIND_NAMES (decoded with the new sites): kind names this chunk defines.
   const std::vector<std::pair<uint8_t, std::string>>& new_kinds() const { return new_kinds_; }
 
-  // A run of events that share a site, a kind and a lane, have no args and
-  // an integer-coded result (§7.5): replay serves it without matching each.
-  struct IntRun {
+  // A run of events that replay serves without matching each one by one:
+  // they share a site, a kind and a lane, and either have no args and an
+  // integer-coded result (§7.5; an integer run, a loop reading the clock),
+  // or have args and results of one size each, stored inline and not
+  // integer-coded (a payload run: a loop drawing random bytes, writing a
+  // line), with one-byte lengths.
+  struct Run {
     uint32_t first;  // index of its first event in the chunk
-    uint32_t count;  // >= kMinIntRun
+    uint32_t count;  // >= kMinRun
   };
-  static constexpr uint32_t kMinIntRun = 4;
+  static constexpr uint32_t kMinRun = 4;
 
   // The columns as decompressed (§7.3), for ChunkCursor's sequential walk.
   // Valid when payloads and sites, or kDecodeCursor, were decoded.
   struct Columns {
     Bytes site_index;
     uint8_t site_width = 1;
-    Bytes arg_lens, result_lens, int_results;
+    Bytes arg_lens, result_lens;
     Bytes arg_heap, result_heap;
+    // The values of the integer-coded results (§7.5), in event order,
+    // whatever their coding; with kDecodeCursor, or kDecodePayloads without
+    // kDecodeNoArrays.
+    const int64_t* int_values = nullptr;
+    uint32_t int_count = 0;  // how many results are integer-coded
     Bytes blob_refs;           // §7.4: spilled args in event order, then spilled results
     uint64_t arg_spills = 0;   // how many of blob_refs are args'
     // Every arg / result length is one byte and none is spilled (§7.4): event
@@ -136,7 +145,8 @@ class DecodedChunk {
     // without slots (kDecodeNoArrays, kDecodeCursor).
     bool one_byte_arg_lens = false, one_byte_result_lens = false;
     bool int_kind[256] = {};
-    std::vector<IntRun> int_runs;  // in event order; only with kDecodeCursor
+    // In event order; only with kDecodeCursor.
+    std::vector<Run> int_runs, payload_runs;
   };
   const Columns& columns() const { return columns_; }
 
@@ -150,9 +160,9 @@ class DecodedChunk {
     uint64_t size, hash, blob_offset;
   };
   struct Heap {
-    Bytes bytes;                   // the decoded heap: in the chunk itself, or `storage`
-    std::vector<uint8_t> storage;  // a decompressed heap
-    std::vector<uint8_t> ints;     // integer-coded results, 8 bytes each (§7.5)
+    Bytes bytes;         // the decoded heap: in the chunk itself, or `storage`
+    ByteBuffer storage;  // a decompressed heap
+    ByteBuffer ints;     // integer-coded results, 8 bytes each (§7.5)
     std::vector<Spill> spills;
   };
   static constexpr uint32_t kSpilled = UINT32_MAX;
@@ -180,9 +190,9 @@ class DecodedChunk {
   uint32_t count_ = 0;
   unsigned parts_ = 0;
   Bytes kinds_;
-  std::vector<uint8_t> kinds_storage_;
+  ByteBuffer kinds_storage_;
   Bytes marks_;
-  std::vector<uint8_t> marks_storage_;
+  ByteBuffer marks_storage_;
   std::vector<uint32_t> lanes_;
   std::vector<uint64_t> site_dict_;
   std::vector<uint32_t> site_index_;
@@ -194,8 +204,9 @@ class DecodedChunk {
   std::vector<std::pair<uint64_t, std::string>> new_sites_;
   std::vector<std::pair<uint8_t, std::string>> new_kinds_;
   Columns columns_;
-  std::vector<uint8_t> index_storage_, arg_lens_storage_, result_lens_storage_,
-      int_results_storage_, blob_refs_storage_;
+  ByteBuffer index_storage_, arg_lens_storage_, result_lens_storage_, int_results_storage_,
+      blob_refs_storage_;
+  std::vector<int64_t, UninitializedAllocator<int64_t>> int_values_;
 };
 
 // The fixed fields of a chunk, readable without decoding any section.
@@ -234,16 +245,22 @@ class ChunkDecoder {
   // The decoded bytes of section `id` (empty when absent), after checking its
   // size against `max_raw`: a view of the chunk for a raw section, else
   // decompressed into `buffer`.
-  Status Inflate(uint8_t id, uint32_t max_raw, std::vector<uint8_t>* buffer, Bytes* out);
-  Status InflateSection(uint8_t id, uint32_t max_raw, std::vector<uint8_t>* buffer, Bytes* out);
+  Status Inflate(uint8_t id, uint64_t max_raw, ByteBuffer* buffer, Bytes* out);
+  Status InflateSection(uint8_t id, uint64_t max_raw, ByteBuffer* buffer, Bytes* out);
   // With `sizes_only`, checks the lengths against the heap's declared size
   // without decompressing the heap.
   // Without `slots` (kDecodeCursor), validates without building slots or
   // decoding integer results.
   Status DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results, bool sizes_only,
                     DecodedChunk::Heap* heap, std::vector<DecodedChunk::Slot>* slots);
-  // Finds the chunk's integer runs (kDecodeCursor) from its validated columns.
-  void FindIntRuns(DecodedChunk* out);
+  // The chunk's `count` integer-coded results (§7.5), from INT_RESULTS or
+  // INT_PACKED (§7.9): checked, and with `values` decoded into values[0..count).
+  // `lens` is the validated RESULT_LENS column (to find each result's kind).
+  Status DecodeInts(uint32_t count, Bytes lens, int64_t* values);
+  // §7.8 and §7.9: TIMES_PACKED, as DecodeTimes does for EVENT_TIMES.
+  Status DecodePackedTimes(DecodedChunk* out, bool arrays);
+  // Finds the chunk's runs (kDecodeCursor) from its validated columns.
+  void FindRuns(DecodedChunk* out);
   Status Fail(const std::string& what) const;
   // With `arrays`, fills times_ and durations_; else keeps only the first
   // and last times.
@@ -256,17 +273,22 @@ class ChunkDecoder {
   Bytes inflated_[16];
   uint32_t inflated_mask_ = 0;
   bool decoded_ = false;  // the last Decode succeeded
-  std::vector<uint8_t> lanes_buffer_;
-  std::vector<DecodedChunk::IntRun> whole_runs_;  // FindIntRuns: runs before lanes cut them
+  ByteBuffer lanes_buffer_;
+  std::vector<DecodedChunk::Run> whole_runs_;  // FindRuns: runs before lanes cut them
   // Whether the last DecodeLens found every arg ([0]) / result ([1]) length
-  // one byte, for FindIntRuns.
+  // one byte, for FindRuns.
   bool one_byte_lens_[2] = {false, false};
   ChunkHeader header_;
   uint8_t width_ = 1;
   uint64_t file_offset_ = 0;
   DecodedChunk* current_ = nullptr;
-  std::vector<uint8_t> scratch_, dict_buffer_, int_kinds_buffer_, int_coded_, times_buffer_;
+  ByteBuffer scratch_, dict_buffer_, int_kinds_buffer_, times_buffer_;
   Bytes int_kinds_;
+  uint32_t ints_counted_ = 0;  // DecodeLens: the integer-coded results it counted
+  // DecodeInts and DecodePackedTimes: decoded deltas, and the kinds of the
+  // integer-coded results when several kinds are.
+  std::vector<uint64_t, UninitializedAllocator<uint64_t>> deltas_, durations_scratch_;
+  ByteBuffer coded_kinds_;
   std::vector<uint32_t> spill_heap_at_;
 };
 

@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstring>
 
 #include "format/layout.h"
+#include "format/packed_ints.h"
 #include "format/records.h"
 
 namespace tape::format {
@@ -18,7 +20,8 @@ namespace {
 // could save.
 constexpr size_t kMinCompressBytes = 64;
 
-void PutVarint(std::vector<uint8_t>* out, uint64_t v) {
+template <typename Buffer>
+void PutVarint(Buffer* out, uint64_t v) {
   uint8_t tmp[kMaxVarintBytes];
   out->insert(out->end(), tmp, tmp + StoreVarint(tmp, v));
 }
@@ -32,13 +35,48 @@ uint64_t Mix(uint64_t v) {  // a cheap, good-enough bit mixer for table slots
 
 }  // namespace
 
-ChunkEncoder::ChunkEncoder(int zstd_level) : level_(zstd_level), cctx_(ZSTD_createCCtx()) {}
+ChunkEncoder::ChunkEncoder(int zstd_level, bool packed)
+    : level_(zstd_level), packed_(packed), cctx_(ZSTD_createCCtx()) {}
 
 ChunkEncoder::~ChunkEncoder() { ZSTD_freeCCtx(cctx_); }
+
+size_t ChunkEncoder::CompressRepeated(const uint8_t* data, size_t size) {
+  // zstd never makes a frame's first block a run of one byte (an RLE
+  // block), which decompresses at memset speed: a one-byte first block
+  // lets the rest be one. Columns of one repeated byte (the kinds, sites
+  // and lengths of a loop calling one effect) are most of a chunk's
+  // sections, and decoding them is then almost free.
+  ZSTD_CCtx_reset(cctx_, ZSTD_reset_session_and_parameters);
+  ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, level_);
+  ZSTD_CCtx_setPledgedSrcSize(cctx_, size);  // the frame declares its content size
+  ZSTD_outBuffer out{compressed_.data(), compressed_.size(), 0};
+  ZSTD_inBuffer first{data, 1, 0};
+  size_t r = ZSTD_compressStream2(cctx_, &out, &first, ZSTD_e_flush);
+  if (ZSTD_isError(r) || r != 0) return size_t(-1);
+  ZSTD_inBuffer rest{data + 1, size - 1, 0};
+  r = ZSTD_compressStream2(cctx_, &out, &rest, ZSTD_e_end);
+  if (ZSTD_isError(r) || r != 0) return size_t(-1);  // does not fit: left raw
+  return out.pos;
+}
 
 void ChunkEncoder::BuildSiteColumns(const ChunkBuilder& b, uint32_t begin, uint32_t end,
                                     uint8_t* width) {
   uint32_t n = end - begin;
+  const uint64_t* sites = b.sites();
+  {
+    // A chunk of one site (a loop calling one effect): no table needed.
+    uint64_t first = sites[begin];
+    bool one = true;
+    for (uint32_t i = begin + 1; i < end; ++i) one &= sites[i] == first;
+    if (one) {
+      dict_.resize(8);
+      StoreU64(dict_.data(), first);
+      *width = 1;
+      index_.resize(n);
+      std::memset(index_.data(), 0, n);
+      return;
+    }
+  }
   size_t capacity = 64;
   while (capacity < size_t(n) * 2) capacity *= 2;
   if (map_keys_.size() < capacity) {
@@ -51,13 +89,12 @@ void ChunkEncoder::BuildSiteColumns(const ChunkBuilder& b, uint32_t begin, uint3
   size_t mask = capacity - 1;
   // Two passes: the first builds the dictionary (first-appearance order) and
   // remembers each event's index; the second writes them at the final width.
-  std::vector<uint32_t>& idx = event_index_;
+  auto& idx = event_index_;
   idx.resize(n);
   dict_.clear();
   uint32_t distinct = 0;
   uint64_t last_site = 0;
   uint32_t last_index = UINT32_MAX;
-  const uint64_t* sites = b.sites();
   for (uint32_t i = 0; i < n; ++i) {
     uint64_t site = sites[begin + i];
     if (site == last_site && last_index != UINT32_MAX) {
@@ -95,15 +132,36 @@ void ChunkEncoder::BuildPayloadColumns(const ChunkBuilder& b, uint32_t begin, ui
   const uint32_t* ends = args ? b.arg_ends() : b.result_ends();
   const uint8_t* builder_heap = args ? b.arg_heap() : b.result_heap();
   uint8_t spill_flag = args ? kArgsSpilled : kResultSpilled;
-  std::vector<uint8_t>& lens = args ? arg_lens_ : result_lens_;
+  ByteBuffer& lens = args ? arg_lens_ : result_lens_;
   std::vector<uint8_t>& copy = args ? arg_heap_ : result_heap_;
-  // Varints are written in place: this loop runs once per event.
-  lens.resize(size_t(end - begin) * kMaxVarintBytes);
+  uint32_t n = end - begin;
+  lens.resize(size_t(n) * kMaxVarintBytes);
   uint8_t* out = lens.data();
   uint32_t start = begin == 0 ? 0 : ends[begin - 1];
+  const uint8_t* flags = b.flags();
+  {
+    // The common chunk: nothing spilled and every payload under 64 bytes,
+    // so every length is one byte; loops the compiler vectorizes.
+    uint8_t any_flag = 0;
+    for (uint32_t i = begin; i < end; ++i) any_flag |= flags[i];
+    uint32_t wide = 0;
+    out[0] = uint8_t((ends[begin] - start) << 1);
+    wide |= ends[begin] - start;
+    for (uint32_t i = 1; i < n; ++i) {
+      uint32_t len = ends[begin + i] - ends[begin + i - 1];
+      wide |= len;
+      out[i] = uint8_t(len << 1);
+    }
+    if (!(any_flag & spill_flag) && wide < 64) {
+      lens.resize(n);
+      *heap = builder_heap + start;
+      *heap_size = ends[end - 1] - start;
+      return;
+    }
+  }
+  // Varints are written in place: this loop runs once per event.
   uint32_t prev = start;
   bool any_spilled = false;
-  const uint8_t* flags = b.flags();
   for (uint32_t i = begin; i < end; ++i) {
     uint64_t v;
     if (flags[i] & spill_flag) {
@@ -159,7 +217,10 @@ void ChunkEncoder::ChooseIntKinds(const ChunkBuilder& b, uint32_t begin, uint32_
     if (len == 8 && !(flags[i] & kResultSpilled)) {
       uint8_t k = kinds[i];
       int64_t v = int64_t(LoadU64(heap + start));
-      varint_bytes[k] += VarintSize(ZigZag(int64_t(uint64_t(v) - uint64_t(prev[k]))));
+      if (count[k] == 0) anchor_[k] = v;
+      // The varint's size: 7 bits a byte (z | 1: a zero takes one byte too).
+      uint64_t z = ZigZag(int64_t(uint64_t(v) - uint64_t(prev[k])));
+      varint_bytes[k] += 1 + uint32_t(63 - __builtin_clzll(z | 1)) / 7;
       prev[k] = v;
       ++count[k];
     }
@@ -175,60 +236,81 @@ void ChunkEncoder::ChooseIntKinds(const ChunkBuilder& b, uint32_t begin, uint32_
 void ChunkEncoder::BuildTimes(const ChunkBuilder& b, uint32_t begin, uint32_t end) {
   first_time_ = last_time_ = 0;
   times_size_ = 0;
+  packed_times_.clear();
   size_t n = end - begin;
   const int64_t* times = b.times() + begin;
   // An event of unknown time anywhere: the chunk has no column.
   if (n == 0 || times[0] <= 0) return;
-  if (times_.size() < n * kMaxEventTimesPerEvent) times_.resize(n * kMaxEventTimesPerEvent);
-  uint8_t* out = times_.data();
   // Times never decrease (§7.8): an earlier one is written as the one before.
+  // deltas_[i] is event i's time minus event i - 1's, for i >= 1.
+  deltas_.resize(n);
   int64_t prev = std::max(times[0], previous_time_);
-  first_time_ = prev;
-  out += StoreVarint(out, uint64_t(prev));
+  int64_t first = prev;
   for (size_t i = 1; i < n; ++i) {
     int64_t t = times[i];
-    if (t <= 0) {
-      first_time_ = 0;
-      return;
-    }
-    uint64_t v = t > prev ? uint64_t(t - prev) : 0;
+    if (t <= 0) return;
+    deltas_[i] = t > prev ? uint64_t(t - prev) : 0;
     prev = t > prev ? t : prev;
-    if (v < 0x80) {
-      *out++ = uint8_t(v);
-    } else {
-      out += StoreVarint(out, v);
-    }
   }
+  first_time_ = first;
   last_time_ = previous_time_ = prev;
   const uint64_t* durations = b.durations() + begin;
-  bool any = false;
-  for (size_t i = 0; i < n && !any; ++i) any = durations[i] != 0;
+  uint64_t any_duration = 0;
+  for (size_t i = 0; i < n; ++i) any_duration |= durations[i];  // vectorized
+  bool any = any_duration != 0;
+  // An event whose time was raised (above) keeps its end: its duration
+  // shrinks by as much. With lanes (§7.3) this is an effect that waited in
+  // one thread while others recorded events, which took earlier seqs.
+  auto& adjusted = int_durations_;
   if (any) {
-    // An event whose time was raised (above) keeps its end: its duration
-    // shrinks by as much. With lanes (§7.3) this is an effect that waited in
-    // one thread while others recorded events, which took earlier seqs.
+    adjusted.resize(n);
     int64_t run = first_time_;
     for (size_t i = 0; i < n; ++i) {
       run = std::max(run, times[i]);
       uint64_t raised = uint64_t(run - times[i]);
       uint64_t d = durations[i] > raised ? durations[i] - raised : 0;
       // The effect's end must fit in an i64 (§7.8); it always does for real times.
-      d = std::min<uint64_t>(d, uint64_t(INT64_MAX - last_time_));
-      out += StoreVarint(out, d);
+      adjusted[i] = std::min<uint64_t>(d, uint64_t(INT64_MAX - last_time_));
     }
   }
+  if (packed_) {
+    // TIMES_PACKED (§7.9): the first time, the deltas, the durations.
+    PutVarint(&packed_times_, uint64_t(first));
+    PackBlocks(deltas_.data() + 1, n - 1, &packed_times_);
+    if (any) PackBlocks(adjusted.data(), n, &packed_times_);
+    return;
+  }
+  // EVENT_TIMES (§7.8): varints.
+  if (times_.size() < n * kMaxEventTimesPerEvent) times_.resize(n * kMaxEventTimesPerEvent);
+  uint8_t* out = times_.data();
+  out += StoreVarint(out, uint64_t(first));
+  for (size_t i = 1; i < n; ++i) {
+    uint64_t v = deltas_[i];
+    if (v < 0x80) {
+      *out++ = uint8_t(v);
+    } else {
+      out += StoreVarint(out, v);
+    }
+  }
+  for (size_t i = 0; any && i < n; ++i) out += StoreVarint(out, adjusted[i]);
   times_size_ = size_t(out - times_.data());
 }
 
 void ChunkEncoder::BuildIntResults(const ChunkBuilder& b, uint32_t begin, uint32_t end,
                                    const uint8_t** heap, size_t* heap_size) {
   // `*heap` is the result heap as built so far (spilled entries already
-  // rewritten); int-coded results move from it to INT_RESULTS.
-  int_results_.resize(size_t(end - begin) * kMaxVarintBytes);
-  uint8_t* coded = int_results_.data();
+  // rewritten); int-coded results move from it to INT_RESULTS or INT_PACKED.
+  // Each one is coded as its value minus the previous value of its kind:
+  // in INT_RESULTS from 0 for the first of a kind (§7.5), in INT_PACKED
+  // from the kind's first value, its anchor (§7.9).
   std::vector<uint8_t>& rebuilt = int_heap_;
   rebuilt.clear();
-  int64_t prev[256] = {};
+  // Each kind's running value starts at its anchor (INT_PACKED: its first
+  // value, ChooseIntKinds) or 0 (INT_RESULTS).
+  int64_t prev[256];
+  for (uint8_t k : int_kinds_) prev[k] = packed_ ? anchor_[k] : 0;
+  deltas_.resize(end - begin);
+  uint64_t* delta = deltas_.data();
   const uint32_t* ends = b.result_ends();
   const uint8_t* kinds = b.kinds();
   const uint8_t* flags = b.flags();
@@ -236,22 +318,37 @@ void ChunkEncoder::BuildIntResults(const ChunkBuilder& b, uint32_t begin, uint32
   uint32_t prev_end = begin == 0 ? 0 : ends[begin - 1];
   for (uint32_t i = begin; i < end; ++i) {
     size_t len = (flags[i] & kResultSpilled) ? kSpilledHeapEntry : ends[i] - prev_end;
-    if (len == 8 && !(flags[i] & kResultSpilled) && int_kind_[kinds[i]]) {
+    uint8_t k = kinds[i];
+    if (len == 8 && !(flags[i] & kResultSpilled) && int_kind_[k]) {
       int64_t v = int64_t(LoadU64(src));
-      uint64_t z = ZigZag(int64_t(uint64_t(v) - uint64_t(prev[kinds[i]])));
-      if (z < 0x80) {
-        *coded++ = uint8_t(z);
-      } else {
-        coded += StoreVarint(coded, z);
-      }
-      prev[kinds[i]] = v;
+      *delta++ = uint64_t(v) - uint64_t(prev[k]);
+      prev[k] = v;
     } else {
       rebuilt.insert(rebuilt.end(), src, src + len);
     }
     src += len;
     prev_end = ends[i];
   }
-  int_results_.resize(size_t(coded - int_results_.data()));
+  size_t coded_count = size_t(delta - deltas_.data());
+  int_results_.clear();
+  if (packed_) {
+    // Every kind of INT_KINDS has a result here (ChooseIntKinds).
+    for (uint8_t k : int_kinds_) PutVarint(&int_results_, ZigZag(anchor_[k]));
+    PackBlocks(deltas_.data(), coded_count, &int_results_);
+  } else {
+    int_results_.resize(coded_count * kMaxVarintBytes);
+    uint8_t* coded = int_results_.data();
+    for (size_t j = 0; j < coded_count; ++j) {
+      uint64_t d = deltas_[j];
+      uint64_t z = ZigZag(int64_t(d));
+      if (z < 0x80) {
+        *coded++ = uint8_t(z);
+      } else {
+        coded += StoreVarint(coded, z);
+      }
+    }
+    int_results_.resize(size_t(coded - int_results_.data()));
+  }
   *heap = rebuilt.data();
   *heap_size = rebuilt.size();
 }
@@ -317,12 +414,14 @@ void ChunkEncoder::Encode(const ChunkBuilder& b, uint32_t begin, uint32_t end,
       {uint8_t(SectionId::kResultLens), result_lens_.data(), result_lens_.size()},
       {uint8_t(SectionId::kResultHeap), result_heap, result_heap_size},
       {uint8_t(SectionId::kIntKinds), int_kinds_.data(), int_kinds_.size()},
-      {uint8_t(SectionId::kIntResults), int_results_.data(), int_results_.size()},
+      {uint8_t(SectionId::kIntResults), int_results_.data(), packed_ ? 0 : int_results_.size()},
       {uint8_t(SectionId::kNewSites), new_sites_.data(), new_sites_.size()},
       {uint8_t(SectionId::kBlobRefs), blob_refs_.data(), blob_refs_.size()},
       {uint8_t(SectionId::kLanes), lanes_.data(), lanes_.size()},
+      {uint8_t(SectionId::kIntPacked), int_results_.data(), packed_ ? int_results_.size() : 0},
+      {uint8_t(SectionId::kTimesPacked), packed_times_.data(), packed_ ? packed_times_.size() : 0},
       {kKindNamesSection, kind_names_.data(), kind_names_.size()},
-      {kEventTimesSection, times_.data(), times_size_},
+      {kEventTimesSection, times_.data(), packed_ ? 0 : times_size_},
       {kEventMarksSection, marks, any_marks ? n : 0},
   };
 
@@ -334,9 +433,10 @@ void ChunkEncoder::Encode(const ChunkBuilder& b, uint32_t begin, uint32_t end,
   StoreU32(fixed + 8, n);
   XXH3_64bits_update(&hash_state, fixed, 12);
   for (const Section& s : sections) {
-    // Sections 1..9, then LANES when present (§7.6).
+    // Sections 1..9, then LANES and INT_PACKED when present (§7.6).
     bool hashed = s.id <= uint8_t(SectionId::kIntResults) ||
-                  (s.id == uint8_t(SectionId::kLanes) && s.size > 0);
+                  ((s.id == uint8_t(SectionId::kLanes) || s.id == uint8_t(SectionId::kIntPacked)) &&
+                   s.size > 0);
     if (!hashed) continue;
     uint8_t len[4];
     StoreU32(len, uint32_t(s.size));
@@ -362,11 +462,29 @@ void ChunkEncoder::Encode(const ChunkBuilder& b, uint32_t begin, uint32_t end,
     if (s.size == 0) continue;
     Codec codec = Codec::kRaw;
     size_t stored = s.size;
-    if (s.size >= kMinCompressBytes) {
-      compressed_.resize(ZSTD_compressBound(s.size));
-      size_t z = ZSTD_compressCCtx(cctx_, compressed_.data(), compressed_.size(), s.data, s.size,
+    // Packed integers (§7.9) decode in a few instructions per value,
+    // less than zstd takes per byte: they are compressed only when that
+    // saves an eighth of their bytes or more, which a sample of their
+    // first 4 KiB tells without compressing the whole section.
+    bool packed = s.id == uint8_t(SectionId::kIntPacked) ||
+                  s.id == uint8_t(SectionId::kTimesPacked);
+    constexpr size_t kSample = 4096;
+    bool try_zstd = s.size >= kMinCompressBytes;
+    if (packed && s.size > 4 * kSample) {
+      compressed_.resize(ZSTD_compressBound(kSample));
+      size_t z = ZSTD_compressCCtx(cctx_, compressed_.data(), compressed_.size(), s.data, kSample,
                                    level_);
-      if (!ZSTD_isError(z) && z < s.size) {
+      try_zstd = !ZSTD_isError(z) && z <= kSample - kSample / 16;
+    }
+    if (try_zstd) {
+      compressed_.resize(ZSTD_compressBound(s.size) + 16);
+      // (Every byte equal to the next: one overlapping memcmp.)
+      size_t z = std::memcmp(s.data, s.data + 1, s.size - 1) == 0
+                     ? CompressRepeated(s.data, s.size)
+                     : ZSTD_compressCCtx(cctx_, compressed_.data(), compressed_.size(), s.data,
+                                         s.size, level_);
+      size_t worth = packed ? s.size - s.size / 8 : s.size;
+      if (!ZSTD_isError(z) && z < worth) {
         codec = Codec::kZstd;
         stored = z;
       }

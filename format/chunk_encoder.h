@@ -24,7 +24,10 @@ using KindDefinitions = std::vector<std::pair<uint8_t, std::string>>;
 
 class ChunkEncoder {
  public:
-  explicit ChunkEncoder(int zstd_level);
+  // `packed`: integer-coded results and event times as packed integers
+  // (INT_PACKED, TIMES_PACKED: format 1.2, §7.9), else as the varint columns
+  // INT_RESULTS and EVENT_TIMES that format 1.1 readers know.
+  explicit ChunkEncoder(int zstd_level, bool packed = true);
   ~ChunkEncoder();
   ChunkEncoder(const ChunkEncoder&) = delete;
   ChunkEncoder& operator=(const ChunkEncoder&) = delete;
@@ -53,6 +56,9 @@ class ChunkEncoder {
   void BuildPayloadColumns(const ChunkBuilder& b, uint32_t begin, uint32_t end, bool args,
                            const uint8_t** heap, size_t* heap_size);
   void ChooseIntKinds(const ChunkBuilder& b, uint32_t begin, uint32_t end);
+  // Compresses `size` copies of data[0] into compressed_ as one zstd frame
+  // whose blocks after the first are runs; the frame's size, or an error.
+  size_t CompressRepeated(const uint8_t* data, size_t size);
   // EVENT_TIMES (§7.8): times as a start and deltas, then durations when some
   // event has one. Times that would decrease are raised to the previous one.
   void BuildTimes(const ChunkBuilder& b, uint32_t begin, uint32_t end);
@@ -60,24 +66,27 @@ class ChunkEncoder {
                        const uint8_t** heap, size_t* heap_size);
 
   int level_;
+  bool packed_;
   ZSTD_CCtx_s* cctx_;
   // Open-addressing site id -> dictionary index, cleared by generation.
   std::vector<uint64_t> map_keys_;
   std::vector<uint32_t> map_values_;
   std::vector<uint32_t> map_generation_;
   uint32_t generation_ = 0;
-  std::vector<uint32_t> event_index_;  // dictionary index of each event
+  std::vector<uint32_t, UninitializedAllocator<uint32_t>> event_index_;  // each event's
 
-  std::vector<uint8_t> dict_, index_, arg_lens_, result_lens_, arg_heap_, result_heap_,
-      int_kinds_, int_results_, int_heap_, new_sites_, blob_refs_, kind_names_, lanes_,
-      compressed_;
+  // Buffers filled right after they grow are ByteBuffers (not zero-filled).
+  ByteBuffer index_, arg_lens_, result_lens_, int_results_, times_, packed_times_, compressed_;
+  std::vector<uint8_t> dict_, arg_heap_, result_heap_, int_kinds_, int_heap_, new_sites_,
+      blob_refs_, kind_names_, lanes_;
   bool int_kind_[256] = {};
-  // EVENT_TIMES as built: the first times_size_ bytes of times_, which only
-  // grows (a vector resized up each chunk would zero-fill it every time).
-  std::vector<uint8_t> times_;
+  int64_t anchor_[256] = {};  // ChooseIntKinds: each kind's first 8-byte result
+  // EVENT_TIMES as built: the first times_size_ bytes of times_.
   size_t times_size_ = 0;
   int64_t first_time_ = 0, last_time_ = 0;
   int64_t previous_time_ = 0;  // the last time this encoder wrote: later ones are not earlier
+  // Packed integers (§7.9): deltas (and durations) before packing.
+  std::vector<uint64_t, UninitializedAllocator<uint64_t>> deltas_, int_durations_;
 };
 
 }  // namespace tape::format

@@ -13,7 +13,12 @@ ChunkStream::ChunkStream(const TraceReader* reader, unsigned parts, size_t first
   if (!read_ahead_) {
     decoder_ = std::make_unique<ChunkDecoder>();
   } else if (first_chunk < end_) {
-    thread_ = std::thread([this] { DecodeLoop(); });
+    // The first chunk is the consumer's to decode (Next()): its slot counts
+    // as held, so the helper, starting at the second, never writes it.
+    decoder_ = std::make_unique<ChunkDecoder>();
+    first_pending_ = holding_ = true;
+    next_to_decode_ = next_to_return_ = first_chunk + 1;
+    if (next_to_decode_ < end_) thread_ = std::thread([this] { DecodeLoop(); });
   }
 }
 
@@ -61,6 +66,7 @@ Result<const DecodedChunk*> ChunkStream::Next() {
     }
     return static_cast<const DecodedChunk*>(&slot.chunk);
   }
+  if (first_pending_) return NextFirst();
   std::unique_lock lock(mu_);
   holding_ = false;  // release the previous chunk
   cv_.notify_all();
@@ -77,6 +83,27 @@ Result<const DecodedChunk*> ChunkStream::Next() {
   if (!slot.status.ok()) {
     next_to_return_ = end_;
     return slot.status;
+  }
+  return static_cast<const DecodedChunk*>(&slot.chunk);
+}
+
+Result<const DecodedChunk*> ChunkStream::NextFirst() {
+  first_pending_ = false;
+  size_t c = next_to_return_ - 1;
+  {
+    std::lock_guard lock(mu_);
+    if (stop_) return Status::InvalidArgument("the trace's chunk stream was stopped");
+  }
+  // Not under the lock: the helper may be decoding the next chunk meanwhile.
+  // The slot is held (holding_), so nothing else writes it; Stop() cannot
+  // run during this call (the consumer's thread calls both).
+  Slot& slot = slots_[c % kSlots];
+  Status s = reader_->ReadChunk(c, parts_, decoder_.get(), &slot.chunk);
+  decoder_.reset();
+  if (!s.ok()) {
+    std::lock_guard lock(mu_);
+    next_to_return_ = end_;  // the helper's chunks after it are not returned
+    return s;
   }
   return static_cast<const DecodedChunk*>(&slot.chunk);
 }

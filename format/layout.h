@@ -13,9 +13,12 @@ namespace tape::format {
 // §4 Prelude: the first 16 bytes of every trace.
 inline constexpr uint8_t kFileMagic[8] = {0x89, 'T', 'A', 'P', 'E', '\r', '\n', 0x1a};
 inline constexpr uint16_t kFormatMajor = 1;  // readers reject any other major
-inline constexpr uint16_t kFormatMinor = 1;  // readers accept any minor (§15)
+inline constexpr uint16_t kFormatMinor = 2;  // readers accept any minor (§15)
 // §15: the minor version a trace with gaps (§9.3) needs at least.
 inline constexpr uint16_t kFormatMinorGaps = 1;
+// §15: the minor version of a trace whose chunks use INT_PACKED or
+// TIMES_PACKED (§7.9); a writer of the older varint columns writes 1.1.
+inline constexpr uint16_t kFormatMinorPacked = 2;
 inline constexpr size_t kPreludeSize = 16;
 
 // §5 Records: tag (4) | body length (4) | checksum (8) | body.
@@ -67,8 +70,15 @@ enum class SectionId : uint8_t {  // §7.3, in the order they must appear
   kNewSites = 10,
   kBlobRefs = 11,
   kLanes = 12,  // format 1.1: each event's lane, when some event is not in lane 0
+  // Format 1.2: integer-coded results (§7.5) and event times (§7.8) as
+  // packed integers (§7.9), in place of INT_RESULTS and EVENT_TIMES.
+  kIntPacked = 13,
+  kTimesPacked = 14,
 };
-inline constexpr uint8_t kLastCriticalSection = 12;
+inline constexpr uint8_t kLastCriticalSection = 14;
+// §11: the largest decoded INT_PACKED and TIMES_PACKED of a chunk of n events.
+constexpr uint64_t MaxIntPackedBytes(uint64_t n) { return 16 * n + 4096; }
+constexpr uint64_t MaxTimesPackedBytes(uint64_t n) { return 20 * n + 64; }
 // §7.3: lane numbers are below this.
 inline constexpr uint32_t kMaxLanes = 1u << 16;
 inline constexpr uint8_t kFirstAncillarySection = 128;  // ids >= 128 are skipped when unknown

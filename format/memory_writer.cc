@@ -17,7 +17,7 @@ Result<std::unique_ptr<MemoryTraceWriter>> MemoryTraceWriter::Create(const Trace
   h.chunk_max_events = options.chunk_max_events;
   h.chunk_max_payload = options.chunk_max_payload;
   h.flush_ms = options.flush_ms;
-  AppendPrelude(&w->out_);
+  AppendPrelude(&w->out_, options.packed_columns ? kFormatMinorPacked : kFormatMinorGaps);
   AppendRecord(kTagHeader, EncodeHeaderBody(h), &w->out_);
   return w;
 }
@@ -25,7 +25,7 @@ Result<std::unique_ptr<MemoryTraceWriter>> MemoryTraceWriter::Create(const Trace
 MemoryTraceWriter::MemoryTraceWriter(const WriterOptions& options)
     : options_(options),
       builder_(options.chunk_max_events, options.chunk_max_payload),
-      encoder_(options.zstd_level) {
+      encoder_(options.zstd_level, options.packed_columns) {
   builder_.Reset(0);
 }
 

@@ -248,13 +248,6 @@ Status RecoveryWriter::Finish(const Outcome& outcome, uint64_t end_seq, uint64_t
   AppendRecord(kTagFooter, EncodeFooterBody(footer, gaps_), &tail);
   AppendTrailer(footer_offset, &tail);
   TAPE_RETURN_IF_ERROR(Write(tail.data(), tail.size()));
-  if (!gaps_.empty()) {  // §15: a trace with gaps is version 1.1
-    std::vector<uint8_t> prelude;
-    AppendPrelude(&prelude, kFormatMinorGaps);
-    if (::pwrite(fd_, prelude.data(), prelude.size(), 0) != ssize_t(prelude.size())) {
-      return error_ = Status::FromErrno("cannot write " + temp_path_, errno);
-    }
-  }
   if (!out_->to_stream() && ::fsync(fd_) != 0) {
     return error_ = Status::FromErrno("cannot write " + temp_path_, errno);
   }

@@ -76,7 +76,7 @@ Result<std::unique_ptr<TraceWriter>> TraceWriter::Create(const std::string& path
   h.chunk_max_payload = options.chunk_max_payload;
   h.flush_ms = options.flush_ms;
   std::vector<uint8_t> head;
-  AppendPrelude(&head);
+  AppendPrelude(&head, options.packed_columns ? kFormatMinorPacked : kFormatMinorGaps);
   AppendRecord(kTagHeader, EncodeHeaderBody(h), &head);
   const uint8_t* p = head.data();
   size_t left = head.size();
@@ -143,7 +143,7 @@ TraceWriter::TraceWriter(std::unique_ptr<TraceOutput> output, const WriterOption
         return (uint64_t(builders_[0]->published()) << 32 | builders_[1]->published()) +
                lane_seq_.load(std::memory_order_relaxed);
       }, options.frozen_time_ns),
-      encoder_(options.zstd_level),
+      encoder_(options.zstd_level, options.packed_columns),
       file_offset_(head_.size()) {
   if (regular_file_) AppendOnly(fd_);
   merge_builder_ =

@@ -61,6 +61,10 @@ struct WriterOptions {
   // instant (ns since the Unix epoch) instead of the clock's, so that the same
   // events always make the same bytes (golden recordings in tests).
   int64_t frozen_time_ns = 0;
+  // Integer-coded results and event times as packed integers (format 1.2,
+  // §7.9); false: as the varint columns of format 1.1, which older readers
+  // know (for tests of those readers' paths).
+  bool packed_columns = true;
   // Tests only (WriterTestHooks); must outlive the writer.
   const struct WriterTestHooks* test_hooks = nullptr;
 

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <array>
 #include <stdexcept>
 
 #include "format/layout.h"
@@ -9,6 +10,12 @@
 namespace tape::engine {
 
 using format::AsBytes;
+
+namespace {
+
+constexpr std::array<bool, 256> kNoPlainKinds{};  // every call takes the general path
+
+}  // namespace
 
 Recorder::Recorder(format::TraceWriter* writer, std::vector<std::string> args, int stdout_fd)
     : writer_(writer), args_(std::move(args)) {
@@ -20,6 +27,11 @@ Recorder::Recorder(format::TraceWriter* writer, std::vector<std::string> args, i
   main_.result.reserve(64);
   base_env_ = main_.env;
   SetMainLaneContext(&main_);
+  for (int k = 0; k < 256; ++k) {
+    const EffectSpec* spec = FindEffect(uint8_t(k));
+    plain_table_[k] = spec != nullptr && spec->live != nullptr && !spec->measured;
+  }
+  ChoosePath();
 }
 
 void Recorder::DefineSite(Lane& lane, const Site& site) {
@@ -30,6 +42,9 @@ void Recorder::DefineSite(Lane& lane, const Site& site) {
 }
 
 void Recorder::OnThreadsStart() {
+  // For good (threads_started() is set right after this): every lane takes
+  // the general path.
+  plain_kinds_ = kNoPlainKinds.data();
   writer_->EnableLanes();
   main_.queue = writer_->AcquireLaneQueue();
 }
@@ -70,8 +85,14 @@ void Recorder::Misuse(const std::string& message) {
 }
 
 
-std::string_view Recorder::Perform(const Site& site, EffectKind kind, std::string_view args,
-                                   const LiveCall& live) {
+void Recorder::ChoosePath() {
+  bool plain = chaos_ == nullptr && redact_env_.empty() && !threads_started() &&
+               main_.in_user_fn == EffectKind{};
+  plain_kinds_ = plain ? plain_table_.data() : kNoPlainKinds.data();
+}
+
+std::string_view Recorder::PerformGeneral(const Site& site, EffectKind kind,
+                                          std::string_view args, const LiveCall& live) {
   Lane* lane = &main_;
   if (!threads_started()) [[likely]] {
     CheckThread(site);
@@ -119,6 +140,7 @@ void Recorder::RedactEnv(std::vector<std::string> globs) {
   redact_env_ = std::move(globs);
   main_.env.redact_env = redact_env_.empty() ? nullptr : &redact_env_;
   base_env_.redact_env = main_.env.redact_env;  // the lanes started later redact too
+  ChoosePath();
 }
 
 std::string Recorder::RedactCopiesIn(std::string_view text) {
@@ -181,12 +203,17 @@ std::string_view Recorder::PerformWithAction(Lane& lane, const Site& site, Effec
   if (lane.in_user_fn != EffectKind{}) NestedEffect(lane, kind);
   lane.result.clear();
   lane.in_user_fn = kind;
+  // An effect called from the function must reach NestedEffect. (With
+  // threads, every call already takes the general path.)
+  bool main_only = &lane == &main_ && !threads_started();
+  if (main_only) ChoosePath();
   // A user effect's function, or a control effect's (a thread starting or
   // ending, a mutex acquired): how long it took is recorded (§7.8).
   Measured m = Start();
   live.fn(live.context, &lane.env, args, &lane.result);
   End(&m);
   lane.in_user_fn = EffectKind{};
+  if (main_only) ChoosePath();
   if (lane.env.redact_env != nullptr) [[unlikely]] {
     AppendRedacted(lane, site, kind, args, lane.result, m.begin, m.duration);
     return lane.result;

@@ -4,6 +4,7 @@
 #ifndef TAPE_ENGINE_RECORDER_H_
 #define TAPE_ENGINE_RECORDER_H_
 
+#include <array>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -34,11 +35,31 @@ class Recorder final : public Runtime {
   Recorder(format::TraceWriter* writer, std::vector<std::string> args, int stdout_fd);
 
   std::string_view Perform(const Site& site, EffectKind kind, std::string_view args,
-                           const LiveCall& live) override;
+                           const LiveCall& live) override {
+    // The common recording (no chaos, redaction or threads; a built-in
+    // effect that does not wait) is one predictable branch, the effect and
+    // the column stores. Which recordings take it is decided when they
+    // change (ChoosePath), not per event.
+    if (plain_kinds_[uint8_t(kind)] && live.fn == nullptr) [[likely]] {
+      CheckThread(site);
+      std::string_view result =
+          FindEffect(uint8_t(kind))->live(main_.env, format::AsBytes(args), &main_.result);
+      if (main_.known_sites[site.id & (kKnownSlots - 1)] != site.id) [[unlikely]] {
+        DefineSite(main_, site);
+      }
+      writer_->Append(site.id, uint8_t(kind), format::AsBytes(args), format::AsBytes(result));
+      if (!writer_->ok()) [[unlikely]] throw TraceWriteFailed{};
+      return result;
+    }
+    return PerformGeneral(site, kind, args, live);
+  }
   uint64_t seq() const override { return writer_->events(); }
   // Perturbs results per `chaos` (nullptr: none). `chaos` must outlive the
   // recorder.
-  void SetChaos(Chaos* chaos) { chaos_ = chaos; }
+  void SetChaos(Chaos* chaos) {
+    chaos_ = chaos;
+    ChoosePath();
+  }
 
   // Records env.get of the variables matching `globs` (fnmatch) with their
   // values redacted, and the copies of those values in later events
@@ -67,6 +88,15 @@ class Recorder final : public Runtime {
     format::LaneQueue* queue = nullptr;  // once threads started
     std::string redacted[2];             // RedactEnv: the args and result the trace stores
   };
+
+  // Perform for every call the plain path does not take.
+  std::string_view PerformGeneral(const Site& site, EffectKind kind, std::string_view args,
+                                  const LiveCall& live);
+  // Sets plain_kinds_ for what the recording is now: the kinds whose calls
+  // take the plain path (built-in effects that do not wait for the outside
+  // world), or none while chaos, redaction, threads or a user effect's
+  // function are on. Called whenever one of those changes.
+  void ChoosePath();
 
   // Records one event of `lane`. `time_ns` and `duration_ns`: when an effect
   // that took time started and how long it took (§7.8; Measured); 0: the
@@ -126,6 +156,10 @@ class Recorder final : public Runtime {
   void ShiftClock(std::string_view* reading, std::string* scratch) const;
 
   format::TraceWriter* writer_;
+  // Per kind: whether Perform's plain path serves its calls: all false, or
+  // plain_table_ (ChoosePath).
+  const bool* plain_kinds_;
+  std::array<bool, 256> plain_table_{};  // built-in effects that do not wait
   std::vector<std::string> args_;
   Lane main_;
   LiveEnv base_env_;  // what every lane's env starts as (its buffers are not shared)

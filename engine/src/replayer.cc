@@ -31,36 +31,62 @@ Replayer::Replayer(const format::TraceReader* reader, int stdout_fd, bool read_a
 
 std::string_view Replayer::Perform(const Site& site, EffectKind kind, std::string_view args,
                                    const LiveCall& live) {
-  if (int_run_.left != 0 && site.id == int_run_.site && kind == int_run_.kind && args.empty() &&
-      live.fn == nullptr) [[likely]] {
+  if (int_run_.next != int_run_.end && site.id == int_run_.site && kind == int_run_.kind &&
+      args.empty() && live.fn == nullptr) [[likely]] {
     CheckThread(site);
     return ServeRun();
+  }
+  if (PayloadRunServes(site, kind, args) && live.fn == nullptr) [[likely]] {
+    CheckThread(site);
+    return ServePayloadRun(args);
   }
   return PerformSlow(site, kind, args, live);
 }
 
+bool Replayer::NextEventIs(const Site& site, EffectKind kind) const {
+  return !drift_ && !cursor_.at_end() && cursor_.site() == site.id &&
+         cursor_.kind() == uint8_t(kind);
+}
+
 bool Replayer::OpenRun(const Site& site, EffectKind kind) {
-  if (drift_ || cursor_.at_end() || cursor_.site() != site.id || cursor_.kind() != uint8_t(kind)) {
-    return false;
-  }
+  if (!NextEventIs(site, kind)) return false;
   uint32_t left = cursor_.IntRunLeft();
   if (left == 0) return false;
   const EffectSpec* spec = FindEffect(uint8_t(kind));
   if (spec != nullptr && spec->reenact != nullptr) return false;
-  int_run_.left = run_count_ = left;
+  run_begin_ = int_run_.next = cursor_.int_values();
+  int_run_.end = int_run_.next + left;
   int_run_.site = site.id;
   int_run_.kind = kind;
-  int_run_.value = cursor_.last_value();
-  int_run_.deltas = cursor_.int_deltas();
+  return true;
+}
+
+bool Replayer::OpenPayloadRun(const Site& site, EffectKind kind) {
+  if (!NextEventIs(site, kind)) return false;
+  uint32_t left = cursor_.PayloadRunLeft();
+  if (left == 0) return false;
+  const EffectSpec* spec = FindEffect(uint8_t(kind));
+  payload_run_.site = site.id;
+  payload_run_.kind = kind;
+  payload_run_.args = cursor_.args();
+  payload_run_.result = cursor_.result();
+  payload_run_.args_size = cursor_.args_size();
+  payload_run_.result_size = cursor_.result_size();
+  payload_run_.left = payload_run_.count = left;
+  payload_reenact_ = spec != nullptr ? spec->reenact : nullptr;
   return true;
 }
 
 std::string_view Replayer::PerformSlow(const Site& site, EffectKind kind, std::string_view args,
                                        const LiveCall& live) {
-  if (run_count_ != 0) SettleRun();
+  if (run_begin_ != nullptr || payload_run_.count != 0) SettleRun();
   if (threads_started()) [[unlikely]] return PerformOnLane(site, kind, args, live);
   CheckThread(site);
   if (args.empty() && live.fn == nullptr && OpenRun(site, kind)) return ServeRun();
+  if (live.fn == nullptr && OpenPayloadRun(site, kind)) {
+    if (PayloadRunServes(site, kind, args)) return ServePayloadRun(args);
+    SettleRun();  // not the recorded args: the general match says how
+  }
   // (A version marker's action only says what recording returns: replay
   // serves the stored version.)
   if (live.fn != nullptr && uint8_t(kind) < kFirstUserKind &&

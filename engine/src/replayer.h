@@ -53,7 +53,9 @@ class Replayer final : public Runtime {
 
   std::string_view Perform(const Site& site, EffectKind kind, std::string_view args,
                            const LiveCall& live) override;
-  uint64_t seq() const override { return seq_ + (run_count_ - int_run_.left); }
+  uint64_t seq() const override {
+    return seq_ + uint64_t(int_run_.next - run_begin_) + (payload_run_.count - payload_run_.left);
+  }
 
   const std::optional<DriftInfo>& drift() const { return drift_; }
 
@@ -83,7 +85,7 @@ class Replayer final : public Runtime {
 
   // Integer runs (ChunkCursor::IntRunLeft), in Runtime::int_run_: while one
   // is open, a call at its site and kind with no args is its next event,
-  // served by adding one delta (by the typed method itself for clock.now,
+  // served by reading its value (by the typed method itself for clock.now,
   // here for the others). Any other call first settles the run (moves the
   // cursor past the events served) and then goes the general way. Runs open
   // only before threads start.
@@ -93,14 +95,40 @@ class Replayer final : public Runtime {
     format::StoreU64(run_result_, uint64_t(value));
     return {reinterpret_cast<const char*>(run_result_), 8};
   }
-  void SettleRun() {
-    uint32_t taken = run_count_ - int_run_.left;
-    cursor_.SkipIntRun(taken, int_run_.deltas, int_run_.value);
-    seq_ += taken;
-    run_count_ = int_run_.left = 0;
+  // Payload runs (ChunkCursor::PayloadRunLeft), in Runtime::payload_run_:
+  // while one is open, a call at its site and kind whose args are the next
+  // event's recorded args gets that event's recorded result, without the
+  // general match (and io.write is re-enacted). Any other call settles the
+  // run as above.
+  bool PayloadRunServes(const Site& site, EffectKind kind, std::string_view args) const {
+    return payload_run_.left != 0 && site.id == payload_run_.site && kind == payload_run_.kind &&
+           args.size() == payload_run_.args_size &&
+           format::SameBytes(payload_run_.args, format::AsBytes(args).data(), args.size());
   }
-  // Opens the run that the next event starts, if it is this call's.
+  std::string_view ServePayloadRun(std::string_view args) {
+    std::string_view result(reinterpret_cast<const char*>(payload_run_.result),
+                            payload_run_.result_size);
+    NextOfPayloadRun();
+    if (payload_reenact_ != nullptr) payload_reenact_(env_, format::AsBytes(args));
+    return result;
+  }
+  void SettleRun() {
+    uint32_t taken = uint32_t(int_run_.next - run_begin_);
+    cursor_.SkipIntRun(taken);
+    seq_ += taken;
+    int_run_.next = int_run_.end = run_begin_ = nullptr;
+    taken = payload_run_.count - payload_run_.left;
+    cursor_.SkipPayloadRun(taken);
+    seq_ += taken;
+    payload_run_ = PayloadRun();
+  }
+  // Whether the cursor's next event is a call at `site` of `kind` (and no
+  // drift happened).
+  bool NextEventIs(const Site& site, EffectKind kind) const;
+  // Opens the integer or payload run that the next event starts, if it is
+  // this call's.
   bool OpenRun(const Site& site, EffectKind kind);
+  bool OpenPayloadRun(const Site& site, EffectKind kind);
   // Waits until the next recorded event is `lane`'s, or the trace ends.
   void WaitForTurn(std::unique_lock<std::mutex>& lock, uint32_t lane);
   // The lane of the next recorded event, or -1 at the end of the trace.
@@ -160,10 +188,11 @@ class Replayer final : public Runtime {
   std::unique_ptr<format::ChunkDecoder> full_decoder_;  // for RecordedCall, made on first use
   format::DecodedChunk full_chunk_;
 
-  // The open integer run (Runtime::int_run_) held this many events when it
-  // opened (seq_ counts none of them); guarded by being single-threaded.
-  uint32_t run_count_ = 0;
+  // Where the open integer run (Runtime::int_run_) started (seq_ counts
+  // none of its events); guarded by being single-threaded.
+  const int64_t* run_begin_ = nullptr;
   uint8_t run_result_[8];
+  void (*payload_reenact_)(LiveEnv&, format::Bytes) = nullptr;  // the open payload run's effect's
 
   // Threads.
   std::mutex turn_mu_;

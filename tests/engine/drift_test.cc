@@ -284,5 +284,81 @@ TEST(IntRunReplay, ServesTheRecordedValuesAndDriftsAtTheRightSeq) {
       << r.drift->hint;
 }
 
+// Loops of random.bits and io.write are replayed as payload runs: the
+// recorded bytes come back, writes are re-enacted, and a call whose args,
+// site or place differ drifts at its own seq with the usual report.
+struct PayloadLoops {
+  std::string mode;
+  std::vector<std::string> seen;
+  Program program() {
+    return TestProgram("payload-loops", [this](Runtime& rt) {
+      seen.clear();
+      Site other{0x7777, "other-site"};
+      int draws = mode == "short" ? 30 : 60;
+      for (int i = 0; i < draws; ++i) {
+        if (mode == "other-site" && i == 21) rt.RandomBitsAt(other, 8);
+        seen.push_back(rt.RandomBits(mode == "other-size" && i == 37 ? 9 : 8));
+      }
+      for (int i = 0; i < 40; ++i) {
+        rt.IoWrite(mode == "other-text" && i == 25 ? "tock\n" : "tick\n");
+      }
+      seen.push_back(rt.RandomBits(8));
+      return 0;
+    });
+  }
+};
+
+TEST(PayloadRunReplay, ServesTheRecordedBytesAndDriftsAtTheRightSeq) {
+  TempDir dir;
+  PayloadLoops loops;
+  Captured rec = RecordCaptured(dir, loops.program(), "t");
+  ASSERT_EQ(rec.report.status, RunReport::Status::kOk) << rec.report.error;
+  std::vector<std::string> recorded = loops.seen;
+  ASSERT_EQ(recorded.size(), 61u);
+
+  Captured same = ReplayCaptured(dir, loops.program(), "t");
+  ASSERT_EQ(same.report.status, RunReport::Status::kOk) << same.report.error;
+  EXPECT_EQ(same.report.events, 101u);
+  EXPECT_EQ(loops.seen, recorded);
+  EXPECT_EQ(same.out, rec.out);  // the writes, re-enacted
+  EXPECT_EQ(same.out.size(), 40u * 5);
+
+  struct Case {
+    const char* mode;
+    DriftKind kind;
+    uint64_t seq;
+  } cases[] = {
+      {"other-size", DriftKind::kArgsMismatch, 37},
+      {"other-text", DriftKind::kArgsMismatch, 60 + 25},
+      {"other-site", DriftKind::kSiteMismatch, 21},
+      {"short", DriftKind::kSiteMismatch, 30},  // the write loop starts 30 draws early
+  };
+  for (const Case& c : cases) {
+    loops.mode = c.mode;
+    Captured r = ReplayCaptured(dir, loops.program(), "t");
+    ASSERT_EQ(r.report.status, RunReport::Status::kDrift) << c.mode << ": " << r.report.error;
+    EXPECT_EQ(r.report.drift->kind, c.kind) << c.mode << ": " << r.report.drift->Describe();
+    EXPECT_EQ(r.report.drift->seq, c.seq) << c.mode;
+    // The three events before the drift, from the file.
+    EXPECT_NE(r.report.drift->recent.find("seq " + std::to_string(c.seq - 1) + "  "),
+              std::string::npos)
+        << c.mode << "\n" << r.report.drift->recent;
+    // Every draw before the drift got its recorded bytes.
+    uint64_t draws_before = std::min<uint64_t>(c.seq, 60);
+    ASSERT_GE(loops.seen.size(), draws_before) << c.mode;
+    EXPECT_TRUE(std::equal(recorded.begin(), recorded.begin() + draws_before, loops.seen.begin()))
+        << c.mode;
+  }
+  loops.mode = "other-size";
+  Captured r = ReplayCaptured(dir, loops.program(), "t");
+  EXPECT_NE(r.report.drift->expected.find("random.bits(8)"), std::string::npos)
+      << r.report.drift->expected;
+  EXPECT_NE(r.report.drift->got.find("random.bits(9)"), std::string::npos) << r.report.drift->got;
+  loops.mode = "other-text";
+  r = ReplayCaptured(dir, loops.program(), "t");
+  EXPECT_EQ(r.out.substr(0, 25 * 5), rec.out.substr(0, 25 * 5));  // re-enacted up to the drift
+  EXPECT_EQ(r.out.size(), 25u * 5);
+}
+
 }  // namespace
 }  // namespace tape::testing

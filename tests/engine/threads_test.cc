@@ -345,7 +345,7 @@ TEST(Threads, ClockLoopsInSeveralLanesReplayLaneByLane) {
       before = e;
     }
     ASSERT_TRUE((*r)->ReadChunk(c, format::kDecodeCursor, &decoder, &slim).ok());
-    for (const format::DecodedChunk::IntRun& run : slim.columns().int_runs) {
+    for (const format::DecodedChunk::Run& run : slim.columns().int_runs) {
       for (uint32_t i = run.first; i < run.first + run.count; ++i) {
         ASSERT_EQ(slim.lane(i), slim.lane(run.first)) << "run at " << run.first;
       }

@@ -45,16 +45,24 @@ TEST_P(ChunkStreamTest, YieldsEveryChunkInOrderThenNull) {
   EXPECT_EQ(chunks, (*reader)->chunks().size());
 }
 
-TEST_P(ChunkStreamTest, StopsAtADamagedChunkWithItsError) {
-  TempDir dir;
+// The bytes of a trace of 100 events in chunks of 10, with one bit of chunk
+// `damaged` flipped.
+std::string TraceWithADamagedChunk(const TempDir& dir, uint32_t seed, size_t damaged) {
   WriterOptions o;
   o.chunk_max_events = 10;
-  WriteTrace(dir.File("t"), RandomEvents(32, 100), o);
+  WriteTrace(dir.File("t"), RandomEvents(seed, 100), o);
   std::string bytes = ReadFile(dir.File("t"));
   auto good = TraceReader::OpenBytes(AsBytes(bytes));
-  ASSERT_TRUE(good.has_value());
-  uint64_t at = (*good)->chunks()[3].file_offset + 40;
+  EXPECT_TRUE(good.has_value());
+  if (!good.has_value()) return bytes;
+  uint64_t at = (*good)->chunks()[damaged].file_offset + 40;
   bytes[at] = char(bytes[at] ^ 1);
+  return bytes;
+}
+
+TEST_P(ChunkStreamTest, StopsAtADamagedChunkWithItsError) {
+  TempDir dir;
+  std::string bytes = TraceWithADamagedChunk(dir, 32, 3);
   auto reader = TraceReader::OpenBytes(AsBytes(bytes));
   ASSERT_TRUE(reader.has_value());
   ChunkStream stream(reader->get(), kDecodeAll, 0, GetParam());
@@ -66,6 +74,60 @@ TEST_P(ChunkStreamTest, StopsAtADamagedChunkWithItsError) {
   auto after = stream.Next();
   ASSERT_TRUE(after.has_value());
   EXPECT_EQ(*after, nullptr);
+}
+
+// The first chunk is decoded by the first Next() (on the caller's thread
+// with read-ahead too): a damaged one is that call's error, and nothing the
+// helper decoded after it is returned.
+TEST_P(ChunkStreamTest, ADamagedFirstChunkIsTheFirstError) {
+  TempDir dir;
+  std::string bytes = TraceWithADamagedChunk(dir, 34, 0);
+  auto reader = TraceReader::OpenBytes(AsBytes(bytes));
+  ASSERT_TRUE(reader.has_value());
+  ChunkStream stream(reader->get(), kDecodeAll, 0, GetParam());
+  auto bad = stream.Next();
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message().find("chunk 0"), std::string::npos) << bad.error().message();
+  auto after = stream.Next();
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(*after, nullptr);
+}
+
+// From a chunk in the middle, and over a trace of one chunk (no chunk for
+// the helper to decode).
+TEST_P(ChunkStreamTest, StartsAtAnyChunkAndEndsAfterTheLast) {
+  TempDir dir;
+  auto events = RandomEvents(35, 500);
+  WriterOptions o;
+  o.chunk_max_events = 50;
+  WriteTrace(dir.File("t"), events, o);
+  WriterOptions whole;
+  whole.flush_ms = 60 * 1000;  // sealed when closed only, whatever the machine's speed
+  WriteTrace(dir.File("one"), events, whole);
+  auto reader = TraceReader::Open(dir.File("t"));
+  auto one = TraceReader::Open(dir.File("one"));
+  ASSERT_TRUE(reader.has_value() && one.has_value());
+  ASSERT_EQ((*reader)->chunks().size(), 10u);
+  ASSERT_EQ((*one)->chunks().size(), 1u);
+  for (size_t first : {0, 7, 9, 10}) {
+    ChunkStream stream(reader->get(), kDecodeAll, first, GetParam());
+    for (size_t c = first; c < 10; ++c) {
+      auto next = stream.Next();
+      ASSERT_TRUE(next.has_value() && *next != nullptr) << "chunk " << c;
+      EXPECT_EQ((*next)->first_seq(), 50 * c);
+      EXPECT_EQ(AsChars((*next)->result(49).bytes()), events[50 * c + 49].result);
+    }
+    auto end = stream.Next();
+    ASSERT_TRUE(end.has_value());
+    EXPECT_EQ(*end, nullptr) << "from chunk " << first;
+  }
+  ChunkStream stream(one->get(), kDecodeAll, 0, GetParam());
+  auto only = stream.Next();
+  ASSERT_TRUE(only.has_value() && *only != nullptr);
+  EXPECT_EQ((*only)->size(), 500u);
+  auto end = stream.Next();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_EQ(*end, nullptr);
 }
 
 TEST_P(ChunkStreamTest, NextAfterStopIsAnError) {
@@ -235,16 +297,16 @@ TEST(ChunkCursor, IntRunsAreTheMaximalStretchesAndServeTheRecordedValues) {
     for (size_t c = 0; c < (*reader)->chunks().size(); ++c) {
       ASSERT_TRUE((*reader)->ReadChunk(c, kDecodeAll, &full_decoder, &full).ok());
       ASSERT_TRUE((*reader)->ReadChunk(c, kDecodeCursor, &cursor_decoder, &slim).ok());
-      // Every maximal stretch of >= kMinIntRun eligible events with one site
+      // Every maximal stretch of >= kMinRun eligible events with one site
       // and kind is a run, and nothing else is.
-      std::vector<DecodedChunk::IntRun> want;
+      std::vector<DecodedChunk::Run> want;
       for (uint32_t i = 0; i < full.size();) {
         uint32_t j = i;
         while (j < full.size() && RunEligible(full, j) && full.site(j) == full.site(i) &&
                full.kind(j) == full.kind(i)) {
           ++j;
         }
-        if (j - i >= DecodedChunk::kMinIntRun) want.push_back({i, j - i});
+        if (j - i >= DecodedChunk::kMinRun) want.push_back({i, j - i});
         i = std::max(j, i + 1);
       }
       const auto& runs = slim.columns().int_runs;
@@ -262,13 +324,11 @@ TEST(ChunkCursor, IntRunsAreTheMaximalStretchesAndServeTheRecordedValues) {
         uint32_t left = cursor.IntRunLeft();
         if (left > 0) {
           uint32_t take = 1 + rng() % left;
-          const uint8_t* deltas = cursor.int_deltas();
-          int64_t value = cursor.last_value();
+          const int64_t* values = cursor.int_values();
           for (uint32_t t = 0; t < take; ++t, ++i) {
-            value = int64_t(uint64_t(value) + uint64_t(ChunkCursor::ReadDelta(&deltas)));
-            EXPECT_EQ(uint64_t(value), LoadU64(full.result(i).data)) << "event " << i;
+            EXPECT_EQ(uint64_t(values[t]), LoadU64(full.result(i).data)) << "event " << i;
           }
-          cursor.SkipIntRun(take, deltas, value);
+          cursor.SkipIntRun(take);
           served_by_runs += take;
           continue;
         }
@@ -282,6 +342,138 @@ TEST(ChunkCursor, IntRunsAreTheMaximalStretchesAndServeTheRecordedValues) {
     }
     EXPECT_GT(in_runs, events.size() / 2);
     EXPECT_GT(served_by_runs, 0u);
+  }
+}
+
+// Payload runs: stretches of one site and kind whose args and results have
+// one size each (random draws, writes of one length) are found whole, with
+// integer runs beside them, and serve each event's recorded payloads.
+TEST(ChunkCursor, PayloadRunsAreTheMaximalStretchesAndServeTheRecordedPayloads) {
+  TempDir dir;
+  std::mt19937_64 rng(57);
+  std::vector<TestEvent> events;
+  while (events.size() < 5000) {
+    uint64_t site = 0x4000 + rng() % 3;
+    uint8_t kind = uint8_t(2 + rng() % 2);  // random.bits or io.write, each its own layout
+    size_t len = rng() % 4 == 0 ? rng() % 100 : rng() % 7;
+    size_t arg_size = 1 + rng() % 2;  // a change of size ends a run
+    for (size_t i = 0; i < len && events.size() < 5000; ++i) {
+      TestEvent e{site, kind, std::string(arg_size, char('a' + rng() % 3)), ""};
+      for (int k = 0; k < 8; ++k) e.result.push_back(char(rng()));
+      events.push_back(std::move(e));
+    }
+    TestEvent clock{0x5000, 1, "", std::string(8, '\0')};  // short integer runs between
+    for (size_t i = 0; i < rng() % 6 && events.size() < 5000; ++i) {
+      clock.result[0] = char(i);
+      events.push_back(clock);
+    }
+  }
+  WriterOptions o;
+  o.chunk_max_events = 700;
+  WriteTrace(dir.File("t"), events, o);
+  auto reader = TraceReader::Open(dir.File("t"));
+  ASSERT_TRUE(reader.has_value());
+  ChunkDecoder full_decoder, cursor_decoder;
+  DecodedChunk full, slim;
+  ChunkCursor cursor;
+  size_t served = 0;
+  for (size_t c = 0; c < (*reader)->chunks().size(); ++c) {
+    ASSERT_TRUE((*reader)->ReadChunk(c, kDecodeAll, &full_decoder, &full).ok());
+    ASSERT_TRUE((*reader)->ReadChunk(c, kDecodeCursor, &cursor_decoder, &slim).ok());
+    std::vector<DecodedChunk::Run> want;
+    for (uint32_t i = 0; i < full.size();) {
+      uint32_t j = i;
+      while (j < full.size() && full.kind(j) != 1 && full.site(j) == full.site(i) &&
+             full.kind(j) == full.kind(i) && full.args(j).size == full.args(i).size &&
+             full.result(j).size == full.result(i).size) {
+        ++j;
+      }
+      if (j - i >= DecodedChunk::kMinRun) want.push_back({i, j - i});
+      i = std::max(j, i + 1);
+    }
+    const auto& runs = slim.columns().payload_runs;
+    ASSERT_EQ(runs.size(), want.size()) << "chunk " << c;
+    for (size_t k = 0; k < runs.size(); ++k) {
+      EXPECT_EQ(runs[k].first, want[k].first);
+      EXPECT_EQ(runs[k].count, want[k].count);
+    }
+    EXPECT_FALSE(slim.columns().int_runs.empty());
+    cursor.Reset(&slim);
+    uint32_t i = 0;
+    while (!cursor.at_end()) {
+      if (uint32_t left = cursor.PayloadRunLeft(); left > 0) {
+        uint32_t take = 1 + uint32_t(rng() % left);
+        for (uint32_t t = 0; t < take; ++t, ++i) {
+          ASSERT_EQ(cursor.args_size(), full.args(i).size);
+          ASSERT_EQ(cursor.result_size(), full.result(i).size);
+          std::string args(reinterpret_cast<const char*>(cursor.args()) + t * cursor.args_size(),
+                           cursor.args_size());
+          std::string result(
+              reinterpret_cast<const char*>(cursor.result()) + t * cursor.result_size(),
+              cursor.result_size());
+          EXPECT_EQ(args, AsChars(full.args(i).bytes())) << "event " << i;
+          EXPECT_EQ(result, AsChars(full.result(i).bytes())) << "event " << i;
+        }
+        cursor.SkipPayloadRun(take);
+        served += take;
+        continue;
+      }
+      PayloadView a, r;
+      cursor.Take(&a, &r);
+      EXPECT_EQ(AsChars(r.bytes()), AsChars(full.result(i).bytes())) << "event " << i;
+      ++i;
+    }
+    EXPECT_EQ(i, full.size());
+  }
+  EXPECT_GT(served, events.size() / 2);
+}
+
+// A spilled payload's heap entry is its 8-byte hash, whatever its length
+// (§7.4): a stretch of spilled payloads of one size is not a payload run,
+// and the cursor still reads each event's bytes, inline or spilled.
+TEST(ChunkCursor, SpilledPayloadsAreNeverInAPayloadRun) {
+  TempDir dir;
+  std::vector<TestEvent> events;
+  for (int i = 0; i < 200; ++i) {
+    // Alternately 20 small draws (inline) and 20 of 40 bytes (spilled, with
+    // one-byte lengths).
+    size_t size = (i / 20) % 2 == 0 ? 3 : 40;
+    events.push_back({0x4000, 2, std::string(size, 'a'), std::string(size, char('A' + i % 26))});
+  }
+  WriterOptions o;
+  o.spill_threshold = 24;  // the least
+  WriteTrace(dir.File("t"), events, o);
+  auto reader = TraceReader::Open(dir.File("t"));
+  ASSERT_TRUE(reader.has_value());
+  ASSERT_EQ((*reader)->chunks().size(), 1u);
+  ChunkDecoder decoder;
+  DecodedChunk slim;
+  ASSERT_TRUE((*reader)->ReadChunk(0, kDecodeCursor, &decoder, &slim).ok());
+  for (const DecodedChunk::Run& run : slim.columns().payload_runs) {
+    for (uint32_t i = run.first; i < run.first + run.count; ++i) {
+      EXPECT_EQ(events[i].result.size(), 3u) << "a spilled event in a run at " << run.first;
+    }
+  }
+  ChunkCursor cursor;
+  cursor.Reset(&slim);
+  for (uint32_t i = 0; !cursor.at_end(); ++i) {
+    if (uint32_t left = cursor.PayloadRunLeft(); left > 0) {
+      ASSERT_EQ(cursor.result_size(), 3u);
+      for (uint32_t t = 0; t < left; ++t) {
+        EXPECT_EQ(std::string(reinterpret_cast<const char*>(cursor.result()) + 3 * t, 3),
+                  events[i + t].result);
+      }
+      cursor.SkipPayloadRun(left);
+      i += left - 1;
+      continue;
+    }
+    PayloadView a, r;
+    cursor.Take(&a, &r);
+    ASSERT_EQ(r.size, events[i].result.size()) << "event " << i;
+    EXPECT_EQ(r.spilled(), r.size == 40) << "event " << i;
+    if (!r.spilled()) {
+      EXPECT_EQ(AsChars(r.bytes()), events[i].result) << "event " << i;
+    }
   }
 }
 
@@ -331,11 +523,11 @@ TEST(ChunkCursor, IntRunsStayInOneLane) {
         return RunEligible(full, j) && full.site(j) == full.site(i) &&
                full.kind(j) == full.kind(i);
       };
-      std::vector<DecodedChunk::IntRun> want;
+      std::vector<DecodedChunk::Run> want;
       for (uint32_t i = 0; i < full.size();) {
         uint32_t j = i;
         while (j < full.size() && same(j, i) && full.lane(j) == full.lane(i)) ++j;
-        if (j - i >= DecodedChunk::kMinIntRun) want.push_back({i, j - i});
+        if (j - i >= DecodedChunk::kMinRun) want.push_back({i, j - i});
         // A stretch that only a change of lane ends.
         if (j > i && j < full.size() && same(j, i)) ++cut_by_lane;
         i = std::max(j, i + 1);

@@ -362,26 +362,16 @@ TEST(EventTimes, RecoverKeepsTimesLanesAndMarksTogether) {
 
 // A chunk body of `n` clock events whose EVENT_TIMES section holds `column`.
 std::vector<uint8_t> ChunkWithTimes(uint32_t n, const std::vector<uint8_t>& column) {
-  std::vector<std::pair<uint8_t, std::vector<uint8_t>>> sections = {
-      {1, std::vector<uint8_t>(8, 0x11)},  // SITE_DICT: one site
-      {2, std::vector<uint8_t>(n, 0)},     // SITE_INDEX
-      {3, std::vector<uint8_t>(n, 1)},     // KINDS: clock.now
-      {4, std::vector<uint8_t>(n, 0)},     // ARG_LENS: empty
-      {6, std::vector<uint8_t>(n, 0)},     // RESULT_LENS: empty (not a clock's layout; the format does not care)
-      {kEventTimesSection, column},
-  };
-  std::vector<uint8_t> body(kChunkFixedSize, 0);
-  StoreU32(body.data() + 12, n);
-  body[16] = 1;
-  StoreU16(body.data() + 18, uint16_t(sections.size()));
-  for (auto& [id, data] : sections) {
-    uint8_t entry[kSectionEntrySize] = {id, 0, 0, 0};
-    StoreU32(entry + 4, uint32_t(data.size()));
-    StoreU32(entry + 8, uint32_t(data.size()));
-    body.insert(body.end(), entry, entry + kSectionEntrySize);
-  }
-  for (auto& [id, data] : sections) body.insert(body.end(), data.begin(), data.end());
-  return body;
+  return testing::RawChunkBody(
+      n, {
+             {1, std::vector<uint8_t>(8, 0x11)},  // SITE_DICT: one site
+             {2, std::vector<uint8_t>(n, 0)},     // SITE_INDEX
+             {3, std::vector<uint8_t>(n, 1)},     // KINDS: clock.now
+             {4, std::vector<uint8_t>(n, 0)},     // ARG_LENS: empty
+             // RESULT_LENS: empty (not a clock's layout; the format does not care)
+             {6, std::vector<uint8_t>(n, 0)},
+             {kEventTimesSection, column},
+         });
 }
 
 std::vector<uint8_t> Varints(std::initializer_list<uint64_t> values) {

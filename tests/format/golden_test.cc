@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "format/records.h"
 #include "tests/format/trace_fixture.h"
 
@@ -199,6 +201,54 @@ TEST(Golden, GapsTraceIsVersion11WithThreeGaps) {
     ASSERT_TRUE(cursor.Next().ok());
   }
   EXPECT_EQ(n, 30u);
+}
+
+TEST(Golden, PackedColumnsIsVersion12AndReadsWhole) {
+  // make_golden.cc's PackedColumns(): every value recomputed here.
+  auto r = Open("packed-columns.trace");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->header().format_minor, 2);
+  EXPECT_EQ(r->event_count(), 300u);
+  ASSERT_EQ(r->chunks().size(), 3u);
+  ChunkDecoder decoder;
+  DecodedChunk chunk;
+  int64_t reading = 1764000000000000000, countdown = 1000, time = 1764000000000000000;
+  for (size_t c = 0; c < r->chunks().size(); ++c) {
+    const ChunkIndexEntry& e = r->chunks()[c];
+    Bytes body = r->file().subspan(e.file_offset + 16, e.record_size - 16);
+    // The packed sections, not the varint ones (§7.5, §7.8).
+    std::vector<uint8_t> ids;
+    for (uint16_t k = 0; k < LoadU16(body.data() + 18); ++k) ids.push_back(body[20 + 12 * k]);
+    EXPECT_NE(std::find(ids.begin(), ids.end(), 13), ids.end()) << "chunk " << c;
+    EXPECT_NE(std::find(ids.begin(), ids.end(), 14), ids.end()) << "chunk " << c;
+    EXPECT_EQ(std::find(ids.begin(), ids.end(), 9), ids.end()) << "chunk " << c;
+    EXPECT_EQ(std::find(ids.begin(), ids.end(), 129), ids.end()) << "chunk " << c;
+    auto hash = decoder.ContentHash(body, e.file_offset);
+    ASSERT_TRUE(hash.has_value());
+    EXPECT_EQ(*hash, e.content_hash) << "chunk " << c;
+    ASSERT_TRUE(r->ReadChunk(c, kDecodeAll, &decoder, &chunk).ok());
+    for (uint32_t j = 0; j < chunk.size(); ++j) {
+      uint64_t i = chunk.first_seq() + j;
+      time += 1000 + (i % 64 == 63 ? 2000000 : 0);
+      EXPECT_EQ(chunk.time(j), time) << i;
+      EXPECT_EQ(chunk.duration(j), i % 7 == 0 ? 5000u : 0u) << i;
+      PayloadView result = chunk.result(j);
+      if (i % 10 == 9) {
+        EXPECT_EQ(chunk.kind(j), 3) << i;
+        EXPECT_EQ(AsChars(chunk.args(j).bytes()), "tick\n");
+      } else if (i % 10 == 8) {
+        countdown -= int64_t(i % 3);
+        EXPECT_EQ(chunk.kind(j), 129) << i;
+        ASSERT_EQ(result.size, 8u);
+        EXPECT_EQ(LoadU64(result.data), uint64_t(countdown) << 8) << i;
+      } else {
+        reading += 30 + int64_t(i * 7 % 16) + (i % 50 == 49 ? 1000000 : 0);
+        EXPECT_EQ(chunk.kind(j), 1) << i;
+        ASSERT_EQ(result.size, 8u);
+        EXPECT_EQ(LoadU64(result.data), uint64_t(reading)) << i;
+      }
+    }
+  }
 }
 
 TEST(Golden, EscapesTraceKeepsItsBytes) {

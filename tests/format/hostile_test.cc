@@ -96,7 +96,9 @@ TEST_F(GapTest, RecoveredEventsKeepTheirSeqsAcrossGaps) {
   auto r = OpenOk(dir_.File("rec"));
   ASSERT_TRUE(r);
   EXPECT_TRUE(r->finalized());
-  EXPECT_EQ(r->header().format_minor, kFormatMinorGaps);
+  // Gaps need 1.1 (§9.3); the recovered chunks' packed columns, 1.2.
+  EXPECT_EQ(r->header().format_minor, kFormatMinorPacked);
+  EXPECT_GE(kFormatMinorPacked, kFormatMinorGaps);
   EXPECT_EQ(r->event_count(), 30u);
   EXPECT_EQ(r->missing_events(), 10u);
   std::vector<SeqRange> want = {{0, 2}, {9, 3}, {17, 1}, {26, 4}};

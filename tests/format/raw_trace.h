@@ -124,6 +124,24 @@ class RawTrace {
   uint64_t next_seq_ = 0;
 };
 
+// A CHNK body (§7.1) of `n` events with these sections, each stored raw (in
+// the order given: the caller orders them), for chunks no writer makes.
+using RawSections = std::vector<std::pair<uint8_t, std::vector<uint8_t>>>;
+inline std::vector<uint8_t> RawChunkBody(uint32_t n, const RawSections& sections) {
+  std::vector<uint8_t> body(kChunkFixedSize, 0);
+  StoreU32(body.data() + 12, n);
+  body[16] = 1;  // site index width
+  StoreU16(body.data() + 18, uint16_t(sections.size()));
+  for (auto& [id, data] : sections) {
+    uint8_t entry[kSectionEntrySize] = {id, 0, 0, 0};
+    StoreU32(entry + 4, uint32_t(data.size()));
+    StoreU32(entry + 8, uint32_t(data.size()));
+    body.insert(body.end(), entry, entry + kSectionEntrySize);
+  }
+  for (auto& [id, data] : sections) body.insert(body.end(), data.begin(), data.end());
+  return body;
+}
+
 }  // namespace tape::format::testing
 
 #endif  // TAPE_TESTS_FORMAT_RAW_TRACE_H_

@@ -40,10 +40,18 @@ void Write(const std::string& name, const std::string& bytes) {
   std::ofstream(Path(name), std::ios::binary | std::ios::trunc) << bytes;
 }
 
+// The traces of format 1.0 and 1.1 keep the varint columns (INT_RESULTS):
+// written so again, they still cover the older coding.
+WriterOptions Older() {
+  WriterOptions o;
+  o.packed_columns = false;
+  return o;
+}
+
 // 40 events in chunks of 5: clock readings (integer-coded), writes, env,
 // random bytes, and one 3000-byte fs.read result spilled to BLOB records.
 void SmallChunks() {
-  WriterOptions o;
+  WriterOptions o = Older();
   o.chunk_max_events = 5;
   o.chunk_max_payload = 4096;
   o.spill_threshold = 1024;
@@ -89,7 +97,7 @@ void SmallChunks() {
 
 // The worked example of specs/trace-format.md §14.
 void SpecExample() {
-  WriterOptions o;
+  WriterOptions o = Older();
   auto w = TraceWriter::Create(Path("spec-example.trace"), Header("example"), o);
   uint8_t r[8];
   StoreU64(r, 1700000000000000123ull);
@@ -99,7 +107,45 @@ void SpecExample() {
 }
 
 void Empty() {
-  auto w = TraceWriter::Create(Path("empty.trace"), Header("empty"), WriterOptions());
+  auto w = TraceWriter::Create(Path("empty.trace"), Header("empty"), Older());
+  (void)(*w)->Finish(Outcome::Exited(0));
+}
+
+// Format 1.2: 300 events in chunks of 130 (a full block, a partial one),
+// their integer-coded results and times as packed integers (§7.9): clock
+// readings 30 to 45 ns apart at one site, with a jump of 1 ms every 50;
+// a countdown of user kind 129 (two integer-coded kinds, each with its
+// anchor; its deltas are negative);
+// an io.write every 10th event; times 1 us apart with a 2 ms step every 64,
+// and a duration of 5000 ns on every 7th event.
+void PackedColumns() {
+  WriterOptions o;
+  o.chunk_max_events = 130;
+  auto w = TraceWriter::Create(Path("packed-columns.trace"), Header("packed"), o);
+  (*w)->DefineKind(129, "countdown");
+  (*w)->DefineSite(0x3000, "packed.cc:10:5");
+  (*w)->DefineSite(0x3001, "packed.cc:11:5");
+  (*w)->DefineSite(0x3002, "packed.cc:12:5");
+  int64_t reading = 1764000000000000000, countdown = 1000, time = 1764000000000000000;
+  for (int i = 0; i < 300; ++i) {
+    uint8_t buf[8];
+    time += 1000 + (i % 64 == 63 ? 2000000 : 0);
+    uint64_t duration = i % 7 == 0 ? 5000 : 0;
+    if (i % 10 == 9) {
+      StoreU32(buf, 0);
+      (*w)->AppendTimed(0x3002, 3, AsBytes(std::string("tick\n")), {buf, 4}, time, duration);
+    } else if (i % 10 == 8) {
+      // A user effect's result is a tag byte 0 and the value (§13.4): as an
+      // integer, the count shifted up a byte.
+      countdown -= i % 3;
+      StoreU64(buf, uint64_t(countdown) << 8);
+      (*w)->AppendTimed(0x3001, 129, {}, {buf, 8}, time, duration);
+    } else {
+      reading += 30 + (i * 7) % 16 + (i % 50 == 49 ? 1000000 : 0);
+      StoreU64(buf, uint64_t(reading));
+      (*w)->AppendTimed(0x3000, 1, {}, {buf, 8}, time, duration);
+    }
+  }
   (void)(*w)->Finish(Outcome::Exited(0));
 }
 
@@ -137,6 +183,7 @@ int main(int argc, char** argv) {
   SmallChunks();
   SpecExample();
   Empty();
+  PackedColumns();
   Damaged();
   std::printf("golden traces written to %s\n", dir.c_str());
   return 0;

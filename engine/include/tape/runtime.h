@@ -89,10 +89,24 @@ class Runtime {
 
   // Wall-clock time, nanoseconds since the Unix epoch.
   int64_t ClockNow(SourceLocation loc = SourceLocation::current()) {
+    // A replay's hot loop: the call's site is cached and an integer run of
+    // clock readings at it is open. Checked before the site is copied out
+    // of the cache, so that this path touches the cache entry's id alone.
+    if (const CachedSite* e = OwnCachedSite(loc);
+        e != nullptr && RunServes(e->site.id, EffectKind::kClockNow)) [[likely]] {
+      return NextOfIntRun();
+    }
     return ClockNowAt(SiteOf(loc));
   }
   // `n` bytes from the operating system's random source.
   std::string RandomBits(uint32_t n, SourceLocation loc = SourceLocation::current()) {
+    // A replay's loop of draws: served from the open payload run (below).
+    if (const CachedSite* e = OwnCachedSite(loc);
+        e != nullptr && PayloadRunServesDraw(e->site.id, n)) [[likely]] {
+      std::string bytes(reinterpret_cast<const char*>(payload_run_.result), n);
+      NextOfPayloadRun();
+      return bytes;
+    }
     return RandomBitsAt(SiteOf(loc), n);
   }
   // Writes to standard output; returns 0 or the errno of the failed write.
@@ -203,8 +217,7 @@ class Runtime {
 
   // The same effects at an explicit site (for interpreters).
   int64_t ClockNowAt(const Site& site) {
-    if (int_run_.left != 0 && int_run_.site == site.id &&
-        int_run_.kind == EffectKind::kClockNow && ThreadToken() == owner_) [[likely]] {
+    if (RunServes(site.id, EffectKind::kClockNow) && ThreadToken() == owner_) [[likely]] {
       return NextOfIntRun();
     }
     std::string_view r = Perform(site, EffectKind::kClockNow, {}, {});
@@ -297,38 +310,58 @@ class Runtime {
   }
   // A run of recorded events that a replay serves without Perform (the
   // hot loop of a replay: one site calling clock.now over and over). While
-  // `left` is not 0, the next `left` recorded events are calls at `site` of
-  // `kind` with no args and 8-byte results, each the previous `value` plus
-  // one zigzag varint delta read from `deltas` (trace format §7.5). The typed
+  // `next` is not `end`, the next recorded events are calls at `site` of
+  // `kind` with no args and 8-byte results, whose values are next[0], next[1],
+  // ... up to `end` (decoded with their chunk: trace format §7.5). The typed
   // methods take such a call's result here (NextOfIntRun); any other call
   // goes to Perform, which settles the run first. Only a replaying runtime
-  // opens a run, and only before threads start; the deltas were validated
-  // when their chunk was decoded.
+  // opens a run, and only before threads start.
   struct IntRun {
     uint64_t site = 0;
-    const uint8_t* deltas = nullptr;
-    int64_t value = 0;
-    uint32_t left = 0;
+    const int64_t* next = nullptr;
+    const int64_t* end = nullptr;
     EffectKind kind{};
   };
   IntRun int_run_;
-  // The next result of the open run. REQUIRES: int_run_.left != 0.
-  int64_t NextOfIntRun() {
-    --int_run_.left;
-    const uint8_t* p = int_run_.deltas;
-    uint64_t z = *p++;
-    if (z >= 0x80) [[unlikely]] {
-      z &= 0x7f;
-      for (int shift = 7;; shift += 7) {
-        uint64_t b = *p++;
-        z |= (b & 0x7f) << shift;
-        if (b < 0x80) break;
-      }
+  // The next result of the open run. REQUIRES: int_run_.next != int_run_.end.
+  int64_t NextOfIntRun() { return *int_run_.next++; }
+  // Whether the open run's next event is a call at `site` of `kind`.
+  bool RunServes(uint64_t site, EffectKind kind) const {
+    return int_run_.next != int_run_.end && int_run_.site == site && int_run_.kind == kind;
+  }
+  // A run of recorded events whose args and results have one size each (a
+  // loop drawing random bytes, or writing one line): while `left` is not 0,
+  // the next `left` events are calls at `site` of `kind`, the next one's
+  // args `args_size` bytes at `args` and its result `result_size` bytes at
+  // `result`, and each following event's right after. A call whose args are
+  // those bytes gets that result (NextOfPayloadRun moves on); RandomBits
+  // serves it inline, the replaying runtime's Perform the others. Opened
+  // and settled like the integer run, by the replaying runtime only.
+  struct PayloadRun {
+    uint64_t site = 0;
+    const uint8_t* args = nullptr;
+    const uint8_t* result = nullptr;
+    uint32_t args_size = 0, result_size = 0;
+    uint32_t left = 0, count = 0;  // events left, and in the run when it opened
+    EffectKind kind{};
+  };
+  PayloadRun payload_run_;
+  void NextOfPayloadRun() {
+    payload_run_.args += payload_run_.args_size;
+    payload_run_.result += payload_run_.result_size;
+    --payload_run_.left;
+  }
+  // Whether the open payload run's next event is random.bits(n) at `site`
+  // (§13: its args are n as a u32, its result n bytes).
+  bool PayloadRunServesDraw(uint64_t site, uint32_t n) const {
+    const PayloadRun& r = payload_run_;
+    if (r.left == 0 || r.site != site || r.kind != EffectKind::kRandomBits || r.args_size != 4 ||
+        r.result_size != n) {
+      return false;
     }
-    int_run_.deltas = p;
-    int64_t delta = int64_t(z >> 1) ^ -int64_t(z & 1);
-    int_run_.value = int64_t(uint64_t(int_run_.value) + uint64_t(delta));
-    return int_run_.value;
+    uint32_t recorded = uint32_t(r.args[0]) | uint32_t(r.args[1]) << 8 |
+                        uint32_t(r.args[2]) << 16 | uint32_t(r.args[3]) << 24;
+    return recorded == n;
   }
 
   // True once the program started its first tape::Thread: from then on
@@ -417,6 +450,14 @@ class Runtime {
 #endif
   }
   Site SiteOfSlow(const SourceLocation& loc, uintptr_t key, CachedSite* entry);
+  // The cache entry of `loc` when the calling thread is the runtime's own
+  // and the site is cached; nullptr otherwise (SiteOf then finds it).
+  const CachedSite* OwnCachedSite(const SourceLocation& loc) const {
+    if (ThreadToken() != owner_) return nullptr;
+    uintptr_t key = SiteKey(loc);
+    const CachedSite& e = site_slots_[(key >> 4) & (kSiteSlots - 1)];
+    return e.key == key && SameLocation(e, loc) ? &e : nullptr;
+  }
   // A per-thread address: equal tokens mean the same thread.
   static const void* ThreadToken() {
     // initial-exec: one %fs-relative address, no call (tape is linked into
