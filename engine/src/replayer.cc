@@ -254,7 +254,7 @@ void Replayer::WaitOutside(const std::atomic<bool>& done) {
 bool Replayer::HasVersionMarker(const Site& site, std::string_view change_id) {
   // The marker is the calling thread's next event, or the trace predates it
   // (specs/trace-format.md §13.6): nothing is consumed then.
-  if (run_count_ != 0) SettleRun();
+  if (run_begin_ != nullptr || payload_run_.count != 0) SettleRun();
   std::unique_lock<std::mutex> lock;
   int64_t lane = 0;
   if (threads_started()) {

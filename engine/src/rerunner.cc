@@ -330,8 +330,7 @@ void Rerunner::CloseSegment(Segment& g) {
 
 std::string_view Rerunner::Perform(const Site& site, EffectKind kind, std::string_view args,
                                    const LiveCall& live) {
-  if (int_run_.left != 0 && site.id == int_run_.site && kind == int_run_.kind && args.empty() &&
-      live.fn == nullptr) [[likely]] {
+  if (RunServes(site.id, kind) && args.empty() && live.fn == nullptr) [[likely]] {
     CheckThread(site);
     return ServeRun();
   }
@@ -429,11 +428,11 @@ bool Rerunner::Lockstep(const Site& site, EffectKind kind, std::string_view args
 bool Rerunner::OpenRun(const Site& site, EffectKind kind) {
   uint32_t left = cursor_.IntRunLeft();
   if (left == 0) return false;
-  int_run_.left = run_count_ = left;
+  run_count_ = left;
+  int_run_.next = cursor_.int_values();
+  int_run_.end = int_run_.next + left;
   int_run_.site = site.id;
   int_run_.kind = kind;
-  int_run_.value = cursor_.last_value();
-  int_run_.deltas = cursor_.int_deltas();
   return true;
 }
 
@@ -445,14 +444,15 @@ std::string_view Rerunner::ServeRun() {
 
 void Rerunner::SettleRun() {
   if (run_count_ == 0) return;
-  uint32_t taken = run_count_ - int_run_.left;
-  cursor_.SkipIntRun(taken, int_run_.deltas, int_run_.value);
+  uint32_t taken = run_count_ - RunLeft();
+  cursor_.SkipIntRun(taken);
   read_ += taken;
   lane0_->read += taken;
   lane0_->frontier = lane0_->read;
   summary_->by_site += taken;
   calls_ += taken;
-  run_count_ = int_run_.left = 0;
+  run_count_ = 0;
+  int_run_.next = int_run_.end = nullptr;
 }
 
 std::string_view Rerunner::PerformGeneral(Lane& lane, const Site& site, EffectKind kind,

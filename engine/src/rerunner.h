@@ -66,13 +66,6 @@
 
 namespace tape::engine {
 
-// Thrown into the program when the rerun cannot go on (Rerunner::refused()
-// says why). Not a std::exception, so that a program's catch of those does
-// not take it for one of its own errors.
-struct RerunRefused {
-  std::string why;
-};
-
 class Rerunner final : public Runtime {
  public:
   // §2 of specs/rerun.md.
@@ -91,7 +84,7 @@ class Rerunner final : public Runtime {
 
   std::string_view Perform(const Site& site, EffectKind kind, std::string_view args,
                            const LiveCall& live) override;
-  uint64_t seq() const override { return calls_ + (run_count_ - int_run_.left); }
+  uint64_t seq() const override { return calls_ + (run_count_ - RunLeft()); }
 
   // After the program ended: counts the recorded events it did not ask for
   // and closes the comparison of outputs.
@@ -106,11 +99,6 @@ class Rerunner final : public Runtime {
   // The unrecorded input that stopped the rerun, if any. Sticky: every later
   // call throws it again, so a program that catches it cannot go on.
   const std::optional<DriftInfo>& drift() const { return drift_; }
-
-  // Why the rerun refused to go on (a program that starts threads), or "".
-  // Checked after the program ends, whatever the program did with the
-  // RerunRefused thrown at it.
-  const std::string& refused() const { return refused_; }
 
  protected:
   void OnUserKind(EffectKind kind, std::string_view name) override;
@@ -176,6 +164,8 @@ class Rerunner final : public Runtime {
                 std::string_view* result);
   // Integer runs in lockstep, as the Replayer's.
   bool OpenRun(const Site& site, EffectKind kind);
+  // The events of the open integer run not served yet (0: none open).
+  uint32_t RunLeft() const { return uint32_t(int_run_.end - int_run_.next); }
   std::string_view ServeRun();
   void SettleRun();
 
