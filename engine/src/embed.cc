@@ -13,6 +13,7 @@
 #include "engine/src/embed_marker.h"
 #include "engine/src/hunt.h"
 #include "engine/src/redaction.h"
+#include "engine/src/secret_finder.h"
 #include "engine/src/signals.h"
 #include "engine/src/std_streams.h"
 #include "engine/src/suggest.h"
@@ -30,7 +31,8 @@ int Usage(const char* prog, const std::string& problem) {
   std::fprintf(
       problem.empty() ? stdout : stderr,
       "usage: %s record [--out FILE] [--force] [--flush-ms N] [--chaos SPEC [--seed S]]"
-      " [--redact-env GLOB]... [-- ARGS...]\n"
+      " [--redact-env GLOB]...\n"
+      "            [--redact-header NAME]... [--redact-match RE]... [-- ARGS...]\n"
       "       %s replay [--trace FILE] [--ignore-code-hash]\n"
       "       %s rerun [--trace FILE] [--live]\n"
       "       %s hunt [--runs N] [--jobs J] [--until exit!=K|exit==K|output~REGEX]\n"
@@ -38,7 +40,9 @@ int Usage(const char* prog, const std::string& problem) {
       " [-- ARGS...]\n"
       "FILE defaults to trace.bin. record refuses to overwrite a file that is not a\n"
       "trace unless --force. --redact-env GLOB records the values of the matching\n"
-      "environment variables as markers (the program still gets the values). hunt\n"
+      "environment variables as markers (the program still gets the values);\n"
+      "--redact-header NAME those of the HTTP headers so named (a glob, any case),\n"
+      "--redact-match RE the text the RE2 pattern matches, and every later copy. hunt\n"
       "records again and again until a run fails and keeps that run's trace in DIR\n"
       "(default: .); it exits 0 when a run failed, 1 when none did.\n",
       prog, prog, prog, prog);
@@ -52,7 +56,9 @@ constexpr char kDefaultTrace[] = "trace.bin";
 // The flags `verb` takes, for "did you mean" (kept beside the parser below).
 std::vector<std::string> FlagsOf(std::string_view verb) {
   if (verb == "record") {
-    return {"--out", "--force", "--flush-ms", "--redact-env", "--chaos", "--seed", "--help"};
+    return {"--out",           "--force",        "--flush-ms", "--redact-env",
+            "--redact-header", "--redact-match", "--chaos",    "--seed",
+            "--help"};
   }
   if (verb == "replay") return {"--trace", "--ignore-code-hash", "--help"};
   if (verb == "rerun") return {"--trace", "--live", "--help"};
@@ -147,6 +153,19 @@ int Main(int argc, char** argv, const Program& program) {
       std::string why = v ? engine::CheckRule(v) : "is missing";
       if (!why.empty()) return Usage(prog, "--redact-env: the glob " + why + " (e.g. 'API_*')");
       rec.redact_env.push_back(v);
+    } else if (verb == "record" && arg == "--redact-header") {
+      const char* v = value();
+      std::string why = v ? engine::CheckRule(v) : "is missing";
+      if (!why.empty()) {
+        return Usage(prog, "--redact-header: the name " + why + " (e.g. 'Authorization')");
+      }
+      rec.redact_header.push_back(v);
+    } else if (verb == "record" && arg == "--redact-match") {
+      const char* v = value();
+      if (!v) return Usage(prog, "--redact-match needs a regular expression (RE2 syntax)");
+      Status s = engine::SecretFinder().AddPattern(v);
+      if (!s.ok()) return Usage(prog, "--redact-match '" + std::string(v) + "': " + s.message());
+      rec.redact_match.push_back(v);
     } else if (verb == "record" && arg == "--force") {
       rec.force = true;
     } else if (verb == "replay" && arg == "--ignore-code-hash") {

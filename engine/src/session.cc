@@ -15,6 +15,7 @@
 #include "engine/src/recorder.h"
 #include "engine/src/redaction.h"
 #include "engine/src/replayer.h"
+#include "engine/src/secret_finder.h"
 #include "engine/src/rerunner.h"
 #include "engine/src/signals.h"
 #include "format/clock.h"
@@ -129,16 +130,42 @@ RunReport Record(const Program& program, const RecordOptions& options) {
     header.chaos_seed = options.chaos_seed;
     chaos = std::make_unique<engine::Chaos>(*spec, options.chaos_seed);
   }
-  // §6: the header names the redaction rules, never the values.
-  for (const std::string& glob : options.redact_env) {
-    std::string why = engine::CheckRule(glob);
-    if (why.empty() &&
-        !engine::AddRedactionLine(&header.redaction, "record --redact-env " + glob)) {
-      why = "takes the header's redaction rules past 4096 bytes; use fewer, broader globs";
+  // §6: the header names the redaction rules, never the values (nor the
+  // patterns, which may spell out a secret).
+  auto add_rules = [&](const std::vector<std::string>& globs, const char* option,
+                       const char* line) {
+    for (const std::string& glob : globs) {
+      std::string why = engine::CheckRule(glob);
+      if (why.empty() && !engine::AddRedactionLine(&header.redaction, line + glob)) {
+        why = "takes the header's redaction rules past 4096 bytes; use fewer, broader globs";
+      }
+      if (!why.empty()) {
+        report.status = RunReport::Status::kTraceError;
+        report.error = std::string(option) + ": the glob '" + glob + "' " + why;
+        return false;
+      }
     }
-    if (!why.empty()) {
+    return true;
+  };
+  if (!add_rules(options.redact_env, "redact_env", "record --redact-env ") ||
+      !add_rules(options.redact_header, "redact_header", "record --redact-header ")) {
+    return report;
+  }
+  engine::SecretFinder patterns;
+  for (const std::string& pattern : options.redact_match) {
+    Status s = patterns.AddPattern(pattern);
+    if (!s.ok()) {
+      report.status = RunReport::Status::kBadOptions;
+      report.error = "redact_match: the pattern '" + pattern + "': " + s.message();
+      return report;
+    }
+  }
+  if (size_t n = patterns.pattern_count()) {
+    std::string line = "record --redact-match: " + std::to_string(n) +
+                       (n == 1 ? " pattern" : " patterns") + ", not recorded";
+    if (!engine::AddRedactionLine(&header.redaction, line)) {
       report.status = RunReport::Status::kTraceError;
-      report.error = "redact_env: the glob '" + glob + "' " + why;
+      report.error = "redact_match: the header's redaction rules would pass 4096 bytes";
       return report;
     }
   }
@@ -159,7 +186,7 @@ RunReport Record(const Program& program, const RecordOptions& options) {
   }
   engine::Recorder recorder(writer->get(), options.args, options.stdout_fd);
   recorder.SetChaos(chaos.get());
-  recorder.RedactEnv(options.redact_env);
+  recorder.Redact(options.redact_env, options.redact_header, std::move(patterns));
   ProgramRun run;
   {
     std::unique_ptr<engine::SignalGuard> guard;
@@ -190,8 +217,10 @@ RunReport Record(const Program& program, const RecordOptions& options) {
   report.exit_code = run.exit_code;
   report.outcome = run.outcome.Describe();
   report.program_error = ProgramErrorOf(run.outcome);
-  if (!options.redact_env.empty())
-    run.outcome.message = recorder.RedactCopiesIn(run.outcome.message);
+  std::string redacted;
+  if (recorder.redacting() && recorder.RedactText(run.outcome.message, &redacted)) {
+    run.outcome.message = std::move(redacted);
+  }
   Status s = (*writer)->Finish(run.outcome, recorder.reported_steps());
   if (!s.ok()) {
     report.status = RunReport::Status::kTraceError;
