@@ -1,4 +1,4 @@
-#include "engine/src/secret_finder.h"
+#include "engine/internal/secret_finder.h"
 
 #include <re2/re2.h>
 
