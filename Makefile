@@ -3,7 +3,8 @@
 #               flaky program (tape hunt) and replay it
 #   make test   install what is missing, build, run the test suite
 # Other targets: make build, make asan-test, make tsan-test, make fuzz-smoke, make fuzz (long runs),
-# make long-test, make bench, make clean.
+# make long-test, make long-sample (a bounded part of it, for CI), make stress-test (the suite on
+# a loaded machine), make bench, make clean.
 
 PACKAGES := build-essential cmake pkg-config libboost-dev libzstd-dev libxxhash-dev \
             libbenchmark-dev libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev \
@@ -13,7 +14,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 TAPE := build/release/tools/tape
 
 .PHONY: all deps configure build demo test unit-test asan-test tsan-test fuzz-build fuzz-smoke fuzz \
-        long-test bench clean
+        long-test long-sample stress-test bench clean
 FUZZ_SECONDS ?= 15
 FUZZ_TARGETS := trace_reader_fuzz script_fuzz original_trace_fuzz
 
@@ -81,6 +82,17 @@ tsan-test: deps
 
 long-test: build
 	@ctest --preset long
+
+# A bounded sample of the long tests (other kill moments, other bytes of the
+# damage sweeps), for .ci/run: about two minutes on two cores.
+long-sample: build
+	@ctest --preset long-sample
+
+# The default suite three times with 2 x nproc busy loops running beside it:
+# tests must wait for readiness, never for a sleep (tests/stress.sh).
+STRESS_ROUNDS ?= 3
+stress-test: build
+	@bash tests/stress.sh $(STRESS_ROUNDS)
 
 bench: build
 	@bash bench/run.sh

@@ -2,19 +2,44 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 
 #include "format/clock.h"
 
 namespace tape::format {
 
-EventClock::EventClock(std::function<uint64_t()> activity)
-    : offset_(int64_t(WallClockNs()) - int64_t(MonotonicNs())),
+namespace {
+
+// CLOCK_REALTIME - CLOCK_MONOTONIC, from a wall-clock reading taken between
+// two monotonic ones that are close together: a thread preempted between
+// the two reads (a loaded machine) would otherwise shift every event time of
+// the recording by as long as it waited. A few tries of ~50 ns each.
+int64_t WallMinusMonotonic() {
+  int64_t best_gap = INT64_MAX, offset = 0;
+  for (int i = 0; i < 16 && best_gap > 20'000; ++i) {
+    int64_t before = int64_t(MonotonicNs());
+    int64_t wall = int64_t(WallClockNs());
+    int64_t after = int64_t(MonotonicNs());
+    if (after - before < best_gap) {
+      best_gap = after - before;
+      offset = wall - (before + best_gap / 2);
+    }
+  }
+  return offset;
+}
+
+}  // namespace
+
+EventClock::EventClock(std::function<uint64_t()> activity, int64_t frozen_ns)
+    : offset_(WallMinusMonotonic()),
+      frozen_(frozen_ns > 0 ? frozen_ns & ~kIdleMark : 0),
       activity_(std::move(activity)),
       published_(Read()) {
-  ticker_ = std::thread([this] { Tick(); });
+  if (frozen_ == 0) ticker_ = std::thread([this] { Tick(); });
 }
 
 EventClock::~EventClock() {
+  if (!ticker_.joinable()) return;  // frozen
   {
     std::lock_guard lock(mu_);
     stop_ = true;
@@ -23,7 +48,10 @@ EventClock::~EventClock() {
   ticker_.join();
 }
 
-int64_t EventClock::Read() const { return (int64_t(MonotonicNs()) + offset_) & ~kIdleMark; }
+int64_t EventClock::Read() const {
+  if (frozen_ != 0) return frozen_;
+  return (int64_t(MonotonicNs()) + offset_) & ~kIdleMark;
+}
 
 void EventClock::Publish(int64_t t, bool idle) {
   int64_t cur = published_.load(std::memory_order_relaxed);

@@ -22,6 +22,10 @@
 // step during the recording does not reorder events) and are always even
 // (the low bit of the published value is the idle mark).
 //
+// A frozen clock (made with a time) has no ticker and always reads that
+// time: recording the same program on the same inputs then writes the same
+// bytes (tests compare such recordings with committed golden files).
+//
 // Thread-safety: Now() and Precise() may be called from any thread.
 
 #ifndef TAPE_FORMAT_EVENT_CLOCK_H_
@@ -49,7 +53,9 @@ class EventClock {
   // `activity` is polled once per tick; the ticker goes idle when it returns
   // the same value kIdleTicks ticks in a row. It must be cheap and
   // thread-safe (an atomic load).
-  explicit EventClock(std::function<uint64_t()> activity);
+  // With `frozen_ns` > 0, the clock is frozen: no ticker, and Now() and
+  // Precise() return `frozen_ns` (made even).
+  explicit EventClock(std::function<uint64_t()> activity, int64_t frozen_ns = 0);
   ~EventClock();  // stops the ticker
   EventClock(const EventClock&) = delete;
   EventClock& operator=(const EventClock&) = delete;
@@ -65,6 +71,17 @@ class EventClock {
   // that takes time.
   int64_t Precise();
 
+  // True while the next Now() will read the clock itself: the ticker has gone
+  // idle (no events for kIdleTicks ticks) and no Now() has seen it since. A
+  // Now() that finds the clock idle wakes the ticker, which clears the mark
+  // when the scheduler runs it: until then the mark is still set, but a Now()
+  // after the ticker ran would return its reading, so idle() is false. For
+  // tests, which wait for it instead of sleeping and hoping the ticker ran.
+  bool idle() const {
+    return (published_.load(std::memory_order_relaxed) & kIdleMark) &&
+           !wake_requested_.load(std::memory_order_acquire);
+  }
+
  private:
   static constexpr int64_t kIdleMark = 1;
   int64_t Read() const;  // the clock, even
@@ -75,6 +92,7 @@ class EventClock {
   void Tick();
 
   const int64_t offset_;  // CLOCK_REALTIME - CLOCK_MONOTONIC when made
+  const int64_t frozen_ = 0;  // non-zero: the only time this clock reads
   std::function<uint64_t()> activity_;
   std::atomic<int64_t> published_;
   std::atomic<bool> wake_requested_{false};

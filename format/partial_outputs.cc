@@ -1,5 +1,6 @@
 #include "format/partial_outputs.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -52,7 +53,7 @@ int CreateRememberedTemp(std::string* templ, int* slot) {
   sigemptyset(&handled);
   for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) sigaddset(&handled, sig);
   pthread_sigmask(SIG_BLOCK, &handled, &old);
-  int fd = ::mkstemp(templ->data());
+  int fd = ::mkostemp(templ->data(), O_CLOEXEC);
   int err = errno;
   if (fd >= 0) {
     // mkstemp makes the file private; the output gets the mode a recorded

@@ -1,6 +1,6 @@
 // Files a tool is writing under a temporary name (`tape recover`, `redact`,
-// `export`, `import`: OUT.recovering-XXXXXX beside OUT), removed when a
-// signal ends the process before they are complete.
+// `export`, `import`: .OUT.tape-new-XXXXXX beside OUT, format/output_file.h),
+// removed when a signal ends the process before they are complete.
 //
 // The signal handlers (tools/cli.h GuardPartialOutputs) cannot allocate or
 // lock, so the names live in a fixed table of kMaxPartialOutputs slots; a
@@ -23,7 +23,7 @@ void ForgetPartialOutput(int slot);
 // Removes every remembered file. Async-signal-safe.
 void RemovePartialOutputs();
 
-// mkstemp(`templ`) and RememberPartialOutput of the name it made, with the
+// mkostemp(`templ`, O_CLOEXEC) and RememberPartialOutput of the name it made, with the
 // signals tape handles blocked in between, so that no signal can end the
 // process after the file exists and before it is remembered. The name is
 // one nobody can guess (`templ` ends in XXXXXX), and a link planted there is

@@ -12,7 +12,6 @@
 
 #include "format/blob.h"
 #include "format/layout.h"
-#include "format/partial_outputs.h"
 #include "format/trace_reader.h"
 
 namespace tape::format {
@@ -45,12 +44,8 @@ Result<std::unique_ptr<RecoveryWriter>> RecoveryWriter::Create(const std::string
       heap = s.chunk_max_payload;
     }
   }
-  std::string temp = path + ".recovering-XXXXXX";
-  // A signal that ends the tool before Finish must not leave the half-written file.
-  int slot = -1;
-  int fd = CreateRememberedTemp(&temp, &slot);
-  if (fd < 0) return Status::FromErrno("cannot create a file beside " + path, errno);
-  std::unique_ptr<RecoveryWriter> w(new RecoveryWriter(fd, slot, temp, path, source, events, heap));
+  TAPE_ASSIGN_OR_RETURN(std::unique_ptr<OutputFile> out, OutputFile::Create(path, options.force));
+  std::unique_ptr<RecoveryWriter> w(new RecoveryWriter(std::move(out), source, events, heap));
   h.chunk_max_events = events;
   h.chunk_max_payload = heap;
   std::vector<uint8_t> head;
@@ -60,31 +55,24 @@ Result<std::unique_ptr<RecoveryWriter>> RecoveryWriter::Create(const std::string
   return w;
 }
 
-RecoveryWriter::RecoveryWriter(int fd, int partial_slot, std::string temp_path, std::string path,
-                               const TraceReader& source, uint32_t chunk_events,
-                               uint32_t chunk_heap)
+RecoveryWriter::RecoveryWriter(std::unique_ptr<OutputFile> out, const TraceReader& source,
+                               uint32_t chunk_events, uint32_t chunk_heap)
     : source_(source),
       chains_(source.file()),
-      fd_(fd),
-      temp_path_(std::move(temp_path)),
-      path_(std::move(path)),
+      out_(std::move(out)),
+      fd_(out_->fd()),
+      temp_path_(out_->temp_name()),
       builder_(chunk_events, chunk_heap),
       spill_threshold_(std::min(kSpillThreshold, chunk_heap)),
       encoder_(kZstdLevel),
       cctx_(ZSTD_createCCtx()),
       dctx_(ZSTD_createDCtx()) {
   builder_.Reset(0);
-  partial_slot_ = partial_slot;
 }
 
 RecoveryWriter::~RecoveryWriter() {
   ZSTD_freeCCtx(cctx_);
   ZSTD_freeDCtx(dctx_);
-  if (!finished_) {
-    ::close(fd_);
-    ::unlink(temp_path_.c_str());
-  }
-  ForgetPartialOutput(partial_slot_);
 }
 
 Status RecoveryWriter::Write(const uint8_t* data, size_t size) {
@@ -267,19 +255,12 @@ Status RecoveryWriter::Finish(const Outcome& outcome, uint64_t end_seq, uint64_t
       return error_ = Status::FromErrno("cannot write " + temp_path_, errno);
     }
   }
-  if (::fsync(fd_) != 0) return error_ = Status::FromErrno("cannot write " + temp_path_, errno);
-  if (::close(fd_) != 0) {
-    finished_ = true;  // the descriptor is gone either way
-    ::unlink(temp_path_.c_str());
+  if (!out_->to_stream() && ::fsync(fd_) != 0) {
     return error_ = Status::FromErrno("cannot write " + temp_path_, errno);
   }
-  finished_ = true;
-  if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
-    int err = errno;
-    ::unlink(temp_path_.c_str());
-    return error_ = Status::FromErrno("cannot rename " + temp_path_ + " to " + path_, err);
-  }
-  return Status::Ok();
+  error_ = out_->Commit();
+  fd_ = -1;
+  return error_;
 }
 
 }  // namespace tape::format

@@ -10,8 +10,10 @@
 // so recovering a trace with a 200 MB payload needs no 200 MB buffer.
 //
 // The trace is written to a temporary file beside `path` and renamed over it
-// by Finish(): a reader of an existing `path` never sees it change under it,
-// and a recovery that fails leaves nothing behind.
+// by Finish() (format/output_file.h): a reader of an existing `path` never
+// sees it change under it, and a recovery that fails leaves nothing behind.
+// A character device or FIFO at `path` (with CopyOptions::force) gets the
+// whole trace when Finish() succeeds.
 //
 // Single-threaded and synchronous, unlike TraceWriter: recovery copies a
 // finished file and has no program to keep waiting.
@@ -32,6 +34,7 @@
 #include "format/chunk_builder.h"
 #include "format/chunk_decoder.h"
 #include "format/chunk_encoder.h"
+#include "format/output_file.h"
 #include "format/records.h"
 #include "format/status.h"
 #include "format/trace_info.h"
@@ -53,6 +56,10 @@ struct CopyOptions {
   // chunk where the source's ended (EndChunk) keeps the source's chunk
   // boundaries. Otherwise chunks are sized by TraceWriter's defaults.
   bool source_chunking = false;
+  // The verb's --force: a character device or FIFO at the path is written
+  // in place. Without it such a path is refused; a directory, block device
+  // or socket is refused either way.
+  bool force = false;
 };
 
 class RecoveryWriter {
@@ -102,8 +109,8 @@ class RecoveryWriter {
                 std::optional<uint64_t> program_steps = std::nullopt);
 
  private:
-  RecoveryWriter(int fd, int partial_slot, std::string temp_path, std::string path,
-                 const TraceReader& source, uint32_t chunk_events, uint32_t chunk_heap);
+  RecoveryWriter(std::unique_ptr<OutputFile> out, const TraceReader& source,
+                 uint32_t chunk_events, uint32_t chunk_heap);
   Status Write(const uint8_t* data, size_t size);
   Status Seal();
   void AddGap(uint64_t first, uint64_t end);
@@ -119,10 +126,11 @@ class RecoveryWriter {
   };
   std::unordered_map<uint64_t, Copy> copies_;
   std::vector<uint64_t> copies_in_event_;  // added by the event being appended
-  int fd_;
-  std::string temp_path_, path_;
-  bool finished_ = false;
-  int partial_slot_ = -1;  // temp_path_ in format/partial_outputs.h
+  // Removes the temporary file unless committed, and if a signal ends the
+  // tool first (format/partial_outputs.h).
+  std::unique_ptr<OutputFile> out_;
+  int fd_;                 // out_'s
+  std::string temp_path_;  // out_'s, for messages
   Status error_;           // sticky write error
   uint64_t offset_ = 0;    // bytes written: the next record's offset
   ChunkBuilder builder_;

@@ -14,6 +14,7 @@
 
 #include "format/bytes.h"
 #include "format/layout.h"
+#include "format/output_file.h"
 #include "format/records.h"
 
 namespace tape::format {
@@ -21,28 +22,6 @@ namespace tape::format {
 namespace {
 
 constexpr char kTempMarker[] = ".tape-partial-";
-
-// Moves `fd` to a descriptor >= 3 (keeping its lock: locks belong to the
-// open file, not the descriptor).
-int HighFd(int fd) {
-  if (fd < 0 || fd > 2) return fd;
-  int high = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
-  int err = errno;
-  ::close(fd);
-  errno = err;
-  return high;
-}
-
-std::string DirOf(const std::string& path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-std::string BaseOf(const std::string& path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
 
 bool StartsLikeTrace(int fd) {
   uint8_t magic[8];
@@ -63,7 +42,9 @@ void RemoveStaleTemps(const std::string& path) {
     std::string p = dir + "/" + e->d_name;
     int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
     if (fd < 0) continue;
-    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) ::unlink(p.c_str());
+    struct stat st;
+    bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (regular && ::flock(fd, LOCK_EX | LOCK_NB) == 0) ::unlink(p.c_str());
     ::close(fd);
   }
   ::closedir(d);
@@ -129,36 +110,17 @@ Result<std::unique_ptr<TraceOutput>> TraceOutput::Claim(const std::string& path,
                                                         const TraceHeader* next) {
   std::unique_ptr<TraceOutput> out(new TraceOutput());
   out->path_ = path;
-  // A symlink names the file it points to: that file is replaced, the link stays.
-  struct stat link;
-  if (::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode)) {
-    if (char* real = ::realpath(path.c_str(), nullptr)) {
-      out->path_ = real;
-      std::free(real);
-    }
-  }
-  const std::string& target = out->path_;
   for (int attempt = 0;; ++attempt) {
-    struct stat st;
-    bool exists = ::stat(target.c_str(), &st) == 0;
-    if (exists && S_ISDIR(st.st_mode)) {
-      return Status::InvalidArgument(path + " is a directory; name a file to write the trace to");
-    }
-    if (exists && !S_ISREG(st.st_mode)) {
-      if (!force) {
-        return Status::InvalidArgument(
-            "refusing to write a trace to " + path +
-            ": it is not a regular file (a device, FIFO or socket); use --force to write there "
-            "anyway");
-      }
-      // Forced: write straight into it, without blocking on open.
-      int fd = ::open(target.c_str(), O_WRONLY | O_CLOEXEC | O_NONBLOCK);
-      if (fd < 0) return Status::FromErrno("cannot open " + path + " for the trace", errno);
-      int flags = ::fcntl(fd, F_GETFL);
-      ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-      out->fd_ = HighFd(fd);
-      out->dev_ = st.st_dev;
-      out->ino_ = st.st_ino;
+    // The device rule (format/output_file.h): a symbolic link names the file
+    // it points to; a character device or FIFO is written in place when
+    // forced; a directory, block device or socket is refused.
+    TAPE_ASSIGN_OR_RETURN(OutputTarget where, CheckOutputTarget(path, force));
+    out->path_ = where.path;
+    const std::string& target = out->path_;
+    if (where.kind == OutputTarget::Kind::kStream) {
+      TAPE_ASSIGN_OR_RETURN(out->fd_, OpenStream(where, path));
+      out->dev_ = where.st.st_dev;
+      out->ino_ = where.st.st_ino;
       return out;
     }
     // Open without truncating, then lock: a second recorder stops here.
@@ -166,6 +128,14 @@ Result<std::unique_ptr<TraceOutput>> TraceOutput::Claim(const std::string& path,
     if (fd < 0) return Status::FromErrno("cannot create trace " + path, errno);
     fd = HighFd(fd);
     if (fd < 0) return Status::FromErrno("cannot create trace " + path, errno);
+    // What was opened must be a regular file: a FIFO or device put at the
+    // path since the check is not truncated or renamed over.
+    struct stat opened;
+    if (::fstat(fd, &opened) != 0 || !S_ISREG(opened.st_mode)) {
+      ::close(fd);
+      if (attempt < 3) continue;
+      return Busy(path);
+    }
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       int err = errno;
       ::close(fd);
@@ -246,11 +216,20 @@ Result<std::unique_ptr<TraceOutput>> TraceOutput::Claim(const std::string& path,
 TraceOutput::~TraceOutput() {
   (void)Close();
   // A recording that never published leaves the old trace as it was.
-  if (!temp_path_.empty()) ::unlink(temp_path_.c_str());
+  if (!temp_path_.empty() && !keep_temp_) ::unlink(temp_path_.c_str());
 }
 
 Status TraceOutput::Publish() {
   if (temp_path_.empty()) return Status::Ok();
+  // Renamed only over a regular file (the old trace, or what replaced it):
+  // never over a device or FIFO put at the path during the recording.
+  struct stat st;
+  if (::lstat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    keep_temp_ = true;
+    return Status::IoError("refusing to move the new trace over " + path_ + ": it became " +
+                           FileTypeName(st.st_mode) +
+                           " during the recording; the trace is left in " + temp_path_);
+  }
   if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
     return Status::FromErrno("cannot move the new trace " + temp_path_ + " to " + path_, errno);
   }

@@ -8,8 +8,11 @@
 //   its first chunk (Publish). Until then the old trace stays whole, and a
 //   reader that has the old file open keeps reading it, never a mix and never
 //   a file that shrinks under it.
-// - Only regular files are written, unless the caller forces it; opening
-//   never blocks (a FIFO without a reader is an error, not a hang).
+// - The device rule (format/output_file.h): a regular file or a new path is
+//   written as above; a character device or FIFO only when forced, in place
+//   (never renamed over or truncated); a directory, block device or socket
+//   never. Opening never blocks (a FIFO without a reader is an error, not a
+//   hang).
 // - The descriptor is at least 3, so a program whose standard streams were
 //   closed can never write into its own trace.
 
@@ -41,10 +44,10 @@ Status CheckSameProgram(int fd, const std::string& path, const TraceHeader& next
 
 class TraceOutput {
  public:
-  // Claims `path`. Without `force`, refuses an existing file that is not a
-  // regular file, or that is not empty and does not start like a trace, and,
-  // given the new trace's header `next`, a trace of another program
-  // (CheckSameProgram).
+  // Claims `path`. Refuses what the device rule refuses (InvalidArgument),
+  // and without `force` a regular file that is not empty and does not start
+  // like a trace, and, given the new trace's header `next`, a trace of
+  // another program (CheckSameProgram).
   static Result<std::unique_ptr<TraceOutput>> Claim(const std::string& path, bool force,
                                                     const TraceHeader* next = nullptr);
   ~TraceOutput();
@@ -77,6 +80,7 @@ class TraceOutput {
 
   std::string path_;
   std::string temp_path_;  // non-empty until Publish() renames it to path_
+  bool keep_temp_ = false;  // Publish() found no regular file to replace: keep the trace
   int fd_ = -1;            // the file written
   int old_fd_ = -1;        // the old trace at path_, locked until Publish()
   dev_t dev_ = 0, old_dev_ = 0;

@@ -18,6 +18,31 @@
 
 namespace tape::format {
 
+namespace {
+
+// Moves the definitions whose first possible use is before `end_seq` from
+// `pending` (their seqs in `seqs`) to `out`, keeping the others in order.
+template <class Definitions>
+void TakeDefinitions(Definitions* pending, std::vector<uint64_t>* seqs, uint64_t end_seq,
+                     Definitions* out) {
+  size_t kept = 0;
+  for (size_t i = 0; i < pending->size(); ++i) {
+    if ((*seqs)[i] < end_seq) {
+      out->push_back(std::move((*pending)[i]));
+    } else {
+      if (kept != i) {  // (a string moved onto itself may be left empty)
+        (*pending)[kept] = std::move((*pending)[i]);
+        (*seqs)[kept] = (*seqs)[i];
+      }
+      ++kept;
+    }
+  }
+  pending->resize(kept);
+  seqs->resize(kept);
+}
+
+}  // namespace
+
 Status WriterOptions::Validate() const {
   if (chunk_max_events == 0 || chunk_max_events > kMaxChunkEvents) {
     return Status::InvalidArgument("chunk_max_events must be in 1.." +
@@ -117,7 +142,7 @@ TraceWriter::TraceWriter(std::unique_ptr<TraceOutput> output, const WriterOption
         // lanes mode the builders rest and the seq counter moves).
         return (uint64_t(builders_[0]->published()) << 32 | builders_[1]->published()) +
                lane_seq_.load(std::memory_order_relaxed);
-      }),
+      }, options.frozen_time_ns),
       encoder_(options.zstd_level),
       file_offset_(head_.size()) {
   if (regular_file_) AppendOnly(fd_);
@@ -140,12 +165,14 @@ void TraceWriter::DefineSite(uint64_t id, std::string_view location) {
   std::lock_guard lock(sites_mu_);
   if (sites_known_.insert(id).second) {
     sites_pending_.emplace_back(id, std::string(location.substr(0, kMaxSiteText)));
+    sites_pending_seq_.push_back(events());
   }
 }
 
 void TraceWriter::DefineKind(uint8_t kind, std::string_view name) {
   std::lock_guard lock(sites_mu_);
   kinds_pending_.emplace_back(kind, std::string(name.substr(0, kMaxKindName)));
+  kinds_pending_seq_.push_back(events());
 }
 
 Status TraceWriter::status() const {
@@ -396,8 +423,9 @@ void TraceWriter::Seal(const ChunkBuilder& builder, uint32_t end) {
   KindDefinitions kinds;
   {
     std::lock_guard lock(sites_mu_);
-    defs.swap(sites_pending_);
-    kinds.swap(kinds_pending_);
+    uint64_t end_seq = builder.first_seq() + end;
+    TakeDefinitions(&sites_pending_, &sites_pending_seq_, end_seq, &defs);
+    TakeDefinitions(&kinds_pending_, &kinds_pending_seq_, end_seq, &kinds);
   }
   uint64_t hash = 0;
   encoder_.Encode(builder, begin, end, uint32_t(index_.size()), defs, &record_, &hash, &kinds);
@@ -478,7 +506,8 @@ Status TraceWriter::CheckFile(bool chunk_heads) const {
 void TraceWriter::WriteFooter(const Outcome& outcome, std::optional<uint64_t> program_steps) {
   Footer footer;
   footer.event_count = sealed_seq_;
-  footer.finished_unix_ns = WallClockNs();
+  footer.finished_unix_ns =
+      options_.frozen_time_ns > 0 ? uint64_t(options_.frozen_time_ns) : WallClockNs();
   footer.outcome = outcome;
   footer.chunks = index_;
   footer.sites = sites_written_;

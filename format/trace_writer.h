@@ -57,6 +57,10 @@ struct WriterOptions {
   // Write the trace even over a file that is not a trace, or not a regular
   // file (see TraceOutput::Claim).
   bool force = false;
+  // Non-zero: every event's time and the footer's finish time are this
+  // instant (ns since the Unix epoch) instead of the clock's, so that the same
+  // events always make the same bytes (golden recordings in tests).
+  int64_t frozen_time_ns = 0;
   // Tests only (WriterTestHooks); must outlive the writer.
   const struct WriterTestHooks* test_hooks = nullptr;
 
@@ -119,6 +123,8 @@ class TraceWriter {
   // The event clock read now (~30 ns): for the start and the end of an effect
   // that takes time. No event appended later gets an earlier time.
   int64_t PreciseTime() { return clock_.Precise(); }
+  // The clock events are stamped with (for tests that wait for it to go idle).
+  const EventClock& clock() const { return clock_; }
 
   // Declares the source location of a site. Must precede the first Append
   // that uses `id`; later calls for the same id are ignored. Thread-safe.
@@ -295,10 +301,16 @@ class TraceWriter {
   std::vector<ChunkIndexEntry> index_;
   SiteTable sites_written_;
 
+  // Definitions not yet written, each with the seq of the first event that
+  // may use it (the events appended when it was defined): it is written in
+  // the chunk holding that seq, so that a trace's bytes depend on its events
+  // alone, not on when the encoder thread ran.
   std::mutex sites_mu_;
   std::unordered_set<uint64_t> sites_known_;  // guarded by sites_mu_
   SiteDefinitions sites_pending_;             // guarded by sites_mu_
+  std::vector<uint64_t> sites_pending_seq_;   // guarded by sites_mu_
   KindDefinitions kinds_pending_;             // guarded by sites_mu_
+  std::vector<uint64_t> kinds_pending_seq_;   // guarded by sites_mu_
   KindNames kinds_written_;                   // encoder thread
 
   std::atomic<bool> failed_{false};

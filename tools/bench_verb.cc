@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "format/clock.h"
+#include "format/output_file.h"
 #include "tape/session.h"
 #include "tools/cli.h"
 
@@ -99,6 +100,16 @@ int RunBench(const BenchArgs& args) {
     ::close(fd);
     path = tmpl;
   } else {
+    // The benchmark replays what it recorded: a device or FIFO cannot be
+    // read back, so only a regular file (or a new one) will do.
+    Result<format::OutputTarget> target = format::CheckOutputTarget(path, /*force=*/true);
+    if (target.has_value() && target->kind == format::OutputTarget::Kind::kStream) {
+      return Fail("bench", kExitUsage,
+                  "refusing to write to " + path + ": it is " +
+                      format::FileTypeName(target->st.st_mode) +
+                      ", not a regular file; bench reads its trace back, so --out must name a "
+                      "regular file");
+    }
     Status ok = CheckOutputPath(path, false);
     if (!ok.ok()) return Fail("bench", kExitUsage, ok.message());
   }

@@ -17,6 +17,7 @@
 
 #include "format/clock.h"
 #include "format/layout.h"
+#include "format/output_file.h"
 #include "format/partial_outputs.h"
 #include "tools/original_import.h"
 #include "format/trace_mappings.h"
@@ -153,22 +154,14 @@ bool LooksLikeTrace(const std::string& path) {
 }
 
 Status CheckOutputPath(const std::string& path, bool force, const format::TraceHeader* next) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return Status::Ok();  // a new file
-  if (S_ISDIR(st.st_mode)) {
-    return Status::InvalidArgument(path + " is a directory; name a file to write the trace to");
-  }
-  if (!force && !S_ISREG(st.st_mode)) {
-    return Status::InvalidArgument("refusing to write a trace to " + path +
-                                   ": it is not a regular file (a device, FIFO or socket); use "
-                                   "--force to write there anyway");
-  }
-  if (!force && st.st_size > 0 && !LooksLikeTrace(path)) {
+  TAPE_ASSIGN_OR_RETURN(format::OutputTarget target, format::CheckOutputTarget(path, force));
+  bool non_empty = target.kind == format::OutputTarget::Kind::kRegular && target.st.st_size > 0;
+  if (!force && non_empty && !LooksLikeTrace(target.path)) {
     return Status::InvalidArgument("refusing to overwrite " + path +
                                    ": it exists and is not a tape trace (use --force to replace it)");
   }
-  if (!force && st.st_size > 0 && next != nullptr) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (!force && non_empty && next != nullptr) {
+    int fd = ::open(target.path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return Status::Ok();  // the writer reports why it cannot write there
     Status same = format::CheckSameProgram(fd, path, *next);
     ::close(fd);

@@ -119,12 +119,14 @@ std::string EventsText(const format::TraceReader& reader);
 // True if the file starts with the trace magic.
 bool LooksLikeTrace(const std::string& path);
 
-// The rule for every file a verb writes a trace to (specs/trace-format.md
-// §12.1): without `force`, an existing file is replaced only when it is a
-// trace of the same program as `next` (a header of the trace to be
-// written; nullptr: any trace), so that re-recording replaces the last
-// recording while another program's trace, or a file that is not a trace,
-// is never lost by mistake.
+// Checks an --out before any work (specs/trace-format.md §12.1): the device
+// rule (format/output_file.h: a directory, block device or socket is
+// refused, a character device or FIFO needs `force`); and without `force`,
+// an existing file is replaced only when it is a trace of the same program
+// as `next` (a header of the trace to be written; nullptr: any trace), so
+// that re-recording replaces the last recording while another program's
+// trace, or a file that is not a trace, is never lost by mistake. Refusals
+// are InvalidArgument (a usage error).
 Status CheckOutputPath(const std::string& path, bool force,
                        const format::TraceHeader* next = nullptr);
 
@@ -194,6 +196,16 @@ struct HuntArgs {
   std::optional<uint64_t> seed;
   std::vector<std::string> args;
 };
+struct TestArgs {
+  std::vector<std::string> paths;  // traces and directories of traces
+  std::string program;  // empty: each trace's own (its built-in, or its script found by name)
+  bool update = false;
+  bool json = false;
+  bool live = false;
+  std::string junit;
+  uint32_t jobs = 0;  // 0: one per CPU
+  uint32_t timeout_s = 600;
+};
 struct ReplayArgs {
   std::string program;  // empty: the program named in the trace
   std::string trace;
@@ -203,7 +215,11 @@ struct RerunArgs {
   std::string program;  // empty: the program named in the trace
   std::string trace;
   bool live = false;
-  bool json = false;
+  bool json = false;       // the report as JSON on stdout (the program's output goes to stderr)
+  bool quiet = false;      // the program's output goes nowhere
+  bool exit_code = false;  // exit 0 when outputs and ending are as recorded, 1 when they changed
+  std::string out;         // write what the rerun saw as a trace here
+  bool force = false;      // --out over a file that is not a trace
 };
 // How `inspect` and `export` choose events (tools/event_select.h).
 struct SelectArgs {
@@ -294,6 +310,7 @@ int RunScript(const RecordArgs& args);  // `tape run`
 int RunHunt(const HuntArgs& args);
 int RunReplay(const ReplayArgs& args);
 int RunRerun(const RerunArgs& args);
+int RunTest(const TestArgs& args);  // `tape test`
 int RunInspect(const InspectArgs& args);
 int RunExport(const ExportArgs& args);
 int RunStats(const StatsArgs& args);

@@ -2,18 +2,19 @@
 //
 // Streams the selected events (tools/event_select.h, the flags of inspect)
 // into a format other tools read (tools/export_sink.h). The file is written
-// beside OUT and renamed over it when complete, so a failed export leaves no
-// half-written file. An existing OUT is replaced when it is an earlier
-// export (LooksLikeExport), anything else only with --force.
+// beside OUT and renamed over it when complete (format/output_file.h), so a
+// failed export leaves no half-written file. An existing OUT is replaced when
+// it is an earlier export (LooksLikeExport), anything else only with --force.
+// A character device or FIFO given with --force gets the whole export in
+// place, never replaced.
 
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
-#include <filesystem>
 
-#include "format/partial_outputs.h"
+#include "format/output_file.h"
 #include "tools/cli.h"
 #include "tools/event_select.h"
 #include "tools/export_sink.h"
@@ -21,15 +22,6 @@
 namespace tape::cli {
 
 namespace {
-
-// "dir/.name.tape-export-XXXXXX", the pattern of the temporary file
-// (CreateRememberedTemp): beside the output, so the rename is atomic, and a name
-// another user cannot guess, so no link planted there can redirect the export.
-std::string TempBeside(const std::string& path) {
-  std::filesystem::path p(path);
-  std::string name = "." + p.filename().string() + ".tape-export-XXXXXX";
-  return (p.parent_path() / name).string();
-}
 
 bool SameFile(const std::string& a, const std::string& b) {
   struct stat sa, sb;
@@ -45,17 +37,16 @@ int RunExport(const ExportArgs& args) {
     if (SameFile(args.out, args.file)) {
       return Fail("export", kExitUsage, "--out " + args.out + " is the trace being exported");
     }
-    struct stat st;
-    if (::stat(args.out.c_str(), &st) == 0) {
-      if (S_ISDIR(st.st_mode)) return Fail("export", kExitUsage, "--out " + args.out + " is a directory");
-      // An earlier export is replaced, as a trace of the same program is
-      // by a new recording; anything else only with --force.
-      if (!args.force && !LooksLikeExport(args.out)) {
-        return Fail("export", kExitUsage,
-                    "refusing to replace " + args.out + ": it exists and is not an earlier export" +
-                        (LooksLikeTrace(args.out) ? " (it is a tape trace)" : "") +
-                        " (use --force to replace it, or choose another file)");
-      }
+    Result<format::OutputTarget> target = format::CheckOutputTarget(args.out, args.force);
+    if (!target.has_value()) return Fail("export", kExitUsage, target.error().message());
+    // An earlier export is replaced, as a trace of the same program is by a
+    // new recording; anything else only with --force.
+    if (target->kind == format::OutputTarget::Kind::kRegular && !args.force &&
+        !LooksLikeExport(target->path)) {
+      return Fail("export", kExitUsage,
+                  "refusing to replace " + args.out + ": it exists and is not an earlier export" +
+                      (LooksLikeTrace(args.out) ? " (it is a tape trace)" : "") +
+                      " (use --force to replace it, or choose another file)");
     }
   }
   OpenedTrace reader = OpenTrace("export", args.file);
@@ -70,33 +61,28 @@ int RunExport(const ExportArgs& args) {
                     Count(r.event_count(), "event", "events"));
   }
 
-  std::string temp = to_stdout ? "" : TempBeside(args.out);
-  int slot = -1;
+  std::unique_ptr<format::OutputFile> file_out;
   std::FILE* file = stdout;
   if (!to_stdout) {
-    // Remembered as it is made: a signal after that removes it.
-    int fd = format::CreateRememberedTemp(&temp, &slot);
-    file = fd < 0 ? nullptr : ::fdopen(fd, "wb");
-    if (fd >= 0 && file == nullptr) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(temp.c_str());
-      errno = err;
+    auto created = format::OutputFile::Create(args.out, args.force);
+    if (!created.has_value()) {
+      return Fail("export", created.error().code() == StatusCode::kInvalidArgument ? kExitUsage
+                                                                                  : kExitTrace,
+                  created.error().message());
     }
-  }
-  format::PartialOutput partial(slot);
-  if (file == nullptr) {
-    return Fail("export", kExitTrace, Status::FromErrno("cannot write " + args.out, errno).message());
+    file_out = std::move(created).value();
+    int fd = ::dup(file_out->fd());
+    file = fd < 0 ? nullptr : ::fdopen(fd, "wb");
+    if (file == nullptr) {
+      if (fd >= 0) ::close(fd);
+      return Fail("export", kExitTrace, Status::FromErrno("cannot write " + args.out, errno).message());
+    }
   }
   ExportOutput out(file, args.out);
   std::unique_ptr<ExportSink> sink = MakeExportSink(args.format, &out);
   if (!sink) return Fail("export", kExitUsage, "--format " + args.format + ": expected " + kExportFormats);
-  auto discard = [&] {
-    if (!to_stdout) std::remove(temp.c_str());
-  };
   if (sink->needs_times() && !r.has_times()) {
     (void)out.Close();
-    discard();
     return Fail("export", kExitUsage,
                 r.path() + " has no event times (it was recorded before tape stored them, or "
                            "imported): a timeline needs them; export it with --format jsonl or csv");
@@ -124,14 +110,10 @@ int RunExport(const ExportArgs& args) {
   progress.Finish();
   sink->End();
   Status closed = out.Close();
-  if (!s.ok() || !closed.ok()) {
-    discard();
-    return Fail("export", kExitTrace, (!s.ok() ? s : closed).message());
-  }
-  if (!to_stdout && std::rename(temp.c_str(), args.out.c_str()) != 0) {
-    int err = errno;
-    discard();
-    return Fail("export", kExitTrace, Status::FromErrno("cannot create " + args.out, err).message());
+  if (!s.ok() || !closed.ok()) return Fail("export", kExitTrace, (!s.ok() ? s : closed).message());
+  if (file_out) {
+    Status moved = file_out->Commit();
+    if (!moved.ok()) return Fail("export", kExitTrace, moved.message());
   }
   std::string note = "exported " + Count(written, "event", "events") + " to " +
                      (to_stdout ? "standard output" : args.out) + " (" + args.format + ")";

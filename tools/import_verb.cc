@@ -3,7 +3,8 @@
 // finalized tape trace whose HEAD says where it came from.
 //
 // The new trace is written to a temporary file beside NEW and renamed over it
-// once complete, so NEW is never left half written.
+// once complete (format/output_file.h), so NEW is never left half written; a
+// character device or FIFO given with --force gets it whole, in place.
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -13,7 +14,7 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "format/partial_outputs.h"
+#include "format/output_file.h"
 #include "format/trace_reader.h"
 #include "tools/cli.h"
 #include "tools/original_import.h"
@@ -22,36 +23,20 @@ namespace tape::cli {
 
 namespace {
 
-Status WriteWholeFile(const std::string& path, const std::vector<uint8_t>& bytes) {
-  std::string temp = path + ".tmp-XXXXXX";
-  int slot = -1;  // removed if a signal ends the import
-  int fd = format::CreateRememberedTemp(&temp, &slot);
-  if (fd < 0) return Status::FromErrno("cannot create a temporary file beside " + path, errno);
-  format::PartialOutput partial(slot);
-  auto fail = [&](const std::string& what, int err) {
-    ::close(fd);
-    ::unlink(temp.c_str());
-    return Status::FromErrno(what, err);
-  };
+Status WriteWholeFile(const std::string& path, bool force, const std::vector<uint8_t>& bytes) {
+  TAPE_ASSIGN_OR_RETURN(std::unique_ptr<format::OutputFile> out,
+                        format::OutputFile::Create(path, force));
   size_t done = 0;
   while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    ssize_t n = ::write(out->fd(), bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return fail("cannot write " + temp, n < 0 ? errno : EIO);
+    if (n <= 0) return Status::FromErrno("cannot write " + out->temp_name(), n < 0 ? errno : EIO);
     done += size_t(n);
   }
-  if (::fsync(fd) != 0) return fail("cannot write " + temp, errno);
-  if (::close(fd) != 0) {
-    int err = errno;
-    ::unlink(temp.c_str());
-    return Status::FromErrno("cannot write " + temp, err);
+  if (!out->to_stream() && ::fsync(out->fd()) != 0) {
+    return Status::FromErrno("cannot write " + out->temp_name(), errno);
   }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(temp.c_str());
-    return Status::FromErrno("cannot rename " + temp + " to " + path, err);
-  }
-  return Status::Ok();
+  return out->Commit();
 }
 
 }  // namespace
@@ -87,11 +72,23 @@ int RunImport(const ImportArgs& args) {
     out_ok = CheckOutputPath(args.out, args.force, &(*converted)->header());
     if (!out_ok.ok()) return Fail("import", kExitUsage, out_ok.message());
   }
-  Status written = WriteWholeFile(args.out, imported->trace);
+  Status written = WriteWholeFile(args.out, args.force, imported->trace);
   if (!written.ok()) return Fail("import", kExitTrace, written.message());
 
-  // Read back what was written: the summary comes from the trace itself.
-  OpenedTrace reader = OpenTrace("import", args.out);
+  // Read back what was written: the summary comes from the trace itself
+  // (from memory when it went to a device or FIFO, which cannot be read back).
+  struct stat st;
+  bool regular = ::stat(args.out.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  OpenedTrace reader;
+  if (regular) {
+    reader = OpenTrace("import", args.out);
+  } else if (auto opened = format::TraceReader::OpenBytes(
+                 format::Bytes(imported->trace.data(), imported->trace.size()), args.out);
+             opened.has_value()) {
+    reader = OpenedTrace(std::move(opened).value());
+  } else {
+    Error("import", opened.error().message());
+  }
   if (!reader) return kExitTrace;
   std::string program = imported->program.empty() ? "an unknown program (name it with --program)"
                                                   : DescribeProgram(reader->header()) + " (" +

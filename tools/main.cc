@@ -30,6 +30,8 @@ const char kExitCodes[] =
     "\nExit codes: record/replay/run exit with the program's own code; 2 bad usage,\n"
     "80 replay drifted from the recording, 81 a trace could not be read or written,\n"
     "82 a script does not compile; diff/verify exit 1 when traces differ / are damaged;\n"
+    "rerun --exit-code exits 0 when outputs and ending are as recorded, 1 when changed;\n"
+    "test exits 0 when every trace passed, 1 when one failed or could not be tested;\n"
     "hunt exits 0 when a run failed, 1 when none did, 128+N when stopped by signal N.";
 
 // A whole number from `lo` to `hi`, with a message that says so ("not a
@@ -211,7 +213,39 @@ int Main(int argc, char** argv) {
   rer->add_flag("--live", rerun.live,
                 "Perform inputs the recording does not have for real (and let file writes "
                 "touch the disk)");
-  rer->add_flag("--json", rerun.json, "The report as one JSON object (on stderr)");
+  rer->add_option("--out,-o", rerun.out,
+                  "Write what the rerun saw as a trace of the program as it is now (recorded "
+                  "inputs served, inputs performed live with --live, the outputs it made)");
+  rer->add_flag("--force", rerun.force, "Overwrite --out even if it is not a trace");
+  rer->add_flag("--json", rerun.json,
+                "The report as one JSON object on stdout (the program's output goes to stderr)");
+  rer->add_flag("--quiet,-q", rerun.quiet, "Do not show the program's output");
+  rer->add_flag("--exit-code", rerun.exit_code,
+                "Exit 0 when the outputs and the ending are as recorded, 1 when they changed "
+                "(instead of the program's own exit code)");
+
+  TestArgs test;
+  CLI::App* tst = app.add_subcommand(
+      "test", "Rerun the program as it is now on kept traces; each passes when its outputs and "
+              "ending are as recorded");
+  tst->add_option("paths", test.paths, "Trace files, and directories of traces")->required();
+  tst->add_option("--program,-p", test.program,
+                  "Built-in program or .tape script to test (default: each trace's own; a "
+                  "script is looked for by its name here, beside the trace and above it)");
+  tst->add_flag("--update,-u", test.update,
+                "Replace each trace that failed by what its rerun saw (when the change is "
+                "intended); the old trace stays until the new one is complete");
+  tst->add_option("--jobs,-j", test.jobs, "Traces at a time (default: one per CPU)")
+      ->check(WholeNumber(1, 256));
+  tst->add_option("--timeout", test.timeout_s,
+                  "Stop a trace's rerun after this many seconds (an error of that trace; 0: never)")
+      ->check(WholeNumber(0, 86400))
+      ->capture_default_str();
+  tst->add_flag("--json", test.json, "One JSON object per trace, then a summary, on stdout");
+  tst->add_option("--junit", test.junit, "Write a JUnit XML report to this file (for CI)");
+  tst->add_flag("--live", test.live,
+                "Perform inputs the recordings do not have for real (with --update, they join "
+                "the new traces)");
 
   InspectArgs inspect;
   CLI::App* ins = app.add_subcommand("inspect", "Print the events of a trace");
@@ -367,6 +401,7 @@ int Main(int argc, char** argv) {
   if (verb == "hunt") return RunHunt(hunt);
   if (verb == "replay") return RunReplay(replay);
   if (verb == "rerun") return RunRerun(rerun);
+  if (verb == "test") return RunTest(test);
   if (verb == "inspect") return RunInspect(inspect);
   if (verb == "export" || verb == "recover" || verb == "import" || verb == "redact") {
     GuardPartialOutputs();

@@ -134,8 +134,14 @@ int RunRecover(const RecoverArgs& args) {
   out_ok = CheckOutputPath(args.out, args.force, &r.header());
   if (!out_ok.ok()) return Fail("recover", kExitUsage, out_ok.message());
 
-  auto writer = format::RecoveryWriter::Create(args.out, r);
-  if (!writer.has_value()) return Fail("recover", kExitTrace, writer.error().message());
+  format::CopyOptions options;
+  options.force = args.force;
+  auto writer = format::RecoveryWriter::Create(args.out, r, options);
+  if (!writer.has_value()) {
+    return Fail("recover",
+                writer.error().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitTrace,
+                writer.error().message());
+  }
   format::RecoveryWriter& w = **writer;
   Recovery recovery(r, &w);
   format::ChunkDecoder decoder;

@@ -447,8 +447,13 @@ int RunRedact(const RedactArgs& args) {
   format::CopyOptions options;
   options.header = &header;
   options.source_chunking = true;
+  options.force = args.force;
   auto writer = format::RecoveryWriter::Create(args.out, r, options);
-  if (!writer.has_value()) return Fail("redact", kExitTrace, writer.error().message());
+  if (!writer.has_value()) {
+    return Fail("redact",
+                writer.error().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitTrace,
+                writer.error().message());
+  }
   format::RecoveryWriter& w = **writer;
   s = redactor.Copy(&w, &progress);
   if (s.ok()) s = w.Finish(outcome, r.event_count(), r.finished_unix_ns(), r.program_steps());

@@ -100,7 +100,8 @@ int RunReplay(const ReplayArgs& in) {
       }
       if (d.kind == DriftKind::kCodeHashMismatch) {
         d.hint += " (to replay the changed program anyway and see where it diverges: "
-                  "--ignore-code-hash)";
+                  "--ignore-code-hash; to run it on the recorded inputs and compare: tape rerun; "
+                  "to keep the trace as a regression test: tape test)";
       } else if (!recorded.redaction.empty()) {
         d.hint +=
             " (the trace is redacted: a program that acts on a secret's value can take "

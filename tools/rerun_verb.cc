@@ -1,87 +1,105 @@
-// tape rerun <program|script.tape> --trace FILE [--live] [--json]: run the
-// (changed) program on the recorded inputs and report how its outputs and
-// its ending compare with the recording's.
+// tape rerun [<program|script.tape>] [--trace FILE] [--live] [--out NEW] [--json]
+// [--quiet] [--exit-code]: run the (changed) program on the recorded inputs
+// and report how its outputs and its ending compare with the recording's.
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <iostream>
-#include <nlohmann/json.hpp>
 
+#include "engine/internal/rerun_report.h"
 #include "engine/programs/programs.h"
 #include "tape/session.h"
 #include "tools/cli.h"
 #include "tools/embedded_program.h"
+#include "tools/original_import.h"
 #include "tools/program_loader.h"
 
 namespace tape::cli {
 
-namespace {
-
-nlohmann::ordered_json SummaryJson(const RunReport& r, const RerunSummary& s) {
-  nlohmann::ordered_json j;
-  j["inputs"] = {{"by_site", s.by_site}, {"by_key", s.by_key},       {"by_kind", s.by_kind},
-                 {"adjusted", s.adjusted}, {"live", s.live},         {"unused", s.inputs_unused}};
-  j["outputs"] = {{"same", s.outputs_same},
-                  {"changed", s.outputs_changed},
-                  {"added", s.outputs_added},
-                  {"removed", s.outputs_removed}};
-  j["first_output_change"] = s.first_output_change;
-  j["notes"] = s.notes;
-  j["recorded"] = {{"program", s.recorded_program}, {"outcome", s.recorded_outcome},
-                   {"code_hash", s.recorded_code_hash}};
-  j["now"] = {{"outcome", r.outcome}, {"exit_code", r.exit_code}, {"code_hash", s.code_hash}};
-  j["code_changed"] = s.recorded_code_hash != s.code_hash;
-  if (r.drift) j["stopped"] = {{"drift", DriftKindName(r.drift->kind)}, {"seq", r.drift->seq},
-                               {"call", r.drift->got}};
-  return j;
-}
-
-}  // namespace
-
 int RunRerun(const RerunArgs& in) {
   RerunArgs args = in;
+  // With --json, stdout holds one JSON object however the rerun ends.
+  auto fail = [&args](int code, const std::string& message) {
+    if (args.json) std::cout << engine::RerunErrorJson(args.trace, code, message) << std::endl;
+    return Fail("rerun", code, message);
+  };
   std::string usage = TraceGivenAsProgram("rerun", &args.program, &args.trace);
-  if (!usage.empty()) return Fail("rerun", kExitUsage, usage);
-  // A program that links tape reruns itself.
+  if (!usage.empty()) return fail(kExitUsage, usage);
+  // A program that links tape reruns itself, with the same flags.
   if (!args.program.empty() && !programs::FindBuiltin(args.program) &&
       IsEmbeddedProgram(args.program)) {
-    if (args.json) {
-      return Fail("rerun", kExitUsage,
-                  "--json is not available for a program that links tape: run " + args.program +
-                      " rerun, whose report is text");
-    }
     std::vector<std::string> flags;
     if (!args.trace.empty()) flags.insert(flags.end(), {"--trace", args.trace});
     if (args.live) flags.push_back("--live");
+    if (!args.out.empty()) flags.insert(flags.end(), {"--out", args.out});
+    if (args.force) flags.push_back("--force");
+    if (args.json) flags.push_back("--json");
+    if (args.quiet) flags.push_back("--quiet");
+    if (args.exit_code) flags.push_back("--exit-code");
     return RunEmbedded("rerun", args.program, "rerun", flags);
   }
   usage = DefaultTrace("rerun", &args.trace);
-  if (!usage.empty()) return Fail("rerun", kExitUsage, usage);
-  OpenedTrace reader = OpenTrace("rerun", args.trace);
-  if (!reader) return kExitTrace;
+  if (!usage.empty()) return fail(kExitUsage, usage);
+  GuardTraceReads("rerun");
+  auto opened = format::TraceReader::Open(args.trace);
+  if (!opened.has_value()) {
+    std::string hint;
+    if (LooksLikeOriginalTrace(args.trace)) {
+      hint = " (it is a trace of the original tape: tape import converts it)";
+    }
+    return fail(kExitTrace, opened.error().message() + hint);
+  }
   Result<Program> program =
-      args.program.empty() ? LoadFromTrace(reader->header()) : LoadNamed(args.program);
-  if (!program.has_value()) return ReportLoadError("rerun", program.error());
+      args.program.empty() ? LoadFromTrace((*opened)->header()) : LoadNamed(args.program);
+  opened->reset();  // Rerun opens the trace itself
+  if (!program.has_value()) {
+    int code = ReportLoadError("rerun", program.error());
+    if (args.json) {
+      std::cout << engine::RerunErrorJson(args.trace, code, program.error().message()) << std::endl;
+    }
+    return code;
+  }
   RerunOptions options;
   options.trace_path = args.trace;
   options.live = args.live;
+  options.out_path = args.out;
+  options.force = args.force;
   options.handle_signals = true;
+  int devnull = -1;
+  if (args.quiet) {
+    devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    options.stdout_fd = options.stderr_fd = devnull;
+  } else if (args.json) {
+    options.stdout_fd = 2;  // the program's output goes beside it, on stderr
+  }
   RunReport report = Rerun(*program, options);
-  if (report.status == RunReport::Status::kTraceError) return Fail("rerun", kExitTrace, report.error);
-  PrintProgramError("rerun", report.program_error);
+  if (devnull >= 0) ::close(devnull);
+  if (args.json) std::cout << engine::RerunJson(report, args.trace) << std::endl;
+  switch (report.status) {
+    case RunReport::Status::kBadOptions:
+      return Fail("rerun", kExitUsage, report.error);
+    case RunReport::Status::kTraceError:
+      return Fail("rerun", kExitTrace, report.error);
+    default:
+      break;
+  }
+  if (!args.quiet) PrintProgramError("rerun", report.program_error);
   if (report.status == RunReport::Status::kDrift) {
     Error("rerun", "stopped: " + report.drift->Describe());
   }
-  if (report.rerun) {
-    if (args.json) {
-      std::cerr << SummaryJson(report, *report.rerun)
-                       .dump(-1, ' ', true, nlohmann::ordered_json::error_handler_t::replace)
-                << "\n";
-    } else {
-      for (const std::string& line : DescribeRerun(report)) Error("rerun", line);
+  if (!args.json) {
+    for (const std::string& line : DescribeRerun(report)) Error("rerun", line);
+    if (!args.out.empty()) {
+      Error("rerun", "wrote " + args.out + " (" + std::to_string(report.events) +
+                         " effect calls)" +
+                         (report.status == RunReport::Status::kOk
+                              ? ": it replays the program as it is now"
+                              : ", which ends where the rerun stopped"));
     }
   }
   if (!report.note.empty()) Error("rerun", "note: " + report.note);
-  if (report.status == RunReport::Status::kDrift) return kExitDrift;
-  return report.exit_code & 0xff;
+  return engine::RerunExitCode(report, args.exit_code);
 }
 
 }  // namespace tape::cli

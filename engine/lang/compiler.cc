@@ -202,7 +202,8 @@ class ModuleCompiler {
 
   std::optional<VarRef> ResolveOrError(const std::string& name, Pos pos) {
     if (auto ref = Resolve(name)) return ref;
-    if (functions_.count(name) || FindBuiltin(name) || name == "print" || name == "eprint") {
+    if (functions_.count(name) || FindBuiltin(name) || name == "print" || name == "eprint" ||
+        name == "version") {
       Error(pos, "'" + name + "' is a function, not a variable; functions are called, as in " +
                      name + "(...)");
     } else if (auto g = globals_.Find(name); g && top_level_ && !block_lets_.count(name)) {
@@ -304,7 +305,8 @@ class ModuleCompiler {
     if (e.kind == ExprKind::kHostCall) return true;
     if (e.kind != ExprKind::kCall) return false;
     const std::string& name = static_cast<const CallExpr&>(e).name;
-    return name == "print" || (name == "eprint" && !functions_.count(name));
+    return name == "print" ||
+           ((name == "eprint" || name == "version") && !functions_.count(name));
   }
 
   // Splits a place (x, x[i], x[i][j], ...) into its root variable and keys.
@@ -626,6 +628,13 @@ class ModuleCompiler {
       CompileArgs(call.args);
       int site = AddSite("io.error", call.site_ordinal, call.pos);
       Emit(Op::kHost, call.pos, site, static_cast<uint8_t>(FindHost("", "eprint")->id), argc);
+      return;
+    }
+    if (name == "version") {  // not declared by the script, so the host call
+      CheckArity("version()", 3, call.args.size(), call.pos);
+      CompileArgs(call.args);
+      int site = AddSite("version.marker", call.site_ordinal, call.pos);
+      Emit(Op::kHost, call.pos, site, static_cast<uint8_t>(FindHost("", "version")->id), argc);
       return;
     }
     const BuiltinInfo* builtin = FindBuiltin(name);

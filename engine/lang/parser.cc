@@ -112,6 +112,11 @@ class Parser {
           toks_[i + 1].lexeme == "eprint") {
         eprint_is_function_ = true;
       }
+      // The same for version() (added later: older scripts may declare one).
+      if (toks_[i].kind == Tok::kFn && toks_[i + 1].kind == Tok::kIdent &&
+          toks_[i + 1].lexeme == "version") {
+        version_is_function_ = true;
+      }
     }
   }
 
@@ -562,6 +567,9 @@ class Parser {
       auto call = std::make_unique<CallExpr>(pos, name);
       if (name == "print") call->site_ordinal = NextOrdinal("io.write");
       if (name == "eprint" && !eprint_is_function_) call->site_ordinal = NextOrdinal("io.error");
+      if (name == "version" && !version_is_function_) {
+        call->site_ordinal = NextOrdinal("version.marker");
+      }
       int depth = ParseArgs(&call->args);
       return Deepen(std::move(call), depth);
     }
@@ -615,6 +623,7 @@ class Parser {
   int loop_depth_ = 0;
   std::map<std::string, int> ordinals_;  // effect name -> calls so far
   bool eprint_is_function_ = false;
+  bool version_is_function_ = false;
   StackGuard stack_;
   ParseResult out_;
 };

@@ -16,6 +16,7 @@ const char* DriftKindName(DriftKind kind) {
     case DriftKind::kUnrecordedInput: return "UnrecordedInput";
     case DriftKind::kRanPastRecording: return "RanPastRecording";
     case DriftKind::kThreadsStuck: return "ThreadsStuck";
+    case DriftKind::kVersionUnsupported: return "VersionUnsupported";
   }
   return "Drift";
 }
@@ -24,7 +25,8 @@ std::string DriftInfo::Describe() const {
   std::string out = std::string(DriftKindName(kind));
   bool per_call = kind == DriftKind::kEndOfTrace || kind == DriftKind::kSiteMismatch ||
                   kind == DriftKind::kKindMismatch || kind == DriftKind::kArgsMismatch ||
-                  kind == DriftKind::kTraceNotExhausted || kind == DriftKind::kUnrecordedInput;
+                  kind == DriftKind::kTraceNotExhausted || kind == DriftKind::kUnrecordedInput ||
+                  kind == DriftKind::kVersionUnsupported;
   if (per_call || kind == DriftKind::kThreadsStuck) out += " at seq " + std::to_string(seq);
   if (lane >= 0) out += " in lane " + std::to_string(lane);
   if (!hint.empty()) out += ": " + hint;

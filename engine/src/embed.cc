@@ -1,6 +1,8 @@
 #include "tape/embed.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <charconv>
 #include <cstdio>
@@ -9,13 +11,17 @@
 #include <string>
 #include <string_view>
 
+#include <fmt/format.h>
+
 #include "engine/internal/chaos.h"
 #include "engine/internal/embed_marker.h"
 #include "engine/internal/redaction.h"
+#include "engine/internal/rerun_report.h"
 #include "engine/internal/secret_finder.h"
 #include "engine/internal/signals.h"
 #include "engine/internal/std_streams.h"
 #include "engine/internal/suggest.h"
+#include "engine/internal/trace_suite.h"
 #include "engine/src/hunt.h"
 
 namespace tape {
@@ -34,18 +40,26 @@ int Usage(const char* prog, const std::string& problem) {
       " [--redact-env GLOB]...\n"
       "            [--redact-header NAME]... [--redact-match RE]... [-- ARGS...]\n"
       "       %s replay [--trace FILE] [--ignore-code-hash]\n"
-      "       %s rerun [--trace FILE] [--live]\n"
+      "       %s rerun [--trace FILE] [--live] [--out NEW [--force]] [--json] [--quiet]"
+      " [--exit-code]\n"
       "       %s hunt [--runs N] [--jobs J] [--until exit!=K|exit==K|output~REGEX]\n"
       "            [--keep DIR] [--keep-failures K] [--timeout S] [--chaos SPEC [--seed S]]"
       " [-- ARGS...]\n"
+      "       %s test [TRACE|DIR]... [--update] [--jobs J] [--timeout S] [--json]"
+      " [--junit FILE] [--live]\n"
       "FILE defaults to trace.bin. record refuses to overwrite a file that is not a\n"
       "trace unless --force. --redact-env GLOB records the values of the matching\n"
       "environment variables as markers (the program still gets the values);\n"
       "--redact-header NAME those of the HTTP headers so named (a glob, any case),\n"
       "--redact-match RE the text the RE2 pattern matches, and every later copy. hunt\n"
       "records again and again until a run fails and keeps that run's trace in DIR\n"
-      "(default: .); it exits 0 when a run failed, 1 when none did.\n",
-      prog, prog, prog, prog);
+      "(default: .); it exits 0 when a run failed, 1 when none did. rerun runs this\n"
+      "program on a trace's recorded inputs and compares its outputs; --out writes what\n"
+      "it saw as a trace, --json prints the report as JSON on stdout, --exit-code exits 0\n"
+      "when outputs and ending are as recorded and 1 when they changed. test reruns\n"
+      "this program on each kept trace (traces of other programs are errors) and exits\n"
+      "0 when all passed; --update replaces the traces that failed by their reruns.\n",
+      prog, prog, prog, prog, prog);
   return problem.empty() ? 0 : kExitUsage;
 }
 
@@ -72,6 +86,70 @@ bool ParseNumber(const char* text, uint64_t lo, uint64_t hi, uint64_t* out) {
   const char* end = text + std::strlen(text);
   auto [p, ec] = std::from_chars(text, end, *out);
   return p != text && p == end && ec == std::errc() && *out >= lo && *out <= hi;
+}
+
+// `prog rerun`: the report as lines on stderr or JSON on stdout, and the
+// exit status (specs/rerun.md §5).
+int RunRerun(const char* prog, const Program& program, RerunOptions options, bool json,
+             bool quiet, bool exit_code) {
+  int devnull = -1;
+  if (quiet) {
+    devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    options.stdout_fd = options.stderr_fd = devnull;
+  } else if (json) {
+    options.stdout_fd = 2;  // stdout holds the report alone
+  }
+  RunReport report = Rerun(program, options);
+  if (devnull >= 0) ::close(devnull);
+  if (json) {
+    std::printf("%s\n", engine::RerunJson(report, options.trace_path).c_str());
+    std::fflush(stdout);
+  } else {
+    for (const std::string& line : DescribeRerun(report)) {
+      std::fprintf(stderr, "%s rerun: %s\n", prog, line.c_str());
+    }
+  }
+  switch (report.status) {
+    case RunReport::Status::kBadOptions:
+    case RunReport::Status::kTraceError:
+      std::fprintf(stderr, "%s rerun: %s\n", prog, report.error.c_str());
+      break;
+    case RunReport::Status::kDrift:
+      std::fprintf(stderr, "%s rerun: stopped: %s\n", prog, report.drift->Describe().c_str());
+      break;
+    case RunReport::Status::kOk:
+      if (!report.program_error.empty() && !quiet) {
+        std::fprintf(stderr, "%s rerun: the program stopped: %s\n", prog,
+                     report.program_error.c_str());
+      }
+      break;
+  }
+  if (!report.note.empty()) std::fprintf(stderr, "%s rerun: note: %s\n", prog, report.note.c_str());
+  return engine::RerunExitCode(report, exit_code);
+}
+
+// `prog test`: this program's kept traces as a regression suite
+// (specs/rerun.md §9). Each is rerun by `prog rerun` in a process of its
+// own; traces of other programs are errors of their own.
+int RunTest(const char* prog, const Program& program, engine::SuiteOptions suite,
+            const std::vector<std::string>& paths, bool live) {
+  if (paths.empty()) return Usage(prog, "test needs trace files or directories of traces");
+  suite.label = std::string(prog) + " test";
+  suite.command = [&program, prog, live](const std::string&, const format::TraceHeader& h)
+      -> Result<std::vector<std::string>> {
+    // Its own: by name, or by code for a program renamed since.
+    bool own = h.program_name == program.name ||
+               (!h.code_hash.empty() && h.code_hash == program.code_hash);
+    if (h.program_kind != format::ProgramKind::kEmbedded || !own) {
+      return Status::InvalidArgument("a trace of " +
+                                     std::string(format::ProgramKindName(h.program_kind)) +
+                                     " program '" + h.program_name + "', not of " + program.name);
+    }
+    std::vector<std::string> argv = {prog, "rerun"};
+    if (live) argv.push_back("--live");
+    return argv;
+  };
+  return engine::RunSuite(engine::CollectTraces(paths), suite);
 }
 
 int RunHunt(const char* prog, const Program& program, engine::HuntOptions o,
@@ -109,12 +187,13 @@ int Main(int argc, char** argv, const Program& program) {
   asm volatile("" : : "r"(engine::kEmbedMarker) : "memory");
   engine::ReserveStandardFds();
   const char* prog = argc > 0 ? argv[0] : program.name.c_str();
-  if (argc < 2) return Usage(prog, "expected 'record', 'replay', 'rerun' or 'hunt'");
+  if (argc < 2) return Usage(prog, "expected 'record', 'replay', 'rerun', 'hunt' or 'test'");
   std::string_view verb = argv[1];
   if (verb == "--help" || verb == "-h") return Usage(prog, "");
-  if (verb != "record" && verb != "replay" && verb != "rerun" && verb != "hunt") {
+  if (verb != "record" && verb != "replay" && verb != "rerun" && verb != "hunt" &&
+      verb != "test") {
     return Usage(prog, "unknown command '" + std::string(verb) + "'" +
-                           engine::DidYouMean(verb, {"record", "replay", "rerun", "hunt"}));
+                           engine::DidYouMean(verb, {"record", "replay", "rerun", "hunt", "test"}));
   }
   // As `tape record` (tools/main.cc): SIGINT, SIGTERM and SIGHUP wait for
   // the handlers that finish the trace with them.
@@ -132,6 +211,9 @@ int Main(int argc, char** argv, const Program& program) {
   RerunOptions rer;
   rer.handle_signals = true;
   rer.label = std::string(prog) + " rerun";
+  bool json = false, quiet = false, exit_code = false;
+  engine::SuiteOptions suite;
+  std::vector<std::string> test_paths;
   engine::HuntOptions hunt;
   std::string until = "exit!=0";
   bool seeded = false;
@@ -191,6 +273,39 @@ int Main(int argc, char** argv, const Program& program) {
       rep.trace_path = rer.trace_path = v;
     } else if (verb == "rerun" && arg == "--live") {
       rer.live = true;
+    } else if (verb == "rerun" && (arg == "--out" || arg == "-o")) {
+      const char* v = value();
+      if (!v) return Usage(prog, "--out needs a file name");
+      rer.out_path = v;
+    } else if (verb == "rerun" && arg == "--force") {
+      rer.force = true;
+    } else if (verb == "rerun" && arg == "--json") {
+      json = true;
+    } else if (verb == "rerun" && (arg == "--quiet" || arg == "-q")) {
+      quiet = true;
+    } else if (verb == "rerun" && arg == "--exit-code") {
+      exit_code = true;
+    } else if (verb == "test" && (arg == "--update" || arg == "-u")) {
+      suite.update = true;
+    } else if (verb == "test" && arg == "--json") {
+      suite.json = true;
+    } else if (verb == "test" && arg == "--live") {
+      rer.live = true;
+    } else if (verb == "test" && arg == "--junit") {
+      const char* v = value();
+      if (!v) return Usage(prog, "--junit needs a file name");
+      suite.junit = v;
+    } else if (verb == "test" && (arg == "--jobs" || arg == "-j")) {
+      if (!ParseNumber(value(), 1, 256, &n))
+        return Usage(prog, "--jobs needs a number from 1 to 256");
+      suite.jobs = uint32_t(n);
+    } else if (verb == "test" && arg == "--timeout") {
+      if (!ParseNumber(value(), 0, 86400, &n)) {
+        return Usage(prog, "--timeout needs a number of seconds from 0 (none) to 86400");
+      }
+      suite.timeout_s = uint32_t(n);
+    } else if (verb == "test" && !arg.starts_with("-")) {
+      test_paths.emplace_back(arg);
     } else if (verb == "hunt" && arg == "--runs") {
       if (!ParseNumber(value(), 1, 1000000000, &n)) {
         return Usage(prog, "--runs needs a number from 1 to 1000000000");
@@ -260,12 +375,9 @@ int Main(int argc, char** argv, const Program& program) {
     return RunHunt(prog, program, hunt, rec.chaos, rec.args);
   }
 
-  RunReport report = verb == "record"   ? Record(program, rec)
-                     : verb == "replay" ? Replay(program, rep)
-                                        : Rerun(program, rer);
-  for (const std::string& line : DescribeRerun(report)) {
-    std::fprintf(stderr, "%s rerun: %s\n", prog, line.c_str());
-  }
+  if (verb == "rerun") return RunRerun(prog, program, rer, json, quiet, exit_code);
+  if (verb == "test") return RunTest(prog, program, suite, test_paths, rer.live);
+  RunReport report = verb == "record" ? Record(program, rec) : Replay(program, rep);
   switch (report.status) {
     case RunReport::Status::kBadOptions:  // e.g. --out names a file that is not a trace
       std::fprintf(stderr, "%s %s: %s\n", prog, argv[1], report.error.c_str());
@@ -273,9 +385,20 @@ int Main(int argc, char** argv, const Program& program) {
     case RunReport::Status::kTraceError:
       std::fprintf(stderr, "%s %s: %s\n", prog, argv[1], report.error.c_str());
       return kExitTrace;
-    case RunReport::Status::kDrift:
-      std::fprintf(stderr, "%s %s: drift: %s\n", prog, argv[1], report.drift->Describe().c_str());
+    case RunReport::Status::kDrift: {
+      DriftInfo d = *report.drift;
+      if (d.kind == DriftKind::kCodeHashMismatch) {
+        // Another build of this program: what to do with the trace.
+        d.hint += fmt::format(
+            ": this build is not the one that recorded the trace. To run it on the recorded "
+            "inputs and compare: {0} rerun --trace {1}; to keep the trace as a regression "
+            "test: {0} test {1}; to replay it anyway and see where it diverges: {0} replay "
+            "--trace {1} --ignore-code-hash",
+            prog, rep.trace_path);
+      }
+      std::fprintf(stderr, "%s %s: drift: %s\n", prog, argv[1], d.Describe().c_str());
       return kExitDrift;
+    }
     case RunReport::Status::kOk:
       break;
   }

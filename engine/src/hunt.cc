@@ -26,6 +26,7 @@
 #include "engine/internal/signals.h"
 #include "format/bytes.h"
 #include "format/clock.h"
+#include "format/output_file.h"
 #include "format/trace_reader.h"
 
 namespace tape::engine {
@@ -276,7 +277,7 @@ Result<std::string> KeepAs(const std::string& from, const std::string& dir, cons
     if (errno != EINVAL && errno != ENOSYS) return Status::FromErrno("cannot keep " + to, errno);
     // A file system without RENAME_NOREPLACE: link refuses an existing name too.
     if (::link(from.c_str(), to.c_str()) == 0) {
-      ::unlink(from.c_str());
+      format::RemoveRegularFile(from);
       return to;
     }
     if (errno != EEXIST) return Status::FromErrno("cannot keep " + to, errno);
@@ -349,15 +350,6 @@ void RemoveDeadHunts(const std::string& dir) {
   }
   ::closedir(d);
   ::close(keep);
-}
-
-uint32_t UsableCpus() {
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) {
-    return uint32_t(CPU_COUNT(&set));
-  }
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n > 0 ? uint32_t(n) : 1;
 }
 
 // The last `max_lines` lines of a run's output, escaped, for the summary.
@@ -625,7 +617,7 @@ class Hunter {
   // A run ended: count it, and keep or delete its trace.
   void Finished(Run* r, int status, uint64_t now) {
     if (r->discard) {
-      ::unlink(r->trace.c_str());
+      format::RemoveRegularFile(r->trace);
       ++report_.stopped;
       return;
     }
@@ -669,7 +661,7 @@ class Hunter {
     if (!failed) {
       ++report_.runs;
       if (r->timed_out) ++report_.timeouts;
-      ::unlink(r->trace.c_str());
+      format::RemoveRegularFile(r->trace);
       return;
     }
     HuntFailure f;
@@ -706,13 +698,13 @@ class Hunter {
     for (const HuntFailure& k : report_.kept) {
       if (k.path == f.path) {
         ++report_.same_path;
-        ::unlink(r->trace.c_str());
+        format::RemoveRegularFile(r->trace);
         return;
       }
     }
     Result<std::string> kept = KeepAs(r->trace, o_.keep_dir, name_, r->number);
     if (!kept.has_value()) {
-      ::unlink(r->trace.c_str());
+      format::RemoveRegularFile(r->trace);
       Error(kept.error().message());
       StopAll(now);
       return;
@@ -726,7 +718,7 @@ class Hunter {
   // of the hunt, which stops, showing the end of the run's `output` (where
   // tape said what went wrong: a full disk, ...). The run is not counted.
   void NotRecorded(const Run& r, const std::string& output, const std::string& what, uint64_t now) {
-    ::unlink(r.trace.c_str());
+    format::RemoveRegularFile(r.trace);
     std::string tail;
     for (const std::string& line : OutputTail(output, false, 6)) tail += "\n  " + line;
     Error(what + "; its output:" + (tail.empty() ? " (none)" : tail));
@@ -746,6 +738,16 @@ class Hunter {
 };
 
 }  // namespace
+
+uint32_t UsableCpus() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) {
+    return uint32_t(CPU_COUNT(&set));
+  }
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? uint32_t(n) : 1;
+}
+
 
 Result<HuntCondition> ParseHuntCondition(std::string_view text) {
   HuntCondition c;

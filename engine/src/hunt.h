@@ -60,6 +60,9 @@ struct HuntCondition {
 // like grep -E against each line of a run's stdout and stderr).
 Result<HuntCondition> ParseHuntCondition(std::string_view text);
 
+// The CPUs this process may run on (its affinity mask), at least 1.
+uint32_t UsableCpus();
+
 struct HuntOptions {
   // The command line of run number `run` (from 1), which records into
   // `trace`; `chaos_seed` is the run's seed when chaos mode is on. argv[0]

@@ -61,7 +61,10 @@ std::string_view Replayer::PerformSlow(const Site& site, EffectKind kind, std::s
   if (threads_started()) [[unlikely]] return PerformOnLane(site, kind, args, live);
   CheckThread(site);
   if (args.empty() && live.fn == nullptr && OpenRun(site, kind)) return ServeRun();
-  if (live.fn != nullptr && uint8_t(kind) < kFirstUserKind) [[unlikely]] {
+  // (A version marker's action only says what recording returns: replay
+  // serves the stored version.)
+  if (live.fn != nullptr && uint8_t(kind) < kFirstUserKind &&
+      kind != EffectKind::kVersionMarker) [[unlikely]] {
     // A control effect before any thread (a tape::Mutex in a one-thread
     // program): its action runs now too.
     std::string ran;
@@ -222,6 +225,28 @@ void Replayer::WaitOutside(const std::atomic<bool>& done) {
   --outside_;
 }
 
+bool Replayer::HasVersionMarker(const Site& site, std::string_view change_id) {
+  // The marker is the calling thread's next event, or the trace predates it
+  // (specs/trace-format.md §13.6): nothing is consumed then.
+  if (run_count_ != 0) SettleRun();
+  std::unique_lock<std::mutex> lock;
+  int64_t lane = 0;
+  if (threads_started()) {
+    lane = static_cast<Lane*>(CurrentLaneContext(site))->lane;
+    lock = std::unique_lock(turn_mu_);
+    WaitForTurn(lock, uint32_t(lane));
+  } else {
+    CheckThread(site);
+  }
+  if (drift_) throw DriftError(*drift_);
+  if (DueLane() != lane || cursor_.kind() != uint8_t(EffectKind::kVersionMarker)) return false;
+  format::ChunkCursor peek = cursor_;  // reads the event without moving on
+  format::PayloadView args, result;
+  peek.Take(&args, &result);
+  return !args.spilled() && args.size == change_id.size() &&
+         std::memcmp(args.data, change_id.data(), change_id.size()) == 0;
+}
+
 std::string_view Replayer::PerformOnLane(const Site& site, EffectKind kind, std::string_view args,
                                          const LiveCall& live) {
   Lane* lane = static_cast<Lane*>(CurrentLaneContext(site));
@@ -252,7 +277,8 @@ std::string_view Replayer::PerformOnLane(const Site& site, EffectKind kind, std:
     current_lane_ = lane->lane;
     format::PayloadView e = Match(site, kind, AsBytes(args));
     lane->result.assign(format::AsChars(ResultBytes(e)));
-    if (live.fn != nullptr && uint8_t(kind) < kFirstUserKind) {
+    if (live.fn != nullptr && uint8_t(kind) < kFirstUserKind &&
+        kind != EffectKind::kVersionMarker) {
       // A control effect: its action runs in its turn (a tape::Mutex is
       // acquired then, so in the recorded order) and must give the
       // recorded result (thread.start's lane).

@@ -69,6 +69,8 @@ class Replayer final : public Runtime {
   std::unique_ptr<LaneContext> NewLaneContext(uint32_t lane) override;
   void WaitOutside(const std::atomic<bool>& done) override;
   void OnLaneEnd(LaneContext*) override { turn_cv_.notify_all(); }
+  bool HasVersionMarker(const Site& site, std::string_view change_id) override;
+  [[noreturn]] void RaiseDrift(DriftInfo info) override { Drift(std::move(info)); }
 
  private:
   struct Lane : LaneContext {

@@ -1,10 +1,12 @@
 #include "engine/src/rerunner.h"
 
 #include <algorithm>
-#include <stdexcept>
+#include <vector>
 
 #include "engine/internal/effect_text.h"
+#include "engine/src/recorder.h"
 #include "engine/src/replayer.h"
+#include "engine/src/unlocked.h"
 
 namespace tape::engine {
 
@@ -15,43 +17,75 @@ using format::Bytes;
 namespace {
 
 constexpr size_t kMaxNotes = 5;
+const format::DecodedChunk kNoChunk;
 
-// The bytes of the key fields of `args` (EffectSpec::args.keys), or
-// all of `args` for a user-defined effect. Empty for effects without a key.
-std::string KeyOf(uint8_t kind, Bytes args) {
+// Lanes the rerun serves without recorded events (threads the recording does
+// not have) get ids above every recorded lane's.
+constexpr uint32_t kFirstUnrecordedLane = kMaxThreads;
+
+Direction DirectionOf(uint8_t kind) {
   const EffectSpec* spec = FindEffect(kind);
-  if (spec == nullptr) return std::string(AsChars(args));
-  if (spec->args.keys == 0) return "";
-  ParsedPayload parsed;
-  if (!ParsePayload(spec->args.layout, args, &parsed).ok()) return std::string(AsChars(args));
-  std::string key;
-  for (uint8_t i = 0; i < parsed.count; ++i) {
+  return spec == nullptr ? Direction::kInput : spec->direction;  // user effects are inputs
+}
+
+// Whether inputs of `kind` are matched by key: the effect table's key
+// fields, or all of the args for a user-defined effect.
+bool Keyed(uint8_t kind) {
+  const EffectSpec* spec = FindEffect(kind);
+  return spec == nullptr || spec->args.keys != 0;
+}
+
+bool Same(Bytes a, Bytes b) {
+  return a.size() == b.size() && format::SameBytes(a.data(), b.data(), a.size());
+}
+
+// Whether two args of `kind` ask the same question: their key fields are
+// equal (specs/rerun.md §3).
+bool SameKey(uint8_t kind, Bytes a, Bytes b) {
+  if (Same(a, b)) return true;
+  const EffectSpec* spec = FindEffect(kind);
+  if (spec == nullptr) return false;  // a user effect: the args are the key
+  if (spec->args.keys == 0) return true;
+  ParsedPayload pa, pb;
+  if (!ParsePayload(spec->args.layout, a, &pa).ok() ||
+      !ParsePayload(spec->args.layout, b, &pb).ok()) {
+    return false;
+  }
+  for (uint8_t i = 0; i < pa.count; ++i) {
     if (!(spec->args.keys & (1u << i))) continue;
-    const FieldValue& v = parsed.fields[i];
-    key.append(AsChars(v.bytes)).push_back('\0');
-    if (v.type == FieldType::kTextList) {
-      for (Bytes item : v.list) key.append(AsChars(item)).push_back('\0');
+    const FieldValue &x = pa.fields[i], &y = pb.fields[i];
+    if (!Same(x.bytes, y.bytes) || x.list.size() != y.list.size()) return false;
+    for (size_t j = 0; j < x.list.size(); ++j) {
+      if (!Same(x.list[j], y.list[j])) return false;
     }
   }
-  return key;
+  return true;
 }
 
 }  // namespace
 
 Rerunner::Rerunner(const format::TraceReader* reader, const RerunOptions& options,
-                   RerunSummary* summary)
+                   RerunSummary* summary, format::TraceWriter* out)
     : reader_(reader),
       options_(options),
       summary_(summary),
-      cursor_(reader, format::kDecodeAll) {
-  env_.stdout_fd = options.stdout_fd;
-  env_.stderr_fd = options.stderr_fd;
+      out_(out),
+      stream_(reader, format::kDecodeCursor, 0, true),
+      chunk_(&kNoChunk),
+      next_unrecorded_(kFirstUnrecordedLane) {
+  cursor_.Reset(chunk_);
+  main_.env.stdout_fd = options.stdout_fd;
+  main_.env.stderr_fd = options.stderr_fd;
+  main_.env.trace = out;  // writing effects refuse the trace being written
+  SetMainLaneContext(&main_);
   const format::KindNames& names = reader->kind_names();
   for (int k = kFirstUserKind; k < 256; ++k) {
     if (!names[k].empty()) SetUserKind(EffectKind(k), names[k]);
   }
-  Status s = cursor_.Seek(0);
-  if (!s.ok()) throw TraceReadFailed{s};
+  lane0_ = &LaneOf(0);
+  lane0_->mapped = true;
+  main_.recorded = lane0_;
+  live_.insert(0);
 }
 
 void Rerunner::BadResult(EffectKind kind) {
@@ -70,232 +104,673 @@ std::string Rerunner::Describe(uint8_t kind, Bytes args, uint64_t site) const {
          (where.empty() ? "site " + std::to_string(site) : where);
 }
 
-void Rerunner::Load(uint64_t upto) {
-  while (!cursor_.at_end() && cursor_.seq() <= upto) {
-    format::EventView e = cursor_.event();
-    Recorded r{e.seq, e.site, e.kind, false, {}, {}};
-    Status s = reader_->ReadPayload(e.args, UINT64_MAX, &r.args);
-    if (s.ok()) s = reader_->ReadPayload(e.result, UINT64_MAX, &r.result);
-    if (s.ok()) s = cursor_.Next();
-    if (!s.ok()) throw TraceReadFailed{s};
-    window_.push_back(std::move(r));
+std::string Rerunner::DescribeNow(EffectKind kind, Bytes args, const Site& site) const {
+  return DescribeCall(KindLabel(kind), uint8_t(kind), args) + " at " + std::string(site.location);
+}
+
+void Rerunner::Held(int64_t events, int64_t bytes) {
+  held_events_ = uint64_t(int64_t(held_events_) + events);
+  held_bytes_ = uint64_t(int64_t(held_bytes_) + bytes);
+}
+
+// --- reading the trace ---------------------------------------------------------
+
+bool Rerunner::NextEvent() {
+  while (cursor_.at_end()) {
+    if (ended_) return false;
+    Result<const format::DecodedChunk*> next = stream_.Next();
+    if (!next.has_value()) throw TraceReadFailed{next.error()};
+    if (*next == nullptr) {
+      ended_ = true;
+      return false;
+    }
+    chunk_ = *next;  // a recovered trace's gaps are skipped: seqs jump
+    cursor_.Reset(chunk_);
+  }
+  return true;
+}
+
+void Rerunner::TakeEvent(Recorded* r) {
+  r->seq = CursorSeq();
+  r->site = cursor_.site();
+  r->kind = cursor_.kind();
+  format::PayloadView args, result;
+  cursor_.Take(&args, &result);
+  for (auto [view, to] : {std::pair{&args, &r->args}, std::pair{&result, &r->result}}) {
+    if (!view->spilled()) {
+      to->assign(AsChars(view->bytes()));
+      continue;
+    }
+    Status s = reader_->ReadWholePayload(*view, to);
+    if (!s.ok()) throw TraceReadFailed{s.WithContext("rerun stops at seq " + std::to_string(r->seq))};
   }
 }
 
-void Rerunner::Drop(const Recorded& e) {
-  const EffectSpec* spec = FindEffect(e.kind);
-  if (spec != nullptr && spec->direction == Direction::kControl) return;
-  if (spec != nullptr && spec->direction == Direction::kOutput) {
-    Segment& g = segment_[e.kind];
-    if (g.removed++ == 0) {
-      g.first_removed = Describe(e.kind, AsBytes(e.args), e.site) + " (seq " +
-                        std::to_string(e.seq) + ")";
-      g.removed_bytes = e.args;
-    }
-  } else {
+Rerunner::RecordedLane& Rerunner::LaneOf(uint32_t id) {
+  auto [it, fresh] = recorded_.try_emplace(id);
+  if (fresh) {
+    it->second.id = id;
+    it->second.closed = finishing_;
+  }
+  return it->second;
+}
+
+bool Rerunner::ReadOne() {
+  if (!NextEvent()) return false;
+  RecordedLane& lane = LaneOf(cursor_.lane());
+  ++read_;
+  uint64_t index = lane.read++;
+  uint8_t kind = cursor_.kind();
+  if (lane.closed && DirectionOf(kind) == Direction::kInput) {
+    format::PayloadView args, result;  // not asked for: nothing of it is needed
+    cursor_.Take(&args, &result);
     ++summary_->inputs_unused;
+    return true;
   }
+  Recorded r{0, index, 0, 0, false, {}, {}};
+  TakeEvent(&r);
+  if (lane.closed) {
+    Drop(lane, r);
+    return true;
+  }
+  Held(1, int64_t(r.args.size() + r.result.size()));
+  lane.window.push_back(std::move(r));
+  return true;
 }
 
-void Rerunner::CloseSegment() {
-  for (auto& [kind, g] : segment_) CloseSegment(&g);
-  segment_.clear();
-}
-
-void Rerunner::CloseSegment(Segment* segment) {
-  Segment& g = *segment;
-  uint64_t changed = std::min(g.added, g.removed);
-  summary_->outputs_changed += changed;
-  summary_->outputs_added += g.added - changed;
-  summary_->outputs_removed += g.removed - changed;
-  if (summary_->first_output_change.empty()) {
-    if (changed > 0) {
-      summary_->first_output_change = "changed: recorded " + g.first_removed + ", now " +
-                                      g.first_added + "; " +
-                                      FirstDifference(AsBytes(g.removed_bytes), AsBytes(g.added_bytes));
-    } else if (g.added > 0) {
-      summary_->first_output_change = "added: " + g.first_added + " was not made when recorded";
-    } else if (g.removed > 0) {
-      summary_->first_output_change = "removed: " + g.first_removed + " is not made any more";
+void Rerunner::Load(RecordedLane& lane, uint64_t upto) {
+  while (lane.read <= upto && !lane.closed) {
+    if (held_events_ >= kMaxHeldEvents || held_bytes_ >= kMaxHeldBytes) {
+      if (!held_full_noted_) {
+        held_full_noted_ = true;
+        Note("lane " + std::to_string(lane.id) + " ran so far ahead of the others that " +
+             std::to_string(held_events_) + " of their recorded events (" +
+             std::to_string(held_bytes_ >> 20) + " MiB) were held for them; its search stopped " +
+             "there (specs/rerun.md §7)");
+      }
+      return;
     }
+    if (!ReadOne()) return;
   }
 }
 
-void Rerunner::Consume(size_t i) {
-  window_[i].consumed = true;
-  frontier_ = std::max(frontier_, window_[i].seq + 1);
-  // Events that fell kWindow behind the frontier unconsumed were not asked for.
-  while (!window_.empty() && (window_.front().consumed || window_.front().seq + kWindow < frontier_)) {
-    if (!window_.front().consumed) Drop(window_.front());
-    window_.pop_front();
-  }
-}
+// --- matching within a lane ----------------------------------------------------
 
-size_t Rerunner::Find(const Site& site, EffectKind kind, Bytes args, How* how) {
-  Load(frontier_ + kWindow);
-  uint8_t k = uint8_t(kind);
-  const EffectSpec* spec = FindEffect(k);
-  bool keyed = spec == nullptr || spec->args.keys != 0;
-  std::string key = keyed ? KeyOf(k, args) : std::string();
-  for (size_t i = 0; i < window_.size(); ++i) {
-    const Recorded& e = window_[i];
-    if (!e.consumed && e.site == site.id && e.kind == k &&
-        (!keyed || KeyOf(k, AsBytes(e.args)) == key)) {
+size_t Rerunner::Find(RecordedLane& lane, const Site& site, uint8_t kind, Bytes args, How* how) {
+  Load(lane, lane.frontier + kWindow - 1);
+  const uint64_t end = lane.frontier + kWindow;
+  const bool keyed = Keyed(kind);
+  std::deque<Recorded>& w = lane.window;
+  for (size_t i = 0; i < w.size() && w[i].index < end; ++i) {
+    const Recorded& e = w[i];
+    if (!e.consumed && e.site == site.id && e.kind == kind &&
+        (!keyed || SameKey(kind, AsBytes(e.args), args))) {
       *how = How::kSite;
       return i;
     }
   }
-  if (keyed) {
-    for (size_t i = 0; i < window_.size(); ++i) {
-      const Recorded& e = window_[i];
-      if (!e.consumed && e.kind == k && KeyOf(k, AsBytes(e.args)) == key) {
-        *how = How::kKey;
-        return i;
-      }
-    }
-  }
-  if (!keyed) {  // a keyed input with another key asks another question
-    for (size_t i = 0; i < window_.size(); ++i) {
-      if (!window_[i].consumed && window_[i].kind == k) {
-        *how = How::kKind;
-        return i;
-      }
+  for (size_t i = 0; i < w.size() && w[i].index < end; ++i) {
+    const Recorded& e = w[i];
+    // A keyed input with another key asks another question: no match by kind.
+    if (!e.consumed && e.kind == kind && (!keyed || SameKey(kind, AsBytes(e.args), args))) {
+      *how = keyed ? How::kKey : How::kKind;
+      return i;
     }
   }
   *how = How::kNone;
   return 0;
 }
 
-void Rerunner::OnThreadsStart() {
-  throw std::logic_error(
-      "tape rerun does not run programs that start threads (tape::Thread) yet: its inputs are "
-      "matched in one sequence; use tape replay for the unchanged program");
+size_t Rerunner::FindControl(RecordedLane& lane, const Site& site, uint8_t kind) {
+  Load(lane, lane.frontier + kWindow - 1);
+  const uint64_t end = lane.frontier + kWindow;
+  std::deque<Recorded>& w = lane.window;
+  size_t by_kind = w.size();
+  for (size_t i = 0; i < w.size() && w[i].index < end; ++i) {
+    if (w[i].consumed || w[i].kind != kind) continue;
+    if (w[i].site == site.id) return i;
+    if (by_kind == w.size()) by_kind = i;
+  }
+  return by_kind;
 }
+
+void Rerunner::Consume(RecordedLane& lane, size_t i) {
+  lane.window[i].consumed = true;
+  lane.frontier = std::max(lane.frontier, lane.window[i].index + 1);
+  // Events that fell kWindow behind the frontier unconsumed were not asked for.
+  std::deque<Recorded>& w = lane.window;
+  while (!w.empty() && (w.front().consumed || w.front().index + kWindow < lane.frontier)) {
+    if (!w.front().consumed) Drop(lane, w.front());
+    Held(-1, -int64_t(w.front().args.size() + w.front().result.size()));
+    w.pop_front();
+  }
+}
+
+void Rerunner::Drop(RecordedLane& lane, const Recorded& e) {
+  switch (DirectionOf(e.kind)) {
+    case Direction::kControl:
+      // A thread the rerun will not start: no thread asks for its lane's events.
+      if (e.kind == uint8_t(EffectKind::kThreadStart) && e.result.size() == 4) {
+        uint32_t child = format::LoadU32(AsBytes(e.result).data());
+        if (child != lane.id) CloseLane(LaneOf(child));
+      }
+      return;
+    case Direction::kOutput: {
+      Segment& g = lane.segments[e.kind];
+      if (g.removed++ == 0) {
+        g.first_removed.seq = e.seq;
+        g.first_removed.lane = lane.id;
+        g.first_removed.recorded = DescribeCall(KindName(e.kind, &reader_->kind_names()), e.kind,
+                                                AsBytes(e.args));
+        g.first_removed.recorded_at = reader_->SiteLocation(e.site);
+        g.removed_bytes = e.args;
+      }
+      return;
+    }
+    case Direction::kInput:
+      ++summary_->inputs_unused;
+      return;
+  }
+}
+
+void Rerunner::CloseWindow(RecordedLane& lane) {
+  lane.closed = true;
+  // Drop may close another lane (a thread.start), never this one: the
+  // window is not changed while it is walked.
+  for (const Recorded& e : lane.window) {
+    if (!e.consumed) Drop(lane, e);
+    Held(-1, -int64_t(e.args.size() + e.result.size()));
+  }
+  lane.window.clear();
+}
+
+void Rerunner::CloseLane(RecordedLane& lane) {
+  if (!lane.closed) CloseWindow(lane);
+  CloseSegments(lane);
+}
+
+void Rerunner::CloseSegments(RecordedLane& lane) {
+  for (auto& [kind, g] : lane.segments) CloseSegment(g);
+  lane.segments.clear();
+}
+
+void Rerunner::CloseSegment(Segment& g) {
+  uint64_t changed = std::min(g.added, g.removed);
+  summary_->outputs_changed += changed;
+  summary_->outputs_added += g.added - changed;
+  summary_->outputs_removed += g.removed - changed;
+  if (!summary_->first_change.what.empty() || (g.added == 0 && g.removed == 0)) return;
+  OutputChange c;
+  if (changed > 0) {
+    c = g.first_removed;
+    c.what = "changed";
+    c.call = g.first_added.call;
+    c.now = g.first_added.now;
+    c.now_at = g.first_added.now_at;
+    c.difference = FirstDifference(AsBytes(g.removed_bytes), AsBytes(g.added_bytes));
+    summary_->first_output_change = "changed: recorded " + c.recorded + " at " + c.recorded_at +
+                                    " (seq " + std::to_string(c.seq) + "), now " + c.now + " at " +
+                                    c.now_at + " (call " + std::to_string(c.call) + "); " +
+                                    c.difference;
+  } else if (g.added > 0) {
+    c = g.first_added;
+    c.what = "added";
+    summary_->first_output_change = "added: " + c.now + " at " + c.now_at + " (call " +
+                                    std::to_string(c.call) + ") was not made when recorded";
+  } else {
+    c = g.first_removed;
+    c.what = "removed";
+    summary_->first_output_change = "removed: " + c.recorded + " at " + c.recorded_at + " (seq " +
+                                    std::to_string(c.seq) + ") is not made any more";
+  }
+  summary_->first_change = std::move(c);
+}
+
+// --- calls -------------------------------------------------------------------------
 
 std::string_view Rerunner::Perform(const Site& site, EffectKind kind, std::string_view args,
                                    const LiveCall& live) {
-  CheckThread(site);
+  if (int_run_.left != 0 && site.id == int_run_.site && kind == int_run_.kind && args.empty() &&
+      live.fn == nullptr) [[likely]] {
+    CheckThread(site);
+    return ServeRun();
+  }
+  if (run_count_ != 0) SettleRun();
+  if (!threads_started()) [[likely]] {
+    CheckThread(site);
+    if (drift_) [[unlikely]] throw DriftError(*drift_);
+    ++calls_;
+    std::string_view result;
+    if (Lockstep(site, kind, args, live, &result)) [[likely]] return result;
+    std::unique_lock<std::mutex> unlocked;
+    return PerformGeneral(main_, site, kind, args, live, unlocked);
+  }
+  Lane& lane = *static_cast<Lane*>(CurrentLaneContext(site));
+  std::unique_lock lock(mu_);
+  if (drift_) throw DriftError(*drift_);
+  WaitForTurn(lock, *lane.recorded);
   ++calls_;
-  const EffectSpec* spec = FindEffect(uint8_t(kind));
-  if (spec != nullptr && spec->direction == Direction::kOutput) {
-    return Output(site, kind, args, live);
-  }
-  if (spec != nullptr && spec->direction == Direction::kControl) {
-    // Scheduling, neither input nor output (a tape::Mutex in a one-thread
-    // program): its action runs; recorded control events are not compared.
-    result_.clear();
-    if (live.fn != nullptr) live.fn(live.context, &env_, args, &result_);
-    return result_;
-  }
-  return Input(site, kind, args, live);
+  struct Wake {  // whatever the call did, the next lane may be due now
+    std::condition_variable& cv;
+    ~Wake() { cv.notify_all(); }
+  } wake{turn_cv_};
+  return PerformGeneral(lane, site, kind, args, live, lock);
 }
 
-std::string_view Rerunner::Input(const Site& site, EffectKind kind, std::string_view args,
-                                 const LiveCall& live) {
-  const EffectSpec* spec = FindEffect(uint8_t(kind));
-  How how;
-  size_t i = Find(site, kind, AsBytes(args), &how);
-  if (how == How::kNone) {
-    const Layout* layout = ResultLayout(uint8_t(kind));
-    if (layout != nullptr && layout->count == 0) return {};  // time.sleep: nothing to serve
-    if (!options_.live) {
-      throw DriftError({DriftKind::kUnrecordedInput, calls_ - 1,
-                        "no unconsumed recorded event of this effect within " +
-                            std::to_string(kWindow) + " events of seq " + std::to_string(frontier_),
-                        DescribeCall(KindLabel(kind), uint8_t(kind), AsBytes(args)) + " at " +
-                            std::string(site.location),
-                        "the changed program asks for an input the recording does not have; "
-                        "to perform such inputs for real: --live"});
+bool Rerunner::Lockstep(const Site& site, EffectKind kind, std::string_view args,
+                        const LiveCall& live, std::string_view* result) {
+  RecordedLane& lane = *lane0_;
+  if (!lane.window.empty() || !lane.segments.empty() || lane.closed || !NextEvent()) return false;
+  const uint8_t k = uint8_t(kind);
+  if (cursor_.lane() != 0 || cursor_.kind() != k) return false;
+  const Direction direction = DirectionOf(k);
+  if (direction == Direction::kControl) return false;
+  if (direction == Direction::kInput) {
+    if (cursor_.site() != site.id) return false;
+    if (args.empty() && live.fn == nullptr && out_ == nullptr && OpenRun(site, kind)) {
+      *result = ServeRun();
+      return true;
     }
-    ++summary_->live;
-    result_.clear();
-    if (live.fn != nullptr) {
-      live.fn(live.context, &env_, args, &result_);
-      return result_;
-    }
-    return spec->live(env_, AsBytes(args), &result_);
   }
-  Recorded& e = window_[i];
+  const uint64_t seq = CursorSeq(), recorded_site = cursor_.site();
+  format::PayloadView recorded, recorded_result;
+  cursor_.Take(&recorded, &recorded_result);
+  ++read_;
+  const uint64_t index = lane.read++;
+  if (recorded.spilled() || recorded.size != args.size() ||
+      !format::SameBytes(recorded.data, reinterpret_cast<const uint8_t*>(args.data()),
+                         args.size())) {
+    // Not the call after all: the event joins the window, and the general
+    // path decides.
+    Recorded e{seq, index, recorded_site, k, false, {}, {}};
+    for (auto [view, to] :
+         {std::pair{&recorded, &e.args}, std::pair{&recorded_result, &e.result}}) {
+      if (!view->spilled()) {
+        to->assign(AsChars(view->bytes()));
+      } else if (Status s = reader_->ReadWholePayload(*view, to); !s.ok()) {
+        throw TraceReadFailed{s.WithContext("rerun stops at seq " + std::to_string(seq))};
+      }
+    }
+    Held(1, int64_t(e.args.size() + e.result.size()));
+    lane.window.push_back(std::move(e));
+    return false;
+  }
+  lane.frontier = index + 1;
+  std::string_view served;
+  if (!recorded_result.spilled()) {
+    served = AsChars(recorded_result.bytes());
+  } else if (Status s = reader_->ReadWholePayload(recorded_result, &spilled_); !s.ok()) {
+    throw TraceReadFailed{s.WithContext("rerun stops at seq " + std::to_string(seq))};
+  } else {
+    served = spilled_;
+  }
+  if (direction == Direction::kInput) {
+    ++summary_->by_site;
+  } else {
+    ++summary_->outputs_same;
+    const EffectSpec* spec = FindEffect(k);
+    if (spec->reenact != nullptr) {
+      spec->reenact(main_.env, AsBytes(args));
+    } else if (options_.live) {
+      main_.result.clear();
+      if (live.fn != nullptr) {
+        live.fn(live.context, &main_.env, args, &main_.result);
+        served = main_.result;
+      } else {
+        served = spec->live(main_.env, AsBytes(args), &main_.result);
+      }
+    }
+  }
+  Append(main_, site, kind, AsBytes(args), AsBytes(served));
+  *result = served;
+  return true;
+}
+
+bool Rerunner::OpenRun(const Site& site, EffectKind kind) {
+  uint32_t left = cursor_.IntRunLeft();
+  if (left == 0) return false;
+  int_run_.left = run_count_ = left;
+  int_run_.site = site.id;
+  int_run_.kind = kind;
+  int_run_.value = cursor_.last_value();
+  int_run_.deltas = cursor_.int_deltas();
+  return true;
+}
+
+std::string_view Rerunner::ServeRun() {
+  int64_t value = NextOfIntRun();
+  format::StoreU64(run_result_, uint64_t(value));  // §13: an i64 is its 8 little-endian bytes
+  return {reinterpret_cast<const char*>(run_result_), 8};
+}
+
+void Rerunner::SettleRun() {
+  if (run_count_ == 0) return;
+  uint32_t taken = run_count_ - int_run_.left;
+  cursor_.SkipIntRun(taken, int_run_.deltas, int_run_.value);
+  read_ += taken;
+  lane0_->read += taken;
+  lane0_->frontier = lane0_->read;
+  summary_->by_site += taken;
+  calls_ += taken;
+  run_count_ = int_run_.left = 0;
+}
+
+std::string_view Rerunner::PerformGeneral(Lane& lane, const Site& site, EffectKind kind,
+                                          std::string_view args, const LiveCall& live,
+                                          std::unique_lock<std::mutex>& lock) {
+  switch (DirectionOf(uint8_t(kind))) {
+    case Direction::kOutput: return Output(lane, site, kind, args, live);
+    case Direction::kControl: return Control(lane, site, kind, args, live, lock);
+    case Direction::kInput: break;
+  }
+  return Input(lane, site, kind, args, live, lock);
+}
+
+std::string_view Rerunner::Input(Lane& lane, const Site& site, EffectKind kind,
+                                 std::string_view args, const LiveCall& live,
+                                 std::unique_lock<std::mutex>& lock) {
+  const uint8_t k = uint8_t(kind);
+  RecordedLane& recorded = *lane.recorded;
+  How how;
+  size_t i = Find(recorded, site, k, AsBytes(args), &how);
+  if (how == How::kNone) {
+    const Layout* layout = ResultLayout(k);
+    if (layout != nullptr && layout->count == 0) {  // time.sleep: nothing to serve
+      Append(lane, site, kind, AsBytes(args), {});
+      return {};
+    }
+    if (!options_.live) Unrecorded(&recorded, site, kind, AsBytes(args));
+    ++summary_->live;
+    lane.result.clear();
+    std::string_view result;
+    {
+      Unlocked unlocked(lock);  // a live call may take long (a request, a command)
+      if (live.fn != nullptr) {
+        live.fn(live.context, &lane.env, args, &lane.result);
+        result = lane.result;
+      } else {
+        result = FindEffect(k)->live(lane.env, AsBytes(args), &lane.result);
+      }
+    }
+    Append(lane, site, kind, AsBytes(args), AsBytes(result));
+    return result;
+  }
   switch (how) {
     case How::kSite: ++summary_->by_site; break;
     case How::kKey: ++summary_->by_key; break;
     default: ++summary_->by_kind; break;
   }
-  result_ = std::move(e.result);
+  Recorded& e = recorded.window[i];
+  lane.result = e.result;
   if (e.args != args) {
     ++summary_->adjusted;
     std::string served = "the recorded result of " + Describe(e.kind, AsBytes(e.args), e.site) +
                          " (seq " + std::to_string(e.seq) + ")";
     // The recorded result made to fit the call (random.bits(n): n bytes).
+    const EffectSpec* spec = FindEffect(k);
     if (spec != nullptr && spec->rerun_fit != nullptr) {
-      spec->rerun_fit(AsBytes(args), &result_, &served);
+      spec->rerun_fit(AsBytes(args), &lane.result, &served);
     }
-    Note(DescribeCall(KindLabel(kind), uint8_t(kind), AsBytes(args)) + " at " +
-         std::string(site.location) + " was served " + served);
+    Note(DescribeNow(kind, AsBytes(args), site) + " was served " + served);
   }
-  Consume(i);
-  return result_;
+  Consume(recorded, i);
+  Append(lane, site, kind, AsBytes(args), AsBytes(lane.result));
+  return lane.result;
 }
 
-std::string_view Rerunner::Output(const Site& site, EffectKind kind, std::string_view args,
-                                  const LiveCall& live) {
-  const EffectSpec* spec = FindEffect(uint8_t(kind));
+void Rerunner::Unrecorded(RecordedLane* lane, const Site& site, EffectKind kind, Bytes args) {
+  const uint8_t k = uint8_t(kind);
+  // What the recording has instead: the same effect at this place, else
+  // the first of the same effect in the window.
+  const Recorded* at_site = nullptr;
+  const Recorded* nearest = nullptr;
+  for (const Recorded& e : lane->window) {
+    if (e.index >= lane->frontier + kWindow) break;
+    if (e.consumed || e.kind != k) continue;
+    if (nearest == nullptr) nearest = &e;
+    if (e.site == site.id) {
+      at_site = &e;
+      break;
+    }
+  }
+  const Recorded* other = at_site != nullptr ? at_site : nearest;
+  DriftInfo d{DriftKind::kUnrecordedInput, calls_ - 1, "", DescribeNow(kind, args, site), ""};
+  if (threads_started()) d.lane = int64_t(CurrentLane());
+  const std::string live = "; to perform such inputs for real: --live";
+  if (other != nullptr) {
+    std::string recorded = DescribeCall(KindLabel(kind), k, AsBytes(other->args));
+    d.expected = Describe(k, AsBytes(other->args), other->site) + " (seq " +
+                 std::to_string(other->seq) + ")";
+    d.hint = "the key differs: the recording has " + recorded +
+             (at_site != nullptr ? " at this place" : " nearby") + ", the program now asks for " +
+             DescribeCall(KindLabel(kind), k, args) +
+             "; rerun serves an input only to the same question (specs/rerun.md §3)" + live;
+  } else {
+    std::string where = lane->id < kFirstUnrecordedLane
+                            ? " within " + std::to_string(kWindow) + " events of " +
+                                  (lane->id == 0 ? "seq " + std::to_string(lane->frontier)
+                                                 : "event " + std::to_string(lane->frontier) +
+                                                       " of lane " + std::to_string(lane->id))
+                            : ": the thread making it was not in the recording";
+    d.expected = "no unconsumed recorded " + KindLabel(kind) + where;
+    d.hint = "the changed program asks for an input the recording does not have" + live;
+  }
+  drift_ = std::move(d);
+  throw DriftError(*drift_);
+}
+
+std::string_view Rerunner::Output(Lane& lane, const Site& site, EffectKind kind,
+                                  std::string_view args, const LiveCall& live) {
+  const uint8_t k = uint8_t(kind);
+  const EffectSpec* spec = FindEffect(k);
   // Performed as the new program asks: stdout and stderr always, files only
   // with --live.
   std::string_view live_result;
   if (spec->reenact != nullptr) {
-    spec->reenact(env_, AsBytes(args));
+    spec->reenact(lane.env, AsBytes(args));
   } else if (options_.live) {
-    result_.clear();
-    live_result = live.fn ? (live.fn(live.context, &env_, args, &result_), std::string_view(result_))
-                          : spec->live(env_, AsBytes(args), &result_);
+    lane.result.clear();
+    if (live.fn != nullptr) {
+      live.fn(live.context, &lane.env, args, &lane.result);
+      live_result = lane.result;
+    } else {
+      live_result = spec->live(lane.env, AsBytes(args), &lane.result);
+    }
   }
-  Load(frontier_ + kWindow);
-  uint8_t k = uint8_t(kind);
-  size_t match = window_.size();
-  for (size_t i = 0; i < window_.size(); ++i) {
-    if (!window_[i].consumed && window_[i].kind == k && window_[i].args == args) {
+  RecordedLane& recorded = *lane.recorded;
+  Load(recorded, recorded.frontier + kWindow - 1);
+  const uint64_t end = recorded.frontier + kWindow;
+  std::deque<Recorded>& w = recorded.window;
+  size_t match = w.size();
+  for (size_t i = 0; i < w.size() && w[i].index < end; ++i) {
+    if (!w[i].consumed && w[i].kind == k && w[i].args == args) {
       match = i;
       break;
     }
   }
-  if (match == window_.size()) {
-    Segment& g = segment_[k];
+  if (match == w.size()) {
+    Segment& g = recorded.segments[k];
     if (g.added++ == 0) {
-      g.first_added = DescribeCall(KindLabel(kind), k, AsBytes(args)) + " at " +
-                      std::string(site.location) + " (call " + std::to_string(calls_ - 1) + ")";
+      g.first_added.call = calls_ - 1;
+      g.first_added.lane = recorded.id;
+      g.first_added.now = DescribeCall(KindLabel(kind), k, AsBytes(args));
+      g.first_added.now_at = std::string(site.location);
       g.added_bytes = args;
     }
-    if (!live_result.empty()) return live_result;
-    result_ = ZeroPayload(spec->result.layout);
-    return result_;
+    if (live_result.empty()) {
+      lane.result = ZeroPayload(spec->result.layout);
+      live_result = lane.result;
+    }
+    Append(lane, site, kind, AsBytes(args), AsBytes(live_result));
+    return live_result;
   }
   // Recorded outputs before the equal one that were not made again: removed.
   for (size_t i = 0; i < match; ++i) {
-    Recorded& e = window_[i];
-    const EffectSpec* es = FindEffect(e.kind);
-    if (!e.consumed && es != nullptr && es->direction == Direction::kOutput) {
-      Drop(e);
+    Recorded& e = w[i];
+    if (!e.consumed && DirectionOf(e.kind) == Direction::kOutput) {
+      Drop(recorded, e);
       e.consumed = true;
     }
   }
-  CloseSegment();
+  CloseSegments(recorded);
   ++summary_->outputs_same;
   if (live_result.empty()) {
-    result_ = std::move(window_[match].result);
-    live_result = result_;
+    lane.result = w[match].result;
+    live_result = lane.result;
   }
-  Consume(match);
+  Consume(recorded, match);
+  Append(lane, site, kind, AsBytes(args), AsBytes(live_result));
   return live_result;
 }
 
-void Rerunner::Finish() {
-  Load(UINT64_MAX);
-  for (const Recorded& e : window_) {
-    if (!e.consumed) Drop(e);
+std::string_view Rerunner::Control(Lane& lane, const Site& site, EffectKind kind,
+                                   std::string_view args, const LiveCall& live,
+                                   std::unique_lock<std::mutex>& lock) {
+  // Scheduling, neither input nor output: the action runs (a thread gets its
+  // lane, a tape::Mutex is acquired), and the recorded event it matches is
+  // consumed without being compared.
+  lane.result.clear();
+  if (kind == EffectKind::kMutexLock && threads_started() && live.fn != nullptr) {
+    AcquireMutex(lane, live.context, lock);
+  } else if (live.fn != nullptr) {
+    live.fn(live.context, &lane.env, args, &lane.result);
   }
-  window_.clear();
-  CloseSegment();
+  RecordedLane& recorded = *lane.recorded;
+  size_t i = FindControl(recorded, site, uint8_t(kind));
+  bool matched = i < recorded.window.size();
+  if (kind == EffectKind::kThreadStart && lane.result.size() == 4) {
+    // The new thread is served from the recorded lane this start matched.
+    uint32_t now = format::LoadU32(AsBytes(lane.result).data());
+    const std::string& then = matched ? recorded.window[i].result : std::string();
+    uint32_t from = then.size() == 4 ? format::LoadU32(AsBytes(then).data()) : next_unrecorded_++;
+    lane_map_[now] = from;
+    LaneOf(from).mapped = true;
+    live_.insert(from);
+    ++summary_->threads;
+  }
+  if (matched) Consume(recorded, i);
+  Append(lane, site, kind, AsBytes(args), AsBytes(lane.result));
+  return lane.result;
+}
+
+// --- version markers (specs/rerun.md §3) ----------------------------------------
+
+bool Rerunner::HasVersionMarker(const Site& site, std::string_view change_id) {
+  // A marker for the change among the events the call may be served from:
+  // served as an input (by site, else by key). None: the trace predates it.
+  if (run_count_ != 0) SettleRun();
+  std::unique_lock<std::mutex> lock;
+  Lane* lane = &main_;
+  if (threads_started()) {
+    lane = static_cast<Lane*>(CurrentLaneContext(site));
+    lock = std::unique_lock(mu_);
+  } else {
+    CheckThread(site);
+  }
+  if (drift_) throw DriftError(*drift_);
+  RecordedLane& recorded = *lane->recorded;
+  Load(recorded, recorded.frontier + kWindow - 1);
+  const uint64_t end = recorded.frontier + kWindow;
+  for (const Recorded& e : recorded.window) {
+    if (e.index >= end) break;
+    if (!e.consumed && e.kind == uint8_t(EffectKind::kVersionMarker) && e.args == change_id) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void Rerunner::OnVersionNotRecorded(const Site& site, std::string_view change_id, int32_t min) {
+  std::unique_lock<std::mutex> lock;
+  Lane* lane = &main_;
+  if (threads_started()) {
+    lane = static_cast<Lane*>(CurrentLaneContext(site));
+    lock = std::unique_lock(mu_);
+  }
+  ++calls_;
+  uint8_t bytes[4];
+  format::StoreU32(bytes, uint32_t(min));
+  Append(*lane, site, EffectKind::kVersionMarker, AsBytes(change_id), Bytes(bytes, 4));
+}
+
+void Rerunner::RaiseDrift(DriftInfo info) {
+  if (threads_started()) {
+    std::lock_guard lock(mu_);
+    if (!drift_) drift_ = std::move(info);
+  } else if (!drift_) {
+    drift_ = std::move(info);
+  }
+  turn_cv_.notify_all();
+  throw DriftError(*drift_);
+}
+
+void Rerunner::OnUserKind(EffectKind, std::string_view) {}  // defined in the output trace on first use
+
+// --- the output trace -------------------------------------------------------------
+
+void Rerunner::Append(Lane& lane, const Site& site, EffectKind kind, Bytes args, Bytes result) {
+  if (out_ == nullptr) return;
+  if (out_sites_.insert(site.id).second) out_->DefineSite(site.id, site.location);
+  uint8_t k = uint8_t(kind);
+  if (k >= kFirstUserKind && !out_kinds_[k]) {
+    out_kinds_[k] = true;
+    out_->DefineKind(k, UserKindName(kind));
+  }
+  if (lane.queue != nullptr) {
+    out_->AppendFromLane(lane.queue, lane.lane, site.id, k, args, result);
+  } else {
+    out_->Append(site.id, k, args, result);
+  }
+  if (!out_->ok()) throw TraceWriteFailed{};
+}
+
+// --- the end -------------------------------------------------------------------
+
+void Rerunner::Finish() {
+  SettleRun();
+  // The windows first (their events come before the rest of the trace),
+  // then the events not read yet: every lane is closed, the ones first seen
+  // now too, so each is counted as it is read.
+  finishing_ = true;
+  for (uint32_t id : LaneIds()) CloseWindow(recorded_[id]);
+  while (ReadOne()) {
+  }
+  for (uint32_t id : LaneIds()) CloseSegments(recorded_[id]);
+  if (out_of_turn_ != 0) {
+    Note(std::to_string(out_of_turn_) + " calls of threads went out of the recorded order: " +
+         "every running thread waited and the one whose call was due no longer made it");
+  }
+}
+
+void Rerunner::Stop() {
+  SettleRun();
+  uint64_t held = 0;
+  for (uint32_t id : LaneIds()) {
+    RecordedLane& lane = recorded_[id];
+    // The comparison since the last equal output is cut short: the outputs
+    // added since then stand for the recorded outputs of their kind that
+    // come next (as the end of the program would have paired them), and
+    // only the rest of the recording is not reached.
+    for (auto& [kind, g] : lane.segments) {
+      for (Recorded& e : lane.window) {
+        if (g.removed >= g.added || e.index >= lane.frontier + kWindow) break;
+        if (e.consumed || e.kind != kind) continue;
+        Drop(lane, e);
+        e.consumed = true;
+      }
+    }
+    for (const Recorded& e : lane.window) held += e.consumed ? 0 : 1;
+    CloseSegments(lane);
+  }
+  uint64_t in_trace = reader_->event_count() - reader_->missing_events();
+  summary_->not_reached = held + (in_trace > read_ ? in_trace - read_ : 0);
+}
+
+std::vector<uint32_t> Rerunner::LaneIds() const {
+  std::vector<uint32_t> ids;
+  for (const auto& [id, lane] : recorded_) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
 }
 
 }  // namespace tape::engine

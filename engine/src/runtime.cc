@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <deque>
@@ -17,6 +18,7 @@
 #include <unordered_map>
 
 #include "engine/effects/registry.h"
+#include "engine/src/mutex_action.h"
 #include "format/bytes.h"
 
 namespace tape {
@@ -146,13 +148,8 @@ void AllocateLane(void* context, LiveEnv*, std::string_view, std::string* result
 
 void NoAction(void*, LiveEnv*, std::string_view, std::string*) {}
 
-struct MutexAction {
-  std::mutex* m;
-  bool locked = false;
-};
-
 void LockAction(void* context, LiveEnv*, std::string_view, std::string*) {
-  auto* a = static_cast<MutexAction*>(context);
+  auto* a = static_cast<engine::MutexAction*>(context);
   a->m->lock();
   a->locked = true;
 }
@@ -203,13 +200,69 @@ void Runtime::ExitThread(const Site& site, bool record_end, std::atomic<bool>* d
 }
 
 void Runtime::LockMutex(const Site& site, std::string_view name, std::mutex& m) {
-  MutexAction action{&m};
+  engine::MutexAction action{&m};
   try {
     Perform(site, EffectKind::kMutexLock, name, {&LockAction, &action});
   } catch (...) {
     if (action.locked) m.unlock();
     throw;
   }
+}
+
+namespace {
+
+// The action of a version.marker being recorded: the newest version.
+void NewestVersion(void* context, LiveEnv*, std::string_view, std::string* result) {
+  uint8_t bytes[4];
+  format::StoreU32(bytes, uint32_t(*static_cast<const int32_t*>(context)));  // §13: i32, LE
+  result->assign(reinterpret_cast<const char*>(bytes), 4);
+}
+
+}  // namespace
+
+void Runtime::RaiseDrift(DriftInfo info) { throw DriftError(std::move(info)); }
+
+int32_t Runtime::VersionAt(const Site& site, std::string_view change_id, int32_t min,
+                           int32_t max) {
+  if (change_id.empty() || change_id.size() > kMaxEffectNameBytes ||
+      std::any_of(change_id.begin(), change_id.end(),
+                  [](char c) { return uint8_t(c) <= 0x20 || uint8_t(c) >= 0x7f; })) {
+    throw std::invalid_argument(
+        "version(): the change id must be 1 to " + std::to_string(kMaxEffectNameBytes) +
+        " printable ASCII bytes without spaces, such as \"rounding-fix\"");
+  }
+  if (min > max) {
+    throw std::invalid_argument("version(\"" + std::string(change_id) + "\", " +
+                                std::to_string(min) + ", " + std::to_string(max) +
+                                "): min is above max");
+  }
+  if (!HasVersionMarker(site, change_id)) {
+    OnVersionNotRecorded(site, change_id, min);
+    return min;
+  }
+  std::string_view r =
+      Perform(site, EffectKind::kVersionMarker, change_id, {&NewestVersion, &max});
+  if (r.size() != 4) BadResult(EffectKind::kVersionMarker);
+  int32_t v = int32_t(format::LoadU32(reinterpret_cast<const uint8_t*>(r.data())));
+  if (v < min || v > max) {
+    std::string id(change_id);
+    RaiseDrift({DriftKind::kVersionUnsupported, seq() == 0 ? 0 : seq() - 1,
+                "version " + std::to_string(v) + " of '" + id + "'",
+                "version(\"" + id + "\", " + std::to_string(min) + ", " + std::to_string(max) +
+                    ") at " + std::string(site.location),
+                "the trace needs version " + std::to_string(v) + " of '" + id +
+                    "'; the program supports " + std::to_string(min) + ".." +
+                    std::to_string(max) + " (specs/trace-format.md §13.7)"});
+  }
+  return v;
+}
+
+void Runtime::UnlockMutex(std::mutex& m) {
+  // Told before the mutex is free, so that the next holder's acquisition is
+  // always heard of after it. threads_started_ is set before any other
+  // thread exists.
+  if (threads_started_) OnMutexUnlock(&m);
+  m.unlock();
 }
 
 namespace {

@@ -6,6 +6,7 @@
 #include <cxxabi.h>
 
 #include <cstdlib>
+#include <ctime>
 #include <memory>
 #include <optional>
 #include <typeinfo>
@@ -42,6 +43,18 @@ format::ProgramKind ToFormat(ProgramKind kind) {
   return format::ProgramKind::kEmbedded;
 }
 
+
+// The HEAD of a trace that `program` records now (specs/trace-format.md §6).
+format::TraceHeader HeaderOf(const Program& program) {
+  format::TraceHeader header;
+  header.created_unix_ns = WallClockNs();
+  header.recorder = "tape " TAPE_VERSION;
+  header.program_kind = ToFormat(program.kind);
+  header.program_name = program.name;
+  header.code_hash = program.code_hash;
+  header.script_source = program.script_source;
+  return header;
+}
 
 std::string Demangle(const char* name) {
   int status = 0;
@@ -97,6 +110,60 @@ ProgramRun RunProgram(const Program& program, Runtime& rt) {
   return run;
 }
 
+std::string ProgramText(format::ProgramKind kind, const std::string& name) {
+  return std::string(format::ProgramKindName(kind)) + " program '" + name + "'";
+}
+
+// Whether `program` may replay a trace whose header is `h` (specs/trace-format.md
+// §13.3). A program is its code: a script renamed or moved, or an embedded
+// program renamed, replays as long as its code hash is the recorded one, and
+// the names are only shown. A built-in is chosen by its name, and a program
+// without a code hash (one that opted out) is known by its name alone.
+std::optional<DriftInfo> CheckIdentity(const format::TraceHeader& h, const Program& program,
+                                       bool ignore_code_hash) {
+  std::string recorded = ProgramText(h.program_kind, h.program_name);
+  std::string now = ProgramText(ToFormat(program.kind), program.name);
+  bool hashed = !h.code_hash.empty() || !program.code_hash.empty();
+  bool named_by_name = program.kind == ProgramKind::kBuiltin || !hashed;
+  if (h.program_kind != ToFormat(program.kind) ||
+      (named_by_name && h.program_name != program.name)) {
+    return DriftInfo{DriftKind::kProgramMismatch, 0, recorded, now,
+                     "the trace records another program"};
+  }
+  if (ignore_code_hash || h.code_hash == program.code_hash) return std::nullopt;
+  // The build that recorded: the tape it linked, and when.
+  std::string built = h.recorder.empty() ? "" : ", recorded by " + h.recorder;
+  if (h.created_unix_ns != 0) {
+    std::time_t t = std::time_t(h.created_unix_ns / 1000000000);
+    std::tm tm{};
+    char when[32];
+    if (::gmtime_r(&t, &tm) != nullptr &&
+        std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm) != 0) {
+      built += (built.empty() ? ", recorded " : " on ") + std::string(when);
+    }
+  }
+  return DriftInfo{DriftKind::kCodeHashMismatch, 0,
+                   "code hash " + format::ToHex(h.code_hash) + " (" + recorded + built + ")",
+                   "code hash " + format::ToHex(program.code_hash) + " (" + now + ")",
+                   "the program's code changed since the recording"};
+}
+
+// A new trace at `path`, or nullptr with `report` saying why. A path that
+// may not be written (a directory, a device, a file that is not a trace,
+// without `force`) is the caller's mistake, as in the CLI.
+std::unique_ptr<format::TraceWriter> CreateWriter(const std::string& path,
+                                                  const format::TraceHeader& header,
+                                                  const format::WriterOptions& options,
+                                                  RunReport* report) {
+  auto writer = format::TraceWriter::Create(path, header, options);
+  if (writer.has_value()) return std::move(writer).value();
+  report->status = writer.error().code() == StatusCode::kInvalidArgument
+                       ? RunReport::Status::kBadOptions
+                       : RunReport::Status::kTraceError;
+  report->error = writer.error().message();
+  return nullptr;
+}
+
 std::string ProgramErrorOf(const Outcome& outcome) {
   bool failed = outcome.kind == OutcomeKind::kError || outcome.kind == OutcomeKind::kException;
   return failed ? outcome.message : std::string();
@@ -116,13 +183,8 @@ RunReport Record(const Program& program, const RecordOptions& options) {
     size_limit_is_an_error.emplace();
   }
   RunReport report;
-  format::TraceHeader header;
-  header.created_unix_ns = WallClockNs();
-  header.recorder = "tape " TAPE_VERSION;
-  header.program_kind = ToFormat(program.kind);
-  header.program_name = program.name;
-  header.code_hash = program.code_hash;
-  header.script_source = program.script_source;
+  format::TraceHeader header = HeaderOf(program);
+  if (options.frozen_time_ns > 0) header.created_unix_ns = uint64_t(options.frozen_time_ns);
   std::unique_ptr<engine::Chaos> chaos;
   if (!options.chaos.empty()) {
     Result<engine::ChaosSpec> spec = engine::ParseChaosSpec(options.chaos);
@@ -180,32 +242,26 @@ RunReport Record(const Program& program, const RecordOptions& options) {
   wo.chunk_max_events = options.chunk_events;
   wo.zstd_level = options.zstd_level;
   wo.force = options.force;
-  auto writer = format::TraceWriter::Create(options.trace_path, header, wo);
-  if (!writer.has_value()) {
-    // A path that may not be written (a directory, a device, a file that is
-    // not a trace, without `force`) is the caller's mistake, as in the CLI.
-    report.status = writer.error().code() == StatusCode::kInvalidArgument
-                        ? RunReport::Status::kBadOptions
-                        : RunReport::Status::kTraceError;
-    report.error = writer.error().message();
-    return report;
-  }
-  engine::Recorder recorder(writer->get(), options.args, options.stdout_fd);
+  wo.frozen_time_ns = options.frozen_time_ns;
+  std::unique_ptr<format::TraceWriter> writer =
+      CreateWriter(options.trace_path, header, wo, &report);
+  if (!writer) return report;
+  engine::Recorder recorder(writer.get(), options.args, options.stdout_fd);
   recorder.SetChaos(chaos.get());
   recorder.Redact(options.redact_env, options.redact_header, std::move(patterns));
   ProgramRun run;
   {
     std::unique_ptr<engine::SignalGuard> guard;
     if (options.handle_signals) {
-      guard = std::make_unique<engine::SignalGuard>(writer->get(), &recorder, options.label);
+      guard = std::make_unique<engine::SignalGuard>(writer.get(), &recorder, options.label);
     }
-    engine::ExitGuard exit_guard(writer->get(), options.label);
+    engine::ExitGuard exit_guard(writer.get(), options.label);
     run = RunProgram(program, recorder);
   }
   report.events = recorder.seq();
   if (run.write_failed) {
-    Status why = (*writer)->status();
-    (void)(*writer)->Finish({OutcomeKind::kInterrupted, 0, "the trace could not be written"});
+    Status why = writer->status();
+    (void)writer->Finish({OutcomeKind::kInterrupted, 0, "the trace could not be written"});
     report.status = RunReport::Status::kTraceError;
     report.error = why.message();
     // A write the system refused (disk full, EFBIG): what was written before
@@ -226,7 +282,7 @@ RunReport Record(const Program& program, const RecordOptions& options) {
   if (recorder.redacting() && recorder.RedactText(run.outcome.message, &redacted)) {
     run.outcome.message = std::move(redacted);
   }
-  Status s = (*writer)->Finish(run.outcome, recorder.reported_steps());
+  Status s = writer->Finish(run.outcome, recorder.reported_steps());
   if (!s.ok()) {
     report.status = RunReport::Status::kTraceError;
     report.error = s.message();
@@ -259,18 +315,8 @@ RunReport Replay(const Program& program, const ReplayOptions& options) {
     report.drift = std::move(info);
     return report;
   };
-  if (h.program_kind != ToFormat(program.kind) || h.program_name != program.name) {
-    return drift({DriftKind::kProgramMismatch, 0,
-                  std::string(format::ProgramKindName(h.program_kind)) + " program '" +
-                      h.program_name + "'",
-                  std::string(format::ProgramKindName(ToFormat(program.kind))) + " program '" +
-                      program.name + "'",
-                  "the trace records another program"});
-  }
-  if (!options.ignore_code_hash && h.code_hash != program.code_hash) {
-    return drift({DriftKind::kCodeHashMismatch, 0, "code hash " + format::ToHex(h.code_hash),
-                  "code hash " + format::ToHex(program.code_hash),
-                  "the program's code changed since the recording"});
+  if (std::optional<DriftInfo> mismatch = CheckIdentity(h, program, options.ignore_code_hash)) {
+    return drift(std::move(*mismatch));
   }
 
   engine::Replayer replayer(&reader, options.stdout_fd, options.read_ahead);
@@ -348,25 +394,65 @@ RunReport Rerun(const Program& program, const RerunOptions& options) {
   summary.recorded_outcome = reader.outcome().Describe();
   summary.recorded_code_hash = format::ToHex(h.code_hash);
   summary.code_hash = format::ToHex(program.code_hash);
-  summary.recorded_program = std::string(format::ProgramKindName(h.program_kind)) +
-                             " program '" + h.program_name + "'";
+  summary.recorded_program = ProgramText(h.program_kind, h.program_name);
+
+  // What the rerun saw, as a trace of the program as it is now (§6 of
+  // specs/rerun.md): served markers of a redacted trace stay markers.
+  std::unique_ptr<format::TraceWriter> out;
+  if (!options.out_path.empty()) {
+    format::TraceHeader header = HeaderOf(program);
+    header.redaction = h.redaction;
+    format::WriterOptions wo;
+    wo.force = options.force;
+    out = CreateWriter(options.out_path, header, wo, &report);
+    if (!out) return report;
+  }
+
   ProgramRun run;
+  std::optional<uint64_t> steps;
   try {
-    engine::Rerunner rerunner(&reader, options, &summary);
+    engine::Rerunner rerunner(&reader, options, &summary, out.get());
     {
       std::unique_ptr<engine::SignalGuard> guard;
-      if (options.handle_signals) {
+      if (options.handle_signals && out) {
+        guard = std::make_unique<engine::SignalGuard>(out.get(), &rerunner, options.label);
+      } else if (options.handle_signals) {
         guard = std::make_unique<engine::SignalGuard>(&rerunner, reader.outcome().Describe(),
                                                       options.label);
       }
+      // A program that calls exit() leaves --out finished, as a recording.
+      std::optional<engine::ExitGuard> exit_guard;
+      if (out) exit_guard.emplace(out.get(), options.label);
       run = RunProgram(program, rerunner);
+      if (rerunner.drift()) run.drift = rerunner.drift();  // also when the program caught it
+      report.events = rerunner.seq();
+      if (!run.trace_error && !run.drift && !run.write_failed) {
+        rerunner.Finish();
+      } else if (!run.trace_error) {
+        rerunner.Stop();
+      }
+      rerunner.StopReadAhead();
     }
-    report.events = rerunner.seq();
-    if (!run.trace_error && !run.drift) rerunner.Finish();
+    steps = rerunner.reported_steps();
   } catch (const engine::TraceReadFailed& e) {
     run.trace_error = e.status;
   }
+  summary.outcome_same = !run.drift && !run.trace_error &&
+                         (reader.outcome().kind == OutcomeKind::kInterrupted ||
+                          reader.outcome() == run.outcome);
   report.rerun = std::move(summary);
+  if (out) {
+    Status why = out->status();
+    Status s = out->Finish(run.drift || run.trace_error || run.write_failed
+                               ? Outcome{OutcomeKind::kInterrupted, 0, "the rerun stopped early"}
+                               : run.outcome,
+                           run.drift ? std::nullopt : steps);
+    if (run.write_failed || !s.ok()) {
+      report.status = RunReport::Status::kTraceError;
+      report.error = (run.write_failed ? why : s).message();
+      return report;
+    }
+  }
   if (run.trace_error) {
     report.status = RunReport::Status::kTraceError;
     report.error = run.trace_error->message();
@@ -401,6 +487,13 @@ std::vector<std::string> DescribeRerun(const RunReport& r) {
                   std::to_string(s.outputs_changed) + " changed, " +
                   std::to_string(s.outputs_added) + " added, " +
                   std::to_string(s.outputs_removed) + " removed");
+  if (s.threads) {
+    lines.back() += " in " + std::to_string(s.threads + 1) + " threads";
+  }
+  if (s.not_reached) {
+    lines.back() += "; the rerun stopped before " + std::to_string(s.not_reached) +
+                    " recorded events, which were not compared";
+  }
   if (!s.first_output_change.empty()) lines.push_back("first: " + s.first_output_change);
   for (const std::string& note : s.notes) lines.push_back("note: " + note);
   if (r.status == RunReport::Status::kOk) {

@@ -31,6 +31,31 @@ expect_code 0
 expect_err "fortune rerun: outputs: 2 same, 0 changed, 0 added, 0 removed"
 [ ! -e saved.txt ] || fail "rerun wrote to the disk"
 
+# test through tape::Main: its own traces pass; another program's trace is
+# an error of that trace, and the run goes on.
+mkdir kept && cp f.bin kept/f.bin
+tape record dice --out kept/dice.bin > /dev/null 2>&1
+run "$fortune" test kept --junit report.xml
+expect_code 1
+expect_out "ERROR  kept/dice.bin: a trace of builtin program 'dice', not of fortune"
+expect_out "PASS   kept/f.bin"
+expect_out "1 passed, 0 failed, 1 error"
+grep -q 'errors="1"' report.xml || fail "fortune test --junit: no error counted"
+run "$fortune" test kept/f.bin --json
+expect_code 0
+expect_out '"result":"passed"'
+run "$fortune" test
+expect_code 2
+# tape test does not run a C++ program's trace: it says which program does.
+run tape test kept/f.bin
+expect_code 1
+expect_out "fortune test kept/f.bin"
+# rerun --json through tape::Main: the report alone on stdout.
+USER=grace run "$fortune" rerun --trace f.bin --json --exit-code
+expect_code 0
+python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert not d["changed"] and d["outputs"]["same"]==2, d' "$OUT" ||
+  fail "fortune rerun --json is not the report"
+
 # The tape CLI reads the embedded program's trace, but cannot replay it itself.
 run tape inspect f.bin
 expect_out "embedded program 'fortune'"

@@ -97,9 +97,6 @@ done
 # exists, signalled, and let go.
 run tape bench --events 3000000 --effect clock --record-only --out big.bin
 expect_code 0
-partial_of() {  # partial_of VERB: the temporary file's name pattern
-  case $1 in export) echo ".out.$1.tape-export-*" ;; *) echo "out.$1.recovering-*" ;; esac
-}
 for verb in recover redact export; do
   for sig in TERM HUP INT; do
     case $verb in
@@ -107,7 +104,7 @@ for verb in recover redact export; do
       redact) cmd=(redact big.bin --out out.$verb --match zz) ;;
       export) cmd=(export big.bin --format jsonl --out out.$verb) ;;
     esac
-    pattern=$(partial_of $verb)
+    pattern=".out.$verb.tape-new-*"  # format/output_file.h
     rm -f $pattern out.$verb
     # A background job of a script starts with SIGINT ignored: restore it.
     env --default-signal=INT "$TAPE" "${cmd[@]}" > /dev/null 2>&1 &
@@ -132,9 +129,10 @@ done
 # A file-size limit is a write error (exit 81), and the partial file goes.
 for verb in recover export; do
   case $verb in
-    recover) cmd=(recover big.bin --out lim.$verb); pattern="lim.$verb.recovering-*" ;;
-    export) cmd=(export big.bin --format jsonl --out lim.$verb); pattern=".lim.$verb.tape-export-*" ;;
+    recover) cmd=(recover big.bin --out lim.$verb) ;;
+    export) cmd=(export big.bin --format jsonl --out lim.$verb) ;;
   esac
+  pattern=".lim.$verb.tape-new-*"
   run bash -c 'ulimit -f 100; exec "$@"' limit "$TAPE" "${cmd[@]}"
   expect_code 81
   expect_err "File too large"

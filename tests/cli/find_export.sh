@@ -250,7 +250,7 @@ bad "has no event times" export "$SRC/tests/golden/two-chunks.trace" --format ch
 [ ! -e old.json ] || fail "a refused export left a file"
 bad "--format: html not in {chrome,perfetto,csv,jsonl}" export job.bin --format html --out x
 bad "--from 25:00: not a time" export job.bin --format csv --out x.csv --from 25:00
-ls -A | grep -q tape-export && fail "a temporary export file was left behind"
+ls -A | grep -q tape-new && fail "a temporary export file was left behind"
 # The temporary file has a name nobody can guess: a link planted at the name
 # export once used, .OUT.tape-export-PID (exec keeps the pid), is not
 # followed, and what it points to stays as it was.

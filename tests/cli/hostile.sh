@@ -200,7 +200,7 @@ mkfifo pipe
 "$TAPE" inspect shrinking.bin > pipe 2> inspect.err &
 pid=$!
 exec 3< pipe
-for _ in $(seq 200); do grep -q shrinking.bin "/proc/$pid/maps" 2> /dev/null && break; sleep 0.02; done
+wait_for "inspect to block on its output" blocked_in_write "$pid"  # (it has the file mapped)
 truncate -s 100 shrinking.bin
 cat <&3 > /dev/null
 wait "$pid"
@@ -226,7 +226,7 @@ mkfifo pipe2
 "$TAPE" inspect whole.bin > pipe2 2> kill.err &
 pid=$!
 exec 4< pipe2
-for _ in $(seq 200); do grep -q whole.bin "/proc/$pid/maps" 2> /dev/null && break; sleep 0.02; done
+wait_for "inspect to block on its output" blocked_in_write "$pid"
 kill -BUS "$pid"
 cat <&4 > /dev/null
 wait "$pid"

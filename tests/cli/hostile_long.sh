@@ -68,7 +68,10 @@ every_tool() {
   check "0 81" redact "$file" --out "$WORK/redacted.bin" --force --kind fs.read --match 'hel+o'
   if [ "$CODE" = 0 ]; then check "0" verify "$WORK/redacted.bin"; fi
   for format in chrome perfetto csv jsonl; do
-    check "0 81" export "$file" --format "$format" --out "$WORK/exported" --force
+    # A timeline (chrome, perfetto) of a trace without event times is a
+    # usage error that says so.
+    check "0 2 81" export "$file" --format "$format" --out "$WORK/exported" --force
+    if [ "$CODE" = 2 ]; then expect_err "has no event times"; fi
   done
 }
 
@@ -117,17 +120,21 @@ check 0 inspect closed.bin
 expect_out "errno 9 (Bad file descriptor)"
 
 echo "## a trace read while it is recorded, and a second recorder of it"
-printf 'for i in 0..60 { time.sleep(100); print(str(clock.now())); }\n' > slow.tape
-"$TAPE" run slow.tape --out same.bin --flush-ms 20 > slow.out 2> slow.err &
+# The recorder makes 121 events, then waits at a gate (lib.sh) until the
+# tools are done with its footer-less trace.
+printf 'for i in 0..60 { print(str(clock.now())); }\nfs.read(args.get()[0]);\n' > slow.tape
+close_gate
+"$TAPE" run slow.tape --out same.bin --flush-ms 20 -- gate > slow.out 2> slow.err 7>&- &
 recorder=$!
-for _ in $(seq 200); do [ -s same.bin ] && break; sleep 0.02; done
-sleep 0.5
+has_all_121() { "$TAPE" verify same.bin 2> /dev/null | grep -q '^  events: *121 in'; }
+wait_for "the recorder's events in same.bin" has_all_121
 run tape run slow.tape --out same.bin
 expect_code 81
 expect_err "another tape process is recording that file right now"
 every_tool same.bin wc.bin  # footer-less: the chunks sealed so far
 check "1" verify same.bin
 expect_out "finalized: no (still being recorded, interrupted, or damaged)"
+open_gate
 wait $recorder
 CODE=$?; LAST="the first recorder"; ERR=$(cat slow.err)
 expect_code 0

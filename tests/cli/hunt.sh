@@ -107,8 +107,9 @@ kept=$(only_file hang)
 run tape replay "$kept"
 expect_out "waiting"
 
-# --- Ctrl-C: finished traces kept, runs in progress stopped and deleted -------
-# The first run to find no marker file fails at once; every later run sleeps.
+# --- Ctrl-C and SIGTERM: finished traces kept, runs in progress stopped and
+# deleted. The first run to find no marker file fails at once; every later
+# run sleeps.
 cat > stall.tape <<'T'
 if fs.read("marker") == nil {
   fs.write("marker", "x");
@@ -116,26 +117,40 @@ if fs.read("marker") == nil {
 }
 time.sleep(60000);
 T
-set -m  # the hunt in its own process group, with SIGINT not ignored
-"$TAPE" hunt stall.tape --jobs 2 --keep-failures 5 --keep stall > stall.out 2> stall.err &
-hunt_pid=$!
-set +m
-for _ in $(seq 1 100); do  # until two runs sleep (in the hunt's own directory) beside the kept failure
-  [ "$(ls -A stall/.tape-hunt-*/ 2>/dev/null | grep -c .)" = 2 ] && [ -n "$(ls stall)" ] && break
-  sleep 0.1
+two_sleeping() {  # two runs in progress (in the hunt's own directory) beside the kept failure
+  [ "$(ls -A "$1"/.tape-hunt-*/ 2> /dev/null | grep -c .)" = 2 ] && [ -n "$(ls "$1")" ]
+}
+for sig in INT TERM; do
+  rm -f marker
+  set -m  # the hunt in its own process group, with SIGINT not ignored
+  "$TAPE" hunt stall.tape --jobs 2 --keep-failures 5 --keep "stall$sig" > stall.out 2> stall.err &
+  hunt_pid=$!
+  set +m
+  wait_for "two runs sleeping beside the kept failure" two_sleeping "stall$sig"
+  kill -$sig "$hunt_pid"
+  wait "$hunt_pid"
+  CODE=$?
+  OUT=$(cat stall.out)
+  ERR=$(cat stall.err)
+  LAST="tape hunt stall.tape (SIG$sig)"
+  [ $sig = INT ] && expect_code 130 || expect_code 143
+  expect_out "stopped by SIG$sig: the runs in progress were stopped and their traces deleted"
+  kept=$(only_file "stall$sig")
+  [[ "$kept" == stall$sig/stall-run*.bin ]] || fail "kept: $kept"
+  pgrep -f "stall$sig/.tape-hunt-" > /dev/null && fail "runs of the stopped hunt are still running"
 done
-kill -INT "$hunt_pid"
-wait "$hunt_pid"
-CODE=$?
-OUT=$(cat stall.out)
-ERR=$(cat stall.err)
-LAST="tape hunt stall.tape (SIGINT)"
-expect_code 130
-expect_out "stopped by SIGINT: the runs in progress were stopped and their traces deleted"
-kept=$(only_file stall)
-[[ "$kept" == stall/stall-run*.bin ]] || fail "kept: $kept"
-pgrep -f "stall/.tape-hunt-" > /dev/null && fail "runs of the stopped hunt are still running"
 rm -f marker
+
+# --- runs killed by a signal: failures like any other, trace kept ------------
+# Each run of the embedded program dies by SIGSEGV; its trace is finished
+# with that outcome, and replays to the same death.
+TAPE_TEST_MODE=segv run "$CRASH" hunt --runs 3 --jobs 1 --keep segv
+expect_code 0
+expect_out "run 1 failed: the program was killed by signal 11 (SIGSEGV)"
+kept=$(only_file segv)
+TAPE_TEST_MODE=segv run "$CRASH" replay --trace "$kept"
+expect_code 139
+expect_err "killed by SIGSEGV at seq 2"
 
 # --- a hunt killed with SIGKILL: the next hunt in its directory cleans up ------
 cat > sleepy.tape <<'T'
@@ -145,10 +160,8 @@ set -m
 "$TAPE" hunt sleepy.tape --jobs 1 --keep killed > /dev/null 2>&1 &
 hunt_pid=$!
 set +m
-for _ in $(seq 1 100); do  # until its run records
-  [ -n "$(ls -A killed/.tape-hunt-*/ 2>/dev/null)" ] && break
-  sleep 0.1
-done
+run_recording() { [ -n "$(ls -A killed/.tape-hunt-*/ 2> /dev/null)" ]; }
+wait_for "the hunt's run to record" run_recording
 kill -KILL "$hunt_pid"
 wait "$hunt_pid" 2> /dev/null
 ls -A killed | grep -q '^\.tape-hunt-' || fail "the killed hunt left nothing to clean up"

@@ -303,6 +303,6 @@ expect_code 81
 expect_err "cut.bin is not a finished trace"
 expect_err "tape recover cut.bin --out FIXED"
 [ ! -e x.bin ] || fail "a refused redaction left x.bin"
-ls -a | grep -q recovering && fail "a refused redaction left a temporary file"
+ls -a | grep -q tape-new && fail "a refused redaction left a temporary file"
 
 finish

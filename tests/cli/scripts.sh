@@ -50,8 +50,24 @@ expect_err "CodeHashMismatch"
 expect_err "changed"
 expect_err "howdy"
 
-# Another script with another name is ProgramMismatch.
+# A script renamed or moved is the same program: its code is its identity.
+mkdir -p moved
+cp hello.tape moved/greeting.tape
+NAME=zed run tape replay moved/greeting.tape --trace spelled.bin
+expect_code 0
+expect_out "hello, bob"
+sed 's/hello, /howdy, /' hello.tape > moved/greeting-edited.tape
+run tape replay moved/greeting-edited.tape --trace spelled.bin --ignore-code-hash
+expect_code 80
+expect_err "ArgsMismatch"
+# Another script with another name is CodeHashMismatch, naming both.
 run tape replay flaky.tape --trace spelled.bin
+expect_code 80
+expect_err "CodeHashMismatch"
+expect_err "script program 'hello.tape'"
+expect_err "script program 'flaky.tape'"
+# A built-in is not a script, whatever the code.
+run tape replay dice --trace spelled.bin
 expect_code 80
 expect_err "ProgramMismatch"
 

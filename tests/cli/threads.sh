@@ -51,15 +51,21 @@ expect_code 1
 expect_out "another thread made the call here: the threads' calls interleaved differently"
 expect_out "[lane "
 
-# kill -9 while four threads record.
-for delay in 0.3 0.6; do
+# kill -9 while four threads record: once the trace holds a first chunk, and
+# once it holds many (waited for, however slow the machine).
+has_events() {
+  local n
+  n=$("$TAPE" verify "$1" 2> /dev/null | sed -n 's/^  events: *\([0-9]*\) in.*/\1/p')
+  [ "${n:-0}" -ge "$2" ]
+}
+for want in 1 100000; do
   rm -f k.bin
   "$TAPE" record workers --out k.bin --flush-ms 50 -- 4 50000000 > /dev/null 2>&1 &
   pid=$!
-  sleep "$delay"
+  wait_for "$want events in k.bin" has_events k.bin "$want"
   kill -9 $pid
   wait $pid 2>/dev/null
-  LAST="kill -9 after ${delay} s of a 4-lane recording"
+  LAST="kill -9 of a 4-lane recording once it held $want events"
   run tape verify k.bin
   expect_code 1
   expect_out "finalized: no"

@@ -143,10 +143,37 @@ TEST_F(DriftTest, ChangedCodeHashIsRefusedBeforeRunning) {
   EXPECT_NE(r.drift->got.find(format::ToHex("edited")), std::string::npos);
 }
 
-TEST_F(DriftTest, AnotherProgramIsProgramMismatch) {
+TEST_F(DriftTest, ARenamedProgramWithTheSameCodeReplays) {
+  // The code is the program's identity: its name is only shown.
+  Program p = modal_.program();
+  p.name = "renamed";
+  RunReport r = ReplayCaptured(dir_, p, "t").report;
+  EXPECT_EQ(r.status, RunReport::Status::kOk) << (r.drift ? r.drift->Describe() : r.error);
+}
+
+TEST_F(DriftTest, ARenamedProgramWithOtherCodeIsCodeHashMismatchNamingBoth) {
   Program p = modal_.program();
   p.name = "someone-else";
+  p.code_hash = "other-code";
+  RunReport r = ReplayCaptured(dir_, p, "t").report;
+  ExpectDrift(r, DriftKind::kCodeHashMismatch, 0);
+  EXPECT_NE(r.drift->expected.find("'modal'"), std::string::npos) << r.drift->expected;
+  EXPECT_NE(r.drift->got.find("'someone-else'"), std::string::npos) << r.drift->got;
+}
+
+TEST_F(DriftTest, AnotherKindOfProgramIsProgramMismatch) {
+  Program p = modal_.program();
+  p.kind = ProgramKind::kScript;
   ExpectDrift(ReplayCaptured(dir_, p, "t").report, DriftKind::kProgramMismatch, 0);
+}
+
+TEST_F(DriftTest, WithoutCodeHashesTheNameIsTheIdentity) {
+  Program p = modal_.program();
+  p.code_hash.clear();
+  ASSERT_EQ(RecordCaptured(dir_, p, "unhashed").report.status, RunReport::Status::kOk);
+  EXPECT_EQ(ReplayCaptured(dir_, p, "unhashed").report.status, RunReport::Status::kOk);
+  p.name = "someone-else";
+  ExpectDrift(ReplayCaptured(dir_, p, "unhashed").report, DriftKind::kProgramMismatch, 0);
 }
 
 TEST_F(DriftTest, FutureFormatIsUnsupportedSchema) {

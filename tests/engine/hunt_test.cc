@@ -111,17 +111,20 @@ TEST_F(HuntTest, StopsAtTheFirstFailureAndKeepsOnlyItsTrace) {
 }
 
 TEST_F(HuntTest, RunsInParallelAndStopsTheOthersWhenOneFails) {
-  HuntOptions o = Shell("cp \"$A\" \"$2\"; [ \"$1\" = 9 ] && exit 1; sleep 0.05; exit 0");
+  // Runs 1-5 pass at once, 6-8 run until stopped, 9 fails. With 4 jobs, run
+  // 9 starts in the slot run 5 frees, beside 6-8, whatever the machine's
+  // speed: the hunt must stop 6-8 when 9 fails.
+  HuntOptions o = Shell(
+      "cp \"$A\" \"$2\"; [ \"$1\" = 9 ] && exit 1; [ \"$1\" -ge 6 ] && exec sleep 600; exit 0");
   o.jobs = 4;
   HuntReport r = Hunt(o);
   ASSERT_EQ(r.status, HuntReport::Status::kFound) << r.error;
   EXPECT_EQ(r.jobs, 4u);
   ASSERT_EQ(r.kept.size(), 1u);
   EXPECT_EQ(r.kept[0].run, 9u);
-  // Run 9 started when 5 runs had ended; the runs still going when it failed
-  // were stopped and are not counted.
-  EXPECT_GE(r.runs, 6u);
-  EXPECT_LE(r.runs, 12u);
+  // The runs still going when run 9 failed were stopped and are not counted.
+  EXPECT_EQ(r.runs, 6u);
+  EXPECT_EQ(r.failures, 1u);
   EXPECT_EQ(Kept(), (std::set<std::string>{"fake-run9.bin"})) << "stopped runs' traces remain";
 }
 
@@ -192,8 +195,8 @@ TEST_F(HuntTest, ARunPastTheTimeoutIsStoppedAndCountsAsKilled) {
   EXPECT_EQ(r.timeouts, 1u);
   ASSERT_EQ(r.kept.size(), 1u);
   EXPECT_TRUE(r.kept[0].timed_out);
-  EXPECT_EQ(r.kept[0].exit_code, 128 + SIGTERM);
-  EXPECT_LT(r.elapsed_ns, uint64_t(10e9));
+  EXPECT_EQ(r.kept[0].exit_code, 128 + SIGTERM);  // stopped, not left to sleep its 30 s
+  EXPECT_GE(r.elapsed_ns, uint64_t(1e9));          // and not before its --timeout
 }
 
 TEST_F(HuntTest, ARunThatLeavesNoTraceStopsTheHuntWithItsOutput) {
@@ -206,6 +209,55 @@ TEST_F(HuntTest, ARunThatLeavesNoTraceStopsTheHuntWithItsOutput) {
             std::string::npos)
       << r.error;
   EXPECT_FALSE(std::filesystem::exists(dir_.File("keep")));
+}
+
+TEST_F(HuntTest, ARunKilledByASignalFailsWithCode128PlusTheSignal) {
+  // The run's trace is whole (copied first); the process dies by SIGKILL.
+  HuntOptions o = Shell("cp \"$A\" \"$2\"; [ \"$1\" = 3 ] && kill -KILL $$; exit 0");
+  HuntReport r = Hunt(o);
+  ASSERT_EQ(r.status, HuntReport::Status::kFound) << r.error;
+  ASSERT_EQ(r.kept.size(), 1u);
+  EXPECT_EQ(r.kept[0].run, 3u);
+  EXPECT_EQ(r.kept[0].exit_code, 128 + SIGKILL);
+  EXPECT_EQ(ReadFile(r.kept[0].trace), ReadFile(dir_.File("a.bin")));
+  // With --until exit==137, the same kill is what the hunt looks for.
+  Result<engine::HuntCondition> until = engine::ParseHuntCondition("exit==137");
+  ASSERT_TRUE(until.has_value());
+  o.until = *until;
+  o.keep_dir = dir_.File("keep2");
+  r = Hunt(o);
+  ASSERT_EQ(r.status, HuntReport::Status::kFound) << r.error;
+  EXPECT_EQ(r.kept[0].run, 3u);
+}
+
+TEST_F(HuntTest, OutputIsMatchedInItsFirstMiBOnly) {
+  // 1 MiB of 16-byte lines, then the line looked for: past the cap, never
+  // matched (and never held: a run's output in memory is at most
+  // kMaxRunOutput).
+  HuntOptions o =
+      Shell("cp \"$PASS\" \"$2\"; yes fillerfillerfil | head -c 1048576; echo needle");
+  Result<engine::HuntCondition> until = engine::ParseHuntCondition("output~^needle$");
+  ASSERT_TRUE(until.has_value());
+  o.until = *until;
+  o.runs = 2;
+  HuntReport r = Hunt(o);
+  EXPECT_EQ(r.status, HuntReport::Status::kNotFound) << r.error;
+  EXPECT_EQ(r.runs, 2u);
+  // The same line just inside the cap is found; the output kept is cut at it
+  // and the summary says so.
+  o = Shell(
+      "cp \"$PASS\" \"$2\"; yes fillerfillerfil | head -c 1048560; echo needle; "
+      "yes more | head -c 100000");
+  o.until = *until;
+  o.runs = 2;
+  r = Hunt(o);
+  ASSERT_EQ(r.status, HuntReport::Status::kFound) << r.error;
+  EXPECT_EQ(r.kept[0].output.size(), engine::kMaxRunOutput);
+  std::vector<std::string> lines =
+      engine::DescribeHunt(r, o, [](const std::string& t) { return t; });
+  bool said = false;
+  for (const std::string& line : lines) said |= line.find("output after the first 1 MiB") != std::string::npos;
+  EXPECT_TRUE(said) << "the summary does not say the output was cut";
 }
 
 // The per-run paths of older versions were predictable (KEEP/.tape-hunt-

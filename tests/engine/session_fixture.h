@@ -7,7 +7,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <future>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "tape/session.h"
 #include "tests/format/trace_fixture.h"
@@ -55,6 +61,24 @@ inline Program TestProgram(std::string name, std::function<int(Runtime&)> main) 
   p.code_hash = "test-hash";
   p.main = std::move(main);
   return p;
+}
+
+// Runs `f` and returns what it returns. If `f` has not returned after
+// `limit`, the test has hung (a replay waiting forever, a sleep that should
+// not happen): the process ends with a message, since a stuck thread cannot
+// be stopped. A deadline far beyond what a loaded machine needs, never a
+// measure of speed.
+template <class F>
+auto FinishesWithin(std::chrono::seconds limit, F f) -> decltype(f()) {
+  auto result = std::async(std::launch::async, std::move(f));
+  if (result.wait_for(limit) != std::future_status::ready) {
+    std::fprintf(stderr, "FAILED: %s did not finish within %lld s; it hangs\n",
+                 ::testing::UnitTest::GetInstance()->current_test_info()->name(),
+                 (long long)limit.count());
+    std::fflush(stderr);
+    std::_Exit(1);
+  }
+  return result.get();
 }
 
 }  // namespace tape::testing

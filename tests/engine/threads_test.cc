@@ -9,6 +9,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <vector>
@@ -111,13 +112,19 @@ TEST(Threads, EachLaneStampsItsOwnTimes) {
   Program p = TestProgram("sleepers", [](Runtime& rt) {
     tape::Mutex m(rt, "m");
     std::vector<tape::Thread> threads;
+    // The workers sleep only once every thread.start is recorded, however
+    // late the scheduler runs the main thread: then each sleep begins after
+    // every start's time, and the durations below are exact lower bounds.
+    std::atomic<bool> started{false};
     for (int w = 0; w < 3; ++w) {
       threads.push_back(tape::Thread(rt, [&] {
+        while (!started.load()) std::this_thread::yield();
         rt.TimeSleep(50);
         std::lock_guard g(m);
         rt.ClockNow();
       }));
     }
+    started = true;
     for (auto& t : threads) t.join();
     return 0;
   });
@@ -159,11 +166,11 @@ TEST(Threads, EachLaneStampsItsOwnTimes) {
   }
   ASSERT_EQ(sleeps.size(), 3u);
   EXPECT_EQ(locks, 3);
-  // The first sleep to end keeps about its 50 ms (less only by the thread
-  // starts recorded after it began); the others, which ended after other
-  // lanes' events took earlier seqs, start no earlier than the event before
-  // them and still end when they ended (checked above).
-  EXPECT_GE(sleeps[0].second - sleeps[0].first, 40'000'000);
+  // The first sleep to end keeps its 50 ms: every event before it (the
+  // thread starts) was recorded before it began. The others, which ended
+  // after other lanes' events took earlier seqs, start no earlier than the
+  // event before them and still end when they ended (checked above).
+  EXPECT_GE(sleeps[0].second - sleeps[0].first, 50'000'000);
 }
 
 TEST(Threads, OneThreadTracesHaveNoLanes) {
@@ -186,17 +193,16 @@ TEST(Threads, DriftInOneLaneEndsTheReplayNamingIt) {
   TempDir dir;
   Captured rec = RecordCaptured(dir, Workers(4, 50), "w.tape");
   ASSERT_EQ(rec.report.status, RunReport::Status::kOk) << rec.report.error;
-  auto start = std::chrono::steady_clock::now();
-  Captured rep = ReplayCaptured(dir, Workers(4, 50, /*drift_worker=*/2), "w.tape");
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // No lane is left waiting for a turn that never comes: the replay ends.
+  Captured rep = FinishesWithin(std::chrono::seconds(120), [&] {
+    return ReplayCaptured(dir, Workers(4, 50, /*drift_worker=*/2), "w.tape");
+  });
   ASSERT_EQ(rep.report.status, RunReport::Status::kDrift);
   ASSERT_TRUE(rep.report.drift.has_value());
   // Worker 2 is the third thread started: lane 3.
   EXPECT_EQ(rep.report.drift->lane, 3);
   EXPECT_NE(rep.report.drift->Describe().find("in lane 3"), std::string::npos)
       << rep.report.drift->Describe();
-  EXPECT_LT(seconds, 2.0);  // no lane is left waiting for a turn that never comes
 }
 
 // Recorded: main holds m while it reads the clock; the worker then takes m.
@@ -323,15 +329,20 @@ TEST(Threads, ClockLoopsInSeveralLanesReplayLaneByLane) {
   ASSERT_TRUE(r.has_value()) << r.error().message();
   format::ChunkDecoder decoder;
   format::DecodedChunk full, slim;
+  // Lane changes are counted across chunk boundaries too: how many chunks
+  // the flush timer cut the recording into depends on the machine's load.
   uint32_t lane_changes = 0;
+  std::optional<format::EventView> before;
   std::vector<uint32_t> run_lanes;
   for (size_t c = 0; c < (*r)->chunks().size(); ++c) {
     ASSERT_TRUE((*r)->ReadChunk(c, format::kDecodeAll, &decoder, &full).ok());
-    for (uint32_t i = 1; i < full.size(); ++i) {
-      if (full.kind(i) == 1 && full.kind(i - 1) == 1 && full.site(i) == full.site(i - 1) &&
-          full.lane(i) != full.lane(i - 1)) {
+    for (uint32_t i = 0; i < full.size(); ++i) {
+      format::EventView e = full.event(i);
+      if (before && e.kind == 1 && before->kind == 1 && e.site == before->site &&
+          e.lane != before->lane) {
         ++lane_changes;
       }
+      before = e;
     }
     ASSERT_TRUE((*r)->ReadChunk(c, format::kDecodeCursor, &decoder, &slim).ok());
     for (const format::DecodedChunk::IntRun& run : slim.columns().int_runs) {

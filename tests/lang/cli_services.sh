@@ -15,10 +15,7 @@ start_server() {
   rm -f port.txt
   "$SERVER" ${1:+--port "$1"} > port.txt &
   SERVER_PID=$!
-  for _ in $(seq 100); do
-    [ -s port.txt ] && break
-    sleep 0.05
-  done
+  wait_for "the test HTTP server to start" test -s port.txt
   PORT=$(head -1 port.txt)
   [ -n "$PORT" ] || { fail "the test HTTP server did not start"; finish; }
 }
@@ -78,7 +75,13 @@ expect_out "  starts a..........................................................
 expect_out "refused: status 0 error=true type=- bytes=0"
 expect_out "slow: status 0 error=true type=- bytes=0"
 expect_err "refused: Failed to connect to 127.0.0.1 port"
-expect_err "slow: Operation timed out after 30"
+# The server answers /slow after 2 s: the request fails only if its 300 ms
+# timeout was applied. curl's message says how long it waited, but counts
+# from when it began to connect, not from when the timeout started (a loaded
+# machine can put time between the two), and under load the connection
+# itself may be what timed out: the number is not checked.
+printf '%s\n' "$ERR" | grep -Eq '^slow: (Operation|Connection) timed out after [0-9]+ milliseconds' ||
+  fail "slow: expected curl's timeout message"
 stop_server
 
 # The server is gone: the replay answers from the trace, byte for byte.

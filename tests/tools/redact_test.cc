@@ -423,7 +423,7 @@ TEST_F(RedactTest, ADamagedTraceIsRefusedAndNothingIsWritten) {
   EXPECT_EQ(cli::RunRedact(a), cli::kExitTrace);
   EXPECT_FALSE(std::filesystem::exists(a.out));
   for (const auto& entry : std::filesystem::directory_iterator(dir_.File(""))) {
-    EXPECT_EQ(entry.path().string().find("recovering"), std::string::npos) << entry.path();
+    EXPECT_EQ(entry.path().string().find(".tape-new-"), std::string::npos) << entry.path();
   }
 }
 

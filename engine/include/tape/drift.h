@@ -23,6 +23,7 @@ enum class DriftKind {
   kUnrecordedInput,   // rerun: an input with no recorded event to serve it
   kRanPastRecording,  // the program computed past where the recording ended
   kThreadsStuck,      // every thread waits, and none can make the recorded next call
+  kVersionUnsupported, // the trace took a version of a change the program no longer supports
 };
 
 // "EndOfTrace", "SiteMismatch", ...

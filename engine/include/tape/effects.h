@@ -38,7 +38,8 @@ namespace tape {
   X(ThreadEnd, 16)   /* a tape::Thread's function returned (the lane's last event) */ \
   X(MutexLock, 17)   /* a tape::Mutex was acquired */ \
   X(DnsResolve, 18)             \
-  X(FsStat, 19)
+  X(FsStat, 19)                 \
+  X(VersionMarker, 20) /* which version of a change the run took (Runtime::Version) */
 
 enum class EffectKind : uint8_t {
 #define TAPE_EFFECT_KIND_(name, number) k##name = number,

@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "tape/codec.h"
+#include "tape/drift.h"
 #include "tape/effects.h"
 #include "tape/services.h"
 #include "tape/site.h"
@@ -169,6 +170,22 @@ class Runtime {
     return ProcRunAt(SiteOf(loc), request);
   }
 
+  // A version marker (specs/trace-format.md §13.7), for changing what a
+  // program does without breaking the traces recorded before the change:
+  //
+  //     if (rt.Version("rounding-fix", 1, 2) >= 2) { /* the new path */ }
+  //
+  // Recording returns `max` and stores it in the trace. Replay and rerun of
+  // a trace that stored a marker for `change_id` here return the stored
+  // version; of a trace recorded before the marker existed, `min` (the old
+  // path). A stored version outside [min, max] is drift
+  // (VersionUnsupported). `change_id`: 1 to kMaxEffectNameBytes printable
+  // ASCII bytes; min <= max, else std::invalid_argument.
+  int32_t Version(std::string_view change_id, int32_t min, int32_t max,
+                  SourceLocation loc = SourceLocation::current()) {
+    return VersionAt(SiteOf(loc), change_id, min, max);
+  }
+
   // A user-defined effect: on record, calls `fn` and stores its result; on
   // replay, checks `name` and `args` like any effect and returns the stored
   // result without calling `fn`. `R` (the result) and `A` (the args) cross
@@ -209,6 +226,7 @@ class Runtime {
   int FsAppendAt(const Site& site, std::string_view path, std::string_view data);
   HttpResponse HttpAt(const Site& site, const HttpRequest& request);
   ProcResult ProcRunAt(const Site& site, const ProcRequest& request);
+  int32_t VersionAt(const Site& site, std::string_view change_id, int32_t min, int32_t max);
   FsStatResult FsStatAt(const Site& site, std::string_view path);
   DnsResult DnsResolveAt(const Site& site, std::string_view host);
   // A user-defined effect with encoded args and result (see Effect). Throws
@@ -335,6 +353,22 @@ class Runtime {
   // until `done` is set; replay uses it to tell a stuck program from a slow
   // one. The default just waits.
   virtual void WaitOutside(const std::atomic<bool>& done);
+  // A tape::Mutex is being unlocked (once threads started; called just
+  // before): a runtime that schedules threads itself (rerun) learns that
+  // it is free.
+  virtual void OnMutexUnlock(const std::mutex*) {}
+  // Whether the trace has a version marker for `change_id` as the calling
+  // thread's next event (replay), or among the events a call may be served
+  // from (rerun); if so, VersionAt performs the marker and gets the stored
+  // version. The default (recording) is always true: the marker's action
+  // returns the newest version.
+  virtual bool HasVersionMarker(const Site&, std::string_view /*change_id*/) { return true; }
+  // A version marker the trace lacks: the run takes `min`. A runtime that
+  // writes a trace (rerun --out) stores the marker with it.
+  virtual void OnVersionNotRecorded(const Site&, std::string_view /*change_id*/, int32_t /*min*/) {}
+  // Reports drift found outside Perform (a stored version out of range) the
+  // way this runtime reports its own: replay and rerun stop there.
+  [[noreturn]] virtual void RaiseDrift(DriftInfo info);
   // Ends the process after misuse that would corrupt the run (an effect from
   // a thread tape does not know): prints `message` and exits with code 83. A
   // recorder first finishes its trace with the misuse as the outcome.
@@ -408,6 +442,7 @@ class Runtime {
   // Acquires `m` as the mutex.lock event `name` at `site`: on record, in the
   // order the lanes got it; on replay, in the recorded order.
   void LockMutex(const Site& site, std::string_view name, std::mutex& m);
+  void UnlockMutex(std::mutex& m);
   struct ThreadBinding;
   static ThreadBinding*& CurrentBinding();
 

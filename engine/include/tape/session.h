@@ -62,6 +62,13 @@ struct RecordOptions {
   // patterns there were, never their text. A pattern that does not compile,
   // or matches the empty text, makes Record return kBadOptions.
   std::vector<std::string> redact_match;
+  // Non-zero: the trace's times (the recording's start, every event's time,
+  // its end) are all this instant, ns since the Unix epoch, and durations
+  // are 0, instead of the clock's readings. The program itself still reads
+  // the real clock (clock.now). So recording a program whose effects answer
+  // the same way writes the same bytes: tests compare such a recording with
+  // committed golden bytes (tests/golden/README.md).
+  int64_t frozen_time_ns = 0;
 };
 
 struct ReplayOptions {
@@ -87,6 +94,25 @@ struct RerunOptions {
   bool live = false;
   bool handle_signals = false;
   std::string label = "tape rerun";
+  // When set, what the rerun saw is written there as a trace of the program
+  // as it is now: the recorded inputs served, the inputs performed live, the
+  // outputs it made (specs/rerun.md §6). A rerun that stopped early leaves a
+  // trace that reads as interrupted. `force` as for RecordOptions.
+  std::string out_path;
+  bool force = false;
+};
+
+// An output of a rerun that differs from the recording (specs/rerun.md §4).
+struct OutputChange {
+  std::string what;         // "changed", "added" or "removed"; "" for none
+  uint64_t seq = 0;         // the recorded output's seq (changed, removed)
+  uint64_t call = 0;        // the new output's call number in the rerun (changed, added)
+  int64_t lane = 0;         // the recorded lane (thread) it belongs to
+  std::string recorded;     // the recorded call as text, e.g. io.write("FAIL: ...")
+  std::string now;          // the call the program made now
+  std::string recorded_at;  // file:line:col of each
+  std::string now_at;
+  std::string difference;   // changed: where the bytes first differ, with both sides
 };
 
 // What a rerun did with the recorded events (specs/rerun.md).
@@ -97,11 +123,25 @@ struct RerunSummary {
   uint64_t live = 0;            // unrecorded inputs performed for real (--live)
   uint64_t inputs_unused = 0;   // recorded inputs the program did not ask for
   uint64_t outputs_same = 0, outputs_changed = 0, outputs_added = 0, outputs_removed = 0;
+  // Recorded events the rerun never got to because it stopped early (an
+  // unrecorded input): neither compared nor counted above.
+  uint64_t not_reached = 0;
   std::string first_output_change;  // the first changed, added or removed output, explained
+  OutputChange first_change;        // the same, field by field
   std::vector<std::string> notes;   // the first few adjustments, explained
   std::string recorded_outcome;     // "exited with code 1"
+  // Whether the program ended as recorded (exit code, error, exception).
+  // Also true when the recording was interrupted (there is no outcome to
+  // compare) and false when the rerun stopped early.
+  bool outcome_same = false;
   std::string recorded_code_hash, code_hash;  // hex; differ when the code changed
   std::string recorded_program;     // "script program 'flaky.tape'"
+  uint32_t threads = 0;             // threads (lanes besides the first) the program started
+
+  // True when the program's outputs or its ending differ from the recording.
+  bool Changed() const {
+    return outputs_changed + outputs_added + outputs_removed != 0 || !outcome_same;
+  }
 };
 
 // How a record or replay ended, for the caller to report.
@@ -111,7 +151,8 @@ struct RunReport {
     kDrift,       // replay diverged: see drift
     kTraceError,  // the trace could not be read or written: see error
     kBadOptions,  // the options make no sense (a bad chaos spec, an --out that is not
-                  // a trace, a device or a directory, without force): see error
+                  // a trace, a device or a directory, without force; a rerun of a
+                  // program that starts threads): see error
   };
   Status status = Status::kOk;
   int exit_code = 0;            // the program's exit code (kOk)

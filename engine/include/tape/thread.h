@@ -122,7 +122,7 @@ class Mutex {
   Mutex& operator=(const Mutex&) = delete;
 
   void lock() { rt_->LockMutex(rt_->SiteOf(loc_), name_, m_); }
-  void unlock() { m_.unlock(); }
+  void unlock() { rt_->UnlockMutex(m_); }
   const std::string& name() const { return name_; }
 
  private:
