@@ -180,7 +180,9 @@ struct RecordArgs {
   std::vector<std::string> args;
   std::string chaos;            // chaos mode's spec (specs/chaos.md); empty: off
   std::optional<uint64_t> seed; // its seed; default: a random one
-  std::vector<std::string> redact_env;  // globs of variables recorded redacted
+  std::vector<std::string> redact_env;     // globs of variables recorded redacted
+  std::vector<std::string> redact_header;  // globs of HTTP headers recorded redacted
+  std::vector<std::string> redact_match;   // RE2 patterns whose matches are recorded redacted
 };
 struct HuntArgs {
   std::string program;  // a built-in program or a .tape script

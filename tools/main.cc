@@ -131,6 +131,15 @@ void AddRecordingOptions(CLI::App* verb, RecordArgs* args) {
                    "Record the values of the environment variables matching this glob (e.g. "
                    "'API_*') as markers; the program still sees them. Repeatable")
       ->allow_extra_args(false);
+  verb->add_option("--redact-header", args->redact_header,
+                   "Record the values of the HTTP request and response headers so named (a "
+                   "glob, any case, e.g. 'Authorization') as markers. Repeatable")
+      ->allow_extra_args(false);
+  verb->add_option("--redact-match", args->redact_match,
+                   "Record the text this regular expression (RE2) matches in any payload, and "
+                   "every later copy of it, as markers; with groups, what the groups match. "
+                   "Repeatable")
+      ->allow_extra_args(false);
   verb->add_option("args", args->args, "Arguments for the program's args.get() (after --)");
   AddChaosOptions(verb, &args->chaos, &args->seed);
 }

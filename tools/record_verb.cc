@@ -6,6 +6,7 @@
 
 #include "engine/internal/chaos.h"
 #include "engine/internal/redaction.h"
+#include "engine/internal/secret_finder.h"
 #include "tape/session.h"
 #include "tools/cli.h"
 #include "tools/embedded_program.h"
@@ -25,6 +26,14 @@ int RecordProgram(const std::string& verb, const Program& program, const RecordA
     Status ok = engine::CheckRule(glob);
     if (!ok.ok()) return Fail(verb, kExitUsage, "--redact-env '" + glob + "' " + ok.message());
   }
+  for (const std::string& name : args.redact_header) {
+    Status ok = engine::CheckRule(name);
+    if (!ok.ok()) return Fail(verb, kExitUsage, "--redact-header '" + name + "' " + ok.message());
+  }
+  for (const std::string& pattern : args.redact_match) {
+    Status s = engine::SecretFinder().AddPattern(pattern);
+    if (!s.ok()) return Fail(verb, kExitUsage, "--redact-match '" + pattern + "': " + s.message());
+  }
   RecordOptions options;
   options.trace_path = out;
   options.args = args.args;
@@ -35,6 +44,8 @@ int RecordProgram(const std::string& verb, const Program& program, const RecordA
   options.chaos = args.chaos;
   if (!args.chaos.empty()) options.chaos_seed = args.seed.value_or(engine::NewChaosSeed());
   options.redact_env = args.redact_env;
+  options.redact_header = args.redact_header;
+  options.redact_match = args.redact_match;
   RunReport report = Record(program, options);
   if (report.status == RunReport::Status::kBadOptions) return Fail(verb, kExitUsage, report.error);
   if (report.status == RunReport::Status::kTraceError) return Fail(verb, kExitTrace, report.error);
@@ -60,6 +71,10 @@ std::vector<std::string> EmbeddedRecordArgs(const RecordArgs& args) {
     out.insert(out.end(), {"--flush-ms", std::to_string(args.flush_ms)});
   }
   for (const std::string& glob : args.redact_env) out.insert(out.end(), {"--redact-env", glob});
+  for (const std::string& name : args.redact_header) {
+    out.insert(out.end(), {"--redact-header", name});
+  }
+  for (const std::string& re : args.redact_match) out.insert(out.end(), {"--redact-match", re});
   if (!args.chaos.empty()) out.insert(out.end(), {"--chaos", args.chaos});
   if (args.seed) out.insert(out.end(), {"--seed", std::to_string(*args.seed)});
   if (!args.args.empty()) {

@@ -3,9 +3,10 @@
 // can be shared (specs/trace-format.md §13.6).
 //
 // Two passes over the events. The first learns the values of the fields the
-// rules select, to find them again wherever the program copied them (a token
-// from env.get that was printed, or written to a file), and the numbers of
-// the markers the trace already holds. The second writes every event through
+// rules select and the text the --match patterns match, to find them again
+// wherever the program copied them (a token from env.get that was printed,
+// or written to a file; a token a pattern matched in a request, where it came
+// in), and the numbers of the markers the trace already holds. The second writes every event through
 // RecoveryWriter, chunk for chunk: the fields the rules select replaced whole,
 // and in every field the text that a --match pattern matches or that equals a
 // learnt value. Everything else is kept: seqs, sites, kinds, kind names,
@@ -23,12 +24,12 @@
 #include "engine/effects/registry.h"
 #include "engine/internal/effect_text.h"
 #include "engine/internal/redaction.h"
+#include "engine/internal/secret_finder.h"
 #include "format/layout.h"
 #include "format/recovery_writer.h"
 #include "tools/cli.h"
 #include "tools/event_select.h"
 #include "tools/event_text.h"
-#include "tools/secret_finder.h"
 
 namespace tape::cli {
 
@@ -37,6 +38,8 @@ namespace {
 using format::AsBytes;
 using format::AsChars;
 using format::PayloadView;
+using engine::ByteRange;
+using engine::SecretFinder;
 
 // A redacted field must still fit its layout's u32 length (§13).
 constexpr uint64_t kMaxFieldBytes = UINT32_MAX;
@@ -48,8 +51,10 @@ class Redactor {
   // Resolves the rules against the trace; errors are usage errors.
   Status Resolve(const RedactArgs& args);
   bool selects_events() const { return !kinds_.empty() || !sites_.empty() || !names_.empty(); }
+  bool learns() const { return selects_events() || finder_->pattern_count() != 0; }
 
-  // Pass 1: learns the selected fields' values and the markers the trace holds.
+  // Pass 1: learns the selected fields' values, what the patterns match, and
+  // the markers the trace holds.
   Status Learn(Progress* progress);
   // Text outside the events (script source, outcome message): replaces what
   // the finder finds, and where the text quotes a learnt value or shows it
@@ -199,6 +204,8 @@ Status Redactor::Learn(Progress* progress) {
   format::DecodedChunk chunk;
   markers_.StartAfter(engine::FindMarkers(AsBytes(r_.header().script_source)));
   markers_.StartAfter(engine::FindMarkers(AsBytes(r_.outcome().message)));
+  finder_->LearnMatches(AsBytes(r_.header().script_source), &message_values_);
+  finder_->LearnMatches(AsBytes(r_.outcome().message), &message_values_);
   // The values of the fields a selected event gives up whole.
   auto learn = [&](format::Bytes field, bool key, std::string*) {
     engine::ByteRange core = engine::SecretCore(field);
@@ -209,6 +216,12 @@ Status Redactor::Learn(Progress* progress) {
     }
     return false;
   };
+  // What the patterns match, in any field.
+  auto matches = [&](format::Bytes field, bool, std::string*) {
+    finder_->LearnMatches(field, &message_values_);
+    return false;
+  };
+  bool patterns = finder_->pattern_count() != 0;
   for (size_t c = 0; c < r_.chunks().size(); ++c) {
     TAPE_RETURN_IF_ERROR(r_.ReadChunk(c, format::kDecodeAll, &decoder, &chunk));
     for (uint32_t i = 0; i < chunk.size(); ++i) {
@@ -217,11 +230,12 @@ Status Redactor::Learn(Progress* progress) {
       TAPE_RETURN_IF_ERROR(Selects(e, false, &selected));
       for (int part = 0; part < 2; ++part) {
         uint8_t mark = part == 0 ? format::kMarkArgsRedacted : format::kMarkResultRedacted;
-        if (!selected && !(e.marks & mark)) continue;
+        if (!selected && !patterns && !(e.marks & mark)) continue;
         format::Bytes bytes;
         TAPE_RETURN_IF_ERROR(Read(part == 0 ? e.args : e.result, e.seq, &read_[part], &bytes));
         if (e.marks & mark) markers_.StartAfter(engine::FindMarkers(bytes));
         if (selected) engine::RewritePayload(e.kind, part == 0, bytes, learn, &scratch_);
+        if (patterns) engine::RewritePayload(e.kind, part == 0, bytes, matches, &scratch_);
       }
     }
     r_.ReleaseChunkPages(c);
@@ -346,6 +360,12 @@ std::vector<std::string> Redactor::UnusedRules() const {
       notes.push_back("--match pattern " + std::to_string(k + 1) + " matched nothing");
     }
   }
+  if (finder_->learned_too_many()) {
+    notes.push_back("the patterns matched more than " +
+                    std::to_string(engine::SecretFinder::kMaxLearnedValues) +
+                    " distinct values: copies of the later ones are replaced only where a "
+                    "pattern matches them");
+  }
   return notes;
 }
 
@@ -391,7 +411,7 @@ int RunRedact(const RedactArgs& args) {
                 why.message() + "; the trace is damaged: recover it first (tape recover " +
                     r.path() + " --out FIXED), then redact the recovered trace");
   };
-  if (redactor.selects_events() || !r.header().redaction.empty()) {
+  if (redactor.learns() || !r.header().redaction.empty()) {
     s = redactor.Learn(&progress);
     if (!s.ok()) {
       return s.code() == StatusCode::kCorrupt ? damaged(s)

@@ -109,7 +109,8 @@ class ValueFinder {
 
   ValueFinder();
   // Looks for `value` from now on, if it is at least kMinValueBytes long.
-  void Add(Bytes value);
+  // True if it was not looked for before.
+  bool Add(Bytes value);
   bool empty() const { return values_.empty(); }
   // Appends the ranges of `text` that are copies of a value, in order and
   // disjoint: where several values start at one byte, the longest is taken,
@@ -182,6 +183,20 @@ bool RewritePayload(uint8_t kind, bool args, Bytes payload, const FieldRewrite& 
 bool RedactCopies(uint8_t kind, bool args, Bytes payload, const ValueFinder& values,
                   MarkerTable* markers, std::string* out);
 
+// A header line of a payload ("Name: value") whose value is to be redacted.
+struct HeaderValue {
+  const uint8_t* line;  // where the line starts in the payload
+  size_t value;         // where its value starts in the line
+};
+// The HTTP headers named by one of `globs` (fnmatch(3), any case:
+// "Authorization", "X-*-Token") in a payload of effect kind `kind`, its args
+// (`args`) or result: the items of the layout's `headers` list, one
+// "Name: value" line per header (http.request's request and response
+// headers), whose value is not empty. RewritePayload passes each such line
+// to its FieldRewrite as a field that starts at `line`.
+void HeaderValuesNamed(uint8_t kind, bool args, Bytes payload,
+                       const std::vector<std::string>& globs, std::vector<HeaderValue>* out);
+
 // The longest rule (a glob, a name) a redaction accepts.
 inline constexpr size_t kMaxRuleBytes = 1024;
 // OK if `rule` can be a redaction rule and appear in the header's
@@ -194,9 +209,10 @@ Status CheckRule(std::string_view rule);
 bool AddRedactionLine(std::string* field, std::string_view line);
 
 // True if `name` matches `glob` (fnmatch(3), no flags: '*' also matches
-// '/'), or one of `globs`.
-bool MatchesGlob(const std::string& glob, std::string_view name);
-bool MatchesAnyGlob(const std::vector<std::string>& globs, std::string_view name);
+// '/'; `any_case`: FNM_CASEFOLD), or one of `globs`.
+bool MatchesGlob(const std::string& glob, std::string_view name, bool any_case = false);
+bool MatchesAnyGlob(const std::vector<std::string>& globs, std::string_view name,
+                    bool any_case = false);
 
 }  // namespace tape::engine
 

@@ -17,6 +17,7 @@
 #include "engine/internal/embed_marker.h"
 #include "engine/internal/redaction.h"
 #include "engine/internal/rerun_report.h"
+#include "engine/internal/secret_finder.h"
 #include "engine/internal/signals.h"
 #include "engine/internal/std_streams.h"
 #include "engine/internal/suggest.h"
@@ -36,7 +37,8 @@ int Usage(const char* prog, const std::string& problem) {
   std::fprintf(
       problem.empty() ? stdout : stderr,
       "usage: %s record [--out FILE] [--force] [--flush-ms N] [--chaos SPEC [--seed S]]"
-      " [--redact-env GLOB]... [-- ARGS...]\n"
+      " [--redact-env GLOB]...\n"
+      "            [--redact-header NAME]... [--redact-match RE]... [-- ARGS...]\n"
       "       %s replay [--trace FILE] [--ignore-code-hash]\n"
       "       %s rerun [--trace FILE] [--live] [--out NEW [--force]] [--json] [--quiet]"
       " [--exit-code]\n"
@@ -47,7 +49,9 @@ int Usage(const char* prog, const std::string& problem) {
       " [--junit FILE] [--live]\n"
       "FILE defaults to trace.bin. record refuses to overwrite a file that is not a\n"
       "trace unless --force. --redact-env GLOB records the values of the matching\n"
-      "environment variables as markers (the program still gets the values). hunt\n"
+      "environment variables as markers (the program still gets the values);\n"
+      "--redact-header NAME those of the HTTP headers so named (a glob, any case),\n"
+      "--redact-match RE the text the RE2 pattern matches, and every later copy. hunt\n"
       "records again and again until a run fails and keeps that run's trace in DIR\n"
       "(default: .); it exits 0 when a run failed, 1 when none did. rerun runs this\n"
       "program on a trace's recorded inputs and compares its outputs; --out writes what\n"
@@ -66,7 +70,9 @@ constexpr char kDefaultTrace[] = "trace.bin";
 // The flags `verb` takes, for "did you mean" (kept beside the parser below).
 std::vector<std::string> FlagsOf(std::string_view verb) {
   if (verb == "record") {
-    return {"--out", "--force", "--flush-ms", "--redact-env", "--chaos", "--seed", "--help"};
+    return {"--out",           "--force",        "--flush-ms", "--redact-env",
+            "--redact-header", "--redact-match", "--chaos",    "--seed",
+            "--help"};
   }
   if (verb == "replay") return {"--trace", "--ignore-code-hash", "--help"};
   if (verb == "rerun") return {"--trace", "--live", "--help"};
@@ -229,6 +235,19 @@ int Main(int argc, char** argv, const Program& program) {
       Status ok = v ? engine::CheckRule(v) : Status::InvalidArgument("is missing");
       if (!ok.ok()) return Usage(prog, "--redact-env: the glob " + ok.message() + " (e.g. 'API_*')");
       rec.redact_env.push_back(v);
+    } else if (verb == "record" && arg == "--redact-header") {
+      const char* v = value();
+      Status ok = v ? engine::CheckRule(v) : Status::InvalidArgument("is missing");
+      if (!ok.ok()) {
+        return Usage(prog, "--redact-header: the name " + ok.message() + " (e.g. 'Authorization')");
+      }
+      rec.redact_header.push_back(v);
+    } else if (verb == "record" && arg == "--redact-match") {
+      const char* v = value();
+      if (!v) return Usage(prog, "--redact-match needs a regular expression (RE2 syntax)");
+      Status s = engine::SecretFinder().AddPattern(v);
+      if (!s.ok()) return Usage(prog, "--redact-match '" + std::string(v) + "': " + s.message());
+      rec.redact_match.push_back(v);
     } else if (verb == "record" && arg == "--force") {
       rec.force = true;
     } else if (verb == "replay" && arg == "--ignore-code-hash") {

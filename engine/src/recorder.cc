@@ -10,6 +10,7 @@
 namespace tape::engine {
 
 using format::AsBytes;
+using format::AsChars;
 
 namespace {
 
@@ -86,7 +87,7 @@ void Recorder::Misuse(const std::string& message) {
 
 
 void Recorder::ChoosePath() {
-  bool plain = chaos_ == nullptr && redact_env_.empty() && !threads_started() &&
+  bool plain = chaos_ == nullptr && !redacting_ && !threads_started() &&
                main_.in_user_fn == EffectKind{};
   plain_kinds_ = plain ? plain_table_.data() : kNoPlainKinds.data();
 }
@@ -114,7 +115,7 @@ std::string_view Recorder::PerformGeneral(const Site& site, EffectKind kind,
   const EffectSpec* spec = FindEffect(uint8_t(kind));
   if (spec->measured) [[unlikely]] return PerformMeasured(*lane, site, *spec, args);
   std::string_view result = spec->live(lane->env, AsBytes(args), &lane->result);
-  if (lane->env.redact_env != nullptr) [[unlikely]] {
+  if (redacting_) [[unlikely]] {
     AppendRedacted(*lane, site, kind, args, result);
     return result;
   }
@@ -128,7 +129,7 @@ std::string_view Recorder::PerformMeasured(Lane& lane, const Site& site, const E
   Measured m = Start();
   std::string_view result = spec.live(lane.env, AsBytes(args), &lane.result);
   End(&m);
-  if (lane.env.redact_env != nullptr) [[unlikely]] {
+  if (redacting_) [[unlikely]] {
     AppendRedacted(lane, site, kind, args, result, m.begin, m.duration);
   } else {
     Append(lane, site, kind, AsBytes(args), AsBytes(result), 0, m.begin, m.duration);
@@ -136,25 +137,72 @@ std::string_view Recorder::PerformMeasured(Lane& lane, const Site& site, const E
   return result;
 }
 
-void Recorder::RedactEnv(std::vector<std::string> globs) {
-  redact_env_ = std::move(globs);
+void Recorder::Redact(std::vector<std::string> env_globs, std::vector<std::string> header_globs,
+                      SecretFinder patterns) {
+  redact_env_ = std::move(env_globs);
+  redact_headers_ = std::move(header_globs);
+  finder_ = std::move(patterns);
+  redacting_ = !redact_env_.empty() || !redact_headers_.empty() || finder_.pattern_count() != 0;
   main_.env.redact_env = redact_env_.empty() ? nullptr : &redact_env_;
   base_env_.redact_env = main_.env.redact_env;  // the lanes started later redact too
   ChoosePath();
 }
 
-std::string Recorder::RedactCopiesIn(std::string_view text) {
+bool Recorder::RedactText(std::string_view text, std::string* out) {
   std::lock_guard lock(redact_mu_);
-  std::vector<ByteRange> ranges;
-  redacted_values_.Find(AsBytes(text), &ranges);
-  std::string copies, out;
-  if (!ranges.empty()) {
-    ReplaceRanges(AsBytes(text), ranges, &markers_, &copies);
+  finder_.LearnMatches(AsBytes(text), &message_values_);
+  finder_.Find(AsBytes(text), &ranges_);
+  std::string copies;
+  if (!ranges_.empty()) {
+    ReplaceRanges(AsBytes(text), ranges_, &markers_, &copies);
     text = copies;
   }
   // Then what a message shows of a value: quoted, or cut short.
-  if (message_values_.Redact(text, &markers_, &out)) return out;
-  return std::string(text);
+  std::string shown;
+  if (message_values_.Redact(text, &markers_, &shown)) {
+    *out = std::move(shown);
+    return true;
+  }
+  if (ranges_.empty()) return false;
+  *out = std::move(copies);
+  return true;
+}
+
+bool Recorder::RedactPart(EffectKind kind, bool args, bool whole, Bytes payload,
+                          std::string* out) {
+  header_values_.clear();
+  if (!redact_headers_.empty()) {
+    HeaderValuesNamed(uint8_t(kind), args, payload, redact_headers_, &header_values_);
+  }
+  if (!whole && header_values_.empty() && finder_.empty()) return false;
+  // A value given up whole (an env.get result, a named header's value)
+  // becomes its marker and is looked for in later fields and events;
+  // appends to `to`.
+  auto give_up = [&](Bytes field, std::string* to) {
+    MarkValue(field, &markers_, to);
+    ByteRange core = SecretCore(field);
+    finder_.AddValue(field.subspan(core.begin, core.end - core.begin));
+    message_values_.Add(field.subspan(core.begin, core.end - core.begin));
+    return true;
+  };
+  return RewritePayload(
+      uint8_t(kind), args, payload,
+      [&](Bytes field, bool, std::string* to) {
+        if (whole) return give_up(field, to);
+        // RewritePayload passes the same spans of `payload` that
+        // HeaderValuesNamed found: the name stays, the value goes.
+        for (const HeaderValue& h : header_values_) {
+          if (h.line != field.data()) continue;
+          to->append(AsChars(field.first(h.value)));
+          return give_up(field.subspan(h.value), to);
+        }
+        finder_.LearnMatches(field, &message_values_);
+        finder_.Find(field, &ranges_);
+        if (ranges_.empty()) return false;
+        ReplaceRanges(field, ranges_, &markers_, to);
+        return true;
+      },
+      out);
 }
 
 void Recorder::AppendRedacted(Lane& lane, const Site& site, EffectKind kind, std::string_view args,
@@ -172,25 +220,7 @@ void Recorder::AppendRedacted(Lane& lane, const Site& site, EffectKind kind, std
       uint8_t mark = part == 0 ? format::kMarkArgsRedacted : format::kMarkResultRedacted;
       std::string& out = lane.redacted[part];
       out.clear();
-      bool changed;
-      if (asked & mark) {
-        // Every byte field of the part becomes its marker, and its value is
-        // looked for in later events.
-        changed = RewritePayload(
-            uint8_t(kind), part == 0, stored[part],
-            [&](Bytes field, bool, std::string* to) {
-              MarkValue(field, &markers_, to);
-              ByteRange core = SecretCore(field);
-              redacted_values_.Add(field.subspan(core.begin, core.end - core.begin));
-              message_values_.Add(field.subspan(core.begin, core.end - core.begin));
-              return true;
-            },
-            &out);
-      } else {
-        changed = !redacted_values_.empty() && RedactCopies(uint8_t(kind), part == 0, stored[part],
-                                                            redacted_values_, &markers_, &out);
-      }
-      if (!changed) continue;
+      if (!RedactPart(kind, part == 0, (asked & mark) != 0, stored[part], &out)) continue;
       stored[part] = AsBytes(out);
       marks |= mark;
     }
@@ -214,7 +244,7 @@ std::string_view Recorder::PerformWithAction(Lane& lane, const Site& site, Effec
   End(&m);
   lane.in_user_fn = EffectKind{};
   if (main_only) ChoosePath();
-  if (lane.env.redact_env != nullptr) [[unlikely]] {
+  if (redacting_) [[unlikely]] {
     AppendRedacted(lane, site, kind, args, lane.result, m.begin, m.duration);
     return lane.result;
   }
@@ -242,7 +272,7 @@ std::string_view Recorder::PerformPerturbed(Lane& lane, const Site& site, Effect
     ShiftClock(&result, &lane.result);
   }
   uint8_t marks = perturbed ? format::kMarkPerturbed : 0;
-  if (lane.env.redact_env != nullptr) [[unlikely]] {
+  if (redacting_) [[unlikely]] {
     // A perturbed call still carries the program's secrets: its args (the
     // data of an fs.write, a request's headers, a command's argv), and its
     // result when the call was performed.
@@ -257,7 +287,7 @@ std::string_view Recorder::PerformLateClock(Lane& lane, const Site& site, std::s
   std::string_view result = FindEffect(uint8_t(EffectKind::kClockNow))->live(lane.env, AsBytes(args),
                                                                            &lane.result);
   ShiftClock(&result, &lane.result);
-  if (lane.env.redact_env != nullptr) [[unlikely]] {
+  if (redacting_) [[unlikely]] {
     AppendRedacted(lane, site, EffectKind::kClockNow, args, result);
     return result;
   }

@@ -15,6 +15,7 @@
 #include "engine/effects/registry.h"
 #include "engine/internal/chaos.h"
 #include "engine/internal/redaction.h"
+#include "engine/internal/secret_finder.h"
 #include "format/trace_writer.h"
 #include "tape/runtime.h"
 
@@ -61,14 +62,22 @@ class Recorder final : public Runtime {
     ChoosePath();
   }
 
-  // Records env.get of the variables matching `globs` (fnmatch) with their
-  // values redacted, and the copies of those values in later events
-  // (RecordOptions::redact_env). Call before the program runs.
-  void RedactEnv(std::vector<std::string> globs);
-  // `text` (the outcome's message) with the copies of the values redacted so
-  // far replaced by their markers, as in the events, and also where it
-  // quotes a value or shows it cut short (MessageValueFinder).
-  std::string RedactCopiesIn(std::string_view text);
+  // Record-time redaction (specs/trace-format.md §13.6). Records with their
+  // values redacted: env.get of the variables matching `env_globs`
+  // (fnmatch), the values of the HTTP headers (request and response) whose
+  // names match `header_globs` (fnmatch, any case), and the text the
+  // patterns of `patterns` match in any byte field; and every later copy of
+  // a value so redacted (RecordOptions::redact_env, redact_header,
+  // redact_match). Call before the program runs.
+  void Redact(std::vector<std::string> env_globs, std::vector<std::string> header_globs,
+              SecretFinder patterns);
+  bool redacting() const { return redacting_; }
+  // `text` (the outcome's message, the script's source) with what the
+  // patterns match and the copies of the values redacted so far replaced by
+  // their markers, as in the events, and also where it quotes a value or
+  // shows it cut short (MessageValueFinder). False, leaving `out` alone,
+  // when there is nothing to replace.
+  bool RedactText(std::string_view text, std::string* out);
 
  protected:
   void OnUserKind(EffectKind kind, std::string_view name) override;
@@ -86,7 +95,7 @@ class Recorder final : public Runtime {
     std::string result;
     EffectKind in_user_fn{};  // the user effect whose function is running, or 0
     format::LaneQueue* queue = nullptr;  // once threads started
-    std::string redacted[2];             // RedactEnv: the args and result the trace stores
+    std::string redacted[2];             // Redact: the args and result the trace stores
   };
 
   // Perform for every call the plain path does not take.
@@ -132,13 +141,18 @@ class Recorder final : public Runtime {
   // by PerformWithAction.
   std::string_view PerformMeasured(Lane& lane, const Site& site, const EffectSpec& spec,
                                    std::string_view args);
-  // Append for a recording with RedactEnv: stores markers in place of the
-  // values a live effect asked to redact (LiveEnv::redact_marks) and of the
-  // copies of redacted values in args and results (§13.6). `time_ns` and
+  // Append for a recording with redaction rules: stores markers in place of
+  // the values a live effect asked to redact (LiveEnv::redact_marks), of the
+  // named headers' values, of what the patterns match and of the copies of
+  // redacted values in args and results (§13.6). `time_ns` and
   // `duration_ns` as for Append; `marks`: the event's other marks (perturbed).
   void AppendRedacted(Lane& lane, const Site& site, EffectKind kind, std::string_view args,
                       std::string_view result, int64_t time_ns = 0, uint64_t duration_ns = 0,
                       uint8_t marks = 0);
+  // The args (`args`) or result of an event with what the rules redact in it
+  // replaced by markers, into `out`; true if something was.
+  // REQUIRES: redact_mu_ held.
+  bool RedactPart(EffectKind kind, bool args, bool whole, Bytes payload, std::string* out);
   // Perform for a user or control effect (runs the caller's function, whose
   // duration is recorded), or an effect called from inside a user effect's
   // function (misuse).
@@ -171,15 +185,19 @@ class Recorder final : public Runtime {
   // clock.now reading (specs/chaos.md §3). Guarded by chaos_mu_ once
   // threads started.
   uint64_t faked_wait_ns_ = 0;
-  // RedactEnv: the globs (read-only once the program runs), and the markers
-  // and values redacted so far, shared by the lanes so that a value has one
+  // Redact: the rules (read-only once the program runs), and the markers and
+  // values redacted so far, shared by the lanes so that a value has one
   // marker in the whole trace.
+  bool redacting_ = false;
   std::vector<std::string> redact_env_;
+  std::vector<std::string> redact_headers_;
   std::mutex redact_mu_;
-  MarkerTable markers_;          // guarded by redact_mu_
-  ValueFinder redacted_values_;  // guarded by redact_mu_
+  MarkerTable markers_;  // guarded by redact_mu_
+  SecretFinder finder_;  // the patterns and the values redacted; guarded by redact_mu_
   // The same values, as the outcome message may show them; guarded by redact_mu_.
   MessageValueFinder message_values_;
+  std::vector<ByteRange> ranges_;                // guarded by redact_mu_
+  std::vector<HeaderValue> header_values_;       // guarded by redact_mu_
 };
 
 }  // namespace tape::engine

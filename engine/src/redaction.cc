@@ -103,18 +103,19 @@ uint64_t ValueFinder::Prefix(const uint8_t* p) {
   return v;
 }
 
-void ValueFinder::Add(Bytes value) {
-  if (value.size() < kMinValueBytes) return;
+bool ValueFinder::Add(Bytes value) {
+  if (value.size() < kMinValueBytes) return false;
   XXH128_hash_t h = XXH3_128bits(value.data(), value.size());
   Value v{value.size(), h.low64, h.high64};
   uint64_t prefix = Prefix(value.data());
   std::vector<Value>& same = values_[prefix];
-  if (std::find(same.begin(), same.end(), v) != same.end()) return;
+  if (std::find(same.begin(), same.end(), v) != same.end()) return false;
   same.insert(std::upper_bound(same.begin(), same.end(), v,
                                [](const Value& a, const Value& b) { return a.size > b.size; }),
               v);
   size_t slot = FilterSlot(prefix);
   prefix_filter_[slot / 64] |= uint64_t(1) << (slot % 64);
+  return true;
 }
 
 void ValueFinder::Find(Bytes text, std::vector<ByteRange>* out) const {
@@ -265,6 +266,33 @@ bool RedactCopies(uint8_t kind, bool args, Bytes payload, const ValueFinder& val
       out);
 }
 
+void HeaderValuesNamed(uint8_t kind, bool args, Bytes payload,
+                       const std::vector<std::string>& globs, std::vector<HeaderValue>* out) {
+  const EffectSpec* spec = FindEffectOrUser(kind);
+  if (spec == nullptr) return;
+  const Layout* layout = args ? &spec->args.layout : &spec->result.layout;
+  int headers = -1;
+  for (int i = 0; i < layout->count; ++i) {
+    if (layout->fields[i].type == FieldType::kTextList &&
+        std::string_view(layout->fields[i].name) == "headers") {
+      headers = i;
+    }
+  }
+  ParsedPayload parsed;
+  if (headers < 0 || !ParsePayload(*layout, payload, &parsed).ok()) return;
+  for (Bytes item : parsed.fields[headers].list) {
+    // "Name: value", the value after the spaces that follow the colon.
+    std::string_view line = AsChars(item);
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    size_t value = line.find_first_not_of(' ', colon + 1);
+    if (value == std::string_view::npos) continue;  // an empty value hides nothing
+    if (MatchesAnyGlob(globs, line.substr(0, colon), /*any_case=*/true)) {
+      out->push_back({item.data(), value});
+    }
+  }
+}
+
 Status CheckRule(std::string_view rule) {
   if (rule.empty()) return Status::InvalidArgument("is empty");
   if (rule.size() > kMaxRuleBytes) {
@@ -287,13 +315,13 @@ bool AddRedactionLine(std::string* field, std::string_view line) {
   return true;
 }
 
-bool MatchesGlob(const std::string& glob, std::string_view name) {
-  return ::fnmatch(glob.c_str(), std::string(name).c_str(), 0) == 0;
+bool MatchesGlob(const std::string& glob, std::string_view name, bool any_case) {
+  return ::fnmatch(glob.c_str(), std::string(name).c_str(), any_case ? FNM_CASEFOLD : 0) == 0;
 }
 
-bool MatchesAnyGlob(const std::vector<std::string>& globs, std::string_view name) {
+bool MatchesAnyGlob(const std::vector<std::string>& globs, std::string_view name, bool any_case) {
   for (const std::string& g : globs) {
-    if (MatchesGlob(g, name)) return true;
+    if (MatchesGlob(g, name, any_case)) return true;
   }
   return false;
 }

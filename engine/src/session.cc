@@ -13,6 +13,7 @@
 
 #include "engine/internal/chaos.h"
 #include "engine/internal/redaction.h"
+#include "engine/internal/secret_finder.h"
 #include "engine/internal/signals.h"
 #include "engine/src/exit_guard.h"
 #include "engine/src/recorder.h"
@@ -196,16 +197,43 @@ RunReport Record(const Program& program, const RecordOptions& options) {
     header.chaos_seed = options.chaos_seed;
     chaos = std::make_unique<engine::Chaos>(*spec, options.chaos_seed);
   }
-  // §6: the header names the redaction rules, never the values.
-  for (const std::string& glob : options.redact_env) {
-    Status ok = engine::CheckRule(glob);
-    if (ok.ok() && !engine::AddRedactionLine(&header.redaction, "record --redact-env " + glob)) {
-      ok = Status::InvalidArgument(
-          "takes the header's redaction rules past 4096 bytes; use fewer, broader globs");
+  // §6: the header names the redaction rules, never the values (nor the
+  // patterns, which may spell out a secret).
+  auto add_rules = [&](const std::vector<std::string>& globs, const char* option,
+                       const char* line) {
+    for (const std::string& glob : globs) {
+      Status ok = engine::CheckRule(glob);
+      if (ok.ok() && !engine::AddRedactionLine(&header.redaction, line + glob)) {
+        ok = Status::InvalidArgument(
+            "takes the header's redaction rules past 4096 bytes; use fewer, broader globs");
+      }
+      if (!ok.ok()) {
+        report.status = RunReport::Status::kTraceError;
+        report.error = std::string(option) + ": the glob '" + glob + "' " + ok.message();
+        return false;
+      }
     }
-    if (!ok.ok()) {
+    return true;
+  };
+  if (!add_rules(options.redact_env, "redact_env", "record --redact-env ") ||
+      !add_rules(options.redact_header, "redact_header", "record --redact-header ")) {
+    return report;
+  }
+  engine::SecretFinder patterns;
+  for (const std::string& pattern : options.redact_match) {
+    Status s = patterns.AddPattern(pattern);
+    if (!s.ok()) {
+      report.status = RunReport::Status::kBadOptions;
+      report.error = "redact_match: the pattern '" + pattern + "': " + s.message();
+      return report;
+    }
+  }
+  if (size_t n = patterns.pattern_count()) {
+    std::string line = "record --redact-match: " + std::to_string(n) +
+                       (n == 1 ? " pattern" : " patterns") + ", not recorded";
+    if (!engine::AddRedactionLine(&header.redaction, line)) {
       report.status = RunReport::Status::kTraceError;
-      report.error = "redact_env: the glob '" + glob + "' " + ok.message();
+      report.error = "redact_match: the header's redaction rules would pass 4096 bytes";
       return report;
     }
   }
@@ -220,7 +248,7 @@ RunReport Record(const Program& program, const RecordOptions& options) {
   if (!writer) return report;
   engine::Recorder recorder(writer.get(), options.args, options.stdout_fd);
   recorder.SetChaos(chaos.get());
-  recorder.RedactEnv(options.redact_env);
+  recorder.Redact(options.redact_env, options.redact_header, std::move(patterns));
   ProgramRun run;
   {
     std::unique_ptr<engine::SignalGuard> guard;
@@ -250,8 +278,10 @@ RunReport Record(const Program& program, const RecordOptions& options) {
   report.exit_code = run.exit_code;
   report.outcome = run.outcome.Describe();
   report.program_error = ProgramErrorOf(run.outcome);
-  if (!options.redact_env.empty())
-    run.outcome.message = recorder.RedactCopiesIn(run.outcome.message);
+  std::string redacted;
+  if (recorder.redacting() && recorder.RedactText(run.outcome.message, &redacted)) {
+    run.outcome.message = std::move(redacted);
+  }
   Status s = writer->Finish(run.outcome, recorder.reported_steps());
   if (!s.ok()) {
     report.status = RunReport::Status::kTraceError;

@@ -90,6 +90,27 @@ USER=grace run readme_build/myapp replay --trace readme.bin
 expect_code 0
 [ "$OUT" = "$recorded" ] || fail "the README example's replay differs"
 
+# Record-time redaction takes the same flags as tape record (and the
+# installed package brings RE2 for them).
+USER=ada_lovelace_1815 run "$fortune" record --out secret.bin --redact-match 'ada_[a-z0-9_]+' -- saved.txt
+expect_code 0
+expect_out "ada_lovelace_1815, your fortune at "
+grep -q ada_lovelace_1815 saved.txt || fail "the program did not get the value"
+run tape export secret.bin --format jsonl --out secret.jsonl
+expect_code 0
+grep -q ada_lovelace_1815 secret.jsonl && fail "the value is in secret.bin's events"
+run tape inspect secret.bin
+expect_out "redacted: record --redact-match: 1 pattern, not recorded"
+expect_out '"[redacted #1]" [result redacted]'
+expect_no_out "ada_lovelace_1815"
+run "$fortune" record --out x.bin --redact-match 'x*'
+expect_code 2
+expect_err "--redact-match 'x*': it matches the empty text"
+run "$fortune" record --out x.bin --redact-header ''
+expect_code 2
+expect_err "--redact-header: the name is empty"
+[ ! -e x.bin ] || fail "a refused recording wrote x.bin"
+
 # Usage errors and a trace of another program.
 run "$fortune" replay --trace
 expect_code 2

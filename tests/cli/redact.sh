@@ -69,12 +69,15 @@ expect_out "wrote none.bin: 0 of 5 events redacted"
 expect_out "note:    --kind fs.write selected no event"
 expect_out "note:    --match pattern 1 matched nothing"
 
-# --match with a group replaces what the group matched; --site takes a location.
+# --match with a group replaces what the group matched, and every other copy
+# of it, where the token came in too; --site takes a location.
 run tape redact run.bin --out match.bin --match 'with (tok_[a-z0-9_]+)' --site deploy.tape:2:11
 expect_code 0
+expect_out "wrote match.bin: 3 of 5 events redacted (the args of 1, the results of 2; 2 distinct markers)"
 run tape inspect match.bin
-expect_out 'io.write("calling the API with [redacted #2]\n")'
-expect_out 'fs.read("deploy.pem") -> "[redacted #1]\n" [result redacted]'
+expect_out 'env.get("API_TOKEN") -> "[redacted #1]" [result redacted]'
+expect_out 'io.write("calling the API with [redacted #1]\n")'
+expect_out 'fs.read("deploy.pem") -> "[redacted #2]\n" [result redacted]'
 expect_out "redacted: redact --site "
 expect_out "redact --match: 1 pattern, not recorded"
 expect_no_out "tok_[a-z0-9_]+"
@@ -193,6 +196,74 @@ expect_out 'io.write("trimmed [redacted #1]!\n")'
 run tape record greet --out g.bin --redact-env ''
 expect_code 2
 expect_err "tape record: --redact-env '' is empty"
+
+# --- record/run --redact-match and --redact-header ----------------------------
+# The trace is compressed: its events are looked at decoded (export, inspect),
+# and the raw file too, where the plain recording shows that the token is
+# visible when it is there.
+grep -qa "$TOKEN" run.bin || fail "control: the token should be visible in the raw run.bin"
+API_TOKEN=$TOKEN run tape run deploy.tape --out match.bin --redact-match 'tok_live_[0-9a-f]+'
+expect_code 0
+expect_out "calling the API with $TOKEN"
+grep -qa "$TOKEN" match.bin && fail "the token is in match.bin"
+run tape export match.bin --format jsonl --out match.jsonl
+expect_code 0
+grep -q "$TOKEN" match.jsonl && fail "the token is in match.bin's events"
+grep -q '\[redacted #1\]' match.jsonl || fail "no marker in match.bin's events"
+run tape inspect match.bin
+expect_out "redacted: record --redact-match: 1 pattern, not recorded"
+expect_out 'env.get("API_TOKEN") -> "[redacted #1]" [result redacted]'
+expect_out 'io.write("calling the API with [redacted #1]\n") -> ok [args redacted]'
+expect_no_out "$TOKEN"
+expect_no_out 'tok_live_[0-9a-f]+'
+API_TOKEN=other run tape replay match.bin
+expect_code 0
+expect_out "calling the API with [redacted #1]"
+# A request's Authorization header; nothing listens on the port, the request
+# is recorded all the same.
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat > login.tape <<EOF
+let r = http.request("GET", "http://127.0.0.1:$PORT/", {"authorization": "Basic c2VjcmV0OnBhc3N3b3Jk", "X-Trace": "t-1"}, nil);
+print(r["status"]);
+EOF
+run tape run login.tape --out login.bin --redact-header Authorization
+expect_code 0
+expect_out "0"
+run tape export login.bin --format jsonl --out login.jsonl
+grep -q "c2VjcmV0OnBhc3N3b3Jk" login.jsonl && fail "the header's value is in login.bin's events"
+run tape inspect login.bin
+expect_out "redacted: record --redact-header Authorization"
+expect_out 'headers=["authorization: [redacted #1]", "X-Trace: t-1"]'
+expect_out "[args redacted]"
+run tape replay login.bin
+expect_code 0
+run tape run login.tape --out x.bin --redact-header ''
+expect_code 2
+expect_err "tape run: --redact-header '' is empty"
+run tape run login.tape --out x.bin --redact-match 'a*'
+expect_code 2
+expect_err "tape run: --redact-match 'a*': it matches the empty text"
+run tape run login.tape --out x.bin --redact-match '(a'
+expect_code 2
+expect_err "tape run: --redact-match '(a': not a regular expression: missing )"
+[ ! -e x.bin ] || fail "a refused recording wrote x.bin"
+
+# tape redact --match catches the value where it came in too: the pattern
+# needs the context of the request line, the env.get result has none.
+cat > bearer.tape <<'EOF'
+let token = env.get("API_TOKEN");
+print("Authorization: Bearer " + token);
+EOF
+API_TOKEN=$TOKEN run tape run bearer.tape --out bearer.bin
+run tape redact bearer.bin --out bearer-clean.bin --match 'Bearer ([a-z0-9_]+)'
+expect_code 0
+expect_out "wrote bearer-clean.bin: 2 of 2 events redacted"
+run tape export bearer-clean.bin --format jsonl --out bearer.jsonl
+grep -q "$TOKEN" bearer.jsonl && fail "the token is in bearer-clean.bin's events"
+run tape inspect bearer-clean.bin
+expect_out 'env.get("API_TOKEN") -> "[redacted #1]" [result redacted]'
+expect_out 'io.write("Authorization: Bearer [redacted #1]\n") -> ok [args redacted]'
+expect_no_out "$TOKEN"
 
 # --- bad input ----------------------------------------------------------------
 

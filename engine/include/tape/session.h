@@ -49,6 +49,19 @@ struct RecordOptions {
   // lists the globs (specs/trace-format.md §6, §13.6). Each glob is 1 to
   // 1024 bytes without control characters.
   std::vector<std::string> redact_env;
+  // HTTP headers whose values must not reach the trace, in requests and
+  // responses: names or fnmatch(3) globs, any case ("Authorization",
+  // "X-*-Token"). Each value is stored as its marker; the header's name
+  // stays. Listed in the header like redact_env, same limits.
+  std::vector<std::string> redact_header;
+  // Regular expressions (RE2 syntax) whose matches must not reach the
+  // trace: the text each matches in any byte field of an event's args or
+  // result (with capturing groups, what the groups match) is stored as its
+  // marker, and so is every later copy of a value matched (6 bytes or more),
+  // in every event and in the outcome message. The header says how many
+  // patterns there were, never their text. A pattern that does not compile,
+  // or matches the empty text, makes Record return kBadOptions.
+  std::vector<std::string> redact_match;
   // Non-zero: the trace's times (the recording's start, every event's time,
   // its end) are all this instant, ns since the Unix epoch, and durations
   // are 0, instead of the clock's readings. The program itself still reads

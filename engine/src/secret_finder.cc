@@ -1,10 +1,10 @@
-#include "tools/secret_finder.h"
+#include "engine/internal/secret_finder.h"
 
 #include <re2/re2.h>
 
 #include <algorithm>
 
-namespace tape::cli {
+namespace tape::engine {
 
 namespace {
 
@@ -16,6 +16,8 @@ constexpr int64_t kPatternMemory = 64 << 20;
 
 SecretFinder::SecretFinder() = default;
 SecretFinder::~SecretFinder() = default;
+SecretFinder::SecretFinder(SecretFinder&&) noexcept = default;
+SecretFinder& SecretFinder::operator=(SecretFinder&&) noexcept = default;
 
 Status SecretFinder::AddPattern(const std::string& pattern) {
   if (pattern.empty()) return Status::InvalidArgument("the pattern is empty");
@@ -34,17 +36,15 @@ Status SecretFinder::AddPattern(const std::string& pattern) {
   return Status::Ok();
 }
 
-void SecretFinder::Find(Bytes text, std::vector<ByteRange>* out) {
-  out->clear();
-  values_.Find(text, out);
+void SecretFinder::FindMatches(Bytes text, std::vector<ByteRange>* out) {
   re2::StringPiece input(reinterpret_cast<const char*>(text.data()), text.size());
   std::vector<re2::StringPiece> groups;
-  for (size_t k = 0; k < patterns_.size() && out->size() <= engine::kMaxRangesPerField; ++k) {
+  for (size_t k = 0; k < patterns_.size() && out->size() <= kMaxRangesPerField; ++k) {
     const RE2& re = *patterns_[k];
     int n = re.NumberOfCapturingGroups();
     groups.resize(size_t(n) + 1);
     size_t pos = 0;
-    while (pos <= text.size() && out->size() <= engine::kMaxRangesPerField &&
+    while (pos <= text.size() && out->size() <= kMaxRangesPerField &&
            re.Match(input, pos, text.size(), RE2::UNANCHORED, groups.data(), n + 1)) {
       size_t begin = size_t(groups[0].data() - input.data());
       size_t end = begin + groups[0].size();
@@ -58,8 +58,33 @@ void SecretFinder::Find(Bytes text, std::vector<ByteRange>* out) {
       pos = end > begin ? end : begin + 1;
     }
   }
+}
+
+void SecretFinder::LearnMatches(Bytes text, MessageValueFinder* message_values) {
+  if (patterns_.empty() || learned_too_many_) return;
+  matches_.clear();
+  FindMatches(text, &matches_);
+  if (matches_.size() > kMaxRangesPerField) return;  // the whole text becomes one marker
+  for (const ByteRange& r : matches_) {
+    Bytes match = text.subspan(r.begin, r.end - r.begin);
+    if (IsMarker(match)) continue;
+    ByteRange core = SecretCore(match);
+    Bytes value = match.subspan(core.begin, core.end - core.begin);
+    if (!values_.Add(value)) continue;
+    if (++learned_ > kMaxLearnedValues) {
+      learned_too_many_ = true;
+      return;
+    }
+    if (message_values != nullptr) message_values->Add(value);
+  }
+}
+
+void SecretFinder::Find(Bytes text, std::vector<ByteRange>* out) {
+  out->clear();
+  values_.Find(text, out);
+  FindMatches(text, out);
   // Too many to replace one by one: the caller replaces the whole text.
-  if (out->empty() || out->size() > engine::kMaxRangesPerField) return;
+  if (out->empty() || out->size() > kMaxRangesPerField) return;
   std::sort(out->begin(), out->end(),
             [](const ByteRange& a, const ByteRange& b) { return a.begin < b.begin; });
   size_t kept = 0;
@@ -74,7 +99,7 @@ void SecretFinder::Find(Bytes text, std::vector<ByteRange>* out) {
   // Leave out ranges inside an existing marker. Both lists are sorted and
   // their entries disjoint: one sweep.
   markers_.clear();
-  engine::FindMarkers(text, &markers_);
+  FindMarkers(text, &markers_);
   if (markers_.empty()) return;
   size_t m = 0;
   kept = 0;
@@ -86,4 +111,4 @@ void SecretFinder::Find(Bytes text, std::vector<ByteRange>* out) {
   out->resize(kept);
 }
 
-}  // namespace tape::cli
+}  // namespace tape::engine
