@@ -84,6 +84,7 @@ const char* TypeName(Type t) {
 MemoryBudget::MemoryBudget(int64_t limit) : limit_(limit), previous_(current_budget) {
   current_budget = this;
 }
+MemoryBudget::MemoryBudget(int64_t limit, int64_t used) : MemoryBudget(limit) { used_ = used; }
 MemoryBudget::~MemoryBudget() { current_budget = previous_; }
 
 const MemoryBudget* MemoryBudget::current() { return current_budget; }
@@ -222,6 +223,41 @@ MapObj& Value::MutableMap() {
     obj = copy;
   }
   return *obj;
+}
+
+Value Value::DeepCopy(const Value& v, CopyMap* copies) {
+  if (!v.is_heap()) return v;
+  if (auto it = copies->find(v.o_); it != copies->end()) {
+    ++it->second->refs;
+    return Value(it->second);
+  }
+  Obj* copy = nullptr;
+  switch (v.type()) {
+    case Type::kString: copy = new StrObj(v.str()); break;
+    case Type::kList: {
+      auto* list = new ListObj();
+      list->items.reserve(v.list().capacity());
+      for (const Value& item : v.list()) list->items.push_back(DeepCopy(item, copies));
+      copy = list;
+      break;
+    }
+    default: {
+      const MapObj& from = v.map();
+      auto* map = new MapObj();
+      map->entries_.reserve(from.entries_.capacity());
+      for (const auto& [key, value] : from.entries_) {
+        map->entries_.emplace_back(DeepCopy(key, copies), DeepCopy(value, copies));
+      }
+      map->index_.reserve(from.index_.capacity());
+      map->index_ = from.index_;
+      copy = map;
+      break;
+    }
+  }
+  copy->nesting = v.o_->nesting;
+  copy->charged = v.o_->charged;
+  copies->emplace(v.o_, copy);
+  return Value(copy);
 }
 
 // --- Maps ------------------------------------------------------------------------

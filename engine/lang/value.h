@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -62,6 +63,15 @@ class Value {
   static Value String(const char* s) { return String(std::string(s)); }
   static Value NewList(std::vector<Value> items);
   static Value NewMap();
+
+  // A deep copy for a debugger's snapshots (engine/lang/machine.h): every
+  // string, list and map is copied with the same capacity, nesting and
+  // memory charge, and an object reached twice is copied once
+  // (`copies` maps originals to copies), so the copy shares exactly as the
+  // original does and a run continued from it makes the same copy-on-write
+  // copies and the same charges. Charges nothing itself.
+  using CopyMap = std::unordered_map<const Obj*, Obj*>;
+  static Value DeepCopy(const Value& v, CopyMap* copies);
 
   Value(const Value& v) : type_(v.type_), i_(v.i_) {
     if (is_heap()) ++o_->refs;
@@ -214,6 +224,9 @@ inline bool Truthy(const Value& v) {
 class MemoryBudget {
  public:
   explicit MemoryBudget(int64_t limit);
+  // A budget of which `used` bytes are already taken: a run that stopped
+  // (a debugger's, machine.h) goes on with what its objects were charged.
+  MemoryBudget(int64_t limit, int64_t used);
   ~MemoryBudget();  // uninstalls; objects freed later are not counted
   MemoryBudget(const MemoryBudget&) = delete;
   MemoryBudget& operator=(const MemoryBudget&) = delete;

@@ -6,8 +6,10 @@
 #include "engine/lang/builtins.h"
 #include "engine/lang/diagnostics.h"
 #include "engine/lang/host_calls.h"
+#include "engine/lang/machine.h"
 #include "engine/lang/ops.h"
 #include "engine/lang/value.h"
+#include "engine/lang/vm_state.h"
 
 namespace tape::lang {
 namespace {
@@ -23,85 +25,25 @@ constexpr size_t kShownFramesOuter = 3;
 [[gnu::noinline]] bool TruthyOfNonBool(const Value& v) { return Truthy(v); }
 inline bool IsTrue(const Value& v) { return v.is_bool() ? v.as_bool() : TruthyOfNonBool(v); }
 
-class Vm {
- public:
-  Vm(const Module& m, const std::vector<Site>& sites, std::string_view name,
-     std::string_view source, Runtime& rt, const RunLimits& limits)
-      : module_(m), sites_(sites), name_(name), source_(source), rt_(rt), limits_(limits) {}
+}  // namespace
 
-  uint64_t steps() const { return steps_; }
+void Vm::Start() {
+  globals_.resize(module_.global_names.size());
+  global_set_.assign(module_.global_names.size(), 0);
+  strings_.reserve(module_.string_constants.size());
+  for (const std::string& str : module_.string_constants) strings_.push_back(Value::String(str));
+  frames_.reserve(64);
+  const Function& top = module_.functions[0];
+  Reserve(static_cast<size_t>(top.num_slots + top.max_stack));
+  frames_.push_back(Frame{&top, top.code.data(), 0});
+  sp_ = static_cast<size_t>(top.num_slots);
+}
 
-  int Run() {
-    globals_.resize(module_.global_names.size());
-    global_set_.assign(module_.global_names.size(), 0);
-    strings_.reserve(module_.string_constants.size());
-    for (const std::string& s : module_.string_constants) strings_.push_back(Value::String(s));
-    frames_.reserve(64);
-    const Function& top = module_.functions[0];
-    Reserve(static_cast<size_t>(top.num_slots + top.max_stack));
-    frames_.push_back(Frame{&top, top.code.data(), 0});
-    return Loop();
-  }
-
- private:
-  struct Frame {
-    const Function* fn;
-    const Instr* ip;  // the next instruction (saved while a callee runs)
-    size_t base;      // index of slot 0 in the value stack
-  };
-
-  // Grows the value stack to hold at least `needed` values (indices stay
-  // valid; pointers into the stack do not).
-  void Reserve(size_t needed) {
-    if (needed <= capacity_) return;
-    if (needed > static_cast<size_t>(kMaxStackValues)) {
-      Fault("stack overflow: the calls in progress hold more than " +
-            std::to_string(kMaxStackValues) + " values");
-    }
-    size_t cap = std::max<size_t>(capacity_ * 2, 256);
-    while (cap < needed) cap *= 2;
-    auto grown = std::make_unique<Value[]>(cap);
-    for (size_t i = 0; i < capacity_; ++i) grown[i] = std::move(stack_[i]);
-    stack_ = std::move(grown);
-    capacity_ = cap;
-  }
-
-  // Out of line: the handlers that count steps stay small.
-  [[noreturn, gnu::cold, gnu::noinline]] void StepLimitReached(uint64_t max_steps) {
-    steps_ = max_steps;  // the steps that ran
-    throw RuntimeFault{
-        "step limit reached: more than " + std::to_string(max_steps) + " loop iterations and calls",
-        /*step_limit=*/true};
-  }
-
-  [[noreturn]] void FaultUnset(int global) {
-    Fault("'" + module_.global_names[global] + "' is used before its 'let' ran");
-  }
-
-  int Loop();
-  std::string FormatError(const std::string& message) const;
-
-  const Module& module_;
-  const std::vector<Site>& sites_;
-  std::string_view name_, source_;
-  Runtime& rt_;
-  RunLimits limits_;
-
-  std::unique_ptr<Value[]> stack_;
-  size_t capacity_ = 0;
-  std::vector<Frame> frames_;
-  std::vector<Value> globals_;
-  std::vector<uint8_t> global_set_;  // bytes, not vector<bool>: read on every global access
-  std::vector<Value> strings_;  // the string constants, as values
-  HostState host_;
-  uint64_t steps_ = 0;
-};
-
+template <bool kDebug>
 int Vm::Loop() {
-  const Function* top = frames_.back().fn;
-  const Instr* ip = top->code.data();
-  Value* slots = stack_.get();
-  Value* sp = slots + top->num_slots;
+  const Instr* ip = frames_.back().ip;
+  Value* slots = stack_.get() + frames_.back().base;
+  Value* sp = stack_.get() + sp_;
   // 0 is "unlimited"; steps are counted either way, for RunStats.
   const uint64_t max_steps = limits_.max_steps != 0 ? limits_.max_steps : UINT64_MAX;
 
@@ -118,6 +60,21 @@ int Vm::Loop() {
   auto count_step = [this, &steps, max_steps] {
     if (++steps > max_steps) [[unlikely]] StepLimitReached(max_steps);
   };
+  // Debugging: instructions are counted (in a register, as steps are), and
+  // the run stops before the one that would pass stop_at_. The instruction
+  // a run resumes at is never trapped again: it is the one it stopped at.
+  uint64_t icount = icount_;
+  const uint64_t stop_at = stop_at_;
+  const uint64_t resumed_at = skip_trap_ ? icount_ + 1 : 0;
+  inside_instruction_ = false;
+  // Writes the loop's registers back, for a stop before the instruction at
+  // `at` (after `counted` instructions).
+  auto save = [&](const Instr* at, uint64_t counted) {
+    frames_.back().ip = at;
+    sp_ = static_cast<size_t>(sp - stack_.get());
+    icount_ = counted;
+    steps_ = steps;
+  };
 
   // Dispatch: with GCC and Clang each handler jumps straight to the next
   // one through a table (labels as values), which predicts far better than
@@ -128,10 +85,10 @@ int Vm::Loop() {
 #define TARGET(op) \
   case Op::op:     \
   L_##op:
-#define NEXT()                                       \
-  do {                                               \
-    in = *ip++;                                      \
-    goto* kDispatch[static_cast<size_t>(in.op)];     \
+#define NEXT()                                   \
+  do {                                           \
+    FETCH();                                     \
+    goto* kDispatch[static_cast<size_t>(in.op)]; \
   } while (0)
   static const void* const kDispatch[] = {
       &&L_kConstInt,
@@ -191,18 +148,32 @@ int Vm::Loop() {
       &&L_kRangeLoop,
       &&L_kEachPrep,
       &&L_kEachLoop,
+      &&L_kTrap,
   };
-  static_assert(sizeof kDispatch / sizeof *kDispatch == static_cast<size_t>(Op::kEachLoop) + 1,
+  static_assert(sizeof kDispatch / sizeof *kDispatch == static_cast<size_t>(Op::kTrap) + 1,
                 "kDispatch must list every Op, in order");
+#define DISPATCH() goto* kDispatch[static_cast<size_t>(in.op)]
 #else
 #define TARGET(op) case Op::op:
 #define NEXT() break
+#define DISPATCH() goto dispatch
 #endif
+#define FETCH()                                                  \
+  do {                                                           \
+    if constexpr (kDebug) {                                      \
+      if (icount >= stop_at) [[unlikely]] goto stop_before_next; \
+      ++icount;                                                  \
+    }                                                            \
+    in = *ip++;                                                  \
+  } while (0)
 
   Instr in;
   try {
     for (;;) {
-      in = *ip++;
+      FETCH();
+#if !defined(__GNUC__)
+    dispatch:
+#endif
       switch (in.op) {
         TARGET(kConstInt)
           (sp++)->SetInt(in.a);
@@ -423,6 +394,7 @@ int Vm::Loop() {
           // other value is 0.
           const Value& code = sp[-1];
           steps_ = steps;
+          if constexpr (kDebug) save(ip, icount);
           return code.is_int() ? static_cast<int>(code.as_int() & 0xff) : 0;
         }
         TARGET(kBuiltin) {
@@ -438,14 +410,14 @@ int Vm::Loop() {
           Host id = static_cast<Host>(in.b);
           if (id == Host::kClockNow) {
             // The hottest effect: no arguments to check, an int result.
-            int64_t now = rt_.ClockNowAt(sites_[in.a]);
+            int64_t now = rt_->ClockNowAt(sites_[in.a]);
             if (in.op == Op::kHost) (sp++)->SetInt(now);
             NEXT();
           }
           {
             static const Site kNoSite{};
             const Site& site = in.a >= 0 ? sites_[in.a] : kNoSite;
-            Value r = CallHost(id, rt_, site, sp - in.c, &host_);
+            Value r = CallHost(id, *rt_, site, sp - in.c, &host_);
             pop_n(in.c);
             if (in.op == Op::kHost) *sp++ = std::move(r);
           }
@@ -490,20 +462,53 @@ int Vm::Loop() {
           }
           NEXT();
         }
+        TARGET(kTrap) {
+          if constexpr (kDebug) {
+            const Function* fn = frames_.back().fn;
+            size_t pc = static_cast<size_t>(ip - 1 - fn->code.data());
+            if (icount != resumed_at) {
+              save(ip - 1, icount - 1);
+              if (trap_handler_->OnTrap()) return kPaused;
+            }
+            in = original_->functions[static_cast<size_t>(fn - module_.functions.data())].code[pc];
+            DISPATCH();
+          }
+          NEXT();  // never reached: only a debugger's copy of the code has traps
+        }
       }
+    }
+  stop_before_next: __attribute__((unused));
+    if constexpr (kDebug) {
+      save(ip, icount);
+      return kPaused;
     }
   } catch (const RuntimeFault& fault) {
     frames_.back().ip = ip;
     if (!fault.step_limit) steps_ = steps;  // else StepLimitReached set it
+    if constexpr (kDebug) {
+      sp_ = static_cast<size_t>(sp - stack_.get());
+      icount_ = icount;
+      inside_instruction_ = true;
+    }
     if (fault.step_limit) throw StepLimitError(FormatError(fault.message));
     throw ProgramError(FormatError(fault.message));
   } catch (...) {
     steps_ = steps;  // a DriftError from the runtime, say
+    if constexpr (kDebug) {
+      save(ip, icount);
+      inside_instruction_ = true;
+    }
     throw;
   }
+  return kPaused;  // not reached
 #undef TARGET
 #undef NEXT
+#undef FETCH
+#undef DISPATCH
 }
+
+template int Vm::Loop<false>();
+template int Vm::Loop<true>();
 
 std::string Vm::FormatError(const std::string& message) const {
   // Each frame's current instruction is the one before its saved ip.
@@ -535,14 +540,12 @@ std::string Vm::FormatError(const std::string& message) const {
   return out;
 }
 
-}  // namespace
-
 int Execute(const Module& module, const std::vector<Site>& sites, std::string_view name,
             std::string_view source, Runtime& rt, const RunLimits& limits, RunStats* stats) {
   // The budget outlives the VM, so every value the run made is freed (and
   // refunded) while it is still installed.
   MemoryBudget budget(limits.max_memory);
-  Vm vm(module, sites, name, source, rt, limits);
+  Vm vm(module, sites, name, source, &rt, limits);
   // Reports the steps however the run ends: an exit, a runtime error, a
   // DriftError from the runtime.
   struct ReportSteps {

@@ -12,6 +12,7 @@
 #include "engine/src/chaos.h"
 #include "engine/src/recorder.h"
 #include "engine/src/redaction.h"
+#include "engine/src/replay_end.h"
 #include "engine/src/replayer.h"
 #include "engine/src/rerunner.h"
 #include "engine/src/signals.h"
@@ -48,8 +49,6 @@ std::string Demangle(const char* name) {
   return out;
 }
 
-// The step bound of a script replay when the trace does not record a count.
-constexpr uint64_t kUnknownStepBudget = uint64_t(1) << 28;
 
 // Exit code the process reports for an outcome that is not a plain exit.
 constexpr int kFailedExitCode = 1;
@@ -227,7 +226,7 @@ RunReport Replay(const Program& program, const ReplayOptions& options) {
   // Without a recorded count (an interrupted or older trace), a generous
   // fixed bound (specs/trace-format.md §9).
   if (!options.ignore_code_hash && program.kind == ProgramKind::kScript) {
-    replayer.set_step_budget(reader.program_steps().value_or(kUnknownStepBudget));
+    replayer.set_step_budget(reader.program_steps().value_or(engine::kUnknownStepBudget));
   }
   Outcome recorded = reader.outcome();
   ProgramRun run;
@@ -254,17 +253,8 @@ RunReport Replay(const Program& program, const ReplayOptions& options) {
   report.exit_code = run.exit_code;
   report.outcome = run.outcome.Describe();
   report.program_error = ProgramErrorOf(run.outcome);
-  if (replayer.seq() < reader.event_count()) {
-    return drift({DriftKind::kTraceNotExhausted, replayer.seq(),
-                  std::to_string(reader.event_count()) + " effect calls",
-                  "the program ended after " + std::to_string(replayer.seq()) + " (" +
-                      report.outcome + ")",
-                  "the program ended at seq " + std::to_string(replayer.seq()) + " of " +
-                      std::to_string(reader.event_count())});
-  }
-  if (recorded.kind != OutcomeKind::kInterrupted && !(recorded == run.outcome)) {
-    return drift({DriftKind::kOutcomeMismatch, replayer.seq(), recorded.Describe(),
-                  run.outcome.Describe(), "the program ended differently than when recorded"});
+  if (std::optional<DriftInfo> d = engine::CheckReplayEnd(reader, replayer.seq(), run.outcome)) {
+    return drift(std::move(*d));
   }
   if (!run.ended_as_recorded.empty()) {
     report.note = report.note.empty() ? run.ended_as_recorded

@@ -1,0 +1,60 @@
+// Snapshots: saved states of a replay under the debugger, so that going back
+// re-executes from the nearest one instead of from the start.
+//
+// Each holds the script's state (lang::Machine::State) and where the replay
+// was in the trace (the next seq). Their memory is bounded: when a new one
+// would take the total past the budget, every other snapshot is dropped (the
+// first, the run's start, always stays) and the caller is told to take them
+// half as often, so snapshots stay spread over the whole run in bounded
+// memory whatever its length.
+
+#ifndef TAPE_DEBUG_SNAPSHOTS_H_
+#define TAPE_DEBUG_SNAPSHOTS_H_
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "engine/lang/machine.h"
+
+namespace tape::debug {
+
+class Snapshots {
+ public:
+  struct Entry {
+    uint64_t icount = 0;  // the position (lang::Machine::icount)
+    uint64_t seq = 0;     // the next event the replay serves
+    std::shared_ptr<const lang::Machine::State> state;
+    int64_t bytes = 0;
+  };
+
+  explicit Snapshots(int64_t budget_bytes) : budget_(budget_bytes) {}
+
+  // Keeps `e` (positions only grow within one run forward, but a run
+  // re-executed after going back adds between existing ones). Returns true
+  // when it thinned the snapshots to stay in budget. A snapshot larger than
+  // the whole budget is not kept.
+  bool Add(Entry e);
+
+  // The last snapshot strictly before position `icount`, or null.
+  const Entry* Before(uint64_t icount) const;
+  // The last snapshot whose next seq is at most `seq`, or null.
+  const Entry* AtOrBeforeSeq(uint64_t seq) const;
+  // The nearest snapshot at or after `icount`, or null.
+  const Entry* AtOrAfter(uint64_t icount) const;
+
+  size_t size() const { return entries_.size(); }
+  int64_t bytes() const { return bytes_; }
+  int64_t budget() const { return budget_; }
+  uint64_t thinnings() const { return thinnings_; }
+
+ private:
+  int64_t budget_;
+  int64_t bytes_ = 0;
+  uint64_t thinnings_ = 0;
+  std::vector<Entry> entries_;  // by icount
+};
+
+}  // namespace tape::debug
+
+#endif  // TAPE_DEBUG_SNAPSHOTS_H_
