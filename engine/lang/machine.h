@@ -101,7 +101,8 @@ class Machine {
   // (after a call returned: its result).
   const Value* stack_top() const;
   // The run stopped inside its current instruction (a runtime error, a
-  // drift), not before it.
+  // drift, the exit), not before it. Its position (icount) is then the one
+  // before that instruction: running to it again stops just before it.
   bool inside_instruction() const;
 
   // --- snapshots --------------------------------------------------------------

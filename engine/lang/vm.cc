@@ -394,7 +394,7 @@ int Vm::Loop() {
           // other value is 0.
           const Value& code = sp[-1];
           steps_ = steps;
-          if constexpr (kDebug) save(ip, icount);
+          if constexpr (kDebug) save(ip, icount - 1);  // the position before the exit
           return code.is_int() ? static_cast<int>(code.as_int() & 0xff) : 0;
         }
         TARGET(kBuiltin) {
@@ -487,7 +487,7 @@ int Vm::Loop() {
     if (!fault.step_limit) steps_ = steps;  // else StepLimitReached set it
     if constexpr (kDebug) {
       sp_ = static_cast<size_t>(sp - stack_.get());
-      icount_ = icount;
+      icount_ = icount - 1;  // the position before the instruction that failed
       inside_instruction_ = true;
     }
     if (fault.step_limit) throw StepLimitError(FormatError(fault.message));
@@ -495,7 +495,7 @@ int Vm::Loop() {
   } catch (...) {
     steps_ = steps;  // a DriftError from the runtime, say
     if constexpr (kDebug) {
-      save(ip, icount);
+      save(ip, icount - 1);
       inside_instruction_ = true;
     }
     throw;

@@ -10,6 +10,7 @@
 #include <typeinfo>
 
 #include "engine/src/chaos.h"
+#include "engine/src/debug_stop.h"
 #include "engine/src/recorder.h"
 #include "engine/src/redaction.h"
 #include "engine/src/replay_end.h"
@@ -65,6 +66,7 @@ struct ProgramRun {
 // Runs the program, mapping every way out of it to an outcome.
 ProgramRun RunProgram(const Program& program, Runtime& rt) {
   ProgramRun run;
+  engine::CurrentRun current(&rt);  // for tape::CurrentSeq() in a debugger
   try {
     run.exit_code = program.main(rt);
     run.outcome = Outcome::Exited(run.exit_code);
@@ -220,6 +222,7 @@ RunReport Replay(const Program& program, const ReplayOptions& options) {
   }
 
   engine::Replayer replayer(&reader, options.stdout_fd, options.read_ahead);
+  if (options.stop_at) replayer.StopAt(*options.stop_at, &engine::StopForDebugger);
   // An interpreter's work is deterministic: replaying the same code on the
   // same trace runs exactly the recorded number of steps, so the recorded
   // count bounds the replay (a hostile trace cannot make it loop forever).
