@@ -170,6 +170,7 @@ struct DebugArgs {
   bool json = false;    // each command's result as one JSON object per line
   bool ignore_code_hash = false;
   uint64_t snapshot_memory_mb = 64;
+  uint32_t snapshot_interval_ms = 100;
 };
 struct RerunArgs {
   std::string program;  // empty: the program named in the trace

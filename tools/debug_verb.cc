@@ -98,6 +98,7 @@ int RunDebug(const DebugArgs& args) {
   }
   targs.ignore_code_hash = args.ignore_code_hash;
   targs.snapshot_memory = int64_t(args.snapshot_memory_mb) << 20;
+  targs.snapshot_interval_ms = args.snapshot_interval_ms;
   DebugTargetError error;
   std::unique_ptr<DebugTarget> target = OpenDebugTarget(targs, &error);
   if (!target) return Fail("debug", error.exit_code, error.message);

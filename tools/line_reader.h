@@ -1,6 +1,6 @@
 // Reading the debugger's command lines: from a terminal with line editing
-// and history (libedit's readline interface), else plain lines from a file
-// or pipe.
+// and history (libedit's readline interface, loaded on first use), else
+// plain lines from a file or pipe.
 
 #ifndef TAPE_TOOLS_LINE_READER_H_
 #define TAPE_TOOLS_LINE_READER_H_
@@ -33,6 +33,7 @@ class LineReader {
   std::string history_;
   bool terminal_ = false;
   bool too_long_ = false;
+  const void* editline_ = nullptr;  // the loaded library's functions, or null
 };
 
 }  // namespace tape::cli

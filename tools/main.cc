@@ -193,6 +193,11 @@ int Main(int argc, char** argv) {
                   "MiB the snapshots that make going back fast may take")
       ->check(WholeNumber(1, 65536))
       ->capture_default_str();
+  dbg->add_option("--snapshot-interval", debug.snapshot_interval_ms,
+                  "Milliseconds of replay between two snapshots, at first (doubled whenever "
+                  "the snapshots are thinned to stay within --snapshot-memory)")
+      ->check(WholeNumber(1, 3600000))
+      ->capture_default_str();
 
   DebugArgs dap;
   CLI::App* dapc = app.add_subcommand(
