@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 
 #include "engine/debug/evaluate.h"
@@ -91,7 +93,7 @@ Status ForEvents(const format::TraceReader& r, uint64_t first, uint64_t end,
 const char* const kHelp[][2] = {
     {"break LINE | FILE:LINE | seq N | effect KIND | site PREFIX | time T [if COND]",
      "stop there (b); with a condition, only when it is true"},
-    {"info breakpoints", "list the breakpoints (i b)"},
+    {"info breakpoints | info snapshots", "list the breakpoints (i b); the snapshots kept"},
     {"delete [N...]", "delete breakpoints, all without a number (d)"},
     {"run", "run from the start to the first breakpoint (r)"},
     {"continue", "run to the next breakpoint or the end (c)"},
@@ -346,11 +348,21 @@ struct ShellCommands {
       r->json["breakpoints"] = list;
       return Status::Ok();
     }
+    if (what == "snapshots") {
+      r->json["snapshots"] = {{"count", d.snapshot_count()},
+                              {"bytes", d.snapshot_bytes()},
+                              {"budget", d.snapshot_budget()}};
+      r->text = Count(d.snapshot_count(), "snapshot", "snapshots") + ", " +
+                std::to_string(d.snapshot_bytes()) + " bytes of " +
+                std::to_string(d.snapshot_budget()) + "\n";
+      return Status::Ok();
+    }
     if (what == "locals") return Locals(r);
     if (what == "globals") return Globals(r);
     if (what == "frame") return Frame("", r);
     return Status::InvalidArgument("info " + std::string(what) +
-                                   ": say info breakpoints, info locals or info globals");
+                                   ": say info breakpoints, info locals, info globals or info "
+                                   "snapshots");
   }
 
   Status Delete(std::string_view args, Reply* r) {
@@ -680,11 +692,15 @@ bool DebugShell::Execute(std::string_view input, bool* moved) {
   bool quit = false;
   ShellCommands commands{*this, dbg()};
   Status s;
+  auto start = std::chrono::steady_clock::now();
   try {
     s = commands.Run(name, args, &reply, &quit);
   } catch (const std::exception& e) {
     s = Status::InvalidArgument(std::string("internal error: ") + e.what());
   }
+  // How long the command took (JSON only): what the benchmarks read.
+  std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
+  reply.json["elapsed_ms"] = std::round(took.count() * 100) / 100;
   if (reply.moved) {
     last_move_ = std::string(line);
     if (moved) *moved = true;
@@ -697,10 +713,9 @@ void DebugShell::Emit(std::string_view line, const Status& status, const Reply& 
   last_failed_ = !status.ok();
   if (options_.json) {
     ordered_json j = {{"command", std::string(line)}, {"ok", status.ok()}};
-    if (!status.ok()) {
-      j["error"] = status.message();
-    } else {
-      for (auto& [key, value] : reply.json.items()) j[key] = value;
+    if (!status.ok()) j["error"] = status.message();
+    for (auto& [key, value] : reply.json.items()) {
+      if (status.ok() || key == "elapsed_ms") j[key] = value;
     }
     write_(JsonLine(j) + "\n");
     return;

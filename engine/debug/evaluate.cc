@@ -208,12 +208,17 @@ Result<Expression> Expression::Parse(std::string_view text) {
   e.text_ = std::string(text);
   e.parsed_ = std::make_unique<Parsed>();
   Parsed& p = *e.parsed_;
-  p.source = e.text_ + ";";
+  // A `{` that begins a statement begins a block (specs/language.md §4): a
+  // map literal is parsed in parentheses, and columns are counted without them.
+  size_t first = text.find_first_not_of(" \t");
+  bool map_first = first != std::string_view::npos && text[first] == '{';
+  p.source = map_first ? "(" + e.text_ + ");" : e.text_ + ";";
   auto error = [&](const lang::Diagnostic& d) {
-    return Status::InvalidArgument("syntax error at column " + std::to_string(d.col) + " of `" +
+    int col = map_first && d.col > 1 ? d.col - 1 : d.col;
+    return Status::InvalidArgument("syntax error at column " + std::to_string(col) + " of `" +
                                    e.text_ + "`: " + d.message);
   };
-  if (text.find_first_not_of(" \t") == std::string_view::npos) {
+  if (first == std::string_view::npos) {
     return Status::InvalidArgument("an expression is needed, e.g. `total` or `len(items)`");
   }
   p.lexed = lang::Lex(p.source);

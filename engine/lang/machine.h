@@ -84,6 +84,8 @@ class Machine {
   const Module& module() const { return script_->module(); }
   uint64_t icount() const;
   uint64_t steps() const;
+  // The bytes the run's values are charged (its memory budget's count).
+  int64_t memory_used() const { return memory_used_; }
   struct Frame {
     int function;   // index into module().functions; 0 is the top level
     uint32_t pc;    // the instruction the frame is at (for callers: the call)
