@@ -69,6 +69,9 @@ int DebugSession(DebugTarget* target, const DebugSessionOptions& options) {
   bool echo = !options.batch.empty() && !options.json;
   for (;;) {
     std::optional<std::string> line = reader.Next("(tape) ");
+    // Ctrl-C at the prompt cancels the line (never repeats the last move),
+    // and does not stop the next command.
+    if (g_interrupt.exchange(false) && reader.terminal()) continue;
     if (!line) break;
     if (reader.too_long()) {
       WriteStdout(options.json ? "{\"command\":\"\",\"ok\":false,\"error\":\"the line is longer "

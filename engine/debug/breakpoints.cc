@@ -119,7 +119,7 @@ Status Resolve(const lang::Module& module, Breakpoint* bp) {
             (near.empty() ? "" : "; lines with code nearby: " + near));
       }
       break;
-    case BreakSpec::Kind::kSeq: bp->traps = EffectCalls(module); break;
+    case BreakSpec::Kind::kSeq: bp->traps.clear(); break;  // the seq watch (machine.h) finds it
     case BreakSpec::Kind::kEffect:
       bp->traps = CallsAt(module, [&](const lang::SiteInfo& s) { return s.effect == spec.text; });
       if (bp->traps.empty()) {

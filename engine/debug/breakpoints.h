@@ -35,7 +35,7 @@ struct Breakpoint {
   int id = 0;
   BreakSpec spec;
   std::optional<Expression> condition;
-  std::vector<CodePoint> traps;  // kSeq: every effect call (the seq is checked there)
+  std::vector<CodePoint> traps;  // none for kSeq: the seq watch (lang::Machine) finds it
   uint64_t hits = 0;
   // "line 12", "seq 40", "effect http.request", "site calc.tape:7", with
   // " if COND" when conditional.

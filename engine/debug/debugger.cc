@@ -220,6 +220,7 @@ int Debugger::Line(size_t frame) const {
 // --- snapshots ---------------------------------------------------------------------
 
 void Debugger::TakeSnapshot() {
+  Clock::time_point t0 = Clock::now();
   Snapshots::Entry e;
   e.icount = machine_->icount();
   e.seq = seq();
@@ -227,6 +228,10 @@ void Debugger::TakeSnapshot() {
   e.bytes = Machine::StateBytes(*e.state);
   if (snapshots_.Add(std::move(e))) interval_ms_ *= 2;  // thinned: half as many from now on
   since_snapshot_ = {};
+  // A large state takes long to copy: snapshots then come at most once per
+  // ten copies' time, so that copying costs the replay at most a tenth more.
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
+  snapshot_cost_ms_ = static_cast<uint32_t>(took.count());
 }
 
 void Debugger::MaybeSnapshot(Clock::duration ran, uint64_t from) {
@@ -236,7 +241,8 @@ void Debugger::MaybeSnapshot(Clock::duration ran, uint64_t from) {
       e != nullptr && e->icount <= machine_->icount()) {
     since_snapshot_ = {};
   }
-  if (since_snapshot_ >= std::chrono::milliseconds(interval_ms_)) TakeSnapshot();
+  uint32_t interval = std::max(interval_ms_, 10 * snapshot_cost_ms_);
+  if (since_snapshot_ >= std::chrono::milliseconds(interval)) TakeSnapshot();
 }
 
 void Debugger::Restore(const Snapshots::Entry& e) {
@@ -289,12 +295,11 @@ Stop Debugger::RunUntil(const Goal& goal, uint64_t until) {
         break;
       case Goal::Kind::kFinish: want.push_back(goal.ret); break;
       case Goal::Kind::kSeq:
-        want.insert(want.end(), traps_->effects().begin(), traps_->effects().end());
-        break;
       case Goal::Kind::kNone: break;
     }
   }
   traps_->Apply(std::move(want));
+  machine_->set_seq_watch(NextSeqWatch(seq()));
   trap_stop_.reset();
   bool skip = at_stop_;
   at_stop_ = false;
@@ -484,10 +489,27 @@ void Debugger::Record(const Machine::Frame& f, bool stmt, bool at_effect) {
   }
 }
 
+uint64_t Debugger::NextSeqWatch(uint64_t from) const {
+  uint64_t watch = UINT64_MAX;
+  bool breakpoints = search_ != nullptr ? search_->kind == Search::Kind::kBreakpoint
+                                        : goal_->breakpoints;
+  if (breakpoints) {
+    for (const Breakpoint& bp : breakpoints_) {
+      if (bp.spec.kind == BreakSpec::Kind::kSeq && bp.spec.seq >= from) {
+        watch = std::min(watch, bp.spec.seq);
+      }
+    }
+  }
+  if (search_ == nullptr && goal_->kind == Goal::Kind::kSeq) watch = std::min(watch, goal_->seq);
+  return watch;
+}
+
 bool Debugger::OnTrap() {
   Machine::Frame f = machine_->frame(0);
   bool stmt = traps_->IsStatement(f);
   bool at_effect = traps_->IsEffect(f);
+  // The seq watch's next target: past the call about to run.
+  if (at_effect) machine_->set_seq_watch(NextSeqWatch(seq() + 1));
   if (search_ != nullptr) {
     Record(f, stmt, at_effect);
     return false;
@@ -583,6 +605,15 @@ Result<Stop> Debugger::ReverseNext() {
 }
 
 Result<Stop> Debugger::ReverseContinue() {
+  if (breakpoints_.empty()) {  // nothing to stop at on the way: the start
+    try {
+      last_ = GoTo(0, StopReason::kStart);
+    } catch (const engine::TraceReadFailed& e) {
+      last_ = Ended(MakeStop(StopReason::kTraceError, e.status.message()));
+    }
+    at_stop_ = true;
+    return last_;
+  }
   Search s;
   s.kind = Search::Kind::kBreakpoint;
   return Reverse(std::move(s), StopReason::kBreakpoint);

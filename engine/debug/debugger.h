@@ -157,6 +157,8 @@ class Debugger : private lang::TrapHandler {
   void TakeSnapshot();
   void NewReplayer(uint64_t first_seq);
   bool OnTrap() override;
+  // The first seq at or after `from` a seq breakpoint or goto seq waits for.
+  uint64_t NextSeqWatch(uint64_t from) const;
   std::vector<int> BreakpointHits(const lang::Machine::Frame& f, bool at_effect,
                                   std::string* message);
   bool GoalMet(const lang::Machine::Frame& f, bool stmt, bool at_effect);
@@ -186,6 +188,7 @@ class Debugger : private lang::TrapHandler {
   uint64_t slice_ = uint64_t{1} << 20;  // instructions per slice, adapted to ~10 ms
   std::chrono::steady_clock::duration since_snapshot_{};
   uint32_t interval_ms_;
+  uint32_t snapshot_cost_ms_ = 0;  // how long the last snapshot took
 };
 
 }  // namespace tape::debug

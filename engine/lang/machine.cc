@@ -94,6 +94,8 @@ Machine::Stopped Machine::Run(uint64_t stop_at, bool skip_trap) {
   return Stopped::kExited;
 }
 
+void Machine::set_seq_watch(uint64_t seq) { vm_->seq_watch_ = seq; }
+
 void Machine::SetTrap(int function, uint32_t pc) {
   code_.functions[static_cast<size_t>(function)].code[pc] = Instr{Op::kTrap};
 }

@@ -74,6 +74,12 @@ class Machine {
   bool ended() const { return ended_; }
   int exit_code() const { return exit_code_; }
 
+  // The seq watch: every effect call made when the runtime's seq() is at
+  // least `seq` calls the trap handler as a trap would (UINT64_MAX: none).
+  // Costs one compare per effect call, where trapping every call would cost
+  // a handler call each. The handler may move the watch.
+  void set_seq_watch(uint64_t seq);
+
   // Traps: by function index (module().functions) and instruction.
   void SetTrap(int function, uint32_t pc);
   void ClearTrap(int function, uint32_t pc);

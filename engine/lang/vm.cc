@@ -66,6 +66,7 @@ int Vm::Loop() {
   uint64_t icount = icount_;
   const uint64_t stop_at = stop_at_;
   const uint64_t resumed_at = skip_trap_ ? icount_ + 1 : 0;
+  uint64_t trapped_at = 0;  // the instruction whose trap ran last
   inside_instruction_ = false;
   // Writes the loop's registers back, for a stop before the instruction at
   // `at` (after `counted` instructions).
@@ -407,6 +408,15 @@ int Vm::Loop() {
         }
         TARGET(kHost)
         TARGET(kHostDrop) {
+          if constexpr (kDebug) {
+            // The seq watch: the handler sees each effect call from the
+            // watched seq on (once, if the call is also trapped).
+            if (seq_watch_ != UINT64_MAX && in.a >= 0 && icount != resumed_at &&
+                icount != trapped_at && rt_->seq() >= seq_watch_) {
+              save(ip - 1, icount - 1);
+              if (trap_handler_->OnTrap()) return kPaused;
+            }
+          }
           Host id = static_cast<Host>(in.b);
           if (id == Host::kClockNow) {
             // The hottest effect: no arguments to check, an int result.
@@ -470,6 +480,7 @@ int Vm::Loop() {
               save(ip - 1, icount - 1);
               if (trap_handler_->OnTrap()) return kPaused;
             }
+            trapped_at = icount;
             in = original_->functions[static_cast<size_t>(fn - module_.functions.data())].code[pc];
             DISPATCH();
           }

@@ -106,6 +106,7 @@ class Vm {
   uint64_t icount_ = 0;         // instructions executed
   uint64_t stop_at_ = UINT64_MAX;
   bool skip_trap_ = false;  // the first instruction run is not trapped
+  uint64_t seq_watch_ = UINT64_MAX;  // effect calls from this seq on call the trap handler
   // The innermost frame's ip is past its current instruction: the run
   // stopped inside it (a runtime error, a drift), not between two.
   bool inside_instruction_ = false;

@@ -65,28 +65,9 @@ let t = clock.now();
 print("done");
 """
 
-# The hidden bug: the loop overwrites the total instead of adding to it.
-SHOP = """\
-# Totals an order, 10% off orders over 100.
-fn line_total(item) {
-  return item["price"] * item["qty"];
-}
-
-fn apply_discount(total) {
-  if total > 100 {
-    total = total - total / 10;
-  }
-  return total;
-}
-
-let order = [{"name": "tea", "price": 12, "qty": 5}, {"name": "cups", "price": 8, "qty": 6}];
-let total = 0;
-for item in order {
-  total = line_total(item);
-}
-total = apply_discount(total);
-print("total: " + str(total));
-"""
+# The hidden bug (examples/scripts/order.tape, the README's example): the
+# loop overwrites the total instead of adding to it.
+ORDER = os.path.join(os.environ["TAPE_SOURCE_DIR"], "examples", "scripts", "order.tape")
 
 
 def line_of(source, text, nth=0):
@@ -210,17 +191,20 @@ def test_batch_walk():
 
 
 def test_hidden_bug():
-    """The user's way to a wrong total: break where it is printed, see the
-    wrong value, step back into the loop and watch it go wrong."""
-    src = SHOP
-    with open("shop.tape", "w") as f:
-        f.write(src)
-    code, out, _ = run(["run", "shop.tape", "--out", "shop.bin"])
+    """The user's way to a wrong total, from the trace alone (the order file
+    is gone): break where it is printed, see the wrong value, step back into
+    the loop and watch it go wrong."""
+    with open(ORDER) as f:
+        src = f.read()
+    with open("order.txt", "w") as f:
+        f.write("tea 12 5\ncups 8 6\n")
+    code, out, _ = run(["run", ORDER, "--out", "order.bin", "--", "order.txt"])
     check(out == "total: 48\n", "the recorded bug", out)
+    os.remove("order.txt")
     loop = line_of(src, "total = line_total(item)")
     cmds = ["break %d" % line_of(src, 'print("total'),
             "continue",
-            "print total",                # 48: wrong, 12*5 + 8*6 = 108 is expected
+            "print total",                # 48: wrong, 12*5 + 8*6 = 108 less 10% is expected
             "reverse-next",               # total = apply_discount(total)
             "print total",                # 48 before the discount too
             "reverse-next",               # the loop's test ran last
@@ -233,7 +217,11 @@ def test_hidden_bug():
             "next",
             "print total",                # 48: it was overwritten, not added to
             ]
-    s = Session("shop.tape", "shop.bin", cmds)
+    with open("cmds", "w") as f:
+        f.write("\n".join(cmds) + "\n")
+    code, out, err = run(["debug", "--trace", "order.bin", "-x", "cmds", "--json"])
+    s = [json.loads(l) for l in out.splitlines()][1:]
+    check(len(s) == len(cmds), "one reply per command", out)
     check(s[2]["value"] == "48", "the wrong total", s[2])
     check(stop(s[3])["line"] == line_of(src, "total = apply_discount"), "back one line", s[3])
     check(s[4]["value"] == "48", "before the discount", s[4])
