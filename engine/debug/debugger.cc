@@ -346,33 +346,36 @@ Stop Debugger::RunUntil(const Goal& goal, uint64_t until) {
   }
 }
 
-Result<Stop> Debugger::Forward(const Goal& goal) {
-  if (ended_) {
-    return Status::InvalidArgument(
-        "the run has ended (" + std::string(StopReasonName(last_.reason)) +
-        "): `run` starts it again, and the reverse commands go back");
-  }
+Stop Debugger::Move(const std::function<Stop()>& move) {
   try {
-    last_ = RunUntil(goal, UINT64_MAX);
-  } catch (const engine::TraceReadFailed& e) {
+    last_ = move();
+  } catch (const engine::TraceReadFailed& e) {  // a trace changed or damaged under the replay
     last_ = Ended(MakeStop(StopReason::kTraceError, e.status.message()));
   }
   at_stop_ = true;
   return last_;
 }
 
+Result<Stop> Debugger::Forward(const Goal& goal) {
+  if (ended_) {
+    return Status::InvalidArgument(
+        "the run has ended (" + std::string(StopReasonName(last_.reason)) +
+        "): `run` starts it again, and the reverse commands go back");
+  }
+  return Move([&] { return RunUntil(goal, UINT64_MAX); });
+}
+
 Result<Stop> Debugger::Continue() { return Forward(Goal{}); }
 
 Result<Stop> Debugger::Run() {
   const Snapshots::Entry* start = snapshots_.AtOrAfter(0);
-  if (start == nullptr || start->icount != 0) return Status::InvalidArgument("the run's start was not kept");
-  try {
-    Restore(*start);
-  } catch (const engine::TraceReadFailed& e) {
-    last_ = Ended(MakeStop(StopReason::kTraceError, e.status.message()));
-    return last_;
+  if (start == nullptr || start->icount != 0) {
+    return Status::InvalidArgument("the run's start was not kept");
   }
-  return Forward(Goal{});
+  return Move([&] {
+    Restore(*start);
+    return RunUntil(Goal{}, UINT64_MAX);
+  });
 }
 
 Result<Stop> Debugger::Step() {
@@ -572,47 +575,31 @@ std::optional<uint64_t> Debugger::SearchBack(Search& search, uint64_t before) {
 }
 
 Result<Stop> Debugger::Reverse(Search search, StopReason reason) {
-  try {
-    if (position() == 0) {
-      last_ = MakeStop(StopReason::kStart);
-    } else if (std::optional<uint64_t> at = SearchBack(search, position())) {
-      last_ = GoTo(*at, reason);
-      if (search.kind == Search::Kind::kBreakpoint) last_.breakpoints = search.hit_breakpoints;
-    } else {
-      last_ = GoTo(0, StopReason::kStart);
+  return Move([&] {
+    if (position() == 0) return MakeStop(StopReason::kStart);
+    if (std::optional<uint64_t> at = SearchBack(search, position())) {
+      Stop s = GoTo(*at, reason);
+      if (search.kind == Search::Kind::kBreakpoint) s.breakpoints = search.hit_breakpoints;
+      return s;
     }
-  } catch (const engine::TraceReadFailed& e) {
-    last_ = Ended(MakeStop(StopReason::kTraceError, e.status.message()));
-  }
-  at_stop_ = true;
-  return last_;
+    return GoTo(0, StopReason::kStart);
+  });
 }
 
-Result<Stop> Debugger::ReverseStep() {
+Result<Stop> Debugger::ReverseLine(bool into_calls) {
   Search s;
-  s.kind = Search::Kind::kStep;
+  s.kind = into_calls ? Search::Kind::kStep : Search::Kind::kNext;
   s.depth = machine_->depth();
   s.line = Line();
   return Reverse(std::move(s), StopReason::kStep);
 }
 
-Result<Stop> Debugger::ReverseNext() {
-  Search s;
-  s.kind = Search::Kind::kNext;
-  s.depth = machine_->depth();
-  s.line = Line();
-  return Reverse(std::move(s), StopReason::kStep);
-}
+Result<Stop> Debugger::ReverseStep() { return ReverseLine(/*into_calls=*/true); }
+Result<Stop> Debugger::ReverseNext() { return ReverseLine(/*into_calls=*/false); }
 
 Result<Stop> Debugger::ReverseContinue() {
   if (breakpoints_.empty()) {  // nothing to stop at on the way: the start
-    try {
-      last_ = GoTo(0, StopReason::kStart);
-    } catch (const engine::TraceReadFailed& e) {
-      last_ = Ended(MakeStop(StopReason::kTraceError, e.status.message()));
-    }
-    at_stop_ = true;
-    return last_;
+    return Move([&] { return GoTo(0, StopReason::kStart); });
   }
   Search s;
   s.kind = Search::Kind::kBreakpoint;
@@ -639,24 +626,19 @@ Result<Stop> Debugger::GotoSeq(uint64_t target) {
         std::to_string(count) + (count == 1 ? " event" : " events") +
         (count == 0 ? "" : " (seq 0.." + std::to_string(count - 1) + ")"));
   }
-  try {
+  return Move([&] {
     if (!ended_ && seq() == target && traps_->IsEffect(machine_->frame(0))) {
-      last_ = MakeStop(StopReason::kGoto);  // there already
-    } else {
-      const Snapshots::Entry* e = snapshots_.AtOrBeforeSeq(target);
-      bool from_here = !ended_ && seq() <= target && (e == nullptr || e->icount <= position());
-      if (!from_here) Restore(*e);
-      Goal g;
-      g.kind = Goal::Kind::kSeq;
-      g.seq = target;
-      g.breakpoints = false;
-      last_ = RunUntil(g, UINT64_MAX);
+      return MakeStop(StopReason::kGoto);  // there already
     }
-  } catch (const engine::TraceReadFailed& e) {
-    last_ = Ended(MakeStop(StopReason::kTraceError, e.status.message()));
-  }
-  at_stop_ = true;
-  return last_;
+    const Snapshots::Entry* e = snapshots_.AtOrBeforeSeq(target);
+    bool from_here = !ended_ && seq() <= target && (e == nullptr || e->icount <= position());
+    if (!from_here) Restore(*e);
+    Goal g;
+    g.kind = Goal::Kind::kSeq;
+    g.seq = target;
+    g.breakpoints = false;
+    return RunUntil(g, UINT64_MAX);
+  });
 }
 
 // --- breakpoints ------------------------------------------------------------------

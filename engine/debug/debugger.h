@@ -140,7 +140,11 @@ class Debugger : private lang::TrapHandler {
   struct Goal;
   struct Search;
 
+  // Runs `move`, making its stop the last one (a trace that cannot be read
+  // any further is a trace-error stop).
+  Stop Move(const std::function<Stop()>& move);
   Result<Stop> Forward(const Goal& goal);
+  Result<Stop> ReverseLine(bool into_calls);
   // Runs until the goal or a breakpoint stops it, or the position reaches
   // `until` (kGoto), in slices, taking snapshots on the way.
   Stop RunUntil(const Goal& goal, uint64_t until);

@@ -76,7 +76,7 @@ void Machine::set_trap_handler(TrapHandler* handler) {
 }
 
 Machine::Stopped Machine::Run(uint64_t stop_at, bool skip_trap) {
-  vm_->stop_at_ = stop_at;
+  vm_->stop_at_ = std::min(stop_at, UINT64_MAX - 1);  // Loop counts down from stop_at + 1
   vm_->skip_trap_ = skip_trap;
   MemoryBudget budget(limits_.max_memory, memory_used_);
   int result;

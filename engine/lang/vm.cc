@@ -60,13 +60,17 @@ int Vm::Loop() {
   auto count_step = [this, &steps, max_steps] {
     if (++steps > max_steps) [[unlikely]] StepLimitReached(max_steps);
   };
-  // Debugging: instructions are counted (in a register, as steps are), and
-  // the run stops before the one that would pass stop_at_. The instruction
-  // a run resumes at is never trapped again: it is the one it stopped at.
-  uint64_t icount = icount_;
+  // Debugging: the run stops before the instruction that would make icount_
+  // pass stop_at_. `left` counts down in a register, one decrement per
+  // instruction: it is 1 + the instructions the run may still start, so
+  // the instructions counted so far (the current one included) are
+  // stop_at + 1 - left, and those before the current one stop_at - left.
+  // The instruction a run resumes at is never trapped again: it is the one
+  // it stopped at.
   const uint64_t stop_at = stop_at_;
-  const uint64_t resumed_at = skip_trap_ ? icount_ + 1 : 0;
-  uint64_t trapped_at = 0;  // the instruction whose trap ran last
+  uint64_t left = stop_at - icount_ + 1;
+  const uint64_t resumed_left = skip_trap_ ? left - 1 : UINT64_MAX;
+  uint64_t trapped_left = UINT64_MAX;  // while the instruction whose trap ran last runs
   inside_instruction_ = false;
   // Writes the loop's registers back, for a stop before the instruction at
   // `at` (after `counted` instructions).
@@ -162,8 +166,7 @@ int Vm::Loop() {
 #define FETCH()                                                  \
   do {                                                           \
     if constexpr (kDebug) {                                      \
-      if (icount >= stop_at) [[unlikely]] goto stop_before_next; \
-      ++icount;                                                  \
+      if (--left == 0) [[unlikely]] goto stop_before_next;       \
     }                                                            \
     in = *ip++;                                                  \
   } while (0)
@@ -395,7 +398,7 @@ int Vm::Loop() {
           // other value is 0.
           const Value& code = sp[-1];
           steps_ = steps;
-          if constexpr (kDebug) save(ip, icount - 1);  // the position before the exit
+          if constexpr (kDebug) save(ip, stop_at - left);  // the position before the exit
           return code.is_int() ? static_cast<int>(code.as_int() & 0xff) : 0;
         }
         TARGET(kBuiltin) {
@@ -411,9 +414,9 @@ int Vm::Loop() {
           if constexpr (kDebug) {
             // The seq watch: the handler sees each effect call from the
             // watched seq on (once, if the call is also trapped).
-            if (seq_watch_ != UINT64_MAX && in.a >= 0 && icount != resumed_at &&
-                icount != trapped_at && rt_->seq() >= seq_watch_) {
-              save(ip - 1, icount - 1);
+            if (seq_watch_ != UINT64_MAX && in.a >= 0 && left != resumed_left &&
+                left != trapped_left && rt_->seq() >= seq_watch_) {
+              save(ip - 1, stop_at - left);
               if (trap_handler_->OnTrap()) return kPaused;
             }
           }
@@ -476,11 +479,11 @@ int Vm::Loop() {
           if constexpr (kDebug) {
             const Function* fn = frames_.back().fn;
             size_t pc = static_cast<size_t>(ip - 1 - fn->code.data());
-            if (icount != resumed_at) {
-              save(ip - 1, icount - 1);
+            if (left != resumed_left) {
+              save(ip - 1, stop_at - left);
               if (trap_handler_->OnTrap()) return kPaused;
             }
-            trapped_at = icount;
+            trapped_left = left;
             in = original_->functions[static_cast<size_t>(fn - module_.functions.data())].code[pc];
             DISPATCH();
           }
@@ -490,7 +493,7 @@ int Vm::Loop() {
     }
   stop_before_next: __attribute__((unused));
     if constexpr (kDebug) {
-      save(ip, icount);
+      save(ip, stop_at);
       return kPaused;
     }
   } catch (const RuntimeFault& fault) {
@@ -498,7 +501,7 @@ int Vm::Loop() {
     if (!fault.step_limit) steps_ = steps;  // else StepLimitReached set it
     if constexpr (kDebug) {
       sp_ = static_cast<size_t>(sp - stack_.get());
-      icount_ = icount - 1;  // the position before the instruction that failed
+      icount_ = stop_at - left;  // the position before the instruction that failed
       inside_instruction_ = true;
     }
     if (fault.step_limit) throw StepLimitError(FormatError(fault.message));
@@ -506,7 +509,7 @@ int Vm::Loop() {
   } catch (...) {
     steps_ = steps;  // a DriftError from the runtime, say
     if constexpr (kDebug) {
-      save(ip, icount - 1);
+      save(ip, stop_at - left);
       inside_instruction_ = true;
     }
     throw;

@@ -69,6 +69,14 @@ End RunToEnd(Machine& m) {
   return e;
 }
 
+// The end of a plain run of `script`.
+End PlainEnd(std::shared_ptr<const lang::Script> script, const lang::RunLimits& limits = {}) {
+  lang::testing::FakeRuntime rt;
+  Machine plain(std::move(script), limits);
+  plain.set_runtime(&rt);
+  return RunToEnd(plain);
+}
+
 TEST(Machine, RunsToAnyPositionExactly) {
   auto script = Compile(kSharing);
   lang::testing::FakeRuntime rt;
@@ -83,9 +91,7 @@ TEST(Machine, RunsToAnyPositionExactly) {
 TEST(Machine, RestoredRunGoesOnAsTheOriginal) {
   auto script = Compile(kSharing);
   lang::testing::FakeRuntime rt;
-  Machine plain(script, {});
-  plain.set_runtime(&rt);
-  End expected = RunToEnd(plain);
+  End expected = PlainEnd(script);
   ASSERT_GT(expected.icount, 5000u);
   ASSERT_TRUE(expected.error.empty()) << expected.error;
   for (uint64_t at = 0; at < expected.icount; at += expected.icount / 7 + 1) {
@@ -124,9 +130,7 @@ while true {
   lang::RunLimits limits;
   limits.max_memory = 256 << 10;
   lang::testing::FakeRuntime rt;
-  Machine plain(script, limits);
-  plain.set_runtime(&rt);
-  End expected = RunToEnd(plain);
+  End expected = PlainEnd(script, limits);
   ASSERT_NE(expected.error.find("out of memory"), std::string::npos) << expected.error;
   for (uint64_t at : {uint64_t{0}, expected.icount / 3, expected.icount - 5}) {
     Machine m(script, limits);
@@ -152,9 +156,7 @@ class CountingTraps : public lang::TrapHandler {
 TEST(Machine, TrapsDoNotMovePositions) {
   auto script = Compile(kSharing);
   lang::testing::FakeRuntime rt;
-  Machine plain(script, {});
-  plain.set_runtime(&rt);
-  End expected = RunToEnd(plain);
+  End expected = PlainEnd(script);
 
   Machine m(script, {});
   m.set_runtime(&rt);
