@@ -172,8 +172,8 @@ int Main(int argc, char** argv) {
                 "For a script: where the replay drifts, open the debugger there (tape debug) "
                 "instead of exiting");
   rep->add_option("--stop-at", replay.stop_at,
-                  "Raise SIGTRAP just before event SEQ is served, for a debugger the replay "
-                  "runs under (gdb -ex run --args tape replay ... --stop-at SEQ)")
+                  "Just before event SEQ is served, raise SIGTRAP for the debugger the replay "
+                  "runs under (gdb), or stop for one to attach")
       ->check(WholeNumber(0, UINT64_MAX));
 
   DebugArgs debug;
