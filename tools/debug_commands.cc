@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 
 #include "engine/debug/evaluate.h"
 #include "engine/lang/diagnostics.h"
@@ -88,6 +89,13 @@ Status ForEvents(const format::TraceReader& r, uint64_t first, uint64_t end,
     visit(chunk.event(i));
     return true;
   });
+}
+
+// The process's CPU time so far, in milliseconds (all its threads).
+double CpuMs() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return double(t.tv_sec) * 1e3 + double(t.tv_nsec) / 1e6;
 }
 
 const char* const kHelp[][2] = {
@@ -693,14 +701,17 @@ bool DebugShell::Execute(std::string_view input, bool* moved) {
   ShellCommands commands{*this, dbg()};
   Status s;
   auto start = std::chrono::steady_clock::now();
+  double cpu_start = CpuMs();
   try {
     s = commands.Run(name, args, &reply, &quit);
   } catch (const std::exception& e) {
     s = Status::InvalidArgument(std::string("internal error: ") + e.what());
   }
-  // How long the command took (JSON only): what the benchmarks read.
+  // How long the command took, and the CPU time it used (JSON only): what
+  // the benchmarks read.
   std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;
   reply.json["elapsed_ms"] = std::round(took.count() * 100) / 100;
+  reply.json["cpu_ms"] = std::round((CpuMs() - cpu_start) * 100) / 100;
   if (reply.moved) {
     last_move_ = std::string(line);
     if (moved) *moved = true;
@@ -715,7 +726,7 @@ void DebugShell::Emit(std::string_view line, const Status& status, const Reply& 
     ordered_json j = {{"command", std::string(line)}, {"ok", status.ok()}};
     if (!status.ok()) j["error"] = status.message();
     for (auto& [key, value] : reply.json.items()) {
-      if (status.ok() || key == "elapsed_ms") j[key] = value;
+      if (status.ok() || key == "elapsed_ms" || key == "cpu_ms") j[key] = value;
     }
     write_(JsonLine(j) + "\n");
     return;

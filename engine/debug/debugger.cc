@@ -37,6 +37,9 @@ namespace {
 constexpr auto kSliceTime = std::chrono::milliseconds(10);
 constexpr uint64_t kMinSlice = uint64_t{1} << 12, kMaxSlice = uint64_t{1} << 28;
 
+// The instructions a line search back records first (Debugger::SearchBack).
+constexpr uint64_t kFirstWindow = uint64_t{1} << 12;
+
 Stop MakeStop(StopReason reason, std::string message = "") {
   Stop s;
   s.reason = reason;
@@ -553,20 +556,43 @@ std::optional<uint64_t> Debugger::SearchBack(Search& search, uint64_t before) {
     Debugger* d;
     ~Searching() { d->search_ = nullptr; }
   } searching{this};
+  Goal none;
+  none.breakpoints = false;
+  bool lines = search.kind == Search::Kind::kStep || search.kind == Search::Kind::kNext;
   while (const Snapshots::Entry* e = snapshots_.Before(hi)) {
     uint64_t lo = e->icount;
-    Restore(*e);
-    search.NewSegment();
-    search_ = &search;
-    Goal none;
-    none.breakpoints = false;
-    Stop s = RunUntil(none, hi);
-    search_ = nullptr;
-    if (s.reason != StopReason::kGoto) return std::nullopt;  // cannot happen in a faithful replay
-    if (search.kind == Search::Kind::kBreakpoint || search.kind == Search::Kind::kCall) {
-      if (search.hit) return search.hit;
-    } else if (std::optional<uint64_t> at = search.Settle()) {
-      return at;
+    // A line search records the segment's last `window` instructions first
+    // (a reverse step's target is usually a few instructions back, and
+    // recording costs a handler call per statement), then wider ones; the
+    // replay up to the window leaves a snapshot there, for the move to the
+    // target and the next steps back.
+    uint64_t window = lines ? kFirstWindow : UINT64_MAX;
+    Search before_segment = search;
+    for (;;) {
+      uint64_t from = hi - lo > window ? hi - window : lo;
+      Restore(*e);
+      if (from > lo) {
+        if (RunUntil(none, from).reason != StopReason::kGoto) return std::nullopt;
+        Snapshots::Entry near;
+        near.icount = machine_->icount();
+        near.seq = seq();
+        near.state = machine_->Save();
+        near.bytes = Machine::StateBytes(*near.state);
+        snapshots_.SetRecent(std::move(near));
+      }
+      search = before_segment;
+      search.NewSegment();
+      search_ = &search;
+      Stop s = RunUntil(none, hi);
+      search_ = nullptr;
+      if (s.reason != StopReason::kGoto) return std::nullopt;  // not in a faithful replay
+      if (!lines) {
+        if (search.hit) return search.hit;
+        break;
+      }
+      if (std::optional<uint64_t> at = search.Settle()) return at;
+      if (from == lo) break;  // the whole segment: on to the one before
+      window *= 16;
     }
     hi = lo;
   }

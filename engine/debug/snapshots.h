@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "engine/lang/machine.h"
@@ -36,6 +37,12 @@ class Snapshots {
   // the whole budget is not kept.
   bool Add(Entry e);
 
+  // Keeps `e` as the one recent snapshot, replacing the previous one: a
+  // snapshot near where the user is (a backward move's target), which
+  // consecutive moves there go back from. It counts in the budget, and
+  // thinning never drops it unless nothing else is left to drop.
+  void SetRecent(Entry e);
+
   // The last snapshot strictly before position `icount`, or null.
   const Entry* Before(uint64_t icount) const;
   // The last snapshot whose next seq is at most `seq`, or null.
@@ -53,6 +60,9 @@ class Snapshots {
   int64_t bytes_ = 0;
   uint64_t thinnings_ = 0;
   std::vector<Entry> entries_;  // by icount
+  std::optional<Entry> recent_;
+
+  void Thin();
 };
 
 }  // namespace tape::debug

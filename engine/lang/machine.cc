@@ -35,11 +35,13 @@ class Machine::State {
 
 namespace {
 
-// Copies `from` into `to` (deep, sharing kept through `copies`).
-void CopyValues(const Value* from, size_t n, std::vector<Value>* to, Value::CopyMap* copies) {
+// Copies `from` into `to` (deep, sharing kept through `copies`), adding the
+// copies' charges to `*bytes`.
+void CopyValues(const Value* from, size_t n, std::vector<Value>* to, Value::CopyMap* copies,
+                int64_t* bytes = nullptr) {
   to->clear();
   to->reserve(n);
-  for (size_t i = 0; i < n; ++i) to->push_back(Value::DeepCopy(from[i], copies));
+  for (size_t i = 0; i < n; ++i) to->push_back(Value::DeepCopy(from[i], copies, bytes));
 }
 
 }  // namespace
@@ -145,9 +147,10 @@ std::shared_ptr<const Machine::State> Machine::Save() const {
   auto s = std::make_shared<State>();
   const Vm& vm = *vm_;
   Value::CopyMap copies;
-  CopyValues(vm.stack_.get(), vm.sp_, &s->stack, &copies);
-  CopyValues(vm.globals_.data(), vm.globals_.size(), &s->globals, &copies);
-  CopyValues(vm.strings_.data(), vm.strings_.size(), &s->strings, &copies);
+  int64_t charged = 0;
+  CopyValues(vm.stack_.get(), vm.sp_, &s->stack, &copies, &charged);
+  CopyValues(vm.globals_.data(), vm.globals_.size(), &s->globals, &copies, &charged);
+  CopyValues(vm.strings_.data(), vm.strings_.size(), &s->strings, &copies, &charged);
   for (const Vm::Frame& f : vm.frames_) {
     s->frames.push_back({static_cast<int>(f.fn - code_.functions.data()),
                          static_cast<uint32_t>(f.ip - f.fn->code.data()), f.base});
@@ -160,11 +163,10 @@ std::shared_ptr<const Machine::State> Machine::Save() const {
   s->inside_instruction = vm.inside_instruction_;
   s->ended = ended_;
   s->exit_code = exit_code_;
-  int64_t bytes = static_cast<int64_t>(sizeof(State) +
+  int64_t bytes = charged + static_cast<int64_t>(sizeof(State) +
                                        sizeof(Value) * (s->stack.size() + s->globals.size() +
                                                         s->strings.size()) +
                                        sizeof(State::SavedFrame) * s->frames.size());
-  for (const auto& [original, copy] : copies) bytes += copy->charged;
   s->bytes = bytes;
   return s;
 }

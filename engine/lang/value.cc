@@ -225,11 +225,15 @@ MapObj& Value::MutableMap() {
   return *obj;
 }
 
-Value Value::DeepCopy(const Value& v, CopyMap* copies) {
+Value Value::DeepCopy(const Value& v, CopyMap* copies, int64_t* bytes) {
   if (!v.is_heap()) return v;
-  if (auto it = copies->find(v.o_); it != copies->end()) {
-    ++it->second->refs;
-    return Value(it->second);
+  // An object held once is reached once: only shared ones are remembered.
+  bool shared = v.o_->refs > 1;
+  if (shared) {
+    if (auto it = copies->find(v.o_); it != copies->end()) {
+      ++it->second->refs;
+      return Value(it->second);
+    }
   }
   Obj* copy = nullptr;
   switch (v.type()) {
@@ -237,7 +241,7 @@ Value Value::DeepCopy(const Value& v, CopyMap* copies) {
     case Type::kList: {
       auto* list = new ListObj();
       list->items.reserve(v.list().capacity());
-      for (const Value& item : v.list()) list->items.push_back(DeepCopy(item, copies));
+      for (const Value& item : v.list()) list->items.push_back(DeepCopy(item, copies, bytes));
       copy = list;
       break;
     }
@@ -246,7 +250,7 @@ Value Value::DeepCopy(const Value& v, CopyMap* copies) {
       auto* map = new MapObj();
       map->entries_.reserve(from.entries_.capacity());
       for (const auto& [key, value] : from.entries_) {
-        map->entries_.emplace_back(DeepCopy(key, copies), DeepCopy(value, copies));
+        map->entries_.emplace_back(DeepCopy(key, copies, bytes), DeepCopy(value, copies, bytes));
       }
       map->index_.reserve(from.index_.capacity());
       map->index_ = from.index_;
@@ -256,7 +260,8 @@ Value Value::DeepCopy(const Value& v, CopyMap* copies) {
   }
   copy->nesting = v.o_->nesting;
   copy->charged = v.o_->charged;
-  copies->emplace(v.o_, copy);
+  if (shared) copies->emplace(v.o_, copy);
+  if (bytes != nullptr) *bytes += copy->charged;
   return Value(copy);
 }
 

@@ -67,11 +67,12 @@ class Value {
   // A deep copy for a debugger's snapshots (engine/lang/machine.h): every
   // string, list and map is copied with the same capacity, nesting and
   // memory charge, and an object reached twice is copied once
-  // (`copies` maps originals to copies), so the copy shares exactly as the
+  // (`copies` maps shared originals to copies), so the copy shares exactly as the
   // original does and a run continued from it makes the same copy-on-write
-  // copies and the same charges. Charges nothing itself.
+  // copies and the same charges. Charges nothing itself; adds the charges
+  // of the objects it made to `*bytes` (if not null).
   using CopyMap = std::unordered_map<const Obj*, Obj*>;
-  static Value DeepCopy(const Value& v, CopyMap* copies);
+  static Value DeepCopy(const Value& v, CopyMap* copies, int64_t* bytes = nullptr);
 
   Value(const Value& v) : type_(v.type_), i_(v.i_) {
     if (is_heap()) ++o_->refs;
