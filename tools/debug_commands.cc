@@ -500,6 +500,7 @@ struct ShellCommands {
       }
       shell.frame_ = *n;
     }
+    shell.list_next_ = 0;  // `list` shows the selected frame's line again
     std::string text;
     r->json["frame"] = FrameJson(shell.frame_, &text);
     r->text = text + SourceLineText(script(), d.Line(shell.frame_));
@@ -513,7 +514,7 @@ struct ShellCommands {
     }
     if (delta < 0 && shell.frame_ == 0) return Status::InvalidArgument("already in the innermost frame");
     shell.frame_ = delta > 0 ? shell.frame_ + 1 : shell.frame_ - 1;
-    return Frame("", r);
+    return Frame("", r);  // resets `list` too
   }
 
   Status List(std::string_view args, Reply* r) {

@@ -232,6 +232,50 @@ def test_hidden_bug():
     check(s[13]["value"] == "48", "overwritten: the bug", s[13])
 
 
+def test_snapshots():
+    """Going back through thinned snapshots gives what going forward gave:
+    the same values at the same seqs, within the snapshots' budget."""
+    src = """\
+let n = int(args.get()[0]);
+let keep = [];
+for i in 0..2000 {
+  push(keep, "item number " + str(i) + " of the list the loop reads");
+}
+let total = 0;
+for i in 0..n {
+  let t = clock.now();
+  total += t % 7 + len(keep[i % 2000]);
+}
+print(total);
+"""
+    with open("kept.tape", "w") as f:
+        f.write(src)
+    code, _, err = run(["run", "kept.tape", "--out", "kept.bin", "--", "400000"])
+    check(code == 0, "record kept.tape", err)
+    seqs = [5, 100000, 300000, 399990]
+    ahead = []
+    for q in seqs:
+        ahead += ["goto seq %d" % q, "print total", "print i"]
+    back = ["continue"]
+    for q in reversed(seqs):
+        back += ["goto seq %d" % q, "print total", "print i", "reverse-step", "print i"]
+    back += ["info snapshots"]
+    small = ["--snapshot-interval", "1", "--snapshot-memory", "1"]
+    f = Session("kept.tape", "kept.bin", ahead, small)
+    b = Session("kept.tape", "kept.bin", back, small)
+    for k, q in enumerate(seqs):
+        fw = (f[3 * k + 1]["value"], f[3 * k + 2]["value"])
+        j = 1 + 5 * (len(seqs) - 1 - k)
+        bw = (b[j + 1]["value"], b[j + 2]["value"])
+        check(fw == bw and fw[1] == str(q - 1), "seq %d: the same values going back" % q,
+              (fw, bw))
+        check(b[j + 3]["ok"] and b[j + 4]["value"] == str(q - 2), "reverse-step at seq %d" % q,
+              b[j + 3:j + 5])
+    snaps = b[len(back) - 1]["snapshots"]
+    check(snaps["budget"] == 1 << 20 and snaps["bytes"] <= snaps["budget"] and
+          snaps["count"] >= 2, "snapshots thinned to their budget", snaps)
+
+
 def test_bad_input():
     cmds = ["frobnicate",                    # unknown
             "break 1",                       # a comment line: no code
@@ -533,7 +577,7 @@ def test_dap_drift():
 def main():
     with tempfile.TemporaryDirectory() as work:
         os.chdir(work)
-        for test in [test_batch_walk, test_hidden_bug, test_bad_input, test_text_mode,
+        for test in [test_batch_walk, test_hidden_bug, test_snapshots, test_bad_input, test_text_mode,
                      test_replay_debug, test_stop_at, test_dap, test_dap_drift]:
             try:
                 test()
