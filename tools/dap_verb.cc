@@ -200,7 +200,7 @@ class DapServer {
         request.contains("arguments") && request["arguments"].is_object() ? request["arguments"]
                                                                           : kEmpty;
     try {
-      if (command == "initialize") return Initialize(request);
+      if (command == "initialize") return Initialize(request, arguments);
       if (command == "launch") return Launch(request, arguments);
       if (command == "disconnect" || command == "terminate") {
         Respond(request);
@@ -242,7 +242,10 @@ class DapServer {
     }
   }
 
-  void Initialize(const json& request) {
+  void Initialize(const json& request, const json& a) {
+    // Lines and columns are 1-based unless the client says otherwise.
+    line_base_ = a.value("linesStartAt1", true) ? 0 : 1;
+    column_base_ = a.value("columnsStartAt1", true) ? 0 : 1;
     Respond(request, {{"supportsConfigurationDoneRequest", true},
                       {"supportsConditionalBreakpoints", true},
                       {"supportsStepBack", true},
@@ -289,8 +292,8 @@ class DapServer {
     json out = json::array();
     json wanted = a.value("breakpoints", json::array());
     for (const json& b : wanted) {
-      int line = b.value("line", 0);
-      json result = {{"verified", false}, {"line", line}};
+      int line = b.value("line", 0) + line_base_;
+      json result = {{"verified", false}, {"line", line - line_base_}};
       if (!name.empty() && name != target_->script->name() && source.value("sourceReference", 0) == 0) {
         result["message"] = "not the script being debugged (" + target_->script->name() + ")";
         out.push_back(result);
@@ -342,8 +345,8 @@ class DapServer {
       frames.push_back({{"id", i + 1},
                         {"name", FunctionName(m.module(), f.function)},
                         {"source", Source()},
-                        {"line", dbg().Line(i)},
-                        {"column", f.pos.col}});
+                        {"line", dbg().Line(i) - line_base_},
+                        {"column", f.pos.col - column_base_}});
     }
     Respond(request, {{"stackFrames", frames}, {"totalFrames", depth}});
   }
@@ -610,6 +613,7 @@ class DapServer {
   std::string shell_text_;
   std::string source_path_;
   bool stop_on_entry_ = false;
+  int line_base_ = 0, column_base_ = 0;  // 1 when the client counts from 0
   std::vector<int> line_breakpoints_;
   std::vector<VarRef> refs_;
 };
