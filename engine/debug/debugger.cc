@@ -224,12 +224,9 @@ int Debugger::Line(size_t frame) const {
 
 void Debugger::TakeSnapshot() {
   Clock::time_point t0 = Clock::now();
-  Snapshots::Entry e;
-  e.icount = machine_->icount();
-  e.seq = seq();
-  e.state = machine_->Save();
-  e.bytes = Machine::StateBytes(*e.state);
-  if (snapshots_.Add(std::move(e))) interval_ms_ *= 2;  // thinned: half as many from now on
+  if (snapshots_.Add(snapshots_.Take(*machine_, seq()))) {
+    interval_ms_ *= 2;  // thinned: half as many from now on
+  }
   since_snapshot_ = {};
   // A large state takes long to copy: snapshots then come at most once per
   // ten copies' time, so that copying costs the replay at most a tenth more.
@@ -573,12 +570,7 @@ std::optional<uint64_t> Debugger::SearchBack(Search& search, uint64_t before) {
       Restore(*e);
       if (from > lo) {
         if (RunUntil(none, from).reason != StopReason::kGoto) return std::nullopt;
-        Snapshots::Entry near;
-        near.icount = machine_->icount();
-        near.seq = seq();
-        near.state = machine_->Save();
-        near.bytes = Machine::StateBytes(*near.state);
-        snapshots_.SetRecent(std::move(near));
+        snapshots_.SetRecent(snapshots_.Take(*machine_, seq()));
       }
       search = before_segment;
       search.NewSegment();

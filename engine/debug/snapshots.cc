@@ -4,12 +4,23 @@
 
 namespace tape::debug {
 
+Snapshots::Entry Snapshots::Take(const lang::Machine& m, uint64_t seq) {
+  Entry e;
+  e.icount = m.icount();
+  e.seq = seq;
+  e.state = m.Save(&sharing_);
+  e.bytes = lang::Machine::StateBytes(*e.state);
+  e.charges = lang::Machine::StateCharges(*e.state);
+  charges_ += e.charges;
+  return e;
+}
+
 bool Snapshots::Add(Entry e) {
   if (e.bytes > budget_) return false;
   auto at = std::lower_bound(entries_.begin(), entries_.end(), e.icount,
                              [](const Entry& x, uint64_t icount) { return x.icount < icount; });
   if (at != entries_.end() && at->icount == e.icount) return false;  // have it
-  bytes_ += e.bytes;
+  Keep(e);
   entries_.insert(at, std::move(e));
   uint64_t before = thinnings_;
   Thin();
@@ -17,32 +28,36 @@ bool Snapshots::Add(Entry e) {
 }
 
 void Snapshots::SetRecent(Entry e) {
-  if (recent_) bytes_ -= recent_->bytes;
+  if (recent_) Drop(*recent_);
   recent_.reset();
   if (e.bytes > budget_) return;
-  bytes_ += e.bytes;
+  Keep(e);
   recent_ = std::move(e);
   Thin();
 }
 
 void Snapshots::Thin() {
-  while (bytes_ > budget_ && entries_.size() > 1) {
-    // Drop the odd ones: the first stays, the rest stay evenly spread.
+  while (bytes() > budget_ && entries_.size() > 1) {
+    // Drop the odd ones: the first stays, the rest stay evenly spread. (A
+    // dropped snapshot's values go only when no snapshot shares them.)
     std::vector<Entry> kept;
     for (size_t i = 0; i < entries_.size(); ++i) {
       if (i % 2 == 0) {
         kept.push_back(std::move(entries_[i]));
       } else {
-        bytes_ -= entries_[i].bytes;
+        Drop(entries_[i]);
       }
     }
     entries_ = std::move(kept);
     ++thinnings_;
   }
-  if (bytes_ > budget_ && recent_) {
-    bytes_ -= recent_->bytes;
+  if (bytes() > budget_ && recent_) {
+    Drop(*recent_);
     recent_.reset();
   }
+  // The last snapshot taken is kept for the next one to share with; it
+  // goes too if nothing else is left.
+  if (bytes() > budget_) sharing_.last.reset();
 }
 
 namespace {

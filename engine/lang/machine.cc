@@ -14,12 +14,15 @@ class Machine::State {
     size_t base;
   };
   ~State() {
-    // Freed under a budget of their own: never refunded to a run's.
+    // Freed under a budget of their own: never refunded to a run's; what
+    // it frees is counted for the saves that share values.
     MemoryBudget sink(INT64_MAX);
     stack.clear();
     globals.clear();
     strings.clear();
+    if (freed != nullptr) *freed -= sink.used();
   }
+  int64_t* freed = nullptr;  // Sharing::freed of the saves it shares values with
   std::vector<Value> stack;  // [0, sp)
   std::vector<SavedFrame> frames;
   std::vector<Value> globals;
@@ -31,6 +34,7 @@ class Machine::State {
   bool inside_instruction = false, ended = false;
   int exit_code = 0;
   int64_t bytes = 0;
+  int64_t charges = 0;
 };
 
 namespace {
@@ -42,6 +46,14 @@ void CopyValues(const Value* from, size_t n, std::vector<Value>* to, Value::Copy
   to->clear();
   to->reserve(n);
   for (size_t i = 0; i < n; ++i) to->push_back(Value::DeepCopy(from[i], copies, bytes));
+}
+
+// The same, sharing with the previous save (Machine::Sharing).
+void CopyValues(const Value* from, size_t n, std::vector<Value>* to,
+                Value::CopyHistory* history, int64_t* bytes) {
+  to->clear();
+  to->reserve(n);
+  for (size_t i = 0; i < n; ++i) to->push_back(Value::CopySharing(from[i], history, bytes));
 }
 
 }  // namespace
@@ -143,14 +155,25 @@ const Value* Machine::stack_top() const {
   return vm_->sp_ > floor ? &vm_->stack_[vm_->sp_ - 1] : nullptr;
 }
 
-std::shared_ptr<const Machine::State> Machine::Save() const {
+std::shared_ptr<const Machine::State> Machine::Save(Sharing* sharing) const {
   auto s = std::make_shared<State>();
   const Vm& vm = *vm_;
-  Value::CopyMap copies;
   int64_t charged = 0;
-  CopyValues(vm.stack_.get(), vm.sp_, &s->stack, &copies, &charged);
-  CopyValues(vm.globals_.data(), vm.globals_.size(), &s->globals, &copies, &charged);
-  CopyValues(vm.strings_.data(), vm.strings_.size(), &s->strings, &copies, &charged);
+  if (sharing != nullptr) {
+    Value::CopyHistory& h = sharing->history;
+    h.current.clear();
+    CopyValues(vm.stack_.get(), vm.sp_, &s->stack, &h, &charged);
+    CopyValues(vm.globals_.data(), vm.globals_.size(), &s->globals, &h, &charged);
+    CopyValues(vm.strings_.data(), vm.strings_.size(), &s->strings, &h, &charged);
+    h.previous.swap(h.current);
+    h.current.clear();
+    s->freed = &sharing->freed;
+  } else {
+    Value::CopyMap copies;
+    CopyValues(vm.stack_.get(), vm.sp_, &s->stack, &copies, &charged);
+    CopyValues(vm.globals_.data(), vm.globals_.size(), &s->globals, &copies, &charged);
+    CopyValues(vm.strings_.data(), vm.strings_.size(), &s->strings, &copies, &charged);
+  }
   for (const Vm::Frame& f : vm.frames_) {
     s->frames.push_back({static_cast<int>(f.fn - code_.functions.data()),
                          static_cast<uint32_t>(f.ip - f.fn->code.data()), f.base});
@@ -168,6 +191,8 @@ std::shared_ptr<const Machine::State> Machine::Save() const {
                                                         s->strings.size()) +
                                        sizeof(State::SavedFrame) * s->frames.size());
   s->bytes = bytes;
+  s->charges = charged;
+  if (sharing != nullptr) sharing->last = s;  // the next save shares with it
   return s;
 }
 
@@ -200,6 +225,7 @@ void Machine::Restore(const State& s) {
 }
 
 int64_t Machine::StateBytes(const State& state) { return state.bytes; }
+int64_t Machine::StateCharges(const State& state) { return state.charges; }
 uint64_t Machine::StateIcount(const State& state) { return state.icount; }
 
 }  // namespace tape::lang

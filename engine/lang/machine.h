@@ -114,11 +114,25 @@ class Machine {
   bool inside_instruction() const;
 
   // --- snapshots --------------------------------------------------------------
-  std::shared_ptr<const State> Save() const;
+  // What consecutive saves share (Value::CopySharing): the last save and
+  // its objects, kept alive here, and the charges of the objects freed
+  // when saves sharing it are destroyed (to count what they take).
+  struct Sharing {
+    int64_t freed = 0;  // declared first: `last` is destroyed before it
+    Value::CopyHistory history;
+    std::shared_ptr<const State> last;
+  };
+  // A copy of the run's state. With `sharing`, values equal to those of the
+  // save before it are shared with it, and StateBytes counts only the
+  // values this save made.
+  std::shared_ptr<const State> Save(Sharing* sharing = nullptr) const;
   // Puts the run back where `state` was saved; then set_runtime().
   void Restore(const State& state);
-  // About what a state's values take in memory.
+  // About what a state takes in memory: the values it made (for a save with
+  // sharing, only those it did not share) and its own stack and frames.
   static int64_t StateBytes(const State& state);
+  // The values it made, alone.
+  static int64_t StateCharges(const State& state);
   static uint64_t StateIcount(const State& state);
 
  private:

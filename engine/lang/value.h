@@ -74,6 +74,23 @@ class Value {
   using CopyMap = std::unordered_map<const Obj*, Obj*>;
   static Value DeepCopy(const Value& v, CopyMap* copies, int64_t* bytes = nullptr);
 
+  // The same for copies taken one after another of one run (snapshots):
+  // what did not change since the last copy is shared with it. `previous`
+  // maps the run's objects at the last copy to their copies there (which
+  // the caller keeps alive); a run object equal to the previous copy at its
+  // address (same text, or same capacity and elements that are the same
+  // copies, same charge and nesting) is that copy again. Equal, not just at
+  // the same address: the run may have changed it in place, or freed it
+  // and made another there. Fills `current` with every object for the next
+  // copy, and adds the charges of the objects it made to `*bytes`.
+  struct CopyHistory {
+    CopyMap previous, current;
+  };
+  static Value CopySharing(const Value& v, CopyHistory* history, int64_t* bytes);
+  // The same representation: the same type, and the same bits (for a
+  // string, list or map: the same object).
+  static bool Same(const Value& a, const Value& b);
+
   Value(const Value& v) : type_(v.type_), i_(v.i_) {
     if (is_heap()) ++o_->refs;
   }
