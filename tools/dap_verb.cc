@@ -583,21 +583,32 @@ class DapServer {
     return s;
   }
 
-  // Between slices of a run: reads what arrived; a `pause` stops the run.
+  // Between slices of a run: reads what arrived. A `pause` stops the run; so
+  // does a `disconnect` or `terminate` (answered once the run has stopped),
+  // and the end of the input, so that closing the session never waits for a
+  // long run to end.
   bool PausePending() {
-    bool pause = false;
+    bool stop = false;
     while (in_.Ready()) {
       std::string error;
       std::optional<json> message = in_.Next(&error);
-      if (!message) break;
-      if (message->value("type", "") == "request" && message->value("command", "") == "pause") {
-        Respond(*message);
-        pause = true;
-      } else {
-        pending_.push_back(std::move(*message));
+      if (!message) {
+        // The client is gone or broke the framing: stop, and Serve, reading
+        // on, ends the session.
+        stop = true;
+        break;
       }
+      std::string command =
+          message->value("type", "") == "request" ? message->value("command", "") : "";
+      if (command == "pause") {
+        Respond(*message);
+        stop = true;
+        continue;
+      }
+      if (command == "disconnect" || command == "terminate") stop = true;
+      pending_.push_back(std::move(*message));
     }
-    return pause;
+    return stop;
   }
 
   debug::Debugger& dbg() const { return *target_->debugger; }

@@ -52,8 +52,28 @@ std::optional<uint64_t> ParseNumber(std::string_view s) {
 }
 
 Status NotANumber(std::string_view what, std::string_view text) {
+  if (text.empty()) return Status::InvalidArgument(std::string(what) + " needs a number");
   return Status::InvalidArgument(std::string(what) + ": '" + std::string(text) +
                                  "' is not a whole number");
+}
+
+// A line number as the user typed it: 1 up to INT32_MAX.
+Result<int> ParseLine(std::string_view what, std::string_view text) {
+  std::optional<uint64_t> n = ParseNumber(text);
+  if (!n) return NotANumber(what, text);
+  if (*n == 0 || *n > INT32_MAX) {
+    return Status::InvalidArgument(std::string(what) + ": '" + std::string(text) +
+                                   "' is not a line number (lines count from 1)");
+  }
+  return static_cast<int>(*n);
+}
+
+// Whether `file`, as a user or an editor names it (a bare name or a path),
+// is the script `name`.
+bool IsScript(std::string_view file, const std::string& name) {
+  if (file == name) return true;
+  size_t slash = file.rfind('/');
+  return slash != std::string_view::npos && file.substr(slash + 1) == name;
 }
 
 // One source line, numbered: "   12  total += x;" (control bytes escaped).
@@ -276,6 +296,8 @@ struct ShellCommands {
     } else if (args.starts_with("if ")) {
       where = "";
       spec.condition = std::string(Trim(args.substr(3)));
+    } else if (args == "if" || args.ends_with(" if")) {
+      return Status::InvalidArgument("break: `if` needs a condition, e.g. break 12 if total > 100");
     }
     auto [word, rest] = SplitWord(where);
     if (where.empty()) {
@@ -300,7 +322,7 @@ struct ShellCommands {
       std::string_view line = where;
       if (size_t colon = where.rfind(':'); colon != std::string_view::npos) {
         std::string_view file = where.substr(0, colon);
-        if (file != script().name()) {
+        if (!IsScript(file, script().name())) {
           return Status::InvalidArgument("'" + std::string(file) + "' is not the script: it is " +
                                          script().name());
         }
@@ -310,7 +332,8 @@ struct ShellCommands {
       if (!n || *n == 0 || *n > INT32_MAX) {
         return Status::InvalidArgument(
             "break: '" + std::string(where) +
-            "' is not a line (break LINE, FILE:LINE, seq N, effect KIND, site PREFIX or time T)");
+            "' is not a line (break LINE, FILE:LINE, seq N, effect KIND, site PREFIX or time T; "
+            "lines count from 1)");
       }
       spec.line = static_cast<int>(*n);
     }
@@ -368,7 +391,7 @@ struct ShellCommands {
     if (what == "locals") return Locals(r);
     if (what == "globals") return Globals(r);
     if (what == "frame") return Frame("", r);
-    return Status::InvalidArgument("info " + std::string(what) +
+    return Status::InvalidArgument((what.empty() ? std::string("info") : "info " + std::string(what)) +
                                    ": say info breakpoints, info locals, info globals or info "
                                    "snapshots");
   }
@@ -396,6 +419,7 @@ struct ShellCommands {
   Status Goto(std::string_view args, Reply* r) {
     auto [word, rest] = SplitWord(args);
     std::optional<uint64_t> seq;
+    if (args.empty()) return Status::InvalidArgument("goto needs a place: goto seq N or goto time T");
     if (word == "time") {
       Result<uint64_t> at = SeqAtTime(reader(), rest);
       if (!at.has_value()) return at.error();
@@ -524,13 +548,13 @@ struct ShellCommands {
     int current = d.Line(shell.frame_);
     int first;
     if (!args.empty()) {
-      std::optional<uint64_t> n = ParseNumber(args);
-      if (!n || *n == 0) return NotANumber("list", args);
-      if (*n > static_cast<uint64_t>(lines)) {
+      Result<int> n = ParseLine("list", args);
+      if (!n.has_value()) return n.error();
+      if (*n > lines) {
         return Status::InvalidArgument("line " + std::string(args) + " is past the end: " +
                                        script().name() + " has " + std::to_string(lines) + " lines");
       }
-      first = std::max(1, static_cast<int>(*n) - 5);
+      first = std::max(1, *n - 5);
     } else {
       first = shell.list_next_ > 0 ? shell.list_next_ : std::max(1, current - 5);
     }
@@ -650,9 +674,9 @@ struct ShellCommands {
     if (is({"goto"})) return Goto(args, r);
     if (is({"until", "u"})) {
       if (args.empty()) return Move(d.Until(), r);
-      std::optional<uint64_t> line = ParseNumber(args);
-      if (!line || *line == 0 || *line > INT32_MAX) return NotANumber("until", args);
-      return Move(d.Until(static_cast<int>(*line)), r);
+      Result<int> line = ParseLine("until", args);
+      if (!line.has_value()) return line.error();
+      return Move(d.Until(*line), r);
     }
     if (is({"list", "l"})) return List(args, r);
     if (is({"frame", "f"})) return Frame(args, r);

@@ -300,6 +300,12 @@ def test_bad_input():
             "break time +1h",
             "info nonsense",
             "print nosuch",
+            "break 7 if",                    # a condition left out
+            "until 0",                       # lines count from 1
+            "list 0",
+            "goto",
+            "info",
+            "break /elsewhere/other.tape:3",
             "step",                          # and the session goes on
             ]
     s = Session("walk.tape", "walk.bin", cmds)
@@ -312,8 +318,124 @@ def test_bad_input():
     check("changes a variable" in s[8]["error"], "place builtins refused", s[8])
     check("past the end" in s[10]["error"] and "seq 0..3" in s[10]["error"], "seq past the end",
           s[10])
+    check("needs a condition" in s[23]["error"], "break ... if without a condition", s[23])
+    check("lines count from 1" in s[24]["error"] and "lines count from 1" in s[25]["error"],
+          "line 0 is not a line", s[24:26])
+    check("goto seq N or goto time T" in s[26]["error"], "goto without a place", s[26])
+    check(s[27]["error"].startswith("info: say info breakpoints"), "info alone", s[27])
+    check("is not the script" in s[28]["error"], "a path to another file", s[28])
     check(s[-1]["ok"] and stop(s[-1])["reason"] == "step", "the session goes on", s[-1])
     check(s.code == 1, "a batch with failed commands exits 1", s.code)
+
+
+REVERSE = """\
+fn sq(x) {
+  return x * x;
+}
+fn tri(n) {
+  let s = 0; let k = 0; while k < n { k += 1; s += sq(k); }
+  return s;
+}
+fn fib(n) {
+  if n < 2 {
+    return n;
+  }
+  return fib(n - 1) + fib(n - 2);
+}
+let i = 0; while i < 3000 { i += 1; }
+let seen = {};
+for j in 0..4 {
+  let u = clock.now();
+  seen[str(j)] = [tri(j), fib(j + 2), u % 2];
+}
+print(str(len(seen)) + " " + str(i));
+"""
+
+
+def test_reverse_retraces_forward():
+    """Every move back lands where the matching move forward stopped, in the
+    opposite order: step / reverse-step (into calls and recursion, across a
+    one-line loop of 3000 iterations, longer than a line search's first
+    window), next / reverse-next, and continue / reverse-continue over line,
+    conditional, effect and seq breakpoints."""
+    with open("rev.tape", "w") as f:
+        f.write(REVERSE)
+    code, _, err = run(["run", "rev.tape", "--out", "rev.bin"])
+    check(code == 0, "record rev.tape", err)
+
+    def place(r):
+        s = stop(r)
+        return (s.get("line"), s.get("function"), s.get("position"), s.get("seq"))
+
+    def retrace(forward, backward, setup=(), limit=2000):
+        first = Session("rev.tape", "rev.bin", list(setup) + [forward] * limit)
+        moves = [r for r in first.by[len(setup):]]
+        ended = [k for k, r in enumerate(moves) if stop(r).get("ended")]
+        check(ended, "%s reaches the end within %d moves" % (forward, limit))
+        if not ended:
+            return
+        n = ended[0]  # moves[n] is the end (exit)
+        there = [place(first.entry)] + [place(r) for r in moves[:n]]
+        # The stop before the exit on its line (the end of the file) is the
+        # exit's line: a move back from the exit goes to the line before.
+        if there[-1][:2] == place(moves[n])[:2]:
+            there.pop()
+        both = Session("rev.tape", "rev.bin",
+                       list(setup) + [forward] * (n + 1) + [backward] * len(there))
+        back = [place(r) for r in both.by[len(setup) + n + 1:]]
+        check(all(r["ok"] for r in both.by), "%s and %s all succeed" % (forward, backward))
+        got_reasons = [stop(r)["reason"] for r in both.by[len(setup) + n + 1:]]
+        want = list(reversed(there))
+        bad = [(k, w, g) for k, (w, g) in enumerate(zip(want, back)) if w != g]
+        check(len(back) == len(want) and not bad,
+              "%s retraces %s (%d moves)" % (backward, forward, n), bad[:3])
+        check(got_reasons[-1] in ("start", "step") and back[-1][2] == 0,
+              "%s ends at the start" % backward, got_reasons[-3:])
+        return n
+
+    steps = retrace("step", "reverse-step")
+    check(steps is not None and steps > 50, "the step walk goes into calls", steps)
+    retrace("next", "reverse-next")
+    bps = ["break %d if x %% 2 == 1" % line_of(REVERSE, "return x * x"),
+           "break effect clock.now", "break seq 3",
+           "break %d if n == 2" % line_of(REVERSE, "return fib(n - 1)")]
+    hits = retrace("continue", "reverse-continue", bps)
+    check(hits is not None and hits > 8, "the breakpoints were hit", hits)
+
+
+def test_times():
+    """goto time and break time: the first event recorded at or after a time."""
+    with open("slow.tape", "w") as f:
+        f.write("let a = clock.now();\ntime.sleep(200);\nlet b = clock.now();\n"
+                "time.sleep(200);\nlet c = clock.now();\nprint(str(c > a));\n")
+    code, _, err = run(["run", "slow.tape", "--out", "slow.bin"])
+    check(code == 0, "record slow.tape", err)
+    events = Session("slow.tape", "slow.bin", ["events"])[0]["events"]
+    t1 = events[1]["time"] + 1  # just after the first sleep began: the next event is seq 2
+    iso = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t1 // 10**9)) + ".%09dZ" % (t1 % 10**9)
+    s = Session("slow.tape", "slow.bin", [
+        "goto time " + iso, "print a > 0", "print b",
+        "break time -100ms",   # back from the end: the last sleep began 200 ms before it
+        "continue", "where",
+        "reverse-continue",
+        "goto time +0s",
+        "goto time +1h"])
+    check(stop(s[0])["reason"] == "goto" and stop(s[0])["seq"] == 2 and stop(s[0])["line"] == 3,
+          "goto time: before the first event at or after it", s[0])
+    check(s[1]["value"] == "true" and not s[2]["ok"], "goto time: the state there", s[1:3])
+    check(s[3]["ok"] and s[3]["breakpoint"]["seq"] == 4 and s[3]["breakpoint"]["kind"] == "seq",
+          "break time resolves to a seq", s[3])
+    check(stop(s[4])["reason"] == "breakpoint" and stop(s[4])["seq"] == 4, "break time hit", s[4])
+    check(s[5]["where"]["time"] == events[4]["time"], "where shows the recorded time", s[5])
+    check(stop(s[6])["reason"] == "start", "no earlier hit of a time breakpoint", s[6])
+    check(stop(s[7])["seq"] == 0, "goto time +0s: the first event", s[7])
+    check(not s[8]["ok"] and "no event at or after" in s[8]["error"], "a time past the end", s[8])
+    # --batch is -x's long form; the breakpoint's file may be given as a path.
+    with open("cmds", "w") as f:
+        f.write("break %s:3\ncontinue\nprint a > 0\n" % os.path.abspath("slow.tape"))
+    code, out, err = run(["debug", "slow.tape", "--trace", "slow.bin", "--batch", "cmds"])
+    check(code == 0 and "breakpoint 1, slow.tape:3" in out and out.rstrip().endswith("true"),
+          "--batch FILE, break PATH:LINE", (out, err))
 
 
 def test_text_mode():
@@ -422,6 +544,26 @@ class Dap:
             self.outputs.append(m["body"])
         return m
 
+    def send_together(self, *requests):
+        """Several requests in one write: the adapter finds them all waiting."""
+        data = b""
+        for command, arguments in requests:
+            self.seq += 1
+            body = json.dumps({"seq": self.seq, "type": "request", "command": command,
+                               "arguments": arguments}).encode()
+            data += b"Content-Length: %d\r\n\r\n" % len(body) + body
+        self.p.stdin.write(data)
+        self.p.stdin.flush()
+        return self.seq
+
+    def response(self, request_seq):
+        while True:
+            m = self.read()
+            if m["type"] == "response" and m["request_seq"] == request_seq:
+                return m
+            if m["type"] == "event":
+                self.events.append(m)
+
     def request(self, command, arguments=None):
         s = self.send(command, arguments)
         while True:
@@ -510,7 +652,8 @@ def test_dap():
     st = d.stopped()
     check(st["reason"] == "step" and d.frame()["name"] == "top level", "stepOut", st)
     d.request("stepIn", {"threadId": 1})
-    d.stopped()
+    check(d.stopped()["reason"] == "step" and d.frame()["line"] == line_of(src, "push(log"),
+          "stepIn over a builtin: the next line")
     d.request("reverseContinue", {"threadId": 1})
     st = d.stopped()
     check(st["reason"] == "breakpoint", "reverseContinue", st)
@@ -532,6 +675,15 @@ def test_dap():
           "stepBack from the end")
     info = d.request("exceptionInfo", {"threadId": 1})
     check(info["success"], "exceptionInfo", info)
+    check(d.request("setExceptionBreakpoints", {"filters": []})["success"],
+          "setExceptionBreakpoints is accepted")
+    d.request("setBreakpoints", {"source": {"path": os.path.abspath("walk.tape")},
+                                 "breakpoints": [{"line": line_of(src, "let now = stock")}]})
+    d.request("restart")
+    st = d.stopped()
+    ev = d.request("evaluate", {"expression": "name", "context": "watch"})
+    check(st["reason"] == "breakpoint" and ev["body"]["result"] == '"apples"',
+          "restart runs from the start to the first breakpoint", (st, ev))
     unknown = d.request("frobnicate")
     check(not unknown["success"], "an unknown request is refused", unknown)
     d.request("disconnect")
@@ -574,11 +726,59 @@ def test_dap_drift():
     check("Content-Length" in err, "and says why", err)
 
 
+def test_dap_pause():
+    """pause stops a long run between its slices; disconnect does too, so
+    that ending a session never waits for a run; stepIn goes into a call;
+    a client counting lines from 0; terminate."""
+    d = Dap()
+    d.request("initialize", {"adapterID": "tape"})
+    d.request("launch", {"program": "kept.tape", "trace": "kept.bin", "stopOnEntry": True})
+    d.request("configurationDone")
+    check(d.stopped()["reason"] == "entry", "entry")
+    # Both requests wait in the adapter's input as the run starts: the first
+    # check between slices (after at most ~1M of the run's ~8M instructions)
+    # finds the pause.
+    last = d.send_together(("continue", {"threadId": 1}), ("pause", {"threadId": 1}))
+    check(d.response(last)["success"], "pause answered")
+    st = d.stopped()
+    check(st["reason"] == "pause", "a pause stops the run", st)
+    ev = d.request("evaluate", {"expression": "total", "context": "watch"})
+    check(ev["success"], "looks around after the pause", ev)
+    outputs = [o["output"] for o in d.outputs if o["category"] == "stdout"]
+    check(outputs == [], "paused before the end", outputs)
+    last = d.send_together(("continue", {"threadId": 1}), ("disconnect", {}))
+    check(d.response(last)["success"], "disconnect answered during a run")
+    check(d.p.wait(timeout=30) == 0, "disconnect ends tape dap")
+    outputs = [o["output"] for o in d.outputs if o["category"] == "stdout"]
+    check(outputs == [], "the run stopped for the disconnect, short of the end", outputs)
+
+    d = Dap()
+    d.request("initialize", {"adapterID": "tape", "linesStartAt1": False,
+                             "columnsStartAt1": False})
+    d.request("launch", {"program": "walk.tape", "trace": "walk.bin"})
+    call = line_of(WALK, "stock = restock")
+    bps = d.request("setBreakpoints", {"source": {"path": os.path.abspath("walk.tape")},
+                                       "breakpoints": [{"line": call - 1}]})["body"]["breakpoints"]
+    check(bps[0]["verified"] and bps[0]["line"] == call - 1, "a 0-based breakpoint line", bps)
+    d.request("configurationDone")
+    st = d.stopped()
+    check(st["reason"] == "breakpoint" and d.frame()["line"] == call - 1, "0-based lines", st)
+    d.request("stepIn", {"threadId": 1})
+    d.stopped()
+    f = d.frame()
+    check(f["name"] == "restock" and f["line"] == line_of(WALK, "let now") - 1, "stepIn into a call",
+          f)
+    t = d.request("terminate")
+    check(t["success"], "terminate")
+    check(d.p.wait(timeout=30) == 0, "terminate ends tape dap")
+
+
 def main():
     with tempfile.TemporaryDirectory() as work:
         os.chdir(work)
-        for test in [test_batch_walk, test_hidden_bug, test_snapshots, test_bad_input, test_text_mode,
-                     test_replay_debug, test_stop_at, test_dap, test_dap_drift]:
+        for test in [test_batch_walk, test_hidden_bug, test_snapshots, test_bad_input,
+                     test_reverse_retraces_forward, test_times, test_text_mode,
+                     test_replay_debug, test_stop_at, test_dap, test_dap_drift, test_dap_pause]:
             try:
                 test()
             except Exception as e:  # a crash of the test is a failure, not a stop
