@@ -13,6 +13,7 @@
 #include "tools/cli.h"
 #include "tools/debug_commands.h"
 #include "tools/line_reader.h"
+#include "tools/program_loader.h"
 
 namespace tape::cli {
 
@@ -94,11 +95,10 @@ int RunDebug(const DebugArgs& args) {
   DebugTargetArgs targs;
   targs.script = args.program;
   targs.trace = args.trace;
-  // `tape debug trace.bin` names the trace itself.
-  if (targs.trace.empty() && !targs.script.empty() && LooksLikeTrace(targs.script)) {
-    targs.trace = targs.script;
-    targs.script.clear();
-  }
+  // `tape debug trace.bin` names the trace itself; without one, trace.bin.
+  std::string usage = TraceGivenAsProgram("debug", &targs.script, &targs.trace);
+  if (usage.empty()) usage = DefaultTrace("debug", &targs.trace);
+  if (!usage.empty()) return Fail("debug", kExitUsage, usage);
   targs.ignore_code_hash = args.ignore_code_hash;
   targs.snapshot_memory = int64_t(args.snapshot_memory_mb) << 20;
   targs.snapshot_interval_ms = args.snapshot_interval_ms;

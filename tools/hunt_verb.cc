@@ -14,11 +14,27 @@
 #include "engine/src/chaos.h"
 #include "engine/src/hunt.h"
 #include "tools/cli.h"
+#include "tools/embedded_program.h"
 #include "tools/program_loader.h"
 
 namespace tape::cli {
 
 int RunHunt(const HuntArgs& args) {
+  // A program that links tape hunts itself, with the same flags.
+  if (programs::FindBuiltin(args.program) == nullptr && IsEmbeddedProgram(args.program)) {
+    std::vector<std::string> flags = {"--runs", std::to_string(args.runs), "--until", args.until,
+                                      "--keep", args.keep, "--keep-failures",
+                                      std::to_string(args.keep_failures), "--timeout",
+                                      std::to_string(args.timeout_s)};
+    if (args.jobs != 0) flags.insert(flags.end(), {"--jobs", std::to_string(args.jobs)});
+    if (!args.chaos.empty()) flags.insert(flags.end(), {"--chaos", args.chaos});
+    if (args.seed) flags.insert(flags.end(), {"--seed", std::to_string(*args.seed)});
+    if (!args.args.empty()) {
+      flags.push_back("--");
+      flags.insert(flags.end(), args.args.begin(), args.args.end());
+    }
+    return RunEmbedded("hunt", args.program, "hunt", flags);
+  }
   // A built-in program by name; anything else is a script's path.
   bool script = args.program.ends_with(".tape") || args.program.find('/') != std::string::npos ||
                 programs::FindBuiltin(args.program) == nullptr;

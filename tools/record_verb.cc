@@ -1,11 +1,14 @@
 // tape record <program> and tape run <script>: record a run into a trace.
 
+#include <sys/stat.h>
+
 #include <iostream>
 
 #include "engine/src/chaos.h"
 #include "engine/src/redaction.h"
 #include "tape/session.h"
 #include "tools/cli.h"
+#include "tools/embedded_program.h"
 #include "tools/program_loader.h"
 
 namespace tape::cli {
@@ -15,14 +18,15 @@ namespace {
 int RecordProgram(const std::string& verb, const Program& program, const RecordArgs& args) {
   Status chaos_ok = CheckChaosFlags(args.chaos, args.seed);
   if (!chaos_ok.ok()) return Fail(verb, kExitUsage, chaos_ok.message());
-  Status out_ok = CheckOutputPath(args.out, args.force);
+  const std::string out = args.out.empty() ? std::string(kDefaultTrace) : args.out;
+  Status out_ok = CheckOutputPath(out, args.force);
   if (!out_ok.ok()) return Fail(verb, kExitUsage, out_ok.message());
   for (const std::string& glob : args.redact_env) {
     std::string why = engine::CheckRule(glob);
     if (!why.empty()) return Fail(verb, kExitUsage, "--redact-env '" + glob + "' " + why);
   }
   RecordOptions options;
-  options.trace_path = args.out;
+  options.trace_path = out;
   options.args = args.args;
   options.flush_ms = args.flush_ms;
   options.force = args.force;
@@ -36,15 +40,41 @@ int RecordProgram(const std::string& verb, const Program& program, const RecordA
   if (report.status == RunReport::Status::kTraceError) return Fail(verb, kExitTrace, report.error);
   PrintProgramError(verb, report.program_error);
   if (StderrIsTerminal()) {
-    std::cerr << "tape " << verb << ": " << report.events << " effect calls recorded to "
-              << args.out << " (the program " << report.outcome << ")";
+    std::cerr << "tape " << verb << ": " << report.events << " effect calls recorded to " << out
+              << " (the program " << report.outcome << ")";
     if (!args.chaos.empty()) std::cerr << " under chaos, seed " << options.chaos_seed;
     std::cerr << "\n";
+  } else if (args.out.empty()) {
+    Error(verb, DefaultTraceNote("recorded to"));
   }
   return report.exit_code & 0xff;
 }
 
+// The flags of `tape record`/`tape run`, for a program that links tape
+// (`./myapp record ...` takes the same ones).
+std::vector<std::string> EmbeddedRecordArgs(const RecordArgs& args) {
+  std::vector<std::string> out;
+  if (!args.out.empty()) out.insert(out.end(), {"--out", args.out});
+  if (args.force) out.push_back("--force");
+  if (args.flush_ms != RecordArgs().flush_ms) {
+    out.insert(out.end(), {"--flush-ms", std::to_string(args.flush_ms)});
+  }
+  for (const std::string& glob : args.redact_env) out.insert(out.end(), {"--redact-env", glob});
+  if (!args.chaos.empty()) out.insert(out.end(), {"--chaos", args.chaos});
+  if (args.seed) out.insert(out.end(), {"--seed", std::to_string(*args.seed)});
+  if (!args.args.empty()) {
+    out.push_back("--");
+    out.insert(out.end(), args.args.begin(), args.args.end());
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string DefaultTraceNote(const std::string& what) {
+  return what + " " + std::string(kDefaultTrace) + " (the default; --" +
+         (what.starts_with("record") ? "out" : "trace") + " FILE chooses another)";
+}
 
 Status CheckChaosFlags(const std::string& chaos, const std::optional<uint64_t>& seed) {
   if (chaos.empty()) {
@@ -60,11 +90,26 @@ Status CheckChaosFlags(const std::string& chaos, const std::optional<uint64_t>& 
 
 int RunRecord(const RecordArgs& args) {
   Result<Program> program = LoadBuiltin(args.program);
-  if (!program.has_value()) return Fail("record", kExitUsage, program.error().message());
+  if (!program.has_value()) {
+    if (IsEmbeddedProgram(args.program)) {
+      return RunEmbedded("record", args.program, "record", EmbeddedRecordArgs(args));
+    }
+    std::string not_script = NotAScript(args.program);
+    if (!not_script.empty()) return Fail("record", kExitUsage, not_script);
+    if (FileExists(args.program)) {
+      return Fail("record", kExitUsage,
+                  "'" + args.program + "' is not a built-in program (tape list); to record a "
+                  "script: tape run " + args.program);
+    }
+    return Fail("record", kExitUsage, program.error().message());
+  }
   return RecordProgram("record", *program, args);
 }
 
 int RunScript(const RecordArgs& args) {
+  if (IsEmbeddedProgram(args.program)) {
+    return RunEmbedded("run", args.program, "record", EmbeddedRecordArgs(args));
+  }
   Result<Program> program = LoadScript(args.program);
   if (!program.has_value()) {
     const Status& e = program.error();

@@ -18,6 +18,20 @@ using lang::Value;
 
 namespace {
 
+bool IsBinary(const Expr& e) { return e.kind == ExprKind::kBinary || e.kind == ExprKind::kLogical; }
+
+// A chain of binary operators with `top` last: 1+1+...+1 nests on its left
+// as deep as it is long (the parser allows any length), so it is walked in
+// a loop, never by recursion. chain[i]'s left operand is chain[i + 1];
+// the last one's is the chain's first operand.
+std::vector<const lang::BinaryExpr*> BinaryChain(const Expr& top) {
+  std::vector<const lang::BinaryExpr*> chain = {static_cast<const lang::BinaryExpr*>(&top)};
+  while (IsBinary(*chain.back()->left)) {
+    chain.push_back(static_cast<const lang::BinaryExpr*>(chain.back()->left.get()));
+  }
+  return chain;
+}
+
 // What an evaluation may allocate: enough to look at any value a script
 // can hold, bounded so that `print` of a huge product cannot exhaust memory.
 constexpr int64_t kEvalMemory = int64_t{256} << 20;
@@ -68,9 +82,12 @@ std::string Refusal(const Expr& e) {
     case ExprKind::kUnary: return Refusal(*static_cast<const lang::UnaryExpr&>(e).operand);
     case ExprKind::kBinary:
     case ExprKind::kLogical: {
-      const auto& b = static_cast<const lang::BinaryExpr&>(e);
-      std::string why = Refusal(*b.left);
-      return why.empty() ? Refusal(*b.right) : why;
+      std::vector<const lang::BinaryExpr*> chain = BinaryChain(e);
+      if (std::string why = Refusal(*chain.back()->left); !why.empty()) return why;
+      for (size_t i = chain.size(); i-- > 0;) {
+        if (std::string why = Refusal(*chain[i]->right); !why.empty()) return why;
+      }
+      return "";
     }
     case ExprKind::kIndex: {
       const auto& i = static_cast<const lang::IndexExpr&>(e);
@@ -113,26 +130,22 @@ class Evaluator {
         if (u.op == lang::Tok::kTilde) return lang::BitNot(v);
         return Value::Bool(!lang::Truthy(v));
       }
-      case ExprKind::kBinary: {
-        const auto& b = static_cast<const lang::BinaryExpr&>(e);
-        Value l = Eval(*b.left);
-        Value r = Eval(*b.right);
-        lang::Op op = lang::BinaryOpOf(b.op);
-        switch (op) {
-          case lang::Op::kEq: return Value::Bool(lang::Equal(l, r));
-          case lang::Op::kNe: return Value::Bool(!lang::Equal(l, r));
-          case lang::Op::kLt:
-          case lang::Op::kLe:
-          case lang::Op::kGt:
-          case lang::Op::kGe: return Value::Bool(lang::Compare(op, l, r));
-          default: return lang::Arith(op, l, r);
-        }
-      }
+      case ExprKind::kBinary:
       case ExprKind::kLogical: {
-        const auto& b = static_cast<const lang::BinaryExpr&>(e);
-        bool left = lang::Truthy(Eval(*b.left));
-        if (b.op == lang::Tok::kAnd ? !left : left) return Value::Bool(left);
-        return Value::Bool(lang::Truthy(Eval(*b.right)));
+        // Left to right, as the compiled code runs it.
+        std::vector<const lang::BinaryExpr*> chain = BinaryChain(e);
+        Value acc = Eval(*chain.back()->left);
+        for (size_t i = chain.size(); i-- > 0;) {
+          const lang::BinaryExpr& b = *chain[i];
+          if (b.kind == ExprKind::kLogical) {
+            bool left = lang::Truthy(acc);
+            acc = Value::Bool(b.op == lang::Tok::kAnd ? left && lang::Truthy(Eval(*b.right))
+                                                      : left || lang::Truthy(Eval(*b.right)));
+            continue;
+          }
+          acc = Apply(lang::BinaryOpOf(b.op), acc, Eval(*b.right));
+        }
+        return acc;
       }
       case ExprKind::kIndex: {
         const auto& i = static_cast<const lang::IndexExpr&>(e);
@@ -168,6 +181,18 @@ class Evaluator {
   }
 
  private:
+  static Value Apply(lang::Op op, const Value& l, const Value& r) {
+    switch (op) {
+      case lang::Op::kEq: return Value::Bool(lang::Equal(l, r));
+      case lang::Op::kNe: return Value::Bool(!lang::Equal(l, r));
+      case lang::Op::kLt:
+      case lang::Op::kLe:
+      case lang::Op::kGt:
+      case lang::Op::kGe: return Value::Bool(lang::Compare(op, l, r));
+      default: return lang::Arith(op, l, r);
+    }
+  }
+
   Value Lookup(const std::string& name) {
     const lang::Machine& m = *scope_.machine;
     if (!scope_.globals_only) {

@@ -293,6 +293,36 @@ TEST(Evaluate, ValuesAndErrorsInAFrame) {
   EXPECT_EQ(shown("a[5]").rfind("error: ", 0), 0u);
   EXPECT_EQ(shown("nosuch").rfind("error: no variable 'nosuch'", 0), 0u);
   EXPECT_EQ(shown("1 / z").rfind("error: ", 0), 0u);
+  // Operators apply left to right, and `and`/`or` stop early.
+  EXPECT_EQ(shown("10 - 3 - 2 * 2 == 3 and a[0] + 1 == 2"), "true");
+  EXPECT_EQ(shown("z != 0 and 1 / z > 0"), "false");
+  EXPECT_EQ(shown("z == 0 or 1 / z > 0"), "true");
+  EXPECT_EQ(shown("1 < 2 == true"), "true");
+}
+
+TEST(Evaluate, ALongChainOfOperatorsIsNotRecursion) {
+  // 1+1+...+1 nests on its left as deep as it is long; a line of 1 MiB of
+  // it would overflow the native stack if refusals or evaluation recursed.
+  auto script = Compile("let z = 0;\n");
+  lang::testing::FakeRuntime rt;
+  Machine m(script, {});
+  m.set_runtime(&rt);
+  ASSERT_EQ(m.Run(UINT64_MAX), Machine::Stopped::kExited);
+  auto shown = [&](const std::string& text) {
+    std::string out;
+    Status s = Evaluate(Scope{&m, 0}, text, [&](const lang::Value& v) { out = Render(v); });
+    return s.ok() ? out : "error: " + s.message();
+  };
+  std::string sum = "z", either = "z";
+  for (int i = 0; i < 300000; ++i) sum += "+1";
+  for (int i = 0; i < 100000; ++i) either += " or z == 1";
+  EXPECT_EQ(shown(sum), "300000");
+  EXPECT_EQ(shown(either), "false");
+  for (const std::string& text : {sum + "+clock.now()", "clock.now()+" + sum}) {
+    Result<Expression> e = Expression::Parse(text);
+    ASSERT_FALSE(e.has_value());
+    EXPECT_NE(e.error().message().find("calls an effect (clock.now)"), std::string::npos);
+  }
 }
 
 }  // namespace
