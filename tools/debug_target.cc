@@ -1,6 +1,6 @@
 #include "tools/debug_target.h"
 
-#include "engine/src/replay_end.h"
+#include "engine/internal/replay_end.h"
 #include "tape/drift.h"
 #include "tools/cli.h"
 #include "tools/program_loader.h"

@@ -86,14 +86,8 @@ int RunReplay(const ReplayArgs& in) {
   std::unique_ptr<format::TraceReader> reader = std::move(opened).value();
   const format::TraceHeader& recorded = reader->header();
 
-  Result<Program> program = Status::InvalidArgument("no program");
-  if (args.program.empty()) {
-    program = LoadFromTrace(reader->header());
-  } else if (programs::FindBuiltin(args.program)) {
-    program = LoadBuiltin(args.program);
-  } else {
-    program = LoadScript(args.program);
-  }
+  Result<Program> program =
+      args.program.empty() ? LoadFromTrace(reader->header()) : LoadNamed(args.program);
   // A trace imported from the original tape holds the original's code hash:
   // no program tape runs has that code, so replay stops here, whatever the
   // program (specs/original-trace.md §7).
@@ -120,14 +114,7 @@ int RunReplay(const ReplayArgs& in) {
                     "stats and diff read it)"};
     return Fail("replay", kExitDrift, "drift: " + d.Describe());
   }
-  if (!program.has_value()) {
-    const Status& e = program.error();
-    if (e.code() == StatusCode::kScriptError) {
-      std::cerr << e.message() << (e.message().ends_with("\n") ? "" : "\n");
-      return kExitScript;
-    }
-    return Fail("replay", kExitUsage, e.message());
-  }
+  if (!program.has_value()) return ReportLoadError("replay", program.error());
 
   if (!recorded.redaction.empty()) {
     Error("replay", "note: " + args.trace + " is redacted (" + RedactionText(recorded) +

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "engine/effects/registry.h"
 #include "engine/lang/host_calls.h"
 
 namespace tape::debug {
@@ -50,6 +51,28 @@ std::vector<CodePoint> CallsAt(const lang::Module& module, Match want) {
     }
   }
   return out;
+}
+
+// "clock.now, io.write": the effects the script's calls make, each once.
+std::string CalledEffects(const lang::Module& module) {
+  std::set<std::string> names;
+  for (const lang::SiteInfo& s : module.sites) names.insert(s.effect);
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// Why `break effect NAME` has nothing to stop at: no such effect (the
+// registry names them all), or one the script never calls.
+Status NoCallsOf(const lang::Module& module, const std::string& name) {
+  std::string called = CalledEffects(module);
+  std::string calls = called.empty() ? "it calls no effect" : "it calls " + called;
+  if (engine::FindEffectByName(name) == nullptr) {
+    return Status::InvalidArgument("'" + name + "' is not an effect (tape's effects: " +
+                                   engine::EffectNameList() + "); " + calls);
+  }
+  return Status::InvalidArgument("the script never calls the effect " + name + " (" + calls +
+                                 ")");
 }
 
 std::string NearbyLines(const lang::Module& module, int line) {
@@ -120,14 +143,16 @@ Status Resolve(const lang::Module& module, Breakpoint* bp) {
       }
       break;
     case BreakSpec::Kind::kSeq: bp->traps.clear(); break;  // the seq watch (machine.h) finds it
-    case BreakSpec::Kind::kEffect:
-      bp->traps = CallsAt(module, [&](const lang::SiteInfo& s) { return s.effect == spec.text; });
-      if (bp->traps.empty()) {
-        return Status::InvalidArgument("the script never calls the effect '" + spec.text +
-                                       "' (`break effect` takes an effect name such as "
-                                       "clock.now, io.write or http.request)");
-      }
+    case BreakSpec::Kind::kEffect: {
+      // The registry's name: `break effect clock` is clock.now when the
+      // module has that one effect.
+      const engine::EffectSpec* effect = engine::FindEffectByName(spec.text);
+      std::string name = effect != nullptr ? std::string(effect->name) : spec.text;
+      bp->traps = CallsAt(module, [&](const lang::SiteInfo& s) { return s.effect == name; });
+      if (bp->traps.empty()) return NoCallsOf(module, spec.text);
+      bp->spec.text = name;
       break;
+    }
     case BreakSpec::Kind::kSite:
       bp->traps = CallsAt(module, [&](const lang::SiteInfo& s) {
         return LocationHasPrefix(s.location, spec.text) || MatchesHexPrefix(spec.text, s.id);

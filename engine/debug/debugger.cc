@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <set>
 
-#include "engine/src/replay_end.h"
+#include "engine/internal/replay_end.h"
+#include "engine/internal/signals.h"
 #include "engine/src/replayer.h"
-#include "engine/src/signals.h"
 
 namespace tape::debug {
 

@@ -1,4 +1,4 @@
-#include "engine/src/replay_end.h"
+#include "engine/internal/replay_end.h"
 
 #include <string>
 

@@ -326,6 +326,18 @@ def test_bad_input():
     check("is not the script" in s[28]["error"], "a path to another file", s[28])
     check(s[-1]["ok"] and stop(s[-1])["reason"] == "step", "the session goes on", s[-1])
     check(s.code == 1, "a batch with failed commands exits 1", s.code)
+    check("never calls the effect http.request" in s[19]["error"] and
+          "it calls clock.now, io.write, random.bits" in s[19]["error"],
+          "an effect the script never calls", s[19])
+    # Effect names come from the effects' registry.
+    e = Session("walk.tape", "walk.bin", ["break effect nosuch.kind", "break effect clock",
+                                          "continue"])
+    check(not e[0]["ok"] and "'nosuch.kind' is not an effect (tape's effects: " in
+          e[0]["error"] and "clock.now" in e[0]["error"] and "http.request" in e[0]["error"], "an unknown effect", e[0])
+    check(e[1]["ok"] and e[1]["breakpoint"]["where"] == "effect clock.now", "a module's one effect",
+          e[1])
+    check(stop(e[2]).get("seq") == 2 and stop(e[2]).get("breakpoints") == [1],
+          "break effect stops at the call", e[2])
 
 
 REVERSE = """\

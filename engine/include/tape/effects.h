@@ -11,30 +11,39 @@
 
 namespace tape {
 
-// The byte stored in a trace's KINDS column (specs/trace-format.md §13).
-// Append only: the numbers are part of the trace format. Each kind is
-// declared once, with its layout and live implementation, in the engine's
-// effect table (engine/src/effect_table.cc).
+// The built-in effects: name and the byte stored in a trace's KINDS column
+// (specs/trace-format.md §13). Append only: the numbers are part of the
+// trace format. Each effect is declared once, with its layout, live
+// implementation, chaos perturbations and script binding, in its file under
+// engine/effects/; the engine finds the declaration named k<Name> through
+// this list.
+#define TAPE_BUILTIN_EFFECTS(X) \
+  X(ClockNow, 1)                \
+  X(RandomBits, 2)              \
+  X(IoWrite, 3)                 \
+  X(FsRead, 4)                  \
+  X(FsWrite, 5)                 \
+  X(EnvGet, 6)                  \
+  X(ArgsGet, 7)                 \
+  X(TimeSleep, 8)               \
+  X(IoError, 9)    /* writes to standard error */ \
+  X(FsExists, 10)               \
+  X(FsList, 11)                 \
+  X(FsAppend, 12)               \
+  X(HttpRequest, 13)            \
+  X(ProcRun, 14)                \
+  /* Control effects (tape/thread.h): their place in the global order of \
+     events is what they record, so replay can run threads in that order. */ \
+  X(ThreadStart, 15) /* a tape::Thread is created; result: the new thread's lane */ \
+  X(ThreadEnd, 16)   /* a tape::Thread's function returned (the lane's last event) */ \
+  X(MutexLock, 17)   /* a tape::Mutex was acquired */ \
+  X(DnsResolve, 18)             \
+  X(FsStat, 19)
+
 enum class EffectKind : uint8_t {
-  kClockNow = 1,
-  kRandomBits = 2,
-  kIoWrite = 3,
-  kFsRead = 4,
-  kFsWrite = 5,
-  kEnvGet = 6,
-  kArgsGet = 7,
-  kTimeSleep = 8,
-  kIoError = 9,      // writes to standard error
-  kFsExists = 10,
-  kFsList = 11,
-  kFsAppend = 12,
-  kHttpRequest = 13,
-  kProcRun = 14,
-  // Control effects (tape/thread.h): their place in the global order of
-  // events is what they record, so replay can run threads in that order.
-  kThreadStart = 15,  // a tape::Thread is created; result: the new thread's lane
-  kThreadEnd = 16,    // a tape::Thread's function returned (the lane's last event)
-  kMutexLock = 17,    // a tape::Mutex was acquired
+#define TAPE_EFFECT_KIND_(name, number) k##name = number,
+  TAPE_BUILTIN_EFFECTS(TAPE_EFFECT_KIND_)
+#undef TAPE_EFFECT_KIND_
 };
 
 // Kinds kFirstUserKind..255 are user-defined effects (Runtime::Effect): each

@@ -14,6 +14,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "engine/effects/fields.h"
 #include "format/bytes.h"
 
 namespace tape::engine {
@@ -165,23 +166,13 @@ class MessageValueFinder {
   std::unordered_set<uint64_t> seen_;  // the values added (their hashes' low halves)
 };
 
-// How RewritePayload changes one byte field: called with the field's bytes
-// (never empty) and whether the field identifies the call (`key`: an args
-// field of the effect's rerun key, EffectSpec::key_fields: env.get's name,
-// the path of the fs effects, ...). Returns false to keep the field, or true
-// after appending its new bytes to `out`.
-using FieldRewrite = std::function<bool(Bytes field, bool key, std::string* out)>;
-
 // Rewrites the byte fields of an event's args (`args` true) or result of
-// effect kind `kind`, by the kind's layout (§13): text, bytes, sized text, a
-// set optional's value, each list item, errno+data's data, a user effect's
-// returned value or exception message. Everything else is kept as it is, so
-// the payload keeps its layout: numbers, errnos, flags, the set/unset byte,
-// list counts, a user result's tag and exception type. A field whose length
-// the layout ties to another field (random.bits' bytes) keeps its length: its
-// new bytes are repeated or cut to it. A payload that does not have its
-// kind's layout, or whose kind has none, is rewritten as one text field.
-// Returns true, with the new payload in `out`, when some field changed.
+// effect kind `kind` by the kind's layout (§13; RewritePayloadFields in
+// engine/effects/fields.h), the fields of the effect's rerun key marked
+// `key` (EffectSpec::args.keys: env.get's name, the path of the fs
+// effects, ...). A payload whose kind has no layout is rewritten as one
+// text field. Returns true, with the new payload in `out`, when some field
+// changed.
 bool RewritePayload(uint8_t kind, bool args, Bytes payload, const FieldRewrite& fn,
                     std::string* out);
 
@@ -193,10 +184,11 @@ bool RedactCopies(uint8_t kind, bool args, Bytes payload, const ValueFinder& val
 
 // The longest rule (a glob, a name) a redaction accepts.
 inline constexpr size_t kMaxRuleBytes = 1024;
-// "" if `rule` can be a redaction rule and appear in the header's
+// OK if `rule` can be a redaction rule and appear in the header's
 // `redaction` field (1 to kMaxRuleBytes bytes, no control characters: the
-// field is one line per rule), else what is wrong with it.
-std::string CheckRule(std::string_view rule);
+// field is one line per rule), else InvalidArgument saying what is wrong
+// with it ("is empty", "contains a control character").
+Status CheckRule(std::string_view rule);
 // Adds `line` to a HEAD `redaction` field (§6: one line per rule applied,
 // oldest first). False when the field would exceed its limit (4096 bytes).
 bool AddRedactionLine(std::string* field, std::string_view line);

@@ -12,9 +12,9 @@
 // verifies like any other; the recorder marks the event perturbed
 // (EVENT_MARKS, §7.3) and the header names the spec and seed (§6).
 //
-// What can happen to each effect is declared once, in chaos.cc, over the
-// effect table's layouts: a replacement result given field by field, or one
-// operation on the real call or its result.
+// What can happen to each effect is declared with the effect (its
+// EffectSpec's chaos list, engine/effects/): a replacement result, or a
+// change to the real call's args or result.
 
 #ifndef TAPE_ENGINE_CHAOS_H_
 #define TAPE_ENGINE_CHAOS_H_
@@ -24,42 +24,11 @@
 #include <string>
 #include <string_view>
 
-#include "engine/src/effect_table.h"
+#include "engine/effects/registry.h"
 #include "format/status.h"
 #include "tape/runtime.h"
 
 namespace tape::engine {
-
-// One way to perturb an effect (specs/chaos.md §3).
-struct Perturbation {
-  enum class Op : uint8_t {
-    kReplace,    // not performed; the result is `numbers`/`texts`, field by field
-    kFill,       // not performed; `fill` repeated as many times as args field 0 (a u32) asks
-    kTruncate,   // performed; a successful read's data cut to a shorter random length
-    kShiftTime,  // performed; the time moved by `sign` x a random [lo_ns, hi_ns]
-    kEarly,      // performed with args field 0 (a u64 of ms) cut to a random smaller value
-  };
-  const char* name;  // "enoent": what a spec's effect:name selects
-  Op op;
-  // kReplace: one value per result field, in layout order. Numbers go to
-  // numeric fields and to the set/unset and threw tags; texts (nullptr for
-  // empty) to byte fields. A kUserResult field with tag 1 becomes an
-  // exception of type kChaosErrorType whose message is the text.
-  int64_t numbers[kMaxFields] = {};
-  const char* texts[kMaxFields] = {};
-  uint8_t fill = 0;              // kFill
-  int sign = 1;                  // kShiftTime
-  int64_t lo_ns = 0, hi_ns = 0;  // kShiftTime
-  // kReplace of a timeout: the args field (a number of milliseconds) the
-  // call pretends to have waited, so that time passes for the program
-  // (specs/chaos.md §3): the recorder records it as the call's duration
-  // and moves later clock.now readings on by it. nullptr: no wait.
-  const char* waits_for = nullptr;
-};
-
-// The exception type a perturbed user-defined effect throws (as
-// tape::EffectError::type()).
-inline constexpr const char* kChaosErrorType = "tape::ChaosError";
 
 // The perturbations of `kind` (user kinds share one list); empty for an
 // effect chaos mode leaves alone (io.write, io.error, args.get).
@@ -97,7 +66,7 @@ class Chaos {
   const Perturbation* Draw(EffectKind kind) {
     uint64_t threshold = threshold_[uint8_t(kind)];
     if (threshold == 0) [[likely]] return nullptr;
-    if ((Next() >> 11) >= threshold) [[likely]] return nullptr;
+    if ((draw_.Next() >> 11) >= threshold) [[likely]] return nullptr;
     return Pick(uint8_t(kind));
   }
 
@@ -114,15 +83,9 @@ class Chaos {
                          uint64_t* waited_ns = nullptr);
 
  private:
-  uint64_t Next() {  // SplitMix64
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
   const Perturbation* Pick(uint8_t kind);
 
-  uint64_t state_;
+  ChaosDraw draw_;
   // Per kind: a call fires when the generator's top 53 bits are below this;
   // 0 for a kind the spec leaves alone (2^53 for probability 1).
   uint64_t threshold_[256] = {};

@@ -3,8 +3,8 @@
 // `tape record ./myapp` can tell it from any other executable and run it
 // with its own `record` command (tools/embedded_program.h).
 
-#ifndef TAPE_ENGINE_EMBED_MARKER_H_
-#define TAPE_ENGINE_EMBED_MARKER_H_
+#ifndef TAPE_ENGINE_INTERNAL_EMBED_MARKER_H_
+#define TAPE_ENGINE_INTERNAL_EMBED_MARKER_H_
 
 namespace tape::engine {
 
@@ -13,4 +13,4 @@ inline constexpr char kEmbedMarker[] = "tape::Main: this program records and rep
 
 }  // namespace tape::engine
 
-#endif  // TAPE_ENGINE_EMBED_MARKER_H_
+#endif  // TAPE_ENGINE_INTERNAL_EMBED_MARKER_H_

@@ -21,8 +21,7 @@
 #include <tuple>
 #include <vector>
 
-#include "engine/src/live_effects.h"
-#include "engine/src/service_codec.h"
+#include "engine/effects/proc_spawn.h"
 
 extern char** environ;
 
@@ -96,7 +95,9 @@ int Reap(pid_t pid, uint64_t deadline, bool* timed_out) {
   return status;
 }
 
-ProcResult Run(const ProcRequest& request) {
+}  // namespace
+
+ProcResult RunCommand(const ProcRequest& request) {
   ProcResult result;
   if (request.argv.empty()) {
     result.start_error = EINVAL;
@@ -223,21 +224,6 @@ ProcResult Run(const ProcRequest& request) {
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
   return result;
-}
-
-}  // namespace
-
-std::string_view LiveProcRun(LiveEnv&, Bytes args, std::string* result) {
-  result->clear();
-  ProcRequest request;
-  ProcResult outcome;
-  if (!DecodeProcRequest(args, &request)) {
-    outcome.start_error = EINVAL;  // the runtime encoded it: cannot happen
-  } else {
-    outcome = Run(request);
-  }
-  EncodeProcResult(outcome, result);
-  return *result;
 }
 
 }  // namespace tape::engine

@@ -1,8 +1,8 @@
 // "did you mean ...?": the name a typo was most likely meant to be, for the
 // usage errors of the tape command and of tape::Main.
 
-#ifndef TAPE_ENGINE_SUGGEST_H_
-#define TAPE_ENGINE_SUGGEST_H_
+#ifndef TAPE_ENGINE_INTERNAL_SUGGEST_H_
+#define TAPE_ENGINE_INTERNAL_SUGGEST_H_
 
 #include <string>
 #include <string_view>
@@ -29,4 +29,4 @@ std::string DidYouMean(std::string_view given, const std::vector<std::string>& c
 
 }  // namespace tape::engine
 
-#endif  // TAPE_ENGINE_SUGGEST_H_
+#endif  // TAPE_ENGINE_INTERNAL_SUGGEST_H_
