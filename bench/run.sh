@@ -125,6 +125,10 @@ for jobs in 1 2; do
 done
 echo
 
+echo "## the script debugger (bench/debug_bench.sh)"
+WORK="$WORK/debug" bash bench/debug_bench.sh "$EVENTS" "$BIG"
+echo
+
 echo "## Google Benchmark suites (Debian's libbenchmark is a DEBUG build; numbers are still usable)"
 for suite in format_bench engine_bench effects_bench; do
   "$B/$suite" --benchmark_min_time=0.2 2>&1 | grep -E "^BM_|^-|^Benchmark"

@@ -210,6 +210,17 @@ struct ReplayArgs {
   std::string program;  // empty: the program named in the trace
   std::string trace;
   bool ignore_code_hash = false;
+  bool debug = false;               // a script's drift opens the debugger there
+  std::optional<uint64_t> stop_at;  // SIGTRAP just before this event is served
+};
+struct DebugArgs {
+  std::string program;  // the script; empty: the one the trace holds
+  std::string trace;
+  std::string batch;    // run the commands of this file and exit
+  bool json = false;    // each command's result as one JSON object per line
+  bool ignore_code_hash = false;
+  uint64_t snapshot_memory_mb = 64;
+  uint32_t snapshot_interval_ms = 100;
 };
 struct RerunArgs {
   std::string program;  // empty: the program named in the trace
@@ -320,6 +331,19 @@ int RunVerify(const VerifyArgs& args);
 int RunRecover(const RecoverArgs& args);
 int RunImport(const ImportArgs& args);  // `tape import`
 int RunRedact(const RedactArgs& args);
+int RunDebug(const DebugArgs& args);  // `tape debug`
+int RunDap(const DebugArgs& args);    // `tape dap`: the Debug Adapter Protocol on stdin/stdout
+
+// The debugger's prompt (or a command file) over an opened recording
+// (tools/debug_target.h); `tape debug` and `tape replay --debug`. Returns
+// the exit code: 0, or with a command file 1 when a command failed.
+struct DebugTarget;
+struct DebugSessionOptions {
+  bool json = false;
+  std::string batch;
+  bool show_stop = true;  // report where the run is before the first command
+};
+int DebugSession(DebugTarget* target, const DebugSessionOptions& options);
 
 // The line `tape redact` adds to a trace's HEAD `redaction` field (§6) when
 // it replaced text in the script's source: the trace then holds a changed

@@ -202,6 +202,45 @@ int Main(int argc, char** argv) {
   rep->add_flag("--ignore-code-hash", replay.ignore_code_hash,
                 "Replay a program that changed since the recording; drift is then reported "
                 "at the first call that differs");
+  rep->add_flag("--debug", replay.debug,
+                "For a script: where the replay drifts, open the debugger there (tape debug) "
+                "instead of exiting");
+  rep->add_option("--stop-at", replay.stop_at,
+                  "Just before event SEQ is served, raise SIGTRAP for the debugger the replay "
+                  "runs under (gdb), or stop for one to attach")
+      ->check(WholeNumber(0, UINT64_MAX));
+
+  DebugArgs debug;
+  CLI::App* dbg = app.add_subcommand(
+      "debug", "Debug a script's recording: breakpoints, stepping forwards and backwards, "
+               "printing variables (specs/debugger.md)");
+  dbg->add_option("script", debug.program,
+                  "The .tape script (default: the copy the trace holds)");
+  dbg->add_option("--trace,-t", debug.trace, "The recording to debug (default: trace.bin)");
+  dbg->add_option("--batch,-x", debug.batch,
+                  "Run the commands in this file, then exit (1 if one failed)");
+  dbg->add_flag("--json", debug.json, "Each command's result as one JSON object per line");
+  dbg->add_flag("--ignore-code-hash", debug.ignore_code_hash,
+                "Debug a script that changed since the recording; the replay stops where it "
+                "diverges");
+  dbg->add_option("--snapshot-memory", debug.snapshot_memory_mb,
+                  "MiB the snapshots that make going back fast may take")
+      ->check(WholeNumber(1, 65536))
+      ->capture_default_str();
+  dbg->add_option("--snapshot-interval", debug.snapshot_interval_ms,
+                  "Milliseconds of replay between two snapshots, at first (doubled whenever "
+                  "the snapshots are thinned to stay within --snapshot-memory)")
+      ->check(WholeNumber(1, 3600000))
+      ->capture_default_str();
+
+  DebugArgs dap;
+  CLI::App* dapc = app.add_subcommand(
+      "dap", "Speak the Debug Adapter Protocol on stdin/stdout, for editors (VS Code, Neovim, "
+             "Emacs): the script debugger with their own UI");
+  dapc->add_option("--snapshot-memory", dap.snapshot_memory_mb,
+                   "MiB the snapshots that make going back fast may take")
+      ->check(WholeNumber(1, 65536))
+      ->capture_default_str();
 
   RerunArgs rerun;
   CLI::App* rer = app.add_subcommand(
@@ -400,6 +439,8 @@ int Main(int argc, char** argv) {
   if (verb == "run") return RunScript(run);
   if (verb == "hunt") return RunHunt(hunt);
   if (verb == "replay") return RunReplay(replay);
+  if (verb == "debug") return RunDebug(debug);
+  if (verb == "dap") return RunDap(dap);
   if (verb == "rerun") return RunRerun(rerun);
   if (verb == "test") return RunTest(test);
   if (verb == "inspect") return RunInspect(inspect);

@@ -133,11 +133,15 @@ std::string DefaultTrace(const std::string& verb, std::string* trace) {
   if (!trace->empty()) return "";
   const std::string fallback(kDefaultTrace);
   if (!FileExists(fallback)) {
-    return std::string(verb == "replay" ? "nothing to replay" : "nothing to rerun on") +
-           ": no --trace FILE given, and no " + fallback + " (the default) here";
+    std::string nothing = verb == "replay"  ? "nothing to replay"
+                          : verb == "debug" ? "nothing to debug"
+                                            : "nothing to rerun on";
+    return nothing + ": no --trace FILE given, and no " + fallback + " (the default) here";
   }
   *trace = fallback;
-  Error(verb, DefaultTraceNote(verb == "replay" ? "replaying" : "rerunning on"));
+  Error(verb, DefaultTraceNote(verb == "replay"  ? "replaying"
+                               : verb == "debug" ? "debugging"
+                                                 : "rerunning on"));
   return "";
 }
 

@@ -21,7 +21,7 @@ Result<Program> LoadScript(const std::string& path);
 // executable. "" for anything else (a script, or a file
 // that cannot be read, which the caller reports).
 std::string NotAScript(const std::string& path);
-// How `tape replay` and `tape rerun` read their arguments, in two steps
+// How `tape replay`, `tape rerun` and `tape debug` read their arguments, in two steps
 // around running a program that links tape (which has defaults of its own):
 // - TraceGivenAsProgram: `VERB TRACE` names the trace itself (recognised by
 //   its first bytes); `VERB A --trace B` with A a trace too is an error that

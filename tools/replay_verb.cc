@@ -1,15 +1,55 @@
-// tape replay [<program>] --trace FILE: run the program again on the recorded answers.
+// tape replay [<program>] --trace FILE [--debug] [--stop-at SEQ]: run the
+// program again on the recorded answers.
 
+#include <cstdio>
 #include <iostream>
 
 #include "engine/programs/programs.h"
 #include "tape/session.h"
 #include "tools/cli.h"
+#include "tools/debug_target.h"
 #include "tools/embedded_program.h"
 #include "tools/original_import.h"
 #include "tools/program_loader.h"
 
 namespace tape::cli {
+
+namespace {
+
+// `replay --debug` of a script: the replay runs under the debugger; where it
+// drifts, the debugger's prompt opens there. A replay that ends as
+// recorded exits as `tape replay` does.
+int ReplayUnderDebugger(const ReplayArgs& args) {
+  DebugTargetArgs targs;
+  targs.script = args.program;
+  targs.trace = args.trace;
+  targs.ignore_code_hash = args.ignore_code_hash;
+  DebugTargetError error;
+  std::unique_ptr<DebugTarget> target = OpenDebugTarget(targs, &error);
+  if (!target) return Fail("replay", error.exit_code, error.message);
+  debug::Debugger& d = *target->debugger;
+  d.set_output_sink([](uint64_t, bool is_stderr, std::string_view bytes) {
+    FILE* out = is_stderr ? stderr : stdout;
+    std::fwrite(bytes.data(), 1, bytes.size(), out);
+    std::fflush(out);
+  });
+  Result<debug::Stop> stop = d.Continue();
+  if (!stop.has_value()) return Fail("replay", kExitUsage, stop.error().message());
+  switch (stop->reason) {
+    case debug::StopReason::kExited: return d.machine().exit_code() & 0xff;
+    case debug::StopReason::kError:
+      PrintProgramError("replay", stop->message);
+      return 1;
+    case debug::StopReason::kTraceError: return Fail("replay", kExitTrace, stop->message);
+    default: break;
+  }
+  Error("replay", "the replay drifted: the debugger stops there (`help` lists its commands)");
+  DebugSessionOptions options;
+  DebugSession(target.get(), options);
+  return kExitDrift;
+}
+
+}  // namespace
 
 int RunReplay(const ReplayArgs& in) {
   ReplayArgs args = in;
@@ -21,6 +61,7 @@ int RunReplay(const ReplayArgs& in) {
     std::vector<std::string> flags;
     if (!args.trace.empty()) flags.insert(flags.end(), {"--trace", args.trace});
     if (args.ignore_code_hash) flags.push_back("--ignore-code-hash");
+    if (args.stop_at) flags.insert(flags.end(), {"--stop-at", std::to_string(*args.stop_at)});
     return RunEmbedded("replay", args.program, "replay", flags);
   }
   usage = DefaultTrace("replay", &args.trace);
@@ -80,8 +121,13 @@ int RunReplay(const ReplayArgs& in) {
                         "): the program gets markers such as \"[redacted #1]\" where the "
                         "recording had secrets, and redacted arguments are not compared");
   }
+  if (args.debug && program->kind == ProgramKind::kScript) {
+    reader.reset();
+    return ReplayUnderDebugger(args);
+  }
   ReplayOptions options;
   options.trace_path = args.trace;
+  options.stop_at = args.stop_at;
   options.handle_signals = true;
   options.label = "tape replay";
   options.ignore_code_hash = args.ignore_code_hash;
@@ -106,6 +152,12 @@ int RunReplay(const ReplayArgs& in) {
         d.hint +=
             " (the trace is redacted: a program that acts on a secret's value can take "
             "another path when it gets the marker)";
+      }
+      if (args.debug) {
+        d.hint += " (--debug opens the debugger at a script's drift; for a C++ program, stop "
+                  "before the call under gdb: gdb -ex run --args tape replay " +
+                  (args.program.empty() ? "" : args.program + " ") + "--trace " + args.trace +
+                  " --stop-at " + std::to_string(d.seq) + ")";
       }
       return Fail("replay", kExitDrift, "drift: " + d.Describe());
     }

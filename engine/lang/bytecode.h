@@ -63,6 +63,9 @@ enum class Op : uint8_t {
   kRangeLoop,  // if slot c < slot c+1: slot c+2 = slot c, ++slot c, ip += a (a step)
   kEachPrep,   // slot c holds the list: check it is one; slot c+1 = 0
   kEachLoop,   // if slot c+1 < len(slot c): slot c+2 = element, ++slot c+1, ip += a (a step)
+  // Never emitted by the compiler: a debugger (machine.h) puts it in its own
+  // copy of the code in place of an instruction it wants to stop at.
+  kTrap,
 };
 
 // Flags in `b` of the path instructions.
@@ -76,6 +79,21 @@ struct Instr {
   int32_t a = 0;
 };
 
+// For debuggers: the statements a run can stop at, and where each named
+// local lives. The interpreter never reads these.
+struct StatementStart {
+  uint32_t pc;  // the statement's first instruction
+  int line;     // the statement's line (its first instruction may be on another)
+};
+struct LocalInfo {
+  std::string name;
+  int slot;
+  // The variable is in scope from instruction `first_pc` (after its `let`
+  // stored it) up to, not including, `end_pc` (its block's end).
+  uint32_t first_pc;
+  uint32_t end_pc;
+};
+
 struct Function {
   std::string name;  // empty for the top level
   Pos pos;
@@ -84,6 +102,8 @@ struct Function {
   int max_stack = 0;   // temporaries above the slots, at most
   std::vector<Instr> code;
   std::vector<Pos> positions;  // one per instruction
+  std::vector<StatementStart> statements;  // in pc order
+  std::vector<LocalInfo> locals;           // parameters first
 };
 
 // A call site of an effect (specs/language.md §11.2).
@@ -91,6 +111,7 @@ struct SiteInfo {
   uint64_t id = 0;
   std::string location;  // "name.tape:line:col"
   Pos pos;
+  std::string effect;  // "clock.now"
 };
 
 struct Module {

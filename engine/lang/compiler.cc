@@ -124,9 +124,11 @@ class ModuleCompiler {
     block_lets_.clear();
     stack_ = 0;
     loops_.clear();
+    open_locals_.clear();
     if (top_level_) {
       fn_->pos = Pos{1, 1};
       CompileStmts(ast_.main);
+      MarkStatement(ast_.main.end.line);
       Emit(Op::kConstInt, ast_.main.end);
       Emit(Op::kExit, ast_.main.end);
     } else {
@@ -135,20 +137,44 @@ class ModuleCompiler {
       fn_->arity = static_cast<int>(decl->params.size());
       scopes_.BeginScope();
       for (size_t i = 0; i < decl->params.size(); ++i) {
-        if (!scopes_.Declare(decl->params[i]).has_value()) {
+        if (std::optional<int> slot = scopes_.Declare(decl->params[i])) {
+          NoteLocal(decl->params[i], *slot);
+        } else {
           Error(decl->param_pos[i], "parameter '" + decl->params[i] + "' appears twice");
           scopes_.DeclareHidden();  // keep the slots in line with the arguments
         }
       }
       // The body shares the parameters' scope: `let` cannot redeclare one.
       CompileStmts(decl->body);
+      MarkStatement(decl->body.end.line);  // the closing '}': a stop before returning
       Emit(Op::kNil, decl->body.end);
       Emit(Op::kReturn, decl->body.end);
     }
+    CloseLocals(0);
     fn_->num_slots = scopes_.max_slots();
     if (fn_->num_slots > kMaxSlots) {
       Error(fn_->pos, "too many local variables in one function (the limit is " +
                           std::to_string(kMaxSlots) + ")");
+    }
+  }
+
+  // --- Debugging information (bytecode.h) ---------------------------------------
+  // The next instruction begins a statement on `line`.
+  void MarkStatement(int line) {
+    uint32_t pc = static_cast<uint32_t>(Here());
+    if (!fn_->statements.empty() && fn_->statements.back().pc == pc) return;
+    fn_->statements.push_back(StatementStart{pc, line});
+  }
+  // Local `name` in `slot` holds its value from the next instruction on.
+  void NoteLocal(const std::string& name, int slot) {
+    open_locals_.push_back({fn_->locals.size(), scopes_.depth()});
+    fn_->locals.push_back(LocalInfo{name, slot, static_cast<uint32_t>(Here()), 0});
+  }
+  // The locals of scopes deeper than `depth` end at the next instruction.
+  void CloseLocals(size_t depth) {
+    while (!open_locals_.empty() && open_locals_.back().second > depth) {
+      fn_->locals[open_locals_.back().first].end_pc = static_cast<uint32_t>(Here());
+      open_locals_.pop_back();
     }
   }
 
@@ -187,6 +213,7 @@ class ModuleCompiler {
     site.id = ScriptSiteId(fn_->name, effect, ordinal);
     site.location = name_ + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.col);
     site.pos = pos;
+    site.effect = std::string(effect);
     module_.sites.push_back(std::move(site));
     return static_cast<int>(module_.sites.size()) - 1;
   }
@@ -229,6 +256,7 @@ class ModuleCompiler {
     scopes_.BeginScope();
     CompileStmts(block);
     auto [first, count] = scopes_.EndScope();
+    CloseLocals(scopes_.depth());
     EmitClear(first, count, block.end);
   }
 
@@ -238,6 +266,7 @@ class ModuleCompiler {
                    "a function");
       return;
     }
+    if (s.kind != StmtKind::kBlock) MarkStatement(s.pos.line);
     switch (s.kind) {
       case StmtKind::kLet: return CompileLet(static_cast<const LetStmt&>(s));
       case StmtKind::kAssign: return CompileAssign(static_cast<const AssignStmt&>(s));
@@ -297,6 +326,7 @@ class ModuleCompiler {
     int slot = *scopes_.Declare(let.name);  // not visible, so not declared in this scope
     block_lets_.emplace(let.name, let.pos);
     Emit(Op::kSetLocal, let.pos, slot);
+    NoteLocal(let.name, slot);
   }
 
   // A host call, print() or eprint(), compiled to a kHost as its last
@@ -377,6 +407,7 @@ class ModuleCompiler {
   void CompileIf(const IfStmt& s) {
     std::vector<size_t> to_end;
     for (size_t i = 0; i < s.conds.size(); ++i) {
+      if (i > 0) MarkStatement(s.conds[i]->pos.line);  // each `else if` is a stop
       CompileExpr(*s.conds[i]);
       size_t skip = Emit(Op::kJumpIfFalse, s.conds[i]->pos);
       CompileBlock(s.blocks[i]);
@@ -423,10 +454,12 @@ class ModuleCompiler {
     CompileLoopBody(body, std::nullopt);
     PatchJump(to_test);
     PatchContinues();
+    MarkStatement(s.pos.line);  // the loop's test: a stop on the `for` line each iteration
     Emit(test, s.pos, static_cast<int32_t>(body_start) - static_cast<int32_t>(Here() + 1), 0,
          SlotOperand(base));
     FinishLoop();
     scopes_.EndScope();
+    CloseLocals(scopes_.depth());
     EmitClear(base, 3, body.end);
   }
 
@@ -438,7 +471,7 @@ class ModuleCompiler {
     Emit(Op::kSetLocal, s.lo->pos, base);
     CompileExpr(*s.hi);
     Emit(Op::kSetLocal, s.hi->pos, base + 1);
-    scopes_.Declare(s.var);
+    NoteLocal(s.var, *scopes_.Declare(s.var));
     CompileForLoop(Op::kRangePrep, Op::kRangeLoop, base, s.lo->pos, s, s.body);
   }
 
@@ -448,7 +481,7 @@ class ModuleCompiler {
     scopes_.DeclareHidden();
     CompileExpr(*s.list);
     Emit(Op::kSetLocal, s.list->pos, base);
-    scopes_.Declare(s.var);
+    NoteLocal(s.var, *scopes_.Declare(s.var));
     CompileForLoop(Op::kEachPrep, Op::kEachLoop, base, s.list->pos, s, s.body);
   }
 
@@ -541,26 +574,7 @@ class ModuleCompiler {
     }
   }
 
-  static Op BinaryOp(Tok t) {
-    switch (t) {
-      case Tok::kPlus: return Op::kAdd;
-      case Tok::kMinus: return Op::kSub;
-      case Tok::kStar: return Op::kMul;
-      case Tok::kSlash: return Op::kDiv;
-      case Tok::kPercent: return Op::kMod;
-      case Tok::kAmp: return Op::kBitAnd;
-      case Tok::kPipe: return Op::kBitOr;
-      case Tok::kCaret: return Op::kBitXor;
-      case Tok::kShl: return Op::kShl;
-      case Tok::kShr: return Op::kShr;
-      case Tok::kEq: return Op::kEq;
-      case Tok::kNe: return Op::kNe;
-      case Tok::kLt: return Op::kLt;
-      case Tok::kLe: return Op::kLe;
-      case Tok::kGt: return Op::kGt;
-      default: return Op::kGe;
-    }
-  }
+  static Op BinaryOp(Tok t) { return BinaryOpOf(t); }
 
   // A chain of binary operators, left operand first: its left side in a
   // loop (1+1+...+1 nests as deep as it is long), right operands by
@@ -742,11 +756,35 @@ class ModuleCompiler {
   Function* fn_ = nullptr;
   bool top_level_ = true;
   LocalScopes scopes_;
+  // Locals in fn_->locals whose scope is still open, with the scope depth
+  // that declared them.
+  std::vector<std::pair<size_t, size_t>> open_locals_;
   int stack_ = 0;
   std::vector<LoopInfo> loops_;
 };
 
 }  // namespace
+
+Op BinaryOpOf(Tok t) {
+  switch (t) {
+    case Tok::kPlus: return Op::kAdd;
+    case Tok::kMinus: return Op::kSub;
+    case Tok::kStar: return Op::kMul;
+    case Tok::kSlash: return Op::kDiv;
+    case Tok::kPercent: return Op::kMod;
+    case Tok::kAmp: return Op::kBitAnd;
+    case Tok::kPipe: return Op::kBitOr;
+    case Tok::kCaret: return Op::kBitXor;
+    case Tok::kShl: return Op::kShl;
+    case Tok::kShr: return Op::kShr;
+    case Tok::kEq: return Op::kEq;
+    case Tok::kNe: return Op::kNe;
+    case Tok::kLt: return Op::kLt;
+    case Tok::kLe: return Op::kLe;
+    case Tok::kGt: return Op::kGt;
+    default: return Op::kGe;
+  }
+}
 
 CompileOutput CompileAst(const Ast& ast, std::string_view script_name) {
   return ModuleCompiler(ast, script_name).Run();

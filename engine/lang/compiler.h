@@ -24,6 +24,10 @@ struct CompileOutput {
 // `script_name` prefixes the sites' location text ("name:line:col").
 CompileOutput CompileAst(const Ast& ast, std::string_view script_name);
 
+// The instruction of a binary operator token (kPlus: kAdd, kLt: kLt, ...;
+// also a compound assignment's operator).
+Op BinaryOpOf(Tok t);
+
 }  // namespace tape::lang
 
 #endif  // TAPE_LANG_COMPILER_H_

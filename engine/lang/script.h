@@ -39,6 +39,8 @@ class Script {
   // The effect call sites, in source order; their location strings live as
   // long as this Script (a runtime may keep them only that long).
   const std::vector<Site>& sites() const { return sites_; }
+  // The compiled code (for a debugger: machine.h).
+  const Module& module() const { return module_; }
 
   // Runs the script; returns its exit code (0 unless `return N;` or
   // exit(N)). Throws tape::ProgramError on a runtime error ("name:line:col:

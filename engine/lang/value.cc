@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "engine/lang/diagnostics.h"
 #include "engine/lang/limits.h"
@@ -85,6 +86,7 @@ const char* TypeName(Type t) {
 MemoryBudget::MemoryBudget(int64_t limit) : limit_(limit), previous_(current_budget) {
   current_budget = this;
 }
+MemoryBudget::MemoryBudget(int64_t limit, int64_t used) : MemoryBudget(limit) { used_ = used; }
 MemoryBudget::~MemoryBudget() { current_budget = previous_; }
 
 const MemoryBudget* MemoryBudget::current() { return current_budget; }
@@ -223,6 +225,135 @@ MapObj& Value::MutableMap() {
     obj = copy;
   }
   return *obj;
+}
+
+Value Value::DeepCopy(const Value& v, CopyMap* copies, int64_t* bytes) {
+  if (!v.is_heap()) return v;
+  // An object held once is reached once: only shared ones are remembered.
+  bool shared = v.o_->refs > 1;
+  if (shared) {
+    if (auto it = copies->find(v.o_); it != copies->end()) {
+      ++it->second->refs;
+      return Value(it->second);
+    }
+  }
+  Obj* copy = nullptr;
+  switch (v.type()) {
+    case Type::kString: copy = new StrObj(v.str()); break;
+    case Type::kList: {
+      auto* list = new ListObj();
+      list->items.reserve(v.list().capacity());
+      for (const Value& item : v.list()) list->items.push_back(DeepCopy(item, copies, bytes));
+      copy = list;
+      break;
+    }
+    default: {
+      const MapObj& from = v.map();
+      auto* map = new MapObj();
+      map->entries_.reserve(from.entries_.capacity());
+      for (const auto& [key, value] : from.entries_) {
+        map->entries_.emplace_back(DeepCopy(key, copies, bytes), DeepCopy(value, copies, bytes));
+      }
+      map->index_.reserve(from.index_.capacity());
+      map->index_ = from.index_;
+      copy = map;
+      break;
+    }
+  }
+  copy->nesting = v.o_->nesting;
+  copy->charged = v.o_->charged;
+  if (shared) copies->emplace(v.o_, copy);
+  if (bytes != nullptr) *bytes += copy->charged;
+  return Value(copy);
+}
+
+namespace {
+
+// The same representation: the same type and bits (a heap object's address).
+bool SameRepr(const Value& a, const Value& b, const void* a_bits, const void* b_bits) {
+  if (a.type() != b.type()) return false;
+  return a.is_nil() || std::memcmp(a_bits, b_bits, sizeof(int64_t)) == 0;
+}
+
+}  // namespace
+
+bool Value::Same(const Value& a, const Value& b) { return SameRepr(a, b, &a.i_, &b.i_); }
+
+Value Value::CopySharing(const Value& v, CopyHistory* history, int64_t* bytes) {
+  if (!v.is_heap()) return v;
+  if (auto it = history->current.find(v.o_); it != history->current.end()) {
+    ++it->second->refs;
+    return Value(it->second);
+  }
+  Obj* before = nullptr;
+  if (auto it = history->previous.find(v.o_);
+      it != history->previous.end() && it->second->type == v.o_->type &&
+      it->second->charged == v.o_->charged && it->second->nesting == v.o_->nesting) {
+    before = it->second;
+  }
+  Obj* copy = nullptr;
+  switch (v.type()) {
+    case Type::kString:
+      if (before != nullptr && static_cast<StrObj*>(before)->text == v.str()) {
+        copy = before;
+      } else {
+        copy = new StrObj(v.str());
+      }
+      break;
+    case Type::kList: {
+      const std::vector<Value>& items = v.list();
+      std::vector<Value> copies;
+      copies.reserve(items.capacity());
+      for (const Value& item : items) copies.push_back(CopySharing(item, history, bytes));
+      auto* old = static_cast<ListObj*>(before);
+      bool same = old != nullptr && old->items.capacity() == items.capacity() &&
+                  old->items.size() == copies.size();
+      for (size_t i = 0; same && i < copies.size(); ++i) same = Same(old->items[i], copies[i]);
+      if (same) {
+        copy = old;
+      } else {
+        auto* list = new ListObj();
+        list->items = std::move(copies);  // keeps the capacity reserved above
+        copy = list;
+      }
+      break;
+    }
+    default: {
+      const MapObj& from = v.map();
+      std::vector<std::pair<Value, Value>> copies;
+      copies.reserve(from.entries_.capacity());
+      for (const auto& [key, value] : from.entries_) {
+        copies.emplace_back(CopySharing(key, history, bytes), CopySharing(value, history, bytes));
+      }
+      auto* old = static_cast<MapObj*>(before);
+      bool same = old != nullptr && old->entries_.capacity() == from.entries_.capacity() &&
+                  old->entries_.size() == copies.size() && old->index_ == from.index_ &&
+                  old->index_.capacity() == from.index_.capacity();
+      for (size_t i = 0; same && i < copies.size(); ++i) {
+        same = Same(old->entries_[i].first, copies[i].first) &&
+               Same(old->entries_[i].second, copies[i].second);
+      }
+      if (same) {
+        copy = old;
+      } else {
+        auto* map = new MapObj();
+        map->entries_ = std::move(copies);
+        map->index_.reserve(from.index_.capacity());
+        map->index_ = from.index_;
+        copy = map;
+      }
+      break;
+    }
+  }
+  if (copy == before) {
+    ++copy->refs;
+  } else {
+    copy->nesting = v.o_->nesting;
+    copy->charged = v.o_->charged;
+    *bytes += copy->charged;
+  }
+  history->current.emplace(v.o_, copy);
+  return Value(copy);
 }
 
 // --- Maps ------------------------------------------------------------------------

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -62,6 +63,33 @@ class Value {
   static Value String(const char* s) { return String(std::string(s)); }
   static Value NewList(std::vector<Value> items);
   static Value NewMap();
+
+  // A deep copy for a debugger's snapshots (engine/lang/machine.h): every
+  // string, list and map is copied with the same capacity, nesting and
+  // memory charge, and an object reached twice is copied once
+  // (`copies` maps shared originals to copies), so the copy shares exactly as the
+  // original does and a run continued from it makes the same copy-on-write
+  // copies and the same charges. Charges nothing itself; adds the charges
+  // of the objects it made to `*bytes` (if not null).
+  using CopyMap = std::unordered_map<const Obj*, Obj*>;
+  static Value DeepCopy(const Value& v, CopyMap* copies, int64_t* bytes = nullptr);
+
+  // The same for copies taken one after another of one run (snapshots):
+  // what did not change since the last copy is shared with it. `previous`
+  // maps the run's objects at the last copy to their copies there (which
+  // the caller keeps alive); a run object equal to the previous copy at its
+  // address (same text, or same capacity and elements that are the same
+  // copies, same charge and nesting) is that copy again. Equal, not just at
+  // the same address: the run may have changed it in place, or freed it
+  // and made another there. Fills `current` with every object for the next
+  // copy, and adds the charges of the objects it made to `*bytes`.
+  struct CopyHistory {
+    CopyMap previous, current;
+  };
+  static Value CopySharing(const Value& v, CopyHistory* history, int64_t* bytes);
+  // The same representation: the same type, and the same bits (for a
+  // string, list or map: the same object).
+  static bool Same(const Value& a, const Value& b);
 
   Value(const Value& v) : type_(v.type_), i_(v.i_) {
     if (is_heap()) ++o_->refs;
@@ -214,6 +242,9 @@ inline bool Truthy(const Value& v) {
 class MemoryBudget {
  public:
   explicit MemoryBudget(int64_t limit);
+  // A budget of which `used` bytes are already taken: a run that stopped
+  // (a debugger's, machine.h) goes on with what its objects were charged.
+  MemoryBudget(int64_t limit, int64_t used);
   ~MemoryBudget();  // uninstalls; objects freed later are not counted
   MemoryBudget(const MemoryBudget&) = delete;
   MemoryBudget& operator=(const MemoryBudget&) = delete;

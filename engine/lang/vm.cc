@@ -6,8 +6,10 @@
 #include "engine/lang/builtins.h"
 #include "engine/lang/diagnostics.h"
 #include "engine/lang/host_calls.h"
+#include "engine/lang/machine.h"
 #include "engine/lang/ops.h"
 #include "engine/lang/value.h"
+#include "engine/lang/vm_state.h"
 
 namespace tape::lang {
 namespace {
@@ -23,85 +25,25 @@ constexpr size_t kShownFramesOuter = 3;
 [[gnu::noinline]] bool TruthyOfNonBool(const Value& v) { return Truthy(v); }
 inline bool IsTrue(const Value& v) { return v.is_bool() ? v.as_bool() : TruthyOfNonBool(v); }
 
-class Vm {
- public:
-  Vm(const Module& m, const std::vector<Site>& sites, std::string_view name,
-     std::string_view source, Runtime& rt, const RunLimits& limits)
-      : module_(m), sites_(sites), name_(name), source_(source), rt_(rt), limits_(limits) {}
+}  // namespace
 
-  uint64_t steps() const { return steps_; }
+void Vm::Start() {
+  globals_.resize(module_.global_names.size());
+  global_set_.assign(module_.global_names.size(), 0);
+  strings_.reserve(module_.string_constants.size());
+  for (const std::string& str : module_.string_constants) strings_.push_back(Value::String(str));
+  frames_.reserve(64);
+  const Function& top = module_.functions[0];
+  Reserve(static_cast<size_t>(top.num_slots + top.max_stack));
+  frames_.push_back(Frame{&top, top.code.data(), 0});
+  sp_ = static_cast<size_t>(top.num_slots);
+}
 
-  int Run() {
-    globals_.resize(module_.global_names.size());
-    global_set_.assign(module_.global_names.size(), 0);
-    strings_.reserve(module_.string_constants.size());
-    for (const std::string& s : module_.string_constants) strings_.push_back(Value::String(s));
-    frames_.reserve(64);
-    const Function& top = module_.functions[0];
-    Reserve(static_cast<size_t>(top.num_slots + top.max_stack));
-    frames_.push_back(Frame{&top, top.code.data(), 0});
-    return Loop();
-  }
-
- private:
-  struct Frame {
-    const Function* fn;
-    const Instr* ip;  // the next instruction (saved while a callee runs)
-    size_t base;      // index of slot 0 in the value stack
-  };
-
-  // Grows the value stack to hold at least `needed` values (indices stay
-  // valid; pointers into the stack do not).
-  void Reserve(size_t needed) {
-    if (needed <= capacity_) return;
-    if (needed > static_cast<size_t>(kMaxStackValues)) {
-      Fault("stack overflow: the calls in progress hold more than " +
-            std::to_string(kMaxStackValues) + " values");
-    }
-    size_t cap = std::max<size_t>(capacity_ * 2, 256);
-    while (cap < needed) cap *= 2;
-    auto grown = std::make_unique<Value[]>(cap);
-    for (size_t i = 0; i < capacity_; ++i) grown[i] = std::move(stack_[i]);
-    stack_ = std::move(grown);
-    capacity_ = cap;
-  }
-
-  // Out of line: the handlers that count steps stay small.
-  [[noreturn, gnu::cold, gnu::noinline]] void StepLimitReached(uint64_t max_steps) {
-    steps_ = max_steps;  // the steps that ran
-    throw RuntimeFault{
-        "step limit reached: more than " + std::to_string(max_steps) + " loop iterations and calls",
-        /*step_limit=*/true};
-  }
-
-  [[noreturn]] void FaultUnset(int global) {
-    Fault("'" + module_.global_names[global] + "' is used before its 'let' ran");
-  }
-
-  int Loop();
-  std::string FormatError(const std::string& message) const;
-
-  const Module& module_;
-  const std::vector<Site>& sites_;
-  std::string_view name_, source_;
-  Runtime& rt_;
-  RunLimits limits_;
-
-  std::unique_ptr<Value[]> stack_;
-  size_t capacity_ = 0;
-  std::vector<Frame> frames_;
-  std::vector<Value> globals_;
-  std::vector<uint8_t> global_set_;  // bytes, not vector<bool>: read on every global access
-  std::vector<Value> strings_;  // the string constants, as values
-  HostState host_;
-  uint64_t steps_ = 0;
-};
-
+template <bool kDebug>
 int Vm::Loop() {
-  const Function* top = frames_.back().fn;
-  const Instr* ip = top->code.data();
-  Value* slots = stack_.get();
-  Value* sp = slots + top->num_slots;
+  const Instr* ip = frames_.back().ip;
+  Value* slots = stack_.get() + frames_.back().base;
+  Value* sp = stack_.get() + sp_;
   // 0 is "unlimited"; steps are counted either way, for RunStats.
   const uint64_t max_steps = limits_.max_steps != 0 ? limits_.max_steps : UINT64_MAX;
 
@@ -118,6 +60,26 @@ int Vm::Loop() {
   auto count_step = [this, &steps, max_steps] {
     if (++steps > max_steps) [[unlikely]] StepLimitReached(max_steps);
   };
+  // Debugging: the run stops before the instruction that would make icount_
+  // pass stop_at_. `left` counts down in a register, one decrement per
+  // instruction: it is 1 + the instructions the run may still start, so
+  // the instructions counted so far (the current one included) are
+  // stop_at + 1 - left, and those before the current one stop_at - left.
+  // The instruction a run resumes at is never trapped again: it is the one
+  // it stopped at.
+  const uint64_t stop_at = stop_at_;
+  uint64_t left = stop_at - icount_ + 1;
+  const uint64_t resumed_left = skip_trap_ ? left - 1 : UINT64_MAX;
+  uint64_t trapped_left = UINT64_MAX;  // while the instruction whose trap ran last runs
+  inside_instruction_ = false;
+  // Writes the loop's registers back, for a stop before the instruction at
+  // `at` (after `counted` instructions).
+  auto save = [&](const Instr* at, uint64_t counted) {
+    frames_.back().ip = at;
+    sp_ = static_cast<size_t>(sp - stack_.get());
+    icount_ = counted;
+    steps_ = steps;
+  };
 
   // Dispatch: with GCC and Clang each handler jumps straight to the next
   // one through a table (labels as values), which predicts far better than
@@ -128,10 +90,10 @@ int Vm::Loop() {
 #define TARGET(op) \
   case Op::op:     \
   L_##op:
-#define NEXT()                                       \
-  do {                                               \
-    in = *ip++;                                      \
-    goto* kDispatch[static_cast<size_t>(in.op)];     \
+#define NEXT()                                   \
+  do {                                           \
+    FETCH();                                     \
+    goto* kDispatch[static_cast<size_t>(in.op)]; \
   } while (0)
   static const void* const kDispatch[] = {
       &&L_kConstInt,
@@ -191,18 +153,31 @@ int Vm::Loop() {
       &&L_kRangeLoop,
       &&L_kEachPrep,
       &&L_kEachLoop,
+      &&L_kTrap,
   };
-  static_assert(sizeof kDispatch / sizeof *kDispatch == static_cast<size_t>(Op::kEachLoop) + 1,
+  static_assert(sizeof kDispatch / sizeof *kDispatch == static_cast<size_t>(Op::kTrap) + 1,
                 "kDispatch must list every Op, in order");
+#define DISPATCH() goto* kDispatch[static_cast<size_t>(in.op)]
 #else
 #define TARGET(op) case Op::op:
 #define NEXT() break
+#define DISPATCH() goto dispatch
 #endif
+#define FETCH()                                                  \
+  do {                                                           \
+    if constexpr (kDebug) {                                      \
+      if (--left == 0) [[unlikely]] goto stop_before_next;       \
+    }                                                            \
+    in = *ip++;                                                  \
+  } while (0)
 
   Instr in;
   try {
     for (;;) {
-      in = *ip++;
+      FETCH();
+#if !defined(__GNUC__)
+    dispatch:
+#endif
       switch (in.op) {
         TARGET(kConstInt)
           (sp++)->SetInt(in.a);
@@ -423,6 +398,7 @@ int Vm::Loop() {
           // other value is 0.
           const Value& code = sp[-1];
           steps_ = steps;
+          if constexpr (kDebug) save(ip, stop_at - left);  // the position before the exit
           return code.is_int() ? static_cast<int>(code.as_int() & 0xff) : 0;
         }
         TARGET(kBuiltin) {
@@ -435,17 +411,26 @@ int Vm::Loop() {
         }
         TARGET(kHost)
         TARGET(kHostDrop) {
+          if constexpr (kDebug) {
+            // The seq watch: the handler sees each effect call from the
+            // watched seq on (once, if the call is also trapped).
+            if (seq_watch_ != UINT64_MAX && in.a >= 0 && left != resumed_left &&
+                left != trapped_left && rt_->seq() >= seq_watch_) {
+              save(ip - 1, stop_at - left);
+              if (trap_handler_->OnTrap()) return kPaused;
+            }
+          }
           Host id = static_cast<Host>(in.b);
           if (id == Host::kClockNow) {
             // The hottest effect: no arguments to check, an int result.
-            int64_t now = rt_.ClockNowAt(sites_[in.a]);
+            int64_t now = rt_->ClockNowAt(sites_[in.a]);
             if (in.op == Op::kHost) (sp++)->SetInt(now);
             NEXT();
           }
           {
             static const Site kNoSite{};
             const Site& site = in.a >= 0 ? sites_[in.a] : kNoSite;
-            Value r = CallHost(id, rt_, site, sp - in.c, &host_);
+            Value r = CallHost(id, *rt_, site, sp - in.c, &host_);
             pop_n(in.c);
             if (in.op == Op::kHost) *sp++ = std::move(r);
           }
@@ -490,20 +475,54 @@ int Vm::Loop() {
           }
           NEXT();
         }
+        TARGET(kTrap) {
+          if constexpr (kDebug) {
+            const Function* fn = frames_.back().fn;
+            size_t pc = static_cast<size_t>(ip - 1 - fn->code.data());
+            if (left != resumed_left) {
+              save(ip - 1, stop_at - left);
+              if (trap_handler_->OnTrap()) return kPaused;
+            }
+            trapped_left = left;
+            in = original_->functions[static_cast<size_t>(fn - module_.functions.data())].code[pc];
+            DISPATCH();
+          }
+          NEXT();  // never reached: only a debugger's copy of the code has traps
+        }
       }
+    }
+  stop_before_next: __attribute__((unused));
+    if constexpr (kDebug) {
+      save(ip, stop_at);
+      return kPaused;
     }
   } catch (const RuntimeFault& fault) {
     frames_.back().ip = ip;
     if (!fault.step_limit) steps_ = steps;  // else StepLimitReached set it
+    if constexpr (kDebug) {
+      sp_ = static_cast<size_t>(sp - stack_.get());
+      icount_ = stop_at - left;  // the position before the instruction that failed
+      inside_instruction_ = true;
+    }
     if (fault.step_limit) throw StepLimitError(FormatError(fault.message));
     throw ProgramError(FormatError(fault.message));
   } catch (...) {
     steps_ = steps;  // a DriftError from the runtime, say
+    if constexpr (kDebug) {
+      save(ip, stop_at - left);
+      inside_instruction_ = true;
+    }
     throw;
   }
+  return kPaused;  // not reached
 #undef TARGET
 #undef NEXT
+#undef FETCH
+#undef DISPATCH
 }
+
+template int Vm::Loop<false>();
+template int Vm::Loop<true>();
 
 std::string Vm::FormatError(const std::string& message) const {
   // Each frame's current instruction is the one before its saved ip.
@@ -535,14 +554,12 @@ std::string Vm::FormatError(const std::string& message) const {
   return out;
 }
 
-}  // namespace
-
 int Execute(const Module& module, const std::vector<Site>& sites, std::string_view name,
             std::string_view source, Runtime& rt, const RunLimits& limits, RunStats* stats) {
   // The budget outlives the VM, so every value the run made is freed (and
   // refunded) while it is still installed.
   MemoryBudget budget(limits.max_memory);
-  Vm vm(module, sites, name, source, rt, limits);
+  Vm vm(module, sites, name, source, &rt, limits);
   // Reports the steps however the run ends: an exit, a runtime error, a
   // DriftError from the runtime.
   struct ReportSteps {

@@ -1,4 +1,5 @@
-// VM: runs a compiled module against a tape::Runtime.
+// VM: runs a compiled module against a tape::Runtime. (A debugger drives
+// the same interpreter loop through Machine, machine.h.)
 //
 // Script function calls do not recurse on the native stack: the VM keeps its
 // own frames (kMaxCallDepth of them), so runaway recursion is a runtime error,

@@ -39,7 +39,7 @@ int Usage(const char* prog, const std::string& problem) {
       "usage: %s record [--out FILE] [--force] [--flush-ms N] [--chaos SPEC [--seed S]]"
       " [--redact-env GLOB]...\n"
       "            [--redact-header NAME]... [--redact-match RE]... [-- ARGS...]\n"
-      "       %s replay [--trace FILE] [--ignore-code-hash]\n"
+      "       %s replay [--trace FILE] [--ignore-code-hash] [--stop-at SEQ]\n"
       "       %s rerun [--trace FILE] [--live] [--out NEW [--force]] [--json] [--quiet]"
       " [--exit-code]\n"
       "       %s hunt [--runs N] [--jobs J] [--until exit!=K|exit==K|output~REGEX]\n"
@@ -252,6 +252,11 @@ int Main(int argc, char** argv, const Program& program) {
       rec.force = true;
     } else if (verb == "replay" && arg == "--ignore-code-hash") {
       rep.ignore_code_hash = true;
+    } else if (verb == "replay" && arg == "--stop-at") {
+      if (!ParseNumber(value(), 0, UINT64_MAX, &n)) {
+        return Usage(prog, "--stop-at needs the seq of an event (a whole number)");
+      }
+      rep.stop_at = n;
     } else if (verb == "record" && arg == "--flush-ms") {
       if (!ParseNumber(value(), 1, 3600000, &n)) {
         return Usage(prog, "--flush-ms needs a number of milliseconds from 1 to 3600000");

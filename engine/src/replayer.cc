@@ -17,15 +17,34 @@ namespace {
 const format::DecodedChunk kNoChunk;
 }  // namespace
 
-Replayer::Replayer(const format::TraceReader* reader, int stdout_fd, bool read_ahead)
+Replayer::Replayer(const format::TraceReader* reader, int stdout_fd, bool read_ahead,
+                   uint64_t first_seq)
     : reader_(reader),
-      stream_(reader, format::kDecodeCursor, 0, read_ahead),
+      stream_(reader, format::kDecodeCursor, first_seq == 0 ? 0 : reader->ChunkFor(first_seq),
+              read_ahead),
       chunk_(&kNoChunk) {
   env_.stdout_fd = stdout_fd;
   cursor_.Reset(chunk_);
   const format::KindNames& names = reader->kind_names();
   for (int k = kFirstUserKind; k < 256; ++k) {
     if (!names[k].empty()) SetUserKind(EffectKind(k), names[k]);
+  }
+  if (first_seq == 0) return;
+  size_t c = reader->ChunkFor(first_seq);
+  if (c >= reader->chunks().size()) {
+    seq_ = first_seq;  // at the end: the next call is past the recording
+    return;
+  }
+  seq_ = reader->chunks()[c].first_seq;
+  if (seq_ > first_seq) {  // in a gap of a recovered trace
+    throw TraceReadFailed{reader->MissingEvent(first_seq).WithContext(
+        "replay stops at seq " + std::to_string(first_seq))};
+  }
+  LoadNextChunk();
+  format::PayloadView args, result;
+  while (seq_ < first_seq && !cursor_.at_end()) {
+    cursor_.Take(&args, &result);
+    ++seq_;
   }
 }
 
@@ -51,6 +70,9 @@ bool Replayer::NextEventIs(const Site& site, EffectKind kind) const {
 bool Replayer::OpenRun(const Site& site, EffectKind kind) {
   if (!NextEventIs(site, kind)) return false;
   uint32_t left = cursor_.IntRunLeft();
+  if (stop_at_ != UINT64_MAX && stop_at_ > seq_ && stop_at_ - seq_ < left) {
+    left = uint32_t(stop_at_ - seq_);  // the run ends before the stop
+  }
   if (left == 0) return false;
   const EffectSpec* spec = FindEffect(uint8_t(kind));
   if (spec != nullptr && spec->reenact != nullptr) return false;
@@ -81,6 +103,7 @@ std::string_view Replayer::PerformSlow(const Site& site, EffectKind kind, std::s
                                        const LiveCall& live) {
   if (run_begin_ != nullptr || payload_run_.count != 0) SettleRun();
   if (threads_started()) [[unlikely]] return PerformOnLane(site, kind, args, live);
+  if (seq_ == stop_at_) [[unlikely]] ReachedStop();
   CheckThread(site);
   if (args.empty() && live.fn == nullptr && OpenRun(site, kind)) return ServeRun();
   if (live.fn == nullptr && OpenPayloadRun(site, kind)) {
@@ -102,7 +125,7 @@ std::string_view Replayer::PerformSlow(const Site& site, EffectKind kind, std::s
   }
   format::PayloadView e = Match(site, kind, AsBytes(args));
   const EffectSpec* spec = FindEffect(uint8_t(kind));
-  if (spec != nullptr && spec->reenact != nullptr) [[unlikely]] spec->reenact(env_, AsBytes(args));
+  if (spec != nullptr && spec->reenact != nullptr) [[unlikely]] Reenact(*spec, kind, args);
   return format::AsChars(ResultBytes(e));
 }
 
@@ -280,6 +303,7 @@ std::string_view Replayer::PerformOnLane(const Site& site, EffectKind kind, std:
   try {
     if (trace_failure_) throw *trace_failure_;
     WaitForTurn(lock, lane->lane);
+    if (seq_ == stop_at_) [[unlikely]] ReachedStop();  // in its turn: the other lanes wait
     std::string ran;
     bool acted = false;
     // Past the last recorded event (an interrupted recording) no lane may
@@ -314,9 +338,7 @@ std::string_view Replayer::PerformOnLane(const Site& site, EffectKind kind, std:
       if (kind == EffectKind::kThreadEnd) --live_lanes_;
     }
     const EffectSpec* spec = FindEffect(uint8_t(kind));
-    if (spec != nullptr && spec->reenact != nullptr) [[unlikely]] {
-      spec->reenact(env_, AsBytes(args));
-    }
+    if (spec != nullptr && spec->reenact != nullptr) [[unlikely]] Reenact(*spec, kind, args);
   } catch (const TraceReadFailed& failed) {
     // Every lane stops with it: the events after it cannot be served.
     if (!trace_failure_) trace_failure_ = failed;

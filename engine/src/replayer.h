@@ -11,6 +11,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -48,8 +49,23 @@ struct ReachedRecordedSignal {
 class Replayer final : public Runtime {
  public:
   // `reader` must outlive the replayer. `read_ahead`: chunks are decoded
-  // ahead on a thread of their own (format::ChunkStream).
-  Replayer(const format::TraceReader* reader, int stdout_fd, bool read_ahead = true);
+  // ahead on a thread of their own (format::ChunkStream). `first_seq`: the
+  // replay starts there, as if events 0..first_seq-1 had been served (a
+  // debugger restoring a snapshot); throws TraceReadFailed when the trace
+  // cannot be read there.
+  Replayer(const format::TraceReader* reader, int stdout_fd, bool read_ahead = true,
+           uint64_t first_seq = 0);
+
+  // Replayed output (io.write, io.error) goes to `hook` instead of the
+  // process's stdout and stderr: a debugger shows each event's output once,
+  // however often it runs the same events again.
+  using OutputHook = std::function<void(uint64_t seq, EffectKind kind, std::string_view bytes)>;
+  void set_output_hook(OutputHook hook) { output_hook_ = std::move(hook); }
+  // Calls `stop` (once) just before event `seq` is served (`--stop-at`).
+  void StopAt(uint64_t seq, void (*stop)(uint64_t seq)) {
+    stop_at_ = seq;
+    on_stop_ = stop;
+  }
 
   std::string_view Perform(const Site& site, EffectKind kind, std::string_view args,
                            const LiveCall& live) override;
@@ -176,6 +192,13 @@ class Replayer final : public Runtime {
   std::string RecordedCall(uint32_t i);
   std::string CallNow(const Site& site, EffectKind kind, format::Bytes args) const;
 
+  // Before serving event stop_at_ (settles and limits integer runs so that
+  // the event goes through PerformSlow).
+  void ReachedStop() {
+    stop_at_ = UINT64_MAX;
+    on_stop_(seq_);
+  }
+
   const format::TraceReader* reader_;
   LiveEnv env_;
   // Chunks are decoded one ahead on the stream's thread.
@@ -193,6 +216,18 @@ class Replayer final : public Runtime {
   const int64_t* run_begin_ = nullptr;
   uint8_t run_result_[8];
   void (*payload_reenact_)(LiveEnv&, format::Bytes) = nullptr;  // the open payload run's effect's
+
+  uint64_t stop_at_ = UINT64_MAX;
+  void (*on_stop_)(uint64_t seq) = nullptr;
+  OutputHook output_hook_;
+  // Shows the output of the event just served.
+  void Reenact(const EffectSpec& spec, EffectKind kind, std::string_view args) {
+    if (output_hook_) {
+      output_hook_(seq_ - 1, kind, args);
+    } else {
+      spec.reenact(env_, format::AsBytes(args));
+    }
+  }
 
   // Threads.
   std::mutex turn_mu_;

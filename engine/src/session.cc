@@ -13,8 +13,10 @@
 
 #include "engine/internal/chaos.h"
 #include "engine/internal/redaction.h"
+#include "engine/internal/replay_end.h"
 #include "engine/internal/secret_finder.h"
 #include "engine/internal/signals.h"
+#include "engine/src/debug_stop.h"
 #include "engine/src/exit_guard.h"
 #include "engine/src/recorder.h"
 #include "engine/src/replayer.h"
@@ -64,8 +66,6 @@ std::string Demangle(const char* name) {
   return out;
 }
 
-// The step bound of a script replay when the trace does not record a count.
-constexpr uint64_t kUnknownStepBudget = uint64_t(1) << 28;
 
 // Exit code the process reports for an outcome that is not a plain exit.
 constexpr int kFailedExitCode = 1;
@@ -82,6 +82,7 @@ struct ProgramRun {
 // Runs the program, mapping every way out of it to an outcome.
 ProgramRun RunProgram(const Program& program, Runtime& rt) {
   ProgramRun run;
+  engine::CurrentRun current(&rt);  // for tape::CurrentSeq() in a debugger
   try {
     run.exit_code = program.main(rt);
     run.outcome = Outcome::Exited(run.exit_code);
@@ -320,13 +321,14 @@ RunReport Replay(const Program& program, const ReplayOptions& options) {
   }
 
   engine::Replayer replayer(&reader, options.stdout_fd, options.read_ahead);
+  if (options.stop_at) replayer.StopAt(*options.stop_at, &engine::StopForDebugger);
   // An interpreter's work is deterministic: replaying the same code on the
   // same trace runs exactly the recorded number of steps, so the recorded
   // count bounds the replay (a hostile trace cannot make it loop forever).
   // Without a recorded count (an interrupted or older trace), a generous
   // fixed bound (specs/trace-format.md §9).
   if (!options.ignore_code_hash && program.kind == ProgramKind::kScript) {
-    replayer.set_step_budget(reader.program_steps().value_or(kUnknownStepBudget));
+    replayer.set_step_budget(reader.program_steps().value_or(engine::kUnknownStepBudget));
   }
   Outcome recorded = reader.outcome();
   ProgramRun run;
@@ -354,17 +356,8 @@ RunReport Replay(const Program& program, const ReplayOptions& options) {
   report.exit_code = run.exit_code;
   report.outcome = run.outcome.Describe();
   report.program_error = ProgramErrorOf(run.outcome);
-  if (replayer.seq() < reader.event_count()) {
-    return drift({DriftKind::kTraceNotExhausted, replayer.seq(),
-                  std::to_string(reader.event_count()) + " effect calls",
-                  "the program ended after " + std::to_string(replayer.seq()) + " (" +
-                      report.outcome + ")",
-                  "the program ended at seq " + std::to_string(replayer.seq()) + " of " +
-                      std::to_string(reader.event_count())});
-  }
-  if (recorded.kind != OutcomeKind::kInterrupted && !(recorded == run.outcome)) {
-    return drift({DriftKind::kOutcomeMismatch, replayer.seq(), recorded.Describe(),
-                  run.outcome.Describe(), "the program ended differently than when recorded"});
+  if (std::optional<DriftInfo> d = engine::CheckReplayEnd(reader, replayer.seq(), run.outcome)) {
+    return drift(std::move(*d));
   }
   if (!run.ended_as_recorded.empty()) {
     report.note = report.note.empty() ? run.ended_as_recorded

@@ -7,7 +7,7 @@
 //   }
 //
 // Then:  hello record [--out FILE] [--flush-ms N] [--chaos SPEC [--seed S]] [-- ARGS...]
-//        hello replay [--trace FILE]
+//        hello replay [--trace FILE] [--stop-at SEQ]   (tape/debug.h)
 //        hello rerun [--trace FILE] [--live]
 //        hello hunt [--runs N] [--jobs J] [--until COND] [--keep DIR] [--chaos SPEC] [-- ARGS...]
 //

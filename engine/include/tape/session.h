@@ -83,6 +83,9 @@ struct ReplayOptions {
   // Decode chunks ahead on a thread of tape's own (the default), or each on
   // the program's thread when the program reaches it: slower, one core.
   bool read_ahead = true;
+  // Just before event `stop_at` is served: SIGTRAP for a debugger the
+  // replay runs under, or a stop (SIGSTOP) for one to attach (tape/debug.h).
+  std::optional<uint64_t> stop_at;
 };
 
 struct RerunOptions {

@@ -1,0 +1,25 @@
+#include "engine/internal/replay_end.h"
+
+#include <string>
+
+namespace tape::engine {
+
+std::optional<DriftInfo> CheckReplayEnd(const format::TraceReader& reader, uint64_t served,
+                                        const format::Outcome& outcome) {
+  if (served < reader.event_count()) {
+    return DriftInfo{DriftKind::kTraceNotExhausted, served,
+                     std::to_string(reader.event_count()) + " effect calls",
+                     "the program ended after " + std::to_string(served) + " (" +
+                         outcome.Describe() + ")",
+                     "the program ended at seq " + std::to_string(served) + " of " +
+                         std::to_string(reader.event_count())};
+  }
+  const format::Outcome& recorded = reader.outcome();
+  if (recorded.kind != format::OutcomeKind::kInterrupted && !(recorded == outcome)) {
+    return DriftInfo{DriftKind::kOutcomeMismatch, served, recorded.Describe(), outcome.Describe(),
+                     "the program ended differently than when recorded"};
+  }
+  return std::nullopt;
+}
+
+}  // namespace tape::engine
