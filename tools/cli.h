@@ -135,6 +135,8 @@ std::string SiteHex(uint64_t site);
 // --- verbs (one file each) ---------------------------------------------------
 
 struct RecordArgs {
+  // A built-in program or script; empty for an executable, which is then
+  // args[0] (`tape record -- date -u`).
   std::string program;
   std::string out = "trace.bin";
   bool force = false;
@@ -145,7 +147,9 @@ struct RecordArgs {
   std::vector<std::string> redact_env;  // globs of variables recorded redacted
 };
 struct HuntArgs {
-  std::string program;  // a built-in program or a .tape script
+  // A built-in program or a .tape script; empty for an executable, which is
+  // then args[0] (`tape hunt -- ./flaky`).
+  std::string program;
   uint64_t runs = 1000;
   uint32_t jobs = 0;    // 0: one per CPU
   std::string until = "exit!=0";
@@ -252,6 +256,7 @@ Status CheckChaosFlags(const std::string& chaos, const std::optional<uint64_t>& 
 
 int RunList();
 int RunRecord(const RecordArgs& args);
+int RunRecordExecutable(const RecordArgs& args);  // `tape record -- EXECUTABLE [ARGS]`
 int RunScript(const RecordArgs& args);  // `tape run`
 int RunHunt(const HuntArgs& args);
 int RunReplay(const ReplayArgs& args);

@@ -14,11 +14,62 @@
 #include "engine/src/chaos.h"
 #include "engine/src/hunt.h"
 #include "tools/cli.h"
+#include "tools/executable.h"
 #include "tools/program_loader.h"
 
 namespace tape::cli {
 
+namespace {
+
+// `tape hunt -- EXECUTABLE [ARGS]`: each run is `tape record -- ...`.
+int HuntExecutable(const HuntArgs& args) {
+  Result<Executable> exe = FindExecutable(args.args.front());
+  if (!exe.has_value()) return Fail("hunt", kExitUsage, exe.error().message());
+  Result<engine::HuntCondition> until = engine::ParseHuntCondition(args.until);
+  if (!until.has_value()) return Fail("hunt", kExitUsage, "--until " + until.error().message());
+  Status chaos_ok = CheckChaosFlags(args.chaos, args.seed);
+  if (!chaos_ok.ok()) return Fail("hunt", kExitUsage, chaos_ok.message());
+  engine::HuntOptions o;
+  o.name = exe->path.substr(exe->path.rfind('/') + 1);
+  o.keep_dir = args.keep;
+  o.runs = args.runs;
+  o.jobs = args.jobs;
+  o.until = *until;
+  o.keep_failures = args.keep_failures;
+  o.timeout_s = args.timeout_s;
+  o.chaos = !args.chaos.empty();
+  o.seed = o.chaos ? args.seed.value_or(engine::NewChaosSeed()) : 0;
+  o.command = [&args](uint64_t, const std::string& trace, uint64_t seed) {
+    std::vector<std::string> argv = {"tape", "record", "--out", trace};
+    if (!args.chaos.empty()) {
+      argv.insert(argv.end(), {"--chaos", args.chaos, "--seed", std::to_string(seed)});
+    }
+    argv.push_back("--");
+    argv.insert(argv.end(), args.args.begin(), args.args.end());
+    return argv;
+  };
+  engine::HuntReport report = engine::Hunt(o);
+  if (report.status != engine::HuntReport::Status::kError || report.runs > 0) {
+    std::vector<std::string> lines = engine::DescribeHunt(
+        report, o, [](const std::string& trace) { return "tape replay " + trace; });
+    for (const std::string& line : lines) std::printf("%s\n", line.c_str());
+    std::fflush(stdout);
+  }
+  if (report.status == engine::HuntReport::Status::kError) Error("hunt", report.error);
+  return engine::HuntExitCode(report);
+}
+
+}  // namespace
+
 int RunHunt(const HuntArgs& args) {
+  if (args.program.empty()) {
+    if (args.args.empty()) {
+      return Fail("hunt", kExitUsage,
+                  "name a built-in program or .tape script, or an executable after -- (tape hunt "
+                  "-- ./flaky)");
+    }
+    return HuntExecutable(args);
+  }
   // A built-in program by name; anything else is a script's path.
   bool script = args.program.ends_with(".tape") || args.program.find('/') != std::string::npos ||
                 programs::FindBuiltin(args.program) == nullptr;

@@ -1,11 +1,17 @@
-// tape record <program> and tape run <script>: record a run into a trace.
+// tape record <program>, tape record -- EXECUTABLE [ARGS] and tape run
+// <script>: record a run into a trace.
 
+#include <filesystem>
 #include <iostream>
 
+#include "engine/programs/programs.h"
 #include "engine/src/chaos.h"
 #include "engine/src/redaction.h"
+#include "engine/src/signals.h"
 #include "tape/session.h"
 #include "tools/cli.h"
+#include "tools/executable.h"
+#include "tools/interposed_run.h"
 #include "tools/program_loader.h"
 
 namespace tape::cli {
@@ -44,7 +50,79 @@ int RecordProgram(const std::string& verb, const Program& program, const RecordA
   return report.exit_code & 0xff;
 }
 
+// After the program ended without a word from the interposer: what the
+// trace holds, and why.
+int ReportSilentEnd(const InterposedOutcome& run, const std::string& out) {
+  if (run.exited) {
+    return Fail("record", kExitTrace,
+                "the program ran without tape's interposer: the loader did not load it (see its "
+                "message above); nothing was recorded");
+  }
+  std::string signal = std::to_string(run.signal);
+  if (const char* name = engine::SignalName(run.signal); name[0] != '\0') {
+    signal += std::string(" (") + name + ")";
+  }
+  auto reader = format::TraceReader::Open(out);
+  if (reader.has_value() && (*reader)->finalized()) return run.ExitCode();  // the trace says how
+  Error("record", "the program was killed by signal " + signal + " before its trace was finished; " +
+                      out + " keeps the events written before and reads as interrupted (tape "
+                      "recover writes a finished copy)");
+  return run.ExitCode();
+}
+
 }  // namespace
+
+int RunRecordExecutable(const RecordArgs& args) {
+  Status chaos_ok = CheckChaosFlags(args.chaos, args.seed);
+  if (!chaos_ok.ok()) return Fail("record", kExitUsage, chaos_ok.message());
+  Status out_ok = CheckOutputPath(args.out, args.force);
+  if (!out_ok.ok()) return Fail("record", kExitUsage, out_ok.message());
+  if (!args.redact_env.empty()) {
+    return Fail("record", kExitUsage,
+                "--redact-env applies to programs written for tape; to share the trace of an "
+                "executable without its secrets, record it and then use tape redact (e.g. "
+                "--match 'API_KEY=\\S+' or --kind libc.start)");
+  }
+  Result<Executable> exe = FindExecutable(args.args.front());
+  if (!exe.has_value()) {
+    std::string hint;
+    if (programs::FindBuiltin(args.args.front()) != nullptr) {
+      hint = " (built-in programs are recorded without --: tape record " + args.args.front() + ")";
+    }
+    return Fail("record", kExitUsage, exe.error().message() + hint);
+  }
+  InterposedRun run;
+  run.path = exe->path;
+  run.argv = args.args;
+  run.env = CurrentEnvironment();
+  preload::Control& c = run.control;
+  c.mode = preload::Control::Mode::kRecord;
+  c.trace = std::filesystem::absolute(args.out).string();
+  c.label = "tape record";
+  c.executable = exe->path;
+  c.code_hash = exe->code_hash;
+  c.flush_ms = args.flush_ms;
+  c.force = args.force;
+  c.chaos = args.chaos;
+  if (!args.chaos.empty()) c.chaos_seed = args.seed.value_or(engine::NewChaosSeed());
+  uint64_t seed = c.chaos_seed;
+  Result<InterposedOutcome> ran = RunInterposed(std::move(run));
+  if (!ran.has_value()) return Fail("record", kExitTrace, ran.error().message());
+  const preload::Report& report = ran->report;
+  switch (report.status) {
+    case preload::Report::Status::kNone: return ReportSilentEnd(*ran, args.out);
+    case preload::Report::Status::kOk:
+      if (StderrIsTerminal()) {
+        std::cerr << "tape record: " << report.events << " effect calls recorded to " << args.out
+                  << " (the program exited with code " << ran->code << ")";
+        if (!args.chaos.empty()) std::cerr << " under chaos, seed " << seed;
+        std::cerr << "\n";
+      }
+      return ran->ExitCode();
+    default:  // refused or a trace error: the interposer said why
+      return ran->ExitCode();
+  }
+}
 
 Status CheckChaosFlags(const std::string& chaos, const std::optional<uint64_t>& seed) {
   if (chaos.empty()) {
@@ -59,6 +137,14 @@ Status CheckChaosFlags(const std::string& chaos, const std::optional<uint64_t>& 
 }
 
 int RunRecord(const RecordArgs& args) {
+  if (args.program.empty()) {
+    if (args.args.empty()) {
+      return Fail("record", kExitUsage,
+                  "name a built-in program (tape list), or an executable after -- (tape record "
+                  "-- date)");
+    }
+    return RunRecordExecutable(args);
+  }
   Result<Program> program = LoadBuiltin(args.program);
   if (!program.has_value()) return Fail("record", kExitUsage, program.error().message());
   return RecordProgram("record", *program, args);

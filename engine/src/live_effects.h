@@ -59,6 +59,9 @@ std::string_view LiveFsList(LiveEnv& env, Bytes args, std::string* result);
 std::string_view LiveFsAppend(LiveEnv& env, Bytes args, std::string* result);
 // live_http.cc
 std::string_view LiveHttpRequest(LiveEnv& env, Bytes args, std::string* result);
+// The scheme of `url` as libcurl parses it ("http"); returns "" or, for a
+// URL libcurl cannot parse, libcurl's reason.
+std::string ParseUrlScheme(const std::string& url, std::string* scheme);
 // live_proc.cc
 std::string_view LiveProcRun(LiveEnv& env, Bytes args, std::string* result);
 

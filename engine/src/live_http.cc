@@ -130,4 +130,15 @@ std::string_view LiveHttpRequest(LiveEnv&, Bytes args, std::string* result) {
   return *result;
 }
 
+std::string ParseUrlScheme(const std::string& url, std::string* scheme) {
+  CURLU* parsed_url = curl_url();
+  CURLUcode parsed = curl_url_set(parsed_url, CURLUPART_URL, url.c_str(), 0);
+  char* part = nullptr;
+  if (parsed == CURLUE_OK) curl_url_get(parsed_url, CURLUPART_SCHEME, &part, 0);
+  *scheme = part ? part : "";
+  curl_free(part);
+  curl_url_cleanup(parsed_url);
+  return parsed == CURLUE_OK ? "" : curl_url_strerror(parsed);
+}
+
 }  // namespace tape::engine

@@ -11,9 +11,11 @@ namespace tape::engine {
 
 using format::AsBytes;
 
-Recorder::Recorder(format::TraceWriter* writer, std::vector<std::string> args, int stdout_fd)
+Recorder::Recorder(format::TraceWriter* writer, std::vector<std::string> args, int stdout_fd,
+                   int stderr_fd)
     : writer_(writer), args_(std::move(args)) {
   main_.env.stdout_fd = stdout_fd;
+  main_.env.stderr_fd = stderr_fd;
   main_.env.args = &args_;
   main_.env.trace = writer;
   // Slot 0 of the cache is "no site" only for id 0; make id 0 miss as well.
@@ -84,7 +86,10 @@ constexpr std::array<bool, 256> MeasuredKinds() {
   std::array<bool, 256> measured{};
   for (EffectKind k : {EffectKind::kFsRead, EffectKind::kFsWrite, EffectKind::kTimeSleep,
                        EffectKind::kFsExists, EffectKind::kFsList, EffectKind::kFsAppend,
-                       EffectKind::kHttpRequest, EffectKind::kProcRun}) {
+                       EffectKind::kHttpRequest, EffectKind::kProcRun, EffectKind::kLibcOpen,
+                       EffectKind::kLibcRead, EffectKind::kLibcPread, EffectKind::kLibcWrite,
+                       EffectKind::kLibcPwrite, EffectKind::kLibcGetdents, EffectKind::kLibcSleep,
+                       EffectKind::kLibcSyscall, EffectKind::kLibcChange}) {
     measured[uint8_t(k)] = true;
   }
   return measured;

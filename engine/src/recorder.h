@@ -30,8 +30,10 @@ struct TraceWriteFailed {};
 // recorded order is the order in which the calls completed.
 class Recorder final : public Runtime {
  public:
-  // `writer` must outlive the recorder.
-  Recorder(format::TraceWriter* writer, std::vector<std::string> args, int stdout_fd);
+  // `writer` must outlive the recorder. io.write and io.error write to
+  // `stdout_fd` and `stderr_fd`.
+  Recorder(format::TraceWriter* writer, std::vector<std::string> args, int stdout_fd,
+           int stderr_fd = 2);
 
   std::string_view Perform(const Site& site, EffectKind kind, std::string_view args,
                            const LiveCall& live) override;

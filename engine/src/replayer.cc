@@ -17,11 +17,13 @@ namespace {
 const format::DecodedChunk kNoChunk;
 }  // namespace
 
-Replayer::Replayer(const format::TraceReader* reader, int stdout_fd, bool read_ahead)
+Replayer::Replayer(const format::TraceReader* reader, int stdout_fd, bool read_ahead,
+                   int stderr_fd)
     : reader_(reader),
       stream_(reader, format::kDecodeCursor, 0, read_ahead),
       chunk_(&kNoChunk) {
   env_.stdout_fd = stdout_fd;
+  env_.stderr_fd = stderr_fd;
   cursor_.Reset(chunk_);
   const format::KindNames& names = reader->kind_names();
   for (int k = kFirstUserKind; k < 256; ++k) {

@@ -48,8 +48,10 @@ struct ReachedRecordedSignal {
 class Replayer final : public Runtime {
  public:
   // `reader` must outlive the replayer. `read_ahead`: chunks are decoded
-  // ahead on a thread of their own (format::ChunkStream).
-  Replayer(const format::TraceReader* reader, int stdout_fd, bool read_ahead = true);
+  // ahead on a thread of their own (format::ChunkStream). io.write and
+  // io.error show the recorded output again on `stdout_fd` and `stderr_fd`.
+  Replayer(const format::TraceReader* reader, int stdout_fd, bool read_ahead = true,
+           int stderr_fd = 2);
 
   std::string_view Perform(const Site& site, EffectKind kind, std::string_view args,
                            const LiveCall& live) override;

@@ -1,6 +1,6 @@
 #include "engine/src/request_checks.h"
 
-#include <curl/curl.h>
+#include "engine/src/live_effects.h"
 
 namespace tape::engine {
 
@@ -33,15 +33,10 @@ std::string CheckHttpRequest(const HttpRequest& r) {
   }
   if (r.url.empty()) return "the URL is empty";
   if (HasLineBreakOrNul(r.url)) return "the URL '" + Shown(r.url) + "' contains a line break";
-  CURLU* url = curl_url();
-  CURLUcode parsed = curl_url_set(url, CURLUPART_URL, r.url.c_str(), 0);
-  char* scheme = nullptr;
-  if (parsed == CURLUE_OK) curl_url_get(url, CURLUPART_SCHEME, &scheme, 0);
-  std::string scheme_text = scheme ? scheme : "";
-  curl_free(scheme);
-  curl_url_cleanup(url);
-  if (parsed != CURLUE_OK) {
-    return "malformed URL '" + Shown(r.url) + "' (" + curl_url_strerror(parsed) +
+  std::string scheme_text;
+  std::string malformed = ParseUrlScheme(r.url, &scheme_text);
+  if (!malformed.empty()) {
+    return "malformed URL '" + Shown(r.url) + "' (" + malformed +
            "); expected e.g. http://host:port/path";
   }
   if (scheme_text != "http" && scheme_text != "https") {

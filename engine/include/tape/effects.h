@@ -35,6 +35,31 @@ enum class EffectKind : uint8_t {
   kThreadStart = 15,  // a tape::Thread is created; result: the new thread's lane
   kThreadEnd = 16,    // a tape::Thread's function returned (the lane's last event)
   kMutexLock = 17,    // a tape::Mutex was acquired
+  // Kinds 32-63: the calls of a program that was not written for tape, made
+  // at the C library's boundary and recorded by tape's interposition library
+  // (preload/; specs/trace-format.md §13.7). Named after the libc function or
+  // system call the program made.
+  kLibcStart = 32,         // the process's world at start: argv, environ, cwd, open fds
+  kLibcClockGettime = 33,  // clock_gettime of a clock the vDSO serves
+  kLibcGettimeofday = 34,
+  kLibcTime = 35,
+  kLibcGetrandom = 36,     // getrandom, getentropy
+  kLibcOpen = 37,          // open, openat, creat: a regular file's bytes are served from the trace
+  kLibcRead = 38,          // read, readv from a descriptor whose reads are recorded
+  kLibcPread = 39,         // pread, preadv
+  kLibcWrite = 40,         // write, writev to a descriptor other than stdout and stderr
+  kLibcPwrite = 41,        // pwrite, pwritev
+  kLibcStat = 42,          // stat, lstat, fstat, fstatat
+  kLibcStatx = 43,
+  kLibcGetdents = 44,      // getdents64 (readdir)
+  kLibcReadlink = 45,
+  kLibcAccess = 46,        // access, faccessat
+  kLibcUname = 47,         // uname, gethostname
+  kLibcGetpid = 48,
+  kLibcGetppid = 49,
+  kLibcSleep = 50,         // nanosleep, clock_nanosleep, sleep, usleep
+  kLibcSyscall = 51,       // another call whose answer is recorded (ioctl, lseek, fcntl, ...)
+  kLibcChange = 52,        // a call that changes the world outside the process (unlink, rename, ...)
 };
 
 // Kinds kFirstUserKind..255 are user-defined effects (Runtime::Effect): each
