@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -80,10 +81,10 @@ Result<std::unique_ptr<TraceOutput>> TraceOutput::Claim(const std::string& path,
   // A symlink names the file it points to: that file is replaced, the link stays.
   struct stat link;
   if (::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode)) {
-    if (char* real = ::realpath(path.c_str(), nullptr)) {
-      out->path_ = real;
-      std::free(real);
-    }
+    // A buffer of ours rather than realpath's malloc: the interposition
+    // library (preload/) allocates with its own allocator, not the C library's.
+    char real[PATH_MAX];
+    if (::realpath(path.c_str(), real) != nullptr) out->path_ = real;
   }
   const std::string& target = out->path_;
   for (int attempt = 0;; ++attempt) {

@@ -82,6 +82,10 @@ class Call {
   }
   bool Recorded(long fd) { return Fd(fd).kind == Kind::kRecorded; }
   long Kernel() { return Raw(nr_, a_[0], a_[1], a_[2], a_[3], a_[4], a_[5]); }
+  // Argument `i` of a call that takes an int there: the kernel reads the
+  // register's lower half, and the upper one may hold anything.
+  long I(int i) const { return int(a_[i]); }
+  unsigned long U(int i) const { return unsigned(a_[i]); }
   template <typename T>
   T* Ptr(int i) {
     return reinterpret_cast<T*>(a_[i]);
@@ -242,7 +246,7 @@ long Call::Dup(long from, long to) {
 }
 
 long Call::Fcntl() {
-  long fd = a_[0], cmd = a_[1];
+  long fd = I(0), cmd = I(1);
   if (IsTape(fd)) return -EBADF;
   switch (cmd) {
     case F_DUPFD:
@@ -254,8 +258,8 @@ long Call::Fcntl() {
 }
 
 long Call::Ioctl() {
-  long fd = a_[0];
-  unsigned long request = (unsigned long)a_[1];
+  long fd = I(0);
+  unsigned long request = U(1);
   if (IsTape(fd)) return -EBADF;
   if (request == FIOCLEX || request == FIONCLEX || !Recorded(fd)) return Kernel();
   if (!engine::IoctlKnown(request)) {
@@ -272,8 +276,8 @@ long Call::Ioctl() {
 // kernel answers for a served file or the program's own, the trace for a
 // recorded one.
 long Call::FdCall() {
-  if (IsTape(a_[0])) return -EBADF;
-  return Recorded(a_[0]) ? Generic() : Kernel();
+  if (IsTape(I(0))) return -EBADF;
+  return Recorded(I(0)) ? Generic() : Kernel();
 }
 
 long Call::FStat(long fd, void* buf) {
@@ -379,7 +383,7 @@ long Call::Sleep(long clock, long flags, const timespec* req, timespec* rem) {
 }
 
 long Call::Mmap() {
-  long flags = a_[3], fd = a_[4];
+  long flags = I(3), fd = I(4);
   if (flags & MAP_ANONYMOUS) return Kernel();
   if (IsTape(fd)) return -EBADF;
   if (!Recorded(fd)) return Kernel();
@@ -393,7 +397,7 @@ long Call::Mmap() {
 long Call::SigprocMask() {
   // SIGSYS must stay deliverable: it is how tape sees the program's calls.
   const auto* set = Ptr<const sigset_t>(1);
-  if (set == nullptr || a_[0] == SIG_UNBLOCK || !sigismember(set, SIGSYS)) return Kernel();
+  if (set == nullptr || I(0) == SIG_UNBLOCK || !sigismember(set, SIGSYS)) return Kernel();
   sigset_t without = *set;
   sigdelset(&without, SIGSYS);
   return Raw(nr_, a_[0], long(&without), a_[2], a_[3]);
@@ -407,15 +411,15 @@ long Call::NewFds() {
   int fds[2] = {int(r), -1};
   bool cloexec = false;
   switch (nr_) {
-    case SYS_socket: cloexec = a_[1] & SOCK_CLOEXEC; break;
+    case SYS_socket: cloexec = I(1) & SOCK_CLOEXEC; break;
     case SYS_socketpair:
       std::memcpy(fds, Ptr<int>(3), sizeof fds);
-      cloexec = a_[1] & SOCK_CLOEXEC;
+      cloexec = I(1) & SOCK_CLOEXEC;
       break;
     case SYS_pipe:
     case SYS_pipe2:
       std::memcpy(fds, Ptr<int>(0), sizeof fds);
-      cloexec = nr_ == SYS_pipe2 && (a_[1] & O_CLOEXEC);
+      cloexec = nr_ == SYS_pipe2 && (I(1) & O_CLOEXEC);
       break;
   }
   for (int fd : fds) {
@@ -435,7 +439,7 @@ long Call::NewFds() {
 long Call::Connect() {
   long r = Generic();
   if (r == 0) {
-    Refuse("connected socket " + std::to_string(a_[0]),
+    Refuse("connected socket " + std::to_string(I(0)),
            "tape does not record network traffic; a socket that fails to connect (nscd's, when "
            "it is not running) is recorded like any other answer");
   }
@@ -444,19 +448,19 @@ long Call::Connect() {
 
 long Call::Run() {
   switch (nr_) {
-    case SYS_read: return Read(a_[0], Ptr<char>(1), uint64_t(a_[2]), -1);
-    case SYS_pread64: return Read(a_[0], Ptr<char>(1), uint64_t(a_[2]), a_[3]);
-    case SYS_readv: return ReadV(a_[0], Ptr<const iovec>(1), a_[2], -1);
+    case SYS_read: return Read(I(0), Ptr<char>(1), uint64_t(a_[2]), -1);
+    case SYS_pread64: return Read(I(0), Ptr<char>(1), uint64_t(a_[2]), a_[3]);
+    case SYS_readv: return ReadV(I(0), Ptr<const iovec>(1), I(2), -1);
     case SYS_preadv:
-    case SYS_preadv2: return ReadV(a_[0], Ptr<const iovec>(1), a_[2], a_[3]);
-    case SYS_write: return Write(a_[0], Ptr<const char>(1), uint64_t(a_[2]), -1);
-    case SYS_pwrite64: return Write(a_[0], Ptr<const char>(1), uint64_t(a_[2]), a_[3]);
-    case SYS_writev: return WriteV(a_[0], Ptr<const iovec>(1), a_[2], -1);
+    case SYS_preadv2: return ReadV(I(0), Ptr<const iovec>(1), I(2), a_[3]);
+    case SYS_write: return Write(I(0), Ptr<const char>(1), uint64_t(a_[2]), -1);
+    case SYS_pwrite64: return Write(I(0), Ptr<const char>(1), uint64_t(a_[2]), a_[3]);
+    case SYS_writev: return WriteV(I(0), Ptr<const iovec>(1), I(2), -1);
     case SYS_pwritev:
-    case SYS_pwritev2: return WriteV(a_[0], Ptr<const iovec>(1), a_[2], a_[3]);
-    case SYS_open: return Open(AT_FDCWD, Ptr<const char>(0), a_[1], a_[2]);
-    case SYS_creat: return Open(AT_FDCWD, Ptr<const char>(0), O_CREAT | O_WRONLY | O_TRUNC, a_[1]);
-    case SYS_openat: return Open(a_[0], Ptr<const char>(1), a_[2], a_[3]);
+    case SYS_pwritev2: return WriteV(I(0), Ptr<const iovec>(1), I(2), a_[3]);
+    case SYS_open: return Open(AT_FDCWD, Ptr<const char>(0), I(1), I(2));
+    case SYS_creat: return Open(AT_FDCWD, Ptr<const char>(0), O_CREAT | O_WRONLY | O_TRUNC, I(1));
+    case SYS_openat: return Open(I(0), Ptr<const char>(1), I(2), I(3));
     case SYS_openat2: {
       const auto* how = Ptr<const open_how>(2);
       if (how == nullptr || uint64_t(a_[3]) < sizeof(open_how)) return Kernel();
@@ -464,13 +468,13 @@ long Call::Run() {
         Refuse("opens a file with openat2's RESOLVE flags",
                "tape records open, openat and openat2 without resolve flags");
       }
-      return Open(a_[0], Ptr<const char>(1), long(how->flags), long(how->mode));
+      return Open(I(0), Ptr<const char>(1), long(how->flags), long(how->mode));
     }
-    case SYS_close: return Close(a_[0]);
-    case SYS_close_range: return CloseRange((unsigned long)a_[0], (unsigned long)a_[1], unsigned(a_[2]));
-    case SYS_dup: return Dup(a_[0], -1);
+    case SYS_close: return Close(I(0));
+    case SYS_close_range: return CloseRange(U(0), U(1), unsigned(U(2)));
+    case SYS_dup: return Dup(I(0), -1);
     case SYS_dup2:
-    case SYS_dup3: return Dup(a_[0], a_[1]);
+    case SYS_dup3: return Dup(I(0), I(1));
     case SYS_fcntl: return Fcntl();
     case SYS_ioctl: return Ioctl();
     case SYS_lseek:
@@ -487,32 +491,32 @@ long Call::Run() {
     case SYS_flistxattr:
     case SYS_fchdir:
     case SYS_syncfs: return FdCall();
-    case SYS_fstat: return FStat(a_[0], Ptr<void>(1));
+    case SYS_fstat: return FStat(I(0), Ptr<void>(1));
     case SYS_newfstatat:
-      if ((a_[3] & AT_EMPTY_PATH) && Ptr<const char>(1) != nullptr && Ptr<const char>(1)[0] == '\0') {
-        return FStat(a_[0], Ptr<void>(2));
+      if ((I(3) & AT_EMPTY_PATH) && Ptr<const char>(1) != nullptr && Ptr<const char>(1)[0] == '\0') {
+        return FStat(I(0), Ptr<void>(2));
       }
-      return Stat(a_[0], Ptr<const char>(1), Ptr<void>(2), a_[3]);
+      return Stat(I(0), Ptr<const char>(1), Ptr<void>(2), I(3));
     case SYS_stat: return Stat(AT_FDCWD, Ptr<const char>(0), Ptr<void>(1), 0);
     case SYS_lstat: return Stat(AT_FDCWD, Ptr<const char>(0), Ptr<void>(1), AT_SYMLINK_NOFOLLOW);
     case SYS_statx:
-      if ((a_[2] & AT_EMPTY_PATH) && Ptr<const char>(1) != nullptr && Ptr<const char>(1)[0] == '\0') {
-        return FStatx(a_[0], a_[2], a_[3], Ptr<void>(4));
+      if ((I(2) & AT_EMPTY_PATH) && Ptr<const char>(1) != nullptr && Ptr<const char>(1)[0] == '\0') {
+        return FStatx(I(0), I(2), long(U(3)), Ptr<void>(4));
       }
-      return Statx(a_[0], Ptr<const char>(1), a_[2], a_[3], Ptr<void>(4));
-    case SYS_getdents64: return Getdents(a_[0], Ptr<char>(1), uint64_t(a_[2]));
-    case SYS_access: return Access(AT_FDCWD, Ptr<const char>(0), a_[1], 0);
-    case SYS_faccessat: return Access(a_[0], Ptr<const char>(1), a_[2], 0);
-    case SYS_faccessat2: return Access(a_[0], Ptr<const char>(1), a_[2], a_[3]);
-    case SYS_readlink: return Readlink(AT_FDCWD, Ptr<const char>(0), Ptr<char>(1), a_[2]);
-    case SYS_readlinkat: return Readlink(a_[0], Ptr<const char>(1), Ptr<char>(2), a_[3]);
+      return Statx(I(0), Ptr<const char>(1), I(2), long(U(3)), Ptr<void>(4));
+    case SYS_getdents64: return Getdents(I(0), Ptr<char>(1), U(2));
+    case SYS_access: return Access(AT_FDCWD, Ptr<const char>(0), I(1), 0);
+    case SYS_faccessat: return Access(I(0), Ptr<const char>(1), I(2), 0);
+    case SYS_faccessat2: return Access(I(0), Ptr<const char>(1), I(2), I(3));
+    case SYS_readlink: return Readlink(AT_FDCWD, Ptr<const char>(0), Ptr<char>(1), I(2));
+    case SYS_readlinkat: return Readlink(I(0), Ptr<const char>(1), Ptr<char>(2), I(3));
     case SYS_uname: return Uname(Ptr<utsname>(0));
     case SYS_getpid: return long(s_.effects().Getpid(site()));
     case SYS_getppid: return long(s_.effects().Getppid(site()));
-    case SYS_getrandom: return Getrandom(Ptr<char>(0), uint64_t(a_[1]), a_[2]);
+    case SYS_getrandom: return Getrandom(Ptr<char>(0), uint64_t(a_[1]), long(U(2)));
     case SYS_nanosleep: return Sleep(CLOCK_MONOTONIC, 0, Ptr<const timespec>(0), Ptr<timespec>(1));
     case SYS_clock_nanosleep:
-      return Sleep(a_[0], a_[1], Ptr<const timespec>(2), Ptr<timespec>(3));
+      return Sleep(I(0), I(1), Ptr<const timespec>(2), Ptr<timespec>(3));
     case SYS_mmap: return Mmap();
     case SYS_rt_sigprocmask: return SigprocMask();
     case SYS_memfd_create: {
@@ -527,7 +531,7 @@ long Call::Run() {
     case SYS_connect: return Connect();
     case SYS_exit_group:
     case SYS_exit:  // the program's thread ending: the process ends with it
-      s_.Exit(int(a_[0]));
+      s_.Exit(int(I(0)));
     case SYS_execve:
     case SYS_execveat:
       Refuse(std::string("runs another program (") + engine::SyscallName(nr_) + " " +

@@ -4,11 +4,14 @@
 // args.
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstddef>
 #include <cstring>
 #include <vector>
 
@@ -21,6 +24,7 @@ namespace tape::engine {
 namespace {
 
 constexpr CallArg V{ArgUse::kValue};
+constexpr CallArg L{ArgUse::kLong};
 constexpr CallArg P{ArgUse::kPath};
 constexpr CallArg X{ArgUse::kIgnored};
 // An argument whose use depends on an earlier one (ioctl's request, fcntl's
@@ -40,20 +44,20 @@ constexpr uint16_t kStatfsBytes = 120, kSysinfoBytes = 112, kRlimitBytes = 16,
 // the world outside the process (libc.change). Sorted by nothing: FindCallShape
 // indexes them.
 const CallShape kShapes[] = {
-    {"lseek", SYS_lseek, 3, {V, V, V}},
+    {"lseek", SYS_lseek, 3, {V, L, V}},
     {"fcntl", SYS_fcntl, 3, {V, V, D}},
     {"ioctl", SYS_ioctl, 3, {V, V, D}},
-    {"getcwd", SYS_getcwd, 2, {OutN(1), V}, false, true},
+    {"getcwd", SYS_getcwd, 2, {OutN(1), L}, false, true},
     {"chdir", SYS_chdir, 1, {P}},
     {"fchdir", SYS_fchdir, 1, {V}},
     {"statfs", SYS_statfs, 2, {P, Out(kStatfsBytes)}},
     {"fstatfs", SYS_fstatfs, 2, {V, Out(kStatfsBytes)}},
-    {"getxattr", SYS_getxattr, 4, {P, P, OutN(3), V}, false, true},
-    {"lgetxattr", SYS_lgetxattr, 4, {P, P, OutN(3), V}, false, true},
-    {"fgetxattr", SYS_fgetxattr, 4, {V, P, OutN(3), V}, false, true},
-    {"listxattr", SYS_listxattr, 3, {P, OutN(2), V}, false, true},
-    {"llistxattr", SYS_llistxattr, 3, {P, OutN(2), V}, false, true},
-    {"flistxattr", SYS_flistxattr, 3, {V, OutN(2), V}, false, true},
+    {"getxattr", SYS_getxattr, 4, {P, P, OutN(3), L}, false, true},
+    {"lgetxattr", SYS_lgetxattr, 4, {P, P, OutN(3), L}, false, true},
+    {"fgetxattr", SYS_fgetxattr, 4, {V, P, OutN(3), L}, false, true},
+    {"listxattr", SYS_listxattr, 3, {P, OutN(2), L}, false, true},
+    {"llistxattr", SYS_llistxattr, 3, {P, OutN(2), L}, false, true},
+    {"flistxattr", SYS_flistxattr, 3, {V, OutN(2), L}, false, true},
     {"sysinfo", SYS_sysinfo, 1, {Out(kSysinfoBytes)}},
     {"gettid", SYS_gettid, 0, {}},
     {"getuid", SYS_getuid, 0, {}},
@@ -78,15 +82,15 @@ const CallShape kShapes[] = {
     {"getrusage", SYS_getrusage, 2, {V, Out(kRusageBytes)}},
     {"socket", SYS_socket, 3, {V, V, V}},
     {"socketpair", SYS_socketpair, 4, {V, V, V, Out(8)}},
-    {"connect", SYS_connect, 3, {V, InN(2), V}},
+    {"connect", SYS_connect, 3, {V, {ArgUse::kSockaddr, 0, 2, 1}, V}},
     {"pipe", SYS_pipe, 1, {Out(8)}},
     {"pipe2", SYS_pipe2, 2, {Out(8), V}},
-    {"poll", SYS_poll, 3, {InOutN(1, kPollfdBytes), V, V}},
-    {"ppoll", SYS_ppoll, 5, {InOutN(1, kPollfdBytes), V, In(kTimespecBytes), InN(4), V}},
+    {"poll", SYS_poll, 3, {InOutN(1, kPollfdBytes), L, V}},
+    {"ppoll", SYS_ppoll, 5, {InOutN(1, kPollfdBytes), L, In(kTimespecBytes), InN(4), L}},
     {"select", SYS_select, 5, {V, D, D, D, D}},
     {"pselect6", SYS_pselect6, 6, {V, D, D, D, D, In(16)}},
     {"flock", SYS_flock, 2, {V, V}},
-    {"fadvise64", SYS_fadvise64, 4, {V, V, V, V}},
+    {"fadvise64", SYS_fadvise64, 4, {V, L, L, V}},
     // The world outside the process.
     {"unlink", SYS_unlink, 1, {P}, true},
     {"unlinkat", SYS_unlinkat, 3, {V, P, V}, true},
@@ -107,11 +111,11 @@ const CallShape kShapes[] = {
     {"fchown", SYS_fchown, 3, {V, V, V}, true},
     {"lchown", SYS_lchown, 3, {P, V, V}, true},
     {"fchownat", SYS_fchownat, 5, {V, P, V, V, V}, true},
-    {"truncate", SYS_truncate, 2, {P, V}, true},
-    {"ftruncate", SYS_ftruncate, 2, {V, V}, true},
+    {"truncate", SYS_truncate, 2, {P, L}, true},
+    {"ftruncate", SYS_ftruncate, 2, {V, L}, true},
     {"fsync", SYS_fsync, 1, {V}, true},
     {"fdatasync", SYS_fdatasync, 1, {V}, true},
-    {"fallocate", SYS_fallocate, 4, {V, V, V, V}, true},
+    {"fallocate", SYS_fallocate, 4, {V, V, L, L}, true},
     {"utimensat", SYS_utimensat, 4, {V, P, In(2 * kTimespecBytes), V}, true},
     {"utimes", SYS_utimes, 2, {P, In(2 * kTimevalBytes)}, true},
     {"futimesat", SYS_futimesat, 3, {V, P, In(2 * kTimevalBytes)}, true},
@@ -238,7 +242,7 @@ CallArg UseOf(const CallShape& shape, int i, const long values[6]) {
   if (arg.size_arg != kDynamicArg) return arg;
   std::string_view name = shape.name;
   if (name == "ioctl") {
-    unsigned long request = (unsigned long)values[1];
+    unsigned long request = (unsigned long)(unsigned)values[1];
     int out = IoctlOutSize(request), in = IoctlInSize(request);
     if (out >= 0 && in >= 0) return {ArgUse::kInOut, uint16_t(out), -1, 1};
     if (out >= 0) return Out(uint16_t(out));
@@ -271,7 +275,12 @@ size_t BufferSize(const CallArg& arg, const long values[6]) {
   return size_t(std::min<uint64_t>(n, kMaxCallBufferBytes));
 }
 
-std::string EncodeCall(const CallShape& shape, const long regs[6]) {
+// The value the call gets from a register: an int's lower half, sign-extended.
+long ValueOf(ArgUse use, long raw) { return use == ArgUse::kValue ? long(int(raw)) : raw; }
+
+std::string EncodeCall(const CallShape& shape, const long raw[6]) {
+  long regs[6];
+  for (int i = 0; i < 6; ++i) regs[i] = ValueOf(shape.args[i].use, raw[i]);
   std::string args;
   Codec<std::string_view>::Encode(shape.name, &args);
   std::vector<std::string_view> items;
@@ -282,7 +291,8 @@ std::string EncodeCall(const CallShape& shape, const long regs[6]) {
     const char* p = reinterpret_cast<const char*>(regs[i]);
     switch (arg.use) {
       case ArgUse::kValue:
-        numbers.push_back(std::to_string(regs[i]));
+      case ArgUse::kLong:
+        numbers.push_back(std::to_string(ValueOf(arg.use, regs[i])));
         items.push_back(numbers.back());
         break;
       case ArgUse::kPath:
@@ -292,6 +302,15 @@ std::string EncodeCall(const CallShape& shape, const long regs[6]) {
       case ArgUse::kInOut:
         items.emplace_back(p ? p : "", p ? BufferSize(arg, regs) : 0);
         break;
+      case ArgUse::kSockaddr: {
+        size_t n = p ? BufferSize(arg, regs) : 0;
+        constexpr size_t kPathAt = offsetof(sockaddr_un, sun_path);
+        if (n > kPathAt && reinterpret_cast<const sockaddr*>(p)->sa_family == AF_UNIX) {
+          n = std::min(n, kPathAt + strnlen(p + kPathAt, n - kPathAt) + 1);
+        }
+        items.emplace_back(p ? p : "", n);
+        break;
+      }
       case ArgUse::kOut:
         numbers.push_back(std::to_string(p ? BufferSize(arg, regs) : 0));
         items.push_back(numbers.back());
@@ -305,7 +324,9 @@ std::string EncodeCall(const CallShape& shape, const long regs[6]) {
   return args;
 }
 
-bool ApplyCallResult(const CallShape& shape, const long regs[6], Bytes result, long* ret) {
+bool ApplyCallResult(const CallShape& shape, const long raw[6], Bytes result, long* ret) {
+  long regs[6];
+  for (int i = 0; i < 6; ++i) regs[i] = ValueOf(shape.args[i].use, raw[i]);
   ParsedPayload r;
   if (!ParsePayload(FindEffect(uint8_t(EffectKind::kLibcSyscall))->result, result, &r).empty()) {
     return false;
@@ -339,7 +360,8 @@ std::string_view LiveLibcCall(LiveEnv&, Bytes args, std::string* result) {
   // Values first: a dynamic argument's use depends on them.
   long values[6] = {};
   for (int i = 0; i < shape->argc; ++i) {
-    if (shape->args[i].use == ArgUse::kValue) values[i] = ParseValue(Item(a.fields[1], size_t(i)));
+    ArgUse use = shape->args[i].use;
+    if (use == ArgUse::kValue || use == ArgUse::kLong) values[i] = ParseValue(Item(a.fields[1], size_t(i)));
   }
   std::vector<std::string> buffers(shape->argc);
   long raw[6] = {};
@@ -348,11 +370,16 @@ std::string_view LiveLibcCall(LiveEnv&, Bytes args, std::string* result) {
     std::string_view item = Item(a.fields[1], size_t(i));
     std::string& b = buffers[size_t(i)];
     switch (arg.use) {
-      case ArgUse::kValue: raw[i] = ParseValue(item); break;
+      case ArgUse::kValue:
+      case ArgUse::kLong: raw[i] = ParseValue(item); break;
       case ArgUse::kPath: b.assign(item); raw[i] = long(b.c_str()); break;
       case ArgUse::kIn:
       case ArgUse::kInOut:
+      case ArgUse::kSockaddr:
+        // Recorded shorter than its size (a Unix socket's address): the
+        // rest reads as zeros.
         b.assign(item);
+        if (!item.empty()) b.resize(std::max(item.size(), BufferSize(arg, values)), '\0');
         raw[i] = item.empty() ? 0 : long(b.data());
         break;
       case ArgUse::kOut:

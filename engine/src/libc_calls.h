@@ -26,13 +26,17 @@ inline constexpr uint32_t kMaxCallBufferBytes = 1u << 20;
 
 // How one argument of a call is carried.
 enum class ArgUse : uint8_t {
-  kValue,    // a number; the item is its decimal text
+  kValue,    // an int (the register's lower half); the item is its decimal text
+  kLong,     // a 64-bit number (an offset, a size); the item is its decimal text
   kPath,     // a NUL-terminated string the call reads; the item is its bytes
   kIn,       // bytes the call reads; the item is the bytes (empty for NULL)
   kOut,      // a buffer the call fills; the item is its size in decimal (0 for
              // NULL), and its bytes come back in the result
   kInOut,    // both: the bytes in the args, the bytes the call left in the result
   kIgnored,  // not recorded (gettimeofday's obsolete timezone); the item is empty
+  kSockaddr, // a socket address the call reads, as kIn; a Unix socket's only up to
+             // its path's NUL (the bytes after it are not the program's); when
+             // performed, the rest of the size reads as zeros
 };
 // CallArg::size_arg of an argument whose use depends on an earlier one
 // (ioctl's request, fcntl's command, select's count): see UseOf.
