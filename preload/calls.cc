@@ -403,8 +403,8 @@ long Call::SigprocMask() {
   return Raw(nr_, a_[0], long(&without), a_[2], a_[3]);
 }
 
-// socket, socketpair, pipe, pipe2: recorded; when replaying, placeholders take
-// the recorded numbers.
+// socket, socketpair, pipe, pipe2, epoll_create: recorded; when replaying,
+// placeholders take the recorded numbers.
 long Call::NewFds() {
   long r = Generic();
   if (r < 0) return r;
@@ -412,6 +412,7 @@ long Call::NewFds() {
   bool cloexec = false;
   switch (nr_) {
     case SYS_socket: cloexec = I(1) & SOCK_CLOEXEC; break;
+    case SYS_epoll_create1: cloexec = I(0) & O_CLOEXEC; break;
     case SYS_socketpair:
       std::memcpy(fds, Ptr<int>(3), sizeof fds);
       cloexec = I(1) & SOCK_CLOEXEC;
@@ -527,7 +528,9 @@ long Call::Run() {
     case SYS_socket:
     case SYS_socketpair:
     case SYS_pipe:
-    case SYS_pipe2: return NewFds();
+    case SYS_pipe2:
+    case SYS_epoll_create:
+    case SYS_epoll_create1: return NewFds();
     case SYS_connect: return Connect();
     case SYS_exit_group:
     case SYS_exit:  // the program's thread ending: the process ends with it

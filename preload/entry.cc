@@ -30,6 +30,11 @@ TAPE_EXPORT int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
   return tape_interposer_pthread_create(thread, attr, start, arg, __builtin_return_address(0));
 }
 
+// glibc's fork runs the fork handlers (pthread_atfork) before its system call,
+// and the interposer's allocator locks itself in one: a fork is refused here,
+// before them.
+TAPE_EXPORT pid_t fork(void) { return tape_interposer_fork(__builtin_return_address(0)); }
+
 __attribute__((constructor)) static void StartTape(int argc, char** argv, char** envp) {
   tape_interposer_start(argc, argv, envp);
 }

@@ -126,6 +126,16 @@ TAPE_ENTRY int tape_interposer_timespec_get(struct timespec* ts, int base, void*
   return tape_interposer_clock_gettime(CLOCK_REALTIME, ts, caller) == 0 ? base : 0;
 }
 
+TAPE_ENTRY pid_t tape_interposer_fork(void* caller) {
+  Session* s = ProgramCall();
+  if (s == nullptr) return RealFork();
+  InTape in_tape;
+  s->Refuse(s->callers().OfReturnAddress(reinterpret_cast<uintptr_t>(caller)),
+            "starts a child process (fork)",
+            "tape records programs that run one process with one thread (see README, "
+            "\"Recording any program\")");
+}
+
 TAPE_ENTRY int tape_interposer_pthread_create(pthread_t* thread, const pthread_attr_t* attr,
                                               void* (*start)(void*), void* arg, void* caller) {
   if (t_in_tape) {

@@ -14,6 +14,7 @@
 #define TAPE_PRELOAD_INTERPOSER_H_
 
 #include <pthread.h>
+#include <sys/types.h>
 #include <time.h>
 
 extern "C" {
@@ -29,6 +30,7 @@ time_t tape_interposer_time(time_t* t, void* caller);
 int tape_interposer_timespec_get(struct timespec* ts, int base, void* caller);
 int tape_interposer_pthread_create(pthread_t* thread, const pthread_attr_t* attr,
                                    void* (*start)(void*), void* arg, void* caller);
+pid_t tape_interposer_fork(void* caller);
 }
 
 #endif  // TAPE_PRELOAD_INTERPOSER_H_

@@ -40,7 +40,11 @@ std::atomic<int (*)(timespec*, int)> g_timespec_get{nullptr};
 std::atomic<int (*)(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*)> g_pthread_create{
     nullptr};
 
+std::atomic<pid_t (*)()> g_fork{nullptr};
+
 }  // namespace
+
+pid_t RealFork() { return Resolve(&g_fork, "fork")(); }
 
 int RealClockGettime(clockid_t clock, timespec* ts) {
   return Resolve(&g_clock_gettime, "clock_gettime")(clock, ts);

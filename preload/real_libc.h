@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <sys/time.h>
+#include <sys/types.h>
 #include <time.h>
 
 namespace tape::preload {
@@ -16,6 +17,7 @@ time_t RealTime(time_t* t);
 int RealTimespecGet(timespec* ts, int base);
 int RealPthreadCreate(pthread_t* thread, const pthread_attr_t* attr, void* (*start)(void*),
                       void* arg);
+pid_t RealFork();
 
 }  // namespace tape::preload
 

@@ -35,10 +35,12 @@ constexpr CallArg OutN(int8_t arg, uint8_t unit = 1) { return {ArgUse::kOut, 0, 
 constexpr CallArg In(uint16_t size) { return {ArgUse::kIn, size, -1, 1}; }
 constexpr CallArg InN(int8_t arg, uint8_t unit = 1) { return {ArgUse::kIn, 0, arg, unit}; }
 constexpr CallArg InOutN(int8_t arg, uint8_t unit = 1) { return {ArgUse::kInOut, 0, arg, unit}; }
+// A buffer whose size is the int another argument points to.
+constexpr CallArg OutAt(int8_t arg) { return {ArgUse::kOut, 0, arg, 0}; }
 
 constexpr uint16_t kStatfsBytes = 120, kSysinfoBytes = 112, kRlimitBytes = 16,
                    kTimespecBytes = 16, kTimevalBytes = 16, kTmsBytes = 32, kRusageBytes = 144,
-                   kFlockBytes = 32, kPollfdBytes = 8, kUtimbufBytes = 16;
+                   kFlockBytes = 32, kPollfdBytes = 8, kUtimbufBytes = 16, kEpollEventBytes = 12;
 
 // Calls whose answers are recorded (libc.syscall), then calls that change
 // the world outside the process (libc.change). Sorted by nothing: FindCallShape
@@ -83,6 +85,8 @@ const CallShape kShapes[] = {
     {"socket", SYS_socket, 3, {V, V, V}},
     {"socketpair", SYS_socketpair, 4, {V, V, V, Out(8)}},
     {"connect", SYS_connect, 3, {V, {ArgUse::kSockaddr, 0, 2, 1}, V}},
+    {"getsockname", SYS_getsockname, 3, {V, OutAt(2), {ArgUse::kInOut, 4, -1, 1}}},
+    {"getpeername", SYS_getpeername, 3, {V, OutAt(2), {ArgUse::kInOut, 4, -1, 1}}},
     {"pipe", SYS_pipe, 1, {Out(8)}},
     {"pipe2", SYS_pipe2, 2, {Out(8), V}},
     {"poll", SYS_poll, 3, {InOutN(1, kPollfdBytes), L, V}},
@@ -90,6 +94,13 @@ const CallShape kShapes[] = {
     {"select", SYS_select, 5, {V, D, D, D, D}},
     {"pselect6", SYS_pselect6, 6, {V, D, D, D, D, In(16)}},
     {"flock", SYS_flock, 2, {V, V}},
+    // epoll: struct epoll_event is 12 bytes on x86-64 (packed).
+    {"epoll_create", SYS_epoll_create, 1, {V}},
+    {"epoll_create1", SYS_epoll_create1, 1, {V}},
+    {"epoll_ctl", SYS_epoll_ctl, 4, {V, V, V, In(kEpollEventBytes)}},
+    {"epoll_wait", SYS_epoll_wait, 4, {V, OutN(2, kEpollEventBytes), V, V}, false, true},
+    {"epoll_pwait", SYS_epoll_pwait, 6,
+     {V, OutN(2, kEpollEventBytes), V, V, InN(5), L}, false, true},
     {"fadvise64", SYS_fadvise64, 4, {V, L, L, V}},
     // The world outside the process.
     {"unlink", SYS_unlink, 1, {P}, true},
@@ -270,8 +281,13 @@ CallArg UseOf(const CallShape& shape, int i, const long values[6]) {
 }
 
 size_t BufferSize(const CallArg& arg, const long values[6]) {
-  uint64_t n = arg.size_arg >= 0 ? uint64_t(std::max<long>(values[size_t(arg.size_arg)], 0)) * arg.unit
-                                 : arg.size;
+  uint64_t n = arg.size;
+  if (arg.size_arg >= 0 && arg.unit == 0) {
+    const int* count = reinterpret_cast<const int*>(values[size_t(arg.size_arg)]);
+    n = count != nullptr ? uint64_t(std::max(*count, 0)) : 0;
+  } else if (arg.size_arg >= 0) {
+    n = uint64_t(std::max<long>(values[size_t(arg.size_arg)], 0)) * arg.unit;
+  }
   return size_t(std::min<uint64_t>(n, kMaxCallBufferBytes));
 }
 

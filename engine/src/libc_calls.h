@@ -45,7 +45,8 @@ struct CallArg {
   ArgUse use = ArgUse::kValue;
   uint16_t size = 0;     // buffer size, when size_arg is -1
   int8_t size_arg = -1;  // else the argument that holds the count
-  uint8_t unit = 1;      // bytes per counted item
+  uint8_t unit = 1;      // bytes per counted item; 0: the count is the int the
+                         // argument size_arg points to (socklen_t* of getsockname)
 };
 struct CallShape {
   const char* name;  // the system call's name, as recorded
