@@ -96,7 +96,7 @@ Site Callers::SiteAt(uintptr_t address) {
   return {e.id, *e.location};
 }
 
-Site Callers::OfReturnAddress(uintptr_t address) {
+Site Callers::OfReturnAddressSlow(uintptr_t address) {
   if (!IsSystem(address)) [[likely]] return SiteAt(address);
   // Called from the C library itself: the program's frame is further up.
   Walk walk{0, true, 0, this, [](const Callers* c, uintptr_t a) { return c->IsSystem(a); }};

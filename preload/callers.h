@@ -32,7 +32,15 @@ class Callers {
 
   // The site of a call whose return address is `address`: direct when that
   // address is the program's, else by unwinding from here.
-  Site OfReturnAddress(uintptr_t address);
+  Site OfReturnAddress(uintptr_t address) {
+    // Only the program's addresses are cached, so a hit needs no check.
+    const Entry& e = cache_[(address >> 2) & (kSlots - 1)];
+    if (e.address == address && e.location != nullptr) [[likely]] {
+      last_ = address;
+      return {e.id, *e.location};
+    }
+    return OfReturnAddressSlow(address);
+  }
   // The site of the system call interrupted with context `uc` (in a SIGSYS
   // handler).
   Site OfTrap(const ucontext_t* uc);
@@ -50,6 +58,7 @@ class Callers {
 
  private:
   bool IsSystem(uintptr_t address) const;
+  Site OfReturnAddressSlow(uintptr_t address);
   Site SiteAt(uintptr_t address);
 
   struct Entry {

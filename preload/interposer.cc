@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "engine/src/live_libc.h"
+#include "format/bytes.h"
 #include "preload/guard.h"
 #include "preload/real_libc.h"
 #include "preload/session.h"
@@ -78,6 +79,18 @@ TAPE_ENTRY int tape_interposer_clock_gettime(clockid_t clock, struct timespec* t
   InTape in_tape;
   try {
     Site site = s->callers().OfReturnAddress(reinterpret_cast<uintptr_t>(caller));
+    if (tape::engine::Recorder* r = s->plain_recorder()) [[likely]] {
+      // The hot path: read the clock, record it (the event libc.clock_gettime
+      // would record through the effect table, without the indirection).
+      int rc = RealClockGettime(clock, ts);
+      uint8_t args[4], result[8];
+      tape::format::StoreU32(args, uint32_t(clock));
+      tape::format::StoreU64(result, uint64_t(rc == 0 ? int64_t(ts->tv_sec) * 1000000000 + ts->tv_nsec
+                                                     : tape::engine::kClockFailed));
+      r->RecordPerformed(site, tape::EffectKind::kLibcClockGettime, args, result);
+      if (rc != 0) errno = EINVAL;
+      return rc == 0 ? 0 : -1;
+    }
     int64_t ns = s->effects().ClockGettime(site, uint32_t(clock));
     if (ns == tape::engine::kClockFailed) {
       errno = EINVAL;

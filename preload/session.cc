@@ -188,6 +188,7 @@ void Session::OpenRecording() {
   recorder_ = std::make_unique<engine::Recorder>(writer_.get(), argv_, stdout_copy_, stderr_copy_);
   recorder_->SetChaos(chaos_.get());
   runtime_ = recorder_.get();
+  if (recorder_->plain()) plain_recorder_ = recorder_.get();
   signal_guard_ = std::make_unique<engine::SignalGuard>(writer_.get(), recorder_.get(), control_.label);
 }
 

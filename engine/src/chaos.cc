@@ -77,6 +77,24 @@ constexpr Perturbation kProcRun[] = {
     {.name = "nostart", .op = Op::kReplace, .numbers = {-1, 0, ENOENT, 0}},
     {.name = "timeout", .op = Op::kReplace, .numbers = {-1, SIGKILL, 0, 1}},
 };
+// Programs not written for tape (trace-format.md §13.7): the results their
+// libc calls could have had.
+constexpr Perturbation kLibcOpen[] = {  // errno, fd, served, stat, data
+    {.name = "enoent", .op = Op::kReplace, .numbers = {ENOENT, -1}},
+    {.name = "eacces", .op = Op::kReplace, .numbers = {EACCES, -1}},
+    {.name = "emfile", .op = Op::kReplace, .numbers = {EMFILE, -1}},
+};
+constexpr Perturbation kLibcRead[] = {
+    {.name = "eio", .op = Op::kReplace, .numbers = {EIO}},
+};
+constexpr Perturbation kLibcWrite[] = {  // errno, written
+    {.name = "enospc", .op = Op::kReplace, .numbers = {ENOSPC}},
+    {.name = "eio", .op = Op::kReplace, .numbers = {EIO}},
+};
+constexpr Perturbation kLibcLookup[] = {  // stat, statx, access, readlink
+    {.name = "enoent", .op = Op::kReplace, .numbers = {ENOENT}},
+    {.name = "eacces", .op = Op::kReplace, .numbers = {EACCES}},
+};
 constexpr Perturbation kUser[] = {
     {.name = "throw", .op = Op::kReplace, .numbers = {1}, .texts = {"injected by chaos mode"}},
 };
@@ -92,6 +110,12 @@ constexpr KindPerturbations kTable[] = {
     {EffectKind::kFsExists, kFsExists}, {EffectKind::kFsList, kFsList},
     {EffectKind::kFsAppend, kFsWrite},  {EffectKind::kHttpRequest, kHttpRequest},
     {EffectKind::kProcRun, kProcRun},
+    {EffectKind::kLibcClockGettime, kClockNow}, {EffectKind::kLibcGettimeofday, kClockNow},
+    {EffectKind::kLibcTime, kClockNow},         {EffectKind::kLibcOpen, kLibcOpen},
+    {EffectKind::kLibcRead, kLibcRead},         {EffectKind::kLibcPread, kLibcRead},
+    {EffectKind::kLibcWrite, kLibcWrite},       {EffectKind::kLibcPwrite, kLibcWrite},
+    {EffectKind::kLibcStat, kLibcLookup},       {EffectKind::kLibcStatx, kLibcLookup},
+    {EffectKind::kLibcAccess, kLibcLookup},     {EffectKind::kLibcReadlink, kLibcLookup},
 };
 
 constexpr std::array<std::span<const Perturbation>, 256> BuildIndex() {

@@ -42,6 +42,18 @@ class Recorder final : public Runtime {
   // recorder.
   void SetChaos(Chaos* chaos) { chaos_ = chaos; }
 
+  // Whether RecordPerformed may be used: no chaos, no redaction, one thread.
+  bool plain() const {
+    return chaos_ == nullptr && main_.env.redact_env == nullptr && !threads_started();
+  }
+  // Records an input effect its caller performed itself, with that result
+  // (tape's interposer reads the vDSO's clocks so, without the effect
+  // table's indirection). REQUIRES: plain().
+  void RecordPerformed(const Site& site, EffectKind kind, Bytes args, Bytes result) {
+    CheckThread(site);
+    Append(main_, site, kind, args, result);
+  }
+
   // Records env.get of the variables matching `globs` (fnmatch) with their
   // values redacted, and the copies of those values in later events
   // (RecordOptions::redact_env). Call before the program runs.

@@ -96,6 +96,20 @@ run tape replay python.bin --trace python.bin
 expect_code 2
 expect_err 'replay it without naming a program'
 
+# Chaos mode perturbs the libc calls too, and the perturbed run replays;
+# a trace is redacted by kind like any other.
+printf 'a\n' > here.txt
+run tape record --out chaos.bin --chaos libc.open:enoent=1 --seed 7 -- cat here.txt
+expect_code 1
+expect_err 'here.txt: No such file or directory'
+run tape replay chaos.bin
+expect_code 1
+expect_err 'here.txt: No such file or directory'
+run tape redact date.bin --kind libc.start --out redacted.bin
+expect_code 0
+run tape inspect redacted.bin --filter libc.start
+expect_out '[redacted #'
+
 # Standard input is recorded too; a closed stdout is the program's business.
 printf 'one\ntwo\n' | "$TAPE" record --out stdin.bin -- cat > stdin.recorded
 run tape replay stdin.bin < /dev/null

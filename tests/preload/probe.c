@@ -4,6 +4,7 @@
 //   probe thread     starts a thread (refused)
 //   probe fork       starts a child process (refused)
 //   probe loop N     reads the clock N times (the recording overhead benchmark)
+//                    and prints its thread's CPU time per read on stderr
 // Built twice: PROBE_CHANGED reads the clock differently (a replay of the
 // first build's recording with the second drifts, at a line of this file),
 // PROBE_GO carries the section Go's toolchain writes (refused up front).
@@ -50,13 +51,17 @@ int main(int argc, char** argv) {
   }
   if (strcmp(mode, "loop") == 0 && argc > 2) {
     long n = atol(argv[2]);
-    struct timespec ts;
+    struct timespec ts, begin, end;
     long long sum = 0;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &begin);
     for (long i = 0; i < n; ++i) {
       clock_gettime(CLOCK_MONOTONIC, &ts);
       sum += ts.tv_nsec;
     }
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end);
+    double ns = (end.tv_sec - begin.tv_sec) * 1e9 + (end.tv_nsec - begin.tv_nsec);
     printf("%lld\n", sum & 1);
+    fprintf(stderr, "%.1f ns/call\n", n > 0 ? ns / n : 0.0);
     return 0;
   }
   fprintf(stderr, "usage: probe clock|thread|fork|loop N\n");
