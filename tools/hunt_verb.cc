@@ -21,16 +21,17 @@ namespace tape::cli {
 
 namespace {
 
-// `tape hunt -- EXECUTABLE [ARGS]`: each run is `tape record -- ...`.
-int HuntExecutable(const HuntArgs& args) {
-  Result<Executable> exe = FindExecutable(args.args.front());
-  if (!exe.has_value()) return Fail("hunt", kExitUsage, exe.error().message());
+// Hunts with runs recorded by `tape RECORD_VERB [TARGET] --out TRACE [--chaos
+// ...] -- ARGS` (target: the built-in or script; empty for an executable,
+// which is then args[0]); `name` names the kept traces.
+int HuntWith(const HuntArgs& args, const std::string& name, const char* record_verb,
+             const std::string& target) {
   Result<engine::HuntCondition> until = engine::ParseHuntCondition(args.until);
   if (!until.has_value()) return Fail("hunt", kExitUsage, "--until " + until.error().message());
   Status chaos_ok = CheckChaosFlags(args.chaos, args.seed);
   if (!chaos_ok.ok()) return Fail("hunt", kExitUsage, chaos_ok.message());
   engine::HuntOptions o;
-  o.name = exe->path.substr(exe->path.rfind('/') + 1);
+  o.name = name;
   o.keep_dir = args.keep;
   o.runs = args.runs;
   o.jobs = args.jobs;
@@ -39,13 +40,17 @@ int HuntExecutable(const HuntArgs& args) {
   o.timeout_s = args.timeout_s;
   o.chaos = !args.chaos.empty();
   o.seed = o.chaos ? args.seed.value_or(engine::NewChaosSeed()) : 0;
-  o.command = [&args](uint64_t, const std::string& trace, uint64_t seed) {
-    std::vector<std::string> argv = {"tape", "record", "--out", trace};
+  o.command = [&args, record_verb, &target](uint64_t, const std::string& trace, uint64_t seed) {
+    std::vector<std::string> argv = {"tape", record_verb};
+    if (!target.empty()) argv.push_back(target);
+    argv.insert(argv.end(), {"--out", trace});
     if (!args.chaos.empty()) {
       argv.insert(argv.end(), {"--chaos", args.chaos, "--seed", std::to_string(seed)});
     }
-    argv.push_back("--");
-    argv.insert(argv.end(), args.args.begin(), args.args.end());
+    if (!args.args.empty()) {
+      argv.push_back("--");
+      argv.insert(argv.end(), args.args.begin(), args.args.end());
+    }
     return argv;
   };
   engine::HuntReport report = engine::Hunt(o);
@@ -68,7 +73,10 @@ int RunHunt(const HuntArgs& args) {
                   "name a built-in program or .tape script, or an executable after -- (tape hunt "
                   "-- ./flaky)");
     }
-    return HuntExecutable(args);
+    // `tape hunt -- EXECUTABLE [ARGS]`: each run is `tape record -- ...`.
+    Result<Executable> exe = FindExecutable(args.args.front());
+    if (!exe.has_value()) return Fail("hunt", kExitUsage, exe.error().message());
+    return HuntWith(args, exe->path.substr(exe->path.rfind('/') + 1), "record", "");
   }
   // A built-in program by name; anything else is a script's path.
   bool script = args.program.ends_with(".tape") || args.program.find('/') != std::string::npos ||
@@ -82,42 +90,7 @@ int RunHunt(const HuntArgs& args) {
     }
     return Fail("hunt", kExitUsage, e.message());
   }
-  Result<engine::HuntCondition> until = engine::ParseHuntCondition(args.until);
-  if (!until.has_value()) return Fail("hunt", kExitUsage, "--until " + until.error().message());
-  Status chaos_ok = CheckChaosFlags(args.chaos, args.seed);
-  if (!chaos_ok.ok()) return Fail("hunt", kExitUsage, chaos_ok.message());
-
-  engine::HuntOptions o;
-  o.name = program->name;
-  o.keep_dir = args.keep;
-  o.runs = args.runs;
-  o.jobs = args.jobs;
-  o.until = *until;
-  o.keep_failures = args.keep_failures;
-  o.timeout_s = args.timeout_s;
-  o.chaos = !args.chaos.empty();
-  o.seed = o.chaos ? args.seed.value_or(engine::NewChaosSeed()) : 0;
-  o.command = [&args, script](uint64_t, const std::string& trace, uint64_t seed) {
-    std::vector<std::string> argv = {"tape", script ? "run" : "record", args.program, "--out",
-                                     trace};
-    if (!args.chaos.empty()) {
-      argv.insert(argv.end(), {"--chaos", args.chaos, "--seed", std::to_string(seed)});
-    }
-    if (!args.args.empty()) {
-      argv.push_back("--");
-      argv.insert(argv.end(), args.args.begin(), args.args.end());
-    }
-    return argv;
-  };
-  engine::HuntReport report = engine::Hunt(o);
-  if (report.status != engine::HuntReport::Status::kError || report.runs > 0) {
-    std::vector<std::string> lines = engine::DescribeHunt(
-        report, o, [](const std::string& trace) { return "tape replay " + trace; });
-    for (const std::string& line : lines) std::printf("%s\n", line.c_str());
-    std::fflush(stdout);
-  }
-  if (report.status == engine::HuntReport::Status::kError) Error("hunt", report.error);
-  return engine::HuntExitCode(report);
+  return HuntWith(args, program->name, script ? "run" : "record", args.program);
 }
 
 }  // namespace tape::cli
