@@ -12,6 +12,7 @@
 
 #include "format/blob.h"
 #include "format/layout.h"
+#include "format/partial_outputs.h"
 #include "format/trace_reader.h"
 
 namespace tape::format {
@@ -75,6 +76,8 @@ RecoveryWriter::RecoveryWriter(int fd, std::string temp_path, std::string path,
       cctx_(ZSTD_createCCtx()),
       dctx_(ZSTD_createDCtx()) {
   builder_.Reset(0);
+  // A signal that ends the tool before Finish must not leave the half-written file.
+  partial_slot_ = RememberPartialOutput(temp_path_);
 }
 
 RecoveryWriter::~RecoveryWriter() {
@@ -84,6 +87,7 @@ RecoveryWriter::~RecoveryWriter() {
     ::close(fd_);
     ::unlink(temp_path_.c_str());
   }
+  ForgetPartialOutput(partial_slot_);
 }
 
 Status RecoveryWriter::Write(const uint8_t* data, size_t size) {

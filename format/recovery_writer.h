@@ -122,6 +122,7 @@ class RecoveryWriter {
   int fd_;
   std::string temp_path_, path_;
   bool finished_ = false;
+  int partial_slot_ = -1;  // temp_path_ in format/partial_outputs.h
   Status error_;         // sticky write error
   uint64_t offset_ = 0;  // bytes written: the next record's offset
   ChunkBuilder builder_;

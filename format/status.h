@@ -26,6 +26,7 @@ enum class StatusCode {
   kUnsupported,      // a trace from another format version
   kDrift,            // replay diverged from the recording
   kScriptError,      // a .tape script failed to lex, parse or run
+  kInternal,         // tape broke one of its own invariants (a bug in tape)
 };
 
 class [[nodiscard]] Status {
@@ -45,6 +46,7 @@ class [[nodiscard]] Status {
   static Status ScriptError(std::string msg) {
     return Status(StatusCode::kScriptError, std::move(msg));
   }
+  static Status Internal(std::string msg) { return Status(StatusCode::kInternal, std::move(msg)); }
   // An I/O error that names the file and the errno, e.g.
   // "cannot write trace.bin: No space left on device (errno 28)".
   static Status FromErrno(const std::string& what, int err);

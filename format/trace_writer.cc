@@ -2,12 +2,14 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 #include <zstd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 
 #include "format/blob.h"
 #include "format/clock.h"
@@ -60,16 +62,54 @@ Result<std::unique_ptr<TraceWriter>> TraceWriter::Create(const std::string& path
     p += n;
     left -= size_t(n);
   }
-  return std::unique_ptr<TraceWriter>(new TraceWriter(std::move(output), options, head.size()));
+  return std::unique_ptr<TraceWriter>(new TraceWriter(std::move(output), options, std::move(head)));
 }
 
+namespace {
+
+bool IsRegularFile(int fd) {
+  struct stat st;
+  return ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// Makes every write to `fd` go to the end of the file, wherever that is. The
+// writer only appends anyway; with O_APPEND, a file another program
+// truncated or extended stays a different length from what was written,
+// which CheckFile sees, instead of the next write bringing it back to that
+// length over a hole.
+void AppendOnly(int fd) {
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags >= 0) ::fcntl(fd, F_SETFL, flags | O_APPEND);
+}
+
+// `fd` itself if it can be read, else the same file opened for reading
+// (through /proc/self/fd, which reaches it even if it was renamed or
+// removed), at a descriptor >= 3 so that a program whose standard input
+// is closed cannot read it as stdin; -1 if neither works.
+int ReadableFd(int fd) {
+  int mode = ::fcntl(fd, F_GETFL);
+  if (mode >= 0 && (mode & O_ACCMODE) != O_WRONLY) return fd;
+  std::string self = "/proc/self/fd/" + std::to_string(fd);
+  int r = ::open(self.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (r < 0 || r > 2) return r;
+  int high = ::fcntl(r, F_DUPFD_CLOEXEC, 3);
+  ::close(r);
+  return high;
+}
+
+}  // namespace
+
 TraceWriter::TraceWriter(std::unique_ptr<TraceOutput> output, const WriterOptions& options,
-                         uint64_t data_start)
+                         std::vector<uint8_t> head)
     : output_(std::move(output)),
       fd_(output_->fd()),
       path_(output_->path()),
       options_(options),
       spill_threshold_(options.spill_threshold),
+      hooks_(options.test_hooks),
+      head_(std::move(head)),
+      regular_file_(IsRegularFile(fd_)),
+      read_fd_(regular_file_ ? ReadableFd(fd_) : -1),
       builders_{std::make_unique<ChunkBuilder>(options.chunk_max_events, options.chunk_max_payload),
                 std::make_unique<ChunkBuilder>(options.chunk_max_events, options.chunk_max_payload)},
       clock_([this] {
@@ -79,7 +119,8 @@ TraceWriter::TraceWriter(std::unique_ptr<TraceOutput> output, const WriterOption
                lane_seq_.load(std::memory_order_relaxed);
       }),
       encoder_(options.zstd_level),
-      file_offset_(data_start) {
+      file_offset_(head_.size()) {
+  if (regular_file_) AppendOnly(fd_);
   merge_builder_ =
       std::make_unique<ChunkBuilder>(options.chunk_max_events, options.chunk_max_payload);
   current_ = builders_[0].get();
@@ -92,6 +133,7 @@ TraceWriter::~TraceWriter() {
   if (!joined_) {
     (void)Finish({OutcomeKind::kInterrupted, 0, "the recorder was closed without an outcome"});
   }
+  if (read_fd_ >= 0 && read_fd_ != fd_) ::close(read_fd_);
 }
 
 void TraceWriter::DefineSite(uint64_t id, std::string_view location) {
@@ -140,7 +182,31 @@ void TraceWriter::Rotate() {
   int next = 1 - full;
   state_[full] = BuilderState::kFull;
   cv_.notify_all();
-  cv_.wait(lock, [&] { return state_[next] == BuilderState::kFree; });
+  // Until this thread takes `next`, current_index_ names the builder just
+  // handed over, which the encoder may seal and free meanwhile: the encoder
+  // trusts a builder's state, never current_index_ alone.
+  if (hooks_ != nullptr) [[unlikely]] {
+    bool waits = state_[next] != BuilderState::kFree;
+    lock.unlock();
+    if (waits) Hook(WriterStage::kRotateWaiting);
+    lock.lock();
+  }
+  cv_.wait(lock, [&] { return state_[next] == BuilderState::kFree || finished_.load(); });
+  if (state_[next] != BuilderState::kFree) {
+    // The trace was finished under this thread (std::exit on another path,
+    // or a fatal signal's handler) and the encoder thread is gone: events
+    // recorded now have nowhere to go (an atexit handler's, say). Drop them
+    // rather than wait for ever; nothing reads the builder any more.
+    state_[full] = BuilderState::kCurrent;
+    current_->Reset(next_seq_);
+    return;
+  }
+  if (hooks_ != nullptr) [[unlikely]] {
+    // Only this thread moves a free builder on: `next` stays free.
+    lock.unlock();
+    Hook(WriterStage::kRotateTaking);
+    lock.lock();
+  }
   builders_[next]->Reset(next_seq_);
   state_[next] = BuilderState::kCurrent;
   current_index_ = next;
@@ -149,13 +215,22 @@ void TraceWriter::Rotate() {
 
 void TraceWriter::Spill(Bytes payload, uint8_t entry[kBuilderSpillEntry]) {
   std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return !blob_.busy; });
+  cv_.wait(lock, [&] { return !blob_.busy || finished_.load(); });
+  if (finished_.load()) {
+    // The trace is finished (see Rotate): the event goes nowhere.
+    std::memset(entry, 0, kBuilderSpillEntry);
+    return;
+  }
   blob_.busy = true;
   blob_.payload = payload;
   blob_.pending = true;
   blob_.done = false;
   cv_.notify_all();
-  cv_.wait(lock, [&] { return blob_.done; });
+  cv_.wait(lock, [&] { return blob_.done || finished_.load(); });
+  if (!blob_.done) {
+    std::memset(entry, 0, kBuilderSpillEntry);
+    return;
+  }
   StoreU64(entry, blob_.hash);
   StoreU64(entry + 8, blob_.offset);
   StoreU64(entry + 16, payload.size());
@@ -263,9 +338,8 @@ void TraceWriter::MergeLanes() {
       while (const LaneQueue::Entry* e = q->Peek()) {
         if (e->seq != merge_next_) break;
         if (!merge_builder_->HasRoom(e->args_len, e->result_len)) {
-          EncodeBuilder(*merge_builder_, &merge_encoded_, merge_builder_->published());
+          Seal(*merge_builder_, merge_builder_->published());
           merge_builder_->Reset(merge_next_);
-          merge_encoded_ = 0;
         }
         merge_builder_->Append(e->site, e->kind, q->Args(*e), q->Result(*e), e->flags, e->marks,
                                e->lane, e->time_ns, e->duration_ns);
@@ -281,22 +355,43 @@ void TraceWriter::WriteBlob() {
   Bytes payload = blob_.payload;  // stable: the producer waits for `done`
   uint64_t hash = XXH3_64bits(payload.data(), payload.size());
   uint64_t first = file_offset_;
-  ZSTD_CCtx* cctx = ZSTD_createCCtx();
-  EncodeBlobRecords(payload, hash, cctx, options_.zstd_level, kBlobFrameBytes, [&](Bytes record) {
-    if (!WriteAll(record.data(), record.size())) return false;
-    file_offset_ += record.size();
-    return true;
-  });
-  ZSTD_freeCCtx(cctx);
+  Status intact = CheckFile(/*chunk_heads=*/false);  // as before a chunk (Seal)
+  if (!intact.ok()) Fail(intact);
+  if (ok()) {
+    ZSTD_CCtx* cctx = ZSTD_createCCtx();
+    EncodeBlobRecords(payload, hash, cctx, options_.zstd_level, kBlobFrameBytes,
+                      [&](Bytes record) {
+                        if (!WriteAll(record.data(), record.size())) return false;
+                        file_offset_ += record.size();
+                        return true;
+                      });
+    ZSTD_freeCCtx(cctx);
+  }
   blob_.hash = hash;
   blob_.offset = first;
 }
 
-void TraceWriter::EncodeRange(int b, uint32_t end) { EncodeBuilder(*builders_[b], &encoded_[b], end); }
-
-void TraceWriter::EncodeBuilder(ChunkBuilder& builder, uint32_t* encoded, uint32_t end) {
-  uint32_t begin = *encoded;
-  if (begin >= end) return;
+void TraceWriter::Seal(const ChunkBuilder& builder, uint32_t end) {
+  if (!ok()) return;
+  uint64_t first = builder.first_seq();
+  if (first > sealed_seq_) {
+    // The events in between were never handed to the encoder: writing this
+    // chunk would leave a hole in a trace that claims to be whole.
+    Fail(Status::Internal("cannot write trace " + path_ + ": events " +
+                          std::to_string(sealed_seq_) + ".." + std::to_string(first - 1) +
+                          " never reached the encoder (an internal error in tape's writer); "
+                          "the trace keeps the events before them"));
+    return;
+  }
+  if (sealed_seq_ - first >= end) return;  // all sealed already
+  uint32_t begin = uint32_t(sealed_seq_ - first);
+  // Nothing else may have shrunk or rewritten the file: this write would
+  // leave a hole, or land after bytes that are not the trace's.
+  Status intact = CheckFile(/*chunk_heads=*/false);
+  if (!intact.ok()) {
+    Fail(intact);
+    return;
+  }
   SiteDefinitions defs;
   KindDefinitions kinds;
   {
@@ -306,14 +401,14 @@ void TraceWriter::EncodeBuilder(ChunkBuilder& builder, uint32_t* encoded, uint32
   }
   uint64_t hash = 0;
   encoder_.Encode(builder, begin, end, uint32_t(index_.size()), defs, &record_, &hash, &kinds);
-  *encoded = end;
   uint64_t offset = file_offset_;
   if (!WriteAll(record_.data(), record_.size())) return;
   file_offset_ += record_.size();
-  index_.push_back({offset, builder.first_seq() + begin, end - begin, uint32_t(record_.size()),
-                    hash, true, encoder_.first_time(), encoder_.last_time()});
+  chunk_heads_ = XXH3_64bits_withSeed(record_.data(), kRecordHeaderSize, chunk_heads_);
+  index_.push_back({offset, first + begin, end - begin, uint32_t(record_.size()), hash, true,
+                    encoder_.first_time(), encoder_.last_time()});
+  sealed_seq_ = first + end;
   Publish();
-  events_written_ += end - begin;
   for (auto& [id, text] : defs) sites_written_.emplace(id, std::move(text));
   for (auto& [kind, name] : kinds) kinds_written_[kind] = std::move(name);
 }
@@ -324,9 +419,65 @@ void TraceWriter::Publish() {
   if (!s.ok()) Fail(s);
 }
 
+Status TraceWriter::CheckCoverage() const {
+  uint64_t next = 0;
+  for (size_t c = 0; c < index_.size(); ++c) {
+    const ChunkIndexEntry& e = index_[c];
+    if (e.first_seq != next || e.event_count == 0) {
+      return Status::Internal(
+          "cannot finish trace " + path_ + ": chunk " + std::to_string(c) + " holds seqs " +
+          std::to_string(e.first_seq) + ".." + std::to_string(e.first_seq + e.event_count - 1) +
+          " where seq " + std::to_string(next) +
+          " was due (an internal error in tape's writer); the footer is not written, so the "
+          "trace reads as interrupted: `tape recover` keeps its readable events");
+    }
+    next += e.event_count;
+  }
+  if (next != sealed_seq_) {
+    return Status::Internal("cannot finish trace " + path_ + ": its chunks hold " +
+                            std::to_string(next) + " events, the writer sealed " +
+                            std::to_string(sealed_seq_) + " (an internal error in tape's writer)");
+  }
+  return Status::Ok();
+}
+
+Status TraceWriter::CheckFile(bool chunk_heads) const {
+  if (!regular_file_) return Status::Ok();
+  auto changed = [&](const std::string& how) {
+    return Status::Corrupt("the trace " + path_ + " was changed by another program while it was "
+                           "being recorded: " + how + "; the recording is damaged");
+  };
+  struct stat st;
+  if (::fstat(fd_, &st) != 0) return Status::FromErrno("cannot check trace " + path_, errno);
+  if (uint64_t(st.st_size) != file_offset_) {
+    return changed(std::string(uint64_t(st.st_size) < file_offset_ ? "it was truncated"
+                                                                    : "something else wrote to it") +
+                   " (it is " + std::to_string(st.st_size) + " bytes long, tape wrote " +
+                   std::to_string(file_offset_) + ")");
+  }
+  if (read_fd_ < 0) return Status::Ok();
+  std::vector<uint8_t> bytes(std::max(head_.size(), kRecordHeaderSize));
+  if (::pread(read_fd_, bytes.data(), head_.size(), 0) != ssize_t(head_.size()) ||
+      std::memcmp(bytes.data(), head_.data(), head_.size()) != 0) {
+    return changed("its header (bytes 0.." + std::to_string(head_.size() - 1) +
+                   ") was overwritten");
+  }
+  if (!chunk_heads) return Status::Ok();
+  uint64_t heads = 0;
+  for (const ChunkIndexEntry& e : index_) {
+    if (::pread(read_fd_, bytes.data(), kRecordHeaderSize, off_t(e.file_offset)) !=
+        ssize_t(kRecordHeaderSize)) {
+      return changed("chunk at byte " + std::to_string(e.file_offset) + " cannot be read back");
+    }
+    heads = XXH3_64bits_withSeed(bytes.data(), kRecordHeaderSize, heads);
+  }
+  if (heads != chunk_heads_) return changed("the start of a chunk record was overwritten");
+  return Status::Ok();
+}
+
 void TraceWriter::WriteFooter(const Outcome& outcome, std::optional<uint64_t> program_steps) {
   Footer footer;
-  footer.event_count = events_written_;
+  footer.event_count = sealed_seq_;
   footer.finished_unix_ns = WallClockNs();
   footer.outcome = outcome;
   footer.chunks = index_;
@@ -341,21 +492,69 @@ void TraceWriter::WriteFooter(const Outcome& outcome, std::optional<uint64_t> pr
   Publish();
 }
 
+void TraceWriter::Close(const Outcome& outcome, std::optional<uint64_t> program_steps,
+                        std::optional<uint64_t> appended) {
+  Hook(WriterStage::kClosing);
+  if (hooks_ != nullptr && hooks_->alter_index) hooks_->alter_index(&index_);
+  if (ok()) {
+    Status covered = CheckCoverage();
+    if (covered.ok() && appended && *appended != sealed_seq_) {
+      covered = Status::Internal(
+          "cannot finish trace " + path_ + ": " + std::to_string(*appended) +
+          " events were recorded but " + std::to_string(sealed_seq_) +
+          " reached the file (an internal error in tape's writer); the footer is not written, "
+          "so the trace reads as interrupted: `tape recover` keeps its readable events");
+    }
+    if (!covered.ok()) Fail(covered);
+  }
+  if (ok()) {
+    Status before = CheckFile(/*chunk_heads=*/false);
+    if (!before.ok()) Fail(before);
+  }
+  if (ok()) WriteFooter(outcome, program_steps);
+  if (ok()) {
+    Status after = CheckFile(/*chunk_heads=*/true);
+    if (!after.ok()) Fail(after);
+  }
+  // The trace is published even when it failed: a new trace that holds
+  // chunks is what the recording has, whatever the old trace at the path.
+  Publish();
+  // A trace deleted or replaced during the recording is lost: say so.
+  Status at_path = output_->CheckStillAtPath();
+  if (!at_path.ok()) Fail(at_path);
+}
+
+void TraceWriter::MarkFinished() {
+  // Set before taking the lock: a signal handler waiting in FinishFromSignal
+  // sees it even if the thread it interrupted holds mu_.
+  finished_.store(true);
+  { std::lock_guard lock(mu_); }  // a waiter that saw it false is now waiting
+  cv_.notify_all();  // a recording thread in Rotate or Spill stops waiting
+}
+
 void TraceWriter::EncoderLoop() {
   using Clock = std::chrono::steady_clock;
   // Events waiting at one tick are sealed at the next, so none waits longer
   // than two ticks: flush_ms.
   const auto period = std::chrono::milliseconds(std::max<uint32_t>(1, options_.flush_ms / 2));
+  const bool manual_ticks = hooks_ != nullptr && hooks_->manual_ticks;
   auto next_tick = Clock::now() + period;
-  int tick_builder = -1;
-  uint32_t tick_seen = 0;
+  // The end seq of the events published at the previous tick: if some of
+  // them are still not sealed at this one, they have waited a whole tick.
+  uint64_t tick_seen = 0;
 
   std::unique_lock lock(mu_);
   for (;;) {
-    cv_.wait_until(lock, next_tick, [&] {
+    auto woken = [&] {
       return stop_ || blob_.pending || state_[0] == BuilderState::kFull ||
-             state_[1] == BuilderState::kFull || signal_stop_.load() || drain_requested_;
-    });
+             state_[1] == BuilderState::kFull || signal_stop_.load() || drain_requested_ ||
+             tick_requested_;
+    };
+    if (manual_ticks) {
+      cv_.wait(lock, woken);
+    } else {
+      cv_.wait_until(lock, next_tick, woken);
+    }
     if (blob_.pending) {
       lock.unlock();
       WriteBlob();
@@ -375,64 +574,80 @@ void TraceWriter::EncoderLoop() {
       }
     }
     if (full >= 0) {
+      uint32_t end = builders_[full]->published();
       lock.unlock();
-      EncodeRange(full, builders_[full]->published());
+      Hook(WriterStage::kSealFull);
+      Seal(*builders_[full], end);
       lock.lock();
       state_[full] = BuilderState::kFree;
-      encoded_[full] = 0;
-      if (tick_builder == full) tick_builder = -1;
       cv_.notify_all();
       continue;
     }
+    bool tick = manual_ticks ? tick_requested_ : Clock::now() >= next_tick;
+    tick_requested_ = false;
     if (lanes_mode_) {
       // Lanes: the chunks are built here, from the queues. Merge what is
       // next in seq order; on a tick or at the end, seal all of it.
       bool ending = stop_ || signal_stop_.load();
-      bool tick = Clock::now() >= next_tick;
       drain_requested_ = false;
       lock.unlock();
       MergeLanes();
-      if (ending || tick) EncodeBuilder(*merge_builder_, &merge_encoded_, merge_builder_->published());
+      if (ending || tick) Seal(*merge_builder_, merge_builder_->published());
+      if (tick) Hook(WriterStage::kTicked);
       lock.lock();
       cv_.notify_all();  // producers waiting for room
       if (tick) next_tick = Clock::now() + period;
       if (!ending) continue;
       Outcome outcome = final_outcome_;
       std::optional<uint64_t> steps = stop_ ? final_steps_ : std::nullopt;
-      if (!stop_) {
+      std::optional<uint64_t> appended;
+      if (stop_) {
+        appended = lane_seq_.load();
+      } else {
         outcome = {OutcomeKind(signal_kind_.load()), signal_code_.load(),
                    signal_message_.load() ? signal_message_.load() : ""};
       }
       lock.unlock();
-      WriteFooter(outcome, steps);
-      finished_.store(true);
+      Close(outcome, steps, appended);
+      MarkFinished();
       return;
     }
+    // The builder the recording thread fills. While that thread is inside
+    // Rotate, current_index_ may name a builder already sealed and freed
+    // (kFree), which the recording thread is about to Reset: never read it.
+    int c = current_index_;
+    bool filling = state_[c] == BuilderState::kCurrent;
     if (stop_ || signal_stop_.load()) {
-      int c = current_index_;
       Outcome outcome = final_outcome_;
       std::optional<uint64_t> steps = stop_ ? final_steps_ : std::nullopt;
-      if (!stop_) {
+      std::optional<uint64_t> appended;
+      if (stop_) {
+        appended = next_seq_;  // Finish runs on the recording thread, after its last Append
+      } else {
         outcome = {OutcomeKind(signal_kind_.load()), signal_code_.load(),
                    signal_message_.load() ? signal_message_.load() : ""};
       }
+      uint32_t end = filling ? builders_[c]->published() : 0;
       lock.unlock();
-      EncodeRange(c, builders_[c]->published());
-      WriteFooter(outcome, steps);
-      finished_.store(true);
+      if (filling) Seal(*builders_[c], end);
+      Close(outcome, steps, appended);
+      MarkFinished();
       return;
     }
-    if (Clock::now() >= next_tick) {
+    if (tick) {
       next_tick = Clock::now() + period;
-      int c = current_index_;
-      uint32_t n = builders_[c]->published();
-      if (c == tick_builder && encoded_[c] < tick_seen) {
-        lock.unlock();
-        EncodeRange(c, n);
-        lock.lock();
+      if (filling) {
+        uint64_t published_end = builders_[c]->first_seq() + builders_[c]->published();
+        if (sealed_seq_ < tick_seen) {
+          lock.unlock();
+          Seal(*builders_[c], uint32_t(published_end - builders_[c]->first_seq()));
+          lock.lock();
+        }
+        tick_seen = published_end;
       }
-      tick_builder = c;
-      tick_seen = n;
+      lock.unlock();
+      Hook(WriterStage::kTicked);
+      lock.lock();
     }
   }
 }
@@ -448,9 +663,6 @@ Status TraceWriter::Finish(const Outcome& outcome, std::optional<uint64_t> progr
   cv_.notify_all();
   thread_.join();
   joined_ = true;
-  // A trace deleted or replaced during the recording is lost: say so.
-  Status at_path = output_->CheckStillAtPath();
-  if (!at_path.ok()) Fail(at_path);
   Status closed = output_->Close();
   if (!closed.ok()) Fail(closed);
   return status();
@@ -458,7 +670,7 @@ Status TraceWriter::Finish(const Outcome& outcome, std::optional<uint64_t> progr
 
 bool TraceWriter::FinishFromSignal(OutcomeKind kind, int code, const char* message,
                                    int timeout_ms) {
-  if (finished_.load()) return true;
+  if (finished_.load()) return ok();
   if (pthread_equal(pthread_self(), encoder_thread_)) return false;
   signal_kind_.store(int(kind));
   signal_code_.store(code);
@@ -466,11 +678,17 @@ bool TraceWriter::FinishFromSignal(OutcomeKind kind, int code, const char* messa
   signal_stop_.store(true);
   // The encoder thread polls signal_stop_ at least every flush_ms / 2.
   for (int waited = 0; waited < timeout_ms; ++waited) {
-    if (finished_.load()) return true;
+    if (finished_.load()) return ok();
     timespec ms = {0, 1000000};
     nanosleep(&ms, nullptr);
   }
-  return finished_.load();
+  return finished_.load() && ok();
+}
+
+void TraceWriter::TickForTest() {
+  std::lock_guard lock(mu_);
+  tick_requested_ = true;
+  cv_.notify_all();
 }
 
 }  // namespace tape::format

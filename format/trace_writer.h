@@ -9,6 +9,18 @@
 // Errors (disk full, EFBIG, EIO) are sticky: the first one stops all further
 // writing, ok() turns false and status() says what happened. The file stays a
 // valid trace up to the last chunk written before the error (§12).
+//
+// Every event is sealed exactly once: the encoder seals each builder from
+// the first seq not yet in a chunk (sealed_seq_), so a builder it sees twice
+// cannot be written twice, and a builder whose first seq is past it is a gap
+// the writer refuses (kInternal) instead of writing. The footer is written
+// only if the chunks cover seqs 0..N-1 once each and N is every event
+// appended; otherwise the writer fails with kInternal and leaves the file
+// without a footer (an interrupted trace that `tape recover` can read).
+//
+// The file must stay the one written: before each chunk, and again at the
+// end, the writer checks that nothing else shrank or rewrote it (its size,
+// its header bytes, the start of every chunk); a change is an error.
 
 #ifndef TAPE_FORMAT_TRACE_WRITER_H_
 #define TAPE_FORMAT_TRACE_WRITER_H_
@@ -16,6 +28,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <pthread.h>
@@ -44,9 +57,31 @@ struct WriterOptions {
   // Write the trace even over a file that is not a trace, or not a regular
   // file (see TraceOutput::Claim).
   bool force = false;
+  // Tests only (WriterTestHooks); must outlive the writer.
+  const struct WriterTestHooks* test_hooks = nullptr;
 
   // Checks the limits above; names the offending option.
   Status Validate() const;
+};
+
+// Seams that let a test force an interleaving of the recording thread and
+// the encoder thread (tests/format/writer_race_test.cc). Each hook is called
+// without the writer's lock held, so it may block; production code sets none.
+enum class WriterStage {
+  kRotateWaiting,  // recording thread: its full builder is handed over, the other is not free yet
+  kRotateTaking,   // recording thread: the other builder is free, about to take it
+  kSealFull,       // encoder thread: about to seal a builder the recording thread handed over
+  kTicked,         // encoder thread: a flush tick was handled
+  kClosing,        // encoder thread: the last events are sealed; the checks and footer follow
+};
+struct WriterTestHooks {
+  std::function<void(WriterStage)> at;
+  // The encoder ticks only when TraceWriter::TickForTest() asks, never by
+  // the clock.
+  bool manual_ticks = false;
+  // Called on the encoder thread before the checks at the end, to break what
+  // they check (a test of the checks themselves).
+  std::function<void(std::vector<ChunkIndexEntry>*)> alter_index;
 };
 
 class TraceWriter {
@@ -140,11 +175,16 @@ class TraceWriter {
   // `outcome` and waits up to `timeout_ms` for it. For fatal-signal handlers
   // while the program's thread is stopped inside the handler. `message` must
   // be a string literal.
+  // Returns true if the trace was finished without error.
   bool FinishFromSignal(OutcomeKind kind, int code, const char* message, int timeout_ms);
+
+  // WriterTestHooks::manual_ticks: makes the encoder thread handle one
+  // flush tick (as if flush_ms / 2 had passed).
+  void TickForTest();
 
  private:
   TraceWriter(std::unique_ptr<TraceOutput> output, const WriterOptions& options,
-              uint64_t data_start);
+              std::vector<uint8_t> head);
   enum class BuilderState { kCurrent, kFull, kFree };
 
   void AppendLarge(uint64_t site, uint8_t kind, Bytes args, Bytes result, uint8_t marks,
@@ -159,13 +199,30 @@ class TraceWriter {
   // Encoder thread, lanes mode: moves every event that is next in seq order
   // from the lane queues into merge_builder_, sealing it when it fills.
   void MergeLanes();
-  void EncodeBuilder(ChunkBuilder& builder, uint32_t* encoded, uint32_t end);
+  // Encoder thread: writes the events of `builder` below index `end` that
+  // are not in a chunk yet (from sealed_seq_) as one chunk. REQUIRES: the
+  // recording thread does not Reset `builder` meanwhile.
+  void Seal(const ChunkBuilder& builder, uint32_t end);
   void Rotate();  // hands the full current builder to the encoder
   void EncoderLoop();
-  void EncodeRange(int b, uint32_t end);  // seals builders_[b] up to `end`
   bool WriteAll(const uint8_t* data, size_t size);
   void Fail(Status status);
+  // Encoder thread, at the end: checks that every event appended is sealed
+  // once (`appended`: the count the recording handed out, or nullopt when
+  // it may still be appending), then writes the footer and checks the file.
+  void Close(const Outcome& outcome, std::optional<uint64_t> program_steps,
+             std::optional<uint64_t> appended);
+  // OK if index_ covers seqs [0, sealed_seq_) once each, in order.
+  Status CheckCoverage() const;
+  // OK if the file is still as written: `file_offset_` bytes long, starting
+  // with head_, every chunk record starting as written. For regular files.
+  Status CheckFile(bool chunk_heads) const;
   void WriteFooter(const Outcome& outcome, std::optional<uint64_t> program_steps);
+  // Encoder thread, last: sets finished_ and wakes the threads waiting for it.
+  void MarkFinished();
+  void Hook(WriterStage stage) const {
+    if (hooks_ != nullptr && hooks_->at) [[unlikely]] hooks_->at(stage);
+  }
   // Encoder thread: makes the new trace visible at its path once it holds a
   // chunk (or at the end).
   void Publish();
@@ -177,6 +234,12 @@ class TraceWriter {
   const std::string path_;
   const WriterOptions options_;
   const uint32_t spill_threshold_;
+  const WriterTestHooks* const hooks_;
+  const std::vector<uint8_t> head_;  // the prelude and HEAD record, as written
+  const bool regular_file_;          // the output is a regular file (not a forced device)
+  // fd_ opened for reading too (it may be write-only), for CheckFile; -1
+  // when it cannot be (the bytes are then not checked, the size still is).
+  const int read_fd_;
 
   // Producer-side (the recorded program's thread).
   ChunkBuilder* current_;
@@ -188,6 +251,7 @@ class TraceWriter {
   BuilderState state_[2] = {BuilderState::kCurrent, BuilderState::kFree};  // guarded by mu_
   int current_index_ = 0;  // guarded by mu_
   bool stop_ = false;      // guarded by mu_
+  bool tick_requested_ = false;  // guarded by mu_ (WriterTestHooks::manual_ticks)
   Outcome final_outcome_;  // guarded by mu_
   std::optional<uint64_t> final_steps_;  // guarded by mu_
   struct BlobJob {
@@ -209,7 +273,6 @@ class TraceWriter {
   std::vector<LaneQueue*> free_lanes_;              // guarded by lanes_mu_
   // Encoder-thread state for lanes mode.
   std::unique_ptr<ChunkBuilder> merge_builder_;
-  uint32_t merge_encoded_ = 0;
   uint64_t merge_next_ = 0;  // the next seq to merge
 
   // Publishes event times (after builders_ and lane_seq_: its ticker reads
@@ -225,12 +288,12 @@ class TraceWriter {
 
   // Encoder-thread state.
   ChunkEncoder encoder_;
-  uint32_t encoded_[2] = {0, 0};  // events of each builder already sealed
+  uint64_t sealed_seq_ = 0;  // the first seq not in a chunk yet
+  uint64_t chunk_heads_ = 0;  // a hash of every chunk record's header, in order (CheckFile)
   uint64_t file_offset_;
   std::vector<uint8_t> record_;
   std::vector<ChunkIndexEntry> index_;
   SiteTable sites_written_;
-  uint64_t events_written_ = 0;
 
   std::mutex sites_mu_;
   std::unordered_set<uint64_t> sites_known_;  // guarded by sites_mu_

@@ -1,6 +1,7 @@
 #include "tools/cli.h"
 
 #include "engine/src/effect_text.h"
+#include "engine/src/signals.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -16,6 +17,7 @@
 
 #include "format/clock.h"
 #include "format/layout.h"
+#include "format/partial_outputs.h"
 #include "tools/original_import.h"
 #include "format/trace_mappings.h"
 
@@ -51,21 +53,42 @@ void OnSigbus(int sig, siginfo_t* info, void*) {
     size_t n = format::FormatTraceChanged(g_guarded_verb, m, buf, sizeof buf);
     ssize_t ignored = ::write(2, buf, n);
     (void)ignored;
+    format::RemovePartialOutputs();
     ::_exit(kExitTrace);
   }
   // Not a trace: the default action, as if no handler were installed.
-  struct sigaction dfl;
-  std::memset(&dfl, 0, sizeof dfl);
-  dfl.sa_handler = SIG_DFL;
-  sigaction(sig, &dfl, nullptr);
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, sig);
-  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
-  raise(sig);
+  format::RemovePartialOutputs();
+  engine::EndBySignal(sig);
+}
+
+// Removes the files the tool is writing, then ends the process the way the
+// signal would have.
+void OnEndingSignal(int sig) {
+  format::RemovePartialOutputs();
+  engine::EndBySignal(sig);
 }
 
 }  // namespace
+
+void GuardPartialOutputs() {
+  // A file-size limit (ulimit -f) is a write error the tool reports and
+  // cleans up after, as the recorder does, not a kill that leaves the file.
+  struct sigaction ignore;
+  std::memset(&ignore, 0, sizeof ignore);
+  ignore.sa_handler = SIG_IGN;
+  sigaction(SIGXFSZ, &ignore, nullptr);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) {
+    struct sigaction current;
+    // A signal the process inherited as ignored (nohup) stays ignored.
+    if (sigaction(sig, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) continue;
+    struct sigaction sa;
+    std::memset(&sa, 0, sizeof sa);
+    sa.sa_handler = OnEndingSignal;
+    sigemptyset(&sa.sa_mask);
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) sigaddset(&sa.sa_mask, s);
+    sigaction(sig, &sa, nullptr);
+  }
+}
 
 void GuardTraceReads(const std::string& verb) {
   std::snprintf(g_guarded_verb, sizeof g_guarded_verb, "%s", verb.c_str());

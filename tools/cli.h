@@ -71,6 +71,15 @@ std::string DescribeProgram(const format::TraceHeader& header);
 // SIGBUS anywhere else keeps its default action. `verb` is copied.
 void GuardTraceReads(const std::string& verb);
 
+// For the verbs that write a file under a temporary name and rename it into
+// place (export, import, recover, redact): SIGINT, SIGTERM, SIGHUP and
+// SIGPIPE remove that file (format/partial_outputs.h), as does the SIGBUS of
+// GuardTraceReads, before the process ends the way the signal ends it.
+// Signals the process inherited as ignored stay ignored. SIGXFSZ is ignored:
+// a file-size limit is a write error, which the verb reports (exit 81) after
+// removing the file.
+void GuardPartialOutputs();
+
 // --- text from a trace -------------------------------------------------------
 //
 // Program names, recorder strings, site locations, outcome messages and

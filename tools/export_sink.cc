@@ -123,10 +123,14 @@ class ChromeSink final : public ExportSink {
 };
 
 // RFC 4180: a field holding a comma, a quote or a line break is quoted, and
-// its quotes doubled.
+// its quotes doubled. A field that a spreadsheet would take for a formula
+// (it starts with = + - @, a tab or a carriage return: a user effect named
+// =HYPERLINK(...), a script named @SUM(A1).tape) gets a leading ' and is
+// quoted, as OWASP's CSV injection guidance says: the cell then shows text.
 std::string CsvField(std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
+  bool formula = !s.empty() && std::string_view("=+-@\t\r").find(s[0]) != std::string_view::npos;
+  if (!formula && s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
+  std::string out = formula ? "\"'" : "\"";
   for (char ch : s) {
     if (ch == '"') out += '"';
     out += ch;

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "format/partial_outputs.h"
 #include "tools/cli.h"
 #include "tools/event_select.h"
 #include "tools/export_sink.h"
@@ -68,6 +69,7 @@ int RunExport(const ExportArgs& args) {
   if (file == nullptr) {
     return Fail("export", kExitTrace, Status::FromErrno("cannot write " + args.out, errno).message());
   }
+  format::PartialOutput partial(temp);  // removed if a signal ends the export
   ExportOutput out(file, args.out);
   std::unique_ptr<ExportSink> sink = MakeExportSink(args.format, &out);
   if (!sink) return Fail("export", kExitUsage, "--format " + args.format + ": expected " + kExportFormats);

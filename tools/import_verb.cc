@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "format/partial_outputs.h"
 #include "format/trace_reader.h"
 #include "tools/cli.h"
 #include "tools/original_import.h"
@@ -25,6 +26,7 @@ Status WriteWholeFile(const std::string& path, const std::vector<uint8_t>& bytes
   std::string temp = path + ".tmp-XXXXXX";
   int fd = ::mkstemp(temp.data());
   if (fd < 0) return Status::FromErrno("cannot create a temporary file beside " + path, errno);
+  format::PartialOutput partial(temp);  // removed if a signal ends the import
   auto fail = [&](const std::string& what, int err) {
     ::close(fd);
     ::unlink(temp.c_str());

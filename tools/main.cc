@@ -4,8 +4,11 @@
 #include <CLI/CLI.hpp>
 #include <cctype>
 #include <charconv>
+#include <cstring>
 #include <iostream>
+#include <optional>
 
+#include "engine/src/signals.h"
 #include "engine/src/std_streams.h"
 #include "format/layout.h"
 #include "tools/cli.h"
@@ -348,6 +351,9 @@ int Main(int argc, char** argv) {
   if (verb == "replay") return RunReplay(replay);
   if (verb == "rerun") return RunRerun(rerun);
   if (verb == "inspect") return RunInspect(inspect);
+  if (verb == "export" || verb == "recover" || verb == "import" || verb == "redact") {
+    GuardPartialOutputs();
+  }
   if (verb == "export") return RunExport(exp);
   if (verb == "stats") return RunStats(stats);
   if (verb == "diff") return RunDiff(diff);
@@ -363,6 +369,15 @@ int Main(int argc, char** argv) {
 }  // namespace tape::cli
 
 int main(int argc, char** argv) {
+  // A recorder holds SIGINT, SIGTERM and SIGHUP back from its first
+  // instruction until its handlers can finish the trace with them
+  // (engine/src/signals.h): a kill that comes while the command line is
+  // parsed or the script compiled is not lost, nor does it end tape before
+  // the trace exists.
+  std::optional<tape::engine::BlockTerminatingSignals> hold;
+  if (argc > 1 && (std::strcmp(argv[1], "record") == 0 || std::strcmp(argv[1], "run") == 0)) {
+    hold.emplace();
+  }
   tape::engine::ReserveStandardFds();
   return tape::cli::Main(argc, argv);
 }

@@ -51,7 +51,8 @@ class Redactor {
   // Pass 1: learns the selected fields' values and the markers the trace holds.
   Status Learn(Progress* progress);
   // Text outside the events (script source, outcome message): replaces what
-  // the finder finds. True when something was replaced.
+  // the finder finds, and where the text quotes a learnt value or shows it
+  // cut short (engine::MessageValueFinder). True when something was replaced.
   bool RewriteText(const std::string& text, std::string* out);
   // Pass 2: writes every event to `w`.
   Status Copy(format::RecoveryWriter* w, Progress* progress);
@@ -95,6 +96,7 @@ class Redactor {
   std::vector<SiteRule> sites_;
   std::vector<NameRule> names_;
   engine::MarkerTable markers_;
+  engine::MessageValueFinder message_values_;  // the values learnt, as messages show them
   std::vector<ByteRange> ranges_;
   std::string read_[2], scratch_;
   uint64_t events_changed_ = 0, args_changed_ = 0, results_changed_ = 0;
@@ -205,7 +207,12 @@ Status Redactor::Learn(Progress* progress) {
   markers_.StartAfter(engine::FindMarkers(AsBytes(r_.outcome().message)));
   // The values of the fields a selected event gives up whole.
   auto learn = [&](format::Bytes field, bool key, std::string*) {
-    if (!key && !engine::IsMarker(field)) finder_->AddValue(field);
+    engine::ByteRange core = engine::SecretCore(field);
+    format::Bytes value = field.subspan(core.begin, core.end - core.begin);
+    if (!key && !engine::IsMarker(value)) {
+      finder_->AddValue(value);
+      message_values_.Add(value);
+    }
     return false;
   };
   for (size_t c = 0; c < r_.chunks().size(); ++c) {
@@ -232,9 +239,12 @@ Status Redactor::Learn(Progress* progress) {
 bool Redactor::RewriteText(const std::string& text, std::string* out) {
   out->clear();
   finder_->Find(AsBytes(text), &ranges_);
-  if (ranges_.empty()) return false;
-  engine::ReplaceRanges(AsBytes(text), ranges_, &markers_, out);
-  return true;
+  std::string found;
+  if (!ranges_.empty()) engine::ReplaceRanges(AsBytes(text), ranges_, &markers_, &found);
+  std::string_view now = ranges_.empty() ? std::string_view(text) : std::string_view(found);
+  if (message_values_.Redact(now, &markers_, out)) return true;
+  out->assign(now);
+  return !ranges_.empty();
 }
 
 Status Redactor::Rewrite(const format::EventView& e, bool args, bool selected, std::string* out,
@@ -244,8 +254,9 @@ Status Redactor::Rewrite(const format::EventView& e, bool args, bool selected, s
   TAPE_RETURN_IF_ERROR(Read(args ? e.args : e.result, e.seq, &read_[args ? 0 : 1], &bytes));
   auto rewrite = [&](format::Bytes field, bool key, std::string* o) {
     if (selected && !key) {
-      if (engine::IsMarker(field)) return false;
-      o->append(markers_.MarkerFor(field));
+      engine::ByteRange core = engine::SecretCore(field);
+      if (engine::IsMarker(field.subspan(core.begin, core.end - core.begin))) return false;
+      engine::MarkValue(field, &markers_, o);
       return true;
     }
     finder_->Find(field, &ranges_);

@@ -175,6 +175,43 @@ Value HttpResponseValue(HttpResponse r) {
                 {"body", Value::String(std::move(r.body))}});
 }
 
+namespace {
+
+// proc.run's "env" option: a map of the command's whole environment.
+std::vector<std::pair<std::string, std::string>> EnvOption(const Value& env) {
+  if (!env.is_map()) {
+    Fault(std::string("proc.run(): the option \"env\" must be a map of the command's "
+                      "environment such as {\"PATH\": \"/usr/bin:/bin\"}, got ") +
+          TypeName(env.type()));
+  }
+  CheckElements(static_cast<int64_t>(env.map().size()));
+  std::vector<std::pair<std::string, std::string>> vars;
+  vars.reserve(env.map().size());
+  for (const auto& [name, value] : env.map().entries()) {
+    if (!name.is_string()) {
+      Fault("proc.run(): environment variable names are strings, got the " +
+            std::string(TypeName(name.type())) + " key " + Describe(name));
+    }
+    const std::string& n = name.str();
+    if (n.empty() || n.find('=') != std::string::npos || n.find('\0') != std::string::npos) {
+      Fault("proc.run(): " + Quoted(n) +
+            " cannot be an environment variable's name (it is empty or holds '=' or a NUL "
+            "byte)");
+    }
+    if (!value.is_string()) {
+      Fault("proc.run(): the value of environment variable " + Quoted(n) + " is " + Article(value) +
+            "; values are strings (convert with str())");
+    }
+    if (value.str().find('\0') != std::string::npos) {
+      Fault("proc.run(): the value of environment variable " + Quoted(n) + " contains a NUL byte");
+    }
+    vars.emplace_back(n, value.str());
+  }
+  return vars;
+}
+
+}  // namespace
+
 ProcRequest ProcRequestOf(const Value& argv, const Value* options) {
   if (argv.is_string()) {
     Fault(
@@ -205,8 +242,12 @@ ProcRequest ProcRequestOf(const Value& argv, const Value* options) {
   }
   if (options != nullptr) {
     ForEachOption(
-        "proc.run", *options, "\"stdin\" and \"timeout_ms\"",
+        "proc.run", *options, "\"stdin\", \"timeout_ms\" and \"env\"",
         [&](const std::string& key, const Value& v) {
+          if (key == "env") {
+            request.env = EnvOption(v);
+            return true;
+          }
           if (key == "stdin") {
             if (!v.is_string()) {
               Fault(std::string("proc.run(): the option \"stdin\" must be a string, got ") +

@@ -3,12 +3,14 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "engine/src/chaos.h"
 #include "engine/src/hunt.h"
 #include "engine/src/redaction.h"
+#include "engine/src/signals.h"
 #include "engine/src/std_streams.h"
 
 namespace tape {
@@ -86,6 +88,10 @@ int Main(int argc, char** argv, const Program& program) {
   if (verb != "record" && verb != "replay" && verb != "rerun" && verb != "hunt") {
     return Usage(prog, "unknown command '" + std::string(verb) + "'");
   }
+  // As `tape record` (tools/main.cc): SIGINT, SIGTERM and SIGHUP wait for
+  // the handlers that finish the trace with them.
+  std::optional<engine::BlockTerminatingSignals> hold;
+  if (verb == "record") hold.emplace();
   bool records = verb == "record" || verb == "hunt";  // takes ARGS and --chaos
   RecordOptions rec;
   ReplayOptions rep;

@@ -1,10 +1,12 @@
 #include "engine/src/hunt.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <regex.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -31,6 +33,13 @@ namespace tape::engine {
 namespace {
 
 constexpr uint64_t kMsNs = 1000000;
+// The exit code of a recording whose trace could not be written (a full
+// disk): tape's, and tape::Main's, for any trace error.
+constexpr int kTraceErrorExit = 81;
+// Where a hunt's runs record: a private directory in the keep directory,
+// KEEP/.tape-hunt-PID-XXXXXX, made by mkdtemp (mode 0700, never an existing
+// name or a link), and locked by the hunt while it runs.
+constexpr char kWorkPrefix[] = ".tape-hunt-";
 
 // --- conditions ----------------------------------------------------------------
 
@@ -276,6 +285,72 @@ Result<std::string> KeepAs(const std::string& from, const std::string& dir, cons
                          ".bin and 999 more names like it exist");
 }
 
+// Removes the files in directory `dir` (not following links) and then the
+// directory `name` of `parent`: a hunt's work directory. Returns false when
+// something stays (a directory inside it that the hunt did not make).
+bool RemoveWorkDir(int parent, const char* name, int dir) {
+  if (DIR* d = ::fdopendir(::dup(dir))) {
+    ::rewinddir(d);  // the duplicate shares the offset
+    while (dirent* e = ::readdir(d)) {
+      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) {
+        ::unlinkat(dir, e->d_name, 0);
+      }
+    }
+    ::closedir(d);
+  }
+  return ::unlinkat(parent, name, AT_REMOVEDIR) == 0;
+}
+
+// The pid in a name KEEP/.tape-hunt-PID-..., or 0.
+pid_t HuntPidOf(const char* name) {
+  size_t prefix = sizeof kWorkPrefix - 1;
+  if (std::strncmp(name, kWorkPrefix, prefix) != 0) return 0;
+  const char* digits = name + prefix;
+  const char* end = std::strchr(digits, '-');
+  int pid = 0;
+  if (end == nullptr || end == digits) return 0;
+  auto [stop, ec] = std::from_chars(digits, end, pid);
+  return ec == std::errc() && stop == end && pid > 0 ? pid_t(pid) : 0;
+}
+
+// Removes what killed hunts left in the keep directory `dir`: the work
+// directories (and the per-run files of older versions of tape) of hunts
+// whose process is gone, owned by this user, that nobody holds locked.
+// Links and entries of live processes or other users are left alone.
+void RemoveDeadHunts(const std::string& dir) {
+  int keep = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (keep < 0) return;
+  DIR* d = ::fdopendir(::dup(keep));
+  if (d == nullptr) {
+    ::close(keep);
+    return;
+  }
+  while (dirent* e = ::readdir(d)) {
+    pid_t pid = HuntPidOf(e->d_name);
+    if (pid == 0 || pid == ::getpid()) continue;
+    if (::kill(pid, 0) == 0 || errno != ESRCH) continue;  // alive (or not ours to ask)
+    struct stat st;
+    if (::fstatat(keep, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_uid != ::geteuid()) {
+      continue;
+    }
+    if (S_ISREG(st.st_mode)) {
+      ::unlinkat(keep, e->d_name, 0);
+    } else if (S_ISDIR(st.st_mode)) {
+      int work = ::openat(keep, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (work < 0) continue;
+      // Still the directory looked at (not one swapped in since), and free.
+      struct stat opened;
+      if (::fstat(work, &opened) == 0 && opened.st_dev == st.st_dev && opened.st_ino == st.st_ino &&
+          ::flock(work, LOCK_EX | LOCK_NB) == 0) {
+        RemoveWorkDir(keep, e->d_name, work);
+      }
+      ::close(work);
+    }
+  }
+  ::closedir(d);
+  ::close(keep);
+}
+
 uint32_t UsableCpus() {
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) {
@@ -377,7 +452,38 @@ class Hunter {
     if (::access(o_.keep_dir.c_str(), W_OK | X_OK) != 0) {
       return Error(Status::FromErrno("cannot write traces to " + o_.keep_dir, errno).message());
     }
+    RemoveDeadHunts(o_.keep_dir);
+    // The runs record in a directory of the hunt's own: nobody else can
+    // plant a link at a run's path, however predictable its name.
+    std::string work = (std::filesystem::path(o_.keep_dir) /
+                        (kWorkPrefix + std::to_string(::getpid()) + "-XXXXXX"))
+                           .string();
+    if (::mkdtemp(work.data()) == nullptr) {
+      return Error(
+          Status::FromErrno("cannot create a directory for the runs in " + o_.keep_dir, errno)
+              .message());
+    }
+    work_dir_ = work;
+    work_fd_ = ::open(work.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (work_fd_ < 0 || ::flock(work_fd_, LOCK_EX | LOCK_NB) != 0) {
+      return Error(Status::FromErrno("cannot use the directory " + work, errno).message());
+    }
     return true;
+  }
+
+  // A new, empty file for run `run` to record into, in the work directory.
+  Status CreateRunFile(Run* run) {
+    std::string name = std::to_string(run->number);
+    int fd = ::openat(work_fd_, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                      0644);
+    if (fd < 0) {
+      return Status::FromErrno(
+          "cannot create the trace of run " + std::to_string(run->number) + " in " + work_dir_,
+          errno);
+    }
+    ::close(fd);
+    run->trace = work_dir_ + "/" + name;
+    return Status::Ok();
   }
 
   bool Error(const std::string& message) {
@@ -388,6 +494,18 @@ class Hunter {
 
   HuntReport Finish(uint64_t start) {
     report_.elapsed_ns = MonotonicNs() - start;
+    if (work_fd_ >= 0) {
+      std::string parent = std::filesystem::path(work_dir_).parent_path().string();
+      std::string name = std::filesystem::path(work_dir_).filename().string();
+      int keep = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (keep >= 0) {
+        RemoveWorkDir(keep, name.c_str(), work_fd_);
+        ::close(keep);
+      }
+      CloseFd(&work_fd_);
+    } else if (!work_dir_.empty()) {
+      ::rmdir(work_dir_.c_str());
+    }
     // A directory made for traces that nothing was kept in goes again.
     if (created_dir_ && report_.kept.empty()) ::rmdir(o_.keep_dir.c_str());
     if (!report_.error.empty()) {
@@ -416,13 +534,10 @@ class Hunter {
       while (!stopping_ && running_.size() < report_.jobs && next <= o_.runs) {
         Run run;
         run.number = next++;
-        run.trace =
-            (std::filesystem::path(o_.keep_dir) /
-             (".tape-hunt-" + std::to_string(::getpid()) + "-" + std::to_string(run.number)))
-                .string();
         run.seed = o_.chaos ? RunSeed(o_.seed, run.number) : 0;
         if (o_.timeout_s) run.deadline_ns = MonotonicNs() + uint64_t(o_.timeout_s) * 1000 * kMsNs;
-        Status s = Launch(o_, devnull_, &run);
+        Status s = CreateRunFile(&run);
+        if (s.ok()) s = Launch(o_, devnull_, &run);
         if (!s.ok()) {
           Error(s.message());
           StopAll(MonotonicNs());
@@ -504,16 +619,26 @@ class Hunter {
                                      : 255;
     struct stat st;
     if (::stat(r->trace.c_str(), &st) != 0 || st.st_size == 0) {
-      ::unlink(r->trace.c_str());
-      std::string tail;
-      for (const std::string& line : OutputTail(r->output, false, 6)) tail += "\n  " + line;
-      Error("run " + std::to_string(r->number) + " left no trace (it exited with code " +
-            std::to_string(code) + "); its output:" + (tail.empty() ? " (none)" : tail));
-      StopAll(now);
+      NotRecorded(*r, r->output,
+                  "run " + std::to_string(r->number) + " left no trace (it exited with code " +
+                      std::to_string(code) + ")",
+                  now);
       return;
     }
-    ++report_.runs;
-    if (r->timed_out) ++report_.timeouts;
+    if (code == kTraceErrorExit && !r->timed_out) {
+      // tape's exit code for a trace it could not write, unless the trace
+      // is whole and says the program itself exited with it.
+      auto reader = format::TraceReader::Open(r->trace);
+      if (!reader.has_value() || !(*reader)->finalized() ||
+          !((*reader)->outcome() == format::Outcome::Exited(kTraceErrorExit))) {
+        NotRecorded(*r, r->output,
+                    "tape could not record run " + std::to_string(r->number) +
+                        " (it exited with code " + std::to_string(code) +
+                        ", tape's code for a trace it cannot write)",
+                    now);
+        return;
+      }
+    }
     bool failed = false;
     switch (o_.until.kind) {
       case HuntCondition::Kind::kExitNot:
@@ -527,10 +652,11 @@ class Hunter {
         break;
     }
     if (!failed) {
+      ++report_.runs;
+      if (r->timed_out) ++report_.timeouts;
       ::unlink(r->trace.c_str());
       return;
     }
-    ++report_.failures;
     HuntFailure f;
     f.run = r->number;
     f.exit_code = code;
@@ -541,10 +667,10 @@ class Hunter {
       auto reader = format::TraceReader::Open(r->trace);
       Result<uint64_t> path = reader.has_value() ? PathOf(**reader) : reader.error();
       if (!path.has_value()) {
-        ::unlink(r->trace.c_str());
-        Error("the trace of run " + std::to_string(r->number) +
-              " cannot be read: " + path.error().message());
-        StopAll(now);
+        NotRecorded(*r, f.output,
+                    "the trace of run " + std::to_string(r->number) +
+                        " cannot be read: " + path.error().message(),
+                    now);
         return;
       }
       f.path = *path;
@@ -552,15 +678,16 @@ class Hunter {
       if ((*reader)->outcome().kind == format::OutcomeKind::kInterrupted && !r->timed_out) {
         // Its recording stopped short (a trace write error, a signal from
         // outside): the hunt cannot tell whether the program failed.
-        ::unlink(r->trace.c_str());
-        std::string tail;
-        for (const std::string& line : OutputTail(f.output, false, 6)) tail += "\n  " + line;
-        Error("the recording of run " + std::to_string(r->number) + " was interrupted (" +
-              f.outcome + "); its output:" + (tail.empty() ? " (none)" : tail));
-        StopAll(now);
+        NotRecorded(*r, f.output,
+                    "the recording of run " + std::to_string(r->number) + " " + f.outcome, now);
         return;
       }
     }
+    // Counted only now: a run tape could not record is not a run of the
+    // program, and the failure rate must not count it.
+    ++report_.runs;
+    if (r->timed_out) ++report_.timeouts;
+    ++report_.failures;
     for (const HuntFailure& k : report_.kept) {
       if (k.path == f.path) {
         ++report_.same_path;
@@ -580,6 +707,17 @@ class Hunter {
     if (report_.kept.size() >= o_.keep_failures) StopAll(now);
   }
 
+  // Run `r` cannot tell whether the program failed (`what`: why): an error
+  // of the hunt, which stops, showing the end of the run's `output` (where
+  // tape said what went wrong: a full disk, ...). The run is not counted.
+  void NotRecorded(const Run& r, const std::string& output, const std::string& what, uint64_t now) {
+    ::unlink(r.trace.c_str());
+    std::string tail;
+    for (const std::string& line : OutputTail(output, false, 6)) tail += "\n  " + line;
+    Error(what + "; its output:" + (tail.empty() ? " (none)" : tail));
+    StopAll(now);
+  }
+
   const HuntOptions& o_;
   const std::string name_;
   Regex regex_;
@@ -588,6 +726,8 @@ class Hunter {
   bool stopping_ = false;
   bool created_dir_ = false;  // the keep directory did not exist before
   int devnull_ = -1;
+  std::string work_dir_;  // where the runs record (kWorkPrefix)
+  int work_fd_ = -1;      // work_dir_, open and locked while the hunt runs
 };
 
 }  // namespace

@@ -11,10 +11,18 @@
 // the per-run timeout (its trace is then finished as interrupted: a hang is
 // kept like any failure) and with SIGKILL kStopGraceMs later.
 //
-// Traces are written under hidden temporary names in the keep directory
-// (created when missing, and removed again when nothing was kept in it): a
-// passing run's is deleted, a failing run's is renamed to NAME-runN.bin
-// (never over an existing file). A hunt keeps the first failure, or up to
+// Runs record in a directory of the hunt's own inside the keep directory
+// (KEEP/.tape-hunt-PID-XXXXXX, made by mkdtemp, locked while the hunt runs,
+// removed at its end), into files the hunt creates there: nobody else can
+// plant a link where a run writes. The keep directory is created when
+// missing, and removed again when nothing was kept in it. A passing run's
+// trace is deleted, a failing run's is renamed to KEEP/NAME-runN.bin (never
+// over an existing file or link). A hunt first removes the directories that
+// killed hunts left in KEEP: those of processes that no longer exist, owned
+// by this user and locked by nobody. A run that tape could not record (its
+// recording exited 81, tape's code for a trace error, or its trace is
+// missing, unreadable or interrupted before the timeout) is an error of the
+// hunt (kError), not counted as a run. A hunt keeps the first failure, or up to
 // keep_failures failures that took different paths (hashes of their site
 // sequences). SIGINT, SIGTERM and SIGHUP stop it cleanly: runs in progress
 // are stopped (SIGTERM; SIGKILL after kStopGraceMs, or at a second signal)

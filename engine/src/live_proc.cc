@@ -2,21 +2,23 @@
 // captured through pipes read with poll (so a command that fills one pipe
 // while we wait on the other cannot deadlock), standard input written the
 // same way, and an optional timeout after which the command's process group
-// is killed. A command that cannot be started is a result (start_error),
-// not a failure of the recording.
+// is killed: while it writes, and also after it closed its pipes and went on
+// running. A command that cannot be started is a result (start_error), not a
+// failure of the recording.
 
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <tuple>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "engine/src/live_effects.h"
@@ -59,6 +61,41 @@ void CloseFd(int* fd) {
   *fd = -1;
 }
 
+// Reaps `pid`. With a `deadline` (NowMs; 0: none) that passes first, its
+// process group is killed (SIGKILL) and `*timed_out` set: a command that
+// closed its output and went on running is held to its timeout too. Sleeps
+// on a pidfd where the kernel has them, else polls every few milliseconds.
+int Reap(pid_t pid, uint64_t deadline, bool* timed_out) {
+  int status = 0;
+  bool waiting = deadline != 0;
+  int pidfd = waiting ? int(::syscall(SYS_pidfd_open, pid, 0)) : -1;
+  while (waiting) {
+    pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done < 0 && errno == EINTR) continue;
+    if (done != 0) {  // reaped, or reaped elsewhere (ECHILD): nothing left to wait for
+      if (pidfd >= 0) ::close(pidfd);
+      return status;
+    }
+    uint64_t now = NowMs();
+    if (now >= deadline) {
+      // Not reaped yet, so its process group id cannot have been reused.
+      ::kill(-pid, SIGKILL);
+      *timed_out = true;
+      waiting = false;
+    } else if (pidfd >= 0) {
+      pollfd p = {pidfd, POLLIN, 0};
+      ::poll(&p, 1, int(std::min<uint64_t>(deadline - now, 60000)));
+    } else {
+      timespec pause = {0, long(std::min<uint64_t>(deadline - now, 5)) * 1000000L};
+      ::nanosleep(&pause, nullptr);
+    }
+  }
+  if (pidfd >= 0) ::close(pidfd);
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return status;
+}
+
 ProcResult Run(const ProcRequest& request) {
   ProcResult result;
   if (request.argv.empty()) {
@@ -94,8 +131,19 @@ ProcResult Run(const ProcRequest& request) {
   std::vector<char*> argv;
   for (const std::string& a : request.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  // Given an environment, the command gets exactly it (the program is still
+  // looked up in tape's own PATH).
+  std::vector<std::string> env_strings;
+  std::vector<char*> envp;
+  if (request.env) {
+    env_strings.reserve(request.env->size());
+    for (const auto& [name, value] : *request.env) env_strings.push_back(name + "=" + value);
+    for (std::string& e : env_strings) envp.push_back(e.data());
+    envp.push_back(nullptr);
+  }
   pid_t pid = -1;
-  int spawn_error = posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), environ);
+  int spawn_error = posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(),
+                                 request.env ? envp.data() : environ);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   CloseFd(&in[0]);
@@ -130,7 +178,9 @@ ProcResult Run(const ProcRequest& request) {
     }
     int ready = ::poll(fds, nfds_t(n), wait_ms);
     if (ready < 0 && errno == EINTR) continue;
-    if (ready == 0 && until && NowMs() >= until) {
+    // Checked whether or not poll timed out: a command that writes all the
+    // time would otherwise never let it.
+    if (until && NowMs() >= until) {
       if (killed) break;
       ::kill(-pid, SIGKILL);
       killed = true;
@@ -169,9 +219,7 @@ ProcResult Run(const ProcRequest& request) {
     }
   }
   for (int* fd : {&in[1], &out[0], &err[0]}) CloseFd(fd);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  int status = Reap(pid, killed ? 0 : deadline, &result.timed_out);
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
   return result;

@@ -144,13 +144,27 @@ void Recorder::RedactEnv(std::vector<std::string> globs) {
   base_env_.redact_env = main_.env.redact_env;  // the lanes started later redact too
 }
 
+std::string Recorder::RedactCopiesIn(std::string_view text) {
+  std::lock_guard lock(redact_mu_);
+  std::vector<ByteRange> ranges;
+  redacted_values_.Find(AsBytes(text), &ranges);
+  std::string copies, out;
+  if (!ranges.empty()) {
+    ReplaceRanges(AsBytes(text), ranges, &markers_, &copies);
+    text = copies;
+  }
+  // Then what a message shows of a value: quoted, or cut short.
+  if (message_values_.Redact(text, &markers_, &out)) return out;
+  return std::string(text);
+}
+
 void Recorder::AppendRedacted(Lane& lane, const Site& site, EffectKind kind, std::string_view args,
-                              std::string_view result, int64_t time_ns, uint64_t duration_ns) {
+                              std::string_view result, int64_t time_ns, uint64_t duration_ns,
+                              uint8_t marks) {
   // The program gets `args` and `result` as they are; the trace gets markers.
   uint8_t asked = lane.env.redact_marks;
   lane.env.redact_marks = 0;
   Bytes stored[2] = {AsBytes(args), AsBytes(result)};
-  uint8_t marks = 0;
   {
     // One lock for the numbering and the values, so that lanes agree on
     // them; the live call itself ran outside it.
@@ -166,8 +180,10 @@ void Recorder::AppendRedacted(Lane& lane, const Site& site, EffectKind kind, std
         changed = RewritePayload(
             uint8_t(kind), part == 0, stored[part],
             [&](Bytes field, bool, std::string* to) {
-              to->append(markers_.MarkerFor(field));
-              redacted_values_.Add(field);
+              MarkValue(field, &markers_, to);
+              ByteRange core = SecretCore(field);
+              redacted_values_.Add(field.subspan(core.begin, core.end - core.begin));
+              message_values_.Add(field.subspan(core.begin, core.end - core.begin));
               return true;
             },
             &out);
@@ -209,8 +225,15 @@ std::string_view Recorder::PerformPerturbed(Lane& lane, const Site& site, Effect
   if (kMeasured[uint8_t(kind)]) m = Start();
   std::string_view result = chaos_->Apply(p, kind, lane.env, args, &lane.result, &perturbed);
   if (m.begin != 0) End(&m);
-  Append(lane, site, kind, AsBytes(args), AsBytes(result), perturbed ? format::kMarkPerturbed : 0,
-         m.begin, m.duration);
+  uint8_t marks = perturbed ? format::kMarkPerturbed : 0;
+  if (lane.env.redact_env != nullptr) [[unlikely]] {
+    // A perturbed call still carries the program's secrets: its args (the
+    // data of an fs.write, a request's headers, a command's argv), and its
+    // result when the call was performed.
+    AppendRedacted(lane, site, kind, args, result, m.begin, m.duration, marks);
+    return result;
+  }
+  Append(lane, site, kind, AsBytes(args), AsBytes(result), marks, m.begin, m.duration);
   return result;
 }
 

@@ -58,6 +58,10 @@ class Recorder final : public Runtime {
   // values redacted, and the copies of those values in later events
   // (RecordOptions::redact_env). Call before the program runs.
   void RedactEnv(std::vector<std::string> globs);
+  // `text` (the outcome's message) with the copies of the values redacted so
+  // far replaced by their markers, as in the events, and also where it
+  // quotes a value or shows it cut short (MessageValueFinder).
+  std::string RedactCopiesIn(std::string_view text);
 
  protected:
   void OnUserKind(EffectKind kind, std::string_view name) override;
@@ -113,9 +117,10 @@ class Recorder final : public Runtime {
   // Append for a recording with RedactEnv: stores markers in place of the
   // values a live effect asked to redact (LiveEnv::redact_marks) and of the
   // copies of redacted values in args and results (§13.6). `time_ns` and
-  // `duration_ns` as for Append.
+  // `duration_ns` as for Append; `marks`: the event's other marks (perturbed).
   void AppendRedacted(Lane& lane, const Site& site, EffectKind kind, std::string_view args,
-                      std::string_view result, int64_t time_ns = 0, uint64_t duration_ns = 0);
+                      std::string_view result, int64_t time_ns = 0, uint64_t duration_ns = 0,
+                      uint8_t marks = 0);
   // Perform for a user or control effect (runs the caller's function, whose
   // duration is recorded), or an effect called from inside a user effect's
   // function (misuse).
@@ -142,6 +147,8 @@ class Recorder final : public Runtime {
   std::mutex redact_mu_;
   MarkerTable markers_;          // guarded by redact_mu_
   ValueFinder redacted_values_;  // guarded by redact_mu_
+  // The same values, as the outcome message may show them; guarded by redact_mu_.
+  MessageValueFinder message_values_;
 };
 
 }  // namespace tape::engine

@@ -34,7 +34,11 @@ size_t FilterSlot(uint64_t prefix) { return size_t((prefix * 0x9e3779b97f4a7c15u
 
 std::string_view MarkerTable::MarkerFor(Bytes value) {
   XXH128_hash_t h = XXH3_128bits(value.data(), value.size());
-  auto [it, added] = numbers_.try_emplace(Key{h.low64, h.high64}, next_);
+  return MarkerForHash(h.low64, h.high64);
+}
+
+std::string_view MarkerTable::MarkerForHash(uint64_t low, uint64_t high) {
+  auto [it, added] = numbers_.try_emplace(Key{low, high}, next_);
   if (added) ++next_;
   marker_.assign(kMarkerPrefix);
   marker_.append(std::to_string(it->second)).push_back(']');
@@ -83,6 +87,23 @@ void ReplaceRanges(Bytes text, const std::vector<ByteRange>& ranges, MarkerTable
   out->append(s.substr(at));
 }
 
+ByteRange SecretCore(Bytes value) {
+  auto space = [](uint8_t c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+  size_t b = 0, e = value.size();
+  while (b < e && space(value[b])) ++b;
+  while (e > b && space(value[e - 1])) --e;
+  if (b == e) return {0, value.size()};
+  return {b, e};
+}
+
+void MarkValue(Bytes value, MarkerTable* markers, std::string* out) {
+  ByteRange core = SecretCore(value);
+  std::string_view s = AsChars(value);
+  out->append(s.substr(0, core.begin));
+  out->append(markers->MarkerFor(value.subspan(core.begin, core.end - core.begin)));
+  out->append(s.substr(core.end));
+}
+
 ValueFinder::ValueFinder() : prefix_filter_(kFilterBits / 64, 0) {}
 
 uint64_t ValueFinder::Prefix(const uint8_t* p) {
@@ -125,6 +146,108 @@ void ValueFinder::Find(Bytes text, std::vector<ByteRange>* out) const {
       break;
     }
   }
+}
+
+namespace {
+
+// `text` as scripts quote a string, without the quotes: `"`, `\` and the
+// control bytes escaped, and with `escape_high` the bytes from 0x7f up too
+// (error messages, engine/lang's QuoteForMessage), else only 0x7f (lists and
+// maps printed, specs/language.md §3.4).
+std::string QuotedForm(std::string_view text, bool escape_high) {
+  std::string out;
+  for (char ch : text) {
+    uint8_t c = uint8_t(ch);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7f || (escape_high && c > 0x7f)) {
+          static const char kHex[] = "0123456789abcdef";
+          out += "\\x";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 15]);
+        } else {
+          out.push_back(ch);
+        }
+    }
+  }
+  return out;
+}
+
+uint64_t Prefix6(const char* p) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < ValueFinder::kMinValueBytes; ++i) v |= uint64_t(uint8_t(p[i])) << (8 * i);
+  return v;
+}
+
+}  // namespace
+
+void MessageValueFinder::Add(Bytes value) {
+  if (value.size() < ValueFinder::kMinValueBytes || seen_.size() >= kMaxValues) return;
+  XXH128_hash_t h = XXH3_128bits(value.data(), value.size());
+  if (!seen_.insert(h.low64).second) return;
+  std::string head(AsChars(value).substr(0, kHeadBytes));
+  bool whole = head.size() == value.size();
+  auto add = [&](std::string text) {
+    by_prefix_[Prefix6(text.data())].push_back(uint32_t(forms_.size()));
+    forms_.push_back({std::move(text), whole, h.low64, h.high64});
+  };
+  std::string in_errors = QuotedForm(head, true), printed = QuotedForm(head, false);
+  if (printed != head) add(printed);
+  if (in_errors != printed) add(std::move(in_errors));
+  add(std::move(head));
+}
+
+bool MessageValueFinder::Redact(std::string_view text, MarkerTable* markers,
+                                std::string* out) const {
+  if (forms_.empty() || text.size() < ValueFinder::kMinValueBytes) return false;
+  bool changed = false;
+  size_t copied = 0;  // text before this is in `out` already
+  for (size_t i = 0; i + ValueFinder::kMinValueBytes <= text.size();) {
+    auto it = by_prefix_.find(Prefix6(text.data() + i));
+    size_t best = 0;
+    const Form* best_form = nullptr;
+    if (it != by_prefix_.end()) {
+      for (uint32_t f : it->second) {
+        const Form& form = forms_[f];
+        size_t k = 0;
+        while (k < form.text.size() && i + k < text.size() && text[i + k] == form.text[k]) ++k;
+        // A copy: the whole value, or a prefix the message cut with "...".
+        std::string_view after = text.substr(i + k);
+        bool cut = after.starts_with("...") || after.starts_with("\"...");
+        bool found = (k == form.text.size() && form.whole) || cut;
+        if (found && k > best) {
+          best = k;
+          best_form = &form;
+        }
+      }
+    }
+    if (best_form == nullptr) {
+      ++i;
+      continue;
+    }
+    out->append(text.substr(copied, i - copied));
+    out->append(markers->MarkerForHash(best_form->low, best_form->high));
+    i += best;
+    copied = i;
+    changed = true;
+  }
+  if (changed) out->append(text.substr(copied));
+  return changed;
 }
 
 bool RewritePayload(uint8_t kind, bool args, Bytes payload, const FieldRewrite& fn,

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "format/bytes.h"
@@ -36,6 +37,8 @@ class MarkerTable {
  public:
   // The marker of `value`; valid until the next call.
   std::string_view MarkerFor(Bytes value);
+  // The marker of the value whose XXH3-128 is (low, high).
+  std::string_view MarkerForHash(uint64_t low, uint64_t high);
   // Numbers new markers after `n`, for a trace that already holds markers up
   // to "[redacted #n]" (they keep their meaning).
   void StartAfter(uint64_t n) {
@@ -83,6 +86,17 @@ inline constexpr size_t kMaxRangesPerField = 1u << 20;
 void ReplaceRanges(Bytes text, const std::vector<ByteRange>& ranges, MarkerTable* markers,
                    std::string* out);
 
+// The part of a value that its marker replaces: the value without the ASCII
+// whitespace at its ends (space, \t, \n, \v, \f, \r), which stays around the
+// marker: a key file's last newline, the spaces of a pasted token. The
+// value's copies are looked for by that part too, so a trimmed copy is found
+// and a copy followed by the newline keeps the newline. The whole value when
+// it is nothing but whitespace.
+ByteRange SecretCore(Bytes value);
+
+// Appends `value` with its SecretCore replaced by the core's marker.
+void MarkValue(Bytes value, MarkerTable* markers, std::string* out);
+
 // Finds copies of redacted values in other text: a secret read from the
 // environment and then printed, written to a file or sent in a request.
 // Keeps each value's length and XXH3-128, never the value.
@@ -111,6 +125,44 @@ class ValueFinder {
   // the prefixes' hashes skips most text positions without a map lookup.
   std::unordered_map<uint64_t, std::vector<Value>> values_;
   std::vector<uint64_t> prefix_filter_;
+};
+
+// Finds what a message written for people (the outcome's message) shows of
+// redacted values, beyond the verbatim copies ValueFinder finds: a value as
+// scripts quote strings (\" \\ \n \t \r, and \xHH for other control bytes,
+// and in error messages for non-ASCII bytes too), and a prefix of the value,
+// plain or quoted, that the message cut short with "..." (a script error
+// shows a long token as "tok_live_8f2b9c71d3e4_0123456789abcdefg..."). Keeps
+// the first kHeadBytes of each value (a message shows no more of one) and
+// the whole value's hash, for its marker.
+class MessageValueFinder {
+ public:
+  // Script errors show at most 40 bytes of a string, host call errors 60.
+  static constexpr size_t kHeadBytes = 128;
+  // More values than this are not looked for (a `tape redact --kind` that
+  // selects millions of events): with their quoted forms, at most 1152
+  // bytes each, 18 MiB in all.
+  static constexpr size_t kMaxValues = 1u << 14;
+
+  // Looks for `value` from now on, if it is at least
+  // ValueFinder::kMinValueBytes long.
+  void Add(Bytes value);
+  bool empty() const { return forms_.empty(); }
+  // Appends to `out` the text with each copy found replaced by its value's
+  // marker (the "..." after a cut copy stays). False, appending nothing,
+  // when there is none.
+  bool Redact(std::string_view text, MarkerTable* markers, std::string* out) const;
+
+ private:
+  struct Form {
+    std::string text;    // the value's head, plain or quoted
+    bool whole;          // the head is all of the value
+    uint64_t low, high;  // XXH3-128 of the whole value
+  };
+  std::vector<Form> forms_;
+  // Forms by their first ValueFinder::kMinValueBytes bytes (indexes into forms_).
+  std::unordered_map<uint64_t, std::vector<uint32_t>> by_prefix_;
+  std::unordered_set<uint64_t> seen_;  // the values added (their hashes' low halves)
 };
 
 // How RewritePayload changes one byte field: called with the field's bytes

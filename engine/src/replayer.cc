@@ -233,7 +233,11 @@ std::string_view Replayer::PerformOnLane(const Site& site, EffectKind kind, std:
     WaitForTurn(lock, lane->lane);
     std::string ran;
     bool acted = false;
-    if (live.fn != nullptr && kind == EffectKind::kMutexLock) {
+    // Past the last recorded event (an interrupted recording) no lane may
+    // take a tape::Mutex for real: the recording may have ended with lanes
+    // deadlocked on mutexes the others hold, and the acquisition would block
+    // forever. Match() reports the end of the trace instead.
+    if (live.fn != nullptr && kind == EffectKind::kMutexLock && DueLane() >= 0) {
       // Acquire the mutex in this lane's turn, but without turn_mu_: the
       // lane holding it may need turn_mu_ to get to its unlock. The turn
       // stays this lane's (nothing advanced), so no other lane's event is

@@ -64,6 +64,17 @@ std::string CheckProcRequest(const ProcRequest& r) {
       return "argument " + std::to_string(i) + " contains a NUL byte";
     }
   }
+  if (r.env) {
+    for (const auto& [name, value] : *r.env) {
+      if (name.empty()) return "an environment variable's name is empty";
+      if (name.find_first_of(std::string_view("=\0", 2)) != std::string::npos) {
+        return "the environment variable name '" + Shown(name) + "' contains '=' or a NUL byte";
+      }
+      if (value.find('\0') != std::string::npos) {
+        return "the value of environment variable " + Shown(name) + " contains a NUL byte";
+      }
+    }
+  }
   if (r.timeout_ms > kMaxProcTimeoutMs) {
     return "timeout " + std::to_string(r.timeout_ms) + " ms is out of range (0.." +
            std::to_string(kMaxProcTimeoutMs) + ")";

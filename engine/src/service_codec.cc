@@ -86,8 +86,22 @@ bool DecodeHttpResponse(Bytes result, HttpResponse* r) {
   return SplitHeaders(p.fields[2].list, &r->headers);
 }
 
+// proc.run's argv list: the command's words, then, when the request gives an
+// environment, an item of one NUL byte (which no word can be) and the
+// variables as "NAME=value" items (specs/trace-format.md §13).
+constexpr std::string_view kEnvSeparator("\0", 1);
+
 void EncodeProcRequest(const ProcRequest& r, std::string* out) {
-  PutList(out, r.argv);
+  size_t items = r.argv.size() + (r.env ? 1 + r.env->size() : 0);
+  PutU32(out, uint32_t(items));
+  for (const std::string& word : r.argv) PutSized(out, word);
+  if (r.env) {
+    PutSized(out, kEnvSeparator);
+    for (const auto& [name, value] : *r.env) {
+      PutU32(out, uint32_t(name.size() + 1 + value.size()));
+      out->append(name).append("=").append(value);
+    }
+  }
   PutU32(out, r.timeout_ms);
   out->append(r.stdin_data);
 }
@@ -96,7 +110,19 @@ bool DecodeProcRequest(Bytes args, ProcRequest* r) {
   ParsedPayload p;
   if (!Parse(EffectKind::kProcRun, true, args, &p)) return false;
   r->argv.clear();
-  for (Bytes b : p.fields[0].list) r->argv.emplace_back(AsChars(b));
+  r->env.reset();
+  for (Bytes b : p.fields[0].list) {
+    std::string_view item = AsChars(b);
+    if (r->env) {
+      size_t eq = item.find('=');
+      if (eq == 0 || eq == std::string_view::npos) return false;
+      r->env->emplace_back(std::string(item.substr(0, eq)), std::string(item.substr(eq + 1)));
+    } else if (item == kEnvSeparator) {
+      r->env.emplace();
+    } else {
+      r->argv.emplace_back(item);
+    }
+  }
   r->timeout_ms = uint32_t(p.fields[1].number);
   r->stdin_data = AsChars(p.fields[2].bytes);
   return true;

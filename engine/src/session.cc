@@ -7,9 +7,11 @@
 
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <typeinfo>
 
 #include "engine/src/chaos.h"
+#include "engine/src/exit_guard.h"
 #include "engine/src/recorder.h"
 #include "engine/src/redaction.h"
 #include "engine/src/replayer.h"
@@ -102,6 +104,11 @@ std::string ProgramErrorOf(const Outcome& outcome) {
 }  // namespace
 
 RunReport Record(const Program& program, const RecordOptions& options) {
+  // SIGINT, SIGTERM and SIGHUP wait until the guard below can finish the
+  // trace with them, and again while the trace is finished after it
+  // (engine/src/signals.h).
+  std::optional<engine::BlockTerminatingSignals> hold;
+  if (options.handle_signals) hold.emplace();
   RunReport report;
   format::TraceHeader header;
   header.created_unix_ns = WallClockNs();
@@ -159,21 +166,33 @@ RunReport Record(const Program& program, const RecordOptions& options) {
     if (options.handle_signals) {
       guard = std::make_unique<engine::SignalGuard>(writer->get(), &recorder, options.label);
     }
+    engine::ExitGuard exit_guard(writer->get(), options.label);
     run = RunProgram(program, recorder);
   }
+  if (hold) hold->Reblock();
   report.events = recorder.seq();
   if (run.write_failed) {
     Status why = (*writer)->status();
     (void)(*writer)->Finish({OutcomeKind::kInterrupted, 0, "the trace could not be written"});
     report.status = RunReport::Status::kTraceError;
-    report.error = why.message() + "; the trace keeps the events written before the error and "
-                                   "reads as interrupted";
+    report.error = why.message();
+    // A write the system refused (disk full, EFBIG): what was written before
+    // stands. Other failures (the file changed under the recording, a broken
+    // invariant) say themselves what is left.
+    if (why.code() == StatusCode::kIoError) {
+      report.error += "; the trace keeps the events written before the error and reads as "
+                      "interrupted";
+    }
     return report;
   }
-  Status s = (*writer)->Finish(run.outcome, recorder.reported_steps());
+  // The caller (and the terminal) get the message as it is; the trace, which
+  // is shared, gets it without the secrets (§13.6).
   report.exit_code = run.exit_code;
   report.outcome = run.outcome.Describe();
   report.program_error = ProgramErrorOf(run.outcome);
+  if (!options.redact_env.empty())
+    run.outcome.message = recorder.RedactCopiesIn(run.outcome.message);
+  Status s = (*writer)->Finish(run.outcome, recorder.reported_steps());
   if (!s.ok()) {
     report.status = RunReport::Status::kTraceError;
     report.error = s.message();
@@ -236,6 +255,7 @@ RunReport Replay(const Program& program, const ReplayOptions& options) {
     if (options.handle_signals) {
       guard = std::make_unique<engine::SignalGuard>(&replayer, recorded.Describe(), options.label);
     }
+    engine::ExitGuard exit_guard(&replayer, &reader, options.label);
     run = RunProgram(program, replayer);
     // The read-ahead thread may still be decoding a chunk the program never
     // asked for; it must be done before the guard that turns a fault in the

@@ -1,6 +1,7 @@
 #include "engine/src/signals.h"
 
 #include <signal.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -28,6 +29,15 @@ bool g_installed[sizeof kAll / sizeof kAll[0]];
 struct sigaction g_previous_xfsz;
 bool g_xfsz_ignored = false;
 char g_alt_stack[1 << 16];  // room to run the handler after a stack overflow
+// The thread (kernel id) whose handler is ending the process, 0 for none.
+std::atomic<long> g_handling_thread{0};
+
+sigset_t TerminatingSet() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : kTerminating) sigaddset(&set, s);
+  return set;
+}
 
 bool IsFatal(int sig) {
   for (int s : kFatal) {
@@ -55,6 +65,18 @@ void PutNumber(unsigned long long v) {
 }
 
 void Handler(int sig, siginfo_t* info, void*) {
+  // One handler ends the process. A signal on another thread meanwhile
+  // would print the line a second time and race it to finish the trace: a
+  // terminating one is dropped (the process is ending anyway; the thread,
+  // maybe the trace writer's, goes on), a fault waits for the end. A fault
+  // inside the handler itself ends the process at once.
+  long self = ::syscall(SYS_gettid);
+  long handling = 0;
+  if (!g_handling_thread.compare_exchange_strong(handling, self)) {
+    if (handling == self) EndBySignal(sig);
+    if (!IsFatal(sig)) return;
+    for (;;) ::pause();
+  }
   // A SIGBUS in a trace being read: the file shrank under the replay (it was
   // re-recorded in place or truncated). That is a trace error, not the
   // program's crash.
@@ -96,6 +118,12 @@ void Handler(int sig, siginfo_t* info, void*) {
     Put(")\n");
   }
   // End the way the program did: default action, then the same signal.
+  EndBySignal(sig);
+}
+
+}  // namespace
+
+void EndBySignal(int sig) {
   struct sigaction dfl;
   std::memset(&dfl, 0, sizeof dfl);
   dfl.sa_handler = SIG_DFL;
@@ -105,9 +133,10 @@ void Handler(int sig, siginfo_t* info, void*) {
   sigaddset(&set, sig);
   pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
   raise(sig);
+  // A signal whose default action does not end the process cannot get here
+  // (every signal handled here ends it); end it anyway, as the signal would.
+  ::_exit(128 + sig);
 }
-
-}  // namespace
 
 const char* SignalName(int sig) {
   switch (sig) {
@@ -148,6 +177,7 @@ SignalGuard::SignalGuard(const Runtime* replayer, const std::string& recorded_ou
 }
 
 void SignalGuard::Install() {
+  g_handling_thread.store(0);
   stack_t ss;
   std::memset(&ss, 0, sizeof ss);
   ss.ss_sp = g_alt_stack;
@@ -167,6 +197,24 @@ void SignalGuard::Install() {
     for (int s : kTerminating) sigaddset(&sa.sa_mask, s);
     sigaction(kAll[i], &sa, &g_previous[i]);
   }
+  // The handlers are ready: a signal held back since the recorder started
+  // (BlockTerminatingSignals) is delivered now, on this thread.
+  sigset_t terminating = TerminatingSet();
+  pthread_sigmask(SIG_UNBLOCK, &terminating, nullptr);
+}
+
+BlockTerminatingSignals::BlockTerminatingSignals() {
+  sigset_t terminating = TerminatingSet();
+  pthread_sigmask(SIG_BLOCK, &terminating, &previous_);
+}
+
+void BlockTerminatingSignals::Reblock() {
+  sigset_t terminating = TerminatingSet();
+  pthread_sigmask(SIG_BLOCK, &terminating, nullptr);
+}
+
+BlockTerminatingSignals::~BlockTerminatingSignals() {
+  pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
 }
 
 SignalGuard::~SignalGuard() {

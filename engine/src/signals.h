@@ -14,9 +14,23 @@
 //
 // A signal handler cannot be handed a context pointer, so the active writer
 // or replayer lives in a process-wide slot; only one guard may be active.
+//
+// One signal ends the process: the first handler to run finishes the trace
+// and prints the one line. A signal that reaches another thread meanwhile (a
+// second Ctrl-C, a SIGTERM sent twice to a program with threads) prints
+// nothing: SIGINT, SIGTERM and SIGHUP are dropped, a fault waits for the end.
+//
+// SIGINT, SIGTERM and SIGHUP that arrive before the guard exists are not
+// lost and do not kill tape before the trace exists: a recorder blocks them
+// (BlockTerminatingSignals) from its start, and the guard unblocks them on
+// the program's thread once its handlers are in place, so a pending one is
+// handled at once. Threads started meanwhile (the trace writer's) keep them
+// blocked, so these signals are always handled on a thread of the program.
 
 #ifndef TAPE_ENGINE_SIGNALS_H_
 #define TAPE_ENGINE_SIGNALS_H_
+
+#include <signal.h>
 
 #include <string>
 
@@ -40,6 +54,26 @@ class SignalGuard {
  private:
   void Install();
 };
+
+// Blocks SIGINT, SIGTERM and SIGHUP on the calling thread (and the threads
+// it starts) for its lifetime, then restores the signal mask: a signal that
+// came meanwhile is then delivered (and, with no handler, ends the process).
+class BlockTerminatingSignals {
+ public:
+  BlockTerminatingSignals();
+  ~BlockTerminatingSignals();
+  // Blocks them again (after a SignalGuard unblocked them), until the end.
+  void Reblock();
+  BlockTerminatingSignals(const BlockTerminatingSignals&) = delete;
+  BlockTerminatingSignals& operator=(const BlockTerminatingSignals&) = delete;
+
+ private:
+  sigset_t previous_;
+};
+
+// Ends the process with `sig`'s default action (the handler uninstalled,
+// the signal unblocked and raised again). Async-signal-safe.
+[[noreturn]] void EndBySignal(int sig);
 
 // "SIGSEGV" for 11, "" when unknown.
 const char* SignalName(int sig);

@@ -210,6 +210,24 @@ for r, e in zip(rows, events):
     assert json.loads(r["args"]) == e["args"] and json.loads(r["result"]) == e["result"]
     assert (r["duration_ns"] == "") == ("duration" not in e)
 EOF
+# A cell a spreadsheet would take for a formula (a script named like one)
+# starts with ' and is quoted (OWASP's CSV injection guidance).
+for name in '=HYPERLINK("http:evil")-.tape' '@SUM(A1).tape' '+1+2.tape' '-2+3.tape'; do
+  printf 'print("x");\n' > "$name"
+  run tape run "$name" --out formula.bin --force
+  expect_code 0
+  run tape export formula.bin --format csv --out formula.csv --force
+  expect_code 0
+  $PY - formula.csv "$name" <<'EOF' || fail "csv export of $name: a cell starts like a formula"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+assert len(rows) == 1, rows
+for r in rows:
+    for key in ("kind", "site", "location", "args", "result"):
+        assert r[key][:1] not in ("=", "+", "-", "@", "\t", "\r"), (key, r[key])
+    assert r["location"] == "'" + sys.argv[2] + ":1:1", r["location"]
+EOF
+done
 run tape export job.bin --format jsonl --out -
 expect_code 0
 [ "$OUT" = "$(cat all.jsonl)" ] || fail "jsonl export differs from inspect --json"

@@ -120,8 +120,8 @@ set -m  # the hunt in its own process group, with SIGINT not ignored
 "$TAPE" hunt stall.tape --jobs 2 --keep-failures 5 --keep stall > stall.out 2> stall.err &
 hunt_pid=$!
 set +m
-for _ in $(seq 1 100); do  # until two runs sleep beside the kept failure
-  [ "$(ls -A stall 2>/dev/null | grep -c '^\.tape-hunt-')" = 2 ] && [ -n "$(ls stall)" ] && break
+for _ in $(seq 1 100); do  # until two runs sleep (in the hunt's own directory) beside the kept failure
+  [ "$(ls -A stall/.tape-hunt-*/ 2>/dev/null | grep -c .)" = 2 ] && [ -n "$(ls stall)" ] && break
   sleep 0.1
 done
 kill -INT "$hunt_pid"
@@ -136,6 +136,37 @@ kept=$(only_file stall)
 [[ "$kept" == stall/stall-run*.bin ]] || fail "kept: $kept"
 pgrep -f "stall/.tape-hunt-" > /dev/null && fail "runs of the stopped hunt are still running"
 rm -f marker
+
+# --- a hunt killed with SIGKILL: the next hunt in its directory cleans up ------
+cat > sleepy.tape <<'T'
+time.sleep(60000);
+T
+set -m
+"$TAPE" hunt sleepy.tape --jobs 1 --keep killed > /dev/null 2>&1 &
+hunt_pid=$!
+set +m
+for _ in $(seq 1 100); do  # until its run records
+  [ -n "$(ls -A killed/.tape-hunt-*/ 2>/dev/null)" ] && break
+  sleep 0.1
+done
+kill -KILL "$hunt_pid"
+wait "$hunt_pid" 2> /dev/null
+ls -A killed | grep -q '^\.tape-hunt-' || fail "the killed hunt left nothing to clean up"
+run tape hunt dice --runs 2 --keep killed
+expect_code 1
+[ -z "$(ls -A killed)" ] || fail "the killed hunt's directory was left: $(ls -A killed)"
+
+# --- a run tape cannot record (a full disk; here a file size limit) -----------
+# An error of the hunt, shown with what tape said, not a failure of the program.
+cat > big.tape <<'T'
+for i in 0..64 { random.bits(65536); }
+T
+run bash -c 'ulimit -f 512; exec "$0" hunt big.tape --runs 3 --jobs 1 --keep full' "$TAPE"
+expect_code 81
+expect_err "tape hunt: tape could not record run 1 (it exited with code 81, tape's code for a trace it cannot write); its output:"
+expect_err "File too large"
+expect_no_out "failed"
+[ ! -e full ] || fail "the hunt left $(ls -A full)"
 
 # --- chaos: a script that mishandles fs.read errors is found and replayed -----
 printf 'port=8080\n' > config.txt

@@ -6,12 +6,16 @@
 #include "engine/src/hunt.h"
 
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <set>
 
+#include "format/trace_writer.h"
 #include "tests/engine/session_fixture.h"
 
 namespace tape::testing {
@@ -22,17 +26,30 @@ using engine::HuntOptions;
 using engine::HuntReport;
 
 // A trace of a program that makes `calls` clock readings (so different
-// `calls` are different paths).
-void MakeTrace(const TempDir& dir, const std::string& name, int calls) {
+// `calls` are different paths) and exits with `code`.
+void MakeTrace(const TempDir& dir, const std::string& name, int calls, int code = 0) {
   RecordOptions o;
   o.trace_path = dir.File(name);
   RunReport r = Record(TestProgram("fake",
-                                   [calls](Runtime& rt) {
+                                   [calls, code](Runtime& rt) {
                                      for (int i = 0; i < calls; ++i) rt.ClockNow();
-                                     return 0;
+                                     return code;
                                    }),
                        o);
   ASSERT_EQ(r.status, RunReport::Status::kOk) << r.error;
+}
+
+// A finished trace whose recording says it was interrupted because the
+// trace could not be written (what a recording on a full disk leaves when
+// its footer still fits).
+void MakeInterruptedTrace(const TempDir& dir, const std::string& name) {
+  format::TraceHeader header;
+  header.program_kind = format::ProgramKind::kEmbedded;
+  header.program_name = "fake";
+  auto w = format::TraceWriter::Create(dir.File(name), header, {});
+  ASSERT_TRUE(w.has_value()) << w.error().message();
+  ASSERT_TRUE(
+      (*w)->Finish({format::OutcomeKind::kInterrupted, 0, "the trace could not be written"}).ok());
 }
 
 class HuntTest : public ::testing::Test {
@@ -41,6 +58,8 @@ class HuntTest : public ::testing::Test {
     MakeTrace(dir_, "pass.bin", 1);
     MakeTrace(dir_, "a.bin", 2);
     MakeTrace(dir_, "b.bin", 3);
+    MakeTrace(dir_, "exit81.bin", 1, 81);
+    MakeInterruptedTrace(dir_, "interrupted.bin");
   }
 
   // Runs `script` with $1 = the run, $2 = its trace, $3 = its seed, and
@@ -49,7 +68,8 @@ class HuntTest : public ::testing::Test {
     HuntOptions o;
     o.executable = "/bin/sh";
     std::string prelude = "PASS=" + dir_.File("pass.bin") + " A=" + dir_.File("a.bin") +
-                          " B=" + dir_.File("b.bin") + "; ";
+                          " B=" + dir_.File("b.bin") + " EXIT81=" + dir_.File("exit81.bin") +
+                          " INTERRUPTED=" + dir_.File("interrupted.bin") + "; ";
     o.command = [prelude, script](uint64_t run, const std::string& trace, uint64_t seed) {
       return std::vector<std::string>{
           "sh", "-c", prelude + script, "sh", std::to_string(run), trace, std::to_string(seed)};
@@ -186,6 +206,136 @@ TEST_F(HuntTest, ARunThatLeavesNoTraceStopsTheHuntWithItsOutput) {
             std::string::npos)
       << r.error;
   EXPECT_FALSE(std::filesystem::exists(dir_.File("keep")));
+}
+
+// The per-run paths of older versions were predictable (KEEP/.tape-hunt-
+// PID-N): a link planted there made the run write wherever it pointed.
+// Runs now record in a directory only the hunt can write to, into files
+// the hunt created (never an existing name, never through a link).
+TEST_F(HuntTest, ARunNeverWritesThroughALinkPlantedInTheKeepDirectory) {
+  std::filesystem::create_directories(dir_.File("keep"));
+  std::string victim = dir_.File("victim");
+  std::ofstream(victim) << "precious";
+  std::set<std::string> links;
+  for (int n = 1; n <= 3; ++n) {
+    std::string name = ".tape-hunt-" + std::to_string(::getpid()) + "-" + std::to_string(n);
+    std::filesystem::create_symlink(victim, dir_.File("keep/" + name));
+    links.insert(name);
+  }
+  // The run checks where it records: an empty regular file (not a link) in
+  // a directory of mode 0700 inside KEEP; then writes as a recorder would,
+  // following links.
+  HuntOptions o = Shell(
+      "d=$(dirname \"$2\"); ok=0; [ -f \"$2\" ] && [ ! -L \"$2\" ] && [ ! -s \"$2\" ] && "
+      "[ \"$(stat -c %a \"$d\")\" = 700 ] && [ \"$(dirname \"$d\")\" = \"" +
+      dir_.File("keep") +
+      "\" ] && ok=1; cp \"$PASS\" \"$2\"; "
+      "[ $ok = 1 ] || { echo bad place \"$2\"; exit 9; }");
+  o.runs = 3;
+  HuntReport r = Hunt(o);
+  EXPECT_EQ(r.status, HuntReport::Status::kNotFound)
+      << r.error << (r.kept.empty() ? "" : r.kept[0].output);
+  EXPECT_EQ(ReadFile(victim), "precious") << "a run wrote through a planted link";
+  EXPECT_EQ(Kept(), links) << "the links stay, and the hunt leaves nothing of its own";
+}
+
+// A hunt killed with SIGKILL leaves its work directory. The next hunt in
+// the same directory removes those of dead processes, and nothing else.
+TEST_F(HuntTest, RemovesWhatKilledHuntsLeftAndNothingElse) {
+  std::string keep = dir_.File("keep");
+  std::filesystem::create_directories(keep);
+  pid_t dead = ::fork();
+  if (dead == 0) ::_exit(0);
+  ASSERT_GT(dead, 0);
+  ASSERT_EQ(::waitpid(dead, nullptr, 0), dead);
+  std::string d = ".tape-hunt-" + std::to_string(dead);
+  auto make_dir = [&](const std::string& name) {
+    std::string path = keep + "/" + name;
+    EXPECT_EQ(::mkdir(path.c_str(), 0700), 0) << path;
+    std::ofstream(path + "/1") << "a run's trace";
+    return path;
+  };
+  make_dir(d + "-aaaaaa");                          // a killed hunt's: removed
+  std::ofstream(keep + "/" + d + "-7") << "trace";  // an older version's run file: removed
+  std::string outside = dir_.File("outside");
+  ASSERT_EQ(::mkdir(outside.c_str(), 0700), 0);
+  std::ofstream(outside + "/1") << "a run's trace";
+  std::filesystem::create_symlink(outside, keep + "/" + d + "-bbbbbb");  // a link: left
+  std::string live = ".tape-hunt-" + std::to_string(::getppid()) + "-cccccc";
+  make_dir(live);  // its hunt still runs: left
+  std::string locked_path = make_dir(d + "-dddddd");
+  int locked = ::open(locked_path.c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_EQ(::flock(locked, LOCK_EX | LOCK_NB), 0);  // someone holds it: left
+  std::set<std::string> left = {d + "-bbbbbb", live, d + "-dddddd", ".tape-hunt-x-1", "notes"};
+  std::ofstream(keep + "/.tape-hunt-x-1") << "not a hunt's";
+  std::ofstream(keep + "/notes") << "mine";
+  if (::geteuid() == 0) {  // another user's: left
+    std::string other = make_dir(d + "-eeeeee");
+    ASSERT_EQ(::chown(other.c_str(), 65534, 65534), 0);
+    left.insert(d + "-eeeeee");
+  }
+  HuntOptions o = Shell("cp \"$PASS\" \"$2\"");
+  o.runs = 2;
+  HuntReport r = Hunt(o);
+  ::close(locked);
+  EXPECT_EQ(r.status, HuntReport::Status::kNotFound) << r.error;
+  EXPECT_EQ(Kept(), left);
+  EXPECT_EQ(ReadFile(outside + "/1"), "a run's trace") << "the cleanup followed a link";
+  EXPECT_EQ(ReadFile(locked_path + "/1"), "a run's trace");
+}
+
+// A run that tape could not record (a full disk: the recording exits 81,
+// tape's code for a trace it cannot write) says nothing about the program.
+// The hunt stops with an error that shows why, and counts no run: before,
+// it counted "1 failed, 100.0%", or, under an output condition, a pass.
+TEST_F(HuntTest, ARunTapeCouldNotRecordIsAnErrorOfTheHuntNotAFailure) {
+  for (const char* until : {"exit!=0", "output~never printed"}) {
+    SCOPED_TRACE(until);
+    HuntOptions o = Shell(
+        "head -c 300 \"$A\" > \"$2\"; "
+        "echo 'tape run: cannot write trace: No space left on device' >&2; exit 81");
+    o.until = *engine::ParseHuntCondition(until);
+    HuntReport r = Hunt(o);
+    EXPECT_EQ(r.status, HuntReport::Status::kError);
+    EXPECT_EQ(engine::HuntExitCode(r), 81);
+    EXPECT_EQ(r.runs, 0u);
+    EXPECT_EQ(r.failures, 0u);
+    EXPECT_NE(r.error.find("tape could not record run 1 (it exited with code 81, tape's code "
+                           "for a trace it cannot write); its output:\n"
+                           "  tape run: cannot write trace: No space left on device"),
+              std::string::npos)
+        << r.error;
+    for (const std::string& line :
+         engine::DescribeHunt(r, o, [](const std::string& t) { return t; })) {
+      EXPECT_EQ(line.find("1 failed"), std::string::npos) << line;
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir_.File("keep")));
+  }
+}
+
+// A recording interrupted for any other reason is reported once, in words
+// that do not repeat themselves ("was interrupted (was interrupted (...").
+TEST_F(HuntTest, AnInterruptedRecordingIsAnErrorSaidOnce) {
+  HuntOptions o = Shell("cp \"$INTERRUPTED\" \"$2\"; exit 1");
+  HuntReport r = Hunt(o);
+  EXPECT_EQ(r.status, HuntReport::Status::kError);
+  EXPECT_EQ(r.runs, 0u);
+  EXPECT_EQ(r.failures, 0u);
+  EXPECT_NE(r.error.find("the recording of run 1 was interrupted (the trace could not be "
+                         "written); its output: (none)"),
+            std::string::npos)
+      << r.error;
+  EXPECT_EQ(r.error.find("interrupted (was interrupted"), std::string::npos) << r.error;
+}
+
+// The program's own exit code 81, in a whole trace that says so, is a
+// failure like any other.
+TEST_F(HuntTest, AProgramThatExitsWith81IsAFailureOfTheProgram) {
+  HuntOptions o = Shell("cp \"$EXIT81\" \"$2\"; exit 81");
+  HuntReport r = Hunt(o);
+  ASSERT_EQ(r.status, HuntReport::Status::kFound) << r.error;
+  EXPECT_EQ(r.kept[0].exit_code, 81);
+  EXPECT_EQ(r.kept[0].outcome, "exited with code 81");
 }
 
 TEST_F(HuntTest, ChaoticRunsGetTheirOwnSeeds) {

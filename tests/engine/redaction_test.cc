@@ -352,6 +352,201 @@ TEST(RedactEnv, ABadGlobIsRefusedBeforeAnythingIsWritten) {
   }
 }
 
+// Records `p` into DIR/t.trace redacting the variables `globs` name, under
+// chaos `spec` (seed 3) when given, its output going to /dev/null. Expects
+// the recording to succeed and kToken to be nowhere in the file.
+void RecordRedacted(const TempDir& dir, const Program& p, std::vector<std::string> globs,
+                    std::string chaos = "") {
+  RecordOptions o;
+  o.trace_path = dir.File("t.trace");
+  o.redact_env = std::move(globs);
+  o.chaos = std::move(chaos);
+  o.chaos_seed = 3;
+  o.stdout_fd = ::open("/dev/null", O_WRONLY);
+  RunReport rec = Record(p, o);
+  ::close(o.stdout_fd);
+  ASSERT_EQ(rec.status, RunReport::Status::kOk) << rec.error;
+  EXPECT_EQ(ReadFile(o.trace_path).find(kToken), std::string::npos)
+      << "the token reached the trace";
+}
+
+// Expects DIR/t.trace to replay `p` to its end.
+void ExpectReplays(const TempDir& dir, const Program& p) {
+  Captured rep = ReplayCaptured(dir, p, "t.trace");
+  EXPECT_EQ(rep.report.status, RunReport::Status::kOk)
+      << (rep.report.drift ? rep.report.drift->Describe() : rep.report.error);
+}
+
+// The events of DIR/t.trace, their payloads in `keep` (args, result, ...).
+std::vector<format::EventView> EventsOf(const TempDir& dir, std::vector<std::string>* keep) {
+  auto r = format::TraceReader::Open(dir.File("t.trace"));
+  EXPECT_TRUE(r.has_value());
+  return r.has_value() ? Events(**r, keep) : std::vector<format::EventView>{};
+}
+
+// Chaos mode perturbs calls without performing them, but their args are the
+// program's: the data of an fs.write, a request's Authorization header, a
+// command's argv carry the token all the same.
+TEST(RedactEnv, CallsThatChaosPerturbsAreRedactedToo) {
+  TempDir dir;
+  setenv("API_TOKEN", kToken, 1);
+  std::string path = dir.File("never-written");
+  Program p = TestProgram("chaotic", [&](Runtime& rt) {
+    std::string token = rt.EnvGet("API_TOKEN").value_or("unset");
+    rt.FsWrite(path, "key=" + token);
+    HttpRequest request;
+    request.url = "http://127.0.0.1:9/deploy";
+    request.headers = {{"Authorization", "Bearer " + token}};
+    rt.Http(request);
+    rt.ProcRun({{"deploy", "--token", token}, "", 0});
+    return 0;
+  });
+  RecordRedacted(dir, p, {"API_TOKEN"}, "fs.write=1,http.request=1,proc.run=1");
+  EXPECT_FALSE(std::filesystem::exists(path)) << "chaos should have replaced the write";
+  std::vector<std::string> keep;
+  std::vector<format::EventView> events = EventsOf(dir, &keep);
+  ASSERT_EQ(events.size(), 4u);
+  for (size_t i = 1; i < 4; ++i) {
+    EXPECT_EQ(events[i].marks, format::kMarkPerturbed | format::kMarkArgsRedacted) << "seq " << i;
+    EXPECT_NE(keep[2 * i].find("[redacted #1]"), std::string::npos) << "seq " << i;
+  }
+  EXPECT_NE(keep[4].find("Bearer [redacted #1]"), std::string::npos);
+  ExpectReplays(dir, p);
+}
+
+// Threads that chaos perturbs while they redact: each lane's perturbed and
+// performed calls alike keep the token out (chaos's lock is taken before
+// redaction's, never the other way round).
+TEST(RedactEnv, LanesUnderChaosRedactTooAndReplay) {
+  TempDir dir;
+  setenv("API_TOKEN", kToken, 1);
+  constexpr int kWorkers = 4;
+  std::string base = dir.File("out");
+  Program p = TestProgram("chaotic-lanes", [&](Runtime& rt) {
+    std::vector<tape::Thread> threads;
+    for (int w = 0; w < kWorkers; ++w) {
+      threads.push_back(tape::Thread(rt, [&rt, &base, w] {
+        std::string token = rt.EnvGet("API_TOKEN").value_or("unset");
+        for (int i = 0; i < 20; ++i) {
+          rt.FsWrite(base + std::to_string(w), "token=" + token);
+          rt.IoWrite("worker " + std::to_string(w) + " sends " + token + "\n");
+        }
+      }));
+    }
+    for (auto& t : threads) t.join();
+    return 0;
+  });
+  RecordRedacted(dir, p, {"API_TOKEN"}, "fs.write=0.5");
+  std::vector<std::string> keep;
+  int perturbed = 0;
+  for (const format::EventView& e : EventsOf(dir, &keep)) {
+    perturbed += (e.marks & format::kMarkPerturbed) != 0;
+  }
+  EXPECT_GT(perturbed, 0);
+  ExpectReplays(dir, p);
+}
+
+// The outcome's message is in the footer, which is shared with the trace: a
+// program that fails with the token in its message must not put it there.
+// The caller still gets the message as it was.
+TEST(RedactEnv, TheOutcomeMessageIsRedacted) {
+  TempDir dir;
+  setenv("API_TOKEN", kToken, 1);
+  Program p = TestProgram("fails", [](Runtime& rt) -> int {
+    std::string token = rt.EnvGet("API_TOKEN").value_or("unset");
+    throw std::runtime_error("the service refused token " + token + " (expired)");
+  });
+  RecordOptions o;
+  o.trace_path = dir.File("t.trace");
+  o.redact_env = {"API_*"};
+  RunReport rec = Record(p, o);
+  ASSERT_EQ(rec.status, RunReport::Status::kOk) << rec.error;
+  EXPECT_NE(rec.outcome.find(kToken), std::string::npos) << rec.outcome;
+  EXPECT_EQ(ReadFile(o.trace_path).find(kToken), std::string::npos)
+      << "the token reached the trace";
+  auto r = format::TraceReader::Open(o.trace_path);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ((*r)->outcome().message,
+            "std::runtime_error: the service refused token [redacted #1] (expired)");
+  // Replay gives the program the marker, so it fails with the same message.
+  ExpectReplays(dir, p);
+}
+
+// A value's marker stands for it without the whitespace at its ends, and
+// copies are found by that part: a trimmed copy is caught, and a copy's
+// newline stays where it was.
+TEST(RedactEnv, WhitespaceAroundAValueStaysAroundItsMarker) {
+  TempDir dir;
+  setenv("API_TOKEN", (std::string(kToken) + "\n").c_str(), 1);
+  Program p = TestProgram("trim", [](Runtime& rt) {
+    std::string token = rt.EnvGet("API_TOKEN").value_or("unset");
+    rt.IoWrite("raw=" + token);
+    rt.IoWrite("trimmed=" + token.substr(0, token.size() - 1) + ";\n");
+    return 0;
+  });
+  RecordRedacted(dir, p, {"API_TOKEN"});
+  std::vector<std::string> keep;
+  ASSERT_EQ(EventsOf(dir, &keep).size(), 3u);
+  EXPECT_EQ(keep[1], "\1[redacted #1]\n");
+  EXPECT_EQ(keep[2], "raw=[redacted #1]\n");
+  EXPECT_EQ(keep[4], "trimmed=[redacted #1];\n");
+}
+
+TEST(SecretCore, IsTheValueWithoutTheWhitespaceAtItsEnds) {
+  auto core = [](std::string s) {
+    ByteRange r = engine::SecretCore(AsBytes(s));
+    return s.substr(r.begin, r.end - r.begin);
+  };
+  EXPECT_EQ(core("secret\n"), "secret");
+  EXPECT_EQ(core(" \t secret value\r\n"), "secret value");
+  EXPECT_EQ(core("secret"), "secret");
+  EXPECT_EQ(core(" \n "), " \n ");  // nothing but whitespace: the whole value
+  EXPECT_EQ(core(""), "");
+  MarkerTable markers;
+  std::string out;
+  engine::MarkValue(AsBytes(std::string("  key\n")), &markers, &out);
+  EXPECT_EQ(out, "  [redacted #1]\n");
+}
+
+TEST(MessageValueFinder, FindsQuotedAndCutCopiesAsMessagesShowThem) {
+  engine::MessageValueFinder f;
+  f.Add(AsBytes(std::string("tok_live_8f2b9c71d3e4_0123456789abcdefghijklmnop")));
+  f.Add(AsBytes(std::string("pa\"ss\\wörd\n")));  // quoted: pa\"ss\\w\xc3\xb6rd\n
+  f.Add(AsBytes(std::string("short")));           // under 6 bytes: not looked for
+  MarkerTable markers;
+  auto redact = [&](std::string text) {
+    std::string out;
+    return f.Redact(text, &markers, &out) ? out : "unchanged: " + text;
+  };
+  EXPECT_EQ(redact("int(): \"tok_live_8f2b9c71d3e4_0123456789abcdefg...\" is not a number"),
+            "int(): \"[redacted #1]...\" is not a number");
+  EXPECT_EQ(redact("failed: \"tok_live_8f2b9c71\"... (cut after the quote)"),
+            "failed: \"[redacted #1]\"... (cut after the quote)");
+  EXPECT_EQ(redact("bad \"pa\\\"ss\\\\w\\xc3\\xb6rd\\n\" given"), "bad \"[redacted #2]\" given");
+  EXPECT_EQ(redact("printed [\"pa\\\"ss\\\\w\xc3\xb6rd\\n\"]"), "printed [\"[redacted #2]\"]");
+  // A prefix that the message did not cut is not a copy; nor is a short value.
+  EXPECT_EQ(redact("tok_live_8f2b9c71 and more"), "unchanged: tok_live_8f2b9c71 and more");
+  EXPECT_EQ(redact("a short... value"), "unchanged: a short... value");
+}
+
+// A script error quotes the value it could not use, cut short when it is
+// long: the prefix of a long token must not reach the footer either.
+TEST(RedactEnv, AnOutcomeMessageThatShowsALongTokenCutShortIsRedacted) {
+  TempDir dir;
+  std::string token = std::string(kToken) + "_0123456789abcdefghijklmnopqrstuvwxyz";
+  setenv("API_TOKEN", token.c_str(), 1);
+  Program p = TestProgram("cut", [](Runtime& rt) -> int {
+    std::string t = rt.EnvGet("API_TOKEN").value_or("unset");
+    throw std::runtime_error("int(): \"" + t.substr(0, 38) + "...\" is not a whole number");
+  });
+  RecordRedacted(dir, p, {"API_TOKEN"});
+  EXPECT_EQ(ReadFile(dir.File("t.trace")).find(token.substr(0, 20)), std::string::npos);
+  auto r = format::TraceReader::Open(dir.File("t.trace"));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ((*r)->outcome().message,
+            "std::runtime_error: int(): \"[redacted #1]...\" is not a whole number");
+}
+
 // --- replay of redacted args ------------------------------------------------
 
 // Copies `from` to `to`, replacing the args of every io.write by a marker

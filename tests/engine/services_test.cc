@@ -262,13 +262,78 @@ TEST(Proc, CommandsReplayAfterTheCommandIsGone) {
   EXPECT_EQ(seen, recorded);
 }
 
+// A command that closes its output and goes on running: the timeout must
+// still stop it. (The sleep is 30 s and the timeout 1 s; the bound leaves
+// a loaded machine plenty of room and still fails without the timeout.)
+TEST(Proc, TheTimeoutHoldsAfterTheCommandClosesItsOutput) {
+  TempDir dir;
+  ProcResult got;
+  Program p = TestProgram("closes", [&](Runtime& rt) {
+    got = rt.ProcRun({{"sh", "-c", "exec >&- 2>&-; sleep 30; exit 3"}, "", 1000});
+    return 0;
+  });
+  auto start = std::chrono::steady_clock::now();
+  Captured rec = RecordCaptured(dir, p, "closes");
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(rec.report.status, RunReport::Status::kOk) << rec.report.error;
+  EXPECT_EQ(Show(got), "exit=-1 signal=9 start=0 timeout=1 out=0: err=");
+  EXPECT_LT(took, std::chrono::seconds(20));
+}
+
+// Given an environment, a command sees exactly it (and is still found in
+// tape's PATH); the trace holds it as part of the request, so a replay
+// whose program passes another environment drifts there.
+TEST(Proc, AGivenEnvironmentIsAllTheCommandSeesAndIsCompared) {
+  TempDir dir;
+  setenv("TAPE_TEST_INHERITED", "inherited", 1);
+  using Env = std::vector<std::pair<std::string, std::string>>;
+  Env given = {{"ONLY", "given value"}, {"EMPTY", ""}};
+  std::vector<std::string> seen;
+  Program p = TestProgram("env", [&](Runtime& rt) {
+    seen.clear();
+    std::string show = "echo \"[$TAPE_TEST_INHERITED][$ONLY][${EMPTY-unset}]\"";
+    ProcRequest r{{"sh", "-c", show}, "", 0};
+    seen.push_back(rt.ProcRun(r).stdout_data);
+    r.env = given;
+    seen.push_back(rt.ProcRun(r).stdout_data);
+    r = ProcRequest{{"env"}, "", 0};
+    r.env = Env{};
+    seen.push_back(rt.ProcRun(r).stdout_data);
+    return 0;
+  });
+  Captured rec = RecordCaptured(dir, p, "env");
+  ASSERT_EQ(rec.report.status, RunReport::Status::kOk) << rec.report.error;
+  EXPECT_EQ(seen, (std::vector<std::string>{"[inherited][][unset]\n", "[][given value][]\n", ""}));
+  auto reader = format::TraceReader::Open(dir.File("env"));
+  ASSERT_TRUE(reader.has_value());
+  format::EventCursor cursor(reader->get(), format::kDecodeAll);
+  ASSERT_TRUE(cursor.Seek(1).ok());
+  std::string args(format::AsChars(cursor.event().args.bytes()));
+  // The words, an item of one NUL byte, then NAME=value items.
+  using namespace std::string_literals;
+  EXPECT_NE(args.find("\x01\0\0\0\0\x10\0\0\0ONLY=given value\x06\0\0\0EMPTY="s),
+            std::string::npos);
+
+  Captured rep = ReplayCaptured(dir, p, "env");
+  ASSERT_EQ(rep.report.status, RunReport::Status::kOk)
+      << (rep.report.drift ? rep.report.drift->Describe() : rep.report.error);
+  given[0].second = "another value";
+  rep = ReplayCaptured(dir, p, "env");
+  ASSERT_EQ(rep.report.status, RunReport::Status::kDrift);
+  EXPECT_EQ(rep.report.drift->kind, DriftKind::kArgsMismatch);
+  EXPECT_EQ(rep.report.drift->seq, 1u);
+}
+
 TEST(Proc, MalformedCommandsAreErrors) {
   TempDir dir;
   std::vector<std::string> errors;
   Program p = TestProgram("badproc", [&](Runtime& rt) {
-    for (ProcRequest r : {ProcRequest{{}, "", 0}, ProcRequest{{""}, "", 0},
-                          ProcRequest{{"echo", std::string("a\0b", 3)}, "", 0},
-                          ProcRequest{{"true"}, "", 100'000'000}}) {
+    for (ProcRequest r :
+         {ProcRequest{{}, "", 0}, ProcRequest{{""}, "", 0},
+          ProcRequest{{"echo", std::string("a\0b", 3)}, "", 0},
+          ProcRequest{{"true"}, "", 100'000'000}, ProcRequest{{"env"}, "", 0, {{{"", "x"}}}},
+          ProcRequest{{"env"}, "", 0, {{{"A=B", "x"}}}},
+          ProcRequest{{"env"}, "", 0, {{{"A", std::string("x\0y", 3)}}}}}) {
       try {
         rt.ProcRun(r);
         errors.push_back("no error");
@@ -281,11 +346,16 @@ TEST(Proc, MalformedCommandsAreErrors) {
   Captured rec = RecordCaptured(dir, p, "badproc");
   ASSERT_EQ(rec.report.status, RunReport::Status::kOk);
   EXPECT_EQ(rec.report.events, 0u);
-  ASSERT_EQ(errors.size(), 4u);
+  ASSERT_EQ(errors.size(), 7u);
   EXPECT_NE(errors[0].find("the command is empty"), std::string::npos) << errors[0];
   EXPECT_NE(errors[1].find("argv[0]) is empty"), std::string::npos) << errors[1];
   EXPECT_NE(errors[2].find("argument 1 contains a NUL byte"), std::string::npos) << errors[2];
   EXPECT_NE(errors[3].find("out of range"), std::string::npos) << errors[3];
+  EXPECT_NE(errors[4].find("an environment variable's name is empty"), std::string::npos)
+      << errors[4];
+  EXPECT_NE(errors[5].find("name 'A=B' contains '='"), std::string::npos) << errors[5];
+  EXPECT_NE(errors[6].find("value of environment variable A contains a NUL"), std::string::npos)
+      << errors[6];
 }
 
 TEST(FileEffects, ExistsListAppendAndErrorReplay) {

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/lang/diagnostics.h"
+#include "engine/lang/value.h"
+#include "engine/src/redaction.h"
 #include "tape/drift.h"
 #include "tests/lang/test_util.h"
 
@@ -13,6 +16,26 @@ using testing::CompileError;
 using testing::FakeRuntime;
 using testing::RunSource;
 using testing::RuntimeError;
+
+// Redaction finds a secret in an outcome message as scripts quote it
+// (engine::MessageValueFinder keeps its own copy of the quoting rules, since
+// the engine does not link the language): in an error, cut short or whole,
+// and printed inside a list.
+TEST(RuntimeErrors, RedactionFindsAStringAsScriptsQuoteIt) {
+  std::string secret = "tok\"\\\n\t\r\x01\x7f\xc3\xb6-secret-value";
+  engine::MessageValueFinder values;
+  values.Add(format::AsBytes(secret));
+  engine::MarkerTable markers;
+  std::string out, printed;
+  AppendRepr(&printed, Value::NewList({Value::String(secret)}));
+  for (const std::string& text :
+       {QuoteForMessage(secret), QuoteForMessage(secret, 1000), printed}) {
+    out.clear();
+    ASSERT_TRUE(values.Redact(text, &markers, &out)) << text;
+    EXPECT_EQ(out.find("secret"), std::string::npos) << out;
+    EXPECT_NE(out.find("[redacted #1]"), std::string::npos) << out;
+  }
+}
 
 TEST(RuntimeErrors, FormatHasPositionLineCaretAndCallStack) {
   testing::RunResult r = RunSource(

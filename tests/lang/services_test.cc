@@ -73,6 +73,23 @@ TEST(ServiceCalls, ProcRunReachesTheRuntimeAsWritten) {
   EXPECT_EQ(r.out, "");  // a command's output is the script's to print
 }
 
+TEST(ServiceCalls, ProcRunTakesTheCommandsWholeEnvironment) {
+  FakeRuntime rt;
+  RunResult r = RunSource(
+      "proc.run([\"env\"], {\"env\": {\"PATH\": \"/bin\", \"TOKEN\": \"t=1\"}});\n"
+      "proc.run([\"env\"], {\"env\": {}});\n"
+      "proc.run([\"env\"]);\n",
+      &rt);
+  ASSERT_EQ(r.error, "");
+  ASSERT_EQ(rt.proc_requests.size(), 3u);
+  using Env = std::vector<std::pair<std::string, std::string>>;
+  ASSERT_TRUE(rt.proc_requests[0].env.has_value());
+  EXPECT_EQ(*rt.proc_requests[0].env, (Env{{"PATH", "/bin"}, {"TOKEN", "t=1"}}));
+  ASSERT_TRUE(rt.proc_requests[1].env.has_value());  // given, and empty
+  EXPECT_TRUE(rt.proc_requests[1].env->empty());
+  EXPECT_FALSE(rt.proc_requests[2].env.has_value());  // inherited
+}
+
 TEST(ServiceCalls, EachCallIsASiteOfItsEffect) {
   FakeRuntime rt;
   RunResult r = RunSource(
@@ -227,7 +244,20 @@ TEST(ServiceCalls, MalformedCommandsFaultBeforeAnythingIsRecorded) {
       {"proc.run([\"cat\"], {\"stdin\": 5});",
        "proc.run(): the option \"stdin\" must be a string, got int (convert it with str())"},
       {"proc.run([\"cat\"], {\"input\": \"x\"});",
-       "proc.run(): unknown option \"input\" (proc.run takes \"stdin\" and \"timeout_ms\")"},
+       "proc.run(): unknown option \"input\" (proc.run takes \"stdin\", \"timeout_ms\" and "
+       "\"env\")"},
+      {"proc.run([\"env\"], {\"env\": [\"A=1\"]});",
+       "proc.run(): the option \"env\" must be a map of the command's environment"},
+      {"proc.run([\"env\"], {\"env\": {1: \"x\"}});",
+       "proc.run(): environment variable names are strings, got the int key 1"},
+      {"proc.run([\"env\"], {\"env\": {\"A=B\": \"x\"}});",
+       "proc.run(): \"A=B\" cannot be an environment variable's name"},
+      {"proc.run([\"env\"], {\"env\": {\"\": \"x\"}});",
+       "proc.run(): \"\" cannot be an environment variable's name"},
+      {"proc.run([\"env\"], {\"env\": {\"A\": 1}});",
+       "proc.run(): the value of environment variable \"A\" is an int; values are strings"},
+      {"proc.run([\"env\"], {\"env\": {\"A\": \"a\\x00b\"}});",
+       "proc.run(): the value of environment variable \"A\" contains a NUL byte"},
       {"proc.run([\"cat\"], {\"timeout_ms\": 86400001});",
        "proc.run(): timeout_ms 86400001 is out of range (0..86400000)"},
   };

@@ -6,6 +6,7 @@
 #define TAPE_SERVICES_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -49,9 +50,16 @@ inline constexpr uint32_t kMaxHttpTimeoutMs = 3600 * 1000;
 inline constexpr uint64_t kMaxHttpBodyBytes = uint64_t(1) << 30;
 
 struct ProcRequest {
-  std::vector<std::string> argv;  // argv[0] is looked up in PATH; no shell
+  std::vector<std::string> argv;  // argv[0] is looked up in tape's PATH; no shell
   std::string stdin_data;         // written to the command's standard input
   uint32_t timeout_ms = 0;        // 0: no limit; else the command is killed after it
+  // The command's environment. Unset, it inherits the whole of the
+  // program's, secrets included (--redact-env keeps them out of the trace,
+  // not out of the command). Set, the command gets exactly these variables,
+  // in this order, and the trace records them as part of the request, so
+  // that replay compares them. Names are not empty and hold no '=' or NUL;
+  // values hold no NUL.
+  std::optional<std::vector<std::pair<std::string, std::string>>> env = std::nullopt;
 };
 
 struct ProcResult {

@@ -1,0 +1,41 @@
+// Files a tool is writing under a temporary name (`tape recover`, `redact`,
+// `export`, `import`: OUT.recovering-XXXXXX beside OUT), removed when a
+// signal ends the process before they are complete.
+//
+// The signal handlers (tools/cli.h GuardPartialOutputs) cannot allocate or
+// lock, so the names live in a fixed table of kMaxPartialOutputs slots; a
+// name that does not fit in a slot, or a full table, is not remembered.
+
+#ifndef TAPE_FORMAT_PARTIAL_OUTPUTS_H_
+#define TAPE_FORMAT_PARTIAL_OUTPUTS_H_
+
+#include <string>
+
+namespace tape::format {
+
+inline constexpr int kMaxPartialOutputs = 8;
+
+// Remembers `path` until ForgetPartialOutput(slot). Returns the slot, or -1
+// when it could not be remembered. Thread-safe.
+int RememberPartialOutput(const std::string& path);
+// Once the file is complete (renamed into place) or removed. -1 is ignored.
+void ForgetPartialOutput(int slot);
+// Removes every remembered file. Async-signal-safe.
+void RemovePartialOutputs();
+
+// Remembers `path` (if not empty) for its lifetime.
+class PartialOutput {
+ public:
+  explicit PartialOutput(const std::string& path)
+      : slot_(path.empty() ? -1 : RememberPartialOutput(path)) {}
+  ~PartialOutput() { ForgetPartialOutput(slot_); }
+  PartialOutput(const PartialOutput&) = delete;
+  PartialOutput& operator=(const PartialOutput&) = delete;
+
+ private:
+  int slot_;
+};
+
+}  // namespace tape::format
+
+#endif  // TAPE_FORMAT_PARTIAL_OUTPUTS_H_
