@@ -17,9 +17,9 @@ fi
 trace=$(ls "$out"/flaky-run*.bin | head -n 1)
 echo
 for i in 1 2; do
-  echo "\$ tape replay $trace"
+  echo "\$ tape replay $trace; echo \"exit code \$?\""
   "$TAPE" replay "$trace"
-  echo "(exit code $?: the same failure, every time)"
+  echo "exit code $?"
 done
 echo
 echo "\$ tape inspect $trace"

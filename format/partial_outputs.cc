@@ -1,6 +1,8 @@
 #include "format/partial_outputs.h"
 
 #include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -42,6 +44,19 @@ void RemovePartialOutputs() {
   for (Slot& slot : g_slots) {
     if (slot.state.load(std::memory_order_acquire) == kArmed) ::unlink(slot.path);
   }
+}
+
+int CreateRememberedTemp(std::string* templ, int* slot) {
+  sigset_t handled, old;
+  sigemptyset(&handled);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) sigaddset(&handled, sig);
+  pthread_sigmask(SIG_BLOCK, &handled, &old);
+  int fd = ::mkstemp(templ->data());
+  int err = errno;
+  *slot = fd >= 0 ? RememberPartialOutput(*templ) : -1;
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = err;
+  return fd;
 }
 
 }  // namespace tape::format

@@ -23,6 +23,12 @@ void ForgetPartialOutput(int slot);
 // Removes every remembered file. Async-signal-safe.
 void RemovePartialOutputs();
 
+// mkstemp(`templ`) and RememberPartialOutput of the name it made, with the
+// signals tape handles blocked in between, so that no signal can end the
+// process after the file exists and before it is remembered. Returns the
+// file descriptor (or -1 with errno set) and the slot in `*slot`.
+int CreateRememberedTemp(std::string* templ, int* slot);
+
 // Remembers `path` (if not empty) for its lifetime.
 class PartialOutput {
  public:

@@ -46,13 +46,15 @@ Result<std::unique_ptr<RecoveryWriter>> RecoveryWriter::Create(const std::string
     }
   }
   std::string temp = path + ".recovering-XXXXXX";
-  int fd = ::mkstemp(temp.data());
+  // A signal that ends the tool before Finish must not leave the half-written file.
+  int slot = -1;
+  int fd = CreateRememberedTemp(&temp, &slot);
   if (fd < 0) return Status::FromErrno("cannot create a file beside " + path, errno);
   // mkstemp makes the file private; a trace is as readable as TraceWriter's.
   mode_t mask = ::umask(0);
   ::umask(mask);
   (void)::fchmod(fd, 0644 & ~mask);
-  std::unique_ptr<RecoveryWriter> w(new RecoveryWriter(fd, temp, path, source, events, heap));
+  std::unique_ptr<RecoveryWriter> w(new RecoveryWriter(fd, slot, temp, path, source, events, heap));
   h.chunk_max_events = events;
   h.chunk_max_payload = heap;
   std::vector<uint8_t> head;
@@ -62,7 +64,7 @@ Result<std::unique_ptr<RecoveryWriter>> RecoveryWriter::Create(const std::string
   return w;
 }
 
-RecoveryWriter::RecoveryWriter(int fd, std::string temp_path, std::string path,
+RecoveryWriter::RecoveryWriter(int fd, int partial_slot, std::string temp_path, std::string path,
                                const TraceReader& source, uint32_t chunk_events,
                                uint32_t chunk_heap)
     : source_(source),
@@ -76,8 +78,7 @@ RecoveryWriter::RecoveryWriter(int fd, std::string temp_path, std::string path,
       cctx_(ZSTD_createCCtx()),
       dctx_(ZSTD_createDCtx()) {
   builder_.Reset(0);
-  // A signal that ends the tool before Finish must not leave the half-written file.
-  partial_slot_ = RememberPartialOutput(temp_path_);
+  partial_slot_ = partial_slot;
 }
 
 RecoveryWriter::~RecoveryWriter() {
@@ -135,8 +136,7 @@ Status RecoveryWriter::Seal() {
       if (!source_.kind_names()[k].empty()) kinds.emplace_back(uint8_t(k), source_.kind_names()[k]);
     }
   }
-  encoder_.Encode(builder_, 0, n, uint32_t(index_.size()), sites_pending_, &record_, &hash,
-                  &kinds);
+  encoder_.Encode(builder_, 0, n, uint32_t(index_.size()), sites_pending_, &record_, &hash, &kinds);
   sites_pending_.clear();
   uint64_t at = offset_;
   TAPE_RETURN_IF_ERROR(Write(record_.data(), record_.size()));
@@ -223,8 +223,7 @@ Status RecoveryWriter::Append(const EventView& e) {
   // unknown time after timed ones (or the reverse) starts a new chunk.
   uint32_t held = builder_.producer_count();
   bool times_change = held > 0 && (builder_.times()[held - 1] == 0) != (e.time_ns == 0);
-  if (e.seq != next_seq_ || times_change ||
-      !builder_.HasRoom(stored[0].size(), stored[1].size())) {
+  if (e.seq != next_seq_ || times_change || !builder_.HasRoom(stored[0].size(), stored[1].size())) {
     TAPE_RETURN_IF_ERROR(Seal());
     AddGap(next_seq_, e.seq);
     builder_.Reset(e.seq);

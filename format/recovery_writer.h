@@ -102,8 +102,8 @@ class RecoveryWriter {
                 std::optional<uint64_t> program_steps = std::nullopt);
 
  private:
-  RecoveryWriter(int fd, std::string temp_path, std::string path, const TraceReader& source,
-                 uint32_t chunk_events, uint32_t chunk_heap);
+  RecoveryWriter(int fd, int partial_slot, std::string temp_path, std::string path,
+                 const TraceReader& source, uint32_t chunk_events, uint32_t chunk_heap);
   Status Write(const uint8_t* data, size_t size);
   Status Seal();
   void AddGap(uint64_t first, uint64_t end);
@@ -123,8 +123,8 @@ class RecoveryWriter {
   std::string temp_path_, path_;
   bool finished_ = false;
   int partial_slot_ = -1;  // temp_path_ in format/partial_outputs.h
-  Status error_;         // sticky write error
-  uint64_t offset_ = 0;  // bytes written: the next record's offset
+  Status error_;           // sticky write error
+  uint64_t offset_ = 0;    // bytes written: the next record's offset
   ChunkBuilder builder_;
   const uint32_t spill_threshold_;  // larger inline payloads go to BLOB records
   ChunkEncoder encoder_;

@@ -11,8 +11,11 @@
 #include <cstring>
 #include <cstdlib>
 #include <random>
+#include <vector>
 
+#include "format/bytes.h"
 #include "format/layout.h"
+#include "format/records.h"
 
 namespace tape::format {
 
@@ -75,7 +78,56 @@ Status Busy(const std::string& path) {
 
 }  // namespace
 
-Result<std::unique_ptr<TraceOutput>> TraceOutput::Claim(const std::string& path, bool force) {
+Result<TraceHeader> ReadHeaderOf(int fd, const std::string& path) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return Status::FromErrno("cannot read " + path, errno);
+  uint8_t head[kPreludeSize + kRecordHeaderSize];
+  if (st.st_size < off_t(sizeof head) || ::pread(fd, head, sizeof head, 0) != ssize_t(sizeof head)) {
+    return Status::Corrupt(path + ": too short for a trace's header");
+  }
+  uint16_t major = 0, minor = 0;
+  TAPE_RETURN_IF_ERROR(CheckPrelude(Bytes(head, kPreludeSize), &major, &minor));
+  uint32_t body = LoadU32(head + kPreludeSize + 4);
+  // Read only what the file holds, and never more than a HEAD can be.
+  if (LoadU32(head + kPreludeSize) != kTagHeader || body > kMaxRecordBody ||
+      uint64_t(st.st_size) - sizeof head < body) {
+    return Status::Corrupt(path + ": no complete HEAD record at byte 16");
+  }
+  std::vector<uint8_t> bytes(sizeof head + body);
+  std::memcpy(bytes.data(), head, sizeof head);
+  size_t done = 0;
+  while (done < body) {
+    ssize_t n = ::pread(fd, bytes.data() + sizeof head + done, body - done, off_t(sizeof head + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Status::Corrupt(path + ": the HEAD record could not be read whole");
+    done += size_t(n);
+  }
+  RecordView record;
+  TAPE_RETURN_IF_ERROR(ReadRecord(Bytes(bytes.data(), bytes.size()), kPreludeSize, &record));
+  TraceHeader header;
+  TAPE_RETURN_IF_ERROR(ParseHeaderBody(record.body, &header));
+  return header;
+}
+
+Status CheckSameProgram(int fd, const std::string& path, const TraceHeader& next) {
+  Result<TraceHeader> old = ReadHeaderOf(fd, path);
+  if (!old.has_value()) return Status::Ok();
+  if (old->program_kind == next.program_kind && old->program_name == next.program_name) {
+    return Status::Ok();
+  }
+  // An imported trace may not name its program: nothing says it is another.
+  if (old->program_name.empty()) return Status::Ok();
+  auto describe = [](const TraceHeader& h) {
+    if (h.program_name.empty()) return std::string("a program it does not name");
+    return std::string(ProgramKindName(h.program_kind)) + " program '" + h.program_name + "'";
+  };
+  return Status::InvalidArgument("refusing to replace " + path + ": it is a trace of " +
+                                 describe(*old) + ", and this is a trace of " + describe(next) +
+                                 " (use --force to replace it, or choose another file)");
+}
+
+Result<std::unique_ptr<TraceOutput>> TraceOutput::Claim(const std::string& path, bool force,
+                                                        const TraceHeader* next) {
   std::unique_ptr<TraceOutput> out(new TraceOutput());
   out->path_ = path;
   // A symlink names the file it points to: that file is replaced, the link stays.
@@ -135,6 +187,13 @@ Result<std::unique_ptr<TraceOutput>> TraceOutput::Claim(const std::string& path,
       return Status::InvalidArgument("refusing to overwrite " + path +
                                      ": it exists and is not a tape trace (use --force to "
                                      "replace it)");
+    }
+    if (locked.st_size > 0 && !force && next != nullptr) {
+      Status same = CheckSameProgram(fd, path, *next);
+      if (!same.ok()) {
+        ::close(fd);
+        return same;
+      }
     }
     RemoveStaleTemps(target);
     if (locked.st_size == 0) {

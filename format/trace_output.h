@@ -23,14 +23,30 @@
 #include <string>
 
 #include "format/status.h"
+#include "format/trace_info.h"
 
 namespace tape::format {
+
+// The HEAD (§6) of the trace open as `fd`, read with pread (a file that
+// shrinks meanwhile is an error, never a fault). An error when the file has
+// no valid prelude and HEAD record.
+Result<TraceHeader> ReadHeaderOf(int fd, const std::string& path);
+
+// §12.1: whether a new trace of `next`'s program may replace the file open
+// as `fd` at `path`: yes for a trace of the same program (the same kind and
+// name: re-recording it), for a trace that does not name its program, and
+// for a file whose HEAD cannot be read (nothing can be read from it); otherwise InvalidArgument naming both programs and
+// --force.
+Status CheckSameProgram(int fd, const std::string& path, const TraceHeader& next);
 
 class TraceOutput {
  public:
   // Claims `path`. Without `force`, refuses an existing file that is not a
-  // regular file, or that is not empty and does not start like a trace.
-  static Result<std::unique_ptr<TraceOutput>> Claim(const std::string& path, bool force);
+  // regular file, or that is not empty and does not start like a trace, and,
+  // given the new trace's header `next`, a trace of another program
+  // (CheckSameProgram).
+  static Result<std::unique_ptr<TraceOutput>> Claim(const std::string& path, bool force,
+                                                    const TraceHeader* next = nullptr);
   ~TraceOutput();
   TraceOutput(const TraceOutput&) = delete;
   TraceOutput& operator=(const TraceOutput&) = delete;

@@ -160,7 +160,24 @@ Status TraceReader::Parse() {
   TAPE_RETURN_IF_ERROR(CheckPrelude(file_, &header_.format_major, &header_.format_minor));
   RecordView head;
   Status s = ReadRecord(file_, kPreludeSize, &head);
-  if (!s.ok()) return Status::Corrupt("the header is damaged: " + s.message());
+  if (!s.ok()) {
+    // A file cut inside its header was cut before its first event: there
+    // is nothing any tool (tape recover included) can read from it.
+    uint64_t end = file_.size() >= kPreludeSize + kRecordHeaderSize
+                       ? kPreludeSize + kRecordHeaderSize + LoadU32(file_.data() + kPreludeSize + 4)
+                       : 0;
+    if (end > file_.size() || file_.size() < kPreludeSize + kRecordHeaderSize) {
+      return Status::Corrupt("the file ends at byte " + std::to_string(file_.size()) +
+                             ", inside its header (" +
+                             (end > file_.size() ? "which says it ends at byte " + std::to_string(end)
+                                                 : std::string("at least 32 bytes")) +
+                             "): it was cut before its first event was written, so it holds no "
+                             "events, and tape recover has none to keep");
+    }
+    return Status::Corrupt("the header is damaged: " + s.message() +
+                           "; without its header no event of the trace can be read (tape recover "
+                           "needs it too)");
+  }
   if (head.tag != kTagHeader) {
     return Status::Corrupt("expected the HEAD record at byte 16, found " + TagName(head.tag));
   }

@@ -43,7 +43,7 @@ Result<std::unique_ptr<TraceWriter>> TraceWriter::Create(const std::string& path
                                                          const TraceHeader& header,
                                                          const WriterOptions& options) {
   TAPE_RETURN_IF_ERROR(options.Validate());
-  TAPE_ASSIGN_OR_RETURN(std::unique_ptr<TraceOutput> output, TraceOutput::Claim(path, options.force));
+  TAPE_ASSIGN_OR_RETURN(std::unique_ptr<TraceOutput> output, TraceOutput::Claim(path, options.force, &header));
   int fd = output->fd();
 
   TraceHeader h = header;

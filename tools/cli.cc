@@ -20,6 +20,7 @@
 #include "format/partial_outputs.h"
 #include "tools/original_import.h"
 #include "format/trace_mappings.h"
+#include "format/trace_output.h"
 
 namespace tape::cli {
 
@@ -121,7 +122,9 @@ OpenedTrace OpenTrace(const std::string& verb, const std::string& path) {
     Error(verb, converted.error().message());
     return {};
   }
-  return OpenedTrace(std::move(converted).value(), std::move(bytes));
+  struct stat st;
+  uint64_t disk_size = ::stat(path.c_str(), &st) == 0 ? uint64_t(st.st_size) : 0;
+  return OpenedTrace(std::move(converted).value(), std::move(bytes), disk_size);
 }
 
 std::string DescribeProgram(const format::TraceHeader& h) {
@@ -149,7 +152,7 @@ bool LooksLikeTrace(const std::string& path) {
   return trace;
 }
 
-Status CheckOutputPath(const std::string& path, bool force) {
+Status CheckOutputPath(const std::string& path, bool force, const format::TraceHeader* next) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return Status::Ok();  // a new file
   if (S_ISDIR(st.st_mode)) {
@@ -164,7 +167,19 @@ Status CheckOutputPath(const std::string& path, bool force) {
     return Status::InvalidArgument("refusing to overwrite " + path +
                                    ": it exists and is not a tape trace (use --force to replace it)");
   }
+  if (!force && st.st_size > 0 && next != nullptr) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return Status::Ok();  // the writer reports why it cannot write there
+    Status same = format::CheckSameProgram(fd, path, *next);
+    ::close(fd);
+    return same;
+  }
   return Status::Ok();
+}
+
+bool FileExists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
 }
 
 bool StderrIsTerminal() { return ::isatty(2) == 1; }
@@ -217,6 +232,18 @@ std::string Duration(uint64_t ns) {
 std::string Shown(std::string_view text) { return engine::EscapeText(text, false); }
 std::string ShownLines(std::string_view text) { return engine::EscapeText(text, true); }
 
+std::string ShownIndented(std::string_view text, size_t indent) {
+  std::string out;
+  for (size_t at = 0;;) {
+    size_t end = text.find('\n', at);
+    out += Shown(text.substr(at, end == std::string_view::npos ? end : end - at));
+    if (end == std::string_view::npos || end + 1 == text.size()) break;
+    out += "\n" + std::string(indent, ' ');
+    at = end + 1;
+  }
+  return out;
+}
+
 std::string OutcomeDescription(const format::TraceReader& reader) {
   if (reader.footer_missing() && reader.outcome().kind == format::OutcomeKind::kInterrupted &&
       reader.outcome().message.empty()) {
@@ -226,7 +253,7 @@ std::string OutcomeDescription(const format::TraceReader& reader) {
 }
 
 std::string OutcomeText(const format::TraceReader& reader) {
-  return Shown(OutcomeDescription(reader));
+  return ShownIndented(OutcomeDescription(reader), 4);
 }
 
 std::string GapsText(const format::TraceReader& reader) {

@@ -41,16 +41,20 @@ class OpenedTrace {
  public:
   OpenedTrace() = default;
   OpenedTrace(std::unique_ptr<format::TraceReader> reader,
-              std::unique_ptr<std::vector<uint8_t>> converted = nullptr)
-      : converted_(std::move(converted)), reader_(std::move(reader)) {}
+              std::unique_ptr<std::vector<uint8_t>> converted = nullptr, uint64_t disk_size = 0)
+      : converted_(std::move(converted)), reader_(std::move(reader)), disk_size_(disk_size) {}
   explicit operator bool() const { return reader_ != nullptr; }
   format::TraceReader* get() const { return reader_.get(); }
   format::TraceReader* operator->() const { return reader_.get(); }
   format::TraceReader& operator*() const { return *reader_; }
+  // The size of the file on disk: for a converted trace of the original
+  // tape, the original's file, not the conversion the reader reads.
+  uint64_t file_size() const { return converted_ ? disk_size_ : reader_->file_size(); }
 
  private:
   std::unique_ptr<std::vector<uint8_t>> converted_;  // outlives reader_ (declared first)
   std::unique_ptr<format::TraceReader> reader_;
+  uint64_t disk_size_ = 0;
 };
 
 // Opens a tape trace, or a trace of the original tape converted in memory
@@ -96,11 +100,17 @@ std::string ShownLines(std::string_view text);
 
 // What a trace says about how its program ended, to follow "the program":
 // the outcome, or for a trace without a footer "is still being recorded, or
-// its recording was interrupted". OutcomeText is escaped for a terminal;
+// its recording was interrupted". OutcomeText is escaped for a terminal (a
+// message of several lines goes on, indented, on the lines after);
 // OutcomeDescription is not (for JSON, which the tools print as ASCII:
 // ensure_ascii escapes every control and non-ASCII character).
 std::string OutcomeDescription(const format::TraceReader& reader);
 std::string OutcomeText(const format::TraceReader& reader);
+// Text of several lines (an outcome message holding a script's runtime
+// error: the location, the source line, a caret) for a report whose lines
+// start with labels: the first line as it is, each later line on a line of
+// its own after `indent` spaces; every line escaped as Shown.
+std::string ShownIndented(std::string_view text, size_t indent);
 // "events 10..19", "event 7", ... for the trace's gaps; "" when none.
 std::string GapsText(const format::TraceReader& reader);
 // "41 events" or "31 of 41 events (10 missing)": what the trace holds.
@@ -109,8 +119,14 @@ std::string EventsText(const format::TraceReader& reader);
 // True if the file starts with the trace magic.
 bool LooksLikeTrace(const std::string& path);
 
-// Refuses to overwrite an existing file that is not a trace unless `force`.
-Status CheckOutputPath(const std::string& path, bool force);
+// The rule for every file a verb writes a trace to (specs/trace-format.md
+// §12.1): without `force`, an existing file is replaced only when it is a
+// trace of the same program as `next` (a header of the trace to be
+// written; nullptr: any trace), so that re-recording replaces the last
+// recording while another program's trace, or a file that is not a trace,
+// is never lost by mistake.
+Status CheckOutputPath(const std::string& path, bool force,
+                       const format::TraceHeader* next = nullptr);
 
 // True when stderr is a terminal (progress lines and summaries go there).
 bool StderrIsTerminal();
@@ -143,11 +159,22 @@ std::string SiteHex(uint64_t site);
 
 // --- verbs (one file each) ---------------------------------------------------
 
+// Where record and run write, and what replay and rerun read, when no file
+// is named: the same for the tape command and for tape::Main.
+inline constexpr std::string_view kDefaultTrace = "trace.bin";
+// "recorded to trace.bin (the default; --out FILE chooses another)": said
+// whenever the default was used, so that a recording is never left
+// somewhere unnamed. `what` is "recorded to" or "replaying".
+std::string DefaultTraceNote(const std::string& what);
+
+// True when `path` names something (a file, a directory, ...).
+bool FileExists(const std::string& path);
+
 struct RecordArgs {
   // A built-in program or script; empty for an executable, which is then
   // args[0] (`tape record -- date -u`).
   std::string program;
-  std::string out = "trace.bin";
+  std::string out;  // empty: kDefaultTrace
   bool force = false;
   uint32_t flush_ms = 100;
   std::vector<std::string> args;

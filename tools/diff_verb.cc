@@ -397,8 +397,9 @@ int DiffAll(const DiffArgs& args, const format::TraceReader& ra, const format::T
   }
   if (outcomes_differ) {
     std::printf("the programs ended differently:\n");
-    std::printf("  %-*s  %s\n  %-*s  %s\n", int(width), name_a.c_str(), OutcomeText(ra).c_str(),
-                int(width), name_b.c_str(), OutcomeText(rb).c_str());
+    std::printf("  %-*s  %s\n  %-*s  %s\n", int(width), name_a.c_str(),
+                ShownIndented(OutcomeDescription(ra), width + 4).c_str(), int(width),
+                name_b.c_str(), ShownIndented(OutcomeDescription(rb), width + 4).c_str());
   }
   std::string counts = "(" + Count(differ_a, "event differs", "events differ") + " in " + name_a +
                        ", " + std::to_string(differ_b) + " in " + name_b + ")";
@@ -483,8 +484,9 @@ int RunDiff(const DiffArgs& args) {
     case Divergence::kOutcome:
       std::printf("the same %s, but the programs ended differently:\n",
                   Count(ra->event_count(), "event", "events").c_str());
-      std::printf("  %-*s  %s\n  %-*s  %s\n", int(width), name_a.c_str(), OutcomeText(*ra).c_str(),
-                  int(width), name_b.c_str(), OutcomeText(*rb).c_str());
+      std::printf("  %-*s  %s\n  %-*s  %s\n", int(width), name_a.c_str(),
+                  ShownIndented(OutcomeDescription(*ra), width + 4).c_str(), int(width),
+                  name_b.c_str(), ShownIndented(OutcomeDescription(*rb), width + 4).c_str());
       return kExitDifferent;
     case Divergence::kLength: {
       bool a_shorter = ra->event_count() < rb->event_count();

@@ -3,6 +3,7 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cctype>
 #include <cstdio>
 #include <cstring>
@@ -69,45 +70,65 @@ int64_t RecordingStart(const format::TraceReader& reader) {
   return first;
 }
 
-namespace {
-
-// --site names a site of the trace by its id or by a prefix of the id's 16
-// hex digits that no other site of the trace shares. Empty when it does;
-// else why not, naming the candidates.
 std::string ResolveSite(const format::TraceReader& r, const std::string& text, uint64_t* site) {
-  std::string prefix = text.starts_with("0x") ? text.substr(2) : text;
-  if (prefix.empty() || prefix.size() > 16 ||
-      !std::all_of(prefix.begin(), prefix.end(),
+  bool prefixed = text.starts_with("0x") || text.starts_with("0X");
+  std::string digits = prefixed ? text.substr(2) : text;
+  if (digits.empty() || digits.size() > 20 ||
+      !std::all_of(digits.begin(), digits.end(),
                    [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); })) {
-    return "--site " + Shown(text) + ": expected up to 16 hex digits (a site id or its prefix)";
+    return "--site " + Shown(text) +
+           ": expected up to 16 hex digits (a site id or its prefix), or an id as the original "
+           "tape wrote it (0x64168c21 or 1679199265)";
   }
-  for (char& c : prefix) c = char(std::tolower(static_cast<unsigned char>(c)));
-  std::vector<std::pair<std::string, uint64_t>> found;  // (hex id, id)
+  for (char& c : digits) c = char(std::tolower(static_cast<unsigned char>(c)));
+  std::vector<uint64_t> found;
+  bool by_number = false;  // a site found by its id as a number, not as a prefix
+  auto add = [&](uint64_t id, bool number) {
+    if (std::find(found.begin(), found.end(), id) != found.end()) return;
+    found.push_back(id);
+    by_number |= number;
+  };
+  // As tape prints ids: 16 hex digits, or a prefix that names one site.
   char hex[17];
   for (const auto& [id, location] : r.sites()) {
     std::snprintf(hex, sizeof hex, "%016llx", (unsigned long long)id);
-    if (std::string_view(hex).starts_with(prefix)) found.emplace_back(hex, id);
+    if (digits.size() <= 16 && std::string_view(hex).starts_with(digits)) add(id, false);
+  }
+  // The whole id as a number, as the original tape wrote them: in hex
+  // (0x64168c21 is site 0000000064168c21) or in decimal (1679199265).
+  uint64_t value = 0;
+  const char* end = digits.data() + digits.size();
+  if (auto [p, ec] = std::from_chars(digits.data(), end, value, 16); ec == std::errc() && p == end &&
+      r.sites().count(value)) {
+    add(value, true);
+  }
+  if (!prefixed && std::all_of(digits.begin(), digits.end(), [](char c) { return c <= '9'; })) {
+    if (auto [p, ec] = std::from_chars(digits.data(), end, value, 10);
+        ec == std::errc() && p == end && r.sites().count(value)) {
+      add(value, true);
+    }
   }
   if (found.size() == 1) {
-    *site = found[0].second;
+    *site = found[0];
     return "";
   }
   if (found.empty()) {
-    return "--site " + Shown(text) + ": no site of this trace has an id starting with " + prefix +
-           " (tape stats lists the hot sites; tape inspect shows each event's [site ...])";
+    return "--site " + Shown(text) + ": no site of this trace has an id starting with " + digits +
+           ", nor that id as a number (tape stats lists the hot sites; tape inspect shows each "
+           "event's [site ...])";
   }
   std::sort(found.begin(), found.end());
   std::string why = "--site " + Shown(text) + ": " + std::to_string(found.size()) +
-                    " sites of this trace have ids starting with " + prefix + " (";
+                    (by_number ? " sites of this trace have that id as a number or ids starting "
+                                 "with " + digits + " ("
+                               : " sites of this trace have ids starting with " + digits + " (");
   for (size_t i = 0; i < found.size() && i < 5; ++i) {
     if (i > 0) why += ", ";
-    why += found[i].first + " at " + Shown(r.sites().at(found[i].second));
+    why += SiteHex(found[i]) + " at " + Shown(r.sites().at(found[i]));
   }
   if (found.size() > 5) why += ", ...";
   return why + "); give more digits";
 }
-
-}  // namespace
 
 bool ResolveSelection(const format::TraceReader& reader, const SelectArgs& args,
                       EventSelection* out, std::string* error) {

@@ -67,6 +67,13 @@ struct SelectArgs;  // tools/cli.h
 // Checks the selection flags against `reader`'s trace and fills `out`. On a
 // bad value returns false and sets `error` to a message naming the flag,
 // the value and what to give instead ("--from 14:61: not a time: ...").
+// The site of `r` that --site TEXT names: its id as tape prints it (16 hex
+// digits) or a prefix of that naming one site, with or without 0x; or the
+// whole id as a number as the original tape wrote ids, 0x and hex
+// (0x64168c21) or decimal (1679199265). "" and *site set when exactly one
+// site matches; else why not, naming the candidates.
+std::string ResolveSite(const format::TraceReader& r, const std::string& text, uint64_t* site);
+
 bool ResolveSelection(const format::TraceReader& reader, const SelectArgs& args,
                       EventSelection* out, std::string* error);
 // Where "+90s" counts from: when the recording started (its HEAD), or its

@@ -83,8 +83,13 @@ nlohmann::ordered_json FieldJson(const engine::FieldValue& v, bool cut) {
     case FieldType::kText:
     case FieldType::kSizedText:
       return BytesJson(format::AsChars(v.bytes), cut);
-    case FieldType::kHex:
-      return {{"hex", Hex(format::AsChars(v.bytes))}};
+    case FieldType::kHex: {
+      // Always hex (random bytes that happen to be text are still bytes),
+      // cut and marked like any other payload.
+      nlohmann::ordered_json j = {{"hex", Hex(format::AsChars(v.bytes))}};
+      if (cut) j = {{"truncated", true}, {"prefix", j}};
+      return j;
+    }
     case FieldType::kOptText:
       return v.number ? BytesJson(format::AsChars(v.bytes), cut) : nlohmann::ordered_json(nullptr);
     case FieldType::kErrnoData: {

@@ -214,6 +214,22 @@ class PerfettoSink final : public ExportSink {
 
 }  // namespace
 
+bool StartsLikePerfettoExport(std::string_view head) {
+  // The first packet as Begin writes it: Trace.packet (field 1, bytes), its
+  // length, then trusted_packet_sequence_id = kSequence, sequence_flags =
+  // kSeqCleared and a track_descriptor (field 60, bytes).
+  Proto start;
+  start.Varint(kSequenceId, kSequence);
+  start.Varint(kSequenceFlags, kSeqCleared);
+  if (head.size() < 2 || head[0] != 0x0a) return false;
+  size_t at = 1;
+  while (at < head.size() && at < 6 && (head[at] & 0x80)) ++at;  // the packet's length
+  ++at;
+  start.Bytes(kTrackDescriptor, "");  // its key; the length byte follows
+  std::string_view fields = std::string_view(start.data()).substr(0, start.data().size() - 1);
+  return head.size() >= at + fields.size() && head.substr(at, fields.size()) == fields;
+}
+
 std::unique_ptr<ExportSink> MakePerfettoSink(ExportOutput* out) {
   return std::make_unique<PerfettoSink>(out);
 }

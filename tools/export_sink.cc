@@ -1,5 +1,9 @@
 #include "tools/export_sink.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstring>
 
 #include "engine/src/effect_text.h"
@@ -10,6 +14,14 @@
 namespace tape::cli {
 
 std::unique_ptr<ExportSink> MakePerfettoSink(ExportOutput* out);  // export_perfetto.cc
+bool StartsLikePerfettoExport(std::string_view head);              // export_perfetto.cc
+
+// How each format's output begins (the sinks below write these first).
+constexpr std::string_view kChromeStart = "{\"displayTimeUnit\":\"ms\",\"otherData\":";
+constexpr std::string_view kChromeTool = "{\"tool\":\"tape export\"";
+constexpr std::string_view kCsvHeader =
+    "seq,lane,time,time_unix_ns,duration_ns,kind,site,location,args,result\r\n";
+constexpr std::string_view kJsonlStart = "{\"seq\":";
 
 ExportOutput::ExportOutput(std::FILE* file, std::string name)
     : file_(file), name_(std::move(name)) {
@@ -78,7 +90,7 @@ class ChromeSink final : public ExportSink {
                   {"recorder", h.recorder},
                   {"time_origin", FormatIso(c.origin_ns)},
                   {"time_origin_unix_ns", c.origin_ns}};
-    out_->Write("{\"displayTimeUnit\":\"ms\",\"otherData\":");
+    out_->Write(kChromeStart);
     out_->Write(JsonLine(other));
     out_->Write(",\"traceEvents\":[\n");
     Json process = {{"ph", "M"}, {"pid", 1}, {"tid", 0}, {"name", "process_name"},
@@ -144,7 +156,7 @@ class CsvSink final : public ExportSink {
   bool needs_times() const override { return false; }
   void Begin(const ExportContext& c) override {
     c_ = c;
-    out_->Write("seq,lane,time,time_unix_ns,duration_ns,kind,site,location,args,result\r\n");
+    out_->Write(kCsvHeader);
   }
   void Event(const format::EventView& e) override {
     Json j = EventJson(*c_.reader, e, c_.max_payload);
@@ -182,6 +194,21 @@ class JsonlSink final : public ExportSink {
 };
 
 }  // namespace
+
+bool LooksLikeExport(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return false;
+  struct stat st;
+  char buf[256];
+  ssize_t n = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? ::pread(fd, buf, sizeof buf, 0) : -1;
+  ::close(fd);
+  if (n < 0) return false;
+  std::string_view head(buf, size_t(n));
+  if (head.empty()) return true;  // nothing to lose (an export of no events to jsonl)
+  return (head.starts_with(kChromeStart) && head.substr(kChromeStart.size()).starts_with(kChromeTool)) ||
+         head.starts_with(kCsvHeader) || head.starts_with(kJsonlStart) ||
+         StartsLikePerfettoExport(head);
+}
 
 std::unique_ptr<ExportSink> MakeExportSink(std::string_view format, ExportOutput* out) {
   if (format == "chrome") return std::make_unique<ChromeSink>(out);

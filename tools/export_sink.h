@@ -69,6 +69,11 @@ class ExportSink {
   virtual void End() = 0;
 };
 
+// True when the file at `path` holds what an earlier `tape export` wrote, in
+// any format (recognised by its first bytes), or nothing: export replaces
+// such a file without --force, and no other.
+bool LooksLikeExport(const std::string& path);
+
 // nullptr for an unknown name.
 std::unique_ptr<ExportSink> MakeExportSink(std::string_view format, ExportOutput* out);
 inline constexpr const char* kExportFormats = "chrome, perfetto, csv or jsonl";

@@ -3,7 +3,8 @@
 // Streams the selected events (tools/event_select.h, the flags of inspect)
 // into a format other tools read (tools/export_sink.h). The file is written
 // beside OUT and renamed over it when complete, so a failed export leaves no
-// half-written file, and an existing OUT is replaced only with --force.
+// half-written file. An existing OUT is replaced when it is an earlier
+// export (LooksLikeExport), anything else only with --force.
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -45,10 +46,13 @@ int RunExport(const ExportArgs& args) {
     struct stat st;
     if (::stat(args.out.c_str(), &st) == 0) {
       if (S_ISDIR(st.st_mode)) return Fail("export", kExitUsage, "--out " + args.out + " is a directory");
-      if (!args.force) {
+      // An earlier export is replaced, as a trace of the same program is
+      // by a new recording; anything else only with --force.
+      if (!args.force && !LooksLikeExport(args.out)) {
         return Fail("export", kExitUsage,
-                    "--out " + args.out + " exists; use --force to replace it" +
-                        (LooksLikeTrace(args.out) ? " (it is a tape trace)" : ""));
+                    "refusing to replace " + args.out + ": it exists and is not an earlier export" +
+                        (LooksLikeTrace(args.out) ? " (it is a tape trace)" : "") +
+                        " (use --force to replace it, or choose another file)");
       }
     }
   }
@@ -65,11 +69,13 @@ int RunExport(const ExportArgs& args) {
   }
 
   std::string temp = to_stdout ? "" : TempBeside(args.out);
+  // Remembered before it exists: a signal between the open and this line
+  // would otherwise leave the file behind.
+  format::PartialOutput partial(temp);  // removed if a signal ends the export
   std::FILE* file = to_stdout ? stdout : std::fopen(temp.c_str(), "wb");
   if (file == nullptr) {
     return Fail("export", kExitTrace, Status::FromErrno("cannot write " + args.out, errno).message());
   }
-  format::PartialOutput partial(temp);  // removed if a signal ends the export
   ExportOutput out(file, args.out);
   std::unique_ptr<ExportSink> sink = MakeExportSink(args.format, &out);
   if (!sink) return Fail("export", kExitUsage, "--format " + args.format + ": expected " + kExportFormats);

@@ -14,6 +14,7 @@
 #include "engine/src/chaos.h"
 #include "engine/src/hunt.h"
 #include "tools/cli.h"
+#include "tools/embedded_program.h"
 #include "tools/executable.h"
 #include "tools/program_loader.h"
 
@@ -77,6 +78,21 @@ int RunHunt(const HuntArgs& args) {
     Result<Executable> exe = FindExecutable(args.args.front());
     if (!exe.has_value()) return Fail("hunt", kExitUsage, exe.error().message());
     return HuntWith(args, exe->path.substr(exe->path.rfind('/') + 1), "record", "");
+  }
+  // A program that links tape hunts itself, with the same flags.
+  if (programs::FindBuiltin(args.program) == nullptr && IsEmbeddedProgram(args.program)) {
+    std::vector<std::string> flags = {"--runs", std::to_string(args.runs), "--until", args.until,
+                                      "--keep", args.keep, "--keep-failures",
+                                      std::to_string(args.keep_failures), "--timeout",
+                                      std::to_string(args.timeout_s)};
+    if (args.jobs != 0) flags.insert(flags.end(), {"--jobs", std::to_string(args.jobs)});
+    if (!args.chaos.empty()) flags.insert(flags.end(), {"--chaos", args.chaos});
+    if (args.seed) flags.insert(flags.end(), {"--seed", std::to_string(*args.seed)});
+    if (!args.args.empty()) {
+      flags.push_back("--");
+      flags.insert(flags.end(), args.args.begin(), args.args.end());
+    }
+    return RunEmbedded("hunt", args.program, "hunt", flags);
   }
   // A built-in program by name; anything else is a script's path.
   bool script = args.program.ends_with(".tape") || args.program.find('/') != std::string::npos ||

@@ -24,9 +24,13 @@ namespace {
 
 Status WriteWholeFile(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::string temp = path + ".tmp-XXXXXX";
-  int fd = ::mkstemp(temp.data());
+  int slot = -1;  // removed if a signal ends the import
+  int fd = format::CreateRememberedTemp(&temp, &slot);
   if (fd < 0) return Status::FromErrno("cannot create a temporary file beside " + path, errno);
-  format::PartialOutput partial(temp);  // removed if a signal ends the import
+  struct Forget {
+    int slot;
+    ~Forget() { format::ForgetPartialOutput(slot); }
+  } forget{slot};
   auto fail = [&](const std::string& what, int err) {
     ::close(fd);
     ::unlink(temp.c_str());
@@ -84,6 +88,12 @@ int RunImport(const ImportArgs& args) {
 
   auto imported = ImportOriginalFile(args.file, ImportOptions{args.program, args.recover});
   if (!imported.has_value()) return Fail("import", kExitTrace, imported.error().message());
+  auto converted = format::TraceReader::OpenBytes(
+      format::Bytes(imported->trace.data(), imported->trace.size()), args.out);
+  if (converted.has_value()) {
+    out_ok = CheckOutputPath(args.out, args.force, &(*converted)->header());
+    if (!out_ok.ok()) return Fail("import", kExitUsage, out_ok.message());
+  }
   Status written = WriteWholeFile(args.out, imported->trace);
   if (!written.ok()) return Fail("import", kExitTrace, written.message());
 

@@ -24,7 +24,8 @@ void PrintSummary(const format::TraceReader& r) {
               Shown(DescribeProgram(h)).c_str(), FormatTime(h.created_unix_ns).c_str(),
               Shown(h.recorder).c_str());
   std::printf("%s in %s; the program %s\n", EventsText(r).c_str(),
-              Count(r.chunks().size(), "chunk", "chunks").c_str(), OutcomeText(r).c_str());
+              Count(r.chunks().size(), "chunk", "chunks").c_str(),
+              ShownIndented(OutcomeDescription(r), 4).c_str());
   if (r.has_times()) {
     std::printf("events from %s to %s (%s)\n", FormatInstant(r.first_time_ns()).c_str(),
                 FormatInstant(r.last_time_ns()).c_str(),
@@ -36,7 +37,14 @@ void PrintSummary(const format::TraceReader& r) {
                 Shown(h.chaos).c_str(), (unsigned long long)h.chaos_seed);
   }
   if (!h.redaction.empty()) std::printf("redacted: %s\n", Shown(RedactionText(h)).c_str());
-  if (!r.finalized()) std::printf("note: %s\n", Shown(r.recovery_note()).c_str());
+  if (!r.finalized()) {
+    std::printf("note: %s\n", Shown(r.recovery_note()).c_str());
+    if (r.event_count() > 0 || !r.chunks().empty()) {
+      std::printf("note: if its recording was interrupted, tape recover %s --out FIXED writes a "
+                  "finished trace of every readable event\n",
+                  Shown(r.path()).c_str());
+    }
+  }
   if (!r.gaps().empty()) {
     std::printf("missing: %s (lost to damage before the trace was recovered)\n",
                 GapsText(r).c_str());

@@ -2,7 +2,7 @@
 // CLI11, which is slow to compile) and hands each verb its arguments.
 
 #include <CLI/CLI.hpp>
-#include <cctype>
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <iostream>
@@ -10,6 +10,7 @@
 
 #include "engine/src/signals.h"
 #include "engine/src/std_streams.h"
+#include "engine/src/suggest.h"
 #include "format/layout.h"
 #include "tools/cli.h"
 
@@ -51,7 +52,7 @@ CLI::Validator WholeNumber(uint64_t lo, uint64_t hi) {
       "INT in " + range);
 }
 
-// "unknown command 'Record' (did you mean 'record'?)" for a first argument
+// "unknown command 'replya' (did you mean 'replay'?)" for a first argument
 // that names none of `app`'s verbs.
 std::string UnknownVerb(CLI::App& app, const std::string& given) {
   std::vector<std::string> verbs;
@@ -59,15 +60,30 @@ std::string UnknownVerb(CLI::App& app, const std::string& given) {
     verbs.push_back(sub->get_name());
   }
   if (given.starts_with("-")) return "unknown option '" + given + "' (options follow the command)";
-  std::string lower = given;
-  for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
   std::string message = "unknown command '" + given + "'";
-  for (const std::string& verb : verbs) {
-    if (lower == verb) return message + " (did you mean '" + verb + "'?)";
-  }
+  std::string hint = engine::DidYouMean(given, verbs);
+  if (!hint.empty()) return message + hint;
   std::string all;
   for (const std::string& verb : verbs) all += (all.empty() ? "" : ", ") + verb;
   return message + "; the commands are: " + all;
+}
+
+// "unknown option --output (did you mean --out?)" for the first "--flag" on
+// the command line that `verb` does not have; "" when every one is known.
+std::string UnknownFlag(CLI::App& verb, int argc, char** argv) {
+  std::vector<std::string> flags;
+  for (const CLI::Option* o : verb.get_options()) {
+    for (const std::string& name : o->get_lnames()) flags.push_back("--" + name);
+  }
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--") break;  // the program's own arguments follow
+    if (!arg.starts_with("--")) continue;
+    std::string name(arg.substr(0, arg.find('=')));
+    if (std::find(flags.begin(), flags.end(), name) != flags.end()) continue;
+    return "unknown option " + name + engine::DidYouMean(name, flags, "");
+  }
+  return "";
 }
 
 // The options `inspect` and `export` share: which events.
@@ -101,8 +117,10 @@ void AddChaosOptions(CLI::App* verb, std::string* chaos, std::optional<uint64_t>
 
 // The options `record` and `run` share.
 void AddRecordingOptions(CLI::App* verb, RecordArgs* args) {
-  verb->add_option("--out,-o", args->out, "Trace file to write")->capture_default_str();
-  verb->add_flag("--force", args->force, "Overwrite --out even if it is not a trace");
+  verb->add_option("--out,-o", args->out,
+                   "Trace file to write (default: trace.bin, and the command says so)");
+  verb->add_flag("--force", args->force,
+                 "Replace --out even if it is not a trace of this program (or not a trace)");
   verb->add_option("--flush-ms", args->flush_ms,
                    "Seal recorded events to the file at least this often")
       ->check(WholeNumber(1, 3600000))
@@ -129,8 +147,8 @@ int Main(int argc, char** argv) {
   CLI::App* rec = app.add_subcommand(
       "record", "Run a built-in program and record it, or any executable: tape record -- date");
   rec->add_option("program", record.program,
-                  "Built-in program (see tape list); or, after --, any dynamically linked "
-                  "executable and its arguments");
+                  "Built-in program (see tape list), or a program that links tape (./myapp); or, "
+                  "after --, any dynamically linked executable and its arguments");
   AddRecordingOptions(rec, &record);
 
   RecordArgs run;
@@ -172,7 +190,7 @@ int Main(int argc, char** argv) {
   rep->add_option("program", replay.program,
                   "Built-in program or .tape script (default: the one named in the trace)");
   rep->add_option("--trace,-t", replay.trace,
-                  "Trace file to replay (required; `tape replay FILE` also works)");
+                  "Trace file to replay (default: trace.bin; `tape replay FILE` also works)");
   rep->add_flag("--ignore-code-hash", replay.ignore_code_hash,
                 "Replay a program that changed since the recording; drift is then reported "
                 "at the first call that differs");
@@ -182,7 +200,8 @@ int Main(int argc, char** argv) {
       "rerun", "Run a changed program on a trace's recorded inputs and compare its outputs");
   rer->add_option("program", rerun.program,
                   "Built-in program or .tape script (default: the one named in the trace)");
-  rer->add_option("--trace,-t", rerun.trace, "The recording whose inputs to use (required)");
+  rer->add_option("--trace,-t", rerun.trace,
+                  "The recording whose inputs to use (default: trace.bin)");
   rer->add_flag("--live", rerun.live,
                 "Perform inputs the recording does not have for real (and let file writes "
                 "touch the disk)");
@@ -212,7 +231,7 @@ int Main(int argc, char** argv) {
       ->check(CLI::IsMember({"chrome", "perfetto", "csv", "jsonl"}))
       ->capture_default_str();
   ex->add_option("--out,-o", exp.out, "File to write ('-': standard output)")->required();
-  ex->add_flag("--force", exp.force, "Overwrite --out if it exists");
+  ex->add_flag("--force", exp.force, "Replace --out even if it is not an earlier export");
   AddSelectOptions(ex, &exp.select);
   ex->add_option("--limit", exp.limit, "Export at most this many events")
       ->check(WholeNumber(1, UINT64_MAX));
@@ -273,7 +292,7 @@ int Main(int argc, char** argv) {
       "recover", "Write a finalized trace holding every recoverable event of a damaged one");
   recv->add_option("file", recover.file, "Damaged or interrupted trace")->required();
   recv->add_option("--out,-o", recover.out, "Trace file to write")->required();
-  recv->add_flag("--force", recover.force, "Overwrite --out even if it is not a trace");
+  recv->add_flag("--force", recover.force, "Replace --out even if it is not a trace of the same program");
 
   RedactArgs redact;
   CLI::App* red = app.add_subcommand(
@@ -295,7 +314,7 @@ int Main(int argc, char** argv) {
                   "Redact the text this regular expression (RE2) matches in any payload, the "
                   "outcome and the script; with groups, what the groups match. Repeatable")
       ->allow_extra_args(false);
-  red->add_flag("--force", redact.force, "Overwrite --out even if it is not a trace");
+  red->add_flag("--force", redact.force, "Replace --out even if it is not a trace of the same program");
 
   ImportArgs import;
   CLI::App* imp = app.add_subcommand(
@@ -304,7 +323,7 @@ int Main(int argc, char** argv) {
   imp->add_option("--out,-o", import.out, "Trace file to write")->required();
   imp->add_option("--program", import.program,
                   "The recorded program's name, when the trace's sites do not tell it");
-  imp->add_flag("--force", import.force, "Overwrite --out even if it is not a trace");
+  imp->add_flag("--force", import.force, "Replace --out even if it is not a trace of the same program");
   imp->add_flag("--recover", import.recover,
                 "From a damaged trace, keep the events before the damage");
 
@@ -332,9 +351,17 @@ int Main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::string verb = "usage";
-    for (CLI::App* sub : app.get_subcommands()) verb = sub->get_name();
+    CLI::App* chosen = nullptr;
+    for (CLI::App* sub : app.get_subcommands()) {
+      verb = sub->get_name();
+      chosen = sub;
+    }
     std::string message = e.what();
     if (verb == "usage" && argc > 1) message = UnknownVerb(app, argv[1]);
+    if (chosen != nullptr && dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
+      std::string unknown = UnknownFlag(*chosen, argc, argv);
+      if (!unknown.empty()) message = unknown;
+    }
     std::cerr << "tape " << verb << ": " << message << "\n"
               << "Run 'tape " << (verb == "usage" ? "" : verb + " ") << "--help' for usage.\n";
     return kExitUsage;

@@ -9,8 +9,10 @@
 #include <filesystem>
 
 #include "engine/programs/programs.h"
+#include "engine/src/suggest.h"
 #include "tape/drift.h"
 #include "tools/cli.h"
+#include "tools/original_import.h"
 
 #if __has_include("engine/lang/script.h")
 #include "engine/lang/script.h"
@@ -91,16 +93,74 @@ Status ReadBounded(const std::string& path, int64_t limit, std::string* text, bo
 
 }  // namespace
 
+std::string NotAScript(const std::string& path) {
+  // Non-blocking, regular files only: a FIFO named here must not hang us.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return "";
+  struct stat st;
+  char head[4096];
+  ssize_t n = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? ::pread(fd, head, sizeof head, 0) : 0;
+  ::close(fd);
+  if (n <= 0) return "";
+  std::string_view bytes(head, size_t(n));
+  // Other binary files go to the compiler, which shows where the first
+  // byte that is not text is (a script with one stray byte is still a script).
+  if (LooksLikeTrace(path)) {
+    return path + " is a trace, not a program: replay it with: tape replay --trace " + path +
+           " (tape inspect " + path + " lists its events)";
+  }
+  if (LooksLikeOriginalTrace(path)) {
+    return path + " is a trace of the original tape, not a script: tape inspect " + path +
+           " lists its events, tape import " + path + " --out NEW converts it";
+  }
+  if (bytes.starts_with("\x7f" "ELF")) {
+    return path + " is an executable that does not link the tape library: tape runs built-in "
+                  "programs (tape list), .tape scripts, and C++ programs that link tape "
+                  "(tape::Main; see the README's \"Your own C++ program\")";
+  }
+  return "";
+}
+
+std::string TraceGivenAsProgram(const std::string& verb, std::string* program,
+                                std::string* trace) {
+  if (program->empty() || (!LooksLikeTrace(*program) && !LooksLikeOriginalTrace(*program))) {
+    return "";
+  }
+  if (trace->empty()) {
+    *trace = *program;
+    program->clear();
+    return "";
+  }
+  return *program + " is a trace, not a program: tape " + verb + " takes one trace and runs the "
+         "program it names (tape " + verb + " --trace " + *trace + "); to compare two traces: "
+         "tape diff " + *program + " " + *trace;
+}
+
+std::string DefaultTrace(const std::string& verb, std::string* trace) {
+  if (!trace->empty()) return "";
+  const std::string fallback(kDefaultTrace);
+  if (!FileExists(fallback)) {
+    return std::string(verb == "replay" ? "nothing to replay" : "nothing to rerun on") +
+           ": no --trace FILE given, and no " + fallback + " (the default) here";
+  }
+  *trace = fallback;
+  Error(verb, DefaultTraceNote(verb == "replay" ? "replaying" : "rerunning on"));
+  return "";
+}
+
 Result<Program> LoadBuiltin(const std::string& name) {
   if (const programs::BuiltinProgram* b = programs::FindBuiltin(name)) return programs::MakeProgram(*b);
   std::string names;
+  std::vector<std::string> candidates;
   for (const programs::BuiltinProgram& b : programs::Builtins()) {
     names += names.empty() ? "" : ", ";
     names += b.name;
+    candidates.emplace_back(b.name);
   }
   std::string hint = name.ends_with(".tape") ? " (to record a script, use: tape run " + name + ")" : "";
-  return Status::InvalidArgument("unknown program '" + name + "'; built-in programs are: " + names +
-                                 hint);
+  return Status::InvalidArgument("unknown program '" + name + "'" +
+                                 engine::DidYouMean(name, candidates) +
+                                 "; built-in programs are: " + names + hint);
 }
 
 Result<Program> LoadScript(const std::string& path) {
@@ -118,22 +178,24 @@ Result<Program> LoadScript(const std::string& path) {
     return Status::FromErrno("cannot read script " + path, err);
   }
   if (S_ISDIR(st.st_mode)) return Status::InvalidArgument(path + " is a directory, not a script");
+  std::string not_script = NotAScript(path);
+  if (!not_script.empty()) return Status::InvalidArgument(not_script);
   // The name is the file name alone: a script replays from any directory,
   // whatever path spelling recorded it.
   std::string name = std::filesystem::path(path).filename().string();
   std::string text;
   bool too_large = false;
 #ifdef TAPE_HAVE_LANG
-  const int64_t limit = lang::kMaxSourceBytes;
+  const int64_t limit = lang::kMaxSourceFileBytes;
 #else
-  const int64_t limit = int64_t{1} << 20;
+  const int64_t limit = int64_t{16} << 20;
 #endif
   Status read = ReadBounded(path, limit, &text, &too_large);
   if (!read.ok()) return read;
   if (too_large) {
     // A script that cannot be compiled, like any other (exit 82).
     return Status::ScriptError(path + ": error: the script is larger than " +
-                               std::to_string(limit >> 20) + " MiB, the most a script may be");
+                               std::to_string(limit >> 20) + " MiB, the most a script file may be");
   }
   return FromScriptSource(std::move(name), std::move(text));
 }

@@ -1,6 +1,9 @@
 // tape record <program>, tape record -- EXECUTABLE [ARGS] and tape run
 // <script>: record a run into a trace.
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <iostream>
 
@@ -10,6 +13,7 @@
 #include "engine/src/signals.h"
 #include "tape/session.h"
 #include "tools/cli.h"
+#include "tools/embedded_program.h"
 #include "tools/executable.h"
 #include "tools/interposed_run.h"
 #include "tools/program_loader.h"
@@ -21,14 +25,15 @@ namespace {
 int RecordProgram(const std::string& verb, const Program& program, const RecordArgs& args) {
   Status chaos_ok = CheckChaosFlags(args.chaos, args.seed);
   if (!chaos_ok.ok()) return Fail(verb, kExitUsage, chaos_ok.message());
-  Status out_ok = CheckOutputPath(args.out, args.force);
+  const std::string out = args.out.empty() ? std::string(kDefaultTrace) : args.out;
+  Status out_ok = CheckOutputPath(out, args.force);
   if (!out_ok.ok()) return Fail(verb, kExitUsage, out_ok.message());
   for (const std::string& glob : args.redact_env) {
     std::string why = engine::CheckRule(glob);
     if (!why.empty()) return Fail(verb, kExitUsage, "--redact-env '" + glob + "' " + why);
   }
   RecordOptions options;
-  options.trace_path = args.out;
+  options.trace_path = out;
   options.args = args.args;
   options.flush_ms = args.flush_ms;
   options.force = args.force;
@@ -42,10 +47,12 @@ int RecordProgram(const std::string& verb, const Program& program, const RecordA
   if (report.status == RunReport::Status::kTraceError) return Fail(verb, kExitTrace, report.error);
   PrintProgramError(verb, report.program_error);
   if (StderrIsTerminal()) {
-    std::cerr << "tape " << verb << ": " << report.events << " effect calls recorded to "
-              << args.out << " (the program " << report.outcome << ")";
+    std::cerr << "tape " << verb << ": " << report.events << " effect calls recorded to " << out
+              << " (the program " << report.outcome << ")";
     if (!args.chaos.empty()) std::cerr << " under chaos, seed " << options.chaos_seed;
     std::cerr << "\n";
+  } else if (args.out.empty()) {
+    Error(verb, DefaultTraceNote("recorded to"));
   }
   return report.exit_code & 0xff;
 }
@@ -70,13 +77,30 @@ int ReportSilentEnd(const InterposedOutcome& run, const std::string& out) {
   return run.ExitCode();
 }
 
+// The flags of `tape record`/`tape run`, for a program that links tape
+// (`./myapp record ...` takes the same ones).
+std::vector<std::string> EmbeddedRecordArgs(const RecordArgs& args) {
+  std::vector<std::string> out;
+  if (!args.out.empty()) out.insert(out.end(), {"--out", args.out});
+  if (args.force) out.push_back("--force");
+  if (args.flush_ms != RecordArgs().flush_ms) {
+    out.insert(out.end(), {"--flush-ms", std::to_string(args.flush_ms)});
+  }
+  for (const std::string& glob : args.redact_env) out.insert(out.end(), {"--redact-env", glob});
+  if (!args.chaos.empty()) out.insert(out.end(), {"--chaos", args.chaos});
+  if (args.seed) out.insert(out.end(), {"--seed", std::to_string(*args.seed)});
+  if (!args.args.empty()) {
+    out.push_back("--");
+    out.insert(out.end(), args.args.begin(), args.args.end());
+  }
+  return out;
+}
+
 }  // namespace
 
 int RunRecordExecutable(const RecordArgs& args) {
   Status chaos_ok = CheckChaosFlags(args.chaos, args.seed);
   if (!chaos_ok.ok()) return Fail("record", kExitUsage, chaos_ok.message());
-  Status out_ok = CheckOutputPath(args.out, args.force);
-  if (!out_ok.ok()) return Fail("record", kExitUsage, out_ok.message());
   if (!args.redact_env.empty()) {
     return Fail("record", kExitUsage,
                 "--redact-env applies to programs written for tape; to share the trace of an "
@@ -91,13 +115,19 @@ int RunRecordExecutable(const RecordArgs& args) {
     }
     return Fail("record", kExitUsage, exe.error().message() + hint);
   }
+  const std::string out = args.out.empty() ? std::string(kDefaultTrace) : args.out;
+  format::TraceHeader next;
+  next.program_kind = format::ProgramKind::kExecutable;
+  next.program_name = exe->path;
+  Status out_ok = CheckOutputPath(out, args.force, &next);
+  if (!out_ok.ok()) return Fail("record", kExitUsage, out_ok.message());
   InterposedRun run;
   run.path = exe->path;
   run.argv = args.args;
   run.env = CurrentEnvironment();
   preload::Control& c = run.control;
   c.mode = preload::Control::Mode::kRecord;
-  c.trace = std::filesystem::absolute(args.out).string();
+  c.trace = std::filesystem::absolute(out).string();
   c.label = "tape record";
   c.executable = exe->path;
   c.code_hash = exe->code_hash;
@@ -110,18 +140,25 @@ int RunRecordExecutable(const RecordArgs& args) {
   if (!ran.has_value()) return Fail("record", kExitTrace, ran.error().message());
   const preload::Report& report = ran->report;
   switch (report.status) {
-    case preload::Report::Status::kNone: return ReportSilentEnd(*ran, args.out);
+    case preload::Report::Status::kNone: return ReportSilentEnd(*ran, out);
     case preload::Report::Status::kOk:
       if (StderrIsTerminal()) {
-        std::cerr << "tape record: " << report.events << " effect calls recorded to " << args.out
+        std::cerr << "tape record: " << report.events << " effect calls recorded to " << out
                   << " (the program exited with code " << ran->code << ")";
         if (!args.chaos.empty()) std::cerr << " under chaos, seed " << seed;
         std::cerr << "\n";
+      } else if (args.out.empty()) {
+        Error("record", DefaultTraceNote("recorded to"));
       }
       return ran->ExitCode();
     default:  // refused or a trace error: the interposer said why
       return ran->ExitCode();
   }
+}
+
+std::string DefaultTraceNote(const std::string& what) {
+  return what + " " + std::string(kDefaultTrace) + " (the default; --" +
+         (what.starts_with("record") ? "out" : "trace") + " FILE chooses another)";
 }
 
 Status CheckChaosFlags(const std::string& chaos, const std::optional<uint64_t>& seed) {
@@ -146,11 +183,30 @@ int RunRecord(const RecordArgs& args) {
     return RunRecordExecutable(args);
   }
   Result<Program> program = LoadBuiltin(args.program);
-  if (!program.has_value()) return Fail("record", kExitUsage, program.error().message());
+  if (!program.has_value()) {
+    if (IsEmbeddedProgram(args.program)) {
+      return RunEmbedded("record", args.program, "record", EmbeddedRecordArgs(args));
+    }
+    std::string not_script = NotAScript(args.program);
+    if (!not_script.empty()) return Fail("record", kExitUsage, not_script);
+    if (FileExists(args.program)) {
+      // An executable that does not link tape is recorded through the
+      // interposer, after --.
+      std::string how = ::access(args.program.c_str(), X_OK) == 0
+                            ? "to record any executable: tape record -- " + args.program
+                            : "to record a script: tape run " + args.program;
+      return Fail("record", kExitUsage,
+                  "'" + args.program + "' is not a built-in program (tape list); " + how);
+    }
+    return Fail("record", kExitUsage, program.error().message());
+  }
   return RecordProgram("record", *program, args);
 }
 
 int RunScript(const RecordArgs& args) {
+  if (IsEmbeddedProgram(args.program)) {
+    return RunEmbedded("run", args.program, "record", EmbeddedRecordArgs(args));
+  }
   Result<Program> program = LoadScript(args.program);
   if (!program.has_value()) {
     const Status& e = program.error();

@@ -131,6 +131,8 @@ int RunRecover(const RecoverArgs& args) {
   OpenedTrace reader = OpenTrace("recover", args.file);
   if (!reader) return kExitTrace;
   const format::TraceReader& r = *reader;
+  out_ok = CheckOutputPath(args.out, args.force, &r.header());
+  if (!out_ok.ok()) return Fail("recover", kExitUsage, out_ok.message());
 
   auto writer = format::RecoveryWriter::Create(args.out, r);
   if (!writer.has_value()) return Fail("recover", kExitTrace, writer.error().message());

@@ -26,6 +26,7 @@
 #include "format/layout.h"
 #include "format/recovery_writer.h"
 #include "tools/cli.h"
+#include "tools/event_select.h"
 #include "tools/event_text.h"
 #include "tools/secret_finder.h"
 
@@ -102,16 +103,6 @@ class Redactor {
   uint64_t events_changed_ = 0, args_changed_ = 0, results_changed_ = 0;
 };
 
-bool ParseHexSite(const std::string& text, uint64_t* site) {
-  std::string hex = text.starts_with("0x") ? text.substr(2) : text;
-  if (hex.empty() || hex.size() > 16) return false;
-  for (char c : hex) {
-    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
-  }
-  *site = std::stoull(hex, nullptr, 16);
-  return true;
-}
-
 Status Redactor::Resolve(const RedactArgs& args) {
   for (const std::string& k : args.kinds) {
     uint8_t kind;
@@ -129,11 +120,14 @@ Status Redactor::Resolve(const RedactArgs& args) {
     }
     std::sort(rule.ids.begin(), rule.ids.end());  // the header's lines in a stable order
     uint64_t id;
-    if (rule.ids.empty() && ParseHexSite(s, &id)) rule.ids.push_back(id);
     if (rule.ids.empty()) {
-      return Status::InvalidArgument("--site " + s +
-                                     ": neither a site id (up to 16 hex digits) nor the location "
-                                     "of a site of this trace (tape inspect lists them)");
+      std::string why = ResolveSite(r_, s, &id);
+      if (!why.empty()) {
+        return Status::InvalidArgument("--site " + s +
+                                       ": neither a site id of this trace nor the location of one "
+                                       "(tape inspect lists them): " + why.substr(why.find(": ") + 2));
+      }
+      rule.ids.push_back(id);
     }
     sites_.push_back(std::move(rule));
   }
@@ -378,6 +372,8 @@ int RunRedact(const RedactArgs& args) {
   OpenedTrace reader = OpenTrace("redact", args.file);
   if (!reader) return kExitTrace;
   const format::TraceReader& r = *reader;
+  out_ok = CheckOutputPath(args.out, args.force, &r.header());
+  if (!out_ok.ok()) return Fail("redact", kExitUsage, out_ok.message());
   if (!r.finalized()) {
     return Fail("redact", kExitTrace,
                 r.path() + " is not a finished trace (" + r.recovery_note() +

@@ -11,6 +11,7 @@
 #include "tools/cli.h"
 #include "tools/executable.h"
 #include "tools/interposed_run.h"
+#include "tools/embedded_program.h"
 #include "tools/original_import.h"
 #include "tools/program_loader.h"
 
@@ -133,14 +134,18 @@ int ReplayExecutable(const ReplayArgs& args, const format::TraceReader& reader) 
 
 int RunReplay(const ReplayArgs& in) {
   ReplayArgs args = in;
-  // `tape replay trace.bin` names the trace itself (recognised by its magic).
-  if (args.trace.empty() && !args.program.empty() && LooksLikeTrace(args.program)) {
-    args.trace = args.program;
-    args.program.clear();
+  std::string usage = TraceGivenAsProgram("replay", &args.program, &args.trace);
+  if (!usage.empty()) return Fail("replay", kExitUsage, usage);
+  // A program that links tape replays itself.
+  if (!args.program.empty() && !programs::FindBuiltin(args.program) &&
+      IsEmbeddedProgram(args.program)) {
+    std::vector<std::string> flags;
+    if (!args.trace.empty()) flags.insert(flags.end(), {"--trace", args.trace});
+    if (args.ignore_code_hash) flags.push_back("--ignore-code-hash");
+    return RunEmbedded("replay", args.program, "replay", flags);
   }
-  if (args.trace.empty()) {
-    return Fail("replay", kExitUsage, "--trace FILE is required (the trace to replay)");
-  }
+  usage = DefaultTrace("replay", &args.trace);
+  if (!usage.empty()) return Fail("replay", kExitUsage, usage);
   // From the first read of the trace to the last: a file that shrinks under
   // the replay (re-recorded in place, truncated) is a trace error, exit 81.
   GuardTraceReads("replay");

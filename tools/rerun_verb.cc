@@ -8,6 +8,7 @@
 #include "engine/programs/programs.h"
 #include "tape/session.h"
 #include "tools/cli.h"
+#include "tools/embedded_program.h"
 #include "tools/program_loader.h"
 
 namespace tape::cli {
@@ -35,10 +36,25 @@ nlohmann::ordered_json SummaryJson(const RunReport& r, const RerunSummary& s) {
 
 }  // namespace
 
-int RunRerun(const RerunArgs& args) {
-  if (args.trace.empty()) {
-    return Fail("rerun", kExitUsage, "--trace FILE is required (the recording to rerun on)");
+int RunRerun(const RerunArgs& in) {
+  RerunArgs args = in;
+  std::string usage = TraceGivenAsProgram("rerun", &args.program, &args.trace);
+  if (!usage.empty()) return Fail("rerun", kExitUsage, usage);
+  // A program that links tape reruns itself.
+  if (!args.program.empty() && !programs::FindBuiltin(args.program) &&
+      IsEmbeddedProgram(args.program)) {
+    if (args.json) {
+      return Fail("rerun", kExitUsage,
+                  "--json is not available for a program that links tape: run " + args.program +
+                      " rerun, whose report is text");
+    }
+    std::vector<std::string> flags;
+    if (!args.trace.empty()) flags.insert(flags.end(), {"--trace", args.trace});
+    if (args.live) flags.push_back("--live");
+    return RunEmbedded("rerun", args.program, "rerun", flags);
   }
+  usage = DefaultTrace("rerun", &args.trace);
+  if (!usage.empty()) return Fail("rerun", kExitUsage, usage);
   OpenedTrace reader = OpenTrace("rerun", args.trace);
   if (!reader) return kExitTrace;
   Result<Program> program = Status::InvalidArgument("no program");

@@ -224,8 +224,8 @@ int RunStats(const StatsArgs& args) {
     for (const format::SeqRange& g : r.gaps()) jg.push_back({{"first", g.first}, {"count", g.count}});
     j["gaps"] = jg;
     j["chunks"] = r.chunks().size();
-    j["file_bytes"] = r.file_size();
-    j["bytes_per_event"] = held ? double(r.file_size()) / double(held) : 0.0;
+    j["file_bytes"] = reader.file_size();
+    j["bytes_per_event"] = held ? double(reader.file_size()) / double(held) : 0.0;
     j["finalized"] = r.finalized();
     if (!r.finalized()) j["recovery"] = r.recovery_note();
     j["outcome"] = {{"kind", format::OutcomeKindName(r.outcome().kind)},
@@ -267,7 +267,7 @@ int RunStats(const StatsArgs& args) {
     std::printf("chaos:     %s, seed %llu: %s perturbed\n", Shown(h.chaos).c_str(),
                 (unsigned long long)h.chaos_seed, Count(perturbed, "event", "events").c_str());
   }
-  std::printf("outcome:   the program %s\n", OutcomeText(r).c_str());
+  std::printf("outcome:   the program %s\n", ShownIndented(OutcomeDescription(r), 11).c_str());
   if (!r.finalized()) std::printf("note:      %s\n", Shown(r.recovery_note()).c_str());
   if (duration_ns > 0) std::printf("duration:  %s\n", Duration(duration_ns).c_str());
   std::string events = std::to_string(n);
@@ -281,8 +281,8 @@ int RunStats(const StatsArgs& args) {
     std::printf("missing:   %s (lost to damage before the trace was recovered)\n",
                 GapsText(r).c_str());
   }
-  std::printf("size:      %s (%.2f bytes/event)\n", Bytes(r.file_size()).c_str(),
-              held ? double(r.file_size()) / double(held) : 0.0);
+  std::printf("size:      %s (%.2f bytes/event)\n", Bytes(reader.file_size()).c_str(),
+              held ? double(reader.file_size()) / double(held) : 0.0);
   // The kind column is as wide as the longest name shown (libc.clock_gettime).
   int width = 12;
   for (int k = 0; k < 256; ++k) {

@@ -21,6 +21,7 @@
 #include "tape/runtime.h"
 #include "tools/cli.h"
 #include "tools/event_text.h"
+#include "tools/original_import.h"
 
 namespace tape::cli {
 
@@ -383,6 +384,15 @@ int RunVerify(const VerifyArgs& args) {
         code == StatusCode::kInvalidArgument) {
       return Fail("verify", kExitTrace, opened.error().message());
     }
+    // Not a trace at all is not a damaged trace: exit 81, as for inspect.
+    if (!LooksLikeTrace(args.file)) {
+      return Fail("verify", kExitTrace,
+                  opened.error().message() +
+                      (LooksLikeOriginalTrace(args.file)
+                           ? " (it is a trace of the original tape, which has no checksums to "
+                             "verify: tape inspect reads it, tape import converts it)"
+                           : ""));
+    }
     report.problems.push_back(opened.error().message());
     report.unreadable = true;
   } else {
@@ -419,7 +429,7 @@ int RunVerify(const VerifyArgs& args) {
       }
       std::printf("  finalized: %s\n",
                   report.finalized ? "yes" : "no (still being recorded, interrupted, or damaged)");
-      std::printf("  outcome:   the program %s\n", Shown(report.outcome).c_str());
+      std::printf("  outcome:   the program %s\n", ShownIndented(report.outcome, 13).c_str());
     }
     for (size_t i = 0; i < report.problems.size() && i < kShownProblems; ++i) {
       std::printf("  problem:   %s\n", Shown(report.problems[i]).c_str());

@@ -2,8 +2,10 @@
 //
 // Nodes carry the position of the token an error about them should point at
 // (an operator, a call's name, an index's '['). Expression nodes also carry
-// their depth, so that a long chain such as 1+1+...+1 is refused by the parser
-// (kMaxExprDepth) instead of overflowing the native stack of a later pass.
+// their depth: the native recursion a later pass needs for them, which the
+// parser bounds (kMaxExprDepth). A chain of binary operators such as
+// 1+1+...+1 is a tree as deep as it is long, but the compiler and the
+// destructor walk its left side in a loop, so it costs no depth.
 
 #ifndef TAPE_LANG_AST_H_
 #define TAPE_LANG_AST_H_
@@ -32,7 +34,7 @@ struct Expr {
   virtual ~Expr() = default;
   ExprKind kind;
   Pos pos;
-  int depth = 1;  // 1 + the deepest child's depth
+  int depth = 1;  // the recursion a pass needs: 1 + the deepest child's (see above)
 };
 using ExprPtr = std::unique_ptr<Expr>;
 
@@ -67,6 +69,14 @@ struct UnaryExpr : Expr {  // '-', 'not' (also written '!') or '~'
 struct BinaryExpr : Expr {  // arithmetic and comparison; `kLogical` for and/or
   BinaryExpr(ExprKind k, Pos p, Tok o, ExprPtr l, ExprPtr r)
       : Expr(k, p), op(o), left(std::move(l)), right(std::move(r)) {}
+  // Frees a chain of binary operators down its left side in a loop: the
+  // default destructor would recurse once per operator.
+  ~BinaryExpr() override {
+    while (left && (left->kind == ExprKind::kBinary || left->kind == ExprKind::kLogical)) {
+      ExprPtr next = std::move(static_cast<BinaryExpr&>(*left).left);
+      left = std::move(next);  // frees the old left, whose left is now empty
+    }
+  }
   Tok op;
   ExprPtr left, right;
 };

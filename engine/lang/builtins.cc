@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/lang/builtins_internal.h"
+#include "engine/lang/json.h"
 #include "engine/lang/limits.h"
 
 namespace tape::lang {
@@ -77,6 +78,9 @@ constexpr BuiltinInfo kBuiltins[] = {
     {"pop", Builtin::kPop, 1, 2, true},
     {"remove", Builtin::kRemove, 2, 2, true},
     {"exit", Builtin::kExit, 0, 1, false},
+    {"json.parse", Builtin::kJsonParse, 1, 2, false},
+    {"json.error", Builtin::kJsonError, 1, 1, false},
+    {"json.dump", Builtin::kJsonDump, 1, 2, false},
 };
 
 Value Len(const Value& v) {
@@ -288,6 +292,9 @@ Value CallBuiltin(Builtin id, Value* args, int argc) {
     case Builtin::kFloor: return builtins::Rounding(builtins::RoundMode::kFloor, args[0]);
     case Builtin::kCeil: return builtins::Rounding(builtins::RoundMode::kCeil, args[0]);
     case Builtin::kAssert: return Assert(args, argc);
+    case Builtin::kJsonParse: return JsonParse(args, argc);
+    case Builtin::kJsonError: return JsonError(args[0]);
+    case Builtin::kJsonDump: return JsonDump(args, argc);
     case Builtin::kPush:
     case Builtin::kPop:
     case Builtin::kRemove:

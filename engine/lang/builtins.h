@@ -15,6 +15,8 @@ enum class Builtin : uint8_t {
   kLen, kInt, kFloat, kStr, kChr, kByteAt, kType, kKeys, kValues, kGet, kSplit, kJoin,
   kSlice, kContains, kFind, kReplace, kStartsWith, kEndsWith, kTrim, kLower, kUpper, kFormat,
   kSort, kReverse, kMin, kMax, kAbs, kRound, kFloor, kCeil, kAssert,
+  // json.parse, json.error, json.dump: called as module functions (§7.2).
+  kJsonParse, kJsonError, kJsonDump,
   // These change their first argument, a variable or element, in place; the
   // compiler turns them into place instructions (bytecode.h).
   kPush, kPop, kRemove,
@@ -30,7 +32,8 @@ struct BuiltinInfo {
   bool changes_place;  // push, pop, remove
 };
 
-// nullptr if `name` is not a builtin (print is a host call, not here).
+// nullptr if `name` is not a builtin (print is a host call, not here). The
+// builtins of a module are named "module.function" ("json.parse").
 const BuiltinInfo* FindBuiltin(std::string_view name);
 
 // Runs a builtin that does not change a place, on `argc` arguments (the

@@ -49,10 +49,10 @@ std::string DescribeFirstChange(std::string_view recorded_source,
   // A trace may hold any text as its script; one larger than a script may be
   // was never compiled, and is not lexed here either.
   for (std::string_view source : {recorded_source, current_source}) {
-    if (static_cast<int64_t>(source.size()) > kMaxSourceBytes) {
+    if (static_cast<int64_t>(source.size()) > kMaxSourceFileBytes) {
       return std::string(source.data() == recorded_source.data() ? "the recorded" : "the current") +
              " script is " + std::to_string(source.size()) +
-             " bytes, more than a script may have (" + std::to_string(kMaxSourceBytes >> 20) +
+             " bytes, more than a script may have (" + std::to_string(kMaxSourceFileBytes >> 20) +
              " MiB)";
     }
   }

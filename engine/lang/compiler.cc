@@ -11,6 +11,7 @@
 #include "engine/lang/code_hash.h"
 #include "engine/lang/host_calls.h"
 #include "engine/lang/limits.h"
+#include "engine/lang/stack_guard.h"
 #include "engine/lang/resolver.h"
 
 namespace tape::lang {
@@ -231,6 +232,11 @@ class ModuleCompiler {
   }
 
   void CompileStmt(const Stmt& s) {
+    if (stack_guard_.Exhausted()) {
+      Error(s.pos, "blocks nested too deeply for the compiler's stack; move the inner ones into "
+                   "a function");
+      return;
+    }
     switch (s.kind) {
       case StmtKind::kLet: return CompileLet(static_cast<const LetStmt&>(s));
       case StmtKind::kAssign: return CompileAssign(static_cast<const AssignStmt&>(s));
@@ -459,6 +465,11 @@ class ModuleCompiler {
 
   // --- Expressions ------------------------------------------------------------
   void CompileExpr(const Expr& e) {
+    if (stack_guard_.Exhausted()) {
+      Error(e.pos, "expression nested too deeply for the compiler's stack; split it up with 'let'");
+      Emit(Op::kNil, e.pos);
+      return;
+    }
     switch (e.kind) {
       case ExprKind::kInt: {
         int64_t v = static_cast<const IntExpr&>(e).value;
@@ -499,16 +510,8 @@ class ModuleCompiler {
         Emit(u.op == Tok::kMinus ? Op::kNeg : u.op == Tok::kTilde ? Op::kBitNot : Op::kNot, e.pos);
         return;
       }
-      case ExprKind::kBinary: return CompileBinary(static_cast<const BinaryExpr&>(e));
-      case ExprKind::kLogical: {
-        const auto& b = static_cast<const BinaryExpr&>(e);
-        CompileExpr(*b.left);
-        size_t jump = Emit(b.op == Tok::kAnd ? Op::kJumpIfFalseKeep : Op::kJumpIfTrueKeep, e.pos);
-        CompileExpr(*b.right);
-        Emit(Op::kToBool, e.pos);
-        PatchJump(jump);
-        return;
-      }
+      case ExprKind::kBinary:
+      case ExprKind::kLogical: return CompileBinaryChain(static_cast<const BinaryExpr&>(e));
       case ExprKind::kIndex: {
         const auto& idx = static_cast<const IndexExpr&>(e);
         CompileExpr(*idx.object);
@@ -557,10 +560,30 @@ class ModuleCompiler {
     }
   }
 
-  void CompileBinary(const BinaryExpr& b) {
-    CompileExpr(*b.left);
-    CompileExpr(*b.right);
-    Emit(BinaryOp(b.op), b.pos);
+  // A chain of binary operators, left operand first: its left side in a
+  // loop (1+1+...+1 nests as deep as it is long), right operands by
+  // recursion (their depth is bounded by the parser). The code is what
+  // recursion would emit: for `and`/`or`, the left operand, a jump that
+  // keeps it, the right operand as a bool.
+  void CompileBinaryChain(const BinaryExpr& top) {
+    std::vector<const BinaryExpr*> chain = {&top};
+    while (chain.back()->left->kind == ExprKind::kBinary ||
+           chain.back()->left->kind == ExprKind::kLogical) {
+      chain.push_back(static_cast<const BinaryExpr*>(chain.back()->left.get()));
+    }
+    CompileExpr(*chain.back()->left);
+    for (size_t i = chain.size(); i-- > 0;) {
+      const BinaryExpr& b = *chain[i];
+      if (b.kind == ExprKind::kBinary) {
+        CompileExpr(*b.right);
+        Emit(BinaryOp(b.op), b.pos);
+        continue;
+      }
+      size_t jump = Emit(b.op == Tok::kAnd ? Op::kJumpIfFalseKeep : Op::kJumpIfTrueKeep, b.pos);
+      CompileExpr(*b.right);
+      Emit(Op::kToBool, b.pos);
+      PatchJump(jump);
+    }
   }
 
   bool CheckArity(const std::string& what, int expected, size_t got, Pos pos) {
@@ -667,6 +690,14 @@ class ModuleCompiler {
     const HostInfo* host = FindHost(call.module, call.function, static_cast<int>(call.args.size()));
     std::string full = call.module + "." + call.function;
     uint16_t argc = static_cast<uint16_t>(call.args.size());
+    // A pure function of a module (json.parse): a builtin, no effect.
+    if (const BuiltinInfo* builtin = FindBuiltin(full); builtin != nullptr && host == nullptr) {
+      bool ok = CheckArity(full + "()", builtin->min_args, builtin->max_args, call.args.size(),
+                           call.pos);
+      CompileArgs(call.args);
+      Emit(Op::kBuiltin, call.pos, ok ? static_cast<int32_t>(builtin->id) : 0, 0, argc);
+      return;
+    }
     if (host == nullptr || host->module.empty()) {
       Error(call.pos, "unknown host call '" + full + "()'; the host calls are " + HostCallList());
       CompileArgs(call.args);
@@ -685,6 +716,7 @@ class ModuleCompiler {
   }
 
   const Ast& ast_;
+  StackGuard stack_guard_;
   std::string name_;
   Module module_;
   Globals globals_;

@@ -69,7 +69,9 @@ void Lexer::SkipSpaceAndComments() {
     } else if (IsSpace(c)) {
       ++pos_;
     } else if (c == '#') {
+      size_t from = pos_;
       while (pos_ < src_.size() && src_[pos_] != '\n') ++pos_;
+      comment_bytes_ += pos_ - from;
     } else {
       return;
     }
@@ -347,6 +349,7 @@ LexResult Lex(std::string_view source) {
   } while (out.tokens.back().kind != Tok::kEof);
   out.errors = std::move(lexer.errors());
   out.first_multiline_string = lexer.first_multiline_string();
+  out.comment_bytes = lexer.comment_bytes();
   return out;
 }
 

@@ -30,6 +30,9 @@ class Lexer {
   // Where the first string literal that spans lines begins: when a script
   // does not compile, a missing closing quote there is a likely cause.
   std::optional<Diagnostic> first_multiline_string() const { return multiline_; }
+  // The bytes of comments so far, from '#' to the end of the line (the
+  // size limit counts code, not comments: limits.h).
+  size_t comment_bytes() const { return comment_bytes_; }
 
  private:
   int Col() const { return static_cast<int>(pos_ - line_start_) + 1; }
@@ -60,12 +63,14 @@ class Lexer {
   std::optional<Diagnostic> multiline_;
   int first_unreadable_ = -1;  // index of the error about unreadable bytes
   size_t unreadable_ = 0;
+  size_t comment_bytes_ = 0;
 };
 
 struct LexResult {
   std::vector<Token> tokens;  // always ends with kEof
   std::vector<Diagnostic> errors;
   std::optional<Diagnostic> first_multiline_string;  // see Lexer
+  size_t comment_bytes = 0;                           // see Lexer
 };
 
 // All tokens at once.

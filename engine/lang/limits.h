@@ -11,14 +11,26 @@
 
 namespace tape::lang {
 
-// Source text larger than this is refused before lexing.
+// A script may hold this many bytes of code: its bytes outside comments
+// (a long comment, or a file of documentation with a few lines of code, is
+// not refused)...
 inline constexpr int64_t kMaxSourceBytes = 1 << 20;
+// ...in a file of at most this many bytes in all, refused before lexing.
+inline constexpr int64_t kMaxSourceFileBytes = 16 << 20;
 // Compile errors reported before giving up; later ones are usually echoes.
 inline constexpr int kMaxReportedErrors = 5;
-// Nesting of expressions (each operator, call, index, bracket is a level) and,
-// separately, of blocks. Bounds the parser's and compiler's native recursion.
-inline constexpr int kMaxExprDepth = 256;
-inline constexpr int kMaxBlockDepth = 256;
+// Nesting of expressions (each parenthesis, unary operator, call, index,
+// list or map is a level; a chain of binary operators such as 1+1+...+1 is
+// parsed and compiled without recursion and is not) and, separately, of
+// blocks. Bounds the parser's and compiler's native recursion, which runs
+// on a stack sized for it (kCompileStackBytes).
+inline constexpr int kMaxExprDepth = 4096;
+inline constexpr int kMaxBlockDepth = 4096;
+// The stack Script::Compile parses and compiles on: room for the nesting
+// limits above in every build (sanitizers triple the frames). A stack
+// guard stops the compiler with an error before the end of whatever stack
+// it runs on, so no script can overflow it.
+inline constexpr size_t kCompileStackBytes = size_t(64) << 20;
 // Parameters of a function and arguments of a call.
 inline constexpr int kMaxArgs = 255;
 // Script function calls in progress. The interpreter keeps its own call stack,

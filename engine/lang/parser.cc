@@ -8,6 +8,7 @@
 #include "engine/lang/host_calls.h"
 #include "engine/lang/number_text.h"
 #include "engine/lang/limits.h"
+#include "engine/lang/stack_guard.h"
 
 namespace tape::lang {
 namespace {
@@ -255,6 +256,10 @@ class Parser {
       Fail(PosOf(open), "blocks nested too deeply (more than " +
                             std::to_string(kMaxBlockDepth) + " levels)");
     }
+    if (stack_.Exhausted()) {
+      Fail(PosOf(open), "blocks nested too deeply for the parser's stack; move the inner ones "
+                        "into a function");
+    }
     Block block;
     while (!At(Tok::kRBrace) && !At(Tok::kEof) && !TooManyErrors()) {
       size_t before = pos_;
@@ -432,7 +437,8 @@ class Parser {
   template <typename T>
   std::unique_ptr<T> Deepen(std::unique_ptr<T> node, int child_depth) {
     node->depth = child_depth + 1;
-    if (node->depth > kMaxExprDepth) {
+    // A leaf is depth 1: the levels of nesting are the depth less one.
+    if (node->depth - 1 > kMaxExprDepth) {
       Fail(node->pos, "expression nested too deeply (more than " +
                           std::to_string(kMaxExprDepth) + " levels); split it up with 'let'");
     }
@@ -447,7 +453,9 @@ class Parser {
       if (prec == 0 || prec < min_prec) return left;
       Pos pos = PosOf(Advance());
       ExprPtr right = ParseBinary(prec + 1);
-      int depth = std::max(left->depth, right->depth);
+      // The compiler walks a chain of binary operators down its left side
+      // without recursion: only the right operand adds a level.
+      int depth = std::max(left->depth - 1, right->depth);
       // '&&' and '||' are 'and' and 'or'.
       if (op == Tok::kAndAnd) op = Tok::kAnd;
       if (op == Tok::kOrOr) op = Tok::kOr;
@@ -466,9 +474,14 @@ class Parser {
 
   ExprPtr ParseUnary() {
     RecursionGuard guard(this);
-    if (expr_nesting_ > kMaxExprDepth) {
+    // The outermost expression is at nesting 1: levels are nesting less one.
+    if (expr_nesting_ - 1 > kMaxExprDepth) {
       Fail(PosOf(Cur()), "expression nested too deeply (more than " +
                              std::to_string(kMaxExprDepth) + " levels)");
+    }
+    if (stack_.Exhausted()) {
+      Fail(PosOf(Cur()), "expression nested too deeply for the parser's stack; split it up "
+                         "with 'let'");
     }
     if (At(Tok::kMinus) || At(Tok::kNot) || At(Tok::kBang) || At(Tok::kTilde)) {
       const Token& op = Advance();
@@ -602,6 +615,7 @@ class Parser {
   int loop_depth_ = 0;
   std::map<std::string, int> ordinals_;  // effect name -> calls so far
   bool eprint_is_function_ = false;
+  StackGuard stack_;
   ParseResult out_;
 };
 

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <csignal>
 #include <random>
 
@@ -69,13 +70,16 @@ constexpr Perturbation kFsList[] = {
 // libcurl's for the same failures.
 constexpr Perturbation kHttpRequest[] = {
     {.name = "refused", .op = Op::kReplace, .texts = {nullptr, "Couldn't connect to server"}},
-    {.name = "timeout", .op = Op::kReplace, .texts = {nullptr, "Timeout was reached"}},
+    {.name = "timeout",
+     .op = Op::kReplace,
+     .texts = {nullptr, "Timeout was reached"},
+     .waits_for = "timeout_ms"},
     {.name = "unavailable", .op = Op::kReplace, .numbers = {503}},
 };
 // proc.run's result: exit, signal, start_error, timed_out, stdout, stderr.
 constexpr Perturbation kProcRun[] = {
     {.name = "nostart", .op = Op::kReplace, .numbers = {-1, 0, ENOENT, 0}},
-    {.name = "timeout", .op = Op::kReplace, .numbers = {-1, SIGKILL, 0, 1}},
+    {.name = "timeout", .op = Op::kReplace, .numbers = {-1, SIGKILL, 0, 1}, .waits_for = "timeout_ms"},
 };
 // Programs not written for tape (trace-format.md §13.7): the results their
 // libc calls could have had.
@@ -217,6 +221,19 @@ void SetKinds(ChaosSpec* spec, int first, int last, double probability, uint32_t
   }
 }
 
+// The milliseconds in the args field `p` names, as nanoseconds; 0 when the
+// args do not parse (the runtime encoded them, so they do).
+uint64_t WaitOf(const Layout& layout, const Perturbation& p, std::string_view args) {
+  ParsedPayload parsed;
+  if (!ParsePayload(layout, AsBytes(args), &parsed).empty()) return 0;
+  for (uint8_t i = 0; i < parsed.count; ++i) {
+    if (layout.fields[i].name != nullptr && std::strcmp(layout.fields[i].name, p.waits_for) == 0) {
+      return parsed.fields[i].number * 1000000;
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 std::span<const Perturbation> PerturbationsOf(uint8_t kind) { return kIndex[kind]; }
@@ -347,11 +364,16 @@ const Perturbation* Chaos::Pick(uint8_t kind) {
 }
 
 std::string_view Chaos::Apply(const Perturbation& p, EffectKind kind, LiveEnv& env,
-                              std::string_view args, std::string* scratch, bool* perturbed) {
+                              std::string_view args, std::string* scratch, bool* perturbed,
+                              uint64_t* waited_ns) {
   *perturbed = true;
+  if (waited_ns != nullptr) *waited_ns = 0;
   const EffectSpec* spec = FindEffect(uint8_t(kind));
   switch (p.op) {
     case Op::kReplace:
+      if (p.waits_for != nullptr && spec != nullptr && waited_ns != nullptr) {
+        *waited_ns = WaitOf(spec->args, p, args);
+      }
       EncodeReplacement(spec ? spec->result : UserResultLayout(), p, scratch);
       return *scratch;
     case Op::kFill:

@@ -50,6 +50,11 @@ struct Perturbation {
   uint8_t fill = 0;              // kFill
   int sign = 1;                  // kShiftTime
   int64_t lo_ns = 0, hi_ns = 0;  // kShiftTime
+  // kReplace of a timeout: the args field (a number of milliseconds) the
+  // call pretends to have waited, so that time passes for the program
+  // (specs/chaos.md §3): the recorder records it as the call's duration
+  // and moves later clock.now readings on by it. nullptr: no wait.
+  const char* waits_for = nullptr;
 };
 
 // The exception type a perturbed user-defined effect throws (as
@@ -101,9 +106,12 @@ class Chaos {
   // effect's function is never run: its perturbations replace the result),
   // and returns the encoded result to record (a view of `scratch` or
   // env.small). `*perturbed` is false when `p` did not apply (a truncation
-  // of a failed read): the result is then the real one.
+  // of a failed read): the result is then the real one. `*waited_ns` (when
+  // given) is the wait a faked timeout stands for (Perturbation::waits_for),
+  // else 0.
   std::string_view Apply(const Perturbation& p, EffectKind kind, LiveEnv& env,
-                         std::string_view args, std::string* scratch, bool* perturbed);
+                         std::string_view args, std::string* scratch, bool* perturbed,
+                         uint64_t* waited_ns = nullptr);
 
  private:
   uint64_t Next() {  // SplitMix64

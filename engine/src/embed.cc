@@ -1,5 +1,7 @@
 #include "tape/embed.h"
 
+#include <sys/stat.h>
+
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -8,10 +10,12 @@
 #include <string_view>
 
 #include "engine/src/chaos.h"
+#include "engine/src/embed_marker.h"
 #include "engine/src/hunt.h"
 #include "engine/src/redaction.h"
 #include "engine/src/signals.h"
 #include "engine/src/std_streams.h"
+#include "engine/src/suggest.h"
 
 namespace tape {
 
@@ -39,6 +43,21 @@ int Usage(const char* prog, const std::string& problem) {
       "(default: .); it exits 0 when a run failed, 1 when none did.\n",
       prog, prog, prog, prog);
   return problem.empty() ? 0 : kExitUsage;
+}
+
+// Where record writes and replay and rerun read without --out/--trace: the
+// tape command's default too (tools/cli.h kDefaultTrace).
+constexpr char kDefaultTrace[] = "trace.bin";
+
+// The flags `verb` takes, for "did you mean" (kept beside the parser below).
+std::vector<std::string> FlagsOf(std::string_view verb) {
+  if (verb == "record") {
+    return {"--out", "--force", "--flush-ms", "--redact-env", "--chaos", "--seed", "--help"};
+  }
+  if (verb == "replay") return {"--trace", "--ignore-code-hash", "--help"};
+  if (verb == "rerun") return {"--trace", "--live", "--help"};
+  return {"--runs", "--jobs", "--until", "--keep", "--keep-failures", "--timeout",
+          "--chaos", "--seed", "--help"};
 }
 
 // A whole number from `lo` to `hi`.
@@ -80,13 +99,16 @@ int RunHunt(const char* prog, const Program& program, engine::HuntOptions o,
 }  // namespace
 
 int Main(int argc, char** argv, const Program& program) {
+  // Keeps the marker in the executable, whatever the linker drops.
+  asm volatile("" : : "r"(engine::kEmbedMarker) : "memory");
   engine::ReserveStandardFds();
   const char* prog = argc > 0 ? argv[0] : program.name.c_str();
   if (argc < 2) return Usage(prog, "expected 'record', 'replay', 'rerun' or 'hunt'");
   std::string_view verb = argv[1];
   if (verb == "--help" || verb == "-h") return Usage(prog, "");
   if (verb != "record" && verb != "replay" && verb != "rerun" && verb != "hunt") {
-    return Usage(prog, "unknown command '" + std::string(verb) + "'");
+    return Usage(prog, "unknown command '" + std::string(verb) + "'" +
+                           engine::DidYouMean(verb, {"record", "replay", "rerun", "hunt"}));
   }
   // As `tape record` (tools/main.cc): SIGINT, SIGTERM and SIGHUP wait for
   // the handlers that finish the trace with them.
@@ -95,6 +117,9 @@ int Main(int argc, char** argv, const Program& program) {
   bool records = verb == "record" || verb == "hunt";  // takes ARGS and --chaos
   RecordOptions rec;
   ReplayOptions rep;
+  // Empty until given: the default is said when it is used (as by tape).
+  rec.trace_path.clear();
+  rep.trace_path.clear();
   rec.handle_signals = rep.handle_signals = true;
   rec.label = std::string(prog) + " record";
   rep.label = std::string(prog) + " replay";
@@ -174,9 +199,29 @@ int Main(int argc, char** argv, const Program& program) {
         return Usage(prog, "--timeout needs a number of seconds from 0 (none) to 86400");
       }
       hunt.timeout_s = uint32_t(n);
+    } else if (arg.starts_with("--")) {
+      std::string name(arg.substr(0, arg.find('=')));
+      return Usage(prog, "unknown option " + name + " for '" + std::string(verb) + "'" +
+                             engine::DidYouMean(name, FlagsOf(verb), ""));
     } else {
       return Usage(prog, "unexpected argument '" + std::string(arg) + "'");
     }
+  }
+  bool default_trace = false;
+  if (verb == "record" && rec.trace_path.empty()) {
+    rec.trace_path = kDefaultTrace;
+    default_trace = true;
+  }
+  if ((verb == "replay" || verb == "rerun") && rep.trace_path.empty()) {
+    struct stat st;
+    if (::stat(kDefaultTrace, &st) != 0) {
+      return Usage(prog, std::string("nothing to ") + (verb == "replay" ? "replay" : "rerun on") +
+                             ": no --trace FILE given, and no " + kDefaultTrace +
+                             " (the default) here");
+    }
+    rep.trace_path = rer.trace_path = kDefaultTrace;
+    std::fprintf(stderr, "%s %s: %s %s (the default; --trace FILE chooses another)\n", prog,
+                 argv[1], verb == "replay" ? "replaying" : "rerunning on", kDefaultTrace);
   }
   if (seeded && rec.chaos.empty())
     return Usage(prog, "--seed seeds chaos mode; give --chaos SPEC too");
@@ -214,6 +259,10 @@ int Main(int argc, char** argv, const Program& program) {
       return kExitDrift;
     case RunReport::Status::kOk:
       break;
+  }
+  if (default_trace) {
+    std::fprintf(stderr, "%s record: recorded to %s (the default; --out FILE chooses another)\n",
+                 prog, kDefaultTrace);
   }
   // What the program stopped with (an uncaught exception), as the CLI shows it.
   if (!report.program_error.empty()) {

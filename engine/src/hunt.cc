@@ -390,6 +390,21 @@ std::string Percent(double fraction) {
   return buf;
 }
 
+// "26", "3.5", "0.42": runs per second with two significant digits or more,
+// so that a short hunt of slow runs does not read "0 runs/s".
+std::string RunsPerSecond(uint64_t runs, double seconds) {
+  double rate = seconds > 0 ? double(runs) / seconds : 0.0;
+  char buf[32];
+  if (rate >= 10 || rate == 0) {
+    std::snprintf(buf, sizeof buf, "%.0f", rate);
+  } else if (rate >= 1) {
+    std::snprintf(buf, sizeof buf, "%.1f", rate);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.2g", rate);
+  }
+  return buf;
+}
+
 class Progress {
  public:
   Progress(const HuntOptions& o) : label_(o.label), enabled_(o.progress && ::isatty(2) == 1) {}
@@ -400,9 +415,9 @@ class Progress {
     if (!enabled_ || now - last_ns_ < 100 * kMsNs) return;
     last_ns_ = now;
     double seconds = double(now - start_ns) / 1e9;
-    std::fprintf(stderr, "\r%s: %llu runs, %llu failed, %.0f runs/s\033[K", label_.c_str(),
+    std::fprintf(stderr, "\r%s: %llu runs, %llu failed, %s runs/s\033[K", label_.c_str(),
                  (unsigned long long)r.runs, (unsigned long long)r.failures,
-                 seconds > 0 ? double(r.runs) / seconds : 0.0);
+                 RunsPerSecond(r.runs, seconds).c_str());
     std::fflush(stderr);
     drawn_ = true;
   }
@@ -814,9 +829,9 @@ std::vector<std::string> DescribeHunt(
     }
   }
   double seconds = double(r.elapsed_ns) / 1e9;
-  char rate[64];
-  std::snprintf(rate, sizeof rate, "%.2f s (%.0f runs/s, %u at a time", seconds,
-                seconds > 0 ? double(r.runs) / seconds : 0.0, r.jobs);
+  char rate[96];
+  std::snprintf(rate, sizeof rate, "%.2f s (%s runs/s, %u at a time", seconds,
+                RunsPerSecond(r.runs, seconds).c_str(), r.jobs);
   double low, high;
   WilsonInterval(r.failures, r.runs, &low, &high);
   std::string line = std::to_string(r.runs) + (r.runs == 1 ? " run in " : " runs in ") + rate +

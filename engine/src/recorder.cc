@@ -111,6 +111,9 @@ std::string_view Recorder::Perform(const Site& site, EffectKind kind, std::strin
     if (threads_started()) lock.lock();
     const Perturbation* p = chaos_->Draw(kind);
     if (p != nullptr) return PerformPerturbed(*lane, site, kind, args, *p);
+    if (kind == EffectKind::kClockNow && faked_wait_ns_ != 0) {
+      return PerformLateClock(*lane, site, args);
+    }
   }
   if (lane->in_user_fn != EffectKind{} || live.fn != nullptr) [[unlikely]] {
     return PerformWithAction(*lane, site, kind, args, live);
@@ -221,10 +224,21 @@ std::string_view Recorder::PerformWithAction(Lane& lane, const Site& site, Effec
 std::string_view Recorder::PerformPerturbed(Lane& lane, const Site& site, EffectKind kind,
                                            std::string_view args, const Perturbation& p) {
   bool perturbed = false;
+  uint64_t waited_ns = 0;
   Measured m;
   if (kMeasured[uint8_t(kind)]) m = Start();
-  std::string_view result = chaos_->Apply(p, kind, lane.env, args, &lane.result, &perturbed);
+  std::string_view result =
+      chaos_->Apply(p, kind, lane.env, args, &lane.result, &perturbed, &waited_ns);
   if (m.begin != 0) End(&m);
+  if (waited_ns != 0) {
+    // A faked timeout took the time it stands for, as far as the program
+    // can tell: its duration, and the clock readings after it.
+    m.duration = waited_ns;
+    faked_wait_ns_ += waited_ns;
+  }
+  if (kind == EffectKind::kClockNow && faked_wait_ns_ != 0 && result.size() == 8) {
+    ShiftClock(&result, &lane.result);
+  }
   uint8_t marks = perturbed ? format::kMarkPerturbed : 0;
   if (lane.env.redact_env != nullptr) [[unlikely]] {
     // A perturbed call still carries the program's secrets: its args (the
@@ -235,6 +249,25 @@ std::string_view Recorder::PerformPerturbed(Lane& lane, const Site& site, Effect
   }
   Append(lane, site, kind, AsBytes(args), AsBytes(result), marks, m.begin, m.duration);
   return result;
+}
+
+std::string_view Recorder::PerformLateClock(Lane& lane, const Site& site, std::string_view args) {
+  std::string_view result = FindEffect(uint8_t(EffectKind::kClockNow))->live(lane.env, AsBytes(args),
+                                                                           &lane.result);
+  ShiftClock(&result, &lane.result);
+  if (lane.env.redact_env != nullptr) [[unlikely]] {
+    AppendRedacted(lane, site, EffectKind::kClockNow, args, result);
+    return result;
+  }
+  Append(lane, site, EffectKind::kClockNow, AsBytes(args), AsBytes(result));
+  return result;
+}
+
+void Recorder::ShiftClock(std::string_view* reading, std::string* scratch) const {
+  uint8_t later[8];
+  format::StoreU64(later, format::LoadU64(AsBytes(*reading).data()) + faked_wait_ns_);
+  scratch->assign(reinterpret_cast<const char*>(later), 8);
+  *reading = *scratch;
 }
 
 }  // namespace tape::engine

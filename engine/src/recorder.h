@@ -131,6 +131,11 @@ class Recorder final : public Runtime {
   // REQUIRES: chaos_mu_ held once threads started.
   std::string_view PerformPerturbed(Lane& lane, const Site& site, EffectKind kind,
                                     std::string_view args, const Perturbation& p);
+  // clock.now after a faked wait: the real time plus the waits faked so far.
+  // REQUIRES: chaos_mu_ held once threads started.
+  std::string_view PerformLateClock(Lane& lane, const Site& site, std::string_view args);
+  // Moves a clock.now reading (8 bytes) on by faked_wait_ns_, into `scratch`.
+  void ShiftClock(std::string_view* reading, std::string* scratch) const;
 
   format::TraceWriter* writer_;
   std::vector<std::string> args_;
@@ -140,6 +145,10 @@ class Recorder final : public Runtime {
   std::unordered_set<uint64_t> defined_;  // guarded by defined_mu_ once threads started
   Chaos* chaos_ = nullptr;
   std::mutex chaos_mu_;  // the chaos generator's draws, once threads started
+  // The time chaos mode's faked timeouts stood for, added to every later
+  // clock.now reading (specs/chaos.md §3). Guarded by chaos_mu_ once
+  // threads started.
+  uint64_t faked_wait_ns_ = 0;
   // RedactEnv: the globs (read-only once the program runs), and the markers
   // and values redacted so far, shared by the lanes so that a value has one
   // marker in the whole trace.

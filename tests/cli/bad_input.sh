@@ -15,7 +15,7 @@ run tape --bogus
 expect_code 2
 expect_err "unknown option '--bogus'"
 run tape replay --help
-expect_out "Trace file to replay (required"
+expect_out "Trace file to replay (default: trace.bin"
 
 # The README's command summary names every verb and every flag --help lists.
 summary=$(awk '/^## The `tape` command/ { p = 1 } /^Results go to stdout/ { p = 0 } p' "$SRC/README.md")

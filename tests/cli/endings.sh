@@ -75,14 +75,16 @@ expect_err "tape run: the trace trunc.bin was changed by another program while i
 # interrupted: replay stops where the recording did, it does not hang.
 # Two SIGTERMs in a row print the "interrupted" line once.
 for kills in 1 2; do
-  TAPE_TEST_MODE=deadlock "$CRASH" record --out dead$kills.bin > dead.out 2> dead.err &
+  # Each run has its own output files: waiting on a file the previous run
+  # wrote would signal this one before its handlers are installed.
+  TAPE_TEST_MODE=deadlock "$CRASH" record --out dead$kills.bin > dead$kills.out 2> dead$kills.err &
   pid=$!
-  wait_for grep -q deadlocked dead.out || fail "the deadlock program did not start"
+  wait_for grep -q deadlocked dead$kills.out || fail "the deadlock program did not start"
   for k in $(seq $kills); do kill -TERM $pid; done
   { wait $pid; } 2> /dev/null
-  CODE=$?; LAST="SIGTERM x$kills to a deadlocked recording"; ERR=$(cat dead.err)
+  CODE=$?; LAST="SIGTERM x$kills to a deadlocked recording"; ERR=$(cat dead$kills.err)
   expect_code 143
-  [ "$(grep -c 'interrupted by SIGTERM' dead.err)" = 1 ] || fail "expected one 'interrupted' line"
+  [ "$(grep -c 'interrupted by SIGTERM' dead$kills.err)" = 1 ] || fail "expected one 'interrupted' line"
   LAST="replay of the deadlock"
   TAPE_TEST_MODE=deadlock run timeout 60 "$CRASH" replay --trace dead$kills.bin
   expect_code 80

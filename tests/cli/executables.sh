@@ -93,7 +93,7 @@ X=recorded "$TAPE" record --out date2.bin -- date > /dev/null
 run tape diff date.bin date2.bin
 expect_code 1
 expect_out 'libc.clock_gettime'
-run tape replay python.bin --trace python.bin
+run tape replay dice --trace python.bin
 expect_code 2
 expect_err 'replay it without naming a program'
 

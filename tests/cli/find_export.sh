@@ -237,8 +237,13 @@ run tape export job.bin --format jsonl --out - --from "$(iso "$t20")" --limit 2
 [ "$(printf '%s\n' "$OUT" | wc -l)" = 2 ] && [[ "$OUT" == *'"seq":20'* ]] || fail "export --from --limit"
 
 # Export's own bad input: nothing is written.
-bad "--out job.json exists; use --force to replace it" export job.bin --format chrome --out job.json
-run tape export job.bin --format chrome --out job.json --force
+# An earlier export is replaced; any other file only with --force.
+run tape export job.bin --format chrome --out job.json
+expect_code 0
+printf 'notes\n' > notes.txt
+bad "refusing to replace notes.txt: it exists and is not an earlier export" export job.bin --format chrome --out notes.txt
+[ "$(cat notes.txt)" = notes ] || fail "a refused export changed the file"
+run tape export job.bin --format chrome --out notes.txt --force
 expect_code 0
 bad "--out job.bin is the trace being exported" export job.bin --format jsonl --out job.bin --force
 bad "has no event times" export "$SRC/tests/golden/two-chunks.trace" --format chrome --out old.json
@@ -395,7 +400,7 @@ assert len(timeouts) == int(sys.argv[2]), len(timeouts)
 assert all(e["ph"] == "X" and e["dur"] >= 100000 for e in timeouts), timeouts  # µs
 EOF
 for cmd in 'tape run examples/scripts/worker.tape --out worker.bin' \
-           'tape inspect worker.bin --from +3s --to +3.25s --filter io.write' \
+           'tape inspect worker.bin --from +3s --to +3.5s --filter io.write' \
            'tape inspect worker.bin --grep "timed out" --filter io.write' \
            'tape inspect worker.bin --around 2741 --context 3' \
            'tape export worker.bin --format chrome --from +2.8s --to +4.2s --out window.json'; do

@@ -35,8 +35,8 @@ run tape inspect "$G/future-version.trace"
 expect_code 81
 expect_err "version 2.0 is not supported"
 run tape verify "$G/not-a-trace.txt"
-expect_code 1
-expect_out "not a tape trace"
+expect_code 81
+expect_err "not a tape trace"
 run tape diff "$G/small-chunks.trace" "$G/interrupted.trace"
 expect_code 1
 expect_out "is a prefix of"

@@ -74,7 +74,8 @@ expect_no_out "checksum mismatch"
 # the old trace stays whole until the new one has its first chunk.
 run tape run quick.tape --out same.bin
 expect_code 0
-"$TAPE" run slow.tape --out same.bin --flush-ms 5000 > slow.out 2>&1 &
+# (--force: same.bin is a trace of another program, quick.tape.)
+"$TAPE" run slow.tape --out same.bin --flush-ms 5000 --force > slow.out 2>&1 &
 slow=$!
 sleep 0.3
 run tape verify same.bin
@@ -82,7 +83,7 @@ expect_code 0
 expect_out "exited with code 0"
 run tape inspect same.bin
 expect_out "script program 'quick.tape'"
-run tape run quick.tape --out same.bin
+run tape run quick.tape --out same.bin --force
 expect_code 81
 expect_err "another tape process is recording that file right now"
 wait $slow
@@ -104,7 +105,7 @@ expect_code 0
 "$TAPE" replay --trace long.bin > long.out 2> long.err &
 replay=$!
 sleep 0.1
-run tape run quick.tape --out long.bin
+run tape run quick.tape --out long.bin --force
 expect_code 0
 wait $replay
 CODE=$?; LAST="replay of long.bin while it was re-recorded"; ERR=$(cat long.err)

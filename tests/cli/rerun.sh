@@ -95,7 +95,7 @@ run tape rerun quiet.tape --trace fail.bin --live
 # Bad input.
 run tape rerun fixed.tape
 expect_code 2
-expect_err "--trace FILE is required"
+expect_err "nothing to rerun on: no --trace FILE given, and no trace.bin (the default) here"
 run tape rerun fixed.tape --trace no-such.bin
 expect_code 81
 expect_err "no such file"

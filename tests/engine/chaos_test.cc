@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdio>
+
 #include <cerrno>
 #include <cmath>
 #include <fstream>
@@ -437,6 +440,56 @@ TEST(ChaosRecording, MarksPerturbedEventsStoresSpecAndSeedAndReplaysExactly) {
   EXPECT_EQ(again.marks, r.marks);
   Recorded other = RecordChaotic(dir, p, "other.bin", r.chaos, 78);
   EXPECT_NE(other.marks, r.marks);
+}
+
+// A faked timeout takes, for the program, the time it stands for: its
+// recorded duration is the request's timeout, and the clock readings after
+// it are later by that much (specs/chaos.md §3), so deadline logic sees the
+// time pass. Replay gives the program the same readings.
+TEST(ChaosRecording, AFakedTimeoutMovesTheClockOnByTheTimeout) {
+  TempDir dir;
+  Program p = TestProgram("deadline", [](Runtime& rt) {
+    int64_t start = rt.ClockNow();
+    HttpRequest request;
+    request.url = "http://127.0.0.1:9/";
+    request.timeout_ms = 2500;
+    HttpResponse r = rt.Http(request);
+    ProcRequest cmd;
+    cmd.argv = {"true"};
+    cmd.timeout_ms = 1500;
+    ProcResult done = rt.ProcRun(cmd);
+    int64_t waited_ms = (rt.ClockNow() - start) / 1000000;
+    rt.IoWrite(r.error + ", timed out " + std::to_string(done.timed_out) + ", " +
+               std::to_string(waited_ms) + " ms\n");
+    return 0;
+  });
+  auto started = std::chrono::steady_clock::now();
+  Recorded r = RecordChaotic(dir, p, "deadline.bin", "http.request:timeout=1,proc.run:timeout=1", 5);
+  // It took the program 4 seconds, and the recording far less.
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(4));
+  int64_t waited = 0;
+  ASSERT_EQ(std::sscanf(r.out.c_str(), "Timeout was reached, timed out 1, %lld ms",
+                        reinterpret_cast<long long*>(&waited)),
+            1)
+      << r.out;
+  EXPECT_GE(waited, 4000);
+  EXPECT_LT(waited, 4000 + 2000) << "the wait is the timeouts, not much more";
+  auto reader = format::TraceReader::Open(dir.File("deadline.bin"));
+  ASSERT_TRUE(reader.has_value());
+  format::ChunkDecoder decoder;
+  format::DecodedChunk chunk;
+  ASSERT_TRUE((*reader)->ReadChunk(0, format::kDecodeAll, &decoder, &chunk).ok());
+  std::vector<uint64_t> durations;
+  for (uint32_t i = 0; i < chunk.size(); ++i) {
+    format::EventView e = chunk.event(i);
+    if (e.kind == uint8_t(EffectKind::kHttpRequest) || e.kind == uint8_t(EffectKind::kProcRun)) {
+      durations.push_back(e.duration_ns);
+    }
+  }
+  EXPECT_EQ(durations, (std::vector<uint64_t>{2500000000u, 1500000000u}));
+  Captured replay = ReplayCaptured(dir, p, "deadline.bin");
+  ASSERT_EQ(replay.report.status, RunReport::Status::kOk);
+  EXPECT_EQ(replay.out, r.out);
 }
 
 TEST(ChaosRecording, WithoutChaosNoEventIsMarkedAndTheHeaderIsEmpty) {

@@ -374,6 +374,25 @@ TEST(HuntCondition, ParsesExitAndOutputConditions) {
   }
 }
 
+// A hunt of a few slow runs says how fast it went, not "0 runs/s".
+TEST(HuntStatistics, TheRateOfShortHuntsHasSignificantDigits) {
+  engine::HuntOptions o;
+  auto summary = [&o](uint64_t runs, double seconds) {
+    engine::HuntReport r;
+    r.status = engine::HuntReport::Status::kNotFound;
+    r.runs = runs;
+    r.jobs = 1;
+    r.elapsed_ns = uint64_t(seconds * 1e9);
+    return engine::DescribeHunt(r, o, [](const std::string& t) { return t; })[0];
+  };
+  EXPECT_NE(summary(1, 2.5).find("1 run in 2.50 s (0.4 runs/s, 1 at a time)"), std::string::npos)
+      << summary(1, 2.5);
+  EXPECT_NE(summary(2, 30).find("(0.067 runs/s"), std::string::npos) << summary(2, 30);
+  EXPECT_NE(summary(7, 2).find("(3.5 runs/s"), std::string::npos) << summary(7, 2);
+  EXPECT_NE(summary(300, 11.74).find("(26 runs/s"), std::string::npos) << summary(300, 11.74);
+  EXPECT_NE(summary(0, 0).find("(0 runs/s"), std::string::npos) << summary(0, 0);
+}
+
 TEST(HuntStatistics, WilsonIntervals) {
   double low, high;
   engine::WilsonInterval(1, 46, &low, &high);

@@ -75,18 +75,30 @@ expect_out "block"
 run "$TAPE" replay --trace "$LANG_TESTS/golden/v1_script.trace"
 expect_code 0
 
-# Scripts are read to at most 1 MiB, whatever the file claims to be: a pipe,
-# a device, a large file. Each is a script that cannot be compiled (82).
+# Script files are read to at most 16 MiB, whatever the file claims to be: a
+# pipe, a device, a large file. Each is a script that cannot be compiled (82).
 run "$TAPE" run /dev/zero --out zero.bin
 expect_code 82
-expect_err "/dev/zero: error: the script is larger than 1 MiB"
+expect_err "/dev/zero: error: the script is larger than 16 MiB"
 run "$TAPE" run <(yes 'print(1);') --out yes.bin
 expect_code 82
-expect_err "error: the script is larger than 1 MiB"
+expect_err "error: the script is larger than 16 MiB"
+# Within that, at most 1 MiB of code: the bytes outside comments.
 head -c 1048577 /dev/zero | tr '\0' ' ' > big.tape
 run "$TAPE" run big.tape --out big.bin
 expect_code 82
+expect_err "big.tape: error: the script holds 1048577 bytes of code (outside comments); a script may hold at most 1 MiB of code"
 [ ! -e big.bin ] || fail "an oversized script left a trace"
+# A script of 1.06 MiB that is mostly comments runs (the original ran it).
+awk 'BEGIN { for (i = 1; i <= 15000; i++) print "# line " i " of the documentation, which is longer than the code it explains" }' > documented.tape
+echo 'print("documented");' >> documented.tape
+[ "$(stat -c %s documented.tape)" -gt 1100000 ] || fail "documented.tape is not over 1 MiB"
+run "$TAPE" run documented.tape --out documented.bin
+expect_code 0
+expect_out "documented"
+run "$TAPE" replay --trace documented.bin
+expect_code 0
+expect_out "documented"
 head -c 1048000 /dev/zero | tr '\0' ' ' > fits.tape
 echo 'print("fits");' >> fits.tape
 run "$TAPE" run fits.tape --out fits.bin

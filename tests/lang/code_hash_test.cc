@@ -195,9 +195,9 @@ TEST(DescribeFirstChange, RefusesOversizedSources) {
   std::string huge(64 << 20, '(');
   auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(DescribeFirstChange(huge, "print(1);"),
-            "the recorded script is 67108864 bytes, more than a script may have (1 MiB)");
+            "the recorded script is 67108864 bytes, more than a script may have (16 MiB)");
   EXPECT_EQ(DescribeFirstChange("print(1);", huge),
-            "the current script is 67108864 bytes, more than a script may have (1 MiB)");
+            "the current script is 67108864 bytes, more than a script may have (16 MiB)");
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
   // Within the limit, the comparison stops at the first difference.
   std::string big(kMaxSourceBytes - 10, '(');

@@ -163,9 +163,18 @@ TEST(Limits, TheStepLimitIsItsOwnErrorType) {
       << cut.error;
 }
 
-TEST(Limits, SourceSizeIsCapped) {
+TEST(Limits, SourceSizeIsCountedOnCodeNotComments) {
   std::string big(kMaxSourceBytes + 1, ' ');
-  EXPECT_NE(CompileError(big).find("scripts may be at most 1 MiB"), std::string::npos);
+  EXPECT_NE(CompileError(big).find("the script holds 1048577 bytes of code (outside comments); a "
+                                   "script may hold at most 1 MiB of code"),
+            std::string::npos);
+  // 2 MiB of comments around a line of code.
+  std::string documented;
+  while (documented.size() < (size_t(2) << 20)) documented += "# a line of the documentation\n";
+  EXPECT_EQ(testing::Output(documented + "print(\"ok\");\n" + documented), "ok\n");
+  // The file as a whole is capped, comments included.
+  std::string huge(kMaxSourceFileBytes + 1, '#');
+  EXPECT_NE(CompileError(huge).find("a script file may be at most 16 MiB"), std::string::npos);
 }
 
 TEST(Limits, LongStatementListsAreFine) {

@@ -11,6 +11,9 @@
 //        hello rerun [--trace FILE] [--live]
 //        hello hunt [--runs N] [--jobs J] [--until COND] [--keep DIR] [--chaos SPEC] [-- ARGS...]
 //
+// FILE defaults to trace.bin, as for the tape command, and the default is
+// said on stderr when it is used. `tape record ./hello` runs `./hello record`.
+//
 // Exit codes match the tape CLI: the program's own code, 2 for bad usage, 80
 // when replay drifts, 81 when the trace cannot be read or written. Fatal
 // signals finalize the trace before the process ends with the same signal.
