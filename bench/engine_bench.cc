@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/src/chaos.h"
+#include "engine/internal/chaos.h"
 #include "format/trace_writer.h"
 #include "tape/session.h"
 #include "tape/thread.h"

@@ -5,7 +5,19 @@
 // when they also produce something) and callers propagate them with
 // TAPE_RETURN_IF_ERROR / TAPE_ASSIGN_OR_RETURN. Broken invariants assert.
 // Result<T> uses the method names of std::expected (has_value, value, error)
-// so a later switch to C++23 is mechanical.
+// so a later switch to C++23 is mechanical. Functions that check something
+// return Status too (OK, or what is wrong), never an empty string for OK.
+//
+// Exceptions are for one case: a failure inside a running program's call
+// into tape::Runtime (an effect call), which must unwind the program itself
+// because the call's result type has no room for it: a replay that drifted
+// (tape::DriftError), a trace that can no longer be read or written, a
+// recording that a signal ended, a request the public API refuses
+// (std::invalid_argument, documented on each Runtime method), a user effect
+// that threw (tape::EffectError), a script's runtime error. The session
+// (tape::Record, Replay, Rerun) catches them where the program ends and
+// reports a RunReport. Exceptions a library throws are caught where it is
+// called and become a Status.
 
 #ifndef TAPE_FORMAT_STATUS_H_
 #define TAPE_FORMAT_STATUS_H_

@@ -20,7 +20,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "engine/src/libc_calls.h"
+#include "engine/effects/libc_calls.h"
 #include "preload/raw_syscall.h"
 #include "preload/served.h"
 #include "preload/session.h"
@@ -349,7 +349,7 @@ long Call::Readlink(long dirfd, const char* path, char* buf, long size) {
 
 long Call::Uname(utsname* buf) {
   if (buf == nullptr) return Kernel();
-  std::vector<std::string_view> fields;
+  std::vector<std::string> fields;
   int err = s_.effects().Uname(site(), &fields);
   if (err != 0) return -err;
   std::memset(buf, 0, sizeof *buf);

@@ -6,7 +6,7 @@
 
 #include <cerrno>
 
-#include "engine/src/live_libc.h"
+#include "engine/effects/libc.h"
 #include "format/bytes.h"
 #include "preload/guard.h"
 #include "preload/real_libc.h"

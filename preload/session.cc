@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "engine/src/live_libc.h"
+#include "engine/effects/libc.h"
 #include "format/clock.h"
 #include "preload/filter.h"
 #include "preload/guard.h"

@@ -20,18 +20,25 @@
 #include <string>
 #include <vector>
 
-#include "engine/src/chaos.h"
+#include "engine/effects/libc.h"
+#include "engine/internal/chaos.h"
+#include "engine/internal/signals.h"
 #include "engine/src/recorder.h"
 #include "engine/src/replayer.h"
-#include "engine/src/signals.h"
 #include "format/trace_reader.h"
 #include "format/trace_writer.h"
 #include "preload/callers.h"
 #include "preload/control.h"
 #include "preload/fd_table.h"
-#include "preload/libc_effects.h"
 
 namespace tape::preload {
+
+// The libc.* effects, as the interposer performs them (engine/effects/libc.h).
+using engine::ErrnoBytes;
+using engine::LibcEffects;
+using engine::OpenResult;
+using engine::StartWorld;
+using engine::WriteResult;
 
 class Session {
  public:

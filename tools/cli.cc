@@ -1,7 +1,7 @@
 #include "tools/cli.h"
 
-#include "engine/src/effect_text.h"
-#include "engine/src/signals.h"
+#include "engine/internal/effect_text.h"
+#include "engine/internal/signals.h"
 
 #include <fcntl.h>
 #include <signal.h>

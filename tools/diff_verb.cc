@@ -32,7 +32,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/src/effect_table.h"
+#include "engine/effects/registry.h"
 #include "tools/cli.h"
 #include "tools/diff_regions.h"
 #include "tools/event_text.h"

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <iostream>
 
-#include "engine/src/embed_marker.h"
+#include "engine/internal/embed_marker.h"
 #include "tools/cli.h"
 
 namespace tape::cli {

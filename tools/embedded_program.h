@@ -12,7 +12,7 @@
 namespace tape::cli {
 
 // True when `path` names an executable file that links tape::Main (it
-// holds engine/src/embed_marker.h's marker). Reads the file, mapped; a
+// holds engine/internal/embed_marker.h's marker). Reads the file, mapped; a
 // FIFO or device is never opened for reading.
 bool IsEmbeddedProgram(const std::string& path);
 

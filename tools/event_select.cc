@@ -12,7 +12,7 @@
 #include <vector>
 #include <tuple>
 
-#include "engine/src/effect_table.h"
+#include "engine/effects/registry.h"
 #include "tools/cli.h"
 #include "tools/event_text.h"
 #include "tools/time_arg.h"

@@ -2,7 +2,8 @@
 
 #include <cstdio>
 
-#include "engine/src/effect_text.h"
+#include "engine/effects/registry.h"
+#include "engine/internal/effect_text.h"
 #include "format/layout.h"
 #include "tape/effects.h"
 #include "tools/cli.h"
@@ -46,7 +47,7 @@ bool IsUtf8Text(std::string_view s) {
   return true;
 }
 
-std::string Hex(std::string_view s) {
+std::string HexDigits(std::string_view s) {
   static const char kDigits[] = "0123456789abcdef";
   std::string out;
   for (unsigned char c : s) {
@@ -59,73 +60,71 @@ std::string Hex(std::string_view s) {
 // Text as a JSON string; other bytes as {"hex": "..."}.
 nlohmann::ordered_json BytesJson(std::string_view s, bool truncated) {
   nlohmann::ordered_json j = IsUtf8Text(s) ? nlohmann::ordered_json(std::string(s))
-                                   : nlohmann::ordered_json{{"hex", Hex(s)}};
+                                   : nlohmann::ordered_json{{"hex", HexDigits(s)}};
   if (truncated) j = {{"truncated", true}, {"prefix", j}};
   return j;
 }
 
-// A parsed field as JSON (the shapes of specs/trace-format.md §13 in JSON:
-// numbers, strings or {"hex": ...}, {"errno": n}, lists, null for unset).
-nlohmann::ordered_json FieldJson(const engine::FieldValue& v, bool cut) {
-  using engine::FieldType;
-  switch (v.type) {
-    case FieldType::kU32:
-    case FieldType::kU64:
-      return v.number;
-    case FieldType::kI32:
-      return int32_t(v.number);
-    case FieldType::kTimeNs:
-      return int64_t(v.number);
-    case FieldType::kErrno:
-      return {{"errno", int32_t(v.number)}};
-    case FieldType::kFlag:
-      return v.number != 0;
-    case FieldType::kText:
-    case FieldType::kSizedText:
-      return BytesJson(format::AsChars(v.bytes), cut);
-    case FieldType::kHex: {
-      // Always hex (random bytes that happen to be text are still bytes),
-      // cut and marked like any other payload.
-      nlohmann::ordered_json j = {{"hex", Hex(format::AsChars(v.bytes))}};
-      if (cut) j = {{"truncated", true}, {"prefix", j}};
-      return j;
-    }
-    case FieldType::kOptText:
-      return v.number ? BytesJson(format::AsChars(v.bytes), cut) : nlohmann::ordered_json(nullptr);
-    case FieldType::kErrnoData: {
-      nlohmann::ordered_json j = {{"errno", int32_t(v.number)}};
-      if (v.number == 0) j["data"] = BytesJson(format::AsChars(v.bytes), cut);
-      return j;
-    }
-    case FieldType::kTextList: {
-      nlohmann::ordered_json j = nlohmann::ordered_json::array();
-      for (Bytes b : v.list) j.push_back(BytesJson(format::AsChars(b), false));
-      return j;
-    }
-    case FieldType::kUserResult:
-      if (v.number == 0) return {{"value", BytesJson(format::AsChars(v.bytes), cut)}};
-      return {{"threw", BytesJson(format::AsChars(v.bytes), false)},
-              {"message", BytesJson(format::AsChars(v.message), cut)}};
-  }
-  return nullptr;
-}
+// Builds the JSON the field types describe (engine::JsonOut) as a
+// nlohmann value: a stack of open objects and arrays, and the key of the
+// next member of the innermost object.
+class JsonBuilder final : public engine::JsonOut {
+ public:
+  nlohmann::ordered_json Take() { return std::move(root_); }
 
-// A payload as JSON: null when its layout has no fields, the field itself
-// when it has one, an object keyed by field name otherwise. A payload that
-// does not have its layout (a damaged trace) is shown as bytes.
+  void Null() override { Put(nullptr); }
+  void Bool(bool b) override { Put(b); }
+  void Int(int64_t n) override { Put(n); }
+  void Uint(uint64_t n) override { Put(n); }
+  void Bytes(format::Bytes b, bool cut) override { Put(BytesJson(format::AsChars(b), cut)); }
+  void Hex(format::Bytes b, bool cut) override {
+    nlohmann::ordered_json j = {{"hex", HexDigits(format::AsChars(b))}};
+    if (cut) j = {{"truncated", true}, {"prefix", j}};
+    Put(std::move(j));
+  }
+  void BeginObject() override { Open(nlohmann::ordered_json::object()); }
+  void Key(std::string_view key) override { key_ = key; }
+  void EndObject() override { Close(); }
+  void BeginArray() override { Open(nlohmann::ordered_json::array()); }
+  void EndArray() override { Close(); }
+
+ private:
+  void Put(nlohmann::ordered_json v) {
+    if (open_.empty()) {
+      root_ = std::move(v);
+    } else if (open_.back().is_array()) {
+      open_.back().push_back(std::move(v));
+    } else {
+      open_.back()[key_] = std::move(v);
+    }
+  }
+  void Open(nlohmann::ordered_json container) {
+    open_.push_back(std::move(container));
+    keys_.push_back(key_);
+  }
+  void Close() {
+    nlohmann::ordered_json done = std::move(open_.back());
+    open_.pop_back();
+    key_ = keys_.back();
+    keys_.pop_back();
+    Put(std::move(done));
+  }
+
+  nlohmann::ordered_json root_;
+  std::vector<nlohmann::ordered_json> open_;
+  std::vector<std::string> keys_;  // the key each open container goes under
+  std::string key_;
+};
+
+// A payload as JSON (engine::WritePayloadJson); a payload that does not
+// have its layout (a damaged trace) is shown as bytes.
 nlohmann::ordered_json PayloadJson(const engine::Layout* layout, const std::string& bytes,
                                    bool cut) {
-  engine::ParsedPayload parsed;
-  if (layout == nullptr || !engine::ParsePayload(*layout, AsBytes(bytes), &parsed).empty()) {
+  JsonBuilder json;
+  if (layout == nullptr || !engine::WritePayloadJson(*layout, AsBytes(bytes), cut, json)) {
     return BytesJson(bytes, cut);
   }
-  if (parsed.count == 0) return nullptr;
-  if (parsed.count == 1) return FieldJson(parsed.fields[0], cut);
-  nlohmann::ordered_json j;
-  for (uint8_t i = 0; i < parsed.count; ++i) {
-    j[layout->fields[i].name] = FieldJson(parsed.fields[i], cut && i + 1 == parsed.count);
-  }
-  return j;
+  return json.Take();
 }
 
 // §13.6: which payloads hold markers instead of what was recorded.

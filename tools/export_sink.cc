@@ -6,7 +6,7 @@
 
 #include <cstring>
 
-#include "engine/src/effect_text.h"
+#include "engine/internal/effect_text.h"
 #include "tools/cli.h"
 #include "tools/event_text.h"
 #include "tools/time_arg.h"

@@ -10,8 +10,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include "engine/internal/chaos.h"
 #include "engine/programs/programs.h"
-#include "engine/src/chaos.h"
 #include "engine/src/hunt.h"
 #include "tools/cli.h"
 #include "tools/embedded_program.h"
@@ -94,18 +94,9 @@ int RunHunt(const HuntArgs& args) {
     }
     return RunEmbedded("hunt", args.program, "hunt", flags);
   }
-  // A built-in program by name; anything else is a script's path.
-  bool script = args.program.ends_with(".tape") || args.program.find('/') != std::string::npos ||
-                programs::FindBuiltin(args.program) == nullptr;
-  Result<Program> program = script ? LoadScript(args.program) : LoadBuiltin(args.program);
-  if (!program.has_value()) {
-    const Status& e = program.error();
-    if (e.code() == StatusCode::kScriptError) {
-      std::cerr << e.message() << (e.message().ends_with("\n") ? "" : "\n");
-      return kExitScript;
-    }
-    return Fail("hunt", kExitUsage, e.message());
-  }
+  Result<Program> program = LoadNamed(args.program);
+  if (!program.has_value()) return ReportLoadError("hunt", program.error());
+  bool script = program->kind == ProgramKind::kScript;
   return HuntWith(args, program->name, script ? "run" : "record", args.program);
 }
 

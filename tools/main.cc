@@ -8,9 +8,9 @@
 #include <iostream>
 #include <optional>
 
-#include "engine/src/signals.h"
-#include "engine/src/std_streams.h"
-#include "engine/src/suggest.h"
+#include "engine/internal/signals.h"
+#include "engine/internal/std_streams.h"
+#include "engine/internal/suggest.h"
 #include "format/layout.h"
 #include "tools/cli.h"
 
@@ -398,7 +398,7 @@ int Main(int argc, char** argv) {
 int main(int argc, char** argv) {
   // A recorder holds SIGINT, SIGTERM and SIGHUP back from its first
   // instruction until its handlers can finish the trace with them
-  // (engine/src/signals.h): a kill that comes while the command line is
+  // (engine/internal/signals.h): a kill that comes while the command line is
   // parsed or the script compiled is not lost, nor does it end tape before
   // the trace exists.
   std::optional<tape::engine::BlockTerminatingSignals> hold;

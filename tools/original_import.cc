@@ -14,6 +14,7 @@
 #include <optional>
 #include <unordered_set>
 
+#include "engine/effects/registry.h"
 #include "format/layout.h"
 #include "format/memory_writer.h"
 #include "tape/effects.h"
@@ -26,36 +27,15 @@ using format::Bytes;
 
 namespace {
 
-// tape's payload layouts (specs/trace-format.md §13), written field by field.
-void AppendU32(std::string* out, uint32_t v) {
-  char b[4] = {char(v), char(v >> 8), char(v >> 16), char(v >> 24)};
-  out->append(b, 4);
+// Appends `fields` laid out as effect `kind`'s args (or result), per the
+// effect's declaration (specs/trace-format.md §13).
+void Lay(EffectKind kind, bool args, std::vector<engine::FieldValue> fields, std::string* out) {
+  const engine::EffectSpec& spec = *engine::FindEffect(uint8_t(kind));
+  engine::AppendPayload(args ? spec.args.layout : spec.result.layout, fields.data(), out);
 }
-void AppendU64(std::string* out, uint64_t v) {
-  AppendU32(out, uint32_t(v));
-  AppendU32(out, uint32_t(v >> 32));
-}
-void AppendI32(std::string* out, int32_t v) { AppendU32(out, uint32_t(v)); }
-void EncodeFsReadResult(std::string* out, int error, std::string_view data) {
-  AppendI32(out, error);
-  out->append(data);
-}
-void EncodeFsWriteArgs(std::string* out, std::string_view path, std::string_view data) {
-  AppendU32(out, uint32_t(path.size()));
-  out->append(path);
-  out->append(data);
-}
-void EncodeEnvResult(std::string* out, const std::optional<std::string>& value) {
-  out->push_back(value ? 1 : 0);
-  if (value) out->append(*value);
-}
-void EncodeArgsResult(std::string* out, const std::vector<std::string>& args) {
-  AppendU32(out, uint32_t(args.size()));
-  for (const std::string& a : args) {
-    AppendU32(out, uint32_t(a.size()));
-    out->append(a);
-  }
-}
+engine::FieldValue Number(uint64_t n) { return {.number = n}; }
+engine::FieldValue Text(Bytes b) { return {.bytes = b}; }
+engine::FieldValue Errno(int32_t err) { return {.number = uint32_t(err)}; }
 
 // §5.1: FNV-1a, 32 bits, over the file name's bytes, then the line, then
 // the column, each folded in as one 32-bit value (the original's site!()).
@@ -188,7 +168,7 @@ int32_t ErrnoOf(Bytes message) {
 
 // Result<T, String> (§2): a u32 variant, 0 Ok or 1 Err. For Err, appends the
 // errno to `result` and returns true in `*failed`.
-Status ResultTag(Payload& p, bool* failed, std::string* result) {
+Status ResultTag(Payload& p, EffectKind kind, bool* failed, std::string* result) {
   uint64_t at = p.offset();
   uint32_t tag = 0;
   TAPE_RETURN_IF_ERROR(p.U32("Result variant", &tag));
@@ -200,7 +180,7 @@ Status ResultTag(Payload& p, bool* failed, std::string* result) {
     Bytes message;
     TAPE_RETURN_IF_ERROR(p.Str("error message", &message));
     TAPE_RETURN_IF_ERROR(p.End());
-    AppendI32(result, ErrnoOf(message));
+    Lay(kind, false, {Errno(ErrnoOf(message))}, result);
   }
   return Status::Ok();
 }
@@ -237,7 +217,7 @@ Status ConvertPayloads(const orig::Event& e, std::string* args, std::string* res
         return r.Fail(0, std::to_string(seconds) +
                              " s is past the year 2262, the last second tape's clock holds");
       }
-      AppendU64(result, seconds * 1000000000u);
+      Lay(EffectKind::kClockNow, false, {Number(seconds * 1000000000u)}, result);
       return Status::Ok();
     }
     case EffectKind::kRandomBits: {
@@ -251,8 +231,8 @@ Status ConvertPayloads(const orig::Event& e, std::string* args, std::string* res
         return r.Fail(0, "holds " + std::to_string(bytes.size()) + " bytes, but the args ask for " +
                              std::to_string(n));
       }
-      AppendU32(args, uint32_t(n));
-      result->assign(Chars(bytes));
+      Lay(EffectKind::kRandomBits, true, {Number(n)}, args);
+      Lay(EffectKind::kRandomBits, false, {Text(bytes)}, result);
       return Status::Ok();
     }
     case EffectKind::kIoWrite: {
@@ -265,21 +245,22 @@ Status ConvertPayloads(const orig::Event& e, std::string* args, std::string* res
         return r.Fail(0, std::to_string(written) + " bytes written of a " +
                              std::to_string(bytes.size()) + "-byte buffer");
       }
-      args->assign(Chars(bytes));
+      Lay(EffectKind::kIoWrite, true, {Text(bytes)}, args);
       // A short write (0: the write failed) has no errno in the original.
-      AppendI32(result, written == bytes.size() ? 0 : kUnknownErrno);
+      Lay(EffectKind::kIoWrite, false, {Errno(written == bytes.size() ? 0 : kUnknownErrno)},
+          result);
       return Status::Ok();
     }
     case EffectKind::kFsRead: {
       TAPE_RETURN_IF_ERROR(a.Str("path", &path));
       TAPE_RETURN_IF_ERROR(a.End());
-      args->assign(Chars(path));
+      Lay(EffectKind::kFsRead, true, {Text(path)}, args);
       bool failed;
-      TAPE_RETURN_IF_ERROR(ResultTag(r, &failed, result));
+      TAPE_RETURN_IF_ERROR(ResultTag(r, EffectKind::kFsRead, &failed, result));
       if (failed) return Status::Ok();
       TAPE_RETURN_IF_ERROR(r.Vec("contents", &bytes));
       TAPE_RETURN_IF_ERROR(r.End());
-      EncodeFsReadResult(result, 0, Chars(bytes));
+      Lay(EffectKind::kFsRead, false, {{.number = 0, .bytes = bytes}}, result);
       return Status::Ok();
     }
     case EffectKind::kFsWrite: {
@@ -287,9 +268,9 @@ Status ConvertPayloads(const orig::Event& e, std::string* args, std::string* res
       TAPE_RETURN_IF_ERROR(a.Vec("data", &bytes));
       TAPE_RETURN_IF_ERROR(a.End());
       if (path.size() > UINT32_MAX) return a.Fail(0, "path is over 2^32 - 1 bytes");
-      EncodeFsWriteArgs(args, Chars(path), Chars(bytes));
+      Lay(EffectKind::kFsWrite, true, {Text(path), Text(bytes)}, args);
       bool failed;
-      TAPE_RETURN_IF_ERROR(ResultTag(r, &failed, result));
+      TAPE_RETURN_IF_ERROR(ResultTag(r, EffectKind::kFsWrite, &failed, result));
       if (failed) return Status::Ok();
       uint64_t at = r.offset(), written = 0;
       TAPE_RETURN_IF_ERROR(r.U64("bytes written", &written));
@@ -298,25 +279,22 @@ Status ConvertPayloads(const orig::Event& e, std::string* args, std::string* res
         return r.Fail(at, "Ok(" + std::to_string(written) + ") for " +
                               std::to_string(bytes.size()) + " bytes of data");
       }
-      AppendI32(result, 0);
+      Lay(EffectKind::kFsWrite, false, {Errno(0)}, result);
       return Status::Ok();
     }
     case EffectKind::kEnvGet: {
       TAPE_RETURN_IF_ERROR(a.Str("name", &bytes));
       TAPE_RETURN_IF_ERROR(a.End());
-      args->assign(Chars(bytes));
+      Lay(EffectKind::kEnvGet, true, {Text(bytes)}, args);
       uint8_t tag = 0;
       TAPE_RETURN_IF_ERROR(r.U8("Option tag", &tag));
       if (tag > 1) {
         return r.Fail(0, "Option tag is " + std::to_string(tag) + ", not 0 None or 1 Some");
       }
-      std::optional<std::string> value;
-      if (tag == 1) {
-        TAPE_RETURN_IF_ERROR(r.Str("value", &bytes));
-        value = std::string(Chars(bytes));
-      }
+      Bytes value;
+      if (tag == 1) TAPE_RETURN_IF_ERROR(r.Str("value", &value));
       TAPE_RETURN_IF_ERROR(r.End());
-      EncodeEnvResult(result, value);
+      Lay(EffectKind::kEnvGet, false, {{.number = tag, .bytes = value}}, result);
       return Status::Ok();
     }
     case EffectKind::kArgsGet: {
@@ -329,15 +307,15 @@ Status ConvertPayloads(const orig::Event& e, std::string* args, std::string* res
         return r.Fail(0, "argument count is " + std::to_string(count) + ", but " +
                              std::to_string(r.left()) + " bytes follow");
       }
-      std::vector<std::string> list;
-      list.reserve(size_t(count));
+      engine::FieldValue list;
+      list.list.reserve(size_t(count));
       for (uint64_t i = 0; i < count; ++i) {
         TAPE_RETURN_IF_ERROR(r.Str("argument", &bytes));
         if (bytes.size() > UINT32_MAX) return r.Fail(0, "an argument is over 2^32 - 1 bytes");
-        list.emplace_back(Chars(bytes));
+        list.list.push_back(bytes);
       }
       TAPE_RETURN_IF_ERROR(r.End());
-      EncodeArgsResult(result, list);
+      Lay(EffectKind::kArgsGet, false, {list}, result);
       return Status::Ok();
     }
     case EffectKind::kTimeSleep: {
@@ -345,7 +323,7 @@ Status ConvertPayloads(const orig::Event& e, std::string* args, std::string* res
       TAPE_RETURN_IF_ERROR(a.U64("milliseconds", &ms));
       TAPE_RETURN_IF_ERROR(a.End());
       TAPE_RETURN_IF_ERROR(r.End());
-      AppendU64(args, ms);
+      Lay(EffectKind::kTimeSleep, true, {Number(ms)}, args);
       return Status::Ok();
     }
     default:

@@ -7,24 +7,22 @@
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
+#include <iostream>
 
 #include "engine/programs/programs.h"
-#include "engine/src/suggest.h"
+#include "engine/internal/suggest.h"
 #include "tape/drift.h"
 #include "tools/cli.h"
 #include "tools/original_import.h"
 
-#if __has_include("engine/lang/script.h")
+#include "engine/lang/limits.h"
 #include "engine/lang/script.h"
-#define TAPE_HAVE_LANG 1
-#endif
 
 namespace tape::cli {
 
 namespace {
 
 Result<Program> FromScriptSource(std::string name, std::string source) {
-#ifdef TAPE_HAVE_LANG
   auto script = lang::Script::Compile(name, source);
   if (!script.has_value()) return script.error();
   std::shared_ptr<const lang::Script> compiled = *script;
@@ -56,11 +54,6 @@ Result<Program> FromScriptSource(std::string name, std::string source) {
     }
   };
   return p;
-#else
-  (void)name;
-  (void)source;
-  return Status::InvalidArgument("this build of tape has no script interpreter");
-#endif
 }
 
 // Reads a whole script, but never more than `limit` + 1 bytes: st_size is 0
@@ -185,11 +178,7 @@ Result<Program> LoadScript(const std::string& path) {
   std::string name = std::filesystem::path(path).filename().string();
   std::string text;
   bool too_large = false;
-#ifdef TAPE_HAVE_LANG
   const int64_t limit = lang::kMaxSourceFileBytes;
-#else
-  const int64_t limit = int64_t{16} << 20;
-#endif
   Status read = ReadBounded(path, limit, &text, &too_large);
   if (!read.ok()) return read;
   if (too_large) {
@@ -231,15 +220,23 @@ Result<Program> LoadFromTrace(const format::TraceHeader& header) {
   return Status::InvalidArgument("the trace names an unknown kind of program");
 }
 
+Result<Program> LoadNamed(const std::string& name) {
+  bool builtin = programs::FindBuiltin(name) != nullptr;
+  return builtin ? LoadBuiltin(name) : LoadScript(name);
+}
+
+int ReportLoadError(const std::string& verb, const Status& error) {
+  if (error.code() == StatusCode::kScriptError) {
+    // The compiler's report, as it printed it: file:line:col, the line, a caret.
+    std::cerr << error.message() << (error.message().ends_with("\n") ? "" : "\n");
+    return kExitScript;
+  }
+  return Fail(verb, kExitUsage, error.message());
+}
+
 std::string DescribeScriptChange(const std::string& recorded_source,
                                  const std::string& current_source) {
-#ifdef TAPE_HAVE_LANG
   return lang::DescribeFirstChange(recorded_source, current_source);
-#else
-  (void)recorded_source;
-  (void)current_source;
-  return "";
-#endif
 }
 
 }  // namespace tape::cli

@@ -33,6 +33,14 @@ std::string TraceGivenAsProgram(const std::string& verb, std::string* program, s
 std::string DefaultTrace(const std::string& verb, std::string* trace);
 // The program named by a trace's header: a built-in, or the embedded script.
 Result<Program> LoadFromTrace(const format::TraceHeader& header);
+// The program a command line names: a built-in by its name, anything else
+// the script at that path. (A built-in's name holds no '/' and does not end
+// in ".tape".)
+Result<Program> LoadNamed(const std::string& name);
+// Prints why a program could not be had, for `verb`, and returns the exit
+// code: a script that does not compile as the compiler reports it
+// (kExitScript), anything else as a usage error (kExitUsage).
+int ReportLoadError(const std::string& verb, const Status& error);
 // For a script CodeHashMismatch: which line changed since the recording.
 std::string DescribeScriptChange(const std::string& recorded_source,
                                  const std::string& current_source);

@@ -7,10 +7,10 @@
 #include <filesystem>
 #include <iostream>
 
+#include "engine/internal/chaos.h"
+#include "engine/internal/redaction.h"
+#include "engine/internal/signals.h"
 #include "engine/programs/programs.h"
-#include "engine/src/chaos.h"
-#include "engine/src/redaction.h"
-#include "engine/src/signals.h"
 #include "tape/session.h"
 #include "tools/cli.h"
 #include "tools/embedded_program.h"
@@ -29,8 +29,8 @@ int RecordProgram(const std::string& verb, const Program& program, const RecordA
   Status out_ok = CheckOutputPath(out, args.force);
   if (!out_ok.ok()) return Fail(verb, kExitUsage, out_ok.message());
   for (const std::string& glob : args.redact_env) {
-    std::string why = engine::CheckRule(glob);
-    if (!why.empty()) return Fail(verb, kExitUsage, "--redact-env '" + glob + "' " + why);
+    Status ok = engine::CheckRule(glob);
+    if (!ok.ok()) return Fail(verb, kExitUsage, "--redact-env '" + glob + "' " + ok.message());
   }
   RecordOptions options;
   options.trace_path = out;
@@ -208,14 +208,7 @@ int RunScript(const RecordArgs& args) {
     return RunEmbedded("run", args.program, "record", EmbeddedRecordArgs(args));
   }
   Result<Program> program = LoadScript(args.program);
-  if (!program.has_value()) {
-    const Status& e = program.error();
-    if (e.code() == StatusCode::kScriptError) {
-      std::cerr << e.message() << (e.message().ends_with("\n") ? "" : "\n");
-      return kExitScript;
-    }
-    return Fail("run", kExitUsage, e.message());
-  }
+  if (!program.has_value()) return ReportLoadError("run", program.error());
   return RecordProgram("run", *program, args);
 }
 

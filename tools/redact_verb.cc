@@ -20,9 +20,9 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "engine/src/effect_table.h"
-#include "engine/src/effect_text.h"
-#include "engine/src/redaction.h"
+#include "engine/effects/registry.h"
+#include "engine/internal/effect_text.h"
+#include "engine/internal/redaction.h"
 #include "format/layout.h"
 #include "format/recovery_writer.h"
 #include "tools/cli.h"
@@ -132,8 +132,8 @@ Status Redactor::Resolve(const RedactArgs& args) {
     sites_.push_back(std::move(rule));
   }
   for (const std::string& n : args.names) {
-    std::string why = engine::CheckRule(n);
-    if (!why.empty()) return Status::InvalidArgument("--name '" + n + "' " + why);
+    Status ok = engine::CheckRule(n);
+    if (!ok.ok()) return Status::InvalidArgument("--name '" + n + "' " + ok.message());
     names_.push_back({n});
   }
   return Status::Ok();
@@ -172,7 +172,7 @@ Status Redactor::Selects(const format::EventView& e, bool count, bool* selected)
   if (e.kind >= kFirstUserKind) {
     texts.push_back(r_.kind_names()[e.kind]);
   } else if (const engine::EffectSpec* spec = engine::FindEffect(e.kind);
-             spec != nullptr && spec->key_fields != 0) {
+             spec != nullptr && spec->args.keys != 0) {
     format::Bytes args;
     TAPE_RETURN_IF_ERROR(Read(e.args, e.seq, &read_[0], &args));
     engine::RewritePayload(

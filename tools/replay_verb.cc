@@ -4,8 +4,9 @@
 #include <iostream>
 
 #include "engine/programs/programs.h"
-#include "engine/src/effect_table.h"
-#include "engine/src/signals.h"
+#include "engine/effects/libc.h"
+#include "engine/effects/registry.h"
+#include "engine/internal/signals.h"
 #include "format/chunk_decoder.h"
 #include "tape/session.h"
 #include "tools/cli.h"
@@ -21,13 +22,7 @@ namespace {
 
 // The world a recording of an executable started in (its libc.start event,
 // seq 0): what replay starts the program with.
-struct RecordedStart {
-  std::vector<std::string> argv, env;
-  std::string cwd;
-  std::vector<int> fds;
-};
-
-Result<RecordedStart> ReadRecordedStart(const format::TraceReader& reader) {
+Result<engine::StartWorld> ReadRecordedStart(const format::TraceReader& reader) {
   auto bad = [&reader](const std::string& why) {
     return Status::Corrupt(reader.path() + ": " + why + "; it is not a recording tape can replay");
   };
@@ -43,15 +38,13 @@ Result<RecordedStart> ReadRecordedStart(const format::TraceReader& reader) {
   std::string payload;
   s = reader.ReadWholePayload(chunk.result(0), &payload);
   if (!s.ok()) return s;
-  engine::ParsedPayload p;
-  std::string why = engine::ParsePayload(
-      engine::FindEffect(uint8_t(EffectKind::kLibcStart))->result, format::AsBytes(payload), &p);
-  if (!why.empty()) return bad("its libc.start event is malformed (" + why + ")");
-  RecordedStart start;
-  for (format::Bytes b : p.fields[0].list) start.argv.emplace_back(format::AsChars(b));
-  for (format::Bytes b : p.fields[1].list) start.env.emplace_back(format::AsChars(b));
-  start.cwd = format::AsChars(p.fields[2].bytes);
-  for (format::Bytes b : p.fields[3].list) start.fds.push_back(std::atoi(std::string(format::AsChars(b)).c_str()));
+  engine::StartWorld start;
+  if (!engine::DecodeStartWorld(format::AsBytes(payload), &start)) {
+    Status layout =
+        engine::CheckEvent(uint8_t(EffectKind::kLibcStart), {}, format::AsBytes(payload));
+    return bad("its libc.start event is malformed (" +
+               (layout.ok() ? std::string("a descriptor is not a number") : layout.message()) + ")");
+  }
   if (start.argv.empty()) return bad("its libc.start event has no arguments");
   return start;
 }
@@ -65,7 +58,7 @@ int ReplayExecutable(const ReplayArgs& args, const format::TraceReader& reader) 
                 args.trace + " is a recording of the executable " + h.program_name +
                     "; replay it without naming a program: tape replay " + args.trace);
   }
-  Result<RecordedStart> start = ReadRecordedStart(reader);
+  Result<engine::StartWorld> start = ReadRecordedStart(reader);
   if (!start.has_value()) return Fail("replay", kExitTrace, start.error().message());
   Result<std::string> hash = HashExecutable(h.program_name);
   if (!hash.has_value()) {
@@ -169,14 +162,8 @@ int RunReplay(const ReplayArgs& in) {
     return ReplayExecutable(args, *reader);
   }
 
-  Result<Program> program = Status::InvalidArgument("no program");
-  if (args.program.empty()) {
-    program = LoadFromTrace(reader->header());
-  } else if (programs::FindBuiltin(args.program)) {
-    program = LoadBuiltin(args.program);
-  } else {
-    program = LoadScript(args.program);
-  }
+  Result<Program> program =
+      args.program.empty() ? LoadFromTrace(reader->header()) : LoadNamed(args.program);
   // A trace imported from the original tape holds the original's code hash:
   // no program tape runs has that code, so replay stops here, whatever the
   // program (specs/original-trace.md §7).
@@ -203,14 +190,7 @@ int RunReplay(const ReplayArgs& in) {
                     "stats and diff read it)"};
     return Fail("replay", kExitDrift, "drift: " + d.Describe());
   }
-  if (!program.has_value()) {
-    const Status& e = program.error();
-    if (e.code() == StatusCode::kScriptError) {
-      std::cerr << e.message() << (e.message().ends_with("\n") ? "" : "\n");
-      return kExitScript;
-    }
-    return Fail("replay", kExitUsage, e.message());
-  }
+  if (!program.has_value()) return ReportLoadError("replay", program.error());
 
   if (!recorded.redaction.empty()) {
     Error("replay", "note: " + args.trace + " is redacted (" + RedactionText(recorded) +

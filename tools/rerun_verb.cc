@@ -57,22 +57,9 @@ int RunRerun(const RerunArgs& in) {
   if (!usage.empty()) return Fail("rerun", kExitUsage, usage);
   OpenedTrace reader = OpenTrace("rerun", args.trace);
   if (!reader) return kExitTrace;
-  Result<Program> program = Status::InvalidArgument("no program");
-  if (args.program.empty()) {
-    program = LoadFromTrace(reader->header());
-  } else if (programs::FindBuiltin(args.program)) {
-    program = LoadBuiltin(args.program);
-  } else {
-    program = LoadScript(args.program);
-  }
-  if (!program.has_value()) {
-    const Status& e = program.error();
-    if (e.code() == StatusCode::kScriptError) {
-      std::cerr << e.message() << (e.message().ends_with("\n") ? "" : "\n");
-      return kExitScript;
-    }
-    return Fail("rerun", kExitUsage, e.message());
-  }
+  Result<Program> program =
+      args.program.empty() ? LoadFromTrace(reader->header()) : LoadNamed(args.program);
+  if (!program.has_value()) return ReportLoadError("rerun", program.error());
   RerunOptions options;
   options.trace_path = args.trace;
   options.live = args.live;

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/src/redaction.h"
+#include "engine/internal/redaction.h"
 #include "format/bytes.h"
 #include "format/status.h"
 

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
-#include "engine/src/effect_text.h"
+#include "engine/internal/effect_text.h"
 #include "format/layout.h"
 #include "tools/cli.h"
 #include "tools/event_text.h"

@@ -1,42 +1,21 @@
 #include "tools/time_arg.h"
 
-#include <cstdio>
+#include <fmt/format.h>
+
+#include <chrono>
 
 namespace tape::cli {
 
 namespace {
 
+namespace chrono = std::chrono;
+
 constexpr int64_t kSecond = 1'000'000'000;
 constexpr int64_t kDay = 86'400 * kSecond;
 
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
-// days_from_civil).
-int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-void CivilFromDays(int64_t z, int64_t* y, int* m, int* d) {
-  z += 719468;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  *d = int(doy - (153 * mp + 2) / 5 + 1);
-  *m = int(mp < 10 ? mp + 3 : mp - 9);
-  *y = yoe + era * 400 + (*m <= 2);
-}
-
-bool IsLeap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-int DaysInMonth(int64_t y, int m) {
-  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && IsLeap(y) ? 29 : kDays[m - 1];
+// The proleptic Gregorian date of day `days` since 1970-01-01.
+chrono::year_month_day DateOf(int64_t days) {
+  return chrono::year_month_day(chrono::sys_days(chrono::days(days)));
 }
 
 // A small cursor over the text being parsed.
@@ -156,7 +135,9 @@ bool ParseTimeArg(std::string_view text, TimeArg* out, std::string* error) {
         !sc.Fixed(2, &d)) {
       return false;
     }
-    if (mo < 1 || mo > 12 || d < 1 || d > DaysInMonth(y, int(mo))) {
+    chrono::year_month_day date{chrono::year(int(y)), chrono::month(unsigned(mo)),
+                                chrono::day(unsigned(d))};
+    if (!date.ok()) {
       *error = "not a date: " + std::string(text.substr(0, 10)) + " does not exist";
       return false;
     }
@@ -178,7 +159,7 @@ bool ParseTimeArg(std::string_view text, TimeArg* out, std::string* error) {
     }
     if (!sc.done()) return false;
     out->kind = TimeArg::Kind::kAbsolute;
-    out->ns = DaysFromCivil(y, mo, d) * kDay + clock - zone;
+    out->ns = chrono::sys_days(date).time_since_epoch().count() * kDay + clock - zone;
     return true;
   }
   int64_t clock;
@@ -212,8 +193,10 @@ int64_t ResolveTime(const TimeArg& arg, int64_t start_ns, int64_t end_ns) {
 
 namespace {
 
+// The day of `unix_ns` (days since 1970-01-01, rounded down) and the
+// nanoseconds since that day's midnight.
 void Split(int64_t unix_ns, int64_t* days, int64_t* in_day) {
-  *days = unix_ns >= 0 ? unix_ns / kDay : -((-unix_ns + kDay - 1) / kDay);
+  *days = chrono::floor<chrono::days>(chrono::nanoseconds(unix_ns)).count();
   *in_day = unix_ns - *days * kDay;
 }
 
@@ -223,46 +206,33 @@ std::string FormatTimeOfDay(int64_t unix_ns) {
   int64_t days, t;
   Split(unix_ns, &days, &t);
   int64_t secs = t / kSecond;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%02d:%02d:%02d.%06d", int(secs / 3600), int(secs / 60 % 60),
-                int(secs % 60), int(t % kSecond / 1000));
-  return buf;
+  return fmt::format("{:02}:{:02}:{:02}.{:06}", secs / 3600, secs / 60 % 60, secs % 60,
+                     t % kSecond / 1000);
 }
 
 std::string FormatInstant(int64_t unix_ns) {
-  int64_t days, t, y;
-  int m, d;
+  int64_t days, t;
   Split(unix_ns, &days, &t);
-  CivilFromDays(days, &y, &m, &d);
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%04lld-%02d-%02d ", (long long)y, m, d);
-  return buf + FormatTimeOfDay(unix_ns) + " UTC";
+  chrono::year_month_day date = DateOf(days);
+  return fmt::format("{:04}-{:02}-{:02} {} UTC", int(date.year()), unsigned(date.month()),
+                     unsigned(date.day()), FormatTimeOfDay(unix_ns));
 }
 
 std::string FormatIso(int64_t unix_ns) {
-  int64_t days, t, y;
-  int m, d;
+  int64_t days, t;
   Split(unix_ns, &days, &t);
-  CivilFromDays(days, &y, &m, &d);
+  chrono::year_month_day date = DateOf(days);
   int64_t secs = t / kSecond;
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%04lld-%02d-%02dT%02d:%02d:%02d.%09dZ", (long long)y, m, d,
-                int(secs / 3600), int(secs / 60 % 60), int(secs % 60), int(t % kSecond));
-  return buf;
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", int(date.year()),
+                     unsigned(date.month()), unsigned(date.day()), secs / 3600, secs / 60 % 60,
+                     secs % 60, t % kSecond);
 }
 
 std::string FormatDuration(uint64_t ns) {
-  char buf[40];
-  if (ns < 1000) {
-    std::snprintf(buf, sizeof buf, "%llu ns", (unsigned long long)ns);
-  } else if (ns < 1000000) {
-    std::snprintf(buf, sizeof buf, "%.1f us", double(ns) / 1e3);
-  } else if (ns < uint64_t(kSecond)) {
-    std::snprintf(buf, sizeof buf, "%.2f ms", double(ns) / 1e6);
-  } else {
-    std::snprintf(buf, sizeof buf, "%.3f s", double(ns) / 1e9);
-  }
-  return buf;
+  if (ns < 1000) return fmt::format("{} ns", ns);
+  if (ns < 1000000) return fmt::format("{:.1f} us", double(ns) / 1e3);
+  if (ns < uint64_t(kSecond)) return fmt::format("{:.2f} ms", double(ns) / 1e6);
+  return fmt::format("{:.3f} s", double(ns) / 1e9);
 }
 
 }  // namespace tape::cli

@@ -13,8 +13,8 @@
 #include <vector>
 #include <nlohmann/json.hpp>
 
-#include "engine/src/effect_table.h"
-#include "engine/src/effect_text.h"
+#include "engine/effects/registry.h"
+#include "engine/internal/effect_text.h"
 #include "format/blob.h"
 #include "format/layout.h"
 #include "format/records.h"
@@ -39,9 +39,9 @@ std::string EventProblem(const format::TraceReader& r, uint8_t kind,
     return "kind " + std::to_string(kind) + " is a user-defined kind the trace does not name";
   }
   if (args.spilled() || result.spilled()) return {};
-  std::string why = engine::CheckEvent(kind, args.bytes(), result.bytes());
-  if (why.empty()) return {};
-  return engine::KindName(kind, &r.kind_names()) + ": " + why;
+  Status why = engine::CheckEvent(kind, args.bytes(), result.bytes());
+  if (why.ok()) return {};
+  return engine::KindName(kind, &r.kind_names()) + ": " + why.message();
 }
 
 // The lane invariants (specs/trace-format.md §7.7): a lane's events come
@@ -115,7 +115,7 @@ class SizeRules {
           k == int(EffectKind::kThreadStart) || k == int(EffectKind::kThreadEnd)) {
         continue;
       }
-      Side a = Of(spec->args), r = Of(spec->result);
+      Side a = Of(spec->args.layout), r = Of(spec->result.layout);
       if (a.min < 0 || r.min < 0) continue;
       sides_[0][k] = a;
       sides_[1][k] = r;
@@ -154,25 +154,8 @@ class SizeRules {
     }
   };
   static Side Of(const engine::Layout& layout) {
-    Side side;
-    int width = 0;
-    for (uint8_t i = 0; i < layout.count; ++i) {
-      switch (layout.fields[i].type) {
-        case engine::FieldType::kU32:
-        case engine::FieldType::kI32:
-        case engine::FieldType::kErrno: width += 4; break;
-        case engine::FieldType::kU64:
-        case engine::FieldType::kTimeNs: width += 8; break;
-        case engine::FieldType::kText:
-        case engine::FieldType::kHex:
-          if (i + 1 != layout.count) return side;
-          side.rest = true;
-          break;
-        default: return side;
-      }
-    }
-    side.min = width;
-    return side;
+    engine::SizeRule rule = engine::SizeRuleOf(layout);
+    return {rule.width, rule.rest};
   }
   // Whether every one-byte length in `lens` is one `side` holds.
   static bool InRange(const uint8_t* lens, uint32_t n, const Side& side) {

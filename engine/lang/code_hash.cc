@@ -2,6 +2,8 @@
 
 #include <xxhash.h>
 
+#include "format/bytes.h"
+
 namespace tape::lang {
 
 std::string CodeHash(const std::vector<Token>& tokens) {
@@ -12,9 +14,8 @@ std::string CodeHash(const std::vector<Token>& tokens) {
   for (const Token& t : tokens) {
     if (t.kind == Tok::kEof) break;
     uint32_t n = static_cast<uint32_t>(t.lexeme.size());
-    unsigned char len[4] = {static_cast<unsigned char>(n), static_cast<unsigned char>(n >> 8),
-                            static_cast<unsigned char>(n >> 16),
-                            static_cast<unsigned char>(n >> 24)};
+    uint8_t len[4];
+    format::StoreU32(len, n);
     XXH3_128bits_update(state, len, sizeof len);
     XXH3_128bits_update(state, t.lexeme.data(), t.lexeme.size());
   }

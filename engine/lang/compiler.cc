@@ -611,7 +611,7 @@ class ModuleCompiler {
       CheckArity("print()", 1, call.args.size(), call.pos);
       CompileArgs(call.args);
       int site = AddSite("io.write", call.site_ordinal, call.pos);
-      Emit(Op::kHost, call.pos, site, static_cast<uint8_t>(Host::kPrint), argc);
+      Emit(Op::kHost, call.pos, site, static_cast<uint8_t>(FindHost("", "print")->id), argc);
       return;
     }
     if (auto it = functions_.find(name); it != functions_.end()) {
@@ -625,7 +625,7 @@ class ModuleCompiler {
       CheckArity("eprint()", 1, call.args.size(), call.pos);
       CompileArgs(call.args);
       int site = AddSite("io.error", call.site_ordinal, call.pos);
-      Emit(Op::kHost, call.pos, site, static_cast<uint8_t>(Host::kEprint), argc);
+      Emit(Op::kHost, call.pos, site, static_cast<uint8_t>(FindHost("", "eprint")->id), argc);
       return;
     }
     const BuiltinInfo* builtin = FindBuiltin(name);

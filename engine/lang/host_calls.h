@@ -1,6 +1,8 @@
-// Host calls: the script's doors to the world, one per effect of
-// tape::Runtime (specs/language.md §8). Each call site is a tape site, so
-// the recorder and replayer see where in the script an effect came from.
+// Host calls: the script's doors to the world (specs/language.md §8). Each
+// is the script binding of an effect (engine/effects/, EffectSpec::script),
+// found here by module and function; besides them, M.last_error() for each
+// module whose calls leave an error. Each call site of an effect is a tape
+// site, so the recorder and replayer see where in the script it came from.
 
 #ifndef TAPE_LANG_HOST_CALLS_H_
 #define TAPE_LANG_HOST_CALLS_H_
@@ -8,39 +10,17 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/lang/value.h"
 #include "tape/runtime.h"
 
 namespace tape::lang {
 
-enum class Host : uint8_t {
-  kClockNow,
-  kRandomBits,
-  kIoWrite,
-  kIoLastError,
-  kFsRead,
-  kFsWrite,
-  kFsLastError,
-  kEnvGet,
-  kEnvGetOr,  // env.get(name, default)
-  kEnvHas,    // env.has(name): an env.get effect, answered set/unset
-  kArgsGet,
-  kTimeSleep,
-  kPrint,  // print(x): an io.write of str(x) + "\n"
-  kIoError,
-  kEprint,  // eprint(x): an io.error of str(x) + "\n"
-  kFsExists,
-  kFsIsDir,  // fs.is_dir(path): an fs.exists effect, answered is-a-directory
-  kFsList,
-  kFsAppend,
-  kHttpRequest,      // http.request(method, url, headers, body)
-  kHttpRequestWith,  // http.request(method, url, headers, body, options)
-  kHttpGet,          // http.get(url): http.request("GET", url, nil, nil)
-  kHttpGetWith,      // http.get(url, options)
-  kProcRun,          // proc.run(argv)
-  kProcRunWith,      // proc.run(argv, options)
-};
+// A host call's number in the host table: what a compiled call carries.
+// clock.now is 0 (the interpreter serves it without the table: it is the
+// hottest); any other value is an index into the table.
+enum class Host : uint8_t { kClockNow = 0 };
 
 struct HostInfo {
   std::string_view module;    // "clock"; empty for print and eprint
@@ -48,7 +28,7 @@ struct HostInfo {
   Host id;
   int arity;
   // The effect it performs ("clock.now"), which names its site; empty for
-  // io.last_error and fs.last_error, which only read the interpreter's state.
+  // M.last_error(), which only reads the interpreter's state.
   std::string_view effect;
 };
 
@@ -63,11 +43,11 @@ void HostArgCounts(std::string_view module, std::string_view function, int* min,
 // "clock.now, random.bits, ..." for error messages.
 std::string HostCallList();
 
-// What host calls remember between calls within one run.
+// What host calls remember between calls within one run: each module's
+// last error (M.last_error()).
 struct HostState {
-  int io_errno = 0;  // of the last io.write, print, io.error or eprint
-  int fs_errno = 0;  // of the last fs.read, fs.write, fs.append, fs.exists,
-                     // fs.is_dir or fs.list
+  HostState();
+  std::vector<Value> last_error;
 };
 
 // Performs host call `id` with `args` (arity already checked). Faults on a

@@ -52,13 +52,6 @@ inline constexpr int64_t kDefaultMaxMemory = int64_t{1} << 30;
 inline constexpr int64_t kMaxCompared = int64_t{1} << 26;
 // The largest width or precision in a format() field ({:1000}).
 inline constexpr int kMaxFormatWidth = 1000;
-// random.bits(n) accepts n up to this.
-inline constexpr int64_t kMaxRandomBits = 1 << 20;
-// time.sleep(ms) accepts ms up to one day.
-inline constexpr int64_t kMaxSleepMs = 86'400'000;
-// proc.run's timeout_ms, up to one day (the runtime's own bound, checked
-// here first so that the message names the script's option).
-inline constexpr int64_t kMaxProcTimeoutMs = 86'400'000;
 
 // Per-run limits a host may tighten (the fuzzers and tests do).
 struct RunLimits {

@@ -63,12 +63,6 @@ size_t CheckIndex(const Value& key, size_t n, const char* what) {
   return static_cast<size_t>(i);
 }
 
-void CheckMapKey(const Value& key) {
-  if (!key.is_int() && !key.is_string()) {
-    Fault(std::string("map keys are ints or strings, got ") + TypeName(key.type()) +
-          (key.is_float() ? " (convert it with int() or str())" : ""));
-  }
-}
 
 [[noreturn]] void MissingKey(const Value& key) {
   Fault("no key " + Describe(key) + " in the map (test with contains(m, k) first)");
@@ -284,20 +278,6 @@ Value BitNot(const Value& v) {
   return Value::Int(~v.as_int());
 }
 
-Value MakeMap(Value* kv, int pairs) {
-  Value m = Value::NewMap();
-  MapObj& map = m.MutableMap();
-  int nesting = 0;
-  for (int i = 0; i < pairs; ++i) {
-    CheckMapKey(kv[2 * i]);
-    nesting = std::max(nesting, kv[2 * i + 1].nesting());
-    map.Set(kv[2 * i], std::move(kv[2 * i + 1]));
-  }
-  CheckNesting(nesting + 1);
-  m.obj()->nesting = static_cast<uint16_t>(nesting + 1);
-  AfterGrow(m);
-  return m;
-}
 
 Value IndexGet(const Value& c, const Value& key) {
   switch (c.type()) {

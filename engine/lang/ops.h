@@ -19,8 +19,6 @@ int64_t IntArith(Op op, int64_t a, int64_t b);
 bool Compare(Op op, const Value& a, const Value& b);
 Value Negate(const Value& v);
 Value BitNot(const Value& v);
-// A map from `pairs` key/value pairs (a map literal; later keys win).
-Value MakeMap(Value* kv, int pairs);
 // x[key] for reading.
 Value IndexGet(const Value& container, const Value& key);
 

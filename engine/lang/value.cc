@@ -2,6 +2,7 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -423,6 +424,29 @@ std::string Describe(const Value& v) {
            (n == 1 ? " element" : " elements");
   }
   return ToString(v);
+}
+
+// Faults unless `key` can be a map key.
+void CheckMapKey(const Value& key) {
+  if (!key.is_int() && !key.is_string()) {
+    Fault(std::string("map keys are ints or strings, got ") + TypeName(key.type()) +
+          (key.is_float() ? " (convert it with int() or str())" : ""));
+  }
+}
+
+Value MakeMap(Value* kv, int pairs) {
+  Value m = Value::NewMap();
+  MapObj& map = m.MutableMap();
+  int nesting = 0;
+  for (int i = 0; i < pairs; ++i) {
+    CheckMapKey(kv[2 * i]);
+    nesting = std::max(nesting, kv[2 * i + 1].nesting());
+    map.Set(kv[2 * i], std::move(kv[2 * i + 1]));
+  }
+  CheckNesting(nesting + 1);
+  m.obj()->nesting = static_cast<uint16_t>(nesting + 1);
+  AfterGrow(m);
+  return m;
 }
 
 }  // namespace tape::lang

@@ -267,6 +267,11 @@ void AppendRepr(std::string* out, const Value& v);
 // A short rendering for error messages: quoted and cut.
 std::string Describe(const Value& v);
 
+// Faults unless `key` can be a map key (an int or a string).
+void CheckMapKey(const Value& key);
+// A map from `pairs` key/value pairs (a map literal; later keys win).
+Value MakeMap(Value* kv, int pairs);
+
 }  // namespace tape::lang
 
 #endif  // TAPE_LANG_VALUE_H_

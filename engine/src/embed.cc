@@ -9,13 +9,13 @@
 #include <string>
 #include <string_view>
 
-#include "engine/src/chaos.h"
-#include "engine/src/embed_marker.h"
+#include "engine/internal/chaos.h"
+#include "engine/internal/embed_marker.h"
+#include "engine/internal/redaction.h"
+#include "engine/internal/signals.h"
+#include "engine/internal/std_streams.h"
+#include "engine/internal/suggest.h"
 #include "engine/src/hunt.h"
-#include "engine/src/redaction.h"
-#include "engine/src/signals.h"
-#include "engine/src/std_streams.h"
-#include "engine/src/suggest.h"
 
 namespace tape {
 
@@ -144,8 +144,8 @@ int Main(int argc, char** argv, const Program& program) {
       rec.trace_path = v;
     } else if (verb == "record" && arg == "--redact-env") {
       const char* v = value();
-      std::string why = v ? engine::CheckRule(v) : "is missing";
-      if (!why.empty()) return Usage(prog, "--redact-env: the glob " + why + " (e.g. 'API_*')");
+      Status ok = v ? engine::CheckRule(v) : Status::InvalidArgument("is missing");
+      if (!ok.ok()) return Usage(prog, "--redact-env: the glob " + ok.message() + " (e.g. 'API_*')");
       rec.redact_env.push_back(v);
     } else if (verb == "record" && arg == "--force") {
       rec.force = true;

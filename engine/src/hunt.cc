@@ -22,8 +22,8 @@
 #include <filesystem>
 #include <memory>
 
-#include "engine/src/effect_text.h"
-#include "engine/src/signals.h"
+#include "engine/internal/effect_text.h"
+#include "engine/internal/signals.h"
 #include "format/bytes.h"
 #include "format/clock.h"
 #include "format/trace_reader.h"

@@ -2,7 +2,6 @@
 
 #include <sys/stat.h>
 
-#include <array>
 #include <stdexcept>
 
 #include "format/layout.h"
@@ -72,31 +71,6 @@ void Recorder::Misuse(const std::string& message) {
   Runtime::Misuse(message);
 }
 
-namespace {
-
-// The built-in effects that wait for the outside world (a sleep, the disk,
-// the network, another process): the trace records how long each took
-// (specs/trace-format.md §7.8), for two more clock readings per call, which
-// the effect's own system calls dwarf. User and control effects (a user
-// function, a thread starting or ending, a mutex acquired) are measured too.
-// clock.now, random.bits, io.write, env.get and args.get are instantaneous
-// at the event clock's resolution; measuring them would cost as much as
-// recording them.
-constexpr std::array<bool, 256> MeasuredKinds() {
-  std::array<bool, 256> measured{};
-  for (EffectKind k : {EffectKind::kFsRead, EffectKind::kFsWrite, EffectKind::kTimeSleep,
-                       EffectKind::kFsExists, EffectKind::kFsList, EffectKind::kFsAppend,
-                       EffectKind::kHttpRequest, EffectKind::kProcRun, EffectKind::kLibcOpen,
-                       EffectKind::kLibcRead, EffectKind::kLibcPread, EffectKind::kLibcWrite,
-                       EffectKind::kLibcPwrite, EffectKind::kLibcGetdents, EffectKind::kLibcSleep,
-                       EffectKind::kLibcSyscall, EffectKind::kLibcChange}) {
-    measured[uint8_t(k)] = true;
-  }
-  return measured;
-}
-constexpr std::array<bool, 256> kMeasured = MeasuredKinds();
-
-}  // namespace
 
 std::string_view Recorder::Perform(const Site& site, EffectKind kind, std::string_view args,
                                    const LiveCall& live) {
@@ -118,8 +92,9 @@ std::string_view Recorder::Perform(const Site& site, EffectKind kind, std::strin
   if (lane->in_user_fn != EffectKind{} || live.fn != nullptr) [[unlikely]] {
     return PerformWithAction(*lane, site, kind, args, live);
   }
-  if (kMeasured[uint8_t(kind)]) [[unlikely]] return PerformMeasured(*lane, site, kind, args);
-  std::string_view result = FindEffect(uint8_t(kind))->live(lane->env, AsBytes(args), &lane->result);
+  const EffectSpec* spec = FindEffect(uint8_t(kind));
+  if (spec->measured) [[unlikely]] return PerformMeasured(*lane, site, *spec, args);
+  std::string_view result = spec->live(lane->env, AsBytes(args), &lane->result);
   if (lane->env.redact_env != nullptr) [[unlikely]] {
     AppendRedacted(*lane, site, kind, args, result);
     return result;
@@ -128,10 +103,11 @@ std::string_view Recorder::Perform(const Site& site, EffectKind kind, std::strin
   return result;
 }
 
-std::string_view Recorder::PerformMeasured(Lane& lane, const Site& site, EffectKind kind,
+std::string_view Recorder::PerformMeasured(Lane& lane, const Site& site, const EffectSpec& spec,
                                            std::string_view args) {
+  EffectKind kind = spec.kind;
   Measured m = Start();
-  std::string_view result = FindEffect(uint8_t(kind))->live(lane.env, AsBytes(args), &lane.result);
+  std::string_view result = spec.live(lane.env, AsBytes(args), &lane.result);
   End(&m);
   if (lane.env.redact_env != nullptr) [[unlikely]] {
     AppendRedacted(lane, site, kind, args, result, m.begin, m.duration);
@@ -226,7 +202,8 @@ std::string_view Recorder::PerformPerturbed(Lane& lane, const Site& site, Effect
   bool perturbed = false;
   uint64_t waited_ns = 0;
   Measured m;
-  if (kMeasured[uint8_t(kind)]) m = Start();
+  const EffectSpec* spec = FindEffect(uint8_t(kind));  // nullptr: a user effect, not run
+  if (spec != nullptr && spec->measured) m = Start();
   std::string_view result =
       chaos_->Apply(p, kind, lane.env, args, &lane.result, &perturbed, &waited_ns);
   if (m.begin != 0) End(&m);

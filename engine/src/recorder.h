@@ -10,10 +10,10 @@
 #include <unordered_set>
 #include <vector>
 
-#include "engine/src/chaos.h"
-#include "engine/src/effect_table.h"
-#include "engine/src/live_effects.h"
-#include "engine/src/redaction.h"
+#include "engine/effects/live_env.h"
+#include "engine/effects/registry.h"
+#include "engine/internal/chaos.h"
+#include "engine/internal/redaction.h"
 #include "format/trace_writer.h"
 #include "tape/runtime.h"
 
@@ -110,9 +110,11 @@ class Recorder final : public Runtime {
   Measured Start() { return {writer_->PreciseTime(), 0}; }
   void End(Measured* m) { m->duration = uint64_t(writer_->PreciseTime() - m->begin); }
   void DefineSite(Lane& lane, const Site& site);
-  // A built-in effect that waits for the outside world: its duration is
-  // recorded (§7.8).
-  std::string_view PerformMeasured(Lane& lane, const Site& site, EffectKind kind,
+  // A built-in effect that waits for the outside world (EffectSpec::measured):
+  // its duration is recorded (§7.8). User and control effects (a user
+  // function, a thread starting or ending, a mutex acquired) are measured
+  // by PerformWithAction.
+  std::string_view PerformMeasured(Lane& lane, const Site& site, const EffectSpec& spec,
                                    std::string_view args);
   // Append for a recording with RedactEnv: stores markers in place of the
   // values a live effect asked to redact (LiveEnv::redact_marks) and of the

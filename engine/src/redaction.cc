@@ -1,12 +1,12 @@
-#include "engine/src/redaction.h"
+#include "engine/internal/redaction.h"
 
+#include <fmt/format.h>
 #include <fnmatch.h>
 #include <xxhash.h>
 
 #include <algorithm>
 
-#include "engine/src/effect_table.h"
-#include "engine/src/effect_text.h"
+#include "engine/effects/registry.h"
 #include "format/layout.h"
 
 namespace tape::engine {
@@ -14,15 +14,6 @@ namespace tape::engine {
 using format::AsChars;
 
 namespace {
-
-void AppendU32(std::string* out, uint64_t v) {
-  char b[4] = {char(v), char(v >> 8), char(v >> 16), char(v >> 24)};
-  out->append(b, 4);
-}
-
-void AppendU64(std::string* out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out->push_back(char(v >> (8 * i)));
-}
 
 // The digits of a marker's number: at most 19, so that N fits in a u64.
 constexpr size_t kMaxMarkerDigits = 19;
@@ -253,85 +244,10 @@ bool MessageValueFinder::Redact(std::string_view text, MarkerTable* markers,
 bool RewritePayload(uint8_t kind, bool args, Bytes payload, const FieldRewrite& fn,
                     std::string* out) {
   out->clear();
-  const Layout* layout = args ? ArgsLayout(kind) : ResultLayout(kind);
-  ParsedPayload parsed;
-  if (layout == nullptr || !ParsePayload(*layout, payload, &parsed).empty()) {
-    return !payload.empty() && fn(payload, false, out);
-  }
-  const EffectSpec* spec = FindEffect(kind);
-  uint8_t keys = args && spec ? spec->key_fields : 0;
-  bool changed = false;
-  std::string field;
-  // The field's new bytes (a view of `field`), or its old ones.
-  auto rewrite = [&](Bytes b, bool key) -> std::string_view {
-    field.clear();
-    if (b.empty() || !fn(b, key, &field)) return AsChars(b);
-    changed = true;
-    return field;
-  };
-  for (uint8_t i = 0; i < parsed.count; ++i) {
-    const FieldValue& v = parsed.fields[i];
-    bool key = (keys >> i) & 1;
-    switch (v.type) {
-      case FieldType::kU32:
-      case FieldType::kI32:
-      case FieldType::kErrno:
-        AppendU32(out, v.number);
-        break;
-      case FieldType::kU64:
-      case FieldType::kTimeNs:
-        AppendU64(out, v.number);
-        break;
-      case FieldType::kFlag:
-        out->push_back(char(v.number));
-        break;
-      case FieldType::kText:
-        out->append(rewrite(v.bytes, key));
-        break;
-      case FieldType::kHex: {
-        // random.bits(n) returns exactly n bytes (its cross check).
-        std::string_view now = rewrite(v.bytes, key);
-        for (size_t k = 0; k < v.bytes.size(); ++k) {
-          out->push_back(now.empty() ? '\0' : now[k % now.size()]);
-        }
-        break;
-      }
-      case FieldType::kSizedText: {
-        std::string_view now = rewrite(v.bytes, key);
-        AppendU32(out, now.size());
-        out->append(now);
-        break;
-      }
-      case FieldType::kOptText:
-        out->push_back(char(v.number));
-        if (v.number != 0) out->append(rewrite(v.bytes, key));
-        break;
-      case FieldType::kTextList:
-        AppendU32(out, v.list.size());
-        for (Bytes item : v.list) {
-          std::string_view now = rewrite(item, key);
-          AppendU32(out, now.size());
-          out->append(now);
-        }
-        break;
-      case FieldType::kErrnoData:
-        AppendU32(out, v.number);
-        if (v.number == 0) out->append(rewrite(v.bytes, key));
-        break;
-      case FieldType::kUserResult:
-        out->push_back(char(v.number));
-        if (v.number == 0) {
-          out->append(rewrite(v.bytes, key));
-        } else {
-          // The exception's type names code, not data: kept.
-          AppendU32(out, v.bytes.size());
-          out->append(AsChars(v.bytes));
-          out->append(rewrite(v.message, key));
-        }
-        break;
-    }
-  }
-  return changed;
+  const EffectSpec* spec = FindEffectOrUser(kind);
+  if (spec == nullptr) return !payload.empty() && fn(payload, false, out);
+  return RewritePayloadFields(args ? spec->args.layout : spec->result.layout, payload,
+                              args ? spec->args.keys : 0, fn, out);
 }
 
 bool RedactCopies(uint8_t kind, bool args, Bytes payload, const ValueFinder& values,
@@ -349,16 +265,18 @@ bool RedactCopies(uint8_t kind, bool args, Bytes payload, const ValueFinder& val
       out);
 }
 
-std::string CheckRule(std::string_view rule) {
-  if (rule.empty()) return "is empty";
+Status CheckRule(std::string_view rule) {
+  if (rule.empty()) return Status::InvalidArgument("is empty");
   if (rule.size() > kMaxRuleBytes) {
-    return "is " + std::to_string(rule.size()) + " bytes long (at most " +
-           std::to_string(kMaxRuleBytes) + ")";
+    return Status::InvalidArgument(
+        fmt::format("is {} bytes long (at most {})", rule.size(), kMaxRuleBytes));
   }
   for (char c : rule) {
-    if (uint8_t(c) < 0x20 || c == 0x7f) return "contains a control character";
+    if (uint8_t(c) < 0x20 || c == 0x7f) {
+      return Status::InvalidArgument("contains a control character");
+    }
   }
-  return "";
+  return Status::Ok();
 }
 
 bool AddRedactionLine(std::string* field, std::string_view line) {

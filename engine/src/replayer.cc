@@ -5,7 +5,7 @@
 
 #include <cstring>
 
-#include "engine/src/effect_text.h"
+#include "engine/internal/effect_text.h"
 #include "format/layout.h"
 
 namespace tape::engine {
@@ -318,7 +318,8 @@ format::PayloadView Replayer::MatchSlow(const Site& site, EffectKind kind, Bytes
   if (cursor_.at_end()) {
     if (seq_ >= reader_->event_count()) {
       const format::Outcome& ended = reader_->outcome();
-      if (kind == EffectKind::kIoWrite && ended.kind == format::OutcomeKind::kSignal &&
+      const EffectSpec* spec = FindEffect(uint8_t(kind));
+      if (spec != nullptr && spec->ends_on_sigpipe && ended.kind == format::OutcomeKind::kSignal &&
           ended.code == SIGPIPE) {
         throw ReachedRecordedSignal{
             SIGPIPE, "at seq " + std::to_string(seq_) +

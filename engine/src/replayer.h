@@ -16,8 +16,8 @@
 #include <string>
 #include <unordered_set>
 
-#include "engine/src/effect_table.h"
-#include "engine/src/live_effects.h"
+#include "engine/effects/live_env.h"
+#include "engine/effects/registry.h"
 #include "format/chunk_cursor.h"
 #include "format/chunk_stream.h"
 #include "format/trace_reader.h"

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "engine/src/effect_text.h"
+#include "engine/internal/effect_text.h"
 #include "engine/src/replayer.h"
 
 namespace tape::engine {
@@ -16,17 +16,17 @@ namespace {
 
 constexpr size_t kMaxNotes = 5;
 
-// The bytes of the key fields of `args` (the effect table's key_fields), or
+// The bytes of the key fields of `args` (EffectSpec::args.keys), or
 // all of `args` for a user-defined effect. Empty for effects without a key.
 std::string KeyOf(uint8_t kind, Bytes args) {
   const EffectSpec* spec = FindEffect(kind);
   if (spec == nullptr) return std::string(AsChars(args));
-  if (spec->key_fields == 0) return "";
+  if (spec->args.keys == 0) return "";
   ParsedPayload parsed;
-  if (!ParsePayload(spec->args, args, &parsed).empty()) return std::string(AsChars(args));
+  if (!ParsePayload(spec->args.layout, args, &parsed).ok()) return std::string(AsChars(args));
   std::string key;
   for (uint8_t i = 0; i < parsed.count; ++i) {
-    if (!(spec->key_fields & (1u << i))) continue;
+    if (!(spec->args.keys & (1u << i))) continue;
     const FieldValue& v = parsed.fields[i];
     key.append(AsChars(v.bytes)).push_back('\0');
     if (v.type == FieldType::kTextList) {
@@ -34,37 +34,6 @@ std::string KeyOf(uint8_t kind, Bytes args) {
     }
   }
   return key;
-}
-
-// A result with the layout's fields at zero and its rest empty: "success"
-// for an output the recording does not have.
-std::string DefaultResult(const Layout& layout) {
-  std::string r;
-  for (uint8_t i = 0; i < layout.count; ++i) {
-    switch (layout.fields[i].type) {
-      case FieldType::kU32:
-      case FieldType::kI32:
-      case FieldType::kErrno:
-      case FieldType::kSizedText:
-      case FieldType::kTextList:
-      case FieldType::kErrnoData:
-        r.append(4, '\0');
-        break;
-      case FieldType::kU64:
-      case FieldType::kTimeNs:
-        r.append(8, '\0');
-        break;
-      case FieldType::kFlag:
-      case FieldType::kOptText:
-      case FieldType::kUserResult:
-        r.push_back('\0');
-        break;
-      case FieldType::kText:
-      case FieldType::kHex:
-        break;
-    }
-  }
-  return r;
 }
 
 }  // namespace
@@ -166,7 +135,7 @@ size_t Rerunner::Find(const Site& site, EffectKind kind, Bytes args, How* how) {
   Load(frontier_ + kWindow);
   uint8_t k = uint8_t(kind);
   const EffectSpec* spec = FindEffect(k);
-  bool keyed = spec == nullptr || spec->key_fields != 0;
+  bool keyed = spec == nullptr || spec->args.keys != 0;
   std::string key = keyed ? KeyOf(k, args) : std::string();
   for (size_t i = 0; i < window_.size(); ++i) {
     const Recorded& e = window_[i];
@@ -244,7 +213,6 @@ std::string_view Rerunner::Input(const Site& site, EffectKind kind, std::string_
       live.fn(live.context, &env_, args, &result_);
       return result_;
     }
-    if (kind == EffectKind::kTimeSleep) return {};
     return spec->live(env_, AsBytes(args), &result_);
   }
   Recorded& e = window_[i];
@@ -258,14 +226,9 @@ std::string_view Rerunner::Input(const Site& site, EffectKind kind, std::string_
     ++summary_->adjusted;
     std::string served = "the recorded result of " + Describe(e.kind, AsBytes(e.args), e.site) +
                          " (seq " + std::to_string(e.seq) + ")";
-    if (kind == EffectKind::kRandomBits && args.size() == 4) {
-      // n bytes asked for: the recorded bytes, cut or extended with zeros.
-      size_t n = format::LoadU32(reinterpret_cast<const uint8_t*>(args.data()));
-      if (result_.size() != n) {
-        served += ", " + std::string(result_.size() < n ? "extended with zero bytes" : "cut") +
-                  " to " + std::to_string(n) + " bytes";
-        result_.resize(n, '\0');
-      }
+    // The recorded result made to fit the call (random.bits(n): n bytes).
+    if (spec != nullptr && spec->rerun_fit != nullptr) {
+      spec->rerun_fit(AsBytes(args), &result_, &served);
     }
     Note(DescribeCall(KindLabel(kind), uint8_t(kind), AsBytes(args)) + " at " +
          std::string(site.location) + " was served " + served);
@@ -304,7 +267,7 @@ std::string_view Rerunner::Output(const Site& site, EffectKind kind, std::string
       g.added_bytes = args;
     }
     if (!live_result.empty()) return live_result;
-    result_ = DefaultResult(spec->result);
+    result_ = ZeroPayload(spec->result.layout);
     return result_;
   }
   // Recorded outputs before the equal one that were not made again: removed.

@@ -23,8 +23,8 @@
 #include <map>
 #include <string>
 
-#include "engine/src/effect_table.h"
-#include "engine/src/live_effects.h"
+#include "engine/effects/live_env.h"
+#include "engine/effects/registry.h"
 #include "format/trace_reader.h"
 #include "tape/drift.h"
 #include "tape/runtime.h"

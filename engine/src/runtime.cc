@@ -1,11 +1,10 @@
-// The typed effect methods of tape::Runtime: each encodes its args per the
-// effect's layout (specs/trace-format.md §13), goes through Perform(), and
-// decodes the result. A result that does not have its effect's layout comes
-// from a damaged trace: BadResult turns it into a trace error.
+// tape::Runtime's core: sites, threads and lanes, user effect kinds, and
+// misuse. The typed effect methods (ClockNowAt, FsReadAt, ...) are defined
+// with their effects, in engine/effects/.
 
 #include "tape/runtime.h"
 
-#include <cxxabi.h>
+#include <fmt/format.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -17,9 +16,7 @@
 #include <typeinfo>
 #include <unordered_map>
 
-#include "engine/src/effect_table.h"
-#include "engine/src/request_checks.h"
-#include "engine/src/service_codec.h"
+#include "engine/effects/registry.h"
 #include "format/bytes.h"
 
 namespace tape {
@@ -217,29 +214,33 @@ void Runtime::LockMutex(const Site& site, std::string_view name, std::mutex& m) 
 
 namespace {
 
-// "" for a good user effect name, else what is wrong with it.
-std::string CheckEffectName(std::string_view name) {
-  if (name.empty()) return "a user effect needs a name (e.g. \"db.query\")";
+// OK for a good user effect name, else InvalidArgument with what is wrong
+// with it.
+Status CheckEffectName(std::string_view name) {
+  if (name.empty())
+    return Status::InvalidArgument("a user effect needs a name (e.g. \"db.query\")");
   std::string shown(name.substr(0, 40));
   for (char& c : shown) {
     if (uint8_t(c) < 0x20 || uint8_t(c) >= 0x7f) c = '?';
   }
   if (name.size() > kMaxEffectNameBytes) {
-    return "user effect name '" + shown + "...' is " + std::to_string(name.size()) +
-           " bytes; names are at most " + std::to_string(kMaxEffectNameBytes);
+    return Status::InvalidArgument(
+        fmt::format("user effect name '{}...' is {} bytes; names are at most {}", shown,
+                    name.size(), kMaxEffectNameBytes));
   }
   for (char c : name) {
     if (uint8_t(c) <= 0x20 || uint8_t(c) >= 0x7f) {
-      return "user effect name '" + shown +
-             "' has a space or control byte; use printable ASCII such as \"db.query\"";
+      return Status::InvalidArgument(
+          fmt::format("user effect name '{}' has a space or control byte; use printable ASCII "
+                      "such as \"db.query\"",
+                      shown));
     }
   }
   if (const engine::EffectSpec* e = engine::FindEffectByName(name); e && e->name == name) {
-    std::string message = "'";
-    message.append(name).append("' is a built-in effect; give the user effect another name");
-    return message;
+    return Status::InvalidArgument(
+        fmt::format("'{}' is a built-in effect; give the user effect another name", name));
   }
-  return "";
+  return Status::Ok();
 }
 
 }  // namespace
@@ -289,10 +290,11 @@ EffectKind Runtime::UserKind(std::string_view name) {
   if (it != u.by_name.end()) {
     kind = it->second;
   } else {
-    std::string problem = CheckEffectName(name);
-    if (!problem.empty()) throw std::invalid_argument(problem);
+    Status ok = CheckEffectName(name);
+    if (!ok.ok()) throw std::invalid_argument(ok.message());
     if (u.next == kMaxUserEffectNames) {
-      throw std::invalid_argument("user effect '" + std::string(name) + "': a recording holds at most " +
+      throw std::invalid_argument("user effect '" + std::string(name) +
+                                  "': a recording holds at most " +
                                   std::to_string(kMaxUserEffectNames) +
                                   " distinct effect names; put what varies in the effect's args");
     }
@@ -322,197 +324,6 @@ std::string Runtime::KindLabel(EffectKind kind) const {
     return std::string(UserKindName(kind));
   }
   return EffectName(kind);
-}
-
-void Runtime::StoreThrown(std::exception_ptr e, std::string* result) {
-  std::string type = "unknown exception", message;
-  try {
-    std::rethrow_exception(e);
-  } catch (const EffectError& err) {
-    type = err.type();
-    message = err.message();
-  } catch (const std::exception& err) {
-    int status = 0;
-    const char* mangled = typeid(err).name();
-    char* d = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
-    type = status == 0 && d ? d : mangled;
-    std::free(d);
-    message = err.what();
-  } catch (...) {
-  }
-  result->push_back(1);
-  Codec<std::string>::Encode(type, result);
-  result->append(message);
-}
-
-std::string_view Runtime::EffectAt(const Site& site, std::string_view name, std::string_view args,
-                                   const LiveCall& live) {
-  EffectKind kind = UserKind(name);
-  std::string_view r = Perform(site, kind, args, live);
-  // The common case, a returned value: tag 0, then the value's bytes (§13.4).
-  if (!r.empty() && r[0] == '\0') [[likely]] return r.substr(1);
-  engine::ParsedPayload parsed;
-  if (!engine::ParsePayload(engine::UserResultLayout(), AsBytes(r), &parsed).empty()) {
-    BadResult(kind);
-  }
-  const engine::FieldValue& v = parsed.fields[0];
-  if (v.number == 1) {
-    throw EffectError(std::string(name), std::string(format::AsChars(v.bytes)),
-                      std::string(format::AsChars(v.message)));
-  }
-  return format::AsChars(v.bytes);
-}
-
-// --- built-in effects ------------------------------------------------------
-
-namespace {
-
-// The errno of a result that is exactly an `errno` field (io.write, fs.write, ...).
-bool ErrnoResult(std::string_view r, int* err) {
-  if (r.size() != 4) return false;
-  *err = int32_t(LoadU32(reinterpret_cast<const uint8_t*>(r.data())));
-  return true;
-}
-
-// The args of fs.write and fs.append: sized path, then the data.
-std::string PathAndData(std::string_view path, std::string_view data) {
-  std::string args;
-  args.reserve(4 + path.size() + data.size());
-  Codec<std::string_view>::Encode(path, &args);
-  args.append(data);
-  return args;
-}
-
-}  // namespace
-
-std::string Runtime::RandomBitsAt(const Site& site, uint32_t n) {
-  uint8_t args[4];
-  format::StoreU32(args, n);
-  std::string_view r =
-      Perform(site, EffectKind::kRandomBits, {reinterpret_cast<char*>(args), 4}, {});
-  if (r.size() != n) [[unlikely]] BadResult(EffectKind::kRandomBits);
-  return std::string(r);
-}
-
-int Runtime::IoWriteAt(const Site& site, std::string_view bytes) {
-  std::string_view r = Perform(site, EffectKind::kIoWrite, bytes, {});
-  if (r.size() != 4) [[unlikely]] BadResult(EffectKind::kIoWrite);
-  return int32_t(LoadU32(reinterpret_cast<const uint8_t*>(r.data())));
-}
-
-FsReadResult Runtime::FsReadAt(const Site& site, std::string_view path) {
-  std::string_view r = Perform(site, EffectKind::kFsRead, path, {});
-  FsReadResult out;
-  if (r.size() < 4) [[unlikely]] BadResult(EffectKind::kFsRead);
-  out.error = int32_t(LoadU32(reinterpret_cast<const uint8_t*>(r.data())));
-  if (out.error != 0 && r.size() != 4) BadResult(EffectKind::kFsRead);
-  out.data.assign(r.substr(4));
-  return out;
-}
-
-int Runtime::FsWriteAt(const Site& site, std::string_view path, std::string_view data) {
-  int err = 0;
-  if (!ErrnoResult(Perform(site, EffectKind::kFsWrite, PathAndData(path, data), {}), &err)) {
-    BadResult(EffectKind::kFsWrite);
-  }
-  return err;
-}
-
-int Runtime::FsAppendAt(const Site& site, std::string_view path, std::string_view data) {
-  int err = 0;
-  if (!ErrnoResult(Perform(site, EffectKind::kFsAppend, PathAndData(path, data), {}), &err)) {
-    BadResult(EffectKind::kFsAppend);
-  }
-  return err;
-}
-
-int Runtime::IoErrorAt(const Site& site, std::string_view bytes) {
-  int err = 0;
-  if (!ErrnoResult(Perform(site, EffectKind::kIoError, bytes, {}), &err)) {
-    BadResult(EffectKind::kIoError);
-  }
-  return err;
-}
-
-FsStat Runtime::FsExistsAt(const Site& site, std::string_view path) {
-  std::string_view r = Perform(site, EffectKind::kFsExists, path, {});
-  engine::ParsedPayload p;
-  if (!engine::ParsePayload(engine::FindEffect(uint8_t(EffectKind::kFsExists))->result,
-                            AsBytes(r), &p)
-           .empty()) {
-    BadResult(EffectKind::kFsExists);
-  }
-  return FsStat{int32_t(p.fields[0].number), p.fields[1].number != 0};
-}
-
-FsList Runtime::FsListAt(const Site& site, std::string_view path) {
-  std::string_view r = Perform(site, EffectKind::kFsList, path, {});
-  engine::ParsedPayload p;
-  if (!engine::ParsePayload(engine::FindEffect(uint8_t(EffectKind::kFsList))->result, AsBytes(r),
-                            &p)
-           .empty()) {
-    BadResult(EffectKind::kFsList);
-  }
-  FsList out;
-  out.error = int32_t(p.fields[0].number);
-  for (format::Bytes b : p.fields[1].list) out.names.emplace_back(format::AsChars(b));
-  return out;
-}
-
-HttpResponse Runtime::HttpAt(const Site& site, const HttpRequest& request) {
-  std::string problem = engine::CheckHttpRequest(request);
-  if (!problem.empty()) throw std::invalid_argument("http.request: " + problem);
-  std::string args;
-  engine::EncodeHttpRequest(request, &args);
-  HttpResponse response;
-  if (!engine::DecodeHttpResponse(AsBytes(Perform(site, EffectKind::kHttpRequest, args, {})),
-                                  &response)) {
-    BadResult(EffectKind::kHttpRequest);
-  }
-  return response;
-}
-
-ProcResult Runtime::ProcRunAt(const Site& site, const ProcRequest& request) {
-  std::string problem = engine::CheckProcRequest(request);
-  if (!problem.empty()) throw std::invalid_argument("proc.run: " + problem);
-  std::string args;
-  engine::EncodeProcRequest(request, &args);
-  ProcResult result;
-  if (!engine::DecodeProcResult(AsBytes(Perform(site, EffectKind::kProcRun, args, {})),
-                                &result)) {
-    BadResult(EffectKind::kProcRun);
-  }
-  return result;
-}
-
-std::optional<std::string> Runtime::EnvGetAt(const Site& site, std::string_view name) {
-  std::string_view r = Perform(site, EffectKind::kEnvGet, name, {});
-  if (r.empty() || uint8_t(r[0]) > 1 || (r[0] == 0 && r.size() != 1)) {
-    BadResult(EffectKind::kEnvGet);
-  }
-  if (r[0] == 0) return std::nullopt;
-  return std::string(r.substr(1));
-}
-
-std::vector<std::string> Runtime::ArgsGetAt(const Site& site) {
-  std::string_view r = Perform(site, EffectKind::kArgsGet, {}, {});
-  engine::ParsedPayload parsed;
-  if (!engine::ParsePayload(engine::FindEffect(uint8_t(EffectKind::kArgsGet))->result,
-                            AsBytes(r), &parsed)
-           .empty()) {
-    BadResult(EffectKind::kArgsGet);
-  }
-  std::vector<std::string> out;
-  for (format::Bytes b : parsed.fields[0].list) out.emplace_back(format::AsChars(b));
-  return out;
-}
-
-void Runtime::TimeSleepAt(const Site& site, uint64_t ms) {
-  uint8_t args[8];
-  format::StoreU64(args, ms);
-  std::string_view r =
-      Perform(site, EffectKind::kTimeSleep, {reinterpret_cast<char*>(args), 8}, {});
-  if (!r.empty()) [[unlikely]] BadResult(EffectKind::kTimeSleep);
 }
 
 }  // namespace tape

@@ -10,13 +10,13 @@
 #include <optional>
 #include <typeinfo>
 
-#include "engine/src/chaos.h"
+#include "engine/internal/chaos.h"
+#include "engine/internal/redaction.h"
+#include "engine/internal/signals.h"
 #include "engine/src/exit_guard.h"
 #include "engine/src/recorder.h"
-#include "engine/src/redaction.h"
 #include "engine/src/replayer.h"
 #include "engine/src/rerunner.h"
-#include "engine/src/signals.h"
 #include "format/clock.h"
 #include "format/trace_reader.h"
 #include "format/trace_writer.h"
@@ -106,7 +106,7 @@ std::string ProgramErrorOf(const Outcome& outcome) {
 RunReport Record(const Program& program, const RecordOptions& options) {
   // SIGINT, SIGTERM and SIGHUP wait until the guard below can finish the
   // trace with them, and again while the trace is finished after it
-  // (engine/src/signals.h).
+  // (engine/internal/signals.h).
   std::optional<engine::BlockTerminatingSignals> hold;
   if (options.handle_signals) hold.emplace();
   RunReport report;
@@ -131,14 +131,14 @@ RunReport Record(const Program& program, const RecordOptions& options) {
   }
   // §6: the header names the redaction rules, never the values.
   for (const std::string& glob : options.redact_env) {
-    std::string why = engine::CheckRule(glob);
-    if (why.empty() &&
-        !engine::AddRedactionLine(&header.redaction, "record --redact-env " + glob)) {
-      why = "takes the header's redaction rules past 4096 bytes; use fewer, broader globs";
+    Status ok = engine::CheckRule(glob);
+    if (ok.ok() && !engine::AddRedactionLine(&header.redaction, "record --redact-env " + glob)) {
+      ok = Status::InvalidArgument(
+          "takes the header's redaction rules past 4096 bytes; use fewer, broader globs");
     }
-    if (!why.empty()) {
+    if (!ok.ok()) {
       report.status = RunReport::Status::kTraceError;
-      report.error = "redact_env: the glob '" + glob + "' " + why;
+      report.error = "redact_env: the glob '" + glob + "' " + ok.message();
       return report;
     }
   }

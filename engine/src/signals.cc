@@ -1,4 +1,4 @@
-#include "engine/src/signals.h"
+#include "engine/internal/signals.h"
 
 #include <signal.h>
 #include <sys/syscall.h>

@@ -1,4 +1,4 @@
-#include "engine/src/std_streams.h"
+#include "engine/internal/std_streams.h"
 
 #include <fcntl.h>
 #include <unistd.h>

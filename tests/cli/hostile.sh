@@ -242,7 +242,7 @@ grep -q "changed while" kill.err && fail "a SIGBUS from kill was reported as a s
 run tape verify kinds.bin
 expect_code 1
 expect_out "seq 0: kind 0 is reserved"
-expect_out "seq 1: kind 18 is reserved"
+expect_out "seq 1: kind 100 is reserved"
 expect_out "seq 2: kind 127 is reserved"
 expect_out "seq 3: kind 200 is a user-defined kind the trace does not name"
 expect_out "seq 4: clock.now: result: a u64 is cut short"

@@ -2,7 +2,7 @@
 // effect (each a well-formed result of its layout), the seeded generator, and
 // chaotic recordings that replay and rerun exactly.
 
-#include "engine/src/chaos.h"
+#include "engine/internal/chaos.h"
 
 #include <gtest/gtest.h>
 
@@ -14,8 +14,8 @@
 #include <fstream>
 #include <set>
 
-#include "engine/src/live_effects.h"
-#include "engine/src/service_codec.h"
+#include "engine/effects/live_env.h"
+#include "engine/effects/registry.h"
 #include "format/clock.h"
 #include "format/layout.h"
 #include "format/trace_reader.h"
@@ -158,14 +158,14 @@ std::string ArgsFor(uint8_t kind, const Scratch& s) {
       HttpRequest r;
       r.url = "http://127.0.0.1:9/";
       std::string out;
-      engine::EncodeHttpRequest(r, &out);
+      engine::EncodeFor(engine::kHttpRequest.args, r, &out);
       return out;
     }
     case EffectKind::kProcRun: {
       ProcRequest r;
       r.argv = {"true"};
       std::string out;
-      engine::EncodeProcRequest(r, &out);
+      engine::EncodeFor(engine::kProcRun.args, r, &out);
       return out;
     }
     // Programs not written for tape (trace-format.md §13.7).
@@ -212,11 +212,12 @@ TEST(ChaosPerturbations, EachGivesAResultOfItsEffectsLayout) {
       bool perturbed = false;
       std::string result(chaos.Apply(*p, EffectKind(kind), s.env, args, &scratch, &perturbed));
       EXPECT_TRUE(perturbed);
-      EXPECT_EQ(engine::CheckEvent(kind, format::AsBytes(args), format::AsBytes(result)), "");
+      EXPECT_EQ(
+          engine::CheckEvent(kind, format::AsBytes(args), format::AsBytes(result)).message(), "");
       ++checked;
     }
   }
-  EXPECT_EQ(checked, 47u);  // every perturbation of specs/chaos.md §3
+  EXPECT_EQ(checked, 51u);  // every perturbation of specs/chaos.md §3
   // The modules chaos mode leaves alone.
   EXPECT_TRUE(PerturbationsOf(K(EffectKind::kIoWrite)).empty());
   EXPECT_TRUE(PerturbationsOf(K(EffectKind::kIoError)).empty());
@@ -272,13 +273,13 @@ TEST(ChaosPerturbations, ResultsAreWhatTheSpecSays) {
   EXPECT_LE(ahead, int64_t(WallClockNs()) + 3600 * int64_t(1000000000));
 
   HttpResponse response;
-  ASSERT_TRUE(engine::DecodeHttpResponse(
+  ASSERT_TRUE(engine::DecodeFor(engine::kHttpRequest.result,
       format::AsBytes(Perturb("http:timeout=1", EffectKind::kHttpRequest, s, &perturbed)),
       &response));
   EXPECT_EQ(response.status, 0);
   EXPECT_EQ(response.error, "Timeout was reached");
   ProcResult proc;
-  ASSERT_TRUE(engine::DecodeProcResult(
+  ASSERT_TRUE(engine::DecodeFor(engine::kProcRun.result,
       format::AsBytes(Perturb("proc:nostart=1", EffectKind::kProcRun, s, &perturbed)), &proc));
   EXPECT_EQ(proc.start_error, ENOENT);
   EXPECT_EQ(proc.exit_code, -1);

@@ -1,6 +1,6 @@
-// How payloads read in inspect, diff and drift reports (engine/src/effect_text).
+// How payloads read in inspect, diff and drift reports (engine/internal/effect_text.h).
 
-#include "engine/src/effect_text.h"
+#include "engine/internal/effect_text.h"
 
 #include <gtest/gtest.h>
 

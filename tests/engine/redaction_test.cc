@@ -1,14 +1,14 @@
 // Redaction (specs/trace-format.md §13.6): markers, payloads rewritten by
 // their layouts, redaction at record time, and replay of redacted events.
 
-#include "engine/src/redaction.h"
+#include "engine/internal/redaction.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <stdexcept>
 
-#include "engine/src/effect_table.h"
+#include "engine/effects/registry.h"
 #include "format/layout.h"
 #include "format/recovery_writer.h"
 #include "format/trace_reader.h"
@@ -101,7 +101,8 @@ TEST(RewritePayload, FsReadKeepsItsErrno) {
   ASSERT_TRUE(RewritePayload(fs_read, false, AsBytes(U32(0) + "key material"), w.fn(), &out));
   EXPECT_EQ(out, U32(0) + "<key material>");
   EXPECT_FALSE(RewritePayload(fs_read, false, AsBytes(U32(2)), w.fn(), &out));
-  EXPECT_EQ(engine::CheckEvent(fs_read, AsBytes("/k"), AsBytes(U32(0) + "<key material>")), "");
+  EXPECT_EQ(
+      engine::CheckEvent(fs_read, AsBytes("/k"), AsBytes(U32(0) + "<key material>")).message(), "");
 }
 
 TEST(RewritePayload, RandomBitsKeepsItsLength) {
@@ -112,7 +113,7 @@ TEST(RewritePayload, RandomBitsKeepsItsLength) {
   EXPECT_EQ(out, "<1234567");  // "<12345678>" cut to 8 bytes
   ASSERT_TRUE(RewritePayload(random, false, AsBytes("abcdefghijklmnopqrstu"), w.fn(), &out));
   EXPECT_EQ(out.size(), 21u);
-  EXPECT_EQ(engine::CheckEvent(random, AsBytes(U32(21)), AsBytes(out)), "");
+  EXPECT_EQ(engine::CheckEvent(random, AsBytes(U32(21)), AsBytes(out)).message(), "");
 }
 
 TEST(RewritePayload, KeyFieldsAreFlaggedAndSizedFieldsResized) {
@@ -131,7 +132,7 @@ TEST(RewritePayload, KeyFieldsAreFlaggedAndSizedFieldsResized) {
   w.keep_keys = false;
   ASSERT_TRUE(RewritePayload(fs_write, true, AsBytes(args), w.fn(), &out));
   EXPECT_EQ(out, U32(8) + "</a/key>" + "<data>");
-  EXPECT_EQ(engine::CheckEvent(fs_write, AsBytes(out), AsBytes(U32(0))), "");
+  EXPECT_EQ(engine::CheckEvent(fs_write, AsBytes(out), AsBytes(U32(0))).message(), "");
 }
 
 TEST(RewritePayload, ListsAndNumbersOfAStructuredResult) {
@@ -139,7 +140,7 @@ TEST(RewritePayload, ListsAndNumbersOfAStructuredResult) {
   std::string result = U32(200) + U32(0) + U32(2) + U32(6) + "A: b c" + U32(4) + "D: e" + "body";
   uint8_t http = uint8_t(EffectKind::kHttpRequest);
   ASSERT_EQ(engine::CheckEvent(http, AsBytes(U32(3) + "GET" + U32(1) + "u" + U32(0) + U32(5)),
-                               AsBytes(result)),
+                               AsBytes(result)).message(),
             "");
   Wrap w;
   std::string out;

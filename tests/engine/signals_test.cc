@@ -1,4 +1,4 @@
-// Signals during a recording (engine/src/signals.h), in child processes
+// Signals during a recording (engine/internal/signals.h), in child processes
 // (death tests): one signal ends the process with one line and a finished
 // trace, even when another thread gets a second one meanwhile; a signal that
 // comes before the handlers are in place waits for them.
@@ -12,7 +12,7 @@
 #include <atomic>
 #include <string>
 
-#include "engine/src/signals.h"
+#include "engine/internal/signals.h"
 #include "format/layout.h"
 #include "format/trace_reader.h"
 #include "format/trace_writer.h"

@@ -1,4 +1,4 @@
-#include "engine/src/suggest.h"
+#include "engine/internal/suggest.h"
 
 #include <gtest/gtest.h>
 

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "engine/lang/script.h"
-#include "engine/src/service_codec.h"
+#include "engine/effects/registry.h"
 #include "format/bytes.h"
 #include "tape/program.h"
 
@@ -70,7 +70,7 @@ class FakeRuntime final : public tape::Runtime {
       case K::kTimeSleep: break;
       case K::kHttpRequest: {
         tape::HttpRequest request;
-        tape::engine::DecodeHttpRequest(tape::format::AsBytes(in), &request);
+        tape::engine::DecodeFor(tape::engine::kHttpRequest.args, tape::format::AsBytes(in), &request);
         tape::HttpResponse response;
         if (calls_ % 3 == 0) {
           response.error = "refused";
@@ -80,12 +80,12 @@ class FakeRuntime final : public tape::Runtime {
                               {"Set-Cookie", "b"}};
           response.body = request.url.substr(0, 64);
         }
-        tape::engine::EncodeHttpResponse(response, &result_);
+        tape::engine::EncodeFor(tape::engine::kHttpRequest.result, response, &result_);
         break;
       }
       case K::kProcRun: {
         tape::ProcRequest request;
-        tape::engine::DecodeProcRequest(tape::format::AsBytes(in), &request);
+        tape::engine::DecodeFor(tape::engine::kProcRun.args, tape::format::AsBytes(in), &request);
         tape::ProcResult r;
         if (request.argv.empty() || request.argv[0] != "echo") {
           r.start_error = 2;
@@ -94,7 +94,7 @@ class FakeRuntime final : public tape::Runtime {
           r.stdout_data = request.stdin_data.substr(0, 64);
           r.stderr_data = "e";
         }
-        tape::engine::EncodeProcResult(r, &result_);
+        tape::engine::EncodeFor(tape::engine::kProcRun.result, r, &result_);
         break;
       }
       default:

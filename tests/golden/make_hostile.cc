@@ -14,7 +14,7 @@
 //                                          chunks each define 16 MiB of new sites
 //                                          (4 KB locations; `tiny`: empty ones)
 //   make_hostile damage IN OUT CHUNK       IN with one byte flipped inside chunk CHUNK
-//   make_hostile bad-kinds OUT             events of reserved kinds (0, 18, 127), an
+//   make_hostile bad-kinds OUT             events of reserved kinds (0, 100, 127), an
 //                                          unnamed user kind (200), and payloads without
 //                                          their kind's layout (clock.now of 3 bytes,
 //                                          random.bits(4) returning 2 bytes, env.get
@@ -217,7 +217,7 @@ int BadKinds(const std::string& out) {
   auto bytes = [](const std::string& s) { return AsBytes(s); };
   std::string four("\x04\0\0\0", 4), two("ab"), three("abc"), unset_with_value("\0x", 2);
   t.Append(7, 0, {}, {});                                  // seq 0: reserved kind 0
-  t.Append(7, 18, {}, {});                                 // seq 1: reserved kind 18
+  t.Append(7, 100, {}, {});                                // seq 1: reserved kind 100
   t.Append(7, 127, {}, {});                                // seq 2: reserved kind 127
   t.Append(7, 200, {}, bytes(std::string(1, '\0')));      // seq 3: user kind without a name
   t.Append(7, 1, {}, bytes(three));                        // seq 4: clock.now of 3 bytes

@@ -92,6 +92,21 @@ expect_code 0
 expect_out "status=404"
 expect_out "timed out"
 
+# libcurl is loaded when a script first calls http.*, never before: tape
+# does not link it, and a run without HTTP does not load it.
+run ldd "$TAPE"
+expect_code 0
+expect_no_out "libcurl"
+cat > nohttp.tape <<'TAPE'
+print(clock.now() > 0);
+TAPE
+LD_DEBUG=libs run tape run nohttp.tape --out nohttp.bin
+expect_code 0
+[[ "$ERR" != *"libcurl"* ]] || fail "a run without http.* loaded libcurl"
+LD_DEBUG=libs run tape replay http.tape --trace http.bin
+expect_code 3
+expect_err "libcurl"
+
 # A malformed URL is the script's error, on record and on replay, and is
 # not recorded.
 cat > badurl.tape <<'TAPE'

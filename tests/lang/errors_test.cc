@@ -5,7 +5,7 @@
 
 #include "engine/lang/diagnostics.h"
 #include "engine/lang/value.h"
-#include "engine/src/redaction.h"
+#include "engine/internal/redaction.h"
 #include "tape/drift.h"
 #include "tests/lang/test_util.h"
 

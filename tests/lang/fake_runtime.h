@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/src/service_codec.h"
+#include "engine/effects/registry.h"
 #include "format/bytes.h"
 #include "tape/effects.h"
 #include "tape/runtime.h"
@@ -164,7 +164,7 @@ class FakeRuntime : public Runtime {
       }
       case EffectKind::kHttpRequest: {
         HttpRequest request;
-        engine::DecodeHttpRequest(format::AsBytes(in), &request);
+        engine::DecodeFor(engine::kHttpRequest.args, format::AsBytes(in), &request);
         http_requests.push_back(request);
         HttpResponse response;
         auto it = http.find(request.method + " " + request.url);
@@ -177,14 +177,14 @@ class FakeRuntime : public Runtime {
         } else {
           response.error = "no response for " + request.method + " " + request.url;
         }
-        engine::EncodeHttpResponse(response, &result_);
+        engine::EncodeFor(engine::kHttpRequest.result, response, &result_);
         break;
       }
       case EffectKind::kProcRun: {
         ProcRequest request;
-        engine::DecodeProcRequest(format::AsBytes(in), &request);
+        engine::DecodeFor(engine::kProcRun.args, format::AsBytes(in), &request);
         proc_requests.push_back(request);
-        engine::EncodeProcResult(RunCommand(request), &result_);
+        engine::EncodeFor(engine::kProcRun.result, RunCommand(request), &result_);
         break;
       }
       default:

@@ -11,7 +11,7 @@
 #include <map>
 #include <stdexcept>
 
-#include "engine/src/redaction.h"
+#include "engine/internal/redaction.h"
 #include "format/layout.h"
 #include "format/trace_reader.h"
 #include "tape/thread.h"

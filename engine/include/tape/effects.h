@@ -11,55 +11,64 @@
 
 namespace tape {
 
-// The byte stored in a trace's KINDS column (specs/trace-format.md §13).
-// Append only: the numbers are part of the trace format. Each kind is
-// declared once, with its layout and live implementation, in the engine's
-// effect table (engine/src/effect_table.cc).
+// The built-in effects: name and the byte stored in a trace's KINDS column
+// (specs/trace-format.md §13). Append only: the numbers are part of the
+// trace format. Each effect is declared once, with its layout, live
+// implementation, chaos perturbations and script binding, in its file under
+// engine/effects/; the engine finds the declaration named k<Name> through
+// this list.
+#define TAPE_BUILTIN_EFFECTS(X) \
+  X(ClockNow, 1)                \
+  X(RandomBits, 2)              \
+  X(IoWrite, 3)                 \
+  X(FsRead, 4)                  \
+  X(FsWrite, 5)                 \
+  X(EnvGet, 6)                  \
+  X(ArgsGet, 7)                 \
+  X(TimeSleep, 8)               \
+  X(IoError, 9)    /* writes to standard error */ \
+  X(FsExists, 10)               \
+  X(FsList, 11)                 \
+  X(FsAppend, 12)               \
+  X(HttpRequest, 13)            \
+  X(ProcRun, 14)                \
+  /* Control effects (tape/thread.h): their place in the global order of \
+     events is what they record, so replay can run threads in that order. */ \
+  X(ThreadStart, 15) /* a tape::Thread is created; result: the new thread's lane */ \
+  X(ThreadEnd, 16)   /* a tape::Thread's function returned (the lane's last event) */ \
+  X(MutexLock, 17)   /* a tape::Mutex was acquired */ \
+  X(DnsResolve, 18)             \
+  X(FsStat, 19)                 \
+  /* Kinds 32-63: the calls of a program that was not written for tape, made \
+     at the C library's boundary and recorded by tape's interposition library \
+     (preload/; engine/effects/libc.h; specs/trace-format.md §13.7). Named \
+     after the libc function or system call the program made. */ \
+  X(LibcStart, 32)         /* the process's world at start: argv, environ, cwd, open fds */ \
+  X(LibcClockGettime, 33)  /* clock_gettime of a clock the vDSO serves */ \
+  X(LibcGettimeofday, 34)       \
+  X(LibcTime, 35)               \
+  X(LibcGetrandom, 36)     /* getrandom, getentropy */ \
+  X(LibcOpen, 37)          /* open, openat, creat: a regular file's bytes are served from the trace */ \
+  X(LibcRead, 38)          /* read, readv from a descriptor whose reads are recorded */ \
+  X(LibcPread, 39)         /* pread, preadv */ \
+  X(LibcWrite, 40)         /* write, writev to a descriptor other than stdout and stderr */ \
+  X(LibcPwrite, 41)        /* pwrite, pwritev */ \
+  X(LibcStat, 42)          /* stat, lstat, fstat, fstatat */ \
+  X(LibcStatx, 43)              \
+  X(LibcGetdents, 44)      /* getdents64 (readdir) */ \
+  X(LibcReadlink, 45)           \
+  X(LibcAccess, 46)        /* access, faccessat */ \
+  X(LibcUname, 47)         /* uname, gethostname */ \
+  X(LibcGetpid, 48)             \
+  X(LibcGetppid, 49)            \
+  X(LibcSleep, 50)         /* nanosleep, clock_nanosleep, sleep, usleep */ \
+  X(LibcSyscall, 51)       /* another call whose answer is recorded (ioctl, lseek, fcntl, ...) */ \
+  X(LibcChange, 52)        /* a call that changes the world outside the process (unlink, rename, ...) */
+
 enum class EffectKind : uint8_t {
-  kClockNow = 1,
-  kRandomBits = 2,
-  kIoWrite = 3,
-  kFsRead = 4,
-  kFsWrite = 5,
-  kEnvGet = 6,
-  kArgsGet = 7,
-  kTimeSleep = 8,
-  kIoError = 9,      // writes to standard error
-  kFsExists = 10,
-  kFsList = 11,
-  kFsAppend = 12,
-  kHttpRequest = 13,
-  kProcRun = 14,
-  // Control effects (tape/thread.h): their place in the global order of
-  // events is what they record, so replay can run threads in that order.
-  kThreadStart = 15,  // a tape::Thread is created; result: the new thread's lane
-  kThreadEnd = 16,    // a tape::Thread's function returned (the lane's last event)
-  kMutexLock = 17,    // a tape::Mutex was acquired
-  // Kinds 32-63: the calls of a program that was not written for tape, made
-  // at the C library's boundary and recorded by tape's interposition library
-  // (preload/; specs/trace-format.md §13.7). Named after the libc function or
-  // system call the program made.
-  kLibcStart = 32,         // the process's world at start: argv, environ, cwd, open fds
-  kLibcClockGettime = 33,  // clock_gettime of a clock the vDSO serves
-  kLibcGettimeofday = 34,
-  kLibcTime = 35,
-  kLibcGetrandom = 36,     // getrandom, getentropy
-  kLibcOpen = 37,          // open, openat, creat: a regular file's bytes are served from the trace
-  kLibcRead = 38,          // read, readv from a descriptor whose reads are recorded
-  kLibcPread = 39,         // pread, preadv
-  kLibcWrite = 40,         // write, writev to a descriptor other than stdout and stderr
-  kLibcPwrite = 41,        // pwrite, pwritev
-  kLibcStat = 42,          // stat, lstat, fstat, fstatat
-  kLibcStatx = 43,
-  kLibcGetdents = 44,      // getdents64 (readdir)
-  kLibcReadlink = 45,
-  kLibcAccess = 46,        // access, faccessat
-  kLibcUname = 47,         // uname, gethostname
-  kLibcGetpid = 48,
-  kLibcGetppid = 49,
-  kLibcSleep = 50,         // nanosleep, clock_nanosleep, sleep, usleep
-  kLibcSyscall = 51,       // another call whose answer is recorded (ioctl, lseek, fcntl, ...)
-  kLibcChange = 52,        // a call that changes the world outside the process (unlink, rename, ...)
+#define TAPE_EFFECT_KIND_(name, number) k##name = number,
+  TAPE_BUILTIN_EFFECTS(TAPE_EFFECT_KIND_)
+#undef TAPE_EFFECT_KIND_
 };
 
 // Kinds kFirstUserKind..255 are user-defined effects (Runtime::Effect): each

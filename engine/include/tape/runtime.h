@@ -67,6 +67,9 @@ inline constexpr int kMisuseExitCode = 83;
 inline constexpr uint32_t kMaxThreads = uint32_t(1) << 16;
 
 struct LiveEnv;  // what live effects need from their runtime (engine-internal)
+namespace engine {
+struct EffectCall;  // the typed effect calls (engine-internal)
+}  // namespace engine
 
 // How an effect is performed for real, when the runtime performs it: `fn`
 // appends the encoded result for the encoded `args` to `result`. Built-in
@@ -123,7 +126,7 @@ class Runtime {
     return IoErrorAt(SiteOf(loc), bytes);
   }
   // Whether a path exists (stat), and is a directory.
-  FsStat FsExists(std::string_view path, SourceLocation loc = SourceLocation::current()) {
+  tape::FsStat FsExists(std::string_view path, SourceLocation loc = SourceLocation::current()) {
     return FsExistsAt(SiteOf(loc), path);
   }
   // The names in a directory, sorted.
@@ -147,6 +150,17 @@ class Runtime {
     HttpRequest request;
     request.url = std::string(url);
     return HttpAt(SiteOf(loc), request);
+  }
+  // What `path` names (lstat: a symbolic link is a link): kind, size,
+  // permission bits and modification time, or the errno (see services.h).
+  FsStatResult FsStat(std::string_view path, SourceLocation loc = SourceLocation::current()) {
+    return FsStatAt(SiteOf(loc), path);
+  }
+  // The addresses a host name resolves to; a name that does not resolve is
+  // a result (see services.h). An empty name, or one with a NUL byte,
+  // throws std::invalid_argument before anything is recorded.
+  DnsResult DnsResolve(std::string_view host, SourceLocation loc = SourceLocation::current()) {
+    return DnsResolveAt(SiteOf(loc), host);
   }
   // Runs a command (no shell) and captures its output (see services.h). A
   // command that cannot be started is a result (start_error); an empty argv
@@ -190,11 +204,13 @@ class Runtime {
   std::vector<std::string> ArgsGetAt(const Site& site);
   void TimeSleepAt(const Site& site, uint64_t ms);
   int IoErrorAt(const Site& site, std::string_view bytes);
-  FsStat FsExistsAt(const Site& site, std::string_view path);
+  tape::FsStat FsExistsAt(const Site& site, std::string_view path);
   FsList FsListAt(const Site& site, std::string_view path);
   int FsAppendAt(const Site& site, std::string_view path, std::string_view data);
   HttpResponse HttpAt(const Site& site, const HttpRequest& request);
   ProcResult ProcRunAt(const Site& site, const ProcRequest& request);
+  FsStatResult FsStatAt(const Site& site, std::string_view path);
+  DnsResult DnsResolveAt(const Site& site, std::string_view host);
   // A user-defined effect with encoded args and result (see Effect). Throws
   // tape::EffectError when the recorded call threw.
   std::string_view EffectAt(const Site& site, std::string_view name, std::string_view args,
@@ -245,6 +261,7 @@ class Runtime {
  protected:
   friend class Thread;
   friend class Mutex;
+  friend struct engine::EffectCall;
 
   // Per-thread state of a runtime: one per lane while its thread runs.
   // Implementations extend it (NewLaneContext) with what a lane needs of its

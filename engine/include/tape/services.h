@@ -1,6 +1,6 @@
 // What the effects that talk to other programs take and return: HTTP
-// requests (http.request) and subprocesses (proc.run), and the answers of
-// the file effects beyond read and write.
+// requests (http.request), subprocesses (proc.run) and name resolution
+// (dns.resolve), and the answers of the file effects beyond read and write.
 
 #ifndef TAPE_SERVICES_H_
 #define TAPE_SERVICES_H_
@@ -17,6 +17,18 @@ namespace tape {
 struct FsStat {
   int error = 0;  // 0 when the path exists, else an errno such as ENOENT
   bool is_dir = false;
+  bool exists() const { return error == 0; }
+};
+
+// fs.stat: what a path names, as lstat(2) sees it (a symbolic link is a
+// link, not what it points to).
+enum class FileKind : uint8_t { kNone, kFile, kDir, kLink, kOther };
+struct FsStatResult {
+  int error = 0;  // 0 when the path exists, else an errno such as ENOENT
+  FileKind kind = FileKind::kNone;
+  uint64_t size = 0;     // in bytes (a link: the length of the path it holds)
+  uint32_t mode = 0;     // the permission bits (st_mode & 07777)
+  int64_t mtime_ns = 0;  // last modified, nanoseconds since the Unix epoch
   bool exists() const { return error == 0; }
 };
 
@@ -49,6 +61,16 @@ inline constexpr uint32_t kMaxHttpTimeoutMs = 3600 * 1000;
 // Larger response bodies are refused (an error, no response).
 inline constexpr uint64_t kMaxHttpBodyBytes = uint64_t(1) << 30;
 
+// dns.resolve: the addresses a host name resolves to (getaddrinfo(3)).
+struct DnsResult {
+  int error = 0;        // 0, or getaddrinfo's error code (EAI_NONAME, EAI_AGAIN, ...)
+  std::string message;  // why it failed, in the resolver's words; empty when it did not
+  // IPv6 and IPv4 addresses as text ("::1", "127.0.0.1"), in the
+  // resolver's order of preference, each once.
+  std::vector<std::string> addresses;
+  bool ok() const { return error == 0; }
+};
+
 struct ProcRequest {
   std::vector<std::string> argv;  // argv[0] is looked up in tape's PATH; no shell
   std::string stdin_data;         // written to the command's standard input
@@ -61,6 +83,9 @@ struct ProcRequest {
   // values hold no NUL.
   std::optional<std::vector<std::pair<std::string, std::string>>> env = std::nullopt;
 };
+
+// The longest timeout a command may have: a day.
+inline constexpr uint32_t kMaxProcTimeoutMs = 86'400'000;
 
 struct ProcResult {
   int exit_code = -1;     // the exit status, or -1 when it did not exit normally

@@ -1,0 +1,55 @@
+// clock.now: wall-clock time, nanoseconds since the Unix epoch.
+
+#include <time.h>
+
+#include "engine/effects/bind.h"
+#include "engine/effects/registry.h"
+#include "engine/effects/script.h"
+
+namespace tape::engine {
+
+namespace {
+
+constexpr Fields<int64_t> kReading{Whole<int64_t>(FieldType::kTimeNs, "ns")};
+// Runtime::ClockNowAt (tape/runtime.h, inline: the hottest call) and the
+// replayer's integer runs read the result as these 8 bytes.
+static_assert(kReading.layout.count == 1 && kReading.layout.fields[0].type == FieldType::kTimeNs);
+
+std::string_view Live(LiveEnv& env, Bytes, std::string*) {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  format::StoreU64(reinterpret_cast<uint8_t*>(env.small),
+                   uint64_t(int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec));
+  return {env.small, 8};
+}
+
+// The clock jumps by 1 s to an hour, forward or back.
+template <int kSign>
+bool Jump(int64_t& ns, ChaosDraw& draw) {
+  constexpr int64_t kSecond = 1000000000, kLo = kSecond, kHi = 3600 * kSecond;
+  int64_t jump = kLo + int64_t(draw.Next() % uint64_t(kHi - kLo + 1));
+  ns = int64_t(uint64_t(ns) + uint64_t(kSign * jump));
+  return true;
+}
+constexpr Perturbation kChaos[] = {
+    ChangeResult<kReading>("forward", [](int64_t& ns, ChaosDraw& d) { return Jump<1>(ns, d); }),
+    ChangeResult<kReading>("backward", [](int64_t& ns, ChaosDraw& d) { return Jump<-1>(ns, d); }),
+};
+
+Value Now(ScriptCall& c) { return Value::Int(c.rt.ClockNowAt(c.site)); }
+constexpr ScriptBinding kScript[] = {{"clock", "now", 0, Now}};
+
+}  // namespace
+
+constinit const EffectSpec kClockNow = {
+    .kind = EffectKind::kClockNow,
+    .name = "clock.now",
+    .direction = Direction::kInput,
+    .args = kNoArgs,
+    .result = kReading,
+    .live = Live,
+    .chaos = kChaos,
+    .script = kScript,
+};
+
+}  // namespace tape::engine
