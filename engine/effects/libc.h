@@ -124,7 +124,8 @@ class LibcEffects {
   // libc_random.cc
   ErrnoBytes Getrandom(const Site& site, uint32_t n, uint32_t flags);
   // libc_files.cc
-  OpenResult Open(const Site& site, int dirfd, uint32_t flags, uint32_t mode, std::string_view path);
+  OpenResult Open(const Site& site, int dirfd, uint32_t flags, uint32_t mode,
+                  std::string_view path);
   ErrnoBytes Read(const Site& site, int fd, uint64_t count);
   ErrnoBytes Pread(const Site& site, int fd, uint64_t count, uint64_t offset);
   WriteResult Write(const Site& site, int fd, std::string_view data);

@@ -379,7 +379,8 @@ CallResult Perform(LiveEnv&, const CallArgs& a) {
   long values[6] = {};
   for (int i = 0; i < shape->argc; ++i) {
     ArgUse use = shape->args[i].use;
-    if (use == ArgUse::kValue || use == ArgUse::kLong) values[i] = ParseValue(Item(a.args, size_t(i)));
+    if (use == ArgUse::kValue || use == ArgUse::kLong)
+      values[i] = ParseValue(Item(a.args, size_t(i)));
   }
   std::vector<std::string> buffers(shape->argc);
   long raw[6] = {};
@@ -389,8 +390,13 @@ CallResult Perform(LiveEnv&, const CallArgs& a) {
     std::string& b = buffers[size_t(i)];
     switch (arg.use) {
       case ArgUse::kValue:
-      case ArgUse::kLong: raw[i] = ParseValue(item); break;
-      case ArgUse::kPath: b.assign(item); raw[i] = long(b.c_str()); break;
+      case ArgUse::kLong:
+        raw[i] = ParseValue(item);
+        break;
+      case ArgUse::kPath:
+        b.assign(item);
+        raw[i] = long(b.c_str());
+        break;
       case ArgUse::kIn:
       case ArgUse::kInOut:
       case ArgUse::kSockaddr:
@@ -404,7 +410,9 @@ CallResult Perform(LiveEnv&, const CallArgs& a) {
         b.assign(std::min<size_t>(size_t(ParseValue(item)), kMaxCallBufferBytes), '\0');
         raw[i] = b.empty() ? 0 : long(b.data());
         break;
-      case ArgUse::kIgnored: raw[i] = 0; break;
+      case ArgUse::kIgnored:
+        raw[i] = 0;
+        break;
     }
   }
   long r = SysCall(shape->nr, raw[0], raw[1], raw[2], raw[3], raw[4], raw[5]);

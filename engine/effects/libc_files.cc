@@ -69,7 +69,8 @@ OpenResult Open(LiveEnv&, const OpenArgs& a, std::string* buffer) {
   bool served = (a.flags & O_ACCMODE) == O_RDONLY && !(a.flags & (O_PATH | O_DIRECTORY)) &&
                 SysCall(SYS_fstat, fd, long(&st)) == 0 && S_ISREG(st.st_mode) &&
                 uint64_t(st.st_size) <= kMaxServedFileBytes &&
-                ReadWhole(int(fd), kMaxServedFileBytes, &data) && data.size() <= kMaxServedFileBytes;
+                ReadWhole(int(fd), kMaxServedFileBytes, &data) &&
+                data.size() <= kMaxServedFileBytes;
   if (!served) return {.fd = int(fd)};
   // The size the program sees is that of the bytes served (a file that grew
   // between fstat and the read); files that report 0 (procfs) keep it.
@@ -77,7 +78,10 @@ OpenResult Open(LiveEnv&, const OpenArgs& a, std::string* buffer) {
   buffer->assign(reinterpret_cast<const char*>(&st), sizeof st);
   buffer->append(data);
   std::string_view all(*buffer);
-  return {.fd = int(fd), .served = true, .stat = all.substr(0, sizeof st), .data = all.substr(sizeof st)};
+  return {.fd = int(fd),
+          .served = true,
+          .stat = all.substr(0, sizeof st),
+          .data = all.substr(sizeof st)};
 }
 
 Status OpenSense(const ParsedPayload&, const ParsedPayload& r) {
@@ -178,7 +182,8 @@ OpenResult LibcEffects::Open(const Site& site, int dirfd, uint32_t flags, uint32
   OpenResult r =
       Perform<kOpenArgs, kOpenResult>(site, EffectKind::kLibcOpen, {dirfd, flags, mode, path});
   bool sound = r.error != 0 ? r.fd == -1 && !r.served : r.fd >= 0;
-  if (!sound || (r.served && r.stat.size() != sizeof(struct stat))) BadResult(EffectKind::kLibcOpen);
+  if (!sound || (r.served && r.stat.size() != sizeof(struct stat)))
+    BadResult(EffectKind::kLibcOpen);
   return r;
 }
 

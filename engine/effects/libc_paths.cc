@@ -80,9 +80,8 @@ struct GetdentsArgs {
   int32_t fd;
   uint32_t count;
 };
-constexpr Fields<GetdentsArgs> kGetdentsArgs{
-    Field<&GetdentsArgs::fd>(FieldType::kI32, "fd").Key(),
-    Field<&GetdentsArgs::count>(FieldType::kU32, "count")};
+constexpr Fields<GetdentsArgs> kGetdentsArgs{Field<&GetdentsArgs::fd>(FieldType::kI32, "fd").Key(),
+                                             Field<&GetdentsArgs::count>(FieldType::kU32, "count")};
 constexpr Fields<ErrnoBytes> kEntries = ErrnoBytesResult("entries");
 
 ErrnoBytes Getdents(LiveEnv&, const GetdentsArgs& a, std::string* buffer) {
@@ -135,7 +134,8 @@ constexpr Fields<AccessArgs> kAccessArgs{Field<&AccessArgs::dirfd>(FieldType::kI
 int Access(LiveEnv&, const AccessArgs& a) {
   std::string path = CString(a.path);
   long r = SysCall(SYS_faccessat2, a.dirfd, long(path.c_str()), long(a.mode), long(a.flags));
-  if (r == -ENOSYS && a.flags == 0) r = SysCall(SYS_faccessat, a.dirfd, long(path.c_str()), long(a.mode));
+  if (r == -ENOSYS && a.flags == 0)
+    r = SysCall(SYS_faccessat, a.dirfd, long(path.c_str()), long(a.mode));
   return r < 0 ? int(-r) : 0;
 }
 
@@ -161,10 +161,11 @@ ErrnoBytes LibcEffects::Getdents(const Site& site, int fd, uint32_t count) {
                 count);
 }
 
-ErrnoBytes LibcEffects::Readlink(const Site& site, int dirfd, uint64_t size, std::string_view path) {
-  return AtMost(EffectKind::kLibcReadlink,
-                Perform<kReadlinkArgs, kTarget>(site, EffectKind::kLibcReadlink, {dirfd, size, path}),
-                size);
+ErrnoBytes LibcEffects::Readlink(const Site& site, int dirfd, uint64_t size,
+                                 std::string_view path) {
+  return AtMost(
+      EffectKind::kLibcReadlink,
+      Perform<kReadlinkArgs, kTarget>(site, EffectKind::kLibcReadlink, {dirfd, size, path}), size);
 }
 
 int LibcEffects::Access(const Site& site, int dirfd, uint32_t mode, uint32_t flags,

@@ -23,9 +23,8 @@ constexpr Fields<ErrnoBytes> kRandomResult = ErrnoBytesResult("bytes");
 
 ErrnoBytes Getrandom(LiveEnv&, const RandomArgs& a, std::string* buffer) {
   buffer->assign(std::min<uint64_t>(a.n, kMaxLibcReadBytes), '\0');
-  return ErrnoBytesOf(SysCall(SYS_getrandom, long(buffer->data()), long(buffer->size()),
-                              long(a.flags)),
-                      *buffer);
+  return ErrnoBytesOf(
+      SysCall(SYS_getrandom, long(buffer->data()), long(buffer->size()), long(a.flags)), *buffer);
 }
 
 Status AtMostN(const ParsedPayload& args, const ParsedPayload& result) {

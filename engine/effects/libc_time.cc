@@ -8,6 +8,7 @@
 
 #include <cerrno>
 
+#include "engine/effects/clock_jump.h"
 #include "engine/effects/libc.h"
 #include "engine/effects/registry.h"
 
@@ -41,19 +42,14 @@ int64_t Gettimeofday(LiveEnv&, const NoArgs&) {
 
 int64_t Time(LiveEnv&, const NoArgs&) { return Ns(Libc().time(nullptr), 0); }
 
-// The clock jumps by 1 s to an hour, forward or back (as clock.now's); a
-// failed reading stays one.
-template <int kSign>
-bool Jump(int64_t& ns, ChaosDraw& draw) {
-  if (ns == kClockFailed) return false;
-  constexpr int64_t kSecond = 1000000000, kLo = kSecond, kHi = 3600 * kSecond;
-  int64_t jump = kLo + int64_t(draw.Next() % uint64_t(kHi - kLo + 1));
-  ns = int64_t(uint64_t(ns) + uint64_t(kSign * jump));
-  return true;
-}
+// As clock.now's (clock_jump.h); a failed reading stays one.
 constexpr Perturbation kClockChaos[] = {
-    ChangeResult<kReading>("forward", [](int64_t& ns, ChaosDraw& d) { return Jump<1>(ns, d); }),
-    ChangeResult<kReading>("backward", [](int64_t& ns, ChaosDraw& d) { return Jump<-1>(ns, d); }),
+    ChangeResult<kReading>(
+        "forward",
+        [](int64_t& ns, ChaosDraw& d) { return ns != kClockFailed && ClockJump<1>(ns, d); }),
+    ChangeResult<kReading>(
+        "backward",
+        [](int64_t& ns, ChaosDraw& d) { return ns != kClockFailed && ClockJump<-1>(ns, d); }),
 };
 
 // --- libc.sleep -------------------------------------------------------------------

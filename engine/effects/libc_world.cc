@@ -41,11 +41,10 @@ struct StartResult {
   std::string cwd;
   std::vector<std::string> fds;
 };
-constexpr Fields<StartResult> kStartResult{
-    Field<&StartResult::argv>(FieldType::kTextList, "argv"),
-    Field<&StartResult::env>(FieldType::kTextList, "env"),
-    Field<&StartResult::cwd>(FieldType::kSizedText, "cwd"),
-    Field<&StartResult::fds>(FieldType::kTextList, "fds")};
+constexpr Fields<StartResult> kStartResult{Field<&StartResult::argv>(FieldType::kTextList, "argv"),
+                                           Field<&StartResult::env>(FieldType::kTextList, "env"),
+                                           Field<&StartResult::cwd>(FieldType::kSizedText, "cwd"),
+                                           Field<&StartResult::fds>(FieldType::kTextList, "fds")};
 
 StartResult Start(LiveEnv& env, const NoArgs&) {
   StartResult r;
@@ -112,7 +111,8 @@ int InterposerFdBase() {
 
 std::vector<int> OpenFdsBelow(int limit) {
   std::vector<int> numbers;
-  long dir = SysCall(SYS_openat, AT_FDCWD, long("/proc/self/fd"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  long dir =
+      SysCall(SYS_openat, AT_FDCWD, long("/proc/self/fd"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0) return numbers;
   char buf[4096];
   long got;
@@ -133,9 +133,9 @@ std::vector<int> OpenFdsBelow(int limit) {
 }
 
 void LibcEffects::BadResult(EffectKind kind) {
-  throw TraceReadFailed{Status::Corrupt(
-      "the recorded result of " + EffectName(kind) + " at seq " +
-      std::to_string(rt_->seq() == 0 ? 0 : rt_->seq() - 1) + " does not have that effect's layout")};
+  throw TraceReadFailed{Status::Corrupt("the recorded result of " + EffectName(kind) + " at seq " +
+                                        std::to_string(rt_->seq() == 0 ? 0 : rt_->seq() - 1) +
+                                        " does not have that effect's layout")};
 }
 
 bool DecodeStartWorld(Bytes result, StartWorld* world) {
