@@ -46,9 +46,11 @@ Program LibcProgram(const TempDir& dir, Seen* seen) {
   return TestProgram("libc", [&dir, seen](Runtime& rt) {
     engine::LibcEffects libc(&rt);
     *seen = {};
-    // Opened first, so that its number is the same when the recording's
-    // open of data.txt (not performed on replay) holds a descriptor.
-    int out = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    // At a fixed number: replay holds other descriptors than recording (the
+    // trace's), and the written descriptor is part of libc.write's args.
+    int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    int out = ::dup2(null, 500);
+    ::close(null);
     seen->pid = libc.Getpid(rt.SiteOf(SourceLocation::current()));
     seen->now = libc.ClockGettime(rt.SiteOf(SourceLocation::current()), CLOCK_REALTIME);
     libc.Uname(rt.SiteOf(SourceLocation::current()), &seen->uname);
