@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -53,6 +54,13 @@ int CreateRememberedTemp(std::string* templ, int* slot) {
   pthread_sigmask(SIG_BLOCK, &handled, &old);
   int fd = ::mkstemp(templ->data());
   int err = errno;
+  if (fd >= 0) {
+    // mkstemp makes the file private; the output gets the mode a recorded
+    // trace gets, since it is renamed into place.
+    mode_t mask = ::umask(0);
+    ::umask(mask);
+    (void)::fchmod(fd, 0644 & ~mask);
+  }
   *slot = fd >= 0 ? RememberPartialOutput(*templ) : -1;
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   errno = err;

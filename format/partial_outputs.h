@@ -25,15 +25,18 @@ void RemovePartialOutputs();
 
 // mkstemp(`templ`) and RememberPartialOutput of the name it made, with the
 // signals tape handles blocked in between, so that no signal can end the
-// process after the file exists and before it is remembered. Returns the
-// file descriptor (or -1 with errno set) and the slot in `*slot`.
+// process after the file exists and before it is remembered. The name is
+// one nobody can guess (`templ` ends in XXXXXX), and a link planted there is
+// never followed. The file gets the mode a recorded trace gets (0644 less
+// the umask), not mkstemp's 0600: it is renamed into place when complete.
+// Returns the file descriptor (or -1 with errno set) and the slot in `*slot`.
 int CreateRememberedTemp(std::string* templ, int* slot);
 
-// Remembers `path` (if not empty) for its lifetime.
+// Forgets a remembered slot (CreateRememberedTemp's; -1: none) when it goes
+// out of scope, the file then complete or removed.
 class PartialOutput {
  public:
-  explicit PartialOutput(const std::string& path)
-      : slot_(path.empty() ? -1 : RememberPartialOutput(path)) {}
+  explicit PartialOutput(int slot) : slot_(slot) {}
   ~PartialOutput() { ForgetPartialOutput(slot_); }
   PartialOutput(const PartialOutput&) = delete;
   PartialOutput& operator=(const PartialOutput&) = delete;

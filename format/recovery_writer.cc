@@ -50,10 +50,6 @@ Result<std::unique_ptr<RecoveryWriter>> RecoveryWriter::Create(const std::string
   int slot = -1;
   int fd = CreateRememberedTemp(&temp, &slot);
   if (fd < 0) return Status::FromErrno("cannot create a file beside " + path, errno);
-  // mkstemp makes the file private; a trace is as readable as TraceWriter's.
-  mode_t mask = ::umask(0);
-  ::umask(mask);
-  (void)::fchmod(fd, 0644 & ~mask);
   std::unique_ptr<RecoveryWriter> w(new RecoveryWriter(fd, slot, temp, path, source, events, heap));
   h.chunk_max_events = events;
   h.chunk_max_payload = heap;

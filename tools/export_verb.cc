@@ -22,10 +22,12 @@ namespace tape::cli {
 
 namespace {
 
-// "dir/.name.tape-export-PID": beside the output, so the rename is atomic.
+// "dir/.name.tape-export-XXXXXX", the pattern of the temporary file
+// (CreateRememberedTemp): beside the output, so the rename is atomic, and a name
+// another user cannot guess, so no link planted there can redirect the export.
 std::string TempBeside(const std::string& path) {
   std::filesystem::path p(path);
-  std::string name = "." + p.filename().string() + ".tape-export-" + std::to_string(::getpid());
+  std::string name = "." + p.filename().string() + ".tape-export-XXXXXX";
   return (p.parent_path() / name).string();
 }
 
@@ -69,10 +71,20 @@ int RunExport(const ExportArgs& args) {
   }
 
   std::string temp = to_stdout ? "" : TempBeside(args.out);
-  // Remembered before it exists: a signal between the open and this line
-  // would otherwise leave the file behind.
-  format::PartialOutput partial(temp);  // removed if a signal ends the export
-  std::FILE* file = to_stdout ? stdout : std::fopen(temp.c_str(), "wb");
+  int slot = -1;
+  std::FILE* file = stdout;
+  if (!to_stdout) {
+    // Remembered as it is made: a signal after that removes it.
+    int fd = format::CreateRememberedTemp(&temp, &slot);
+    file = fd < 0 ? nullptr : ::fdopen(fd, "wb");
+    if (fd >= 0 && file == nullptr) {
+      int err = errno;
+      ::close(fd);
+      ::unlink(temp.c_str());
+      errno = err;
+    }
+  }
+  format::PartialOutput partial(slot);
   if (file == nullptr) {
     return Fail("export", kExitTrace, Status::FromErrno("cannot write " + args.out, errno).message());
   }

@@ -27,10 +27,7 @@ Status WriteWholeFile(const std::string& path, const std::vector<uint8_t>& bytes
   int slot = -1;  // removed if a signal ends the import
   int fd = format::CreateRememberedTemp(&temp, &slot);
   if (fd < 0) return Status::FromErrno("cannot create a temporary file beside " + path, errno);
-  struct Forget {
-    int slot;
-    ~Forget() { format::ForgetPartialOutput(slot); }
-  } forget{slot};
+  format::PartialOutput partial(slot);
   auto fail = [&](const std::string& what, int err) {
     ::close(fd);
     ::unlink(temp.c_str());
@@ -43,10 +40,6 @@ Status WriteWholeFile(const std::string& path, const std::vector<uint8_t>& bytes
     if (n <= 0) return fail("cannot write " + temp, n < 0 ? errno : EIO);
     done += size_t(n);
   }
-  // mkstemp makes the file private; give it the mode a recorded trace gets.
-  mode_t mask = ::umask(0);
-  ::umask(mask);
-  if (::fchmod(fd, 0644 & ~mask) != 0) return fail("cannot set the mode of " + temp, errno);
   if (::fsync(fd) != 0) return fail("cannot write " + temp, errno);
   if (::close(fd) != 0) {
     int err = errno;

@@ -4,8 +4,7 @@
 // to a closed pipe, e.g. `| head`) finalize the trace with the signal as the
 // outcome; SIGINT, SIGTERM and SIGHUP finalize it as interrupted. Then the
 // signal is re-raised with its default action, so the process ends the way
-// the program did. SIGXFSZ is ignored while recording, so that a file-size
-// limit is a write error (EFBIG) the recorder reports, not a kill. Replay: the
+// the program did. Replay: the
 // same signals print where the replay stopped before re-raising (a SIGPIPE
 // quietly: `tape replay ... | head` is normal use).
 //
@@ -26,6 +25,9 @@
 // the program's thread once its handlers are in place, so a pending one is
 // handled at once. Threads started meanwhile (the trace writer's) keep them
 // blocked, so these signals are always handled on a thread of the program.
+// The guard blocks them again on that thread before it removes its handlers:
+// one that comes after the program returned waits until the trace is
+// finished, instead of ending tape with the default action in between.
 
 #ifndef TAPE_ENGINE_SIGNALS_H_
 #define TAPE_ENGINE_SIGNALS_H_
@@ -47,12 +49,34 @@ class SignalGuard {
   // Reports the replay position; `recorded_outcome` is quoted in the message.
   SignalGuard(const Runtime* replayer, const std::string& recorded_outcome,
               const std::string& label);
+  // Blocks again on this thread the terminating signals Install unblocked
+  // (those that were blocked before), then restores the previous handlers.
+  // REQUIRES: called on the thread that made the guard.
   ~SignalGuard();
   SignalGuard(const SignalGuard&) = delete;
   SignalGuard& operator=(const SignalGuard&) = delete;
 
  private:
   void Install();
+
+  sigset_t mask_before_;  // this thread's signal mask before Install
+};
+
+// Ignores SIGXFSZ for its lifetime, so that a write past a file-size limit
+// (ulimit -f) fails with EFBIG, a write error the recorder reports (exit 81),
+// instead of killing the process. A recorder holds one from before the trace
+// is created until after it is finished: the last chunks and the footer are
+// written after the program returned, when the SignalGuard is gone.
+class IgnoreFileSizeSignal {
+ public:
+  IgnoreFileSizeSignal();
+  ~IgnoreFileSizeSignal();
+  IgnoreFileSizeSignal(const IgnoreFileSizeSignal&) = delete;
+  IgnoreFileSizeSignal& operator=(const IgnoreFileSizeSignal&) = delete;
+
+ private:
+  struct sigaction previous_;
+  bool ignored_ = false;
 };
 
 // Blocks SIGINT, SIGTERM and SIGHUP on the calling thread (and the threads
@@ -62,8 +86,6 @@ class BlockTerminatingSignals {
  public:
   BlockTerminatingSignals();
   ~BlockTerminatingSignals();
-  // Blocks them again (after a SignalGuard unblocked them), until the end.
-  void Reblock();
   BlockTerminatingSignals(const BlockTerminatingSignals&) = delete;
   BlockTerminatingSignals& operator=(const BlockTerminatingSignals&) = delete;
 

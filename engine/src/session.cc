@@ -106,9 +106,14 @@ std::string ProgramErrorOf(const Outcome& outcome) {
 RunReport Record(const Program& program, const RecordOptions& options) {
   // SIGINT, SIGTERM and SIGHUP wait until the guard below can finish the
   // trace with them, and again while the trace is finished after it
-  // (engine/internal/signals.h).
+  // (engine/internal/signals.h). A file-size limit is a write error until the
+  // footer is written.
   std::optional<engine::BlockTerminatingSignals> hold;
-  if (options.handle_signals) hold.emplace();
+  std::optional<engine::IgnoreFileSizeSignal> size_limit_is_an_error;
+  if (options.handle_signals) {
+    hold.emplace();
+    size_limit_is_an_error.emplace();
+  }
   RunReport report;
   format::TraceHeader header;
   header.created_unix_ns = WallClockNs();
@@ -169,7 +174,6 @@ RunReport Record(const Program& program, const RecordOptions& options) {
     engine::ExitGuard exit_guard(writer->get(), options.label);
     run = RunProgram(program, recorder);
   }
-  if (hold) hold->Reblock();
   report.events = recorder.seq();
   if (run.write_failed) {
     Status why = (*writer)->status();

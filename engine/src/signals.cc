@@ -26,8 +26,6 @@ char g_recorded_outcome[256];
 char g_label[64] = "tape";
 struct sigaction g_previous[sizeof kAll / sizeof kAll[0]];
 bool g_installed[sizeof kAll / sizeof kAll[0]];
-struct sigaction g_previous_xfsz;
-bool g_xfsz_ignored = false;
 char g_alt_stack[1 << 16];  // room to run the handler after a stack overflow
 // The thread (kernel id) whose handler is ending the process, 0 for none.
 std::atomic<long> g_handling_thread{0};
@@ -160,11 +158,6 @@ SignalGuard::SignalGuard(format::TraceWriter* writer, const Runtime* runtime,
   g_runtime.store(runtime);
   std::strncpy(g_label, label.c_str(), sizeof g_label - 1);
   Install();
-  // A file-size limit becomes a write error (EFBIG) the recorder reports.
-  struct sigaction ign;
-  std::memset(&ign, 0, sizeof ign);
-  ign.sa_handler = SIG_IGN;
-  g_xfsz_ignored = sigaction(SIGXFSZ, &ign, &g_previous_xfsz) == 0;
 }
 
 SignalGuard::SignalGuard(const Runtime* replayer, const std::string& recorded_outcome,
@@ -200,7 +193,7 @@ void SignalGuard::Install() {
   // The handlers are ready: a signal held back since the recorder started
   // (BlockTerminatingSignals) is delivered now, on this thread.
   sigset_t terminating = TerminatingSet();
-  pthread_sigmask(SIG_UNBLOCK, &terminating, nullptr);
+  pthread_sigmask(SIG_UNBLOCK, &terminating, &mask_before_);
 }
 
 BlockTerminatingSignals::BlockTerminatingSignals() {
@@ -208,21 +201,34 @@ BlockTerminatingSignals::BlockTerminatingSignals() {
   pthread_sigmask(SIG_BLOCK, &terminating, &previous_);
 }
 
-void BlockTerminatingSignals::Reblock() {
-  sigset_t terminating = TerminatingSet();
-  pthread_sigmask(SIG_BLOCK, &terminating, nullptr);
-}
-
 BlockTerminatingSignals::~BlockTerminatingSignals() {
   pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
 }
 
+IgnoreFileSizeSignal::IgnoreFileSizeSignal() {
+  struct sigaction ign;
+  std::memset(&ign, 0, sizeof ign);
+  ign.sa_handler = SIG_IGN;
+  ignored_ = sigaction(SIGXFSZ, &ign, &previous_) == 0;
+}
+
+IgnoreFileSizeSignal::~IgnoreFileSizeSignal() {
+  if (ignored_) sigaction(SIGXFSZ, &previous_, nullptr);
+}
+
 SignalGuard::~SignalGuard() {
+  // Blocked again first: between the handlers' removal and the caller's own
+  // restoring of the mask (after the trace is finished), a signal would
+  // otherwise end the process with the default action and no footer.
+  sigset_t reblock;
+  sigemptyset(&reblock);
+  for (int s : kTerminating) {
+    if (sigismember(&mask_before_, s) == 1) sigaddset(&reblock, s);
+  }
+  pthread_sigmask(SIG_BLOCK, &reblock, nullptr);
   for (size_t i = 0; i < sizeof kAll / sizeof kAll[0]; ++i) {
     if (g_installed[i]) sigaction(kAll[i], &g_previous[i], nullptr);
   }
-  if (g_xfsz_ignored) sigaction(SIGXFSZ, &g_previous_xfsz, nullptr);
-  g_xfsz_ignored = false;
   g_writer.store(nullptr);
   g_runtime.store(nullptr);
 }

@@ -142,4 +142,13 @@ for verb in recover export; do
   [ ! -e lim.$verb ] || fail "lim.$verb was written"
 done
 
+# The same limit reached while the trace is finished, after the program
+# returned (its events still waiting for a flush), is a write error too: the
+# recorder's handlers are gone by then, the limit must not kill tape.
+echo 'for i in 0..20000 { clock.now(); }' > lim.tape
+run bash -c 'ulimit -f 2; exec "$@"' limit "$TAPE" run lim.tape --out lim.bin --flush-ms 100000
+expect_code 81
+expect_err "tape run: cannot write trace lim.bin at byte"
+expect_err "File too large (errno 27)"
+
 finish

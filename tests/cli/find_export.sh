@@ -251,6 +251,16 @@ bad "has no event times" export "$SRC/tests/golden/two-chunks.trace" --format ch
 bad "--format: html not in {chrome,perfetto,csv,jsonl}" export job.bin --format html --out x
 bad "--from 25:00: not a time" export job.bin --format csv --out x.csv --from 25:00
 ls -A | grep -q tape-export && fail "a temporary export file was left behind"
+# The temporary file has a name nobody can guess: a link planted at the name
+# export once used, .OUT.tape-export-PID (exec keeps the pid), is not
+# followed, and what it points to stays as it was.
+echo "keep me" > victim.txt
+run bash -c 'ln -s victim.txt .planted.csv.tape-export-$$; exec "$@"' planted "$TAPE" \
+  export job.bin --format csv --out planted.csv
+expect_code 0
+[ "$(cat victim.txt)" = "keep me" ] || fail "export wrote through a planted link"
+[ -f planted.csv ] && [ ! -L planted.csv ] || fail "planted.csv is not the export"
+rm -f .planted.csv.tape-export-* victim.txt
 run tape export "$SRC/tests/golden/two-chunks.trace" --format csv --out old.csv
 expect_code 0
 grep -q '^0,0,,,,' old.csv || fail "csv of a trace without times leaves time empty"

@@ -107,5 +107,30 @@ TEST(SignalsDeathTest, ASignalBeforeTheGuardWaitsForIt) {
   ExpectInterruptedTrace(path);
 }
 
+// A signal that comes after the program returned, once the guard is gone
+// but before the trace is finished, waits for the trace (the guard blocks it
+// again before it removes its handlers) and then ends the process. Without
+// that it ended tape at once with the default action, leaving no footer.
+TEST(SignalsDeathTest, ASignalAfterTheGuardWaitsForTheTrace) {
+  GTEST_FLAG_SET(death_test_style, "fast");
+  TempDir dir;
+  std::string path = dir.File("late.bin");
+  EXPECT_EXIT(
+      {
+        BlockTerminatingSignals hold;
+        auto writer = WriterWithEvents(path, format::WriterOptions());
+        { SignalGuard guard(writer.get(), nullptr, "tape record"); }
+        raise(SIGTERM);  // the program has returned; the trace is not finished yet
+        if (!writer->Finish(format::Outcome::Exited(0)).ok()) std::abort();
+        // The hold ends here: the signal ends the process now.
+      },
+      ::testing::KilledBySignal(SIGTERM), "");
+  auto reader = format::TraceReader::Open(path);
+  ASSERT_TRUE(reader.has_value()) << reader.error().message();
+  EXPECT_TRUE((*reader)->finalized());
+  EXPECT_TRUE((*reader)->outcome() == format::Outcome::Exited(0)) << (*reader)->outcome().Describe();
+  EXPECT_EQ((*reader)->event_count(), uint64_t(kEvents));
+}
+
 }  // namespace
 }  // namespace tape::engine
