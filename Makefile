@@ -9,7 +9,7 @@
 PACKAGES := build-essential cmake pkg-config libboost-dev libzstd-dev libxxhash-dev \
             libbenchmark-dev libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev \
             clang libclang-rt-14-dev time libcurl4-openssl-dev libcpp-httplib-dev libfmt-dev \
-            libre2-dev python3-protobuf protobuf-compiler valgrind libedit-dev
+            libre2-dev python3-protobuf protobuf-compiler valgrind libedit-dev libjemalloc-dev sqlite3 mawk
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 TAPE := build/release/tools/tape
 

@@ -117,6 +117,25 @@ if [ "${HUGE:-0}" = 1 ]; then
   echo
 fi
 
+echo "## a program not written for tape: clock_gettime bare and through the interposer (5 runs each)"
+# tests/preload/probe.c reads CLOCK_MONOTONIC N times and prints its own
+# thread's CPU time per read: the overhead the program sees (the trace
+# writer's compression runs on a thread of its own).
+PROBE=build/release/tests/interposer_probe
+N=${PROBE_CALLS:-20000000}
+if [ -x "$PROBE" ]; then
+  for run in 1 2 3 4 5; do
+    bare=$("$PROBE" loop "$N" 2>&1 >/dev/null)
+    recorded=$("$TAPE" record --out "$WORK/probe.bin" -- "$PROBE" loop "$N" 2>&1 >/dev/null)
+    size=$(stat -c %s "$WORK/probe.bin")
+    echo "bare $bare, recorded $recorded, trace $(awk "BEGIN{printf \"%.2f\", $size / $N}") B/event"
+  done
+  rm -f "$WORK/probe.bin"
+else
+  echo "(no $PROBE: this build has no interposer)"
+fi
+echo
+
 echo "## tape hunt throughput (flaky, 300 runs, none of which counts as a failure; 3 hunts each)"
 for jobs in 1 2; do
   for run in 1 2 3; do

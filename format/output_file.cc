@@ -74,14 +74,15 @@ Result<OutputTarget> CheckOutputTarget(const std::string& path, bool force) {
   struct stat link;
   if (::lstat(path.c_str(), &link) != 0) return t;  // new (or unreachable: opening says why)
   if (S_ISLNK(link.st_mode)) {
-    char* real = ::realpath(path.c_str(), nullptr);
-    if (real == nullptr) {
+    // A buffer of ours rather than realpath's malloc: the interposition
+    // library (preload/) allocates with its own allocator, not the C library's.
+    char real[PATH_MAX];
+    if (::realpath(path.c_str(), real) == nullptr) {
       return Status::InvalidArgument("refusing to write to " + path +
                                      ": it is a symbolic link to a file that does not exist; "
                                      "name the file itself");
     }
     t.path = real;
-    std::free(real);
   }
   if (::stat(t.path.c_str(), &t.st) != 0) return t;  // gone meanwhile: new
   mode_t mode = t.st.st_mode;

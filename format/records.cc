@@ -143,7 +143,7 @@ Status ParseHeaderBody(Bytes body, TraceHeader* h) {
   };
   if (!r.GetU64(&h->created_unix_ns)) return bad("created");
   if (!r.GetString(kMaxShortString, &h->recorder)) return bad("recorder");
-  if (!r.GetU8(&kind) || kind > uint8_t(ProgramKind::kEmbedded)) return bad("program kind");
+  if (!r.GetU8(&kind) || kind > uint8_t(ProgramKind::kExecutable)) return bad("program kind");
   h->program_kind = ProgramKind(kind);
   if (!r.GetString(kMaxShortString, &h->program_name)) return bad("program name");
   if (!r.GetString(kMaxCodeHash, &h->code_hash)) return bad("code hash");

@@ -7,6 +7,7 @@ const char* ProgramKindName(ProgramKind kind) {
     case ProgramKind::kBuiltin: return "builtin";
     case ProgramKind::kScript: return "script";
     case ProgramKind::kEmbedded: return "embedded";
+    case ProgramKind::kExecutable: return "executable";
   }
   return "unknown";
 }

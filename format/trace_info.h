@@ -17,6 +17,10 @@ enum class ProgramKind : uint8_t {
   kBuiltin = 0,   // a demo program compiled into tape
   kScript = 1,    // a .tape script; its source is embedded in the header
   kEmbedded = 2,  // a user's C++ program linking the tape library
+  // Since 1.1: a program that was not written for tape (any dynamically
+  // linked executable), recorded through tape's interposition library
+  // (preload/); its name is the executable's absolute path.
+  kExecutable = 3,
 };
 const char* ProgramKindName(ProgramKind kind);
 

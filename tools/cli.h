@@ -173,6 +173,8 @@ std::string DefaultTraceNote(const std::string& what);
 bool FileExists(const std::string& path);
 
 struct RecordArgs {
+  // A built-in program or script; empty for an executable, which is then
+  // args[0] (`tape record -- date -u`).
   std::string program;
   std::string out;  // empty: kDefaultTrace
   bool force = false;
@@ -185,7 +187,9 @@ struct RecordArgs {
   std::vector<std::string> redact_match;   // RE2 patterns whose matches are recorded redacted
 };
 struct HuntArgs {
-  std::string program;  // a built-in program or a .tape script
+  // A built-in program or a .tape script; empty for an executable, which is
+  // then args[0] (`tape hunt -- ./flaky`).
+  std::string program;
   uint64_t runs = 1000;
   uint32_t jobs = 0;    // 0: one per CPU
   std::string until = "exit!=0";
@@ -317,6 +321,7 @@ Status CheckChaosFlags(const std::string& chaos, const std::optional<uint64_t>& 
 
 int RunList();
 int RunRecord(const RecordArgs& args);
+int RunRecordExecutable(const RecordArgs& args);  // `tape record -- EXECUTABLE [ARGS]`
 int RunScript(const RecordArgs& args);  // `tape run`
 int RunHunt(const HuntArgs& args);
 int RunReplay(const ReplayArgs& args);

@@ -155,10 +155,11 @@ int Main(int argc, char** argv) {
   app.add_subcommand("list", "Show the built-in demo programs");
 
   RecordArgs record;
-  CLI::App* rec = app.add_subcommand("record", "Run a built-in program and record it");
+  CLI::App* rec = app.add_subcommand(
+      "record", "Run a built-in program and record it, or any executable: tape record -- date");
   rec->add_option("program", record.program,
-                  "Built-in program (see tape list), or a program that links tape (./myapp)")
-      ->required();
+                  "Built-in program (see tape list), or a program that links tape (./myapp); or, "
+                  "after --, any dynamically linked executable and its arguments");
   AddRecordingOptions(rec, &record);
 
   RecordArgs run;
@@ -169,7 +170,9 @@ int Main(int argc, char** argv) {
   HuntArgs hunt;
   CLI::App* hun = app.add_subcommand(
       "hunt", "Record a program again and again until a run fails; keep the failing trace");
-  hun->add_option("program", hunt.program, "Built-in program or .tape script")->required();
+  hun->add_option("program", hunt.program,
+                  "Built-in program or .tape script; or, after --, any executable and its "
+                  "arguments");
   hun->add_option("--runs,-n", hunt.runs, "Stop after this many runs")
       ->check(WholeNumber(1, 1000000000))
       ->capture_default_str();
@@ -406,8 +409,22 @@ int Main(int argc, char** argv) {
   imp->add_flag("--recover", import.recover,
                 "From a damaged trace, keep the events before the damage");
 
+  // For record and hunt, what follows `--` is the program's command line,
+  // never options of tape's: `tape record -- date -u`, `tape record dice --
+  // 6`. It is set aside before parsing, so an empty `program` says that the
+  // command is an executable's.
+  std::vector<std::string> command;
+  int parsed_argc = argc;
+  if (argc > 1 && (std::string_view(argv[1]) == "record" || std::string_view(argv[1]) == "hunt")) {
+    for (int i = 2; i < argc; ++i) {
+      if (std::string_view(argv[i]) != "--") continue;
+      command.assign(argv + i + 1, argv + argc);
+      parsed_argc = i;
+      break;
+    }
+  }
   try {
-    app.parse(argc, argv);
+    app.parse(parsed_argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
@@ -434,6 +451,8 @@ int Main(int argc, char** argv) {
 
   CLI::App* chosen = app.get_subcommands().front();
   const std::string& verb = chosen->get_name();
+  record.args.insert(record.args.end(), command.begin(), command.end());
+  hunt.args.insert(hunt.args.end(), command.begin(), command.end());
   if (verb == "list") return RunList();
   if (verb == "record") return RunRecord(record);
   if (verb == "run") return RunScript(run);

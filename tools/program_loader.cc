@@ -213,6 +213,9 @@ Result<Program> LoadFromTrace(const format::TraceHeader& header) {
       }
       return FromScriptSource(header.program_name, header.script_source);
     }
+    case format::ProgramKind::kExecutable:
+      return Status::InvalidArgument("the trace records the executable " + header.program_name +
+                                     "; replay it with tape replay TRACE");
     case format::ProgramKind::kEmbedded:
       return Status::InvalidArgument("the trace was recorded by the embedded program '" +
                                      header.program_name +

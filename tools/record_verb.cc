@@ -1,15 +1,22 @@
-// tape record <program> and tape run <script>: record a run into a trace.
+// tape record <program>, tape record -- EXECUTABLE [ARGS] and tape run
+// <script>: record a run into a trace.
 
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <iostream>
 
 #include "engine/internal/chaos.h"
 #include "engine/internal/redaction.h"
 #include "engine/internal/secret_finder.h"
+#include "engine/internal/signals.h"
+#include "engine/programs/programs.h"
 #include "tape/session.h"
 #include "tools/cli.h"
 #include "tools/embedded_program.h"
+#include "tools/executable.h"
+#include "tools/interposed_run.h"
 #include "tools/program_loader.h"
 
 namespace tape::cli {
@@ -61,6 +68,26 @@ int RecordProgram(const std::string& verb, const Program& program, const RecordA
   return report.exit_code & 0xff;
 }
 
+// After the program ended without a word from the interposer: what the
+// trace holds, and why.
+int ReportSilentEnd(const InterposedOutcome& run, const std::string& out) {
+  if (run.exited) {
+    return Fail("record", kExitTrace,
+                "the program ran without tape's interposer: the loader did not load it (see its "
+                "message above); nothing was recorded");
+  }
+  std::string signal = std::to_string(run.signal);
+  if (const char* name = engine::SignalName(run.signal); name[0] != '\0') {
+    signal += std::string(" (") + name + ")";
+  }
+  auto reader = format::TraceReader::Open(out);
+  if (reader.has_value() && (*reader)->finalized()) return run.ExitCode();  // the trace says how
+  Error("record", "the program was killed by signal " + signal + " before its trace was finished; " +
+                      out + " keeps the events written before and reads as interrupted (tape "
+                      "recover writes a finished copy)");
+  return run.ExitCode();
+}
+
 // The flags of `tape record`/`tape run`, for a program that links tape
 // (`./myapp record ...` takes the same ones).
 std::vector<std::string> EmbeddedRecordArgs(const RecordArgs& args) {
@@ -86,6 +113,64 @@ std::vector<std::string> EmbeddedRecordArgs(const RecordArgs& args) {
 
 }  // namespace
 
+int RunRecordExecutable(const RecordArgs& args) {
+  Status chaos_ok = CheckChaosFlags(args.chaos, args.seed);
+  if (!chaos_ok.ok()) return Fail("record", kExitUsage, chaos_ok.message());
+  if (!args.redact_env.empty()) {
+    return Fail("record", kExitUsage,
+                "--redact-env applies to programs written for tape; to share the trace of an "
+                "executable without its secrets, record it and then use tape redact (e.g. "
+                "--match 'API_KEY=\\S+' or --kind libc.start)");
+  }
+  Result<Executable> exe = FindExecutable(args.args.front());
+  if (!exe.has_value()) {
+    std::string hint;
+    if (programs::FindBuiltin(args.args.front()) != nullptr) {
+      hint = " (built-in programs are recorded without --: tape record " + args.args.front() + ")";
+    }
+    return Fail("record", kExitUsage, exe.error().message() + hint);
+  }
+  const std::string out = args.out.empty() ? std::string(kDefaultTrace) : args.out;
+  format::TraceHeader next;
+  next.program_kind = format::ProgramKind::kExecutable;
+  next.program_name = exe->path;
+  Status out_ok = CheckOutputPath(out, args.force, &next);
+  if (!out_ok.ok()) return Fail("record", kExitUsage, out_ok.message());
+  InterposedRun run;
+  run.path = exe->path;
+  run.argv = args.args;
+  run.env = CurrentEnvironment();
+  preload::Control& c = run.control;
+  c.mode = preload::Control::Mode::kRecord;
+  c.trace = std::filesystem::absolute(out).string();
+  c.label = "tape record";
+  c.executable = exe->path;
+  c.code_hash = exe->code_hash;
+  c.flush_ms = args.flush_ms;
+  c.force = args.force;
+  c.chaos = args.chaos;
+  if (!args.chaos.empty()) c.chaos_seed = args.seed.value_or(engine::NewChaosSeed());
+  uint64_t seed = c.chaos_seed;
+  Result<InterposedOutcome> ran = RunInterposed(std::move(run));
+  if (!ran.has_value()) return Fail("record", kExitTrace, ran.error().message());
+  const preload::Report& report = ran->report;
+  switch (report.status) {
+    case preload::Report::Status::kNone: return ReportSilentEnd(*ran, out);
+    case preload::Report::Status::kOk:
+      if (StderrIsTerminal()) {
+        std::cerr << "tape record: " << report.events << " effect calls recorded to " << out
+                  << " (the program exited with code " << ran->code << ")";
+        if (!args.chaos.empty()) std::cerr << " under chaos, seed " << seed;
+        std::cerr << "\n";
+      } else if (args.out.empty()) {
+        Error("record", DefaultTraceNote("recorded to"));
+      }
+      return ran->ExitCode();
+    default:  // refused or a trace error: the interposer said why
+      return ran->ExitCode();
+  }
+}
+
 std::string DefaultTraceNote(const std::string& what) {
   return what + " " + std::string(kDefaultTrace) + " (the default; --" +
          (what.starts_with("record") ? "out" : "trace") + " FILE chooses another)";
@@ -104,6 +189,14 @@ Status CheckChaosFlags(const std::string& chaos, const std::optional<uint64_t>& 
 }
 
 int RunRecord(const RecordArgs& args) {
+  if (args.program.empty()) {
+    if (args.args.empty()) {
+      return Fail("record", kExitUsage,
+                  "name a built-in program (tape list), or an executable after -- (tape record "
+                  "-- date)");
+    }
+    return RunRecordExecutable(args);
+  }
   Result<Program> program = LoadBuiltin(args.program);
   if (!program.has_value()) {
     if (IsEmbeddedProgram(args.program)) {
@@ -112,9 +205,13 @@ int RunRecord(const RecordArgs& args) {
     std::string not_script = NotAScript(args.program);
     if (!not_script.empty()) return Fail("record", kExitUsage, not_script);
     if (FileExists(args.program)) {
+      // An executable that does not link tape is recorded through the
+      // interposer, after --.
+      std::string how = ::access(args.program.c_str(), X_OK) == 0
+                            ? "to record any executable: tape record -- " + args.program
+                            : "to record a script: tape run " + args.program;
       return Fail("record", kExitUsage,
-                  "'" + args.program + "' is not a built-in program (tape list); to record a "
-                  "script: tape run " + args.program);
+                  "'" + args.program + "' is not a built-in program (tape list); " + how);
     }
     return Fail("record", kExitUsage, program.error().message());
   }

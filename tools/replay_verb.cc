@@ -2,12 +2,19 @@
 // program again on the recorded answers.
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "engine/programs/programs.h"
+#include "engine/effects/libc.h"
+#include "engine/effects/registry.h"
+#include "engine/internal/signals.h"
+#include "format/chunk_decoder.h"
 #include "tape/session.h"
 #include "tools/cli.h"
 #include "tools/debug_target.h"
+#include "tools/executable.h"
+#include "tools/interposed_run.h"
 #include "tools/embedded_program.h"
 #include "tools/original_import.h"
 #include "tools/program_loader.h"
@@ -49,6 +56,109 @@ int ReplayUnderDebugger(const ReplayArgs& args) {
   return kExitDrift;
 }
 
+// The world a recording of an executable started in (its libc.start event,
+// seq 0): what replay starts the program with.
+Result<engine::StartWorld> ReadRecordedStart(const format::TraceReader& reader) {
+  auto bad = [&reader](const std::string& why) {
+    return Status::Corrupt(reader.path() + ": " + why + "; it is not a recording tape can replay");
+  };
+  if (reader.event_count() == 0 || reader.chunks().empty()) return bad("the trace holds no events");
+  format::ChunkDecoder decoder;
+  format::DecodedChunk chunk;
+  Status s = reader.ReadChunk(reader.ChunkFor(0), format::kDecodeAll, &decoder, &chunk);
+  if (!s.ok()) return s;
+  if (chunk.size() == 0 || chunk.first_seq() != 0 ||
+      chunk.kind(0) != uint8_t(EffectKind::kLibcStart)) {
+    return bad("its first event is not libc.start");
+  }
+  std::string payload;
+  s = reader.ReadWholePayload(chunk.result(0), &payload);
+  if (!s.ok()) return s;
+  engine::StartWorld start;
+  if (!engine::DecodeStartWorld(format::AsBytes(payload), &start)) {
+    Status layout =
+        engine::CheckEvent(uint8_t(EffectKind::kLibcStart), {}, format::AsBytes(payload));
+    return bad("its libc.start event is malformed (" +
+               (layout.ok() ? std::string("a descriptor is not a number") : layout.message()) + ")");
+  }
+  if (start.argv.empty()) return bad("its libc.start event has no arguments");
+  return start;
+}
+
+// Replays a recording of a program that was not written for tape: runs it
+// again under the interposer, which answers its calls from the trace.
+int ReplayExecutable(const ReplayArgs& args, const format::TraceReader& reader) {
+  const format::TraceHeader& h = reader.header();
+  if (!args.program.empty()) {
+    return Fail("replay", kExitUsage,
+                args.trace + " is a recording of the executable " + h.program_name +
+                    "; replay it without naming a program: tape replay " + args.trace);
+  }
+  Result<engine::StartWorld> start = ReadRecordedStart(reader);
+  if (!start.has_value()) return Fail("replay", kExitTrace, start.error().message());
+  Result<std::string> hash = HashExecutable(h.program_name);
+  if (!hash.has_value()) {
+    return Fail("replay", kExitUsage,
+                "the recorded program " + h.program_name + " cannot be run here (" +
+                    hash.error().message() + "); replay needs the same executable");
+  }
+  if (*hash != h.code_hash && !args.ignore_code_hash) {
+    DriftInfo d{DriftKind::kCodeHashMismatch, 0, "code hash " + format::ToHex(h.code_hash),
+                "code hash " + format::ToHex(*hash),
+                "the executable " + h.program_name +
+                    " changed since the recording (to replay it anyway and see where it "
+                    "diverges: --ignore-code-hash)"};
+    return Fail("replay", kExitDrift, "drift: " + d.Describe());
+  }
+  InterposedRun run;
+  run.path = h.program_name;
+  run.argv = start->argv;
+  run.env = start->env;
+  run.cwd = start->cwd;
+  preload::Control& c = run.control;
+  c.mode = preload::Control::Mode::kReplay;
+  c.trace = std::filesystem::absolute(args.trace).string();
+  c.label = "tape replay";
+  c.executable = h.program_name;
+  c.code_hash = h.code_hash;
+  c.fds = start->fds;
+  std::string recorded = reader.outcome().Describe();
+  Result<InterposedOutcome> ran = RunInterposed(std::move(run));
+  if (!ran.has_value()) return Fail("replay", kExitTrace, ran.error().message());
+  const preload::Report& report = ran->report;
+  switch (report.status) {
+    case preload::Report::Status::kOk:
+      if (StderrIsTerminal()) {
+        std::cerr << "tape replay: " << report.events << " effect calls replayed; the program "
+                  << recorded << ", as recorded\n";
+      }
+      return ran->ExitCode();
+    case preload::Report::Status::kDrift: {
+      std::string line = report.caller_module.empty()
+                             ? ""
+                             : SourceLine(report.caller_module, report.caller_offset);
+      if (!line.empty()) Error("replay", "the program's call that drifted: " + line);
+      return ran->ExitCode();
+    }
+    case preload::Report::Status::kNone:
+      if (ran->exited) {
+        return Fail("replay", kExitTrace,
+                    "the program ran without tape's interposer: the loader did not load it (see "
+                    "its message above)");
+      }
+      if (reader.outcome().kind != format::OutcomeKind::kSignal ||
+          reader.outcome().code != ran->signal) {
+        const char* name = engine::SignalName(ran->signal);
+        Error("replay", "the program was killed by signal " + std::to_string(ran->signal) +
+                            (name[0] ? std::string(" (") + name + ")" : "") +
+                            "; when recorded, it " + recorded);
+      }
+      return ran->ExitCode();
+    default:
+      return ran->ExitCode();
+  }
+}
+
 }  // namespace
 
 int RunReplay(const ReplayArgs& in) {
@@ -85,6 +195,9 @@ int RunReplay(const ReplayArgs& in) {
   }
   std::unique_ptr<format::TraceReader> reader = std::move(opened).value();
   const format::TraceHeader& recorded = reader->header();
+  if (recorded.program_kind == format::ProgramKind::kExecutable) {
+    return ReplayExecutable(args, *reader);
+  }
 
   Result<Program> program =
       args.program.empty() ? LoadFromTrace(reader->header()) : LoadNamed(args.program);

@@ -283,11 +283,16 @@ int RunStats(const StatsArgs& args) {
   }
   std::printf("size:      %s (%.2f bytes/event)\n", Bytes(reader.file_size()).c_str(),
               held ? double(reader.file_size()) / double(held) : 0.0);
-  std::printf("\n%-12s %12s %7s %12s %12s%s\n", "kind", "events", "share", "args", "results",
+  // The kind column is as wide as the longest name shown (libc.clock_gettime).
+  int width = 12;
+  for (int k = 0; k < 256; ++k) {
+    if (kinds[k].events) width = std::max(width, int(engine::KindName(uint8_t(k), &r.kind_names()).size()));
+  }
+  std::printf("\n%-*s %12s %7s %12s %12s%s\n", width, "kind", "events", "share", "args", "results",
               chaotic ? "    perturbed" : "");
   for (int k = 0; k < 256; ++k) {
     if (!kinds[k].events) continue;
-    std::printf("%-12s %12llu %6.1f%% %12s %12s", engine::KindName(uint8_t(k), &r.kind_names()).c_str(),
+    std::printf("%-*s %12llu %6.1f%% %12s %12s", width, engine::KindName(uint8_t(k), &r.kind_names()).c_str(),
                 (unsigned long long)kinds[k].events, 100.0 * double(kinds[k].events) / double(held),
                 Bytes(kinds[k].args_bytes).c_str(), Bytes(kinds[k].result_bytes).c_str());
     if (chaotic) std::printf(" %12llu", (unsigned long long)kinds[k].perturbed);

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "engine/effects/bind.h"
+#include "engine/effects/clock_jump.h"
 #include "engine/effects/registry.h"
 #include "engine/effects/script.h"
 
@@ -23,17 +24,11 @@ std::string_view Live(LiveEnv& env, Bytes, std::string*) {
   return {env.small, 8};
 }
 
-// The clock jumps by 1 s to an hour, forward or back.
-template <int kSign>
-bool Jump(int64_t& ns, ChaosDraw& draw) {
-  constexpr int64_t kSecond = 1000000000, kLo = kSecond, kHi = 3600 * kSecond;
-  int64_t jump = kLo + int64_t(draw.Next() % uint64_t(kHi - kLo + 1));
-  ns = int64_t(uint64_t(ns) + uint64_t(kSign * jump));
-  return true;
-}
 constexpr Perturbation kChaos[] = {
-    ChangeResult<kReading>("forward", [](int64_t& ns, ChaosDraw& d) { return Jump<1>(ns, d); }),
-    ChangeResult<kReading>("backward", [](int64_t& ns, ChaosDraw& d) { return Jump<-1>(ns, d); }),
+    ChangeResult<kReading>("forward",
+                           [](int64_t& ns, ChaosDraw& d) { return ClockJump<1>(ns, d); }),
+    ChangeResult<kReading>("backward",
+                           [](int64_t& ns, ChaosDraw& d) { return ClockJump<-1>(ns, d); }),
 };
 
 Value Now(ScriptCall& c) { return Value::Int(c.rt.ClockNowAt(c.site)); }

@@ -18,9 +18,11 @@ constexpr std::array<bool, 256> kNoPlainKinds{};  // every call takes the genera
 
 }  // namespace
 
-Recorder::Recorder(format::TraceWriter* writer, std::vector<std::string> args, int stdout_fd)
+Recorder::Recorder(format::TraceWriter* writer, std::vector<std::string> args, int stdout_fd,
+                   int stderr_fd)
     : writer_(writer), args_(std::move(args)) {
   main_.env.stdout_fd = stdout_fd;
+  main_.env.stderr_fd = stderr_fd;
   main_.env.args = &args_;
   main_.env.trace = writer;
   // Slot 0 of the cache is "no site" only for id 0; make id 0 miss as well.

@@ -32,8 +32,10 @@ struct TraceWriteFailed {};
 // recorded order is the order in which the calls completed.
 class Recorder final : public Runtime {
  public:
-  // `writer` must outlive the recorder.
-  Recorder(format::TraceWriter* writer, std::vector<std::string> args, int stdout_fd);
+  // `writer` must outlive the recorder. io.write and io.error write to
+  // `stdout_fd` and `stderr_fd`.
+  Recorder(format::TraceWriter* writer, std::vector<std::string> args, int stdout_fd,
+           int stderr_fd = 2);
 
   std::string_view Perform(const Site& site, EffectKind kind, std::string_view args,
                            const LiveCall& live) override {
@@ -60,6 +62,18 @@ class Recorder final : public Runtime {
   void SetChaos(Chaos* chaos) {
     chaos_ = chaos;
     ChoosePath();
+  }
+
+  // Whether RecordPerformed may be used: no chaos, no redaction, one thread.
+  bool plain() const {
+    return chaos_ == nullptr && !redacting_ && !threads_started();
+  }
+  // Records an input effect its caller performed itself, with that result
+  // (tape's interposer reads the vDSO's clocks so, without the effect
+  // table's indirection). REQUIRES: plain().
+  void RecordPerformed(const Site& site, EffectKind kind, Bytes args, Bytes result) {
+    CheckThread(site);
+    Append(main_, site, kind, args, result);
   }
 
   // Record-time redaction (specs/trace-format.md §13.6). Records with their

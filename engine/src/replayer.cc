@@ -18,12 +18,13 @@ const format::DecodedChunk kNoChunk;
 }  // namespace
 
 Replayer::Replayer(const format::TraceReader* reader, int stdout_fd, bool read_ahead,
-                   uint64_t first_seq)
+                   uint64_t first_seq, int stderr_fd)
     : reader_(reader),
       stream_(reader, format::kDecodeCursor, first_seq == 0 ? 0 : reader->ChunkFor(first_seq),
               read_ahead),
       chunk_(&kNoChunk) {
   env_.stdout_fd = stdout_fd;
+  env_.stderr_fd = stderr_fd;
   cursor_.Reset(chunk_);
   const format::KindNames& names = reader->kind_names();
   for (int k = kFirstUserKind; k < 256; ++k) {

@@ -52,9 +52,10 @@ class Replayer final : public Runtime {
   // ahead on a thread of their own (format::ChunkStream). `first_seq`: the
   // replay starts there, as if events 0..first_seq-1 had been served (a
   // debugger restoring a snapshot); throws TraceReadFailed when the trace
-  // cannot be read there.
+  // cannot be read there. io.write and io.error show the recorded output
+  // again on `stdout_fd` and `stderr_fd`.
   Replayer(const format::TraceReader* reader, int stdout_fd, bool read_ahead = true,
-           uint64_t first_seq = 0);
+           uint64_t first_seq = 0, int stderr_fd = 2);
 
   // Replayed output (io.write, io.error) goes to `hook` instead of the
   // process's stdout and stderr: a debugger shows each event's output once,

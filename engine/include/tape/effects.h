@@ -39,7 +39,32 @@ namespace tape {
   X(MutexLock, 17)   /* a tape::Mutex was acquired */ \
   X(DnsResolve, 18)             \
   X(FsStat, 19)                 \
-  X(VersionMarker, 20) /* which version of a change the run took (Runtime::Version) */
+  X(VersionMarker, 20) /* which version of a change the run took (Runtime::Version) */ \
+  /* Kinds 32-63: the calls of a program that was not written for tape, made \
+     at the C library's boundary and recorded by tape's interposition library \
+     (preload/; engine/effects/libc.h; specs/trace-format.md §13.8). Named \
+     after the libc function or system call the program made. */ \
+  X(LibcStart, 32)         /* the process's world at start: argv, environ, cwd, open fds */ \
+  X(LibcClockGettime, 33)  /* clock_gettime of a clock the vDSO serves */ \
+  X(LibcGettimeofday, 34)       \
+  X(LibcTime, 35)               \
+  X(LibcGetrandom, 36)     /* getrandom, getentropy */ \
+  X(LibcOpen, 37)          /* open, openat, creat: a regular file's bytes are served from the trace */ \
+  X(LibcRead, 38)          /* read, readv from a descriptor whose reads are recorded */ \
+  X(LibcPread, 39)         /* pread, preadv */ \
+  X(LibcWrite, 40)         /* write, writev to a descriptor other than stdout and stderr */ \
+  X(LibcPwrite, 41)        /* pwrite, pwritev */ \
+  X(LibcStat, 42)          /* stat, lstat, fstat, fstatat */ \
+  X(LibcStatx, 43)              \
+  X(LibcGetdents, 44)      /* getdents64 (readdir) */ \
+  X(LibcReadlink, 45)           \
+  X(LibcAccess, 46)        /* access, faccessat */ \
+  X(LibcUname, 47)         /* uname, gethostname */ \
+  X(LibcGetpid, 48)             \
+  X(LibcGetppid, 49)            \
+  X(LibcSleep, 50)         /* nanosleep, clock_nanosleep, sleep, usleep */ \
+  X(LibcSyscall, 51)       /* another call whose answer is recorded (ioctl, lseek, fcntl, ...) */ \
+  X(LibcChange, 52)        /* a call that changes the world outside the process (unlink, rename, ...) */
 
 enum class EffectKind : uint8_t {
 #define TAPE_EFFECT_KIND_(name, number) k##name = number,
