@@ -87,6 +87,9 @@ bool Replayer::OpenRun(const Site& site, EffectKind kind) {
 bool Replayer::OpenPayloadRun(const Site& site, EffectKind kind) {
   if (!NextEventIs(site, kind)) return false;
   uint32_t left = cursor_.PayloadRunLeft();
+  if (stop_at_ != UINT64_MAX && stop_at_ > seq_ && stop_at_ - seq_ < left) {
+    left = uint32_t(stop_at_ - seq_);  // the run ends before the stop
+  }
   if (left == 0) return false;
   const EffectSpec* spec = FindEffect(uint8_t(kind));
   payload_run_.site = site.id;

@@ -193,8 +193,8 @@ class Replayer final : public Runtime {
   std::string RecordedCall(uint32_t i);
   std::string CallNow(const Site& site, EffectKind kind, format::Bytes args) const;
 
-  // Before serving event stop_at_ (settles and limits integer runs so that
-  // the event goes through PerformSlow).
+  // Before serving event stop_at_ (integer and payload runs are opened to
+  // end before it, so that the event goes through PerformSlow).
   void ReachedStop() {
     stop_at_ = UINT64_MAX;
     on_stop_(seq_);
