@@ -2,7 +2,7 @@
 //           [--keep-failures K] [--timeout S] [--chaos SPEC [--seed S]] [-- ARGS]
 //
 // Records a program again and again, J runs at a time, until a run fails,
-// and keeps that run's trace (engine/src/hunt.h). Each run is `tape record`
+// and keeps that run's trace (engine/internal/hunt.h). Each run is `tape record`
 // or `tape run` in a child process, so a crash or hang of one run does not
 // take the hunt down. Exit 0 when a failure was found, 1 when none was (as
 // grep does), 128+N when a signal stopped the hunt.
@@ -11,8 +11,8 @@
 #include <iostream>
 
 #include "engine/internal/chaos.h"
+#include "engine/internal/hunt.h"
 #include "engine/programs/programs.h"
-#include "engine/src/hunt.h"
 #include "tools/cli.h"
 #include "tools/embedded_program.h"
 #include "tools/executable.h"

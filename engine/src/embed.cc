@@ -15,6 +15,7 @@
 
 #include "engine/internal/chaos.h"
 #include "engine/internal/embed_marker.h"
+#include "engine/internal/hunt.h"
 #include "engine/internal/redaction.h"
 #include "engine/internal/rerun_report.h"
 #include "engine/internal/secret_finder.h"
@@ -22,7 +23,6 @@
 #include "engine/internal/std_streams.h"
 #include "engine/internal/suggest.h"
 #include "engine/internal/trace_suite.h"
-#include "engine/src/hunt.h"
 
 namespace tape {
 

@@ -1,4 +1,4 @@
-#include "engine/src/hunt.h"
+#include "engine/internal/hunt.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -17,9 +17,9 @@
 
 #include <fmt/format.h>
 
-#include "engine/internal/rerun_report.h"
-#include "engine/src/hunt.h"
 #include "engine/effects/proc_spawn.h"
+#include "engine/internal/hunt.h"
+#include "engine/internal/rerun_report.h"
 #include "format/trace_reader.h"
 
 namespace tape::engine {

@@ -1,9 +1,9 @@
-// The hunt driver (engine/src/hunt.h) with stand-in runs: /bin/sh copies a
+// The hunt driver (engine/internal/hunt.h) with stand-in runs: /bin/sh copies a
 // prepared trace to where the run records and exits as the test says, so
 // every path of the driver is exercised quickly and deterministically. The
 // real thing (tape hunt re-executing tape) is tested in tests/cli/hunt.sh.
 
-#include "engine/src/hunt.h"
+#include "engine/internal/hunt.h"
 
 #include <gtest/gtest.h>
 #include <sys/file.h>

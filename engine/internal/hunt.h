@@ -31,8 +31,8 @@
 // The hunt installs handlers for those signals and SIGCHLD while it runs
 // (only one hunt per process at a time) and restores the old ones after.
 
-#ifndef TAPE_ENGINE_HUNT_H_
-#define TAPE_ENGINE_HUNT_H_
+#ifndef TAPE_ENGINE_INTERNAL_HUNT_H_
+#define TAPE_ENGINE_INTERNAL_HUNT_H_
 
 #include <cstdint>
 #include <functional>
@@ -138,4 +138,4 @@ uint64_t RunSeed(uint64_t seed, uint64_t run);
 
 }  // namespace tape::engine
 
-#endif  // TAPE_ENGINE_HUNT_H_
+#endif  // TAPE_ENGINE_INTERNAL_HUNT_H_
