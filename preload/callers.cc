@@ -69,10 +69,10 @@ bool Callers::IsSystem(uintptr_t address) const {
   return false;
 }
 
-Site Callers::SiteAt(uintptr_t address) {
+const Site& Callers::SiteAt(uintptr_t address) {
   last_ = address;
   Entry& e = cache_[(address >> 2) & (kSlots - 1)];
-  if (e.address == address && e.location != nullptr) return {e.id, *e.location};
+  if (e.address == address) return e.site;
   Dl_info info{};
   link_map* map = nullptr;
   std::string text;
@@ -92,11 +92,12 @@ Site Callers::SiteAt(uintptr_t address) {
     text = offset;
   }
   locations_.push_back(std::make_unique<std::string>(std::move(text)));
-  e = {address, SiteIdOf(*locations_.back()), locations_.back().get()};
-  return {e.id, *e.location};
+  const std::string& location = *locations_.back();
+  e = {address, Site{SiteIdOf(location), location}};
+  return e.site;
 }
 
-Site Callers::OfReturnAddressSlow(uintptr_t address) {
+const Site& Callers::OfReturnAddressSlow(uintptr_t address) {
   if (!IsSystem(address)) [[likely]] return SiteAt(address);
   // Called from the C library itself: the program's frame is further up.
   Walk walk{0, true, 0, this, [](const Callers* c, uintptr_t a) { return c->IsSystem(a); }};

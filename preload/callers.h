@@ -31,14 +31,14 @@ class Callers {
   explicit Callers(std::string executable);
 
   // The site of a call whose return address is `address`: direct when that
-  // address is the program's, else by unwinding from here.
-  Site OfReturnAddress(uintptr_t address) {
-    // Only the program's addresses are cached, so a hit needs no check.
+  // address is the program's, else by unwinding from here. The reference is
+  // valid until the next call to this object.
+  const Site& OfReturnAddress(uintptr_t address) {
+    // Only the program's addresses are cached, so a hit needs no check; no
+    // return address is 0, so an empty slot never hits.
     const Entry& e = cache_[(address >> 2) & (kSlots - 1)];
-    if (e.address == address && e.location != nullptr) [[likely]] {
-      last_ = address;
-      return {e.id, *e.location};
-    }
+    last_ = address;
+    if (e.address == address) [[likely]] return e.site;
     return OfReturnAddressSlow(address);
   }
   // The site of the system call interrupted with context `uc` (in a SIGSYS
@@ -58,15 +58,18 @@ class Callers {
 
  private:
   bool IsSystem(uintptr_t address) const;
-  Site OfReturnAddressSlow(uintptr_t address);
-  Site SiteAt(uintptr_t address);
+  const Site& OfReturnAddressSlow(uintptr_t address);
+  const Site& SiteAt(uintptr_t address);
 
+  // A direct-mapped cache of the sites of return addresses (32 bytes a slot,
+  // the site ready to pass on without a copy). A program has a few hundred
+  // call sites of the functions tape interposes; a collision costs a
+  // dladdr.
   struct Entry {
     uintptr_t address = 0;
-    uint64_t id = 0;
-    const std::string* location = nullptr;
+    Site site;
   };
-  static constexpr size_t kSlots = 4096;
+  static constexpr size_t kSlots = 1024;
   std::string executable_;
   std::vector<CodeRange> system_;
   CodeRange loader_;

@@ -11,6 +11,7 @@
 #include "preload/guard.h"
 #include "preload/real_libc.h"
 #include "preload/session.h"
+#include "preload/vdso.h"
 
 #define TAPE_ENTRY extern "C" __attribute__((visibility("default")))
 
@@ -73,24 +74,16 @@ TAPE_ENTRY void tape_interposer_start(int argc, char** argv, char** envp) {
   Session::Start(argc, argv, envp);
 }
 
-TAPE_ENTRY int tape_interposer_clock_gettime(clockid_t clock, struct timespec* ts, void* caller) {
-  Session* s = ProgramCall();
-  if (s == nullptr || !VdsoClock(clock)) [[unlikely]] return RealClockGettime(clock, ts);
+namespace tape::preload {
+namespace {
+
+// A clock read when the recording cannot take the fast path (chaos,
+// redaction) or is a replay: through the effect table.
+[[gnu::noinline]] int ClockGettimeEffect(Session* s, clockid_t clock, timespec* ts,
+                                         void* caller) {
   InTape in_tape;
   try {
-    Site site = s->callers().OfReturnAddress(reinterpret_cast<uintptr_t>(caller));
-    if (tape::engine::Recorder* r = s->plain_recorder()) [[likely]] {
-      // The hot path: read the clock, record it (the event libc.clock_gettime
-      // would record through the effect table, without the indirection).
-      int rc = RealClockGettime(clock, ts);
-      uint8_t args[4], result[8];
-      tape::format::StoreU32(args, uint32_t(clock));
-      tape::format::StoreU64(result, uint64_t(rc == 0 ? int64_t(ts->tv_sec) * 1000000000 + ts->tv_nsec
-                                                     : tape::engine::kClockFailed));
-      r->RecordPerformed(site, tape::EffectKind::kLibcClockGettime, args, result);
-      if (rc != 0) errno = EINVAL;
-      return rc == 0 ? 0 : -1;
-    }
+    const Site& site = s->callers().OfReturnAddress(reinterpret_cast<uintptr_t>(caller));
     int64_t ns = s->effects().ClockGettime(site, uint32_t(clock));
     if (ns == tape::engine::kClockFailed) {
       errno = EINVAL;
@@ -103,12 +96,45 @@ TAPE_ENTRY int tape_interposer_clock_gettime(clockid_t clock, struct timespec* t
   }
 }
 
+}  // namespace
+}  // namespace tape::preload
+
+TAPE_ENTRY int tape_interposer_clock_gettime(clockid_t clock, struct timespec* ts, void* caller) {
+  Session* s = Session::Current();
+  if (s == nullptr || t_in_tape || !VdsoClock(clock)) [[unlikely]] {
+    return RealClockGettime(clock, ts);
+  }
+  tape::engine::Recorder* r = s->plain_recorder();
+  if (r == nullptr) [[unlikely]] return ClockGettimeEffect(s, clock, ts, caller);
+  // The hot path: read the clock from the vDSO, record it (the event
+  // libc.clock_gettime would record through the effect table, without the
+  // indirection).
+  InTape in_tape;
+  try {
+    const Site& site = s->callers().OfReturnAddress(reinterpret_cast<uintptr_t>(caller));
+    int rc = g_vdso_clock_gettime(clock, ts);
+    uint8_t args[4], result[8];
+    tape::format::StoreU32(args, uint32_t(clock));
+    tape::format::StoreU64(result, uint64_t(rc == 0 ? int64_t(ts->tv_sec) * 1000000000 + ts->tv_nsec
+                                                   : tape::engine::kClockFailed));
+    r->RecordPerformed(site, tape::EffectKind::kLibcClockGettime, args, result);
+    // As the replay answers a failed reading (libc.clock_gettime's effect).
+    if (rc != 0) [[unlikely]] {
+      errno = EINVAL;
+      return -1;
+    }
+    return 0;
+  } catch (...) {
+    s->Fail();
+  }
+}
+
 TAPE_ENTRY int tape_interposer_gettimeofday(struct timeval* tv, void* tz, void* caller) {
   Session* s = ProgramCall();
   if (s == nullptr || tv == nullptr) [[unlikely]] return RealGettimeofday(tv, tz);
   InTape in_tape;
   try {
-    Site site = s->callers().OfReturnAddress(reinterpret_cast<uintptr_t>(caller));
+    const Site& site = s->callers().OfReturnAddress(reinterpret_cast<uintptr_t>(caller));
     timespec ts = FromNs(s->effects().Gettimeofday(site));
     tv->tv_sec = ts.tv_sec;
     tv->tv_usec = ts.tv_nsec / 1000;
@@ -125,7 +151,7 @@ TAPE_ENTRY time_t tape_interposer_time(time_t* t, void* caller) {
   if (s == nullptr) [[unlikely]] return RealTime(t);
   InTape in_tape;
   try {
-    Site site = s->callers().OfReturnAddress(reinterpret_cast<uintptr_t>(caller));
+    const Site& site = s->callers().OfReturnAddress(reinterpret_cast<uintptr_t>(caller));
     time_t now = FromNs(s->effects().Time(site)).tv_sec;
     if (t != nullptr) *t = now;
     return now;

@@ -19,6 +19,7 @@
 #include "preload/real_libc.h"
 #include "preload/served.h"
 #include "preload/trap.h"
+#include "preload/vdso.h"
 
 #ifndef TAPE_VERSION
 #define TAPE_VERSION "0.0.0"
@@ -201,7 +202,10 @@ void Session::OpenRecording() {
   recorder_->SetChaos(chaos_.get());
   recorder_->Redact(control_.redact_env, {}, std::move(patterns));
   runtime_ = recorder_.get();
-  if (recorder_->plain()) plain_recorder_ = recorder_.get();
+  if (recorder_->plain()) {
+    ResolveVdsoClock();
+    plain_recorder_ = recorder_.get();
+  }
   signal_guard_ = std::make_unique<engine::SignalGuard>(writer_.get(), recorder_.get(), control_.label);
 }
 

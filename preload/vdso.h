@@ -1,0 +1,26 @@
+// The kernel's own clock_gettime, from the vDSO the kernel maps into every
+// process: the interposer's clock fast path calls it directly instead of
+// through the C library's wrapper (which looks the same function up and
+// calls it, one indirect call deeper).
+
+#ifndef TAPE_PRELOAD_VDSO_H_
+#define TAPE_PRELOAD_VDSO_H_
+
+#include <time.h>
+
+namespace tape::preload {
+
+// Returns 0, or a negative errno (the vDSO's convention, not libc's -1 and
+// errno). Before ResolveVdsoClock, and when the process has no vDSO or the
+// vDSO no __vdso_clock_gettime, it is the C library's clock_gettime with its
+// error converted.
+using VdsoClockFn = int (*)(clockid_t, timespec*);
+extern VdsoClockFn g_vdso_clock_gettime;
+
+// Looks __vdso_clock_gettime up in the vDSO's dynamic symbol table (once, at
+// start-up: getauxval(AT_SYSINFO_EHDR), then DT_HASH or DT_GNU_HASH).
+void ResolveVdsoClock();
+
+}  // namespace tape::preload
+
+#endif  // TAPE_PRELOAD_VDSO_H_
