@@ -4,6 +4,7 @@
 
 #include "preload/interposer.h"
 
+#include <bit>
 #include <cerrno>
 
 #include "engine/effects/libc.h"
@@ -113,11 +114,16 @@ TAPE_ENTRY int tape_interposer_clock_gettime(clockid_t clock, struct timespec* t
   try {
     const Site& site = s->callers().OfReturnAddress(reinterpret_cast<uintptr_t>(caller));
     int rc = g_vdso_clock_gettime(clock, ts);
-    uint8_t args[4], result[8];
-    tape::format::StoreU32(args, uint32_t(clock));
-    tape::format::StoreU64(result, uint64_t(rc == 0 ? int64_t(ts->tv_sec) * 1000000000 + ts->tv_nsec
-                                                   : tape::engine::kClockFailed));
-    r->RecordPerformed(site, tape::EffectKind::kLibcClockGettime, args, result);
+    // The args and result as format::StoreU32 and StoreU64 lay them out:
+    // little-endian, which on x86-64 (the only target the interposer has) is
+    // the integers' own bytes, stored whole.
+    static_assert(std::endian::native == std::endian::little);
+    uint32_t args = uint32_t(clock);
+    int64_t result = rc == 0 ? int64_t(ts->tv_sec) * 1000000000 + ts->tv_nsec
+                             : tape::engine::kClockFailed;
+    r->RecordPerformed(site, tape::EffectKind::kLibcClockGettime,
+                       {reinterpret_cast<const uint8_t*>(&args), sizeof args},
+                       {reinterpret_cast<const uint8_t*>(&result), sizeof result});
     // As the replay answers a failed reading (libc.clock_gettime's effect).
     if (rc != 0) [[unlikely]] {
       errno = EINVAL;
