@@ -177,28 +177,6 @@ bool FileExists(const std::string& path) {
 
 bool StderrIsTerminal() { return ::isatty(2) == 1; }
 
-Progress::Progress(std::string label, uint64_t total)
-    : label_(std::move(label)), total_(total), enabled_(StderrIsTerminal()) {}
-
-Progress::~Progress() { Finish(); }
-
-void Progress::Update(uint64_t done) {
-  if (!enabled_) return;
-  uint64_t now = MonotonicNs();
-  if (now - last_ns_ < 100000000) return;
-  last_ns_ = now;
-  double pct = total_ ? 100.0 * double(done) / double(total_) : 0;
-  std::fprintf(stderr, "\r%s: %llu / %llu (%.0f%%)", label_.c_str(), (unsigned long long)done,
-               (unsigned long long)total_, pct);
-  std::fflush(stderr);
-  drawn_ = true;
-}
-
-void Progress::Finish() {
-  if (drawn_) std::fprintf(stderr, "\r\033[K");
-  drawn_ = false;
-}
-
 std::string FormatTime(uint64_t unix_ns) {
   time_t secs = time_t(unix_ns / 1000000000u);
   tm t;

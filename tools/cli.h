@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/internal/progress_line.h"
 #include "format/status.h"
 #include "format/trace_reader.h"
 
@@ -133,22 +134,8 @@ Status CheckOutputPath(const std::string& path, bool force,
 // True when stderr is a terminal (progress lines and summaries go there).
 bool StderrIsTerminal();
 
-// A progress line on stderr, redrawn at most ~10 times a second, only on a
-// terminal. Finish() clears it.
-class Progress {
- public:
-  Progress(std::string label, uint64_t total);
-  ~Progress();
-  void Update(uint64_t done);
-  void Finish();
-
- private:
-  std::string label_;
-  uint64_t total_;
-  bool enabled_;
-  uint64_t last_ns_ = 0;
-  bool drawn_ = false;
-};
+// A progress line on stderr, only on a terminal (engine/internal/progress_line.h).
+using engine::Progress;
 
 // "2026-11-25 13:27:27 UTC".
 std::string FormatTime(uint64_t unix_ns);

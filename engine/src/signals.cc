@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstring>
 
+#include "format/signal_safe_text.h"
 #include "format/trace_mappings.h"
 
 namespace tape::engine {
@@ -50,15 +51,10 @@ void Put(const char* s) {
   (void)ignored;
 }
 void PutNumber(unsigned long long v) {
-  char buf[24];
-  int n = 0;
-  do {
-    buf[n++] = char('0' + v % 10);
-    v /= 10;
-  } while (v);
   char out[24];
-  for (int i = 0; i < n; ++i) out[i] = buf[n - 1 - i];
-  out[n] = 0;
+  format::SignalSafeText text{out, out + sizeof out};
+  text.PutNumber(v);
+  text.Terminate();
   Put(out);
 }
 
