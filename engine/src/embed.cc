@@ -36,11 +36,11 @@ constexpr int kExitTrace = 81;
 const char kVerbs[] = "expected 'record', 'replay', 'rerun', 'hunt' or 'test'";
 
 const char kFooter[] =
-    "\nFILE defaults to trace.bin. record refuses to overwrite a file that is not a\n"
-    "trace unless --force. hunt records again and again until a run fails and keeps\n"
-    "that run's trace in DIR (default: .). rerun runs this program on a trace's\n"
-    "recorded inputs and compares its outputs. test reruns this program on each\n"
-    "kept trace (traces of other programs are errors).\n"
+    "\nrecord and hunt pass what follows -- to the program (record -- ARGS...). Traces\n"
+    "are trace.bin unless --out or --trace names another; record refuses to replace a\n"
+    "file that is not a trace of this program unless --force. hunt keeps the failing\n"
+    "run's trace in --keep DIR. test reruns this program on each kept trace (traces\n"
+    "of other programs are errors).\n"
     "Exit codes: record and replay exit with the program's own code; 2 bad usage,\n"
     "80 replay drifted from the recording, 81 a trace could not be read or written;\n"
     "rerun --exit-code exits 0 when outputs and ending are as recorded, 1 when they\n"
@@ -184,63 +184,76 @@ int Main(int argc, char** argv, const Program& program) {
   app.footer(kFooter);
   using engine::WholeNumber;
 
+  // Every command is declared, but only the one given gets its options:
+  // declaring CLI11's options costs more instructions than the rest of a
+  // recording's start-up, and a hunt starts the program once per run.
   CLI::App* record = app.add_subcommand("record", "Run this program and record it");
-  engine::AddRecordingOptions(record, {.out = &rec.trace_path,
-                                       .force = &rec.force,
-                                       .flush_ms = &rec.flush_ms,
-                                       .redact_env = &rec.redact_env,
-                                       .redact_header = &rec.redact_header,
-                                       .redact_match = &rec.redact_match,
-                                       .chaos = &rec.chaos,
-                                       .seed = &seed});
+  if (first == "record") {
+    engine::AddRecordingOptions(record, {.out = &rec.trace_path,
+                                         .force = &rec.force,
+                                         .flush_ms = &rec.flush_ms,
+                                         .redact_env = &rec.redact_env,
+                                         .redact_header = &rec.redact_header,
+                                         .redact_match = &rec.redact_match,
+                                         .chaos = &rec.chaos,
+                                         .seed = &seed});
+  }
 
   CLI::App* replay = app.add_subcommand("replay", "Replay this program against a trace");
-  replay->add_option("--trace,-t", rep.trace_path, "Trace file to replay (default: trace.bin)");
-  replay->add_flag("--ignore-code-hash", rep.ignore_code_hash,
-                   "Replay a build that changed since the recording; drift is then reported at "
-                   "the first call that differs");
-  replay->add_option("--stop-at", rep.stop_at,
-                     "Just before event SEQ is served, raise SIGTRAP for the debugger the "
-                     "replay runs under")
-      ->check(WholeNumber(0, UINT64_MAX));
+  if (first == "replay") {
+    replay->add_option("--trace,-t", rep.trace_path, "Trace file to replay (default: trace.bin)");
+    replay->add_flag("--ignore-code-hash", rep.ignore_code_hash,
+                     "Replay a build that changed since the recording; drift is then reported at "
+                     "the first call that differs");
+    replay->add_option("--stop-at", rep.stop_at,
+                       "Just before event SEQ is served, raise SIGTRAP for the debugger the "
+                       "replay runs under")
+        ->check(WholeNumber(0, UINT64_MAX));
+  }
 
   CLI::App* rerun = app.add_subcommand(
       "rerun", "Run this program on a trace's recorded inputs and compare its outputs");
-  rerun->add_option("--trace,-t", rer.trace_path,
-                    "The recording whose inputs to use (default: trace.bin)");
-  rerun->add_flag("--live", rer.live, "Perform inputs the recording does not have for real");
-  rerun->add_option("--out,-o", rer.out_path, "Write what the rerun saw as a trace");
-  rerun->add_flag("--force", rer.force, "Overwrite --out even if it is not a trace");
-  rerun->add_flag("--json", json, "The report as one JSON object on stdout");
-  rerun->add_flag("--quiet,-q", quiet, "Do not show the program's output");
-  rerun->add_flag("--exit-code", exit_code,
-                  "Exit 0 when the outputs and the ending are as recorded, 1 when they changed");
+  if (first == "rerun") {
+    rerun->add_option("--trace,-t", rer.trace_path,
+                      "The recording whose inputs to use (default: trace.bin)");
+    rerun->add_flag("--live", rer.live, "Perform inputs the recording does not have for real");
+    rerun->add_option("--out,-o", rer.out_path, "Write what the rerun saw as a trace");
+    rerun->add_flag("--force", rer.force, "Overwrite --out even if it is not a trace");
+    rerun->add_flag("--json", json, "The report as one JSON object on stdout");
+    rerun->add_flag("--quiet,-q", quiet, "Do not show the program's output");
+    rerun->add_flag("--exit-code", exit_code,
+                    "Exit 0 when the outputs and the ending are as recorded, 1 when they changed");
+  }
 
   CLI::App* hunt_verb = app.add_subcommand(
       "hunt", "Record this program again and again until a run fails; keep the failing trace");
-  engine::AddHuntOptions(hunt_verb, {.runs = &hunt.runs,
-                                     .jobs = &hunt.jobs,
-                                     .until = &until,
-                                     .keep = &hunt.keep_dir,
-                                     .keep_failures = &hunt.keep_failures,
-                                     .timeout_s = &hunt.timeout_s,
-                                     .chaos = &rec.chaos,
-                                     .seed = &seed});
+  if (first == "hunt") {
+    engine::AddHuntOptions(hunt_verb, {.runs = &hunt.runs,
+                                       .jobs = &hunt.jobs,
+                                       .until = &until,
+                                       .keep = &hunt.keep_dir,
+                                       .keep_failures = &hunt.keep_failures,
+                                       .timeout_s = &hunt.timeout_s,
+                                       .chaos = &rec.chaos,
+                                       .seed = &seed});
+  }
 
   CLI::App* test = app.add_subcommand(
       "test", "Rerun this program on kept traces; each passes when its outputs and ending are "
               "as recorded");
-  test->add_option("paths", test_paths, "Trace files, and directories of traces");
-  test->add_flag("--update,-u", suite.update, "Replace the traces that failed by their reruns");
-  test->add_option("--jobs,-j", suite.jobs, "Traces at a time (default: one per CPU)")
-      ->check(WholeNumber(1, 256));
-  test->add_option("--timeout", suite.timeout_s,
-                   "Stop a trace's rerun after this many seconds (0: never)")
-      ->check(WholeNumber(0, 86400))
-      ->capture_default_str();
-  test->add_flag("--json", suite.json, "One JSON object per trace, then a summary, on stdout");
-  test->add_option("--junit", suite.junit, "Write a JUnit XML report to this file");
-  test->add_flag("--live", rer.live, "Perform inputs the recordings do not have for real");
+  if (first == "test") {
+    test->add_option("paths", test_paths, "Trace files, and directories of traces");
+    test->add_flag("--update,-u", suite.update, "Replace the traces that failed by their reruns");
+    test->add_option("--jobs,-j", suite.jobs, "Traces at a time (default: one per CPU)")
+        ->check(WholeNumber(1, 256));
+    test->add_option("--timeout", suite.timeout_s,
+                     "Stop a trace's rerun after this many seconds (0: never)")
+        ->check(WholeNumber(0, 86400))
+        ->capture_default_str();
+    test->add_flag("--json", suite.json, "One JSON object per trace, then a summary, on stdout");
+    test->add_option("--junit", suite.junit, "Write a JUnit XML report to this file");
+    test->add_flag("--live", rer.live, "Perform inputs the recordings do not have for real");
+  }
 
   // What follows `--` is the program's own command line (record and hunt).
   int parsed_argc = engine::SetAsideProgramArgs(argc, argv, {"record", "hunt"}, &rec.args);
