@@ -51,10 +51,16 @@ const char kFooter[] =
 // tape command's default too (tools/cli.h kDefaultTrace).
 constexpr char kDefaultTrace[] = "trace.bin";
 
-// A usage error: what is wrong and where to read more; exit code 2.
+// A usage error: what is wrong, the command's usage line and where to
+// read more; exit code 2.
 int Usage(const char* prog, std::string_view verb, const std::string& problem) {
-  std::fprintf(stderr, "%s: %s\nRun '%s %s%s--help' for usage.\n", prog, problem.c_str(), prog,
-               std::string(verb).c_str(), verb.empty() ? "" : " ");
+  std::string command(verb.empty() ? "record|replay|rerun|hunt|test" : verb);
+  const char* operands = verb == "record" || verb == "hunt" ? " [-- ARGS...]"
+                         : verb == "test"                   ? " TRACE|DIR..."
+                                                            : "";
+  std::fprintf(stderr, "%s: %s\nusage: %s %s [OPTIONS]%s ('%s %s%s--help' says more)\n", prog,
+               problem.c_str(), prog, command.c_str(), operands, prog, std::string(verb).c_str(),
+               verb.empty() ? "" : " ");
   return kExitUsage;
 }
 
