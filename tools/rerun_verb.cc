@@ -14,6 +14,7 @@
 #include "tools/embedded_program.h"
 #include "tools/original_import.h"
 #include "tools/program_loader.h"
+#include "tools/rerun_executable.h"
 
 namespace tape::cli {
 
@@ -49,6 +50,9 @@ int RunRerun(const RerunArgs& in) {
       hint = " (it is a trace of the original tape: tape import converts it)";
     }
     return fail(kExitTrace, opened.error().message() + hint);
+  }
+  if ((*opened)->header().program_kind == format::ProgramKind::kExecutable) {
+    return RerunExecutable(args, **opened);
   }
   Result<Program> program =
       args.program.empty() ? LoadFromTrace((*opened)->header()) : LoadNamed(args.program);
