@@ -15,14 +15,15 @@
 
 namespace tape::cli {
 
-const char* const kReplayStrengthNote =
+namespace {
+
+// Why such a recording is checked at replay strength, for the reports.
+constexpr const char* kReplayStrengthNote =
     "a recording of an executable is rerun at replay strength: the program must make the "
     "recorded calls, from the same places in its code, in the same order, with the same "
     "arguments, and write exactly the recorded output; the first difference stops the rerun "
     "(inputs are not served by key as for scripts, --live and --out do not apply, and the files "
     "it reads, a script given to an interpreter included, are served as recorded)";
-
-namespace {
 
 // Counts the recorded inputs and outputs before `end` (seq): those a replay
 // that got to `end` served and compared.
@@ -152,24 +153,8 @@ int RerunExecutable(const RerunArgs& args, const format::TraceReader& reader) {
   summary.code_hash = format::ToHex(*hash);
   summary.recorded_program = DescribeProgram(h);
   RunReport report = ReportOf(reader, *ran, std::move(summary));
-  if (args.json) std::cout << engine::RerunJson(report, args.trace) << std::endl;
-  switch (report.status) {
-    case RunReport::Status::kBadOptions:
-      return Fail("rerun", kExitUsage, report.error);
-    case RunReport::Status::kTraceError:
-      return Fail("rerun", kExitTrace, report.error);
-    default:
-      break;
-  }
-  // The interposer printed the drift itself (unless --quiet).
-  if (report.status == RunReport::Status::kDrift && args.quiet) {
-    Error("rerun", "stopped: " + report.drift->Describe());
-  }
-  if (!args.json) {
-    for (const std::string& line : DescribeRerun(report)) Error("rerun", line);
-    Error("rerun", std::string("note: ") + kReplayStrengthNote);
-  }
-  return engine::RerunExitCode(report, args.exit_code);
+  // The interposer printed a drift itself, unless its stderr was discarded.
+  return FinishRerun(args, report, !args.quiet);
 }
 
 }  // namespace tape::cli

@@ -15,9 +15,6 @@ namespace tape::cli {
 // or on args.program. Returns the exit status, as RunRerun does.
 int RerunExecutable(const RerunArgs& args, const format::TraceReader& reader);
 
-// Why such a recording is checked at replay strength, for the reports.
-extern const char* const kReplayStrengthNote;
-
 }  // namespace tape::cli
 
 #endif  // TAPE_TOOLS_RERUN_EXECUTABLE_H_

@@ -79,6 +79,10 @@ int RunRerun(const RerunArgs& in) {
   }
   RunReport report = Rerun(*program, options);
   if (devnull >= 0) ::close(devnull);
+  return FinishRerun(args, report, false);
+}
+
+int FinishRerun(const RerunArgs& args, const RunReport& report, bool drift_said) {
   if (args.json) std::cout << engine::RerunJson(report, args.trace) << std::endl;
   switch (report.status) {
     case RunReport::Status::kBadOptions:
@@ -89,7 +93,7 @@ int RunRerun(const RerunArgs& in) {
       break;
   }
   if (!args.quiet) PrintProgramError("rerun", report.program_error);
-  if (report.status == RunReport::Status::kDrift) {
+  if (report.status == RunReport::Status::kDrift && !drift_said) {
     Error("rerun", "stopped: " + report.drift->Describe());
   }
   if (!args.json) {
