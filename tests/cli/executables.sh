@@ -83,7 +83,7 @@ expect_err "same, 0 changed, 0 added, 0 removed"
 expect_err "note: a recording of an executable is rerun at replay strength"
 run tape rerun --trace cat.bin --json --exit-code
 expect_code 0
-[ "$ERR" = "$(cat cat.recorded)" ] || fail "with --json, the program's output is not on stderr"
+[[ "$ERR" == "$(cat cat.recorded)"$'\n'* ]] || fail "with --json, the program's output is not on stderr"
 python3 - "$OUT" <<'P' || fail "the rerun's JSON report is not as expected"
 import json, sys
 r = json.loads(sys.argv[1])

@@ -172,31 +172,7 @@ cat > held/held.tape <<T
 proc.run(["cat", "$WORK/gate"]);
 print("held");
 T
-# The processes that have $1 among their arguments.
-pids_with_arg() {
-  local p a args
-  for p in /proc/[0-9]*; do
-    mapfile -d '' args 2> /dev/null < "$p/cmdline" || continue
-    for a in "${args[@]}"; do
-      if [ "$a" = "$1" ]; then
-        echo "${p#/proc/}"
-        break
-      fi
-    done
-  done
-}
 two_blocked() { [ "$(pids_with_arg "$WORK/gate" | grep -c .)" = 2 ]; }
-# Fields of /proc/PID/stat after the command name: state, ppid, pgrp.
-stat_of() { local s; read -r s 2> /dev/null < "/proc/$1/stat" || return 1; echo "${s##*) }"; }
-# No live process (zombies aside) has $1 as its id or its process group.
-group_gone() {
-  local p f
-  for p in /proc/[0-9]*; do
-    f=($(stat_of "${p#/proc/}")) || continue
-    [ "${f[0]:-Z}" != Z ] || continue
-    [ "${p#/proc/}" != "$1" ] && [ "${f[2]}" != "$1" ] || return 1
-  done
-}
 close_gate
 for sig in INT TERM; do
   env --default-signal=INT "$TAPE" test held/a.bin held/b.bin --jobs 2 --update --live \
