@@ -334,6 +334,11 @@ int RunRerun(const RerunArgs& args);
 // object on stdout with --json, lines on stderr) and returns the exit
 // status. `drift_said`: a drift was printed already (by the interposer).
 int FinishRerun(const RerunArgs& args, const RunReport& report, bool drift_said);
+// Where the rerun's program writes: nowhere with --quiet (both set to a
+// descriptor of /dev/null, returned for the caller to close), its standard
+// output on stderr with --json (beside the report on stdout); else both
+// unchanged, and -1 returned.
+int RerunOutputs(const RerunArgs& args, int* stdout_fd, int* stderr_fd);
 int RunTest(const TestArgs& args);  // `tape test`
 int RunInspect(const InspectArgs& args);
 int RunExport(const ExportArgs& args);

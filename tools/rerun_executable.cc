@@ -1,6 +1,5 @@
 #include "tools/rerun_executable.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -136,13 +135,7 @@ int RerunExecutable(const RerunArgs& args, const format::TraceReader& reader) {
   if (!prepared.has_value()) return fail(kExitTrace, prepared.error().message());
   InterposedRun run = std::move(prepared).value();
   run.path = path;  // the interposer still names the recorded one's sites
-  int devnull = -1;
-  if (args.quiet) {
-    devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-    run.stdout_fd = run.stderr_fd = devnull;
-  } else if (args.json) {
-    run.stdout_fd = 2;  // the program's output goes beside it, on stderr
-  }
+  int devnull = RerunOutputs(args, &run.stdout_fd, &run.stderr_fd);
   Result<InterposedOutcome> ran = RunInterposed(std::move(run));
   if (devnull >= 0) ::close(devnull);
   if (!ran.has_value()) return fail(kExitTrace, ran.error().message());

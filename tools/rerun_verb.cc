@@ -70,16 +70,20 @@ int RunRerun(const RerunArgs& in) {
   options.out_path = args.out;
   options.force = args.force;
   options.handle_signals = true;
-  int devnull = -1;
-  if (args.quiet) {
-    devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-    options.stdout_fd = options.stderr_fd = devnull;
-  } else if (args.json) {
-    options.stdout_fd = 2;  // the program's output goes beside it, on stderr
-  }
+  int devnull = RerunOutputs(args, &options.stdout_fd, &options.stderr_fd);
   RunReport report = Rerun(*program, options);
   if (devnull >= 0) ::close(devnull);
   return FinishRerun(args, report, false);
+}
+
+int RerunOutputs(const RerunArgs& args, int* stdout_fd, int* stderr_fd) {
+  if (args.quiet) {
+    int devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    *stdout_fd = *stderr_fd = devnull;
+    return devnull;
+  }
+  if (args.json) *stdout_fd = 2;
+  return -1;
 }
 
 int FinishRerun(const RerunArgs& args, const RunReport& report, bool drift_said) {
