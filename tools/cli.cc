@@ -1,6 +1,7 @@
 #include "tools/cli.h"
 
 #include "engine/internal/effect_text.h"
+#include "engine/internal/running_commands.h"
 #include "engine/internal/signals.h"
 
 #include <fcntl.h>
@@ -63,9 +64,11 @@ void OnSigbus(int sig, siginfo_t* info, void*) {
   engine::EndBySignal(sig);
 }
 
-// Removes the files the tool is writing, then ends the process the way the
-// signal would have.
+// Stops the commands the tool started (in process groups of their own, the
+// terminal's signals do not reach them), removes the files it is writing,
+// then ends the process the way the signal would have.
 void OnEndingSignal(int sig) {
+  engine::StopRunningCommands(SIGTERM);
   format::RemovePartialOutputs();
   engine::EndBySignal(sig);
 }

@@ -14,6 +14,10 @@
 #include "format/status.h"
 #include "format/trace_reader.h"
 
+namespace tape {
+struct RunReport;
+}  // namespace tape
+
 namespace tape::cli {
 
 // Exit codes. `record`, `replay` and `run` otherwise exit with the program's
@@ -313,6 +317,15 @@ int RunScript(const RecordArgs& args);  // `tape run`
 int RunHunt(const HuntArgs& args);
 int RunReplay(const ReplayArgs& args);
 int RunRerun(const RerunArgs& args);
+// The end of `tape rerun`: prints what the rerun found (`report`: the JSON
+// object on stdout with --json, lines on stderr) and returns the exit
+// status. `drift_said`: a drift was printed already (by the interposer).
+int FinishRerun(const RerunArgs& args, const RunReport& report, bool drift_said);
+// Where the rerun's program writes: nowhere with --quiet (both set to a
+// descriptor of /dev/null, returned for the caller to close), its standard
+// output on stderr with --json (beside the report on stdout); else both
+// unchanged, and -1 returned.
+int RerunOutputs(const RerunArgs& args, int* stdout_fd, int* stderr_fd);
 int RunTest(const TestArgs& args);  // `tape test`
 int RunInspect(const InspectArgs& args);
 int RunExport(const ExportArgs& args);

@@ -111,7 +111,8 @@ int Main(int argc, char** argv) {
   CLI::App* rep = app.add_subcommand(
       "replay", "Replay a program (built-in or .tape) against a trace");
   rep->add_option("program", replay.program,
-                  "Built-in program or .tape script (default: the one named in the trace)");
+                  "Built-in program or .tape script (default: the one named in the trace); for a "
+                  "recording of an executable, another build of it");
   rep->add_option("--trace,-t", replay.trace,
                   "Trace file to replay (default: trace.bin; `tape replay FILE` also works)");
   rep->add_flag("--ignore-code-hash", replay.ignore_code_hash,
@@ -161,7 +162,8 @@ int Main(int argc, char** argv) {
   CLI::App* rer = app.add_subcommand(
       "rerun", "Run a changed program on a trace's recorded inputs and compare its outputs");
   rer->add_option("program", rerun.program,
-                  "Built-in program or .tape script (default: the one named in the trace)");
+                  "Built-in program or .tape script (default: the one named in the trace); for a "
+                  "recording of an executable, another build of it");
   rer->add_option("--trace,-t", rerun.trace,
                   "The recording whose inputs to use (default: trace.bin)");
   rer->add_flag("--live", rerun.live,
@@ -184,8 +186,8 @@ int Main(int argc, char** argv) {
               "ending are as recorded");
   tst->add_option("paths", test.paths, "Trace files, and directories of traces")->required();
   tst->add_option("--program,-p", test.program,
-                  "Built-in program or .tape script to test (default: each trace's own; a "
-                  "script is looked for by its name here, beside the trace and above it)");
+                  "Built-in program, .tape script or executable to test (default: each trace's "
+                  "own; a script is looked for by its name here, beside the trace and above it)");
   tst->add_flag("--update,-u", test.update,
                 "Replace each trace that failed by what its rerun saw (when the change is "
                 "intended); the old trace stays until the new one is complete");

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstring>
 
+#include "engine/internal/running_commands.h"
 #include "format/signal_safe_text.h"
 #include "format/trace_mappings.h"
 
@@ -111,7 +112,10 @@ void Handler(int sig, siginfo_t* info, void*) {
     Put(g_recorded_outcome);
     Put(")\n");
   }
-  // End the way the program did: default action, then the same signal.
+  // The commands it started (proc.run, in process groups of their own) end
+  // with it. Then end the way the program did: default action, then the
+  // same signal.
+  StopRunningCommands(SIGTERM);
   EndBySignal(sig);
 }
 
