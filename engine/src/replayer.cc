@@ -86,6 +86,8 @@ bool Replayer::OpenPayloadRun(const Site& site, EffectKind kind) {
   }
   if (left == 0) return false;
   const EffectSpec* spec = FindEffect(uint8_t(kind));
+  // A debugger shows output through its hook, event by event (Reenact).
+  if (output_hook_ && spec != nullptr && spec->reenact != nullptr) return false;
   payload_run_.site = site.id;
   payload_run_.kind = kind;
   payload_run_.args = cursor_.args();
@@ -94,6 +96,8 @@ bool Replayer::OpenPayloadRun(const Site& site, EffectKind kind) {
   payload_run_.result_size = cursor_.result_size();
   payload_run_.left = payload_run_.count = left;
   payload_reenact_ = spec != nullptr ? spec->reenact : nullptr;
+  // Runtime::IoWrite serves the run's writes itself (ShowReplayedOutput).
+  payload_run_.write_fd = kind == EffectKind::kIoWrite ? env_.stdout_fd : -1;
   return true;
 }
 
