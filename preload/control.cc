@@ -61,6 +61,7 @@ std::string EncodeControl(const Control& c) {
   Add(&items, "chaos", c.chaos);
   Add(&items, "chaos_seed", std::to_string(c.chaos_seed));
   for (const std::string& glob : c.redact_env) Add(&items, "redact_env", glob);
+  for (const std::string& pattern : c.redact_match) Add(&items, "redact_match", pattern);
   for (int fd : c.fds) Add(&items, "fd", std::to_string(fd));
   return Encode(items);
 }
@@ -92,6 +93,8 @@ bool DecodeControl(std::string_view bytes, Control* c) {
       return Number(value, &c->chaos_seed);
     } else if (key == "redact_env") {
       c->redact_env.emplace_back(value);
+    } else if (key == "redact_match") {
+      c->redact_match.emplace_back(value);
     } else if (key == "fd") {
       int fd = 0;
       if (!Number(value, &fd)) return false;

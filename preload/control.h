@@ -40,7 +40,10 @@ struct Control {
   bool force = false;
   std::string chaos;
   uint64_t chaos_seed = 0;
+  // Redaction (RecordOptions): globs of the variables whose values the
+  // trace stores as markers, and patterns (RE2) whose matches it does.
   std::vector<std::string> redact_env;
+  std::vector<std::string> redact_match;
   // Replay: the descriptors open when the recording started (libc.start).
   std::vector<int> fds;
 };

@@ -10,6 +10,8 @@
 #include <cstring>
 
 #include "engine/effects/libc.h"
+#include "engine/internal/redaction.h"
+#include "engine/internal/secret_finder.h"
 #include "format/clock.h"
 #include "preload/filter.h"
 #include "preload/guard.h"
@@ -179,6 +181,16 @@ void Session::OpenRecording() {
     header.chaos_seed = control_.chaos_seed;
     chaos_ = std::make_unique<engine::Chaos>(*spec, control_.chaos_seed);
   }
+  // As for a program written for tape (session.cc): the header names the
+  // rules, the recorder replaces the values.
+  engine::SecretFinder patterns;
+  for (const std::string& pattern : control_.redact_match) {
+    Status s = patterns.AddPattern(pattern);
+    if (!s.ok()) Fatal(2, "--redact-match '" + pattern + "': " + s.message());
+  }
+  Status rules =
+      engine::AddRecordingRules(control_.redact_env, {}, patterns.pattern_count(), &header.redaction);
+  if (!rules.ok()) Fatal(2, rules.message());
   format::WriterOptions options;
   options.flush_ms = control_.flush_ms;
   options.force = control_.force;
@@ -187,6 +199,7 @@ void Session::OpenRecording() {
   writer_ = std::move(writer).value();
   recorder_ = std::make_unique<engine::Recorder>(writer_.get(), argv_, stdout_copy_, stderr_copy_);
   recorder_->SetChaos(chaos_.get());
+  recorder_->Redact(control_.redact_env, {}, std::move(patterns));
   runtime_ = recorder_.get();
   if (recorder_->plain()) plain_recorder_ = recorder_.get();
   signal_guard_ = std::make_unique<engine::SignalGuard>(writer_.get(), recorder_.get(), control_.label);
@@ -290,7 +303,10 @@ void Session::Refuse(const Site& site, const std::string& what, const std::strin
   if (writer_ && !finished_) {
     finished_ = true;
     signal_guard_.reset();
-    (void)writer_->Finish({format::OutcomeKind::kError, 0, "stopped by tape: " + text});
+    // The trace, which is shared, gets the message without the secrets.
+    std::string stored = "stopped by tape: " + text, redacted;
+    if (recorder_->redacting() && recorder_->RedactText(stored, &redacted)) stored = redacted;
+    (void)writer_->Finish({format::OutcomeKind::kError, 0, stored});
   }
   End(Report::Status::kRefused, kMisuseExitCode);
 }

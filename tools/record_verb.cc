@@ -23,24 +23,30 @@ namespace tape::cli {
 
 namespace {
 
+// The --redact-* flags: InvalidArgument saying which one is wrong and why.
+Status CheckRedactionFlags(const RecordArgs& args) {
+  for (const std::string& glob : args.redact_env) {
+    Status ok = engine::CheckRule(glob);
+    if (!ok.ok()) return Status::InvalidArgument("--redact-env '" + glob + "' " + ok.message());
+  }
+  for (const std::string& name : args.redact_header) {
+    Status ok = engine::CheckRule(name);
+    if (!ok.ok()) return Status::InvalidArgument("--redact-header '" + name + "' " + ok.message());
+  }
+  for (const std::string& pattern : args.redact_match) {
+    Status s = engine::SecretFinder().AddPattern(pattern);
+    if (!s.ok()) return Status::InvalidArgument("--redact-match '" + pattern + "': " + s.message());
+  }
+  return Status::Ok();
+}
+
 int RecordProgram(const std::string& verb, const Program& program, const RecordArgs& args) {
   Status chaos_ok = CheckChaosFlags(args.chaos, args.seed);
   if (!chaos_ok.ok()) return Fail(verb, kExitUsage, chaos_ok.message());
   const std::string out = args.out.empty() ? std::string(kDefaultTrace) : args.out;
   Status out_ok = CheckOutputPath(out, args.force);
   if (!out_ok.ok()) return Fail(verb, kExitUsage, out_ok.message());
-  for (const std::string& glob : args.redact_env) {
-    Status ok = engine::CheckRule(glob);
-    if (!ok.ok()) return Fail(verb, kExitUsage, "--redact-env '" + glob + "' " + ok.message());
-  }
-  for (const std::string& name : args.redact_header) {
-    Status ok = engine::CheckRule(name);
-    if (!ok.ok()) return Fail(verb, kExitUsage, "--redact-header '" + name + "' " + ok.message());
-  }
-  for (const std::string& pattern : args.redact_match) {
-    Status s = engine::SecretFinder().AddPattern(pattern);
-    if (!s.ok()) return Fail(verb, kExitUsage, "--redact-match '" + pattern + "': " + s.message());
-  }
+  if (Status ok = CheckRedactionFlags(args); !ok.ok()) return Fail(verb, kExitUsage, ok.message());
   RecordOptions options;
   options.trace_path = out;
   options.args = args.args;
@@ -116,11 +122,14 @@ std::vector<std::string> EmbeddedRecordArgs(const RecordArgs& args) {
 int RunRecordExecutable(const RecordArgs& args) {
   Status chaos_ok = CheckChaosFlags(args.chaos, args.seed);
   if (!chaos_ok.ok()) return Fail("record", kExitUsage, chaos_ok.message());
-  if (!args.redact_env.empty()) {
+  if (!args.redact_header.empty()) {
     return Fail("record", kExitUsage,
-                "--redact-env applies to programs written for tape; to share the trace of an "
-                "executable without its secrets, record it and then use tape redact (e.g. "
-                "--match 'API_KEY=\\S+' or --kind libc.start)");
+                "--redact-header applies to http.request, which a program recorded at the C "
+                "library's boundary does not make (its traffic goes through sockets, which tape "
+                "refuses); use --redact-match for text in any payload");
+  }
+  if (Status ok = CheckRedactionFlags(args); !ok.ok()) {
+    return Fail("record", kExitUsage, ok.message());
   }
   Result<Executable> exe = FindExecutable(args.args.front());
   if (!exe.has_value()) {
@@ -149,6 +158,8 @@ int RunRecordExecutable(const RecordArgs& args) {
   c.flush_ms = args.flush_ms;
   c.force = args.force;
   c.chaos = args.chaos;
+  c.redact_env = args.redact_env;
+  c.redact_match = args.redact_match;
   if (!args.chaos.empty()) c.chaos_seed = args.seed.value_or(engine::NewChaosSeed());
   uint64_t seed = c.chaos_seed;
   Result<InterposedOutcome> ran = RunInterposed(std::move(run));

@@ -53,6 +53,12 @@ using CrossCheckFn = Status (*)(const ParsedPayload& args, const ParsedPayload& 
 // recorded call's: makes `result` fit `args` (random.bits(n): n bytes), and
 // appends to `note` how it did, e.g. ", cut to 4 bytes".
 using RerunFitFn = void (*)(Bytes args, std::string* result, std::string* note);
+// Record-time redaction stored other args than the call's (a marker, of
+// another length, in place of a secret): makes `result`, the live call's
+// answer to `performed`, fit the `stored` args that a replay gives the
+// program (libc.write: a whole write of the secret is a whole write of its
+// marker, so the program does not write the rest again).
+using RedactedFitFn = void (*)(Bytes performed, Bytes stored, std::string* result);
 
 // The generator chaos mode draws from (SplitMix64), seeded per recording
 // (specs/chaos.md §4).
@@ -146,6 +152,7 @@ struct EffectSpec {
   ReenactFn reenact = nullptr;
   CrossCheckFn cross_check = nullptr;
   RerunFitFn rerun_fit = nullptr;
+  RedactedFitFn redacted_fit = nullptr;
   // A recording that SIGPIPE ended was ended by a call of this effect (a
   // write to standard output): replay that reaches one after the trace's
   // last event ends the same way.

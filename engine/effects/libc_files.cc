@@ -170,6 +170,21 @@ WriteResult Pwrite(LiveEnv&, const PwriteArgs& a) {
       SysCall(SYS_pwrite64, a.fd, long(a.data.data()), long(a.data.size()), long(a.offset)));
 }
 
+// The count written, when the trace stores other data (RedactedFitFn): a
+// whole write stays whole, a short one keeps at most the stored data.
+template <const auto& kArgs>
+void FitWritten(Bytes performed, Bytes stored, std::string* result) {
+  StructOf<kArgs> done{}, kept{};
+  WriteResult r;
+  if (!Decode(kArgs, performed, &done) || !Decode(kArgs, stored, &kept) ||
+      !Decode(kWritten, format::AsBytes(*result), &r) || r.error != 0) {
+    return;
+  }
+  r.count = r.count >= done.data.size() ? kept.data.size() : std::min(r.count, kept.data.size());
+  result->clear();
+  Encode(kWritten, r, result);
+}
+
 constexpr Perturbation kWriteChaos[] = {
     Replace<kWritten>("enospc", [] { return WriteResult{.error = ENOSPC}; }),
     Replace<kWritten>("eio", [] { return WriteResult{.error = EIO}; }),
@@ -250,6 +265,7 @@ constinit const EffectSpec kLibcWrite = {
     .result = kWritten,
     .measured = true,
     .live = LiveTyped<kWriteArgs, kWritten, Write>,
+    .redacted_fit = FitWritten<kWriteArgs>,
     .chaos = kWriteChaos,
 };
 
@@ -261,6 +277,7 @@ constinit const EffectSpec kLibcPwrite = {
     .result = kWritten,
     .measured = true,
     .live = LiveTyped<kPwriteArgs, kWritten, Pwrite>,
+    .redacted_fit = FitWritten<kPwriteArgs>,
     .chaos = kWriteChaos,
 };
 

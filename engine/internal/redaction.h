@@ -183,19 +183,28 @@ bool RewritePayload(uint8_t kind, bool args, Bytes payload, const FieldRewrite& 
 bool RedactCopies(uint8_t kind, bool args, Bytes payload, const ValueFinder& values,
                   MarkerTable* markers, std::string* out);
 
-// A header line of a payload ("Name: value") whose value is to be redacted.
-struct HeaderValue {
-  const uint8_t* line;  // where the line starts in the payload
-  size_t value;         // where its value starts in the line
+// A named value in a list item of a payload: a header line ("Name: value")
+// or an environment variable ("NAME=value") whose value is to be redacted.
+struct NamedValue {
+  const uint8_t* line;  // where the item starts in the payload
+  size_t value;         // where its value starts in the item
+  size_t size;          // the item's length
+  Bytes value_bytes() const { return Bytes(line + value, size - value); }
 };
 // The HTTP headers named by one of `globs` (fnmatch(3), any case:
 // "Authorization", "X-*-Token") in a payload of effect kind `kind`, its args
 // (`args`) or result: the items of the layout's `headers` list, one
 // "Name: value" line per header (http.request's request and response
-// headers), whose value is not empty. RewritePayload passes each such line
+// headers), whose value is not empty. RewritePayload passes each such item
 // to its FieldRewrite as a field that starts at `line`.
 void HeaderValuesNamed(uint8_t kind, bool args, Bytes payload,
-                       const std::vector<std::string>& globs, std::vector<HeaderValue>* out);
+                       const std::vector<std::string>& globs, std::vector<NamedValue>* out);
+// The same for environment variables: the items "NAME=value" of the
+// layout's `env` list (libc.start's result: the environment a program not
+// written for tape started with) whose NAME matches one of `globs` (case
+// matters, as for env.get) and whose value is not empty.
+void EnvValuesNamed(uint8_t kind, bool args, Bytes payload, const std::vector<std::string>& globs,
+                    std::vector<NamedValue>* out);
 
 // The longest rule (a glob, a name) a redaction accepts.
 inline constexpr size_t kMaxRuleBytes = 1024;
@@ -207,6 +216,15 @@ Status CheckRule(std::string_view rule);
 // Adds `line` to a HEAD `redaction` field (§6: one line per rule applied,
 // oldest first). False when the field would exceed its limit (4096 bytes).
 bool AddRedactionLine(std::string* field, std::string_view line);
+// The lines a recording's rules add to that field: "record --redact-env
+// GLOB" per glob, "record --redact-header NAME" per name and, for
+// `match_patterns` patterns, "record --redact-match: N patterns, not
+// recorded" (a pattern may spell out the secret it finds). OK, or
+// InvalidArgument naming the option and the rule that is not one (CheckRule)
+// or that takes the field past its limit.
+Status AddRecordingRules(const std::vector<std::string>& redact_env,
+                         const std::vector<std::string>& redact_header, size_t match_patterns,
+                         std::string* field);
 
 // True if `name` matches `glob` (fnmatch(3), no flags: '*' also matches
 // '/'; `any_case`: FNM_CASEFOLD), or one of `globs`.

@@ -172,31 +172,39 @@ bool Recorder::RedactText(std::string_view text, std::string* out) {
 
 bool Recorder::RedactPart(EffectKind kind, bool args, bool whole, Bytes payload,
                           std::string* out) {
-  header_values_.clear();
+  named_values_.clear();
   if (!redact_headers_.empty()) {
-    HeaderValuesNamed(uint8_t(kind), args, payload, redact_headers_, &header_values_);
+    HeaderValuesNamed(uint8_t(kind), args, payload, redact_headers_, &named_values_);
   }
-  if (!whole && header_values_.empty() && finder_.empty()) return false;
-  // A value given up whole (an env.get result, a named header's value)
-  // becomes its marker and is looked for in later fields and events;
-  // appends to `to`.
+  if (!redact_env_.empty()) EnvValuesNamed(uint8_t(kind), args, payload, redact_env_, &named_values_);
+  if (!whole && named_values_.empty() && finder_.empty()) return false;
+  // A value given up whole (an env.get result, a named header's or
+  // variable's value) becomes its marker and is looked for in later fields
+  // and events; appends to `to`.
+  auto learn = [&](Bytes value) {
+    ByteRange core = SecretCore(value);
+    finder_.AddValue(value.subspan(core.begin, core.end - core.begin));
+    message_values_.Add(value.subspan(core.begin, core.end - core.begin));
+  };
   auto give_up = [&](Bytes field, std::string* to) {
     MarkValue(field, &markers_, to);
-    ByteRange core = SecretCore(field);
-    finder_.AddValue(field.subspan(core.begin, core.end - core.begin));
-    message_values_.Add(field.subspan(core.begin, core.end - core.begin));
+    learn(field);
     return true;
   };
+  // The named values first: a copy in a field before them (a variable's
+  // value in the argv before the environment) is found too.
+  for (const NamedValue& v : named_values_) learn(v.value_bytes());
   return RewritePayload(
       uint8_t(kind), args, payload,
       [&](Bytes field, bool, std::string* to) {
         if (whole) return give_up(field, to);
         // RewritePayload passes the same spans of `payload` that
-        // HeaderValuesNamed found: the name stays, the value goes.
-        for (const HeaderValue& h : header_values_) {
-          if (h.line != field.data()) continue;
-          to->append(AsChars(field.first(h.value)));
-          return give_up(field.subspan(h.value), to);
+        // HeaderValuesNamed and EnvValuesNamed found: the name stays, the
+        // value goes.
+        for (const NamedValue& v : named_values_) {
+          if (v.line != field.data()) continue;
+          to->append(AsChars(field.first(v.value)));
+          return give_up(field.subspan(v.value), to);
         }
         finder_.LearnMatches(field, &message_values_);
         finder_.Find(field, &ranges_);
@@ -226,6 +234,13 @@ void Recorder::AppendRedacted(Lane& lane, const Site& site, EffectKind kind, std
       stored[part] = AsBytes(out);
       marks |= mark;
     }
+  }
+  const EffectSpec* spec = FindEffect(uint8_t(kind));
+  if ((marks & format::kMarkArgsRedacted) && spec != nullptr && spec->redacted_fit != nullptr) {
+    std::string& fitted = lane.redacted[2];
+    fitted.assign(AsChars(stored[1]));
+    spec->redacted_fit(AsBytes(args), stored[0], &fitted);
+    stored[1] = AsBytes(fitted);
   }
   Append(lane, site, kind, stored[0], stored[1], marks, time_ns, duration_ns);
 }

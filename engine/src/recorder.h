@@ -109,7 +109,7 @@ class Recorder final : public Runtime {
     std::string result;
     EffectKind in_user_fn{};  // the user effect whose function is running, or 0
     format::LaneQueue* queue = nullptr;  // once threads started
-    std::string redacted[2];             // Redact: the args and result the trace stores
+    std::string redacted[3];  // Redact: the args and result the trace stores, the result fitted
   };
 
   // Perform for every call the plain path does not take.
@@ -211,7 +211,7 @@ class Recorder final : public Runtime {
   // The same values, as the outcome message may show them; guarded by redact_mu_.
   MessageValueFinder message_values_;
   std::vector<ByteRange> ranges_;                // guarded by redact_mu_
-  std::vector<HeaderValue> header_values_;       // guarded by redact_mu_
+  std::vector<NamedValue> named_values_;         // guarded by redact_mu_
 };
 
 }  // namespace tape::engine

@@ -266,31 +266,47 @@ bool RedactCopies(uint8_t kind, bool args, Bytes payload, const ValueFinder& val
       out);
 }
 
-void HeaderValuesNamed(uint8_t kind, bool args, Bytes payload,
-                       const std::vector<std::string>& globs, std::vector<HeaderValue>* out) {
+namespace {
+
+// The items of the list field named `list` in a payload of kind `kind`
+// that are "NAME<separator>value", NAME matching one of `globs`, the value
+// (after the spaces that follow a ':') not empty.
+void ValuesNamed(uint8_t kind, bool args, Bytes payload, std::string_view list, char separator,
+                 bool any_case, const std::vector<std::string>& globs,
+                 std::vector<NamedValue>* out) {
   const EffectSpec* spec = FindEffectOrUser(kind);
   if (spec == nullptr) return;
   const Layout* layout = args ? &spec->args.layout : &spec->result.layout;
-  int headers = -1;
+  int field = -1;
   for (int i = 0; i < layout->count; ++i) {
-    if (layout->fields[i].type == FieldType::kTextList &&
-        std::string_view(layout->fields[i].name) == "headers") {
-      headers = i;
+    if (layout->fields[i].type == FieldType::kTextList && layout->fields[i].name == list) {
+      field = i;
     }
   }
   ParsedPayload parsed;
-  if (headers < 0 || !ParsePayload(*layout, payload, &parsed).ok()) return;
-  for (Bytes item : parsed.fields[headers].list) {
-    // "Name: value", the value after the spaces that follow the colon.
+  if (field < 0 || !ParsePayload(*layout, payload, &parsed).ok()) return;
+  for (Bytes item : parsed.fields[field].list) {
     std::string_view line = AsChars(item);
-    size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    size_t value = line.find_first_not_of(' ', colon + 1);
-    if (value == std::string_view::npos) continue;  // an empty value hides nothing
-    if (MatchesAnyGlob(globs, line.substr(0, colon), /*any_case=*/true)) {
-      out->push_back({item.data(), value});
+    size_t sep = line.find(separator);
+    if (sep == std::string_view::npos) continue;
+    size_t value = separator == ':' ? line.find_first_not_of(' ', sep + 1) : sep + 1;
+    if (value == std::string_view::npos || value == line.size()) continue;  // hides nothing
+    if (MatchesAnyGlob(globs, line.substr(0, sep), any_case)) {
+      out->push_back({item.data(), value, item.size()});
     }
   }
+}
+
+}  // namespace
+
+void HeaderValuesNamed(uint8_t kind, bool args, Bytes payload,
+                       const std::vector<std::string>& globs, std::vector<NamedValue>* out) {
+  ValuesNamed(kind, args, payload, "headers", ':', /*any_case=*/true, globs, out);
+}
+
+void EnvValuesNamed(uint8_t kind, bool args, Bytes payload, const std::vector<std::string>& globs,
+                    std::vector<NamedValue>* out) {
+  ValuesNamed(kind, args, payload, "env", '=', /*any_case=*/false, globs, out);
 }
 
 Status CheckRule(std::string_view rule) {
@@ -313,6 +329,34 @@ bool AddRedactionLine(std::string* field, std::string_view line) {
   if (!field->empty()) field->push_back('\n');
   field->append(line);
   return true;
+}
+
+Status AddRecordingRules(const std::vector<std::string>& redact_env,
+                         const std::vector<std::string>& redact_header, size_t match_patterns,
+                         std::string* field) {
+  for (const auto* globs : {&redact_env, &redact_header}) {
+    bool env = globs == &redact_env;
+    const char* option = env ? "redact_env" : "redact_header";
+    const char* flag = env ? "--redact-env" : "--redact-header";
+    for (const std::string& glob : *globs) {
+      Status ok = CheckRule(glob);
+      if (ok.ok() && !AddRedactionLine(field, fmt::format("record {} {}", flag, glob))) {
+        ok = Status::InvalidArgument(
+            "takes the header's redaction rules past 4096 bytes; use fewer, broader globs");
+      }
+      if (!ok.ok()) {
+        return Status::InvalidArgument(
+            fmt::format("{}: the glob '{}' {}", option, glob, ok.message()));
+      }
+    }
+  }
+  if (match_patterns != 0 &&
+      !AddRedactionLine(field, fmt::format("record --redact-match: {} pattern{}, not recorded",
+                                           match_patterns, match_patterns == 1 ? "" : "s"))) {
+    return Status::InvalidArgument(
+        "redact_match: the header's redaction rules would pass 4096 bytes");
+  }
+  return Status::Ok();
 }
 
 bool MatchesGlob(const std::string& glob, std::string_view name, bool any_case) {

@@ -198,28 +198,6 @@ RunReport Record(const Program& program, const RecordOptions& options) {
     header.chaos_seed = options.chaos_seed;
     chaos = std::make_unique<engine::Chaos>(*spec, options.chaos_seed);
   }
-  // §6: the header names the redaction rules, never the values (nor the
-  // patterns, which may spell out a secret).
-  auto add_rules = [&](const std::vector<std::string>& globs, const char* option,
-                       const char* line) {
-    for (const std::string& glob : globs) {
-      Status ok = engine::CheckRule(glob);
-      if (ok.ok() && !engine::AddRedactionLine(&header.redaction, line + glob)) {
-        ok = Status::InvalidArgument(
-            "takes the header's redaction rules past 4096 bytes; use fewer, broader globs");
-      }
-      if (!ok.ok()) {
-        report.status = RunReport::Status::kTraceError;
-        report.error = std::string(option) + ": the glob '" + glob + "' " + ok.message();
-        return false;
-      }
-    }
-    return true;
-  };
-  if (!add_rules(options.redact_env, "redact_env", "record --redact-env ") ||
-      !add_rules(options.redact_header, "redact_header", "record --redact-header ")) {
-    return report;
-  }
   engine::SecretFinder patterns;
   for (const std::string& pattern : options.redact_match) {
     Status s = patterns.AddPattern(pattern);
@@ -229,14 +207,14 @@ RunReport Record(const Program& program, const RecordOptions& options) {
       return report;
     }
   }
-  if (size_t n = patterns.pattern_count()) {
-    std::string line = "record --redact-match: " + std::to_string(n) +
-                       (n == 1 ? " pattern" : " patterns") + ", not recorded";
-    if (!engine::AddRedactionLine(&header.redaction, line)) {
-      report.status = RunReport::Status::kTraceError;
-      report.error = "redact_match: the header's redaction rules would pass 4096 bytes";
-      return report;
-    }
+  // §6: the header names the redaction rules, never the values (nor the
+  // patterns, which may spell out a secret).
+  Status rules = engine::AddRecordingRules(options.redact_env, options.redact_header,
+                                           patterns.pattern_count(), &header.redaction);
+  if (!rules.ok()) {
+    report.status = RunReport::Status::kTraceError;
+    report.error = rules.message();
+    return report;
   }
   format::WriterOptions wo;
   wo.flush_ms = options.flush_ms;

@@ -113,6 +113,40 @@ expect_out '[result redacted]'
 run tape inspect redacted.bin --filter libc.start --grep '[redacted #1]'
 expect_out 'libc.start()'
 
+# Record-time redaction: the values of the variables --redact-env names are
+# markers in the trace, in libc.start's environment and wherever the
+# program copied them (its output, a file it wrote), and their bytes are
+# nowhere in it; the replay gives the program the markers. --redact-match
+# reaches the arguments too.
+SECRET_X=s3cr3t-value-4217 run tape record --out secret.bin --redact-env 'SECRET_*' -- \
+  /bin/sh -c 'echo "token $SECRET_X"; printf "%s\n" "$SECRET_X" > copy.txt'
+expect_code 0
+expect_out 'token s3cr3t-value-4217'
+[ "$(cat copy.txt)" = s3cr3t-value-4217 ] || fail "the program did not get the value"
+run tape inspect secret.bin
+expect_out 'record --redact-env SECRET_*'
+expect_out 'libc.start() -> '
+expect_out 'io.write("token [redacted #1]\n")'
+expect_no_out 's3cr3t'
+run tape export secret.bin --format jsonl --out -
+expect_out '"SECRET_X=[redacted #1]"'
+expect_no_out 's3cr3t'
+! grep -q s3cr3t secret.bin || fail "the value's bytes are in the trace file"
+run tape replay secret.bin
+expect_code 0
+expect_out 'token [redacted #1]'
+run tape record --out m.bin --redact-match 'tok_[0-9a-f]{8,}' -- /bin/echo tok_8f2b9c71d3e4
+expect_out 'tok_8f2b9c71d3e4'
+run tape export m.bin --format jsonl --out -
+expect_out '[redacted #1]'
+expect_no_out 'tok_8f2b9c71d3e4'
+run tape replay m.bin
+expect_code 0
+expect_out '[redacted #1]'
+run tape record --out h.bin --redact-header Authorization -- /bin/true
+expect_code 2
+expect_err '--redact-header applies to http.request'
+
 # Standard input is recorded too; a closed stdout is the program's business.
 printf 'one\ntwo\n' | "$TAPE" record --out stdin.bin -- cat > stdin.recorded
 run tape replay stdin.bin < /dev/null

@@ -134,6 +134,44 @@ expect_err "boom.tape:2:11: runtime error"
 run tape inspect boom.bin
 expect_out "stopped by an error"
 
+# Standard input: lines and the rest are recorded, and the replay serves
+# them with standard input closed; inspect and export show them.
+cat > lines.tape <<'EOF'
+let line = io.read_line();
+while line != nil {
+  print("line: " + line);
+  line = io.read_line();
+}
+print("end " + str(io.last_error()));
+print("rest [" + io.read_all() + "]");
+EOF
+printf 'a\nb\n' > ab.txt
+run tape run lines.tape --out lines.bin < ab.txt
+expect_code 0
+recorded=$OUT
+[ "$recorded" = $'line: a\nline: b\nend 0\nrest []' ] || fail "read_line output: $recorded"
+run tape replay lines.tape --trace lines.bin <&-
+expect_code 0
+[ "$OUT" = "$recorded" ] || fail "replay with stdin closed differs: $OUT"
+run tape replay lines.tape --trace lines.bin < /dev/zero
+[ "$OUT" = "$recorded" ] || fail "replay read standard input"
+run tape inspect lines.bin
+expect_out 'io.read_line()'
+expect_out '"b"'
+expect_out 'io.read_all()'
+run tape export lines.bin --format jsonl --out -
+expect_out '"line":"a"'
+printf 'print(io.read_line()); print(io.read_all());\n' > rest.tape
+run tape run rest.tape --out rest.bin <<< $'first\nsecond\nthird'
+[ "$OUT" = $'first\nsecond\nthird' ] || fail "read_line, then read_all: $OUT"
+run tape run lines.tape --out closed.bin <&-
+expect_code 0
+expect_out "end 9"  # EBADF: standard input is closed
+# A line over the limit (64 MiB) faults rather than reading as the end.
+run tape run rest.tape --out big.bin < <(head -c 67108865 /dev/zero)
+expect_code 1
+expect_err "io.read_line(): a line of standard input is longer than 67108864 bytes"
+
 # Script arguments reach args.get(); a script that does not compile is exit 82.
 printf 'print(join(args.get(), "+"));\n' > args.tape
 run tape run args.tape --out args.bin -- a "b c" d

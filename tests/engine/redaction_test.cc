@@ -339,6 +339,31 @@ TEST(RedactEnv, LanesShareOneMarkerPerValue) {
   EXPECT_EQ(rep.out.find(kToken), std::string::npos);
 }
 
+// libc.start's environment (a program not written for tape): the values of
+// the variables a glob names, not their names, not empty values, and not
+// variables of other lists (the argv).
+TEST(RedactEnv, EnvValuesNamedFindsTheValuesInLibcStartsEnvironment) {
+  auto list = [](std::vector<std::string> items) {
+    std::string out = U32(uint32_t(items.size()));
+    for (const std::string& i : items) out += U32(uint32_t(i.size())) + i;
+    return out;
+  };
+  std::string result = list({"prog", "API_KEY=in-argv"}) +
+                       list({"HOME=/root", "API_KEY=tok123456", "API_EMPTY=", "api_key=lower"}) +
+                       U32(1) + "/" + list({"0", "1", "2"});
+  uint8_t start = uint8_t(EffectKind::kLibcStart);
+  ASSERT_TRUE(engine::CheckEvent(start, {}, AsBytes(result)).ok());
+  std::vector<engine::NamedValue> found;
+  engine::EnvValuesNamed(start, false, AsBytes(result), {"API_*"}, &found);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(format::AsChars(found[0].value_bytes()), "tok123456");
+  EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(found[0].line), found[0].value),
+            "API_KEY=");
+  found.clear();
+  engine::EnvValuesNamed(uint8_t(EffectKind::kProcRun), true, AsBytes(result), {"*"}, &found);
+  EXPECT_TRUE(found.empty());  // no list named env there
+}
+
 TEST(RedactEnv, ABadGlobIsRefusedBeforeAnythingIsWritten) {
   TempDir dir;
   RecordOptions o;

@@ -40,6 +40,8 @@ namespace tape {
   X(DnsResolve, 18)             \
   X(FsStat, 19)                 \
   X(VersionMarker, 20) /* which version of a change the run took (Runtime::Version) */ \
+  X(IoReadLine, 21)    /* the next line of standard input */ \
+  X(IoReadAll, 22)     /* the rest of standard input */ \
   /* Kinds 32-63: the calls of a program that was not written for tape, made \
      at the C library's boundary and recorded by tape's interposition library \
      (preload/; engine/effects/libc.h; specs/trace-format.md §13.8). Named \

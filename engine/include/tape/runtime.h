@@ -59,6 +59,18 @@ struct FsReadResult {
 // such as /dev/zero) reads as EFBIG.
 inline constexpr uint64_t kMaxFsReadBytes = uint64_t(1) << 30;
 
+// io.read_line's answer: the next line of standard input without its '\n'
+// (a last line without one is a line too), nullopt at the end of input, or
+// the errno that stopped the read: EFBIG for a line longer than
+// kMaxStdinLineBytes (the rest of it is skipped: the next call returns the
+// line after it).
+struct IoLine {
+  int error = 0;
+  std::optional<std::string> line;
+  bool ok() const { return error == 0; }
+};
+inline constexpr uint64_t kMaxStdinLineBytes = uint64_t(64) << 20;
+
 // The exit code of a process that misused tape in a way that would corrupt the
 // run, e.g. called an effect from a thread tape does not know.
 inline constexpr int kMisuseExitCode = 83;
@@ -112,6 +124,17 @@ class Runtime {
   // Writes to standard output; returns 0 or the errno of the failed write.
   int IoWrite(std::string_view bytes, SourceLocation loc = SourceLocation::current()) {
     return IoWriteAt(SiteOf(loc), bytes);
+  }
+  // Reads standard input: the next line (io.read_line), or all of it that
+  // is left (io.read_all: at most kMaxFsReadBytes, else EFBIG). Both share
+  // one buffer, which reads ahead of the line returned: do not mix them with
+  // reads of /dev/stdin. Replay returns the recorded input, whatever
+  // standard input is then.
+  IoLine IoReadLine(SourceLocation loc = SourceLocation::current()) {
+    return IoReadLineAt(SiteOf(loc));
+  }
+  FsReadResult IoReadAll(SourceLocation loc = SourceLocation::current()) {
+    return IoReadAllAt(SiteOf(loc));
   }
   // Reads a whole file (at most kMaxFsReadBytes: a larger file reads as EFBIG).
   FsReadResult FsRead(std::string_view path, SourceLocation loc = SourceLocation::current()) {
@@ -242,6 +265,8 @@ class Runtime {
   int32_t VersionAt(const Site& site, std::string_view change_id, int32_t min, int32_t max);
   FsStatResult FsStatAt(const Site& site, std::string_view path);
   DnsResult DnsResolveAt(const Site& site, std::string_view host);
+  IoLine IoReadLineAt(const Site& site);
+  FsReadResult IoReadAllAt(const Site& site);
   // A user-defined effect with encoded args and result (see Effect). Throws
   // tape::EffectError when the recorded call threw.
   std::string_view EffectAt(const Site& site, std::string_view name, std::string_view args,
