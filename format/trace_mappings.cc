@@ -6,6 +6,8 @@
 #include <atomic>
 #include <cstring>
 
+#include "format/signal_safe_text.h"
+
 namespace tape::format {
 
 namespace {
@@ -25,22 +27,8 @@ static_assert(std::atomic<int>::is_always_lock_free, "the signal handler reads s
 
 Slot g_slots[kMaxTraceMappings];
 
-// Appends to a fixed buffer, never past `end - 1` (room for the NUL).
-struct Out {
-  char* p;
-  char* end;
-  void Put(const char* s) {
-    while (*s && p < end - 1) *p++ = *s++;
-  }
-  void PutNumber(uint64_t v) {
-    char digits[24];
-    int n = 0;
-    do {
-      digits[n++] = char('0' + v % 10);
-      v /= 10;
-    } while (v);
-    while (n > 0 && p < end - 1) *p++ = digits[--n];
-  }
+// The report's text; paths shown safely.
+struct Out : SignalSafeText {
   // The path as given, control bytes shown as '?' (it goes to a terminal).
   void PutPath(const char* s) {
     for (; *s && p < end - 1; ++s) {
@@ -95,7 +83,7 @@ bool TraceMappingAt(const void* addr, MappedTrace* out) {
 
 size_t FormatTraceChanged(const char* verb, const MappedTrace& m, char* buf, size_t size) {
   if (size == 0) return 0;
-  Out o{buf, buf + size};
+  Out o{{buf, buf + size}};
   if (verb) {
     o.Put("tape ");
     o.Put(verb);
@@ -123,7 +111,7 @@ size_t FormatTraceChanged(const char* verb, const MappedTrace& m, char* buf, siz
     o.Put(" (the file changed while it was being read, or the device failed).");
   }
   if (verb) o.Put("\n");
-  *o.p = 0;
+  o.Terminate();
   return size_t(o.p - buf);
 }
 

@@ -114,6 +114,14 @@ std::string EncodeReport(const Report& r) {
     Add(&items, "caller_module", r.caller_module);
     Add(&items, "caller_offset", std::to_string(r.caller_offset));
   }
+  if (r.status == Report::Status::kDrift) {
+    Add(&items, "drift_kind", std::to_string(r.drift_kind));
+    Add(&items, "drift_seq", std::to_string(r.drift_seq));
+    Add(&items, "drift_expected", r.drift_expected);
+    Add(&items, "drift_got", r.drift_got);
+    Add(&items, "drift_hint", r.drift_hint);
+  }
+  if (!r.message.empty()) Add(&items, "message", r.message);
   return Encode(items);
 }
 
@@ -133,6 +141,17 @@ bool DecodeReport(std::string_view bytes, Report* r) {
       return true;
     }
     if (key == "caller_offset") return Number(value, &r->caller_offset);
+    if (key == "drift_kind") return Number(value, &r->drift_kind);
+    if (key == "drift_seq") return Number(value, &r->drift_seq);
+    for (auto [name, field] : {std::pair{"drift_expected", &r->drift_expected},
+                               std::pair{"drift_got", &r->drift_got},
+                               std::pair{"drift_hint", &r->drift_hint},
+                               std::pair{"message", &r->message}}) {
+      if (key == name) {
+        *field = value;
+        return true;
+      }
+    }
     return true;  // a key from a newer library: ignored
   });
 }

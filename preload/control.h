@@ -56,6 +56,13 @@ struct Report {
   // path and the offset in it, for the CLI to resolve to a file and line.
   std::string caller_module;
   uint64_t caller_offset = 0;
+  // kDrift: the drift, field by field (DriftInfo's; the kind as its number),
+  // for the CLI to report as its own (`tape rerun --json`).
+  int drift_kind = 0;
+  uint64_t drift_seq = 0;
+  std::string drift_expected, drift_got, drift_hint;
+  // kRefused, kTraceError: what the library said.
+  std::string message;
 };
 
 std::string EncodeControl(const Control& control);

@@ -260,6 +260,7 @@ void Session::End(Report::Status status, int exit_code) {
 
 void Session::Fatal(int exit_code, const std::string& message) {
   Message(message);
+  report_.message = message;
   if (writer_ && !finished_) {
     finished_ = true;
     (void)writer_->Finish({format::OutcomeKind::kInterrupted, 0, message});
@@ -299,6 +300,7 @@ void Session::Refuse(const Site& site, const std::string& what, const std::strin
   InTape in_tape;
   std::string text = "the program " + what + " at " + std::string(site.location);
   Message("stopped: " + text + "\n  " + hint);
+  report_.message = text + "; " + hint;
   callers_->LastCaller(&report_.caller_module, &report_.caller_offset);
   if (writer_ && !finished_) {
     finished_ = true;
@@ -313,6 +315,11 @@ void Session::Refuse(const Site& site, const std::string& what, const std::strin
 
 void Session::Drifted(const DriftInfo& info) {
   Message("drift: " + info.Describe());
+  report_.drift_kind = int(info.kind);
+  report_.drift_seq = info.seq;
+  report_.drift_expected = info.expected;
+  report_.drift_got = info.got;
+  report_.drift_hint = info.hint;
   callers_->LastCaller(&report_.caller_module, &report_.caller_offset);
   End(Report::Status::kDrift, kExitDrift);
 }
@@ -325,6 +332,7 @@ void Session::Fail() {
     Drifted(e.info());
   } catch (const engine::TraceReadFailed& e) {
     Message(e.status.message());
+    report_.message = e.status.message();
     End(Report::Status::kTraceError, kExitTrace);
   } catch (const engine::TraceWriteFailed&) {
     Fatal(kExitTrace, "the trace could not be written: " + writer_->status().message() +

@@ -1,6 +1,7 @@
 #include "tools/cli.h"
 
 #include "engine/internal/effect_text.h"
+#include "engine/internal/running_commands.h"
 #include "engine/internal/signals.h"
 
 #include <fcntl.h>
@@ -63,9 +64,11 @@ void OnSigbus(int sig, siginfo_t* info, void*) {
   engine::EndBySignal(sig);
 }
 
-// Removes the files the tool is writing, then ends the process the way the
-// signal would have.
+// Stops the commands the tool started (in process groups of their own, the
+// terminal's signals do not reach them), removes the files it is writing,
+// then ends the process the way the signal would have.
 void OnEndingSignal(int sig) {
+  engine::StopRunningCommands(SIGTERM);
   format::RemovePartialOutputs();
   engine::EndBySignal(sig);
 }
@@ -176,28 +179,6 @@ bool FileExists(const std::string& path) {
 }
 
 bool StderrIsTerminal() { return ::isatty(2) == 1; }
-
-Progress::Progress(std::string label, uint64_t total)
-    : label_(std::move(label)), total_(total), enabled_(StderrIsTerminal()) {}
-
-Progress::~Progress() { Finish(); }
-
-void Progress::Update(uint64_t done) {
-  if (!enabled_) return;
-  uint64_t now = MonotonicNs();
-  if (now - last_ns_ < 100000000) return;
-  last_ns_ = now;
-  double pct = total_ ? 100.0 * double(done) / double(total_) : 0;
-  std::fprintf(stderr, "\r%s: %llu / %llu (%.0f%%)", label_.c_str(), (unsigned long long)done,
-               (unsigned long long)total_, pct);
-  std::fflush(stderr);
-  drawn_ = true;
-}
-
-void Progress::Finish() {
-  if (drawn_) std::fprintf(stderr, "\r\033[K");
-  drawn_ = false;
-}
 
 std::string FormatTime(uint64_t unix_ns) {
   time_t secs = time_t(unix_ns / 1000000000u);

@@ -10,8 +10,13 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/internal/progress_line.h"
 #include "format/status.h"
 #include "format/trace_reader.h"
+
+namespace tape {
+struct RunReport;
+}  // namespace tape
 
 namespace tape::cli {
 
@@ -133,22 +138,8 @@ Status CheckOutputPath(const std::string& path, bool force,
 // True when stderr is a terminal (progress lines and summaries go there).
 bool StderrIsTerminal();
 
-// A progress line on stderr, redrawn at most ~10 times a second, only on a
-// terminal. Finish() clears it.
-class Progress {
- public:
-  Progress(std::string label, uint64_t total);
-  ~Progress();
-  void Update(uint64_t done);
-  void Finish();
-
- private:
-  std::string label_;
-  uint64_t total_;
-  bool enabled_;
-  uint64_t last_ns_ = 0;
-  bool drawn_ = false;
-};
+// A progress line on stderr, only on a terminal (engine/internal/progress_line.h).
+using engine::Progress;
 
 // "2026-11-25 13:27:27 UTC".
 std::string FormatTime(uint64_t unix_ns);
@@ -326,6 +317,15 @@ int RunScript(const RecordArgs& args);  // `tape run`
 int RunHunt(const HuntArgs& args);
 int RunReplay(const ReplayArgs& args);
 int RunRerun(const RerunArgs& args);
+// The end of `tape rerun`: prints what the rerun found (`report`: the JSON
+// object on stdout with --json, lines on stderr) and returns the exit
+// status. `drift_said`: a drift was printed already (by the interposer).
+int FinishRerun(const RerunArgs& args, const RunReport& report, bool drift_said);
+// Where the rerun's program writes: nowhere with --quiet (both set to a
+// descriptor of /dev/null, returned for the caller to close), its standard
+// output on stderr with --json (beside the report on stdout); else both
+// unchanged, and -1 returned.
+int RerunOutputs(const RerunArgs& args, int* stdout_fd, int* stderr_fd);
 int RunTest(const TestArgs& args);  // `tape test`
 int RunInspect(const InspectArgs& args);
 int RunExport(const ExportArgs& args);

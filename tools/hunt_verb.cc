@@ -41,20 +41,15 @@ int HuntWith(const HuntArgs& args, const std::string& name, const char* record_v
   o.timeout_s = args.timeout_s;
   o.chaos = !args.chaos.empty();
   o.seed = o.chaos ? args.seed.value_or(engine::NewChaosSeed()) : 0;
-  o.command = [&args, record_verb, &target](uint64_t, const std::string& trace, uint64_t seed) {
-    std::vector<std::string> argv = {"tape", record_verb};
-    if (!target.empty()) argv.push_back(target);
-    argv.insert(argv.end(), {"--out", trace});
-    if (!args.chaos.empty()) {
-      argv.insert(argv.end(), {"--chaos", args.chaos, "--seed", std::to_string(seed)});
-    }
-    if (!args.args.empty()) {
-      argv.push_back("--");
-      argv.insert(argv.end(), args.args.begin(), args.args.end());
-    }
-    return argv;
+  std::vector<std::string> recorder = {"tape", record_verb};
+  if (!target.empty()) recorder.push_back(target);
+  o.command = engine::RecordingCommand(std::move(recorder), args.chaos, args.args);
+  Progress progress("tape hunt");
+  o.on_progress = [&progress](const engine::HuntReport& so_far, uint64_t elapsed_ns) {
+    progress.Show([&] { return engine::HuntProgressText(so_far, elapsed_ns); });
   };
   engine::HuntReport report = engine::Hunt(o);
+  progress.Finish();
   if (report.status != engine::HuntReport::Status::kError || report.runs > 0) {
     std::vector<std::string> lines = engine::DescribeHunt(
         report, o, [](const std::string& trace) { return "tape replay " + trace; });

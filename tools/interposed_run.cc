@@ -16,6 +16,10 @@
 #include <cstring>
 #include <filesystem>
 
+#include "engine/effects/libc.h"
+#include "engine/effects/registry.h"
+#include "format/chunk_decoder.h"
+
 extern char** environ;
 
 namespace tape::cli {
@@ -90,7 +94,56 @@ int ControlFd() {
   return fd;
 }
 
+// The world a recording of an executable started in (its libc.start event,
+// seq 0): what replay starts the program with.
+Result<engine::StartWorld> ReadRecordedStart(const format::TraceReader& reader) {
+  auto bad = [&reader](const std::string& why) {
+    return Status::Corrupt(reader.path() + ": " + why + "; it is not a recording tape can replay");
+  };
+  if (reader.event_count() == 0 || reader.chunks().empty()) return bad("the trace holds no events");
+  format::ChunkDecoder decoder;
+  format::DecodedChunk chunk;
+  Status s = reader.ReadChunk(reader.ChunkFor(0), format::kDecodeAll, &decoder, &chunk);
+  if (!s.ok()) return s;
+  if (chunk.size() == 0 || chunk.first_seq() != 0 ||
+      chunk.kind(0) != uint8_t(EffectKind::kLibcStart)) {
+    return bad("its first event is not libc.start");
+  }
+  std::string payload;
+  s = reader.ReadWholePayload(chunk.result(0), &payload);
+  if (!s.ok()) return s;
+  engine::StartWorld start;
+  if (!engine::DecodeStartWorld(format::AsBytes(payload), &start)) {
+    Status layout =
+        engine::CheckEvent(uint8_t(EffectKind::kLibcStart), {}, format::AsBytes(payload));
+    return bad("its libc.start event is malformed (" +
+               (layout.ok() ? std::string("a descriptor is not a number") : layout.message()) + ")");
+  }
+  if (start.argv.empty()) return bad("its libc.start event has no arguments");
+  return start;
+}
+
 }  // namespace
+
+Result<InterposedRun> ReplayRunOf(const format::TraceReader& reader, const std::string& trace_path,
+                                  const std::string& label) {
+  Result<engine::StartWorld> start = ReadRecordedStart(reader);
+  if (!start.has_value()) return start.error();
+  const format::TraceHeader& h = reader.header();
+  InterposedRun run;
+  run.path = h.program_name;
+  run.argv = start->argv;
+  run.env = start->env;
+  run.cwd = start->cwd;
+  preload::Control& c = run.control;
+  c.mode = preload::Control::Mode::kReplay;
+  c.trace = std::filesystem::absolute(trace_path).string();
+  c.label = label;
+  c.executable = h.program_name;
+  c.code_hash = h.code_hash;
+  c.fds = start->fds;
+  return run;
+}
 
 std::vector<std::string> CurrentEnvironment() {
   std::vector<std::string> env;
@@ -208,6 +261,8 @@ Result<InterposedOutcome> RunInterposed(InterposedRun run) {
       // Replay serves the recorded directory's files from the trace.
     }
     if (::dup2(memory, control_fd) < 0) ::_exit(127);
+    if (run.stdout_fd >= 0 && ::dup2(run.stdout_fd, 1) < 0) ::_exit(127);
+    if (run.stderr_fd >= 0 && ::dup2(run.stderr_fd, 2) < 0) ::_exit(127);
     ::execve(run.path.c_str(), argv.data(), envp.data());
     std::string message = "tape: cannot run " + run.path + ": " + std::strerror(errno) + "\n";
     ssize_t ignored = ::write(2, message.data(), message.size());

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "format/status.h"
+#include "format/trace_reader.h"
 #include "preload/control.h"
 
 namespace tape::cli {
@@ -27,6 +28,9 @@ struct InterposedRun {
   std::vector<std::string> env;   // the program's environment ("NAME=value")
   std::optional<std::string> cwd;  // directory to start in (replay), when it exists
   preload::Control control;       // user_preload is filled in from `env`
+  // Where the program's standard output and error go (-1: tape's own).
+  int stdout_fd = -1;
+  int stderr_fd = -1;
 };
 
 struct InterposedOutcome {
@@ -37,6 +41,14 @@ struct InterposedOutcome {
   // The exit code `tape` ends with: the program's, or 128 + the signal.
   int ExitCode() const { return exited ? code : 128 + signal; }
 };
+
+// The run that replays the recording `reader` of an executable (at
+// `trace_path`), as it started (libc.start, seq 0: its arguments,
+// environment, directory and open descriptors), messages starting with
+// `label`; the executable is the recorded one. An error (kCorrupt) when the
+// trace holds no readable libc.start.
+Result<InterposedRun> ReplayRunOf(const format::TraceReader& reader, const std::string& trace_path,
+                                  const std::string& label);
 
 // Runs it and waits. An error: the library cannot be found, the process
 // cannot be started.

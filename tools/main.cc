@@ -1,16 +1,15 @@
-// The `tape` command: parses the command line (the only file that includes
-// CLI11, which is slow to compile) and hands each verb its arguments.
+// The `tape` command: parses the command line (with tape::Main's parser, the
+// only files that include CLI11, which is slow to compile) and hands each
+// verb its arguments.
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
-#include <charconv>
 #include <cstring>
 #include <iostream>
 #include <optional>
 
+#include "engine/internal/command_line.h"
 #include "engine/internal/signals.h"
 #include "engine/internal/std_streams.h"
-#include "engine/internal/suggest.h"
 #include "format/layout.h"
 #include "tools/cli.h"
 
@@ -34,59 +33,7 @@ const char kExitCodes[] =
     "test exits 0 when every trace passed, 1 when one failed or could not be tested;\n"
     "hunt exits 0 when a run failed, 1 when none did, 128+N when stopped by signal N.";
 
-// A whole number from `lo` to `hi`, with a message that says so ("not a
-// number" for text, the range for a number outside it).
-CLI::Validator WholeNumber(uint64_t lo, uint64_t hi) {
-  std::string range = std::to_string(lo) + " to " + std::to_string(hi);
-  return CLI::Validator(
-      [lo, hi, range](std::string& text) -> std::string {
-        uint64_t v = 0;
-        const char* end = text.data() + text.size();
-        auto [p, ec] = std::from_chars(text.data(), end, v);
-        if (text.empty() || ec == std::errc::invalid_argument || p != end) {
-          return "'" + text + "' is not a whole number (expected " + range + ")";
-        }
-        if (ec == std::errc::result_out_of_range || v < lo || v > hi) {
-          return text + " is out of range (expected " + range + ")";
-        }
-        return "";
-      },
-      "INT in " + range);
-}
-
-// "unknown command 'replya' (did you mean 'replay'?)" for a first argument
-// that names none of `app`'s verbs.
-std::string UnknownVerb(CLI::App& app, const std::string& given) {
-  std::vector<std::string> verbs;
-  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
-    verbs.push_back(sub->get_name());
-  }
-  if (given.starts_with("-")) return "unknown option '" + given + "' (options follow the command)";
-  std::string message = "unknown command '" + given + "'";
-  std::string hint = engine::DidYouMean(given, verbs);
-  if (!hint.empty()) return message + hint;
-  std::string all;
-  for (const std::string& verb : verbs) all += (all.empty() ? "" : ", ") + verb;
-  return message + "; the commands are: " + all;
-}
-
-// "unknown option --output (did you mean --out?)" for the first "--flag" on
-// the command line that `verb` does not have; "" when every one is known.
-std::string UnknownFlag(CLI::App& verb, int argc, char** argv) {
-  std::vector<std::string> flags;
-  for (const CLI::Option* o : verb.get_options()) {
-    for (const std::string& name : o->get_lnames()) flags.push_back("--" + name);
-  }
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "--") break;  // the program's own arguments follow
-    if (!arg.starts_with("--")) continue;
-    std::string name(arg.substr(0, arg.find('=')));
-    if (std::find(flags.begin(), flags.end(), name) != flags.end()) continue;
-    return "unknown option " + name + engine::DidYouMean(name, flags, "");
-  }
-  return "";
-}
+using engine::WholeNumber;
 
 // The options `inspect` and `export` share: which events.
 void AddSelectOptions(CLI::App* verb, SelectArgs* s) {
@@ -108,40 +55,17 @@ void AddSelectOptions(CLI::App* verb, SelectArgs* s) {
                    "Only events whose args or result match this regular expression (RE2)");
 }
 
-// Chaos mode's options (record, run, hunt).
-void AddChaosOptions(CLI::App* verb, std::string* chaos, std::optional<uint64_t>* seed) {
-  verb->add_option("--chaos", *chaos,
-                   "Perturb what effects return, e.g. fs.read=0.1,clock.now=0.01 or all=0.05 "
-                   "(specs/chaos.md)");
-  verb->add_option("--seed", *seed, "Seed of the chaos generator (default: a random one)")
-      ->check(WholeNumber(0, UINT64_MAX));
-}
-
 // The options `record` and `run` share.
 void AddRecordingOptions(CLI::App* verb, RecordArgs* args) {
-  verb->add_option("--out,-o", args->out,
-                   "Trace file to write (default: trace.bin, and the command says so)");
-  verb->add_flag("--force", args->force,
-                 "Replace --out even if it is not a trace of this program (or not a trace)");
-  verb->add_option("--flush-ms", args->flush_ms,
-                   "Seal recorded events to the file at least this often")
-      ->check(WholeNumber(1, 3600000))
-      ->capture_default_str();
-  verb->add_option("--redact-env", args->redact_env,
-                   "Record the values of the environment variables matching this glob (e.g. "
-                   "'API_*') as markers; the program still sees them. Repeatable")
-      ->allow_extra_args(false);
-  verb->add_option("--redact-header", args->redact_header,
-                   "Record the values of the HTTP request and response headers so named (a "
-                   "glob, any case, e.g. 'Authorization') as markers. Repeatable")
-      ->allow_extra_args(false);
-  verb->add_option("--redact-match", args->redact_match,
-                   "Record the text this regular expression (RE2) matches in any payload, and "
-                   "every later copy of it, as markers; with groups, what the groups match. "
-                   "Repeatable")
-      ->allow_extra_args(false);
+  engine::AddRecordingOptions(verb, {.out = &args->out,
+                                     .force = &args->force,
+                                     .flush_ms = &args->flush_ms,
+                                     .redact_env = &args->redact_env,
+                                     .redact_header = &args->redact_header,
+                                     .redact_match = &args->redact_match,
+                                     .chaos = &args->chaos,
+                                     .seed = &args->seed});
   verb->add_option("args", args->args, "Arguments for the program's args.get() (after --)");
-  AddChaosOptions(verb, &args->chaos, &args->seed);
 }
 
 int Main(int argc, char** argv) {
@@ -173,33 +97,22 @@ int Main(int argc, char** argv) {
   hun->add_option("program", hunt.program,
                   "Built-in program or .tape script; or, after --, any executable and its "
                   "arguments");
-  hun->add_option("--runs,-n", hunt.runs, "Stop after this many runs")
-      ->check(WholeNumber(1, 1000000000))
-      ->capture_default_str();
-  hun->add_option("--jobs,-j", hunt.jobs, "Runs at a time (default: one per CPU)")
-      ->check(WholeNumber(1, 256));
-  hun->add_option("--until", hunt.until,
-                  "What a failing run does: exit!=K, exit==K or output~REGEX (grep -E, "
-                  "on the run's stdout and stderr)")
-      ->capture_default_str();
-  hun->add_option("--keep", hunt.keep, "Directory for the failing runs' traces")
-      ->capture_default_str();
-  hun->add_option("--keep-failures", hunt.keep_failures,
-                  "Go on until this many failures that took different paths are kept")
-      ->check(WholeNumber(1, 1000))
-      ->capture_default_str();
-  hun->add_option("--timeout", hunt.timeout_s,
-                  "Stop a run after this many seconds (it counts as killed by SIGTERM; 0: never)")
-      ->check(WholeNumber(0, 86400))
-      ->capture_default_str();
-  AddChaosOptions(hun, &hunt.chaos, &hunt.seed);
+  engine::AddHuntOptions(hun, {.runs = &hunt.runs,
+                               .jobs = &hunt.jobs,
+                               .until = &hunt.until,
+                               .keep = &hunt.keep,
+                               .keep_failures = &hunt.keep_failures,
+                               .timeout_s = &hunt.timeout_s,
+                               .chaos = &hunt.chaos,
+                               .seed = &hunt.seed});
   hun->add_option("args", hunt.args, "Arguments for the program's args.get() (after --)");
 
   ReplayArgs replay;
   CLI::App* rep = app.add_subcommand(
       "replay", "Replay a program (built-in or .tape) against a trace");
   rep->add_option("program", replay.program,
-                  "Built-in program or .tape script (default: the one named in the trace)");
+                  "Built-in program or .tape script (default: the one named in the trace); for a "
+                  "recording of an executable, another build of it");
   rep->add_option("--trace,-t", replay.trace,
                   "Trace file to replay (default: trace.bin; `tape replay FILE` also works)");
   rep->add_flag("--ignore-code-hash", replay.ignore_code_hash,
@@ -249,7 +162,8 @@ int Main(int argc, char** argv) {
   CLI::App* rer = app.add_subcommand(
       "rerun", "Run a changed program on a trace's recorded inputs and compare its outputs");
   rer->add_option("program", rerun.program,
-                  "Built-in program or .tape script (default: the one named in the trace)");
+                  "Built-in program or .tape script (default: the one named in the trace); for a "
+                  "recording of an executable, another build of it");
   rer->add_option("--trace,-t", rerun.trace,
                   "The recording whose inputs to use (default: trace.bin)");
   rer->add_flag("--live", rerun.live,
@@ -272,8 +186,8 @@ int Main(int argc, char** argv) {
               "ending are as recorded");
   tst->add_option("paths", test.paths, "Trace files, and directories of traces")->required();
   tst->add_option("--program,-p", test.program,
-                  "Built-in program or .tape script to test (default: each trace's own; a "
-                  "script is looked for by its name here, beside the trace and above it)");
+                  "Built-in program, .tape script or executable to test (default: each trace's "
+                  "own; a script is looked for by its name here, beside the trace and above it)");
   tst->add_flag("--update,-u", test.update,
                 "Replace each trace that failed by what its rerun saw (when the change is "
                 "intended); the old trace stays until the new one is complete");
@@ -414,36 +328,14 @@ int Main(int argc, char** argv) {
   // 6`. It is set aside before parsing, so an empty `program` says that the
   // command is an executable's.
   std::vector<std::string> command;
-  int parsed_argc = argc;
-  if (argc > 1 && (std::string_view(argv[1]) == "record" || std::string_view(argv[1]) == "hunt")) {
-    for (int i = 2; i < argc; ++i) {
-      if (std::string_view(argv[i]) != "--") continue;
-      command.assign(argv + i + 1, argv + argc);
-      parsed_argc = i;
-      break;
-    }
-  }
-  try {
-    app.parse(parsed_argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::string verb = "usage";
-    CLI::App* chosen = nullptr;
-    for (CLI::App* sub : app.get_subcommands()) {
-      verb = sub->get_name();
-      chosen = sub;
-    }
-    std::string message = e.what();
-    if (verb == "usage" && argc > 1) message = UnknownVerb(app, argv[1]);
-    if (chosen != nullptr && dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
-      std::string unknown = UnknownFlag(*chosen, argc, argv);
-      if (!unknown.empty()) message = unknown;
-    }
+  int parsed_argc = engine::SetAsideProgramArgs(argc, argv, {"record", "hunt"}, &command);
+  engine::UsageProblem problem;
+  if (std::optional<int> done = engine::ParseCommandLine(app, parsed_argc, argv, &problem)) {
+    if (*done >= 0) return *done;
+    std::string verb = problem.command ? problem.command->get_name() : "usage";
+    std::string message = problem.unknown_flag.empty()
+                              ? problem.message
+                              : "unknown option " + problem.unknown_flag + problem.hint;
     std::cerr << "tape " << verb << ": " << message << "\n"
               << "Run 'tape " << (verb == "usage" ? "" : verb + " ") << "--help' for usage.\n";
     return kExitUsage;

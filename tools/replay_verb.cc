@@ -2,14 +2,10 @@
 // program again on the recorded answers.
 
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 
 #include "engine/programs/programs.h"
-#include "engine/effects/libc.h"
-#include "engine/effects/registry.h"
 #include "engine/internal/signals.h"
-#include "format/chunk_decoder.h"
 #include "tape/session.h"
 #include "tools/cli.h"
 #include "tools/debug_target.h"
@@ -56,35 +52,6 @@ int ReplayUnderDebugger(const ReplayArgs& args) {
   return kExitDrift;
 }
 
-// The world a recording of an executable started in (its libc.start event,
-// seq 0): what replay starts the program with.
-Result<engine::StartWorld> ReadRecordedStart(const format::TraceReader& reader) {
-  auto bad = [&reader](const std::string& why) {
-    return Status::Corrupt(reader.path() + ": " + why + "; it is not a recording tape can replay");
-  };
-  if (reader.event_count() == 0 || reader.chunks().empty()) return bad("the trace holds no events");
-  format::ChunkDecoder decoder;
-  format::DecodedChunk chunk;
-  Status s = reader.ReadChunk(reader.ChunkFor(0), format::kDecodeAll, &decoder, &chunk);
-  if (!s.ok()) return s;
-  if (chunk.size() == 0 || chunk.first_seq() != 0 ||
-      chunk.kind(0) != uint8_t(EffectKind::kLibcStart)) {
-    return bad("its first event is not libc.start");
-  }
-  std::string payload;
-  s = reader.ReadWholePayload(chunk.result(0), &payload);
-  if (!s.ok()) return s;
-  engine::StartWorld start;
-  if (!engine::DecodeStartWorld(format::AsBytes(payload), &start)) {
-    Status layout =
-        engine::CheckEvent(uint8_t(EffectKind::kLibcStart), {}, format::AsBytes(payload));
-    return bad("its libc.start event is malformed (" +
-               (layout.ok() ? std::string("a descriptor is not a number") : layout.message()) + ")");
-  }
-  if (start.argv.empty()) return bad("its libc.start event has no arguments");
-  return start;
-}
-
 // Replays a recording of a program that was not written for tape: runs it
 // again under the interposer, which answers its calls from the trace.
 int ReplayExecutable(const ReplayArgs& args, const format::TraceReader& reader) {
@@ -94,8 +61,8 @@ int ReplayExecutable(const ReplayArgs& args, const format::TraceReader& reader) 
                 args.trace + " is a recording of the executable " + h.program_name +
                     "; replay it without naming a program: tape replay " + args.trace);
   }
-  Result<engine::StartWorld> start = ReadRecordedStart(reader);
-  if (!start.has_value()) return Fail("replay", kExitTrace, start.error().message());
+  Result<InterposedRun> prepared = ReplayRunOf(reader, args.trace, "tape replay");
+  if (!prepared.has_value()) return Fail("replay", kExitTrace, prepared.error().message());
   Result<std::string> hash = HashExecutable(h.program_name);
   if (!hash.has_value()) {
     return Fail("replay", kExitUsage,
@@ -110,20 +77,8 @@ int ReplayExecutable(const ReplayArgs& args, const format::TraceReader& reader) 
                     "diverges: --ignore-code-hash)"};
     return Fail("replay", kExitDrift, "drift: " + d.Describe());
   }
-  InterposedRun run;
-  run.path = h.program_name;
-  run.argv = start->argv;
-  run.env = start->env;
-  run.cwd = start->cwd;
-  preload::Control& c = run.control;
-  c.mode = preload::Control::Mode::kReplay;
-  c.trace = std::filesystem::absolute(args.trace).string();
-  c.label = "tape replay";
-  c.executable = h.program_name;
-  c.code_hash = h.code_hash;
-  c.fds = start->fds;
   std::string recorded = reader.outcome().Describe();
-  Result<InterposedOutcome> ran = RunInterposed(std::move(run));
+  Result<InterposedOutcome> ran = RunInterposed(std::move(prepared).value());
   if (!ran.has_value()) return Fail("replay", kExitTrace, ran.error().message());
   const preload::Report& report = ran->report;
   switch (report.status) {

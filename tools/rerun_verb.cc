@@ -14,6 +14,7 @@
 #include "tools/embedded_program.h"
 #include "tools/original_import.h"
 #include "tools/program_loader.h"
+#include "tools/rerun_executable.h"
 
 namespace tape::cli {
 
@@ -50,6 +51,9 @@ int RunRerun(const RerunArgs& in) {
     }
     return fail(kExitTrace, opened.error().message() + hint);
   }
+  if ((*opened)->header().program_kind == format::ProgramKind::kExecutable) {
+    return RerunExecutable(args, **opened);
+  }
   Result<Program> program =
       args.program.empty() ? LoadFromTrace((*opened)->header()) : LoadNamed(args.program);
   opened->reset();  // Rerun opens the trace itself
@@ -66,15 +70,23 @@ int RunRerun(const RerunArgs& in) {
   options.out_path = args.out;
   options.force = args.force;
   options.handle_signals = true;
-  int devnull = -1;
-  if (args.quiet) {
-    devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-    options.stdout_fd = options.stderr_fd = devnull;
-  } else if (args.json) {
-    options.stdout_fd = 2;  // the program's output goes beside it, on stderr
-  }
+  int devnull = RerunOutputs(args, &options.stdout_fd, &options.stderr_fd);
   RunReport report = Rerun(*program, options);
   if (devnull >= 0) ::close(devnull);
+  return FinishRerun(args, report, false);
+}
+
+int RerunOutputs(const RerunArgs& args, int* stdout_fd, int* stderr_fd) {
+  if (args.quiet) {
+    int devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    *stdout_fd = *stderr_fd = devnull;
+    return devnull;
+  }
+  if (args.json) *stdout_fd = 2;
+  return -1;
+}
+
+int FinishRerun(const RerunArgs& args, const RunReport& report, bool drift_said) {
   if (args.json) std::cout << engine::RerunJson(report, args.trace) << std::endl;
   switch (report.status) {
     case RunReport::Status::kBadOptions:
@@ -85,7 +97,7 @@ int RunRerun(const RerunArgs& in) {
       break;
   }
   if (!args.quiet) PrintProgramError("rerun", report.program_error);
-  if (report.status == RunReport::Status::kDrift) {
+  if (report.status == RunReport::Status::kDrift && !drift_said) {
     Error("rerun", "stopped: " + report.drift->Describe());
   }
   if (!args.json) {

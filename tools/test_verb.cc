@@ -48,6 +48,20 @@ int RunTest(const TestArgs& args) {
   o.command = [&args, &extra](const std::string& trace, const format::TraceHeader& h)
       -> Result<std::vector<std::string>> {
     std::vector<std::string> argv = {"tape", "rerun"};
+    if (h.program_kind == format::ProgramKind::kExecutable) {
+      // Rerun at replay strength (tools/rerun_executable.h), which neither
+      // performs inputs live nor writes a new trace.
+      if (args.update || args.live) {
+        return Status::InvalidArgument(
+            "a recording of the executable " + h.program_name + " cannot be " +
+            (args.update ? "updated (--update): record it again with tape record -- "
+                         : "rerun with --live: it is checked at replay strength; test it "
+                           "without --live, or record it again with tape record -- ") +
+            h.program_name);
+      }
+      if (!args.program.empty()) argv.push_back(args.program);
+      return argv;
+    }
     if (!args.program.empty()) {
       argv.push_back(args.program);
     } else if (h.program_kind == format::ProgramKind::kBuiltin) {

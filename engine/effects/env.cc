@@ -19,16 +19,33 @@ constexpr Fields<Request> kRequest{Field<&Request::name>(FieldType::kText, "name
 using MaybeValue = std::optional<std::string>;
 constexpr Fields<MaybeValue> kValue{Whole<MaybeValue>(FieldType::kOptText, "value")};
 
-MaybeValue Get(LiveEnv& env, const Request& r) {
-  std::string name(r.name);
-  const char* v = std::getenv(name.c_str());
-  if (v == nullptr) return std::nullopt;
+// Runtime::EnvGetAt passes the name as it is and reads the result's
+// set/unset byte and value itself: the hot path (a script's env.get in a
+// loop) parses and builds nothing.
+static_assert(kRequest.layout.count == 1 && kRequest.layout.fields[0].type == FieldType::kText);
+static_assert(kValue.layout.count == 1 && kValue.layout.fields[0].type == FieldType::kOptText);
+
+// Raw (bytes in, bytes out) rather than LiveTyped: the typed form decoded the
+// name into a struct and encoded the value back, most of a recorded call's
+// cost. `scratch` holds the name (getenv wants it NUL-terminated), then the
+// result: the set byte and the value.
+std::string_view Get(LiveEnv& env, Bytes args, std::string* scratch) {
+  std::string_view name = format::AsChars(args);
+  scratch->assign(name);
+  const char* v = std::getenv(scratch->c_str());
+  scratch->clear();
+  if (v == nullptr) {
+    scratch->push_back('\0');
+    return *scratch;
+  }
   if (env.redact_env != nullptr && *v != '\0' && MatchesAnyGlob(*env.redact_env, name)) {
     // §13.6: the program gets the value, the trace a marker in its place
     // (an empty value has nothing to hide and stays as it is).
     env.redact_marks = format::kMarkResultRedacted;
   }
-  return std::string(v);
+  scratch->push_back('\1');
+  scratch->append(v);
+  return *scratch;
 }
 
 constexpr Perturbation kChaos[] = {
@@ -61,7 +78,7 @@ constinit const EffectSpec kEnvGet = {
     .direction = Direction::kInput,
     .args = kRequest,
     .result = kValue,
-    .live = LiveTyped<kRequest, kValue, Get>,
+    .live = Get,
     .chaos = kChaos,
     .script = kScript,
 };
@@ -71,8 +88,13 @@ constinit const EffectSpec kEnvGet = {
 namespace tape {
 
 std::optional<std::string> Runtime::EnvGetAt(const Site& site, std::string_view name) {
-  return engine::EffectCall::Perform<engine::kRequest, engine::kValue>(*this, site,
-                                                                       EffectKind::kEnvGet, {name});
+  // §13: one set/unset byte, then the value when set.
+  std::string_view r = Perform(site, EffectKind::kEnvGet, name, {});
+  if (r.empty() || uint8_t(r[0]) > 1 || (r[0] == 0 && r.size() != 1)) [[unlikely]] {
+    BadResult(EffectKind::kEnvGet);
+  }
+  if (r[0] == 0) return std::nullopt;
+  return std::string(r.substr(1));
 }
 
 }  // namespace tape

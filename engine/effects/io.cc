@@ -105,6 +105,10 @@ int Runtime::IoWriteAt(const Site& site, std::string_view bytes) {
   return int32_t(format::LoadU32(reinterpret_cast<const uint8_t*>(r.data())));
 }
 
+void Runtime::ShowReplayedOutput(int fd, std::string_view bytes) {
+  (void)engine::WriteAll(fd, format::AsBytes(bytes));
+}
+
 int Runtime::IoErrorAt(const Site& site, std::string_view bytes) {
   std::string_view r = Perform(site, EffectKind::kIoError, bytes, {});
   if (r.size() != 4) [[unlikely]] BadResult(EffectKind::kIoError);

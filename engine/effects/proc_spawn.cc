@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "engine/effects/proc_spawn.h"
+#include "engine/internal/running_commands.h"
 
 extern char** environ;
 
@@ -60,21 +61,28 @@ void CloseFd(int* fd) {
   *fd = -1;
 }
 
-// Reaps `pid`. With a `deadline` (NowMs; 0: none) that passes first, its
-// process group is killed (SIGKILL) and `*timed_out` set: a command that
-// closed its output and went on running is held to its timeout too. Sleeps
-// on a pidfd where the kernel has them, else polls every few milliseconds.
-int Reap(pid_t pid, uint64_t deadline, bool* timed_out) {
-  int status = 0;
+// Whether `pid` has ended, without reaping it (its process group id stays
+// its own until it is reaped). `block`: waits until it has.
+bool Ended(pid_t pid, bool block) {
+  for (;;) {
+    siginfo_t info;
+    info.si_pid = 0;
+    int r = ::waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT | (block ? 0 : WNOHANG));
+    if (r < 0 && errno == EINTR) continue;
+    return r < 0 || info.si_pid != 0;  // ECHILD: reaped elsewhere, nothing to wait for
+  }
+}
+
+// Reaps `pid`, first forgetting the `remembered` slot of its group
+// (RememberRunningCommand). With a `deadline` (NowMs; 0: none) that passes
+// first, its process group is killed (SIGKILL) and `*timed_out` set: a
+// command that closed its output and went on running is held to its timeout
+// too. Sleeps on a pidfd where the kernel has them, else polls every few
+// milliseconds.
+int Reap(pid_t pid, uint64_t deadline, bool* timed_out, int remembered) {
   bool waiting = deadline != 0;
   int pidfd = waiting ? int(::syscall(SYS_pidfd_open, pid, 0)) : -1;
-  while (waiting) {
-    pid_t done = ::waitpid(pid, &status, WNOHANG);
-    if (done < 0 && errno == EINTR) continue;
-    if (done != 0) {  // reaped, or reaped elsewhere (ECHILD): nothing left to wait for
-      if (pidfd >= 0) ::close(pidfd);
-      return status;
-    }
+  while (waiting && !Ended(pid, false)) {
     uint64_t now = NowMs();
     if (now >= deadline) {
       // Not reaped yet, so its process group id cannot have been reused.
@@ -90,6 +98,9 @@ int Reap(pid_t pid, uint64_t deadline, bool* timed_out) {
     }
   }
   if (pidfd >= 0) ::close(pidfd);
+  Ended(pid, true);
+  ForgetRunningCommand(remembered);
+  int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   return status;
@@ -155,6 +166,8 @@ ProcResult RunCommand(const ProcRequest& request) {
     for (int* fd : {&in[1], &out[0], &err[0]}) CloseFd(fd);
     return result;
   }
+  // Until it is reaped, a signal that ends tape ends its group too.
+  int remembered = RememberRunningCommand(pid);
   ::fcntl(in[1], F_SETFL, O_NONBLOCK);
   size_t written = 0;
   if (request.stdin_data.empty()) CloseFd(&in[1]);
@@ -220,7 +233,7 @@ ProcResult RunCommand(const ProcRequest& request) {
     }
   }
   for (int* fd : {&in[1], &out[0], &err[0]}) CloseFd(fd);
-  int status = Reap(pid, killed ? 0 : deadline, &result.timed_out);
+  int status = Reap(pid, killed ? 0 : deadline, &result.timed_out, remembered);
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
   return result;

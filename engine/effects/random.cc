@@ -27,17 +27,28 @@ static_assert(kBytes.layout.count == 1 && kBytes.layout.fields[0].type == FieldT
 // random.bits(n) accepts n up to this in scripts.
 constexpr int64_t kMaxScriptBytes = 1 << 20;
 
-std::string_view Live(LiveEnv&, Bytes args, std::string* result) {
-  result->clear();
-  uint32_t n = format::LoadU32(args.data());
-  result->resize(n);
+// Fills `n` bytes at `out` from the kernel's random source.
+void Draw(char* out, size_t n) {
   size_t got = 0;
   while (got < n) {
-    ssize_t r = getrandom(result->data() + got, n - got, 0);
+    ssize_t r = getrandom(out + got, n - got, 0);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) std::abort();  // getrandom(flags=0) cannot fail once the pool is ready
     got += size_t(r);
   }
+}
+
+std::string_view Live(LiveEnv& env, Bytes args, std::string* result) {
+  uint32_t n = format::LoadU32(args.data());
+  if (n <= sizeof(env.small)) [[likely]] {
+    // The common draw (a seed, an id): into the env's small buffer, with
+    // nothing zero-filled first.
+    Draw(env.small, n);
+    return {env.small, n};
+  }
+  result->clear();
+  result->resize(n);
+  Draw(result->data(), n);
   return *result;
 }
 

@@ -30,17 +30,29 @@
 //
 // The hunt installs handlers for those signals and SIGCHLD while it runs
 // (only one hunt per process at a time) and restores the old ones after.
+// It draws nothing on the terminal: the command that hunts shows progress
+// (HuntOptions::on_progress, HuntProgressText) and the summary
+// (DescribeHunt).
+//
+// In src/: hunt_condition.cc (--until), hunt_process.cc (a run as a child
+// process), hunt_files.cc (the keep and work directories), hunt_supervisor.cc
+// (the runs in flight), hunt_summary.cc (statistics and the summary).
 
 #ifndef TAPE_ENGINE_INTERNAL_HUNT_H_
 #define TAPE_ENGINE_INTERNAL_HUNT_H_
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "format/status.h"
+
+namespace re2 {
+class RE2;
+}
 
 namespace tape::engine {
 
@@ -52,24 +64,46 @@ struct HuntCondition {
   enum class Kind { kExitNot, kExitIs, kOutputMatches };
   Kind kind = Kind::kExitNot;
   int code = 0;                  // kExitNot, kExitIs: the exit code (128+N for signal N)
-  std::string pattern;           // kOutputMatches: a POSIX extended regular expression
+  std::string pattern;           // kOutputMatches: a regular expression (RE2 syntax)
   std::string text = "exit!=0";  // as written
+  // kOutputMatches: `pattern` compiled by ParseHuntCondition (shared by the
+  // copies of the condition; RE2 is safe to use from several threads).
+  std::shared_ptr<const re2::RE2> regex;
+
+  // Whether a run that exited with `exit_code` (128+N for signal N) and
+  // wrote `output` (stdout and stderr; it may hold NUL bytes) meets the
+  // condition. kOutputMatches without `regex` (a condition not made by
+  // ParseHuntCondition) is never met: Hunt() compiles it first.
+  bool Met(int exit_code, std::string_view output) const;
 };
 
-// Parses "exit!=K", "exit==K" (K from 0 to 255) or "output~REGEX" (matched
-// like grep -E against each line of a run's stdout and stderr).
+// Parses "exit!=K", "exit==K" (K from 0 to 255) or "output~REGEX". REGEX is
+// RE2's syntax in its POSIX mode, matched like grep -E against each line of
+// a run's output: ^ and $ match at the start and end of every line, and
+// nothing in a match crosses a newline ('.' and [^...] included). Perl's
+// \d, \s, \w and \b are accepted too; backreferences are not (RE2 has none).
 Result<HuntCondition> ParseHuntCondition(std::string_view text);
 
 // The CPUs this process may run on (its affinity mask), at least 1.
 uint32_t UsableCpus();
 
+struct HuntReport;
+
+// The command line of run number `run` (from 1), which records into
+// `trace`; `chaos_seed` is the run's seed when chaos mode is on. argv[0]
+// first.
+using HuntCommand = std::function<std::vector<std::string>(uint64_t run, const std::string& trace,
+                                                           uint64_t chaos_seed)>;
+
+// The HuntCommand of runs recorded by `recorder`, the command line that
+// records one run up to its flags ({"tape", "record", "dice"}, {"./myapp",
+// "record"}): RECORDER --out TRACE [--chaos CHAOS --seed SEED] [-- ARGS],
+// chaos mode's flags only when `chaos` is not empty.
+HuntCommand RecordingCommand(std::vector<std::string> recorder, std::string chaos,
+                             std::vector<std::string> args);
+
 struct HuntOptions {
-  // The command line of run number `run` (from 1), which records into
-  // `trace`; `chaos_seed` is the run's seed when chaos mode is on. argv[0]
-  // first; it is executed as `executable`.
-  std::function<std::vector<std::string>(uint64_t run, const std::string& trace,
-                                         uint64_t chaos_seed)>
-      command;
+  HuntCommand command;  // executed as `executable`
   std::string executable = "/proc/self/exe";
   // Kept traces are named KEEP_DIR/NAME-runN.bin (NAME made safe for a file name).
   std::string name;
@@ -81,8 +115,10 @@ struct HuntOptions {
   uint32_t timeout_s = 600;    // per run; 0: none
   bool chaos = false;          // pass a per-run seed derived from `seed`
   uint64_t seed = 0;
-  std::string label = "tape hunt";  // starts the progress line
-  bool progress = true;             // draw a progress line when stderr is a terminal
+  // Called on the hunt's thread whenever runs end or output arrives (and
+  // at least every 250 ms) with the counts so far and the time since the
+  // hunt started; for a progress line (HuntProgressText). Empty: none.
+  std::function<void(const HuntReport& so_far, uint64_t elapsed_ns)> on_progress;
 };
 
 struct HuntFailure {
@@ -129,6 +165,10 @@ int HuntExitCode(const HuntReport& report);
 std::vector<std::string> DescribeHunt(
     const HuntReport& report, const HuntOptions& options,
     const std::function<std::string(const std::string&)>& replay_command);
+
+// "12 runs, 1 failed, 26 runs/s": a hunt's progress so far, for a line
+// that is redrawn.
+std::string HuntProgressText(const HuntReport& so_far, uint64_t elapsed_ns);
 
 // The 95% Wilson score interval of a failure rate of `failures` in `runs`.
 void WilsonInterval(uint64_t failures, uint64_t runs, double* low, double* high);

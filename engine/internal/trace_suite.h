@@ -14,6 +14,11 @@
 // else can plant a link there); a trace that failed with a complete rerun
 // is replaced by it with rename(2), so the old trace stays whole until the
 // new one is. Temporary files are removed otherwise.
+//
+// SIGINT, SIGTERM, SIGHUP (and SIGPIPE) interrupt the suite: the reruns
+// under way, in process groups of their own, are sent SIGTERM (a second
+// signal: SIGKILL), their temporary files removed once they have ended, no
+// more are started, and the suite reports what it checked so far.
 
 #ifndef TAPE_ENGINE_INTERNAL_TRACE_SUITE_H_
 #define TAPE_ENGINE_INTERNAL_TRACE_SUITE_H_
@@ -55,7 +60,7 @@ std::vector<std::string> CollectTraces(const std::vector<std::string>& paths);
 // per trace, details of each failure and a final "N passed, N failed" line
 // (or JSON lines). Returns the exit status: 0 when every trace passed (or
 // was updated), 1 otherwise, 2 when `traces` is empty or the JUnit report
-// cannot be written.
+// cannot be written, 128 + N when signal N interrupted it.
 int RunSuite(const std::vector<std::string>& traces, const SuiteOptions& options);
 
 }  // namespace tape::engine

@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <charconv>
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <optional>
@@ -14,14 +14,15 @@
 #include <fmt/format.h>
 
 #include "engine/internal/chaos.h"
+#include "engine/internal/command_line.h"
 #include "engine/internal/embed_marker.h"
 #include "engine/internal/hunt.h"
+#include "engine/internal/progress_line.h"
 #include "engine/internal/redaction.h"
 #include "engine/internal/rerun_report.h"
 #include "engine/internal/secret_finder.h"
 #include "engine/internal/signals.h"
 #include "engine/internal/std_streams.h"
-#include "engine/internal/suggest.h"
 #include "engine/internal/trace_suite.h"
 
 namespace tape {
@@ -32,60 +33,35 @@ constexpr int kExitUsage = 2;
 constexpr int kExitDrift = 80;
 constexpr int kExitTrace = 81;
 
-int Usage(const char* prog, const std::string& problem) {
-  if (!problem.empty()) std::fprintf(stderr, "%s: %s\n", prog, problem.c_str());
-  std::fprintf(
-      problem.empty() ? stdout : stderr,
-      "usage: %s record [--out FILE] [--force] [--flush-ms N] [--chaos SPEC [--seed S]]"
-      " [--redact-env GLOB]...\n"
-      "            [--redact-header NAME]... [--redact-match RE]... [-- ARGS...]\n"
-      "       %s replay [--trace FILE] [--ignore-code-hash] [--stop-at SEQ]\n"
-      "       %s rerun [--trace FILE] [--live] [--out NEW [--force]] [--json] [--quiet]"
-      " [--exit-code]\n"
-      "       %s hunt [--runs N] [--jobs J] [--until exit!=K|exit==K|output~REGEX]\n"
-      "            [--keep DIR] [--keep-failures K] [--timeout S] [--chaos SPEC [--seed S]]"
-      " [-- ARGS...]\n"
-      "       %s test [TRACE|DIR]... [--update] [--jobs J] [--timeout S] [--json]"
-      " [--junit FILE] [--live]\n"
-      "FILE defaults to trace.bin. record refuses to overwrite a file that is not a\n"
-      "trace unless --force. --redact-env GLOB records the values of the matching\n"
-      "environment variables as markers (the program still gets the values);\n"
-      "--redact-header NAME those of the HTTP headers so named (a glob, any case),\n"
-      "--redact-match RE the text the RE2 pattern matches, and every later copy. hunt\n"
-      "records again and again until a run fails and keeps that run's trace in DIR\n"
-      "(default: .); it exits 0 when a run failed, 1 when none did. rerun runs this\n"
-      "program on a trace's recorded inputs and compares its outputs; --out writes what\n"
-      "it saw as a trace, --json prints the report as JSON on stdout, --exit-code exits 0\n"
-      "when outputs and ending are as recorded and 1 when they changed. test reruns\n"
-      "this program on each kept trace (traces of other programs are errors) and exits\n"
-      "0 when all passed; --update replaces the traces that failed by their reruns.\n",
-      prog, prog, prog, prog, prog);
-  return problem.empty() ? 0 : kExitUsage;
-}
+const char kVerbs[] = "expected 'record', 'replay', 'rerun', 'hunt' or 'test'";
+
+const char kFooter[] =
+    "\nrecord and hunt pass what follows -- to the program (record -- ARGS...). Traces\n"
+    "are trace.bin unless --out or --trace names another; record refuses to replace a\n"
+    "file that is not a trace of this program unless --force. hunt keeps the failing\n"
+    "run's trace in --keep DIR. test reruns this program on each kept trace (traces\n"
+    "of other programs are errors).\n"
+    "Exit codes: record and replay exit with the program's own code; 2 bad usage,\n"
+    "80 replay drifted from the recording, 81 a trace could not be read or written;\n"
+    "rerun --exit-code exits 0 when outputs and ending are as recorded, 1 when they\n"
+    "changed; test exits 0 when every trace passed; hunt exits 0 when a run failed,\n"
+    "1 when none did, 128+N when stopped by signal N.";
 
 // Where record writes and replay and rerun read without --out/--trace: the
 // tape command's default too (tools/cli.h kDefaultTrace).
 constexpr char kDefaultTrace[] = "trace.bin";
 
-// The flags `verb` takes, for "did you mean" (kept beside the parser below).
-std::vector<std::string> FlagsOf(std::string_view verb) {
-  if (verb == "record") {
-    return {"--out",           "--force",        "--flush-ms", "--redact-env",
-            "--redact-header", "--redact-match", "--chaos",    "--seed",
-            "--help"};
-  }
-  if (verb == "replay") return {"--trace", "--ignore-code-hash", "--help"};
-  if (verb == "rerun") return {"--trace", "--live", "--help"};
-  return {"--runs", "--jobs", "--until", "--keep", "--keep-failures", "--timeout",
-          "--chaos", "--seed", "--help"};
-}
-
-// A whole number from `lo` to `hi`.
-bool ParseNumber(const char* text, uint64_t lo, uint64_t hi, uint64_t* out) {
-  if (text == nullptr) return false;
-  const char* end = text + std::strlen(text);
-  auto [p, ec] = std::from_chars(text, end, *out);
-  return p != text && p == end && ec == std::errc() && *out >= lo && *out <= hi;
+// A usage error: what is wrong, the command's usage line and where to
+// read more; exit code 2.
+int Usage(const char* prog, std::string_view verb, const std::string& problem) {
+  std::string command(verb.empty() ? "record|replay|rerun|hunt|test" : verb);
+  const char* operands = verb == "record" || verb == "hunt" ? " [-- ARGS...]"
+                         : verb == "test"                   ? " TRACE|DIR..."
+                                                            : "";
+  std::fprintf(stderr, "%s: %s\nusage: %s %s [OPTIONS]%s ('%s %s%s--help' says more)\n", prog,
+               problem.c_str(), prog, command.c_str(), operands, prog, std::string(verb).c_str(),
+               verb.empty() ? "" : " ");
+  return kExitUsage;
 }
 
 // `prog rerun`: the report as lines on stderr or JSON on stdout, and the
@@ -133,7 +109,7 @@ int RunRerun(const char* prog, const Program& program, RerunOptions options, boo
 // own; traces of other programs are errors of their own.
 int RunTest(const char* prog, const Program& program, engine::SuiteOptions suite,
             const std::vector<std::string>& paths, bool live) {
-  if (paths.empty()) return Usage(prog, "test needs trace files or directories of traces");
+  if (paths.empty()) return Usage(prog, "test", "test needs trace files or directories of traces");
   suite.label = std::string(prog) + " test";
   suite.command = [&program, prog, live](const std::string&, const format::TraceHeader& h)
       -> Result<std::vector<std::string>> {
@@ -155,17 +131,13 @@ int RunTest(const char* prog, const Program& program, engine::SuiteOptions suite
 int RunHunt(const char* prog, const Program& program, engine::HuntOptions o,
             const std::string& chaos, const std::vector<std::string>& args) {
   o.name = program.name;
-  o.label = std::string(prog) + " hunt";
-  o.command = [prog, &chaos, &args](uint64_t, const std::string& trace, uint64_t seed) {
-    std::vector<std::string> argv = {prog, "record", "--out", trace};
-    if (!chaos.empty()) argv.insert(argv.end(), {"--chaos", chaos, "--seed", std::to_string(seed)});
-    if (!args.empty()) {
-      argv.push_back("--");
-      argv.insert(argv.end(), args.begin(), args.end());
-    }
-    return argv;
+  o.command = engine::RecordingCommand({prog, "record"}, chaos, args);
+  engine::Progress progress(std::string(prog) + " hunt");
+  o.on_progress = [&progress](const engine::HuntReport& so_far, uint64_t elapsed_ns) {
+    progress.Show([&] { return engine::HuntProgressText(so_far, elapsed_ns); });
   };
   engine::HuntReport report = engine::Hunt(o);
+  progress.Finish();
   std::string replay = std::string(prog) + " replay --trace ";
   if (report.status != engine::HuntReport::Status::kError || report.runs > 0) {
     for (const std::string& line : engine::DescribeHunt(
@@ -187,19 +159,11 @@ int Main(int argc, char** argv, const Program& program) {
   asm volatile("" : : "r"(engine::kEmbedMarker) : "memory");
   engine::ReserveStandardFds();
   const char* prog = argc > 0 ? argv[0] : program.name.c_str();
-  if (argc < 2) return Usage(prog, "expected 'record', 'replay', 'rerun', 'hunt' or 'test'");
-  std::string_view verb = argv[1];
-  if (verb == "--help" || verb == "-h") return Usage(prog, "");
-  if (verb != "record" && verb != "replay" && verb != "rerun" && verb != "hunt" &&
-      verb != "test") {
-    return Usage(prog, "unknown command '" + std::string(verb) + "'" +
-                           engine::DidYouMean(verb, {"record", "replay", "rerun", "hunt", "test"}));
-  }
+  std::string_view first = argc > 1 ? argv[1] : "";
   // As `tape record` (tools/main.cc): SIGINT, SIGTERM and SIGHUP wait for
   // the handlers that finish the trace with them.
   std::optional<engine::BlockTerminatingSignals> hold;
-  if (verb == "record") hold.emplace();
-  bool records = verb == "record" || verb == "hunt";  // takes ARGS and --chaos
+  if (first == "record") hold.emplace();
   RecordOptions rec;
   ReplayOptions rep;
   // Empty until given: the default is said when it is used (as by tape).
@@ -209,6 +173,7 @@ int Main(int argc, char** argv, const Program& program) {
   rec.label = std::string(prog) + " record";
   rep.label = std::string(prog) + " replay";
   RerunOptions rer;
+  rer.trace_path.clear();
   rer.handle_signals = true;
   rer.label = std::string(prog) + " rerun";
   bool json = false, quiet = false, exit_code = false;
@@ -216,164 +181,153 @@ int Main(int argc, char** argv, const Program& program) {
   std::vector<std::string> test_paths;
   engine::HuntOptions hunt;
   std::string until = "exit!=0";
-  bool seeded = false;
-  for (int i = 2; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
-    uint64_t n = 0;
-    if (arg == "--") {
-      if (!records) return Usage(prog, "program arguments are only taken by 'record' and 'hunt'");
-      for (++i; i < argc; ++i) rec.args.push_back(argv[i]);
-    } else if (arg == "--help" || arg == "-h") {
-      return Usage(prog, "");
-    } else if (verb == "record" && (arg == "--out" || arg == "-o")) {
-      const char* v = value();
-      if (!v) return Usage(prog, "--out needs a file name");
-      rec.trace_path = v;
-    } else if (verb == "record" && arg == "--redact-env") {
-      const char* v = value();
-      Status ok = v ? engine::CheckRule(v) : Status::InvalidArgument("is missing");
-      if (!ok.ok()) return Usage(prog, "--redact-env: the glob " + ok.message() + " (e.g. 'API_*')");
-      rec.redact_env.push_back(v);
-    } else if (verb == "record" && arg == "--redact-header") {
-      const char* v = value();
-      Status ok = v ? engine::CheckRule(v) : Status::InvalidArgument("is missing");
-      if (!ok.ok()) {
-        return Usage(prog, "--redact-header: the name " + ok.message() + " (e.g. 'Authorization')");
-      }
-      rec.redact_header.push_back(v);
-    } else if (verb == "record" && arg == "--redact-match") {
-      const char* v = value();
-      if (!v) return Usage(prog, "--redact-match needs a regular expression (RE2 syntax)");
-      Status s = engine::SecretFinder().AddPattern(v);
-      if (!s.ok()) return Usage(prog, "--redact-match '" + std::string(v) + "': " + s.message());
-      rec.redact_match.push_back(v);
-    } else if (verb == "record" && arg == "--force") {
-      rec.force = true;
-    } else if (verb == "replay" && arg == "--ignore-code-hash") {
-      rep.ignore_code_hash = true;
-    } else if (verb == "replay" && arg == "--stop-at") {
-      if (!ParseNumber(value(), 0, UINT64_MAX, &n)) {
-        return Usage(prog, "--stop-at needs the seq of an event (a whole number)");
-      }
-      rep.stop_at = n;
-    } else if (verb == "record" && arg == "--flush-ms") {
-      if (!ParseNumber(value(), 1, 3600000, &n)) {
-        return Usage(prog, "--flush-ms needs a number of milliseconds from 1 to 3600000");
-      }
-      rec.flush_ms = uint32_t(n);
-    } else if (records && arg == "--chaos") {
-      const char* v = value();
-      if (!v) return Usage(prog, "--chaos needs a spec, e.g. fs.read=0.1 or all=0.05");
-      rec.chaos = v;
-    } else if (records && arg == "--seed") {
-      if (!ParseNumber(value(), 0, UINT64_MAX, &n)) {
-        return Usage(prog, "--seed needs a whole number from 0 to 18446744073709551615");
-      }
-      rec.chaos_seed = n;
-      seeded = true;
-    } else if ((verb == "replay" || verb == "rerun") && (arg == "--trace" || arg == "-t")) {
-      const char* v = value();
-      if (!v) return Usage(prog, "--trace needs a file name");
-      rep.trace_path = rer.trace_path = v;
-    } else if (verb == "rerun" && arg == "--live") {
-      rer.live = true;
-    } else if (verb == "rerun" && (arg == "--out" || arg == "-o")) {
-      const char* v = value();
-      if (!v) return Usage(prog, "--out needs a file name");
-      rer.out_path = v;
-    } else if (verb == "rerun" && arg == "--force") {
-      rer.force = true;
-    } else if (verb == "rerun" && arg == "--json") {
-      json = true;
-    } else if (verb == "rerun" && (arg == "--quiet" || arg == "-q")) {
-      quiet = true;
-    } else if (verb == "rerun" && arg == "--exit-code") {
-      exit_code = true;
-    } else if (verb == "test" && (arg == "--update" || arg == "-u")) {
-      suite.update = true;
-    } else if (verb == "test" && arg == "--json") {
-      suite.json = true;
-    } else if (verb == "test" && arg == "--live") {
-      rer.live = true;
-    } else if (verb == "test" && arg == "--junit") {
-      const char* v = value();
-      if (!v) return Usage(prog, "--junit needs a file name");
-      suite.junit = v;
-    } else if (verb == "test" && (arg == "--jobs" || arg == "-j")) {
-      if (!ParseNumber(value(), 1, 256, &n))
-        return Usage(prog, "--jobs needs a number from 1 to 256");
-      suite.jobs = uint32_t(n);
-    } else if (verb == "test" && arg == "--timeout") {
-      if (!ParseNumber(value(), 0, 86400, &n)) {
-        return Usage(prog, "--timeout needs a number of seconds from 0 (none) to 86400");
-      }
-      suite.timeout_s = uint32_t(n);
-    } else if (verb == "test" && !arg.starts_with("-")) {
-      test_paths.emplace_back(arg);
-    } else if (verb == "hunt" && arg == "--runs") {
-      if (!ParseNumber(value(), 1, 1000000000, &n)) {
-        return Usage(prog, "--runs needs a number from 1 to 1000000000");
-      }
-      hunt.runs = n;
-    } else if (verb == "hunt" && arg == "--jobs") {
-      if (!ParseNumber(value(), 1, 256, &n))
-        return Usage(prog, "--jobs needs a number from 1 to 256");
-      hunt.jobs = uint32_t(n);
-    } else if (verb == "hunt" && arg == "--until") {
-      const char* v = value();
-      if (!v) return Usage(prog, "--until needs exit!=K, exit==K or output~REGEX");
-      until = v;
-    } else if (verb == "hunt" && arg == "--keep") {
-      const char* v = value();
-      if (!v) return Usage(prog, "--keep needs a directory");
-      hunt.keep_dir = v;
-    } else if (verb == "hunt" && arg == "--keep-failures") {
-      if (!ParseNumber(value(), 1, 1000, &n)) {
-        return Usage(prog, "--keep-failures needs a number from 1 to 1000");
-      }
-      hunt.keep_failures = uint32_t(n);
-    } else if (verb == "hunt" && arg == "--timeout") {
-      if (!ParseNumber(value(), 0, 86400, &n)) {
-        return Usage(prog, "--timeout needs a number of seconds from 0 (none) to 86400");
-      }
-      hunt.timeout_s = uint32_t(n);
-    } else if (arg.starts_with("--")) {
-      std::string name(arg.substr(0, arg.find('=')));
-      return Usage(prog, "unknown option " + name + " for '" + std::string(verb) + "'" +
-                             engine::DidYouMean(name, FlagsOf(verb), ""));
-    } else {
-      return Usage(prog, "unexpected argument '" + std::string(arg) + "'");
+  std::optional<uint64_t> seed;
+
+  CLI::App app("Record this program's effects into a trace, replay it, rerun a changed build "
+               "on its recorded inputs, keep its traces as tests, or hunt for a rare failure.",
+               prog);
+  app.require_subcommand(1);
+  app.footer(kFooter);
+  using engine::WholeNumber;
+
+  // Every command is declared, but only the one given gets its options:
+  // declaring CLI11's options costs more instructions than the rest of a
+  // recording's start-up, and a hunt starts the program once per run.
+  CLI::App* record = app.add_subcommand("record", "Run this program and record it");
+  if (first == "record") {
+    engine::AddRecordingOptions(record, {.out = &rec.trace_path,
+                                         .force = &rec.force,
+                                         .flush_ms = &rec.flush_ms,
+                                         .redact_env = &rec.redact_env,
+                                         .redact_header = &rec.redact_header,
+                                         .redact_match = &rec.redact_match,
+                                         .chaos = &rec.chaos,
+                                         .seed = &seed});
+  }
+
+  CLI::App* replay = app.add_subcommand("replay", "Replay this program against a trace");
+  if (first == "replay") {
+    replay->add_option("--trace,-t", rep.trace_path, "Trace file to replay (default: trace.bin)");
+    replay->add_flag("--ignore-code-hash", rep.ignore_code_hash,
+                     "Replay a build that changed since the recording; drift is then reported at "
+                     "the first call that differs");
+    replay->add_option("--stop-at", rep.stop_at,
+                       "Just before event SEQ is served, raise SIGTRAP for the debugger the "
+                       "replay runs under")
+        ->check(WholeNumber(0, UINT64_MAX));
+  }
+
+  CLI::App* rerun = app.add_subcommand(
+      "rerun", "Run this program on a trace's recorded inputs and compare its outputs");
+  if (first == "rerun") {
+    rerun->add_option("--trace,-t", rer.trace_path,
+                      "The recording whose inputs to use (default: trace.bin)");
+    rerun->add_flag("--live", rer.live, "Perform inputs the recording does not have for real");
+    rerun->add_option("--out,-o", rer.out_path, "Write what the rerun saw as a trace");
+    rerun->add_flag("--force", rer.force, "Overwrite --out even if it is not a trace");
+    rerun->add_flag("--json", json, "The report as one JSON object on stdout");
+    rerun->add_flag("--quiet,-q", quiet, "Do not show the program's output");
+    rerun->add_flag("--exit-code", exit_code,
+                    "Exit 0 when the outputs and the ending are as recorded, 1 when they changed");
+  }
+
+  CLI::App* hunt_verb = app.add_subcommand(
+      "hunt", "Record this program again and again until a run fails; keep the failing trace");
+  if (first == "hunt") {
+    engine::AddHuntOptions(hunt_verb, {.runs = &hunt.runs,
+                                       .jobs = &hunt.jobs,
+                                       .until = &until,
+                                       .keep = &hunt.keep_dir,
+                                       .keep_failures = &hunt.keep_failures,
+                                       .timeout_s = &hunt.timeout_s,
+                                       .chaos = &rec.chaos,
+                                       .seed = &seed});
+  }
+
+  CLI::App* test = app.add_subcommand(
+      "test", "Rerun this program on kept traces; each passes when its outputs and ending are "
+              "as recorded");
+  if (first == "test") {
+    test->add_option("paths", test_paths, "Trace files, and directories of traces");
+    test->add_flag("--update,-u", suite.update, "Replace the traces that failed by their reruns");
+    test->add_option("--jobs,-j", suite.jobs, "Traces at a time (default: one per CPU)")
+        ->check(WholeNumber(1, 256));
+    test->add_option("--timeout", suite.timeout_s,
+                     "Stop a trace's rerun after this many seconds (0: never)")
+        ->check(WholeNumber(0, 86400))
+        ->capture_default_str();
+    test->add_flag("--json", suite.json, "One JSON object per trace, then a summary, on stdout");
+    test->add_option("--junit", suite.junit, "Write a JUnit XML report to this file");
+    test->add_flag("--live", rer.live, "Perform inputs the recordings do not have for real");
+  }
+
+  // What follows `--` is the program's own command line (record and hunt).
+  int parsed_argc = engine::SetAsideProgramArgs(argc, argv, {"record", "hunt"}, &rec.args);
+  if (parsed_argc == argc && first != "record" && first != "hunt" &&
+      std::find(argv + 1, argv + argc, std::string_view("--")) != argv + argc) {
+    return Usage(prog, first, "program arguments are only taken by 'record' and 'hunt'");
+  }
+  engine::UsageProblem problem;
+  if (std::optional<int> done = engine::ParseCommandLine(app, parsed_argc, argv, &problem)) {
+    if (*done >= 0) return *done;
+    std::string verb = problem.command ? problem.command->get_name() : "";
+    if (!problem.unknown_flag.empty()) {
+      return Usage(prog, verb,
+                   "unknown option " + problem.unknown_flag + " for '" + verb + "'" + problem.hint);
+    }
+    return Usage(prog, verb, argc > 1 ? problem.message : kVerbs);
+  }
+  const std::string verb = app.get_subcommands().front()->get_name();
+  for (const std::string& glob : rec.redact_env) {
+    Status ok = engine::CheckRule(glob);
+    if (!ok.ok()) {
+      return Usage(prog, verb, "--redact-env: the glob " + ok.message() + " (e.g. 'API_*')");
     }
   }
+  for (const std::string& name : rec.redact_header) {
+    Status ok = engine::CheckRule(name);
+    if (!ok.ok()) {
+      return Usage(prog, verb,
+                   "--redact-header: the name " + ok.message() + " (e.g. 'Authorization')");
+    }
+  }
+  for (const std::string& pattern : rec.redact_match) {
+    Status s = engine::SecretFinder().AddPattern(pattern);
+    if (!s.ok()) return Usage(prog, verb, "--redact-match '" + pattern + "': " + s.message());
+  }
+  bool seeded = seed.has_value();
+  if (seeded) rec.chaos_seed = *seed;
   bool default_trace = false;
   if (verb == "record" && rec.trace_path.empty()) {
     rec.trace_path = kDefaultTrace;
     default_trace = true;
   }
+  if (verb == "rerun") rep.trace_path = rer.trace_path;
   if ((verb == "replay" || verb == "rerun") && rep.trace_path.empty()) {
     struct stat st;
     if (::stat(kDefaultTrace, &st) != 0) {
-      return Usage(prog, std::string("nothing to ") + (verb == "replay" ? "replay" : "rerun on") +
-                             ": no --trace FILE given, and no " + kDefaultTrace +
-                             " (the default) here");
+      return Usage(prog, verb,
+                   std::string("nothing to ") + (verb == "replay" ? "replay" : "rerun on") +
+                       ": no --trace FILE given, and no " + kDefaultTrace + " (the default) here");
     }
     rep.trace_path = rer.trace_path = kDefaultTrace;
     std::fprintf(stderr, "%s %s: %s %s (the default; --trace FILE chooses another)\n", prog,
-                 argv[1], verb == "replay" ? "replaying" : "rerunning on", kDefaultTrace);
+                 verb.c_str(), verb == "replay" ? "replaying" : "rerunning on", kDefaultTrace);
   }
   if (seeded && rec.chaos.empty())
-    return Usage(prog, "--seed seeds chaos mode; give --chaos SPEC too");
+    return Usage(prog, verb, "--seed seeds chaos mode; give --chaos SPEC too");
   if (!rec.chaos.empty()) {
     Result<engine::ChaosSpec> spec = engine::ParseChaosSpec(rec.chaos);
     if (!spec.has_value()) {
-      return Usage(prog, "--chaos '" + rec.chaos + "': " + spec.error().message());
+      return Usage(prog, verb, "--chaos '" + rec.chaos + "': " + spec.error().message());
     }
     if (!seeded) rec.chaos_seed = engine::NewChaosSeed();
   }
   if (verb == "hunt") {
     Result<engine::HuntCondition> condition = engine::ParseHuntCondition(until);
-    if (!condition.has_value()) return Usage(prog, "--until " + condition.error().message());
+    if (!condition.has_value()) {
+      return Usage(prog, verb, "--until " + condition.error().message());
+    }
     hunt.until = *condition;
     hunt.chaos = !rec.chaos.empty();
     hunt.seed = rec.chaos_seed;
@@ -385,10 +339,10 @@ int Main(int argc, char** argv, const Program& program) {
   RunReport report = verb == "record" ? Record(program, rec) : Replay(program, rep);
   switch (report.status) {
     case RunReport::Status::kBadOptions:  // e.g. --out names a file that is not a trace
-      std::fprintf(stderr, "%s %s: %s\n", prog, argv[1], report.error.c_str());
+      std::fprintf(stderr, "%s %s: %s\n", prog, verb.c_str(), report.error.c_str());
       return kExitUsage;
     case RunReport::Status::kTraceError:
-      std::fprintf(stderr, "%s %s: %s\n", prog, argv[1], report.error.c_str());
+      std::fprintf(stderr, "%s %s: %s\n", prog, verb.c_str(), report.error.c_str());
       return kExitTrace;
     case RunReport::Status::kDrift: {
       DriftInfo d = *report.drift;
@@ -401,7 +355,7 @@ int Main(int argc, char** argv, const Program& program) {
             "--trace {1} --ignore-code-hash",
             prog, rep.trace_path);
       }
-      std::fprintf(stderr, "%s %s: drift: %s\n", prog, argv[1], d.Describe().c_str());
+      std::fprintf(stderr, "%s %s: drift: %s\n", prog, verb.c_str(), d.Describe().c_str());
       return kExitDrift;
     }
     case RunReport::Status::kOk:
@@ -413,11 +367,11 @@ int Main(int argc, char** argv, const Program& program) {
   }
   // What the program stopped with (an uncaught exception), as the CLI shows it.
   if (!report.program_error.empty()) {
-    std::fprintf(stderr, "%s %s: the program stopped: %s\n", prog, argv[1],
+    std::fprintf(stderr, "%s %s: the program stopped: %s\n", prog, verb.c_str(),
                  report.program_error.c_str());
   }
   if (!report.note.empty())
-    std::fprintf(stderr, "%s %s: note: %s\n", prog, argv[1], report.note.c_str());
+    std::fprintf(stderr, "%s %s: note: %s\n", prog, verb.c_str(), report.note.c_str());
   return report.exit_code & 0xff;
 }
 

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "engine/internal/effect_text.h"
+#include "engine/src/int_run.h"
 #include "format/layout.h"
 
 namespace tape::engine {
@@ -70,17 +71,10 @@ bool Replayer::NextEventIs(const Site& site, EffectKind kind) const {
 
 bool Replayer::OpenRun(const Site& site, EffectKind kind) {
   if (!NextEventIs(site, kind)) return false;
-  uint32_t left = cursor_.IntRunLeft();
-  if (stop_at_ != UINT64_MAX && stop_at_ > seq_ && stop_at_ - seq_ < left) {
-    left = uint32_t(stop_at_ - seq_);  // the run ends before the stop
-  }
-  if (left == 0) return false;
-  const EffectSpec* spec = FindEffect(uint8_t(kind));
-  if (spec != nullptr && spec->reenact != nullptr) return false;
-  run_begin_ = int_run_.next = cursor_.int_values();
-  int_run_.end = int_run_.next + left;
-  int_run_.site = site.id;
-  int_run_.kind = kind;
+  // The run ends before the stop.
+  uint64_t limit = stop_at_ != UINT64_MAX && stop_at_ > seq_ ? stop_at_ - seq_ : UINT64_MAX;
+  if (OpenIntRun(cursor_, site, kind, limit, &int_run_) == 0) return false;
+  run_begin_ = int_run_.next;
   return true;
 }
 
@@ -92,6 +86,8 @@ bool Replayer::OpenPayloadRun(const Site& site, EffectKind kind) {
   }
   if (left == 0) return false;
   const EffectSpec* spec = FindEffect(uint8_t(kind));
+  // A debugger shows output through its hook, event by event (Reenact).
+  if (output_hook_ && spec != nullptr && spec->reenact != nullptr) return false;
   payload_run_.site = site.id;
   payload_run_.kind = kind;
   payload_run_.args = cursor_.args();
@@ -100,6 +96,8 @@ bool Replayer::OpenPayloadRun(const Site& site, EffectKind kind) {
   payload_run_.result_size = cursor_.result_size();
   payload_run_.left = payload_run_.count = left;
   payload_reenact_ = spec != nullptr ? spec->reenact : nullptr;
+  // Runtime::IoWrite serves the run's writes itself (ShowReplayedOutput).
+  payload_run_.write_fd = kind == EffectKind::kIoWrite ? env_.stdout_fd : -1;
   return true;
 }
 

@@ -66,6 +66,13 @@
 
 namespace tape::engine {
 
+// Whether events of `kind` are inputs, outputs or control (user effects are
+// inputs).
+inline Direction DirectionOf(uint8_t kind) {
+  const EffectSpec* spec = FindEffect(kind);
+  return spec == nullptr ? Direction::kInput : spec->direction;
+}
+
 class Rerunner final : public Runtime {
  public:
   // §2 of specs/rerun.md.

@@ -351,6 +351,15 @@ RunReport Replay(const Program& program, const ReplayOptions& options) {
 }
 
 RunReport Rerun(const Program& program, const RerunOptions& options) {
+  // With --out, as when recording: SIGINT, SIGTERM and SIGHUP wait until the
+  // guard below can finish the new trace with them, and a file-size limit is
+  // a write error until its footer is written (Record).
+  std::optional<engine::BlockTerminatingSignals> hold;
+  std::optional<engine::IgnoreFileSizeSignal> size_limit_is_an_error;
+  if (options.handle_signals && !options.out_path.empty()) {
+    hold.emplace();
+    size_limit_is_an_error.emplace();
+  }
   RunReport report;
   auto opened = format::TraceReader::Open(options.trace_path);
   if (!opened.has_value()) {
@@ -419,8 +428,13 @@ RunReport Rerun(const Program& program, const RerunOptions& options) {
                                : run.outcome,
                            run.drift ? std::nullopt : steps);
     if (run.write_failed || !s.ok()) {
+      const Status& failed = run.write_failed ? why : s;
       report.status = RunReport::Status::kTraceError;
-      report.error = (run.write_failed ? why : s).message();
+      report.error = failed.message();
+      if (failed.code() == StatusCode::kIoError) {
+        report.error += "; " + options.out_path +
+                        " keeps the events written before the error and reads as interrupted";
+      }
       return report;
     }
   }

@@ -7,6 +7,8 @@
 #include <atomic>
 #include <cstring>
 
+#include "engine/internal/running_commands.h"
+#include "format/signal_safe_text.h"
 #include "format/trace_mappings.h"
 
 namespace tape::engine {
@@ -50,15 +52,10 @@ void Put(const char* s) {
   (void)ignored;
 }
 void PutNumber(unsigned long long v) {
-  char buf[24];
-  int n = 0;
-  do {
-    buf[n++] = char('0' + v % 10);
-    v /= 10;
-  } while (v);
   char out[24];
-  for (int i = 0; i < n; ++i) out[i] = buf[n - 1 - i];
-  out[n] = 0;
+  format::SignalSafeText text{out, out + sizeof out};
+  text.PutNumber(v);
+  text.Terminate();
   Put(out);
 }
 
@@ -115,7 +112,10 @@ void Handler(int sig, siginfo_t* info, void*) {
     Put(g_recorded_outcome);
     Put(")\n");
   }
-  // End the way the program did: default action, then the same signal.
+  // The commands it started (proc.run, in process groups of their own) end
+  // with it. Then end the way the program did: default action, then the
+  // same signal.
+  StopRunningCommands(SIGTERM);
   EndBySignal(sig);
 }
 

@@ -1,6 +1,7 @@
 #include "engine/internal/trace_suite.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +21,8 @@
 #include "engine/effects/proc_spawn.h"
 #include "engine/internal/hunt.h"
 #include "engine/internal/rerun_report.h"
+#include "engine/internal/running_commands.h"
+#include "engine/internal/signals.h"
 #include "format/trace_reader.h"
 
 namespace tape::engine {
@@ -29,7 +32,9 @@ namespace {
 namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
 
-enum class Verdict { kPassed, kFailed, kError, kUpdated };
+// kInterrupted: its rerun was stopped by the signal that interrupted the
+// suite; it was not checked.
+enum class Verdict { kPassed, kFailed, kError, kUpdated, kInterrupted };
 
 const char* VerdictName(Verdict v) {
   switch (v) {
@@ -37,9 +42,64 @@ const char* VerdictName(Verdict v) {
     case Verdict::kFailed: return "failed";
     case Verdict::kError: return "error";
     case Verdict::kUpdated: return "updated";
+    case Verdict::kInterrupted: return "interrupted";
   }
   return "error";
 }
+
+// --- interruption ----------------------------------------------------------------
+
+// The first signal that interrupted the suite (SIGINT, SIGTERM, SIGHUP, or
+// SIGPIPE: its output is gone). The reruns run in process groups of their
+// own, which the terminal's Ctrl-C does not reach: the handler stops them
+// (SIGTERM; a second signal: SIGKILL) and the workers, whose reruns then
+// end, remove their temporary files and start no more. A handler cannot be
+// given a context, hence a global; one suite per process at a time.
+volatile sig_atomic_t g_stop_signal = 0;
+
+void OnStopSignal(int sig) {
+  int saved = errno;
+  if (g_stop_signal == 0) {
+    g_stop_signal = sig;
+    StopRunningCommands(SIGTERM);
+  } else if (sig != SIGPIPE) {
+    StopRunningCommands(SIGKILL);
+  }
+  errno = saved;
+}
+
+// OnStopSignal for the suite's lifetime. A signal inherited as ignored
+// (nohup, `trap '' INT`) stays ignored.
+class StopSignals {
+ public:
+  StopSignals() {
+    g_stop_signal = 0;
+    for (size_t i = 0; i < kCount; ++i) {
+      installed_[i] = sigaction(kSignals[i], nullptr, &old_[i]) == 0 &&
+                      old_[i].sa_handler != SIG_IGN;
+      if (!installed_[i]) continue;
+      struct sigaction sa;
+      std::memset(&sa, 0, sizeof sa);
+      sa.sa_handler = OnStopSignal;
+      sa.sa_flags = SA_RESTART;
+      sigemptyset(&sa.sa_mask);
+      sigaction(kSignals[i], &sa, nullptr);
+    }
+  }
+  ~StopSignals() {
+    for (size_t i = 0; i < kCount; ++i) {
+      if (installed_[i]) sigaction(kSignals[i], &old_[i], nullptr);
+    }
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+ private:
+  static constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+  static constexpr size_t kCount = sizeof kSignals / sizeof kSignals[0];
+  struct sigaction old_[kCount];
+  bool installed_[kCount];
+};
 
 // What became of one trace.
 struct Case {
@@ -94,7 +154,16 @@ std::vector<std::string> Details(const Json& r) {
     }
   }
   if (r.contains("stopped") && r["stopped"].is_object()) {
-    lines.push_back("stopped: " + Text(r["stopped"], "message"));
+    // A drift's message spans lines (recorded, now, recent events): each
+    // its own detail line.
+    std::string message = Text(r["stopped"], "message");
+    std::string prefix = "stopped: ";
+    for (size_t at = 0; at <= message.size();) {
+      size_t end = std::min(message.find('\n', at), message.size());
+      lines.push_back(prefix + message.substr(at, end - at));
+      prefix = "";
+      at = end + 1;
+    }
   }
   if (r.contains("outcome_same") && !r.value("outcome_same", true) && !r.contains("stopped")) {
     lines.push_back("ending: recorded " + Text(r["recorded"], "outcome") + ", now " +
@@ -224,6 +293,12 @@ Case RunOne(const std::string& trace, const SuiteOptions& o) {
     if (c.error.empty()) c.error = LastLine(r.stderr_data);
     if (c.error.empty()) c.error = fmt::format("the rerun exited with code {}", r.exit_code);
   }
+  // A rerun the interruption stopped did not end by itself: it says
+  // nothing of the trace.
+  if (g_stop_signal != 0 && c.verdict == Verdict::kError) {
+    c.verdict = Verdict::kInterrupted;
+    c.error = "not checked: the rerun was stopped";
+  }
   if (!temporary.empty()) {
     if (c.verdict == Verdict::kFailed && complete) {
       if (::rename(temporary.c_str(), trace.c_str()) == 0) {
@@ -242,9 +317,9 @@ Case RunOne(const std::string& trace, const SuiteOptions& o) {
 }
 
 void PrintText(const Case& c) {
-  static const char* const kTags[] = {"PASS  ", "FAIL  ", "ERROR ", "UPDATE"};
+  static const char* const kTags[] = {"PASS  ", "FAIL  ", "ERROR ", "UPDATE", "STOP  "};
   std::string line = std::string(kTags[int(c.verdict)]) + " " + Printable(c.trace);
-  if (c.verdict == Verdict::kError) {
+  if (c.verdict == Verdict::kError || c.verdict == Verdict::kInterrupted) {
     line += ": " + Printable(c.error);
   } else {
     line += fmt::format("  ({}, {:.2f} s)", Printable(c.program), c.seconds);
@@ -285,17 +360,19 @@ std::string Xml(std::string_view text) {
 }
 
 Status WriteJunit(const std::string& path, const std::vector<Case>& cases, double seconds) {
-  size_t failures = 0, errors = 0;
+  size_t tests = 0, failures = 0, errors = 0;
   for (const Case& c : cases) {
+    tests += c.verdict != Verdict::kInterrupted;
     failures += c.verdict == Verdict::kFailed;
     errors += c.verdict == Verdict::kError;
   }
   std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   std::string counts = fmt::format("tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{:.3f}\"",
-                                   cases.size(), failures, errors, seconds);
+                                   tests, failures, errors, seconds);
   xml += "<testsuites " + counts + ">\n";
   xml += "  <testsuite name=\"tape test\" " + counts + ">\n";
   for (const Case& c : cases) {
+    if (c.verdict == Verdict::kInterrupted) continue;
     xml += fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\"",
                        Xml(c.program.empty() ? "tape test" : c.program), Xml(c.trace), c.seconds);
     std::string body;
@@ -358,57 +435,79 @@ int RunSuite(const std::vector<std::string>& traces, const SuiteOptions& options
   std::vector<std::optional<Case>> cases(traces.size());
   std::mutex mu;  // cases and printed
   size_t printed = 0;
+  auto print = [&options](const Case& c) {
+    if (options.json) {
+      std::fprintf(stdout, "%s\n", Dump(CaseJson(c)).c_str());
+      std::fflush(stdout);
+    } else {
+      PrintText(c);
+    }
+  };
   std::atomic<size_t> next{0};
   auto work = [&]() {
-    for (size_t i; (i = next.fetch_add(1)) < traces.size();) {
+    for (size_t i; g_stop_signal == 0 && (i = next.fetch_add(1)) < traces.size();) {
       Case c = RunOne(traces[i], options);
       std::lock_guard lock(mu);
       cases[i] = std::move(c);
       // Printed in the order given, each as soon as those before it are.
-      for (; printed < cases.size() && cases[printed]; ++printed) {
-        if (options.json) {
-          std::fprintf(stdout, "%s\n", Dump(CaseJson(*cases[printed])).c_str());
-          std::fflush(stdout);
-        } else {
-          PrintText(*cases[printed]);
-        }
-      }
+      for (; printed < cases.size() && cases[printed]; ++printed) print(*cases[printed]);
     }
   };
   uint32_t jobs = options.jobs ? options.jobs : UsableCpus();
   jobs = uint32_t(std::min<size_t>(jobs, traces.size()));
-  std::vector<std::thread> workers;
-  for (uint32_t j = 1; j < jobs; ++j) workers.emplace_back(work);
-  work();
-  for (std::thread& t : workers) t.join();
+  {
+    StopSignals stop_signals;
+    std::vector<std::thread> workers;
+    for (uint32_t j = 1; j < jobs; ++j) workers.emplace_back(work);
+    work();
+    for (std::thread& t : workers) t.join();
+  }
+  int stopped_by = g_stop_signal;
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
   std::vector<Case> all;
-  size_t counts[4] = {0, 0, 0, 0};
-  for (std::optional<Case>& c : cases) {
-    ++counts[int(c->verdict)];
-    all.push_back(std::move(*c));
+  size_t counts[5] = {0, 0, 0, 0, 0};
+  for (size_t i = 0; i < cases.size(); ++i) {
+    if (!cases[i]) continue;  // not started: the suite was interrupted
+    // Interrupted, the results held back behind a trace that was not run.
+    if (i >= printed) print(*cases[i]);
+    ++counts[int(cases[i]->verdict)];
+    all.push_back(std::move(*cases[i]));
   }
   size_t passed = counts[int(Verdict::kPassed)], failed = counts[int(Verdict::kFailed)],
          errors = counts[int(Verdict::kError)], updated = counts[int(Verdict::kUpdated)];
+  size_t checked = passed + failed + errors + updated;
   if (options.json) {
     Json summary = {{"passed", passed}, {"failed", failed}, {"errors", errors},
                     {"updated", updated}, {"seconds", std::round(seconds * 1000) / 1000}};
+    if (stopped_by != 0) {
+      summary["interrupted"] = SignalName(stopped_by);
+      summary["not_checked"] = traces.size() - checked;
+    }
     std::fprintf(stdout, "%s\n", Dump(Json{{"summary", summary}}).c_str());
   } else {
     std::string line = fmt::format("{} passed, {} failed", passed, failed);
     if (errors) line += fmt::format(", {} {}", errors, errors == 1 ? "error" : "errors");
     if (options.update) line += fmt::format(", {} updated", updated);
+    if (stopped_by != 0) line += fmt::format(", {} not checked", traces.size() - checked);
     std::fprintf(stdout, "%s (%.2f s)\n", line.c_str(), seconds);
   }
   std::fflush(stdout);
+  if (stopped_by != 0 && stopped_by != SIGPIPE) {
+    std::fprintf(stderr,
+                 "%s: interrupted by %s after checking %zu of %zu traces; the reruns under way "
+                 "were stopped%s\n",
+                 options.label.c_str(), SignalName(stopped_by), checked, traces.size(),
+                 options.update ? " and their new traces removed" : "");
+  }
   if (!options.junit.empty()) {
     if (Status s = WriteJunit(options.junit, all, seconds); !s.ok()) {
       std::fprintf(stderr, "%s: %s\n", options.label.c_str(), s.message().c_str());
       return kRerunUsage;
     }
   }
+  if (stopped_by != 0) return 128 + stopped_by;
   return failed + errors == 0 ? 0 : 1;
 }
 

@@ -25,6 +25,20 @@ for bad in "record --flush-ms abc" "record --flush-ms 0" "record --out" "replay 
   expect_code 2
   expect_err "usage:"
 done
+run "$CRASH" hunt --runs 0
+expect_code 2
+expect_err "--runs: 0 is out of range (expected 1 to 1000000000)"
+run "$CRASH" rerun --trace x.bin -- a
+expect_code 2
+expect_err "program arguments are only taken by 'record' and 'hunt'"
+# Help goes to stdout, exit 0: the commands, and each command's options.
+run "$CRASH" --help
+expect_code 0
+expect_out "Rerun this program on kept traces"
+run "$CRASH" hunt --help
+expect_code 0
+expect_out "--keep-failures"
+expect_out "output~REGEX"
 
 # An uncaught exception: exit 1, and stderr says what was thrown, on record
 # and on replay (as the CLI does).

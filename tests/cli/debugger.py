@@ -462,6 +462,15 @@ def test_text_mode():
                  "exited with code 0, as recorded", "next: "]:
         check(text in out, "text transcript shows %r" % text, out)
     check(out.count("done\n") == 1, "output shown once in text mode", out)
+    # A loop writing one line replays as a run of equal events: every
+    # write's output is still shown, through the debugger.
+    with open("lines.tape", "w") as f:
+        f.write('for i in 0..6 {\n  print("line");\n}\nprint("done");\n')
+    code, _, err = run(["run", "lines.tape", "--out", "lines.bin"])
+    check(code == 0, "record lines.tape", err)
+    code, out, err = run(["debug", "lines.tape", "--trace", "lines.bin"], stdin="continue\n")
+    check(code == 0 and out.count("line\n") == 6 and out.count("done\n") == 1,
+          "a loop's output shown once per write", (out, err))
     # Commands from a pipe (not a terminal): no prompt, plain lines.
     code, out, _ = run(["debug", "--trace", "walk.bin"], stdin="break 27\ncontinue\nprint i\n")
     check(code == 0 and out.strip().endswith("3"), "stdin commands, script from the trace", out)

@@ -148,5 +148,17 @@ run bash -c 'ulimit -f 2; exec "$@"' limit "$TAPE" run lim.tape --out lim.bin --
 expect_code 81
 expect_err "tape run: cannot write trace lim.bin at byte"
 expect_err "File too large (errno 27)"
+# So is a rerun's new trace (--out), as tape test --update writes it.
+run tape run lim.tape --out lim-full.bin
+expect_code 0
+run bash -c 'ulimit -f 2; exec "$@"' limit "$TAPE" rerun lim.tape --trace lim-full.bin --out lim-rerun.bin
+expect_code 81
+expect_err "tape rerun: cannot write trace lim-rerun.bin at byte"
+expect_err "File too large (errno 27)"
+expect_err "lim-rerun.bin keeps the events written before the error and reads as interrupted"
+run tape verify lim-rerun.bin
+expect_code 1
+expect_out "finalized: no"
+expect_no_out "checksum mismatch"
 
 finish

@@ -70,6 +70,35 @@ for name in "${PROGRAMS[@]}"; do
   [ -z "$ERR" ] || fail "$name's replay wrote to stderr"
 done
 
+# tape test and tape rerun run them again the same way (the world changed,
+# the files gone): at replay strength, the output must be the recorded one.
+run env -i PATH=/usr/bin:/bin X=changed "$TAPE" test date.bin cat.bin python.bin ls.bin --jobs 2
+expect_code 0
+expect_out "PASS   date.bin  (executable program '"
+expect_out "4 passed, 0 failed"
+run tape rerun --trace cat.bin
+expect_code 0
+[ "$OUT" = "$(cat cat.recorded)" ] || fail "the rerun of cat printed another output"
+expect_err "same, 0 changed, 0 added, 0 removed"
+expect_err "note: a recording of an executable is rerun at replay strength"
+run tape rerun --trace cat.bin --json --exit-code
+expect_code 0
+[[ "$ERR" == "$(cat cat.recorded)"$'\n'* ]] || fail "with --json, the program's output is not on stderr"
+python3 - "$OUT" <<'P' || fail "the rerun's JSON report is not as expected"
+import json, sys
+r = json.loads(sys.argv[1])
+assert r["changed"] is False and r["outcome_same"] is True, r
+assert r["outputs"]["same"] >= 1 and r["outputs"]["changed"] == 0 and r["inputs"]["by_site"] >= 1, r
+assert "replay strength" in r["note"], r
+P
+run tape rerun --trace cat.bin --out again.bin
+expect_code 2
+expect_err "--out does not apply to it"
+[ ! -e again.bin ] || fail "a refused rerun wrote its --out"
+run tape test cat.bin --update
+expect_code 1
+expect_out "cannot be updated (--update): record it again with tape record -- "
+
 # The tools read these traces like any other.
 run tape verify cat.bin
 expect_code 0
@@ -237,6 +266,18 @@ expect_err 'recorded: libc.clock_gettime(0) at probe+0x'
 expect_err 'replay:   libc.clock_gettime(0) at probe+0x'
 expect_err "the program's call that drifted: main at "
 expect_err 'probe.c:'
+# tape test of the changed build fails where it drifts; --program runs
+# another build on the trace (here the recorded one, which passes).
+run tape test probe.bin
+expect_code 1
+expect_out "FAIL   probe.bin"
+expect_out "stopped: SiteMismatch at seq 1"
+run tape rerun --trace probe.bin --exit-code
+expect_code 80
+expect_err 'drift: SiteMismatch at seq 1'
+run tape test probe.bin --program "$PROBE"
+expect_code 0
+expect_out "1 passed, 0 failed"
 
 # hunt -- PROGRAM: record until a run fails, keep its trace, which replays.
 run tape hunt --runs 50 --jobs 2 --keep hunted --until 'output~^1$' -- shuf -n 1 -e 0 1

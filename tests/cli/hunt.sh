@@ -108,25 +108,29 @@ run tape replay "$kept"
 expect_out "waiting"
 
 # --- Ctrl-C and SIGTERM: finished traces kept, runs in progress stopped and
-# deleted. The first run to find no marker file fails at once; every later
-# run sleeps.
-cat > stall.tape <<'T'
+# deleted, and what they started (in process groups of their own) stopped
+# with them. The first run to find no marker file fails at once; every later
+# run waits in a command that reads the gate.
+cat > stall.tape <<T
 if fs.read("marker") == nil {
   fs.write("marker", "x");
   return 1;
 }
-time.sleep(60000);
+proc.run(["cat", "$WORK/gate"]);
 T
 two_sleeping() {  # two runs in progress (in the hunt's own directory) beside the kept failure
-  [ "$(ls -A "$1"/.tape-hunt-*/ 2> /dev/null | grep -c .)" = 2 ] && [ -n "$(ls "$1")" ]
+  [ "$(ls -A "$1"/.tape-hunt-*/ 2> /dev/null | grep -c .)" = 2 ] && [ -n "$(ls "$1")" ] &&
+    [ "$(pids_with_arg "$WORK/gate" | grep -c .)" = 2 ]
 }
+close_gate
 for sig in INT TERM; do
   rm -f marker
   set -m  # the hunt in its own process group, with SIGINT not ignored
-  "$TAPE" hunt stall.tape --jobs 2 --keep-failures 5 --keep "stall$sig" > stall.out 2> stall.err &
+  "$TAPE" hunt stall.tape --jobs 2 --keep-failures 5 --keep "stall$sig" > stall.out 2> stall.err 7>&- &
   hunt_pid=$!
   set +m
   wait_for "two runs sleeping beside the kept failure" two_sleeping "stall$sig"
+  cats=$(pids_with_arg "$WORK/gate")
   kill -$sig "$hunt_pid"
   wait "$hunt_pid"
   CODE=$?
@@ -138,7 +142,9 @@ for sig in INT TERM; do
   kept=$(only_file "stall$sig")
   [[ "$kept" == stall$sig/stall-run*.bin ]] || fail "kept: $kept"
   pgrep -f "stall$sig/.tape-hunt-" > /dev/null && fail "runs of the stopped hunt are still running"
+  for cat in $cats; do wait_for "the command run $cat started to end" group_gone $cat; done
 done
+open_gate
 rm -f marker
 
 # --- runs killed by a signal: failures like any other, trace kept ------------

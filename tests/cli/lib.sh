@@ -146,6 +146,32 @@ print("long done");
 T
 }
 
+# Processes, found through /proc.
+#   pids_with_arg ARG   the pids of the processes that have ARG among their arguments
+#   stat_of PID         its state, parent pid and process group (and the rest of /proc/PID/stat)
+#   group_gone ID       no live process (zombies aside) has ID as its pid or its process group
+pids_with_arg() {
+  local p a args
+  for p in /proc/[0-9]*; do
+    mapfile -d '' args 2> /dev/null < "$p/cmdline" || continue
+    for a in "${args[@]}"; do
+      if [ "$a" = "$1" ]; then
+        echo "${p#/proc/}"
+        break
+      fi
+    done
+  done
+}
+stat_of() { local s; read -r s 2> /dev/null < "/proc/$1/stat" || return 1; echo "${s##*) }"; }
+group_gone() {
+  local p f
+  for p in /proc/[0-9]*; do
+    f=($(stat_of "${p#/proc/}")) || continue
+    [ "${f[0]:-Z}" != Z ] || continue
+    [ "${p#/proc/}" != "$1" ] && [ "${f[2]}" != "$1" ] || return 1
+  done
+}
+
 finish() {
   if [ "$FAILURES" -ne 0 ]; then
     echo "$FAILURES expectation(s) failed"

@@ -158,6 +158,53 @@ run tape run guarded/bad.tape --out guarded/bad.bin
 expect_code 1
 expect_err "min is above max"
 
+# Interrupted (Ctrl-C, SIGTERM): the reruns under way run in process groups
+# of their own, which the terminal's signal does not reach. The suite stops
+# them and what they started, removes their new traces and says what it
+# checked. Each rerun here blocks in a command that reads the gate (proc.run,
+# performed live).
+mkdir held
+printf 'print("held");\n' > held/held.tape
+tape run held/held.tape --out held/a.bin > /dev/null
+tape run held/held.tape --out held/b.bin > /dev/null
+cp held/a.bin held-a-before.bin
+cat > held/held.tape <<T
+proc.run(["cat", "$WORK/gate"]);
+print("held");
+T
+two_blocked() { [ "$(pids_with_arg "$WORK/gate" | grep -c .)" = 2 ]; }
+close_gate
+for sig in INT TERM; do
+  env --default-signal=INT "$TAPE" test held/a.bin held/b.bin --jobs 2 --update --live \
+    > held.out 2> held.err 7>&- &
+  suite=$!
+  LAST="tape test held (SIG$sig)"
+  if ! wait_for "both reruns to block at the gate" two_blocked; then
+    kill -KILL $suite
+    break
+  fi
+  groups=""
+  for cat in $(pids_with_arg "$WORK/gate"); do
+    f=($(stat_of $cat))
+    groups+=" ${f[2]} $(stat_of ${f[1]} | cut -d' ' -f3)"  # the command's group, its rerun's
+  done
+  kill -$sig $suite
+  wait $suite
+  CODE=$?
+  OUT=$(cat held.out)
+  ERR=$(cat held.err)
+  [ $sig = INT ] && expect_code 130 || expect_code 143
+  expect_err "tape test: interrupted by SIG$sig after checking 0 of 2 traces; the reruns under way were stopped and their new traces removed"
+  expect_out "STOP   held/a.bin: not checked: the rerun was stopped"
+  expect_out "0 passed, 0 failed, 0 updated, 2 not checked"
+  for g in $groups; do
+    wait_for "the processes of group $g to end" group_gone $g
+  done
+  [ "$(ls -A held | tr '\n' ' ')" = "a.bin b.bin held.tape " ] || fail "left in held/: $(ls -A held)"
+  expect_same held-a-before.bin held/a.bin
+done
+open_gate
+
 # Bad usage.
 run tape test
 expect_code 2

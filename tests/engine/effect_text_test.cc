@@ -6,14 +6,15 @@
 
 #include <string>
 
+#include "format/bytes.h"
 #include "tape/effects.h"
 
 namespace tape::engine {
 namespace {
 
 std::string U64(uint64_t v) {
-  std::string out(8, '\0');
-  for (int i = 0; i < 8; ++i) out[size_t(i)] = char(v >> (8 * i));
+  std::string out;
+  format::AppendU64(&out, v);
   return out;
 }
 

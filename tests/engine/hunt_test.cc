@@ -78,7 +78,6 @@ class HuntTest : public ::testing::Test {
     o.keep_dir = dir_.File("keep");
     o.jobs = 1;
     o.runs = 50;
-    o.progress = false;
     return o;
   }
 
@@ -424,6 +423,64 @@ TEST(HuntCondition, ParsesExitAndOutputConditions) {
     ASSERT_FALSE(c.has_value()) << text;
     EXPECT_NE(c.error().message().find(expected), std::string::npos) << c.error().message();
   }
+}
+
+// --until output~REGEX reads the output line by line, as grep -E does (and
+// regcomp's REG_NEWLINE did): ^ and $ match at every line's ends, no part of
+// a match crosses a newline, and a NUL byte is just a byte.
+TEST(HuntCondition, OutputRegexMatchesLineByLine) {
+  auto met = [](const std::string& pattern, std::string_view output) {
+    auto c = engine::ParseHuntCondition("output~" + pattern);
+    EXPECT_TRUE(c.has_value()) << pattern << ": " << c.error().message();
+    return c.has_value() && c->Met(0, output);
+  };
+  EXPECT_TRUE(met("^err 13$", "value 13\nerr 13\nmore\n"));
+  EXPECT_FALSE(met("^err 1$", "err 13\n"));
+  EXPECT_FALSE(met("^13", "err 13\n"));
+  EXPECT_FALSE(met("value.*err", "value 13\nerr 13\n"));
+  EXPECT_FALSE(met("a[^x]*b", "a\nb\n"));
+  EXPECT_TRUE(met("a[^x]*b", "--a-b--\n"));
+  EXPECT_FALSE(met("a\\sb", "a\nb"));
+  EXPECT_TRUE(met("^$", "x\n\ny\n"));
+  EXPECT_TRUE(met("roll was 2[0-9]{2},", "ok: roll was 250, kept\n"));
+  EXPECT_TRUE(met("^[[:digit:]]+ (failed|broke)$", "3 broke\n"));
+  EXPECT_TRUE(met("\\bfail\\b", "a fail here"));
+  EXPECT_FALSE(met("\\bfail\\b", "failure"));
+  EXPECT_TRUE(met("^after$", std::string_view("before\0\nafter\n", 14)));
+  // The exit conditions do not look at the output.
+  auto exit_not_0 = engine::ParseHuntCondition("exit!=0");
+  EXPECT_TRUE(exit_not_0->Met(1, ""));
+  EXPECT_FALSE(exit_not_0->Met(0, "FAIL"));
+  EXPECT_TRUE(engine::ParseHuntCondition("exit==139")->Met(139, ""));
+  // A bad pattern: the message names it and says what RE2 found wrong.
+  auto bad = engine::ParseHuntCondition("output~a(b");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().message(),
+            "'output~a(b': the pattern 'a(b' is not a regular expression (RE2 syntax): "
+            "missing ): a(b");
+  EXPECT_FALSE(engine::ParseHuntCondition("output~(x)\\1").has_value())
+      << "RE2 has no backreferences";
+}
+
+// Each run's command line: the recorder's, its trace, and chaos mode's
+// flags and the program's arguments when there are any.
+TEST(HuntCommand, RecordsEachRunIntoItsTrace) {
+  engine::HuntCommand chaotic =
+      engine::RecordingCommand({"tape", "record", "dice"}, "all=0.1", {"a", "--b"});
+  EXPECT_EQ(chaotic(3, "/w/3", 42),
+            (std::vector<std::string>{"tape", "record", "dice", "--out", "/w/3", "--chaos",
+                                      "all=0.1", "--seed", "42", "--", "a", "--b"}));
+  EXPECT_EQ(engine::RecordingCommand({"./myapp", "record"}, "", {})(1, "t", 0),
+            (std::vector<std::string>{"./myapp", "record", "--out", "t"}));
+}
+
+// The progress line's text.
+TEST(HuntStatistics, ProgressTextCountsRunsFailuresAndRate) {
+  HuntReport r;
+  r.runs = 12;
+  r.failures = 1;
+  EXPECT_EQ(engine::HuntProgressText(r, 2000000000), "12 runs, 1 failed, 6.0 runs/s");
+  EXPECT_EQ(engine::HuntProgressText(HuntReport(), 0), "0 runs, 0 failed, 0 runs/s");
 }
 
 // A hunt of a few slow runs says how fast it went, not "0 runs/s".

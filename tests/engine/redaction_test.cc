@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "engine/effects/registry.h"
+#include "format/bytes.h"
 #include "format/layout.h"
 #include "format/recovery_writer.h"
 #include "format/trace_reader.h"
@@ -25,7 +26,9 @@ using format::AsBytes;
 using format::Bytes;
 
 std::string U32(uint32_t v) {
-  return std::string{char(v), char(v >> 8), char(v >> 16), char(v >> 24)};
+  std::string out;
+  format::AppendU32(&out, v);
+  return out;
 }
 
 // A FieldRewrite that replaces every field it is given (keys too, unless

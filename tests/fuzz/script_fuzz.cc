@@ -4,8 +4,10 @@
 //
 //   build/fuzz/tests/fuzz/script_fuzz tests/fuzz/corpus/script -max_total_time=600
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "engine/lang/script.h"
@@ -109,16 +111,12 @@ class FakeRuntime final : public tape::Runtime {
   void OnUserKind(tape::EffectKind, std::string_view) override {}
 
  private:
-  void PutU32(uint32_t v) {
-    for (int i = 0; i < 4; ++i) result_.push_back(char(v >> (8 * i)));
-  }
-  void PutU64(uint64_t v) {
-    for (int i = 0; i < 8; ++i) result_.push_back(char(v >> (8 * i)));
-  }
+  void PutU32(uint32_t v) { tape::format::AppendU32(&result_, v); }
+  void PutU64(uint64_t v) { tape::format::AppendU64(&result_, v); }
   static uint32_t GetU32(std::string_view b) {
-    uint32_t v = 0;
-    for (int i = 0; i < 4 && i < int(b.size()); ++i) v |= uint32_t(uint8_t(b[i])) << (8 * i);
-    return v;
+    uint8_t bytes[4] = {};
+    std::memcpy(bytes, b.data(), std::min<size_t>(4, b.size()));
+    return tape::format::LoadU32(bytes);
   }
   uint64_t calls_ = 0;
   uint64_t written_ = 0;

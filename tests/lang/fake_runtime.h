@@ -269,16 +269,10 @@ class FakeRuntime : public Runtime {
     return result;
   }
 
-  void PutU32(uint32_t v) {
-    for (int i = 0; i < 4; ++i) result_.push_back(char(v >> (8 * i)));
-  }
-  void PutU64(uint64_t v) {
-    for (int i = 0; i < 8; ++i) result_.push_back(char(v >> (8 * i)));
-  }
+  void PutU32(uint32_t v) { tape::format::AppendU32(&result_, v); }
+  void PutU64(uint64_t v) { tape::format::AppendU64(&result_, v); }
   static uint32_t GetU32(std::string_view b) {
-    uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) v |= uint32_t(uint8_t(b[i])) << (8 * i);
-    return v;
+    return tape::format::LoadU32(reinterpret_cast<const uint8_t*>(b.data()));
   }
   uint8_t NextRandomByte() {
     if (!random_queue.empty()) {
