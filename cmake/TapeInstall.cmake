@@ -6,7 +6,8 @@ include(CMakePackageConfigHelpers)
 set_target_properties(tape_engine PROPERTIES EXPORT_NAME tape)
 set_target_properties(tape_format PROPERTIES EXPORT_NAME format)
 set_target_properties(tape_script_values PROPERTIES EXPORT_NAME script_values)
-install(TARGETS tape_engine tape_format tape_script_values EXPORT tapeTargets
+set_target_properties(tape_fmt PROPERTIES EXPORT_NAME fmt)
+install(TARGETS tape_engine tape_format tape_script_values tape_fmt EXPORT tapeTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/engine/include/tape
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})

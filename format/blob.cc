@@ -1,6 +1,7 @@
 #include "format/blob.h"
 
 #define XXH_STATIC_LINKING_ONLY  // XXH3_state_t on the stack
+#include <fmt/core.h>
 #include <xxhash.h>
 #include <zstd.h>
 
@@ -55,7 +56,7 @@ struct Piece {
 Status ReadPiece(Bytes file, uint64_t offset, uint64_t size, uint64_t hash, uint64_t got,
                  Piece* out) {
   auto fail = [&](const std::string& what) {
-    return Status::Corrupt("BLOB record at byte " + std::to_string(offset) + ": " + what);
+    return Status::Corrupt(fmt::format("BLOB record at byte {}: {}", offset, what));
   };
   RecordView& rec = out->record;
   // The body's length is checked before the body is hashed: a piece never
@@ -72,7 +73,7 @@ Status ReadPiece(Bytes file, uint64_t offset, uint64_t size, uint64_t hash, uint
   if (LoadU64(b + 16) != got) return fail("is out of sequence within its payload");
   if (b[29] || b[30] || b[31]) return fail("reserved bytes are not zero");
   if (out->raw == 0 || out->raw > kMaxBlobFrame || out->raw > size - got) {
-    return fail("bad frame size " + std::to_string(out->raw));
+    return fail(fmt::format("bad frame size {}", out->raw));
   }
   out->data = rec.body.subspan(kBlobFixedSize);
   if (out->codec == uint8_t(Codec::kRaw)) {
@@ -82,7 +83,7 @@ Status ReadPiece(Bytes file, uint64_t offset, uint64_t size, uint64_t hash, uint
       return fail("zstd frame does not declare the frame's size");
     }
   } else {
-    return fail("unknown codec " + std::to_string(out->codec));
+    return fail(fmt::format("unknown codec {}", out->codec));
   }
   return Status::Ok();
 }
@@ -91,8 +92,8 @@ Status ReadPiece(Bytes file, uint64_t offset, uint64_t size, uint64_t hash, uint
 // decompressed only as far as needed.
 Status DecodePiece(const Piece& piece, ZSTD_DCtx_s* dctx, uint8_t* dst, size_t n) {
   auto damaged = [&] {
-    return Status::Corrupt("BLOB record at byte " + std::to_string(piece.record.offset) +
-                           ": zstd data is damaged");
+    return Status::Corrupt(
+        fmt::format("BLOB record at byte {}: zstd data is damaged", piece.record.offset));
   };
   if (piece.codec == uint8_t(Codec::kRaw)) {
     std::memcpy(dst, piece.data.data(), n);
@@ -137,8 +138,8 @@ Status ReadBlobPayload(Bytes file, uint64_t first_offset, uint64_t size, uint64_
     offset += piece.record.size();
   }
   if (want == size && XXH3_64bits(out->data(), out->size()) != hash) {
-    return Status::Corrupt("spilled payload at byte " + std::to_string(first_offset) +
-                           " does not match its checksum");
+    return Status::Corrupt(
+        fmt::format("spilled payload at byte {} does not match its checksum", first_offset));
   }
   return Status::Ok();
 }
@@ -165,8 +166,8 @@ Status WalkBlobChain(Bytes file, uint64_t first_offset, uint64_t size, uint64_t 
     offset += piece.record.size();
   }
   if (XXH3_64bits_digest(&state) != hash) {
-    return Status::Corrupt("spilled payload at byte " + std::to_string(first_offset) +
-                           " does not match its checksum");
+    return Status::Corrupt(
+        fmt::format("spilled payload at byte {} does not match its checksum", first_offset));
   }
   return Status::Ok();
 }
@@ -195,8 +196,9 @@ Status BlobVerifier::Check(uint64_t first_offset, uint64_t size, uint64_t hash,
   }
   if (!chain.head.ok()) return chain.head;
   if (chain.size != size || chain.hash != hash) {
-    return Status::Corrupt("BLOB record at byte " + std::to_string(first_offset) +
-                           ": belongs to another payload than the one the chunk refers to");
+    return Status::Corrupt(fmt::format(
+        "BLOB record at byte {}: belongs to another payload than the one the chunk refers to",
+        first_offset));
   }
   if (!chain.walked) {
     chain.status = WalkBlobChain(file_, first_offset, size, hash, dctx_, on_piece);

@@ -1,6 +1,7 @@
 #include "format/chunk_decoder.h"
 
 #define XXH_STATIC_LINKING_ONLY  // XXH3_state_t on the stack
+#include <fmt/core.h>
 #include <xxhash.h>
 #include <zstd.h>
 
@@ -95,17 +96,17 @@ EventView DecodedChunk::event(uint32_t i) const {
 
 Status ParseChunkHeader(Bytes body, uint64_t file_offset, ChunkHeader* out) {
   if (body.size() < kChunkFixedSize) {
-    return Status::Corrupt("chunk at byte " + std::to_string(file_offset) + ": body of " +
-                           std::to_string(body.size()) + " bytes is shorter than its fixed fields");
+    return Status::Corrupt(
+        fmt::format("chunk at byte {}: body of {} bytes is shorter than its fixed fields",
+                    file_offset, body.size()));
   }
   out->chunk_number = LoadU32(body.data());
   out->first_seq = LoadU64(body.data() + 4);
   out->event_count = LoadU32(body.data() + 12);
   if (out->event_count == 0 || out->event_count > kMaxChunkEvents) {
-    return Status::Corrupt("chunk " + std::to_string(out->chunk_number) + " at byte " +
-                           std::to_string(file_offset) + ": event count " +
-                           std::to_string(out->event_count) + " is outside 1.." +
-                           std::to_string(kMaxChunkEvents));
+    return Status::Corrupt(fmt::format("chunk {} at byte {}: event count {} is outside 1..{}",
+                                       out->chunk_number, file_offset, out->event_count,
+                                       kMaxChunkEvents));
   }
   return Status::Ok();
 }
@@ -114,8 +115,8 @@ ChunkDecoder::ChunkDecoder() : dctx_(ZSTD_createDCtx()) {}
 ChunkDecoder::~ChunkDecoder() { ZSTD_freeDCtx(dctx_); }
 
 Status ChunkDecoder::Fail(const std::string& what) const {
-  return Status::Corrupt("chunk " + std::to_string(header_.chunk_number) + " at byte " +
-                         std::to_string(file_offset_) + ": " + what);
+  return Status::Corrupt(
+      fmt::format("chunk {} at byte {}: {}", header_.chunk_number, file_offset_, what));
 }
 
 Status ChunkDecoder::ParseTable(Bytes body, uint64_t file_offset) {
@@ -123,13 +124,13 @@ Status ChunkDecoder::ParseTable(Bytes body, uint64_t file_offset) {
   TAPE_RETURN_IF_ERROR(ParseChunkHeader(body, file_offset, &header_));
   width_ = body[16];
   if (width_ != 1 && width_ != 2 && width_ != 4) {
-    return Fail("site index width " + std::to_string(width_) + " is not 1, 2 or 4");
+    return Fail(fmt::format("site index width {} is not 1, 2 or 4", width_));
   }
   if (body[17] != 0) return Fail("reserved byte 17 is not zero");
   uint16_t count = LoadU16(body.data() + 18);
   size_t table_end = kChunkFixedSize + size_t(count) * kSectionEntrySize;
-  if (table_end > body.size()) return Fail("section table of " + std::to_string(count) +
-                                           " entries does not fit in the chunk");
+  if (table_end > body.size())
+    return Fail(fmt::format("section table of {} entries does not fit in the chunk", count));
   for (auto& s : sections_) s = SectionRef();
   inflated_mask_ = 0;
   decoded_ = false;
@@ -141,26 +142,27 @@ Status ChunkDecoder::ParseTable(Bytes body, uint64_t file_offset) {
     uint8_t codec = entry[1];
     uint32_t stored = LoadU32(entry + 4);
     uint32_t raw = LoadU32(entry + 8);
-    std::string name = std::string("section ") + std::to_string(id) + " (" + SectionName(id) + ")";
+    std::string name = fmt::format("section {} ({})", id, SectionName(id));
     if (id <= previous_id) return Fail(name + " is out of order or repeated");
     previous_id = id;
     if (LoadU16(entry + 2) != 0) return Fail(name + ": reserved field is not zero");
-    if (codec > uint8_t(Codec::kZstd)) return Fail(name + ": unknown codec " + std::to_string(codec));
+    if (codec > uint8_t(Codec::kZstd))
+      return Fail(fmt::format("{}: unknown codec {}", name, codec));
     if (codec == uint8_t(Codec::kRaw) && stored != raw) {
-      return Fail(name + ": raw section with stored size " + std::to_string(stored) +
-                  " != decoded size " + std::to_string(raw));
+      return Fail(
+          fmt::format("{}: raw section with stored size {} != decoded size {}", name, stored, raw));
     }
     if (stored > body.size() - data_at) return Fail(name + " runs past the end of the chunk");
     if (id > kLastCriticalSection && id < kFirstAncillarySection) {
-      return Status::Unsupported("chunk " + std::to_string(header_.chunk_number) +
-                                 " uses section " + std::to_string(id) +
-                                 ", which this version of tape does not know");
+      return Status::Unsupported(
+          fmt::format("chunk {} uses section {}, which this version of tape does not know",
+                      header_.chunk_number, id));
     }
     sections_[id] = {true, codec, Bytes(body.data() + data_at, stored), raw};
     data_at += stored;
   }
   if (data_at != body.size()) {
-    return Fail(std::to_string(body.size() - data_at) + " bytes after the last section");
+    return Fail(fmt::format("{} bytes after the last section", body.size() - data_at));
   }
   // §7.5, §7.8: one coding or the other, never both.
   if (sections_[uint8_t(SectionId::kIntResults)].present &&
@@ -196,8 +198,8 @@ Status ChunkDecoder::InflateSection(uint8_t id, uint64_t max_raw, ByteBuffer* bu
   *out = {};
   if (!s.present) return Status::Ok();
   if (s.raw_size > max_raw) {
-    return Fail(std::string(SectionName(id)) + " declares " + std::to_string(s.raw_size) +
-                " decoded bytes, more than the limit of " + std::to_string(max_raw));
+    return Fail(fmt::format("{} declares {} decoded bytes, more than the limit of {}",
+                            SectionName(id), s.raw_size, max_raw));
   }
   if (s.codec == uint8_t(Codec::kRaw)) {
     *out = s.stored;  // no copy: the chunk's own bytes
@@ -205,8 +207,8 @@ Status ChunkDecoder::InflateSection(uint8_t id, uint64_t max_raw, ByteBuffer* bu
   }
   unsigned long long declared = ZSTD_getFrameContentSize(s.stored.data(), s.stored.size());
   if (declared != s.raw_size) {
-    return Fail(std::string(SectionName(id)) + ": zstd frame does not declare the section's " +
-                std::to_string(s.raw_size) + " decoded bytes");
+    return Fail(fmt::format("{}: zstd frame does not declare the section's {} decoded bytes",
+                            SectionName(id), s.raw_size));
   }
   size_t frame = ZSTD_findFrameCompressedSize(s.stored.data(), s.stored.size());
   if (ZSTD_isError(frame) || frame != s.stored.size()) {
@@ -235,8 +237,8 @@ Status ChunkDecoder::DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results, 
   const SectionRef& heap_ref = sections_[heap_id];
   uint64_t heap_size = heap_ref.present ? heap_ref.raw_size : 0;
   if (heap_size > kMaxHeapBytes) {
-    return Fail(std::string(SectionName(heap_id)) + " declares " + std::to_string(heap_size) +
-                " bytes, more than the limit of " + std::to_string(kMaxHeapBytes));
+    return Fail(fmt::format("{} declares {} bytes, more than the limit of {}",
+                            SectionName(heap_id), heap_size, kMaxHeapBytes));
   }
   bool* int_kind = columns.int_kind;
   std::fill(int_kind, int_kind + 256, false);
@@ -291,13 +293,13 @@ Status ChunkDecoder::DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results, 
     if (p < end && *p < 0x80) {
       v = *p++;  // the common one-byte length
     } else if (!ParseVarint(&p, end, &v)) {
-      return Fail(std::string(SectionName(lens_id)) + " ends after " + std::to_string(i) + " of " +
-                  std::to_string(n) + " lengths");
+      return Fail(
+          fmt::format("{} ends after {} of {} lengths", SectionName(lens_id), i, n));
     }
     uint64_t len = v >> 1;
     if (v & kSpilledBit) {
       if (len > kMaxPayloadBytes) {
-        return Fail("a spilled payload declares " + std::to_string(len) + " bytes");
+        return Fail(fmt::format("a spilled payload declares {} bytes", len));
       }
       if (heap_size - at < kSpilledHeapEntry) {
         return Fail(std::string(SectionName(heap_id)) + " is shorter than its lengths");
@@ -311,8 +313,8 @@ Status ChunkDecoder::DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results, 
       ++ints;
     } else {
       if (len > heap_size - at) {
-        return Fail(std::string(SectionName(heap_id)) + " is shorter than its lengths (event " +
-                    std::to_string(header_.first_seq + i) + ")");
+        return Fail(fmt::format("{} is shorter than its lengths (event {})",
+                                SectionName(heap_id), header_.first_seq + i));
       }
       if (slot) slot[i] = {uint32_t(at), uint32_t(len)};
       at += len;
@@ -320,8 +322,8 @@ Status ChunkDecoder::DecodeLens(uint8_t lens_id, uint8_t heap_id, bool results, 
   }
   if (p != end) return Fail(std::string(SectionName(lens_id)) + " has bytes after the last length");
   if (at != heap_size) {
-    return Fail(std::string(SectionName(heap_id)) + " holds " + std::to_string(heap_size) +
-                " bytes but its lengths account for " + std::to_string(at));
+    return Fail(fmt::format("{} holds {} bytes but its lengths account for {}",
+                            SectionName(heap_id), heap_size, at));
   }
   if (results) ints_counted_ = ints;
   if (sizes_only) return Status::Ok();
@@ -351,8 +353,8 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
   if (parts & kDecodeKinds) {
     TAPE_RETURN_IF_ERROR(
         Inflate(uint8_t(SectionId::kKinds), n, &out->kinds_storage_, &out->kinds_));
-    if (out->kinds_.size() != n) return Fail("KINDS holds " + std::to_string(out->kinds_.size()) +
-                                             " entries for " + std::to_string(n) + " events");
+    if (out->kinds_.size() != n)
+      return Fail(fmt::format("KINDS holds {} entries for {} events", out->kinds_.size(), n));
     TAPE_RETURN_IF_ERROR(Inflate(kEventMarksSection, n, &out->marks_storage_, &out->marks_));
     Bytes lanes;
     TAPE_RETURN_IF_ERROR(Inflate(uint8_t(SectionId::kLanes), n * 3, &lanes_buffer_, &lanes));
@@ -364,16 +366,14 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
       for (uint32_t i = 0; i < n; ++i) {
         uint64_t lane;
         if (!ParseVarint(&p, end, &lane) || lane >= kMaxLanes) {
-          return Fail("LANES entry " + std::to_string(i) + " is truncated or not below " +
-                      std::to_string(kMaxLanes));
+          return Fail(fmt::format("LANES entry {} is truncated or not below {}", i, kMaxLanes));
         }
         out->lanes_[i] = uint32_t(lane);
       }
       if (p != end) return Fail("LANES holds more than one lane per event");
     }
     if (!out->marks_.empty() && out->marks_.size() != n) {
-      return Fail("EVENT_MARKS holds " + std::to_string(out->marks_.size()) + " entries for " +
-                  std::to_string(n) + " events");
+      return Fail(fmt::format("EVENT_MARKS holds {} entries for {} events", out->marks_.size(), n));
     }
   }
   bool arrays = !(parts & kDecodeNoArrays);
@@ -422,8 +422,8 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
       for (uint32_t i = 0; i < n; ++i) largest = std::max(largest, entry(i));
     }
     if (largest >= distinct) {
-      return Fail("SITE_INDEX entry " + std::to_string(largest) +
-                  " is outside the dictionary of " + std::to_string(distinct));
+      return Fail(
+          fmt::format("SITE_INDEX entry {} is outside the dictionary of {}", largest, distinct));
     }
     if ((parts & kDecodeSites) && arrays) {
       out->site_index_.resize(n);
@@ -478,8 +478,8 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
     size_t arg_spills = out->args_.spills.size();
     size_t result_spills = out->results_.spills.size();
     if (refs.size() != 8 * (arg_spills + result_spills)) {
-      return Fail("BLOB_REFS holds " + std::to_string(refs.size()) + " bytes for " +
-                  std::to_string(arg_spills + result_spills) + " spilled payloads");
+      return Fail(fmt::format("BLOB_REFS holds {} bytes for {} spilled payloads", refs.size(),
+                              arg_spills + result_spills));
     }
     const uint8_t* ref = refs.data();
     for (auto* heap : {&out->args_, &out->results_}) {
@@ -487,8 +487,9 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
         spill.blob_offset = LoadU64(ref);
         ref += 8;
         if (spill.blob_offset < kPreludeSize || spill.blob_offset >= file_offset) {
-          return Fail("a spilled payload refers to byte " + std::to_string(spill.blob_offset) +
-                      ", which is not before the chunk");
+          return Fail(
+              fmt::format("a spilled payload refers to byte {}, which is not before the chunk",
+                          spill.blob_offset));
         }
       }
     }
@@ -503,7 +504,7 @@ Status ChunkDecoder::Decode(Bytes body, uint64_t file_offset, unsigned parts, De
     while (r.remaining() > 0) {
       // §11: no chunk defines more sites than a whole trace may hold.
       if (out->new_sites_.size() == kMaxSites) {
-        return Fail("NEW_SITES holds more than " + std::to_string(kMaxSites) + " entries");
+        return Fail(fmt::format("NEW_SITES holds more than {} entries", kMaxSites));
       }
       uint64_t id;
       std::string text;

@@ -3,6 +3,8 @@
 // EVENT_TIMES) and packed integers (INT_PACKED, TIMES_PACKED, §7.9).
 // In a file of their own: chunk_decoder.cc is long enough without them.
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <string>
 
@@ -111,7 +113,7 @@ Status ChunkDecoder::DecodeInts(uint32_t count, Bytes lens, int64_t* values) {
     for (uint8_t k : int_kinds_) {
       uint64_t z;
       if (!ParseVarint(&q, qend, &z)) {
-        return Fail("INT_PACKED ends inside the first value of kind " + std::to_string(k));
+        return Fail(fmt::format("INT_PACKED ends inside the first value of kind {}", k));
       }
       running_value[k] = uint64_t(UnZigZag(z));
     }
@@ -129,8 +131,8 @@ Status ChunkDecoder::DecodeInts(uint32_t count, Bytes lens, int64_t* values) {
     } else {
       ok = SkipBlocks(&q, qend, count, &why);
     }
-    if (!ok) return Fail(std::string("INT_PACKED holds ") + std::to_string(count) +
-                         " integer-coded results, but " + why);
+    if (!ok)
+      return Fail(fmt::format("INT_PACKED holds {} integer-coded results, but {}", count, why));
     if (q != qend) return Fail("INT_PACKED has bytes after its last value");
   } else if (values == nullptr) {
     // Only check that there is one well-formed varint per integer-coded
@@ -254,13 +256,11 @@ Status ChunkDecoder::DecodeTimes(DecodedChunk* out, bool arrays) {
     if (p < end && *p < 0x80) {
       v = *p++;
     } else if (!ParseVarint(&p, end, &v)) {
-      return Fail("EVENT_TIMES ends after " + std::to_string(i) + " of " + std::to_string(n) +
-                  " times");
+      return Fail(fmt::format("EVENT_TIMES ends after {} of {} times", i, n));
     }
     if (i == 0 ? (v == 0 || v > uint64_t(INT64_MAX)) : v > uint64_t(INT64_MAX - t)) {
-      return Fail(i == 0 ? "EVENT_TIMES starts at " + std::to_string(v) +
-                               ", not a time in 1..2^63-1"
-                         : "EVENT_TIMES overflows at event " + std::to_string(header_.first_seq + i));
+      return Fail(i == 0 ? fmt::format("EVENT_TIMES starts at {}, not a time in 1..2^63-1", v)
+                         : fmt::format("EVENT_TIMES overflows at event {}", header_.first_seq + i));
     }
     t = i == 0 ? int64_t(v) : t + int64_t(v);
     if (arrays) out->times_[i] = t;
@@ -284,12 +284,11 @@ Status ChunkDecoder::DecodeTimes(DecodedChunk* out, bool arrays) {
     }
     uint64_t d;
     if (!ParseVarint(&p, end, &d)) {
-      return Fail("EVENT_TIMES holds " + std::to_string(i) + " of " + std::to_string(n) +
-                  " durations");
+      return Fail(fmt::format("EVENT_TIMES holds {} of {} durations", i, n));
     }
     if (d > uint64_t(INT64_MAX - time)) {
-      return Fail("EVENT_TIMES: the duration of event " + std::to_string(header_.first_seq + i) +
-                  " ends past 2^63-1");
+      return Fail(fmt::format("EVENT_TIMES: the duration of event {} ends past 2^63-1",
+                              header_.first_seq + i));
     }
     if (arrays) out->durations_[i] = d;
   }
@@ -317,8 +316,7 @@ Status ChunkDecoder::DecodePackedTimes(DecodedChunk* out, bool arrays) {
   t[0] = first;
   uint64_t running = first;
   if (!DecodeBlocks(&p, end, n - 1, t + 1, &why, &running)) {
-    return Fail(std::string("TIMES_PACKED holds the deltas of ") + std::to_string(n) +
-                " times, but " + why);
+    return Fail(fmt::format("TIMES_PACKED holds the deltas of {} times, but {}", n, why));
   }
   // Times never decrease and stay in an i64 (§7.8). The sums are taken
   // modulo 2^64: a delta that takes a time past 2^63 - 1 either leaves the
@@ -328,7 +326,7 @@ Status ChunkDecoder::DecodePackedTimes(DecodedChunk* out, bool arrays) {
   if (decreases || t[n - 1] > uint64_t(INT64_MAX)) {
     uint32_t i = 1;
     while (t[i] >= t[i - 1] && t[i] <= uint64_t(INT64_MAX)) ++i;
-    return Fail("TIMES_PACKED overflows at event " + std::to_string(header_.first_seq + i));
+    return Fail(fmt::format("TIMES_PACKED overflows at event {}", header_.first_seq + i));
   }
   out->first_time_ = int64_t(first);
   out->last_time_ = int64_t(t[n - 1]);
@@ -337,14 +335,13 @@ Status ChunkDecoder::DecodePackedTimes(DecodedChunk* out, bool arrays) {
   durations_scratch_.resize(n);
   uint64_t* d = durations_scratch_.data();
   if (!DecodeBlocks(&p, end, n, d, &why)) {
-    return Fail(std::string("TIMES_PACKED holds the durations of ") + std::to_string(n) +
-                " events, but " + why);
+    return Fail(fmt::format("TIMES_PACKED holds the durations of {} events, but {}", n, why));
   }
   if (p != end) return Fail("TIMES_PACKED has bytes after its last duration");
   for (uint32_t i = 0; i < n; ++i) {
     if (d[i] > uint64_t(INT64_MAX) - t[i]) {
-      return Fail("TIMES_PACKED: the duration of event " + std::to_string(header_.first_seq + i) +
-                  " ends past 2^63-1");
+      return Fail(fmt::format("TIMES_PACKED: the duration of event {} ends past 2^63-1",
+                              header_.first_seq + i));
     }
   }
   if (arrays) out->durations_.assign(d, d + n);

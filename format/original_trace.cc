@@ -1,5 +1,7 @@
 #include "format/original_trace.h"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 
 namespace tape::format::original {
@@ -40,12 +42,12 @@ class Cursor {
 };
 
 Status Damage(uint64_t offset, const std::string& what) {
-  return Status::Corrupt("byte " + std::to_string(offset) + ": " + what);
+  return Status::Corrupt(fmt::format("byte {}: {}", offset, what));
 }
 
 Status Short(const Cursor& c, const std::string& field, size_t need) {
-  return Damage(c.offset(), field + ": needs " + std::to_string(need) + " bytes, " +
-                                std::to_string(c.left()) + " left (the file is truncated)");
+  return Damage(c.offset(), fmt::format("{}: needs {} bytes, {} left (the file is truncated)",
+                                        field, need, c.left()));
 }
 
 // A u64 length prefix and the bytes it covers (§2: Vec<u8> and String).
@@ -53,8 +55,7 @@ Status LengthPrefixed(Cursor& c, const std::string& field, Bytes* out) {
   uint64_t at = c.offset(), n;
   if (!c.U64(&n)) return Short(c, field + " length", 8);
   if (n > c.left()) {
-    return Damage(at, field + " length is " + std::to_string(n) + " bytes, but only " +
-                          std::to_string(c.left()) + " follow");
+    return Damage(at, fmt::format("{} length is {} bytes, but only {} follow", field, n, c.left()));
   }
   *out = c.Take(n);
   return Status::Ok();
@@ -72,20 +73,22 @@ Status Utf8String(Cursor& c, const std::string& field, std::string* out) {
 }
 
 Status ParseEvent(Cursor& c, uint64_t index, Event* e) {
-  const std::string name = "event " + std::to_string(index);
+  const std::string name = fmt::format("event {}", index);
   e->offset = c.offset();
   if (!c.U64(&e->seq)) return Short(c, name + " seq", 8);
   if (e->seq != index) {
-    return Damage(e->offset, name + " has seq " + std::to_string(e->seq) +
-                                 " (the original numbers its events 0, 1, 2, ...)");
+    return Damage(
+        e->offset,
+        fmt::format("{} has seq {} (the original numbers its events 0, 1, 2, ...)", name, e->seq));
   }
   if (!c.U32(&e->site)) return Short(c, name + " site", 4);
   uint64_t kind_at = c.offset();
   uint32_t variant;
   if (!c.U32(&variant)) return Short(c, name + " kind", 4);
   if (variant >= kEffectVariants) {
-    return Damage(kind_at, name + " kind is variant " + std::to_string(variant) +
-                               ", not an effect (0 clock.now .. 7 time.sleep)");
+    return Damage(kind_at,
+                  fmt::format("{} kind is variant {}, not an effect (0 clock.now .. 7 time.sleep)",
+                              name, variant));
   }
   e->kind = uint8_t(variant + 1);
   TAPE_RETURN_IF_ERROR(LengthPrefixed(c, name + " args", &e->args));
@@ -110,15 +113,15 @@ Status ParseFooter(Cursor& c, Trace* t) {
     case OutcomeTag::kAborted:
       break;
     default:
-      return Damage(at, "outcome is variant " + std::to_string(tag) +
-                            ", not one of 0 exit, 1 panic, 2 aborted");
+      return Damage(
+          at, fmt::format("outcome is variant {}, not one of 0 exit, 1 panic, 2 aborted", tag));
   }
   t->outcome = OutcomeTag(tag);
   uint64_t last_at = c.offset();
   if (!c.U64(&t->last_seq)) return Short(c, "last_seq", 8);
   if (t->last_seq != t->events.size()) {
-    return Damage(last_at, "last_seq is " + std::to_string(t->last_seq) + ", but the trace holds " +
-                               std::to_string(t->events.size()) + " events");
+    return Damage(last_at, fmt::format("last_seq is {}, but the trace holds {} events", t->last_seq,
+                                       t->events.size()));
   }
   return Status::Ok();
 }
@@ -132,8 +135,8 @@ Status Parse(Bytes file, Trace* t) {
   Cursor c(file);
   if (!c.U32(&t->version)) return Short(c, "schema version", 4);
   if (t->version != kSchemaVersion) {
-    return Damage(0, "schema version " + std::to_string(t->version) + " (this reader knows only " +
-                         std::to_string(kSchemaVersion) + ")");
+    return Damage(0, fmt::format("schema version {} (this reader knows only {})", t->version,
+                                 kSchemaVersion));
   }
   uint64_t started;
   if (!c.U64(&started)) return Short(c, "started_at", 8);
@@ -151,10 +154,10 @@ Status Parse(Bytes file, Trace* t) {
   t->events.reserve(size_t(std::min(count, fits)));
   for (uint64_t i = 0; i < count; ++i) {
     if (i == fits) {
-      return Damage(count_at, "event count is " + std::to_string(count) + ", but the " +
-                                  std::to_string(left) + " bytes after it hold at most " +
-                                  std::to_string(fits) +
-                                  " events (the file is truncated, or the count is damaged)");
+      return Damage(count_at,
+                    fmt::format("event count is {}, but the {} bytes after it hold at most {} "
+                                "events (the file is truncated, or the count is damaged)",
+                                count, left, fits));
     }
     Event e;
     TAPE_RETURN_IF_ERROR(ParseEvent(c, i, &e));
@@ -162,8 +165,9 @@ Status Parse(Bytes file, Trace* t) {
   }
   TAPE_RETURN_IF_ERROR(ParseFooter(c, t));
   if (c.left() != 0) {
-    return Damage(c.offset(), std::to_string(c.left()) +
-                                  " bytes follow the end of the trace (the original writes none)");
+    return Damage(
+        c.offset(),
+        fmt::format("{} bytes follow the end of the trace (the original writes none)", c.left()));
   }
   return Status::Ok();
 }

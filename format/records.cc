@@ -1,5 +1,6 @@
 #include "format/records.h"
 
+#include <fmt/core.h>
 #include <xxhash.h>
 
 #include <cstdio>
@@ -43,27 +44,27 @@ std::string TagName(uint32_t tag) {
 
 Status ReadRecord(Bytes file, uint64_t offset, RecordView* out, uint32_t max_body) {
   auto at = [&](const std::string& what) {
-    return Status::Corrupt("record at byte " + std::to_string(offset) + ": " + what);
+    return Status::Corrupt(fmt::format("record at byte {}: {}", offset, what));
   };
   if (offset > file.size() || file.size() - offset < kRecordHeaderSize) {
-    return at("truncated header (" + std::to_string(file.size() - std::min<uint64_t>(offset, file.size())) +
-              " of 16 bytes present)");
+    return at(fmt::format("truncated header ({} of 16 bytes present)",
+                          file.size() - std::min<uint64_t>(offset, file.size())));
   }
   const uint8_t* p = file.data() + offset;
   uint32_t tag = LoadU32(p);
   uint32_t len = LoadU32(p + 4);
   uint64_t stored = LoadU64(p + 8);
   if (len > kMaxRecordBody) {
-    return at("body length " + std::to_string(len) + " exceeds the 1 GiB limit");
+    return at(fmt::format("body length {} exceeds the 1 GiB limit", len));
   }
   if (len > max_body) {
-    return at(TagName(tag) + " body length " + std::to_string(len) + " exceeds the " +
-              std::to_string(max_body) + " bytes such a record can hold");
+    return at(fmt::format("{} body length {} exceeds the {} bytes such a record can hold",
+                          TagName(tag), len, max_body));
   }
   uint64_t available = file.size() - offset - kRecordHeaderSize;
   if (len > available) {
-    return at(TagName(tag) + " body of " + std::to_string(len) + " bytes is truncated (" +
-              std::to_string(available) + " bytes remain in the file)");
+    return at(fmt::format("{} body of {} bytes is truncated ({} bytes remain in the file)",
+                          TagName(tag), len, available));
   }
   Bytes body{p + kRecordHeaderSize, len};
   uint64_t computed = RecordChecksum(tag, body);
@@ -97,21 +98,21 @@ Status CheckPrelude(Bytes file, uint16_t* major, uint16_t* minor) {
       return Status::Corrupt(
           "the file magic at byte 0 is damaged (was the file transferred in text mode?)");
     }
-    return Status::Corrupt("not a tape trace (no trace magic at byte 0; " +
-                           std::to_string(file.size()) + " bytes)");
+    return Status::Corrupt(
+        fmt::format("not a tape trace (no trace magic at byte 0; {} bytes)", file.size()));
   }
   *major = LoadU16(file.data() + 8);
   *minor = LoadU16(file.data() + 10);
   if (*major != kFormatMajor) {
-    return Status::Unsupported("trace format version " + std::to_string(*major) + "." +
-                               std::to_string(*minor) + " is not supported: this tape reads " +
-                               std::to_string(kFormatMajor) + ".x; use a tape release that reads " +
-                               std::to_string(*major) + ".x");
+    return Status::Unsupported(
+        fmt::format("trace format version {}.{} is not supported: this tape reads {}.x; use a tape "
+                    "release that reads {}.x",
+                    *major, *minor, kFormatMajor, *major));
   }
   uint32_t flags = LoadU32(file.data() + 12);
   if (flags != 0) {
-    return Status::Corrupt("reserved prelude flags at byte 12 are " + std::to_string(flags) +
-                           ", must be 0");
+    return Status::Corrupt(
+        fmt::format("reserved prelude flags at byte 12 are {}, must be 0", flags));
   }
   return Status::Ok();
 }
@@ -232,7 +233,7 @@ Status ParseFooterBody(Bytes body, Footer* f, std::vector<SeqRange>* gaps) {
   if (!r.GetU32(&chunk_count)) return bad("truncated chunk count");
   // Bound the allocation by what the body can actually hold.
   if (uint64_t(chunk_count) * kIndexEntrySize > r.remaining()) {
-    return bad("chunk count " + std::to_string(chunk_count) + " does not fit in the record");
+    return bad(fmt::format("chunk count {} does not fit in the record", chunk_count));
   }
   f->chunks.resize(chunk_count);
   for (ChunkIndexEntry& c : f->chunks) {
@@ -244,11 +245,10 @@ Status ParseFooterBody(Bytes body, Footer* f, std::vector<SeqRange>* gaps) {
   }
   if (!r.GetU32(&site_count)) return bad("truncated site count");
   if (uint64_t(site_count) * 9 > r.remaining()) {
-    return bad("site count " + std::to_string(site_count) + " does not fit in the record");
+    return bad(fmt::format("site count {} does not fit in the record", site_count));
   }
   if (site_count > kMaxSites) {
-    return bad("site count " + std::to_string(site_count) + " exceeds the limit of " +
-               std::to_string(kMaxSites) + " (§11)");
+    return bad(fmt::format("site count {} exceeds the limit of {} (§11)", site_count, kMaxSites));
   }
   f->sites.reserve(site_count);
   uint64_t text_bytes = 0;
@@ -256,12 +256,12 @@ Status ParseFooterBody(Bytes body, Footer* f, std::vector<SeqRange>* gaps) {
     uint64_t id;
     std::string text;
     if (!r.GetU64(&id) || !r.GetString(kMaxSiteText, &text)) {
-      return bad("site " + std::to_string(i) + " is truncated");
+      return bad(fmt::format("site {} is truncated", i));
     }
     text_bytes += text.size();
     if (text_bytes > kMaxSiteTableText) {
-      return bad("the site table's locations exceed the limit of " +
-                 std::to_string(kMaxSiteTableText) + " bytes (§11)");
+      return bad(fmt::format("the site table's locations exceed the limit of {} bytes (§11)",
+                             kMaxSiteTableText));
     }
     f->sites.emplace(id, std::move(text));
   }
@@ -273,11 +273,10 @@ Status ParseFooterBody(Bytes body, Footer* f, std::vector<SeqRange>* gaps) {
   uint32_t gap_count;
   if (!r.GetU32(&gap_count)) return bad("truncated gap count");
   if (uint64_t(gap_count) * kGapEntrySize > r.remaining()) {
-    return bad("gap count " + std::to_string(gap_count) + " does not fit in the record");
+    return bad(fmt::format("gap count {} does not fit in the record", gap_count));
   }
   if (gap_count > kMaxGaps) {
-    return bad("gap count " + std::to_string(gap_count) + " exceeds the limit of " +
-               std::to_string(kMaxGaps) + " (§11)");
+    return bad(fmt::format("gap count {} exceeds the limit of {} (§11)", gap_count, kMaxGaps));
   }
   gaps->resize(gap_count);
   for (SeqRange& g : *gaps) {
@@ -292,7 +291,7 @@ Status ParseFooterBody(Bytes body, Footer* f, std::vector<SeqRange>* gaps) {
     uint8_t named_kind;
     std::string name;
     if (!r.GetU8(&named_kind) || !r.GetString(kMaxKindName, &name) || name.empty()) {
-      return bad("kind name " + std::to_string(i) + " is truncated or empty");
+      return bad(fmt::format("kind name {} is truncated or empty", i));
     }
     f->kind_names[named_kind] = std::move(name);
   }
@@ -307,8 +306,8 @@ Status ParseFooterBody(Bytes body, Footer* f, std::vector<SeqRange>* gaps) {
   uint32_t timed;
   if (!r.GetU32(&timed)) return bad("truncated time range count");
   if (timed != 0 && timed != f->chunks.size()) {
-    return bad("time ranges for " + std::to_string(timed) + " chunks, but the index has " +
-               std::to_string(f->chunks.size()));
+    return bad(
+        fmt::format("time ranges for {} chunks, but the index has {}", timed, f->chunks.size()));
   }
   if (uint64_t(timed) * 16 > r.remaining()) return bad("time ranges do not fit in the record");
   for (uint32_t i = 0; i < timed; ++i) {

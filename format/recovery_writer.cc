@@ -1,6 +1,7 @@
 #include "format/recovery_writer.h"
 
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -81,9 +82,8 @@ Status RecoveryWriter::Write(const uint8_t* data, size_t size) {
     ssize_t n = ::write(fd_, data, size);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      error_ =
-          Status::FromErrno("cannot write " + temp_path_ + " at byte " + std::to_string(offset_),
-                            n < 0 ? errno : EIO);
+      error_ = Status::FromErrno(fmt::format("cannot write {} at byte {}", temp_path_, offset_),
+                                 n < 0 ? errno : EIO);
       return error_;
     }
     data += n;
@@ -180,8 +180,8 @@ Status RecoveryWriter::Append(const EventView& e) {
   }
   // Keep one gap for Finish's trailing one.
   if (e.seq > next_seq_ && gaps_.size() + 1 >= kMaxGaps) {
-    return Status::Unsupported("more than " + std::to_string(kMaxGaps - 1) +
-                               " separate ranges of events are missing (§11)");
+    return Status::Unsupported(
+        fmt::format("more than {} separate ranges of events are missing (§11)", kMaxGaps - 1));
   }
   uint64_t rollback = offset_;
   copies_in_event_.clear();

@@ -1,11 +1,13 @@
 #include "format/status.h"
 
+#include <fmt/core.h>
+
 #include <cstring>
 
 namespace tape {
 
 Status Status::FromErrno(const std::string& what, int err) {
-  return IoError(what + ": " + std::strerror(err) + " (errno " + std::to_string(err) + ")");
+  return IoError(fmt::format("{}: {} (errno {})", what, std::strerror(err), err));
 }
 
 Status Status::WithContext(const std::string& context) const {

@@ -1,5 +1,7 @@
 #include "format/trace_info.h"
 
+#include <fmt/core.h>
+
 namespace tape::format {
 
 const char* ProgramKindName(ProgramKind kind) {
@@ -25,11 +27,11 @@ const char* OutcomeKindName(OutcomeKind kind) {
 
 std::string Outcome::Describe() const {
   switch (kind) {
-    case OutcomeKind::kExited: return "exited with code " + std::to_string(code);
+    case OutcomeKind::kExited: return fmt::format("exited with code {}", code);
     case OutcomeKind::kException: return "threw " + message;
     case OutcomeKind::kSignal:
-      return "was killed by signal " + std::to_string(code) +
-             (message.empty() ? "" : " (" + message + ")");
+      return message.empty() ? fmt::format("was killed by signal {}", code)
+                             : fmt::format("was killed by signal {} ({})", code, message);
     case OutcomeKind::kInterrupted:
       return message.empty() ? "was interrupted (the recording did not finish)"
                              : "was interrupted (" + message + ")";

@@ -1,6 +1,7 @@
 #include "format/trace_reader.h"
 
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -36,7 +37,7 @@ ZSTD_DCtx* ThreadDCtx() {
 }
 
 std::string Plural(uint64_t n, const char* one, const char* many) {
-  return std::to_string(n) + " " + (n == 1 ? one : many);
+  return fmt::format("{} {}", n, n == 1 ? one : many);
 }
 
 std::string SizeText(uint64_t n) {
@@ -167,12 +168,12 @@ Status TraceReader::Parse() {
                        ? kPreludeSize + kRecordHeaderSize + LoadU32(file_.data() + kPreludeSize + 4)
                        : 0;
     if (end > file_.size() || file_.size() < kPreludeSize + kRecordHeaderSize) {
-      return Status::Corrupt("the file ends at byte " + std::to_string(file_.size()) +
-                             ", inside its header (" +
-                             (end > file_.size() ? "which says it ends at byte " + std::to_string(end)
-                                                 : std::string("at least 32 bytes")) +
-                             "): it was cut before its first event was written, so it holds no "
-                             "events, and tape recover has none to keep");
+      return Status::Corrupt(fmt::format(
+          "the file ends at byte {}, inside its header ({}): it was cut before its first event was "
+          "written, so it holds no events, and tape recover has none to keep",
+          file_.size(),
+          end > file_.size() ? fmt::format("which says it ends at byte {}", end)
+                             : std::string("at least 32 bytes")));
     }
     return Status::Corrupt("the header is damaged: " + s.message() +
                            "; without its header no event of the trace can be read (tape recover "
@@ -207,8 +208,8 @@ Status TraceReader::Parse() {
 Status TraceReader::ParseFooter(uint64_t footer_offset) {
   uint64_t footer_end_limit = file_.size() - kTrailerSize;
   if (footer_offset < data_start_ || footer_offset >= footer_end_limit) {
-    return Status::Corrupt("the trailer points at byte " + std::to_string(footer_offset) +
-                           ", outside the file's records");
+    return Status::Corrupt(
+        fmt::format("the trailer points at byte {}, outside the file's records", footer_offset));
   }
   RecordView rec;
   TAPE_RETURN_IF_ERROR(ReadRecord(file_.first(size_t(footer_end_limit)), footer_offset, &rec));
@@ -224,9 +225,9 @@ Status TraceReader::ParseFooter(uint64_t footer_offset) {
     const SeqRange& r = gaps[g];
     if (r.count == 0 || r.count > UINT64_MAX - r.first ||
         (g > 0 && r.first <= gaps[g - 1].end())) {
-      return Status::Corrupt("gap " + std::to_string(g) + " (seq " + std::to_string(r.first) +
-                             ", " + Plural(r.count, "event", "events") +
-                             ") is empty, out of order or touches the previous one");
+      return Status::Corrupt(
+          fmt::format("gap {} (seq {}, {}) is empty, out of order or touches the previous one", g,
+                      r.first, Plural(r.count, "event", "events")));
     }
   }
   // Validate the index once, here, before any offset arithmetic uses it.
@@ -240,43 +241,42 @@ Status TraceReader::ParseFooter(uint64_t footer_offset) {
   int64_t previous_time = 0;
   for (size_t i = 0; i < footer.chunks.size(); ++i) {
     const ChunkIndexEntry& c = footer.chunks[i];
-    std::string which = "index entry " + std::to_string(i);
+    std::string which = fmt::format("index entry {}", i);
     // §9.4: a chunk's times are both 0 (unknown) or a range that starts no
     // earlier than the previous timed chunk's.
     if ((c.first_time_ns == 0) != (c.last_time_ns == 0) ||
         (c.first_time_ns != 0 && (c.first_time_ns < 0 || c.last_time_ns < c.first_time_ns ||
                                   c.first_time_ns < previous_time))) {
-      return Status::Corrupt(which + " gives the chunk the times " +
-                             std::to_string(c.first_time_ns) + ".." +
-                             std::to_string(c.last_time_ns) +
-                             ", not a range that follows the previous chunk's");
+      return Status::Corrupt(fmt::format(
+          "{} gives the chunk the times {}..{}, not a range that follows the previous chunk's",
+          which, c.first_time_ns, c.last_time_ns));
     }
     if (c.last_time_ns != 0) previous_time = c.last_time_ns;
     if (c.file_offset < min_offset || c.record_size < kRecordHeaderSize + kChunkFixedSize ||
         c.record_size > footer_offset || c.file_offset > footer_offset - c.record_size) {
-      return Status::Corrupt(which + " places chunk at byte " + std::to_string(c.file_offset) +
-                             " (" + std::to_string(c.record_size) + " bytes), outside the chunk area");
+      return Status::Corrupt(
+          fmt::format("{} places chunk at byte {} ({} bytes), outside the chunk area", which,
+                      c.file_offset, c.record_size));
     }
     skip_gap();
     if (c.first_seq != seq) {
-      return Status::Corrupt(which + " starts at seq " + std::to_string(c.first_seq) +
-                             ", expected " + std::to_string(seq));
+      return Status::Corrupt(
+          fmt::format("{} starts at seq {}, expected {}", which, c.first_seq, seq));
     }
     if (c.event_count == 0 || c.event_count > kMaxChunkEvents) {
-      return Status::Corrupt(which + " has an event count of " + std::to_string(c.event_count));
+      return Status::Corrupt(fmt::format("{} has an event count of {}", which, c.event_count));
     }
     seq += c.event_count;
     min_offset = c.file_offset + c.record_size;
   }
   skip_gap();
   if (next_gap != gaps.size()) {
-    return Status::Corrupt("gap " + std::to_string(next_gap) + " (seq " +
-                           std::to_string(gaps[next_gap].first) +
-                           ") does not lie between the index's chunks");
+    return Status::Corrupt(fmt::format("gap {} (seq {}) does not lie between the index's chunks",
+                                       next_gap, gaps[next_gap].first));
   }
   if (seq != footer.event_count) {
-    return Status::Corrupt("the footer counts " + Plural(footer.event_count, "event", "events") +
-                           " but its index and gaps hold " + std::to_string(seq));
+    return Status::Corrupt(fmt::format("the footer counts {} but its index and gaps hold {}",
+                                       Plural(footer.event_count, "event", "events"), seq));
   }
   missing_events_ = 0;
   for (const SeqRange& g : gaps) missing_events_ += g.count;
@@ -330,22 +330,19 @@ void TraceReader::Scan(uint64_t from, const std::string& why) {
       ChunkHeader h;
       s = ParseChunkHeader(rec.body, offset, &h);
       if (s.ok() && h.chunk_number != chunks_.size()) {
-        s = Status::Corrupt("chunk at byte " + std::to_string(offset) + " is numbered " +
-                            std::to_string(h.chunk_number) + ", expected " +
-                            std::to_string(chunks_.size()));
+        s = Status::Corrupt(fmt::format("chunk at byte {} is numbered {}, expected {}", offset,
+                                        h.chunk_number, chunks_.size()));
       }
       if (s.ok() && h.first_seq != event_count_) {
-        s = Status::Corrupt("chunk " + std::to_string(h.chunk_number) + " at byte " +
-                            std::to_string(offset) + " starts at seq " + std::to_string(h.first_seq) +
-                            ", expected " + std::to_string(event_count_));
+        s = Status::Corrupt(fmt::format("chunk {} at byte {} starts at seq {}, expected {}",
+                                        h.chunk_number, offset, h.first_seq, event_count_));
       }
       if (s.ok()) s = decoder.Decode(rec.body, offset, kDecodeNewSites | kDecodeTimes, &chunk);
       if (s.ok() && chunk.has_times() && chunk.time(0) < previous_time) {
-        s = Status::Corrupt("chunk " + std::to_string(h.chunk_number) + " at byte " +
-                            std::to_string(offset) + ": its EVENT_TIMES start at " +
-                            std::to_string(chunk.time(0)) +
-                            ", before the previous chunk's last time " +
-                            std::to_string(previous_time) + " (§9.4)");
+        s =
+            Status::Corrupt(fmt::format("chunk {} at byte {}: its EVENT_TIMES start at {}, before "
+                                        "the previous chunk's last time {} (§9.4)",
+                                        h.chunk_number, offset, chunk.time(0), previous_time));
       }
       if (s.ok()) {
         // §11: the whole site table is bounded; a chunk that would take it
@@ -358,11 +355,10 @@ void TraceReader::Scan(uint64_t from, const std::string& why) {
           text += location.size();
         }
         if (sites_.size() + added > kMaxSites || text > kMaxSiteTableText) {
-          s = Status::Corrupt("chunk " + std::to_string(h.chunk_number) + " at byte " +
-                              std::to_string(offset) +
-                              ": its NEW_SITES take the site table past the limit of " +
-                              std::to_string(kMaxSites) + " sites and " +
-                              std::to_string(kMaxSiteTableText) + " bytes of locations (§11)");
+          s = Status::Corrupt(
+              fmt::format("chunk {} at byte {}: its NEW_SITES take the site table past the limit "
+                          "of {} sites and {} bytes of locations (§11)",
+                          h.chunk_number, offset, kMaxSites, kMaxSiteTableText));
         } else {
           site_text = text;
           for (const auto& [id, location] : chunk.new_sites()) sites_.emplace(id, location);
@@ -386,7 +382,7 @@ void TraceReader::Scan(uint64_t from, const std::string& why) {
       }
       footer_seen = true;
     } else if (rec.tag != kTagBlob && !IsAncillaryTag(rec.tag)) {
-      stop = "record at byte " + std::to_string(offset) + ": unexpected " + TagName(rec.tag) + " record";
+      stop = fmt::format("record at byte {}: unexpected {} record", offset, TagName(rec.tag));
       break;
     }
     offset += rec.size();
@@ -395,7 +391,7 @@ void TraceReader::Scan(uint64_t from, const std::string& why) {
   NoteTimes();
   recovery_note_ = why + "; read " + Plural(event_count_, "event", "events") + " in " +
                    Plural(chunks_.size(), "chunk", "chunks");
-  if (!stop.empty()) recovery_note_ += "; scan stopped at byte " + std::to_string(offset) + ": " + stop;
+  if (!stop.empty()) recovery_note_ += fmt::format("; scan stopped at byte {}: {}", offset, stop);
 }
 
 std::string TraceReader::SiteLocation(uint64_t site) const {
@@ -433,12 +429,12 @@ const SeqRange* TraceReader::GapAt(uint64_t seq) const {
 
 Status TraceReader::MissingEvent(uint64_t seq) const {
   if (const SeqRange* g = GapAt(seq)) {
-    return Status::NotFound(path_ + " holds no events " + std::to_string(g->first) + ".." +
-                            std::to_string(g->end() - 1) +
-                            ": they were lost to damage before the trace was recovered");
+    return Status::NotFound(fmt::format(
+        "{} holds no events {}..{}: they were lost to damage before the trace was recovered", path_,
+        g->first, g->end() - 1));
   }
-  return Status::NotFound(path_ + ": no chunk holds event " + std::to_string(seq) +
-                          " (the trace has " + std::to_string(event_count_) + ")");
+  return Status::NotFound(
+      fmt::format("{}: no chunk holds event {} (the trace has {})", path_, seq, event_count_));
 }
 
 size_t TraceReader::ChunkFor(uint64_t seq) const {
@@ -452,10 +448,10 @@ size_t TraceReader::ChunkFor(uint64_t seq) const {
 Status TraceReader::ChunkRecord(size_t i, RecordView* rec) const {
   const ChunkIndexEntry& entry = chunks_[i];
   Status s = ReadRecord(file_, entry.file_offset, rec);
-  if (!s.ok()) return s.WithContext(path_ + ": chunk " + std::to_string(i));
+  if (!s.ok()) return s.WithContext(fmt::format("{}: chunk {}", path_, i));
   auto fail = [&](const std::string& what) {
-    return Status::Corrupt(path_ + ": chunk " + std::to_string(i) + " at byte " +
-                           std::to_string(entry.file_offset) + ": " + what);
+    return Status::Corrupt(
+        fmt::format("{}: chunk {} at byte {}: {}", path_, i, entry.file_offset, what));
   };
   if (rec->tag != kTagChunk) return fail("the index points at a " + TagName(rec->tag) + " record");
   if (rec->size() != entry.record_size) return fail("record size differs from the index");
@@ -496,13 +492,12 @@ Status TraceReader::ReadChunk(size_t i, unsigned parts, ChunkDecoder* decoder,
   if ((parts & kDecodeTimes) && entry.first_time_ns != 0 &&
       (out->first_time() != entry.first_time_ns || out->last_time() != entry.last_time_ns)) {
     return Explain(Status::Corrupt(
-        path_ + ": chunk " + std::to_string(i) + " at byte " + std::to_string(entry.file_offset) +
-        ": its event times " +
-        (out->first_time() != 0 ? "run from " + std::to_string(out->first_time()) + " to " +
-                                      std::to_string(out->last_time())
-                                : std::string("are missing")) +
-        ", but the index says " + std::to_string(entry.first_time_ns) + " to " +
-        std::to_string(entry.last_time_ns)));
+        fmt::format("{}: chunk {} at byte {}: its event times {}, but the index says {} to {}",
+                    path_, i, entry.file_offset,
+                    out->first_time() != 0
+                        ? fmt::format("run from {} to {}", out->first_time(), out->last_time())
+                        : std::string("are missing"),
+                    entry.first_time_ns, entry.last_time_ns)));
   }
   return Status::Ok();
 }
@@ -536,11 +531,11 @@ Status TraceReader::ReadWholePayload(const PayloadView& payload, std::string* ou
   if (payload.size > budget_.bytes) {
     out->clear();
     return Status::Unsupported(
-        path_ + ": a spilled payload of " + std::to_string(payload.size) + " bytes (" +
-        SizeText(payload.size) + ", BLOB at byte " + std::to_string(payload.blob_offset) +
-        ") is larger than the memory budget of " + SizeText(budget_.bytes) + " (" +
-        budget_.source + "); to read it, set TAPE_MAX_PAYLOAD (e.g. TAPE_MAX_PAYLOAD=" +
-        std::to_string((payload.size >> 30) + 1) + "G) on a machine with that much memory");
+        fmt::format("{}: a spilled payload of {} bytes ({}, BLOB at byte {}) is larger than the "
+                    "memory budget of {} ({}); to read it, set TAPE_MAX_PAYLOAD (e.g. "
+                    "TAPE_MAX_PAYLOAD={}G) on a machine with that much memory",
+                    path_, payload.size, SizeText(payload.size), payload.blob_offset,
+                    SizeText(budget_.bytes), budget_.source, (payload.size >> 30) + 1));
   }
   Status s = ReadBlobPayload(file_, payload.blob_offset, payload.size, payload.spill_hash,
                              payload.size, ThreadDCtx(), out);

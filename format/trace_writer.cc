@@ -1,6 +1,7 @@
 #include "format/trace_writer.h"
 
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -45,12 +46,12 @@ void TakeDefinitions(Definitions* pending, std::vector<uint64_t>* seqs, uint64_t
 
 Status WriterOptions::Validate() const {
   if (chunk_max_events == 0 || chunk_max_events > kMaxChunkEvents) {
-    return Status::InvalidArgument("chunk_max_events must be in 1.." +
-                                   std::to_string(kMaxChunkEvents));
+    return Status::InvalidArgument(
+        fmt::format("chunk_max_events must be in 1..{}", kMaxChunkEvents));
   }
   if (chunk_max_payload < 1024 || chunk_max_payload > kMaxHeapBytes / 2) {
-    return Status::InvalidArgument("chunk_max_payload must be in 1024.." +
-                                   std::to_string(kMaxHeapBytes / 2));
+    return Status::InvalidArgument(
+        fmt::format("chunk_max_payload must be in 1024..{}", kMaxHeapBytes / 2));
   }
   if (spill_threshold < kBuilderSpillEntry || spill_threshold > chunk_max_payload) {
     return Status::InvalidArgument("spill_threshold must be in 24..chunk_max_payload");
@@ -192,8 +193,7 @@ bool TraceWriter::WriteAll(const uint8_t* data, size_t size) {
     ssize_t n = ::write(fd_, data, size);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
-      Fail(Status::FromErrno("cannot write trace " + path_ + " at byte " +
-                                 std::to_string(file_offset_),
+      Fail(Status::FromErrno(fmt::format("cannot write trace {} at byte {}", path_, file_offset_),
                              n < 0 ? errno : EIO));
       return false;
     }
@@ -404,10 +404,10 @@ void TraceWriter::Seal(const ChunkBuilder& builder, uint32_t end) {
   if (first > sealed_seq_) {
     // The events in between were never handed to the encoder: writing this
     // chunk would leave a hole in a trace that claims to be whole.
-    Fail(Status::Internal("cannot write trace " + path_ + ": events " +
-                          std::to_string(sealed_seq_) + ".." + std::to_string(first - 1) +
-                          " never reached the encoder (an internal error in tape's writer); "
-                          "the trace keeps the events before them"));
+    Fail(Status::Internal(
+        fmt::format("cannot write trace {}: events {}..{} never reached the encoder (an internal "
+                    "error in tape's writer); the trace keeps the events before them",
+                    path_, sealed_seq_, first - 1)));
     return;
   }
   if (sealed_seq_ - first >= end) return;  // all sealed already
@@ -453,18 +453,18 @@ Status TraceWriter::CheckCoverage() const {
     const ChunkIndexEntry& e = index_[c];
     if (e.first_seq != next || e.event_count == 0) {
       return Status::Internal(
-          "cannot finish trace " + path_ + ": chunk " + std::to_string(c) + " holds seqs " +
-          std::to_string(e.first_seq) + ".." + std::to_string(e.first_seq + e.event_count - 1) +
-          " where seq " + std::to_string(next) +
-          " was due (an internal error in tape's writer); the footer is not written, so the "
-          "trace reads as interrupted: `tape recover` keeps its readable events");
+          fmt::format("cannot finish trace {}: chunk {} holds seqs {}..{} where seq {} was due (an "
+                      "internal error in tape's writer); the footer is not written, so the trace "
+                      "reads as interrupted: `tape recover` keeps its readable events",
+                      path_, c, e.first_seq, e.first_seq + e.event_count - 1, next));
     }
     next += e.event_count;
   }
   if (next != sealed_seq_) {
-    return Status::Internal("cannot finish trace " + path_ + ": its chunks hold " +
-                            std::to_string(next) + " events, the writer sealed " +
-                            std::to_string(sealed_seq_) + " (an internal error in tape's writer)");
+    return Status::Internal(
+        fmt::format("cannot finish trace {}: its chunks hold {} events, the writer sealed {} (an "
+                    "internal error in tape's writer)",
+                    path_, next, sealed_seq_));
   }
   return Status::Ok();
 }
@@ -478,24 +478,23 @@ Status TraceWriter::CheckFile(bool chunk_heads) const {
   struct stat st;
   if (::fstat(fd_, &st) != 0) return Status::FromErrno("cannot check trace " + path_, errno);
   if (uint64_t(st.st_size) != file_offset_) {
-    return changed(std::string(uint64_t(st.st_size) < file_offset_ ? "it was truncated"
-                                                                    : "something else wrote to it") +
-                   " (it is " + std::to_string(st.st_size) + " bytes long, tape wrote " +
-                   std::to_string(file_offset_) + ")");
+    return changed(fmt::format(
+        "{} (it is {} bytes long, tape wrote {})",
+        uint64_t(st.st_size) < file_offset_ ? "it was truncated" : "something else wrote to it",
+        st.st_size, file_offset_));
   }
   if (read_fd_ < 0) return Status::Ok();
   std::vector<uint8_t> bytes(std::max(head_.size(), kRecordHeaderSize));
   if (::pread(read_fd_, bytes.data(), head_.size(), 0) != ssize_t(head_.size()) ||
       std::memcmp(bytes.data(), head_.data(), head_.size()) != 0) {
-    return changed("its header (bytes 0.." + std::to_string(head_.size() - 1) +
-                   ") was overwritten");
+    return changed(fmt::format("its header (bytes 0..{}) was overwritten", head_.size() - 1));
   }
   if (!chunk_heads) return Status::Ok();
   uint64_t heads = 0;
   for (const ChunkIndexEntry& e : index_) {
     if (::pread(read_fd_, bytes.data(), kRecordHeaderSize, off_t(e.file_offset)) !=
         ssize_t(kRecordHeaderSize)) {
-      return changed("chunk at byte " + std::to_string(e.file_offset) + " cannot be read back");
+      return changed(fmt::format("chunk at byte {} cannot be read back", e.file_offset));
     }
     heads = XXH3_64bits_withSeed(bytes.data(), kRecordHeaderSize, heads);
   }
@@ -529,10 +528,10 @@ void TraceWriter::Close(const Outcome& outcome, std::optional<uint64_t> program_
     Status covered = CheckCoverage();
     if (covered.ok() && appended && *appended != sealed_seq_) {
       covered = Status::Internal(
-          "cannot finish trace " + path_ + ": " + std::to_string(*appended) +
-          " events were recorded but " + std::to_string(sealed_seq_) +
-          " reached the file (an internal error in tape's writer); the footer is not written, "
-          "so the trace reads as interrupted: `tape recover` keeps its readable events");
+          fmt::format("cannot finish trace {}: {} events were recorded but {} reached the file (an "
+                      "internal error in tape's writer); the footer is not written, so the trace "
+                      "reads as interrupted: `tape recover` keeps its readable events",
+                      path_, *appended, sealed_seq_));
     }
     if (!covered.ok()) Fail(covered);
   }

@@ -7,6 +7,7 @@
 // polled between its slices, so that a `pause` request stops it; other
 // requests that arrive meanwhile are handled after it stops.
 
+#include <fmt/core.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -160,7 +161,7 @@ class DapServer {
   void Send(json message) {
     message["seq"] = ++seq_;
     std::string body = message.dump(-1, ' ', false, json::error_handler_t::replace);
-    std::string out = "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    std::string out = fmt::format("Content-Length: {}\r\n\r\n{}", body.size(), body);
     for (size_t at = 0; at < out.size();) {
       ssize_t n = ::write(1, out.data() + at, out.size() - at);
       if (n < 0 && errno == EINTR) continue;
@@ -460,7 +461,7 @@ class DapServer {
     uint64_t seq = dbg().seq();
     json vars = json::array();
     vars.push_back({{"name", "seq"},
-                    {"value", std::to_string(seq) + " of " + std::to_string(r.event_count())},
+                    {"value", fmt::format("{} of {}", seq, r.event_count())},
                     {"variablesReference", 0}});
     std::string next = "none: every recorded event was served";
     if (seq < r.event_count()) {
@@ -475,7 +476,7 @@ class DapServer {
     }
     vars.push_back({{"name", "next event"}, {"value", next}, {"variablesReference", 0}});
     vars.push_back({{"name", "position"},
-                    {"value", std::to_string(dbg().position()) + " instructions"},
+                    {"value", fmt::format("{} instructions", dbg().position())},
                     {"variablesReference", 0}});
     return vars;
   }
@@ -564,8 +565,8 @@ class DapServer {
       case StopReason::kDrift:
       case StopReason::kTraceError: {
         body["reason"] = "exception";
-        std::string what = stop.drift ? "drift at seq " + std::to_string(stop.drift->seq) + ": " +
-                                            DriftKindName(stop.drift->kind)
+        std::string what = stop.drift ? fmt::format("drift at seq {}: {}", stop.drift->seq,
+                                                    DriftKindName(stop.drift->kind))
                                       : stop.message;
         body["description"] = what;
         body["text"] = stop.drift ? stop.drift->Describe() : stop.message;

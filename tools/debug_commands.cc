@@ -1,5 +1,7 @@
 #include "tools/debug_commands.h"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -89,8 +91,8 @@ std::string LocationText(const debug::Debugger& d, size_t frame) {
   const lang::Machine& m = d.machine();
   lang::Machine::Frame f = m.frame(frame);
   std::string fn = m.module().functions[static_cast<size_t>(f.function)].name;
-  return Shown(d.script().name()) + ":" + std::to_string(d.Line(frame)) +
-         (fn.empty() ? " in the top level" : " in fn " + Shown(fn));
+  return fmt::format("{}:{}{}", Shown(d.script().name()), d.Line(frame),
+                     fn.empty() ? " in the top level" : " in fn " + Shown(fn));
 }
 
 ordered_json DriftJson(const DriftInfo& d) {
@@ -232,7 +234,7 @@ struct ShellCommands {
   std::string StopText(const Stop& stop) {
     std::string out;
     const lang::Machine& m = d.machine();
-    std::string at = LocationText(d, 0) + " (seq " + std::to_string(d.seq()) + ")";
+    std::string at = fmt::format("{} (seq {})", LocationText(d, 0), d.seq());
     switch (stop.reason) {
       case StopReason::kEntry:
         out = "stopped at the start of " + Shown(script().name()) + " (" +
@@ -252,7 +254,7 @@ struct ShellCommands {
         }
         out += at + "\n";
         break;
-      case StopReason::kGoto: out = "before seq " + std::to_string(d.seq()) + ": " + at + "\n"; break;
+      case StopReason::kGoto: out = fmt::format("before seq {}: {}\n", d.seq(), at); break;
       case StopReason::kStart: out = "at the start of the run (no earlier history): " + at + "\n"; break;
       case StopReason::kInterrupted: out = "interrupted: " + at + "\n"; break;
       case StopReason::kExited:
@@ -342,7 +344,7 @@ struct ShellCommands {
     if (!id.has_value()) return id.error();
     const debug::Breakpoint& bp = d.breakpoints().back();
     r->json["breakpoint"] = BreakpointJson(bp);
-    r->text = "breakpoint " + std::to_string(*id) + " at " + Shown(bp.Describe());
+    r->text = fmt::format("breakpoint {} at {}", *id, Shown(bp.Describe()));
     if (spec.kind == debug::BreakSpec::Kind::kEffect || spec.kind == debug::BreakSpec::Kind::kSite) {
       r->text += " (" + Count(bp.traps.size(), "call site", "call sites") + ")";
     }
@@ -383,9 +385,9 @@ struct ShellCommands {
       r->json["snapshots"] = {{"count", d.snapshot_count()},
                               {"bytes", d.snapshot_bytes()},
                               {"budget", d.snapshot_budget()}};
-      r->text = Count(d.snapshot_count(), "snapshot", "snapshots") + ", " +
-                std::to_string(d.snapshot_bytes()) + " bytes of " +
-                std::to_string(d.snapshot_budget()) + "\n";
+      r->text =
+          fmt::format("{}, {} bytes of {}\n", Count(d.snapshot_count(), "snapshot", "snapshots"),
+                      d.snapshot_bytes(), d.snapshot_budget());
       return Status::Ok();
     }
     if (what == "locals") return Locals(r);
@@ -491,8 +493,7 @@ struct ShellCommands {
       call += ")";
     }
     int line = d.Line(i);
-    *text = "#" + std::to_string(i) + "  " + call + " at " + Shown(script().name()) + ":" +
-            std::to_string(line) + "\n";
+    *text = fmt::format("#{}  {} at {}:{}\n", i, call, Shown(script().name()), line);
     return {{"index", i},
             {"function", FunctionName(m.module(), f.function)},
             {"file", script().name()},
@@ -518,9 +519,8 @@ struct ShellCommands {
       std::optional<uint64_t> n = ParseNumber(args);
       if (!n) return NotANumber("frame", args);
       if (*n >= depth) {
-        return Status::InvalidArgument("no frame " + std::to_string(*n) + ": there are " +
-                                       std::to_string(depth) + " (0.." +
-                                       std::to_string(depth - 1) + ")");
+        return Status::InvalidArgument(
+            fmt::format("no frame {}: there are {} (0..{})", *n, depth, depth - 1));
       }
       shell.frame_ = *n;
     }
@@ -551,8 +551,8 @@ struct ShellCommands {
       Result<int> n = ParseLine("list", args);
       if (!n.has_value()) return n.error();
       if (*n > lines) {
-        return Status::InvalidArgument("line " + std::string(args) + " is past the end: " +
-                                       script().name() + " has " + std::to_string(lines) + " lines");
+        return Status::InvalidArgument(
+            fmt::format("line {} is past the end: {} has {} lines", args, script().name(), lines));
       }
       first = std::max(1, *n - 5);
     } else {
@@ -590,8 +590,8 @@ struct ShellCommands {
                       {"ended", d.ended()},
                       {"time", nullptr},
                       {"next", nullptr}};
-    r->text = "seq " + std::to_string(seq) + " of " + std::to_string(count) + ", " +
-              LocationText(d, 0) + (d.ended() ? " (the run has ended)" : "") + "\n";
+    r->text = fmt::format("seq {} of {}, {}{}\n", seq, count, LocationText(d, 0),
+                          d.ended() ? " (the run has ended)" : "");
     Status s = ForEvents(reader(), seq, seq + 1, [&](const format::EventView& e) {
       if (e.time_ns != 0) {
         j["time"] = e.time_ns;

@@ -2,6 +2,7 @@
 
 #include "tools/diff_regions.h"
 
+#include <fmt/core.h>
 #include <xxhash.h>
 
 #include <cstring>
@@ -342,9 +343,9 @@ Result<Region> Walk::PayloadRegion(uint64_t pa, uint64_t pb, Divergence d) {
 }
 
 Status Walk::Missing(const format::TraceReader& r, uint64_t seq, uint64_t pa, uint64_t pb) const {
-  std::string where = pa == pb ? "seq " + std::to_string(pa)
-                               : "seq " + std::to_string(pa) + " of " + ra_.path() + " and seq " +
-                                     std::to_string(pb) + " of " + rb_.path();
+  std::string where =
+      pa == pb ? fmt::format("seq {}", pa)
+               : fmt::format("seq {} of {} and seq {} of {}", pa, ra_.path(), pb, rb_.path());
   return r.MissingEvent(seq).WithContext("the traces cannot be compared from " + where + " on");
 }
 

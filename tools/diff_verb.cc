@@ -25,6 +25,8 @@
 // 81 when a trace cannot be read (a damaged chunk, a gap in a recovered trace
 // where the other has events), 2 for bad usage.
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -260,9 +262,9 @@ constexpr uint64_t kShownEvents = 3;  // of each side of a region
 
 // "seqs 4..6", "seq 4", or "nothing (at seq 4)", followed by " in NAME".
 std::string RangeText(uint64_t first, uint64_t count, const std::string& name) {
-  if (count == 0) return "nothing in " + name + " (at seq " + std::to_string(first) + ")";
-  if (count == 1) return "seq " + std::to_string(first) + " in " + name;
-  return "seqs " + std::to_string(first) + ".." + std::to_string(first + count - 1) + " in " + name;
+  if (count == 0) return fmt::format("nothing in {} (at seq {})", name, first);
+  if (count == 1) return fmt::format("seq {} in {}", first, name);
+  return fmt::format("seqs {}..{} in {}", first, first + count - 1, name);
 }
 
 // What a region means, with the traces' names where the class needs them.
@@ -285,8 +287,10 @@ std::string RegionExplain(const Region& r, const std::string& a, const std::stri
       text = Explain(r.what);
   }
   if (!r.resynced) {
-    text += "; no " + std::to_string(kResyncRun) + " calls in a row agree again within the next " +
-            std::to_string(kResyncWindow) + " of each trace, so the rest of both is one region";
+    text += fmt::format(
+        "; no {} calls in a row agree again within the next {} of each trace, so the rest of both "
+        "is one region",
+        kResyncRun, kResyncWindow);
   }
   return text;
 }
@@ -401,8 +405,9 @@ int DiffAll(const DiffArgs& args, const format::TraceReader& ra, const format::T
                 ShownIndented(OutcomeDescription(ra), width + 4).c_str(), int(width),
                 name_b.c_str(), ShownIndented(OutcomeDescription(rb), width + 4).c_str());
   }
-  std::string counts = "(" + Count(differ_a, "event differs", "events differ") + " in " + name_a +
-                       ", " + std::to_string(differ_b) + " in " + name_b + ")";
+  std::string counts =
+      fmt::format("({} in {}, {} in {})", Count(differ_a, "event differs", "events differ"), name_a,
+                  differ_b, name_b);
   if (!scan.complete) {
     std::printf(
         "%s shown %s; more were left out (--limit %llu): the next begins at seq %llu in "
@@ -450,7 +455,7 @@ int RunDiff(const DiffArgs& args) {
   if (!eb.has_value()) return Fail("diff", kExitTrace, eb.error().message());
   // An event of a thread other than the program's own names its lane.
   auto lane = [](const format::EventView& e) {
-    return e.lane == 0 ? std::string() : "[lane " + std::to_string(e.lane) + "] ";
+    return e.lane == 0 ? std::string() : fmt::format("[lane {}] ", e.lane);
   };
   std::string line_a =
       *ea ? lane(**ea) + EventCall(*ra, **ea) + "  at " + Where(*ra, **ea) : "(end of trace)";

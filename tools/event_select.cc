@@ -1,5 +1,6 @@
 #include "tools/event_select.h"
 
+#include <fmt/core.h>
 #include <re2/re2.h>
 
 #include <algorithm>
@@ -118,10 +119,9 @@ std::string ResolveSite(const format::TraceReader& r, const std::string& text, u
            "event's [site ...])";
   }
   std::sort(found.begin(), found.end());
-  std::string why = "--site " + Shown(text) + ": " + std::to_string(found.size()) +
-                    (by_number ? " sites of this trace have that id as a number or ids starting "
-                                 "with " + digits + " ("
-                               : " sites of this trace have ids starting with " + digits + " (");
+  std::string why = fmt::format(
+      "--site {}: {} sites of this trace have {}{} (", Shown(text), found.size(),
+      by_number ? "that id as a number or ids starting with " : "ids starting with ", digits);
   for (size_t i = 0; i < found.size() && i < 5; ++i) {
     if (i > 0) why += ", ";
     why += SiteHex(found[i]) + " at " + Shown(r.sites().at(found[i]));

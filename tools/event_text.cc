@@ -1,6 +1,9 @@
 #include "tools/event_text.h"
 
+#include <fmt/core.h>
+
 #include <cstdio>
+#include <iterator>
 
 #include "engine/effects/registry.h"
 #include "engine/internal/effect_text.h"
@@ -161,7 +164,7 @@ std::string EventLine(const format::TraceReader& reader, const format::EventView
   if (with_time) line = (e.time_ns != 0 ? FormatTimeOfDay(e.time_ns) : "              ?") + " ";
   line += std::string(seq) + "  ";
   // Events of threads other than the program's own name their lane.
-  if (e.lane != 0) line += "[lane " + std::to_string(e.lane) + "] ";
+  if (e.lane != 0) fmt::format_to(std::back_inserter(line), "[lane {}] ", e.lane);
   line += EventCall(reader, e);
   if (with_time && e.duration_ns != 0) line += " in " + FormatDuration(e.duration_ns);
   return line + "  at " + (where.empty() ? "?" : Shown(where)) + " [site " + SiteHex(e.site) + "]";

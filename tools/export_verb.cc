@@ -8,6 +8,7 @@
 // A character device or FIFO given with --force gets the whole export in
 // place, never replaced.
 
+#include <fmt/core.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -57,8 +58,8 @@ int RunExport(const ExportArgs& args) {
   if (!ResolveSelection(r, args.select, &sel, &error)) return Fail("export", kExitUsage, error);
   if (args.select.since && *args.select.since >= r.event_count() && r.event_count() > 0) {
     return Fail("export", kExitUsage,
-                "--since " + std::to_string(*args.select.since) + ": the trace has " +
-                    Count(r.event_count(), "event", "events"));
+                fmt::format("--since {}: the trace has {}", *args.select.since,
+                            Count(r.event_count(), "event", "events")));
   }
 
   std::unique_ptr<format::OutputFile> file_out;

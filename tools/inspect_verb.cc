@@ -7,6 +7,8 @@
 // 99,999,990 of a 100M-event trace, or its last minute, is as quick to show
 // as event 0, and a --grep streams through the payload columns alone.
 
+#include <fmt/core.h>
+
 #include <cstdio>
 
 #include "tools/cli.h"
@@ -99,9 +101,8 @@ int RunInspect(const InspectArgs& args) {
   if (start >= r.event_count() && (args.around || args.select.since)) {
     if (r.event_count() == 0) return kExitOk;
     return Fail("inspect", kExitUsage,
-                flag + std::to_string(start) + ": the trace has " +
-                    Count(r.event_count(), "event", "events") + " (seq 0.." +
-                    std::to_string(r.event_count() - 1) + ")");
+                fmt::format("{}{}: the trace has {} (seq 0..{})", flag, start,
+                            Count(r.event_count(), "event", "events"), r.event_count() - 1));
   }
 
   bool with_time = r.has_times();

@@ -1,6 +1,7 @@
 #include "tools/original_import.h"
 
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -99,8 +100,7 @@ class Payload {
     uint64_t at = at_, n = 0;
     TAPE_RETURN_IF_ERROR(U64(field, &n));
     if (n > left()) {
-      return Fail(at, std::string(field) + " length is " + std::to_string(n) + " bytes, but only " +
-                          std::to_string(left()) + " follow");
+      return Fail(at, fmt::format("{} length is {} bytes, but only {} follow", field, n, left()));
     }
     *out = b_.subspan(size_t(at_), size_t(n));
     at_ += n;
@@ -115,13 +115,11 @@ class Payload {
   }
   Status End() {
     if (left() == 0) return Status::Ok();
-    return Fail(at_, std::to_string(left()) + " unexpected bytes at the end");
+    return Fail(at_, fmt::format("{} unexpected bytes at the end", left()));
   }
   Status Fail(uint64_t at, const std::string& message) const {
-    return Status::Corrupt("byte " + std::to_string(base_ + at) + ": event " +
-                           std::to_string(event_.seq) + " (" +
-                           std::string(EffectName(EffectKind(event_.kind))) + ") " + part_ + ": " +
-                           message);
+    return Status::Corrupt(fmt::format("byte {}: event {} ({}) {}: {}", base_ + at, event_.seq,
+                                       EffectName(EffectKind(event_.kind)), part_, message));
   }
   uint64_t offset() const { return at_; }
   uint64_t left() const { return b_.size() - at_; }
@@ -130,8 +128,7 @@ class Payload {
   template <typename T>
   Status Fixed(const char* field, size_t n, T* v) {
     if (left() < n) {
-      return Fail(at_, std::string(field) + " needs " + std::to_string(n) + " bytes, " +
-                           std::to_string(left()) + " left");
+      return Fail(at_, fmt::format("{} needs {} bytes, {} left", field, n, left()));
     }
     uint64_t x = 0;
     for (size_t k = 0; k < n; ++k) x |= uint64_t(b_[size_t(at_ + k)]) << (8 * k);
@@ -173,7 +170,7 @@ Status ResultTag(Payload& p, EffectKind kind, bool* failed, std::string* result)
   uint32_t tag = 0;
   TAPE_RETURN_IF_ERROR(p.U32("Result variant", &tag));
   if (tag > 1) {
-    return p.Fail(at, "Result variant is " + std::to_string(tag) + ", not 0 Ok or 1 Err");
+    return p.Fail(at, fmt::format("Result variant is {}, not 0 Ok or 1 Err", tag));
   }
   *failed = tag == 1;
   if (*failed) {
@@ -195,8 +192,7 @@ std::string OriginalSiteLocation(uint32_t site, std::string* program) {
   const BuiltinSite* s = FindBuiltinSite(site);
   if (!s) return "";
   if (program) *program = s->program;
-  return std::string(kBuiltinFile) + ":" + std::to_string(s->line) + ":" +
-         std::to_string(s->column);
+  return fmt::format("{}:{}:{}", kBuiltinFile, s->line, s->column);
 }
 
 Status ConvertPayloads(const orig::Event& e, std::string* args, std::string* result) {
@@ -214,8 +210,9 @@ Status ConvertPayloads(const orig::Event& e, std::string* args, std::string* res
       TAPE_RETURN_IF_ERROR(r.U64("seconds", &seconds));
       TAPE_RETURN_IF_ERROR(r.End());
       if (seconds > kMaxClockSeconds) {
-        return r.Fail(0, std::to_string(seconds) +
-                             " s is past the year 2262, the last second tape's clock holds");
+        return r.Fail(
+            0,
+            fmt::format("{} s is past the year 2262, the last second tape's clock holds", seconds));
       }
       Lay(EffectKind::kClockNow, false, {Number(seconds * 1000000000u)}, result);
       return Status::Ok();
@@ -224,12 +221,11 @@ Status ConvertPayloads(const orig::Event& e, std::string* args, std::string* res
       uint64_t n = 0;
       TAPE_RETURN_IF_ERROR(a.U64("length", &n));
       TAPE_RETURN_IF_ERROR(a.End());
-      if (n > UINT32_MAX) return a.Fail(0, "length " + std::to_string(n) + " is over 2^32 - 1");
+      if (n > UINT32_MAX) return a.Fail(0, fmt::format("length {} is over 2^32 - 1", n));
       TAPE_RETURN_IF_ERROR(r.Vec("bytes", &bytes));
       TAPE_RETURN_IF_ERROR(r.End());
       if (bytes.size() != n) {
-        return r.Fail(0, "holds " + std::to_string(bytes.size()) + " bytes, but the args ask for " +
-                             std::to_string(n));
+        return r.Fail(0, fmt::format("holds {} bytes, but the args ask for {}", bytes.size(), n));
       }
       Lay(EffectKind::kRandomBits, true, {Number(n)}, args);
       Lay(EffectKind::kRandomBits, false, {Text(bytes)}, result);
@@ -242,8 +238,8 @@ Status ConvertPayloads(const orig::Event& e, std::string* args, std::string* res
       TAPE_RETURN_IF_ERROR(r.U64("bytes written", &written));
       TAPE_RETURN_IF_ERROR(r.End());
       if (written > bytes.size()) {
-        return r.Fail(0, std::to_string(written) + " bytes written of a " +
-                             std::to_string(bytes.size()) + "-byte buffer");
+        return r.Fail(0,
+                      fmt::format("{} bytes written of a {}-byte buffer", written, bytes.size()));
       }
       Lay(EffectKind::kIoWrite, true, {Text(bytes)}, args);
       // A short write (0: the write failed) has no errno in the original.
@@ -276,8 +272,7 @@ Status ConvertPayloads(const orig::Event& e, std::string* args, std::string* res
       TAPE_RETURN_IF_ERROR(r.U64("bytes written", &written));
       TAPE_RETURN_IF_ERROR(r.End());
       if (written != bytes.size()) {
-        return r.Fail(at, "Ok(" + std::to_string(written) + ") for " +
-                              std::to_string(bytes.size()) + " bytes of data");
+        return r.Fail(at, fmt::format("Ok({}) for {} bytes of data", written, bytes.size()));
       }
       Lay(EffectKind::kFsWrite, false, {Errno(0)}, result);
       return Status::Ok();
@@ -289,7 +284,7 @@ Status ConvertPayloads(const orig::Event& e, std::string* args, std::string* res
       uint8_t tag = 0;
       TAPE_RETURN_IF_ERROR(r.U8("Option tag", &tag));
       if (tag > 1) {
-        return r.Fail(0, "Option tag is " + std::to_string(tag) + ", not 0 None or 1 Some");
+        return r.Fail(0, fmt::format("Option tag is {}, not 0 None or 1 Some", tag));
       }
       Bytes value;
       if (tag == 1) TAPE_RETURN_IF_ERROR(r.Str("value", &value));
@@ -304,8 +299,7 @@ Status ConvertPayloads(const orig::Event& e, std::string* args, std::string* res
       // Each argument takes at least its 8-byte length: bound the count
       // before reserving.
       if (count > r.left() / 8 || count > UINT32_MAX) {
-        return r.Fail(0, "argument count is " + std::to_string(count) + ", but " +
-                             std::to_string(r.left()) + " bytes follow");
+        return r.Fail(0, fmt::format("argument count is {}, but {} bytes follow", count, r.left()));
       }
       engine::FieldValue list;
       list.list.reserve(size_t(count));
@@ -329,8 +323,7 @@ Status ConvertPayloads(const orig::Event& e, std::string* args, std::string* res
     default:
       break;  // the original had only the eight effects above
   }
-  return Status::Corrupt("event " + std::to_string(e.seq) + ": unknown kind " +
-                         std::to_string(e.kind));
+  return Status::Corrupt(fmt::format("event {}: unknown kind {}", e.seq, e.kind));
 }
 
 bool LooksLikeOriginalTrace(const std::string& path) {
@@ -366,8 +359,8 @@ Result<ImportResult> ImportOriginalTrace(Bytes file, const std::string& name,
   bool header_ok = t.version == orig::kSchemaVersion && file.size() >= orig::kHeaderSize;
   if (header_ok && (t.started_at < 0 || uint64_t(t.started_at) > UINT64_MAX / 1000000000u)) {
     header_ok = false;
-    damage = Status::Corrupt("byte 4: started_at is " + std::to_string(t.started_at) +
-                             " s, outside what tape's clock holds");
+    damage = Status::Corrupt(
+        fmt::format("byte 4: started_at is {} s, outside what tape's clock holds", t.started_at));
   }
   // Convert the payloads of the events that parsed, before anything is
   // written: the first that does not convert is the earliest damage (the
@@ -491,8 +484,7 @@ Result<ImportResult> ImportOriginalFile(const std::string& path, const ImportOpt
     out = ImportOriginalTrace(Bytes(static_cast<const uint8_t*>(map), size), path, options);
   } catch (const std::bad_alloc&) {
     // The conversion holds the events and the new trace in memory.
-    out = Status::IoError("not enough memory to convert " + path + " (" + std::to_string(size) +
-                          " bytes)");
+    out = Status::IoError(fmt::format("not enough memory to convert {} ({} bytes)", path, size));
   }
   if (map) ::munmap(map, size);
   return out;

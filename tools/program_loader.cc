@@ -1,6 +1,7 @@
 #include "tools/program_loader.h"
 
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,8 +46,7 @@ Result<Program> FromScriptSource(std::string name, std::string source) {
     } catch (const lang::StepLimitError&) {
       if (limits.max_steps == 0) throw;
       throw DriftError({DriftKind::kRanPastRecording, rt.seq(),
-                        "the recorded run ended after " + std::to_string(limits.max_steps) +
-                            " steps",
+                        fmt::format("the recorded run ended after {} steps", limits.max_steps),
                         "the replay went on past that without an effect call",
                         "the program computed past where the recording ended: the trace does "
                         "not belong to this program's run (or was altered); to run it without "
@@ -187,8 +187,9 @@ Result<Program> LoadScript(const std::string& path) {
   if (!read.ok()) return read;
   if (too_large) {
     // A script that cannot be compiled, like any other (exit 82).
-    return Status::ScriptError(path + ": error: the script is larger than " +
-                               std::to_string(limit >> 20) + " MiB, the most a script file may be");
+    return Status::ScriptError(
+        fmt::format("{}: error: the script is larger than {} MiB, the most a script file may be",
+                    path, limit >> 20));
   }
   return FromScriptSource(std::move(name), std::move(text));
 }

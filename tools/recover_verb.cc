@@ -9,6 +9,8 @@
 // looks past the damage for more: the damaged record's own length first,
 // then the next bytes that read as an intact record.
 
+#include <fmt/core.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <unordered_map>
@@ -115,8 +117,8 @@ uint64_t NextIntactRecord(format::Bytes file, uint64_t offset, uint64_t* hash_bu
 }
 
 std::string RangeText(const format::SeqRange& g) {
-  return g.count == 1 ? "event " + std::to_string(g.first)
-                      : "events " + std::to_string(g.first) + ".." + std::to_string(g.end() - 1);
+  return g.count == 1 ? fmt::format("event {}", g.first)
+                      : fmt::format("events {}..{}", g.first, g.end() - 1);
 }
 
 }  // namespace
@@ -216,7 +218,7 @@ int RunRecover(const RecoverArgs& args) {
       "recovered %s into %s; the program %s\n",
       w.gaps().empty()
           ? Count(w.events(), "event", "events").c_str()
-          : (std::to_string(w.events()) + " of " + Count(end_seq, "event", "events")).c_str(),
+          : fmt::format("{} of {}", w.events(), Count(end_seq, "event", "events")).c_str(),
       Shown(args.out).c_str(), Shown(outcome.Describe()).c_str());
   if (!r.finalized()) std::printf("  source:  %s\n", Shown(r.recovery_note()).c_str());
   constexpr size_t kShownLost = 10;

@@ -17,6 +17,8 @@
 // A trace that is not finished, or that turns out damaged, is refused: a
 // redacted copy must hold every event it claims, so it is recovered first.
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -151,7 +153,7 @@ Status Redactor::Read(const PayloadView& p, uint64_t seq, std::string* storage,
     return Status::Ok();
   }
   Status s = r_.ReadWholePayload(p, storage);
-  if (!s.ok()) return s.WithContext("seq " + std::to_string(seq));
+  if (!s.ok()) return s.WithContext(fmt::format("seq {}", seq));
   *out = AsBytes(*storage);
   return Status::Ok();
 }
@@ -280,10 +282,9 @@ Status Redactor::Rewrite(const format::EventView& e, bool args, bool selected, s
   *changed = engine::RewritePayload(e.kind, args, bytes, rewrite, out);
   if (*changed && out->size() > r_.payload_budget().bytes) {
     return Status::InvalidArgument(
-        "seq " + std::to_string(e.seq) + ": the redacted payload would be " +
-        std::to_string(out->size()) + " bytes, more than the memory budget of " +
-        std::to_string(r_.payload_budget().bytes) + " bytes (" + r_.payload_budget().source +
-        "; TAPE_MAX_PAYLOAD raises it)");
+        fmt::format("seq {}: the redacted payload would be {} bytes, more than the memory budget "
+                    "of {} bytes ({}; TAPE_MAX_PAYLOAD raises it)",
+                    e.seq, out->size(), r_.payload_budget().bytes, r_.payload_budget().source));
   }
   return Status::Ok();
 }
@@ -321,7 +322,7 @@ Status Redactor::Copy(format::RecoveryWriter* w, Progress* progress) {
       }
       e.marks |= added;
       Status s = w->Append(e);
-      if (!s.ok()) return s.WithContext("seq " + std::to_string(e.seq));
+      if (!s.ok()) return s.WithContext(fmt::format("seq {}", e.seq));
     }
     TAPE_RETURN_IF_ERROR(w->EndChunk(entry.first_time_ns, entry.last_time_ns));
     r_.ReleaseChunkPages(c);
@@ -357,14 +358,14 @@ std::vector<std::string> Redactor::UnusedRules() const {
   }
   for (size_t k = 0; k < finder_->pattern_hits().size(); ++k) {
     if (finder_->pattern_hits()[k] == 0) {
-      notes.push_back("--match pattern " + std::to_string(k + 1) + " matched nothing");
+      notes.push_back(fmt::format("--match pattern {} matched nothing", k + 1));
     }
   }
   if (finder_->learned_too_many()) {
-    notes.push_back("the patterns matched more than " +
-                    std::to_string(engine::SecretFinder::kMaxLearnedValues) +
-                    " distinct values: copies of the later ones are replaced only where a "
-                    "pattern matches them");
+    notes.push_back(
+        fmt::format("the patterns matched more than {} distinct values: copies of the later ones "
+                    "are replaced only where a pattern matches them",
+                    engine::SecretFinder::kMaxLearnedValues));
   }
   return notes;
 }

@@ -3,6 +3,8 @@
 // Reads the kinds, sites and payload-length columns only: payload heaps stay
 // compressed, so a 100M-event trace is summarized without touching its data.
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -272,8 +274,7 @@ int RunStats(const StatsArgs& args) {
   if (duration_ns > 0) std::printf("duration:  %s\n", Duration(duration_ns).c_str());
   std::string events = std::to_string(n);
   if (r.missing_events() > 0) {
-    events = std::to_string(held) + " of " + events + " (" + std::to_string(r.missing_events()) +
-             " missing)";
+    events = fmt::format("{} of {} ({} missing)", held, events, r.missing_events());
   }
   std::printf("events:    %s in %s\n", events.c_str(),
               Count(r.chunks().size(), "chunk", "chunks").c_str());

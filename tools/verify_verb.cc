@@ -8,6 +8,8 @@
 // hashed once, streaming (format/blob.h, BlobVerifier), and verify stops
 // after kMaxProblems problems.
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <vector>
@@ -34,9 +36,9 @@ namespace {
 // Runs once per event: the good path builds no string.
 std::string EventProblem(const format::TraceReader& r, uint8_t kind,
                          const format::PayloadView& args, const format::PayloadView& result) {
-  if (engine::ArgsLayout(kind) == nullptr) return "kind " + std::to_string(kind) + " is reserved";
+  if (engine::ArgsLayout(kind) == nullptr) return fmt::format("kind {} is reserved", kind);
   if (kind >= kFirstUserKind && r.kind_names()[kind].empty()) {
-    return "kind " + std::to_string(kind) + " is a user-defined kind the trace does not name";
+    return fmt::format("kind {} is a user-defined kind the trace does not name", kind);
   }
   if (args.spilled() || result.spilled()) return {};
   Status why = engine::CheckEvent(kind, args.bytes(), result.bytes());
@@ -53,12 +55,12 @@ class LaneRules {
 
   // "" when event (lane, kind, result) keeps the rules.
   std::string Check(uint32_t lane, uint8_t kind, const format::PayloadView& result) {
-    if (lane >= state_.size()) return "lane " + std::to_string(lane) + " is out of range";
+    if (lane >= state_.size()) return fmt::format("lane {} is out of range", lane);
     if (state_[lane] == kUnseen && !lenient_) {
-      return "lane " + std::to_string(lane) + " has an event before its thread.start";
+      return fmt::format("lane {} has an event before its thread.start", lane);
     }
     if (state_[lane] == kEnded) {
-      return "lane " + std::to_string(lane) + " has an event after its thread.end";
+      return fmt::format("lane {} has an event after its thread.end", lane);
     }
     if (kind == uint8_t(EffectKind::kThreadEnd)) {
       if (lane == 0) return "lane 0 (the program's thread) cannot end with thread.end";
@@ -67,12 +69,11 @@ class LaneRules {
     if (kind == uint8_t(EffectKind::kThreadStart) && !result.spilled() && result.size == 4) {
       uint32_t started = format::LoadU32(result.data);
       if (started >= state_.size() || state_[started] != kUnseen) {
-        return "thread.start gives lane " + std::to_string(started) + ", which is already used";
+        return fmt::format("thread.start gives lane {}, which is already used", started);
       }
       std::string problem;
       if (started != next_ && !lenient_) {
-        problem = "thread.start gives lane " + std::to_string(started) + ", expected lane " +
-                  std::to_string(next_);
+        problem = fmt::format("thread.start gives lane {}, expected lane {}", started, next_);
       }
       state_[started] = kRunning;
       next_ = started + 1;
@@ -248,9 +249,9 @@ void Check(const format::TraceReader& r, Report* out, Progress* progress) {
     Status s = format::ReadRecord(file.first(size_t(end)), offset, &rec);
     bool indexed = next_chunk < r.chunks().size() && r.chunks()[next_chunk].file_offset == offset;
     if (!s.ok() || (rec.tag == format::kTagChunk && !indexed)) {
-      if (!indexed && !out->Add(s.ok() ? "chunk record at byte " + std::to_string(offset) +
-                                             " is not in the index"
-                                       : s.message())) {
+      if (!indexed &&
+          !out->Add(s.ok() ? fmt::format("chunk record at byte {} is not in the index", offset)
+                           : s.message())) {
         return;
       }
       // Resume at the next chunk the index knows, if any.
@@ -270,8 +271,8 @@ void Check(const format::TraceReader& r, Report* out, Progress* progress) {
     offset += rec.size();
   }
   if (walk_complete && next_chunk != r.chunks().size()) {
-    out->Add("the index lists " + Count(r.chunks().size(), "chunk", "chunks") +
-             " but the file holds " + std::to_string(next_chunk));
+    out->Add(fmt::format("the index lists {} but the file holds {}",
+                         Count(r.chunks().size(), "chunk", "chunks"), next_chunk));
   }
 
   format::ChunkDecoder decoder;
@@ -302,8 +303,8 @@ void Check(const format::TraceReader& r, Report* out, Progress* progress) {
         if (again.has_value()) hash = *again;
       }
       return (hash && *hash == entry.content_hash) ||
-             out->Add("chunk " + std::to_string(c) + " at byte " +
-                      std::to_string(entry.file_offset) + ": content hash differs from the index");
+             out->Add(fmt::format("chunk {} at byte {}: content hash differs from the index", c,
+                                  entry.file_offset));
     };
     // Every chunk is validated as fully as kDecodeAll does; without the
     // per-event arrays first, when it then needs no per-event check. Any
@@ -334,19 +335,19 @@ void Check(const format::TraceReader& r, Report* out, Progress* progress) {
       // Every event has a defined kind and its kind's layout (§13).
       std::string bad =
           rules.Sound(kind, args.size, result.size) ? std::string() : EventProblem(r, kind, args, result);
-      if (!bad.empty() && !out->Add("seq " + std::to_string(chunk.first_seq() + i) + ": " + bad)) {
+      if (!bad.empty() && !out->Add(fmt::format("seq {}: {}", chunk.first_seq() + i, bad))) {
         return;
       }
       bad = lanes.Check(chunk.lane(i), kind, result);
-      if (!bad.empty() && !out->Add("seq " + std::to_string(chunk.first_seq() + i) + ": " + bad)) {
+      if (!bad.empty() && !out->Add(fmt::format("seq {}: {}", chunk.first_seq() + i, bad))) {
         return;
       }
       if (!args.spilled() && !result.spilled()) [[likely]] continue;
       for (const format::PayloadView& p : {args, result}) {
         if (!p.spilled()) continue;
         Status ps = blobs.Check(p.blob_offset, p.size, p.spill_hash);
-        if (!ps.ok() && !out->Add("seq " + std::to_string(chunk.first_seq() + i) + ": " + r.path() +
-                                  ": " + ps.message())) {
+        if (!ps.ok() && !out->Add(fmt::format("seq {}: {}: {}", chunk.first_seq() + i, r.path(),
+                                              ps.message()))) {
           return;
         }
       }

@@ -1,5 +1,7 @@
 #include "engine/debug/breakpoints.h"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <set>
@@ -92,10 +94,10 @@ std::string NearbyLines(const lang::Module& module, int line) {
 std::string Breakpoint::Describe() const {
   std::string where;
   switch (spec.kind) {
-    case BreakSpec::Kind::kLine: where = "line " + std::to_string(spec.line); break;
+    case BreakSpec::Kind::kLine: where = fmt::format("line {}", spec.line); break;
     case BreakSpec::Kind::kSeq:
-      where = spec.label.empty() ? "seq " + std::to_string(spec.seq)
-                                 : spec.label + " (seq " + std::to_string(spec.seq) + ")";
+      where = spec.label.empty() ? fmt::format("seq {}", spec.seq)
+                                 : fmt::format("{} (seq {})", spec.label, spec.seq);
       break;
     case BreakSpec::Kind::kEffect: where = "effect " + spec.text; break;
     case BreakSpec::Kind::kSite: where = "site " + spec.text; break;
@@ -136,10 +138,9 @@ Status Resolve(const lang::Module& module, Breakpoint* bp) {
       bp->traps = LineStarts(module, spec.line);
       if (bp->traps.empty()) {
         std::string near = NearbyLines(module, spec.line);
-        return Status::InvalidArgument(
-            "line " + std::to_string(spec.line) +
-            " has no code (a blank line, a comment, or a brace that only closes a block)" +
-            (near.empty() ? "" : "; lines with code nearby: " + near));
+        return Status::InvalidArgument(fmt::format(
+            "line {} has no code (a blank line, a comment, or a brace that only closes a block){}",
+            spec.line, near.empty() ? "" : "; lines with code nearby: " + near));
       }
       break;
     case BreakSpec::Kind::kSeq: bp->traps.clear(); break;  // the seq watch (machine.h) finds it

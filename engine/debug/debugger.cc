@@ -1,5 +1,6 @@
 #include "engine/debug/debugger.h"
 
+#include <fmt/core.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -314,8 +315,7 @@ Stop Debugger::RunUntil(const Goal& goal, uint64_t until) {
       if (options_.max_steps == 0) return Finished({format::OutcomeKind::kError, 0, e.what()}, e.what());
       Stop s = MakeStop(StopReason::kDrift, e.what());
       s.drift = DriftInfo{DriftKind::kRanPastRecording, seq(),
-                          "the recorded run ended after " + std::to_string(options_.max_steps) +
-                              " steps",
+                          fmt::format("the recorded run ended after {} steps", options_.max_steps),
                           "the replay went on past that without an effect call",
                           "the script computed past where the recording ended"};
       return Ended(std::move(s));
@@ -401,7 +401,7 @@ Result<Stop> Debugger::Until(int line) {
   g.line = line > 0 ? line : Line();
   g.to_line = line > 0;
   if (g.to_line && LineStarts(machine_->module(), line).empty()) {
-    return Status::InvalidArgument("line " + std::to_string(line) + " has no code");
+    return Status::InvalidArgument(fmt::format("line {} has no code", line));
   }
   return Forward(g);
 }
@@ -435,8 +435,8 @@ std::vector<int> Debugger::BreakpointHits(const Machine::Frame& f, bool at_effec
       Result<bool> truth = bp.condition->IsTrue(Scope{machine_.get(), 0});
       if (!truth.has_value()) {
         // Stopped, as gdb does: the user sees why and can fix or delete it.
-        *message = "breakpoint " + std::to_string(bp.id) + ": its condition `" +
-                   bp.spec.condition + "` could not be evaluated: " + truth.error().message();
+        *message = fmt::format("breakpoint {}: its condition `{}` could not be evaluated: {}",
+                               bp.id, bp.spec.condition, truth.error().message());
       } else if (!*truth) {
         continue;
       }
@@ -639,10 +639,9 @@ Result<Stop> Debugger::ReverseFinish() {
 Result<Stop> Debugger::GotoSeq(uint64_t target) {
   uint64_t count = reader_->event_count();
   if (target >= count) {
-    return Status::InvalidArgument(
-        "seq " + std::to_string(target) + " is past the end of the recording, which has " +
-        std::to_string(count) + (count == 1 ? " event" : " events") +
-        (count == 0 ? "" : " (seq 0.." + std::to_string(count - 1) + ")"));
+    return Status::InvalidArgument(fmt::format(
+        "seq {} is past the end of the recording, which has {} {}{}", target, count,
+        count == 1 ? "event" : "events", count == 0 ? "" : fmt::format(" (seq 0..{})", count - 1)));
   }
   return Move([&] {
     if (!ended_ && seq() == target && traps_->IsEffect(machine_->frame(0))) {
@@ -665,9 +664,9 @@ Result<int> Debugger::AddBreakpoint(const BreakSpec& spec) {
   Breakpoint bp;
   bp.spec = spec;
   if (spec.kind == BreakSpec::Kind::kSeq && spec.seq >= reader_->event_count()) {
-    return Status::InvalidArgument("seq " + std::to_string(spec.seq) +
-                                   " is past the end of the recording, which has " +
-                                   std::to_string(reader_->event_count()) + " events");
+    return Status::InvalidArgument(
+        fmt::format("seq {} is past the end of the recording, which has {} events", spec.seq,
+                    reader_->event_count()));
   }
   if (Status s = Resolve(machine_->module(), &bp); !s.ok()) return s;
   bp.id = next_breakpoint_++;
@@ -679,8 +678,8 @@ Status Debugger::DeleteBreakpoint(int id) {
   auto it = std::find_if(breakpoints_.begin(), breakpoints_.end(),
                          [id](const Breakpoint& bp) { return bp.id == id; });
   if (it == breakpoints_.end()) {
-    return Status::InvalidArgument("no breakpoint " + std::to_string(id) +
-                                   " (`info breakpoints` lists them)");
+    return Status::InvalidArgument(
+        fmt::format("no breakpoint {} (`info breakpoints` lists them)", id));
   }
   breakpoints_.erase(it);
   return Status::Ok();

@@ -1,5 +1,7 @@
 #include "engine/debug/evaluate.h"
 
+#include <fmt/core.h>
+
 #include <vector>
 
 #include "engine/lang/ast.h"
@@ -70,9 +72,8 @@ std::string Refusal(const Expr& e) {
       if (b->id == lang::Builtin::kExit) return "exit() would end the script";
       if (static_cast<int>(call.args.size()) < b->min_args ||
           static_cast<int>(call.args.size()) > b->max_args) {
-        return call.name + "() takes " + std::to_string(b->min_args) +
-               (b->max_args == b->min_args ? "" : " or more") + " arguments, got " +
-               std::to_string(call.args.size());
+        return fmt::format("{}() takes {}{} arguments, got {}", call.name, b->min_args,
+                           b->max_args == b->min_args ? "" : " or more", call.args.size());
       }
       for (const lang::ExprPtr& a : call.args) {
         if (std::string why = Refusal(*a); !why.empty()) return why;
@@ -240,8 +241,8 @@ Result<Expression> Expression::Parse(std::string_view text) {
   p.source = map_first ? "(" + e.text_ + ");" : e.text_ + ";";
   auto error = [&](const lang::Diagnostic& d) {
     int col = map_first && d.col > 1 ? d.col - 1 : d.col;
-    return Status::InvalidArgument("syntax error at column " + std::to_string(col) + " of `" +
-                                   e.text_ + "`: " + d.message);
+    return Status::InvalidArgument(
+        fmt::format("syntax error at column {} of `{}`: {}", col, e.text_, d.message));
   };
   if (first == std::string_view::npos) {
     return Status::InvalidArgument("an expression is needed, e.g. `total` or `len(items)`");
@@ -312,7 +313,7 @@ std::string Render(const Value& v, size_t max_bytes) {
       case lang::Type::kString:
         if (v.str().size() > max_bytes) {
           lang::AppendRepr(&out, Value::String(v.str().substr(0, max_bytes)));
-          out += "... (" + std::to_string(v.str().size()) + " bytes)";
+          out += fmt::format("... ({} bytes)", v.str().size());
           return out;
         }
         break;
@@ -325,7 +326,7 @@ std::string Render(const Value& v, size_t max_bytes) {
         for (size_t i = 0; i < n; ++i) {
           if (i > 0) out += ", ";
           if (out.size() >= max_bytes) {
-            out += "... (" + std::to_string(n) + (list ? " items)" : " entries)");
+            out += fmt::format("... ({} {})", n, list ? "items" : "entries");
             return out;
           }
           size_t room = max_bytes - out.size();

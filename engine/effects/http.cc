@@ -4,6 +4,8 @@
 // anything is recorded, on record and replay alike. Performed by
 // http_client.cc.
 
+#include <fmt/core.h>
+
 #include <unordered_map>
 
 #include "engine/effects/bind.h"
@@ -67,9 +69,8 @@ Status Check(const HttpRequest& r) {
     }
   }
   if (r.timeout_ms == 0 || r.timeout_ms > kMaxHttpTimeoutMs) {
-    return Status::InvalidArgument("timeout " + std::to_string(r.timeout_ms) +
-                                   " ms is out of range (1.." + std::to_string(kMaxHttpTimeoutMs) +
-                                   ")");
+    return Status::InvalidArgument(
+        fmt::format("timeout {} ms is out of range (1..{})", r.timeout_ms, kMaxHttpTimeoutMs));
   }
   return Status::Ok();
 }

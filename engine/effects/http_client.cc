@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 #include <dlfcn.h>
+#include <fmt/core.h>
 
 #include <algorithm>
 #include <mutex>
@@ -176,8 +177,7 @@ HttpResponse PerformHttp(const HttpRequest& request) {
   } else {
     std::string detail = errors[0] ? errors : c.easy_strerror(code);
     if (x.too_large) {
-      detail = "the response body is larger than " + std::to_string(kMaxHttpBodyBytes >> 20) +
-               " MiB";
+      detail = fmt::format("the response body is larger than {} MiB", kMaxHttpBodyBytes >> 20);
     }
     x.response = HttpResponse{};
     x.response.error = detail;

@@ -6,6 +6,7 @@
 // compared and not performed on replay).
 
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -90,8 +91,8 @@ Status OpenSense(const ParsedPayload&, const ParsedPayload& r) {
   bool served = r.fields[2].number != 0;
   bool sound = error != 0 ? fd == -1 && !served : fd >= 0;
   if (sound && (!served || r.fields[3].bytes.size() == sizeof(struct stat))) return Status::Ok();
-  return Status::Corrupt("libc.open's result is not one open(2) gives (errno " +
-                         std::to_string(error) + ", fd " + std::to_string(fd) + ")");
+  return Status::Corrupt(
+      fmt::format("libc.open's result is not one open(2) gives (errno {}, fd {})", error, fd));
 }
 
 constexpr Perturbation kOpenChaos[] = {
@@ -132,8 +133,8 @@ ErrnoBytes Pread(LiveEnv&, const PreadArgs& a, std::string* buffer) {
 // Both read at most `count` (args field 1) bytes.
 Status AtMostCount(const ParsedPayload& args, const ParsedPayload& result) {
   if (result.fields[0].bytes.size() <= args.fields[1].number) return Status::Ok();
-  return Status::Corrupt("a read of " + std::to_string(args.fields[1].number) + " bytes returned " +
-                         std::to_string(result.fields[0].bytes.size()));
+  return Status::Corrupt(fmt::format("a read of {} bytes returned {}", args.fields[1].number,
+                                     result.fields[0].bytes.size()));
 }
 
 constexpr Perturbation kReadChaos[] = {

@@ -4,6 +4,7 @@
 // trace: the files need not exist.
 
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -70,8 +71,7 @@ template <size_t kSize>
 Status WholeRecord(const ParsedPayload&, const ParsedPayload& result) {
   const FieldValue& f = result.fields[0];
   if (f.number != 0 || f.bytes.size() == kSize) return Status::Ok();
-  return Status::Corrupt("a stat record of " + std::to_string(f.bytes.size()) + " bytes, not " +
-                         std::to_string(kSize));
+  return Status::Corrupt(fmt::format("a stat record of {} bytes, not {}", f.bytes.size(), kSize));
 }
 
 // --- libc.getdents ----------------------------------------------------------------
@@ -114,9 +114,8 @@ ErrnoBytes Readlink(LiveEnv&, const ReadlinkArgs& a, std::string* buffer) {
 // Both return at most the count or size (args field 1) they were given.
 Status AtMostAsked(const ParsedPayload& args, const ParsedPayload& result) {
   if (result.fields[0].bytes.size() <= args.fields[1].number) return Status::Ok();
-  return Status::Corrupt(std::to_string(result.fields[0].bytes.size()) +
-                         " bytes returned for a buffer of " +
-                         std::to_string(args.fields[1].number));
+  return Status::Corrupt(fmt::format("{} bytes returned for a buffer of {}",
+                                     result.fields[0].bytes.size(), args.fields[1].number));
 }
 
 // --- libc.access ------------------------------------------------------------------

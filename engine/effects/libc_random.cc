@@ -2,6 +2,7 @@
 // tape. (Its reads of /dev/urandom are libc.open's served bytes or
 // libc.read's.)
 
+#include <fmt/core.h>
 #include <sys/syscall.h>
 
 #include <algorithm>
@@ -29,8 +30,8 @@ ErrnoBytes Getrandom(LiveEnv&, const RandomArgs& a, std::string* buffer) {
 
 Status AtMostN(const ParsedPayload& args, const ParsedPayload& result) {
   if (result.fields[0].bytes.size() <= args.fields[0].number) return Status::Ok();
-  return Status::Corrupt("libc.getrandom(" + std::to_string(args.fields[0].number) + ") returned " +
-                         std::to_string(result.fields[0].bytes.size()) + " bytes");
+  return Status::Corrupt(fmt::format("libc.getrandom({}) returned {} bytes", args.fields[0].number,
+                                     result.fields[0].bytes.size()));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // family's live implementations reach the kernel (libc.h).
 
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -91,8 +92,8 @@ UnameResult Uname(LiveEnv&, const NoArgs&) {
 
 Status SixFields(const ParsedPayload&, const ParsedPayload& result) {
   if (result.fields[0].number != 0 || result.fields[1].list.size() == 6) return Status::Ok();
-  return Status::Corrupt("libc.uname succeeded with " +
-                         std::to_string(result.fields[1].list.size()) + " fields, not 6");
+  return Status::Corrupt(
+      fmt::format("libc.uname succeeded with {} fields, not 6", result.fields[1].list.size()));
 }
 
 }  // namespace
@@ -133,9 +134,9 @@ std::vector<int> OpenFdsBelow(int limit) {
 }
 
 void LibcEffects::BadResult(EffectKind kind) {
-  throw TraceReadFailed{Status::Corrupt("the recorded result of " + EffectName(kind) + " at seq " +
-                                        std::to_string(rt_->seq() == 0 ? 0 : rt_->seq() - 1) +
-                                        " does not have that effect's layout")};
+  throw TraceReadFailed{Status::Corrupt(
+      fmt::format("the recorded result of {} at seq {} does not have that effect's layout",
+                  EffectName(kind), rt_->seq() == 0 ? 0 : rt_->seq() - 1))};
 }
 
 bool DecodeStartWorld(Bytes result, StartWorld* world) {

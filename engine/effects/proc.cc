@@ -3,6 +3,8 @@
 // cannot be described (an empty argv, a NUL byte) is the program's error,
 // checked before anything is recorded. Performed by proc_spawn.cc.
 
+#include <fmt/core.h>
+
 #include <csignal>
 
 #include "engine/effects/bind.h"
@@ -68,7 +70,7 @@ Status Check(const ProcRequest& r) {
   if (r.argv[0].empty()) return Status::InvalidArgument("the program name (argv[0]) is empty");
   for (size_t i = 0; i < r.argv.size(); ++i) {
     if (r.argv[i].find('\0') != std::string::npos) {
-      return Status::InvalidArgument("argument " + std::to_string(i) + " contains a NUL byte");
+      return Status::InvalidArgument(fmt::format("argument {} contains a NUL byte", i));
     }
   }
   if (r.env) {
@@ -85,9 +87,8 @@ Status Check(const ProcRequest& r) {
     }
   }
   if (r.timeout_ms > kMaxProcTimeoutMs) {
-    return Status::InvalidArgument("timeout " + std::to_string(r.timeout_ms) +
-                                   " ms is out of range (0.." + std::to_string(kMaxProcTimeoutMs) +
-                                   ")");
+    return Status::InvalidArgument(
+        fmt::format("timeout {} ms is out of range (0..{})", r.timeout_ms, kMaxProcTimeoutMs));
   }
   return Status::Ok();
 }
@@ -158,12 +159,13 @@ ProcRequest RequestOf(const Value& argv, const Value* options) {
   for (size_t i = 0; i < argv.list().size(); ++i) {
     const Value& a = argv.list()[i];
     if (!a.is_string()) {
-      lang::Fault("proc.run(): element " + std::to_string(i) + " of the command is " + Article(a) +
-                  "; a command's words are strings (convert with str())");
+      lang::Fault(
+          fmt::format("proc.run(): element {} of the command is {}; a command's words are strings "
+                      "(convert with str())",
+                      i, Article(a)));
     }
     if (a.str().find('\0') != std::string::npos) {
-      lang::Fault("proc.run(): element " + std::to_string(i) +
-                  " of the command contains a NUL byte");
+      lang::Fault(fmt::format("proc.run(): element {} of the command contains a NUL byte", i));
     }
     request.argv.push_back(a.str());
   }

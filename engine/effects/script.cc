@@ -1,5 +1,7 @@
 #include "engine/effects/script.h"
 
+#include <fmt/core.h>
+
 namespace tape::engine {
 
 using lang::Fault;
@@ -26,8 +28,7 @@ int64_t IntRangeArg(std::string_view call, const Value& v, int64_t max, const ch
   }
   int64_t n = v.as_int();
   if (n < 0 || n > max) {
-    Fault(std::string(call) + "(): " + std::to_string(n) + " " + unit + " is out of range (0.." +
-          std::to_string(max) + ")");
+    Fault(fmt::format("{}(): {} {} is out of range (0..{})", call, n, unit, max));
   }
   return n;
 }
@@ -56,8 +57,7 @@ uint32_t TimeoutOption(std::string_view call, const Value& v, int64_t min, int64
           TypeName(v.type()));
   }
   if (v.as_int() < min || v.as_int() > max) {
-    Fault(std::string(call) + "(): timeout_ms " + std::to_string(v.as_int()) +
-          " is out of range (" + std::to_string(min) + ".." + std::to_string(max) + ")");
+    Fault(fmt::format("{}(): timeout_ms {} is out of range ({}..{})", call, v.as_int(), min, max));
   }
   return static_cast<uint32_t>(v.as_int());
 }

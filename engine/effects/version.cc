@@ -4,6 +4,8 @@
 // rerun serve the stored version or, for a trace recorded before the
 // marker existed, `min`. It has no live implementation and no chaos.
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -31,22 +33,22 @@ Value Version(ScriptCall& c) {
                      return uint8_t(ch) > 0x20 && uint8_t(ch) < 0x7f;
                    });
   if (!printable) {
-    lang::Fault("version(): the change id must be 1 to " + std::to_string(kMaxEffectNameBytes) +
-                " printable characters without spaces, such as \"rounding-fix\", got " +
-                Quoted(id));
+    lang::Fault(
+        fmt::format("version(): the change id must be 1 to {} printable characters without spaces, "
+                    "such as \"rounding-fix\", got {}",
+                    kMaxEffectNameBytes, Quoted(id)));
   }
   for (int i : {1, 2}) {
     const Value& v = c.args[i];
     if (!v.is_int() || v.as_int() < INT32_MIN || v.as_int() > INT32_MAX) {
-      lang::Fault(std::string("version() expects ") + (i == 1 ? "min" : "max") +
-                  " as an int from -2147483648 to 2147483647, got " +
-                  (v.is_int() ? std::to_string(v.as_int()) : Article(v)));
+      lang::Fault(fmt::format(
+          "version() expects {} as an int from -2147483648 to 2147483647, got {}",
+          i == 1 ? "min" : "max", v.is_int() ? std::to_string(v.as_int()) : Article(v)));
     }
   }
   int64_t min = c.args[1].as_int(), max = c.args[2].as_int();
   if (min > max) {
-    lang::Fault("version(\"" + id + "\", " + std::to_string(min) + ", " + std::to_string(max) +
-                "): min is above max");
+    lang::Fault(fmt::format("version(\"{}\", {}, {}): min is above max", id, min, max));
   }
   return Value::Int(c.rt.VersionAt(c.site, id, int32_t(min), int32_t(max)));
 }

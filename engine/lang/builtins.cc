@@ -4,6 +4,8 @@
 
 #include "engine/lang/builtins.h"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <numeric>
 #include <string>
@@ -131,9 +133,10 @@ Value Slice(const Value& seq, const Value& lo_v, const Value& hi_v) {
   int64_t hi = IntArg("slice", hi_v, "int bounds");
   int64_t n = static_cast<int64_t>(seq.is_string() ? seq.str().size() : seq.list().size());
   if (lo < 0 || hi < lo || hi > n) {
-    Fault("slice(): bounds " + std::to_string(lo) + ".." + std::to_string(hi) +
-          " are out of range for a " + TypeName(seq.type()) + " of length " + std::to_string(n) +
-          " (need 0 <= lo <= hi <= length)");
+    Fault(
+        fmt::format("slice(): bounds {}..{} are out of range for a {} of length {} (need 0 <= lo "
+                    "<= hi <= length)",
+                    lo, hi, TypeName(seq.type()), n));
   }
   if (seq.is_string()) {
     return Value::String(seq.str().substr(static_cast<size_t>(lo), static_cast<size_t>(hi - lo)));
@@ -173,9 +176,9 @@ Value Find(const Value* args, int argc) {
   if (argc == 3) {
     start = IntArg("find", args[2], "an int start");
     if (start < 0 || start > n) {
-      Fault("find(): start " + std::to_string(start) + " is out of range for a " +
-            TypeName(where.type()) + " of length " + std::to_string(n) +
-            " (need 0 <= start <= length)");
+      Fault(fmt::format(
+          "find(): start {} is out of range for a {} of length {} (need 0 <= start <= length)",
+          start, TypeName(where.type()), n));
     }
   }
   if (where.is_string()) {
@@ -201,8 +204,8 @@ const Value& SortKey(const Value& item, const Value& key, size_t index) {
   if (item.is_map() && (key.is_int() || key.is_string())) {
     if (const Value* v = item.map().Find(key)) return *v;
   }
-  Fault("sort(): element " + std::to_string(index) + " (" + Describe(item) + ") has no [" +
-        Describe(key) + "] to sort by");
+  Fault(fmt::format("sort(): element {} ({}) has no [{}] to sort by", index, Describe(item),
+                    Describe(key)));
 }
 
 // sort(l[, key[, descending]]): a sorted copy, stable in both directions

@@ -1,6 +1,8 @@
 // The builtins on strings (specs/language.md §7): str, chr, byte_at, split,
 // join, trim, lower, upper, replace, starts_with, ends_with.
 
+#include <fmt/core.h>
+
 #include <string>
 #include <vector>
 
@@ -13,7 +15,7 @@ Value Str(const Value& v) { return v.is_string() ? v : Value::String(ToString(v)
 
 Value Chr(const Value& v) {
   int64_t n = IntArg("chr", v);
-  if (n < 0 || n > 255) Fault("chr(): " + std::to_string(n) + " is not a byte (0..255)");
+  if (n < 0 || n > 255) Fault(fmt::format("chr(): {} is not a byte (0..255)", n));
   return Value::String(std::string(1, static_cast<char>(n)));
 }
 
@@ -21,8 +23,8 @@ Value ByteAt(const Value& s, const Value& i) {
   const std::string& text = StringArg("byte_at", s);
   int64_t index = IntArg("byte_at", i, "an int index");
   if (index < 0 || static_cast<uint64_t>(index) >= text.size()) {
-    Fault("byte_at(): index " + std::to_string(index) + " is out of range for a string of length " +
-          std::to_string(text.size()));
+    Fault(fmt::format("byte_at(): index {} is out of range for a string of length {}", index,
+                      text.size()));
   }
   return Value::Int(static_cast<unsigned char>(text[static_cast<size_t>(index)]));
 }

@@ -1,6 +1,8 @@
 // DescribeFirstChange (script.h): the first token that differs between the
 // recorded and the current version of a script, shown as whole lines.
 
+#include <fmt/core.h>
+
 #include <string>
 
 #include "engine/lang/diagnostics.h"
@@ -50,10 +52,9 @@ std::string DescribeFirstChange(std::string_view recorded_source,
   // was never compiled, and is not lexed here either.
   for (std::string_view source : {recorded_source, current_source}) {
     if (static_cast<int64_t>(source.size()) > kMaxSourceFileBytes) {
-      return std::string(source.data() == recorded_source.data() ? "the recorded" : "the current") +
-             " script is " + std::to_string(source.size()) +
-             " bytes, more than a script may have (" + std::to_string(kMaxSourceFileBytes >> 20) +
-             " MiB)";
+      return fmt::format("{} script is {} bytes, more than a script may have ({} MiB)",
+                         source.data() == recorded_source.data() ? "the recorded" : "the current",
+                         source.size(), kMaxSourceFileBytes >> 20);
     }
   }
   // Token by token, in constant memory, up to the first difference. Lex
@@ -69,15 +70,13 @@ std::string DescribeFirstChange(std::string_view recorded_source,
     if (was.kind == Tok::kEof) return "";
   }
   if (now.kind == Tok::kEof) {
-    return "line " + std::to_string(was.line) + " removed: `" + Shown(recorded_source, was.line) +
-           "`";
+    return fmt::format("line {} removed: `{}`", was.line, Shown(recorded_source, was.line));
   }
   if (was.kind == Tok::kEof) {
-    return "line " + std::to_string(now.line) + " added: `" + Shown(current_source, now.line) +
-           "`";
+    return fmt::format("line {} added: `{}`", now.line, Shown(current_source, now.line));
   }
-  std::string where = "line " + std::to_string(now.line);
-  if (was.line != now.line) where += " (line " + std::to_string(was.line) + " when recorded)";
+  std::string where = fmt::format("line {}", now.line);
+  if (was.line != now.line) where += fmt::format(" (line {} when recorded)", was.line);
   return where + " changed: `" + Shown(recorded_source, was.line) + "` \u2192 `" +
          Shown(current_source, now.line) + "`";
 }

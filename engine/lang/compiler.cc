@@ -1,5 +1,7 @@
 #include "engine/lang/compiler.h"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <cassert>
 #include <climits>
@@ -21,7 +23,7 @@ namespace {
 constexpr int kMaxSlots = 65535;
 
 std::string Plural(int n, const char* word) {
-  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+  return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
 }
 
 // How an instruction changes the stack depth (on the path that falls
@@ -97,8 +99,8 @@ class ModuleCompiler {
       if (fn.name == "print") {
         Error(fn.pos, "'print' is a host call; choose another name");
       } else if (auto it = seen.find(fn.name); it != seen.end()) {
-        Error(fn.pos, "function '" + fn.name + "' is already declared at line " +
-                          std::to_string(it->second.line));
+        Error(fn.pos, fmt::format("function '{}' is already declared at line {}", fn.name,
+                                  it->second.line));
       } else {
         seen.emplace(fn.name, fn.pos);
         functions_.emplace(fn.name, static_cast<int>(i) + 1);
@@ -153,8 +155,8 @@ class ModuleCompiler {
     CloseLocals(0);
     fn_->num_slots = scopes_.max_slots();
     if (fn_->num_slots > kMaxSlots) {
-      Error(fn_->pos, "too many local variables in one function (the limit is " +
-                          std::to_string(kMaxSlots) + ")");
+      Error(fn_->pos,
+            fmt::format("too many local variables in one function (the limit is {})", kMaxSlots));
     }
   }
 
@@ -211,7 +213,7 @@ class ModuleCompiler {
   int AddSite(std::string_view effect, int ordinal, Pos pos) {
     SiteInfo site;
     site.id = ScriptSiteId(fn_->name, effect, ordinal);
-    site.location = name_ + ":" + std::to_string(pos.line) + ":" + std::to_string(pos.col);
+    site.location = fmt::format("{}:{}:{}", name_, pos.line, pos.col);
     site.pos = pos;
     site.effect = std::string(effect);
     module_.sites.push_back(std::move(site));
@@ -234,13 +236,13 @@ class ModuleCompiler {
       Error(pos, "'" + name + "' is a function, not a variable; functions are called, as in " +
                      name + "(...)");
     } else if (auto g = globals_.Find(name); g && top_level_ && !block_lets_.count(name)) {
-      Error(pos, "'" + name + "' is used before its 'let' on line " +
-                     std::to_string(global_pos_.at(name).line));
+      Error(pos, fmt::format("'{}' is used before its 'let' on line {}", name,
+                             global_pos_.at(name).line));
     } else if (auto it = block_lets_.find(name); it != block_lets_.end()) {
       // Names new in a block end with it (unlike the original's flat scope).
-      Error(pos, "'" + name + "' was declared on line " + std::to_string(it->second.line) +
-                     " inside a block that has ended; to use it after the block, declare it "
-                     "before the block (let " + name + " = nil;)");
+      Error(pos, fmt::format("'{}' was declared on line {} inside a block that has ended; to use "
+                             "it after the block, declare it before the block (let {} = nil;)",
+                             name, it->second.line, name));
     } else {
       Error(pos, "undefined variable '" + name + "' (declare it with 'let " + name + " = ...;')");
     }
@@ -610,9 +612,9 @@ class ModuleCompiler {
     if (n >= min && n <= max) return true;
     std::string takes = min == max      ? Plural(min, "argument")
                         : max == kMaxArgs ? "at least " + Plural(min, "argument")
-                        : max == min + 1  ? std::to_string(min) + " or " + Plural(max, "argument")
-                                          : std::to_string(min) + " to " + Plural(max, "argument");
-    Error(pos, what + " takes " + takes + ", got " + std::to_string(got));
+                        : max == min + 1  ? fmt::format("{} or {}", min, Plural(max, "argument"))
+                                          : fmt::format("{} to {}", min, Plural(max, "argument"));
+    Error(pos, fmt::format("{} takes {}, got {}", what, takes, got));
     return false;
   }
 

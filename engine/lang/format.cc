@@ -7,6 +7,8 @@
 //   {:.2}    a float with 2 digits after the point; a string cut to 2 characters
 //   {{ }}    literal braces
 
+#include <fmt/core.h>
+
 #include <charconv>
 #include <string>
 
@@ -156,15 +158,14 @@ Value Format(const Value* args, int argc) {
     }
     Spec spec = field.empty() ? Spec{} : ParseSpec(field.substr(1));
     if (next >= argc) {
-      FormatFault("the template has more fields than there are values (" +
-                  std::to_string(argc - 1) + ")");
+      FormatFault(fmt::format("the template has more fields than there are values ({})", argc - 1));
     }
     AppendField(&out, args[next++], spec, field.empty() ? field : field.substr(1));
     i = close;
   }
   if (next < argc) {
-    FormatFault("more values (" + std::to_string(argc - 1) + ") than fields in the template (" +
-                std::to_string(next - 1) + ")");
+    FormatFault(
+        fmt::format("more values ({}) than fields in the template ({})", argc - 1, next - 1));
   }
   CheckStringSize(static_cast<int64_t>(out.size()));
   return Value::String(std::move(out));

@@ -4,6 +4,8 @@
 
 #include "engine/lang/json.h"
 
+#include <fmt/core.h>
+
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -82,8 +84,7 @@ class ValueBuilder {
     // A value nests at most kMaxNesting levels (limits.h); the text is
     // refused at the level past it.
     if (frames_.size() >= size_t(kMaxNesting)) {
-      return Stop("it nests deeper than the " + std::to_string(kMaxNesting) +
-                  " levels a value may have");
+      return Stop(fmt::format("it nests deeper than the {} levels a value may have", kMaxNesting));
     }
     frames_.push_back({is_map, {}});
     return true;
@@ -223,7 +224,7 @@ class Writer {
         for (size_t i = 0; i < items.size(); ++i) {
           if (i > 0) out_ += ',';
           NewLine();
-          path_.push_back("[" + std::to_string(i) + "]");
+          path_.push_back(fmt::format("[{}]", i));
           Write(items[i]);
           path_.pop_back();
         }
@@ -310,7 +311,7 @@ Value JsonDump(const Value* args, int argc) {
   int indent = -1;
   if (argc == 2) {
     int64_t n = builtins::IntArg("json.dump", args[1], "an int indent");
-    if (n < 0 || n > 16) Fault("json.dump(): the indent " + std::to_string(n) + " is not in 0..16");
+    if (n < 0 || n > 16) Fault(fmt::format("json.dump(): the indent {} is not in 0..16", n));
     indent = int(n);
   }
   Writer w(indent);

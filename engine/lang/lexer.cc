@@ -1,5 +1,7 @@
 #include "engine/lang/lexer.h"
 
+#include <fmt/core.h>
+
 #include <cstdio>
 #include <string>
 
@@ -51,9 +53,9 @@ Token Lexer::Next() {
     at_eof_ = true;
     if (first_unreadable_ >= 0) {
       errors_[first_unreadable_].message +=
-          unreadable_ == 1 ? "; a script is text"
-                           : " (" + std::to_string(unreadable_) +
-                                 " unreadable bytes in all; a script is text)";
+          unreadable_ == 1
+              ? "; a script is text"
+              : fmt::format(" ({} unreadable bytes in all; a script is text)", unreadable_);
     }
   }
   return Emit(Tok::kEof);

@@ -1,5 +1,7 @@
 #include "engine/lang/ops.h"
 
+#include <fmt/core.h>
+
 #include <cmath>
 #include <string>
 #include <vector>
@@ -46,8 +48,7 @@ bool IsBitwise(Op op) {
 }
 
 [[noreturn]] void OverflowFault(Op op, int64_t a, int64_t b) {
-  Fault("integer overflow: " + std::to_string(a) + " " + Symbol(op) + " " + std::to_string(b) +
-        " does not fit in 64 bits");
+  Fault(fmt::format("integer overflow: {} {} {} does not fit in 64 bits", a, Symbol(op), b));
 }
 
 // Index i of a sequence of length n, checked.
@@ -57,8 +58,7 @@ size_t CheckIndex(const Value& key, size_t n, const char* what) {
   }
   int64_t i = key.as_int();
   if (i < 0 || static_cast<uint64_t>(i) >= n) {
-    Fault("index " + std::to_string(i) + " is out of range for a " + what + " of length " +
-          std::to_string(n));
+    Fault(fmt::format("index {} is out of range for a {} of length {}", i, what, n));
   }
   return static_cast<size_t>(i);
 }
@@ -69,8 +69,7 @@ size_t CheckIndex(const Value& key, size_t n, const char* what) {
 }
 
 int64_t Repeat(const Value& seq, int64_t n, size_t len) {
-  if (n < 0) Fault("cannot repeat a " + std::string(TypeName(seq.type())) + " " +
-                   std::to_string(n) + " times");
+  if (n < 0) Fault(fmt::format("cannot repeat a {} {} times", TypeName(seq.type()), n));
   int64_t total;
   if (__builtin_mul_overflow(static_cast<int64_t>(len), n, &total)) total = INT64_MAX;
   return total;
@@ -175,8 +174,7 @@ int64_t IntArith(Op op, int64_t a, int64_t b) {
       // Shifting by 64 or more shifts every bit out, as shifting one bit at
       // a time would; bits shifted out of `<<` are lost (it is a bit
       // operation, not a multiplication).
-      if (b < 0) Fault("negative shift count: " + std::to_string(a) + " " + Symbol(op) + " " +
-                       std::to_string(b));
+      if (b < 0) Fault(fmt::format("negative shift count: {} {} {}", a, Symbol(op), b));
       if (op == Op::kShl) return b >= 64 ? 0 : static_cast<int64_t>(static_cast<uint64_t>(a) << b);
       return b >= 64 ? (a < 0 ? -1 : 0) : a >> b;  // arithmetic: the sign is kept
     default:

@@ -1,5 +1,7 @@
 #include "engine/lang/parser.h"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <map>
 #include <string>
@@ -237,7 +239,7 @@ class Parser {
         if (At(Tok::kRParen)) break;  // trailing comma
         const Token& p = Expect(Tok::kIdent, "a parameter name");
         if (static_cast<int>(fn.params.size()) == kMaxArgs) {
-          Fail(PosOf(p), "a function takes at most " + std::to_string(kMaxArgs) + " parameters");
+          Fail(PosOf(p), fmt::format("a function takes at most {} parameters", kMaxArgs));
         }
         fn.params.emplace_back(p.lexeme);
         fn.param_pos.push_back(PosOf(p));
@@ -258,8 +260,8 @@ class Parser {
     const Token& open = Expect(Tok::kLBrace, "'{'");
     ScopedValue nested(&block_depth_, block_depth_ + 1);
     if (block_depth_ > kMaxBlockDepth) {
-      Fail(PosOf(open), "blocks nested too deeply (more than " +
-                            std::to_string(kMaxBlockDepth) + " levels)");
+      Fail(PosOf(open),
+           fmt::format("blocks nested too deeply (more than {} levels)", kMaxBlockDepth));
     }
     if (stack_.Exhausted()) {
       Fail(PosOf(open), "blocks nested too deeply for the parser's stack; move the inner ones "
@@ -277,8 +279,8 @@ class Parser {
     }
     block.end = PosOf(Cur());
     if (!At(Tok::kRBrace)) {
-      Fail(PosOf(Cur()), "expected '}' to close the block opened at line " +
-                             std::to_string(open.line) + ", found " + Found());
+      Fail(PosOf(Cur()), fmt::format("expected '}}' to close the block opened at line {}, found {}",
+                                     open.line, Found()));
     }
     Advance();
     return block;
@@ -444,8 +446,9 @@ class Parser {
     node->depth = child_depth + 1;
     // A leaf is depth 1: the levels of nesting are the depth less one.
     if (node->depth - 1 > kMaxExprDepth) {
-      Fail(node->pos, "expression nested too deeply (more than " +
-                          std::to_string(kMaxExprDepth) + " levels); split it up with 'let'");
+      Fail(node->pos,
+           fmt::format("expression nested too deeply (more than {} levels); split it up with 'let'",
+                       kMaxExprDepth));
     }
     return node;
   }
@@ -481,8 +484,8 @@ class Parser {
     RecursionGuard guard(this);
     // The outermost expression is at nesting 1: levels are nesting less one.
     if (expr_nesting_ - 1 > kMaxExprDepth) {
-      Fail(PosOf(Cur()), "expression nested too deeply (more than " +
-                             std::to_string(kMaxExprDepth) + " levels)");
+      Fail(PosOf(Cur()),
+           fmt::format("expression nested too deeply (more than {} levels)", kMaxExprDepth));
     }
     if (stack_.Exhausted()) {
       Fail(PosOf(Cur()), "expression nested too deeply for the parser's stack; split it up "
@@ -516,7 +519,7 @@ class Parser {
     int depth = 0;
     while (!At(Tok::kRParen)) {
       if (static_cast<int>(args->size()) == kMaxArgs) {
-        Fail(PosOf(Cur()), "a call takes at most " + std::to_string(kMaxArgs) + " arguments");
+        Fail(PosOf(Cur()), fmt::format("a call takes at most {} arguments", kMaxArgs));
       }
       args->push_back(ParseExpr());
       depth = std::max(depth, args->back()->depth);

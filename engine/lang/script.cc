@@ -1,5 +1,6 @@
 #include "engine/lang/script.h"
 
+#include <fmt/core.h>
 #include <pthread.h>
 
 #include <algorithm>
@@ -77,9 +78,9 @@ Result<std::shared_ptr<const Script>> Script::Compile(std::string name, std::str
   // would act on are escaped once, here.
   name = Displayable(BaseName(std::move(name)));
   if (static_cast<int64_t>(source.size()) > kMaxSourceFileBytes) {
-    return Status::ScriptError(name + ": error: the script is " + std::to_string(source.size()) +
-                               " bytes; a script file may be at most " +
-                               std::to_string(kMaxSourceFileBytes >> 20) + " MiB");
+    return Status::ScriptError(
+        fmt::format("{}: error: the script is {} bytes; a script file may be at most {} MiB", name,
+                    source.size(), kMaxSourceFileBytes >> 20));
   }
   std::shared_ptr<Script> script(new Script());
   std::optional<Status> error;
@@ -94,10 +95,10 @@ Result<std::shared_ptr<const Script>> Script::Compile(std::string name, std::str
     }
     int64_t code = static_cast<int64_t>(source.size() - lexed.comment_bytes);
     if (code > kMaxSourceBytes) {
-      error = Status::ScriptError(
-          name + ": error: the script holds " + std::to_string(code) +
-          " bytes of code (outside comments); a script may hold at most " +
-          std::to_string(kMaxSourceBytes >> 20) + " MiB of code");
+      error =
+          Status::ScriptError(fmt::format("{}: error: the script holds {} bytes of code (outside "
+                                          "comments); a script may hold at most {} MiB of code",
+                                          name, code, kMaxSourceBytes >> 20));
       return;
     }
     ParseResult parsed = Parse(lexed.tokens);

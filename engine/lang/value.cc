@@ -1,5 +1,6 @@
 #include "engine/lang/value.h"
 
+#include <fmt/core.h>
 #include <xxhash.h>
 
 #include <algorithm>
@@ -94,8 +95,9 @@ const MemoryBudget* MemoryBudget::current() { return current_budget; }
 namespace {
 
 [[noreturn]] void OutOfMemory(int64_t limit) {
-  Fault("out of memory: the script's strings, lists and maps would take more than " +
-        std::to_string(limit >> 20) + " MiB");
+  Fault(
+      fmt::format("out of memory: the script's strings, lists and maps would take more than {} MiB",
+                  limit >> 20));
 }
 
 }  // namespace
@@ -146,20 +148,18 @@ void FreeObj(Obj* o) {
 
 void CheckStringSize(int64_t bytes) {
   if (bytes > kMaxStringBytes) {
-    Fault("string too long: " + std::to_string(bytes) + " bytes (the limit is " +
-          std::to_string(kMaxStringBytes >> 20) + " MiB)");
+    Fault(fmt::format("string too long: {} bytes (the limit is {} MiB)", bytes,
+                      kMaxStringBytes >> 20));
   }
 }
 void CheckElements(int64_t n) {
   if (n > kMaxElements) {
-    Fault("too many elements: " + std::to_string(n) + " (the limit is " +
-          std::to_string(kMaxElements) + ")");
+    Fault(fmt::format("too many elements: {} (the limit is {})", n, kMaxElements));
   }
 }
 void CheckNesting(int depth) {
   if (depth > kMaxNesting) {
-    Fault("value nested too deeply: lists and maps may nest " + std::to_string(kMaxNesting) +
-          " levels");
+    Fault(fmt::format("value nested too deeply: lists and maps may nest {} levels", kMaxNesting));
   }
 }
 
@@ -431,8 +431,7 @@ bool EqualWithin(const Value& a, const Value& b, int64_t* budget) {
     return a.is_number() && b.is_number() && CompareNumbers(a, b) == 0;
   }
   if (--*budget < 0) {
-    Fault("values too large to compare (more than " + std::to_string(kMaxCompared) +
-          " elements)");
+    Fault(fmt::format("values too large to compare (more than {} elements)", kMaxCompared));
   }
   switch (a.type()) {
     case Type::kNil: return true;
@@ -551,8 +550,7 @@ std::string Describe(const Value& v) {
   if (v.is_list() || v.is_map()) {
     // By size only: a container may hold megabytes.
     size_t n = v.is_list() ? v.list().size() : v.map().size();
-    return std::string("a ") + TypeName(v.type()) + " of " + std::to_string(n) +
-           (n == 1 ? " element" : " elements");
+    return fmt::format("a {} of {} {}", TypeName(v.type()), n, n == 1 ? "element" : "elements");
   }
   return ToString(v);
 }

@@ -1,5 +1,7 @@
 #include "engine/lang/vm.h"
 
+#include <fmt/core.h>
+
 #include <memory>
 #include <string>
 
@@ -367,8 +369,9 @@ int Vm::Loop() {
         TARGET(kCall) {
           count_step();
           if (frames_.size() >= static_cast<size_t>(kMaxCallDepth)) {
-            Fault("too many nested calls (more than " + std::to_string(kMaxCallDepth) +
-                  "): is the recursion missing a base case?");
+            Fault(fmt::format(
+                "too many nested calls (more than {}): is the recursion missing a base case?",
+                kMaxCallDepth));
           }
           const Function* callee = &module_.functions[in.a];
           size_t base = static_cast<size_t>(sp - stack_.get()) - in.c;
@@ -538,8 +541,7 @@ std::string Vm::FormatError(const std::string& message) const {
   for (size_t k = 0; k < n; ++k) {
     size_t i = n - 1 - k;  // innermost first
     if (n > kShownFramesInner + kShownFramesOuter && k == kShownFramesInner) {
-      out += "\n  ... " + std::to_string(n - kShownFramesInner - kShownFramesOuter) +
-             " more calls ...";
+      out += fmt::format("\n  ... {} more calls ...", n - kShownFramesInner - kShownFramesOuter);
       k = n - kShownFramesOuter - 1;
       continue;
     }

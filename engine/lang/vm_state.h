@@ -6,6 +6,8 @@
 #ifndef TAPE_LANG_VM_STATE_H_
 #define TAPE_LANG_VM_STATE_H_
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -63,8 +65,8 @@ class Vm {
   void Reserve(size_t needed) {
     if (needed <= capacity_) return;
     if (needed > static_cast<size_t>(kMaxStackValues)) {
-      Fault("stack overflow: the calls in progress hold more than " +
-            std::to_string(kMaxStackValues) + " values");
+      Fault(fmt::format("stack overflow: the calls in progress hold more than {} values",
+                        kMaxStackValues));
     }
     size_t cap = std::max<size_t>(capacity_ * 2, 256);
     while (cap < needed) cap *= 2;
@@ -78,7 +80,7 @@ class Vm {
   [[noreturn, gnu::cold, gnu::noinline]] void StepLimitReached(uint64_t max_steps) {
     steps_ = max_steps;  // the steps that ran
     throw RuntimeFault{
-        "step limit reached: more than " + std::to_string(max_steps) + " loop iterations and calls",
+        fmt::format("step limit reached: more than {} loop iterations and calls", max_steps),
         /*step_limit=*/true};
   }
 

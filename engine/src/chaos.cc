@@ -67,9 +67,9 @@ Result<ChaosSpec> ParseChaosSpec(std::string_view given) {
   const std::string example = " (e.g. fs.read=0.1,clock.now=0.01 or all=0.05)";
   if (spec.text.empty()) return Status::InvalidArgument("the chaos spec is empty" + example);
   if (spec.text.size() > format::kMaxShortString) {
-    return Status::InvalidArgument("the chaos spec is " + std::to_string(spec.text.size()) +
-                                   " bytes; at most " + std::to_string(format::kMaxShortString) +
-                                   " fit in a trace");
+    return Status::InvalidArgument(
+        fmt::format("the chaos spec is {} bytes; at most {} fit in a trace", spec.text.size(),
+                    format::kMaxShortString));
   }
   std::string_view rest = spec.text;
   while (true) {

@@ -1,5 +1,7 @@
 #include "tape/drift.h"
 
+#include <fmt/core.h>
+
 namespace tape {
 
 const char* DriftKindName(DriftKind kind) {
@@ -27,8 +29,8 @@ std::string DriftInfo::Describe() const {
                   kind == DriftKind::kKindMismatch || kind == DriftKind::kArgsMismatch ||
                   kind == DriftKind::kTraceNotExhausted || kind == DriftKind::kUnrecordedInput ||
                   kind == DriftKind::kVersionUnsupported;
-  if (per_call || kind == DriftKind::kThreadsStuck) out += " at seq " + std::to_string(seq);
-  if (lane >= 0) out += " in lane " + std::to_string(lane);
+  if (per_call || kind == DriftKind::kThreadsStuck) out += fmt::format(" at seq {}", seq);
+  if (lane >= 0) out += fmt::format(" in lane {}", lane);
   if (!hint.empty()) out += ": " + hint;
   out += "\n  recorded: " + expected;
   out += "\n  replay:   " + got;

@@ -1,5 +1,6 @@
 #include "engine/src/exit_guard.h"
 
+#include <fmt/core.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -53,11 +54,9 @@ std::optional<DriftInfo> ExitDrift(const Replayer& replayer, const format::Trace
   format::Outcome now = format::Outcome::Exited(status);
   if (seq < reader.event_count()) {
     return DriftInfo{DriftKind::kTraceNotExhausted, seq,
-                     std::to_string(reader.event_count()) + " effect calls",
-                     "the program called exit(" + std::to_string(status) + ") after " +
-                         std::to_string(seq),
-                     "the program ended at seq " + std::to_string(seq) + " of " +
-                         std::to_string(reader.event_count())};
+                     fmt::format("{} effect calls", reader.event_count()),
+                     fmt::format("the program called exit({}) after {}", status, seq),
+                     fmt::format("the program ended at seq {} of {}", seq, reader.event_count())};
   }
   const format::Outcome& recorded = reader.outcome();
   if (recorded.kind != format::OutcomeKind::kInterrupted && !(recorded == now)) {

@@ -1,5 +1,7 @@
 #include "engine/internal/replay_end.h"
 
+#include <fmt/core.h>
+
 #include <string>
 
 namespace tape::engine {
@@ -7,12 +9,10 @@ namespace tape::engine {
 std::optional<DriftInfo> CheckReplayEnd(const format::TraceReader& reader, uint64_t served,
                                         const format::Outcome& outcome) {
   if (served < reader.event_count()) {
-    return DriftInfo{DriftKind::kTraceNotExhausted, served,
-                     std::to_string(reader.event_count()) + " effect calls",
-                     "the program ended after " + std::to_string(served) + " (" +
-                         outcome.Describe() + ")",
-                     "the program ended at seq " + std::to_string(served) + " of " +
-                         std::to_string(reader.event_count())};
+    return DriftInfo{
+        DriftKind::kTraceNotExhausted, served, fmt::format("{} effect calls", reader.event_count()),
+        fmt::format("the program ended after {} ({})", served, outcome.Describe()),
+        fmt::format("the program ended at seq {} of {}", served, reader.event_count())};
   }
   const format::Outcome& recorded = reader.outcome();
   if (recorded.kind != format::OutcomeKind::kInterrupted && !(recorded == outcome)) {

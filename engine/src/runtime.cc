@@ -91,8 +91,7 @@ Site Runtime::SiteOfSlow(const SourceLocation& loc, uintptr_t key, CachedSite* e
     return entry->site;
   }
   std::string& text = store.locations.emplace_back(
-      std::string(loc.file_name()) + ":" + std::to_string(loc.line()) + ":" +
-      std::to_string(loc.column()));
+      fmt::format("{}:{}:{}", loc.file_name(), loc.line(), loc.column()));
   Site site{SiteIdOf(text), text};
   store.by_key[key] = {loc.file_name(), loc.line(), loc.column(), site};
   *entry = {key, loc.file_name(), loc.line(), loc.column(), site};
@@ -167,8 +166,8 @@ uint32_t Runtime::StartThread(const Site& site) {
     threads_started_ = true;
   }
   if (next_lane_.load(std::memory_order_relaxed) >= kMaxThreads) {
-    throw std::length_error("tape::Thread at " + std::string(site.location) + ": a run has at most " +
-                            std::to_string(kMaxThreads - 1) + " threads");
+    throw std::length_error(fmt::format("tape::Thread at {}: a run has at most {} threads",
+                                        site.location, kMaxThreads - 1));
   }
   std::string_view r = Perform(site, EffectKind::kThreadStart, {}, {&AllocateLane, &next_lane_});
   if (r.size() != 4) [[unlikely]] BadResult(EffectKind::kThreadStart);
@@ -228,13 +227,13 @@ int32_t Runtime::VersionAt(const Site& site, std::string_view change_id, int32_t
       std::any_of(change_id.begin(), change_id.end(),
                   [](char c) { return uint8_t(c) <= 0x20 || uint8_t(c) >= 0x7f; })) {
     throw std::invalid_argument(
-        "version(): the change id must be 1 to " + std::to_string(kMaxEffectNameBytes) +
-        " printable ASCII bytes without spaces, such as \"rounding-fix\"");
+        fmt::format("version(): the change id must be 1 to {} printable ASCII bytes without "
+                    "spaces, such as \"rounding-fix\"",
+                    kMaxEffectNameBytes));
   }
   if (min > max) {
-    throw std::invalid_argument("version(\"" + std::string(change_id) + "\", " +
-                                std::to_string(min) + ", " + std::to_string(max) +
-                                "): min is above max");
+    throw std::invalid_argument(
+        fmt::format("version(\"{}\", {}, {}): min is above max", change_id, min, max));
   }
   if (!HasVersionMarker(site, change_id)) {
     OnVersionNotRecorded(site, change_id, min);
@@ -247,12 +246,11 @@ int32_t Runtime::VersionAt(const Site& site, std::string_view change_id, int32_t
   if (v < min || v > max) {
     std::string id(change_id);
     RaiseDrift({DriftKind::kVersionUnsupported, seq() == 0 ? 0 : seq() - 1,
-                "version " + std::to_string(v) + " of '" + id + "'",
-                "version(\"" + id + "\", " + std::to_string(min) + ", " + std::to_string(max) +
-                    ") at " + std::string(site.location),
-                "the trace needs version " + std::to_string(v) + " of '" + id +
-                    "'; the program supports " + std::to_string(min) + ".." +
-                    std::to_string(max) + " (specs/trace-format.md §13.7)"});
+                fmt::format("version {} of '{}'", v, id),
+                fmt::format("version(\"{}\", {}, {}) at {}", id, min, max, site.location),
+                fmt::format("the trace needs version {} of '{}'; the program supports {}..{} "
+                            "(specs/trace-format.md §13.7)",
+                            v, id, min, max)});
   }
   return v;
 }
@@ -313,8 +311,7 @@ void Runtime::Misuse(const std::string& message) {
 }
 
 void Runtime::ForeignThread(const SourceLocation& loc) {
-  ForeignThread(Site{0, std::string(loc.file_name()) + ":" + std::to_string(loc.line()) + ":" +
-                            std::to_string(loc.column())});
+  ForeignThread(Site{0, fmt::format("{}:{}:{}", loc.file_name(), loc.line(), loc.column())});
 }
 
 void Runtime::ForeignThread(const Site& site) {
@@ -346,10 +343,10 @@ EffectKind Runtime::UserKind(std::string_view name) {
     Status ok = CheckEffectName(name);
     if (!ok.ok()) throw std::invalid_argument(ok.message());
     if (u.next == kMaxUserEffectNames) {
-      throw std::invalid_argument("user effect '" + std::string(name) +
-                                  "': a recording holds at most " +
-                                  std::to_string(kMaxUserEffectNames) +
-                                  " distinct effect names; put what varies in the effect's args");
+      throw std::invalid_argument(
+          fmt::format("user effect '{}': a recording holds at most {} distinct effect names; put "
+                      "what varies in the effect's args",
+                      name, kMaxUserEffectNames));
     }
     kind = EffectKind(kFirstUserKind + u.next++);
     SetUserKind(kind, name);
