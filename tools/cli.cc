@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <fmt/core.h>
+
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -190,7 +192,7 @@ std::string FormatTime(uint64_t unix_ns) {
 }
 
 std::string Count(uint64_t n, const char* singular, const char* plural) {
-  return std::to_string(n) + " " + (n == 1 ? singular : plural);
+  return fmt::format("{} {}", n, n == 1 ? singular : plural);
 }
 
 std::string Duration(uint64_t ns) {
@@ -234,8 +236,8 @@ std::string GapsText(const format::TraceReader& reader) {
   std::string out;
   for (const format::SeqRange& g : reader.gaps()) {
     if (!out.empty()) out += ", ";
-    out += g.count == 1 ? "event " + std::to_string(g.first)
-                        : "events " + std::to_string(g.first) + ".." + std::to_string(g.end() - 1);
+    out += g.count == 1 ? fmt::format("event {}", g.first)
+                        : fmt::format("events {}..{}", g.first, g.end() - 1);
   }
   return out;
 }
@@ -243,8 +245,7 @@ std::string GapsText(const format::TraceReader& reader) {
 std::string EventsText(const format::TraceReader& reader) {
   uint64_t n = reader.event_count(), missing = reader.missing_events();
   if (missing == 0) return Count(n, "event", "events");
-  return std::to_string(n - missing) + " of " + Count(n, "event", "events") + " (" +
-         std::to_string(missing) + " missing)";
+  return fmt::format("{} of {} ({} missing)", n - missing, Count(n, "event", "events"), missing);
 }
 
 std::string SiteHex(uint64_t site) {

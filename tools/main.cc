@@ -3,6 +3,7 @@
 // verb its arguments.
 
 #include <CLI/CLI.hpp>
+#include <fmt/core.h>
 #include <cstring>
 #include <iostream>
 #include <optional>
@@ -70,9 +71,8 @@ void AddRecordingOptions(CLI::App* verb, RecordArgs* args) {
 
 int Main(int argc, char** argv) {
   CLI::App app(kDescription, "tape");
-  app.set_version_flag("--version", "tape " TAPE_VERSION " (trace format " +
-                                         std::to_string(format::kFormatMajor) + "." +
-                                         std::to_string(format::kFormatMinor) + ")");
+  app.set_version_flag("--version", fmt::format("tape " TAPE_VERSION " (trace format {}.{})",
+                                                format::kFormatMajor, format::kFormatMinor));
   app.require_subcommand(1);
   app.footer(kExitCodes);
 
@@ -256,8 +256,8 @@ int Main(int argc, char** argv) {
       "Every divergent region, not just the first: after each, find where the traces agree "
       "again and go on");
   dif->add_option("--limit", diff.limit,
-                  "With --all: stop after this many regions (default " +
-                      std::to_string(kDefaultDiffLimit) + ")")
+                  fmt::format("With --all: stop after this many regions (default {})",
+                              kDefaultDiffLimit))
       ->check(WholeNumber(1, UINT64_MAX))
       ->needs(all);
   dif->add_flag("--json", diff.json, "One JSON object");

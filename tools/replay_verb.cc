@@ -1,6 +1,8 @@
 // tape replay [<program>] --trace FILE [--debug] [--stop-at SEQ]: run the
 // program again on the recorded answers.
 
+#include <fmt/core.h>
+
 #include <cstdio>
 #include <iostream>
 
@@ -104,7 +106,7 @@ int ReplayExecutable(const ReplayArgs& args, const format::TraceReader& reader) 
       if (reader.outcome().kind != format::OutcomeKind::kSignal ||
           reader.outcome().code != ran->signal) {
         const char* name = engine::SignalName(ran->signal);
-        Error("replay", "the program was killed by signal " + std::to_string(ran->signal) +
+        Error("replay", fmt::format("the program was killed by signal {}", ran->signal) +
                             (name[0] ? std::string(" (") + name + ")" : "") +
                             "; when recorded, it " + recorded);
       }
@@ -225,7 +227,7 @@ int RunReplay(const ReplayArgs& in) {
         d.hint += " (--debug opens the debugger at a script's drift; for a C++ program, stop "
                   "before the call under gdb: gdb -ex run --args tape replay " +
                   (args.program.empty() ? "" : args.program + " ") + "--trace " + args.trace +
-                  " --stop-at " + std::to_string(d.seq) + ")";
+                  fmt::format(" --stop-at {})", d.seq);
       }
       return Fail("replay", kExitDrift, "drift: " + d.Describe());
     }

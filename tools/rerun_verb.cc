@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <fmt/core.h>
+
 #include <iostream>
 
 #include "engine/internal/rerun_report.h"
@@ -103,8 +105,7 @@ int FinishRerun(const RerunArgs& args, const RunReport& report, bool drift_said)
   if (!args.json) {
     for (const std::string& line : DescribeRerun(report)) Error("rerun", line);
     if (!args.out.empty()) {
-      Error("rerun", "wrote " + args.out + " (" + std::to_string(report.events) +
-                         " effect calls)" +
+      Error("rerun", fmt::format("wrote {} ({} effect calls)", args.out, report.events) +
                          (report.status == RunReport::Status::kOk
                               ? ": it replays the program as it is now"
                               : ", which ends where the rerun stopped"));

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fmt/core.h>
+
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -121,8 +123,8 @@ Result<std::string> KeepAs(const std::string& from, const std::string& dir, cons
     }
     if (errno != EEXIST) return Status::FromErrno("cannot keep " + to, errno);
   }
-  return Status::IoError("cannot keep the trace of run " + std::to_string(run) + ": " + base +
-                         ".bin and 999 more names like it exist");
+  return Status::IoError(fmt::format(
+      "cannot keep the trace of run {}: {}.bin and 999 more names like it exist", run, base));
 }
 
 Status HuntFiles::Open(const std::string& keep_dir) {
@@ -154,7 +156,7 @@ Result<std::string> HuntFiles::CreateRunFile(uint64_t run) {
       ::openat(work_fd_, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) {
     return Status::FromErrno(
-        "cannot create the trace of run " + std::to_string(run) + " in " + work_dir_, errno);
+        fmt::format("cannot create the trace of run {} in {}", run, work_dir_), errno);
   }
   ::close(fd);
   return work_dir_ + "/" + name;

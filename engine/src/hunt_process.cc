@@ -5,6 +5,8 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -60,7 +62,7 @@ Status Launch(const HuntOptions& o, int devnull, Run* run) {
   Argv argv(o.command(run->number, run->trace, run->seed));
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    return Status::FromErrno("cannot start run " + std::to_string(run->number) + ": pipe", errno);
+    return Status::FromErrno(fmt::format("cannot start run {}: pipe", run->number), errno);
   }
   const char* exe = o.executable.c_str();
   pid_t parent = ::getpid();
@@ -69,7 +71,7 @@ Status Launch(const HuntOptions& o, int devnull, Run* run) {
     int err = errno;
     ::close(pipe_fds[0]);
     ::close(pipe_fds[1]);
-    return Status::FromErrno("cannot start run " + std::to_string(run->number) + ": fork", err);
+    return Status::FromErrno(fmt::format("cannot start run {}: fork", run->number), err);
   }
   if (pid == 0) {
     ::setpgid(0, 0);

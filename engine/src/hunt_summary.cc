@@ -56,8 +56,8 @@ std::vector<std::string> OutputTail(const std::string& output, bool cut, size_t 
   if (!rest.empty() || cut) lines.push_back("...");
   std::reverse(lines.begin(), lines.end());
   if (cut)
-    lines.push_back("... (output after the first " + std::to_string(kMaxRunOutput >> 20) +
-                    " MiB not kept)");
+    lines.push_back(
+        fmt::format("... (output after the first {} MiB not kept)", kMaxRunOutput >> 20));
   return lines;
 }
 
@@ -104,9 +104,9 @@ std::vector<std::string> DescribeHunt(
     // are in the output below).
     std::string outcome = f.outcome.substr(0, f.outcome.find('\n'));
     std::string line =
-        "run " + std::to_string(f.run) + " failed: the program " + EscapeText(outcome, false);
-    if (f.timed_out) line += " (it ran past --timeout " + std::to_string(o.timeout_s) + " s)";
-    if (o.chaos) line += " (chaos seed " + std::to_string(f.chaos_seed) + ")";
+        fmt::format("run {} failed: the program {}", f.run, EscapeText(outcome, false));
+    if (f.timed_out) line += fmt::format(" (it ran past --timeout {} s)", o.timeout_s);
+    if (o.chaos) line += fmt::format(" (chaos seed {})", f.chaos_seed);
     lines.push_back(line);
     for (const std::string& out : OutputTail(f.output, f.output.size() >= kMaxRunOutput, 6)) {
       lines.push_back("    " + out);
@@ -118,23 +118,22 @@ std::vector<std::string> DescribeHunt(
                 RunsPerSecond(r.runs, seconds).c_str(), r.jobs);
   double low, high;
   WilsonInterval(r.failures, r.runs, &low, &high);
-  std::string line = std::to_string(r.runs) + (r.runs == 1 ? " run in " : " runs in ") + rate +
-                     (r.stopped ? "; " + std::to_string(r.stopped) + " more stopped unfinished)"
-                                : std::string(")")) +
-                     ": " + std::to_string(r.failures) + " failed";
+  std::string line =
+      fmt::format("{} {} in {}", r.runs, r.runs == 1 ? "run" : "runs", rate) +
+      (r.stopped ? fmt::format("; {} more stopped unfinished)", r.stopped) : std::string(")")) +
+      fmt::format(": {} failed", r.failures);
   if (r.runs > 0) {
     line += ", " + Percent(double(r.failures) / double(r.runs)) + " (95% interval " + Percent(low) +
             " to " + Percent(high) + ")";
   }
   lines.push_back(line);
   if (r.same_path) {
-    lines.push_back(std::to_string(r.same_path) +
-                    (r.same_path == 1 ? " more failure" : " more failures") +
-                    " took a path already kept (not kept)");
+    lines.push_back(fmt::format("{} {} took a path already kept (not kept)", r.same_path,
+                                r.same_path == 1 ? "more failure" : "more failures"));
   }
   if (r.timeouts) {
-    lines.push_back(std::to_string(r.timeouts) + (r.timeouts == 1 ? " run was" : " runs were") +
-                    " stopped after --timeout " + std::to_string(o.timeout_s) + " s");
+    lines.push_back(fmt::format("{} {} stopped after --timeout {} s", r.timeouts,
+                                r.timeouts == 1 ? "run was" : "runs were", o.timeout_s));
   }
   if (r.status == HuntReport::Status::kInterrupted) {
     const char* name = SignalName(r.signal);

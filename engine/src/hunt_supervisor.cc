@@ -10,6 +10,8 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -261,8 +263,7 @@ class Hunter {
     struct stat st;
     if (::stat(r->trace.c_str(), &st) != 0 || st.st_size == 0) {
       NotRecorded(*r, r->output,
-                  "run " + std::to_string(r->number) + " left no trace (it exited with code " +
-                      std::to_string(code) + ")",
+                  fmt::format("run {} left no trace (it exited with code {})", r->number, code),
                   now);
       return;
     }
@@ -273,9 +274,9 @@ class Hunter {
       if (!reader.has_value() || !(*reader)->finalized() ||
           !((*reader)->outcome() == format::Outcome::Exited(kTraceErrorExit))) {
         NotRecorded(*r, r->output,
-                    "tape could not record run " + std::to_string(r->number) +
-                        " (it exited with code " + std::to_string(code) +
-                        ", tape's code for a trace it cannot write)",
+                    fmt::format("tape could not record run {} (it exited with code {}, tape's "
+                                "code for a trace it cannot write)",
+                                r->number, code),
                     now);
         return;
       }
@@ -297,8 +298,8 @@ class Hunter {
       Result<uint64_t> path = reader.has_value() ? PathOf(**reader) : reader.error();
       if (!path.has_value()) {
         NotRecorded(*r, f.output,
-                    "the trace of run " + std::to_string(r->number) +
-                        " cannot be read: " + path.error().message(),
+                    fmt::format("the trace of run {} cannot be read: {}", r->number,
+                                path.error().message()),
                     now);
         return;
       }
@@ -308,7 +309,7 @@ class Hunter {
         // Its recording stopped short (a trace write error, a signal from
         // outside): the hunt cannot tell whether the program failed.
         NotRecorded(*r, f.output,
-                    "the recording of run " + std::to_string(r->number) + " " + f.outcome, now);
+                    fmt::format("the recording of run {} {}", r->number, f.outcome), now);
         return;
       }
     }

@@ -3,6 +3,8 @@
 #include <signal.h>
 #include <xxhash.h>
 
+#include <fmt/core.h>
+
 #include <cstring>
 
 #include "engine/internal/effect_text.h"
@@ -40,7 +42,7 @@ Replayer::Replayer(const format::TraceReader* reader, int stdout_fd, bool read_a
   seq_ = reader->chunks()[c].first_seq;
   if (seq_ > first_seq) {  // in a gap of a recovered trace
     throw TraceReadFailed{reader->MissingEvent(first_seq).WithContext(
-        "replay stops at seq " + std::to_string(first_seq))};
+        fmt::format("replay stops at seq {}", first_seq))};
   }
   LoadNextChunk();
   format::PayloadView args, result;
@@ -157,16 +159,16 @@ std::string Replayer::RecentEvents(uint64_t seq, uint64_t count) const {
       }
     }
     uint32_t i = uint32_t(s - chunk.first_seq());
-    std::string call = "seq " + std::to_string(s) + "  ";
-    if (chunk.lane(i) != 0) call += "[lane " + std::to_string(chunk.lane(i)) + "] ";
+    std::string call = fmt::format("seq {}  ", s);
+    if (chunk.lane(i) != 0) call += fmt::format("[lane {}] ", chunk.lane(i));
     uint8_t kind = chunk.kind(i);
     std::string name = KindName(kind, &reader_->kind_names());
     format::PayloadView args = chunk.args(i), result = chunk.result(i);
-    call += args.spilled() ? name + "(" + std::to_string(args.size) + " bytes)"
+    call += args.spilled() ? fmt::format("{}({} bytes)", name, args.size)
                            : DescribeCall(name, kind, args.bytes(), 40);
     if (!result.spilled()) call += " -> " + DescribeResult(kind, result.bytes(), 40);
     std::string where = reader_->SiteLocation(chunk.site(i));
-    call += "  at " + (where.empty() ? "site " + std::to_string(chunk.site(i)) : where);
+    call += "  at " + (where.empty() ? fmt::format("site {}", chunk.site(i)) : where);
     out += (out.empty() ? "" : "\n") + call;
   }
   return out;
@@ -213,10 +215,10 @@ std::string Replayer::SiteMismatchHint(const Site& site, EffectKind kind, Bytes 
       line_was == line_now) {
     return path;
   }
-  return "the same call moved from line " + std::to_string(line_was) + " to line " +
-         std::to_string(line_now) + " of " + std::string(file_now) +
-         ": the code above it changed. Replay needs the recorded program; to run the changed "
-         "one on the recorded inputs: tape rerun";
+  return fmt::format(
+      "the same call moved from line {} to line {} of {}: the code above it changed. Replay "
+      "needs the recorded program; to run the changed one on the recorded inputs: tape rerun",
+      line_was, line_now, file_now);
 }
 
 // --- threads -------------------------------------------------------------------
@@ -237,13 +239,13 @@ void Replayer::Stuck(uint32_t lane) {
   int64_t due = DueLane();
   current_lane_ = due;
   Drift({DriftKind::kThreadsStuck, seq_,
-         "the next call is lane " + std::to_string(due) + "'s: " + RecordedCall(cursor_.index()),
-         "every running thread waits: " + std::to_string(waiting_.size()) +
-             " for their turn, " + std::to_string(outside_) + " joining a thread",
-         "lane " + std::to_string(due) +
-             " does not make its recorded call; it may be blocked on something tape does not "
-             "see (a std::mutex or condition variable instead of tape::Mutex), or the program "
-             "now joins threads in another order"});
+         fmt::format("the next call is lane {}'s: {}", due, RecordedCall(cursor_.index())),
+         fmt::format("every running thread waits: {} for their turn, {} joining a thread",
+                     waiting_.size(), outside_),
+         fmt::format("lane {} does not make its recorded call; it may be blocked on something "
+                     "tape does not see (a std::mutex or condition variable instead of "
+                     "tape::Mutex), or the program now joins threads in another order",
+                     due)});
   (void)lane;
 }
 
@@ -360,7 +362,7 @@ void Replayer::LoadNextChunk() {
   // No chunk holds seq_: a gap in a recovered trace (§9.3), or the end.
   if (*next == nullptr || (*next)->first_seq() != seq_) {
     throw TraceReadFailed{
-        reader_->MissingEvent(seq_).WithContext("replay stops at seq " + std::to_string(seq_))};
+        reader_->MissingEvent(seq_).WithContext(fmt::format("replay stops at seq {}", seq_))};
   }
   chunk_ = *next;
   cursor_.Reset(chunk_);
@@ -376,11 +378,11 @@ std::string Replayer::RecordedCall(uint32_t i) {
                                 &full_chunk_);
   if (!s.ok()) return name + " (" + s.message() + ")";
   format::PayloadView args = full_chunk_.args(i);
-  std::string call = args.spilled() ? name + "(" + std::to_string(args.size) + " bytes)"
+  std::string call = args.spilled() ? fmt::format("{}({} bytes)", name, args.size)
                                     : DescribeCall(name, kind, args.bytes());
   uint64_t site = full_chunk_.site(i);
   std::string where = reader_->SiteLocation(site);
-  return call + " at " + (where.empty() ? "site " + std::to_string(site) : where);
+  return call + " at " + (where.empty() ? fmt::format("site {}", site) : where);
 }
 
 std::string Replayer::CallNow(const Site& site, EffectKind kind, Bytes args) const {
@@ -396,15 +398,17 @@ format::PayloadView Replayer::MatchSlow(const Site& site, EffectKind kind, Bytes
       if (spec != nullptr && spec->ends_on_sigpipe && ended.kind == format::OutcomeKind::kSignal &&
           ended.code == SIGPIPE) {
         throw ReachedRecordedSignal{
-            SIGPIPE, "at seq " + std::to_string(seq_) +
-                         " the recorded program wrote to a closed pipe and was killed by "
-                         "SIGPIPE; replay ends the same way here"};
+            SIGPIPE, fmt::format("at seq {} the recorded program wrote to a closed pipe and was "
+                                 "killed by SIGPIPE; replay ends the same way here",
+                                 seq_)};
       }
-      DriftInfo d{DriftKind::kEndOfTrace, seq_, "no more calls (the recording has " +
-                  std::to_string(reader_->event_count()) + ")", CallNow(site, kind, args), ""};
+      DriftInfo d{DriftKind::kEndOfTrace, seq_,
+                  fmt::format("no more calls (the recording has {})", reader_->event_count()),
+                  CallNow(site, kind, args), ""};
       if (!reader_->finalized() || reader_->outcome().kind == format::OutcomeKind::kInterrupted) {
-        d.hint = "trace ends at seq " + std::to_string(seq_) +
-                 ": the recording was interrupted, so replay stops where it stopped";
+        d.hint = fmt::format(
+            "trace ends at seq {}: the recording was interrupted, so replay stops where it stopped",
+            seq_);
       } else {
         d.hint = "the program makes more effect calls than it did when recorded";
       }
@@ -450,15 +454,15 @@ Bytes Replayer::SpilledBytes(const format::PayloadView& result) {
   // Bounded by the reader's memory budget; a larger payload is a clear error.
   Status s = reader_->ReadWholePayload(result, &spilled_);
   if (!s.ok()) {
-    throw TraceReadFailed{s.WithContext("replay stops at seq " + std::to_string(seq_ - 1))};
+    throw TraceReadFailed{s.WithContext(fmt::format("replay stops at seq {}", seq_ - 1))};
   }
   return AsBytes(spilled_);
 }
 
 void Replayer::BadResult(EffectKind kind) {
   throw TraceReadFailed{Status::Corrupt(
-      reader_->path() + ": the recorded result of " + KindName(uint8_t(kind), &reader_->kind_names()) +
-      " at seq " + std::to_string(seq_ - 1) + " does not have that effect's layout")};
+      fmt::format("{}: the recorded result of {} at seq {} does not have that effect's layout",
+                  reader_->path(), KindName(uint8_t(kind), &reader_->kind_names()), seq_ - 1))};
 }
 
 }  // namespace tape::engine

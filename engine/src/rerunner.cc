@@ -1,5 +1,7 @@
 #include "engine/src/rerunner.h"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <vector>
 
@@ -63,7 +65,7 @@ void Rerunner::Note(std::string note) {
 std::string Rerunner::Describe(uint8_t kind, Bytes args, uint64_t site) const {
   std::string where = reader_->SiteLocation(site);
   return DescribeCall(KindName(kind, &reader_->kind_names()), kind, args) + " at " +
-         (where.empty() ? "site " + std::to_string(site) : where);
+         (where.empty() ? fmt::format("site {}", site) : where);
 }
 
 std::string Rerunner::DescribeNow(EffectKind kind, Bytes args, const Site& site) const {
@@ -136,7 +138,7 @@ bool Rerunner::Lockstep(const Site& site, EffectKind kind, std::string_view args
       if (!view->spilled()) {
         to->assign(AsChars(view->bytes()));
       } else if (Status s = reader_->ReadWholePayload(*view, to); !s.ok()) {
-        throw TraceReadFailed{s.WithContext("rerun stops at seq " + std::to_string(seq))};
+        throw TraceReadFailed{s.WithContext(fmt::format("rerun stops at seq {}", seq))};
       }
     }
     Held(1, int64_t(e.args.size() + e.result.size()));
@@ -148,7 +150,7 @@ bool Rerunner::Lockstep(const Site& site, EffectKind kind, std::string_view args
   if (!recorded_result.spilled()) {
     served = AsChars(recorded_result.bytes());
   } else if (Status s = reader_->ReadWholePayload(recorded_result, &spilled_); !s.ok()) {
-    throw TraceReadFailed{s.WithContext("rerun stops at seq " + std::to_string(seq))};
+    throw TraceReadFailed{s.WithContext(fmt::format("rerun stops at seq {}", seq))};
   } else {
     served = spilled_;
   }
@@ -247,8 +249,8 @@ std::string_view Rerunner::Input(Lane& lane, const Site& site, EffectKind kind,
   lane.result = e.result;
   if (e.args != args) {
     ++summary_->adjusted;
-    std::string served = "the recorded result of " + Describe(e.kind, AsBytes(e.args), e.site) +
-                         " (seq " + std::to_string(e.seq) + ")";
+    std::string served = fmt::format("the recorded result of {} (seq {})",
+                                     Describe(e.kind, AsBytes(e.args), e.site), e.seq);
     // The recorded result made to fit the call (random.bits(n): n bytes).
     const EffectSpec* spec = FindEffect(k);
     if (spec != nullptr && spec->rerun_fit != nullptr) {
@@ -282,18 +284,18 @@ void Rerunner::Unrecorded(RecordedLane* lane, const Site& site, EffectKind kind,
   const std::string live = "; to perform such inputs for real: --live";
   if (other != nullptr) {
     std::string recorded = DescribeCall(KindLabel(kind), k, AsBytes(other->args));
-    d.expected = Describe(k, AsBytes(other->args), other->site) + " (seq " +
-                 std::to_string(other->seq) + ")";
+    d.expected =
+        fmt::format("{} (seq {})", Describe(k, AsBytes(other->args), other->site), other->seq);
     d.hint = "the key differs: the recording has " + recorded +
              (at_site != nullptr ? " at this place" : " nearby") + ", the program now asks for " +
              DescribeCall(KindLabel(kind), k, args) +
              "; rerun serves an input only to the same question (specs/rerun.md §3)" + live;
   } else {
     std::string where = lane->id < kFirstUnrecordedLane
-                            ? " within " + std::to_string(kWindow) + " events of " +
-                                  (lane->id == 0 ? "seq " + std::to_string(lane->frontier)
-                                                 : "event " + std::to_string(lane->frontier) +
-                                                       " of lane " + std::to_string(lane->id))
+                            ? fmt::format(" within {} events of ", kWindow) +
+                                  (lane->id == 0 ? fmt::format("seq {}", lane->frontier)
+                                                 : fmt::format("event {} of lane {}",
+                                                               lane->frontier, lane->id))
                             : ": the thread making it was not in the recording";
     d.expected = "no unconsumed recorded " + KindLabel(kind) + where;
     d.hint = "the changed program asks for an input the recording does not have" + live;
@@ -480,8 +482,9 @@ void Rerunner::Finish() {
   }
   for (uint32_t id : LaneIds()) CloseSegments(recorded_[id]);
   if (out_of_turn_ != 0) {
-    Note(std::to_string(out_of_turn_) + " calls of threads went out of the recorded order: " +
-         "every running thread waited and the one whose call was due no longer made it");
+    Note(fmt::format("{} calls of threads went out of the recorded order: every running thread "
+                     "waited and the one whose call was due no longer made it",
+                     out_of_turn_));
   }
 }
 

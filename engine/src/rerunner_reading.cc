@@ -5,6 +5,8 @@
 
 #include "engine/src/rerunner.h"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 
 #include "engine/internal/effect_text.h"
@@ -83,7 +85,7 @@ void Rerunner::TakeEvent(Recorded* r) {
       continue;
     }
     Status s = reader_->ReadWholePayload(*view, to);
-    if (!s.ok()) throw TraceReadFailed{s.WithContext("rerun stops at seq " + std::to_string(r->seq))};
+    if (!s.ok()) throw TraceReadFailed{s.WithContext(fmt::format("rerun stops at seq {}", r->seq))};
   }
 }
 
@@ -124,10 +126,10 @@ void Rerunner::Load(RecordedLane& lane, uint64_t upto) {
     if (held_events_ >= kMaxHeldEvents || held_bytes_ >= kMaxHeldBytes) {
       if (!held_full_noted_) {
         held_full_noted_ = true;
-        Note("lane " + std::to_string(lane.id) + " ran so far ahead of the others that " +
-             std::to_string(held_events_) + " of their recorded events (" +
-             std::to_string(held_bytes_ >> 20) + " MiB) were held for them; its search stopped " +
-             "there (specs/rerun.md §7)");
+        Note(fmt::format("lane {} ran so far ahead of the others that {} of their recorded "
+                         "events ({} MiB) were held for them; its search stopped there "
+                         "(specs/rerun.md §7)",
+                         lane.id, held_events_, held_bytes_ >> 20));
       }
       return;
     }
@@ -249,20 +251,19 @@ void Rerunner::CloseSegment(Segment& g) {
     c.now = g.first_added.now;
     c.now_at = g.first_added.now_at;
     c.difference = FirstDifference(AsBytes(g.removed_bytes), AsBytes(g.added_bytes));
-    summary_->first_output_change = "changed: recorded " + c.recorded + " at " + c.recorded_at +
-                                    " (seq " + std::to_string(c.seq) + "), now " + c.now + " at " +
-                                    c.now_at + " (call " + std::to_string(c.call) + "); " +
-                                    c.difference;
+    summary_->first_output_change =
+        fmt::format("changed: recorded {} at {} (seq {}), now {} at {} (call {}); {}", c.recorded,
+                    c.recorded_at, c.seq, c.now, c.now_at, c.call, c.difference);
   } else if (g.added > 0) {
     c = g.first_added;
     c.what = "added";
-    summary_->first_output_change = "added: " + c.now + " at " + c.now_at + " (call " +
-                                    std::to_string(c.call) + ") was not made when recorded";
+    summary_->first_output_change = fmt::format(
+        "added: {} at {} (call {}) was not made when recorded", c.now, c.now_at, c.call);
   } else {
     c = g.first_removed;
     c.what = "removed";
-    summary_->first_output_change = "removed: " + c.recorded + " at " + c.recorded_at + " (seq " +
-                                    std::to_string(c.seq) + ") is not made any more";
+    summary_->first_output_change = fmt::format("removed: {} at {} (seq {}) is not made any more",
+                                                c.recorded, c.recorded_at, c.seq);
   }
   summary_->first_change = std::move(c);
 }

@@ -5,6 +5,8 @@
 
 #include <cxxabi.h>
 
+#include <fmt/core.h>
+
 #include <cstdlib>
 #include <ctime>
 #include <memory>
@@ -342,9 +344,9 @@ RunReport Replay(const Program& program, const ReplayOptions& options) {
                                       : report.note + "; " + run.ended_as_recorded;
   }
   if (recorded.kind == OutcomeKind::kInterrupted) {
-    std::string note = "the recording was interrupted after " +
-                       std::to_string(reader.event_count()) +
-                       " effect calls; the replay ran to the program's end";
+    std::string note = fmt::format(
+        "the recording was interrupted after {} effect calls; the replay ran to the program's end",
+        reader.event_count());
     report.note = report.note.empty() ? note : report.note + "; " + note;
   }
   return report;
@@ -459,25 +461,23 @@ std::vector<std::string> DescribeRerun(const RunReport& r) {
   if (!r.rerun) return lines;
   const RerunSummary& s = *r.rerun;
   uint64_t served = s.by_site + s.by_key + s.by_kind;
-  std::string line = std::to_string(served) + (served == 1 ? " input" : " inputs") +
-                     " served from the trace (" + std::to_string(s.by_site) + " by site, " +
-                     std::to_string(s.by_key) + " by key, " + std::to_string(s.by_kind) +
-                     " by kind";
-  if (s.adjusted) line += "; " + std::to_string(s.adjusted) + " with other args";
+  std::string line =
+      fmt::format("{} {} served from the trace ({} by site, {} by key, {} by kind", served,
+                  served == 1 ? "input" : "inputs", s.by_site, s.by_key, s.by_kind);
+  if (s.adjusted) line += fmt::format("; {} with other args", s.adjusted);
   line += ")";
-  if (s.live) line += ", " + std::to_string(s.live) + " performed live";
-  if (s.inputs_unused) line += ", " + std::to_string(s.inputs_unused) + " recorded not asked for";
+  if (s.live) line += fmt::format(", {} performed live", s.live);
+  if (s.inputs_unused) line += fmt::format(", {} recorded not asked for", s.inputs_unused);
   lines.push_back(line);
-  lines.push_back("outputs: " + std::to_string(s.outputs_same) + " same, " +
-                  std::to_string(s.outputs_changed) + " changed, " +
-                  std::to_string(s.outputs_added) + " added, " +
-                  std::to_string(s.outputs_removed) + " removed");
+  lines.push_back(fmt::format("outputs: {} same, {} changed, {} added, {} removed",
+                              s.outputs_same, s.outputs_changed, s.outputs_added,
+                              s.outputs_removed));
   if (s.threads) {
-    lines.back() += " in " + std::to_string(s.threads + 1) + " threads";
+    lines.back() += fmt::format(" in {} threads", s.threads + 1);
   }
   if (s.not_reached) {
-    lines.back() += "; the rerun stopped before " + std::to_string(s.not_reached) +
-                    " recorded events, which were not compared";
+    lines.back() += fmt::format(
+        "; the rerun stopped before {} recorded events, which were not compared", s.not_reached);
   }
   if (!s.first_output_change.empty()) lines.push_back("first: " + s.first_output_change);
   for (const std::string& note : s.notes) lines.push_back("note: " + note);
