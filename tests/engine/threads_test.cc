@@ -154,8 +154,10 @@ TEST(Threads, EachLaneStampsItsOwnTimes) {
       int64_t end = e.time_ns + int64_t(e.duration_ns);
       // The sleep began after its lane's thread.start event and lasted 50 ms.
       ASSERT_TRUE(started.count(e.lane));
+      // Its duration may be 0: when another lane's events took earlier seqs
+      // after this sleep had ended, its start is moved up to theirs (times
+      // never go back along seqs) and the duration shrinks to keep its end.
       EXPECT_GE(end - started[e.lane], 50'000'000) << "seq " << i;
-      EXPECT_GT(e.duration_ns, 0u);
       sleeps.push_back({e.time_ns, end});
     }
     if (e.kind == uint8_t(EffectKind::kMutexLock)) {
