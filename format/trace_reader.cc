@@ -104,6 +104,10 @@ struct TraceReader::Mapping {
 TraceReader::TraceReader() : budget_(DefaultPayloadBudget()) {}
 TraceReader::~TraceReader() = default;
 
+int TraceReader::file_descriptor() const {
+  return mapping_ ? mapping_->file.get_mapping_handle().handle : -1;
+}
+
 Result<std::unique_ptr<TraceReader>> TraceReader::Open(const std::string& path) {
   // Ask the OS first: it gives the precise reason (missing, a directory,
   // unreadable) that Boost's exception text would blur.

@@ -131,6 +131,10 @@ class TraceReader {
   Status ReadWholePayload(const PayloadView& payload, std::string* out) const;
   const PayloadBudget& payload_budget() const { return budget_; }
   void set_payload_budget(PayloadBudget budget) { budget_ = std::move(budget); }
+  // The descriptor of the open trace file, which reading chunks may use
+  // (fstat, to tell a file that shrank) as may a SIGBUS handler
+  // (trace_mappings.h); -1 for a reader of bytes in memory.
+  int file_descriptor() const;
 
  private:
   struct Mapping;

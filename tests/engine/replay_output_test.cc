@@ -1,15 +1,21 @@
 // What replay shows of io.write and io.error: the recorded bytes written
 // again, one write(2) per call at the moment of the call, so that they keep
-// their place among the program's other output; and what the program gets
-// when such a write fails: the recorded result, whatever happens to the
-// write on replay.
+// their place among the program's other output; what the program gets when
+// such a write fails: the recorded result, whatever happens to the write on
+// replay; and that replay's read-ahead thread neither shares the program's
+// descriptor table (which makes each of the program's system calls on a
+// descriptor dearer) nor holds the program's files open.
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <linux/kcmp.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -157,6 +163,85 @@ TEST(ReplayOutput, AWriteThatFailedWhenRecordedFailsAgainWithItsErrno) {
   Captured rep = ReplayCaptured(dir, results.program(), "t");
   ASSERT_EQ(rep.report.status, RunReport::Status::kOk) << rep.report.error;
   EXPECT_EQ(results.got, std::vector<int>(50, EBADF));
+}
+
+// The threads of this process other than the caller that share its
+// descriptor table (kcmp(2) says they have the same one); -1 if kcmp is not
+// available.
+int ThreadsSharingDescriptors() {
+  int shared = 0;
+  DIR* tasks = ::opendir("/proc/self/task");
+  if (tasks == nullptr) return -1;
+  pid_t self = pid_t(::syscall(SYS_gettid));
+  while (dirent* e = ::readdir(tasks)) {
+    pid_t tid = pid_t(std::atoi(e->d_name));
+    if (tid <= 0 || tid == self) continue;
+    long same = ::syscall(SYS_kcmp, self, tid, KCMP_FILES, 0, 0);
+    if (same < 0) {
+      shared = -1;
+      break;
+    }
+    shared += same == 0;
+  }
+  ::closedir(tasks);
+  return shared;
+}
+
+// A replay long enough (small chunks) that the read-ahead thread is still at
+// work when the program, past the first chunks, looks at its threads and
+// closes the write end of a pipe that was open when the replay started.
+struct PipeCloser {
+  bool replaying = false;
+  int write_end = -1, read_end = -1;
+  int sharing = -2;        // ThreadsSharingDescriptors() halfway
+  long read_after = -2;    // read(2) of the pipe after its write end was closed
+  int errno_after = 0;
+  Program program() {
+    return TestProgram("pipe-closer", [this](Runtime& rt) {
+      for (int i = 0; i < 2000; ++i) {
+        rt.IoWrite("tick\n");
+        if (i == 1000 && replaying) {
+          sharing = ThreadsSharingDescriptors();
+          ::close(write_end);
+          char c;
+          read_after = ::read(read_end, &c, 1);
+          errno_after = errno;
+        }
+      }
+      return 0;
+    });
+  }
+};
+
+TEST(ReplayOutput, TheReadAheadThreadSharesNoDescriptorsAndHoldsNoFileOpen) {
+  TempDir dir;
+  PipeCloser closer;
+  RecordOptions ro;
+  ro.trace_path = dir.File("t");
+  ro.chunk_events = 64;  // 32 chunks: the read-ahead thread lives through the replay
+  ro.stdout_fd = ::open("/dev/null", O_WRONLY);
+  RunReport rec = Record(closer.program(), ro);
+  ::close(ro.stdout_fd);
+  ASSERT_EQ(rec.status, RunReport::Status::kOk) << rec.error;
+
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_NONBLOCK), 0);
+  closer.read_end = fds[0];
+  closer.write_end = fds[1];
+  closer.replaying = true;
+  ReplayOptions o;
+  o.trace_path = dir.File("t");
+  o.stdout_fd = ::open("/dev/null", O_WRONLY);
+  RunReport r = Replay(closer.program(), o);
+  ::close(o.stdout_fd);
+  ::close(fds[0]);
+  ASSERT_EQ(r.status, RunReport::Status::kOk) << r.error;
+  if (closer.sharing == -1) GTEST_SKIP() << "kcmp(2) is not available here";
+  // No thread shares the program's descriptor table, and the pipe's reader
+  // sees the end as soon as the program closes its only write end.
+  EXPECT_EQ(closer.sharing, 0);
+  EXPECT_EQ(closer.read_after, 0) << "read(2) failed with errno " << closer.errno_after
+                                  << ": another copy of the write end is open";
 }
 
 }  // namespace
