@@ -105,10 +105,12 @@ class Runtime {
     // A replay's hot loop: the call's site is cached and an integer run of
     // clock readings at it is open. Checked before the site is copied out
     // of the cache, so that this path touches the cache entry's id alone.
-    if (const CachedSite* e = OwnCachedSite(loc); e != nullptr) [[likely]] {
-      if (RunServes(e->site.id, EffectKind::kClockNow)) [[likely]] return NextOfIntRun();
-      return OwnClockNow(Site(e->site));
+    const CachedSite* e = OwnCachedSite(loc);
+    if (e != nullptr && RunServes(e->site.id, EffectKind::kClockNow)) [[likely]] {
+      return NextOfIntRun();
     }
+    // A recording's: the site is cached (the recorder's own path).
+    if (e != nullptr) [[likely]] return OwnClockNow(Site(e->site));
     return ClockNowAt(SiteOf(loc));
   }
   // `n` bytes from the operating system's random source.
