@@ -59,10 +59,12 @@ enum class Form { kGet, kGetOr, kHas };
 template <Form kForm>
 Value GetValue(ScriptCall& c) {
   const char* call = kForm == Form::kHas ? "env.has" : "env.get";
-  std::optional<std::string> v = c.rt.EnvGetAt(c.site, NameArg(call, c.args[0], "name"));
+  std::optional<std::string_view> v =
+      c.rt.EnvGetViewAt(c.site, NameArg(call, c.args[0], "name"));
   if (kForm == Form::kHas) return Value::Bool(v.has_value());
   if (!v.has_value()) return kForm == Form::kGetOr ? c.args[1] : Value::String("");
-  return Value::String(std::move(*v));
+  // A loop reading one variable gets the same value each time: shared.
+  return SiteString(c, *v);
 }
 constexpr ScriptBinding kScript[] = {
     {"env", "get", 1, GetValue<Form::kGet>},
@@ -87,14 +89,20 @@ constinit const EffectSpec kEnvGet = {
 
 namespace tape {
 
-std::optional<std::string> Runtime::EnvGetAt(const Site& site, std::string_view name) {
+std::optional<std::string_view> Runtime::EnvGetViewAt(const Site& site, std::string_view name) {
   // §13: one set/unset byte, then the value when set.
   std::string_view r = Perform(site, EffectKind::kEnvGet, name, {});
   if (r.empty() || uint8_t(r[0]) > 1 || (r[0] == 0 && r.size() != 1)) [[unlikely]] {
     BadResult(EffectKind::kEnvGet);
   }
   if (r[0] == 0) return std::nullopt;
-  return std::string(r.substr(1));
+  return r.substr(1);
+}
+
+std::optional<std::string> Runtime::EnvGetAt(const Site& site, std::string_view name) {
+  std::optional<std::string_view> v = EnvGetViewAt(site, name);
+  if (!v.has_value()) return std::nullopt;
+  return std::string(*v);
 }
 
 }  // namespace tape

@@ -22,6 +22,18 @@ const std::string& NameArg(std::string_view call, const Value& v, const char* wh
   return s;
 }
 
+Value NewSiteString(ScriptCall& c, std::string_view text) {
+  Value v = Value::String(text);
+  if (c.site_result != nullptr) {
+    if (text.size() <= kMaxSiteString) {
+      *c.site_result = v;
+    } else {
+      c.site_result->Reset();
+    }
+  }
+  return v;
+}
+
 int64_t IntRangeArg(std::string_view call, const Value& v, int64_t max, const char* unit) {
   if (!v.is_int()) {
     Fault(std::string(call) + "() expects an int, got " + TypeName(v.type()));

@@ -28,7 +28,26 @@ struct ScriptCall {
   // The module's M.last_error() (ScriptBinding::errors); nullptr when the
   // module has none.
   Value* last_error;
+  // The string this site returned last through SiteString (nil if none);
+  // nullptr when the call has no site.
+  Value* site_result;
 };
+
+// A string result that may share its storage with the site's previous one:
+// `text` as a string value, which is the value this site returned last when
+// that has the same bytes (strings cannot change, so sharing is invisible
+// to the script; only the memory budget sees one string where there were
+// two). A loop that reads the same value over and over allocates nothing.
+// The site keeps its last result alive for this when it is at most
+// kMaxSiteString bytes, so what it holds is bounded.
+inline constexpr size_t kMaxSiteString = 4096;
+Value NewSiteString(ScriptCall& c, std::string_view text);
+inline Value SiteString(ScriptCall& c, std::string_view text) {
+  if (c.site_result != nullptr && c.site_result->is_string() && c.site_result->str() == text) {
+    return *c.site_result;
+  }
+  return NewSiteString(c, text);
+}
 
 // `v` when it is a string; else faults "call() expects `what`, got T".
 const std::string& StringArg(std::string_view call, const Value& v, const char* what);

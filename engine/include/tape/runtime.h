@@ -266,6 +266,9 @@ class Runtime {
   FsReadResult FsReadAt(const Site& site, std::string_view path);
   int FsWriteAt(const Site& site, std::string_view path, std::string_view data);
   std::optional<std::string> EnvGetAt(const Site& site, std::string_view name);
+  // The same without a copy (for interpreters): the value is valid until the
+  // next effect call.
+  std::optional<std::string_view> EnvGetViewAt(const Site& site, std::string_view name);
   std::vector<std::string> ArgsGetAt(const Site& site);
   void TimeSleepAt(const Site& site, uint64_t ms);
   int IoErrorAt(const Site& site, std::string_view bytes);
