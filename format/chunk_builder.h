@@ -7,7 +7,10 @@
 // per event.
 //
 // Invariant: buffers are allocated once, at full capacity, and never move;
-// entries below count() are never written again until Reset().
+// entries below count() are never written again until Reset(). The flags,
+// marks, lanes and durations columns hold zeros wherever no Append wrote
+// something else since the last Reset(), so that AppendPlain need not store
+// them.
 
 #ifndef TAPE_FORMAT_CHUNK_BUILDER_H_
 #define TAPE_FORMAT_CHUNK_BUILDER_H_
@@ -37,12 +40,12 @@ class ChunkBuilder {
       : max_events_(max_events),
         heap_capacity_(heap_capacity),
         kinds_(new uint8_t[max_events]),
-        flags_(new uint8_t[max_events]),
-        marks_(new uint8_t[max_events]),
-        lanes_(new uint32_t[max_events]),
+        flags_(new uint8_t[max_events]()),
+        marks_(new uint8_t[max_events]()),
+        lanes_(new uint32_t[max_events]()),
         sites_(new uint64_t[max_events]),
         times_(new int64_t[max_events]),
-        durations_(new uint64_t[max_events]),
+        durations_(new uint64_t[max_events]()),
         arg_ends_(new uint32_t[max_events]),
         result_ends_(new uint32_t[max_events]),
         arg_heap_(new uint8_t[heap_capacity]),
@@ -72,6 +75,26 @@ class ChunkBuilder {
     sites_[i] = site;
     times_[i] = time_ns;
     durations_[i] = duration_ns;
+    extras_written_ |= (flags | marks | lane | duration_ns) != 0;
+    CopyPayload(arg_heap_.get() + arg_used_, args);
+    arg_used_ += uint32_t(args.size());
+    arg_ends_[i] = arg_used_;
+    CopyPayload(result_heap_.get() + result_used_, result);
+    result_used_ += uint32_t(result.size());
+    result_ends_[i] = result_used_;
+    used_ = i + 1;
+    published_.store(used_, std::memory_order_release);
+  }
+
+  // Append for the common event: no flags, no marks, lane 0, no duration
+  // (the columns AppendPlain leaves as they are hold zeros). The hot path
+  // of a recording: it stores five columns and the two payloads, nothing
+  // else. REQUIRES: HasRoom(args.size(), result.size()).
+  void AppendPlain(uint64_t site, uint8_t kind, Bytes args, Bytes result, int64_t time_ns) {
+    uint32_t i = used_;
+    kinds_[i] = kind;
+    sites_[i] = site;
+    times_[i] = time_ns;
     CopyPayload(arg_heap_.get() + arg_used_, args);
     arg_used_ += uint32_t(args.size());
     arg_ends_[i] = arg_used_;
@@ -89,6 +112,15 @@ class ChunkBuilder {
   // Empties the builder for events starting at `first_seq`.
   // REQUIRES: no other thread reads the builder.
   void Reset(uint64_t first_seq) {
+    if (extras_written_) {
+      // Back to the zeros AppendPlain relies on (once per chunk, and only
+      // after an event that had flags, marks, a lane or a duration).
+      std::memset(flags_.get(), 0, used_);
+      std::memset(marks_.get(), 0, used_);
+      std::memset(lanes_.get(), 0, used_ * sizeof(uint32_t));
+      std::memset(durations_.get(), 0, used_ * sizeof(uint64_t));
+      extras_written_ = false;
+    }
     first_seq_ = first_seq;
     used_ = 0;
     arg_used_ = result_used_ = 0;
@@ -142,6 +174,7 @@ class ChunkBuilder {
   uint32_t used_ = 0;
   uint32_t arg_used_ = 0;
   uint32_t result_used_ = 0;
+  bool extras_written_ = false;  // an Append since Reset stored a non-zero flag, mark, lane or duration
   std::atomic<uint32_t> published_{0};
 
   std::unique_ptr<uint8_t[]> kinds_;

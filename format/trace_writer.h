@@ -111,6 +111,22 @@ class TraceWriter {
   void Append(uint64_t site, uint8_t kind, Bytes args, Bytes result, uint8_t marks = 0) {
     AppendTimed(site, kind, args, result, clock_.Now(), 0, marks);
   }
+  // Append for the common event (no marks), the recorder's hot path: the
+  // columns that stay constant are not stored (ChunkBuilder::AppendPlain).
+  // A payload of a size known when this is inlined costs no size checks
+  // beyond the builder's room (the spill threshold is at least
+  // kBuilderSpillEntry).
+  void AppendPlain(uint64_t site, uint8_t kind, Bytes args, Bytes result) {
+    if (args.size() > kBuilderSpillEntry || result.size() > kBuilderSpillEntry) [[unlikely]] {
+      if (args.size() > spill_threshold_ || result.size() > spill_threshold_) {
+        AppendLarge(site, kind, args, result, 0, clock_.Now(), 0);
+        return;
+      }
+    }
+    if (!current_->HasRoom(args.size(), result.size())) [[unlikely]] Rotate();
+    current_->AppendPlain(site, kind, args, result, clock_.Now());
+    ++next_seq_;
+  }
   // Records the next event with a time of the caller's (ns since the Unix
   // epoch, from PreciseTime() or, for tools that copy events, the source's;
   // 0: unknown) and the effect's duration (0: not measured).
@@ -213,7 +229,7 @@ class TraceWriter {
   // are not in a chunk yet (from sealed_seq_) as one chunk. REQUIRES: the
   // recording thread does not Reset `builder` meanwhile.
   void Seal(const ChunkBuilder& builder, uint32_t end);
-  void Rotate();  // hands the full current builder to the encoder
+  [[gnu::cold]] void Rotate();  // hands the full current builder to the encoder
   void EncoderLoop();
   bool WriteAll(const uint8_t* data, size_t size);
   void Fail(Status status);

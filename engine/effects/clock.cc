@@ -1,11 +1,10 @@
 // clock.now: wall-clock time, nanoseconds since the Unix epoch.
 
-#include <time.h>
-
 #include "engine/effects/bind.h"
 #include "engine/effects/clock_jump.h"
 #include "engine/effects/registry.h"
 #include "engine/effects/script.h"
+#include "engine/effects/wall_clock.h"
 
 namespace tape::engine {
 
@@ -17,10 +16,7 @@ constexpr Fields<int64_t> kReading{Whole<int64_t>(FieldType::kTimeNs, "ns")};
 static_assert(kReading.layout.count == 1 && kReading.layout.fields[0].type == FieldType::kTimeNs);
 
 std::string_view Live(LiveEnv& env, Bytes, std::string*) {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  format::StoreU64(reinterpret_cast<uint8_t*>(env.small),
-                   uint64_t(int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec));
+  format::StoreU64(reinterpret_cast<uint8_t*>(env.small), uint64_t(WallClockNs()));
   return {env.small, 8};
 }
 

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "engine/effects/live_env.h"
+#include "engine/effects/random_source.h"
+#include "engine/effects/wall_clock.h"
 #include "engine/effects/registry.h"
 #include "engine/internal/chaos.h"
 #include "engine/internal/redaction.h"
@@ -47,11 +49,7 @@ class Recorder final : public Runtime {
       CheckThread(site);
       std::string_view result =
           FindEffect(uint8_t(kind))->live(main_.env, format::AsBytes(args), &main_.result);
-      if (main_.known_sites[site.id & (kKnownSlots - 1)] != site.id) [[unlikely]] {
-        DefineSite(main_, site);
-      }
-      writer_->Append(site.id, uint8_t(kind), format::AsBytes(args), format::AsBytes(result));
-      if (!writer_->ok()) [[unlikely]] throw TraceWriteFailed{};
+      AppendPlain(site, kind, format::AsBytes(args), format::AsBytes(result));
       return result;
     }
     return PerformGeneral(site, kind, args, live);
@@ -73,7 +71,7 @@ class Recorder final : public Runtime {
   // table's indirection). REQUIRES: plain().
   void RecordPerformed(const Site& site, EffectKind kind, Bytes args, Bytes result) {
     CheckThread(site);
-    Append(main_, site, kind, args, result);
+    AppendPlain(site, kind, args, result);
   }
 
   // Record-time redaction (specs/trace-format.md §13.6). Records with their
@@ -94,6 +92,24 @@ class Recorder final : public Runtime {
   bool RedactText(std::string_view text, std::string* out);
 
  protected:
+  // The plain recording's clock.now and random.bits(n) (n up to 15, what a
+  // std::string holds without allocating): the reading and the event, with
+  // no effect table, result buffer or thread check between them (the caller
+  // is on the runtime's own thread). Any other recording goes to Perform.
+  int64_t OwnClockNow(const Site& site) override {
+    if (!plain_kinds_[uint8_t(EffectKind::kClockNow)]) [[unlikely]] return PerformClockNow(site);
+    int64_t ns = WallClockNs();
+    uint8_t bytes[8];
+    format::StoreU64(bytes, uint64_t(ns));
+    AppendPlain(site, EffectKind::kClockNow, {}, bytes);
+    return ns;
+  }
+  std::string OwnRandomBits(const Site& site, uint32_t n) override {
+    if (!plain_kinds_[uint8_t(EffectKind::kRandomBits)] || n > kSmallDraw) [[unlikely]] {
+      return PerformRandomBits(site, n);
+    }
+    return RecordSmallDraw(site, n);
+  }
   void OnUserKind(EffectKind kind, std::string_view name) override;
   [[noreturn]] void Misuse(const std::string& message) override;
   void OnThreadsStart() override;
@@ -121,6 +137,25 @@ class Recorder final : public Runtime {
   // function are on. Called whenever one of those changes.
   void ChoosePath();
 
+  // OwnRandomBits' draw: n bytes into a std::string's own buffer.
+  static constexpr uint32_t kSmallDraw = 15;
+  std::string RecordSmallDraw(const Site& site, uint32_t n) {
+    char drawn[kSmallDraw];
+    DrawRandom(drawn, n);
+    uint8_t args[4];
+    format::StoreU32(args, n);
+    AppendPlain(site, EffectKind::kRandomBits, args, {reinterpret_cast<uint8_t*>(drawn), n});
+    return std::string(drawn, n);
+  }
+  // Records an event of the plain recording (no chaos, redaction or
+  // threads; no marks, no duration): the trace writer's hot path.
+  void AppendPlain(const Site& site, EffectKind kind, Bytes args, Bytes result) {
+    if (main_.known_sites[site.id & (kKnownSlots - 1)] != site.id) [[unlikely]] {
+      DefineSite(main_, site);
+    }
+    writer_->AppendPlain(site.id, uint8_t(kind), args, result);
+    if (!writer_->ok()) [[unlikely]] throw TraceWriteFailed{};
+  }
   // Records one event of `lane`. `time_ns` and `duration_ns`: when an effect
   // that took time started and how long it took (§7.8; Measured); 0: the
   // event clock's time, no duration.

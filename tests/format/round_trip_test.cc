@@ -269,6 +269,53 @@ TEST(RoundTrip, EventMarksAreKeptAndAbsentWhenNoEventHasOne) {
   EXPECT_EQ((*p)->chunks()[1].record_size, (*reader)->chunks()[1].record_size);
 }
 
+// AppendPlain stores neither flags, marks, lanes nor durations: a builder
+// reused after events that had them must read as zeros for the plain events
+// appended into it (ChunkBuilder::Reset clears what Append wrote).
+TEST(RoundTrip, PlainEventsInAReusedBuilderHaveNoMarksDurationsOrSpills) {
+  TempDir dir;
+  WriterOptions o;
+  o.chunk_max_events = 4;
+  o.spill_threshold = 1024;
+  auto writer = TraceWriter::Create(dir.File("reuse"), TestHeader(), o);
+  ASSERT_TRUE(writer.has_value());
+  const int64_t t0 = 1764000000000000000;
+  std::string large(4096, 'L');
+  // Chunks 0 and 1 (both builders): every event has a mark, a duration, and
+  // every other one a spilled result.
+  for (int i = 0; i < 8; ++i) {
+    (*writer)->AppendTimed(5, 2, {}, i % 2 == 0 ? AsBytes(large) : AsBytes(std::string("r")),
+                           t0 + i, 1000 + i, kMarkPerturbed);
+  }
+  // Chunks 2 and 3 reuse the two builders, with plain events.
+  std::vector<std::string> results;
+  for (int i = 0; i < 8; ++i) {
+    results.push_back(std::string(size_t(i + 1), char('a' + i)));
+    (*writer)->AppendPlain(6, 1, AsBytes(std::string("x")), AsBytes(results.back()));
+  }
+  ASSERT_TRUE((*writer)->Finish(Outcome::Exited(0)).ok());
+  auto reader = TraceReader::Open(dir.File("reuse"));
+  ASSERT_TRUE(reader.has_value()) << reader.error().message();
+  ASSERT_EQ((*reader)->chunks().size(), 4u);
+  ChunkDecoder decoder;
+  DecodedChunk chunk;
+  ASSERT_TRUE((*reader)->ReadChunk(0, kDecodeAll, &decoder, &chunk).ok());
+  EXPECT_EQ(chunk.marks(1), kMarkPerturbed);
+  EXPECT_EQ(chunk.duration(1), 1001u);
+  for (size_t c = 2; c < 4; ++c) {
+    ASSERT_TRUE((*reader)->ReadChunk(c, kDecodeAll, &decoder, &chunk).ok());
+    for (uint32_t i = 0; i < chunk.size(); ++i) {
+      SCOPED_TRACE(chunk.first_seq() + i);
+      EventView e = chunk.event(i);
+      EXPECT_EQ(e.marks, 0);
+      EXPECT_EQ(chunk.duration(i), 0u);
+      EXPECT_EQ(e.site, 6u);
+      EXPECT_EQ(AsChars(e.args.bytes()), "x");
+      EXPECT_EQ(AsChars(e.result.bytes()), results[e.seq - 8]);
+    }
+  }
+}
+
 TEST(RoundTrip, MissingFooterIsRecoveredByScanning) {
   TempDir dir;
   auto events = RandomEvents(12, 800);

@@ -105,20 +105,22 @@ class Runtime {
     // A replay's hot loop: the call's site is cached and an integer run of
     // clock readings at it is open. Checked before the site is copied out
     // of the cache, so that this path touches the cache entry's id alone.
-    if (const CachedSite* e = OwnCachedSite(loc);
-        e != nullptr && RunServes(e->site.id, EffectKind::kClockNow)) [[likely]] {
-      return NextOfIntRun();
+    if (const CachedSite* e = OwnCachedSite(loc); e != nullptr) [[likely]] {
+      if (RunServes(e->site.id, EffectKind::kClockNow)) [[likely]] return NextOfIntRun();
+      return OwnClockNow(Site(e->site));
     }
     return ClockNowAt(SiteOf(loc));
   }
   // `n` bytes from the operating system's random source.
   std::string RandomBits(uint32_t n, SourceLocation loc = SourceLocation::current()) {
     // A replay's loop of draws: served from the open payload run (below).
-    if (const CachedSite* e = OwnCachedSite(loc);
-        e != nullptr && PayloadRunServesDraw(e->site.id, n)) [[likely]] {
-      std::string bytes(reinterpret_cast<const char*>(payload_run_.result), n);
-      NextOfPayloadRun();
-      return bytes;
+    if (const CachedSite* e = OwnCachedSite(loc); e != nullptr) [[likely]] {
+      if (PayloadRunServesDraw(e->site.id, n)) [[likely]] {
+        std::string bytes(reinterpret_cast<const char*>(payload_run_.result), n);
+        NextOfPayloadRun();
+        return bytes;
+      }
+      return OwnRandomBits(Site(e->site), n);
     }
     return RandomBitsAt(SiteOf(loc), n);
   }
@@ -252,14 +254,11 @@ class Runtime {
 
   // The same effects at an explicit site (for interpreters).
   int64_t ClockNowAt(const Site& site) {
-    if (RunServes(site.id, EffectKind::kClockNow) && ThreadToken() == owner_) [[likely]] {
-      return NextOfIntRun();
+    if (ThreadToken() == owner_) [[likely]] {
+      if (RunServes(site.id, EffectKind::kClockNow)) [[likely]] return NextOfIntRun();
+      return OwnClockNow(site);
     }
-    std::string_view r = Perform(site, EffectKind::kClockNow, {}, {});
-    if (r.size() != 8) [[unlikely]] BadResult(EffectKind::kClockNow);
-    uint64_t v = 0;  // §13: i64, little-endian
-    for (int i = 0; i < 8; ++i) v |= uint64_t(uint8_t(r[i])) << (8 * i);
-    return int64_t(v);
+    return PerformClockNow(site);
   }
   std::string RandomBitsAt(const Site& site, uint32_t n);
   int IoWriteAt(const Site& site, std::string_view bytes);
@@ -298,6 +297,29 @@ class Runtime {
 
   // The number of effect calls made so far (the next call's seq).
   virtual uint64_t seq() const = 0;
+
+ protected:
+  // clock.now and random.bits(n) on the runtime's own thread (REQUIRES:
+  // called there) when no run of a replay serves them. These are the
+  // hottest calls a recording makes: a recorder overrides them with a path
+  // that skips Perform's generality (the effect table, the result buffer).
+  // By default, Perform.
+  virtual int64_t OwnClockNow(const Site& site) { return PerformClockNow(site); }
+  virtual std::string OwnRandomBits(const Site& site, uint32_t n) {
+    return PerformRandomBits(site, n);
+  }
+  // clock.now and random.bits(n) through Perform, the result checked and
+  // decoded.
+  int64_t PerformClockNow(const Site& site) {
+    std::string_view r = Perform(site, EffectKind::kClockNow, {}, {});
+    if (r.size() != 8) [[unlikely]] BadResult(EffectKind::kClockNow);
+    uint64_t v = 0;  // §13: i64, little-endian
+    for (int i = 0; i < 8; ++i) v |= uint64_t(uint8_t(r[i])) << (8 * i);
+    return int64_t(v);
+  }
+  std::string PerformRandomBits(const Site& site, uint32_t n);
+
+ public:
 
   // For interpreters, whose programs can loop without effects: a replay
   // bounds how many steps (the interpreter's unit of work) the program may
