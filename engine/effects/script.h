@@ -8,6 +8,7 @@
 #define TAPE_ENGINE_EFFECTS_SCRIPT_H_
 
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -49,11 +50,21 @@ inline Value SiteString(ScriptCall& c, std::string_view text) {
   return NewSiteString(c, text);
 }
 
+// Fault for StringArg and NameArg, out of line: the checks stay small.
+[[noreturn]] void NotAString(std::string_view call, const Value& v, const char* what);
+[[noreturn]] void HoldsNul(std::string_view call, const char* what);
 // `v` when it is a string; else faults "call() expects `what`, got T".
-const std::string& StringArg(std::string_view call, const Value& v, const char* what);
+inline const std::string& StringArg(std::string_view call, const Value& v, const char* what) {
+  if (!v.is_string()) [[unlikely]] NotAString(call, v, what);
+  return v.str();
+}
 // The same, and faults when the string holds a NUL byte: paths and names
 // travel to C APIs that would stop there and act on another name.
-const std::string& NameArg(std::string_view call, const Value& v, const char* what);
+inline const std::string& NameArg(std::string_view call, const Value& v, const char* what) {
+  const std::string& s = StringArg(call, v, what);
+  if (std::memchr(s.data(), '\0', s.size()) != nullptr) [[unlikely]] HoldsNul(call, what);
+  return s;
+}
 // An int in 0..max; faults otherwise ("... 5 `unit` is out of range").
 int64_t IntRangeArg(std::string_view call, const Value& v, int64_t max, const char* unit);
 // What io.write and fs.write write: a string's bytes, any other value as
