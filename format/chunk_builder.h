@@ -154,7 +154,9 @@ class ChunkBuilder {
   static void CopyPayload(uint8_t* dst, Bytes src) {
     size_t n = src.size();
     const uint8_t* s = src.data();
-    if (n >= 8 && n <= 16) {
+    if (n == 8) {  // a clock reading, an integer: one move
+      std::memcpy(dst, s, 8);
+    } else if (n >= 8 && n <= 16) {
       std::memcpy(dst, s, 8);
       std::memcpy(dst + n - 8, s + n - 8, 8);
     } else if (n >= 4 && n < 8) {

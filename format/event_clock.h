@@ -66,6 +66,14 @@ class EventClock {
     if (t & kIdleMark) [[unlikely]] return WakeUp();
     return t;
   }
+  // Now() when the ticker is running: false, leaving `t` alone, when the
+  // clock is idle (the caller then calls Now(), which wakes it). For a hot
+  // path that keeps every call out of its common case.
+  bool NowIfTicking(int64_t* t) const {
+    int64_t v = published_.load(std::memory_order_relaxed);
+    *t = v;
+    return (v & kIdleMark) == 0;
+  }
   // Reads the clock now (exact, ~30 ns) and publishes the reading, so that no
   // later Now() returns an earlier time. For the start and end of an effect
   // that takes time.

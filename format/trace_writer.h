@@ -127,6 +127,21 @@ class TraceWriter {
     current_->AppendPlain(site, kind, args, result, clock_.Now());
     ++next_seq_;
   }
+  // AppendPlain's common case, with no call in it: false, appending
+  // nothing, when the event needs more (a payload over kBuilderSpillEntry
+  // bytes, a full builder, an idle event clock); the caller then calls
+  // AppendPlain.
+  bool TryAppendPlain(uint64_t site, uint8_t kind, Bytes args, Bytes result) {
+    int64_t time_ns;
+    if (args.size() > kBuilderSpillEntry || result.size() > kBuilderSpillEntry ||
+        !current_->HasRoom(args.size(), result.size()) || !clock_.NowIfTicking(&time_ns))
+        [[unlikely]] {
+      return false;
+    }
+    current_->AppendPlain(site, kind, args, result, time_ns);
+    ++next_seq_;
+    return true;
+  }
   // Records the next event with a time of the caller's (ns since the Unix
   // epoch, from PreciseTime() or, for tools that copy events, the source's;
   // 0: unknown) and the effect's duration (0: not measured).

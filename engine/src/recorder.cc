@@ -44,6 +44,11 @@ void Recorder::DefineSite(Lane& lane, const Site& site) {
   lane.known_sites[site.id & (kKnownSlots - 1)] = site.id;
 }
 
+void Recorder::AppendPlainSlow(const Site& site, EffectKind kind, Bytes args, Bytes result) {
+  if (main_.known_sites[site.id & (kKnownSlots - 1)] != site.id) DefineSite(main_, site);
+  writer_->AppendPlain(site.id, uint8_t(kind), args, result);
+}
+
 void Recorder::OnThreadsStart() {
   // For good (threads_started() is set right after this): every lane takes
   // the general path.

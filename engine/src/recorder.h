@@ -153,13 +153,18 @@ class Recorder final : public Runtime {
   }
   // Records an event of the plain recording (no chaos, redaction or
   // threads; no marks, no duration): the trace writer's hot path.
+  // The common case has no call in it, so that the hot paths inlining it
+  // save and restore few registers; the rest is AppendPlainSlow's.
   void AppendPlain(const Site& site, EffectKind kind, Bytes args, Bytes result) {
-    if (main_.known_sites[site.id & (kKnownSlots - 1)] != site.id) [[unlikely]] {
-      DefineSite(main_, site);
+    if (main_.known_sites[site.id & (kKnownSlots - 1)] != site.id ||
+        !writer_->TryAppendPlain(site.id, uint8_t(kind), args, result)) [[unlikely]] {
+      AppendPlainSlow(site, kind, args, result);
     }
-    writer_->AppendPlain(site.id, uint8_t(kind), args, result);
-    if (!writer_->ok()) [[unlikely]] throw TraceWriteFailed{};
+    if (!writer_->ok()) [[unlikely]] WriteFailed();
   }
+  [[gnu::noinline, gnu::cold]] void AppendPlainSlow(const Site& site, EffectKind kind, Bytes args,
+                                                    Bytes result);
+  [[noreturn, gnu::noinline, gnu::cold]] static void WriteFailed() { throw TraceWriteFailed{}; }
   // Records one event of `lane`. `time_ns` and `duration_ns`: when an effect
   // that took time started and how long it took (§7.8; Measured); 0: the
   // event clock's time, no duration.

@@ -216,6 +216,11 @@ def run_block(block, scratch, env):
     except subprocess.TimeoutExpired as e:
         output = (e.stdout or b"").decode("utf-8", "replace") + "\n[the block ran past 600 s]\n"
     if port:
+        if "http_server: cannot listen" in output:
+            # Another process took the free port between free_port() and
+            # the server's bind: the block says nothing; the caller runs it
+            # again on another port.
+            return None
         output = output.replace(port, block.free_port)
     # Each command's output: from its marker to the next.
     parts = re.split(re.escape(token) + r"(\d+|end)\n", output)
@@ -264,7 +269,14 @@ def main():
                 print(f"README.md:{block.line}: not checked: {block.skip}")
                 skipped += 1
                 continue
-            failures = run_block(block, scratch, env)
+            failures = None
+            for _ in range(5):  # None: the free port was taken meanwhile
+                failures = run_block(block, scratch, env)
+                if failures is not None:
+                    break
+            if failures is None:
+                failures = [(block.line, "(the block's server)", ["listening"],
+                             ["no free port could be kept for the server in 5 tries"])]
             checked += 1
             for line, command, want, have in failures:
                 failed += 1

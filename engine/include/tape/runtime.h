@@ -105,10 +105,12 @@ class Runtime {
     // A replay's hot loop: the call's site is cached and an integer run of
     // clock readings at it is open. Checked before the site is copied out
     // of the cache, so that this path touches the cache entry's id alone.
-    if (const CachedSite* e = OwnCachedSite(loc); e != nullptr) [[likely]] {
-      if (RunServes(e->site.id, EffectKind::kClockNow)) [[likely]] return NextOfIntRun();
-      return OwnClockNow(Site(e->site));
+    const CachedSite* e = OwnCachedSite(loc);
+    if (e != nullptr && RunServes(e->site.id, EffectKind::kClockNow)) [[likely]] {
+      return NextOfIntRun();
     }
+    // A recording's: the site is cached (the recorder's own path).
+    if (e != nullptr) [[likely]] return OwnClockNow(e->site);
     return ClockNowAt(SiteOf(loc));
   }
   // `n` bytes from the operating system's random source.
@@ -120,7 +122,7 @@ class Runtime {
         NextOfPayloadRun();
         return bytes;
       }
-      return OwnRandomBits(Site(e->site), n);
+      return OwnRandomBits(e->site, n);
     }
     return RandomBitsAt(SiteOf(loc), n);
   }
@@ -308,7 +310,9 @@ class Runtime {
 
  protected:
   // clock.now and random.bits(n) on the runtime's own thread (REQUIRES:
-  // called there) when no run of a replay serves them. These are the
+  // called there) when no run of a replay serves them. `site` may be the
+  // entry of the runtime's site cache: implementations must not look up
+  // sites (SiteOf) before they are done with it. These are the
   // hottest calls a recording makes: a recorder overrides them with a path
   // that skips Perform's generality (the effect table, the result buffer).
   // By default, Perform.
