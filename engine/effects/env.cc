@@ -25,12 +25,10 @@ constexpr Fields<MaybeValue> kValue{Whole<MaybeValue>(FieldType::kOptText, "valu
 static_assert(kRequest.layout.count == 1 && kRequest.layout.fields[0].type == FieldType::kText);
 static_assert(kValue.layout.count == 1 && kValue.layout.fields[0].type == FieldType::kOptText);
 
-// Raw (bytes in, bytes out) rather than LiveTyped: the typed form decoded the
-// name into a struct and encoded the value back, most of a recorded call's
-// cost. `scratch` holds the name (getenv wants it NUL-terminated), then the
-// result: the set byte and the value.
-std::string_view Get(LiveEnv& env, Bytes args, std::string* scratch) {
-  std::string_view name = format::AsChars(args);
+// Reads the variable `name` from the environment. `scratch` holds the name
+// (getenv wants it NUL-terminated), then the result: the set byte and the
+// value.
+std::string_view GetFromEnvironment(LiveEnv& env, std::string_view name, std::string* scratch) {
   scratch->assign(name);
   const char* v = std::getenv(scratch->c_str());
   scratch->clear();
@@ -48,6 +46,47 @@ std::string_view Get(LiveEnv& env, Bytes args, std::string* scratch) {
   return *scratch;
 }
 
+// What env.get read before in a fixed environment (LiveEnv::fixed_environment),
+// or nullptr.
+const LiveEnv::EnvRead* FindRead(const LiveEnv& env, std::string_view name) {
+  for (const LiveEnv::EnvRead& r : env.env_read) {
+    if (r.name == name) return &r;
+  }
+  return nullptr;
+}
+
+void RememberRead(LiveEnv& env, std::string_view name, std::string_view result) {
+  LiveEnv::EnvRead* r;
+  if (env.env_read.size() < LiveEnv::kMaxEnvRead) {
+    r = &env.env_read.emplace_back();
+  } else {
+    r = &env.env_read[env.env_read_next];
+    env.env_read_next = (env.env_read_next + 1) % LiveEnv::kMaxEnvRead;
+  }
+  r->name.assign(name);
+  r->result.assign(result);
+  r->marks = env.redact_marks;
+}
+
+// Raw (bytes in, bytes out) rather than LiveTyped: the typed form decoded the
+// name into a struct and encoded the value back, most of a recorded call's
+// cost.
+std::string_view Get(LiveEnv& env, Bytes args, std::string* scratch) {
+  std::string_view name = format::AsChars(args);
+  if (env.fixed_environment) {
+    // The variable cannot have changed since it was read: the same answer
+    // (and the same redaction), without scanning the environment again.
+    if (const LiveEnv::EnvRead* r = FindRead(env, name)) {
+      env.redact_marks = r->marks;
+      return r->result;
+    }
+    std::string_view result = GetFromEnvironment(env, name, scratch);
+    RememberRead(env, name, result);
+    return result;
+  }
+  return GetFromEnvironment(env, name, scratch);
+}
+
 constexpr Perturbation kChaos[] = {
     Replace<kValue>("unset", [] { return MaybeValue(); }),
     Replace<kValue>("empty", [] { return MaybeValue(""); }),
@@ -59,10 +98,12 @@ enum class Form { kGet, kGetOr, kHas };
 template <Form kForm>
 Value GetValue(ScriptCall& c) {
   const char* call = kForm == Form::kHas ? "env.has" : "env.get";
-  std::optional<std::string> v = c.rt.EnvGetAt(c.site, NameArg(call, c.args[0], "name"));
+  std::optional<std::string_view> v =
+      c.rt.EnvGetViewAt(c.site, NameArg(call, c.args[0], "name"));
   if (kForm == Form::kHas) return Value::Bool(v.has_value());
-  if (!v.has_value()) return kForm == Form::kGetOr ? c.args[1] : Value::String("");
-  return Value::String(std::move(*v));
+  if (!v.has_value()) return kForm == Form::kGetOr ? c.args[1] : SiteString(c, "");
+  // A loop reading one variable gets the same value each time: shared.
+  return SiteString(c, *v);
 }
 constexpr ScriptBinding kScript[] = {
     {"env", "get", 1, GetValue<Form::kGet>},
@@ -88,13 +129,9 @@ constinit const EffectSpec kEnvGet = {
 namespace tape {
 
 std::optional<std::string> Runtime::EnvGetAt(const Site& site, std::string_view name) {
-  // §13: one set/unset byte, then the value when set.
-  std::string_view r = Perform(site, EffectKind::kEnvGet, name, {});
-  if (r.empty() || uint8_t(r[0]) > 1 || (r[0] == 0 && r.size() != 1)) [[unlikely]] {
-    BadResult(EffectKind::kEnvGet);
-  }
-  if (r[0] == 0) return std::nullopt;
-  return std::string(r.substr(1));
+  std::optional<std::string_view> v = EnvGetViewAt(site, name);
+  if (!v.has_value()) return std::nullopt;
+  return std::string(*v);
 }
 
 }  // namespace tape

@@ -32,6 +32,23 @@ struct LiveEnv {
   // marked parts by its marker, looks for the values in later events, and
   // clears this. The program gets the payloads as they are.
   uint8_t redact_marks = 0;
+
+  // Set when nothing the program runs can change the process's environment
+  // (a script: the language has no call that sets a variable, and neither
+  // the interpreter nor tape calls setenv or putenv), so that env.get may
+  // read each variable from the environment once and answer the later calls
+  // for it from `env_read`. A C++ program may call setenv between two
+  // env.get calls: for it this stays false and every call reads the
+  // environment.
+  bool fixed_environment = false;
+  struct EnvRead {
+    std::string name;
+    std::string result;  // env.get's encoded result: set byte, then the value
+    uint8_t marks = 0;   // the redact_marks the call set
+  };
+  static constexpr size_t kMaxEnvRead = 16;
+  std::vector<EnvRead> env_read;  // at most kMaxEnvRead; then replaced in turn
+  size_t env_read_next = 0;       // the entry replaced next
 };
 
 }  // namespace tape

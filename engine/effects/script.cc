@@ -7,19 +7,24 @@ namespace tape::engine {
 using lang::Fault;
 using lang::TypeName;
 
-const std::string& StringArg(std::string_view call, const Value& v, const char* what) {
-  if (!v.is_string()) {
-    Fault(std::string(call) + "() expects " + what + ", got " + TypeName(v.type()));
-  }
-  return v.str();
+void NotAString(std::string_view call, const Value& v, const char* what) {
+  Fault(std::string(call) + "() expects " + what + ", got " + TypeName(v.type()));
 }
 
-const std::string& NameArg(std::string_view call, const Value& v, const char* what) {
-  const std::string& s = StringArg(call, v, what);
-  if (s.find('\0') != std::string::npos) {
-    Fault(std::string(call) + "(): the " + what + " contains a NUL byte");
+void HoldsNul(std::string_view call, const char* what) {
+  Fault(std::string(call) + "(): the " + what + " contains a NUL byte");
+}
+
+Value NewSiteString(ScriptCall& c, std::string_view text) {
+  Value v = Value::String(text);
+  if (c.site_result != nullptr) {
+    if (text.size() <= kMaxSiteString) {
+      *c.site_result = v;
+    } else {
+      c.site_result->Reset();
+    }
   }
-  return s;
+  return v;
 }
 
 int64_t IntRangeArg(std::string_view call, const Value& v, int64_t max, const char* unit) {

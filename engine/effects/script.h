@@ -8,6 +8,7 @@
 #define TAPE_ENGINE_EFFECTS_SCRIPT_H_
 
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -28,13 +29,42 @@ struct ScriptCall {
   // The module's M.last_error() (ScriptBinding::errors); nullptr when the
   // module has none.
   Value* last_error;
+  // The string this site returned last through SiteString (nil if none);
+  // nullptr when the call has no site.
+  Value* site_result;
 };
 
+// A string result that may share its storage with the site's previous one:
+// `text` as a string value, which is the value this site returned last when
+// that has the same bytes (strings cannot change, so sharing is invisible
+// to the script; only the memory budget sees one string where there were
+// two). A loop that reads the same value over and over allocates nothing.
+// The site keeps its last result alive for this when it is at most
+// kMaxSiteString bytes, so what it holds is bounded.
+inline constexpr size_t kMaxSiteString = 4096;
+Value NewSiteString(ScriptCall& c, std::string_view text);
+inline Value SiteString(ScriptCall& c, std::string_view text) {
+  if (c.site_result != nullptr && c.site_result->is_string() && c.site_result->str() == text) {
+    return *c.site_result;
+  }
+  return NewSiteString(c, text);
+}
+
+// Fault for StringArg and NameArg, out of line: the checks stay small.
+[[noreturn]] void NotAString(std::string_view call, const Value& v, const char* what);
+[[noreturn]] void HoldsNul(std::string_view call, const char* what);
 // `v` when it is a string; else faults "call() expects `what`, got T".
-const std::string& StringArg(std::string_view call, const Value& v, const char* what);
+inline const std::string& StringArg(std::string_view call, const Value& v, const char* what) {
+  if (!v.is_string()) [[unlikely]] NotAString(call, v, what);
+  return v.str();
+}
 // The same, and faults when the string holds a NUL byte: paths and names
 // travel to C APIs that would stop there and act on another name.
-const std::string& NameArg(std::string_view call, const Value& v, const char* what);
+inline const std::string& NameArg(std::string_view call, const Value& v, const char* what) {
+  const std::string& s = StringArg(call, v, what);
+  if (std::memchr(s.data(), '\0', s.size()) != nullptr) [[unlikely]] HoldsNul(call, what);
+  return s;
+}
 // An int in 0..max; faults otherwise ("... 5 `unit` is out of range").
 int64_t IntRangeArg(std::string_view call, const Value& v, int64_t max, const char* unit);
 // What io.write and fs.write write: a string's bytes, any other value as

@@ -122,11 +122,13 @@ std::string HostCallList() {
   return out;
 }
 
-Value CallHost(Host id, Runtime& rt, const Site& site, Value* args, HostState* state) {
+Value CallHost(Host id, Runtime& rt, const Site& site, int site_index, Value* args,
+               HostState* state) {
   const HostEntry& e = Table().entries[uint8_t(id)];
   Value* last_error = e.error_slot >= 0 ? &state->last_error[size_t(e.error_slot)] : nullptr;
   if (e.binding == nullptr) return *last_error;
-  engine::ScriptCall call{rt, site, args, last_error};
+  Value* site_result = site_index >= 0 ? &state->site_results[size_t(site_index)] : nullptr;
+  engine::ScriptCall call{rt, site, args, last_error, site_result};
   return e.binding->call(call);
 }
 

@@ -44,18 +44,24 @@ void HostArgCounts(std::string_view module, std::string_view function, int* min,
 std::string HostCallList();
 
 // What host calls remember between calls within one run: each module's
-// last error (M.last_error()).
+// last error (M.last_error()), and per call site the string it returned
+// last, which the next call there returns again when it is the same
+// (engine::SiteString: a loop reading one variable allocates nothing).
 struct HostState {
   HostState();
   std::vector<Value> last_error;
+  std::vector<Value> site_results;  // by site index; the VM sizes it
 };
 
-// Performs host call `id` with `args` (arity already checked). Faults on a
-// bad argument, and on a request the runtime refuses before performing it
+// Performs host call `id` at site number `site_index` (-1: the call has no
+// site) with `args` (arity already checked). Faults on a bad argument, and
+// on a request the runtime refuses before performing it
 // (std::invalid_argument: a malformed URL, an unknown method); lets
 // tape::DriftError and the runtime's trace errors pass through.
-// REQUIRES: site.location stays valid while `rt` may keep it.
-Value CallHost(Host id, Runtime& rt, const Site& site, Value* args, HostState* state);
+// REQUIRES: site.location stays valid while `rt` may keep it;
+// state->site_results has a slot for `site_index`.
+Value CallHost(Host id, Runtime& rt, const Site& site, int site_index, Value* args,
+               HostState* state);
 
 }  // namespace tape::lang
 

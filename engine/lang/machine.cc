@@ -20,6 +20,7 @@ class Machine::State {
     stack.clear();
     globals.clear();
     strings.clear();
+    host.site_results.clear();
     if (freed != nullptr) *freed -= sink.used();
   }
   int64_t* freed = nullptr;  // Sharing::freed of the saves it shares values with
@@ -165,6 +166,8 @@ std::shared_ptr<const Machine::State> Machine::Save(Sharing* sharing) const {
     CopyValues(vm.stack_.get(), vm.sp_, &s->stack, &h, &charged);
     CopyValues(vm.globals_.data(), vm.globals_.size(), &s->globals, &h, &charged);
     CopyValues(vm.strings_.data(), vm.strings_.size(), &s->strings, &h, &charged);
+    CopyValues(vm.host_.site_results.data(), vm.host_.site_results.size(),
+               &s->host.site_results, &h, &charged);
     h.previous.swap(h.current);
     h.current.clear();
     s->freed = &sharing->freed;
@@ -173,13 +176,17 @@ std::shared_ptr<const Machine::State> Machine::Save(Sharing* sharing) const {
     CopyValues(vm.stack_.get(), vm.sp_, &s->stack, &copies, &charged);
     CopyValues(vm.globals_.data(), vm.globals_.size(), &s->globals, &copies, &charged);
     CopyValues(vm.strings_.data(), vm.strings_.size(), &s->strings, &copies, &charged);
+    CopyValues(vm.host_.site_results.data(), vm.host_.site_results.size(),
+               &s->host.site_results, &copies, &charged);
   }
   for (const Vm::Frame& f : vm.frames_) {
     s->frames.push_back({static_cast<int>(f.fn - code_.functions.data()),
                          static_cast<uint32_t>(f.ip - f.fn->code.data()), f.base});
   }
   s->global_set = vm.global_set_;
-  s->host = vm.host_;
+  // The site results were copied with the values above (they may share
+  // with them, and count in the save's charges).
+  s->host.last_error = vm.host_.last_error;
   s->steps = vm.steps_;
   s->icount = vm.icount_;
   s->memory_used = memory_used_;
@@ -188,7 +195,8 @@ std::shared_ptr<const Machine::State> Machine::Save(Sharing* sharing) const {
   s->exit_code = exit_code_;
   int64_t bytes = charged + static_cast<int64_t>(sizeof(State) +
                                        sizeof(Value) * (s->stack.size() + s->globals.size() +
-                                                        s->strings.size()) +
+                                                        s->strings.size() +
+                                                        s->host.site_results.size()) +
                                        sizeof(State::SavedFrame) * s->frames.size());
   s->bytes = bytes;
   s->charges = charged;
@@ -214,7 +222,9 @@ void Machine::Restore(const State& s) {
   CopyValues(s.globals.data(), s.globals.size(), &vm.globals_, &copies);
   CopyValues(s.strings.data(), s.strings.size(), &vm.strings_, &copies);
   vm.global_set_ = s.global_set;
-  vm.host_ = s.host;
+  vm.host_.last_error = s.host.last_error;
+  CopyValues(s.host.site_results.data(), s.host.site_results.size(), &vm.host_.site_results,
+             &copies);
   vm.steps_ = s.steps;
   vm.icount_ = s.icount;
   vm.sp_ = s.stack.size();

@@ -34,6 +34,7 @@ void Vm::Start() {
   global_set_.assign(module_.global_names.size(), 0);
   strings_.reserve(module_.string_constants.size());
   for (const std::string& str : module_.string_constants) strings_.push_back(Value::String(str));
+  host_.site_results.resize(sites_.size());
   frames_.reserve(64);
   const Function& top = module_.functions[0];
   Reserve(static_cast<size_t>(top.num_slots + top.max_stack));
@@ -433,7 +434,7 @@ int Vm::Loop() {
           {
             static const Site kNoSite{};
             const Site& site = in.a >= 0 ? sites_[in.a] : kNoSite;
-            Value r = CallHost(id, *rt_, site, sp - in.c, &host_);
+            Value r = CallHost(id, *rt_, site, in.a, sp - in.c, &host_);
             pop_n(in.c);
             if (in.op == Op::kHost) *sp++ = std::move(r);
           }

@@ -155,6 +155,11 @@ void Recorder::Redact(std::vector<std::string> env_globs, std::vector<std::strin
   ChoosePath();
 }
 
+void Recorder::FixEnvironment() {
+  main_.env.fixed_environment = true;
+  base_env_.fixed_environment = true;  // and the lanes started later
+}
+
 bool Recorder::RedactText(std::string_view text, std::string* out) {
   std::lock_guard lock(redact_mu_);
   finder_.LearnMatches(AsBytes(text), &message_values_);

@@ -84,6 +84,10 @@ class Recorder final : public Runtime {
   void Redact(std::vector<std::string> env_globs, std::vector<std::string> header_globs,
               SecretFinder patterns);
   bool redacting() const { return redacting_; }
+  // The program cannot change its environment (a script): env.get may
+  // read each variable once (LiveEnv::fixed_environment). Call before the
+  // program runs.
+  void FixEnvironment();
   // `text` (the outcome's message, the script's source) with what the
   // patterns match and the copies of the values redacted so far replaced by
   // their markers, as in the events, and also where it quotes a value or

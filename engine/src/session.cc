@@ -230,6 +230,9 @@ RunReport Record(const Program& program, const RecordOptions& options) {
   engine::Recorder recorder(writer.get(), options.args, options.stdout_fd);
   recorder.SetChaos(chaos.get());
   recorder.Redact(options.redact_env, options.redact_header, std::move(patterns));
+  // Nothing a script runs sets an environment variable: its env.get calls
+  // may read each variable once. A C++ program's read it every time.
+  if (program.kind == ProgramKind::kScript) recorder.FixEnvironment();
   ProgramRun run;
   {
     std::unique_ptr<engine::SignalGuard> guard;

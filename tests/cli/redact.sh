@@ -116,6 +116,15 @@ expect_no_out "$TOKEN"
 API_TOKEN=other run tape replay rec.bin
 expect_code 0
 expect_out "calling the API with [redacted #1]"
+# A script's env.get reads a variable once and answers the later calls from
+# what it read: those are redacted too.
+printf 'for i in 0..3 { print(len(env.get("API_TOKEN"))); }\n' > again.tape
+API_TOKEN=$TOKEN run tape run again.tape --out again.bin --redact-env 'API_*'
+expect_code 0
+grep -qa "$TOKEN" again.bin && fail "the token is in again.bin"
+run tape inspect again.bin
+[ "$(grep -c 'env.get("API_TOKEN") -> "\[redacted #1\]" \[result redacted\]' <<< "$OUT")" = 3 ] ||
+  fail "not every read of API_TOKEN is redacted"
 # A token passed to a command and appended to a file: the copies in proc.run's
 # argv list and output and in fs.append's data are markers too, and replay
 # (which does not run the command again) gives the program the markers.

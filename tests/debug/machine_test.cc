@@ -28,7 +28,9 @@ std::shared_ptr<const lang::Script> Compile(const std::string& source) {
 }
 
 // Lists and maps shared between variables and changed after being shared:
-// every change copies (value semantics), and the copies are charged.
+// every change copies (value semantics), and the copies are charged. The
+// string env.get returns is shared with its site's last result
+// (engine::SiteString), which a save must copy with the values.
 const char kSharing[] = R"(
 let a = [1, 2, 3];
 let m = {"k": a, "j": [a, a]};
@@ -41,9 +43,17 @@ for i in 0..300 {
   if i % 7 == 0 {
     m["j"] = [m["k"], a, {"i": i}];
   }
+  if i % 5 == 0 {
+    m["e"] = env.get("SHARED");
+  }
   n += len(a);
 }
 )";
+
+// The environment kSharing reads.
+void SetEnvironment(lang::testing::FakeRuntime* rt) {
+  rt->env["SHARED"] = "a value the loop reads again and again";
+}
 
 struct End {
   uint64_t icount = 0, steps = 0;
@@ -72,6 +82,7 @@ End RunToEnd(Machine& m) {
 // The end of a plain run of `script`.
 End PlainEnd(std::shared_ptr<const lang::Script> script, const lang::RunLimits& limits = {}) {
   lang::testing::FakeRuntime rt;
+  SetEnvironment(&rt);
   Machine plain(std::move(script), limits);
   plain.set_runtime(&rt);
   return RunToEnd(plain);
@@ -91,6 +102,7 @@ TEST(Machine, RunsToAnyPositionExactly) {
 TEST(Machine, RestoredRunGoesOnAsTheOriginal) {
   auto script = Compile(kSharing);
   lang::testing::FakeRuntime rt;
+  SetEnvironment(&rt);
   End expected = PlainEnd(script);
   ASSERT_GT(expected.icount, 5000u);
   ASSERT_TRUE(expected.error.empty()) << expected.error;
@@ -205,6 +217,7 @@ class CountingTraps : public lang::TrapHandler {
 TEST(Machine, TrapsDoNotMovePositions) {
   auto script = Compile(kSharing);
   lang::testing::FakeRuntime rt;
+  SetEnvironment(&rt);
   End expected = PlainEnd(script);
 
   Machine m(script, {});

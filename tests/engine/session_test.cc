@@ -5,7 +5,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <stdexcept>
+#include <vector>
 
 #include "engine/programs/programs.h"
 #include "format/bytes.h"
@@ -192,6 +194,40 @@ TEST(Effects, EveryEffectRoundTrips) {
   EXPECT_EQ(seen, recorded);
   EXPECT_EQ(rep.out, "out\n");
   EXPECT_EQ(rep.report.events, 10u);
+}
+
+// A C++ program may change its environment between two env.get calls at one
+// place: each call reads the environment, and the trace has each value.
+TEST(Effects, EnvGetRecordsAVariableThatChangedBetweenCalls) {
+  TempDir dir;
+  const std::vector<std::optional<std::string>> values = {"one", "one", "two", std::nullopt,
+                                                          "three"};
+  bool recording = true;
+  std::vector<std::string> seen;
+  Program p = TestProgram("changing-env", [&](Runtime& rt) {
+    seen.clear();
+    for (const std::optional<std::string>& v : values) {
+      if (recording && v.has_value()) {
+        setenv("TAPE_TEST_CHANGING", v->c_str(), 1);
+      } else if (recording) {
+        unsetenv("TAPE_TEST_CHANGING");
+      }
+      seen.push_back(rt.EnvGet("TAPE_TEST_CHANGING").value_or("<unset>"));
+    }
+    return 0;
+  });
+  Captured rec = RecordCaptured(dir, p, "env");
+  ASSERT_EQ(rec.report.status, RunReport::Status::kOk) << rec.report.error;
+  const std::vector<std::string> expected = {"one", "one", "two", "<unset>", "three"};
+  EXPECT_EQ(seen, expected);
+  // Replay answers from the trace, whatever the environment is now.
+  recording = false;
+  setenv("TAPE_TEST_CHANGING", "now", 1);
+  Captured rep = ReplayCaptured(dir, p, "env");
+  unsetenv("TAPE_TEST_CHANGING");
+  ASSERT_EQ(rep.report.status, RunReport::Status::kOk)
+      << (rep.report.drift ? rep.report.drift->Describe() : rep.report.error);
+  EXPECT_EQ(seen, expected);
 }
 
 TEST(Outcome, UncaughtExceptionIsRecordedAndReplayed) {

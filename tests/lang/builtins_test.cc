@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <set>
 
 #include "tests/lang/test_util.h"
@@ -236,6 +237,45 @@ TEST(HostCalls, EnvGet) {
             std::string::npos);
   EXPECT_NE(RuntimeError("env.has(1);").find("env.has() expects name, got int"),
             std::string::npos);
+}
+
+// A site that returns the same string again shares it with its last result
+// (SiteString); a value that changed between two calls at one site must
+// still be the new value, whatever its size, and set again after unset.
+TEST(HostCalls, EnvGetInALoopSeesEachValue) {
+  // The environment changes after each env.get, as another process's
+  // setenv would change it between two recorded calls.
+  class Changing : public FakeRuntime {
+   public:
+    std::vector<std::optional<std::string>> values;
+    size_t calls = 0;
+    std::string_view Perform(const Site& site, EffectKind kind, std::string_view in,
+                             const LiveCall& live) override {
+      if (kind == EffectKind::kEnvGet) {
+        const std::optional<std::string>& v = values[calls++ % values.size()];
+        if (v.has_value()) {
+          env["N"] = *v;
+        } else {
+          env.erase("N");
+        }
+      }
+      return FakeRuntime::Perform(site, kind, in, live);
+    }
+  } rt;
+  std::string big(5000, 'x');  // over kMaxSiteString: not kept by the site
+  rt.values = {"a", "a", "b", "bb", std::nullopt, "bb", "", big, big, "a"};
+  testing::RunResult r = RunSource(
+      "let seen = [];\n"
+      "for i in 0..10 { push(seen, env.get(\"N\", nil)); }\n"
+      "for v in seen {\n"
+      "  if v == nil { print(\"unset\"); continue; }\n"
+      "  let head = v;\n"
+      "  if len(v) > 2 { head = slice(v, 0, 2); }\n"
+      "  print(str(len(v)) + \":\" + head);\n"
+      "}",
+      &rt);
+  EXPECT_EQ(r.out, "1:a\n1:a\n1:b\n2:bb\nunset\n2:bb\n0:\n5000:xx\n5000:xx\n1:a\n") << r.error;
+  EXPECT_EQ(rt.calls, 10u);
 }
 
 TEST(HostCalls, ArgsGet) {

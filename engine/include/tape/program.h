@@ -13,7 +13,9 @@ namespace tape {
 
 enum class ProgramKind {
   kBuiltin,   // a demo compiled into tape
-  kScript,    // a .tape script
+  // A .tape script: its main runs the interpreter, which cannot change the
+  // process's environment (so a recording reads each variable once).
+  kScript,
   kEmbedded,  // a user's C++ program linking the tape library
 };
 

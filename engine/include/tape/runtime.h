@@ -267,6 +267,17 @@ class Runtime {
   FsReadResult FsReadAt(const Site& site, std::string_view path);
   int FsWriteAt(const Site& site, std::string_view path, std::string_view data);
   std::optional<std::string> EnvGetAt(const Site& site, std::string_view name);
+  // The same without a copy (for interpreters): the value is valid until the
+  // next effect call.
+  std::optional<std::string_view> EnvGetViewAt(const Site& site, std::string_view name) {
+    // §13: one set/unset byte, then the value when set.
+    std::string_view r = Perform(site, EffectKind::kEnvGet, name, {});
+    if (r.empty() || uint8_t(r[0]) > 1 || (r[0] == 0 && r.size() != 1)) [[unlikely]] {
+      BadResult(EffectKind::kEnvGet);
+    }
+    if (r[0] == 0) return std::nullopt;
+    return r.substr(1);
+  }
   std::vector<std::string> ArgsGetAt(const Site& site);
   void TimeSleepAt(const Site& site, uint64_t ms);
   int IoErrorAt(const Site& site, std::string_view bytes);
