@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <climits>
+#include <utility>
 
 namespace tape::format {
 
@@ -32,13 +33,16 @@ void LeaveDescriptorTable(int trace_fd) {
   auto close_range = [](unsigned first, unsigned last) {
     if (first <= last) (void)::syscall(SYS_close_range, first, last, 0u);
   };
-  close_range(0, 1);
-  if (trace_fd > 2) {
-    close_range(3, unsigned(trace_fd) - 1);
-    close_range(unsigned(trace_fd) + 1, UINT_MAX);
-  } else {
-    close_range(3, UINT_MAX);
-  }
+  // Every descriptor but 2 and trace_fd, which may be any of 0..2 as well
+  // (a replay started with standard input or output closed).
+  unsigned keep[2] = {2u, trace_fd >= 0 ? unsigned(trace_fd) : 2u};
+  if (keep[1] < keep[0]) std::swap(keep[0], keep[1]);
+  auto close_before = [&](unsigned first, unsigned end) {
+    if (first < end) close_range(first, end - 1);
+  };
+  close_before(0, keep[0]);
+  close_before(keep[0] + 1, keep[1]);
+  if (keep[1] < UINT_MAX) close_range(keep[1] + 1, UINT_MAX);
 }
 
 }  // namespace
