@@ -17,8 +17,8 @@ namespace tape::preload {
 using VdsoClockFn = int (*)(clockid_t, timespec*);
 extern VdsoClockFn g_vdso_clock_gettime;
 
-// Looks __vdso_clock_gettime up in the vDSO's dynamic symbol table (once, at
-// start-up: getauxval(AT_SYSINFO_EHDR), then DT_HASH or DT_GNU_HASH).
+// Sets g_vdso_clock_gettime to the vDSO's function
+// (engine::FindVdsoClockGettime), once, at start-up.
 void ResolveVdsoClock();
 
 }  // namespace tape::preload
