@@ -1,10 +1,13 @@
 #include "format/chunk_stream.h"
 
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <climits>
+#include <functional>
 #include <utility>
 
 namespace tape::format {
@@ -22,10 +25,16 @@ namespace {
 // (where a SIGBUS handler running on this thread reports a trace that
 // shrank, trace_mappings.h). The others are closed in the copy only, so
 // that the thread holds none of the program's files open: a pipe the
-// program closes still ends for its reader. Best effort: if unshare fails
-// the thread shares the table as before; if close_range(2) does (Linux
-// before 5.9), the copies stay open until the thread ends.
+// program closes still ends for its reader. Best effort: without unshare or
+// close_range(2) the thread shares the table as before. The thread blocks
+// the asynchronous signals (StartDecodeThread), so that none of the
+// program's handlers runs on it, where the program's descriptors are not.
 void LeaveDescriptorTable(int trace_fd) {
+  // Without close_range (Linux before 5.9) the copy would keep every file
+  // the program had open until the replay ends (a pipe it closes would not
+  // end for its reader): then share the table as before. Closing a
+  // descriptor that cannot be open is the probe.
+  if (::syscall(SYS_close_range, ~0u, ~0u, 0u) != 0) return;
   if (::unshare(CLONE_FILES) != 0) return;
   // The system call itself: the closes are of this thread's copies only,
   // which libraries that track descriptors process-wide (sanitizers) must
@@ -43,6 +52,22 @@ void LeaveDescriptorTable(int trace_fd) {
   close_before(0, keep[0]);
   close_before(keep[0] + 1, keep[1]);
   if (keep[1] < UINT_MAX) close_range(keep[1] + 1, UINT_MAX);
+}
+
+// Starts the read-ahead thread with every asynchronous signal blocked (set
+// before it exists, so none can reach it even once): a process-directed
+// signal then goes to one of the program's threads, whose handlers may use
+// the descriptors the read-ahead thread's table does not hold. Faults
+// (SIGBUS on a trace that shrank under its mapping, trace_mappings.h) are
+// synchronous and still reach it.
+std::thread StartDecodeThread(std::function<void()> loop) {
+  sigset_t all, old;
+  sigfillset(&all);
+  for (int sig : {SIGBUS, SIGSEGV, SIGFPE, SIGILL, SIGTRAP, SIGSYS}) sigdelset(&all, sig);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  std::thread t(std::move(loop));
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return t;
 }
 
 }  // namespace
@@ -63,7 +88,7 @@ ChunkStream::ChunkStream(const TraceReader* reader, unsigned parts, size_t first
     decoder_ = std::make_unique<ChunkDecoder>();
     first_pending_ = holding_ = true;
     next_to_decode_ = next_to_return_ = first_chunk + 1;
-    if (next_to_decode_ < end_) thread_ = std::thread([this] { DecodeLoop(); });
+    if (next_to_decode_ < end_) thread_ = StartDecodeThread([this] { DecodeLoop(); });
   }
 }
 

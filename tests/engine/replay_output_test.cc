@@ -15,7 +15,9 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -187,6 +189,34 @@ int ThreadsSharingDescriptors() {
   return shared;
 }
 
+// The threads of this process other than the caller that do not block
+// `sig` (SigBlk in /proc/self/task/TID/status); -1 if that cannot be read.
+int ThreadsNotBlocking(int sig) {
+  int open = 0;
+  DIR* tasks = ::opendir("/proc/self/task");
+  if (tasks == nullptr) return -1;
+  pid_t self = pid_t(::syscall(SYS_gettid));
+  while (dirent* e = ::readdir(tasks)) {
+    pid_t tid = pid_t(std::atoi(e->d_name));
+    if (tid <= 0 || tid == self) continue;
+    std::ifstream status("/proc/self/task/" + std::to_string(tid) + "/status");
+    std::string line;
+    bool found = false;
+    while (std::getline(status, line)) {
+      if (line.rfind("SigBlk:", 0) != 0) continue;
+      uint64_t mask = std::stoull(line.substr(7), nullptr, 16);
+      open += ((mask >> (sig - 1)) & 1) == 0;
+      found = true;
+    }
+    if (!found) {
+      open = -1;
+      break;
+    }
+  }
+  ::closedir(tasks);
+  return open;
+}
+
 // A replay long enough (small chunks) that the read-ahead thread is still at
 // work when the program, past the first chunks, looks at its threads and
 // closes the write end of a pipe that was open when the replay started.
@@ -194,6 +224,7 @@ struct PipeCloser {
   bool replaying = false;
   int write_end = -1, read_end = -1;
   int sharing = -2;        // ThreadsSharingDescriptors() halfway
+  int not_blocking = -2;   // ThreadsNotBlocking(SIGUSR1) halfway
   long read_after = -2;    // read(2) of the pipe after its write end was closed
   int errno_after = 0;
   Program program() {
@@ -202,6 +233,7 @@ struct PipeCloser {
         rt.IoWrite("tick\n");
         if (i == 1000 && replaying) {
           sharing = ThreadsSharingDescriptors();
+          not_blocking = ThreadsNotBlocking(SIGUSR1);
           ::close(write_end);
           char c;
           read_after = ::read(read_end, &c, 1);
@@ -236,6 +268,10 @@ TEST(ReplayOutput, TheReadAheadThreadSharesNoDescriptorsAndHoldsNoFileOpen) {
   ::close(o.stdout_fd);
   ::close(fds[0]);
   ASSERT_EQ(r.status, RunReport::Status::kOk) << r.error;
+  // A signal sent to the process is never handled on the read-ahead
+  // thread, whose table lacks the program's descriptors (a handler writing
+  // to a pipe there would get EBADF): it blocks every asynchronous signal.
+  EXPECT_EQ(closer.not_blocking, 0);
   if (closer.sharing == -1) GTEST_SKIP() << "kcmp(2) is not available here";
   // No thread shares the program's descriptor table, and the pipe's reader
   // sees the end as soon as the program closes its only write end.
