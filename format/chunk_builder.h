@@ -67,23 +67,14 @@ class ChunkBuilder {
   void Append(uint64_t site, uint8_t kind, Bytes args, Bytes result, uint8_t flags = 0,
               uint8_t marks = 0, uint32_t lane = 0, int64_t time_ns = 0,
               uint64_t duration_ns = 0) {
+    // The columns AppendPlain leaves alone, then the rest (published last).
     uint32_t i = used_;
-    kinds_[i] = kind;
     flags_[i] = flags;
     marks_[i] = marks;
     lanes_[i] = lane;
-    sites_[i] = site;
-    times_[i] = time_ns;
     durations_[i] = duration_ns;
     extras_written_ |= (flags | marks | lane | duration_ns) != 0;
-    CopyPayload(arg_heap_.get() + arg_used_, args);
-    arg_used_ += uint32_t(args.size());
-    arg_ends_[i] = arg_used_;
-    CopyPayload(result_heap_.get() + result_used_, result);
-    result_used_ += uint32_t(result.size());
-    result_ends_[i] = result_used_;
-    used_ = i + 1;
-    published_.store(used_, std::memory_order_release);
+    AppendPlain(site, kind, args, result, time_ns);
   }
 
   // Append for the common event: no flags, no marks, lane 0, no duration
