@@ -104,6 +104,7 @@ void ChunkStream::Stop() {
 }
 
 void ChunkStream::DecodeLoop() {
+  pthread_setname_np(pthread_self(), "tape-readahead");  // for ps, gdb and tests
   LeaveDescriptorTable(reader_->file_descriptor());
   ChunkDecoder decoder;
   std::unique_lock lock(mu_);

@@ -167,54 +167,44 @@ TEST(ReplayOutput, AWriteThatFailedWhenRecordedFailsAgainWithItsErrno) {
   EXPECT_EQ(results.got, std::vector<int>(50, EBADF));
 }
 
-// The threads of this process other than the caller that share its
-// descriptor table (kcmp(2) says they have the same one); -1 if kcmp is not
-// available.
-int ThreadsSharingDescriptors() {
-  int shared = 0;
+// What the replay's read-ahead thread (named "tape-readahead") shows halfway
+// through: whether it shares the caller's descriptor table (kcmp(2)) and
+// whether it blocks `sig` (SigBlk in its /proc status). Other threads a
+// sanitizer's runtime may start are not tape's and are not looked at.
+struct ReadAheadThread {
+  int found = 0;           // threads of that name
+  int sharing = 0;         // of them, those sharing the table; -1: kcmp unavailable
+  int not_blocking = 0;    // of them, those not blocking `sig`
+};
+ReadAheadThread LookAtReadAheadThread(int sig) {
+  ReadAheadThread t;
   DIR* tasks = ::opendir("/proc/self/task");
-  if (tasks == nullptr) return -1;
+  if (tasks == nullptr) return t;
   pid_t self = pid_t(::syscall(SYS_gettid));
   while (dirent* e = ::readdir(tasks)) {
     pid_t tid = pid_t(std::atoi(e->d_name));
     if (tid <= 0 || tid == self) continue;
+    std::string dir = "/proc/self/task/" + std::to_string(tid);
+    std::string name;
+    std::getline(std::ifstream(dir + "/comm"), name);
+    if (name != "tape-readahead") continue;
+    ++t.found;
     long same = ::syscall(SYS_kcmp, self, tid, KCMP_FILES, 0, 0);
-    if (same < 0) {
-      shared = -1;
-      break;
+    if (same < 0 || t.sharing < 0) {
+      t.sharing = -1;
+    } else {
+      t.sharing += same == 0;
     }
-    shared += same == 0;
-  }
-  ::closedir(tasks);
-  return shared;
-}
-
-// The threads of this process other than the caller that do not block
-// `sig` (SigBlk in /proc/self/task/TID/status); -1 if that cannot be read.
-int ThreadsNotBlocking(int sig) {
-  int open = 0;
-  DIR* tasks = ::opendir("/proc/self/task");
-  if (tasks == nullptr) return -1;
-  pid_t self = pid_t(::syscall(SYS_gettid));
-  while (dirent* e = ::readdir(tasks)) {
-    pid_t tid = pid_t(std::atoi(e->d_name));
-    if (tid <= 0 || tid == self) continue;
-    std::ifstream status("/proc/self/task/" + std::to_string(tid) + "/status");
+    std::ifstream status(dir + "/status");
     std::string line;
-    bool found = false;
     while (std::getline(status, line)) {
       if (line.rfind("SigBlk:", 0) != 0) continue;
       uint64_t mask = std::stoull(line.substr(7), nullptr, 16);
-      open += ((mask >> (sig - 1)) & 1) == 0;
-      found = true;
-    }
-    if (!found) {
-      open = -1;
-      break;
+      t.not_blocking += ((mask >> (sig - 1)) & 1) == 0;
     }
   }
   ::closedir(tasks);
-  return open;
+  return t;
 }
 
 // A replay long enough (small chunks) that the read-ahead thread is still at
@@ -223,8 +213,7 @@ int ThreadsNotBlocking(int sig) {
 struct PipeCloser {
   bool replaying = false;
   int write_end = -1, read_end = -1;
-  int sharing = -2;        // ThreadsSharingDescriptors() halfway
-  int not_blocking = -2;   // ThreadsNotBlocking(SIGUSR1) halfway
+  ReadAheadThread seen;    // LookAtReadAheadThread(SIGUSR1) halfway
   long read_after = -2;    // read(2) of the pipe after its write end was closed
   int errno_after = 0;
   Program program() {
@@ -232,8 +221,7 @@ struct PipeCloser {
       for (int i = 0; i < 2000; ++i) {
         rt.IoWrite("tick\n");
         if (i == 1000 && replaying) {
-          sharing = ThreadsSharingDescriptors();
-          not_blocking = ThreadsNotBlocking(SIGUSR1);
+          seen = LookAtReadAheadThread(SIGUSR1);
           ::close(write_end);
           char c;
           read_after = ::read(read_end, &c, 1);
@@ -268,14 +256,15 @@ TEST(ReplayOutput, TheReadAheadThreadSharesNoDescriptorsAndHoldsNoFileOpen) {
   ::close(o.stdout_fd);
   ::close(fds[0]);
   ASSERT_EQ(r.status, RunReport::Status::kOk) << r.error;
+  ASSERT_EQ(closer.seen.found, 1) << "no read-ahead thread halfway through the replay";
   // A signal sent to the process is never handled on the read-ahead
   // thread, whose table lacks the program's descriptors (a handler writing
   // to a pipe there would get EBADF): it blocks every asynchronous signal.
-  EXPECT_EQ(closer.not_blocking, 0);
-  if (closer.sharing == -1) GTEST_SKIP() << "kcmp(2) is not available here";
+  EXPECT_EQ(closer.seen.not_blocking, 0);
+  if (closer.seen.sharing == -1) GTEST_SKIP() << "kcmp(2) is not available here";
   // No thread shares the program's descriptor table, and the pipe's reader
   // sees the end as soon as the program closes its only write end.
-  EXPECT_EQ(closer.sharing, 0);
+  EXPECT_EQ(closer.seen.sharing, 0);
   EXPECT_EQ(closer.read_after, 0) << "read(2) failed with errno " << closer.errno_after
                                   << ": another copy of the write end is open";
 }
