@@ -35,30 +35,30 @@ TraceHeader BenchHeader() {
 
 // A clock-like stream: one site, 8-byte monotonic results.
 void FillClock(ChunkBuilder* b, uint32_t n) {
-  b->Reset(0);
+  ChunkBuilder::Cursor c = b->Reset(0);
   int64_t t = 1700000000000000000;
   for (uint32_t i = 0; i < n; ++i) {
     t += 25 + (i * 7919) % 20;
     uint8_t r[8];
     StoreU64(r, uint64_t(t));
-    b->Append(0x1234, 1, {}, {r, 8});
+    c.Append(0x1234, 1, {}, {r, 8});
   }
 }
 
 // A payload-heavy stream: 64-byte writes and 8 random bytes, two sites.
 void FillPayloads(ChunkBuilder* b, uint32_t n) {
-  b->Reset(0);
+  ChunkBuilder::Cursor c = b->Reset(0);
   std::mt19937_64 rng(1);
   std::string line(64, 'x');
-  for (uint32_t i = 0; i < n && b->HasRoom(64, 8); ++i) {
+  for (uint32_t i = 0; i < n && c.HasRoom(64, 8); ++i) {
     uint64_t r = rng();
     uint8_t rb[8];
     StoreU64(rb, r);
     if (i % 2) {
-      b->Append(0x1, 3, AsBytes(line), {rb, 4});
+      c.Append(0x1, 3, AsBytes(line), {rb, 4});
     } else {
       uint8_t a[4] = {8, 0, 0, 0};
-      b->Append(0x2, 2, {a, 4}, {rb, 8});
+      c.Append(0x2, 2, {a, 4}, {rb, 8});
     }
   }
 }

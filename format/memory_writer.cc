@@ -26,7 +26,7 @@ MemoryTraceWriter::MemoryTraceWriter(const WriterOptions& options)
     : options_(options),
       builder_(options.chunk_max_events, options.chunk_max_payload),
       encoder_(options.zstd_level, options.packed_columns) {
-  builder_.Reset(0);
+  cursor_ = builder_.Reset(0);
 }
 
 MemoryTraceWriter::~MemoryTraceWriter() { ZSTD_freeCCtx(blob_cctx_); }
@@ -59,8 +59,8 @@ void MemoryTraceWriter::Append(uint64_t site, uint8_t kind, Bytes args, Bytes re
     parts[i] = {entries[i], kBuilderSpillEntry};
     flags |= i == 0 ? kArgsSpilled : kResultSpilled;
   }
-  if (!builder_.HasRoom(parts[0].size(), parts[1].size())) Seal();
-  builder_.Append(site, kind, parts[0], parts[1], flags);
+  if (!cursor_.HasRoom(parts[0].size(), parts[1].size())) Seal();
+  cursor_.Append(site, kind, parts[0], parts[1], flags);
   ++next_seq_;
 }
 
@@ -74,7 +74,7 @@ void MemoryTraceWriter::Seal() {
     for (auto& [id, text] : sites_pending_) sites_written_.emplace(id, std::move(text));
     sites_pending_.clear();
   }
-  builder_.Reset(next_seq_);
+  cursor_ = builder_.Reset(next_seq_);
 }
 
 std::vector<uint8_t> MemoryTraceWriter::Finish(const Outcome& outcome, uint64_t finished_unix_ns) {

@@ -54,6 +54,7 @@ class MemoryTraceWriter {
 
   const WriterOptions options_;
   ChunkBuilder builder_;
+  ChunkBuilder::Cursor cursor_;
   ChunkEncoder encoder_;
   ZSTD_CCtx_s* blob_cctx_ = nullptr;  // made for the first spilled payload
   std::vector<uint8_t> out_;

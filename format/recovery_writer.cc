@@ -68,7 +68,7 @@ RecoveryWriter::RecoveryWriter(std::unique_ptr<OutputFile> out, const TraceReade
       encoder_(kZstdLevel),
       cctx_(ZSTD_createCCtx()),
       dctx_(ZSTD_createDCtx()) {
-  builder_.Reset(0);
+  cursor_ = builder_.Reset(0);
 }
 
 RecoveryWriter::~RecoveryWriter() {
@@ -126,7 +126,7 @@ Status RecoveryWriter::Seal() {
   TAPE_RETURN_IF_ERROR(Write(record_.data(), record_.size()));
   index_.push_back({at, builder_.first_seq(), n, uint32_t(record_.size()), hash, true,
                     encoder_.first_time(), encoder_.last_time()});
-  builder_.Reset(next_seq_);
+  cursor_ = builder_.Reset(next_seq_);
   return Status::Ok();
 }
 
@@ -205,19 +205,19 @@ Status RecoveryWriter::Append(const EventView& e) {
   }
   // A chunk has times for all its events or for none (§7.8): an event of
   // unknown time after timed ones (or the reverse) starts a new chunk.
-  uint32_t held = builder_.producer_count();
+  uint32_t held = cursor_.count();
   bool times_change = held > 0 && (builder_.times()[held - 1] == 0) != (e.time_ns == 0);
-  if (e.seq != next_seq_ || times_change || !builder_.HasRoom(stored[0].size(), stored[1].size())) {
+  if (e.seq != next_seq_ || times_change || !cursor_.HasRoom(stored[0].size(), stored[1].size())) {
     TAPE_RETURN_IF_ERROR(Seal());
     AddGap(next_seq_, e.seq);
-    builder_.Reset(e.seq);
+    cursor_ = builder_.Reset(e.seq);
   }
   uint8_t flags = (spilled[0] ? kArgsSpilled : 0) | (spilled[1] ? kResultSpilled : 0);
-  builder_.Append(e.site, e.kind, stored[0], stored[1], flags, e.marks, e.lane, e.time_ns,
-                  e.duration_ns);
+  cursor_.Append(e.site, e.kind, stored[0], stored[1], flags, e.marks, e.lane, e.time_ns,
+                 e.duration_ns);
   next_seq_ = e.seq + 1;
   ++events_;
-  if (builder_.full()) TAPE_RETURN_IF_ERROR(Seal());
+  if (cursor_.full()) TAPE_RETURN_IF_ERROR(Seal());
   return Status::Ok();
 }
 

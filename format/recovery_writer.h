@@ -134,6 +134,7 @@ class RecoveryWriter {
   Status error_;           // sticky write error
   uint64_t offset_ = 0;    // bytes written: the next record's offset
   ChunkBuilder builder_;
+  ChunkBuilder::Cursor cursor_;
   const uint32_t spill_threshold_;  // larger inline payloads go to BLOB records
   ChunkEncoder encoder_;
   ZSTD_CCtx_s* cctx_;

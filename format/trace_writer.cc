@@ -149,8 +149,7 @@ TraceWriter::TraceWriter(std::unique_ptr<TraceOutput> output, const WriterOption
   if (regular_file_) AppendOnly(fd_);
   merge_builder_ =
       std::make_unique<ChunkBuilder>(options.chunk_max_events, options.chunk_max_payload);
-  current_ = builders_[0].get();
-  current_->Reset(0);
+  own_cursor_ = builders_[0]->Reset(0);
   thread_ = std::thread([this] { EncoderLoop(); });
   encoder_thread_ = thread_.native_handle();
 }
@@ -225,7 +224,7 @@ void TraceWriter::Rotate() {
     // recorded now have nowhere to go (an atexit handler's, say). Drop them
     // rather than wait for ever; nothing reads the builder any more.
     state_[full] = BuilderState::kCurrent;
-    current_->Reset(next_seq_);
+    *cursor_ = cursor_->builder()->Reset(cursor_->next_seq());
     return;
   }
   if (hooks_ != nullptr) [[unlikely]] {
@@ -234,10 +233,9 @@ void TraceWriter::Rotate() {
     Hook(WriterStage::kRotateTaking);
     lock.lock();
   }
-  builders_[next]->Reset(next_seq_);
+  *cursor_ = builders_[next]->Reset(cursor_->next_seq());
   state_[next] = BuilderState::kCurrent;
   current_index_ = next;
-  current_ = builders_[next].get();
 }
 
 void TraceWriter::Spill(Bytes payload, uint8_t entry[kBuilderSpillEntry]) {
@@ -277,9 +275,8 @@ void TraceWriter::AppendLarge(uint64_t site, uint8_t kind, Bytes args, Bytes res
     parts[i] = {entries[i], kBuilderSpillEntry};
     flags |= i == 0 ? kArgsSpilled : kResultSpilled;
   }
-  if (!current_->HasRoom(parts[0].size(), parts[1].size())) Rotate();
-  current_->Append(site, kind, parts[0], parts[1], flags, marks, 0, time_ns, duration_ns);
-  ++next_seq_;
+  if (!cursor_->HasRoom(parts[0].size(), parts[1].size())) Rotate();
+  cursor_->Append(site, kind, parts[0], parts[1], flags, marks, 0, time_ns, duration_ns);
 }
 
 void TraceWriter::EnableLanes() {
@@ -288,9 +285,13 @@ void TraceWriter::EnableLanes() {
   // Hand the chunk being built to the encoder, as Rotate does; from now on
   // the encoder builds chunks from the lane queues.
   state_[current_index_] = BuilderState::kFull;
-  lane_seq_.store(next_seq_, std::memory_order_relaxed);
-  merge_next_ = next_seq_;
-  merge_builder_->Reset(next_seq_);
+  uint64_t next_seq = cursor_->next_seq();
+  lane_seq_.store(next_seq, std::memory_order_relaxed);
+  merge_next_ = next_seq;
+  merge_cursor_ = merge_builder_->Reset(next_seq);
+  // The builder is the encoder's now: a caller that checks the cursor's room
+  // before appending through it goes to its slow path.
+  cursor_->Close();
   lanes_mode_ = true;
   lanes_enabled_ = true;
   cv_.notify_all();
@@ -364,12 +365,12 @@ void TraceWriter::MergeLanes() {
     for (LaneQueue* q : queues) {
       while (const LaneQueue::Entry* e = q->Peek()) {
         if (e->seq != merge_next_) break;
-        if (!merge_builder_->HasRoom(e->args_len, e->result_len)) {
+        if (!merge_cursor_.HasRoom(e->args_len, e->result_len)) {
           Seal(*merge_builder_, merge_builder_->published());
-          merge_builder_->Reset(merge_next_);
+          merge_cursor_ = merge_builder_->Reset(merge_next_);
         }
-        merge_builder_->Append(e->site, e->kind, q->Args(*e), q->Result(*e), e->flags, e->marks,
-                               e->lane, e->time_ns, e->duration_ns);
+        merge_cursor_.Append(e->site, e->kind, q->Args(*e), q->Result(*e), e->flags, e->marks,
+                             e->lane, e->time_ns, e->duration_ns);
         q->Pop();
         ++merge_next_;
         progress = true;
@@ -650,7 +651,7 @@ void TraceWriter::EncoderLoop() {
       std::optional<uint64_t> steps = stop_ ? final_steps_ : std::nullopt;
       std::optional<uint64_t> appended;
       if (stop_) {
-        appended = next_seq_;  // Finish runs on the recording thread, after its last Append
+        appended = final_appended_;
       } else {
         outcome = {OutcomeKind(signal_kind_.load()), signal_code_.load(),
                    signal_message_.load() ? signal_message_.load() : ""};
@@ -685,6 +686,8 @@ Status TraceWriter::Finish(const Outcome& outcome, std::optional<uint64_t> progr
   {
     std::lock_guard lock(mu_);
     stop_ = true;
+    // Finish runs on the recording thread, after its last Append.
+    final_appended_ = events();
     final_outcome_ = outcome;
     final_steps_ = program_steps;
   }

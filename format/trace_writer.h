@@ -112,9 +112,9 @@ class TraceWriter {
     AppendTimed(site, kind, args, result, clock_.Now(), 0, marks);
   }
   // Append for the common event (no marks), the recorder's hot path: the
-  // columns that stay constant are not stored (ChunkBuilder::AppendPlain).
-  // A payload of a size known when this is inlined costs no size checks
-  // beyond the builder's room (the spill threshold is at least
+  // columns that stay constant are not stored (ChunkBuilder::Cursor::
+  // AppendPlain). A payload of a size known when this is inlined costs no
+  // size checks beyond the builder's room (the spill threshold is at least
   // kBuilderSpillEntry).
   void AppendPlain(uint64_t site, uint8_t kind, Bytes args, Bytes result) {
     if (args.size() > kBuilderSpillEntry || result.size() > kBuilderSpillEntry) [[unlikely]] {
@@ -123,25 +123,53 @@ class TraceWriter {
         return;
       }
     }
-    if (!current_->HasRoom(args.size(), result.size())) [[unlikely]] Rotate();
-    current_->AppendPlain(site, kind, args, result, clock_.Now());
-    ++next_seq_;
+    if (!cursor_->HasRoom(args.size(), result.size())) [[unlikely]] Rotate();
+    cursor_->AppendPlain(site, kind, args, result, clock_.Now());
   }
-  // AppendPlain's common case, with no call in it: false, appending
-  // nothing, when the event needs more (a payload over kBuilderSpillEntry
-  // bytes, a full builder, an idle event clock); the caller then calls
-  // AppendPlain.
-  bool TryAppendPlain(uint64_t site, uint8_t kind, Bytes args, Bytes result) {
+
+  // --- a cursor held by the caller ------------------------------------------
+  //
+  // The producer's cursor into the chunk being built (ChunkBuilder::Cursor)
+  // lives in the writer until a caller that appends on a hot path takes it
+  // into its own object: the recorder, whose appends then find the columns
+  // one load from itself (TryAppendPlain). The writer appends through the
+  // attached cursor too, so there is one cursor at any time.
+
+  // Moves the cursor into `*c`; the writer appends through it until
+  // DetachCursor. REQUIRES: called on the thread that appends, no cursor
+  // attached; `*c` outlives the attachment.
+  void AttachCursor(ChunkBuilder::Cursor* c) {
+    *c = *cursor_;
+    cursor_ = c;
+  }
+  // Moves the attached cursor back into the writer.
+  void DetachCursor() {
+    own_cursor_ = *cursor_;
+    cursor_ = &own_cursor_;
+  }
+  // AppendPlain's common case through the attached cursor `c`, with no call
+  // in it: false, appending nothing, when the event needs more (a payload
+  // over kBuilderSpillEntry bytes, a full builder, an idle event clock); the
+  // caller then calls AppendPlain. REQUIRES: `c` is attached.
+  bool TryAppendPlain(ChunkBuilder::Cursor& c, uint64_t site, uint8_t kind, Bytes args,
+                      Bytes result) const {
     int64_t time_ns;
     if (args.size() > kBuilderSpillEntry || result.size() > kBuilderSpillEntry ||
-        !current_->HasRoom(args.size(), result.size()) || !clock_.NowIfTicking(&time_ns))
-        [[unlikely]] {
+        !c.HasRoom(args.size(), result.size()) || !clock_.NowIfTicking(&time_ns)) [[unlikely]] {
       return false;
     }
-    current_->AppendPlain(site, kind, args, result, time_ns);
-    ++next_seq_;
+    c.AppendPlain(site, kind, args, result, time_ns);
     return true;
   }
+  // TryAppendPlain of an event with no args and an 8-byte result (clock.now).
+  bool TryAppendPlainU64(ChunkBuilder::Cursor& c, uint64_t site, uint8_t kind,
+                         uint64_t result) const {
+    int64_t time_ns;
+    if (!c.HasRoom(0, 8) || !clock_.NowIfTicking(&time_ns)) [[unlikely]] return false;
+    c.AppendPlainU64(site, kind, result, time_ns);
+    return true;
+  }
+
   // Records the next event with a time of the caller's (ns since the Unix
   // epoch, from PreciseTime() or, for tools that copy events, the source's;
   // 0: unknown) and the effect's duration (0: not measured).
@@ -151,9 +179,8 @@ class TraceWriter {
       AppendLarge(site, kind, args, result, marks, time_ns, duration_ns);
       return;
     }
-    if (!current_->HasRoom(args.size(), result.size())) Rotate();
-    current_->Append(site, kind, args, result, 0, marks, 0, time_ns, duration_ns);
-    ++next_seq_;
+    if (!cursor_->HasRoom(args.size(), result.size())) Rotate();
+    cursor_->Append(site, kind, args, result, 0, marks, 0, time_ns, duration_ns);
   }
   // The event clock read now (~30 ns): for the start and the end of an effect
   // that takes time. No event appended later gets an earlier time.
@@ -169,7 +196,7 @@ class TraceWriter {
   void DefineKind(uint8_t kind, std::string_view name);
 
   uint64_t events() const {
-    return lanes_enabled_ ? lane_seq_.load(std::memory_order_relaxed) : next_seq_;
+    return lanes_enabled_ ? lane_seq_.load(std::memory_order_relaxed) : cursor_->next_seq();
   }
 
   // --- lanes: recording from several threads (§7.3 LANES) -------------------
@@ -282,9 +309,10 @@ class TraceWriter {
   // when it cannot be (the bytes are then not checked, the size still is).
   const int read_fd_;
 
-  // Producer-side (the recorded program's thread).
-  ChunkBuilder* current_;
-  uint64_t next_seq_ = 0;
+  // Producer-side (the recorded program's thread): where the next event
+  // goes, in the writer or attached to a caller (AttachCursor).
+  ChunkBuilder::Cursor own_cursor_;
+  ChunkBuilder::Cursor* cursor_ = &own_cursor_;
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -295,6 +323,7 @@ class TraceWriter {
   bool tick_requested_ = false;  // guarded by mu_ (WriterTestHooks::manual_ticks)
   Outcome final_outcome_;  // guarded by mu_
   std::optional<uint64_t> final_steps_;  // guarded by mu_
+  uint64_t final_appended_ = 0;  // guarded by mu_: the events appended when Finish was called
   struct BlobJob {
     Bytes payload;
     bool busy = false;  // a producer holds the job (between posting and taking the result)
@@ -314,6 +343,7 @@ class TraceWriter {
   std::vector<LaneQueue*> free_lanes_;              // guarded by lanes_mu_
   // Encoder-thread state for lanes mode.
   std::unique_ptr<ChunkBuilder> merge_builder_;
+  ChunkBuilder::Cursor merge_cursor_;
   uint64_t merge_next_ = 0;  // the next seq to merge
 
   // Publishes event times (after builders_ and lane_seq_: its ticker reads

@@ -80,6 +80,25 @@ VdsoClockFn FindVdsoClockGettime() {
   return reinterpret_cast<VdsoClockFn>(VdsoSymbol(base, "__vdso_clock_gettime"));
 }
 
-const VdsoClockFn g_vdso_clock_gettime = FindVdsoClockGettime();
+namespace {
+
+int LibcClockGettime(clockid_t clock, timespec* ts) {
+  return clock_gettime(clock, ts) == 0 ? 0 : -errno;
+}
+
+}  // namespace
+
+// libc's until the library's initialisers run, so that a caller never finds
+// it null (and the hot path need not check).
+VdsoClockFn g_vdso_clock_gettime = LibcClockGettime;
+
+namespace {
+
+[[maybe_unused]] const bool g_vdso_found = [] {
+  if (VdsoClockFn fn = FindVdsoClockGettime()) g_vdso_clock_gettime = fn;
+  return true;
+}();
+
+}  // namespace
 
 }  // namespace tape::engine

@@ -21,9 +21,11 @@ using VdsoClockFn = int (*)(clockid_t, timespec*);
 // function.
 VdsoClockFn FindVdsoClockGettime();
 
-// FindVdsoClockGettime(), looked up once when the library is loaded; nullptr
-// before that (a caller in another static initialiser) or when there is none.
-extern const VdsoClockFn g_vdso_clock_gettime;
+// FindVdsoClockGettime(), looked up once when the library is loaded; libc's
+// clock_gettime (adapted to the vDSO's convention) before that (a caller in
+// another static initialiser) or when there is none. Never null. Written
+// only by that initialiser.
+extern VdsoClockFn g_vdso_clock_gettime;
 
 }  // namespace tape::engine
 

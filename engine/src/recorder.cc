@@ -21,6 +21,7 @@ constexpr std::array<bool, 256> kNoPlainKinds{};  // every call takes the genera
 Recorder::Recorder(format::TraceWriter* writer, std::vector<std::string> args, int stdout_fd,
                    int stderr_fd)
     : writer_(writer), args_(std::move(args)) {
+  writer_->AttachCursor(&cursor_);
   main_.env.stdout_fd = stdout_fd;
   main_.env.stderr_fd = stderr_fd;
   main_.env.args = &args_;
@@ -44,6 +45,16 @@ void Recorder::DefineSite(Lane& lane, const Site& site) {
   lane.known_sites[site.id & (kKnownSlots - 1)] = site.id;
 }
 
+Recorder::~Recorder() { writer_->DetachCursor(); }
+
+int64_t Recorder::PerformClockNowCold(const Site& site) { return PerformClockNow(site); }
+
+void Recorder::AppendClockSlow(const Site& site, int64_t ns) {
+  uint8_t bytes[8];
+  format::StoreU64(bytes, uint64_t(ns));
+  AppendPlainSlow(site, EffectKind::kClockNow, {}, bytes);
+}
+
 void Recorder::AppendPlainSlow(const Site& site, EffectKind kind, Bytes args, Bytes result) {
   if (main_.known_sites[site.id & (kKnownSlots - 1)] != site.id) DefineSite(main_, site);
   writer_->AppendPlain(site.id, uint8_t(kind), args, result);
@@ -52,7 +63,7 @@ void Recorder::AppendPlainSlow(const Site& site, EffectKind kind, Bytes args, By
 void Recorder::OnThreadsStart() {
   // For good (threads_started() is set right after this): every lane takes
   // the general path.
-  plain_kinds_ = kNoPlainKinds.data();
+  SetPlain(false);
   writer_->EnableLanes();
   main_.queue = writer_->AcquireLaneQueue();
 }
@@ -96,7 +107,12 @@ void Recorder::Misuse(const std::string& message) {
 void Recorder::ChoosePath() {
   bool plain = chaos_ == nullptr && !redacting_ && !threads_started() &&
                main_.in_user_fn == EffectKind{};
+  SetPlain(plain);
+}
+
+void Recorder::SetPlain(bool plain) {
   plain_kinds_ = plain ? plain_table_.data() : kNoPlainKinds.data();
+  plain_ = plain;
 }
 
 std::string_view Recorder::PerformGeneral(const Site& site, EffectKind kind,

@@ -38,6 +38,7 @@ class Recorder final : public Runtime {
   // `stdout_fd` and `stderr_fd`.
   Recorder(format::TraceWriter* writer, std::vector<std::string> args, int stdout_fd,
            int stderr_fd = 2);
+  ~Recorder() override;
 
   std::string_view Perform(const Site& site, EffectKind kind, std::string_view args,
                            const LiveCall& live) override {
@@ -101,15 +102,20 @@ class Recorder final : public Runtime {
   // no effect table, result buffer or thread check between them (the caller
   // is on the runtime's own thread). Any other recording goes to Perform.
   int64_t OwnClockNow(const Site& site) override {
-    if (!plain_kinds_[uint8_t(EffectKind::kClockNow)]) [[unlikely]] return PerformClockNow(site);
+    // What is not this common case is in calls of its own, so that the
+    // function saves and restores few registers.
+    if (!plain_) [[unlikely]] return PerformClockNowCold(site);
     int64_t ns = WallClockNs();
-    uint8_t bytes[8];
-    format::StoreU64(bytes, uint64_t(ns));
-    AppendPlain(site, EffectKind::kClockNow, {}, bytes);
+    if (main_.known_sites[site.id & (kKnownSlots - 1)] != site.id ||
+        !writer_->TryAppendPlainU64(cursor_, site.id, uint8_t(EffectKind::kClockNow),
+                                    uint64_t(ns))) [[unlikely]] {
+      AppendClockSlow(site, ns);
+    }
+    if (!writer_->ok()) [[unlikely]] WriteFailed();
     return ns;
   }
   std::string OwnRandomBits(const Site& site, uint32_t n) override {
-    if (!plain_kinds_[uint8_t(EffectKind::kRandomBits)] || n > kSmallDraw) [[unlikely]] {
+    if (!plain_ || n > kSmallDraw) [[unlikely]] {
       return PerformRandomBits(site, n);
     }
     return RecordSmallDraw(site, n);
@@ -140,6 +146,9 @@ class Recorder final : public Runtime {
   // world), or none while chaos, redaction, threads or a user effect's
   // function are on. Called whenever one of those changes.
   void ChoosePath();
+  // Sets plain_kinds_ and plain_ together: every path that reads either
+  // must agree.
+  void SetPlain(bool plain);
 
   // OwnRandomBits' draw: n bytes into a std::string's own buffer.
   static constexpr uint32_t kSmallDraw = 15;
@@ -157,7 +166,7 @@ class Recorder final : public Runtime {
   // save and restore few registers; the rest is AppendPlainSlow's.
   void AppendPlain(const Site& site, EffectKind kind, Bytes args, Bytes result) {
     if (main_.known_sites[site.id & (kKnownSlots - 1)] != site.id ||
-        !writer_->TryAppendPlain(site.id, uint8_t(kind), args, result)) [[unlikely]] {
+        !writer_->TryAppendPlain(cursor_, site.id, uint8_t(kind), args, result)) [[unlikely]] {
       AppendPlainSlow(site, kind, args, result);
     }
     if (!writer_->ok()) [[unlikely]] WriteFailed();
@@ -165,6 +174,10 @@ class Recorder final : public Runtime {
   [[gnu::noinline, gnu::cold]] void AppendPlainSlow(const Site& site, EffectKind kind, Bytes args,
                                                     Bytes result);
   [[noreturn, gnu::noinline, gnu::cold]] static void WriteFailed() { throw TraceWriteFailed{}; }
+  // OwnClockNow's uncommon cases: a recording that is not plain, and an
+  // event AppendPlain's common case does not take.
+  [[gnu::noinline, gnu::cold]] int64_t PerformClockNowCold(const Site& site);
+  [[gnu::noinline, gnu::cold]] void AppendClockSlow(const Site& site, int64_t ns);
   // Records one event of `lane`. `time_ns` and `duration_ns`: when an effect
   // that took time started and how long it took (§7.8; Measured); 0: the
   // event clock's time, no duration.
@@ -228,6 +241,14 @@ class Recorder final : public Runtime {
   void ShiftClock(std::string_view* reading, std::string* scratch) const;
 
   format::TraceWriter* writer_;
+  // The writer's cursor into the chunk being built, attached here
+  // (TraceWriter::AttachCursor) for as long as the recorder lives, so that
+  // the plain path's stores find the columns one load from the recorder.
+  format::ChunkBuilder::Cursor cursor_;
+  // Whether the recording is plain (ChoosePath): clock.now and random.bits,
+  // built-in effects that do not wait, are then among plain_kinds_. Beside
+  // the cursor, one load from the recorder.
+  bool plain_ = false;
   // Per kind: whether Perform's plain path serves its calls: all false, or
   // plain_table_ (ChoosePath).
   const bool* plain_kinds_;

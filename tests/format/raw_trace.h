@@ -26,7 +26,7 @@ class RawTrace {
       : builder_(chunk_events, 1u << 20) {
     AppendPrelude(&bytes_);
     AppendRecord(kTagHeader, EncodeHeaderBody(header), &bytes_);
-    builder_.Reset(0);
+    cursor_ = builder_.Reset(0);
   }
   uint64_t offset() const { return bytes_.size(); }
   std::vector<uint8_t>& bytes() { return bytes_; }
@@ -38,18 +38,18 @@ class RawTrace {
     sites_.emplace(id, location);
   }
   void Append(uint64_t site, uint8_t kind, Bytes args, Bytes result, uint8_t flags = 0) {
-    if (!builder_.HasRoom(args.size(), result.size())) Seal();
-    builder_.Append(site, kind, args, result, flags);
+    if (!cursor_.HasRoom(args.size(), result.size())) Seal();
+    cursor_.Append(site, kind, args, result, flags);
     ++next_seq_;
-    if (builder_.full()) Seal();
+    if (cursor_.full()) Seal();
   }
   // An event with a time and a duration (§7.8).
   void AppendTimed(uint64_t site, uint8_t kind, Bytes args, Bytes result, int64_t time_ns,
                    uint64_t duration_ns) {
-    if (!builder_.HasRoom(args.size(), result.size())) Seal();
-    builder_.Append(site, kind, args, result, 0, 0, 0, time_ns, duration_ns);
+    if (!cursor_.HasRoom(args.size(), result.size())) Seal();
+    cursor_.Append(site, kind, args, result, 0, 0, 0, time_ns, duration_ns);
     ++next_seq_;
-    if (builder_.full()) Seal();
+    if (cursor_.full()) Seal();
   }
   // Replaces the index's times of chunk `c` (§9.4), e.g. to break its rules.
   void SetChunkTimes(size_t c, int64_t first, int64_t last) {
@@ -69,7 +69,7 @@ class RawTrace {
     index_.push_back({offset(), builder_.first_seq(), n, uint32_t(record.size()), hash, true,
                       encoder.first_time(), encoder.last_time()});
     bytes_.insert(bytes_.end(), record.begin(), record.end());
-    builder_.Reset(next_seq_);
+    cursor_ = builder_.Reset(next_seq_);
   }
   // Seals and writes the footer and trailer.
   void Finish(const Outcome& outcome, uint64_t finished_unix_ns = 1764000001000000000) {
@@ -118,6 +118,7 @@ class RawTrace {
  private:
   std::vector<uint8_t> bytes_;
   ChunkBuilder builder_;
+  ChunkBuilder::Cursor cursor_;
   SiteDefinitions pending_;
   SiteTable sites_;
   std::vector<ChunkIndexEntry> index_;

@@ -316,6 +316,59 @@ TEST(RoundTrip, PlainEventsInAReusedBuilderHaveNoMarksDurationsOrSpills) {
   }
 }
 
+// A cursor attached to a caller (the recorder's hot path) and the writer's
+// own appends share one position: events appended through either, before,
+// while and after it is attached, and across the rotations of the builders,
+// keep their seq order and count.
+TEST(RoundTrip, AnAttachedCursorAppendsInOrderWithTheWriter) {
+  TempDir dir;
+  WriterOptions o;
+  o.chunk_max_events = 4;
+  auto writer = TraceWriter::Create(dir.File("cursor"), TestHeader(), o);
+  ASSERT_TRUE(writer.has_value());
+  TraceWriter& w = **writer;
+  auto result = [](uint64_t seq) { return "e" + std::to_string(seq); };
+  w.AppendPlain(6, 1, {}, AsBytes(result(0)));
+  w.AppendPlain(6, 1, {}, AsBytes(result(1)));
+  ChunkBuilder::Cursor cursor;
+  w.AttachCursor(&cursor);
+  EXPECT_EQ(w.events(), 2u);
+  int took_fast_path = 0;
+  for (uint64_t seq = 2; seq < 12; ++seq) {
+    std::string r = result(seq);
+    if (seq % 3 == 0) {
+      w.AppendTimed(7, 2, {}, AsBytes(r), 1764000000000000000 + int64_t(seq), 5);
+    } else if (w.TryAppendPlain(cursor, 6, 1, {}, AsBytes(r))) {
+      ++took_fast_path;
+    } else {
+      w.AppendPlain(6, 1, {}, AsBytes(r));  // a full builder, an idle clock
+    }
+    EXPECT_EQ(w.events(), seq + 1);
+  }
+  EXPECT_GT(took_fast_path, 0);
+  w.DetachCursor();
+  w.AppendPlain(6, 1, {}, AsBytes(result(12)));
+  EXPECT_EQ(w.events(), 13u);
+  ASSERT_TRUE(w.Finish(Outcome::Exited(0)).ok());
+
+  auto reader = TraceReader::Open(dir.File("cursor"));
+  ASSERT_TRUE(reader.has_value()) << reader.error().message();
+  ChunkDecoder decoder;
+  DecodedChunk chunk;
+  uint64_t next = 0;
+  for (size_t c = 0; c < (*reader)->chunks().size(); ++c) {
+    ASSERT_TRUE((*reader)->ReadChunk(c, kDecodeAll, &decoder, &chunk).ok());
+    for (uint32_t i = 0; i < chunk.size(); ++i, ++next) {
+      EventView e = chunk.event(i);
+      SCOPED_TRACE(e.seq);
+      EXPECT_EQ(e.seq, next);
+      EXPECT_EQ(e.site, e.seq % 3 == 0 && e.seq >= 2 && e.seq < 12 ? 7u : 6u);
+      EXPECT_EQ(AsChars(e.result.bytes()), result(e.seq));
+    }
+  }
+  EXPECT_EQ(next, 13u);
+}
+
 TEST(RoundTrip, MissingFooterIsRecoveredByScanning) {
   TempDir dir;
   auto events = RandomEvents(12, 800);
