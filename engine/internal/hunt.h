@@ -7,6 +7,8 @@
 // or exhausts memory cannot take the hunt down. A run has its own process
 // group, standard input from /dev/null, and its stdout and stderr captured
 // (the first kMaxRunOutput bytes) for --until output~REGEX and the summary.
+// SIGTERM, SIGPIPE and SIGXFSZ take their default actions in it even when
+// the process hunting ignores them (as a run started from a shell would).
 // It dies with the hunt (PR_SET_PDEATHSIG), is stopped with SIGTERM after
 // the per-run timeout (its trace is then finished as interrupted: a hang is
 // kept like any failure) and with SIGKILL kStopGraceMs later.

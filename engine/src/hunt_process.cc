@@ -82,6 +82,14 @@ Status Launch(const HuntOptions& o, int devnull, Run* run) {
     dfl.sa_handler = SIG_DFL;
     sigemptyset(&dfl.sa_mask);
     ::sigaction(SIGTERM, &dfl, nullptr);  // the hunt stops runs with it
+    // An ignored signal stays ignored across exec. The process hunting may
+    // ignore these for itself (tape ignores SIGXFSZ; a program or library
+    // that hunts may ignore SIGPIPE, as cpp-httplib's Server does): a run
+    // must not inherit that, or a write to a closed pipe would be an EPIPE
+    // error and a message in its output instead of the SIGPIPE death of a
+    // run started from a shell.
+    ::sigaction(SIGPIPE, &dfl, nullptr);
+    ::sigaction(SIGXFSZ, &dfl, nullptr);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);

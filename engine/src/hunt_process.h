@@ -34,8 +34,8 @@ struct Run {
 void CloseFd(int* fd);
 
 // Starts `run`: o.command(run) executed as o.executable, stdin `devnull`. It
-// dies with this process (PR_SET_PDEATHSIG) and takes SIGTERM's default
-// action whatever this process does with it.
+// dies with this process (PR_SET_PDEATHSIG) and takes the default action of
+// SIGTERM, SIGPIPE and SIGXFSZ whatever this process does with them.
 Status Launch(const HuntOptions& o, int devnull, Run* run);
 
 // Reads what the run's pipe holds now, keeping the first kMaxRunOutput

@@ -77,14 +77,28 @@ has_line() { grep -q -- "$2" "$1" 2> /dev/null; }  # has_line FILE TEXT
 # with 7>&- so that it does not hold the FIFO open itself.
 #   close_gate       makes ./gate, closed
 #   open_gate        lets every reader of ./gate through
+#   at_gate PID      a thread of PID (the program's) is blocked reading
+#                    ./gate: every effect before the gate is recorded
 close_gate() {
   rm -f gate
   mkfifo gate
   exec 7<> gate
 }
 open_gate() { exec 7>&-; }
+# (Seeing what the script printed before the gate is not enough: a print is
+# recorded after its write, and a signal in between finds it missing from
+# the trace. The kernel names where a task sleeps: pipe_read, or
+# anon_pipe_read, for a FIFO too.)
+at_gate() {
+  local t
+  for t in /proc/$1/task/*; do
+    [[ "$(cat "$t/wchan" 2> /dev/null)" == *pipe_read ]] && return 0
+  done
+  return 1
+}
 # The script that waits at the gate: it prints "started", waits, prints
-# "released": `tape run "$GATED" -- gate` (kept out of the test's globs).
+# "released": `tape run "$GATED" -- gate` (kept out of the test's globs);
+# `wait_for ... at_gate $!` until it waits.
 GATED="$WORK/.gated/gated.tape"
 mkdir "$WORK/.gated"
 cat > "$GATED" <<'T'

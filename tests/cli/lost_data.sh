@@ -78,7 +78,7 @@ close_gate
 # (--force: same.bin is a trace of another program, quick.tape.)
 "$TAPE" run "$GATED" --out same.bin --flush-ms 3600000 --force -- gate > slow.out 2>&1 7>&- &
 slow=$!
-wait_for "the first recorder to start" has_line slow.out started
+wait_for "the first recorder to wait at the gate" at_gate $slow
 run tape verify same.bin
 expect_code 0
 expect_out "exited with code 0"
@@ -152,7 +152,7 @@ expect_err "not a regular file"
 close_gate
 (trap '' HUP INT; exec "$TAPE" run "$GATED" --out nohup.bin -- gate) > nohup.out 2>&1 7>&- &
 pid=$!
-wait_for "the recording to start" has_line nohup.out started
+wait_for "the recording to wait at the gate" at_gate $pid
 kill -HUP $pid
 kill -INT $pid
 open_gate
@@ -168,7 +168,7 @@ expect_out "exited with code 0"
 close_gate
 "$TAPE" run "$GATED" --out hup.bin -- gate > hup.out 2> hup.err 7>&- &
 pid=$!
-wait_for "the recording to start" has_line hup.out started
+wait_for "the recording to wait at the gate" at_gate $pid
 kill -HUP $pid
 wait $pid
 CODE=$?; LAST="SIGHUP during a recording"; ERR=$(cat hup.err)
@@ -186,7 +186,7 @@ expect_out "interrupted (SIGHUP)"
 close_gate
 "$TAPE" run "$GATED" --out gone.bin -- gate > gone.out 2> gone.err 7>&- &
 pid=$!
-wait_for "the recording to start" has_line gone.out started
+wait_for "the recording to wait at the gate" at_gate $pid
 rm gone.bin
 open_gate
 wait $pid
@@ -196,7 +196,7 @@ expect_err "was deleted while it was being recorded"
 close_gate
 "$TAPE" run "$GATED" --out swapped.bin -- gate > swapped.out 2> swapped.err 7>&- &
 pid=$!
-wait_for "the recording to start" has_line swapped.out started
+wait_for "the recording to wait at the gate" at_gate $pid
 cp closed.bin other.bin && mv other.bin swapped.bin
 open_gate
 wait $pid

@@ -259,6 +259,40 @@ TEST_F(HuntTest, OutputIsMatchedInItsFirstMiBOnly) {
   EXPECT_TRUE(said) << "the summary does not say the output was cut";
 }
 
+// Ignores `sig` in this process while it lives, then restores what it found.
+class IgnoredSignal {
+ public:
+  explicit IgnoredSignal(int sig) : sig_(sig) {
+    struct sigaction ign {};
+    ign.sa_handler = SIG_IGN;
+    sigaction(sig_, &ign, &old_);
+  }
+  ~IgnoredSignal() { sigaction(sig_, &old_, nullptr); }
+
+ private:
+  int sig_;
+  struct sigaction old_;
+};
+
+// An ignored signal stays ignored across exec. A process that hunts may
+// ignore SIGPIPE (cpp-httplib's Server does so for the whole process) or
+// SIGXFSZ (tape does): its runs still get the default actions, as runs
+// started from a shell do. (Inherited, an ignored SIGPIPE turned `yes |
+// head` in a run into an error message in the run's output.)
+TEST_F(HuntTest, ARunTakesTheDefaultActionsOfSignalsTheHuntIgnores) {
+  IgnoredSignal pipe(SIGPIPE), file_size(SIGXFSZ);
+  HuntOptions o = Shell(
+      "cp \"$PASS\" \"$2\"; ign=0x$(sed -n 's/^SigIgn:[[:space:]]*//p' /proc/$$/status); "
+      "echo \"ignored: pipe=$(( (ign >> 12) & 1 )) xfsz=$(( (ign >> 24) & 1 ))\"");
+  Result<engine::HuntCondition> until = engine::ParseHuntCondition("output~^ignored: ");
+  ASSERT_TRUE(until.has_value());
+  o.until = *until;
+  o.runs = 1;
+  HuntReport r = Hunt(o);
+  ASSERT_EQ(r.status, HuntReport::Status::kFound) << r.error;
+  EXPECT_EQ(r.kept[0].output, "ignored: pipe=0 xfsz=0\n");
+}
+
 // The per-run paths of older versions were predictable (KEEP/.tape-hunt-
 // PID-N): a link planted there made the run write wherever it pointed.
 // Runs now record in a directory only the hunt can write to, into files

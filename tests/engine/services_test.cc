@@ -86,18 +86,34 @@ class LocalServer {
   std::thread thread_;
 };
 
-// A loopback port nobody listens on: bound, then closed.
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
+// A loopback port nobody listens on while this lives: bound, never
+// listening, and without SO_REUSEADDR, so that no other process's server can
+// bind it meanwhile (a port found free and closed again could be taken by
+// another test's server before it is used).
+class DeadPort {
+ public:
+  DeadPort() : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      throw std::runtime_error("cannot bind a loopback port");
+    }
+    port_ = ntohs(addr.sin_port);
+  }
+  ~DeadPort() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  DeadPort(const DeadPort&) = delete;
+  DeadPort& operator=(const DeadPort&) = delete;
+  int port() const { return port_; }
+
+ private:
+  int fd_;
+  int port_ = 0;
+};
 
 // The same text on record and replay: what a program saw.
 std::string Show(const HttpResponse& r) {
@@ -112,7 +128,8 @@ std::string Show(const HttpResponse& r) {
 TEST(Http, RecordedExchangesReplayAfterTheServerIsGone) {
   TempDir dir;
   auto server = std::make_unique<LocalServer>();
-  int unused_port = FreePort();
+  DeadPort dead;
+  int unused_port = dead.port();
   std::string base = server->Url("");
   std::vector<std::string> seen;
   Program p = TestProgram("http", [&](Runtime& rt) {

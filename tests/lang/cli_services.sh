@@ -8,7 +8,8 @@
 SERVER=${TAPE_HTTP_SERVER:?set TAPE_HTTP_SERVER to the test HTTP server}
 EXAMPLE=${TAPE_SERVICES_EXAMPLE:?set TAPE_SERVICES_EXAMPLE to the README C++ example}
 SERVER_PID=""
-trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+DEAD_PID=""
+trap 'for p in $SERVER_PID $DEAD_PID; do kill "$p" 2>/dev/null; done; rm -rf "$WORK"' EXIT
 
 # Starts the server (on port $1, or a free one); sets PORT.
 start_server() {
@@ -24,6 +25,14 @@ stop_server() {
   wait "$SERVER_PID" 2>/dev/null
   SERVER_PID=""
 }
+# A loopback URL that refuses connections for as long as the test runs: its
+# port is held bound, never listening (http_server --dead-port), so no other
+# test's server can take it. (A port found free and closed, or the port of a
+# server just stopped, could be bound by another server meanwhile.)
+"$SERVER" --dead-port > dead.txt &
+DEAD_PID=$!
+wait_for "the dead port" test -s dead.txt
+DEAD=http://127.0.0.1:$(head -1 dead.txt)
 
 # --- HTTP: statuses, headers, failures, a large body -------------------------
 cat > http.tape <<'TAPE'
@@ -56,7 +65,6 @@ eprint("slow: " + slow["error"]);
 exit(3);
 TAPE
 start_server
-DEAD=http://127.0.0.1:$("$SERVER" --free-port)
 run tape run http.tape --out http.bin -- "http://127.0.0.1:$PORT" "$DEAD"
 expect_code 3
 rec_out=$OUT rec_err=$ERR
@@ -182,9 +190,9 @@ run tape replay "$SRC/examples/scripts/inventory.tape" --trace inventory.bin
 expect_code 0
 [ "$OUT" = "$script_out" ] || fail "inventory.tape: the replay differs"
 readme_shows inventory.tape "$script_out"
-run tape run "$SRC/examples/scripts/inventory.tape" --out down.bin -- "http://127.0.0.1:$PORT"
+run tape run "$SRC/examples/scripts/inventory.tape" --out down.bin -- "$DEAD"
 expect_code 2
-expect_err "cannot reach the inventory at http://127.0.0.1:$PORT: Failed to connect"
+expect_err "cannot reach the inventory at $DEAD: Failed to connect"
 down_err=$ERR
 start_server  # up again: the replay still reports the recorded failure
 run tape replay --trace down.bin

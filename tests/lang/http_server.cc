@@ -5,7 +5,12 @@
 //   http_server [--port N]   serve on port N (default: a free one); prints
 //                            the port on a line once it listens, then serves
 //                            until killed
-//   http_server --free-port  prints a loopback port nobody listens on, exits
+//   http_server --dead-port  binds a loopback port without listening on it,
+//                            prints it, and holds it until killed: a
+//                            connection to it is refused, and no server can
+//                            take the port meanwhile (a port merely found
+//                            free, then closed, could be bound by another
+//                            test's server before it is used)
 //
 // Routes (all deterministic, so a recording can be compared with a replay):
 //   GET  /status   200 "ok", with X-Service: inventory
@@ -32,7 +37,10 @@
 
 namespace {
 
-int FreePort() {
+// Binds a free loopback port and keeps it bound, never listening, until the
+// process is killed. Without SO_REUSEADDR or SO_REUSEPORT on this socket, no
+// other socket can bind the port while it is held.
+[[noreturn]] void HoldDeadPort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -40,11 +48,12 @@ int FreePort() {
   socklen_t len = sizeof addr;
   if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
       ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    std::perror("http_server: cannot find a free port");
+    std::perror("http_server: cannot bind a loopback port");
     std::exit(1);
   }
-  ::close(fd);
-  return ntohs(addr.sin_port);
+  std::printf("%d\n", ntohs(addr.sin_port));
+  std::fflush(stdout);
+  for (;;) ::pause();
 }
 
 std::string LargeBody() {
@@ -58,15 +67,12 @@ std::string LargeBody() {
 int main(int argc, char** argv) {
   int port = 0;
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--free-port") == 0) {
-      std::printf("%d\n", FreePort());
-      return 0;
-    }
+    if (std::strcmp(argv[i], "--dead-port") == 0) HoldDeadPort();
     if (std::strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
       port = std::atoi(argv[++i]);
       continue;
     }
-    std::fprintf(stderr, "usage: %s [--port N] | --free-port\n", argv[0]);
+    std::fprintf(stderr, "usage: %s [--port N] | --dead-port\n", argv[0]);
     return 2;
   }
   httplib::Server server;
