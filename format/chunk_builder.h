@@ -160,7 +160,14 @@ class ChunkBuilder::Cursor {
     uint32_t i = used_;
     uint32_t result_end = result_used_ + 8;
     StoreU64(result_heap_ + result_used_, result);
-    StoreColumns(i, site, kind, time_ns, arg_used_, result_end);
+    sites_[i] = site;
+    times_[i] = time_ns;
+    arg_ends_[i] = arg_used_;
+    result_ends_[i] = result_end;
+    used_ = i + 1;
+    result_used_ = result_end;
+    kinds_[i] = kind;
+    published_->store(i + 1, std::memory_order_release);
   }
 
 
