@@ -152,6 +152,7 @@ class ChunkBuilder::Cursor {
     // alias the cursor, so anything after them reads its fields again.
     CopyPayload(arg_heap_ + arg_used_, args);
     CopyPayload(result_heap_ + result_used_, result);
+    arg_used_ = arg_end;
     StoreColumns(i, site, kind, time_ns, arg_end, result_end);
   }
   // AppendPlain of an event with no args and an 8-byte result (clock.now's
@@ -160,16 +161,8 @@ class ChunkBuilder::Cursor {
     uint32_t i = used_;
     uint32_t result_end = result_used_ + 8;
     StoreU64(result_heap_ + result_used_, result);
-    sites_[i] = site;
-    times_[i] = time_ns;
-    arg_ends_[i] = arg_used_;
-    result_ends_[i] = result_end;
-    used_ = i + 1;
-    result_used_ = result_end;
-    kinds_[i] = kind;
-    published_->store(i + 1, std::memory_order_release);
+    StoreColumns(i, site, kind, time_ns, arg_used_, result_end);
   }
-
 
   // Events appended since the builder's Reset.
   uint32_t count() const { return used_; }
@@ -185,7 +178,8 @@ class ChunkBuilder::Cursor {
  private:
   friend class ChunkBuilder;
 
-  // The columns of event `i` and the counts, then its publication.
+  // The columns of event `i` and the counts (the caller has moved arg_used_
+  // on to `arg_end`), then its publication.
   void StoreColumns(uint32_t i, uint64_t site, uint8_t kind, int64_t time_ns, uint32_t arg_end,
                     uint32_t result_end) {
     sites_[i] = site;
@@ -193,7 +187,6 @@ class ChunkBuilder::Cursor {
     arg_ends_[i] = arg_end;
     result_ends_[i] = result_end;
     used_ = i + 1;
-    arg_used_ = arg_end;
     result_used_ = result_end;
     kinds_[i] = kind;
     published_->store(i + 1, std::memory_order_release);
