@@ -87,7 +87,8 @@ class ChunkBuilder {
   const uint32_t max_events_;
   const uint32_t heap_capacity_;
   uint64_t first_seq_ = 0;
-  bool extras_written_ = false;  // an Append since Reset stored a non-zero flag, mark, lane or duration
+  // An Append since Reset stored a non-zero flag, mark, lane or duration.
+  bool extras_written_ = false;
   // Every event appended since Reset, as each is published when appended.
   std::atomic<uint32_t> published_{0};
 

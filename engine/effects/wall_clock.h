@@ -17,7 +17,9 @@ namespace tape::engine {
 // indirect jump fewer than libc's clock_gettime; engine/effects/vdso.h).
 inline int64_t WallClockNs() {
   timespec ts;
-  if (g_vdso_clock_gettime(CLOCK_REALTIME, &ts) != 0) [[unlikely]] clock_gettime(CLOCK_REALTIME, &ts);
+  if (g_vdso_clock_gettime(CLOCK_REALTIME, &ts) != 0) [[unlikely]] {
+    clock_gettime(CLOCK_REALTIME, &ts);
+  }
   return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
