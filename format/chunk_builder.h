@@ -20,8 +20,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <new>
 
 #include "format/bytes.h"
 
@@ -45,12 +47,12 @@ class ChunkBuilder {
       : max_events_(max_events),
         heap_capacity_(heap_capacity),
         kinds_(new uint8_t[max_events]),
-        flags_(new uint8_t[max_events]()),
-        marks_(new uint8_t[max_events]()),
-        lanes_(new uint32_t[max_events]()),
+        flags_(AllocateZeroed<uint8_t>(max_events)),
+        marks_(AllocateZeroed<uint8_t>(max_events)),
+        lanes_(AllocateZeroed<uint32_t>(max_events)),
         sites_(new uint64_t[max_events]),
         times_(new int64_t[max_events]),
-        durations_(new uint64_t[max_events]()),
+        durations_(AllocateZeroed<uint64_t>(max_events)),
         arg_ends_(new uint32_t[max_events]),
         result_ends_(new uint32_t[max_events]),
         arg_heap_(new uint8_t[heap_capacity]),
@@ -68,6 +70,10 @@ class ChunkBuilder {
   // The number of events whose columns are complete and visible.
   uint32_t published() const { return published_.load(std::memory_order_acquire); }
   uint64_t first_seq() const { return first_seq_; }
+  // False when every event published so far has no flag, mark, lane or
+  // duration: those four columns then hold zeros up to published(), and a
+  // reader need not scan them. Read after published().
+  bool extras_written() const { return extras_written_.load(std::memory_order_relaxed); }
   uint32_t max_events() const { return max_events_; }
   uint32_t heap_capacity() const { return heap_capacity_; }
 
@@ -88,17 +94,34 @@ class ChunkBuilder {
   const uint32_t heap_capacity_;
   uint64_t first_seq_ = 0;
   // An Append since Reset stored a non-zero flag, mark, lane or duration.
-  bool extras_written_ = false;
+  // Atomic because the encoder reads it while the producer appends; set
+  // before the event is published, so that a reader that saw an event
+  // published also sees this set if that event had any of them.
+  std::atomic<bool> extras_written_{false};
   // Every event appended since Reset, as each is published when appended.
   std::atomic<uint32_t> published_{0};
 
   std::unique_ptr<uint8_t[]> kinds_;
-  std::unique_ptr<uint8_t[]> flags_;
-  std::unique_ptr<uint8_t[]> marks_;
-  std::unique_ptr<uint32_t[]> lanes_;
+  // The columns that hold zeros until an event needs them. calloc's memory
+  // of this size comes zeroed from the kernel, untouched: a recording that
+  // never stores in them (the common one) never pays for their pages.
+  struct Free {
+    void operator()(void* p) const { std::free(p); }
+  };
+  template <typename T>
+  using ZeroedColumn = std::unique_ptr<T[], Free>;
+  template <typename T>
+  static ZeroedColumn<T> AllocateZeroed(size_t n) {
+    void* p = std::calloc(n, sizeof(T));
+    if (p == nullptr) throw std::bad_alloc();
+    return ZeroedColumn<T>(static_cast<T*>(p));
+  }
+  ZeroedColumn<uint8_t> flags_;
+  ZeroedColumn<uint8_t> marks_;
+  ZeroedColumn<uint32_t> lanes_;
   std::unique_ptr<uint64_t[]> sites_;
   std::unique_ptr<int64_t[]> times_;       // ns since the Unix epoch; 0: unknown
-  std::unique_ptr<uint64_t[]> durations_;  // ns; 0: instantaneous or not measured
+  ZeroedColumn<uint64_t> durations_;  // ns; 0: instantaneous or not measured
   std::unique_ptr<uint32_t[]> arg_ends_;  // heap offset just past event i's args
   std::unique_ptr<uint32_t[]> result_ends_;
   std::unique_ptr<uint8_t[]> arg_heap_;
@@ -137,7 +160,9 @@ class ChunkBuilder::Cursor {
     b.marks_[i] = marks;
     b.lanes_[i] = lane;
     b.durations_[i] = duration_ns;
-    b.extras_written_ |= (flags | marks | lane | duration_ns) != 0;
+    if ((flags | marks | lane | duration_ns) != 0) {
+      b.extras_written_.store(true, std::memory_order_relaxed);
+    }
     AppendPlain(site, kind, args, result, time_ns);
   }
 
@@ -233,7 +258,7 @@ class ChunkBuilder::Cursor {
 };
 
 inline ChunkBuilder::Cursor ChunkBuilder::Reset(uint64_t first_seq) {
-  if (extras_written_) {
+  if (extras_written_.load(std::memory_order_relaxed)) {
     // Back to the zeros AppendPlain relies on (once per chunk, and only
     // after an event that had flags, marks, a lane or a duration).
     uint32_t used = published_.load(std::memory_order_relaxed);
@@ -241,7 +266,7 @@ inline ChunkBuilder::Cursor ChunkBuilder::Reset(uint64_t first_seq) {
     std::memset(marks_.get(), 0, used);
     std::memset(lanes_.get(), 0, used * sizeof(uint32_t));
     std::memset(durations_.get(), 0, used * sizeof(uint64_t));
-    extras_written_ = false;
+    extras_written_.store(false, std::memory_order_relaxed);
   }
   first_seq_ = first_seq;
   published_.store(0, std::memory_order_release);

@@ -143,7 +143,9 @@ void ChunkEncoder::BuildPayloadColumns(const ChunkBuilder& b, uint32_t begin, ui
     // The common chunk: nothing spilled and every payload under 64 bytes,
     // so every length is one byte; loops the compiler vectorizes.
     uint8_t any_flag = 0;
-    for (uint32_t i = begin; i < end; ++i) any_flag |= flags[i];
+    if (extras_) {
+      for (uint32_t i = begin; i < end; ++i) any_flag |= flags[i];
+    }
     uint32_t wide = 0;
     out[0] = uint8_t((ends[begin] - start) << 1);
     wide |= ends[begin] - start;
@@ -212,25 +214,47 @@ void ChunkEncoder::ChooseIntKinds(const ChunkBuilder& b, uint32_t begin, uint32_
   const uint8_t* kinds = b.kinds();
   const uint8_t* flags = b.flags();
   uint32_t start = begin == 0 ? 0 : ends[begin - 1];
+  // The kind of the last 8-byte result and its sums, kept in registers
+  // while the kind repeats (a loop calling one effect): the tables above
+  // would make every event wait for the previous one's stores.
+  int current = -1;
+  uint64_t n = 0, bytes = 0;
+  int64_t last = 0;
+  // Each 8-byte result's delta as BuildIntResults codes it, in event order:
+  // when every result is one, that pass has nothing left to do.
+  deltas_.resize(end - begin);
+  uint64_t* delta = deltas_.data();
   for (uint32_t i = begin; i < end; ++i) {
     uint32_t len = ends[i] - start;
-    if (len == 8 && !(flags[i] & kResultSpilled)) {
+    if (len == 8 && !(extras_ && (flags[i] & kResultSpilled))) {
       uint8_t k = kinds[i];
+      if (k != current) [[unlikely]] {
+        if (current >= 0) count[current] = n, varint_bytes[current] = bytes, prev[current] = last;
+        current = k;
+        n = count[k], bytes = varint_bytes[k], last = prev[k];
+      }
       int64_t v = int64_t(LoadU64(heap + start));
-      if (count[k] == 0) anchor_[k] = v;
+      if (n == 0) anchor_[k] = v;
       // The varint's size: 7 bits a byte (z | 1: a zero takes one byte too).
-      uint64_t z = ZigZag(int64_t(uint64_t(v) - uint64_t(prev[k])));
-      varint_bytes[k] += 1 + uint32_t(63 - __builtin_clzll(z | 1)) / 7;
-      prev[k] = v;
-      ++count[k];
+      uint64_t d = uint64_t(v) - uint64_t(last);
+      uint64_t z = ZigZag(int64_t(d));
+      bytes += 1 + uint32_t(63 - __builtin_clzll(z | 1)) / 7;
+      // INT_PACKED codes a kind's first value from itself (its anchor).
+      *delta++ = n == 0 && packed_ ? 0 : d;
+      last = v;
+      ++n;
     }
     start = ends[i];
   }
+  if (current >= 0) count[current] = n, varint_bytes[current] = bytes;
   int_kinds_.clear();
+  bool every_kind_coded = true;
   for (int k = 0; k < 256; ++k) {
     int_kind_[k] = count[k] > 0 && varint_bytes[k] * 4 < count[k] * 8 * 3;
     if (int_kind_[k]) int_kinds_.push_back(uint8_t(k));
+    every_kind_coded &= count[k] == 0 || int_kind_[k];
   }
+  deltas_coded_ = every_kind_coded && size_t(delta - deltas_.data()) == end - begin;
 }
 
 void ChunkEncoder::BuildTimes(const ChunkBuilder& b, uint32_t begin, uint32_t end) {
@@ -256,7 +280,9 @@ void ChunkEncoder::BuildTimes(const ChunkBuilder& b, uint32_t begin, uint32_t en
   last_time_ = previous_time_ = prev;
   const uint64_t* durations = b.durations() + begin;
   uint64_t any_duration = 0;
-  for (size_t i = 0; i < n; ++i) any_duration |= durations[i];  // vectorized
+  if (extras_) {
+    for (size_t i = 0; i < n; ++i) any_duration |= durations[i];  // vectorized
+  }
   bool any = any_duration != 0;
   // An event whose time was raised (above) keeps its end: its duration
   // shrinks by as much. With lanes (§7.3) this is an effect that waited in
@@ -305,31 +331,46 @@ void ChunkEncoder::BuildIntResults(const ChunkBuilder& b, uint32_t begin, uint32
   // from the kind's first value, its anchor (§7.9).
   std::vector<uint8_t>& rebuilt = int_heap_;
   rebuilt.clear();
-  // Each kind's running value starts at its anchor (INT_PACKED: its first
-  // value, ChooseIntKinds) or 0 (INT_RESULTS).
-  int64_t prev[256];
-  for (uint8_t k : int_kinds_) prev[k] = packed_ ? anchor_[k] : 0;
-  deltas_.resize(end - begin);
-  uint64_t* delta = deltas_.data();
-  const uint32_t* ends = b.result_ends();
-  const uint8_t* kinds = b.kinds();
-  const uint8_t* flags = b.flags();
-  const uint8_t* src = *heap;
-  uint32_t prev_end = begin == 0 ? 0 : ends[begin - 1];
-  for (uint32_t i = begin; i < end; ++i) {
-    size_t len = (flags[i] & kResultSpilled) ? kSpilledHeapEntry : ends[i] - prev_end;
-    uint8_t k = kinds[i];
-    if (len == 8 && !(flags[i] & kResultSpilled) && int_kind_[k]) {
-      int64_t v = int64_t(LoadU64(src));
-      *delta++ = uint64_t(v) - uint64_t(prev[k]);
-      prev[k] = v;
-    } else {
-      rebuilt.insert(rebuilt.end(), src, src + len);
+  // ChooseIntKinds coded every result when each was an 8-byte one of an
+  // int-coded kind (a loop reading the clock); otherwise the general pass.
+  size_t coded_count = end - begin;
+  if (!deltas_coded_) {
+    // Each kind's running value starts at its anchor (INT_PACKED: its first
+    // value, ChooseIntKinds) or 0 (INT_RESULTS).
+    int64_t prev[256];
+    for (uint8_t k : int_kinds_) prev[k] = packed_ ? anchor_[k] : 0;
+    deltas_.resize(end - begin);
+    uint64_t* delta = deltas_.data();
+    const uint32_t* ends = b.result_ends();
+    const uint8_t* kinds = b.kinds();
+    const uint8_t* flags = b.flags();
+    const uint8_t* src = *heap;
+    uint32_t prev_end = begin == 0 ? 0 : ends[begin - 1];
+    // As in ChooseIntKinds, the running value of the kind coded last stays in
+    // a register while the kind repeats.
+    int current = -1;
+    int64_t last = 0;
+    for (uint32_t i = begin; i < end; ++i) {
+      bool spilled = extras_ && (flags[i] & kResultSpilled);
+      size_t len = spilled ? kSpilledHeapEntry : ends[i] - prev_end;
+      uint8_t k = kinds[i];
+      if (len == 8 && !spilled && int_kind_[k]) {
+        if (k != current) [[unlikely]] {
+          if (current >= 0) prev[current] = last;
+          current = k;
+          last = prev[k];
+        }
+        int64_t v = int64_t(LoadU64(src));
+        *delta++ = uint64_t(v) - uint64_t(last);
+        last = v;
+      } else {
+        rebuilt.insert(rebuilt.end(), src, src + len);
+      }
+      src += len;
+      prev_end = ends[i];
     }
-    src += len;
-    prev_end = ends[i];
+    coded_count = size_t(delta - deltas_.data());
   }
-  size_t coded_count = size_t(delta - deltas_.data());
   int_results_.clear();
   if (packed_) {
     // Every kind of INT_KINDS has a result here (ChooseIntKinds).
@@ -362,6 +403,7 @@ void ChunkEncoder::Encode(const ChunkBuilder& b, uint32_t begin, uint32_t end,
   uint64_t first_seq = b.first_seq() + begin;
   blob_refs_.clear();
   int_results_.clear();
+  extras_ = b.extras_written();
 
   uint8_t width;
   BuildSiteColumns(b, begin, end, &width);
@@ -395,7 +437,7 @@ void ChunkEncoder::Encode(const ChunkBuilder& b, uint32_t begin, uint32_t end,
   lanes_.clear();
   const uint32_t* lanes = b.lanes() + begin;
   bool any_lane = false;
-  for (uint32_t i = 0; i < n && !any_lane; ++i) any_lane = lanes[i] != 0;
+  for (uint32_t i = 0; extras_ && i < n && !any_lane; ++i) any_lane = lanes[i] != 0;
   if (any_lane) {
     for (uint32_t i = 0; i < n; ++i) PutVarint(&lanes_, lanes[i]);
   }
@@ -403,7 +445,7 @@ void ChunkEncoder::Encode(const ChunkBuilder& b, uint32_t begin, uint32_t end,
   // EVENT_MARKS only when some event in the range has a mark.
   const uint8_t* marks = b.marks() + begin;
   bool any_marks = false;
-  for (uint32_t i = 0; i < n && !any_marks; ++i) any_marks = marks[i] != 0;
+  for (uint32_t i = 0; extras_ && i < n && !any_marks; ++i) any_marks = marks[i] != 0;
 
   const Section sections[] = {
       {uint8_t(SectionId::kSiteDict), dict_.data(), dict_.size()},

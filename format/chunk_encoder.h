@@ -67,6 +67,11 @@ class ChunkEncoder {
 
   int level_;
   bool packed_;
+  // The chunk being encoded may have events with a flag, a mark, a lane or
+  // a duration (ChunkBuilder::extras_written): when false, the passes over
+  // those columns are skipped, which for a plain recording's chunk are a
+  // third of the bytes the encoder would read.
+  bool extras_ = true;
   ZSTD_CCtx_s* cctx_;
   // Open-addressing site id -> dictionary index, cleared by generation.
   std::vector<uint64_t> map_keys_;
@@ -80,6 +85,9 @@ class ChunkEncoder {
   std::vector<uint8_t> dict_, arg_heap_, result_heap_, int_kinds_, int_heap_, new_sites_,
       blob_refs_, kind_names_, lanes_;
   bool int_kind_[256] = {};
+  // ChooseIntKinds left every event's result coded in deltas_ (all of them
+  // 8-byte results of int-coded kinds).
+  bool deltas_coded_ = false;
   int64_t anchor_[256] = {};  // ChooseIntKinds: each kind's first 8-byte result
   // EVENT_TIMES as built: the first times_size_ bytes of times_.
   size_t times_size_ = 0;

@@ -154,6 +154,27 @@ TEST(PackedColumns, BothCodingsDecodeToTheSameEvents) {
   }
 }
 
+// Chunks where every result is an 8-byte one of an integer-coded kind (a
+// loop reading the clock, here with a second kind in runs of its own): the
+// encoder codes them while it chooses the kinds (ChunkEncoder's short path),
+// and both codings must give the same events as the general path does.
+TEST(PackedColumns, ChunksOfOnlyIntegerResultsDecodeToTheSameEvents) {
+  for (bool durations : {false, true}) {
+    TempDir dir;
+    std::vector<TimedEvent> events;
+    for (const TimedEvent& t : Events(73, 5000)) {
+      if (t.e.result.size() == 8) events.push_back(t);
+    }
+    for (bool packed : {true, false}) {
+      std::string path = Write(dir, packed ? "packed" : "varints", events, packed, durations);
+      auto r = TraceReader::Open(path);
+      ASSERT_TRUE(r.has_value()) << r.error().message();
+      ExpectCoding(**r, packed);
+      ExpectEvents(**r, events, durations);
+    }
+  }
+}
+
 // --- hand-made chunks (§7.5, §7.8, §7.9) ---------------------------------------
 
 using Sections = RawSections;
