@@ -8,6 +8,7 @@
 #include <xxhash.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -42,6 +43,14 @@ void TakeDefinitions(Definitions* pending, std::vector<uint64_t>* seqs, uint64_t
   seqs->resize(kept);
 }
 
+std::vector<std::unique_ptr<ChunkBuilder>> MakeBuilders(const WriterOptions& options) {
+  std::vector<std::unique_ptr<ChunkBuilder>> builders(options.builders);
+  for (auto& b : builders) {
+    b = std::make_unique<ChunkBuilder>(options.chunk_max_events, options.chunk_max_payload);
+  }
+  return builders;
+}
+
 }  // namespace
 
 Status WriterOptions::Validate() const {
@@ -55,6 +64,9 @@ Status WriterOptions::Validate() const {
   }
   if (spill_threshold < kBuilderSpillEntry || spill_threshold > chunk_max_payload) {
     return Status::InvalidArgument("spill_threshold must be in 24..chunk_max_payload");
+  }
+  if (builders < 2 || builders > kMaxBuilders) {
+    return Status::InvalidArgument(fmt::format("builders must be in 2..{}", kMaxBuilders));
   }
   if (flush_ms == 0 || flush_ms > 3600 * 1000) {
     return Status::InvalidArgument("flush_ms must be in 1..3600000");
@@ -136,13 +148,16 @@ TraceWriter::TraceWriter(std::unique_ptr<TraceOutput> output, const WriterOption
       head_(std::move(head)),
       regular_file_(IsRegularFile(fd_)),
       read_fd_(regular_file_ ? ReadableFd(fd_) : -1),
-      builders_{std::make_unique<ChunkBuilder>(options.chunk_max_events, options.chunk_max_payload),
-                std::make_unique<ChunkBuilder>(options.chunk_max_events, options.chunk_max_payload)},
+      builders_(MakeBuilders(options)),
+      state_(builders_.size(), BuilderState::kFree),
       clock_([this] {
-        // Any change means events are being recorded (a Reset lowers it; in
-        // lanes mode the builders rest and the seq counter moves).
-        return (uint64_t(builders_[0]->published()) << 32 | builders_[1]->published()) +
-               lane_seq_.load(std::memory_order_relaxed);
+        // Any change means events are being recorded (a Reset lowers a
+        // count; in lanes mode the builders rest and the seq counter
+        // moves). Rotating before each xor keeps a change of any one count
+        // a change of the whole.
+        uint64_t activity = lane_seq_.load(std::memory_order_relaxed);
+        for (const auto& b : builders_) activity = (activity << 21 | activity >> 43) ^ b->published();
+        return activity;
       }, options.frozen_time_ns),
       encoder_(options.zstd_level, options.packed_columns),
       file_offset_(head_.size()) {
@@ -150,6 +165,7 @@ TraceWriter::TraceWriter(std::unique_ptr<TraceOutput> output, const WriterOption
   merge_builder_ =
       std::make_unique<ChunkBuilder>(options.chunk_max_events, options.chunk_max_payload);
   own_cursor_ = builders_[0]->Reset(0);
+  state_[0] = BuilderState::kCurrent;
   thread_ = std::thread([this] { EncoderLoop(); });
   encoder_thread_ = thread_.native_handle();
 }
@@ -205,7 +221,7 @@ bool TraceWriter::WriteAll(const uint8_t* data, size_t size) {
 void TraceWriter::Rotate() {
   std::unique_lock lock(mu_);
   int full = current_index_;
-  int next = 1 - full;
+  int next = (full + 1) % int(builders_.size());
   state_[full] = BuilderState::kFull;
   cv_.notify_all();
   // Until this thread takes `next`, current_index_ names the builder just
@@ -575,9 +591,9 @@ void TraceWriter::EncoderLoop() {
   std::unique_lock lock(mu_);
   for (;;) {
     auto woken = [&] {
-      return stop_ || blob_.pending || state_[0] == BuilderState::kFull ||
-             state_[1] == BuilderState::kFull || signal_stop_.load() || drain_requested_ ||
-             tick_requested_;
+      return stop_ || blob_.pending ||
+             std::find(state_.begin(), state_.end(), BuilderState::kFull) != state_.end() ||
+             signal_stop_.load() || drain_requested_ || tick_requested_;
     };
     if (manual_ticks) {
       cv_.wait(lock, woken);
@@ -596,7 +612,7 @@ void TraceWriter::EncoderLoop() {
     // Seal full builders oldest first, re-reading the state after each one:
     // the producer may fill the other builder meanwhile.
     int full = -1;
-    for (int b = 0; b < 2; ++b) {
+    for (int b = 0; b < int(builders_.size()); ++b) {
       if (state_[b] == BuilderState::kFull &&
           (full < 0 || builders_[b]->first_seq() < builders_[full]->first_seq())) {
         full = b;

@@ -3,8 +3,10 @@
 // The recorded program's thread calls Append(), which copies the event into
 // the current ChunkBuilder: no lock, no system call, no allocation. An encoder
 // thread seals chunks (when a builder fills, and every flush_ms for a slow
-// program), compresses them and writes them. Two builders alternate, so the
-// writer holds at most two chunks of events whatever the recording's length.
+// program), compresses them and writes them. A few builders (a ring,
+// WriterOptions::builders) take turns, so the writer holds at most that many
+// chunks of events whatever the recording's length; the ones beyond two let
+// the recording thread go on while the encoder thread waits for a CPU.
 //
 // Errors (disk full, EFBIG, EIO) are sticky: the first one stops all further
 // writing, ok() turns false and status() says what happened. The file stays a
@@ -50,6 +52,13 @@ namespace tape::format {
 struct WriterOptions {
   uint32_t chunk_max_events = 65536;   // events per chunk (at most kMaxChunkEvents)
   uint32_t chunk_max_payload = 1u << 20;  // bytes per payload heap per chunk
+  // Chunk builders the recording thread fills in turn (2 to kMaxBuilders).
+  // The recording thread waits only when all of them are full: with four,
+  // the encoder thread may fall three chunks behind (about 5 ms of a
+  // recording of clock readings) before the program notices, which a
+  // virtual machine's CPU that is slow to wake needs (README, "Performance").
+  uint32_t builders = 4;
+  static constexpr uint32_t kMaxBuilders = 16;
   uint32_t flush_ms = 100;  // a recorded event reaches the file within this time
   int zstd_level = 1;
   // Payloads larger than this go to BLOB records (§8). At most chunk_max_payload.
@@ -316,8 +325,10 @@ class TraceWriter {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::unique_ptr<ChunkBuilder> builders_[2];
-  BuilderState state_[2] = {BuilderState::kCurrent, BuilderState::kFree};  // guarded by mu_
+  // The ring of builders (options_.builders of them, made once); the
+  // recording thread fills them in index order, wrapping around.
+  std::vector<std::unique_ptr<ChunkBuilder>> builders_;
+  std::vector<BuilderState> state_;  // each builder's; guarded by mu_
   int current_index_ = 0;  // guarded by mu_
   bool stop_ = false;      // guarded by mu_
   bool tick_requested_ = false;  // guarded by mu_ (WriterTestHooks::manual_ticks)

@@ -398,6 +398,14 @@ TEST(Writer, RejectsBadOptions) {
   auto w = TraceWriter::Create(dir.File("t"), TestHeader(), o);
   ASSERT_FALSE(w.has_value());
   EXPECT_NE(w.error().message().find("chunk_max_events"), std::string::npos);
+  for (uint32_t builders : {0u, 1u, WriterOptions::kMaxBuilders + 1}) {
+    WriterOptions ring;
+    ring.builders = builders;
+    auto r = TraceWriter::Create(dir.File("r"), TestHeader(), ring);
+    ASSERT_FALSE(r.has_value()) << builders;
+    EXPECT_NE(r.error().message().find("builders must be in 2..16"), std::string::npos)
+        << r.error().message();
+  }
 }
 
 TEST(Writer, UnwritableDirectoryGivesErrno) {

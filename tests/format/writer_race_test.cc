@@ -122,6 +122,7 @@ TEST(WriterRace, TicksWhileTheRecorderIsBetweenBuildersSealNothingTwice) {
   };
   WriterOptions options;
   options.chunk_max_events = 4;
+  options.builders = 2;  // the recorder waits once it hands over the second
   options.test_hooks = &hooks;
   auto writer = TraceWriter::Create(path, TestHeader(), options);
   ASSERT_TRUE(writer.has_value()) << writer.error().message();
@@ -147,6 +148,60 @@ TEST(WriterRace, TicksWhileTheRecorderIsBetweenBuildersSealNothingTwice) {
   Status s = w.Finish(Outcome::Exited(0));
   ASSERT_TRUE(s.ok()) << s.message();
   ExpectEvents(path, kEvents);
+}
+
+// The builders are a ring: while the encoder thread is held (a CPU slow to
+// wake it), the recording thread fills every free builder before it waits,
+// and once the encoder goes on every event reaches the file in order.
+TEST(WriterRace, TheRecorderWaitsOnlyWhenEveryBuilderIsFull) {
+  TempDir dir;
+  std::string path = dir.File("ring.bin");
+  HoldOnCall first_seal(0);  // the encoder, before it seals seqs 0..3
+  std::atomic<bool> rotate_waited{false};
+  Latch progressed;  // the recorder filled the free builders, or waited before
+  Latch rotate_waits;
+  Latch go_on;
+  WriterTestHooks hooks;
+  hooks.manual_ticks = true;
+  hooks.at = [&](WriterStage stage) {
+    if (stage == WriterStage::kSealFull) first_seal.Call();
+    if (stage == WriterStage::kRotateWaiting) {
+      rotate_waited = true;
+      progressed.Set();
+      rotate_waits.Set();
+    }
+  };
+  WriterOptions options;
+  options.chunk_max_events = 4;
+  options.builders = 4;
+  options.test_hooks = &hooks;
+  auto writer = TraceWriter::Create(path, TestHeader(), options);
+  ASSERT_TRUE(writer.has_value()) << writer.error().message();
+  TraceWriter& w = **writer;
+  uint64_t seq = 0;
+  auto append = [&](uint64_t n) {
+    for (uint64_t k = 0; k < n; ++k, ++seq) {
+      std::string r = Result(seq);
+      w.Append(kSite, 1, {}, AsBytes(r));
+    }
+  };
+  std::thread recorder([&] {
+    append(5);  // builder 0 handed over: the encoder is held before sealing it
+    first_seal.WaitUntilHeld();
+    append(4 * 3 - 1);  // builders 1 and 2 filled and handed over, builder 3 filled
+    progressed.Set();
+    go_on.Wait();
+    append(1 + 4);  // every builder full: it waits for the encoder
+  });
+  progressed.Wait();
+  EXPECT_FALSE(rotate_waited.load()) << "the recorder waited while a builder was free";
+  go_on.Set();
+  rotate_waits.Wait();
+  first_seal.Release();
+  recorder.join();
+  Status s = w.Finish(Outcome::Exited(0));
+  ASSERT_TRUE(s.ok()) << s.message();
+  ExpectEvents(path, seq);
 }
 
 // Ticks that come while the recorder fills a builder seal what waited a
