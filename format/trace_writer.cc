@@ -43,14 +43,6 @@ void TakeDefinitions(Definitions* pending, std::vector<uint64_t>* seqs, uint64_t
   seqs->resize(kept);
 }
 
-std::vector<std::unique_ptr<ChunkBuilder>> MakeBuilders(const WriterOptions& options) {
-  std::vector<std::unique_ptr<ChunkBuilder>> builders(options.builders);
-  for (auto& b : builders) {
-    b = std::make_unique<ChunkBuilder>(options.chunk_max_events, options.chunk_max_payload);
-  }
-  return builders;
-}
-
 }  // namespace
 
 Status WriterOptions::Validate() const {
@@ -148,15 +140,16 @@ TraceWriter::TraceWriter(std::unique_ptr<TraceOutput> output, const WriterOption
       head_(std::move(head)),
       regular_file_(IsRegularFile(fd_)),
       read_fd_(regular_file_ ? ReadableFd(fd_) : -1),
-      builders_(MakeBuilders(options)),
-      state_(builders_.size(), BuilderState::kFree),
       clock_([this] {
         // Any change means events are being recorded (a Reset lowers a
         // count; in lanes mode the builders rest and the seq counter
         // moves). Rotating before each xor keeps a change of any one count
         // a change of the whole.
         uint64_t activity = lane_seq_.load(std::memory_order_relaxed);
-        for (const auto& b : builders_) activity = (activity << 21 | activity >> 43) ^ b->published();
+        uint32_t n = builder_count_.load(std::memory_order_acquire);
+        for (uint32_t b = 0; b < n; ++b) {
+          activity = (activity << 21 | activity >> 43) ^ builders_[b]->published();
+        }
         return activity;
       }, options.frozen_time_ns),
       encoder_(options.zstd_level, options.packed_columns),
@@ -164,8 +157,14 @@ TraceWriter::TraceWriter(std::unique_ptr<TraceOutput> output, const WriterOption
   if (regular_file_) AppendOnly(fd_);
   merge_builder_ =
       std::make_unique<ChunkBuilder>(options.chunk_max_events, options.chunk_max_payload);
-  own_cursor_ = builders_[0]->Reset(0);
+  for (int b = 0; b < 2; ++b) {
+    builders_[b] =
+        std::make_unique<ChunkBuilder>(options.chunk_max_events, options.chunk_max_payload);
+  }
   state_[0] = BuilderState::kCurrent;
+  state_[1] = BuilderState::kFree;
+  builder_count_.store(2, std::memory_order_release);
+  own_cursor_ = builders_[0]->Reset(0);
   thread_ = std::thread([this] { EncoderLoop(); });
   encoder_thread_ = thread_.native_handle();
 }
@@ -218,23 +217,35 @@ bool TraceWriter::WriteAll(const uint8_t* data, size_t size) {
   return true;
 }
 
+int TraceWriter::FreeOrNewBuilder() {
+  uint32_t n = builder_count_.load(std::memory_order_relaxed);
+  for (uint32_t b = 0; b < n; ++b) {
+    if (state_[b] == BuilderState::kFree) return int(b);
+  }
+  if (n == options_.builders) return -1;
+  builders_[n] =
+      std::make_unique<ChunkBuilder>(options_.chunk_max_events, options_.chunk_max_payload);
+  state_[n] = BuilderState::kFree;
+  builder_count_.store(n + 1, std::memory_order_release);
+  return int(n);
+}
+
 void TraceWriter::Rotate() {
   std::unique_lock lock(mu_);
   int full = current_index_;
-  int next = (full + 1) % int(builders_.size());
   state_[full] = BuilderState::kFull;
   cv_.notify_all();
   // Until this thread takes `next`, current_index_ names the builder just
   // handed over, which the encoder may seal and free meanwhile: the encoder
   // trusts a builder's state, never current_index_ alone.
-  if (hooks_ != nullptr) [[unlikely]] {
-    bool waits = state_[next] != BuilderState::kFree;
+  int next = FreeOrNewBuilder();
+  if (hooks_ != nullptr && next < 0) [[unlikely]] {
     lock.unlock();
-    if (waits) Hook(WriterStage::kRotateWaiting);
+    Hook(WriterStage::kRotateWaiting);
     lock.lock();
   }
-  cv_.wait(lock, [&] { return state_[next] == BuilderState::kFree || finished_.load(); });
-  if (state_[next] != BuilderState::kFree) {
+  cv_.wait(lock, [&] { return next >= 0 || (next = FreeOrNewBuilder()) >= 0 || finished_.load(); });
+  if (next < 0) {
     // The trace was finished under this thread (std::exit on another path,
     // or a fatal signal's handler) and the encoder thread is gone: events
     // recorded now have nowhere to go (an atexit handler's, say). Drop them
@@ -591,8 +602,8 @@ void TraceWriter::EncoderLoop() {
   std::unique_lock lock(mu_);
   for (;;) {
     auto woken = [&] {
-      return stop_ || blob_.pending ||
-             std::find(state_.begin(), state_.end(), BuilderState::kFull) != state_.end() ||
+      BuilderState* end = state_ + builder_count_.load(std::memory_order_relaxed);
+      return stop_ || blob_.pending || std::find(state_, end, BuilderState::kFull) != end ||
              signal_stop_.load() || drain_requested_ || tick_requested_;
     };
     if (manual_ticks) {
@@ -612,7 +623,7 @@ void TraceWriter::EncoderLoop() {
     // Seal full builders oldest first, re-reading the state after each one:
     // the producer may fill the other builder meanwhile.
     int full = -1;
-    for (int b = 0; b < int(builders_.size()); ++b) {
+    for (int b = 0; b < int(builder_count_.load(std::memory_order_relaxed)); ++b) {
       if (state_[b] == BuilderState::kFull &&
           (full < 0 || builders_[b]->first_seq() < builders_[full]->first_seq())) {
         full = b;

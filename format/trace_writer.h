@@ -3,10 +3,11 @@
 // The recorded program's thread calls Append(), which copies the event into
 // the current ChunkBuilder: no lock, no system call, no allocation. An encoder
 // thread seals chunks (when a builder fills, and every flush_ms for a slow
-// program), compresses them and writes them. A few builders (a ring,
-// WriterOptions::builders) take turns, so the writer holds at most that many
-// chunks of events whatever the recording's length; the ones beyond two let
-// the recording thread go on while the encoder thread waits for a CPU.
+// program), compresses them and writes them. Two builders take turns; when
+// the recording thread fills one before the encoder freed the other (the
+// encoder's CPU was slow to wake), it makes another rather than wait, up to
+// WriterOptions::builders. So the writer holds at most that many chunks of
+// events whatever the recording's length.
 //
 // Errors (disk full, EFBIG, EIO) are sticky: the first one stops all further
 // writing, ok() turns false and status() says what happened. The file stays a
@@ -52,11 +53,12 @@ namespace tape::format {
 struct WriterOptions {
   uint32_t chunk_max_events = 65536;   // events per chunk (at most kMaxChunkEvents)
   uint32_t chunk_max_payload = 1u << 20;  // bytes per payload heap per chunk
-  // Chunk builders the recording thread fills in turn (2 to kMaxBuilders).
-  // The recording thread waits only when all of them are full: with four,
-  // the encoder thread may fall three chunks behind (about 5 ms of a
-  // recording of clock readings) before the program notices, which a
-  // virtual machine's CPU that is slow to wake needs (README, "Performance").
+  // The most chunk builders the recording thread fills in turn (2 to
+  // kMaxBuilders). It starts with two and makes another only when it would
+  // otherwise wait for the encoder thread; with four, the encoder may fall
+  // three chunks behind (about 5 ms of a recording of clock readings)
+  // before the program notices, which a virtual machine's CPU that is slow
+  // to wake needs (README, "Performance").
   uint32_t builders = 4;
   static constexpr uint32_t kMaxBuilders = 16;
   uint32_t flush_ms = 100;  // a recorded event reaches the file within this time
@@ -240,6 +242,8 @@ class TraceWriter {
   // recorded program would destroy a recording.
   bool IsOwnFile(dev_t dev, ino_t ino) const { return output_->IsOwnFile(dev, ino); }
   bool ok() const { return !failed_.load(std::memory_order_relaxed); }
+  // The chunk builders made so far (2, plus those made for a slow encoder).
+  uint32_t builders_made() const { return builder_count_.load(std::memory_order_acquire); }
   Status status() const;
   const std::string& path() const { return path_; }
 
@@ -263,6 +267,9 @@ class TraceWriter {
   TraceWriter(std::unique_ptr<TraceOutput> output, const WriterOptions& options,
               std::vector<uint8_t> head);
   enum class BuilderState { kCurrent, kFull, kFree };
+  // Recording thread, under mu_: a free builder, or a new one if fewer than
+  // options_.builders exist; -1 if neither.
+  int FreeOrNewBuilder();
 
   void AppendLarge(uint64_t site, uint8_t kind, Bytes args, Bytes result, uint8_t marks,
                    int64_t time_ns, uint64_t duration_ns);
@@ -325,10 +332,13 @@ class TraceWriter {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  // The ring of builders (options_.builders of them, made once); the
-  // recording thread fills them in index order, wrapping around.
-  std::vector<std::unique_ptr<ChunkBuilder>> builders_;
-  std::vector<BuilderState> state_;  // each builder's; guarded by mu_
+  // The builders made so far: two at first, then one more whenever Rotate
+  // finds none free, up to options_.builders. Only the recording thread
+  // makes them, under mu_; a slot is filled before builder_count_ counts it
+  // and never changes afterwards, so the ticker reads [0, count) unlocked.
+  std::unique_ptr<ChunkBuilder> builders_[WriterOptions::kMaxBuilders];
+  std::atomic<uint32_t> builder_count_{0};
+  BuilderState state_[WriterOptions::kMaxBuilders] = {};  // guarded by mu_
   int current_index_ = 0;  // guarded by mu_
   bool stop_ = false;      // guarded by mu_
   bool tick_requested_ = false;  // guarded by mu_ (WriterTestHooks::manual_ticks)

@@ -150,9 +150,10 @@ TEST(WriterRace, TicksWhileTheRecorderIsBetweenBuildersSealNothingTwice) {
   ExpectEvents(path, kEvents);
 }
 
-// The builders are a ring: while the encoder thread is held (a CPU slow to
-// wake it), the recording thread fills every free builder before it waits,
-// and once the encoder goes on every event reaches the file in order.
+// While the encoder thread is held (a CPU slow to wake it), the recording
+// thread makes builders rather than wait, up to WriterOptions::builders, and
+// waits only then; once the encoder goes on every event reaches the file in
+// order.
 TEST(WriterRace, TheRecorderWaitsOnlyWhenEveryBuilderIsFull) {
   TempDir dir;
   std::string path = dir.File("ring.bin");
@@ -188,13 +189,15 @@ TEST(WriterRace, TheRecorderWaitsOnlyWhenEveryBuilderIsFull) {
   std::thread recorder([&] {
     append(5);  // builder 0 handed over: the encoder is held before sealing it
     first_seal.WaitUntilHeld();
+    EXPECT_EQ(w.builders_made(), 2u);  // none made while one was free
     append(4 * 3 - 1);  // builders 1 and 2 filled and handed over, builder 3 filled
     progressed.Set();
     go_on.Wait();
     append(1 + 4);  // every builder full: it waits for the encoder
   });
   progressed.Wait();
-  EXPECT_FALSE(rotate_waited.load()) << "the recorder waited while a builder was free";
+  EXPECT_FALSE(rotate_waited.load()) << "the recorder waited while it could make a builder";
+  EXPECT_EQ(w.builders_made(), 4u);
   go_on.Set();
   rotate_waits.Wait();
   first_seal.Release();
