@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <new>
 
 #include "format/blob.h"
 #include "format/clock.h"
@@ -222,9 +223,19 @@ int TraceWriter::FreeOrNewBuilder() {
   for (uint32_t b = 0; b < n; ++b) {
     if (state_[b] == BuilderState::kFree) return int(b);
   }
-  if (n == options_.builders) return -1;
-  builders_[n] =
-      std::make_unique<ChunkBuilder>(options_.chunk_max_events, options_.chunk_max_payload);
+  // A finished trace takes no more events (Rotate drops them), and a
+  // builder that cannot be had is waited for, as with the last one.
+  if (n >= options_.builders || n >= WriterOptions::kMaxBuilders || finished_.load() ||
+      cannot_grow_) {
+    return -1;
+  }
+  try {
+    builders_[n] =
+        std::make_unique<ChunkBuilder>(options_.chunk_max_events, options_.chunk_max_payload);
+  } catch (const std::bad_alloc&) {
+    cannot_grow_ = true;
+    return -1;
+  }
   state_[n] = BuilderState::kFree;
   builder_count_.store(n + 1, std::memory_order_release);
   return int(n);

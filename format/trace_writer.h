@@ -339,6 +339,7 @@ class TraceWriter {
   std::unique_ptr<ChunkBuilder> builders_[WriterOptions::kMaxBuilders];
   std::atomic<uint32_t> builder_count_{0};
   BuilderState state_[WriterOptions::kMaxBuilders] = {};  // guarded by mu_
+  bool cannot_grow_ = false;  // a builder could not be allocated; guarded by mu_
   int current_index_ = 0;  // guarded by mu_
   bool stop_ = false;      // guarded by mu_
   bool tick_requested_ = false;  // guarded by mu_ (WriterTestHooks::manual_ticks)

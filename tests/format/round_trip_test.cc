@@ -324,6 +324,10 @@ TEST(RoundTrip, AnAttachedCursorAppendsInOrderWithTheWriter) {
   TempDir dir;
   WriterOptions o;
   o.chunk_max_events = 4;
+  // A frozen event clock is always ticking: TryAppendPlain then fails only
+  // for a full builder, whatever the ticker's thread is doing (it may not
+  // have run yet on a loaded machine).
+  o.frozen_time_ns = 1764000000000000000;
   auto writer = TraceWriter::Create(dir.File("cursor"), TestHeader(), o);
   ASSERT_TRUE(writer.has_value());
   TraceWriter& w = **writer;
@@ -406,6 +410,11 @@ TEST(Writer, RejectsBadOptions) {
     EXPECT_NE(r.error().message().find("builders must be in 2..16"), std::string::npos)
         << r.error().message();
   }
+  WriterOptions most;
+  most.builders = WriterOptions::kMaxBuilders;
+  auto m = TraceWriter::Create(dir.File("m"), TestHeader(), most);
+  ASSERT_TRUE(m.has_value()) << m.error().message();
+  EXPECT_TRUE((*m)->Finish(Outcome::Exited(0)).ok());
 }
 
 TEST(Writer, UnwritableDirectoryGivesErrno) {

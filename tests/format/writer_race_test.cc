@@ -152,24 +152,29 @@ TEST(WriterRace, TicksWhileTheRecorderIsBetweenBuildersSealNothingTwice) {
 
 // While the encoder thread is held (a CPU slow to wake it), the recording
 // thread makes builders rather than wait, up to WriterOptions::builders, and
-// waits only then; once the encoder goes on every event reaches the file in
-// order.
+// waits only then. The builders then fill out of index order (builder 0
+// holds the newest events while 1..3 wait): the encoder seals them oldest
+// first, so every event reaches the file in order.
 TEST(WriterRace, TheRecorderWaitsOnlyWhenEveryBuilderIsFull) {
   TempDir dir;
   std::string path = dir.File("ring.bin");
-  HoldOnCall first_seal(0);  // the encoder, before it seals seqs 0..3
+  HoldOnCall first_seal(0);   // the encoder, before it seals seqs 0..3
+  HoldOnCall second_seal(1);  // and before it seals seqs 4..7
   std::atomic<bool> rotate_waited{false};
   Latch progressed;  // the recorder filled the free builders, or waited before
-  Latch rotate_waits;
+  std::counting_semaphore<8> rotate_waits(0);
   Latch go_on;
   WriterTestHooks hooks;
   hooks.manual_ticks = true;
   hooks.at = [&](WriterStage stage) {
-    if (stage == WriterStage::kSealFull) first_seal.Call();
+    if (stage == WriterStage::kSealFull) {
+      first_seal.Call();
+      second_seal.Call();
+    }
     if (stage == WriterStage::kRotateWaiting) {
       rotate_waited = true;
       progressed.Set();
-      rotate_waits.Set();
+      rotate_waits.release();
     }
   };
   WriterOptions options;
@@ -193,14 +198,19 @@ TEST(WriterRace, TheRecorderWaitsOnlyWhenEveryBuilderIsFull) {
     append(4 * 3 - 1);  // builders 1 and 2 filled and handed over, builder 3 filled
     progressed.Set();
     go_on.Wait();
-    append(1 + 4);  // every builder full: it waits for the encoder
+    // Every builder full: it waits; then it refills builder 0 (seqs 16..19)
+    // and waits again, while builders 1..3 are still full.
+    append(1 + 4 + 1);
   });
   progressed.Wait();
   EXPECT_FALSE(rotate_waited.load()) << "the recorder waited while it could make a builder";
   EXPECT_EQ(w.builders_made(), 4u);
   go_on.Set();
-  rotate_waits.Wait();
+  rotate_waits.acquire();
   first_seal.Release();
+  second_seal.WaitUntilHeld();
+  rotate_waits.acquire();
+  second_seal.Release();
   recorder.join();
   Status s = w.Finish(Outcome::Exited(0));
   ASSERT_TRUE(s.ok()) << s.message();
@@ -419,6 +429,7 @@ TEST(WriterFinished, LaterEventsAreDroppedWithoutBlocking) {
     std::string r = Result(i);
     w.Append(kSite, 1, i % 5 == 0 ? AsBytes(big) : Bytes(), AsBytes(r));
   }
+  EXPECT_EQ(w.builders_made(), 2u);  // none made for events that go nowhere
   EXPECT_TRUE(w.Finish(Outcome::Exited(0)).ok());
   auto reader = TraceReader::Open(path);
   ASSERT_TRUE(reader.has_value()) << reader.error().message();
